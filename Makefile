@@ -1,0 +1,83 @@
+# theorybook: the only entry points a newcomer needs.
+#   make book    build the executed HTML book (creates .venv on first use)
+#   make test    unit tests, then every chapter notebook at smoke scale
+# Scale of `make book`: THEORYBOOK_SCALE=smoke|book|paper (default book), e.g.
+#   make book THEORYBOOK_SCALE=smoke
+
+SHELL        := /bin/bash
+PYTHON       ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV         ?= .venv
+BIN          := $(VENV)/bin
+PIP          := $(BIN)/python -m pip
+CONSTRAINTS  := constraints.txt
+JOBS         ?= 2
+THEORYBOOK_SCALE ?= book
+NOTEBOOKS    := $(wildcard chapters/*.ipynb)
+# A per-notebook wall-clock limit for the smoke run of `make test` (seconds).
+NOTEBOOK_TIMEOUT ?= 600
+
+.PHONY: help install install-test install-book test test-unit test-notebooks book clean
+
+help:
+	@echo "make book   executed HTML book in _build/html (THEORYBOOK_SCALE=$(THEORYBOOK_SCALE))"
+	@echo "make test   unit tests + chapter notebooks at smoke scale"
+	@echo "make clean  remove _build and caches (keeps .venv); 'make distclean' removes .venv too"
+
+# --- environment -----------------------------------------------------------------------------
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "theorybook needs Python >= 3.11, found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -c $(CONSTRAINTS) --upgrade pip
+
+# The exact tested versions come from constraints.txt (torch 2.13.0: never an unpinned CUDA build).
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(PIP) install --progress-bar off -c $(CONSTRAINTS) -e '.[test]'
+	@touch $@
+
+$(VENV)/.installed-book: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(PIP) install --progress-bar off -c $(CONSTRAINTS) -e '.[book]'
+	@touch $@
+
+install-test: $(VENV)/.installed-test
+install-book: $(VENV)/.installed-book
+install: install-test install-book
+
+# --- tests -----------------------------------------------------------------------------------
+test: test-unit test-notebooks
+
+test-unit: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n $(JOBS) tests
+
+test-notebooks: $(VENV)/.installed-test
+ifneq ($(strip $(NOTEBOOKS)),)
+	THEORYBOOK_SCALE=smoke $(BIN)/python -m pytest --nbmake -n $(JOBS) \
+	    --timeout $(NOTEBOOK_TIMEOUT) -p no:cacheprovider $(NOTEBOOKS)
+else
+	@echo "no chapter notebooks in chapters/ yet: nothing to execute"
+endif
+
+# --- book ------------------------------------------------------------------------------------
+# jupyter-cache keys on the code cells only. The execution key below also covers the scale, the
+# package sources and the pinned versions: when it changes, cached outputs are dropped and every
+# page is rebuilt, so the book never shows outputs of another scale or of older code.
+EXECUTION_KEY = $$( (echo "$(THEORYBOOK_SCALE)"; cat $(CONSTRAINTS) pyproject.toml; \
+    find src/theorybook -name '*.py' -print0 | LC_ALL=C sort -z | xargs -0 cat) | sha256sum | cut -c1-16)
+
+book: $(VENV)/.installed-book
+	@$(BIN)/python -c 'from theorybook.runtime import check_scale; check_scale("$(THEORYBOOK_SCALE)")'
+	@key=$(EXECUTION_KEY); all=""; \
+	if [ "$$(cat _build/.execution-key 2>/dev/null)" != "$$key" ]; then \
+	    echo "execution key changed ($$key): re-executing every chapter"; \
+	    rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; all="--all"; \
+	fi; \
+	THEORYBOOK_SCALE=$(THEORYBOOK_SCALE) \
+	    $(BIN)/jupyter-book build . -W --keep-going $$all && echo "$$key" > _build/.execution-key
+	@echo
+	@echo "The book ($(THEORYBOOK_SCALE) scale) is at $(CURDIR)/_build/html/index.html"
+
+clean:
+	rm -rf _build .pytest_cache results/figures
+	find . -name __pycache__ -type d -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) src/*.egg-info

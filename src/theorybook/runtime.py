@@ -1,0 +1,422 @@
+"""Run-time settings shared by every chapter: scale, device, seeds, timing and the run card.
+
+Every chapter starts with
+
+>>> from theorybook.runtime import environment_report, scale
+>>> print(environment_report())          # doctest: +SKIP
+>>> cfg = Config.preset(scale())         # doctest: +SKIP
+
+where ``Config`` is the chapter's frozen dataclass deriving from :class:`ScaledConfig`.
+
+The one switch is the environment variable ``THEORYBOOK_SCALE``:
+
+``smoke``
+    seconds on a CPU; what the tests run.
+``book``
+    (default) what the rendered book shows: minutes per chapter on a 2-core CPU.
+``paper``
+    the paper's settings, or the largest the offline data allows; meant for one GPU.
+
+Heavy libraries (torch, jax) are imported lazily, inside the functions that need them, so that
+``import theorybook.runtime`` stays cheap. Explained in the book's *Reproducing* page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import os
+import platform
+import random
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Self, cast, get_args
+
+if TYPE_CHECKING:  # pragma: no cover - imported for type hints only
+    import torch
+
+__all__ = [
+    "SCALES",
+    "SCALE_ENV_VAR",
+    "EnvironmentReport",
+    "Scale",
+    "ScaledConfig",
+    "Timer",
+    "check_scale",
+    "device",
+    "enable_jax_x64",
+    "environment_report",
+    "git_commit",
+    "jax_key",
+    "save_manifest",
+    "scale",
+    "scale_rank",
+    "seed_everything",
+    "timed",
+]
+
+Scale = Literal["smoke", "book", "paper"]
+"""The three run sizes, from smallest to largest."""
+
+SCALES: tuple[Scale, ...] = get_args(Scale)
+SCALE_ENV_VAR = "THEORYBOOK_SCALE"
+DEFAULT_SCALE: Scale = "book"
+
+_MAX_SEED = 2**32 - 1
+
+
+def check_scale(value: object) -> Scale:
+    """Return ``value`` as a :data:`Scale`, or raise ``ValueError`` naming the allowed values."""
+    if not isinstance(value, str):
+        raise TypeError(f"scale must be a string, one of {SCALES}; got {type(value).__name__}")
+    normalized = value.strip().lower()
+    if normalized not in SCALES:
+        raise ValueError(
+            f"unknown scale {value!r}: {SCALE_ENV_VAR} must be one of {', '.join(SCALES)}"
+        )
+    return cast(Scale, normalized)
+
+
+def scale() -> Scale:
+    """The run size chosen by ``THEORYBOOK_SCALE`` (default ``"book"``).
+
+    Raises
+    ------
+    ValueError
+        if the variable is set to anything but ``smoke``, ``book`` or ``paper``.
+    """
+    raw = os.environ.get(SCALE_ENV_VAR)
+    if raw is None or raw.strip() == "":
+        return DEFAULT_SCALE
+    return check_scale(raw)
+
+
+def scale_rank(value: str) -> int:
+    """Position of a scale in ``smoke < book < paper`` (0, 1 or 2)."""
+    return SCALES.index(check_scale(value))
+
+
+@dataclass(frozen=True)
+class ScaledConfig:
+    """Base class of a chapter's hyperparameters, with one preset per scale.
+
+    A chapter subclasses it as a frozen dataclass and implements :meth:`presets`::
+
+        @dataclass(frozen=True)
+        class Config(ScaledConfig):
+            n_train: int = 1000
+            epochs: int = 50
+
+            @classmethod
+            def presets(cls) -> dict[str, "Config"]:
+                return {"smoke": cls(n_train=100, epochs=2), "book": cls(), "paper": cls(n_train=60000)}
+
+        cfg = Config.preset(scale())        # or Config.preset("smoke")
+        cfg = cfg.replace(epochs=5)         # a checked override
+
+    Subclasses may also override :meth:`validate` to check their fields; it runs on every
+    construction.
+    """
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check the fields; raise ``ValueError`` on an impossible setting. Default: nothing."""
+
+    @classmethod
+    def presets(cls) -> Mapping[str, Self]:
+        """The three presets, keyed by scale name."""
+        raise NotImplementedError(f"{cls.__name__} must define presets() for {SCALES}")
+
+    @classmethod
+    def preset(cls, which: str | None = None) -> Self:
+        """The preset for ``which`` (default: the current :func:`scale`)."""
+        chosen = scale() if which is None else check_scale(which)
+        table = cls.presets()
+        missing = [s for s in SCALES if s not in table]
+        if missing:
+            raise NotImplementedError(f"{cls.__name__}.presets() lacks {missing}")
+        return table[chosen]
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some fields changed; unknown names raise ``TypeError``."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field(s) {unknown}; fields: {sorted(names)}")
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a plain dictionary (for manifests and tables)."""
+        return dataclasses.asdict(self)
+
+
+def device(prefer: str | None = None) -> torch.device:
+    """The torch device to compute on: CUDA when available, else CPU.
+
+    ``prefer="cpu"`` forces the CPU; ``THEORYBOOK_DEVICE`` (e.g. ``cpu`` or ``cuda:1``) overrides
+    the choice for a whole run. Never hard-code ``cuda:0`` in a chapter: call this.
+    """
+    import torch
+
+    choice = prefer if prefer is not None else os.environ.get("THEORYBOOK_DEVICE")
+    if choice:
+        dev = torch.device(choice)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {choice!r} requested but CUDA is not available on this machine")
+        return dev
+    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+
+def _check_seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if not 0 <= seed <= _MAX_SEED:
+        raise ValueError(f"seed must lie in [0, 2**32 - 1], got {seed}")
+    return seed
+
+
+def seed_everything(seed: int) -> int:
+    """Seed Python's ``random``, NumPy's global generator and torch (CPU and CUDA).
+
+    Returns the seed itself, which ``jax.random.PRNGKey`` accepts (see :func:`jax_key`), so a
+    JAX experiment starts from ``key = jax_key(seed_everything(0))``. New NumPy code should still
+    take an explicit ``np.random.default_rng(seed)``.
+    """
+    import numpy as np
+
+    seed = _check_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return seed
+    torch.manual_seed(seed)  # seeds every CUDA device too
+    return seed
+
+
+def jax_key(seed: int) -> Any:
+    """A ``jax.random.PRNGKey`` for ``seed`` (imports JAX)."""
+    import jax
+
+    return jax.random.PRNGKey(_check_seed(seed))
+
+
+def enable_jax_x64() -> None:
+    """Switch JAX to float64. Call it before any JAX array exists: JAX defaults to float32."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+
+
+@dataclass
+class Timer:
+    """Wall-clock timer: ``with Timer() as t: ...`` then ``t.seconds``.
+
+    With ``cuda_sync=True`` it waits for queued CUDA work before reading the clock, so GPU
+    timings measure the work and not only its launch.
+    """
+
+    label: str = ""
+    cuda_sync: bool = False
+    seconds: float = float("nan")
+    _start: float = field(default=0.0, repr=False)
+
+    def _sync(self) -> None:
+        if self.cuda_sync:
+            import torch
+
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+
+    def __enter__(self) -> Timer:
+        self._sync()
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._sync()
+        self.seconds = time.perf_counter() - self._start
+
+    def __str__(self) -> str:
+        prefix = f"{self.label}: " if self.label else ""
+        return f"{prefix}{self.seconds:.3f} s"
+
+
+@contextmanager
+def timed(label: str = "", *, cuda_sync: bool = False, verbose: bool = False) -> Iterator[Timer]:
+    """Context manager around :class:`Timer` that can print the elapsed time on exit."""
+    timer = Timer(label=label, cuda_sync=cuda_sync)
+    with timer:
+        yield timer
+    if verbose:
+        print(timer)
+
+
+def git_commit(path: str | os.PathLike[str] | None = None) -> str | None:
+    """The git commit (with ``-dirty`` when the tree has changes) of the checkout holding ``path``.
+
+    Returns ``None`` outside a git checkout or without git.
+    """
+    where = Path(path) if path is not None else Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=where, capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=where, capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{sha}-dirty" if dirty else sha or None
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+_REPORTED_PACKAGES = ("theorybook", "numpy", "scipy", "torch", "torchdiffeq", "jax", "diffrax",
+                      "scikit-learn", "scikit-image", "statsmodels", "matplotlib")
+
+
+@dataclass(frozen=True)
+class EnvironmentReport:
+    """What produced a chapter's outputs: scale, hardware, versions and commit.
+
+    ``print`` gives a plain-text card; in a notebook it renders as a small HTML table.
+    """
+
+    scale: str
+    device: str
+    cpu: str
+    cpu_count: int
+    gpu: str | None
+    jax_backend: str
+    python: str
+    platform: str
+    commit: str | None
+    packages: dict[str, str]
+    timestamp: str
+
+    def rows(self) -> list[tuple[str, str]]:
+        """The report as (name, value) rows, in display order."""
+        base = [
+            ("scale", f"{self.scale}  (set {SCALE_ENV_VAR}=smoke|book|paper)"),
+            ("torch device", self.device),
+            ("GPU", self.gpu or "none"),
+            ("CPU", f"{self.cpu} ({self.cpu_count} cores)"),
+            ("JAX backend", self.jax_backend),
+            ("python", f"{self.python} on {self.platform}"),
+            ("commit", self.commit or "unknown"),
+            ("run at", self.timestamp),
+        ]
+        return base + [(name, ver) for name, ver in self.packages.items()]
+
+    def __str__(self) -> str:
+        rows = self.rows()
+        width = max(len(name) for name, _ in rows)
+        return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        body = "".join(
+            f"<tr><th style='text-align:left'>{escape(n)}</th><td style='text-align:left'>"
+            f"<code>{escape(v)}</code></td></tr>"
+            for n, v in self.rows()
+        )
+        return f"<table class='theorybook-run-card'>{body}</table>"
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (for result manifests)."""
+        return dataclasses.asdict(self)
+
+
+def environment_report(*, include_jax: bool = True) -> EnvironmentReport:
+    """Collect the run card every chapter prints in its first cell.
+
+    ``include_jax=False`` skips importing JAX (its backend is then reported as ``"not queried"``).
+    """
+    import torch
+
+    dev = device()
+    gpu = torch.cuda.get_device_name(dev) if dev.type == "cuda" else None
+    if include_jax:
+        try:
+            import jax
+
+            jax_backend = f"{jax.default_backend()} ({len(jax.devices())} device(s))"
+        except Exception as err:  # pragma: no cover - depends on the installation
+            jax_backend = f"unavailable ({type(err).__name__})"
+    else:
+        jax_backend = "not queried"
+    return EnvironmentReport(
+        scale=scale(),
+        device=str(dev),
+        cpu=_cpu_name(),
+        cpu_count=os.cpu_count() or 1,
+        gpu=gpu,
+        jax_backend=jax_backend,
+        python=platform.python_version(),
+        platform=f"{platform.system()} {platform.machine()}",
+        commit=git_commit(),
+        packages={name: _version(name) for name in _REPORTED_PACKAGES},
+        timestamp=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def save_manifest(
+    path: str | os.PathLike[str],
+    *,
+    chapter: str,
+    seed: int,
+    wall_seconds: float,
+    config: Mapping[str, Any] | ScaledConfig | None = None,
+    numbers: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a JSON manifest of a run (for ``results/``): environment, config, seed, time, numbers.
+
+    ``numbers`` holds the values a figure or claims table was drawn from; they must be
+    JSON-serializable (floats, ints, strings, lists, dicts).
+    """
+    if not chapter:
+        raise ValueError("chapter must name the chapter, e.g. '05_self_distillation'")
+    if wall_seconds < 0:
+        raise ValueError(f"wall_seconds must be non-negative, got {wall_seconds}")
+    cfg = config.as_dict() if isinstance(config, ScaledConfig) else dict(config or {})
+    payload = {
+        "chapter": chapter,
+        "seed": _check_seed(seed),
+        "wall_seconds": wall_seconds,
+        "config": cfg,
+        "numbers": dict(numbers or {}),
+        "environment": environment_report().as_dict(),
+    }
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+    return target
+

@@ -1,0 +1,141 @@
+"""Tests of the book's structure: notebooks, table of contents, configuration, citations, CI."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+
+
+def _toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc.get("parts", []))
+    walk(toc.get("chapters", []))
+    return files
+
+
+def _config() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def test_every_toc_entry_exists() -> None:
+    for entry in _toc_files():
+        matches = [p for p in ROOT.glob(entry + ".*") if p.suffix in {".md", ".ipynb"}]
+        assert matches, f"_toc.yml lists {entry!r} but no {entry}.md or {entry}.ipynb exists"
+
+
+def test_the_book_pages_are_listed() -> None:
+    files = _toc_files()
+    for page in ("book/intro", "book/notation", "book/reproducing", "book/api", "book/bibliography"):
+        assert page in files
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_listed_in_the_toc(notebook: Path) -> None:
+    assert f"chapters/{notebook.stem}" in _toc_files(), f"{notebook.name} is missing from _toc.yml"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_clean(notebook: Path) -> None:
+    nb = json.loads(notebook.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    for i, cell in enumerate(nb["cells"]):
+        assert "id" in cell, f"{notebook.name} cell {i} has no id (write notebooks with nbformat.v4)"
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs") == [], f"{notebook.name} cell {i} has stored outputs"
+            assert cell.get("execution_count") is None, f"{notebook.name} cell {i} has an execution count"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_follows_the_chapter_anatomy(notebook: Path) -> None:
+    nb = json.loads(notebook.read_text())
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+", notebook.stem), "chapters are named NN_short_name"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code and "environment_report" in "".join(code[0]["source"]), "first code cell prints the run card"
+    text = "\n".join("".join(c["source"]) for c in nb["cells"])
+    assert "ClaimTable" in text, "a chapter closes with its claims table"
+    assert "cuda:0" not in text, "use theorybook.runtime.device(), never a hard-coded cuda:0"
+
+
+def test_config_fails_on_errors_and_caches_execution() -> None:
+    cfg = _config()
+    assert cfg["execute"]["execute_notebooks"] == "cache"
+    assert cfg["execute"]["allow_errors"] is False
+    assert cfg["execute"]["timeout"] >= 300
+    for pattern in (".*", "**/.*", "_build"):
+        assert pattern in cfg["exclude_patterns"], f"exclude_patterns must list {pattern!r}"
+    assert cfg["bibtex_bibfiles"] == ["book/references.bib"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert "jupyter-book build . -W --keep-going" in makefile
+    assert "-c $(CONSTRAINTS)" in makefile
+
+
+def test_ci_runs_only_make_test() -> None:
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    commands = [line for line in lines if line and not line.startswith("#")]
+    assert commands[-1] == "make test"
+    assert not any("pytest" in c for c in commands)
+
+
+def test_constraints_pin_the_cpu_safe_torch() -> None:
+    pins = dict(
+        line.split("==") for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    assert pins["torch"] == "2.13.0"
+    assert pins["jupyter-book"].startswith("1.")
+
+
+def _bib_keys() -> set[str]:
+    return set(re.findall(r"^@\w+\{([^,]+),", (ROOT / "book" / "references.bib").read_text(), re.M))
+
+
+def _cited_keys(text: str) -> set[str]:
+    keys: set[str] = set()
+    for group in re.findall(r"\{cite(?::[a-z]+)?\}`([^`]+)`", text):
+        keys.update(k.strip() for k in group.split(","))
+    return keys
+
+
+def test_every_citation_is_in_the_bibliography() -> None:
+    bib = _bib_keys()
+    sources = list((ROOT / "book").glob("*.md")) + NOTEBOOKS
+    for path in sources:
+        text = path.read_text()
+        if path.suffix == ".ipynb":
+            text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
+        missing = _cited_keys(text) - bib
+        assert not missing, f"{path.name} cites keys missing from references.bib: {sorted(missing)}"
+
+
+def test_every_seven_papers_are_in_the_bibliography() -> None:
+    papers = {"alain2014regularized", "kadkhodaie2024generalization", "fang2024lpn",
+              "radhakrishnan2023wide", "borup2021teacher", "triebe2019arnet", "pal2021opening"}
+    assert papers <= _bib_keys()
+
+
+def test_every_subpackage_is_in_the_api_reference() -> None:
+    api = (ROOT / "book" / "api.md").read_text()
+    package = ROOT / "src" / "theorybook"
+    modules = [p.stem for p in package.glob("*.py") if not p.stem.startswith("_")]
+    modules += [p.name for p in package.iterdir() if (p / "__init__.py").exists()]
+    for name in modules:
+        assert f"theorybook.{name}" in api, f"book/api.md does not document theorybook.{name}"

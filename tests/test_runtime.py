@@ -1,0 +1,197 @@
+"""Tests of theorybook.runtime: scale switch, presets, seeds, device, timer, run card, manifests."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import FrozenInstanceError, dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from theorybook import runtime
+from theorybook.runtime import (
+    SCALES,
+    ScaledConfig,
+    Timer,
+    check_scale,
+    device,
+    environment_report,
+    git_commit,
+    jax_key,
+    save_manifest,
+    scale,
+    scale_rank,
+    seed_everything,
+    timed,
+)
+
+
+def test_scale_defaults_to_book(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("THEORYBOOK_SCALE", raising=False)
+    assert scale() == "book"
+    monkeypatch.setenv("THEORYBOOK_SCALE", "")
+    assert scale() == "book"
+
+
+@pytest.mark.parametrize("value", ["smoke", "book", "paper", " PAPER ", "Smoke"])
+def test_scale_reads_the_environment(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("THEORYBOOK_SCALE", value)
+    assert scale() == value.strip().lower()
+
+
+@pytest.mark.parametrize("value", ["tiny", "full", "smoke,book", "0"])
+def test_bad_scale_names_the_allowed_values(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("THEORYBOOK_SCALE", value)
+    with pytest.raises(ValueError, match="smoke, book, paper"):
+        scale()
+
+
+def test_check_scale_rejects_non_strings() -> None:
+    with pytest.raises(TypeError):
+        check_scale(3)
+
+
+def test_scale_rank_orders_the_scales() -> None:
+    assert [scale_rank(s) for s in SCALES] == [0, 1, 2]
+
+
+@dataclass(frozen=True)
+class _Config(ScaledConfig):
+    n: int = 100
+    lr: float = 0.1
+
+    def validate(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"n must be >= 1, got {self.n}")
+
+    @classmethod
+    def presets(cls) -> dict[str, _Config]:
+        return {"smoke": cls(n=2), "book": cls(), "paper": cls(n=10_000)}
+
+
+def test_preset_follows_the_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THEORYBOOK_SCALE", "smoke")
+    assert _Config.preset().n == 2
+    assert _Config.preset("paper").n == 10_000
+    assert _Config.preset(scale()) == _Config(n=2)
+
+
+def test_preset_is_frozen_and_replace_is_checked() -> None:
+    cfg = _Config.preset("book")
+    with pytest.raises(FrozenInstanceError):
+        cfg.n = 3  # type: ignore[misc]
+    assert cfg.replace(lr=0.5).lr == 0.5
+    with pytest.raises(TypeError, match="no field"):
+        cfg.replace(learning_rate=0.5)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        cfg.replace(n=0)
+    assert cfg.as_dict() == {"n": 100, "lr": 0.1}
+
+
+def test_incomplete_presets_are_reported() -> None:
+    @dataclass(frozen=True)
+    class Partial(ScaledConfig):
+        @classmethod
+        def presets(cls) -> dict[str, Partial]:
+            return {"smoke": cls()}
+
+    with pytest.raises(NotImplementedError, match="book"):
+        Partial.preset("smoke")
+
+
+def _draw() -> tuple[float, float, float]:
+    return random.random(), float(np.random.rand()), float(torch.rand(()))
+
+
+def test_seed_everything_reproduces_all_generators() -> None:
+    assert seed_everything(123) == 123
+    first = _draw()
+    seed_everything(123)
+    assert _draw() == first
+    seed_everything(124)
+    assert _draw() != first
+
+
+@pytest.mark.parametrize("bad", [-1, 2**32, 1.5, "3", True])
+def test_seed_everything_rejects_bad_seeds(bad: object) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        seed_everything(bad)  # type: ignore[arg-type]
+
+
+def test_returned_seed_makes_a_jax_key() -> None:
+    import jax
+
+    key = jax_key(seed_everything(7))
+    again = jax.random.PRNGKey(7)
+    assert np.array_equal(np.asarray(key), np.asarray(again))
+    a = jax.random.normal(key, (3,))
+    b = jax.random.normal(jax_key(7), (3,))
+    assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_device_is_cuda_only_when_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert device().type == expected
+    monkeypatch.setenv("THEORYBOOK_DEVICE", "cpu")
+    assert device().type == "cpu"
+    assert device("cpu") == torch.device("cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without CUDA")
+def test_asking_for_missing_cuda_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        device("cuda")
+
+
+def test_timer_measures_elapsed_time() -> None:
+    with Timer("sleep") as t:
+        sum(range(10_000))
+    assert 0.0 <= t.seconds < 60.0
+    assert str(t).startswith("sleep: ")
+    with timed("x") as t2:
+        pass
+    assert t2.seconds >= 0.0
+
+
+def test_environment_report_has_the_run_card(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THEORYBOOK_SCALE", "smoke")
+    report = environment_report()
+    text = str(report)
+    for needle in ("scale", "smoke", "torch device", "JAX backend", "numpy", "torch", "commit"):
+        assert needle in text
+    assert report.scale == "smoke"
+    assert report.device in {"cpu", "cuda"}
+    assert "<table" in report._repr_html_()
+    json.dumps(report.as_dict())
+
+
+def test_git_commit_is_none_outside_a_checkout(tmp_path: Path) -> None:
+    assert git_commit(tmp_path) is None
+
+
+def test_save_manifest_writes_the_run_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THEORYBOOK_SCALE", "smoke")
+    path = save_manifest(tmp_path / "05" / "run.json", chapter="05_test", seed=0, wall_seconds=1.5,
+                         config=_Config.preset(), numbers={"loss": [0.1, 0.2]})
+    payload = json.loads(path.read_text())
+    assert payload["config"] == {"n": 2, "lr": 0.1}
+    assert payload["numbers"]["loss"] == [0.1, 0.2]
+    assert payload["environment"]["scale"] == "smoke"
+    with pytest.raises(ValueError):
+        save_manifest(tmp_path / "x.json", chapter="", seed=0, wall_seconds=1.0)
+    with pytest.raises(ValueError):
+        save_manifest(tmp_path / "x.json", chapter="c", seed=0, wall_seconds=-1.0)
+
+
+def test_runtime_import_does_not_load_torch_or_jax() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, theorybook.runtime, theorybook.claims; "
+            "print('torch' in sys.modules, 'jax' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"], out.stdout
+    assert runtime.DEFAULT_SCALE == "book"
