@@ -2,7 +2,8 @@
 
 `make book` executes every chapter, which takes minutes; this test builds a copy of the book with
 execution switched off, so broken cross-references, unknown citation keys, bad MyST or a missing
-API page fail `make test` in seconds.
+API page fail `make test` in seconds. Without execution, glued numbers have no value; those
+warnings (``[mystnb.glue]``) are the only ones tolerated here: the real build executes and checks them.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def test_book_builds_without_warnings(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=600,
     )
     log = result.stdout + result.stderr
-    warnings = [line for line in log.splitlines() if "WARNING" in line and "IPKernelApp" not in line]
-    assert result.returncode == 0 and not warnings, "\n".join(warnings) or log[-4000:]
+    warnings = [line for line in log.splitlines()
+                if "WARNING" in line and "IPKernelApp" not in line and "[mystnb.glue]" not in line]
+    assert not warnings, "\n".join(warnings)
+    glue_only = all("[mystnb.glue]" in line for line in log.splitlines() if "WARNING: " in line)
+    assert result.returncode == 0 or glue_only, log[-4000:]
     assert (book / "_build" / "html" / "book" / "api.html").exists()

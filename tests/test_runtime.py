@@ -195,3 +195,27 @@ def test_runtime_import_does_not_load_torch_or_jax() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"], out.stdout
     assert runtime.DEFAULT_SCALE == "book"
+
+
+def test_progress_is_a_plain_text_bar(capsys: pytest.CaptureFixture[str]) -> None:
+    from theorybook.runtime import progress
+
+    assert list(progress(range(3), desc="items")) == [0, 1, 2]
+    err = capsys.readouterr().err
+    assert "items" in err and "3/3" in err
+    bar = progress(total=2, disable=True)
+    bar.update(2)
+    bar.close()
+
+
+def test_progress_final_mode_prints_one_line(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from theorybook.runtime import progress
+
+    monkeypatch.setenv("THEORYBOOK_PROGRESS", "final")
+    assert sum(progress(range(50), desc="fits")) == sum(range(50))
+    err = capsys.readouterr().err
+    assert err.count("fits") == 1 and "50/50" in err and "\r" not in err
+    monkeypatch.setenv("THEORYBOOK_PROGRESS", "sometimes")
+    with pytest.raises(ValueError, match="live"):
+        progress(range(2))

@@ -30,13 +30,16 @@ import os
 import platform
 import random
 import subprocess
+import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self, cast, get_args
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, cast, get_args
+
+from tqdm.std import tqdm as _tqdm
 
 if TYPE_CHECKING:  # pragma: no cover - imported for type hints only
     import torch
@@ -54,6 +57,7 @@ __all__ = [
     "environment_report",
     "git_commit",
     "jax_key",
+    "progress",
     "save_manifest",
     "scale",
     "scale_rank",
@@ -65,6 +69,7 @@ Scale = Literal["smoke", "book", "paper"]
 """The three run sizes, from smallest to largest."""
 
 SCALES: tuple[Scale, ...] = get_args(Scale)
+T = TypeVar("T")
 SCALE_ENV_VAR = "THEORYBOOK_SCALE"
 DEFAULT_SCALE: Scale = "book"
 
@@ -259,6 +264,45 @@ def timed(label: str = "", *, cuda_sync: bool = False, verbose: bool = False) ->
         yield timer
     if verbose:
         print(timer)
+
+
+PROGRESS_ENV_VAR = "THEORYBOOK_PROGRESS"
+
+
+def progress(iterable: Iterable[T] | None = None, *, desc: str = "", total: int | None = None,
+             disable: bool = False, leave: bool = True) -> Any:
+    """A plain-text tqdm progress bar, the one every long loop of the book shows.
+
+    Text bars (``tqdm.std``) rather than ``tqdm.auto``'s widgets: they need no ipywidgets and print
+    no warnings. Use it like ``tqdm``: ``for x in progress(items, desc="fits"): ...`` or
+    ``bar = progress(total=n); bar.update(); bar.close()``.
+
+    With ``THEORYBOOK_PROGRESS=final`` (set by ``make book``) the bar stays silent while it runs and
+    prints one line, its final state, when it closes: a static page cannot redraw a line, so every
+    intermediate state would otherwise become a line of the rendered output.
+    """
+    mode = os.environ.get(PROGRESS_ENV_VAR, "live").strip().lower() or "live"
+    if mode not in {"live", "final"}:
+        raise ValueError(f"{PROGRESS_ENV_VAR} must be 'live' or 'final', got {mode!r}")
+    options = dict(desc=desc, total=total, disable=disable, leave=leave, ncols=90, file=sys.stderr)
+    if mode == "live":
+        return _tqdm(iterable, mininterval=0.5, **options)
+    return _FinalLineBar(iterable, mininterval=float("inf"), delay=float("inf"), **options)
+
+
+class _FinalLineBar(_tqdm):  # type: ignore[misc]
+    """A tqdm bar that prints only its final state, once, when closed."""
+
+    _final_line_done = False
+
+    def close(self) -> None:
+        if self.disable or self._final_line_done:
+            return super().close()
+        self._final_line_done = True
+        line = str(self)
+        super().close()
+        if self.leave:
+            print(line, file=sys.stderr, flush=True)
 
 
 def git_commit(path: str | os.PathLike[str] | None = None) -> str | None:

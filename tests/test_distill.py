@@ -1,0 +1,254 @@
+"""Tests of chapter 5 (theorybook.distill): closed forms, α*, validation, claims at smoke scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.kernel_ridge import KernelRidge
+from sklearn.metrics.pairwise import rbf_kernel
+
+from theorybook.distill import (
+    Config,
+    alpha_grid,
+    distill_fits,
+    distill_fits_by_refitting,
+    distill_predict,
+    eigen_weights,
+    grid_search_alpha,
+    kernel_eigen,
+    krr_step_alpha_search,
+    limit_fit,
+    limit_predict,
+    limit_weights,
+    optimal_alpha,
+    sparsification_ratios,
+)
+from theorybook.distill.experiments import (
+    PUBLISHED_TOY_ALPHA0,
+    PUBLISHED_TOY_ALPHA0_LIMIT,
+    build_claims,
+    mobahi_toy,
+    run_alpha_search,
+    run_convergence,
+    run_exactness,
+    run_sparsification,
+    run_toy,
+)
+
+
+@pytest.fixture(scope="module")
+def problem() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    X = rng.uniform(size=(40, 2))
+    Xt = rng.uniform(size=(15, 2))
+    y = np.cos(4 * X[:, 0]) + 0.2 * rng.standard_normal(40)
+    return rbf_kernel(X, gamma=3.0), rbf_kernel(Xt, X, gamma=3.0), y
+
+
+# ----------------------------------------------------------------- closed form (claim 1)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 0.7, 1.0])
+def test_closed_form_equals_refitting(problem, alpha):
+    K, Kt, y = problem
+    fits_ref, preds_ref = distill_fits_by_refitting(K, y, 0.1, alpha, 30, Kt)
+    assert np.max(np.abs(distill_fits(K, y, 0.1, alpha, 30) - fits_ref)) <= 1e-10
+    assert np.max(np.abs(distill_predict(K, Kt, y, 0.1, alpha, 30) - preds_ref)) <= 1e-10
+
+
+def test_step_one_is_kernel_ridge(problem):
+    K, Kt, y = problem
+    sk = KernelRidge(alpha=0.1, kernel="precomputed").fit(K, y)
+    np.testing.assert_allclose(distill_predict(K, Kt, y, 0.1, 0.4, 1)[0], sk.predict(Kt),
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.25, 0.9])
+def test_sum_formula_equals_recursion(alpha):
+    d = np.array([3.0, 1.0, 0.2, 1e-3, 0.0])
+    np.testing.assert_allclose(eigen_weights(d, 0.2, alpha, 25),
+                               eigen_weights(d, 0.2, alpha, 25, method="sum"), atol=1e-14)
+
+
+def test_recursion_matches_hand_computation():
+    d, lam, a = np.array([2.0]), 0.5, 0.3
+    A = 2.0 / 2.5
+    B2 = A * ((1 - a) * A + a)
+    B3 = A * ((1 - a) * B2 + a)
+    np.testing.assert_allclose(eigen_weights(d, lam, a, 3)[:, 0], [A, B2, B3], rtol=1e-15)
+
+
+def test_singular_kernel_is_handled():
+    X = np.repeat(np.linspace(0, 1, 5)[:, None], 2, axis=0)   # duplicated points: K singular
+    y = np.sin(3 * X[:, 0])
+    K = rbf_kernel(X, gamma=1.0)
+    ref = distill_fits_by_refitting(K, y, 0.1, 0.5, 8)
+    assert np.max(np.abs(distill_fits(K, y, 0.1, 0.5, 8) - ref)) <= 1e-9
+
+
+# ----------------------------------------------------------------- limits (claim 2)
+
+
+@pytest.mark.parametrize("alpha", [0.2, 0.6, 1.0])
+def test_limit_is_krr_with_lambda_over_alpha(problem, alpha):
+    K, Kt, y = problem
+    sk = KernelRidge(alpha=0.1 / alpha, kernel="precomputed").fit(K, y)
+    np.testing.assert_allclose(limit_fit(K, y, 0.1, alpha), sk.predict(K), atol=1e-10)
+    np.testing.assert_allclose(limit_predict(K, Kt, y, 0.1, alpha), sk.predict(Kt), atol=1e-10)
+    np.testing.assert_allclose(distill_fits(K, y, 0.1, alpha, 400)[-1], sk.predict(K), atol=1e-8)
+
+
+def test_limit_is_fixed_point_of_recursion():
+    d, lam, a = np.array([4.0, 1.0, 0.1]), 0.3, 0.4
+    Binf = limit_weights(d, lam, a)
+    A = d / (d + lam)
+    np.testing.assert_allclose(A * ((1 - a) * Binf + a), Binf, atol=1e-15)
+
+
+def test_alpha_zero_collapses(problem):
+    K, _, y = problem
+    fits = distill_fits(K, y, 1.0, 0.0, 300)
+    norms = np.linalg.norm(fits, axis=1)
+    d_max = kernel_eigen(K).d[0]
+    assert np.all(np.diff(norms) < 0)
+    assert norms[-1] <= (d_max / (d_max + 1.0)) ** 300 * np.linalg.norm(y) + 1e-15
+    assert norms[-1] < 1e-3 * norms[0]
+    assert np.all(limit_fit(K, y, 0.1, 0.0) == 0)
+
+
+def test_convergence_result_bound_and_collapse():
+    res = run_convergence(Config.preset("smoke"))
+    assert res.geometric_excess <= 1e-12
+    assert np.all(np.diff(res.weight_errors[0]) <= 1e-15)
+    assert np.all(res.zero_alpha_norms <= res.zero_alpha_bound + 1e-12)
+
+
+# ----------------------------------------------------------------- toy (claim 3)
+
+
+def test_toy_reproduces_published_losses():
+    res = run_toy(Config.preset("smoke"))
+    i0 = res.alphas.index(0.0)
+    np.testing.assert_array_equal(np.round(res.losses[i0, :6], 5), PUBLISHED_TOY_ALPHA0)
+    assert round(float(res.limit_losses[i0]), 5) == PUBLISHED_TOY_ALPHA0_LIMIT
+
+
+def test_other_kernel_convention_does_not_reproduce():
+    prob = mobahi_toy()
+    K = rbf_kernel(prob.x[:, None], gamma=40.0)          # exp(-(x-x')²/(2σ²)) with σ² = 1/80
+    Kg = rbf_kernel(prob.x_grid[:, None], prob.x[:, None], gamma=40.0)
+    loss = np.mean((distill_predict(K, Kg, prob.y, 0.2, 0.0, 1)[0] - prob.truth) ** 2)
+    assert abs(loss - PUBLISHED_TOY_ALPHA0[0]) > 1e-3
+
+
+# ----------------------------------------------------------------- sparsification
+
+
+def test_sparsification_ratios():
+    res = run_sparsification(Config.preset("smoke"))
+    assert res.zero_monotone
+    assert res.alpha_above_first
+    assert not res.alpha_monotone          # the non-monotone rise the chapter shows
+    np.testing.assert_allclose(res.ratios_alpha[-1], res.ratios_alpha_limit, rtol=1e-4)
+    with pytest.raises(ValueError, match="> 0"):
+        sparsification_ratios(np.array([1.0, 0.0]))
+
+
+# ----------------------------------------------------------------- alpha* (claim 4)
+
+
+def test_optimal_alpha_is_the_parabola_minimum():
+    rng = np.random.default_rng(0)
+    a, b, z = rng.standard_normal((3, 50))
+    star = optimal_alpha(a, b, z, clip=False)
+    grid = np.linspace(star - 0.5, star + 0.5, 2001)
+    losses = [np.sum((g * a + (1 - g) * b - z) ** 2) for g in grid]
+    assert abs(grid[int(np.argmin(losses))] - star) <= 1e-3
+    assert optimal_alpha(a, b, a) == pytest.approx(1.0)
+    assert optimal_alpha(a, b, b) == pytest.approx(0.0)
+    assert optimal_alpha(a, b, 3 * a - 2 * b) == 1.0          # clipped
+    assert optimal_alpha(a, b, 3 * a - 2 * b, clip=False) == pytest.approx(3.0)
+
+
+def test_alpha_search_beats_grid(problem):
+    K, Kt, y = problem
+    z = np.cos(4 * np.linspace(0, 1, 15))
+    prev = distill_fits(K, y, 0.1, 0.0, 2)[-1]
+    res = krr_step_alpha_search(K, Kt, y, z, 0.1, prev, grid=alpha_grid(0.01))
+    assert res.loss_star <= res.loss_grid_best + 1e-12
+    assert abs(res.alpha_star - res.alpha_grid_best) <= 0.01 or res.alpha_star in (0.0, 1.0)
+
+
+def test_greedy_toy_alphas():
+    res = run_alpha_search(Config.preset("smoke"))
+    assert res.greedy_alphas_free[0] < 0                    # unconstrained step-2 optimum < 0
+    assert np.all((res.greedy_alphas_clipped >= 0) & (res.greedy_alphas_clipped <= 1))
+    assert 0 < res.search.alpha_star < 1
+    assert res.search.loss_star <= res.search.loss_grid_best + 1e-9
+
+
+def test_grid_search_alpha_and_alpha_grid():
+    assert grid_search_alpha([3.0, 1.0, 2.0], [0.0, 0.5, 1.0]) == (0.5, 1.0)
+    assert alpha_grid(0.25).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    with pytest.raises(ValueError, match="integer"):
+        alpha_grid(0.3)
+
+
+# ----------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    "K, y, lam, alpha, steps, match",
+    [
+        (np.ones((3, 4)), np.ones(3), 0.1, 0.5, 2, "square"),
+        (np.array([[1.0, 0.5], [0.1, 1.0]]), np.ones(2), 0.1, 0.5, 2, "symmetric"),
+        (np.array([[1.0, 2.0], [2.0, 1.0]]), np.ones(2), 0.1, 0.5, 2, "positive semi-definite"),
+        (np.eye(3), np.ones(3), 0.0, 0.5, 2, "lam"),
+        (np.eye(3), np.ones(3), -1.0, 0.5, 2, "lam"),
+        (np.eye(3), np.ones(3), 0.1, 1.5, 2, r"\[0, 1\]"),
+        (np.eye(3), np.ones(3), 0.1, -0.1, 2, r"\[0, 1\]"),
+        (np.eye(3), np.ones(3), 0.1, 0.5, 0, "steps"),
+        (np.eye(3), np.ones(4), 0.1, 0.5, 2, r"\(3,\)"),
+        (np.eye(3) * np.nan, np.ones(3), 0.1, 0.5, 2, "NaN"),
+    ],
+)
+def test_bad_input_raises(K, y, lam, alpha, steps, match):
+    with pytest.raises(ValueError, match=match):
+        distill_fits(K, y, lam, alpha, steps)
+
+
+def test_bad_types_and_test_kernel():
+    with pytest.raises(TypeError):
+        distill_fits(np.eye(2), np.ones(2), 0.1, 0.5, 2.0)   # steps must be an int
+    with pytest.raises(TypeError):
+        distill_fits(np.eye(2), ["a", "b"], 0.1, 0.5, 2)
+    with pytest.raises(ValueError, match=r"\(m, 2\)"):
+        distill_predict(np.eye(2), np.ones((4, 3)), np.ones(2), 0.1, 0.5, 2)
+    with pytest.raises(ValueError, match="shape"):
+        optimal_alpha(np.ones(3), np.zeros(3), np.ones(4))
+    with pytest.raises(ValueError, match="coincide"):
+        optimal_alpha(np.ones(3), np.ones(3), np.zeros(3))
+    with pytest.raises(ValueError, match="method"):
+        eigen_weights(np.ones(2), 0.1, 0.5, 2, method="nope")  # type: ignore[arg-type]
+
+
+def test_config_presets_and_validation():
+    for s in ("smoke", "book", "paper"):
+        Config.preset(s)
+    with pytest.raises(ValueError, match="deep_steps"):
+        Config.preset("smoke").replace(deep_steps=1)
+    with pytest.raises(ValueError, match="deep_grid_step"):
+        Config.preset("smoke").replace(deep_grid_step=0.3)
+    with pytest.raises(ValueError, match="toy_alphas"):
+        Config.preset("smoke").replace(toy_alphas=(0.0, 1.5))
+
+
+# ----------------------------------------------------------------- kernel claims at smoke
+
+
+def test_kernel_claims_hold_at_smoke_scale():
+    cfg = Config.preset("smoke")
+    table = build_claims(run_toy(cfg), run_exactness(cfg), run_convergence(cfg),
+                         run_sparsification(cfg), run_alpha_search(cfg))
+    table.assert_hold()
+    assert kernel_eigen(mobahi_toy().K).d[0] > kernel_eigen(mobahi_toy().K).d[-1]
