@@ -71,7 +71,7 @@ def test_notebook_follows_the_chapter_anatomy(notebook: Path) -> None:
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert code and "environment_report" in "".join(code[0]["source"]), "first code cell prints the run card"
     text = "\n".join("".join(c["source"]) for c in nb["cells"])
-    assert "ClaimTable" in text, "a chapter closes with its claims table"
+    assert "## What we reproduced" in text, "a chapter closes with its claims table, under 'What we reproduced'"
     assert "cuda:0" not in text, "use theorybook.runtime.device(), never a hard-coded cuda:0"
 
 

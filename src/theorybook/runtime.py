@@ -51,6 +51,7 @@ __all__ = [
     "Scale",
     "ScaledConfig",
     "Timer",
+    "TrainingDiverged",
     "check_scale",
     "device",
     "enable_jax_x64",
@@ -178,6 +179,15 @@ def device(prefer: str | None = None) -> torch.device:
             raise ValueError(f"device {choice!r} requested but CUDA is not available on this machine")
         return dev
     return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+
+class TrainingDiverged(FloatingPointError):
+    """Training produced a NaN or infinite loss.
+
+    Every training loop of the book raises it, with a message that names the step (and the
+    epoch, stage or distillation round where the chapter has them) and the loss, instead of
+    plotting NaNs.
+    """
 
 
 def _check_seed(seed: object) -> int:

@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from theorybook.runtime import TrainingDiverged
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 __all__ = [
     "DigitsSplit",
-    "DivergenceError",
+    "TrainingDiverged",
     "TrainSettings",
     "distillation_loss",
     "load_digits_split",
@@ -32,10 +34,6 @@ __all__ = [
     "predict_proba",
     "train_student",
 ]
-
-
-class DivergenceError(RuntimeError):
-    """Training produced a non-finite loss; the message names the distillation step and epoch."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +150,7 @@ def train_student(
 
     ``init_seed`` fixes both the initial weights and the minibatch order, so students that
     differ only in ``α`` or in their teacher share their randomness (common random numbers).
-    Raises :class:`DivergenceError` naming ``step`` and the epoch if the loss is not finite.
+    Raises :class:`TrainingDiverged` naming ``step`` and the epoch if the loss is not finite.
     """
     import torch
     import torch.nn.functional as F
@@ -178,7 +176,7 @@ def train_student(
             total += loss.detach()
         value = float(total)
         if not math.isfinite(value):
-            raise DivergenceError(
+            raise TrainingDiverged(
                 f"distillation step {step}, epoch {epoch}: loss is {value} (alpha={alpha})")
     model.eval()
     return model

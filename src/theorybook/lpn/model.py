@@ -1,0 +1,248 @@
+"""Learned proximal networks: gradients of input-convex networks (chapter 3, {cite}`fang2024lpn`).
+
+An LPN is the map
+
+.. math::  f_\\theta(y) = \\nabla\\psi_\\theta(y),\\qquad
+           \\psi_\\theta(y) = w^\\top z_K + v^\\top y + c + \\alpha\\|y\\|^2,
+
+with the input-convex hidden path (eq. ``lpn-icnn`` of the chapter, paper §3)
+
+.. math::  z_1 = g(H_1 y + b_1),\\qquad z_k = g(W_k z_{k-1} + H_k y + b_k),
+
+where :math:`W_k \\ge 0`, :math:`w \\ge 0` entrywise and :math:`g = \\mathrm{softplus}_\\beta` is convex
+and non-decreasing. Then :math:`\\psi_\\theta` is convex (strongly so when ``alpha > 0``), so by
+Gribonval–Nikolova :math:`f_\\theta` is exactly the proximal operator of some, possibly nonconvex,
+:math:`R_\\theta` (paper §3; the chapter's eq. ``lpn-gn``). Its Jacobian is the Hessian
+:math:`\\nabla^2\\psi_\\theta \\succeq 2\\alpha I`: symmetric and positive semi-definite.
+
+Non-negativity is enforced by **projection**: :meth:`ConvexPotentialNet.project_` clamps every
+constrained weight at zero; :func:`theorybook.lpn.train.train_lpn` calls it after each optimiser
+step and every constructor calls it once, so a fresh model is already a valid LPN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["ConvLPN", "ConvexPotentialNet", "LPN", "PlainCNN"]
+
+
+def _check_positive(name: str, value: float, *, allow_zero: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise TypeError(f"{name} must be a finite number, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+
+
+def _check_int(name: str, value: int, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+
+
+class ConvexPotentialNet(nn.Module):
+    """Common part of :class:`LPN` and :class:`ConvLPN`: ``forward`` is the gradient of ``potential``.
+
+    Subclasses implement :meth:`potential` (ψ_θ, convex in its input) and list their
+    sign-constrained layers in :meth:`constrained_modules`.
+    """
+
+    alpha: float
+    beta: float
+
+    def potential(self, y: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        """ψ_θ(y), one value per sample."""
+        raise NotImplementedError
+
+    def constrained_modules(self) -> Iterator[nn.Module]:  # pragma: no cover - abstract
+        """The layers whose weights must stay non-negative."""
+        raise NotImplementedError
+
+    def _check_input(self, y: torch.Tensor) -> None:
+        raise NotImplementedError  # pragma: no cover
+
+    @torch.no_grad()
+    def project_(self) -> ConvexPotentialNet:
+        """Clamp every constrained weight at 0 (the projection step that keeps ψ_θ convex)."""
+        for module in self.constrained_modules():
+            module.weight.clamp_(min=0.0)  # type: ignore[operator]
+        return self
+
+    def is_convex(self) -> bool:
+        """True when every constrained weight is non-negative (so ψ_θ is convex)."""
+        return all(bool((m.weight >= 0).all()) for m in self.constrained_modules())  # type: ignore[operator]
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        """f_θ(y) = ∇ψ_θ(y), the learned proximal operator (chapter eq. ``lpn-def``).
+
+        The graph is kept whenever gradients are enabled (``create_graph=True``), so f_θ can be
+        differentiated again: its Jacobian, training through it, unrolled schemes. The caller's
+        tensor is never modified; if it already requires grad, the result stays attached to it.
+        Under ``torch.no_grad()`` the result is detached.
+        """
+        self._check_input(y)
+        keep_graph = torch.is_grad_enabled()
+        with torch.enable_grad():
+            y_in = y if y.requires_grad else y.detach().requires_grad_(True)
+            psi = self.potential(y_in)
+            (grad,) = torch.autograd.grad(psi.sum(), y_in, create_graph=keep_graph)
+        return grad if keep_graph else grad.detach()
+
+
+class LPN(ConvexPotentialNet):
+    """Fully connected LPN for vectors in ℝ^dim (the chapter's 1-D Laplacian experiment).
+
+    ``layers`` hidden layers of width ``hidden``; the first is an unconstrained affine map of y,
+    each later one adds a non-negative ``W_k z`` to an unconstrained skip ``H_k y + b_k``; the output
+    is a non-negative combination of the last layer plus an affine skip of y, plus α‖y‖².
+    Weights start from PyTorch's default initialisation followed by the projection.
+
+    Input shape ``(batch, dim)``; :meth:`potential` returns ``(batch,)``.
+    """
+
+    def __init__(self, dim: int = 1, hidden: int = 50, layers: int = 4, *, beta: float = 10.0,
+                 alpha: float = 0.0) -> None:
+        super().__init__()
+        _check_int("dim", dim, 1)
+        _check_int("hidden", hidden, 1)
+        _check_int("layers", layers, 1)
+        _check_positive("beta", beta)
+        _check_positive("alpha", alpha, allow_zero=True)
+        self.dim, self.hidden, self.layers = dim, hidden, layers
+        self.beta, self.alpha = float(beta), float(alpha)
+        self.skips = nn.ModuleList([nn.Linear(dim, hidden) for _ in range(layers)])
+        self.hidden_path = nn.ModuleList([nn.Linear(hidden, hidden, bias=False) for _ in range(layers - 1)])
+        self.out = nn.Linear(hidden, 1, bias=False)
+        self.out_skip = nn.Linear(dim, 1)
+        self.project_()
+
+    def constrained_modules(self) -> Iterator[nn.Module]:
+        yield from self.hidden_path
+        yield self.out
+
+    def _check_input(self, y: torch.Tensor) -> None:
+        if not isinstance(y, torch.Tensor):
+            raise TypeError(f"LPN expects a torch.Tensor, got {type(y).__name__}")
+        if y.ndim != 2 or y.shape[1] != self.dim:
+            raise ValueError(f"LPN expects shape (batch, {self.dim}), got {tuple(y.shape)}")
+        if not y.is_floating_point():
+            raise TypeError(f"LPN expects a floating-point tensor, got {y.dtype}")
+
+    def potential(self, y: torch.Tensor) -> torch.Tensor:
+        """ψ_θ(y) of eq. ``lpn-icnn``, shape ``(batch,)``."""
+        self._check_input(y)
+        z = F.softplus(self.skips[0](y), beta=self.beta)
+        for w_k, h_k in zip(self.hidden_path, self.skips[1:], strict=True):
+            z = F.softplus(w_k(z) + h_k(y), beta=self.beta)
+        psi = (self.out(z) + self.out_skip(y)).squeeze(-1)
+        return psi + self.alpha * (y * y).sum(dim=-1)
+
+
+def _conv_out(size: int, stride: int) -> int:
+    return (size + 2 * 1 - 3) // stride + 1
+
+
+class ConvLPN(ConvexPotentialNet):
+    """Convolutional LPN for images ``(batch, channels, size, size)`` (the chapter's digits prior).
+
+    The layout follows the paper's MNIST network at a smaller width: an unconstrained 3×3 conv of
+    the image, then constrained 3×3 convs with the given ``strides``, each added to an unconstrained
+    3×3 conv of the input average-pooled to that layer's resolution (a linear map of y, so
+    convexity is kept), then a constrained dense layer with a linear skip of the pooled input,
+    softplus, and a constrained linear read-out; plus α‖y‖².
+
+    ``init="paper"`` sets constrained weights to exp(N(−10, 0.1)) ≈ 4.5e−5 (tiny and positive),
+    as the official code's initialiser does; ``init="default"`` keeps PyTorch's and projects.
+    """
+
+    def __init__(self, image_size: int = 8, channels: int = 1, hidden: int = 32,
+                 strides: Sequence[int] = (1, 2, 1, 2), *, beta: float = 10.0, alpha: float = 0.01,
+                 init: str = "paper") -> None:
+        super().__init__()
+        _check_int("image_size", image_size, 2)
+        _check_int("channels", channels, 1)
+        _check_int("hidden", hidden, 1)
+        strides = tuple(strides)
+        if len(strides) < 1 or any(s not in (1, 2) for s in strides):
+            raise ValueError(f"strides must be a non-empty sequence of 1s and 2s, got {strides}")
+        _check_positive("beta", beta)
+        _check_positive("alpha", alpha, allow_zero=True)
+        if init not in ("paper", "default"):
+            raise ValueError(f"init must be 'paper' or 'default', got {init!r}")
+        self.image_size, self.channels, self.hidden = image_size, channels, hidden
+        self.strides = strides
+        self.beta, self.alpha = float(beta), float(alpha)
+        sizes = [_conv_out(image_size, strides[0])]
+        for s in strides[1:]:
+            sizes.append(_conv_out(sizes[-1], s))
+        self.sizes = tuple(sizes)
+        self.first = nn.Conv2d(channels, hidden, 3, stride=strides[0], padding=1)
+        self.convs = nn.ModuleList([nn.Conv2d(hidden, hidden, 3, stride=s, padding=1, bias=False)
+                                    for s in strides[1:]])
+        self.conv_skips = nn.ModuleList([nn.Conv2d(channels, hidden, 3, padding=1) for _ in strides[1:]])
+        last = sizes[-1]
+        self.dense = nn.Linear(hidden * last * last, hidden, bias=False)
+        self.dense_skip = nn.Linear(channels * last * last, hidden)
+        self.out = nn.Linear(hidden, 1, bias=False)
+        if init == "paper":
+            with torch.no_grad():
+                for module in self.constrained_modules():
+                    module.weight.copy_(torch.exp(-10.0 + 0.1 * torch.randn_like(module.weight)))  # type: ignore[operator]
+        self.project_()
+
+    def constrained_modules(self) -> Iterator[nn.Module]:
+        yield from self.convs
+        yield self.dense
+        yield self.out
+
+    def _check_input(self, y: torch.Tensor) -> None:
+        if not isinstance(y, torch.Tensor):
+            raise TypeError(f"ConvLPN expects a torch.Tensor, got {type(y).__name__}")
+        expected = (self.channels, self.image_size, self.image_size)
+        if y.ndim != 4 or tuple(y.shape[1:]) != expected:
+            raise ValueError(f"ConvLPN expects shape (batch, {', '.join(map(str, expected))}), "
+                             f"got {tuple(y.shape)}")
+        if not y.is_floating_point():
+            raise TypeError(f"ConvLPN expects a floating-point tensor, got {y.dtype}")
+
+    def potential(self, y: torch.Tensor) -> torch.Tensor:
+        """ψ_θ(y), shape ``(batch,)``."""
+        self._check_input(y)
+        z = F.softplus(self.first(y), beta=self.beta)
+        for conv, skip, size in zip(self.convs, self.conv_skips, self.sizes[1:], strict=True):
+            y_small = F.adaptive_avg_pool2d(y, size)
+            z = F.softplus(conv(z) + skip(y_small), beta=self.beta)
+        y_last = F.adaptive_avg_pool2d(y, self.sizes[-1]).flatten(1)
+        z = F.softplus(self.dense(z.flatten(1)) + self.dense_skip(y_last), beta=self.beta)
+        psi = self.out(z).squeeze(-1)
+        return psi + self.alpha * (y * y).flatten(1).sum(dim=1)
+
+
+class PlainCNN(nn.Module):
+    """The unconstrained baseline: a residual CNN denoiser x̂ = y − D(y) with no convexity.
+
+    ``depth`` 3×3 conv layers of width ``hidden`` with softplus activations (stride 1). It is the
+    "same size, no guarantee" denoiser the chapter plugs into PnP next to the LPN.
+    """
+
+    def __init__(self, channels: int = 1, hidden: int = 32, depth: int = 4, *, beta: float = 10.0) -> None:
+        super().__init__()
+        _check_int("channels", channels, 1)
+        _check_int("hidden", hidden, 1)
+        _check_int("depth", depth, 2)
+        self.beta = float(beta)
+        widths = [channels] + [hidden] * (depth - 1) + [channels]
+        self.convs = nn.ModuleList([nn.Conv2d(a, b, 3, padding=1) for a, b in zip(widths[:-1], widths[1:], strict=True)])
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        if not isinstance(y, torch.Tensor) or y.ndim != 4:
+            raise ValueError(f"PlainCNN expects a (batch, channels, h, w) tensor, got {getattr(y, 'shape', y)!r}")
+        z = y
+        for conv in self.convs[:-1]:
+            z = F.softplus(conv(z), beta=self.beta)
+        return y - self.convs[-1](z)

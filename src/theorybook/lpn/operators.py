@@ -1,0 +1,142 @@
+"""Linear forward operators with adjoints for the chapter's inverse problems (chapter 3).
+
+Both act on image batches ``(batch, 1, n, n)`` with circular boundary conditions through the
+orthonormal 2-D FFT (``torch.fft``), are scaled so that ‖A‖ ≤ 1, and provide ``adjoint`` (tested:
+⟨Ax, y⟩ = ⟨x, Aᵀy⟩) and ``normal_solve`` for (AᵀA + ρI)x = b, the PnP-ADMM x-step.
+
+* :class:`GaussianBlur`: circular convolution with a normalised Gaussian kernel of width σ_blur.
+* :class:`CompressedSensing`: random ±1 signs, circular convolution with a random Gaussian
+  filter, then keeping ``m`` of the n² entries: the paper's matrix-free CS operator.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from scipy.sparse.linalg import LinearOperator, cg
+
+__all__ = ["CompressedSensing", "GaussianBlur", "LinearOp", "operator_norm"]
+
+
+def _check_images(x: torch.Tensor, n: int, what: str) -> None:
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != (1, n, n):
+        raise ValueError(f"{what} expects images of shape (batch, 1, {n}, {n}), got {tuple(getattr(x, 'shape', ()))}")
+
+
+class LinearOp:
+    """Base class: ``__call__`` (A), ``adjoint`` (Aᵀ), ``normal_solve`` ((AᵀA + ρI)⁻¹ b)."""
+
+    n: int
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def normal(self, x: torch.Tensor) -> torch.Tensor:
+        """AᵀA x."""
+        return self.adjoint(self(x))
+
+    def normal_solve(self, b: torch.Tensor, rho: float) -> torch.Tensor:
+        """Solve (AᵀA + ρI)x = b by conjugate gradients (scipy), sample by sample as one block system."""
+        if not rho > 0:
+            raise ValueError(f"rho must be > 0, got {rho}")
+        shape, dtype = b.shape, b.dtype
+        size = int(np.prod(shape))
+
+        def matvec(v: np.ndarray) -> np.ndarray:
+            t = torch.as_tensor(v.reshape(shape), dtype=torch.float64)
+            return (self.normal(t) + rho * t).reshape(-1).numpy()
+
+        op = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
+        sol, info = cg(op, b.detach().to(torch.float64).reshape(-1).cpu().numpy(), rtol=1e-10, maxiter=500)
+        if info < 0:
+            raise RuntimeError(f"conjugate gradients failed (info={info})")
+        return torch.as_tensor(sol.reshape(shape), dtype=dtype, device=b.device)
+
+
+class GaussianBlur(LinearOp):
+    """Circular Gaussian blur of ``n × n`` images with standard deviation ``sigma`` pixels.
+
+    A = F⁻¹ diag(k̂) F with k̂ real and in (0, 1] (the kernel is symmetric and sums to 1), so
+    A = Aᵀ, ‖A‖ = 1 and (AᵀA + ρI)⁻¹ is exact in the Fourier domain.
+    """
+
+    def __init__(self, n: int, sigma: float) -> None:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+            raise ValueError(f"n must be an int >= 2, got {n!r}")
+        if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
+            raise ValueError(f"sigma must be > 0, got {sigma!r}")
+        self.n, self.sigma = n, float(sigma)
+        d = np.minimum(np.arange(n), n - np.arange(n)).astype(np.float64)
+        k1 = np.exp(-0.5 * (d / sigma) ** 2)
+        kernel = np.outer(k1, k1)
+        kernel /= kernel.sum()
+        self.kernel = torch.as_tensor(kernel)
+        self.spectrum = torch.fft.fft2(self.kernel).real  # symmetric kernel: real spectrum
+
+    def _apply(self, x: torch.Tensor, spec: torch.Tensor) -> torch.Tensor:
+        s = spec.to(device=x.device, dtype=x.dtype)
+        return torch.fft.ifft2(torch.fft.fft2(x) * s).real
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        _check_images(x, self.n, "GaussianBlur")
+        return self._apply(x, self.spectrum)
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        _check_images(y, self.n, "GaussianBlur.adjoint")
+        return self._apply(y, self.spectrum)
+
+    def normal_solve(self, b: torch.Tensor, rho: float) -> torch.Tensor:
+        if not rho > 0:
+            raise ValueError(f"rho must be > 0, got {rho}")
+        _check_images(b, self.n, "GaussianBlur.normal_solve")
+        return self._apply(b, 1.0 / (self.spectrum**2 + rho))
+
+
+class CompressedSensing(LinearOp):
+    """A = S C D: signs D = diag(±1), circular convolution C with a random Gaussian filter whose
+    spectrum is scaled to max modulus 1, and S keeping ``m`` random pixels of the n² (seeded).
+
+    Measurements have shape ``(batch, m)``; Aᵀ scatters them back and applies Cᵀ and D.
+    """
+
+    def __init__(self, n: int, m: int, *, seed: int = 0) -> None:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+            raise ValueError(f"n must be an int >= 2, got {n!r}")
+        if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= n * n:
+            raise ValueError(f"m must be an int in [1, n²={n * n}], got {m!r}")
+        self.n, self.m = n, m
+        rng = np.random.default_rng(seed)
+        self.signs = torch.as_tensor(rng.choice([-1.0, 1.0], size=(n, n)))
+        spec = np.fft.fft2(rng.standard_normal((n, n)))
+        self.spectrum = torch.as_tensor(spec / np.abs(spec).max())
+        self.index = torch.as_tensor(np.sort(rng.choice(n * n, size=m, replace=False)))
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        _check_images(x, self.n, "CompressedSensing")
+        z = x * self.signs.to(x)
+        z = torch.fft.ifft2(torch.fft.fft2(z) * self.spectrum.to(x.device)).real
+        return z.reshape(x.shape[0], -1)[:, self.index.to(x.device)]
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        if not isinstance(y, torch.Tensor) or y.ndim != 2 or y.shape[1] != self.m:
+            raise ValueError(f"CompressedSensing.adjoint expects (batch, {self.m}), got {tuple(getattr(y, 'shape', ()))}")
+        full = torch.zeros(y.shape[0], self.n * self.n, dtype=y.dtype, device=y.device)
+        full[:, self.index.to(y.device)] = y
+        z = full.reshape(y.shape[0], 1, self.n, self.n)
+        z = torch.fft.ifft2(torch.fft.fft2(z) * self.spectrum.conj().to(y.device)).real
+        return z * self.signs.to(z)
+
+
+def operator_norm(op: LinearOp, *, iters: int = 200, seed: int = 0) -> float:
+    """‖A‖₂ by power iteration on AᵀA (float64)."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(1, 1, op.n, op.n, generator=gen, dtype=torch.float64)
+    for _ in range(iters):
+        x = op.normal(x)
+        x = x / x.norm()
+    return float(op.normal(x).norm().sqrt())

@@ -1,0 +1,263 @@
+"""Tests of theorybook.arnet (chapter 6): data, regulariser, baselines, AR-Net, claims at smoke scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from theorybook.arnet import (
+    Config,
+    TrainingDiverged,
+    fit_arnet,
+    fit_autoreg,
+    fit_least_squares,
+    generate_ar,
+    is_stationary,
+    lag_matrix,
+    lambda_max,
+    lambda_ramp,
+    one_step_mse,
+    random_stationary_coef,
+    regularizer_derivative,
+    regularizer_terms,
+    sparse_coef,
+    sparsity_regularizer,
+    stpe,
+)
+from theorybook.arnet.experiments import make_claims, run_dense, run_small_data, top_k_lags
+
+# ---------------------------------------------------------------- data
+
+
+def test_random_coef_is_stationary_and_bounded() -> None:
+    for p in (1, 3, 10, 50):
+        for seed in range(3):
+            w = random_stationary_coef(p, seed)
+            assert w.shape == (p,)
+            assert is_stationary(w)
+            assert np.all(np.abs(w) <= 1.0)
+    assert np.array_equal(random_stationary_coef(5, 7), random_stationary_coef(5, 7))
+    assert not np.array_equal(random_stationary_coef(5, 7), random_stationary_coef(5, 8))
+
+
+def test_sparse_coef_is_the_papers_process() -> None:
+    w = sparse_coef(20)
+    assert w.shape == (20,)
+    assert np.flatnonzero(w).tolist() == [0, 2, 9]
+    assert w[[0, 2, 9]].tolist() == [0.2, 0.3, -0.5]
+    assert is_stationary(w)
+    with pytest.raises(ValueError):
+        sparse_coef(5)  # lag 10 does not fit
+
+
+def test_generate_ar_matches_recursion_and_is_zero_mean() -> None:
+    w = np.array([0.5, -0.2])
+    y = generate_ar(w, 5000, seed=1, burn_in=0)
+    assert abs(y.mean()) < 1e-12
+    # the filter obeys y_t = w1 y_{t-1} + w2 y_{t-2} + e_t, so the residual of the true model has
+    # the noise variance
+    assert one_step_mse(y, w) == pytest.approx(1.0, abs=0.06)
+    assert np.array_equal(generate_ar(w, 100, seed=3), generate_ar(w, 100, seed=3))
+
+
+def test_generate_ar_rejects_nonstationary_and_bad_args() -> None:
+    with pytest.raises(ValueError, match="non-stationary"):
+        generate_ar([1.1], 100)
+    with pytest.raises(ValueError):
+        generate_ar([0.5], 0)
+    with pytest.raises(ValueError):
+        generate_ar([0.5], 10, noise_std=-1.0)
+    with pytest.raises(ValueError):
+        generate_ar([[0.5]], 10)
+
+
+def test_lag_matrix_layout_lag1_first_and_is_a_view() -> None:
+    y = np.arange(10.0)
+    x = lag_matrix(y, 3)
+    assert x.shape == (7, 3)
+    assert x[0].tolist() == [2.0, 1.0, 0.0]  # row 0 predicts y[3]
+    assert x[-1].tolist() == [8.0, 7.0, 6.0]
+    assert not x.flags.writeable
+    slow = np.array([[y[t - i] for i in range(1, 4)] for t in range(3, 10)])
+    assert np.array_equal(x, slow)
+
+
+@pytest.mark.parametrize("bad", [np.ones((5, 2)), np.array([1.0, np.nan] + [0.0] * 10),
+                                 np.array([1.0, np.inf] + [0.0] * 10), np.zeros(6)])
+def test_bad_series_raise_value_error(bad: np.ndarray) -> None:
+    with pytest.raises(ValueError):
+        lag_matrix(bad, 3)
+    with pytest.raises(ValueError):
+        fit_least_squares(bad, 3)
+    with pytest.raises(ValueError):
+        fit_arnet(bad, 3, epochs=1)
+
+
+def test_bad_p_raises() -> None:
+    with pytest.raises(TypeError):
+        lag_matrix(np.zeros(20), 2.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        lag_matrix(np.zeros(20), 0)
+
+
+# ---------------------------------------------------------------- regulariser and metrics
+
+
+def test_regularizer_table_values() -> None:
+    table = {0.01: (0.312, 9.72), 0.1: (0.602, 1.48), 0.5: (0.831, 0.246), 1.0: (0.905, 0.090)}
+    for theta, (r, dr) in table.items():
+        assert regularizer_terms(theta) == pytest.approx(r, abs=1e-3)
+        assert regularizer_derivative(theta) == pytest.approx(dr, rel=5e-3)
+
+
+def test_regularizer_shape() -> None:
+    assert regularizer_terms(0.0) == 0.0
+    assert regularizer_terms(1e9) > 0.999
+    grid = np.logspace(-5, 3, 500)
+    assert np.all(np.diff(regularizer_terms(grid)) > 0)
+    assert np.all(np.diff(regularizer_derivative(grid)) < 0)
+    assert np.array_equal(regularizer_terms(grid), regularizer_terms(-grid))
+
+
+def test_torch_regularizer_matches_numpy_and_autograd_matches_derivative() -> None:
+    theta = torch.tensor([0.05, -0.3, 0.8, 2.0], dtype=torch.float64, requires_grad=True)
+    r = sparsity_regularizer(theta, eps=0.0)
+    assert float(r.detach()) == pytest.approx(regularizer_terms(theta.detach().numpy()).mean(), abs=1e-12)
+    r.backward()
+    assert theta.grad is not None
+    expected = np.sign(theta.detach().numpy()) * regularizer_derivative(theta.detach().numpy()) / 4
+    np.testing.assert_allclose(theta.grad.numpy(), expected, rtol=1e-9)
+    # gradient at exactly zero is finite with the default eps
+    z = torch.zeros(3, requires_grad=True)
+    sparsity_regularizer(z).backward()
+    assert z.grad is not None and torch.all(torch.isfinite(z.grad))
+    with pytest.raises(TypeError):
+        sparsity_regularizer(np.zeros(3))  # type: ignore[arg-type]
+
+
+def test_lambda_and_ramp() -> None:
+    assert lambda_max(None, 0.05) == 0.0
+    assert lambda_max(1.0, 0.05) == 0.0
+    assert lambda_max(0.1, 0.05) == pytest.approx(0.45)
+    with pytest.raises(ValueError):
+        lambda_max(0.0, 0.05)
+    with pytest.raises(ValueError):
+        lambda_max(1.5, 0.05)
+    assert lambda_ramp(0.0, 2.0) == 0.0
+    assert lambda_ramp(0.25, 2.0) == pytest.approx(0.5)  # quadratic: (0.25 / 0.5)^2 * 2
+    assert lambda_ramp(0.25, 2.0, "linear") == pytest.approx(1.0)
+    assert lambda_ramp(0.9, 2.0) == 2.0
+    with pytest.raises(ValueError):
+        lambda_ramp(0.5, 1.0, "cubic")  # type: ignore[arg-type]
+
+
+def test_stpe() -> None:
+    assert stpe([0.2, 0.3], [0.2, 0.3]) == 0.0
+    assert stpe([0.0, 0.0], [0.2, 0.3]) == pytest.approx(100.0)
+    assert stpe([-0.2], [0.2]) == pytest.approx(100.0)  # the maximum
+    assert stpe([0.2, 0.3, 0.1], [0.2, 0.3]) == pytest.approx(100 * 0.1 / 1.1)  # zero-padded truth
+    with pytest.raises(ValueError):
+        stpe([0.1], [0.1, 0.2])
+
+
+# ---------------------------------------------------------------- fits
+
+
+def test_least_squares_and_autoreg_agree_and_recover() -> None:
+    w = np.array([0.6, -0.3, 0.1])
+    y = generate_ar(w, 20_000, seed=0) + 2.0
+    ls, ar = fit_least_squares(y, 3), fit_autoreg(y, 3)
+    np.testing.assert_allclose(ls.coef, ar.coef, atol=1e-8)
+    assert ls.intercept == pytest.approx(ar.intercept, abs=1e-8)
+    np.testing.assert_allclose(ls.coef, w, atol=0.03)
+    assert ls.intercept == pytest.approx(2.0 * (1 - w.sum()), abs=0.05)
+    assert ls.predict(y).shape == (y.size - 3,)
+
+
+def test_arnet_equals_least_squares_on_dense_ar() -> None:
+    w = np.array([0.5, -0.3, 0.2])
+    y = generate_ar(w, 10_000, seed=2) + 5.0
+    ls = fit_least_squares(y, 3)
+    net = fit_arnet(y, 3, epochs=4, seed=0)
+    assert net.coef.shape == (3,)
+    np.testing.assert_allclose(net.coef, ls.coef, atol=0.03)
+    assert net.intercept == pytest.approx(ls.intercept, abs=0.1)  # mapped back from standardised
+    assert len(net.history) == 4 and np.all(np.isfinite(net.history.mse))
+    assert net.lambda_max == 0.0 and net.sparsity is None
+
+
+def test_arnet_is_seeded() -> None:
+    y = generate_ar([0.5], 2000, seed=0)
+    a, b = fit_arnet(y, 2, epochs=2, seed=3), fit_arnet(y, 2, epochs=2, seed=3)
+    np.testing.assert_array_equal(a.coef, b.coef)
+
+
+def test_sparse_arnet_zeroes_off_support_and_ls_does_not() -> None:
+    w = sparse_coef(20)
+    y = generate_ar(w, 1000, seed=0)
+    net = fit_arnet(y, 20, sparsity=0.15, epochs=40, batch_size=32, c_lambda=0.05, seed=0)
+    ls = fit_least_squares(y, 20)
+    assert top_k_lags(net.coef) == (1, 3, 10)
+    off = np.ones(20, dtype=bool)
+    off[[0, 2, 9]] = False
+    assert np.max(np.abs(net.coef[off])) < 0.02 < np.max(np.abs(ls.coef[off]))
+    assert stpe(net.coef, w) < 0.5 * stpe(ls.coef, w)
+    assert net.lambda_max == pytest.approx(0.05 * (1 / 0.15 - 1))
+    assert net.history.lam[-1] == pytest.approx(net.lambda_max)
+
+
+def test_arnet_hidden_layers_run_and_report_local_coefficients() -> None:
+    y = generate_ar([0.5], 2000, seed=0)
+    net = fit_arnet(y, 2, epochs=3, hidden=(8,), seed=0)
+    assert net.coef.shape == (2,) and np.all(np.isfinite(net.coef))
+
+
+def test_arnet_divergence_names_the_epoch() -> None:
+    y = generate_ar([0.5], 2000, seed=0)
+    with pytest.raises(TrainingDiverged, match=r"epoch \d+ \(step \d+\)"):
+        fit_arnet(y, 2, epochs=3, lr=1e30)
+
+
+def test_arnet_argument_validation() -> None:
+    y = generate_ar([0.5], 500, seed=0)
+    with pytest.raises(ValueError):
+        fit_arnet(y, 2, epochs=0)
+    with pytest.raises(ValueError):
+        fit_arnet(y, 2, sparsity=2.0)
+    with pytest.raises(ValueError):
+        fit_arnet(y, 2, lr=-1.0)
+    with pytest.raises(ValueError):
+        fit_arnet(y, 2, ramp="cubic")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        fit_arnet(np.ones(50), 2)
+
+
+def test_arnet_early_stopping_converges() -> None:
+    y = generate_ar([0.5, 0.2], 5000, seed=0)
+    net = fit_arnet(y, 2, epochs=30, tol=1e-3)
+    assert net.converged and net.epochs < 30
+
+
+# ---------------------------------------------------------------- config and claims at smoke scale
+
+
+def test_config_presets_and_validation() -> None:
+    for name in ("smoke", "book", "paper"):
+        assert isinstance(Config.preset(name), Config)
+    paper = Config.preset("paper")
+    assert max(paper.sparse_orders) == 1000 and paper.sparse_n == 100_000
+    with pytest.raises(ValueError):
+        Config.preset("smoke").replace(small_order=5)
+    with pytest.raises(TypeError):
+        Config.preset("smoke").replace(nonsense=1)
+
+
+def test_claims_hold_at_smoke_scale() -> None:
+    cfg = Config.preset("smoke")
+    dense = run_dense(cfg, progress=False)
+    small = run_small_data(cfg, progress=False)
+    table = make_claims(dense, small)
+    table.assert_hold(["1a", "1b", "2", "3a", "3b", "4a", "4b", "4c"])
+    assert table["5"].measured is None  # needs the paper-scale grid
+    assert np.all(small.stpe_ls > 2 * small.stpe_arnet)

@@ -1,0 +1,264 @@
+"""Unit tests of theorybook.lpn (chapter 3): exact-prox structure, losses, inversion, operators."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.integrate import quad
+
+from theorybook.lpn import (
+    LPN,
+    CompressedSensing,
+    ConvLPN,
+    GaussianBlur,
+    Stage,
+    TrainingDiverged,
+    invert,
+    laplace_posterior_stats,
+    learned_prior,
+    operator_norm,
+    paper_schedule,
+    pnp_admm,
+    pnp_pgd,
+    prior_at_output,
+    proximal_matching_loss,
+    soft_threshold,
+    train_lpn,
+)
+from theorybook.lpn.experiments import jacobian_report, perturb, prox_grid_check
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small models: one torch thread avoids oversubscribing a shared CPU."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def _models(alpha: float = 0.05) -> list[torch.nn.Module]:
+    torch.manual_seed(0)
+    return [LPN(3, 16, 3, alpha=alpha).double(),
+            ConvLPN(8, 1, 8, alpha=alpha, init="default").double(),
+            ConvLPN(8, 1, 8, alpha=alpha, init="paper").double()]
+
+
+# ------------------------------------------------------------------ model structure (claim 1)
+
+def test_forward_is_gradient_of_potential_by_finite_differences() -> None:
+    torch.manual_seed(1)
+    model = LPN(3, 16, 3, alpha=0.1).double()
+    y = torch.randn(4, 3, dtype=torch.float64)
+    f = model(y).detach()
+    eps = 1e-6
+    for j in range(3):
+        e = torch.zeros(3, dtype=torch.float64)
+        e[j] = eps
+        fd = (model.potential(y + e) - model.potential(y - e)).detach() / (2 * eps)
+        assert torch.allclose(fd, f[:, j], atol=1e-7)
+
+
+def test_forward_keeps_graph_and_leaves_caller_tensor_alone() -> None:
+    model = ConvLPN(8, 1, 8, alpha=0.01).double()
+    y = torch.rand(2, 1, 8, 8, dtype=torch.float64)
+    out = model(y)
+    assert not y.requires_grad  # not mutated
+    assert out.requires_grad  # graph kept: parameters can be trained through f
+    yg = y.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(model(yg).sum(), yg)  # double backprop through ∇ψ
+    assert torch.isfinite(g).all() and g.abs().sum() > 0
+    with torch.no_grad():
+        assert not model(y).requires_grad
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_jacobian_symmetric_and_psd_with_lambda_min_2alpha(index: int) -> None:
+    alpha = 0.05
+    model = _models(alpha)[index]
+    assert model.is_convex()
+    shape = (3,) if index == 0 else (1, 8, 8)
+    points = torch.randn(3, *shape, dtype=torch.float64)
+    rep = jacobian_report(model, points)
+    assert rep.asymmetry < 1e-5
+    assert rep.lambda_min >= 2 * alpha - 1e-9
+
+
+def test_projection_restores_convexity_after_negative_weights() -> None:
+    torch.manual_seed(2)
+    model = LPN(1, 8, 3, alpha=0.0).double()
+    with torch.no_grad():
+        for m in model.constrained_modules():
+            m.weight.copy_(-torch.rand_like(m.weight))
+    assert not model.is_convex()
+    y = torch.linspace(-3, 3, 61, dtype=torch.float64).reshape(-1, 1)
+    model.project_()
+    assert model.is_convex()
+    after = jacobian_report(model, y)
+    assert after.lambda_min >= -1e-12
+
+
+def test_monotone_operator_inequality() -> None:
+    alpha = 0.05
+    model = ConvLPN(8, 1, 8, alpha=alpha, init="default").double()
+    a, b = torch.randn(2, 5, 1, 8, 8, dtype=torch.float64)
+    with torch.no_grad():
+        lhs = ((model(a) - model(b)) * (a - b)).flatten(1).sum(1)
+    assert (lhs >= 2 * alpha * (a - b).flatten(1).pow(2).sum(1) - 1e-10).all()
+
+
+def test_training_keeps_lpn_convex_and_psd() -> None:
+    torch.manual_seed(3)
+    model = ConvLPN(8, 1, 8, alpha=0.01, init="default")
+
+    def sampler() -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.rand(16, 1, 8, 8)
+        return x, x + 0.1 * torch.randn_like(x)
+
+    train_lpn(model, sampler, [Stage(15, "l1", 3e-2), Stage(5, "pm", 1e-2, gamma=2.0)])
+    assert model.is_convex()
+    rep = jacobian_report(model, torch.rand(2, 1, 8, 8))
+    assert rep.asymmetry < 1e-5 and rep.lambda_min >= 0.02 - 1e-9
+
+
+def test_input_validation() -> None:
+    with pytest.raises(ValueError):
+        LPN(0)
+    with pytest.raises(ValueError):
+        LPN(2)(torch.zeros(3, 3))
+    with pytest.raises(TypeError):
+        LPN(2)(torch.zeros(3, 2, dtype=torch.int64))
+    with pytest.raises(ValueError):
+        ConvLPN(8)(torch.zeros(2, 1, 9, 9))
+    with pytest.raises(ValueError):
+        ConvLPN(8, strides=(3,))
+    with pytest.raises(ValueError):
+        LPN(1, alpha=-1.0)
+
+
+# ------------------------------------------------------------------ losses and schedule
+
+def test_proximal_matching_loss_formula_and_range() -> None:
+    pred = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
+    target = torch.zeros(2, 2)
+    val = proximal_matching_loss(pred, target, gamma=5.0)
+    assert math.isclose(float(val), 0.5 * (0.0 + 1 - math.exp(-1.0)), rel_tol=1e-6)
+    assert float(proximal_matching_loss(target, target, 0.1)) == 0.0
+    assert float(proximal_matching_loss(pred * 100, target, 0.1)) < 1.0
+    with pytest.raises(ValueError):
+        proximal_matching_loss(pred, target, 0.0)
+    with pytest.raises(ValueError):
+        proximal_matching_loss(pred, torch.zeros(2, 3), 1.0)
+
+
+def test_paper_schedule_gammas_and_steps() -> None:
+    sched = paper_schedule(40000, 2.24)
+    assert sched[0].loss == "l1" and sched[0].steps == 20000 and sched[0].lr == 1e-3
+    gammas = [s.gamma for s in sched[1:]]
+    assert np.allclose(gammas, [17.92, 8.96, 4.48, 2.24])
+    assert all(s.loss == "pm" and s.lr == 1e-4 for s in sched[1:])
+    assert sum(s.steps for s in sched) == 40000
+    with pytest.raises(ValueError):
+        Stage(10, "pm", 1e-3)  # no gamma
+
+
+def test_diverging_training_names_the_step() -> None:
+    model = LPN(1, 4, 2)
+
+    def bad() -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.full((4, 1), float("nan")), torch.zeros(4, 1)
+
+    with pytest.raises(TrainingDiverged, match="step 0"):
+        train_lpn(model, bad, [Stage(3, "l2", 1e-3)])
+
+
+# ------------------------------------------------------------------ inversion and the prior (claims 2, 3)
+
+def test_inversion_recovers_preimage_to_1e4() -> None:
+    torch.manual_seed(4)
+    model = ConvLPN(8, 1, 8, alpha=0.01, init="default").double()
+    y_true = torch.rand(6, 1, 8, 8, dtype=torch.float64)
+    with torch.no_grad():
+        x = model(y_true)
+    inv = invert(model, x, y0=torch.zeros_like(x))
+    assert float(inv.residual.max()) <= 1e-4
+    assert float((inv.y - y_true).abs().max()) <= 1e-2  # injective: ‖ŷ − y‖ ≤ residual / (2α)
+
+
+def test_learned_prior_matches_exact_formula_at_outputs() -> None:
+    torch.manual_seed(5)
+    model = LPN(2, 16, 3, alpha=0.05).double()
+    y = torch.randn(7, 2, dtype=torch.float64)
+    x, r_exact = prior_at_output(model, y)
+    r_inv = learned_prior(model, x)
+    assert torch.allclose(r_inv, r_exact, atol=1e-7)
+
+
+def test_lpn_is_exactly_a_prox_on_a_1d_grid() -> None:
+    torch.manual_seed(6)
+    model = LPN(1, 16, 3, alpha=0.01)
+    err, gap = prox_grid_check(model, torch.linspace(-3, 3, 31))
+    assert err <= 2 * gap + 1e-9
+
+
+# ------------------------------------------------------------------ operators, toy, PnP
+
+@pytest.mark.parametrize("op", [GaussianBlur(8, 1.0), CompressedSensing(8, 32, seed=1)])
+def test_adjoint_identity_and_normal_solve(op) -> None:
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 1, 8, 8, generator=gen, dtype=torch.float64)
+    y = op(torch.randn(3, 1, 8, 8, generator=gen, dtype=torch.float64))
+    y = torch.randn(y.shape, generator=gen, dtype=torch.float64)
+    lhs = (op(x) * y).sum()
+    rhs = (x * op.adjoint(y)).sum()
+    assert abs(float(lhs - rhs)) <= 1e-10 * float(lhs.abs() + 1)
+    b = torch.randn(3, 1, 8, 8, generator=gen, dtype=torch.float64)
+    sol = op.normal_solve(b, 0.1)
+    assert torch.allclose(op.normal(sol) + 0.1 * sol, b, atol=1e-7)
+    assert operator_norm(op) <= 1 + 1e-6
+
+
+def test_soft_threshold_and_posterior_stats() -> None:
+    assert np.allclose(soft_threshold([-3, -0.5, 0, 0.7, 2.5]), [-2, 0, 0, 0, 1.5])
+    ys = np.array([-2.0, 0.0, 0.5, 3.0])
+    mean, median = laplace_posterior_stats(ys)
+
+    def post(x: float, y: float) -> float:
+        return math.exp(-abs(x) - 0.5 * (y - x) ** 2)
+
+    for y, m in zip(ys, mean, strict=True):
+        z = quad(post, -30, 30, args=(y,), points=[0.0])[0]
+        ref = quad(lambda x, y=y: x * post(x, y), -30, 30, points=[0.0])[0] / z
+        assert abs(m - ref) < 1e-6
+    assert abs(median[1]) < 1e-6 and abs(mean[1]) < 1e-9
+    assert median[2] > 0  # a Laplace prior has no point mass: the posterior median has no dead zone
+
+
+def test_perturbations() -> None:
+    imgs = np.random.default_rng(0).random((4, 1, 8, 8)).astype(np.float32)
+    assert np.array_equal(perturb(imgs, "noise", 0.0), imgs)
+    noisy = perturb(imgs, "noise", 0.3)
+    assert noisy.min() >= 0 and noisy.max() <= 1 and not np.allclose(noisy, imgs)
+    assert np.allclose(perturb(imgs, "mix", 0.5), 0.5 * imgs + 0.5 * np.roll(imgs, 1, 0))
+    with pytest.raises(ValueError):
+        perturb(imgs, "rotate", 1.0)
+
+
+def test_pnp_pgd_objective_never_increases_for_any_lpn() -> None:
+    torch.manual_seed(7)
+    model = ConvLPN(8, 1, 8, alpha=0.01, init="default").double()
+    op = GaussianBlur(8, 1.0)
+    x = torch.rand(3, 1, 8, 8, dtype=torch.float64)
+    y = op(x) + 0.02 * torch.randn_like(x)
+    res = pnp_pgd(op, y, model, step=0.95, iters=30)
+    obj = res.objective  # (iters, batch)
+    assert obj.shape == (30, 3)
+    assert np.all(np.diff(obj, axis=0) <= 1e-9 * np.maximum(1.0, np.abs(obj[:-1])))
+    assert res.step_norm[-1] < 0.1 * res.step_norm[0]
+    adm = pnp_admm(op, y, model, rho=1.0, iters=5)
+    assert adm.x.shape == x.shape and adm.objective.shape == (5, 3)
+    with pytest.raises(ValueError):
+        pnp_pgd(op, y, model, step=-1.0)
