@@ -219,3 +219,17 @@ def test_progress_final_mode_prints_one_line(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("THEORYBOOK_PROGRESS", "sometimes")
     with pytest.raises(ValueError, match="live"):
         progress(range(2))
+
+
+def test_require_positive_ints_names_the_field() -> None:
+    @dataclass(frozen=True)
+    class Counts(ScaledConfig):
+        steps: int = 3
+
+        def validate(self) -> None:
+            self.require_positive_ints("steps")
+
+    assert Counts().steps == 3
+    for bad in (0, -2, 2.5, True):
+        with pytest.raises(ValueError, match="Counts.steps must be a positive int"):
+            Counts(steps=bad)  # type: ignore[arg-type]

@@ -136,6 +136,13 @@ class ScaledConfig:
     def validate(self) -> None:
         """Check the fields; raise ``ValueError`` on an impossible setting. Default: nothing."""
 
+    def require_positive_ints(self, *names: str) -> None:
+        """Raise ``ValueError`` unless each named field is an int ≥ 1 (for use in :meth:`validate`)."""
+        for name in names:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{type(self).__name__}.{name} must be a positive int, got {value!r}")
+
     @classmethod
     def presets(cls) -> Mapping[str, Self]:
         """The three presets, keyed by scale name."""

@@ -53,13 +53,10 @@ class Config(ScaledConfig):
     reg_eps: float = 1e-4
 
     def validate(self) -> None:
-        for name in ("seeds", "test_n", "dense_n", "sparse_n", "small_seeds", "small_n",
-                     "small_order", "timing_n", "sunspots_order", "timing_repeats", "batch_size", "small_batch",
-                     "dense_epochs", "sparse_epochs", "small_epochs", "timing_max_epochs",
-                     "sunspots_epochs"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"Config.{name} must be a positive int, got {value!r}")
+        self.require_positive_ints(
+            "seeds", "test_n", "dense_n", "sparse_n", "small_seeds", "small_n", "small_order",
+            "timing_n", "sunspots_order", "timing_repeats", "batch_size", "small_batch",
+            "dense_epochs", "sparse_epochs", "small_epochs", "timing_max_epochs", "sunspots_epochs")
         for name in ("dense_orders", "sparse_orders", "timing_orders"):
             orders = getattr(self, name)
             if not orders or any(not isinstance(p, int) or p < 1 for p in orders):

@@ -53,11 +53,9 @@ class Config(ScaledConfig):
     cpu_threads: int = 1
 
     def validate(self) -> None:
-        for name in ("toy_steps", "exact_steps", "exact_n", "conv_steps", "sparse_steps",
-                     "deep_steps", "n_train", "n_val", "hidden", "depth", "epochs",
-                     "batch_size", "cpu_threads"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"Config.{name} must be >= 1, got {getattr(self, name)}")
+        self.require_positive_ints(
+            "toy_steps", "exact_steps", "exact_n", "conv_steps", "sparse_steps", "deep_steps",
+            "n_train", "n_val", "hidden", "depth", "epochs", "batch_size", "cpu_threads")
         if self.search_step < 2:
             raise ValueError(f"Config.search_step must be >= 2 (step 1 has no α), got {self.search_step}")
         if self.deep_steps < 2:

@@ -57,10 +57,9 @@ class Config(ScaledConfig):
             raise ValueError(f"pad_to must be an even number >= 8, got {self.pad_to}")
         if not 0 < self.cs_fraction <= 1:
             raise ValueError(f"cs_fraction must lie in (0, 1], got {self.cs_fraction}")
-        for name in ("lap_batch", "lap_pretrain_steps", "lap_pm_steps", "digits_batch", "digits_steps",
-                     "n_test", "pnp_images", "pnp_val_images", "pnp_iters", "cnn_steps"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1")
+        self.require_positive_ints(
+            "lap_batch", "lap_pretrain_steps", "lap_pm_steps", "digits_batch", "digits_steps",
+            "n_test", "pnp_images", "pnp_val_images", "pnp_iters", "cnn_steps")
         if self.digits_steps < 8:
             raise ValueError("digits_steps must be >= 8 (ℓ₁ half plus four stages)")
 
