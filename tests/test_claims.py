@@ -100,7 +100,7 @@ def test_table_shows_failures_in_text_and_html() -> None:
     text = str(table)
     assert "fails" in text and "holds" in text and "needs paper scale" in text
     html = table._repr_html_()
-    assert "✗ fails" in html and "✓ holds" in html
+    assert "✗ fails" in html and "✓ holds" in html and "run at smoke scale" in html
     assert table.counts() == {"holds": 1, "fails": 1, "needs larger scale": 1}
     assert [c.id for c in table.failures()] == ["bad"]
     assert "3 claims: 1 holds, 1 fails, 1 needs larger scale" == table.summary()

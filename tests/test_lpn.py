@@ -262,3 +262,77 @@ def test_pnp_pgd_objective_never_increases_for_any_lpn() -> None:
     assert adm.x.shape == x.shape and adm.objective.shape == (5, 3)
     with pytest.raises(ValueError):
         pnp_pgd(op, y, model, step=-1.0)
+
+
+# ------------------------------------------------------------------ run_pnp on any image set
+
+def _tiny_pnp_setup():
+    from theorybook.lpn import Config, PlainCNN
+
+    cfg = Config.preset("smoke").replace(pnp_images=2, pnp_val_images=2, pnp_iters=4)
+    torch.manual_seed(8)
+    return cfg, ConvLPN(8, 1, 8, alpha=0.01), PlainCNN(1, 8, 2)
+
+
+def test_patch_split_holds_out_a_photo_and_disjoint_tiles() -> None:
+    from theorybook.lpn import Config
+    from theorybook.lpn.experiments import patch_split
+
+    cfg = Config.preset("smoke").replace(patch_train=50, pnp_images=6, pnp_val_images=4)
+    train, val, test = patch_split(cfg)
+    assert train.shape == (50, 1, 8, 8) and val.shape == (4, 1, 8, 8) and test.shape == (6, 1, 8, 8)
+    for arr in (train, val, test):
+        assert arr.dtype == np.float32 and arr.min() >= 0 and arr.max() <= 1
+    # evaluation tiles are textured and no validation tile reappears among the test tiles
+    assert np.all(val.std(axis=(1, 2, 3)) >= cfg.patch_min_std - 1e-6)
+    assert np.all(test.std(axis=(1, 2, 3)) >= cfg.patch_min_std - 1e-6)
+    assert not any(np.array_equal(v, t) for v in val for t in test)
+    with pytest.raises(ValueError):
+        Config.preset("smoke").replace(patch_size=3)
+
+
+def test_run_pnp_default_is_the_digits_split() -> None:
+    from theorybook.lpn.experiments import digits_split, run_pnp
+
+    cfg, model, cnn = _tiny_pnp_setup()
+    default = run_pnp(cfg, model, cnn)
+    explicit = run_pnp(cfg, model, cnn, images=digits_split(cfg)[1:])
+    assert [r.name for r in default] == ["deblurring", "compressed sensing"]
+    for a, b in zip(default, explicit, strict=True):
+        assert a.dataset == b.dataset == "digits"
+        assert a.psnr == b.psnr and a.ssim == b.ssim and a.tuned == b.tuned
+
+
+def test_run_pnp_on_natural_image_patches() -> None:
+    from theorybook.lpn.experiments import patch_split, run_pnp
+
+    cfg, model, cnn = _tiny_pnp_setup()
+    _, val, test = patch_split(cfg.replace(patch_train=10))
+    res = run_pnp(cfg, model, cnn, images=(val, test), dataset="patches")
+    assert [(r.name, r.dataset) for r in res] == [("deblurring", "patches"), ("compressed sensing", "patches")]
+    for r in res:
+        assert set(r.psnr) == {"Aᵀy", "Tikhonov", "PnP-PGD TV", "PnP-PGD CNN", "PnP-PGD LPN", "PnP-ADMM LPN"}
+        assert all(np.isfinite(v) for v in r.psnr.values())
+        assert all(-1 <= v <= 1 for v in r.ssim.values())
+        assert r.runs["PnP-PGD LPN"].objective.shape == (cfg.pnp_iters, cfg.pnp_images)
+        assert r.objective_max_increase <= 1e-8
+        assert np.array_equal(r.examples["truth"], test[0, 0].astype(np.float64))
+    # without the CNN baseline the other methods still run
+    assert "PnP-PGD CNN" not in run_pnp(cfg, model, None, images=(val, test))[0].psnr
+
+
+def test_run_pnp_validates_images() -> None:
+    from theorybook.lpn.experiments import run_pnp
+
+    cfg, model, cnn = _tiny_pnp_setup()
+    good = np.random.default_rng(0).random((2, 1, 8, 8)).astype(np.float32)
+    with pytest.raises(ValueError, match="LPN expects 8×8"):
+        run_pnp(cfg, model, cnn, images=(good, np.zeros((2, 1, 16, 16), np.float32)))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        run_pnp(cfg, model, cnn, images=(good, good + 1))
+    with pytest.raises(ValueError, match="shape"):
+        run_pnp(cfg, model, cnn, images=(good[:, 0], good))
+    with pytest.raises(TypeError):
+        run_pnp(cfg, model, cnn, images=(good, good.astype(np.int64)))
+    with pytest.raises(TypeError):
+        run_pnp(cfg, model, cnn, images=[good, good])  # type: ignore[arg-type]

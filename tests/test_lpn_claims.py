@@ -25,15 +25,18 @@ def smoke_run():
         lpn_model, cnn_model, hist = ex.train_digits_models(cfg)
         prior = ex.run_digits_prior(cfg, lpn_model, history=hist["lpn"])
         pnp = ex.run_pnp(cfg, lpn_model, cnn_model)
-        table = ex.chapter_claims(cfg, lap, prior, pnp)
+        patch_lpn, patch_cnn, _ = ex.train_patch_models(cfg)
+        patches = ex.run_pnp(cfg, patch_lpn, patch_cnn, images=ex.patch_split(cfg)[1:], dataset="patches")
+        table = ex.chapter_claims(cfg, lap, prior, pnp, patches)
     finally:
         torch.set_num_threads(old)
-    return cfg, lap, prior, pnp, table
+    return cfg, lap, prior, pnp, patches, table
 
 
 def test_structural_claims_hold_at_smoke(smoke_run, smoke_scale) -> None:
     *_, table = smoke_run
-    table.assert_hold(["jacobian-sym", "jacobian-psd", "exact-prox", "inversion", "pgd-descent"])
+    table.assert_hold(["jacobian-sym", "jacobian-psd", "exact-prox", "inversion", "pgd-descent",
+                       "pgd-descent-patches"])
 
 
 def test_laplacian_bayes_split_at_smoke(smoke_run) -> None:
@@ -58,7 +61,7 @@ def test_digits_prior_is_finite_and_noise_raises_it_on_average(smoke_run) -> Non
 
 
 def test_pnp_diagnostics(smoke_run) -> None:
-    cfg, _, _, pnp, _ = smoke_run
+    cfg, _, _, pnp, _, _ = smoke_run
     assert [r.name for r in pnp] == ["deblurring", "compressed sensing"]
     for r in pnp:
         assert r.op_norm <= 1 + 1e-6
@@ -67,3 +70,14 @@ def test_pnp_diagnostics(smoke_run) -> None:
         assert len(run.psnr) == cfg.pnp_iters
         # every PnP reconstruction beats the raw back-projection Aᵀy
         assert r.psnr["PnP-ADMM LPN"] > r.psnr["Aᵀy"]
+
+
+def test_patch_pnp_at_smoke(smoke_run) -> None:
+    cfg, *_, patches, table = smoke_run
+    assert [(r.name, r.dataset) for r in patches] == [("deblurring", "patches"), ("compressed sensing", "patches")]
+    ids = [c.id for c in table.claims]
+    assert {"pgd-descent-patches", "pnp-patch-deblur", "pnp-patch-cs"} <= set(ids)
+    cs = patches[1]
+    assert cs.runs["PnP-ADMM LPN"].objective.shape == (cfg.pnp_iters, cfg.pnp_images)
+    # half the pixels through a random filter: any prior beats back-projection by a wide margin
+    assert cs.psnr["PnP-ADMM LPN"] > cs.psnr["Aᵀy"] + 3

@@ -323,24 +323,32 @@ class ClaimTable:
         notes = [f"[{c.id}] {c.note}" for c in self.claims if c.note]
         return "\n".join(out + notes)
 
+    def _scales_text(self) -> str:
+        scales = sorted({c.scale for c in self.claims}, key=scale_rank)
+        return ", ".join(scales) if scales else "—"
+
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{escape(k)}</th>" for k in self._COLUMNS)
+        """A compact table for the book's content column: the id and note go under the claim,
+        the expected scale under the status, and the run's scale into the caption."""
+        head = "".join(f"<th>{h}</th>" for h in ("claim", "where", "paper", "ours", "check", "status"))
         body = []
         for c in self.claims:
             r = c.row()
-            cells = []
-            for k in self._COLUMNS:
-                text = escape(r[k])
-                if k == "status":
-                    colour = _STATUS_COLOURS[c.status]
-                    text = (f"<span style='color:{colour};font-weight:bold'>"
-                            f"{_STATUS_MARKS[c.status]} {text}</span>")
-                if k == "claim" and c.note:
-                    text += f"<br><small>{escape(c.note)}</small>"
-                cells.append(f"<td style='text-align:left'>{text}</td>")
-            body.append("<tr>" + "".join(cells) + "</tr>")
-        return (f"<table class='theorybook-claims'><caption>{escape(self.title)} — "
-                f"{escape(self.summary())}</caption><thead><tr>{head}</tr></thead>"
+            colour = _STATUS_COLOURS[c.status]
+            small = escape(c.id) + (f" · {escape(c.note)}" if c.note else "")
+            cells = [
+                f"{escape(r['claim'])}<br><small>{small}</small>",
+                escape(r["where"]), escape(r["paper"]), f"<b>{escape(r['ours'])}</b>",
+                escape(r["check"]),
+                f"<span style='color:{colour};font-weight:bold'>{_STATUS_MARKS[c.status]} "
+                f"{escape(c.status_text)}</span><br><small>expected at {escape(c.expected_at)}</small>",
+            ]
+            body.append("<tr>" + "".join(f"<td style='text-align:left;vertical-align:top'>{x}</td>"
+                                         for x in cells) + "</tr>")
+        caption = (f"{escape(self.title)}: run at {escape(self._scales_text())} scale; "
+                   f"{escape(self.summary())}")
+        return (f"<table class='theorybook-claims' style='font-size:0.85em;width:100%'>"
+                f"<caption>{caption}</caption><thead><tr>{head}</tr></thead>"
                 f"<tbody>{''.join(body)}</tbody></table>")
 
     def to_markdown(self) -> str:

@@ -2,8 +2,8 @@
 
 Each ``run_*`` function takes a :class:`~theorybook.lpn.config.Config`, seeds itself, and returns a
 dataclass the notebook plots: :func:`run_laplacian` (paper Fig. 1), :func:`run_digits_prior`
-(paper Fig. 3 on sklearn digits), :func:`run_pnp` (paper §5 on digits) and
-:func:`time_training_steps` (the cost of the exact-prox guarantee).
+(paper Fig. 3 on sklearn digits), :func:`run_pnp` (paper §5 on digits or on natural-image
+patches, :func:`patch_split`) and :func:`time_training_steps` (the cost of the exact-prox guarantee).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import torch
 from scipy.ndimage import gaussian_filter
 
 from theorybook.claims import Claim, ClaimTable, at_least, at_most
-from theorybook.data import load_digits_images
+from theorybook.data import bundled_image, load_digits_images, natural_image_patches
 from theorybook.lpn.config import Config
 from theorybook.lpn.model import ConvexPotentialNet, ConvLPN, LPN, PlainCNN
 from theorybook.lpn.operators import CompressedSensing, GaussianBlur, LinearOp, operator_norm
@@ -31,11 +31,14 @@ __all__ = [
     "DigitsPriorResult",
     "JacobianReport",
     "LaplacianResult",
+    "PATCH_TEST_PHOTO",
+    "PATCH_TRAIN_PHOTOS",
     "PnPProblemResult",
     "StepTiming",
     "chapter_claims",
     "digits_split",
     "jacobian_report",
+    "patch_split",
     "perturb",
     "prox_grid_check",
     "run_digits_prior",
@@ -43,6 +46,8 @@ __all__ = [
     "run_pnp",
     "time_training_steps",
     "train_digits_models",
+    "train_image_models",
+    "train_patch_models",
 ]
 
 
@@ -217,7 +222,52 @@ def digits_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return images[train], images[val], images[test]
 
 
-def _digits_sampler(train: np.ndarray, batch: int, sigma: float) -> object:
+PATCH_TRAIN_PHOTOS: tuple[str, ...] = ("astronaut", "coffee", "chelsea", "coins", "moon", "rocket",
+                                        "brick", "grass", "gravel")
+"""Bundled scikit-image photographs the natural-image LPN is trained on."""
+
+PATCH_TEST_PHOTO = "camera"
+"""The held-out photograph (the cameraman) whose tiles are the PnP validation and test patches."""
+
+
+def _check_images(images: np.ndarray, what: str) -> None:
+    if not isinstance(images, np.ndarray) or images.ndim != 4 or images.shape[1] != 1 \
+            or images.shape[2] != images.shape[3] or len(images) == 0:
+        raise ValueError(f"{what} must be a non-empty array of shape (n, 1, s, s), "
+                         f"got {getattr(images, 'shape', type(images).__name__)}")
+    if not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(f"{what} must hold floats, got {images.dtype}")
+    if not np.all(np.isfinite(images)) or images.min() < 0 or images.max() > 1:
+        raise ValueError(f"{what} must hold finite values in [0, 1]")
+
+
+def patch_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(train, validation, test) grey-scale patches ``(n, 1, s, s)``, s = ``cfg.patch_size``.
+
+    Training: ``patch_train`` patches at random positions of :data:`PATCH_TRAIN_PHOTOS`
+    (:func:`theorybook.data.natural_image_patches`, seed ``cfg.seed``). Validation and test come
+    from a photo the networks never see, :data:`PATCH_TEST_PHOTO`: it is cut into
+    non-overlapping s × s tiles, tiles with pixel standard deviation below ``patch_min_std``
+    (flat sky, on which every method is near-perfect) are dropped, and a seeded permutation
+    gives ``pnp_val_images`` validation and ``pnp_images`` test tiles, disjoint by construction.
+    """
+    s = cfg.patch_size
+    train = natural_image_patches(cfg.patch_train, s, images=PATCH_TRAIN_PHOTOS, seed=cfg.seed)
+    photo = bundled_image(PATCH_TEST_PHOTO)
+    rows, cols = photo.shape[0] // s, photo.shape[1] // s
+    tiles = photo[:rows * s, :cols * s].reshape(rows, s, cols, s).transpose(0, 2, 1, 3).reshape(-1, s, s)
+    tiles = tiles[tiles.std(axis=(1, 2)) >= cfg.patch_min_std]
+    need = cfg.pnp_val_images + cfg.pnp_images
+    if len(tiles) < need:
+        raise ValueError(f"only {len(tiles)} tiles of {PATCH_TEST_PHOTO!r} pass patch_min_std; need {need}")
+    perm = np.random.default_rng(cfg.seed).permutation(len(tiles))
+    val = tiles[perm[:cfg.pnp_val_images]]
+    test = tiles[perm[cfg.pnp_val_images:need]]
+    return (train[:, None].astype(np.float32), val[:, None].astype(np.float32),
+            test[:, None].astype(np.float32))
+
+
+def _image_sampler(train: np.ndarray, batch: int, sigma: float) -> object:
     data = torch.as_tensor(train)
 
     def sample() -> tuple[torch.Tensor, torch.Tensor]:
@@ -228,24 +278,50 @@ def _digits_sampler(train: np.ndarray, batch: int, sigma: float) -> object:
     return sample
 
 
-def train_digits_models(cfg: Config, *, progress: bool = False, with_cnn: bool = True
-                        ) -> tuple[ConvLPN, PlainCNN | None, dict[str, TrainHistory]]:
-    """Train the digits ConvLPN (paper schedule: ℓ₁ then four PM stages, γ_min = 0.08·√pixels)
-    and, optionally, the plain-CNN baseline denoiser (ℓ₂ loss, same noise, ``cnn_steps``)."""
-    seed_everything(cfg.seed)
-    train, _, _ = digits_split(cfg)
-    sampler = _digits_sampler(train, cfg.digits_batch, cfg.digits_sigma)
-    model = ConvLPN(cfg.pad_to, 1, cfg.conv_hidden, beta=cfg.conv_beta, alpha=cfg.conv_alpha)
-    gamma_min = 0.08 * float(np.sqrt(cfg.pad_to**2))
-    hist = {"lpn": train_lpn(model, sampler, paper_schedule(cfg.digits_steps, gamma_min),  # type: ignore[arg-type]
-                             progress=progress, desc="digits LPN")}
+def train_image_models(cfg: Config, train: np.ndarray, *, lpn_steps: int, cnn_steps: int | None,
+                       progress: bool = False, label: str = "images"
+                       ) -> tuple[ConvLPN, PlainCNN | None, dict[str, TrainHistory]]:
+    """Train a ConvLPN denoiser on clean images ``train`` ``(n, 1, s, s)`` with noise σ =
+    ``cfg.digits_sigma`` and batch ``cfg.digits_batch``, using the paper's schedule
+    (:func:`~theorybook.lpn.train.paper_schedule`: ℓ₁ for half of ``lpn_steps``, then four
+    proximal-matching stages with γ_min = 0.08·√pixels), and, unless ``cnn_steps`` is None, the
+    plain-CNN baseline (ℓ₂ loss, same noise, ``cnn_steps`` steps at lr 1e−3). The caller seeds.
+    """
+    _check_images(train, "train")
+    size = int(train.shape[-1])
+    sampler = _image_sampler(train, cfg.digits_batch, cfg.digits_sigma)
+    model = ConvLPN(size, 1, cfg.conv_hidden, beta=cfg.conv_beta, alpha=cfg.conv_alpha)
+    gamma_min = 0.08 * float(np.sqrt(size**2))
+    hist = {"lpn": train_lpn(model, sampler, paper_schedule(lpn_steps, gamma_min),  # type: ignore[arg-type]
+                             progress=progress, desc=f"{label} LPN")}
     cnn = None
-    if with_cnn:
+    if cnn_steps is not None:
         seed_everything(cfg.seed + 1)
         cnn = PlainCNN(1, cfg.conv_hidden, cfg.cnn_depth)
-        hist["cnn"] = train_lpn(cnn, sampler, [Stage(cfg.cnn_steps, "l2", 1e-3)],  # type: ignore[arg-type]
-                                progress=progress, desc="digits CNN")
+        hist["cnn"] = train_lpn(cnn, sampler, [Stage(cnn_steps, "l2", 1e-3)],  # type: ignore[arg-type]
+                                progress=progress, desc=f"{label} CNN")
     return model, cnn, hist
+
+
+def train_digits_models(cfg: Config, *, progress: bool = False, with_cnn: bool = True
+                        ) -> tuple[ConvLPN, PlainCNN | None, dict[str, TrainHistory]]:
+    """Train the digits ConvLPN (``digits_steps``, paper schedule) and, optionally, the plain-CNN
+    baseline (``cnn_steps``) on the training digits of :func:`digits_split` (:func:`train_image_models`)."""
+    seed_everything(cfg.seed)
+    train, _, _ = digits_split(cfg)
+    return train_image_models(cfg, train, lpn_steps=cfg.digits_steps,
+                              cnn_steps=cfg.cnn_steps if with_cnn else None, progress=progress, label="digits")
+
+
+def train_patch_models(cfg: Config, *, progress: bool = False, with_cnn: bool = True
+                       ) -> tuple[ConvLPN, PlainCNN | None, dict[str, TrainHistory]]:
+    """Train the natural-image ConvLPN (``patch_steps``, paper schedule) and, optionally, the
+    plain-CNN baseline (``patch_cnn_steps``) on the training patches of :func:`patch_split`."""
+    seed_everything(cfg.seed)
+    train, _, _ = patch_split(cfg)
+    return train_image_models(cfg, train, lpn_steps=cfg.patch_steps,
+                              cnn_steps=cfg.patch_cnn_steps if with_cnn else None, progress=progress,
+                              label="patches")
 
 
 PERTURBATIONS: dict[str, tuple[float, ...]] = {
@@ -339,6 +415,7 @@ class PnPProblemResult:
     runs: dict[str, PnPResult]
     examples: dict[str, np.ndarray]
     objective_max_increase: float
+    dataset: str = "digits"
 
 
 def _tune(values: tuple[float, ...], score: object) -> float:
@@ -352,17 +429,36 @@ def _measure(op: LinearOp, x: torch.Tensor, noise: float, seed: int) -> torch.Te
     return y + noise * torch.randn(y.shape, generator=gen, dtype=y.dtype)
 
 
-def run_pnp(cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *, progress: bool = False) -> list[PnPProblemResult]:
-    """PnP on digits: deblurring (Gaussian σ = ``blur_sigma``) and compressed sensing (``cs_fraction``
-    of the pixels), noise ``meas_noise``. Scalars of every method (Tikhonov λ, TV weight, ADMM ρ)
-    are tuned by PSNR on ``pnp_val_images`` validation digits, then all methods run on the
-    ``pnp_images`` first test digits. PGD uses η = 0.95/‖A‖² (the convergent range).
+def run_pnp(cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *,
+            images: tuple[np.ndarray, np.ndarray] | None = None, dataset: str = "digits",
+            progress: bool = False) -> list[PnPProblemResult]:
+    """PnP deblurring (Gaussian σ = ``blur_sigma``) and compressed sensing (``cs_fraction`` of the
+    pixels), measurement noise ``meas_noise``, on ``images = (validation, test)``, each an array
+    ``(n, 1, s, s)`` in [0, 1] with s the LPN's ``image_size``; by default the validation and test
+    digits of :func:`digits_split` (for patches pass ``patch_split(cfg)[1:]``). ``dataset`` only
+    labels the results. Scalars of every method (Tikhonov λ, TV weight, ADMM ρ) are tuned by PSNR
+    on all validation images, then all methods run on the first ``pnp_images`` test images. PGD
+    uses η = 0.95/‖A‖² (the convergent range).
     """
+    if not isinstance(lpn, ConvLPN):
+        raise TypeError(f"lpn must be a ConvLPN, got {type(lpn).__name__}")
+    if cnn is not None and not isinstance(cnn, PlainCNN):
+        raise TypeError(f"cnn must be a PlainCNN or None, got {type(cnn).__name__}")
     seed_everything(cfg.seed)
-    _, val_np, test_np = digits_split(cfg)
+    if images is None:
+        _, val_np, test_np = digits_split(cfg)
+    else:
+        if not isinstance(images, tuple) or len(images) != 2:
+            raise TypeError("images must be a (validation, test) tuple of arrays")
+        val_np, test_np = images
+    for what, arr in (("validation images", val_np), ("test images", test_np)):
+        _check_images(arr, what)
+        if arr.shape[-1] != lpn.image_size or lpn.channels != 1:
+            raise ValueError(f"{what} are {arr.shape[-1]}×{arr.shape[-1]}, the LPN expects "
+                             f"{lpn.image_size}×{lpn.image_size} with one channel")
     val = torch.as_tensor(val_np, dtype=torch.float64)
     test = torch.as_tensor(test_np[:cfg.pnp_images], dtype=torch.float64)
-    n = cfg.pad_to
+    n = int(test.shape[-1])
     ops: dict[str, LinearOp] = {
         "deblurring": GaussianBlur(n, cfg.blur_sigma),
         "compressed sensing": CompressedSensing(n, max(1, round(cfg.cs_fraction * n * n)), seed=cfg.seed),
@@ -374,7 +470,7 @@ def run_pnp(cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *, progress: bool =
     if progress:
         from theorybook.runtime import progress as progress_bar
 
-        problems = progress_bar(problems, desc="PnP problems", leave=False)  # type: ignore[assignment]
+        problems = progress_bar(problems, desc=f"PnP problems ({dataset})", leave=False)  # type: ignore[assignment]
     for name, op in problems:
         norm = operator_norm(op)
         eta = 0.95 / norm**2
@@ -409,7 +505,7 @@ def run_pnp(cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *, progress: bool =
         obj = runs["PnP-PGD LPN"].objective
         inc = float(np.max(np.diff(obj, axis=0) / np.maximum(1.0, np.abs(obj[:-1])))) if len(obj) > 1 else 0.0
         results.append(PnPProblemResult(name=name, op_norm=norm, psnr=psnr, ssim=ssim, tuned=tuned, runs=runs,
-                                        examples=examples, objective_max_increase=inc))
+                                        examples=examples, objective_max_increase=inc, dataset=dataset))
     return results
 
 
@@ -465,8 +561,12 @@ def _best_baseline(pnp: list[PnPProblemResult]) -> dict[str, float]:
 
 
 def chapter_claims(cfg: Config, lap: LaplacianResult, prior: DigitsPriorResult,
-                   pnp: list[PnPProblemResult]) -> ClaimTable:
-    """The chapter's claims table (paper value, ours, check, the scale where it is expected to hold)."""
+                   pnp: list[PnPProblemResult], patches: list[PnPProblemResult] | None = None) -> ClaimTable:
+    """The chapter's claims table (paper value, ours, check, the scale where it is expected to hold).
+
+    ``pnp`` holds the digits problems of :func:`run_pnp`; ``patches``, if given, the same problems
+    on natural-image patches, which add three rows (descent, deblurring, compressed sensing).
+    """
     deb, cs = pnp
     best_base = _best_baseline(pnp)
     claims = [
@@ -506,4 +606,24 @@ def chapter_claims(cfg: Config, lap: LaplacianResult, prior: DigitsPriorResult,
               "above (38.8 vs 31.4 dB)", cs.psnr["PnP-ADMM LPN"] - best_base[cs.name], at_least(0.0),
               expected_at="book"),
     ]
+    if patches is not None:
+        p_deb, p_cs = patches
+        p_best = _best_baseline(patches)
+
+        def pgd_note(r: PnPProblemResult) -> str:
+            return f"PnP-PGD LPN {r.psnr['PnP-PGD LPN'] - p_best[r.name]:+.2f} dB"
+
+        claims += [
+            Claim("pgd-descent-patches", "PnP-PGD objective never increases on natural-image patches "
+                  "(largest relative rise)", "§4, convergence", "≤ 0",
+                  max(p_deb.objective_max_increase, p_cs.objective_max_increase), at_most(1e-8)),
+            Claim("pnp-patch-deblur", "PnP-ADMM LPN PSNR minus best baseline, deblurring of held-out "
+                  "natural-image patches (dB)", "§5 (CelebA deblurring)", "on par / above",
+                  p_deb.psnr["PnP-ADMM LPN"] - p_best[p_deb.name], at_least(0.0), expected_at="book",
+                  note=pgd_note(p_deb)),
+            Claim("pnp-patch-cs", "PnP-ADMM LPN PSNR minus best baseline, compressed sensing of held-out "
+                  "natural-image patches (dB)", "§5 (MayoCT CS)", "above",
+                  p_cs.psnr["PnP-ADMM LPN"] - p_best[p_cs.name], at_least(0.0), expected_at="book",
+                  note=pgd_note(p_cs)),
+        ]
     return ClaimTable(claims)
