@@ -16,7 +16,7 @@ NOTEBOOKS    := $(wildcard chapters/*.ipynb)
 # A per-notebook wall-clock limit for the smoke run of `make test` (seconds).
 NOTEBOOK_TIMEOUT ?= 600
 
-.PHONY: help install install-test install-book test test-unit test-notebooks book clean
+.PHONY: help install install-test install-book test test-unit test-notebooks book clean distclean
 
 help:
 	@echo "make book   executed HTML book in _build/html (THEORYBOOK_SCALE=$(THEORYBOOK_SCALE))"
