@@ -233,3 +233,17 @@ def test_require_positive_ints_names_the_field() -> None:
     for bad in (0, -2, 2.5, True):
         with pytest.raises(ValueError, match="Counts.steps must be a positive int"):
             Counts(steps=bad)  # type: ignore[arg-type]
+
+
+def test_torch_threads_restores_the_count() -> None:
+    from theorybook.runtime import torch_threads
+
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with torch_threads(None):
+        assert torch.get_num_threads() == before
+    with pytest.raises(ValueError):
+        with torch_threads(0):
+            pass

@@ -64,6 +64,7 @@ __all__ = [
     "scale_rank",
     "seed_everything",
     "timed",
+    "torch_threads",
 ]
 
 Scale = Literal["smoke", "book", "paper"]
@@ -195,6 +196,29 @@ class TrainingDiverged(FloatingPointError):
     epoch, stage or distillation round where the chapter has them) and the loss, instead of
     plotting NaNs.
     """
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(n)`` and restore the previous count afterwards.
+
+    Small models train faster on one or two CPU threads than on a machine's every core, and a
+    notebook that changes the global count should not leak it into later cells. ``None`` leaves
+    the count unchanged (e.g. on a GPU).
+    """
+    import torch
+
+    if n is None:
+        yield
+        return
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"the number of torch threads must be a positive int or None, got {n!r}")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _check_seed(seed: object) -> int:

@@ -371,101 +371,97 @@ def run_deep_digits(cfg: Config, *, progress: bool = True) -> DeepResult:
         predict_proba,
         train_student,
     )
-    from theorybook.runtime import device, seed_everything
+    from theorybook.runtime import device, seed_everything, torch_threads
     from theorybook.runtime import progress as progress_bar
 
     dev = device()
     settings = TrainSettings(cfg.hidden, cfg.depth, cfg.epochs, cfg.batch_size, cfg.lr,
                              cfg.weight_decay)
     grid = alpha_grid(cfg.deep_grid_step)
-    old_threads = torch.get_num_threads()
-    if dev.type == "cpu":
-        torch.set_num_threads(cfg.cpu_threads)
-    results: list[DeepSeedResult] = []
-    noisy = []
-    start = time.perf_counter()
-    bar = progress_bar(desc="students trained", disable=not progress)
-    try:
-        for seed in cfg.deep_seeds:
-            seed_everything(seed)
-            data = load_digits_split(n_train=cfg.n_train, n_val=cfg.n_val,
-                                     label_noise=cfg.label_noise, seed=seed)
-            noisy.append(data.noisy_fraction)
+    with torch_threads(cfg.cpu_threads if dev.type == "cpu" else None):
+        results: list[DeepSeedResult] = []
+        noisy = []
+        start = time.perf_counter()
+        bar = progress_bar(desc="students trained", disable=not progress)
+        try:
+            for seed in cfg.deep_seeds:
+                seed_everything(seed)
+                data = load_digits_split(n_train=cfg.n_train, n_val=cfg.n_val,
+                                         label_noise=cfg.label_noise, seed=seed)
+                noisy.append(data.noisy_fraction)
 
-            def t(a: np.ndarray) -> torch.Tensor:
-                return torch.as_tensor(a, device=dev)
+                def t(a: np.ndarray) -> torch.Tensor:
+                    return torch.as_tensor(a, device=dev)
 
-            X, y = t(data.X_train), t(data.y_train)
-            Xv, yv, Xte, yte = t(data.X_val), t(data.y_val), t(data.X_test), t(data.y_test)
-            onehot_val = F.one_hot(yv, 10).double().cpu().numpy()
-            init = 1000 * seed + 17
-            cache: dict[tuple[float, ...], dict[str, object]] = {}
-            seconds: dict[tuple[float, ...], float] = {}
+                X, y = t(data.X_train), t(data.y_train)
+                Xv, yv, Xte, yte = t(data.X_val), t(data.y_val), t(data.X_test), t(data.y_test)
+                onehot_val = F.one_hot(yv, 10).double().cpu().numpy()
+                init = 1000 * seed + 17
+                cache: dict[tuple[float, ...], dict[str, object]] = {}
+                seconds: dict[tuple[float, ...], float] = {}
 
-            def student(history: tuple[float, ...]) -> dict[str, object]:
-                key = tuple(round(a, 12) for a in history)
-                if key and key[-1] == 1.0:
-                    key = ()            # an α = 1 student ignores its teacher: it is step 1
-                if key in cache:
-                    return cache[key]
-                teacher_p = None if not key else student(key[:-1])["p_train"]
-                with Timer() as tm:
-                    model = train_student(X, y, teacher_p, key[-1] if key else 1.0, settings,
-                                          init_seed=init, step=len(key) + 1)
-                seconds[key] = tm.seconds
-                bar.update(1)
-                pv = predict_proba(model, Xv).double().cpu().numpy()
-                out = {
-                    "p_train": predict_proba(model, X),
-                    "p_val": pv,
-                    "val_loss": float(np.mean((pv - onehot_val) ** 2)),
-                    "test_acc": float((predict_proba(model, Xte).argmax(1) == yte)
-                                      .float().mean()),
-                }
-                cache[key] = out
-                return out
+                def student(history: tuple[float, ...]) -> dict[str, object]:
+                    key = tuple(round(a, 12) for a in history)
+                    if key and key[-1] == 1.0:
+                        key = ()            # an α = 1 student ignores its teacher: it is step 1
+                    if key in cache:
+                        return cache[key]
+                    teacher_p = None if not key else student(key[:-1])["p_train"]
+                    with Timer() as tm:
+                        model = train_student(X, y, teacher_p, key[-1] if key else 1.0, settings,
+                                              init_seed=init, step=len(key) + 1)
+                    seconds[key] = tm.seconds
+                    bar.update(1)
+                    pv = predict_proba(model, Xv).double().cpu().numpy()
+                    out = {
+                        "p_train": predict_proba(model, X),
+                        "p_val": pv,
+                        "val_loss": float(np.mean((pv - onehot_val) ** 2)),
+                        "test_acc": float((predict_proba(model, Xte).argmax(1) == yte)
+                                          .float().mean()),
+                    }
+                    cache[key] = out
+                    return out
 
-            res = DeepSeedResult(seed=seed, grid=grid)
-            teacher = student(())
-            # grid at step 2
-            gl, ga = [], []
-            for a in grid:
-                s = student((float(a),))
-                gl.append(s["val_loss"])
-                ga.append(s["test_acc"])
-            res.grid_val_loss, res.grid_test_acc = np.asarray(gl), np.asarray(ga)
-            res.alpha_grid_best = float(grid[int(np.argmin(gl))])
-            res.seconds_grid = float(sum(seconds[(round(float(a), 12),)] if a < 1.0
-                                         else seconds[()] for a in grid))
-            # fixed-α chains
-            for a in cfg.deep_fixed_alphas:
-                hist: tuple[float, ...] = ()
+                res = DeepSeedResult(seed=seed, grid=grid)
+                teacher = student(())
+                # grid at step 2
+                gl, ga = [], []
+                for a in grid:
+                    s = student((float(a),))
+                    gl.append(s["val_loss"])
+                    ga.append(s["test_acc"])
+                res.grid_val_loss, res.grid_test_acc = np.asarray(gl), np.asarray(ga)
+                res.alpha_grid_best = float(grid[int(np.argmin(gl))])
+                res.seconds_grid = float(sum(seconds[(round(float(a), 12),)] if a < 1.0
+                                             else seconds[()] for a in grid))
+                # fixed-α chains
+                for a in cfg.deep_fixed_alphas:
+                    hist: tuple[float, ...] = ()
+                    accs, vls = [teacher["test_acc"]], [teacher["val_loss"]]
+                    for _ in range(cfg.deep_steps - 1):
+                        hist = hist + (float(a),)
+                        s = student(hist)
+                        accs.append(s["test_acc"])
+                        vls.append(s["val_loss"])
+                    res.chains[f"α={a:g}"], res.chain_val_loss[f"α={a:g}"] = accs, vls
+                # estimated-α chain
+                hist = ()
                 accs, vls = [teacher["test_acc"]], [teacher["val_loss"]]
-                for _ in range(cfg.deep_steps - 1):
-                    hist = hist + (float(a),)
+                for step in range(2, cfg.deep_steps + 1):
+                    s0 = student(hist + (0.0,))
+                    if step == 2:
+                        res.seconds_estimate = seconds[(0.0,)]
+                    a_hat = optimal_alpha(teacher["p_val"], s0["p_val"], onehot_val, clip=True)
+                    res.alpha_hat.append(a_hat)
+                    hist = hist + (a_hat,)
                     s = student(hist)
                     accs.append(s["test_acc"])
                     vls.append(s["val_loss"])
-                res.chains[f"α={a:g}"], res.chain_val_loss[f"α={a:g}"] = accs, vls
-            # estimated-α chain
-            hist = ()
-            accs, vls = [teacher["test_acc"]], [teacher["val_loss"]]
-            for step in range(2, cfg.deep_steps + 1):
-                s0 = student(hist + (0.0,))
-                if step == 2:
-                    res.seconds_estimate = seconds[(0.0,)]
-                a_hat = optimal_alpha(teacher["p_val"], s0["p_val"], onehot_val, clip=True)
-                res.alpha_hat.append(a_hat)
-                hist = hist + (a_hat,)
-                s = student(hist)
-                accs.append(s["test_acc"])
-                vls.append(s["val_loss"])
-            res.chains["α̂"], res.chain_val_loss["α̂"] = accs, vls
-            results.append(res)
-    finally:
-        bar.close()
-        if dev.type == "cpu":
-            torch.set_num_threads(old_threads)
+                res.chains["α̂"], res.chain_val_loss["α̂"] = accs, vls
+                results.append(res)
+        finally:
+            bar.close()
     return DeepResult(results, cfg.deep_steps, str(dev), time.perf_counter() - start,
                       float(np.mean(noisy)))
 

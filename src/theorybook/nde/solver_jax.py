@@ -1,0 +1,233 @@
+"""The same regularizers inside diffrax, and the TayNODE baseline with Taylor-mode AD.
+
+Chapter 7 (*Regularizing internal solver heuristics*, Pal et al. 2021). Following the recipe of
+diffrax issue 196, :class:`RegularizedSolver` wraps a diffrax Runge–Kutta solver; its solver state is
+``(inner_state, accumulators)`` and each ``step`` adds ``E_j h_j`` and ``h_j ρ_j / s_stab`` computed
+from the step's own ``y_error`` and stage increments ``k``. diffrax keeps a new solver state only when
+the controller accepts the step, so the sums run over accepted steps exactly as in the paper.
+The tableau and the PID controller are diffrax's own.
+
+:func:`taynode_regularizer` is the baseline of Kelly et al. (2020): the ``K``-th total time
+derivative of the solution, by ``K − 1`` calls of ``jax.experimental.jet``.
+
+JAX is imported by this module; it works in float32 by default (float64 only if the caller has
+enabled it with :func:`theorybook.runtime.enable_jax_x64`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental import jet
+
+from theorybook.nde.solver_torch import stability_size
+
+__all__ = [
+    "JaxSolveStats",
+    "RegularizedSolver",
+    "regularized_diffeqsolve",
+    "taynode_regularizer",
+    "taylor_derivative",
+]
+
+
+def _rms(x: jax.Array) -> jax.Array:
+    """RMS norm with a finite gradient at zero (``sqrt`` alone gives NaN gradients for an exact zero)."""
+    ms = jnp.mean(jnp.square(x))
+    pos = ms > 0
+    return jnp.where(pos, jnp.sqrt(jnp.where(pos, ms, 1.0)), 0.0)
+
+
+def _tableau_matrices(tab: Any) -> tuple[np.ndarray, np.ndarray]:
+    s = len(tab.a_lower) + 1
+    a = np.zeros((s, s))
+    for i, row in enumerate(tab.a_lower):
+        a[i + 1, : len(row)] = row
+    return a, np.asarray(tab.b_sol, dtype=np.float64)
+
+
+class JaxSolveStats(NamedTuple):
+    """What one :func:`regularized_diffeqsolve` recorded (a pytree: usable under ``jit``/``grad``).
+
+    ``error_estimate`` is ``R_E = Σ_j E_j h_j`` and ``stiffness_estimate`` is ``R_S = Σ_j h_j ρ_j / s_stab``
+    over accepted steps; ``max_error`` is ``max_j E_j`` (≤ 1 by construction); ``nfe`` is exact for the
+    first-same-as-last Runge–Kutta methods this wrapper accepts (see :func:`regularized_diffeqsolve`).
+    """
+
+    nfe: jax.Array
+    num_steps: jax.Array
+    num_accepted: jax.Array
+    error_estimate: jax.Array
+    stiffness_estimate: jax.Array
+    stiffness_max: jax.Array
+    max_error: jax.Array
+
+
+class RegularizedSolver(diffrax.AbstractAdaptiveSolver):  # type: ignore[misc]
+    """A diffrax Runge–Kutta solver whose state also accumulates ``R_E`` and ``R_S`` (equations ernode, srnode).
+
+    The wrapped solver must be an explicit, first-same-as-last RK method whose last two stages both sit
+    at ``t_j`` (Dopri5, Tsit5): then ``k₇ − k₆ = h (f(t_j, y_j) − f(t_j, g₆))`` and
+    ``ρ_j = ‖k₇ − k₆‖ / (h ‖y_j − g₆‖)``, with ``g₆ = y_{j-1} + Σ_i a₆ᵢ kᵢ`` rebuilt from the tableau.
+    ``rtol``/``atol`` must be those of the step-size controller, so that ``E_j`` is the controller's
+    own acceptance ratio.
+    """
+
+    solver: diffrax.AbstractERK
+    rtol: float
+    atol: float
+    stab: float
+
+    def __init__(self, solver: diffrax.AbstractERK | None = None, *, rtol: float, atol: float) -> None:
+        solver = diffrax.Dopri5() if solver is None else solver
+        tab = getattr(solver, "tableau", None)
+        if not isinstance(solver, diffrax.AbstractERK) or tab is None or not tab.fsal:
+            raise TypeError(f"RegularizedSolver needs an explicit FSAL Runge-Kutta solver (Dopri5, Tsit5), got {solver!r}")
+        if not (len(tab.c) >= 2 and tab.c[-1] == 1.0 and tab.c[-2] == 1.0):
+            raise TypeError(f"{type(solver).__name__}: the last two stages must both be at t1 for the stiffness estimate")
+        if not (rtol > 0 and atol > 0):
+            raise ValueError(f"rtol and atol must be > 0, got {rtol}, {atol}")
+        self.solver = solver
+        self.rtol = float(rtol)
+        self.atol = float(atol)
+        self.stab = stability_size(*_tableau_matrices(tab))
+
+    @property
+    def term_structure(self) -> Any:
+        return self.solver.term_structure
+
+    @property
+    def interpolation_cls(self) -> Any:  # type: ignore[override]
+        return self.solver.interpolation_cls
+
+    def order(self, terms: Any) -> int | None:
+        return self.solver.order(terms)
+
+    def error_order(self, terms: Any) -> Any:
+        return self.solver.error_order(terms)
+
+    def init(self, terms: Any, t0: Any, t1: Any, y0: Any, args: Any) -> Any:
+        inner = self.solver.init(terms, t0, t1, y0, args)
+        z = jnp.zeros((), dtype=jnp.result_type(y0))
+        return inner, (z, z, z, z)
+
+    def step(self, terms: Any, t0: Any, t1: Any, y0: Any, args: Any, solver_state: Any, made_jump: Any) -> Any:
+        inner, (r_e, r_s, e_max, s_max) = solver_state
+        y1, y_error, dense_info, inner, result = self.solver.step(terms, t0, t1, y0, args, inner, made_jump)
+        h = jnp.abs(t1 - t0).astype(jnp.result_type(y0))
+        scale = self.atol + self.rtol * jnp.maximum(jnp.abs(y0), jnp.abs(y1))
+        e_j = _rms(y_error / scale)
+        ks = dense_info["k"]  # stage increments h·f_i, shape (stages, *y.shape)
+        a6 = jnp.asarray(self.solver.tableau.a_lower[-2], dtype=ks.dtype)
+        g6 = y0 + jnp.tensordot(a6, ks[: a6.shape[0]], axes=1)
+        num = _rms(ks[-1] - ks[-2])
+        den = h * _rms(y1 - g6)
+        ok = den > 0
+        rho = jnp.where(ok, num / jnp.where(ok, den, 1.0), 0.0)
+        acc = (r_e + h * e_j, r_s + h * rho / self.stab, jnp.maximum(e_max, e_j), jnp.maximum(s_max, rho / self.stab))
+        return y1, y_error, dense_info, (inner, acc), result
+
+    def func(self, terms: Any, t0: Any, y0: Any, args: Any) -> Any:
+        return self.solver.func(terms, t0, y0, args)
+
+
+def regularized_diffeqsolve(
+    terms: diffrax.AbstractTerm,
+    y0: jax.Array,
+    t0: float,
+    t1: float,
+    *,
+    solver: diffrax.AbstractERK | None = None,
+    dt0: float | None = 0.05,
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+    args: Any = None,
+    saveat: diffrax.SaveAt | None = None,
+    adjoint: diffrax.AbstractAdjoint | None = None,
+    max_steps: int = 4096,
+) -> tuple[diffrax.Solution, JaxSolveStats]:
+    """``diffrax.diffeqsolve`` with an I-controller, recording ``R_E`` and ``R_S`` (chapter 7, eqs. ernode, srnode).
+
+    The controller is ``diffrax.PIDController(rtol, atol)`` (pure integral control, factors 0.2–10,
+    safety 0.9), i.e. the same rule torchdiffeq uses. NFE is computed from the step count: a FSAL
+    method costs one evaluation at ``t0`` and ``stages − 1`` per attempted step (accepted or rejected:
+    a rejected step reuses the stored first stage); the chapter's tests check this formula against a
+    host-side call counter. ``dt0`` (the first step) is required, so that no initial-step selection
+    adds evaluations that the formula would miss.
+
+    Raises ``ValueError`` for an adjoint other than ``RecursiveCheckpointAdjoint`` or
+    ``DirectAdjoint``: continuous adjoints (``BacksolveAdjoint``) integrate a separate ODE backwards and
+    never differentiate through the forward solver's error estimates.
+    """
+    if adjoint is None:
+        adjoint = diffrax.RecursiveCheckpointAdjoint()
+    if not isinstance(adjoint, diffrax.RecursiveCheckpointAdjoint | diffrax.DirectAdjoint):
+        raise ValueError(
+            f"{type(adjoint).__name__} cannot differentiate the solver's internal error estimates; use "
+            "diffrax.RecursiveCheckpointAdjoint (discretise-then-optimise) as Pal et al. do."
+        )
+    if not isinstance(y0, jax.Array | np.ndarray) or not jnp.issubdtype(jnp.asarray(y0).dtype, jnp.floating):
+        raise TypeError("y0 must be a floating-point JAX/NumPy array (pytrees are not supported)")
+    if dt0 is None or not float(dt0) > 0:
+        raise ValueError("dt0 must be a positive float: the NFE count is exact for a given first step")
+    if not float(t1) > float(t0):
+        raise ValueError(f"need t1 > t0, got t0={t0}, t1={t1}")
+    reg = RegularizedSolver(solver, rtol=rtol, atol=atol)
+    base = saveat if saveat is not None else diffrax.SaveAt(t1=True)
+    saveat_full = eqx.tree_at(lambda s: s.solver_state, base, True)
+    sol = diffrax.diffeqsolve(
+        terms, reg, t0, t1, dt0, y0, args=args, saveat=saveat_full,
+        stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
+        adjoint=adjoint, max_steps=max_steps,
+    )
+    _, (r_e, r_s, e_max, s_max) = sol.solver_state
+    n_stages = len(reg.solver.tableau.c) + 1
+    num_steps = sol.stats["num_steps"]
+    nfe = 1 + (n_stages - 1) * num_steps
+    stats = JaxSolveStats(
+        nfe=nfe, num_steps=num_steps, num_accepted=sol.stats["num_accepted_steps"],
+        error_estimate=r_e, stiffness_estimate=r_s, stiffness_max=s_max, max_error=e_max,
+    )
+    return sol, stats
+
+
+def taylor_derivative(f: Callable[[jax.Array, jax.Array], jax.Array], t: jax.Array, z: jax.Array, order: int) -> jax.Array:
+    """``d^K z/dt^K`` along the solution of ``z' = f(t, z)`` at ``(t, z)``, by Taylor-mode AD.
+
+    With ``x = (z, t)`` and ``g(x) = (f(t, z), 1)`` the solution obeys ``x' = g(x)``, so
+    ``x^{(k+1)} = (g∘x)^{(k)}``: one ``jax.experimental.jet`` call of ``g`` turns the derivatives
+    ``x^{(1..k)}`` into ``x^{(2..k+1)}``. ``K = 1`` is ``f`` itself; ``K − 1`` jet calls give order ``K``.
+    """
+    if order < 1:
+        raise ValueError(f"order must be >= 1, got {order}")
+    shape = z.shape
+    t = jnp.asarray(t, dtype=z.dtype)
+
+    def g(x: jax.Array) -> jax.Array:
+        zz, tt = x[:-1].reshape(shape), x[-1]
+        return jnp.concatenate([f(tt, zz).reshape(-1), jnp.ones((1,), dtype=x.dtype)])
+
+    x0 = jnp.concatenate([z.reshape(-1), t[None]])
+    derivs = [g(x0)]
+    for _ in range(order - 1):
+        _, out = jet.jet(g, (x0,), (derivs,))
+        derivs = [derivs[0], *out]
+    return derivs[-1][:-1].reshape(shape)
+
+
+def taynode_regularizer(f: Callable[[jax.Array, jax.Array], jax.Array], t: jax.Array, z: jax.Array, order: int = 2) -> jax.Array:
+    """Integrand of TayNODE's ``R_K = ∫ ‖d^K z/dt^K‖² dt`` (Kelly et al. 2020), averaged over the batch.
+
+    ``z`` has shape ``(batch, dim)``: returns ``mean_b ‖z_b^{(K)}(t)‖²``. Integrate it by appending one
+    scalar to the ODE state (see :func:`theorybook.nde.train_jax.jax_node_loss`).
+    """
+    if z.ndim != 2:
+        raise ValueError(f"z must have shape (batch, dim), got {z.shape}")
+    dk = taylor_derivative(f, t, z, order)
+    return jnp.mean(jnp.sum(jnp.square(dk), axis=-1))

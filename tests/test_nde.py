@@ -1,0 +1,180 @@
+"""Chapter 7 (theorybook.nde), PyTorch side: the regularized torchdiffeq solve, claims 1-3, training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torchdiffeq import odeint
+
+from theorybook.nde import (
+    DOPRI5_STABILITY_SIZE,
+    Config,
+    ODEFunc,
+    lambda_schedule,
+    make_circles_data,
+    regularized_odeint,
+    stability_size,
+    train_node,
+)
+from theorybook.runtime import TrainingDiverged
+
+T01 = torch.tensor([0.0, 1.0], dtype=torch.float64)
+
+
+@pytest.fixture
+def mlp() -> ODEFunc:
+    torch.manual_seed(0)
+    return ODEFunc(2, 16)
+
+
+@pytest.fixture
+def x() -> torch.Tensor:
+    return torch.from_numpy(make_circles_data(32, 4).x_train)
+
+
+def test_config_presets_and_validation() -> None:
+    for s in ("smoke", "book", "paper"):
+        assert isinstance(Config.preset(s), Config)
+    with pytest.raises(ValueError):
+        Config.preset("smoke").replace(epochs=0)
+    with pytest.raises(ValueError):
+        Config.preset("smoke").replace(steer_b=1.5)
+    with pytest.raises(ValueError):
+        Config.preset("smoke").replace(jax_methods=("vanilla",))
+
+
+def test_stability_size_matches_known_values() -> None:
+    # Forward Euler: |1 + z| <= 1 on [-2, 0]; classical RK4: about 2.785.
+    assert stability_size(np.zeros((1, 1)), np.ones(1)) == pytest.approx(2.0, abs=1e-6)
+    a = np.zeros((4, 4))
+    a[1, 0], a[2, 1], a[3, 2] = 0.5, 0.5, 1.0
+    assert stability_size(a, np.array([1, 2, 2, 1]) / 6) == pytest.approx(2.7853, abs=1e-3)
+    assert DOPRI5_STABILITY_SIZE == pytest.approx(3.3066, abs=1e-3)
+
+
+def test_claim1_recording_costs_no_extra_nfe(mlp: ODEFunc, x: torch.Tensor) -> None:
+    calls = [0]
+
+    def counted(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        calls[0] += 1
+        return mlp(t, y)
+
+    with torch.no_grad():
+        plain = odeint(counted, x, T01, rtol=1e-5, atol=1e-5, method="dopri5", options={"step_t": T01[-1:]})
+    sol, st = regularized_odeint(mlp, x, T01, rtol=1e-5, atol=1e-5)
+    assert st.nfe == calls[0]
+    # dopri5 is FSAL: 2 evaluations to start (f0 and the initial-step probe), 6 per attempted step.
+    assert st.nfe == 2 + 6 * st.num_steps
+    assert st.num_steps == st.num_accepted + st.num_rejected
+    torch.testing.assert_close(sol.detach(), plain)
+
+
+def test_claim2_error_bounded_and_gradient_flows(mlp: ODEFunc, x: torch.Tensor) -> None:
+    _, st = regularized_odeint(mlp, 3 * x, torch.tensor([0.0, 2.0], dtype=torch.float64), rtol=1e-4, atol=1e-4)
+    assert st.step_errors.max() <= 1.0
+    assert float(st.step_sizes.sum()) == pytest.approx(2.0, rel=1e-12)  # lands on t1
+    assert float(st.error_estimate.detach()) <= 2.0
+    assert float(st.error_estimate.detach()) == pytest.approx(float((st.step_errors * st.step_sizes).sum()), rel=1e-6)
+    st.error_estimate.backward()
+    g = torch.cat([p.grad.flatten() for p in mlp.parameters()])
+    assert float(g.norm()) > 0
+
+
+def test_claim2_stiffness_gradient(mlp: ODEFunc, x: torch.Tensor) -> None:
+    _, st = regularized_odeint(mlp, x, T01)
+    st.stiffness_estimate.backward()
+    assert float(torch.cat([p.grad.flatten() for p in mlp.parameters()]).norm()) > 0
+
+
+def test_claim3_stiffness_estimate_exact_for_linear_system() -> None:
+    a = torch.diag(torch.tensor([-1.0, -100.0], dtype=torch.float64))
+    _, s1 = regularized_odeint(lambda t, y: y @ a, torch.tensor([[0.0, 1.0]], dtype=torch.float64), T01,
+                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(s1.step_stiffness.numpy(), 100.0, rtol=1e-8)
+    _, s2 = regularized_odeint(lambda t, y: y @ a, torch.tensor([[1.0, 1.0]], dtype=torch.float64), T01,
+                               rtol=1e-6, atol=1e-6)
+    rho = s2.step_stiffness.numpy()
+    assert rho.min() >= 1 - 1e-9 and rho.max() <= 100 * (1 + 1e-9)
+    assert rho.min() < 99  # the mixed start really is mixed
+    # R_S = Σ h ρ / s_stab and its maximum.
+    assert float(s1.stiffness_estimate) == pytest.approx(100.0 / DOPRI5_STABILITY_SIZE, rel=1e-8)
+    assert float(s1.stiffness_max) == pytest.approx(100.0 / DOPRI5_STABILITY_SIZE, rel=1e-8)
+
+
+def test_input_validation(mlp: ODEFunc, x: torch.Tensor) -> None:
+    with pytest.raises(ValueError, match="adjoint"):
+        regularized_odeint(mlp, x, T01, adjoint=True)
+    with pytest.raises(ValueError, match="dopri5"):
+        regularized_odeint(mlp, x, T01, method="rk4")
+    with pytest.raises(ValueError, match="increasing"):
+        regularized_odeint(mlp, x, torch.tensor([1.0, 0.0]))
+    with pytest.raises(TypeError):
+        regularized_odeint(mlp, x.long(), T01)
+    with pytest.raises(ValueError, match="norm"):
+        regularized_odeint(mlp, x, T01, options={"norm": lambda v: v.abs().max()})
+    with pytest.raises(ValueError):
+        regularized_odeint(mlp, x, T01, rtol=0.0)
+
+
+def test_lambda_schedule() -> None:
+    assert lambda_schedule(0, 10, 100.0, 10.0) == pytest.approx(100.0)
+    assert lambda_schedule(10, 10, 100.0, 10.0) == pytest.approx(10.0)
+    assert lambda_schedule(5, 10, 100.0, 10.0) == pytest.approx(np.sqrt(1000.0))
+    assert lambda_schedule(3, 10, 0.1, 0.1) == 0.1
+    with pytest.raises(ValueError):
+        lambda_schedule(0, 0, 1.0, 1.0)
+
+
+def test_train_node_history_and_regularizer_effect() -> None:
+    torch.set_num_threads(1)
+    d = make_circles_data(64, 64)
+    kw = dict(epochs=12, hidden=16, lr=1e-2, show_progress=False)
+    v = train_node(d, "vanilla", **kw)
+    e = train_node(d, "ernode", lam0=10.0, **kw)
+    for r in (v, e):
+        assert len(r.history["loss"]) == 12 and len(r.history["nfe"]) == 12
+        assert np.all(np.diff(r.history["wall"]) > 0)
+        assert 0.0 <= r.test_acc <= 1.0 and r.test_nfe >= 8
+    # A strong error penalty makes the learned dynamics cheaper to solve.
+    assert e.history["reg"][-1] < v.history["reg"][-1]
+    assert e.test_nfe <= v.test_nfe
+    with pytest.raises(ValueError):
+        train_node(d, "taynode")
+    with pytest.raises(ValueError):
+        train_node(d, "ernode", lam0=0.0)
+
+
+def test_training_divergence_is_reported() -> None:
+    d = make_circles_data(16, 8)
+    bad = type(d)(d.name, d.x_train * np.float32(np.nan), d.y_train, d.x_test, d.y_test)
+    with pytest.raises(TrainingDiverged, match="epoch 0, step 0"):
+        train_node(bad, "vanilla", epochs=2, hidden=4, show_progress=False)
+
+
+def test_spirals_and_latent_ode() -> None:
+    from theorybook.nde import make_spirals, train_latent_ode
+
+    d = make_spirals(12, 6, n_times=10, seed=3)
+    assert d.x_train.shape == (12, 10, 2) and d.mask_test.shape == (6, 10)
+    assert np.all(np.diff(d.t) >= 0) and d.t[0] == 0.0
+    assert np.all(d.mask_train[:, 0] == 1)
+    torch.set_num_threads(1)
+    r = train_latent_ode(d, "ernode", lam0=1.0, epochs=2, batch_size=6, hidden=8, show_progress=False)
+    assert len(r.history["loss"]) == 2 and np.all(np.isfinite(r.history["loss"]))
+    assert r.test_nfe >= 8 and r.test_mse >= 0
+    out = r.model.reconstruct(torch.from_numpy(d.t), torch.from_numpy(d.x_test), torch.from_numpy(d.mask_test),
+                              torch.linspace(0, float(d.t[-1]), 7))
+    assert out.shape == (6, 7, 2)
+    with pytest.raises(ValueError):
+        train_latent_ode(d, "srnode")
+    with pytest.raises(ValueError):
+        make_spirals(12, 6, obs_frac=0.0)
+
+
+def test_zero_dynamics_give_finite_gradients() -> None:
+    # A field that is exactly zero at the start has E_j = 0 and y_j - g6 = 0: gradients stay finite.
+    w = torch.zeros(2, 2, requires_grad=True)
+    _, st = regularized_odeint(lambda t, y: y @ w, torch.ones(3, 2), T01)
+    (st.error_estimate + st.stiffness_estimate).backward()
+    assert torch.isfinite(w.grad).all()

@@ -1,0 +1,135 @@
+"""Chapter 7 (theorybook.nde), JAX side: the diffrax wrapper, exact NFE, TayNODE, agreement with torch, claims."""
+
+from __future__ import annotations
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.experimental import io_callback
+
+from theorybook.nde import Config, regularized_diffeqsolve, taylor_derivative, taynode_regularizer
+from theorybook.nde.agreement import run_backend_agreement
+
+
+def test_jax_x64_is_not_switched_on_in_this_process() -> None:
+    # The float64 agreement check runs in a subprocess; this process stays in JAX's default float32.
+    assert not jax.config.read("jax_enable_x64")
+
+
+def test_nfe_formula_matches_a_host_side_counter() -> None:
+    count = [0]
+
+    def bump(_: object) -> np.ndarray:
+        count[0] += 1
+        return np.zeros((), np.float32)
+
+    def f(t: jax.Array, y: jax.Array, args: object) -> jax.Array:
+        z = io_callback(bump, jax.ShapeDtypeStruct((), jnp.float32), y[0], ordered=True)
+        return -3.0 * y + jnp.sin(4 * t) + z
+
+    sol, st = regularized_diffeqsolve(diffrax.ODETerm(f), jnp.ones(3), 0.0, 3.0, rtol=1e-5, atol=1e-5, dt0=0.1)
+    jax.block_until_ready(sol.ys)
+    assert int(st.nfe) == count[0]
+    assert int(st.num_steps) > int(st.num_accepted)  # the counter also covers rejected steps
+
+
+def test_claims_2_3_in_jax() -> None:
+    a = jnp.diag(jnp.array([-1.0, -100.0]))
+    term = diffrax.ODETerm(lambda t, y, args: a @ y)
+    _, st = regularized_diffeqsolve(term, jnp.array([1.0, 1.0]), 0.0, 1.0, rtol=1e-4, atol=1e-4, dt0=0.01)
+    assert float(st.max_error) <= 1.0
+    assert float(st.error_estimate) <= 1.0 + 1e-6
+    assert float(st.stiffness_max) * 3.3066 == pytest.approx(100.0, rel=1e-3)
+
+    def re(w: jax.Array) -> jax.Array:
+        _, s = regularized_diffeqsolve(diffrax.ODETerm(lambda t, y, args: jnp.tanh(w @ y)), jnp.ones(2), 0.0, 1.0,
+                                       dt0=0.05)
+        return s.error_estimate
+
+    g = jax.grad(re)(jnp.array([[0.5, -2.0], [1.5, 0.3]]))
+    assert float(jnp.linalg.norm(g)) > 0
+
+
+def test_wrong_adjoint_and_inputs_are_refused() -> None:
+    term = diffrax.ODETerm(lambda t, y, args: -y)
+    with pytest.raises(ValueError, match="BacksolveAdjoint"):
+        regularized_diffeqsolve(term, jnp.ones(2), 0.0, 1.0, adjoint=diffrax.BacksolveAdjoint())
+    with pytest.raises(ValueError, match="dt0"):
+        regularized_diffeqsolve(term, jnp.ones(2), 0.0, 1.0, dt0=None)
+    with pytest.raises(ValueError, match="t1 > t0"):
+        regularized_diffeqsolve(term, jnp.ones(2), 1.0, 0.0)
+    with pytest.raises(TypeError):
+        regularized_diffeqsolve(term, jnp.ones(2), 0.0, 1.0, solver=diffrax.Euler())
+
+
+def test_taylor_derivatives_match_closed_forms() -> None:
+    # z' = -z (autonomous): z^(K) = (-1)^K z.  z' = t z: z'' = z + t² z, z''' = 3 t z + t³ z.
+    z = jnp.array([[0.3, -1.2], [2.0, 0.5]])
+    for k in (1, 2, 3):
+        np.testing.assert_allclose(taylor_derivative(lambda t, x: -x, 0.0, z, k), (-1.0) ** k * z, rtol=1e-5)
+    t = 0.7
+    np.testing.assert_allclose(taylor_derivative(lambda s, x: s * x, t, z, 2), (1 + t**2) * z, rtol=1e-5)
+    np.testing.assert_allclose(taylor_derivative(lambda s, x: s * x, t, z, 3), (3 * t + t**3) * z, rtol=1e-5)
+    r = taynode_regularizer(lambda s, x: -x, 0.0, z, order=2)
+    assert float(r) == pytest.approx(float(jnp.mean(jnp.sum(z**2, -1))), rel=1e-5)
+    with pytest.raises(ValueError):
+        taynode_regularizer(lambda s, x: -x, 0.0, z[0], order=2)
+
+
+@pytest.fixture(scope="module")
+def agreement() -> dict[str, object]:
+    return run_backend_agreement(seed=1)
+
+
+def test_claim4_torch_and_jax_agree(agreement: dict[str, object]) -> None:
+    rec = agreement
+    assert rec["steps_jax"] == rec["steps_torch"]
+    assert rec["nfe_jax"] == rec["nfe_torch"]
+    assert rec["r_e_rel_diff"] <= 1e-5
+    assert rec["r_s_rel_diff"] <= 1e-5
+
+
+def test_train_node_jax_taynode_runs() -> None:
+    from theorybook.nde import make_circles_data, train_node_jax
+
+    d = make_circles_data(32, 32)
+    r = train_node_jax(d, "taynode", lam=1e-2, iters=3, hidden=4, show_progress=False)
+    assert len(r.history["loss"]) == 3 and np.all(np.isfinite(r.history["reg"]))
+    assert r.history["reg"][0] > 0  # the Taylor integral is positive
+    assert 0.0 <= r.test_acc <= 1.0 and r.test_nfe >= 7
+    with pytest.raises(ValueError):
+        train_node_jax(d, "srnode")
+    with pytest.raises(ValueError):
+        train_node_jax(d, "ernode", lam=0.0)
+
+
+def test_claim_table_at_smoke_scale(agreement: dict[str, object]) -> None:
+    from theorybook.nde.experiments import build_claims, run_circles, run_solver_checks
+
+    cfg = Config.preset("smoke").replace(n_train=48, n_test=48, hidden=8, epochs=4, lam_sweep=(10.0,))
+    table = build_claims(run_solver_checks(cfg), agreement, run_circles(cfg, show_progress=False), None, cfg)
+    smoke_ids = [c.id for c in table.claims if c.expected_at == "smoke"]
+    assert len(smoke_ids) == 9
+    table.assert_hold(smoke_ids)
+    assert table["taynode-cost"].measured is None
+
+
+def test_error_regularized_solver_matches_ode_wrapper_and_trains_sde() -> None:
+    from theorybook.nde.sde import ErrorRegularizedSolver, SDEData, train_neural_sde
+
+    term = diffrax.ODETerm(lambda t, y, args: jnp.array([[-0.5, 2.0], [-2.0, -0.5]]) @ y)
+    _, st = regularized_diffeqsolve(term, jnp.array([1.0, 0.5]), 0.0, 2.0, rtol=1e-4, atol=1e-4, dt0=0.05)
+    sol = diffrax.diffeqsolve(term, ErrorRegularizedSolver(diffrax.Dopri5(), 1e-4, 1e-4), 0.0, 2.0, 0.05,
+                              jnp.array([1.0, 0.5]), saveat=diffrax.SaveAt(t1=True, solver_state=True),
+                              stepsize_controller=diffrax.PIDController(rtol=1e-4, atol=1e-4))
+    assert float(sol.solver_state[1][0]) == pytest.approx(float(st.error_estimate), rel=1e-6)
+    with pytest.raises(TypeError):
+        ErrorRegularizedSolver(diffrax.ItoMilstein(), 1e-3, 1e-3)
+
+    ts = np.linspace(0.0, 1.0, 5, dtype=np.float32)
+    data = SDEData(ts, np.zeros((5, 2), np.float32), np.full((5, 2), 0.1, np.float32), np.array([2.0, 0.0], np.float32))
+    r = train_neural_sde(data, lam=1.0, iters=2, n_paths=4, hidden=4, show_progress=False)
+    assert len(r.history["loss"]) == 2 and np.isfinite(r.test_loss) and r.test_steps >= 1
+    assert all(v >= 0 for v in r.history["reg"])
