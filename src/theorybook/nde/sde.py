@@ -24,7 +24,7 @@ import lineax as lx
 import numpy as np
 import optax
 
-from theorybook.nde.solver_jax import _rms
+from theorybook.nde.solver_jax import WrappedAdaptiveSolver, error_ratio
 from theorybook.runtime import Timer, TrainingDiverged, progress
 
 __all__ = ["SDEData", "SDERun", "ErrorRegularizedSolver", "make_sde_data", "solve_sde", "train_neural_sde"]
@@ -32,24 +32,12 @@ __all__ = ["SDEData", "SDERun", "ErrorRegularizedSolver", "make_sde_data", "solv
 SPIRAL_A = np.array([[-0.1, 2.0], [-2.0, -0.1]], dtype=np.float32)
 
 
-class ErrorRegularizedSolver(diffrax.AbstractAdaptiveSolver, diffrax.AbstractStratonovichSolver):  # type: ignore[misc]
+class ErrorRegularizedSolver(WrappedAdaptiveSolver, diffrax.AbstractStratonovichSolver):  # type: ignore[misc]
     """Wraps an adaptive diffrax ODE or Stratonovich SDE solver; its state also carries ``(R_E, max_j E_j)``.
 
     ``E_j = RMS(y_error / (atol + rtol·max(|y_{j-1}|, |y_j|)))``, the controller's own acceptance ratio
     (``rtol``/``atol`` must match the controller's); diffrax keeps the new state only on accepted steps.
     """
-
-    solver: diffrax.AbstractSolver
-    rtol: float
-    atol: float
-
-    @property
-    def term_structure(self) -> Any:
-        return self.solver.term_structure
-
-    @property
-    def interpolation_cls(self) -> Any:  # type: ignore[override]
-        return self.solver.interpolation_cls
 
     @property
     def term_compatible_contr_kwargs(self) -> Any:  # type: ignore[override]
@@ -61,14 +49,8 @@ class ErrorRegularizedSolver(diffrax.AbstractAdaptiveSolver, diffrax.AbstractStr
         if not (self.rtol > 0 and self.atol > 0):
             raise ValueError(f"rtol and atol must be > 0, got {self.rtol}, {self.atol}")
 
-    def order(self, terms: Any) -> Any:
-        return self.solver.order(terms)
-
     def strong_order(self, terms: Any) -> Any:
         return self.solver.strong_order(terms)
-
-    def error_order(self, terms: Any) -> Any:
-        return self.solver.error_order(terms)
 
     def init(self, terms: Any, t0: Any, t1: Any, y0: Any, args: Any) -> Any:
         z = jnp.zeros((), jnp.result_type(y0))
@@ -77,12 +59,9 @@ class ErrorRegularizedSolver(diffrax.AbstractAdaptiveSolver, diffrax.AbstractStr
     def step(self, terms: Any, t0: Any, t1: Any, y0: Any, args: Any, solver_state: Any, made_jump: Any) -> Any:
         inner, (r_e, e_max) = solver_state
         y1, y_error, dense, inner, result = self.solver.step(terms, t0, t1, y0, args, inner, made_jump)
-        e_j = _rms(y_error / (self.atol + self.rtol * jnp.maximum(jnp.abs(y0), jnp.abs(y1))))
+        e_j = error_ratio(y0, y1, y_error, self.rtol, self.atol)
         h = jnp.abs(t1 - t0).astype(jnp.result_type(y0))
         return y1, y_error, dense, (inner, (r_e + h * e_j, jnp.maximum(e_max, e_j))), result
-
-    def func(self, terms: Any, t0: Any, y0: Any, args: Any) -> Any:
-        return self.solver.func(terms, t0, y0, args)
 
 
 def solve_sde(drift: Any, diffusion: Any, y0: jax.Array, ts: np.ndarray, key: jax.Array, *, tol: float,

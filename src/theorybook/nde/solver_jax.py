@@ -44,6 +44,42 @@ def _rms(x: jax.Array) -> jax.Array:
     return jnp.where(pos, jnp.sqrt(jnp.where(pos, ms, 1.0)), 0.0)
 
 
+def error_ratio(y0: jax.Array, y1: jax.Array, y_error: jax.Array, rtol: float, atol: float) -> jax.Array:
+    """``E_j = RMS(ỹ_j / (atol + rtol·max(|y_{j−1}|, |y_j|)))``: the controller's acceptance ratio
+    (eq. ernode), at most 1 on an accepted step."""
+    return _rms(y_error / (atol + rtol * jnp.maximum(jnp.abs(y0), jnp.abs(y1))))
+
+
+class WrappedAdaptiveSolver(diffrax.AbstractAdaptiveSolver):  # type: ignore[misc]
+    """Base of the chapter's diffrax wrappers: delegates everything but ``init``/``step`` to ``solver``.
+
+    Subclasses extend the solver state with running sums; diffrax keeps a new state only when a
+    step is accepted, so the sums run over accepted steps. ``rtol``/``atol`` must be the step-size
+    controller's, so that :func:`error_ratio` is the controller's own acceptance ratio.
+    """
+
+    solver: diffrax.AbstractSolver
+    rtol: float
+    atol: float
+
+    @property
+    def term_structure(self) -> Any:
+        return self.solver.term_structure
+
+    @property
+    def interpolation_cls(self) -> Any:  # type: ignore[override]
+        return self.solver.interpolation_cls
+
+    def order(self, terms: Any) -> Any:
+        return self.solver.order(terms)
+
+    def error_order(self, terms: Any) -> Any:
+        return self.solver.error_order(terms)
+
+    def func(self, terms: Any, t0: Any, y0: Any, args: Any) -> Any:
+        return self.solver.func(terms, t0, y0, args)
+
+
 def _tableau_matrices(tab: Any) -> tuple[np.ndarray, np.ndarray]:
     s = len(tab.a_lower) + 1
     a = np.zeros((s, s))
@@ -69,7 +105,7 @@ class JaxSolveStats(NamedTuple):
     max_error: jax.Array
 
 
-class RegularizedSolver(diffrax.AbstractAdaptiveSolver):  # type: ignore[misc]
+class RegularizedSolver(WrappedAdaptiveSolver):  # type: ignore[misc]
     """A diffrax Runge–Kutta solver whose state also accumulates ``R_E`` and ``R_S`` (equations ernode, srnode).
 
     The wrapped solver must be an explicit, first-same-as-last RK method whose last two stages both sit
@@ -80,8 +116,6 @@ class RegularizedSolver(diffrax.AbstractAdaptiveSolver):  # type: ignore[misc]
     """
 
     solver: diffrax.AbstractERK
-    rtol: float
-    atol: float
     stab: float
 
     def __init__(self, solver: diffrax.AbstractERK | None = None, *, rtol: float, atol: float) -> None:
@@ -98,20 +132,6 @@ class RegularizedSolver(diffrax.AbstractAdaptiveSolver):  # type: ignore[misc]
         self.atol = float(atol)
         self.stab = stability_size(*_tableau_matrices(tab))
 
-    @property
-    def term_structure(self) -> Any:
-        return self.solver.term_structure
-
-    @property
-    def interpolation_cls(self) -> Any:  # type: ignore[override]
-        return self.solver.interpolation_cls
-
-    def order(self, terms: Any) -> int | None:
-        return self.solver.order(terms)
-
-    def error_order(self, terms: Any) -> Any:
-        return self.solver.error_order(terms)
-
     def init(self, terms: Any, t0: Any, t1: Any, y0: Any, args: Any) -> Any:
         inner = self.solver.init(terms, t0, t1, y0, args)
         z = jnp.zeros((), dtype=jnp.result_type(y0))
@@ -121,8 +141,7 @@ class RegularizedSolver(diffrax.AbstractAdaptiveSolver):  # type: ignore[misc]
         inner, (r_e, r_s, e_max, s_max) = solver_state
         y1, y_error, dense_info, inner, result = self.solver.step(terms, t0, t1, y0, args, inner, made_jump)
         h = jnp.abs(t1 - t0).astype(jnp.result_type(y0))
-        scale = self.atol + self.rtol * jnp.maximum(jnp.abs(y0), jnp.abs(y1))
-        e_j = _rms(y_error / scale)
+        e_j = error_ratio(y0, y1, y_error, self.rtol, self.atol)
         ks = dense_info["k"]  # stage increments h·f_i, shape (stages, *y.shape)
         a6 = jnp.asarray(self.solver.tableau.a_lower[-2], dtype=ks.dtype)
         g6 = y0 + jnp.tensordot(a6, ks[: a6.shape[0]], axes=1)
@@ -132,9 +151,6 @@ class RegularizedSolver(diffrax.AbstractAdaptiveSolver):  # type: ignore[misc]
         rho = jnp.where(ok, num / jnp.where(ok, den, 1.0), 0.0)
         acc = (r_e + h * e_j, r_s + h * rho / self.stab, jnp.maximum(e_max, e_j), jnp.maximum(s_max, rho / self.stab))
         return y1, y_error, dense_info, (inner, acc), result
-
-    def func(self, terms: Any, t0: Any, y0: Any, args: Any) -> Any:
-        return self.solver.func(terms, t0, y0, args)
 
 
 def regularized_diffeqsolve(
