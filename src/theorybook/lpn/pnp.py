@@ -98,6 +98,39 @@ def _data_term(op: LinearOp, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return 0.5 * (op(x) - y).reshape(x.shape[0], -1).pow(2).sum(1)
 
 
+class _Trace:
+    """The diagnostics both PnP loops record: step norms, exact objective (LPN only), PSNR, iterates."""
+
+    def __init__(self, x_true: torch.Tensor | None, keep_iterates: bool) -> None:
+        self.x_true, self.keep = x_true, keep_iterates
+        self.steps: list[float] = []
+        self.objs: list[np.ndarray] = []
+        self.psnrs: list[np.ndarray] = []
+        self.its: list[np.ndarray] = []
+
+    def prox(self, denoiser: Denoiser, v: torch.Tensor, objective: Callable[[torch.Tensor, torch.Tensor],
+             torch.Tensor] | None) -> torch.Tensor:
+        """Apply the denoiser; for an LPN also record ``objective(output, R_θ(output))`` exactly."""
+        if isinstance(denoiser, ConvexPotentialNet):
+            out, r = prior_at_output(denoiser, v)
+            if objective is not None:
+                self.objs.append(objective(out, r).cpu().numpy())
+            return out
+        with torch.no_grad():
+            return denoiser(v).detach()
+
+    def record(self, new: torch.Tensor, old: torch.Tensor) -> None:
+        self.steps.append(float((new - old).reshape(new.shape[0], -1).norm(dim=1).max()))
+        if self.x_true is not None:
+            self.psnrs.append(_psnr_batch(new, self.x_true))
+        if self.keep:
+            self.its.append(new[0].detach().cpu().numpy())
+
+    def result(self, x: torch.Tensor) -> PnPResult:
+        return PnPResult(x=x, step_norm=np.asarray(self.steps), objective=np.asarray(self.objs),
+                         psnr=np.asarray(self.psnrs), iterates=np.asarray(self.its))
+
+
 def pnp_pgd(op: LinearOp, y: torch.Tensor, denoiser: Denoiser, *, step: float = 1.0, iters: int = 50,
             x0: torch.Tensor | None = None, x_true: torch.Tensor | None = None,
             keep_iterates: bool = False) -> PnPResult:
@@ -110,25 +143,14 @@ def pnp_pgd(op: LinearOp, y: torch.Tensor, denoiser: Denoiser, *, step: float = 
     _check(op, y, iters)
     if not step > 0:
         raise ValueError(f"step must be > 0, got {step}")
-    lpn = denoiser if isinstance(denoiser, ConvexPotentialNet) else None
     x = op.adjoint(y) if x0 is None else x0.detach().clone()
-    steps, objs, psnrs, its = [], [], [], []
+    trace = _Trace(x_true, keep_iterates)
     for _ in range(iters):
         v = x - step * op.adjoint(op(x) - y)
-        if lpn is not None:
-            x_new, r = prior_at_output(lpn, v)
-            objs.append((_data_term(op, x_new, y) + r / step).cpu().numpy())
-        else:
-            with torch.no_grad():
-                x_new = denoiser(v).detach()
-        steps.append(float((x_new - x).reshape(x.shape[0], -1).norm(dim=1).max()))
+        x_new = trace.prox(denoiser, v, lambda out, r: _data_term(op, out, y) + r / step)
+        trace.record(x_new, x)
         x = x_new
-        if x_true is not None:
-            psnrs.append(_psnr_batch(x, x_true))
-        if keep_iterates:
-            its.append(x[0].detach().cpu().numpy())
-    return PnPResult(x=x, step_norm=np.asarray(steps), objective=np.asarray(objs), psnr=np.asarray(psnrs),
-                     iterates=np.asarray(its))
+    return trace.result(x)
 
 
 def pnp_admm(op: LinearOp, y: torch.Tensor, denoiser: Denoiser, *, rho: float = 1.0, iters: int = 30,
@@ -141,26 +163,14 @@ def pnp_admm(op: LinearOp, y: torch.Tensor, denoiser: Denoiser, *, rho: float = 
     _check(op, y, iters)
     if not rho > 0:
         raise ValueError(f"rho must be > 0, got {rho}")
-    lpn = denoiser if isinstance(denoiser, ConvexPotentialNet) else None
     aty = op.adjoint(y)
     z = aty.clone() if x0 is None else x0.detach().clone()
     u = torch.zeros_like(z)
-    steps, objs, psnrs, its = [], [], [], []
+    trace = _Trace(x_true, keep_iterates)
     for _ in range(iters):
         x = op.normal_solve(aty + rho * (z - u), rho)
-        v = x + u
-        if lpn is not None:
-            z_new, r = prior_at_output(lpn, v)
-            objs.append((_data_term(op, z_new, y) + rho * r).cpu().numpy())
-        else:
-            with torch.no_grad():
-                z_new = denoiser(v).detach()
+        z_new = trace.prox(denoiser, x + u, lambda out, r: _data_term(op, out, y) + rho * r)
         u = u + x - z_new
-        steps.append(float((z_new - z).reshape(z.shape[0], -1).norm(dim=1).max()))
+        trace.record(z_new, z)
         z = z_new
-        if x_true is not None:
-            psnrs.append(_psnr_batch(z, x_true))
-        if keep_iterates:
-            its.append(z[0].detach().cpu().numpy())
-    return PnPResult(x=z, step_norm=np.asarray(steps), objective=np.asarray(objs), psnr=np.asarray(psnrs),
-                     iterates=np.asarray(its))
+    return trace.result(z)
