@@ -70,7 +70,7 @@ book: $(VENV)/.installed-book
 	    echo "execution key changed ($$key): re-executing every chapter"; \
 	    rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; all="--all"; \
 	fi; \
-	THEORYBOOK_SCALE=$(THEORYBOOK_SCALE) THEORYBOOK_PROGRESS=final \
+	THEORYBOOK_SCALE=$(THEORYBOOK_SCALE) THEORYBOOK_PROGRESS=off THEORYBOOK_CLAIMS_DIR=$(CURDIR)/_build/claims \
 	    $(BIN)/jupyter-book build . -W --keep-going $$all && echo "$$key" > _build/.execution-key
 	@echo
 	@echo "The book ($(THEORYBOOK_SCALE) scale) is at $(CURDIR)/_build/html/index.html"

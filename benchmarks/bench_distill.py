@@ -43,11 +43,13 @@ def main() -> None:
     K = rbf_kernel(X, gamma=2.0)
 
     t_cf, fits_cf = best_of(args.repeats, distill_fits, K, y, args.lam, args.alpha, args.steps)
-    t_ref, fits_ref = best_of(args.repeats, distill_fits_by_refitting, K, y, args.lam,
-                              args.alpha, args.steps)
+    t_ref, fits_ref = best_of(
+        args.repeats, distill_fits_by_refitting, K, y, args.lam, args.alpha, args.steps
+    )
     diff = float(np.max(np.abs(fits_cf - fits_ref)))
-    print(f"n={args.n} steps={args.steps} alpha={args.alpha} lam={args.lam} "
-          f"(best of {args.repeats})")
+    print(
+        f"n={args.n} steps={args.steps} alpha={args.alpha} lam={args.lam} (best of {args.repeats})"
+    )
     print(f"closed form (one eigh)        : {t_cf:8.3f} s")
     print(f"explicit refit (KernelRidge×T): {t_ref:8.3f} s")
     print(f"ratio refit / closed form     : {t_ref / t_cf:8.2f}")

@@ -26,9 +26,11 @@ def main() -> None:
     for size in sorted({cfg.pad_to, 16, 28}):
         c = cfg.replace(pad_to=size)
         t = time_training_steps(c, steps=args.steps)
-        print(f"{device()} {size}x{size} batch {c.digits_batch} width {c.conv_hidden}: "
-              f"ConvLPN {t.lpn_ms:.1f} ms/step ({t.lpn_params} params), "
-              f"plain CNN {t.cnn_ms:.1f} ms/step ({t.cnn_params} params), ratio {t.ratio:.2f}")
+        print(
+            f"{device()} {size}x{size} batch {c.digits_batch} width {c.conv_hidden}: "
+            f"ConvLPN {t.lpn_ms:.1f} ms/step ({t.lpn_params} params), "
+            f"plain CNN {t.cnn_ms:.1f} ms/step ({t.cnn_params} params), ratio {t.ratio:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -34,9 +34,13 @@ def main() -> None:
         out[f"torch {name} - vanilla test acc"] = r.test_acc - v.test_acc
     jr = run_taynode_comparison(cfg, show_progress=False)
     for name in ("ernode", "taynode"):
-        out[f"jax {name}/vanilla s per iteration"] = jr[name].iter_seconds / jr["vanilla"].iter_seconds
+        out[f"jax {name}/vanilla s per iteration"] = (
+            jr[name].iter_seconds / jr["vanilla"].iter_seconds
+        )
         out[f"jax {name}/vanilla test NFE"] = jr[name].test_nfe / jr["vanilla"].test_nfe
-    out["jax taynode/ernode s per iteration"] = jr["taynode"].iter_seconds / jr["ernode"].iter_seconds
+    out["jax taynode/ernode s per iteration"] = (
+        jr["taynode"].iter_seconds / jr["ernode"].iter_seconds
+    )
     width = max(map(len, out))
     for k, val in out.items():
         print(f"{k:<{width}}  {val:8.3f}")

@@ -83,8 +83,15 @@ def test_lag_matrix_layout_lag1_first_and_is_a_view() -> None:
     assert np.array_equal(x, slow)
 
 
-@pytest.mark.parametrize("bad", [np.ones((5, 2)), np.array([1.0, np.nan] + [0.0] * 10),
-                                 np.array([1.0, np.inf] + [0.0] * 10), np.zeros(6)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.ones((5, 2)),
+        np.array([1.0, np.nan] + [0.0] * 10),
+        np.array([1.0, np.inf] + [0.0] * 10),
+        np.zeros(6),
+    ],
+)
 def test_bad_series_raise_value_error(bad: np.ndarray) -> None:
     with pytest.raises(ValueError):
         lag_matrix(bad, 3)
@@ -123,7 +130,9 @@ def test_regularizer_shape() -> None:
 def test_torch_regularizer_matches_numpy_and_autograd_matches_derivative() -> None:
     theta = torch.tensor([0.05, -0.3, 0.8, 2.0], dtype=torch.float64, requires_grad=True)
     r = sparsity_regularizer(theta, eps=0.0)
-    assert float(r.detach()) == pytest.approx(regularizer_terms(theta.detach().numpy()).mean(), abs=1e-12)
+    assert float(r.detach()) == pytest.approx(
+        regularizer_terms(theta.detach().numpy()).mean(), abs=1e-12
+    )
     r.backward()
     assert theta.grad is not None
     expected = np.sign(theta.detach().numpy()) * regularizer_derivative(theta.detach().numpy()) / 4

@@ -36,11 +36,16 @@ def test_book_builds_without_warnings(tmp_path: Path) -> None:
     (book / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     result = subprocess.run(
         [str(jb), "build", str(book), "-W", "--keep-going"],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     log = result.stdout + result.stderr
-    problems = [line for line in log.splitlines()
-                if any(tag in line for tag in ("WARNING:", "ERROR:", "CRITICAL:", "SEVERE:"))]
+    problems = [
+        line
+        for line in log.splitlines()
+        if any(tag in line for tag in ("WARNING:", "ERROR:", "CRITICAL:", "SEVERE:"))
+    ]
     unexpected = [line for line in problems if "[mystnb.glue]" not in line]
     assert not unexpected, "\n".join(unexpected)
     assert result.returncode == 0 or problems, log[-4000:]

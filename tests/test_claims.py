@@ -19,10 +19,24 @@ from theorybook.claims import (
 )
 
 
-def _claim(measured: float | bool | None, check=None, *, expected_at: str = "smoke",
-           run_scale: str = "smoke", cid: str = "c") -> Claim:
-    return Claim(cid, "a statement", where="Thm. 1", paper_value=0.5, measured=measured,
-                 check=check or at_most(1.0), expected_at=expected_at, scale=run_scale)  # type: ignore[arg-type]
+def _claim(
+    measured: float | bool | None,
+    check=None,
+    *,
+    expected_at: str = "smoke",
+    run_scale: str = "smoke",
+    cid: str = "c",
+) -> Claim:
+    return Claim(
+        cid,
+        "a statement",
+        where="Thm. 1",
+        paper_value=0.5,
+        measured=measured,
+        check=check or at_most(1.0),
+        expected_at=expected_at,
+        scale=run_scale,
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -48,8 +62,15 @@ def test_nan_never_passes() -> None:
     assert not at_least(-1e300).passes(math.nan)
 
 
-@pytest.mark.parametrize("make", [lambda: at_most(math.nan), lambda: between(2, 1),
-                                  lambda: close_to(1.0), lambda: close_to(1.0, abs_tol=-1)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: at_most(math.nan),
+        lambda: between(2, 1),
+        lambda: close_to(1.0),
+        lambda: close_to(1.0, abs_tol=-1),
+    ],
+)
 def test_bad_checks_are_rejected(make) -> None:
     with pytest.raises(ValueError):
         make()
@@ -88,11 +109,13 @@ def test_claim_validates_its_fields() -> None:
 
 
 def _table() -> ClaimTable:
-    return ClaimTable([
-        _claim(0.5, cid="good"),
-        _claim(3.0, cid="bad"),
-        _claim(3.0, cid="later", expected_at="paper"),
-    ])
+    return ClaimTable(
+        [
+            _claim(0.5, cid="good"),
+            _claim(3.0, cid="bad"),
+            _claim(3.0, cid="later", expected_at="paper"),
+        ]
+    )
 
 
 def test_table_shows_failures_in_text_and_html() -> None:

@@ -34,8 +34,15 @@ def test_digits_padding_keeps_the_content() -> None:
     assert padded.images[:, :4].sum() == 0
 
 
-@pytest.mark.parametrize(("kwargs", "error"), [({"pad_to": 9}, ValueError), ({"pad_to": 4}, ValueError),
-                                               ({"pad_to": 16.0}, TypeError), ({"dtype": np.int32}, TypeError)])
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"pad_to": 9}, ValueError),
+        ({"pad_to": 4}, ValueError),
+        ({"pad_to": 16.0}, TypeError),
+        ({"dtype": np.int32}, TypeError),
+    ],
+)
 def test_digits_reject_bad_arguments(kwargs, error) -> None:
     with pytest.raises(error):
         load_digits_images(**kwargs)
@@ -89,9 +96,16 @@ def test_patches_are_seeded_and_in_range() -> None:
     assert 0.0 <= a.min() and a.max() <= 1.0
 
 
-@pytest.mark.parametrize("kwargs", [{"n_patches": 0}, {"n_patches": 5, "patch_size": 1},
-                                    {"n_patches": 5, "images": ()}, {"n_patches": 5, "images": "camera"},
-                                    {"n_patches": 5, "patch_size": 4096}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"n_patches": 0},
+        {"n_patches": 5, "patch_size": 1},
+        {"n_patches": 5, "images": ()},
+        {"n_patches": 5, "images": "camera"},
+        {"n_patches": 5, "patch_size": 4096},
+    ],
+)
 def test_patches_reject_bad_arguments(kwargs) -> None:
     with pytest.raises(ValueError):
         natural_image_patches(**kwargs)

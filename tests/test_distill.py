@@ -59,15 +59,17 @@ def test_closed_form_equals_refitting(problem, alpha):
 def test_step_one_is_kernel_ridge(problem):
     K, Kt, y = problem
     sk = KernelRidge(alpha=0.1, kernel="precomputed").fit(K, y)
-    np.testing.assert_allclose(distill_predict(K, Kt, y, 0.1, 0.4, 1)[0], sk.predict(Kt),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        distill_predict(K, Kt, y, 0.1, 0.4, 1)[0], sk.predict(Kt), atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.25, 0.9])
 def test_sum_formula_equals_recursion(alpha):
     d = np.array([3.0, 1.0, 0.2, 1e-3, 0.0])
-    np.testing.assert_allclose(eigen_weights(d, 0.2, alpha, 25),
-                               eigen_weights(d, 0.2, alpha, 25, method="sum"), atol=1e-14)
+    np.testing.assert_allclose(
+        eigen_weights(d, 0.2, alpha, 25), eigen_weights(d, 0.2, alpha, 25, method="sum"), atol=1e-14
+    )
 
 
 def test_recursion_matches_hand_computation():
@@ -79,7 +81,7 @@ def test_recursion_matches_hand_computation():
 
 
 def test_singular_kernel_is_handled():
-    X = np.repeat(np.linspace(0, 1, 5)[:, None], 2, axis=0)   # duplicated points: K singular
+    X = np.repeat(np.linspace(0, 1, 5)[:, None], 2, axis=0)  # duplicated points: K singular
     y = np.sin(3 * X[:, 0])
     K = rbf_kernel(X, gamma=1.0)
     ref = distill_fits_by_refitting(K, y, 0.1, 0.5, 8)
@@ -135,7 +137,7 @@ def test_toy_reproduces_published_losses():
 
 def test_other_kernel_convention_does_not_reproduce():
     prob = mobahi_toy()
-    K = rbf_kernel(prob.x[:, None], gamma=40.0)          # exp(-(x-x')²/(2σ²)) with σ² = 1/80
+    K = rbf_kernel(prob.x[:, None], gamma=40.0)  # exp(-(x-x')²/(2σ²)) with σ² = 1/80
     Kg = rbf_kernel(prob.x_grid[:, None], prob.x[:, None], gamma=40.0)
     loss = np.mean((distill_predict(K, Kg, prob.y, 0.2, 0.0, 1)[0] - prob.truth) ** 2)
     assert abs(loss - PUBLISHED_TOY_ALPHA0[0]) > 1e-3
@@ -148,7 +150,7 @@ def test_sparsification_ratios():
     res = run_sparsification(Config.preset("smoke"))
     assert res.zero_monotone
     assert res.alpha_above_first
-    assert not res.alpha_monotone          # the non-monotone rise the chapter shows
+    assert not res.alpha_monotone  # the non-monotone rise the chapter shows
     np.testing.assert_allclose(res.ratios_alpha[-1], res.ratios_alpha_limit, rtol=1e-4)
     with pytest.raises(ValueError, match="> 0"):
         sparsification_ratios(np.array([1.0, 0.0]))
@@ -166,7 +168,7 @@ def test_optimal_alpha_is_the_parabola_minimum():
     assert abs(grid[int(np.argmin(losses))] - star) <= 1e-3
     assert optimal_alpha(a, b, a) == pytest.approx(1.0)
     assert optimal_alpha(a, b, b) == pytest.approx(0.0)
-    assert optimal_alpha(a, b, 3 * a - 2 * b) == 1.0          # clipped
+    assert optimal_alpha(a, b, 3 * a - 2 * b) == 1.0  # clipped
     assert optimal_alpha(a, b, 3 * a - 2 * b, clip=False) == pytest.approx(3.0)
 
 
@@ -181,7 +183,7 @@ def test_alpha_search_beats_grid(problem):
 
 def test_greedy_toy_alphas():
     res = run_alpha_search(Config.preset("smoke"))
-    assert res.greedy_alphas_free[0] < 0                    # unconstrained step-2 optimum < 0
+    assert res.greedy_alphas_free[0] < 0  # unconstrained step-2 optimum < 0
     assert np.all((res.greedy_alphas_clipped >= 0) & (res.greedy_alphas_clipped <= 1))
     assert 0 < res.search.alpha_star < 1
     assert res.search.loss_star <= res.search.loss_grid_best + 1e-9
@@ -219,7 +221,7 @@ def test_bad_input_raises(K, y, lam, alpha, steps, match):
 
 def test_bad_types_and_test_kernel():
     with pytest.raises(TypeError):
-        distill_fits(np.eye(2), np.ones(2), 0.1, 0.5, 2.0)   # steps must be an int
+        distill_fits(np.eye(2), np.ones(2), 0.1, 0.5, 2.0)  # steps must be an int
     with pytest.raises(TypeError):
         distill_fits(np.eye(2), ["a", "b"], 0.1, 0.5, 2)
     with pytest.raises(ValueError, match=r"\(m, 2\)"):
@@ -248,7 +250,12 @@ def test_config_presets_and_validation():
 
 def test_kernel_claims_hold_at_smoke_scale():
     cfg = Config.preset("smoke")
-    table = build_claims(run_toy(cfg), run_exactness(cfg), run_convergence(cfg),
-                         run_sparsification(cfg), run_alpha_search(cfg))
+    table = build_claims(
+        run_toy(cfg),
+        run_exactness(cfg),
+        run_convergence(cfg),
+        run_sparsification(cfg),
+        run_alpha_search(cfg),
+    )
     table.assert_hold()
     assert kernel_eigen(mobahi_toy().K).d[0] > kernel_eigen(mobahi_toy().K).d[-1]

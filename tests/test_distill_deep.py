@@ -45,8 +45,15 @@ def test_divergence_names_the_step():
     d = load_digits_split(n_train=100, n_val=50, seed=0)
     X = torch.as_tensor(d.X_train) * float("nan")
     with pytest.raises(TrainingDiverged, match="distillation step 3, epoch 0"):
-        train_student(X, torch.as_tensor(d.y_train), None, 1.0,
-                      TrainSettings(hidden=8, epochs=2), init_seed=0, step=3)
+        train_student(
+            X,
+            torch.as_tensor(d.y_train),
+            None,
+            1.0,
+            TrainSettings(hidden=8, epochs=2),
+            init_seed=0,
+            step=3,
+        )
 
 
 def test_deep_experiment_smoke():

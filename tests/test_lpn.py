@@ -42,12 +42,15 @@ def _one_thread():
 
 def _models(alpha: float = 0.05) -> list[torch.nn.Module]:
     torch.manual_seed(0)
-    return [LPN(3, 16, 3, alpha=alpha).double(),
-            ConvLPN(8, 1, 8, alpha=alpha, init="default").double(),
-            ConvLPN(8, 1, 8, alpha=alpha, init="paper").double()]
+    return [
+        LPN(3, 16, 3, alpha=alpha).double(),
+        ConvLPN(8, 1, 8, alpha=alpha, init="default").double(),
+        ConvLPN(8, 1, 8, alpha=alpha, init="paper").double(),
+    ]
 
 
 # ------------------------------------------------------------------ model structure (claim 1)
+
 
 def test_forward_is_gradient_of_potential_by_finite_differences() -> None:
     torch.manual_seed(1)
@@ -141,6 +144,7 @@ def test_input_validation() -> None:
 
 # ------------------------------------------------------------------ losses and schedule
 
+
 def test_proximal_matching_loss_formula_and_range() -> None:
     pred = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
     target = torch.zeros(2, 2)
@@ -177,6 +181,7 @@ def test_diverging_training_names_the_step() -> None:
 
 # ------------------------------------------------------------------ inversion and the prior (claims 2, 3)
 
+
 def test_inversion_recovers_preimage_to_1e4() -> None:
     torch.manual_seed(4)
     model = ConvLPN(8, 1, 8, alpha=0.01, init="default").double()
@@ -205,6 +210,7 @@ def test_lpn_is_exactly_a_prox_on_a_1d_grid() -> None:
 
 
 # ------------------------------------------------------------------ operators, toy, PnP
+
 
 @pytest.mark.parametrize("op", [GaussianBlur(8, 1.0), CompressedSensing(8, 32, seed=1)])
 def test_adjoint_identity_and_normal_solve(op) -> None:
@@ -266,6 +272,7 @@ def test_pnp_pgd_objective_never_increases_for_any_lpn() -> None:
 
 # ------------------------------------------------------------------ run_pnp on any image set
 
+
 def _tiny_pnp_setup():
     from theorybook.lpn import Config, PlainCNN
 
@@ -309,9 +316,19 @@ def test_run_pnp_on_natural_image_patches() -> None:
     cfg, model, cnn = _tiny_pnp_setup()
     _, val, test = patch_split(cfg.replace(patch_train=10))
     res = run_pnp(cfg, model, cnn, images=(val, test), dataset="patches")
-    assert [(r.name, r.dataset) for r in res] == [("deblurring", "patches"), ("compressed sensing", "patches")]
+    assert [(r.name, r.dataset) for r in res] == [
+        ("deblurring", "patches"),
+        ("compressed sensing", "patches"),
+    ]
     for r in res:
-        assert set(r.psnr) == {"Aᵀy", "Tikhonov", "PnP-PGD TV", "PnP-PGD CNN", "PnP-PGD LPN", "PnP-ADMM LPN"}
+        assert set(r.psnr) == {
+            "Aᵀy",
+            "Tikhonov",
+            "PnP-PGD TV",
+            "PnP-PGD CNN",
+            "PnP-PGD LPN",
+            "PnP-ADMM LPN",
+        }
         assert all(np.isfinite(v) for v in r.psnr.values())
         assert all(-1 <= v <= 1 for v in r.ssim.values())
         assert r.runs["PnP-PGD LPN"].objective.shape == (cfg.pnp_iters, cfg.pnp_images)

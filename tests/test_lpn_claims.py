@@ -26,7 +26,9 @@ def smoke_run():
         prior = ex.run_digits_prior(cfg, lpn_model, history=hist["lpn"])
         pnp = ex.run_pnp(cfg, lpn_model, cnn_model)
         patch_lpn, patch_cnn, _ = ex.train_patch_models(cfg)
-        patches = ex.run_pnp(cfg, patch_lpn, patch_cnn, images=ex.patch_split(cfg)[1:], dataset="patches")
+        patches = ex.run_pnp(
+            cfg, patch_lpn, patch_cnn, images=ex.patch_split(cfg)[1:], dataset="patches"
+        )
         table = ex.chapter_claims(cfg, lap, prior, pnp, patches)
     finally:
         torch.set_num_threads(old)
@@ -35,8 +37,16 @@ def smoke_run():
 
 def test_structural_claims_hold_at_smoke(smoke_run, smoke_scale) -> None:
     *_, table = smoke_run
-    table.assert_hold(["jacobian-sym", "jacobian-psd", "exact-prox", "inversion", "pgd-descent",
-                       "pgd-descent-patches"])
+    table.assert_hold(
+        [
+            "jacobian-sym",
+            "jacobian-psd",
+            "exact-prox",
+            "inversion",
+            "pgd-descent",
+            "pgd-descent-patches",
+        ]
+    )
 
 
 def test_laplacian_bayes_split_at_smoke(smoke_run) -> None:
@@ -74,7 +84,10 @@ def test_pnp_diagnostics(smoke_run) -> None:
 
 def test_patch_pnp_at_smoke(smoke_run) -> None:
     cfg, *_, patches, table = smoke_run
-    assert [(r.name, r.dataset) for r in patches] == [("deblurring", "patches"), ("compressed sensing", "patches")]
+    assert [(r.name, r.dataset) for r in patches] == [
+        ("deblurring", "patches"),
+        ("compressed sensing", "patches"),
+    ]
     ids = [c.id for c in table.claims]
     assert {"pgd-descent-patches", "pnp-patch-deblur", "pnp-patch-cs"} <= set(ids)
     cs = patches[1]

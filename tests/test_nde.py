@@ -61,7 +61,9 @@ def test_claim1_recording_costs_no_extra_nfe(mlp: ODEFunc, x: torch.Tensor) -> N
         return mlp(t, y)
 
     with torch.no_grad():
-        plain = odeint(counted, x, T01, rtol=1e-5, atol=1e-5, method="dopri5", options={"step_t": T01[-1:]})
+        plain = odeint(
+            counted, x, T01, rtol=1e-5, atol=1e-5, method="dopri5", options={"step_t": T01[-1:]}
+        )
     sol, st = regularized_odeint(mlp, x, T01, rtol=1e-5, atol=1e-5)
     assert st.nfe == calls[0]
     # dopri5 is FSAL: 2 evaluations to start (f0 and the initial-step probe), 6 per attempted step.
@@ -71,11 +73,15 @@ def test_claim1_recording_costs_no_extra_nfe(mlp: ODEFunc, x: torch.Tensor) -> N
 
 
 def test_claim2_error_bounded_and_gradient_flows(mlp: ODEFunc, x: torch.Tensor) -> None:
-    _, st = regularized_odeint(mlp, 3 * x, torch.tensor([0.0, 2.0], dtype=torch.float64), rtol=1e-4, atol=1e-4)
+    _, st = regularized_odeint(
+        mlp, 3 * x, torch.tensor([0.0, 2.0], dtype=torch.float64), rtol=1e-4, atol=1e-4
+    )
     assert st.step_errors.max() <= 1.0
     assert float(st.step_sizes.sum()) == pytest.approx(2.0, rel=1e-12)  # lands on t1
     assert float(st.error_estimate.detach()) <= 2.0
-    assert float(st.error_estimate.detach()) == pytest.approx(float((st.step_errors * st.step_sizes).sum()), rel=1e-6)
+    assert float(st.error_estimate.detach()) == pytest.approx(
+        float((st.step_errors * st.step_sizes).sum()), rel=1e-6
+    )
     st.error_estimate.backward()
     g = torch.cat([p.grad.flatten() for p in mlp.parameters()])
     assert float(g.norm()) > 0
@@ -89,11 +95,21 @@ def test_claim2_stiffness_gradient(mlp: ODEFunc, x: torch.Tensor) -> None:
 
 def test_claim3_stiffness_estimate_exact_for_linear_system() -> None:
     a = torch.diag(torch.tensor([-1.0, -100.0], dtype=torch.float64))
-    _, s1 = regularized_odeint(lambda t, y: y @ a, torch.tensor([[0.0, 1.0]], dtype=torch.float64), T01,
-                               rtol=1e-6, atol=1e-6)
+    _, s1 = regularized_odeint(
+        lambda t, y: y @ a,
+        torch.tensor([[0.0, 1.0]], dtype=torch.float64),
+        T01,
+        rtol=1e-6,
+        atol=1e-6,
+    )
     np.testing.assert_allclose(s1.step_stiffness.numpy(), 100.0, rtol=1e-8)
-    _, s2 = regularized_odeint(lambda t, y: y @ a, torch.tensor([[1.0, 1.0]], dtype=torch.float64), T01,
-                               rtol=1e-6, atol=1e-6)
+    _, s2 = regularized_odeint(
+        lambda t, y: y @ a,
+        torch.tensor([[1.0, 1.0]], dtype=torch.float64),
+        T01,
+        rtol=1e-6,
+        atol=1e-6,
+    )
     rho = s2.step_stiffness.numpy()
     assert rho.min() >= 1 - 1e-9 and rho.max() <= 100 * (1 + 1e-9)
     assert rho.min() < 99  # the mixed start really is mixed
@@ -160,11 +176,17 @@ def test_spirals_and_latent_ode() -> None:
     assert np.all(np.diff(d.t) >= 0) and d.t[0] == 0.0
     assert np.all(d.mask_train[:, 0] == 1)
     torch.set_num_threads(1)
-    r = train_latent_ode(d, "ernode", lam0=1.0, epochs=2, batch_size=6, hidden=8, show_progress=False)
+    r = train_latent_ode(
+        d, "ernode", lam0=1.0, epochs=2, batch_size=6, hidden=8, show_progress=False
+    )
     assert len(r.history["loss"]) == 2 and np.all(np.isfinite(r.history["loss"]))
     assert r.test_nfe >= 8 and r.test_mse >= 0
-    out = r.model.reconstruct(torch.from_numpy(d.t), torch.from_numpy(d.x_test), torch.from_numpy(d.mask_test),
-                              torch.linspace(0, float(d.t[-1]), 7))
+    out = r.model.reconstruct(
+        torch.from_numpy(d.t),
+        torch.from_numpy(d.x_test),
+        torch.from_numpy(d.mask_test),
+        torch.linspace(0, float(d.t[-1]), 7),
+    )
     assert out.shape == (6, 7, 2)
     with pytest.raises(ValueError):
         train_latent_ode(d, "srnode")

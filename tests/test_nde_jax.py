@@ -29,7 +29,9 @@ def test_nfe_formula_matches_a_host_side_counter() -> None:
         z = io_callback(bump, jax.ShapeDtypeStruct((), jnp.float32), y[0], ordered=True)
         return -3.0 * y + jnp.sin(4 * t) + z
 
-    sol, st = regularized_diffeqsolve(diffrax.ODETerm(f), jnp.ones(3), 0.0, 3.0, rtol=1e-5, atol=1e-5, dt0=0.1)
+    sol, st = regularized_diffeqsolve(
+        diffrax.ODETerm(f), jnp.ones(3), 0.0, 3.0, rtol=1e-5, atol=1e-5, dt0=0.1
+    )
     jax.block_until_ready(sol.ys)
     assert int(st.nfe) == count[0]
     assert int(st.num_steps) > int(st.num_accepted)  # the counter also covers rejected steps
@@ -38,14 +40,17 @@ def test_nfe_formula_matches_a_host_side_counter() -> None:
 def test_claims_2_3_in_jax() -> None:
     a = jnp.diag(jnp.array([-1.0, -100.0]))
     term = diffrax.ODETerm(lambda t, y, args: a @ y)
-    _, st = regularized_diffeqsolve(term, jnp.array([1.0, 1.0]), 0.0, 1.0, rtol=1e-4, atol=1e-4, dt0=0.01)
+    _, st = regularized_diffeqsolve(
+        term, jnp.array([1.0, 1.0]), 0.0, 1.0, rtol=1e-4, atol=1e-4, dt0=0.01
+    )
     assert float(st.max_error) <= 1.0
     assert float(st.error_estimate) <= 1.0 + 1e-6
     assert float(st.stiffness_max) * 3.3066 == pytest.approx(100.0, rel=1e-3)
 
     def re(w: jax.Array) -> jax.Array:
-        _, s = regularized_diffeqsolve(diffrax.ODETerm(lambda t, y, args: jnp.tanh(w @ y)), jnp.ones(2), 0.0, 1.0,
-                                       dt0=0.05)
+        _, s = regularized_diffeqsolve(
+            diffrax.ODETerm(lambda t, y, args: jnp.tanh(w @ y)), jnp.ones(2), 0.0, 1.0, dt0=0.05
+        )
         return s.error_estimate
 
     g = jax.grad(re)(jnp.array([[0.5, -2.0], [1.5, 0.3]]))
@@ -68,10 +73,16 @@ def test_taylor_derivatives_match_closed_forms() -> None:
     # z' = -z (autonomous): z^(K) = (-1)^K z.  z' = t z: z'' = z + t² z, z''' = 3 t z + t³ z.
     z = jnp.array([[0.3, -1.2], [2.0, 0.5]])
     for k in (1, 2, 3):
-        np.testing.assert_allclose(taylor_derivative(lambda t, x: -x, 0.0, z, k), (-1.0) ** k * z, rtol=1e-5)
+        np.testing.assert_allclose(
+            taylor_derivative(lambda t, x: -x, 0.0, z, k), (-1.0) ** k * z, rtol=1e-5
+        )
     t = 0.7
-    np.testing.assert_allclose(taylor_derivative(lambda s, x: s * x, t, z, 2), (1 + t**2) * z, rtol=1e-5)
-    np.testing.assert_allclose(taylor_derivative(lambda s, x: s * x, t, z, 3), (3 * t + t**3) * z, rtol=1e-5)
+    np.testing.assert_allclose(
+        taylor_derivative(lambda s, x: s * x, t, z, 2), (1 + t**2) * z, rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        taylor_derivative(lambda s, x: s * x, t, z, 3), (3 * t + t**3) * z, rtol=1e-5
+    )
     r = taynode_regularizer(lambda s, x: -x, 0.0, z, order=2)
     assert float(r) == pytest.approx(float(jnp.mean(jnp.sum(z**2, -1))), rel=1e-5)
     with pytest.raises(ValueError):
@@ -108,8 +119,12 @@ def test_train_node_jax_taynode_runs() -> None:
 def test_claim_table_at_smoke_scale(agreement: dict[str, object]) -> None:
     from theorybook.nde.experiments import build_claims, run_circles, run_solver_checks
 
-    cfg = Config.preset("smoke").replace(n_train=48, n_test=48, hidden=8, epochs=4, lam_sweep=(10.0,))
-    table = build_claims(run_solver_checks(cfg), agreement, run_circles(cfg, show_progress=False), None, cfg)
+    cfg = Config.preset("smoke").replace(
+        n_train=48, n_test=48, hidden=8, epochs=4, lam_sweep=(10.0,)
+    )
+    table = build_claims(
+        run_solver_checks(cfg), agreement, run_circles(cfg, show_progress=False), None, cfg
+    )
     smoke_ids = [c.id for c in table.claims if c.expected_at == "smoke"]
     assert len(smoke_ids) == 9
     table.assert_hold(smoke_ids)
@@ -120,16 +135,30 @@ def test_error_regularized_solver_matches_ode_wrapper_and_trains_sde() -> None:
     from theorybook.nde.sde import ErrorRegularizedSolver, SDEData, train_neural_sde
 
     term = diffrax.ODETerm(lambda t, y, args: jnp.array([[-0.5, 2.0], [-2.0, -0.5]]) @ y)
-    _, st = regularized_diffeqsolve(term, jnp.array([1.0, 0.5]), 0.0, 2.0, rtol=1e-4, atol=1e-4, dt0=0.05)
-    sol = diffrax.diffeqsolve(term, ErrorRegularizedSolver(diffrax.Dopri5(), 1e-4, 1e-4), 0.0, 2.0, 0.05,
-                              jnp.array([1.0, 0.5]), saveat=diffrax.SaveAt(t1=True, solver_state=True),
-                              stepsize_controller=diffrax.PIDController(rtol=1e-4, atol=1e-4))
+    _, st = regularized_diffeqsolve(
+        term, jnp.array([1.0, 0.5]), 0.0, 2.0, rtol=1e-4, atol=1e-4, dt0=0.05
+    )
+    sol = diffrax.diffeqsolve(
+        term,
+        ErrorRegularizedSolver(diffrax.Dopri5(), 1e-4, 1e-4),
+        0.0,
+        2.0,
+        0.05,
+        jnp.array([1.0, 0.5]),
+        saveat=diffrax.SaveAt(t1=True, solver_state=True),
+        stepsize_controller=diffrax.PIDController(rtol=1e-4, atol=1e-4),
+    )
     assert float(sol.solver_state[1][0]) == pytest.approx(float(st.error_estimate), rel=1e-6)
     with pytest.raises(TypeError):
         ErrorRegularizedSolver(diffrax.ItoMilstein(), 1e-3, 1e-3)
 
     ts = np.linspace(0.0, 1.0, 5, dtype=np.float32)
-    data = SDEData(ts, np.zeros((5, 2), np.float32), np.full((5, 2), 0.1, np.float32), np.array([2.0, 0.0], np.float32))
+    data = SDEData(
+        ts,
+        np.zeros((5, 2), np.float32),
+        np.full((5, 2), 0.1, np.float32),
+        np.array([2.0, 0.0], np.float32),
+    )
     r = train_neural_sde(data, lam=1.0, iters=2, n_paths=4, hidden=4, show_progress=False)
     assert len(r.history["loss"]) == 2 and np.isfinite(r.test_loss) and r.test_steps >= 1
     assert all(v >= 0 for v in r.history["reg"])

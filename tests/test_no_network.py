@@ -31,12 +31,18 @@ def _modules() -> list[str]:
 
 
 def test_walk_finds_the_shared_modules() -> None:
-    assert {"theorybook.runtime", "theorybook.claims", "theorybook.data", "theorybook.plotting"} <= set(_modules())
+    assert {
+        "theorybook.runtime",
+        "theorybook.claims",
+        "theorybook.data",
+        "theorybook.plotting",
+    } <= set(_modules())
 
 
 def test_importing_every_module_stays_offline() -> None:
     modules = _modules()
-    result = subprocess.run([sys.executable, "-c", _PROBE, *modules], capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, *modules], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == f"imported {len(modules)}"

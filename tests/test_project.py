@@ -44,7 +44,13 @@ def test_every_toc_entry_exists() -> None:
 
 def test_the_book_pages_are_listed() -> None:
     files = _toc_files()
-    for page in ("book/intro", "book/notation", "book/reproducing", "book/api", "book/bibliography"):
+    for page in (
+        "book/intro",
+        "book/notation",
+        "book/reproducing",
+        "book/api",
+        "book/bibliography",
+    ):
         assert page in files
 
 
@@ -58,10 +64,14 @@ def test_notebook_is_stored_clean(notebook: Path) -> None:
     nb = json.loads(notebook.read_text())
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
     for i, cell in enumerate(nb["cells"]):
-        assert "id" in cell, f"{notebook.name} cell {i} has no id (write notebooks with nbformat.v4)"
+        assert "id" in cell, (
+            f"{notebook.name} cell {i} has no id (write notebooks with nbformat.v4)"
+        )
         if cell["cell_type"] == "code":
             assert cell.get("outputs") == [], f"{notebook.name} cell {i} has stored outputs"
-            assert cell.get("execution_count") is None, f"{notebook.name} cell {i} has an execution count"
+            assert cell.get("execution_count") is None, (
+                f"{notebook.name} cell {i} has an execution count"
+            )
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
@@ -69,9 +79,13 @@ def test_notebook_follows_the_chapter_anatomy(notebook: Path) -> None:
     nb = json.loads(notebook.read_text())
     assert re.fullmatch(r"\d\d_[a-z0-9_]+", notebook.stem), "chapters are named NN_short_name"
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert code and "environment_report" in "".join(code[0]["source"]), "first code cell prints the run card"
+    assert code and "environment_report" in "".join(code[0]["source"]), (
+        "first code cell prints the run card"
+    )
     text = "\n".join("".join(c["source"]) for c in nb["cells"])
-    assert "## What we reproduced" in text, "a chapter closes with its claims table, under 'What we reproduced'"
+    assert "## What we reproduced" in text, (
+        "a chapter closes with its claims table, under 'What we reproduced'"
+    )
     assert "cuda:0" not in text, "use theorybook.runtime.device(), never a hard-coded cuda:0"
 
 
@@ -97,7 +111,8 @@ def test_ci_runs_only_make_test() -> None:
 
 def test_constraints_pin_the_cpu_safe_torch() -> None:
     pins = dict(
-        line.split("==") for line in (ROOT / "constraints.txt").read_text().splitlines()
+        line.split("==")
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
         if "==" in line and not line.startswith("#")
     )
     assert pins["torch"] == "2.13.0"
@@ -127,8 +142,15 @@ def test_every_citation_is_in_the_bibliography() -> None:
 
 
 def test_every_seven_papers_are_in_the_bibliography() -> None:
-    papers = {"alain2014regularized", "kadkhodaie2024generalization", "fang2024lpn",
-              "radhakrishnan2023wide", "borup2021teacher", "triebe2019arnet", "pal2021opening"}
+    papers = {
+        "alain2014regularized",
+        "kadkhodaie2024generalization",
+        "fang2024lpn",
+        "radhakrishnan2023wide",
+        "borup2021teacher",
+        "triebe2019arnet",
+        "pal2021opening",
+    }
     assert papers <= _bib_keys()
 
 

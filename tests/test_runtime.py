@@ -172,10 +172,18 @@ def test_git_commit_is_none_outside_a_checkout(tmp_path: Path) -> None:
     assert git_commit(tmp_path) is None
 
 
-def test_save_manifest_writes_the_run_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_save_manifest_writes_the_run_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("THEORYBOOK_SCALE", "smoke")
-    path = save_manifest(tmp_path / "05" / "run.json", chapter="05_test", seed=0, wall_seconds=1.5,
-                         config=_Config.preset(), numbers={"loss": [0.1, 0.2]})
+    path = save_manifest(
+        tmp_path / "05" / "run.json",
+        chapter="05_test",
+        seed=0,
+        wall_seconds=1.5,
+        config=_Config.preset(),
+        numbers={"loss": [0.1, 0.2]},
+    )
     payload = json.loads(path.read_text())
     assert payload["config"] == {"n": 2, "lr": 0.1}
     assert payload["numbers"]["loss"] == [0.1, 0.2]
@@ -190,8 +198,10 @@ def test_runtime_import_does_not_load_torch_or_jax() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, theorybook.runtime, theorybook.claims; "
-            "print('torch' in sys.modules, 'jax' in sys.modules)")
+    code = (
+        "import sys, theorybook.runtime, theorybook.claims; "
+        "print('torch' in sys.modules, 'jax' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"], out.stdout
     assert runtime.DEFAULT_SCALE == "book"
@@ -208,8 +218,9 @@ def test_progress_is_a_plain_text_bar(capsys: pytest.CaptureFixture[str]) -> Non
     bar.close()
 
 
-def test_progress_final_mode_prints_one_line(monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_final_mode_prints_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from theorybook.runtime import progress
 
     monkeypatch.setenv("THEORYBOOK_PROGRESS", "final")

@@ -1,20 +1,38 @@
 """A paper's claims, checked against what a run measured, and the table a chapter closes with.
 
-A :class:`Claim` holds what the paper says (statement, place, value), what we measured, the check
-that decides whether the measurement supports the claim, and the smallest scale at which we
-expect it to hold. Its :attr:`Claim.status` is one of
+A :class:`Claim` holds what the paper says (statement, locator, the paper's own value), what we
+measured, the baseline's value under the same check, and the check that decides. Its *kind* keeps
+the evidence honest:
 
-* ``holds``: the measurement passes the check;
-* ``fails``: it does not, at a scale where it should: shown, never hidden;
-* ``needs <scale>``: it does not pass (or was not measured) at this run's scale, which is below the
-  scale at which the claim is expected to hold.
+``exact``
+    a mathematical fact checked to numerical precision: an identity, a closed form, a bound that
+    holds by construction. It shows the code is right; it reproduces nothing.
+``reproduction``
+    a result the paper reports, re-measured here.
+``extension``
+    our own test, beyond what the paper reports.
 
-:class:`ClaimTable` renders a list of claims as HTML in a notebook and as plain text in a terminal;
-each chapter shows one as its *What we reproduced* section, and the tests call
-:meth:`ClaimTable.assert_hold` on the claims expected at smoke scale.
+Its :attr:`Claim.status` is one of
+
+``holds``
+    the measurement passes the check (and, for a comparative claim, the baseline does not);
+``calibrated``
+    it passes, but a constant of the run was tuned on the very data or seeds it is measured on;
+``fails``
+    it does not pass at a scale where it should: shown, never hidden;
+``pending``
+    it does not pass at this run's scale, which is below the scale the claim is expected at;
+    ``pending_reason`` names what the larger preset changes;
+``not separating``
+    the method passes, but so does its baseline: the check does not tell them apart;
+``reported``
+    a number shown without a verdict (e.g. a wall-clock ratio that is not robust enough to decide).
+
+:class:`ClaimTable` renders the claims grouped by kind, as HTML in a notebook (with a
+machine-readable copy that the book's Scorecard page collects) and as text in a terminal.
 
 >>> from theorybook.claims import Claim, ClaimTable, at_most
->>> c = Claim("sym", "Jacobian is symmetric", where="Prop. 1", paper_value=0.0,
+>>> c = Claim("sym", "The Jacobian is symmetric", kind="exact", where="Eq. (3)",
 ...           measured=3e-9, check=at_most(1e-5), scale="smoke")
 >>> c.status.label
 'holds'
@@ -23,29 +41,48 @@ each chapter shows one as its *What we reproduced* section, and the tests call
 from __future__ import annotations
 
 import enum
+import json
 import math
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from numbers import Real
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal, cast, get_args
 
 from theorybook.runtime import Scale, check_scale, scale, scale_rank
 
 __all__ = [
+    "CLAIMS_DIR_ENV_VAR",
+    "CLAIMS_MIME_TYPE",
     "Check",
     "Claim",
     "ClaimTable",
     "ClaimsNotHolding",
+    "Kind",
     "Status",
     "at_least",
     "at_most",
     "between",
     "close_to",
     "is_true",
+    "reported",
 ]
 
 MeasuredValue = float | int | bool | None
+Kind = Literal["exact", "reproduction", "extension"]
+KINDS: tuple[Kind, ...] = get_args(Kind)
+_KIND_TITLES = {"reproduction": "Reproductions", "exact": "Exact checks", "extension": "Extensions"}
+_KIND_ORDER: tuple[Kind, ...] = ("reproduction", "exact", "extension")
+
+CLAIMS_MIME_TYPE = "application/vnd.theorybook.claims+json"
+"""The MIME type under which a displayed :class:`ClaimTable` also carries its records."""
+
+CLAIMS_DIR_ENV_VAR = "THEORYBOOK_CLAIMS_DIR"
+"""When set (``make book`` sets it), displaying a table also writes ``<dir>/<chapter>.json``."""
+
+_CHECK_KINDS = ("range", "close", "true", "reported")
 
 
 def _format_value(value: object) -> str:
@@ -63,25 +100,41 @@ def _format_value(value: object) -> str:
     return str(value)
 
 
+def _is_nan(value: object) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isnan(float(value))
+
+
 @dataclass(frozen=True)
 class Check:
     """A comparison a measured value must pass. Build it with :func:`at_most`, :func:`at_least`,
-    :func:`close_to`, :func:`between` or :func:`is_true`."""
+    :func:`close_to`, :func:`between`, :func:`is_true` or :func:`reported`.
+
+    ``None`` and NaN never pass any check, :func:`is_true` included.
+    """
 
     kind: str
     low: float | None = None
     high: float | None = None
     target: float | None = None
 
+    def __post_init__(self) -> None:
+        if self.kind not in _CHECK_KINDS:
+            raise ValueError(f"unknown check kind {self.kind!r}; expected one of {_CHECK_KINDS}")
+        if self.kind == "close" and (self.target is None or self.high is None):
+            raise ValueError("a 'close' check needs a target and a tolerance (use close_to)")
+
+    @property
+    def decides(self) -> bool:
+        """Whether the check gives a verdict (every kind but :func:`reported`)."""
+        return self.kind != "reported"
+
     def passes(self, value: MeasuredValue) -> bool:
-        """Whether ``value`` passes; ``None`` and NaN never pass."""
-        if value is None:
+        """Whether ``value`` passes; ``None`` and NaN never pass, nor does anything :func:`reported`."""
+        if value is None or _is_nan(value) or self.kind == "reported":
             return False
         if self.kind == "true":
             return bool(value)
         x = float(value)
-        if math.isnan(x):
-            return False
         lo = -math.inf if self.low is None else self.low
         hi = math.inf if self.high is None else self.high
         return lo <= x <= hi
@@ -90,6 +143,8 @@ class Check:
         """A short human-readable form, e.g. ``≤ 0.1`` or ``0.165 ± 1e-05``."""
         if self.kind == "true":
             return "true"
+        if self.kind == "reported":
+            return "reported, not checked"
         if self.kind == "close":
             assert self.target is not None and self.high is not None
             return f"{_format_value(self.target)} ± {_format_value(self.high - self.target)}"
@@ -140,42 +195,98 @@ def close_to(target: float, *, abs_tol: float = 0.0, rel_tol: float = 0.0) -> Ch
 
 
 def is_true() -> Check:
-    """Passes when the measured value is truthy (for yes/no facts)."""
+    """Passes when the measured value is truthy (for yes/no facts); NaN and ``None`` never pass."""
     return Check("true")
+
+
+def reported() -> Check:
+    """No verdict: the value is shown but decides nothing (status ``reported``).
+
+    Use it for numbers that are not robust enough to decide a status, such as a wall-clock ratio
+    measured once on a loaded machine.
+    """
+    return Check("reported")
 
 
 class Status(enum.Enum):
     """Outcome of a claim at this run's scale."""
 
     HOLDS = "holds"
+    CALIBRATED = "calibrated"
     FAILS = "fails"
-    NEEDS_SCALE = "needs larger scale"
+    PENDING = "pending"
+    NOT_SEPARATING = "not separating"
+    REPORTED = "reported"
 
     @property
     def label(self) -> str:
+        """The status as one word or two (``holds``, ``not separating``)."""
         return self.value
+
+
+_STATUS_CSS = {
+    Status.HOLDS: "holds",
+    Status.CALIBRATED: "calibrated",
+    Status.FAILS: "fails",
+    Status.PENDING: "pending",
+    Status.NOT_SEPARATING: "not-separating",
+    Status.REPORTED: "reported",
+}
+_STATUS_MARKS = {
+    Status.HOLDS: "✓",
+    Status.CALIBRATED: "≈",
+    Status.FAILS: "✗",
+    Status.PENDING: "…",
+    Status.NOT_SEPARATING: "=",
+    Status.REPORTED: "·",
+}
+
+
+def _check_measured(claim_id: str, name: str, value: object) -> None:
+    if value is not None and not isinstance(value, Real | bool):
+        raise TypeError(
+            f"claim {claim_id!r}: {name} must be a number, a bool or None, got {type(value).__name__}"
+        )
 
 
 @dataclass(frozen=True)
 class Claim:
-    """One claim of a paper, the value we measured and whether it holds.
+    """One claim, the value we measured and whether it holds.
 
     Parameters
     ----------
     id:
-        short key, unique within a chapter (used by tests).
+        short key, unique within a chapter (used by tests and the Scorecard).
     statement:
         the claim in one sentence.
+    kind:
+        ``"exact"``, ``"reproduction"`` or ``"extension"`` (see the module docstring).
     where:
-        where the paper makes it (``"Thm. 2"``, ``"Table 1, row 3"``).
-    paper_value:
-        the paper's number or a short text (``"≈ 0.8"``); ``None`` for qualitative claims.
+        where the paper makes it, precisely: ``"Table 2"``, ``"Fig. 4 (qualitative)"``,
+        ``"Thm. 1"``, ``"Eq. (7)"``, ``"§4.1.1"``; a value read from an official repository says so
+        (``"official README, Fig. asset"``). An extension names what it extends.
     measured:
-        our value (``None`` when not measured in this run).
+        our value (``None`` when not measured in this run; it then never passes).
     check:
-        what ``measured`` must pass for the claim to hold.
+        what ``measured`` must pass.
+    paper_value:
+        the paper's own number (or short text), verified against its text; ``None`` when the
+        paper reports only a figure or a statement. Never our earlier runs, never planning notes.
+    baseline:
+        for a comparative claim, the baseline's value under the *same* check. If the baseline
+        passes too, the claim is ``not separating``.
+    baseline_name:
+        what the baseline is (``"least squares"``); required with ``baseline``.
+    calibrated_on:
+        the data or seeds a constant of this run was tuned on. A passing claim shows as
+        ``calibrated`` unless ``held_out`` says the measurement used disjoint data or seeds.
+    held_out:
+        ``True`` when the measurement is on data/seeds disjoint from ``calibrated_on``.
     expected_at:
         the smallest scale at which we expect the claim to hold.
+    pending_reason:
+        what the larger preset changes (more steps, more data, a lower tolerance); required
+        whenever ``expected_at`` is above the run's ``scale``.
     scale:
         the scale of the run that measured it (default: the current :func:`~theorybook.runtime.scale`).
     note:
@@ -184,26 +295,58 @@ class Claim:
 
     id: str
     statement: str
+    kind: Kind
     where: str
-    paper_value: float | str | None
     measured: MeasuredValue
     check: Check
+    paper_value: float | str | None = None
+    baseline: MeasuredValue = None
+    baseline_name: str = ""
+    calibrated_on: str = ""
+    held_out: bool = False
     expected_at: Scale = "smoke"
+    pending_reason: str = ""
     scale: Scale = field(default_factory=scale)
     note: str = ""
 
     def __post_init__(self) -> None:
-        if not self.id or not isinstance(self.id, str):
+        if not isinstance(self.id, str) or not self.id:
             raise ValueError("a claim needs a non-empty string id")
+        if not isinstance(self.statement, str) or not self.statement.strip():
+            raise ValueError(f"claim {self.id!r}: statement must be a non-empty string")
+        if self.kind not in KINDS:
+            raise ValueError(f"claim {self.id!r}: kind must be one of {KINDS}, got {self.kind!r}")
+        if not isinstance(self.where, str) or not self.where.strip():
+            raise ValueError(
+                f"claim {self.id!r}: where must locate the claim (e.g. 'Thm. 1', 'Fig. 3')"
+            )
         if not isinstance(self.check, Check):
-            raise TypeError(f"check must be a Check (use at_most, close_to, ...), got {self.check!r}")
-        if self.measured is not None and not isinstance(self.measured, (Real, bool)):
             raise TypeError(
-                f"claim {self.id!r}: measured must be a number, a bool or None, "
-                f"got {type(self.measured).__name__}"
+                f"claim {self.id!r}: check must be a Check (use at_most, close_to, ...), "
+                f"got {self.check!r}"
+            )
+        _check_measured(self.id, "measured", self.measured)
+        _check_measured(self.id, "baseline", self.baseline)
+        if self.paper_value is not None and not isinstance(self.paper_value, Real | str):
+            raise TypeError(f"claim {self.id!r}: paper_value must be a number, a string or None")
+        if _is_nan(self.paper_value):
+            raise ValueError(f"claim {self.id!r}: paper_value must not be NaN (use None)")
+        if self.baseline is not None and not self.baseline_name.strip():
+            raise ValueError(f"claim {self.id!r}: a baseline value needs baseline_name")
+        if self.held_out and not self.calibrated_on:
+            raise ValueError(
+                f"claim {self.id!r}: held_out=True needs calibrated_on (what was tuned)"
             )
         object.__setattr__(self, "expected_at", check_scale(self.expected_at))
         object.__setattr__(self, "scale", check_scale(self.scale))
+        if (
+            scale_rank(self.expected_at) > scale_rank(self.scale)
+            and not self.pending_reason.strip()
+        ):
+            raise ValueError(
+                f"claim {self.id!r} is expected at {self.expected_at} scale but ran at {self.scale}: "
+                "give pending_reason, naming what the larger preset changes"
+            )
 
     @property
     def passes(self) -> bool:
@@ -211,32 +354,78 @@ class Claim:
         return self.check.passes(self.measured)
 
     @property
+    def baseline_passes(self) -> bool | None:
+        """Whether the baseline passes the same check (``None`` without a baseline)."""
+        return None if self.baseline is None else self.check.passes(self.baseline)
+
+    @property
     def status(self) -> Status:
-        """``HOLDS`` if it passes; otherwise ``NEEDS_SCALE`` below ``expected_at``, else ``FAILS``."""
+        """The verdict; see the module docstring for the order in which the rules apply."""
+        if not self.check.decides:
+            return Status.REPORTED
         if self.passes:
+            if self.baseline_passes:
+                return Status.NOT_SEPARATING
+            if self.calibrated_on and not self.held_out:
+                return Status.CALIBRATED
             return Status.HOLDS
         if scale_rank(self.scale) < scale_rank(self.expected_at):
-            return Status.NEEDS_SCALE
+            return Status.PENDING
         return Status.FAILS
 
     @property
     def status_text(self) -> str:
-        """The status as shown in the table (``needs paper scale`` names the scale)."""
-        if self.status is Status.NEEDS_SCALE:
-            return f"needs {self.expected_at} scale"
+        """The status as shown in the table (``pending: needs paper scale``)."""
+        if self.status is Status.PENDING:
+            return f"pending: needs {self.expected_at} scale"
         return self.status.label
 
     def row(self) -> dict[str, str]:
         """The claim as the strings of one table row."""
+        baseline = ""
+        if self.baseline is not None:
+            verdict = "passes too" if self.baseline_passes else "does not pass"
+            baseline = f"{self.baseline_name}: {_format_value(self.baseline)} ({verdict})"
         return {
             "id": self.id,
+            "kind": self.kind,
             "claim": self.statement,
             "where": self.where,
             "paper": _format_value(self.paper_value),
             "ours": _format_value(self.measured),
+            "baseline": baseline or "—",
             "check": self.check.describe(),
             "scale": f"{self.scale} (expected at {self.expected_at})",
             "status": self.status_text,
+            "note": self.note,
+        }
+
+    def record(self, chapter: str = "") -> dict[str, Any]:
+        """The claim as a JSON-ready record (the Scorecard and ``_build/claims/*.json`` read it)."""
+
+        def plain(v: object) -> object:
+            if isinstance(v, bool) or v is None or isinstance(v, str):
+                return v
+            x = float(cast(float, v))
+            return None if math.isnan(x) else (int(x) if isinstance(v, int) else x)
+
+        return {
+            "chapter": chapter,
+            "id": self.id,
+            "kind": self.kind,
+            "statement": self.statement,
+            "where": self.where,
+            "paper_value": plain(self.paper_value),
+            "measured": plain(self.measured),
+            "baseline": plain(self.baseline),
+            "baseline_name": self.baseline_name,
+            "check": self.check.describe(),
+            "status": self.status.label,
+            "scale": self.scale,
+            "expected_at": self.expected_at,
+            "calibrated_on": self.calibrated_on,
+            "held_out": self.held_out,
+            "pending_reason": self.pending_reason,
             "note": self.note,
         }
 
@@ -245,18 +434,22 @@ class ClaimsNotHolding(AssertionError):
     """Raised by :meth:`ClaimTable.assert_hold` when a claim does not hold."""
 
 
-_STATUS_COLOURS = {Status.HOLDS: "#009E73", Status.FAILS: "#D55E00", Status.NEEDS_SCALE: "#E69F00"}
-_STATUS_MARKS = {Status.HOLDS: "✓", Status.FAILS: "✗", Status.NEEDS_SCALE: "…"}
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ClaimTable:
-    """The *What we reproduced* table of a chapter: every claim, holding or not."""
+    """The *What we reproduced* table of a chapter: every claim, holding or not, grouped by kind.
+
+    ``chapter`` names the chapter (its notebook's stem, e.g. ``"06_ar_net"``); displaying the
+    table in a notebook then also carries its records for the Scorecard page, and writes
+    ``$THEORYBOOK_CLAIMS_DIR/<chapter>.json`` when that variable is set.
+    """
 
     claims: tuple[Claim, ...]
-    title: str = "What we reproduced"
+    chapter: str
+    title: str
 
-    def __init__(self, claims: Iterable[Claim], title: str = "What we reproduced") -> None:
+    def __init__(
+        self, claims: Iterable[Claim], *, chapter: str = "", title: str = "What we reproduced"
+    ) -> None:
         items = tuple(claims)
         for c in items:
             if not isinstance(c, Claim):
@@ -265,7 +458,10 @@ class ClaimTable:
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"claim ids must be unique, repeated: {duplicates}")
+        if not isinstance(chapter, str):
+            raise TypeError(f"chapter must be a string, got {type(chapter).__name__}")
         object.__setattr__(self, "claims", items)
+        object.__setattr__(self, "chapter", chapter)
         object.__setattr__(self, "title", title)
 
     def __getitem__(self, claim_id: str) -> Claim:
@@ -277,11 +473,27 @@ class ClaimTable:
     def __len__(self) -> int:
         return len(self.claims)
 
-    def counts(self) -> dict[str, int]:
-        """How many claims hold, fail, or need a larger scale."""
-        out = {s.label: 0 for s in Status}
-        for c in self.claims:
-            out[c.status.label] += 1
+    def __iter__(self) -> Any:
+        return iter(self.claims)
+
+    def of_kind(self, kind: Kind) -> tuple[Claim, ...]:
+        """The claims of one kind, in table order."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        return tuple(c for c in self.claims if c.kind == kind)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{kind: {status: count}}`` for the kinds present, statuses with a non-zero count."""
+        out: dict[str, dict[str, int]] = {}
+        for kind in _KIND_ORDER:
+            chosen = self.of_kind(kind)
+            if chosen:
+                by_status: dict[str, int] = {}
+                for s in Status:
+                    n = sum(c.status is s for c in chosen)
+                    if n:
+                        by_status[s.label] = n
+                out[kind] = by_status
         return out
 
     def failures(self) -> list[Claim]:
@@ -289,74 +501,163 @@ class ClaimTable:
         return [c for c in self.claims if c.status is Status.FAILS]
 
     def assert_hold(self, ids: Sequence[str] | None = None) -> None:
-        """Raise :class:`ClaimsNotHolding` unless every claim in ``ids`` (default: all) holds."""
+        """Raise :class:`ClaimsNotHolding` unless every claim in ``ids`` (default: all) holds.
+
+        ``ids`` must be a sequence of ids, not a single string.
+        """
+        if isinstance(ids, str):
+            raise TypeError(
+                f"ids must be a sequence of claim ids, got the string {ids!r}; write [{ids!r}]"
+            )
         chosen = self.claims if ids is None else tuple(self[i] for i in ids)
         bad = [c for c in chosen if c.status is not Status.HOLDS]
         if bad:
-            lines = [f"{c.id}: measured {_format_value(c.measured)}, needs {c.check.describe()} "
-                     f"({c.status_text})" for c in bad]
+            lines = [
+                f"{c.id}: measured {_format_value(c.measured)}, needs {c.check.describe()} "
+                f"({c.status_text})"
+                for c in bad
+            ]
             raise ClaimsNotHolding("claims not holding:\n  " + "\n  ".join(lines))
 
     def records(self) -> list[dict[str, Any]]:
-        """Machine-readable rows (for ``results/`` manifests)."""
-        return [
-            {**c.row(), "measured_value": c.measured, "paper_value": c.paper_value,
-             "status_code": c.status.name}
-            for c in self.claims
-        ]
+        """Machine-readable rows (for ``results/`` manifests and the Scorecard)."""
+        return [c.record(self.chapter) for c in self.claims]
 
     def summary(self) -> str:
-        """One line, e.g. ``5 claims: 3 holds, 1 fails, 1 needs larger scale``."""
-        parts = ", ".join(f"{n} {label}" for label, n in self.counts().items() if n)
-        return f"{len(self)} claims: {parts}" if self.claims else "no claims"
+        """One line, e.g. ``reproductions: 6 hold, 2 fail, 1 pending · exact: 9 hold``."""
+        if not self.claims:
+            return "no claims"
+        verbs = {"holds": "hold", "fails": "fail"}
+        plural = {"reproduction": "reproductions", "exact": "exact", "extension": "extensions"}
+        parts = []
+        for kind, by_status in self.counts().items():
+            inner = ", ".join(
+                f"{n} {verbs.get(s, s) if n != 1 else s}" for s, n in by_status.items()
+            )
+            parts.append(f"{plural[kind]}: {inner}")
+        return " · ".join(parts)
 
-    _COLUMNS = ("id", "claim", "where", "paper", "ours", "check", "scale", "status")
+    _COLUMNS = (
+        "id",
+        "kind",
+        "claim",
+        "where",
+        "paper",
+        "ours",
+        "baseline",
+        "check",
+        "scale",
+        "status",
+    )
+
+    def _ordered(self) -> list[Claim]:
+        return [c for kind in _KIND_ORDER for c in self.of_kind(kind)]
 
     def __str__(self) -> str:
-        rows = [c.row() for c in self.claims]
+        rows = [c.row() for c in self._ordered()]
         headers = {k: k for k in self._COLUMNS}
         widths = {k: max([len(headers[k])] + [len(r[k]) for r in rows]) for k in self._COLUMNS}
+
         def line(r: dict[str, str]) -> str:
             return " | ".join(r[k].ljust(widths[k]) for k in self._COLUMNS).rstrip()
+
         rule = "-+-".join("-" * widths[k] for k in self._COLUMNS)
         out = [self.title, line(headers), rule, *(line(r) for r in rows), rule, self.summary()]
-        notes = [f"[{c.id}] {c.note}" for c in self.claims if c.note]
+        notes = [f"[{c.id}] {c.note}" for c in self._ordered() if c.note]
         return "\n".join(out + notes)
 
     def _scales_text(self) -> str:
         scales = sorted({c.scale for c in self.claims}, key=scale_rank)
         return ", ".join(scales) if scales else "—"
 
-    def _repr_html_(self) -> str:
-        """A compact table for the book's content column: the id and note go under the claim,
-        the expected scale under the status, and the run's scale into the caption."""
-        head = "".join(f"<th>{h}</th>" for h in ("claim", "where", "paper", "ours", "check", "status"))
+    def _cell_notes(self, c: Claim) -> str:
+        bits = [escape(c.id)]
+        if c.calibrated_on:
+            bits.append(
+                ("tuned on " if c.held_out else "calibrated on ")
+                + escape(c.calibrated_on)
+                + (" (measured on held-out data)" if c.held_out else "")
+            )
+        if c.status is Status.PENDING:
+            bits.append("pending: " + escape(c.pending_reason))
+        if c.note:
+            bits.append(escape(c.note))
+        return " · ".join(bits)
+
+    def to_html(self) -> str:
+        """A compact HTML table for the book's content column, one group of rows per kind.
+
+        Colours come from the theme's CSS variables (``book/_static/theorybook.css``), so the
+        table reads in light and dark mode alike.
+        """
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in ("claim", "where", "paper", "ours", "baseline", "check", "status")
+        )
         body = []
-        for c in self.claims:
-            r = c.row()
-            colour = _STATUS_COLOURS[c.status]
-            small = escape(c.id) + (f" · {escape(c.note)}" if c.note else "")
-            cells = [
-                f"{escape(r['claim'])}<br><small>{small}</small>",
-                escape(r["where"]), escape(r["paper"]), f"<b>{escape(r['ours'])}</b>",
-                escape(r["check"]),
-                f"<span style='color:{colour};font-weight:bold'>{_STATUS_MARKS[c.status]} "
-                f"{escape(c.status_text)}</span><br><small>expected at {escape(c.expected_at)}</small>",
-            ]
-            body.append("<tr>" + "".join(f"<td style='text-align:left;vertical-align:top'>{x}</td>"
-                                         for x in cells) + "</tr>")
-        caption = (f"{escape(self.title)}: run at {escape(self._scales_text())} scale; "
-                   f"{escape(self.summary())}")
-        return (f"<table class='theorybook-claims' style='font-size:0.85em;width:100%'>"
-                f"<caption>{caption}</caption><thead><tr>{head}</tr></thead>"
-                f"<tbody>{''.join(body)}</tbody></table>")
+        for kind in _KIND_ORDER:
+            chosen = self.of_kind(kind)
+            if not chosen:
+                continue
+            body.append(f"<tr class='tb-kind'><th colspan='7'>{_KIND_TITLES[kind]}</th></tr>")
+            for c in chosen:
+                r = c.row()
+                css = _STATUS_CSS[c.status]
+                cells = [
+                    f"{escape(r['claim'])}<br><small>{self._cell_notes(c)}</small>",
+                    escape(r["where"]),
+                    escape(r["paper"]),
+                    f"<b>{escape(r['ours'])}</b>",
+                    escape(r["baseline"]),
+                    escape(r["check"]),
+                    f"<span class='tb-status tb-{css}'>{_STATUS_MARKS[c.status]} "
+                    f"{escape(c.status_text)}</span><br><small>expected at "
+                    f"{escape(c.expected_at)}</small>",
+                ]
+                body.append(
+                    f"<tr id='claim-{escape(self.chapter)}-{escape(c.id)}'>"
+                    + "".join(f"<td>{x}</td>" for x in cells)
+                    + "</tr>"
+                )
+        caption = (
+            f"{escape(self.title)}: run at {escape(self._scales_text())} scale; "
+            f"{escape(self.summary())}"
+        )
+        return (
+            f"<table class='theorybook-claims'><caption>{caption}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """HTML for the page, plain text, and the records under :data:`CLAIMS_MIME_TYPE`."""
+        self.export()
+        return {
+            "text/html": self.to_html(),
+            "text/plain": str(self),
+            CLAIMS_MIME_TYPE: {"chapter": self.chapter, "records": self.records()},
+        }
+
+    def export(self, directory: str | os.PathLike[str] | None = None) -> Path | None:
+        """Write ``<directory>/<chapter>.json`` (default directory: ``$THEORYBOOK_CLAIMS_DIR``).
+
+        Returns the path written, or ``None`` when no directory is given or set. Needs ``chapter``.
+        """
+        target_dir = directory if directory is not None else os.environ.get(CLAIMS_DIR_ENV_VAR)
+        if not target_dir:
+            return None
+        if not self.chapter:
+            raise ValueError("ClaimTable.export needs the table's chapter name")
+        path = Path(target_dir) / f"{self.chapter}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.records(), indent=2, ensure_ascii=False) + "\n")
+        return path
 
     def to_markdown(self) -> str:
         """The table as Markdown (for closing notes and ``results/`` READMEs)."""
-        rows = [c.row() for c in self.claims]
+        rows = [c.row() for c in self._ordered()]
         header = "| " + " | ".join(self._COLUMNS) + " |"
         rule = "|" + "|".join("---" for _ in self._COLUMNS) + "|"
-        lines = ["| " + " | ".join(r[k].replace("|", "\\|") for k in self._COLUMNS) + " |"
-                 for r in rows]
-        return "\n".join([header, rule, *lines])
-
+        lines = [
+            "| " + " | ".join(r[k].replace("|", "\\|") for k in self._COLUMNS) + " |" for r in rows
+        ]
+        return "\n".join([header, rule, *lines, "", self.summary()])

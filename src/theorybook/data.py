@@ -37,14 +37,40 @@ class OfflineDataError(RuntimeError):
 
 
 BUNDLED_IMAGES: tuple[str, ...] = (
-    "astronaut", "brick", "camera", "cat", "cell", "checkerboard", "chelsea", "clock", "coffee",
-    "coins", "grass", "gravel", "hubble_deep_field", "immunohistochemistry", "microaneurysms",
-    "moon", "page", "retina", "rocket", "text",
+    "astronaut",
+    "brick",
+    "camera",
+    "cat",
+    "cell",
+    "checkerboard",
+    "chelsea",
+    "clock",
+    "coffee",
+    "coins",
+    "grass",
+    "gravel",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "microaneurysms",
+    "moon",
+    "page",
+    "retina",
+    "rocket",
+    "text",
 )
 """scikit-image photographs that ship inside its wheel (checked offline in the tests)."""
 
 DEFAULT_PATCH_IMAGES: tuple[str, ...] = (
-    "camera", "astronaut", "coffee", "chelsea", "coins", "moon", "rocket", "brick", "grass", "gravel",
+    "camera",
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "coins",
+    "moon",
+    "rocket",
+    "brick",
+    "grass",
+    "gravel",
 )
 
 
@@ -119,7 +145,9 @@ def load_digits_images(*, pad_to: int | None = None, dtype: DTypeLike = np.float
     return DigitsImages(images=images, labels=bunch.target.astype(np.int64))
 
 
-def bundled_image(name: str, *, grayscale: bool = True, dtype: DTypeLike = np.float32) -> NDArray[Any]:
+def bundled_image(
+    name: str, *, grayscale: bool = True, dtype: DTypeLike = np.float32
+) -> NDArray[Any]:
     """One of the photographs in :data:`BUNDLED_IMAGES`, as floats in ``[0, 1]``.
 
     Grey-scale (h, w) by default; ``grayscale=False`` keeps colour images as (h, w, 3).
@@ -167,13 +195,15 @@ def natural_image_patches(
     photos = [bundled_image(name, dtype=dtype) for name in images]
     for name, photo in zip(images, photos, strict=True):
         if min(photo.shape) < patch_size:
-            raise ValueError(f"patch_size {patch_size} exceeds the image {name!r} of shape {photo.shape}")
+            raise ValueError(
+                f"patch_size {patch_size} exceeds the image {name!r} of shape {photo.shape}"
+            )
     out = np.empty((n_patches, patch_size, patch_size), dtype=_check_dtype(dtype))
     for i in range(n_patches):
         photo = photos[i % len(photos)]
         r = rng.integers(0, photo.shape[0] - patch_size + 1)
         c = rng.integers(0, photo.shape[1] - patch_size + 1)
-        out[i] = photo[r:r + patch_size, c:c + patch_size]
+        out[i] = photo[r : r + patch_size, c : c + patch_size]
     return out
 
 

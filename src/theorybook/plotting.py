@@ -1,6 +1,8 @@
-"""One figure style for the whole book.
+"""One figure style for the whole book, sized for its content column.
 
-Figures are drawn on an opaque white canvas with dark ink, so they read the same in the book
+The book's content column is about 7 inches wide at 100 dpi; :data:`COLUMN_WIDTH` figures are
+shown at their natural size there, so a 10-pt font reads as 10 pt and legends stay legible.
+Notebooks display figures as retina PNGs (twice the pixels, same size). Figures are drawn on an opaque white canvas with dark ink, so they read the same in the book
 theme's light and dark modes (a transparent figure would put black axes on a dark page). Colours
 come from the Okabe–Ito palette, which stays distinguishable under the common colour-vision
 deficiencies. Nothing here is chapter-specific.
@@ -26,6 +28,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 __all__ = [
+    "COLUMN_WIDTH",
     "PALETTE",
     "SEQUENTIAL_CMAP",
     "DIVERGING_CMAP",
@@ -52,9 +55,12 @@ DIVERGING_CMAP = "RdBu_r"
 
 _CYCLE = [PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "sky", "purple", "black")]
 
+COLUMN_WIDTH = 7.0
+"""Width in inches of a figure that fills the book's content column at 100 dpi."""
+
 BOOK_RC: dict[str, Any] = {
-    "figure.figsize": (6.4, 4.0),
-    "figure.dpi": 110,
+    "figure.figsize": (5.0, 3.4),
+    "figure.dpi": 100,
     "figure.facecolor": "white",
     "figure.edgecolor": "white",
     "figure.constrained_layout.use": True,
@@ -73,7 +79,7 @@ BOOK_RC: dict[str, Any] = {
     "grid.color": "#dddddd",
     "grid.linewidth": 0.6,
     "legend.frameon": False,
-    "legend.fontsize": "small",
+    "legend.fontsize": 9.0,
     "lines.linewidth": 1.8,
     "xtick.color": "#333333",
     "ytick.color": "#333333",
@@ -84,8 +90,20 @@ BOOK_RC: dict[str, Any] = {
 
 
 def use_book_style() -> None:
-    """Apply the book's matplotlib style to every later figure (call once per chapter)."""
-    mpl.rcParams.update(BOOK_RC)
+    """Apply the book's matplotlib style to every later figure (call once per chapter).
+
+    In a notebook it also switches the inline backend to retina PNGs.
+    """
+    mpl.rcParams.update(BOOK_RC)  # type: ignore[arg-type]  # BOOK_RC keys are valid rc names
+    try:
+        from IPython import get_ipython
+
+        if get_ipython() is not None:
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+            set_matplotlib_formats("retina")
+    except ImportError:  # pragma: no cover - IPython is optional outside notebooks
+        pass
 
 
 def new_figure(
@@ -98,25 +116,40 @@ def new_figure(
 ) -> tuple[Figure, Any]:
     """``plt.subplots`` in the book style, sized ``width × height`` inches.
 
-    The default width is 3.2 in per column (at most 9.6 in), the height 3.0 in per row. Returns
-    ``(fig, ax)`` with ``ax`` a single :class:`~matplotlib.axes.Axes` for one panel, else an array.
+    The default width is 5 in for one panel and :data:`COLUMN_WIDTH` (7 in, the column) for
+    several; the height is 3.4 in for one panel and ``min(2.6, 7/ncols + 0.4)`` in per row for
+    several. Wider figures are shrunk by the page and their text with them: stay at or below
+    :data:`COLUMN_WIDTH`. Returns ``(fig, ax)`` with ``ax`` a single
+    :class:`~matplotlib.axes.Axes` for one panel, else an array.
     """
-    if nrows < 1 or ncols < 1:
-        raise ValueError(f"nrows and ncols must be >= 1, got {nrows}, {ncols}")
+    from theorybook.validation import positive_int, positive_real
+
+    nrows, ncols = positive_int("nrows", nrows), positive_int("ncols", ncols)
     use_book_style()
-    w = width if width is not None else min(3.2 * ncols, 9.6) if ncols > 1 else 6.4
-    h = height if height is not None else 3.0 * nrows if nrows > 1 or ncols > 1 else 4.0
-    if w <= 0 or h <= 0:
-        raise ValueError(f"width and height must be positive, got {w}, {h}")
+    single = nrows == 1 and ncols == 1
+    w = COLUMN_WIDTH if width is None and not single else 5.0 if width is None else width
+    h = (3.4 if single else nrows * min(2.6, COLUMN_WIDTH / ncols + 0.4)) if height is None else height
+    w, h = positive_real("width", w), positive_real("height", h)
     return plt.subplots(nrows, ncols, figsize=(w, h), **subplot_kw)
 
 
 def label_panels(axes: Sequence[Axes] | np.ndarray, *, start: str = "a") -> None:
-    """Write (a), (b), ... in the top-left corner of each panel."""
+    """Write (a), (b), ... in the top-left corner of each panel (outside the title's line)."""
+    if not (isinstance(start, str) and len(start) == 1 and "a" <= start <= "z"):
+        raise ValueError(f"start must be one lower-case letter, got {start!r}")
     flat = list(np.ravel(np.asarray(axes, dtype=object)))
+    if ord(start) + len(flat) - 1 > ord("z"):
+        raise ValueError(f"{len(flat)} panels starting at {start!r} run past 'z'")
     for i, ax in enumerate(flat):
-        ax.text(-0.02, 1.02, f"({chr(ord(start) + i)})", transform=ax.transAxes,
-                ha="right", va="bottom", fontweight="bold")
+        ax.text(
+            -0.02,
+            1.02,
+            f"({chr(ord(start) + i)})",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontweight="bold",
+        )
 
 
 def save_figure(
@@ -136,8 +169,12 @@ def save_figure(
     allowed = {"png", "pdf", "svg"}
     bad = [f for f in formats if f not in allowed]
     if bad or not formats:
-        raise ValueError(f"formats must be a non-empty subset of {sorted(allowed)}, got {list(formats)}")
+        raise ValueError(
+            f"formats must be a non-empty subset of {sorted(allowed)}, got {list(formats)}"
+        )
     target = Path(directory or os.environ.get("THEORYBOOK_FIGURES", "results/figures"))
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"directory {str(target)!r} exists and is not a folder")
     target.mkdir(parents=True, exist_ok=True)
     paths = [target / f"{name}.{fmt}" for fmt in formats]
     for path in paths:

@@ -26,18 +26,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
+import math
 import os
 import platform
 import random
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, cast, get_args
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, get_args
 
 from tqdm.std import tqdm as _tqdm
 
@@ -51,8 +52,12 @@ __all__ = [
     "Scale",
     "ScaledConfig",
     "Timer",
+    "TimingStats",
     "TrainingDiverged",
+    "best_of",
+    "check_finite_loss",
     "check_scale",
+    "compute_threads",
     "device",
     "enable_jax_x64",
     "environment_report",
@@ -87,7 +92,8 @@ def check_scale(value: object) -> Scale:
         raise ValueError(
             f"unknown scale {value!r}: {SCALE_ENV_VAR} must be one of {', '.join(SCALES)}"
         )
-    return cast(Scale, normalized)
+    scale_value: Scale = normalized  # narrowed by the membership test above
+    return scale_value
 
 
 def scale() -> Scale:
@@ -138,11 +144,25 @@ class ScaledConfig:
         """Check the fields; raise ``ValueError`` on an impossible setting. Default: nothing."""
 
     def require_positive_ints(self, *names: str) -> None:
-        """Raise ``ValueError`` unless each named field is an int ≥ 1 (for use in :meth:`validate`)."""
+        """Raise unless each named field is an int ≥ 1 (for use in :meth:`validate`).
+
+        NumPy integers are accepted and stored back as Python ints.
+        """
+        from theorybook.validation import positive_int
+
         for name in names:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{type(self).__name__}.{name} must be a positive int, got {value!r}")
+            object.__setattr__(
+                self, name, positive_int(f"{type(self).__name__}.{name}", getattr(self, name))
+            )
+
+    def require_positive_reals(self, *names: str) -> None:
+        """Raise unless each named field is a finite real number > 0 (stored back as float)."""
+        from theorybook.validation import positive_real
+
+        for name in names:
+            object.__setattr__(
+                self, name, positive_real(f"{type(self).__name__}.{name}", getattr(self, name))
+            )
 
     @classmethod
     def presets(cls) -> Mapping[str, Self]:
@@ -164,7 +184,9 @@ class ScaledConfig:
         names = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(changes) - names)
         if unknown:
-            raise TypeError(f"{type(self).__name__} has no field(s) {unknown}; fields: {sorted(names)}")
+            raise TypeError(
+                f"{type(self).__name__} has no field(s) {unknown}; fields: {sorted(names)}"
+            )
         return dataclasses.replace(self, **changes)
 
     def as_dict(self) -> dict[str, Any]:
@@ -180,13 +202,29 @@ def device(prefer: str | None = None) -> torch.device:
     """
     import torch
 
-    choice = prefer if prefer is not None else os.environ.get("THEORYBOOK_DEVICE")
-    if choice:
-        dev = torch.device(choice)
+    source = "prefer" if prefer is not None else DEVICE_ENV_VAR
+    choice = prefer if prefer is not None else os.environ.get(DEVICE_ENV_VAR)
+    if choice is not None and not isinstance(choice, str):
+        raise TypeError(f"prefer must be a device name such as 'cpu' or 'cuda', got {choice!r}")
+    if choice and choice.strip():
+        try:
+            dev = torch.device(choice.strip())
+        except RuntimeError:
+            raise ValueError(
+                f"{source}={choice!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:N'"
+            ) from None
         if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device {choice!r} requested but CUDA is not available on this machine")
+            raise ValueError(f"{source}={choice!r} asks for CUDA, which is not available here")
+        if dev.type not in {"cpu", "cuda"}:
+            raise ValueError(
+                f"{source}={choice!r}: theorybook runs on 'cpu' or 'cuda' devices only"
+            )
         return dev
     return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+
+DEVICE_ENV_VAR = "THEORYBOOK_DEVICE"
+THREADS_ENV_VAR = "THEORYBOOK_THREADS"
 
 
 class TrainingDiverged(FloatingPointError):
@@ -198,16 +236,53 @@ class TrainingDiverged(FloatingPointError):
     """
 
 
+def check_finite_loss(loss: object, *, step: int, where: str = "training") -> float:
+    """``loss`` as a float, or :class:`TrainingDiverged` naming ``where`` and the step.
+
+    Call it on every step's loss (a Python number or a one-element tensor): the error then names
+    the first bad step, e.g. ``training diverged at step 17 (epoch 2): loss = nan``.
+    """
+    value = float(loss.detach().item() if hasattr(loss, "detach") else loss)  # type: ignore[arg-type]
+    if not math.isfinite(value):
+        raise TrainingDiverged(f"{where} diverged at step {step}: loss = {value}")
+    return value
+
+
+def compute_threads() -> int | None:
+    """The book's thread policy for small CPU models: the number of torch threads to use.
+
+    Small models train faster on one or two threads than on every core of a machine, and
+    results then do not depend on the core count. Returns ``THEORYBOOK_THREADS`` when set,
+    otherwise ``min(2, cores)``; returns ``None`` (leave torch's choice alone) on a GPU run,
+    where the thread count does not matter.
+    """
+    raw = os.environ.get(THREADS_ENV_VAR, "").strip()
+    if raw:
+        try:
+            n = int(raw)
+        except ValueError:
+            raise ValueError(f"{THREADS_ENV_VAR} must be a positive int, got {raw!r}") from None
+        if n < 1:
+            raise ValueError(f"{THREADS_ENV_VAR} must be a positive int, got {raw!r}")
+        return n
+    if device().type == "cuda":
+        return None
+    return min(2, os.cpu_count() or 1)
+
+
 @contextmanager
-def torch_threads(n: int | None) -> Iterator[None]:
+def torch_threads(n: int | None | Literal["policy"] = "policy") -> Iterator[None]:
     """Run the block with ``torch.set_num_threads(n)`` and restore the previous count afterwards.
 
-    Small models train faster on one or two CPU threads than on a machine's every core, and a
-    notebook that changes the global count should not leak it into later cells. ``None`` leaves
-    the count unchanged (e.g. on a GPU).
+    The default ``"policy"`` uses :func:`compute_threads`; ``None`` leaves the count unchanged.
+    A notebook that changes the global count must not leak it into later cells, so every
+    experiment runs inside this context (it also works as a decorator:
+    ``@torch_threads()``).
     """
     import torch
 
+    if n == "policy":
+        n = compute_threads()
     if n is None:
         yield
         return
@@ -297,6 +372,53 @@ class Timer:
         return f"{prefix}{self.seconds:.3f} s"
 
 
+@dataclass(frozen=True)
+class TimingStats:
+    """Wall-clock times of repeated runs of one callable (seconds)."""
+
+    times: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        """The median run time: what the book reports."""
+        ordered = sorted(self.times)
+        n = len(ordered)
+        return ordered[n // 2] if n % 2 else 0.5 * (ordered[n // 2 - 1] + ordered[n // 2])
+
+    @property
+    def best(self) -> float:
+        """The fastest run."""
+        return min(self.times)
+
+    @property
+    def spread(self) -> float:
+        """``max / min`` of the runs: how noisy the measurement was."""
+        return max(self.times) / min(self.times) if min(self.times) > 0 else math.inf
+
+
+def best_of(
+    fn: Callable[[], object], *, repeats: int = 5, warmup: int = 1, cuda_sync: bool = False
+) -> TimingStats:
+    """Time ``fn()`` ``repeats`` times after ``warmup`` untimed calls, in this process.
+
+    The one timing loop of the book: benchmarks and timing sections report
+    ``best_of(...).median`` and compare it with a baseline timed by the same call in the same run.
+    """
+    from theorybook.validation import non_negative_int, positive_int
+
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    repeats = positive_int("repeats", repeats)
+    for _ in range(non_negative_int("warmup", warmup)):
+        fn()
+    times = []
+    for _ in range(repeats):
+        with Timer(cuda_sync=cuda_sync) as t:
+            fn()
+        times.append(t.seconds)
+    return TimingStats(tuple(times))
+
+
 @contextmanager
 def timed(label: str = "", *, cuda_sync: bool = False, verbose: bool = False) -> Iterator[Timer]:
     """Context manager around :class:`Timer` that can print the elapsed time on exit."""
@@ -310,28 +432,36 @@ def timed(label: str = "", *, cuda_sync: bool = False, verbose: bool = False) ->
 PROGRESS_ENV_VAR = "THEORYBOOK_PROGRESS"
 
 
-def progress(iterable: Iterable[T] | None = None, *, desc: str = "", total: int | None = None,
-             disable: bool = False, leave: bool = True) -> Any:
+def progress(
+    iterable: Iterable[T] | None = None,
+    *,
+    desc: str = "",
+    total: int | None = None,
+    disable: bool = False,
+    leave: bool = True,
+) -> Any:
     """A plain-text tqdm progress bar, the one every long loop of the book shows.
 
     Text bars (``tqdm.std``) rather than ``tqdm.auto``'s widgets: they need no ipywidgets and print
     no warnings. Use it like ``tqdm``: ``for x in progress(items, desc="fits"): ...`` or
     ``bar = progress(total=n); bar.update(); bar.close()``.
 
-    With ``THEORYBOOK_PROGRESS=final`` (set by ``make book``) the bar stays silent while it runs and
-    prints one line, its final state, when it closes: a static page cannot redraw a line, so every
-    intermediate state would otherwise become a line of the rendered output.
+    With ``THEORYBOOK_PROGRESS=final`` the bar stays silent while it runs and prints one line, its
+    final state, when it closes; with ``off`` (set by ``make book``: a static page cannot redraw a
+    line, so a bar would only leave residue in the rendered output) it prints nothing.
     """
     mode = os.environ.get(PROGRESS_ENV_VAR, "live").strip().lower() or "live"
-    if mode not in {"live", "final"}:
-        raise ValueError(f"{PROGRESS_ENV_VAR} must be 'live' or 'final', got {mode!r}")
+    if mode not in {"live", "final", "off"}:
+        raise ValueError(f"{PROGRESS_ENV_VAR} must be 'live', 'final' or 'off', got {mode!r}")
+    if mode == "off":
+        disable = True
     options = dict(desc=desc, total=total, disable=disable, leave=leave, ncols=90, file=sys.stderr)
     if mode == "live":
         return _tqdm(iterable, mininterval=0.5, **options)
     return _FinalLineBar(iterable, mininterval=float("inf"), delay=float("inf"), **options)
 
 
-class _FinalLineBar(_tqdm):  # type: ignore[misc]
+class _FinalLineBar(_tqdm):
     """A tqdm bar that prints only its final state, once, when closed."""
 
     _final_line_done = False
@@ -355,11 +485,19 @@ def git_commit(path: str | os.PathLike[str] | None = None) -> str | None:
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=where, capture_output=True, text=True, timeout=5, check=True,
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=where, capture_output=True, text=True, timeout=5, check=True,
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
@@ -383,8 +521,19 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-_REPORTED_PACKAGES = ("theorybook", "numpy", "scipy", "torch", "torchdiffeq", "jax", "diffrax",
-                      "scikit-learn", "scikit-image", "statsmodels", "matplotlib")
+_REPORTED_PACKAGES = (
+    "theorybook",
+    "numpy",
+    "scipy",
+    "torch",
+    "torchdiffeq",
+    "jax",
+    "diffrax",
+    "scikit-learn",
+    "scikit-image",
+    "statsmodels",
+    "matplotlib",
+)
 
 
 @dataclass(frozen=True)
@@ -487,10 +636,17 @@ def save_manifest(
     ``numbers`` holds the values a figure or claims table was drawn from; they must be
     JSON-serializable (floats, ints, strings, lists, dicts).
     """
-    if not chapter:
+    from theorybook.validation import real
+
+    if not isinstance(chapter, str) or not chapter:
         raise ValueError("chapter must name the chapter, e.g. '05_self_distillation'")
-    if wall_seconds < 0:
-        raise ValueError(f"wall_seconds must be non-negative, got {wall_seconds}")
+    wall_seconds = real("wall_seconds", wall_seconds, low=0.0)
+    if numbers is not None and not isinstance(numbers, Mapping):
+        raise TypeError(
+            f"numbers must be a mapping of names to values, got {type(numbers).__name__}"
+        )
+    if config is not None and not isinstance(config, Mapping | ScaledConfig):
+        raise TypeError(f"config must be a ScaledConfig or a mapping, got {type(config).__name__}")
     cfg = config.as_dict() if isinstance(config, ScaledConfig) else dict(config or {})
     payload = {
         "chapter": chapter,
@@ -502,6 +658,12 @@ def save_manifest(
     }
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+    try:
+        text = json.dumps(payload, indent=2, sort_keys=True, default=str, allow_nan=False)
+    except ValueError:
+        raise ValueError(
+            "save_manifest: numbers must be finite (NaN or inf found); "
+            "store a missing value as None"
+        ) from None
+    target.write_text(text + "\n")
     return target
-

@@ -54,9 +54,24 @@ class Config(ScaledConfig):
 
     def validate(self) -> None:
         self.require_positive_ints(
-            "seeds", "test_n", "dense_n", "sparse_n", "small_seeds", "small_n", "small_order",
-            "timing_n", "sunspots_order", "timing_repeats", "batch_size", "small_batch",
-            "dense_epochs", "sparse_epochs", "small_epochs", "timing_max_epochs", "sunspots_epochs")
+            "seeds",
+            "test_n",
+            "dense_n",
+            "sparse_n",
+            "small_seeds",
+            "small_n",
+            "small_order",
+            "timing_n",
+            "sunspots_order",
+            "timing_repeats",
+            "batch_size",
+            "small_batch",
+            "dense_epochs",
+            "sparse_epochs",
+            "small_epochs",
+            "timing_max_epochs",
+            "sunspots_epochs",
+        )
         for name in ("dense_orders", "sparse_orders", "timing_orders"):
             orders = getattr(self, name)
             if not orders or any(not isinstance(p, int) or p < 1 for p in orders):
@@ -71,16 +86,34 @@ class Config(ScaledConfig):
     @classmethod
     def presets(cls) -> Mapping[str, Config]:
         return {
-            "smoke": cls(seeds=2, test_n=10_000, dense_orders=(3, 10), dense_n=10_000,
-                         dense_epochs=5, sparse_orders=(3, 20, 60), sparse_n=5_000,
-                         sparse_epochs=5, small_seeds=5, small_epochs=50,
-                         timing_orders=(10, 30, 100), timing_n=10_000, timing_max_epochs=3,
-                         timing_repeats=1, sunspots_epochs=300),
+            "smoke": cls(
+                seeds=2,
+                test_n=10_000,
+                dense_orders=(3, 10),
+                dense_n=10_000,
+                dense_epochs=5,
+                sparse_orders=(3, 20, 60),
+                sparse_n=5_000,
+                sparse_epochs=5,
+                small_seeds=5,
+                small_epochs=50,
+                timing_orders=(10, 30, 100),
+                timing_n=10_000,
+                timing_max_epochs=3,
+                timing_repeats=1,
+                sunspots_epochs=300,
+            ),
             "book": cls(),
-            "paper": cls(seeds=10, test_n=25_000, dense_orders=(3, 5, 10, 15, 20, 25),
-                         dense_n=100_000, sparse_orders=(3, 5, 10, 15, 20, 25, 30, 50, 100, 200,
-                                                         500, 1000),
-                         sparse_n=100_000, small_seeds=20,
-                         timing_orders=(3, 10, 30, 100, 300, 1000), timing_n=100_000,
-                         timing_repeats=1),
+            "paper": cls(
+                seeds=10,
+                test_n=25_000,
+                dense_orders=(3, 5, 10, 15, 20, 25),
+                dense_n=100_000,
+                sparse_orders=(3, 5, 10, 15, 20, 25, 30, 50, 100, 200, 500, 1000),
+                sparse_n=100_000,
+                small_seeds=20,
+                timing_orders=(3, 10, 30, 100, 300, 1000),
+                timing_n=100_000,
+                timing_repeats=1,
+            ),
         }

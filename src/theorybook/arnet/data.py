@@ -43,7 +43,9 @@ def _as_coef(coef: ArrayLike, name: str = "coef") -> NDArray[np.float64]:
     return w
 
 
-def check_series(series: ArrayLike, p: int | None = None, *, name: str = "series") -> NDArray[np.float64]:
+def check_series(
+    series: ArrayLike, p: int | None = None, *, name: str = "series"
+) -> NDArray[np.float64]:
     """Return ``series`` as a finite 1-D float64 array long enough for an AR(``p``) fit.
 
     Raises ``ValueError`` for a non-1-D input, NaN/inf values, or fewer than ``2 p + 1`` samples
@@ -64,8 +66,10 @@ def check_series(series: ArrayLike, p: int | None = None, *, name: str = "series
         if p < 1:
             raise ValueError(f"p must be >= 1, got {p}")
         if y.size < 2 * p + 1:
-            raise ValueError(f"{name} has {y.size} samples, too short for an AR({p}) fit "
-                             f"(need at least 2p + 1 = {2 * p + 1})")
+            raise ValueError(
+                f"{name} has {y.size} samples, too short for an AR({p}) fit "
+                f"(need at least 2p + 1 = {2 * p + 1})"
+            )
     return y
 
 
@@ -100,11 +104,14 @@ def random_stationary_coef(p: int, seed: int) -> NDArray[np.float64]:
             w *= rng.uniform(0.5, 1.0) / total
         if is_stationary(w):
             return w
-    raise RuntimeError(f"no stationary AR({p}) draw in 1000 tries (seed {seed})")  # pragma: no cover
+    raise RuntimeError(
+        f"no stationary AR({p}) draw in 1000 tries (seed {seed})"
+    )  # pragma: no cover
 
 
-def sparse_coef(p: int = 20, lags: Sequence[int] = SPARSE_LAGS,
-                weights: Sequence[float] = SPARSE_WEIGHTS) -> NDArray[np.float64]:
+def sparse_coef(
+    p: int = 20, lags: Sequence[int] = SPARSE_LAGS, weights: Sequence[float] = SPARSE_WEIGHTS
+) -> NDArray[np.float64]:
     """Length-``p`` coefficients that are zero except ``weights`` at ``lags`` (1-based).
 
     The default is the paper's sparse process: 0.2, 0.3, −0.5 at lags 1, 3, 10, model order 20.
@@ -118,8 +125,9 @@ def sparse_coef(p: int = 20, lags: Sequence[int] = SPARSE_LAGS,
     return w
 
 
-def generate_ar(coef: ArrayLike, n: int, noise_std: float = 1.0, seed: int = 0,
-                burn_in: int | None = None) -> NDArray[np.float64]:
+def generate_ar(
+    coef: ArrayLike, n: int, noise_std: float = 1.0, seed: int = 0, burn_in: int | None = None
+) -> NDArray[np.float64]:
     """A zero-mean sample of length ``n`` of the AR process with coefficients ``coef`` (lag 1 first).
 
     Gaussian noise :math:`e_t \\sim \\mathcal N(0, \\sigma^2)` is filtered by
@@ -134,8 +142,10 @@ def generate_ar(coef: ArrayLike, n: int, noise_std: float = 1.0, seed: int = 0,
     if not (np.isfinite(noise_std) and noise_std > 0):
         raise ValueError(f"noise_std must be positive and finite, got {noise_std}")
     if not is_stationary(w):
-        raise ValueError("coef defines a non-stationary process (a root of the AR polynomial "
-                         "lies on or inside the unit circle)")
+        raise ValueError(
+            "coef defines a non-stationary process (a root of the AR polynomial "
+            "lies on or inside the unit circle)"
+        )
     burn = max(1000, 10 * w.size) if burn_in is None else int(burn_in)
     if burn < 0:
         raise ValueError(f"burn_in must be >= 0, got {burn}")
@@ -155,6 +165,7 @@ def lag_matrix(series: ArrayLike, p: int) -> NDArray[np.float64]:
     """
     y = np.ascontiguousarray(check_series(series, p))
     step = y.strides[0]
-    view = np.lib.stride_tricks.as_strided(y[p - 1:], shape=(y.size - p, p), strides=(step, -step),
-                                           writeable=False)
+    view = np.lib.stride_tricks.as_strided(
+        y[p - 1 :], shape=(y.size - p, p), strides=(step, -step), writeable=False
+    )
     return view

@@ -50,6 +50,7 @@ __all__ = [
 # The regulariser, eq. (R) of the chapter (paper §3.3.1)
 # ----------------------------------------------------------------------------------------------
 
+
 def _check_c(c1: float, c2: float) -> None:
     for name, c in (("c1", c1), ("c2", c2)):
         if not (isinstance(c, (int, float)) and math.isfinite(c) and c > 0):
@@ -66,7 +67,9 @@ def regularizer_terms(theta: ArrayLike, c1: float = 3.0, c2: float = 3.0) -> NDA
     return 2.0 / (1.0 + np.exp(-c1 * x ** (1.0 / c2))) - 1.0
 
 
-def regularizer_derivative(theta: ArrayLike, c1: float = 3.0, c2: float = 3.0) -> NDArray[np.float64]:
+def regularizer_derivative(
+    theta: ArrayLike, c1: float = 3.0, c2: float = 3.0
+) -> NDArray[np.float64]:
     """:math:`r'(|\\theta|) = 2\\sigma(1-\\sigma)\\,\\frac{c_1}{c_2}\\,|\\theta|^{1/c_2 - 1}` with
     :math:`\\sigma = 1/(1 + e^{-c_1|\\theta|^{1/c_2}})`; infinite at 0 when ``c2 > 1``."""
     _check_c(c1, c2)
@@ -77,8 +80,9 @@ def regularizer_derivative(theta: ArrayLike, c1: float = 3.0, c2: float = 3.0) -
         return 2.0 * sig * (1.0 - sig) * (c1 / c2) * x ** (1.0 / c2 - 1.0)
 
 
-def sparsity_regularizer(theta: torch.Tensor, c1: float = 3.0, c2: float = 3.0,
-                         eps: float = 1e-12) -> torch.Tensor:
+def sparsity_regularizer(
+    theta: torch.Tensor, c1: float = 3.0, c2: float = 3.0, eps: float = 1e-12
+) -> torch.Tensor:
     """The paper's sparsity regulariser :math:`R(\\theta)`, the mean of :func:`regularizer_terms`.
 
     ``theta`` is any tensor of weights (the mean runs over all entries, ``p`` of them for AR-Net's
@@ -101,15 +105,20 @@ def lambda_max(sparsity: float | None, c_lambda: float) -> float:
     if sparsity is None:
         return 0.0
     if not (0.0 < sparsity <= 1.0):
-        raise ValueError(f"sparsity (estimated density of non-zero weights) must lie in (0, 1], "
-                         f"got {sparsity}")
+        raise ValueError(
+            f"sparsity (estimated density of non-zero weights) must lie in (0, 1], got {sparsity}"
+        )
     if not (math.isfinite(c_lambda) and c_lambda >= 0):
         raise ValueError(f"c_lambda must be finite and >= 0, got {c_lambda}")
     return c_lambda * (1.0 / sparsity - 1.0)
 
 
-def lambda_ramp(progress: float, lam: float, ramp: Literal["quadratic", "linear", "none"] = "quadratic",
-                ramp_end: float = 0.5) -> float:
+def lambda_ramp(
+    progress: float,
+    lam: float,
+    ramp: Literal["quadratic", "linear", "none"] = "quadratic",
+    ramp_end: float = 0.5,
+) -> float:
     """Regularisation weight at training ``progress`` in [0, 1] (the warm-up of the official code).
 
     ``"quadratic"`` (AR-Net v1.2): :math:`\\lambda \\min(1, t/t_e)^2`, reaching ``lam`` at
@@ -133,6 +142,7 @@ def lambda_ramp(progress: float, lam: float, ramp: Literal["quadratic", "linear"
 # ----------------------------------------------------------------------------------------------
 # Metrics (paper §3.4)
 # ----------------------------------------------------------------------------------------------
+
 
 def stpe(estimated: ArrayLike, true: ArrayLike) -> float:
     """Symmetric total percentage error of coefficients (paper §3.4):
@@ -164,13 +174,14 @@ def one_step_mse(series: ArrayLike, coef: ArrayLike, intercept: float = 0.0) -> 
     if w.ndim != 1:
         raise ValueError(f"coef must be 1-D, got shape {w.shape}")
     y = check_series(series, w.size)
-    resid = y[w.size:] - intercept - lag_matrix(y, w.size) @ w
+    resid = y[w.size :] - intercept - lag_matrix(y, w.size) @ w
     return float(np.mean(resid**2))
 
 
 # ----------------------------------------------------------------------------------------------
 # Classic AR baselines
 # ----------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ARFit:
@@ -198,8 +209,12 @@ def fit_least_squares(series: ArrayLike, p: int) -> ARFit:
     design[:, 0] = 1.0
     design[:, 1:] = lag_matrix(y, p)
     beta, *_ = np.linalg.lstsq(design, y[p:], rcond=None)
-    return ARFit(coef=beta[1:].copy(), intercept=float(beta[0]), method="least squares",
-                 seconds=time.perf_counter() - start)
+    return ARFit(
+        coef=beta[1:].copy(),
+        intercept=float(beta[0]),
+        method="least squares",
+        seconds=time.perf_counter() - start,
+    )
 
 
 def fit_autoreg(series: ArrayLike, p: int) -> ARFit:
@@ -210,13 +225,18 @@ def fit_autoreg(series: ArrayLike, p: int) -> ARFit:
     start = time.perf_counter()
     res = AutoReg(y, lags=p, trend="c").fit()
     params = np.asarray(res.params, dtype=np.float64)
-    return ARFit(coef=params[1:].copy(), intercept=float(params[0]), method="statsmodels AutoReg",
-                 seconds=time.perf_counter() - start)
+    return ARFit(
+        coef=params[1:].copy(),
+        intercept=float(params[0]),
+        method="statsmodels AutoReg",
+        seconds=time.perf_counter() - start,
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 # AR-Net
 # ----------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ARNetHistory:
@@ -349,9 +369,14 @@ def fit_arnet(
     net = _build_net(p, tuple(hidden)).to(device=dev, dtype=dtype)
     first = _first_linear(net)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(total_steps, 4),
-                                                pct_start=0.25, div_factor=25.0,
-                                                final_div_factor=1e4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt,
+        max_lr=lr,
+        total_steps=max(total_steps, 4),
+        pct_start=0.25,
+        div_factor=25.0,
+        final_div_factor=1e4,
+    )
     mse_hist: list[float] = []
     reg_hist: list[float] = []
     lam_hist: list[float] = []
@@ -364,7 +389,7 @@ def fit_arnet(
         sum_reg = torch.zeros((), device=dev, dtype=dtype)
         lam = 0.0
         for b in range(steps_per_epoch):
-            idx = perm[b * batch_size:(b + 1) * batch_size]
+            idx = perm[b * batch_size : (b + 1) * batch_size]
             xb = z[idx[:, None] - offsets[None, :]]
             pred = net(xb).squeeze(-1)
             mse = torch.mean((pred - z[idx]) ** 2)
@@ -384,8 +409,10 @@ def fit_arnet(
             sum_reg += reg.detach()
         epoch_mse = float(sum_mse) / n_rows
         if not math.isfinite(epoch_mse):
-            raise TrainingDiverged(f"AR-Net diverged in epoch {epoch + 1} (step {step}): "
-                                   f"mean loss {epoch_mse}; lower lr (now {lr})")
+            raise TrainingDiverged(
+                f"AR-Net diverged in epoch {epoch + 1} (step {step}): "
+                f"mean loss {epoch_mse}; lower lr (now {lr})"
+            )
         mse_hist.append(epoch_mse)
         reg_hist.append(float(sum_reg) / steps_per_epoch)
         lam_hist.append(lam)
@@ -410,8 +437,20 @@ def fit_arnet(
         w = x0.grad.detach().double().cpu().numpy().ravel()
     # z_t = b0 + Σ w_i z_{t-i}  with z = (y - m)/σ   =>   y_t = σ b0 + m (1 - Σ w_i) + Σ w_i y_{t-i}
     intercept = std * b0 + mean * (1.0 - float(w.sum()))
-    hist = ARNetHistory(mse=np.asarray(mse_hist), reg=np.asarray(reg_hist),
-                        lam=np.asarray(lam_hist), lr=np.asarray(lr_hist))
-    return ARNetResult(coef=w, intercept=intercept, history=hist, lambda_max=lam_top,
-                       sparsity=sparsity, epochs=len(mse_hist), converged=converged,
-                       seconds=time.perf_counter() - start, model=net.cpu())
+    hist = ARNetHistory(
+        mse=np.asarray(mse_hist),
+        reg=np.asarray(reg_hist),
+        lam=np.asarray(lam_hist),
+        lr=np.asarray(lr_hist),
+    )
+    return ARNetResult(
+        coef=w,
+        intercept=intercept,
+        history=hist,
+        lambda_max=lam_top,
+        sparsity=sparsity,
+        epochs=len(mse_hist),
+        converged=converged,
+        seconds=time.perf_counter() - start,
+        model=net.cpu(),
+    )

@@ -19,7 +19,6 @@ students' validation outputs, is an *estimate*: the network is not linear in its
 
 from __future__ import annotations
 
-
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,8 +98,10 @@ def grid_search_alpha(losses: ArrayLike, grid: ArrayLike) -> tuple[float, float]
     lv = _as_float_array("losses", losses)
     gv = _as_float_array("grid", grid)
     if lv.ndim != 1 or lv.shape != gv.shape or lv.size == 0:
-        raise ValueError(f"losses and grid must be non-empty vectors of one length, got "
-                         f"{lv.shape} and {gv.shape}")
+        raise ValueError(
+            f"losses and grid must be non-empty vectors of one length, got "
+            f"{lv.shape} and {gv.shape}"
+        )
     i = int(np.argmin(lv))
     return float(gv[i]), float(lv[i])
 
@@ -163,7 +164,9 @@ def krr_step_alpha_search(
     Kr = _check_k_test(K_ref, n)
     z = _as_float_array("reference", reference)
     if z.shape != (Kr.shape[0],):
-        raise ValueError(f"reference must have shape ({Kr.shape[0]},) to match K_ref, got {z.shape}")
+        raise ValueError(
+            f"reference must have shape ({Kr.shape[0]},) to match K_ref, got {z.shape}"
+        )
     lam_f = _check_lam(lam)
     gv = alpha_grid() if grid is None else _as_float_array("grid", grid)
     factor = cho_factor(Kc + lam_f * np.eye(n))
@@ -208,7 +211,9 @@ def greedy_optimal_alphas(
     Kr = _check_k_test(K_ref, n)
     z = _as_float_array("reference", reference)
     if z.shape != (Kr.shape[0],):
-        raise ValueError(f"reference must have shape ({Kr.shape[0]},) to match K_ref, got {z.shape}")
+        raise ValueError(
+            f"reference must have shape ({Kr.shape[0]},) to match K_ref, got {z.shape}"
+        )
     T = _check_steps(steps)
     factor = cho_factor(Kc + _check_lam(lam) * np.eye(n))
     fit, pred = _krr_student(factor, Kr, yv, yv, 1.0, Kc)
@@ -222,5 +227,3 @@ def greedy_optimal_alphas(
         alphas.append(a)
         losses.append(float(np.mean((pred - z) ** 2)))
     return np.asarray(alphas), np.asarray(losses)
-
-

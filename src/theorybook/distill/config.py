@@ -54,10 +54,24 @@ class Config(ScaledConfig):
 
     def validate(self) -> None:
         self.require_positive_ints(
-            "toy_steps", "exact_steps", "exact_n", "conv_steps", "sparse_steps", "deep_steps",
-            "n_train", "n_val", "hidden", "depth", "epochs", "batch_size", "cpu_threads")
+            "toy_steps",
+            "exact_steps",
+            "exact_n",
+            "conv_steps",
+            "sparse_steps",
+            "deep_steps",
+            "n_train",
+            "n_val",
+            "hidden",
+            "depth",
+            "epochs",
+            "batch_size",
+            "cpu_threads",
+        )
         if self.search_step < 2:
-            raise ValueError(f"Config.search_step must be >= 2 (step 1 has no α), got {self.search_step}")
+            raise ValueError(
+                f"Config.search_step must be >= 2 (step 1 has no α), got {self.search_step}"
+            )
         if self.deep_steps < 2:
             raise ValueError(f"Config.deep_steps must be >= 2, got {self.deep_steps}")
         for name in ("toy_alphas", "exact_alphas", "conv_alphas", "deep_fixed_alphas"):
@@ -82,10 +96,27 @@ class Config(ScaledConfig):
     @classmethod
     def presets(cls) -> Mapping[str, Config]:
         return {
-            "smoke": cls(exact_n=120, deep_seeds=(0,), deep_steps=3, deep_fixed_alphas=(0.0,),
-                         deep_grid_step=0.25, n_train=400, n_val=300, hidden=128, epochs=20),
+            "smoke": cls(
+                exact_n=120,
+                deep_seeds=(0,),
+                deep_steps=3,
+                deep_fixed_alphas=(0.0,),
+                deep_grid_step=0.25,
+                n_train=400,
+                n_val=300,
+                hidden=128,
+                epochs=20,
+            ),
             "book": cls(),
-            "paper": cls(deep_seeds=tuple(range(10)), deep_steps=6,
-                         deep_fixed_alphas=(0.0, 0.25, 0.5, 0.75), deep_grid_step=0.05,
-                         n_train=1000, n_val=397, hidden=1024, depth=3, epochs=150),
+            "paper": cls(
+                deep_seeds=tuple(range(10)),
+                deep_steps=6,
+                deep_fixed_alphas=(0.0, 0.25, 0.5, 0.75),
+                deep_grid_step=0.05,
+                n_train=1000,
+                n_val=397,
+                hidden=1024,
+                depth=3,
+                epochs=150,
+            ),
         }

@@ -71,19 +71,22 @@ def load_digits_split(
     digits = load_digits_images(dtype=np.float32)
     X, y = digits.flat, digits.labels
     if n_train < 10 or n_val < 10 or n_train + n_val > len(y) - 10:
-        raise ValueError(f"need n_train, n_val >= 10 and n_train + n_val <= {len(y) - 10}, "
-                         f"got {n_train}, {n_val}")
+        raise ValueError(
+            f"need n_train, n_val >= 10 and n_train + n_val <= {len(y) - 10}, "
+            f"got {n_train}, {n_val}"
+        )
     X_tr, X_rest, y_tr, y_rest = train_test_split(
-        X, y, train_size=n_train, stratify=y, random_state=seed)
+        X, y, train_size=n_train, stratify=y, random_state=seed
+    )
     X_val, X_te, y_val, y_te = train_test_split(
-        X_rest, y_rest, train_size=n_val, stratify=y_rest, random_state=seed)
+        X_rest, y_rest, train_size=n_val, stratify=y_rest, random_state=seed
+    )
     rng = np.random.default_rng(seed)
     y_noisy = y_tr.copy()
     n_flip = int(round(label_noise * n_train))
     flip = rng.choice(n_train, size=n_flip, replace=False)
     y_noisy[flip] = (y_tr[flip] + rng.integers(1, 10, size=n_flip)) % 10
-    return DigitsSplit(X_tr, y_noisy, X_val, y_val, X_te, y_te, 10,
-                       float(np.mean(y_noisy != y_tr)))
+    return DigitsSplit(X_tr, y_noisy, X_val, y_val, X_te, y_te, 10, float(np.mean(y_noisy != y_tr)))
 
 
 def make_mlp(in_features: int, n_classes: int, hidden: int, depth: int = 2) -> torch.nn.Module:
@@ -156,8 +159,12 @@ def train_student(
     import torch.nn.functional as F
 
     torch.manual_seed(init_seed)
-    model = make_mlp(X.shape[1], int(y.max().item()) + 1 if teacher_probs is None
-                     else teacher_probs.shape[1], settings.hidden, settings.depth).to(X.device)
+    model = make_mlp(
+        X.shape[1],
+        int(y.max().item()) + 1 if teacher_probs is None else teacher_probs.shape[1],
+        settings.hidden,
+        settings.depth,
+    ).to(X.device)
     onehot = F.one_hot(y, num_classes=model[-1].out_features).to(X.dtype)
     opt = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     gen = torch.Generator(device="cpu").manual_seed(init_seed + 1)
@@ -167,7 +174,7 @@ def train_student(
         order = torch.randperm(n, generator=gen).to(X.device)
         total = torch.zeros((), device=X.device)
         for start in range(0, n, settings.batch_size):
-            idx = order[start:start + settings.batch_size]
+            idx = order[start : start + settings.batch_size]
             tp = None if teacher_probs is None else teacher_probs[idx]
             loss = distillation_loss(model(X[idx]), onehot[idx], tp, alpha)
             opt.zero_grad(set_to_none=True)
@@ -177,7 +184,8 @@ def train_student(
         value = float(total)
         if not math.isfinite(value):
             raise TrainingDiverged(
-                f"distillation step {step}, epoch {epoch}: loss is {value} (alpha={alpha})")
+                f"distillation step {step}, epoch {epoch}: loss is {value} (alpha={alpha})"
+            )
     model.eval()
     return model
 

@@ -327,4 +327,3 @@ def _limit_coef(K: Array, y: Array, lam: float, alpha: float) -> Array:
         return np.zeros_like(y)
     factor = cho_factor(K + (lam / alpha) * np.eye(K.shape[0]))
     return np.asarray(cho_solve(factor, y))
-

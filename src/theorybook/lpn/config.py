@@ -69,14 +69,29 @@ class Config(ScaledConfig):
             raise ValueError(f"pad_to must be an even number >= 8, got {self.pad_to}")
         if not 0 < self.cs_fraction <= 1:
             raise ValueError(f"cs_fraction must lie in (0, 1], got {self.cs_fraction}")
-        if isinstance(self.patch_size, bool) or not isinstance(self.patch_size, int) or self.patch_size < 4:
+        if (
+            isinstance(self.patch_size, bool)
+            or not isinstance(self.patch_size, int)
+            or self.patch_size < 4
+        ):
             raise ValueError(f"patch_size must be an int >= 4, got {self.patch_size!r}")
         if not 0 <= self.patch_min_std < 0.5:
             raise ValueError(f"patch_min_std must lie in [0, 0.5), got {self.patch_min_std}")
         self.require_positive_ints(
-            "lap_batch", "lap_pretrain_steps", "lap_pm_steps", "digits_batch", "digits_steps",
-            "n_test", "pnp_images", "pnp_val_images", "pnp_iters", "cnn_steps",
-            "patch_train", "patch_steps", "patch_cnn_steps")
+            "lap_batch",
+            "lap_pretrain_steps",
+            "lap_pm_steps",
+            "digits_batch",
+            "digits_steps",
+            "n_test",
+            "pnp_images",
+            "pnp_val_images",
+            "pnp_iters",
+            "cnn_steps",
+            "patch_train",
+            "patch_steps",
+            "patch_cnn_steps",
+        )
         if self.digits_steps < 8:
             raise ValueError("digits_steps must be >= 8 (ℓ₁ half plus four stages)")
         if self.patch_steps < 8:
@@ -85,18 +100,43 @@ class Config(ScaledConfig):
     @classmethod
     def presets(cls) -> dict[str, Config]:
         return {
-            "smoke": cls(lap_pretrain_steps=600, lap_pm_steps=150, lap_batch=256, conv_hidden=16,
-                         digits_batch=64, digits_steps=200, n_test=20, pnp_images=4, pnp_val_images=2,
-                         pnp_iters=8, cnn_steps=100, patch_train=2000, patch_steps=200,
-                         patch_cnn_steps=100),
+            "smoke": cls(
+                lap_pretrain_steps=600,
+                lap_pm_steps=150,
+                lap_batch=256,
+                conv_hidden=16,
+                digits_batch=64,
+                digits_steps=200,
+                n_test=20,
+                pnp_images=4,
+                pnp_val_images=2,
+                pnp_iters=8,
+                cnn_steps=100,
+                patch_train=2000,
+                patch_steps=200,
+                patch_cnn_steps=100,
+            ),
             "book": cls(),
             # the paper's settings where offline data allows: batch 2000 and 20k+20k steps for the
             # toy, hidden 64 / batch 200 / 40k steps for the image prior (digits instead of MNIST)
             # toy PM stages approximate the official notebook's (γ 0.5 → 0.1, lr 1e−3 → 1e−6, 4k steps each)
-            "paper": cls(lap_batch=2000, lap_pretrain_steps=20000, lap_pm_steps=4000,
-                         lap_gammas=(0.5, 0.5, 0.4, 0.3, 0.2, 0.1, 0.1),
-                         lap_pm_lrs=(1e-3, 1e-4, 1e-4, 1e-4, 1e-5, 1e-5, 1e-6), pad_to=16,
-                         conv_hidden=64, digits_batch=200, digits_steps=40000, pnp_images=100,
-                         pnp_val_images=20, pnp_iters=100, cnn_steps=20000, patch_size=16,
-                         patch_train=200000, patch_steps=40000, patch_cnn_steps=20000),
+            "paper": cls(
+                lap_batch=2000,
+                lap_pretrain_steps=20000,
+                lap_pm_steps=4000,
+                lap_gammas=(0.5, 0.5, 0.4, 0.3, 0.2, 0.1, 0.1),
+                lap_pm_lrs=(1e-3, 1e-4, 1e-4, 1e-4, 1e-5, 1e-5, 1e-6),
+                pad_to=16,
+                conv_hidden=64,
+                digits_batch=200,
+                digits_steps=40000,
+                pnp_images=100,
+                pnp_val_images=20,
+                pnp_iters=100,
+                cnn_steps=20000,
+                patch_size=16,
+                patch_train=200000,
+                patch_steps=40000,
+                patch_cnn_steps=20000,
+            ),
         }

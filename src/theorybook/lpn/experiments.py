@@ -19,7 +19,7 @@ from scipy.ndimage import gaussian_filter
 from theorybook.claims import Claim, ClaimTable, at_least, at_most
 from theorybook.data import bundled_image, load_digits_images, natural_image_patches
 from theorybook.lpn.config import Config
-from theorybook.lpn.model import ConvexPotentialNet, ConvLPN, LPN, PlainCNN
+from theorybook.lpn.model import LPN, ConvexPotentialNet, ConvLPN, PlainCNN
 from theorybook.lpn.operators import CompressedSensing, GaussianBlur, LinearOp, operator_norm
 from theorybook.lpn.pnp import PnPResult, image_metrics, pnp_admm, pnp_pgd, tikhonov, tv_denoiser
 from theorybook.lpn.prior import learned_prior, prior_at_output
@@ -55,6 +55,7 @@ __all__ = [
 # checks shared by the experiments and the tests
 # ------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class JacobianReport:
     """Relative asymmetry max|J − Jᵀ|/max|J| and extreme eigenvalues of ½(J + Jᵀ), worst over points."""
@@ -81,7 +82,9 @@ def jacobian_report(model: ConvexPotentialNet, points: torch.Tensor) -> Jacobian
     return JacobianReport(asym, lo, hi)
 
 
-def prox_grid_check(model: LPN, y_test: torch.Tensor, *, y_range: float = 8.0, n_grid: int = 20001) -> tuple[float, float]:
+def prox_grid_check(
+    model: LPN, y_test: torch.Tensor, *, y_range: float = 8.0, n_grid: int = 20001
+) -> tuple[float, float]:
     """Claim 2: argmin over a grid of ½(x − y)² + R_θ(x) reproduces f_θ(y) (1-D models).
 
     The grid is {x_j = f_θ(u_j)} for u_j uniform on [−y_range, y_range], with R_θ(x_j) exact
@@ -110,6 +113,7 @@ def prox_grid_check(model: LPN, y_test: torch.Tensor, *, y_range: float = 8.0, n
 # ------------------------------------------------------------------------------------------------
 # Experiment 1: the Laplacian toy
 # ------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class LaplacianResult:
@@ -161,11 +165,18 @@ def run_laplacian(cfg: Config, *, progress: bool = False) -> LaplacianResult:
         seed_everything(cfg.seed)
         model = LPN(1, cfg.lap_hidden, cfg.lap_layers, beta=cfg.lap_beta)
         sched = [Stage(half, loss, 1e-3), Stage(cfg.lap_pretrain_steps - half, loss, 1e-4)]
-        histories[loss] = train_lpn(model, sampler, sched, progress=progress, desc=f"Laplace {loss}")  # type: ignore[arg-type]
+        histories[loss] = train_lpn(
+            model, sampler, sched, progress=progress, desc=f"Laplace {loss}"
+        )  # type: ignore[arg-type]
         models[loss] = model
     pm = copy.deepcopy(models["l1"])
-    sched = [Stage(cfg.lap_pm_steps, "pm", lr, g) for g, lr in zip(cfg.lap_gammas, cfg.lap_pm_lrs, strict=True)]
-    histories["pm"] = train_lpn(pm, sampler, sched, progress=progress, desc="Laplace prox. matching")  # type: ignore[arg-type]
+    sched = [
+        Stage(cfg.lap_pm_steps, "pm", lr, g)
+        for g, lr in zip(cfg.lap_gammas, cfg.lap_pm_lrs, strict=True)
+    ]
+    histories["pm"] = train_lpn(
+        pm, sampler, sched, progress=progress, desc="Laplace prox. matching"
+    )  # type: ignore[arg-type]
     models["pm"] = pm
 
     y = np.linspace(-4, 4, 801)
@@ -197,10 +208,25 @@ def run_laplacian(cfg: Config, *, progress: bool = False) -> LaplacianResult:
     r_exact = np.interp(x_probe.numpy().ravel(), *_sorted(xs.numpy().ravel(), rs.numpy()))
     gap = float(np.ptp(r_inv - r_exact))  # both are defined up to a constant
     jac = jacobian_report(pm, torch.linspace(-4, 4, 33).reshape(-1, 1, 1).reshape(-1, 1))
-    return LaplacianResult(y=y, soft=soft, mmse=mmse, median=median, outputs=outputs, prior_x=prior_x,
-                           prior_r=prior_r, potential=potential, errors_soft=errs_soft, errors_mmse=errs_mmse,
-                           errors_median=errs_med, prox_check=check, inversion_gap=gap, jacobian=jac,
-                           histories=histories, models=models, seconds=time.perf_counter() - start)
+    return LaplacianResult(
+        y=y,
+        soft=soft,
+        mmse=mmse,
+        median=median,
+        outputs=outputs,
+        prior_x=prior_x,
+        prior_r=prior_r,
+        potential=potential,
+        errors_soft=errs_soft,
+        errors_mmse=errs_mmse,
+        errors_median=errs_med,
+        prox_check=check,
+        inversion_gap=gap,
+        jacobian=jac,
+        histories=histories,
+        models=models,
+        seconds=time.perf_counter() - start,
+    )
 
 
 def _sorted(x: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -212,18 +238,28 @@ def _sorted(x: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # Experiment 2: the learned prior on digits
 # ------------------------------------------------------------------------------------------------
 
+
 def digits_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(train, validation, test) images ``(n, 1, s, s)`` from a seeded permutation of sklearn digits."""
     images = load_digits_images(pad_to=cfg.pad_to).images[:, None].astype(np.float32)
     perm = np.random.default_rng(cfg.seed).permutation(len(images))
-    test = perm[:cfg.n_test]
-    val = perm[cfg.n_test:cfg.n_test + cfg.pnp_val_images]
-    train = perm[cfg.n_test + cfg.pnp_val_images:]
+    test = perm[: cfg.n_test]
+    val = perm[cfg.n_test : cfg.n_test + cfg.pnp_val_images]
+    train = perm[cfg.n_test + cfg.pnp_val_images :]
     return images[train], images[val], images[test]
 
 
-PATCH_TRAIN_PHOTOS: tuple[str, ...] = ("astronaut", "coffee", "chelsea", "coins", "moon", "rocket",
-                                        "brick", "grass", "gravel")
+PATCH_TRAIN_PHOTOS: tuple[str, ...] = (
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "coins",
+    "moon",
+    "rocket",
+    "brick",
+    "grass",
+    "gravel",
+)
 """Bundled scikit-image photographs the natural-image LPN is trained on."""
 
 PATCH_TEST_PHOTO = "camera"
@@ -231,10 +267,17 @@ PATCH_TEST_PHOTO = "camera"
 
 
 def _check_images(images: np.ndarray, what: str) -> None:
-    if not isinstance(images, np.ndarray) or images.ndim != 4 or images.shape[1] != 1 \
-            or images.shape[2] != images.shape[3] or len(images) == 0:
-        raise ValueError(f"{what} must be a non-empty array of shape (n, 1, s, s), "
-                         f"got {getattr(images, 'shape', type(images).__name__)}")
+    if (
+        not isinstance(images, np.ndarray)
+        or images.ndim != 4
+        or images.shape[1] != 1
+        or images.shape[2] != images.shape[3]
+        or len(images) == 0
+    ):
+        raise ValueError(
+            f"{what} must be a non-empty array of shape (n, 1, s, s), "
+            f"got {getattr(images, 'shape', type(images).__name__)}"
+        )
     if not np.issubdtype(images.dtype, np.floating):
         raise TypeError(f"{what} must hold floats, got {images.dtype}")
     if not np.all(np.isfinite(images)) or images.min() < 0 or images.max() > 1:
@@ -255,16 +298,26 @@ def patch_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     train = natural_image_patches(cfg.patch_train, s, images=PATCH_TRAIN_PHOTOS, seed=cfg.seed)
     photo = bundled_image(PATCH_TEST_PHOTO)
     rows, cols = photo.shape[0] // s, photo.shape[1] // s
-    tiles = photo[:rows * s, :cols * s].reshape(rows, s, cols, s).transpose(0, 2, 1, 3).reshape(-1, s, s)
+    tiles = (
+        photo[: rows * s, : cols * s]
+        .reshape(rows, s, cols, s)
+        .transpose(0, 2, 1, 3)
+        .reshape(-1, s, s)
+    )
     tiles = tiles[tiles.std(axis=(1, 2)) >= cfg.patch_min_std]
     need = cfg.pnp_val_images + cfg.pnp_images
     if len(tiles) < need:
-        raise ValueError(f"only {len(tiles)} tiles of {PATCH_TEST_PHOTO!r} pass patch_min_std; need {need}")
+        raise ValueError(
+            f"only {len(tiles)} tiles of {PATCH_TEST_PHOTO!r} pass patch_min_std; need {need}"
+        )
     perm = np.random.default_rng(cfg.seed).permutation(len(tiles))
-    val = tiles[perm[:cfg.pnp_val_images]]
-    test = tiles[perm[cfg.pnp_val_images:need]]
-    return (train[:, None].astype(np.float32), val[:, None].astype(np.float32),
-            test[:, None].astype(np.float32))
+    val = tiles[perm[: cfg.pnp_val_images]]
+    test = tiles[perm[cfg.pnp_val_images : need]]
+    return (
+        train[:, None].astype(np.float32),
+        val[:, None].astype(np.float32),
+        test[:, None].astype(np.float32),
+    )
 
 
 def _image_sampler(train: np.ndarray, batch: int, sigma: float) -> object:
@@ -278,9 +331,15 @@ def _image_sampler(train: np.ndarray, batch: int, sigma: float) -> object:
     return sample
 
 
-def train_image_models(cfg: Config, train: np.ndarray, *, lpn_steps: int, cnn_steps: int | None,
-                       progress: bool = False, label: str = "images"
-                       ) -> tuple[ConvLPN, PlainCNN | None, dict[str, TrainHistory]]:
+def train_image_models(
+    cfg: Config,
+    train: np.ndarray,
+    *,
+    lpn_steps: int,
+    cnn_steps: int | None,
+    progress: bool = False,
+    label: str = "images",
+) -> tuple[ConvLPN, PlainCNN | None, dict[str, TrainHistory]]:
     """Train a ConvLPN denoiser on clean images ``train`` ``(n, 1, s, s)`` with noise σ =
     ``cfg.digits_sigma`` and batch ``cfg.digits_batch``, using the paper's schedule
     (:func:`~theorybook.lpn.train.paper_schedule`: ℓ₁ for half of ``lpn_steps``, then four
@@ -292,36 +351,61 @@ def train_image_models(cfg: Config, train: np.ndarray, *, lpn_steps: int, cnn_st
     sampler = _image_sampler(train, cfg.digits_batch, cfg.digits_sigma)
     model = ConvLPN(size, 1, cfg.conv_hidden, beta=cfg.conv_beta, alpha=cfg.conv_alpha)
     gamma_min = 0.08 * float(np.sqrt(size**2))
-    hist = {"lpn": train_lpn(model, sampler, paper_schedule(lpn_steps, gamma_min),  # type: ignore[arg-type]
-                             progress=progress, desc=f"{label} LPN")}
+    hist = {
+        "lpn": train_lpn(
+            model,
+            sampler,
+            paper_schedule(lpn_steps, gamma_min),  # type: ignore[arg-type]
+            progress=progress,
+            desc=f"{label} LPN",
+        )
+    }
     cnn = None
     if cnn_steps is not None:
         seed_everything(cfg.seed + 1)
         cnn = PlainCNN(1, cfg.conv_hidden, cfg.cnn_depth)
-        hist["cnn"] = train_lpn(cnn, sampler, [Stage(cnn_steps, "l2", 1e-3)],  # type: ignore[arg-type]
-                                progress=progress, desc=f"{label} CNN")
+        hist["cnn"] = train_lpn(
+            cnn,
+            sampler,
+            [Stage(cnn_steps, "l2", 1e-3)],  # type: ignore[arg-type]
+            progress=progress,
+            desc=f"{label} CNN",
+        )
     return model, cnn, hist
 
 
-def train_digits_models(cfg: Config, *, progress: bool = False, with_cnn: bool = True
-                        ) -> tuple[ConvLPN, PlainCNN | None, dict[str, TrainHistory]]:
+def train_digits_models(
+    cfg: Config, *, progress: bool = False, with_cnn: bool = True
+) -> tuple[ConvLPN, PlainCNN | None, dict[str, TrainHistory]]:
     """Train the digits ConvLPN (``digits_steps``, paper schedule) and, optionally, the plain-CNN
     baseline (``cnn_steps``) on the training digits of :func:`digits_split` (:func:`train_image_models`)."""
     seed_everything(cfg.seed)
     train, _, _ = digits_split(cfg)
-    return train_image_models(cfg, train, lpn_steps=cfg.digits_steps,
-                              cnn_steps=cfg.cnn_steps if with_cnn else None, progress=progress, label="digits")
+    return train_image_models(
+        cfg,
+        train,
+        lpn_steps=cfg.digits_steps,
+        cnn_steps=cfg.cnn_steps if with_cnn else None,
+        progress=progress,
+        label="digits",
+    )
 
 
-def train_patch_models(cfg: Config, *, progress: bool = False, with_cnn: bool = True
-                       ) -> tuple[ConvLPN, PlainCNN | None, dict[str, TrainHistory]]:
+def train_patch_models(
+    cfg: Config, *, progress: bool = False, with_cnn: bool = True
+) -> tuple[ConvLPN, PlainCNN | None, dict[str, TrainHistory]]:
     """Train the natural-image ConvLPN (``patch_steps``, paper schedule) and, optionally, the
     plain-CNN baseline (``patch_cnn_steps``) on the training patches of :func:`patch_split`."""
     seed_everything(cfg.seed)
     train, _, _ = patch_split(cfg)
-    return train_image_models(cfg, train, lpn_steps=cfg.patch_steps,
-                              cnn_steps=cfg.patch_cnn_steps if with_cnn else None, progress=progress,
-                              label="patches")
+    return train_image_models(
+        cfg,
+        train,
+        lpn_steps=cfg.patch_steps,
+        cnn_steps=cfg.patch_cnn_steps if with_cnn else None,
+        progress=progress,
+        label="patches",
+    )
 
 
 PERTURBATIONS: dict[str, tuple[float, ...]] = {
@@ -344,9 +428,13 @@ def perturb(images: np.ndarray, kind: str, level: float, *, seed: int = 0) -> np
         return images.copy()
     if kind == "noise":
         rng = np.random.default_rng(seed)
-        return np.clip(images + level * rng.standard_normal(images.shape), 0, 1).astype(images.dtype)
+        return np.clip(images + level * rng.standard_normal(images.shape), 0, 1).astype(
+            images.dtype
+        )
     if kind == "blur":
-        return np.stack([gaussian_filter(im, sigma=(0, level, level), mode="constant") for im in images])
+        return np.stack(
+            [gaussian_filter(im, sigma=(0, level, level), mode="constant") for im in images]
+        )
     return ((1 - level) * images + level * np.roll(images, 1, axis=0)).astype(images.dtype)
 
 
@@ -366,7 +454,9 @@ class DigitsPriorResult:
     seconds: float = 0.0
 
 
-def run_digits_prior(cfg: Config, model: ConvLPN, *, history: TrainHistory | None = None) -> DigitsPriorResult:
+def run_digits_prior(
+    cfg: Config, model: ConvLPN, *, history: TrainHistory | None = None
+) -> DigitsPriorResult:
     """Paper Fig. 3: evaluate R_θ (by inversion) on ``n_test`` test digits under noise, blur and mixing.
 
     ``frac_monotone[kind]`` is the fraction of images whose R_θ rises strictly along all levels;
@@ -381,7 +471,9 @@ def run_digits_prior(cfg: Config, model: ConvLPN, *, history: TrainHistory | Non
     residual = 0.0
     for kind, levels in PERTURBATIONS.items():
         batch = np.concatenate([perturb(test, kind, lv, seed=cfg.seed) for lv in levels])
-        r, inv = learned_prior(m64, torch.as_tensor(batch, dtype=torch.float64), return_inversion=True)  # type: ignore[misc]
+        r, inv = learned_prior(
+            m64, torch.as_tensor(batch, dtype=torch.float64), return_inversion=True
+        )  # type: ignore[misc]
         residual = max(residual, float(inv.residual.max()))
         table = r.numpy().reshape(len(levels), len(test))
         priors[kind] = table
@@ -392,16 +484,24 @@ def run_digits_prior(cfg: Config, model: ConvLPN, *, history: TrainHistory | Non
     ends = np.maximum(priors["mix"][0], np.roll(priors["mix"][0], 1))
     above_both = float(np.mean(priors["mix"][-1] > ends))
     jac = jacobian_report(model, torch.as_tensor(test[:3]))
-    return DigitsPriorResult(levels=PERTURBATIONS, priors=priors, examples=examples, frac_monotone=mono,
-                             frac_clean_lowest=lowest, frac_mix_above_both=above_both, max_residual=residual,
-                             jacobian=jac,
-                             history=history if history is not None else TrainHistory(),
-                             seconds=time.perf_counter() - start)
+    return DigitsPriorResult(
+        levels=PERTURBATIONS,
+        priors=priors,
+        examples=examples,
+        frac_monotone=mono,
+        frac_clean_lowest=lowest,
+        frac_mix_above_both=above_both,
+        max_residual=residual,
+        jacobian=jac,
+        history=history if history is not None else TrainHistory(),
+        seconds=time.perf_counter() - start,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
 # Experiment 3: plug-and-play deblurring and compressed sensing
 # ------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class PnPProblemResult:
@@ -429,9 +529,15 @@ def _measure(op: LinearOp, x: torch.Tensor, noise: float, seed: int) -> torch.Te
     return y + noise * torch.randn(y.shape, generator=gen, dtype=y.dtype)
 
 
-def run_pnp(cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *,
-            images: tuple[np.ndarray, np.ndarray] | None = None, dataset: str = "digits",
-            progress: bool = False) -> list[PnPProblemResult]:
+def run_pnp(
+    cfg: Config,
+    lpn: ConvLPN,
+    cnn: PlainCNN | None,
+    *,
+    images: tuple[np.ndarray, np.ndarray] | None = None,
+    dataset: str = "digits",
+    progress: bool = False,
+) -> list[PnPProblemResult]:
     """PnP deblurring (Gaussian σ = ``blur_sigma``) and compressed sensing (``cs_fraction`` of the
     pixels), measurement noise ``meas_noise``, on ``images = (validation, test)``, each an array
     ``(n, 1, s, s)`` in [0, 1] with s the LPN's ``image_size``; by default the validation and test
@@ -454,14 +560,18 @@ def run_pnp(cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *,
     for what, arr in (("validation images", val_np), ("test images", test_np)):
         _check_images(arr, what)
         if arr.shape[-1] != lpn.image_size or lpn.channels != 1:
-            raise ValueError(f"{what} are {arr.shape[-1]}×{arr.shape[-1]}, the LPN expects "
-                             f"{lpn.image_size}×{lpn.image_size} with one channel")
+            raise ValueError(
+                f"{what} are {arr.shape[-1]}×{arr.shape[-1]}, the LPN expects "
+                f"{lpn.image_size}×{lpn.image_size} with one channel"
+            )
     val = torch.as_tensor(val_np, dtype=torch.float64)
-    test = torch.as_tensor(test_np[:cfg.pnp_images], dtype=torch.float64)
+    test = torch.as_tensor(test_np[: cfg.pnp_images], dtype=torch.float64)
     n = int(test.shape[-1])
     ops: dict[str, LinearOp] = {
         "deblurring": GaussianBlur(n, cfg.blur_sigma),
-        "compressed sensing": CompressedSensing(n, max(1, round(cfg.cs_fraction * n * n)), seed=cfg.seed),
+        "compressed sensing": CompressedSensing(
+            n, max(1, round(cfg.cs_fraction * n * n)), seed=cfg.seed
+        ),
     }
     lpn64 = copy.deepcopy(lpn).double()
     cnn64 = copy.deepcopy(cnn).double() if cnn is not None else None
@@ -482,19 +592,34 @@ def run_pnp(cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *,
             return float(image_metrics(x_hat, val)[0].mean())
 
         tuned = {
-            "Tikhonov λ": _tune((1e-3, 1e-2, 3e-2, 1e-1, 3e-1), lambda v: score(tikhonov(op, y_val, v))),
-            "TV weight": _tune((0.01, 0.03, 0.1), lambda v: score(pnp_pgd(op, y_val, tv_denoiser(v), step=eta,
-                                                                          iters=k_tune).x)),
-            "ADMM ρ": _tune((0.03, 0.1, 0.3, 1.0), lambda v: score(pnp_admm(op, y_val, lpn64, rho=v,
-                                                                          iters=k_tune).x)),
+            "Tikhonov λ": _tune(
+                (1e-3, 1e-2, 3e-2, 1e-1, 3e-1), lambda v: score(tikhonov(op, y_val, v))
+            ),
+            "TV weight": _tune(
+                (0.01, 0.03, 0.1),
+                lambda v: score(pnp_pgd(op, y_val, tv_denoiser(v), step=eta, iters=k_tune).x),
+            ),
+            "ADMM ρ": _tune(
+                (0.03, 0.1, 0.3, 1.0),
+                lambda v: score(pnp_admm(op, y_val, lpn64, rho=v, iters=k_tune).x),
+            ),
         }
-        estimates: dict[str, torch.Tensor] = {"Aᵀy": op.adjoint(y), "Tikhonov": tikhonov(op, y, tuned["Tikhonov λ"])}
+        estimates: dict[str, torch.Tensor] = {
+            "Aᵀy": op.adjoint(y),
+            "Tikhonov": tikhonov(op, y, tuned["Tikhonov λ"]),
+        }
         runs: dict[str, PnPResult] = {}
-        runs["PnP-PGD TV"] = pnp_pgd(op, y, tv_denoiser(tuned["TV weight"]), step=eta, iters=cfg.pnp_iters, x_true=test)
+        runs["PnP-PGD TV"] = pnp_pgd(
+            op, y, tv_denoiser(tuned["TV weight"]), step=eta, iters=cfg.pnp_iters, x_true=test
+        )
         if cnn64 is not None:
             runs["PnP-PGD CNN"] = pnp_pgd(op, y, cnn64, step=eta, iters=cfg.pnp_iters, x_true=test)
-        runs["PnP-PGD LPN"] = pnp_pgd(op, y, lpn64, step=eta, iters=cfg.pnp_iters, x_true=test, keep_iterates=True)
-        runs["PnP-ADMM LPN"] = pnp_admm(op, y, lpn64, rho=tuned["ADMM ρ"], iters=cfg.pnp_iters, x_true=test)
+        runs["PnP-PGD LPN"] = pnp_pgd(
+            op, y, lpn64, step=eta, iters=cfg.pnp_iters, x_true=test, keep_iterates=True
+        )
+        runs["PnP-ADMM LPN"] = pnp_admm(
+            op, y, lpn64, rho=tuned["ADMM ρ"], iters=cfg.pnp_iters, x_true=test
+        )
         for key, run in runs.items():
             estimates[key] = run.x
         psnr, ssim, examples = {}, {}, {"truth": test[0, 0].numpy()}
@@ -503,15 +628,31 @@ def run_pnp(cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *,
             psnr[key], ssim[key] = float(p.mean()), float(s.mean())
             examples[key] = est[0, 0].clamp(0, 1).numpy()
         obj = runs["PnP-PGD LPN"].objective
-        inc = float(np.max(np.diff(obj, axis=0) / np.maximum(1.0, np.abs(obj[:-1])))) if len(obj) > 1 else 0.0
-        results.append(PnPProblemResult(name=name, op_norm=norm, psnr=psnr, ssim=ssim, tuned=tuned, runs=runs,
-                                        examples=examples, objective_max_increase=inc, dataset=dataset))
+        inc = (
+            float(np.max(np.diff(obj, axis=0) / np.maximum(1.0, np.abs(obj[:-1]))))
+            if len(obj) > 1
+            else 0.0
+        )
+        results.append(
+            PnPProblemResult(
+                name=name,
+                op_norm=norm,
+                psnr=psnr,
+                ssim=ssim,
+                tuned=tuned,
+                runs=runs,
+                examples=examples,
+                objective_max_increase=inc,
+                dataset=dataset,
+            )
+        )
     return results
 
 
 # ------------------------------------------------------------------------------------------------
 # The cost of the guarantee
 # ------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class StepTiming:
@@ -534,8 +675,12 @@ def time_training_steps(cfg: Config, *, steps: int = 30, warmup: int = 5) -> Ste
 
     seed_everything(cfg.seed)
     dev = device()
-    nets = {"lpn": ConvLPN(cfg.pad_to, 1, cfg.conv_hidden, beta=cfg.conv_beta, alpha=cfg.conv_alpha).to(dev),
-            "cnn": PlainCNN(1, cfg.conv_hidden, cfg.cnn_depth).to(dev)}
+    nets = {
+        "lpn": ConvLPN(cfg.pad_to, 1, cfg.conv_hidden, beta=cfg.conv_beta, alpha=cfg.conv_alpha).to(
+            dev
+        ),
+        "cnn": PlainCNN(1, cfg.conv_hidden, cfg.cnn_depth).to(dev),
+    }
     x = torch.rand(cfg.digits_batch, 1, cfg.pad_to, cfg.pad_to, device=dev)
     y = x + cfg.digits_sigma * torch.randn_like(x)
     out = {}
@@ -550,8 +695,12 @@ def time_training_steps(cfg: Config, *, steps: int = 30, warmup: int = 5) -> Ste
             opt.step()
         timer.__exit__()
         out[key] = 1000 * timer.seconds / steps
-    return StepTiming(out["lpn"], out["cnn"], sum(p.numel() for p in nets["lpn"].parameters()),
-                      sum(p.numel() for p in nets["cnn"].parameters()))
+    return StepTiming(
+        out["lpn"],
+        out["cnn"],
+        sum(p.numel() for p in nets["lpn"].parameters()),
+        sum(p.numel() for p in nets["cnn"].parameters()),
+    )
 
 
 def _best_baseline(pnp: list[PnPProblemResult]) -> dict[str, float]:
@@ -560,8 +709,13 @@ def _best_baseline(pnp: list[PnPProblemResult]) -> dict[str, float]:
     return {r.name: max(r.psnr[m] for m in keys if m in r.psnr) for r in pnp}
 
 
-def chapter_claims(cfg: Config, lap: LaplacianResult, prior: DigitsPriorResult,
-                   pnp: list[PnPProblemResult], patches: list[PnPProblemResult] | None = None) -> ClaimTable:
+def chapter_claims(
+    cfg: Config,
+    lap: LaplacianResult,
+    prior: DigitsPriorResult,
+    pnp: list[PnPProblemResult],
+    patches: list[PnPProblemResult] | None = None,
+) -> ClaimTable:
     """The chapter's claims table (paper value, ours, check, the scale where it is expected to hold).
 
     ``pnp`` holds the digits problems of :func:`run_pnp`; ``patches``, if given, the same problems
@@ -570,41 +724,133 @@ def chapter_claims(cfg: Config, lap: LaplacianResult, prior: DigitsPriorResult,
     deb, cs = pnp
     best_base = _best_baseline(pnp)
     claims = [
-        Claim("jacobian-sym", "Jacobian of f_θ is symmetric (relative asymmetry, float64, trained digits LPN)",
-              "§3", "< 1e-5", prior.jacobian.asymmetry, at_most(1e-5)),
-        Claim("jacobian-psd", "Jacobian is PSD with λ_min ≥ 2α (λ_min − 2α, trained digits LPN)",
-              "§3", "≥ 0", prior.jacobian.lambda_min - 2 * cfg.conv_alpha, at_least(-1e-9)),
-        Claim("exact-prox", "argmin over a grid of ½(x−y)² + R_θ(x) reproduces f_θ(y) (error / grid gap)",
-              "§3 (Gribonval–Nikolova)", "≤ grid precision", lap.prox_check[0] / lap.prox_check[1], at_most(2.0)),
-        Claim("inversion", "inversion gives ‖f_θ(ŷ) − x‖ ≤ 1e-4 on all digits sweeps",
-              "§3, R_θ evaluation", "≤ 1e-4", prior.max_residual, at_most(1e-4)),
-        Claim("laplace-map", "proximal matching recovers soft-thresholding: mean |f_θ − soft₁| on [−4, 4]",
-              "Fig. 1", "< 0.1 (≈0.06)", lap.errors_soft["pm"], at_most(0.1), expected_at="book"),
-        Claim("laplace-ratio", "PM error below half the ℓ1-trained model's error (ratio)",
-              "Fig. 1", "< 0.5 (≈0.27)", lap.errors_soft["pm"] / lap.errors_soft["l1"], at_most(0.5),
-              expected_at="book", note="the ℓ1 model learns the posterior median, itself ≈0.12 from soft₁"),
-        Claim("laplace-bayes", "ℓ2 → posterior mean and ℓ1 → posterior median (worse of the two mean gaps)",
-              "§3.2", "small", max(lap.errors_mmse["l2"], lap.errors_median["l1"]), at_most(0.06),
-              expected_at="book"),
-        Claim("prior-noise", "R_θ(clean) < R_θ(noisy) at every noise level, fraction of test digits",
-              "Fig. 3", "≥ 0.9", prior.frac_clean_lowest["noise"], at_least(0.9), expected_at="book"),
-        Claim("prior-blur", "R_θ(clean) < R_θ(blurred) at every blur level, fraction of test digits",
-              "Fig. 3 / supp.", "≥ 0.9", prior.frac_clean_lowest["blur"], at_least(0.9), expected_at="book",
-          note=f"strictly rising along all levels: {prior.frac_monotone['blur']:.2f}"),
-        Claim("prior-mix", "R_θ(clean) < R_θ(mixture) at every λ ≤ ½, fraction of test digits",
-              "Fig. 3 / supp.", "≥ 0.9", prior.frac_clean_lowest["mix"], at_least(0.9), expected_at="book",
-          note=f"λ = ½ mixture above both of its clean digits: {prior.frac_mix_above_both:.2f}"),
-        Claim("pgd-descent", "PnP-PGD objective ½‖y−Ax‖² + R_θ/η never increases (largest relative rise)",
-              "§4, convergence", "≤ 0", max(deb.objective_max_increase, cs.objective_max_increase),
-              at_most(1e-8)),
-        Claim("pgd-steps", "‖x_{k+1} − x_k‖ → 0: last step over first step, worst problem",
-              "§4", "→ 0", max(r.runs["PnP-PGD LPN"].step_norm[-1] / r.runs["PnP-PGD LPN"].step_norm[0]
-                               for r in pnp), at_most(0.1), expected_at="book"),
-        Claim("pnp-deblur", "PnP-ADMM LPN PSNR minus best baseline, deblurring (dB)", "§5 (CelebA deblurring)",
-              "on par / above", deb.psnr["PnP-ADMM LPN"] - best_base[deb.name], at_least(0.0), expected_at="book"),
-        Claim("pnp-cs", "PnP-ADMM LPN PSNR minus best baseline, compressed sensing (dB)", "§5 (MayoCT CS)",
-              "above (38.8 vs 31.4 dB)", cs.psnr["PnP-ADMM LPN"] - best_base[cs.name], at_least(0.0),
-              expected_at="book"),
+        Claim(
+            "jacobian-sym",
+            "Jacobian of f_θ is symmetric (relative asymmetry, float64, trained digits LPN)",
+            "§3",
+            "< 1e-5",
+            prior.jacobian.asymmetry,
+            at_most(1e-5),
+        ),
+        Claim(
+            "jacobian-psd",
+            "Jacobian is PSD with λ_min ≥ 2α (λ_min − 2α, trained digits LPN)",
+            "§3",
+            "≥ 0",
+            prior.jacobian.lambda_min - 2 * cfg.conv_alpha,
+            at_least(-1e-9),
+        ),
+        Claim(
+            "exact-prox",
+            "argmin over a grid of ½(x−y)² + R_θ(x) reproduces f_θ(y) (error / grid gap)",
+            "§3 (Gribonval–Nikolova)",
+            "≤ grid precision",
+            lap.prox_check[0] / lap.prox_check[1],
+            at_most(2.0),
+        ),
+        Claim(
+            "inversion",
+            "inversion gives ‖f_θ(ŷ) − x‖ ≤ 1e-4 on all digits sweeps",
+            "§3, R_θ evaluation",
+            "≤ 1e-4",
+            prior.max_residual,
+            at_most(1e-4),
+        ),
+        Claim(
+            "laplace-map",
+            "proximal matching recovers soft-thresholding: mean |f_θ − soft₁| on [−4, 4]",
+            "Fig. 1",
+            "< 0.1 (≈0.06)",
+            lap.errors_soft["pm"],
+            at_most(0.1),
+            expected_at="book",
+        ),
+        Claim(
+            "laplace-ratio",
+            "PM error below half the ℓ1-trained model's error (ratio)",
+            "Fig. 1",
+            "< 0.5 (≈0.27)",
+            lap.errors_soft["pm"] / lap.errors_soft["l1"],
+            at_most(0.5),
+            expected_at="book",
+            note="the ℓ1 model learns the posterior median, itself ≈0.12 from soft₁",
+        ),
+        Claim(
+            "laplace-bayes",
+            "ℓ2 → posterior mean and ℓ1 → posterior median (worse of the two mean gaps)",
+            "§3.2",
+            "small",
+            max(lap.errors_mmse["l2"], lap.errors_median["l1"]),
+            at_most(0.06),
+            expected_at="book",
+        ),
+        Claim(
+            "prior-noise",
+            "R_θ(clean) < R_θ(noisy) at every noise level, fraction of test digits",
+            "Fig. 3",
+            "≥ 0.9",
+            prior.frac_clean_lowest["noise"],
+            at_least(0.9),
+            expected_at="book",
+        ),
+        Claim(
+            "prior-blur",
+            "R_θ(clean) < R_θ(blurred) at every blur level, fraction of test digits",
+            "Fig. 3 / supp.",
+            "≥ 0.9",
+            prior.frac_clean_lowest["blur"],
+            at_least(0.9),
+            expected_at="book",
+            note=f"strictly rising along all levels: {prior.frac_monotone['blur']:.2f}",
+        ),
+        Claim(
+            "prior-mix",
+            "R_θ(clean) < R_θ(mixture) at every λ ≤ ½, fraction of test digits",
+            "Fig. 3 / supp.",
+            "≥ 0.9",
+            prior.frac_clean_lowest["mix"],
+            at_least(0.9),
+            expected_at="book",
+            note=f"λ = ½ mixture above both of its clean digits: {prior.frac_mix_above_both:.2f}",
+        ),
+        Claim(
+            "pgd-descent",
+            "PnP-PGD objective ½‖y−Ax‖² + R_θ/η never increases (largest relative rise)",
+            "§4, convergence",
+            "≤ 0",
+            max(deb.objective_max_increase, cs.objective_max_increase),
+            at_most(1e-8),
+        ),
+        Claim(
+            "pgd-steps",
+            "‖x_{k+1} − x_k‖ → 0: last step over first step, worst problem",
+            "§4",
+            "→ 0",
+            max(
+                r.runs["PnP-PGD LPN"].step_norm[-1] / r.runs["PnP-PGD LPN"].step_norm[0]
+                for r in pnp
+            ),
+            at_most(0.1),
+            expected_at="book",
+        ),
+        Claim(
+            "pnp-deblur",
+            "PnP-ADMM LPN PSNR minus best baseline, deblurring (dB)",
+            "§5 (CelebA deblurring)",
+            "on par / above",
+            deb.psnr["PnP-ADMM LPN"] - best_base[deb.name],
+            at_least(0.0),
+            expected_at="book",
+        ),
+        Claim(
+            "pnp-cs",
+            "PnP-ADMM LPN PSNR minus best baseline, compressed sensing (dB)",
+            "§5 (MayoCT CS)",
+            "above (38.8 vs 31.4 dB)",
+            cs.psnr["PnP-ADMM LPN"] - best_base[cs.name],
+            at_least(0.0),
+            expected_at="book",
+        ),
     ]
     if patches is not None:
         p_deb, p_cs = patches
@@ -614,16 +860,36 @@ def chapter_claims(cfg: Config, lap: LaplacianResult, prior: DigitsPriorResult,
             return f"PnP-PGD LPN {r.psnr['PnP-PGD LPN'] - p_best[r.name]:+.2f} dB"
 
         claims += [
-            Claim("pgd-descent-patches", "PnP-PGD objective never increases on natural-image patches "
-                  "(largest relative rise)", "§4, convergence", "≤ 0",
-                  max(p_deb.objective_max_increase, p_cs.objective_max_increase), at_most(1e-8)),
-            Claim("pnp-patch-deblur", "PnP-ADMM LPN PSNR minus best baseline, deblurring of held-out "
-                  "natural-image patches (dB)", "§5 (CelebA deblurring)", "on par / above",
-                  p_deb.psnr["PnP-ADMM LPN"] - p_best[p_deb.name], at_least(0.0), expected_at="book",
-                  note=pgd_note(p_deb)),
-            Claim("pnp-patch-cs", "PnP-ADMM LPN PSNR minus best baseline, compressed sensing of held-out "
-                  "natural-image patches (dB)", "§5 (MayoCT CS)", "above",
-                  p_cs.psnr["PnP-ADMM LPN"] - p_best[p_cs.name], at_least(0.0), expected_at="book",
-                  note=pgd_note(p_cs)),
+            Claim(
+                "pgd-descent-patches",
+                "PnP-PGD objective never increases on natural-image patches "
+                "(largest relative rise)",
+                "§4, convergence",
+                "≤ 0",
+                max(p_deb.objective_max_increase, p_cs.objective_max_increase),
+                at_most(1e-8),
+            ),
+            Claim(
+                "pnp-patch-deblur",
+                "PnP-ADMM LPN PSNR minus best baseline, deblurring of held-out "
+                "natural-image patches (dB)",
+                "§5 (CelebA deblurring)",
+                "on par / above",
+                p_deb.psnr["PnP-ADMM LPN"] - p_best[p_deb.name],
+                at_least(0.0),
+                expected_at="book",
+                note=pgd_note(p_deb),
+            ),
+            Claim(
+                "pnp-patch-cs",
+                "PnP-ADMM LPN PSNR minus best baseline, compressed sensing of held-out "
+                "natural-image patches (dB)",
+                "§5 (MayoCT CS)",
+                "above",
+                p_cs.psnr["PnP-ADMM LPN"] - p_best[p_cs.name],
+                at_least(0.0),
+                expected_at="book",
+                note=pgd_note(p_cs),
+            ),
         ]
     return ClaimTable(claims)

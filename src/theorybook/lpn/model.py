@@ -105,8 +105,15 @@ class LPN(ConvexPotentialNet):
     Input shape ``(batch, dim)``; :meth:`potential` returns ``(batch,)``.
     """
 
-    def __init__(self, dim: int = 1, hidden: int = 50, layers: int = 4, *, beta: float = 10.0,
-                 alpha: float = 0.0) -> None:
+    def __init__(
+        self,
+        dim: int = 1,
+        hidden: int = 50,
+        layers: int = 4,
+        *,
+        beta: float = 10.0,
+        alpha: float = 0.0,
+    ) -> None:
         super().__init__()
         _check_int("dim", dim, 1)
         _check_int("hidden", hidden, 1)
@@ -116,7 +123,9 @@ class LPN(ConvexPotentialNet):
         self.dim, self.hidden, self.layers = dim, hidden, layers
         self.beta, self.alpha = float(beta), float(alpha)
         self.skips = nn.ModuleList([nn.Linear(dim, hidden) for _ in range(layers)])
-        self.hidden_path = nn.ModuleList([nn.Linear(hidden, hidden, bias=False) for _ in range(layers - 1)])
+        self.hidden_path = nn.ModuleList(
+            [nn.Linear(hidden, hidden, bias=False) for _ in range(layers - 1)]
+        )
         self.out = nn.Linear(hidden, 1, bias=False)
         self.out_skip = nn.Linear(dim, 1)
         self.project_()
@@ -160,9 +169,17 @@ class ConvLPN(ConvexPotentialNet):
     as the official code's initialiser does; ``init="default"`` keeps PyTorch's and projects.
     """
 
-    def __init__(self, image_size: int = 8, channels: int = 1, hidden: int = 32,
-                 strides: Sequence[int] = (1, 2, 1, 2), *, beta: float = 10.0, alpha: float = 0.01,
-                 init: str = "paper") -> None:
+    def __init__(
+        self,
+        image_size: int = 8,
+        channels: int = 1,
+        hidden: int = 32,
+        strides: Sequence[int] = (1, 2, 1, 2),
+        *,
+        beta: float = 10.0,
+        alpha: float = 0.01,
+        init: str = "paper",
+    ) -> None:
         super().__init__()
         _check_int("image_size", image_size, 2)
         _check_int("channels", channels, 1)
@@ -182,9 +199,12 @@ class ConvLPN(ConvexPotentialNet):
             sizes.append(_conv_out(sizes[-1], s))
         self.sizes = tuple(sizes)
         self.first = nn.Conv2d(channels, hidden, 3, stride=strides[0], padding=1)
-        self.convs = nn.ModuleList([nn.Conv2d(hidden, hidden, 3, stride=s, padding=1, bias=False)
-                                    for s in strides[1:]])
-        self.conv_skips = nn.ModuleList([nn.Conv2d(channels, hidden, 3, padding=1) for _ in strides[1:]])
+        self.convs = nn.ModuleList(
+            [nn.Conv2d(hidden, hidden, 3, stride=s, padding=1, bias=False) for s in strides[1:]]
+        )
+        self.conv_skips = nn.ModuleList(
+            [nn.Conv2d(channels, hidden, 3, padding=1) for _ in strides[1:]]
+        )
         last = sizes[-1]
         self.dense = nn.Linear(hidden * last * last, hidden, bias=False)
         self.dense_skip = nn.Linear(channels * last * last, hidden)
@@ -205,8 +225,10 @@ class ConvLPN(ConvexPotentialNet):
             raise TypeError(f"ConvLPN expects a torch.Tensor, got {type(y).__name__}")
         expected = (self.channels, self.image_size, self.image_size)
         if y.ndim != 4 or tuple(y.shape[1:]) != expected:
-            raise ValueError(f"ConvLPN expects shape (batch, {', '.join(map(str, expected))}), "
-                             f"got {tuple(y.shape)}")
+            raise ValueError(
+                f"ConvLPN expects shape (batch, {', '.join(map(str, expected))}), "
+                f"got {tuple(y.shape)}"
+            )
         if not y.is_floating_point():
             raise TypeError(f"ConvLPN expects a floating-point tensor, got {y.dtype}")
 
@@ -230,18 +252,24 @@ class PlainCNN(nn.Module):
     "same size, no guarantee" denoiser the chapter plugs into PnP next to the LPN.
     """
 
-    def __init__(self, channels: int = 1, hidden: int = 32, depth: int = 4, *, beta: float = 10.0) -> None:
+    def __init__(
+        self, channels: int = 1, hidden: int = 32, depth: int = 4, *, beta: float = 10.0
+    ) -> None:
         super().__init__()
         _check_int("channels", channels, 1)
         _check_int("hidden", hidden, 1)
         _check_int("depth", depth, 2)
         self.beta = float(beta)
         widths = [channels] + [hidden] * (depth - 1) + [channels]
-        self.convs = nn.ModuleList([nn.Conv2d(a, b, 3, padding=1) for a, b in zip(widths[:-1], widths[1:], strict=True)])
+        self.convs = nn.ModuleList(
+            [nn.Conv2d(a, b, 3, padding=1) for a, b in zip(widths[:-1], widths[1:], strict=True)]
+        )
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         if not isinstance(y, torch.Tensor) or y.ndim != 4:
-            raise ValueError(f"PlainCNN expects a (batch, channels, h, w) tensor, got {getattr(y, 'shape', y)!r}")
+            raise ValueError(
+                f"PlainCNN expects a (batch, channels, h, w) tensor, got {getattr(y, 'shape', y)!r}"
+            )
         z = y
         for conv in self.convs[:-1]:
             z = F.softplus(conv(z), beta=self.beta)

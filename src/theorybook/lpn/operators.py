@@ -22,7 +22,9 @@ __all__ = ["CompressedSensing", "GaussianBlur", "LinearOp", "operator_norm"]
 
 def _check_images(x: torch.Tensor, n: int, what: str) -> None:
     if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != (1, n, n):
-        raise ValueError(f"{what} expects images of shape (batch, 1, {n}, {n}), got {tuple(getattr(x, 'shape', ()))}")
+        raise ValueError(
+            f"{what} expects images of shape (batch, 1, {n}, {n}), got {tuple(getattr(x, 'shape', ()))}"
+        )
 
 
 class LinearOp:
@@ -52,7 +54,9 @@ class LinearOp:
             return (self.normal(t) + rho * t).reshape(-1).numpy()
 
         op = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
-        sol, info = cg(op, b.detach().to(torch.float64).reshape(-1).cpu().numpy(), rtol=1e-10, maxiter=500)
+        sol, info = cg(
+            op, b.detach().to(torch.float64).reshape(-1).cpu().numpy(), rtol=1e-10, maxiter=500
+        )
         if info < 0:
             raise RuntimeError(f"conjugate gradients failed (info={info})")
         return torch.as_tensor(sol.reshape(shape), dtype=dtype, device=b.device)
@@ -124,7 +128,9 @@ class CompressedSensing(LinearOp):
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
         if not isinstance(y, torch.Tensor) or y.ndim != 2 or y.shape[1] != self.m:
-            raise ValueError(f"CompressedSensing.adjoint expects (batch, {self.m}), got {tuple(getattr(y, 'shape', ()))}")
+            raise ValueError(
+                f"CompressedSensing.adjoint expects (batch, {self.m}), got {tuple(getattr(y, 'shape', ()))}"
+            )
         full = torch.zeros(y.shape[0], self.n * self.n, dtype=y.dtype, device=y.device)
         full[:, self.index.to(y.device)] = y
         z = full.reshape(y.shape[0], 1, self.n, self.n)

@@ -50,18 +50,34 @@ class PnPResult:
 def _psnr_batch(x_hat: torch.Tensor, x_true: torch.Tensor) -> float:
     a = x_hat.detach().clamp(0, 1).cpu().numpy()
     b = x_true.detach().cpu().numpy()
-    return float(np.mean([peak_signal_noise_ratio(t, e, data_range=1.0) for t, e in zip(b, a, strict=True)]))
+    return float(
+        np.mean([peak_signal_noise_ratio(t, e, data_range=1.0) for t, e in zip(b, a, strict=True)])
+    )
 
 
 def image_metrics(x_hat: torch.Tensor, x_true: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """Per-image PSNR and SSIM (scikit-image, data range 1) of ``x_hat`` clipped to [0, 1]."""
     if x_hat.shape != x_true.shape:
         raise ValueError(f"shapes differ: {tuple(x_hat.shape)} vs {tuple(x_true.shape)}")
-    a = x_hat.detach().clamp(0, 1).cpu().numpy().reshape(x_hat.shape[0], *x_hat.shape[-2:]).astype(np.float64)
+    a = (
+        x_hat.detach()
+        .clamp(0, 1)
+        .cpu()
+        .numpy()
+        .reshape(x_hat.shape[0], *x_hat.shape[-2:])
+        .astype(np.float64)
+    )
     b = x_true.detach().cpu().numpy().reshape(a.shape).astype(np.float64)
     win = min(7, a.shape[-1] - (1 - a.shape[-1] % 2))
-    psnr = np.array([peak_signal_noise_ratio(t, e, data_range=1.0) for t, e in zip(b, a, strict=True)])
-    ssim = np.array([structural_similarity(t, e, data_range=1.0, win_size=win) for t, e in zip(b, a, strict=True)])
+    psnr = np.array(
+        [peak_signal_noise_ratio(t, e, data_range=1.0) for t, e in zip(b, a, strict=True)]
+    )
+    ssim = np.array(
+        [
+            structural_similarity(t, e, data_range=1.0, win_size=win)
+            for t, e in zip(b, a, strict=True)
+        ]
+    )
     return psnr, ssim
 
 
@@ -108,8 +124,12 @@ class _Trace:
         self.psnrs: list[np.ndarray] = []
         self.its: list[np.ndarray] = []
 
-    def prox(self, denoiser: Denoiser, v: torch.Tensor, objective: Callable[[torch.Tensor, torch.Tensor],
-             torch.Tensor] | None) -> torch.Tensor:
+    def prox(
+        self,
+        denoiser: Denoiser,
+        v: torch.Tensor,
+        objective: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None,
+    ) -> torch.Tensor:
         """Apply the denoiser; for an LPN also record ``objective(output, R_θ(output))`` exactly."""
         if isinstance(denoiser, ConvexPotentialNet):
             out, r = prior_at_output(denoiser, v)
@@ -127,13 +147,26 @@ class _Trace:
             self.its.append(new[0].detach().cpu().numpy())
 
     def result(self, x: torch.Tensor) -> PnPResult:
-        return PnPResult(x=x, step_norm=np.asarray(self.steps), objective=np.asarray(self.objs),
-                         psnr=np.asarray(self.psnrs), iterates=np.asarray(self.its))
+        return PnPResult(
+            x=x,
+            step_norm=np.asarray(self.steps),
+            objective=np.asarray(self.objs),
+            psnr=np.asarray(self.psnrs),
+            iterates=np.asarray(self.its),
+        )
 
 
-def pnp_pgd(op: LinearOp, y: torch.Tensor, denoiser: Denoiser, *, step: float = 1.0, iters: int = 50,
-            x0: torch.Tensor | None = None, x_true: torch.Tensor | None = None,
-            keep_iterates: bool = False) -> PnPResult:
+def pnp_pgd(
+    op: LinearOp,
+    y: torch.Tensor,
+    denoiser: Denoiser,
+    *,
+    step: float = 1.0,
+    iters: int = 50,
+    x0: torch.Tensor | None = None,
+    x_true: torch.Tensor | None = None,
+    keep_iterates: bool = False,
+) -> PnPResult:
     """PnP proximal gradient descent, eq. ``lpn-pgd``: x_{k+1} = D(x_k − η Aᵀ(Ax_k − y)).
 
     ``step`` is η; convergence of the LPN version needs η < 1/‖AᵀA‖ (checked only by the
@@ -153,9 +186,17 @@ def pnp_pgd(op: LinearOp, y: torch.Tensor, denoiser: Denoiser, *, step: float = 
     return trace.result(x)
 
 
-def pnp_admm(op: LinearOp, y: torch.Tensor, denoiser: Denoiser, *, rho: float = 1.0, iters: int = 30,
-             x0: torch.Tensor | None = None, x_true: torch.Tensor | None = None,
-             keep_iterates: bool = False) -> PnPResult:
+def pnp_admm(
+    op: LinearOp,
+    y: torch.Tensor,
+    denoiser: Denoiser,
+    *,
+    rho: float = 1.0,
+    iters: int = 30,
+    x0: torch.Tensor | None = None,
+    x_true: torch.Tensor | None = None,
+    keep_iterates: bool = False,
+) -> PnPResult:
     """PnP-ADMM, eq. ``lpn-admm`` (scaled form): returns the z iterates (outputs of the prox).
 
     With an LPN the recorded objective is ½‖y − Az‖² + ρ·R_θ(z), exact at every z = f_θ(x + u).

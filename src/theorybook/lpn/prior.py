@@ -36,8 +36,15 @@ def _check_model(model: object) -> ConvexPotentialNet:
     return model
 
 
-def invert(model: ConvexPotentialNet, x: torch.Tensor, *, y0: torch.Tensor | None = None,
-           max_iter: int = 500, tol: float = 1e-9, chunk: int = 256) -> Inversion:
+def invert(
+    model: ConvexPotentialNet,
+    x: torch.Tensor,
+    *,
+    y0: torch.Tensor | None = None,
+    max_iter: int = 500,
+    tol: float = 1e-9,
+    chunk: int = 256,
+) -> Inversion:
     """Find ŷ = f_θ⁻¹(x) by minimising the convex ψ_θ(y) − ⟨x, y⟩ with L-BFGS.
 
     The gradient of the objective is f_θ(y) − x, so L-BFGS stops when ``max |f_θ(y) − x| < tol``.
@@ -55,10 +62,18 @@ def invert(model: ConvexPotentialNet, x: torch.Tensor, *, y0: torch.Tensor | Non
     x = x.detach()
     outs, iters = [], 0
     for lo in range(0, x.shape[0], chunk):
-        xc = x[lo:lo + chunk]
-        y = start[lo:lo + chunk].detach().clone().requires_grad_(True)
-        opt = torch.optim.LBFGS([y], lr=1.0, max_iter=max_iter, max_eval=2 * max_iter, tolerance_grad=tol,
-                                tolerance_change=1e-30, history_size=50, line_search_fn="strong_wolfe")
+        xc = x[lo : lo + chunk]
+        y = start[lo : lo + chunk].detach().clone().requires_grad_(True)
+        opt = torch.optim.LBFGS(
+            [y],
+            lr=1.0,
+            max_iter=max_iter,
+            max_eval=2 * max_iter,
+            tolerance_grad=tol,
+            tolerance_change=1e-30,
+            history_size=50,
+            line_search_fn="strong_wolfe",
+        )
 
         def closure(y: torch.Tensor = y, xc: torch.Tensor = xc) -> torch.Tensor:
             with torch.enable_grad():
@@ -76,7 +91,9 @@ def invert(model: ConvexPotentialNet, x: torch.Tensor, *, y0: torch.Tensor | Non
     return Inversion(y=y_hat, residual=residual, iterations=iters)
 
 
-def prior_at_output(model: ConvexPotentialNet, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def prior_at_output(
+    model: ConvexPotentialNet, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(x, R_θ(x)) at x = f_θ(y), exactly and without inversion (eq. ``lpn-prior`` with ŷ = y).
 
     Valid when f_θ is injective (α > 0), or in general as ψ_θ*(x) − ½‖x‖² since y maximises
@@ -93,8 +110,13 @@ def prior_at_output(model: ConvexPotentialNet, y: torch.Tensor) -> tuple[torch.T
     return x, r
 
 
-def learned_prior(model: ConvexPotentialNet, x: torch.Tensor, *, return_inversion: bool = False,
-                  **invert_kwargs: object) -> torch.Tensor | tuple[torch.Tensor, Inversion]:
+def learned_prior(
+    model: ConvexPotentialNet,
+    x: torch.Tensor,
+    *,
+    return_inversion: bool = False,
+    **invert_kwargs: object,
+) -> torch.Tensor | tuple[torch.Tensor, Inversion]:
     """R_θ(x) up to an additive constant, one value per sample (eq. ``lpn-prior``).
 
     ŷ comes from :func:`invert` (keyword arguments are passed on); ``return_inversion=True`` also

@@ -24,8 +24,14 @@ def soft_threshold(y: ArrayLike, tau: float = 1.0) -> NDArray[np.float64]:
     return np.sign(arr) * np.maximum(np.abs(arr) - tau, 0.0)
 
 
-def laplace_posterior_stats(y: ArrayLike, *, b: float = 1.0, sigma: float = 1.0, half_width: float = 30.0,
-                            n_grid: int = 20001) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def laplace_posterior_stats(
+    y: ArrayLike,
+    *,
+    b: float = 1.0,
+    sigma: float = 1.0,
+    half_width: float = 30.0,
+    n_grid: int = 20001,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(posterior mean, posterior median) of x given y for the Laplace toy, by quadrature."""
     if not (b > 0 and sigma > 0):
         raise ValueError(f"b and sigma must be > 0, got b={b}, sigma={sigma}")

@@ -48,16 +48,25 @@ def proximal_matching_loss(pred: torch.Tensor, target: torch.Tensor, gamma: floa
     if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
         raise TypeError("pred and target must be torch tensors")
     if pred.shape != target.shape:
-        raise ValueError(f"pred and target shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}")
+        raise ValueError(
+            f"pred and target shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}"
+        )
     if pred.ndim < 1 or pred.shape[0] == 0:
         raise ValueError("pred must have a non-empty batch dimension")
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not math.isfinite(gamma) or gamma <= 0:
+    if (
+        isinstance(gamma, bool)
+        or not isinstance(gamma, (int, float))
+        or not math.isfinite(gamma)
+        or gamma <= 0
+    ):
         raise ValueError(f"gamma must be a positive finite number, got {gamma!r}")
     sq = (pred - target).reshape(pred.shape[0], -1).pow(2).sum(dim=1)
     return (1.0 - torch.exp(-sq / gamma**2)).mean()
 
 
-def loss_value(name: LossName, pred: torch.Tensor, target: torch.Tensor, gamma: float | None = None) -> torch.Tensor:
+def loss_value(
+    name: LossName, pred: torch.Tensor, target: torch.Tensor, gamma: float | None = None
+) -> torch.Tensor:
     """The training loss ``name``: ``"l2"`` (mean squared error), ``"l1"`` (mean absolute error) or
     ``"pm"`` (:func:`proximal_matching_loss`, needs ``gamma``)."""
     if name == "l2":
@@ -91,8 +100,14 @@ class Stage:
             raise ValueError("a proximal-matching stage needs gamma > 0")
 
 
-def paper_schedule(total_steps: int, gamma_min: float, *, n_stages: int = 4, lr_pretrain: float = 1e-3,
-                   lr_pm: float = 1e-4) -> list[Stage]:
+def paper_schedule(
+    total_steps: int,
+    gamma_min: float,
+    *,
+    n_stages: int = 4,
+    lr_pretrain: float = 1e-3,
+    lr_pm: float = 1e-4,
+) -> list[Stage]:
     """The paper's image schedule: half the steps ℓ₁ at ``lr_pretrain``, then proximal matching at
     ``lr_pm`` in ``n_stages`` equal stages with γ = γ_min·2^(n_stages−1−i), i.e. γ_min·{8, 4, 2, 1}.
 
@@ -103,7 +118,9 @@ def paper_schedule(total_steps: int, gamma_min: float, *, n_stages: int = 4, lr_
     pre = total_steps // 2
     per = (total_steps - pre) // n_stages
     stages = [Stage(pre, "l1", lr_pretrain)]
-    stages += [Stage(per, "pm", lr_pm, gamma_min * 2 ** (n_stages - 1 - i)) for i in range(n_stages)]
+    stages += [
+        Stage(per, "pm", lr_pm, gamma_min * 2 ** (n_stages - 1 - i)) for i in range(n_stages)
+    ]
     return stages
 
 
@@ -122,9 +139,16 @@ class TrainHistory:
 Sampler = Callable[[], tuple[torch.Tensor, torch.Tensor]]
 
 
-def train_lpn(model: nn.Module, sampler: Sampler, schedule: Sequence[Stage], *,
-              project: bool = True, progress: bool = False, desc: str = "training",
-              history: TrainHistory | None = None) -> TrainHistory:
+def train_lpn(
+    model: nn.Module,
+    sampler: Sampler,
+    schedule: Sequence[Stage],
+    *,
+    project: bool = True,
+    progress: bool = False,
+    desc: str = "training",
+    history: TrainHistory | None = None,
+) -> TrainHistory:
     """Train a denoiser ``model`` (y ↦ x̂) on pairs from ``sampler()`` through ``schedule``.
 
     ``sampler()`` returns ``(clean, noisy)`` tensors of one batch. One Adam optimiser is kept
@@ -161,8 +185,10 @@ def train_lpn(model: nn.Module, sampler: Sampler, schedule: Sequence[Stage], *,
             loss = loss_value(stage.loss, model(noisy), clean, stage.gamma)
             value = float(loss.detach())
             if not math.isfinite(value):
-                raise TrainingDiverged(f"loss {value} at step {step} of stage {index} "
-                                       f"({stage.loss}, lr={stage.lr}, gamma={stage.gamma})")
+                raise TrainingDiverged(
+                    f"loss {value} at step {step} of stage {index} "
+                    f"({stage.loss}, lr={stage.lr}, gamma={stage.gamma})"
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

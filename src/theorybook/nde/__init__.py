@@ -19,7 +19,12 @@ from typing import Any
 
 from theorybook.nde.config import Config
 from theorybook.nde.latent import LatentODE, LatentRun, SpiralData, make_spirals, train_latent_ode
-from theorybook.nde.solver_torch import DOPRI5_STABILITY_SIZE, SolveStats, regularized_odeint, stability_size
+from theorybook.nde.solver_torch import (
+    DOPRI5_STABILITY_SIZE,
+    SolveStats,
+    regularized_odeint,
+    stability_size,
+)
 from theorybook.nde.train_torch import (
     METHODS,
     ClassificationData,
@@ -33,10 +38,19 @@ from theorybook.nde.train_torch import (
 )
 
 _JAX_NAMES = {
-    "JaxSolveStats": "solver_jax", "RegularizedSolver": "solver_jax", "regularized_diffeqsolve": "solver_jax",
-    "taynode_regularizer": "solver_jax", "taylor_derivative": "solver_jax", "train_node_jax": "train_jax",
-    "JaxNodeRun": "train_jax", "ErrorRegularizedSolver": "sde", "SDEData": "sde", "SDERun": "sde",
-    "make_sde_data": "sde", "solve_sde": "sde", "train_neural_sde": "sde",
+    "JaxSolveStats": "solver_jax",
+    "RegularizedSolver": "solver_jax",
+    "regularized_diffeqsolve": "solver_jax",
+    "taynode_regularizer": "solver_jax",
+    "taylor_derivative": "solver_jax",
+    "train_node_jax": "train_jax",
+    "JaxNodeRun": "train_jax",
+    "ErrorRegularizedSolver": "sde",
+    "SDEData": "sde",
+    "SDERun": "sde",
+    "make_sde_data": "sde",
+    "solve_sde": "sde",
+    "train_neural_sde": "sde",
 }
 
 

@@ -14,11 +14,24 @@ import subprocess
 import sys
 from typing import Any
 
-__all__ = ["PendingAgreement", "agreement_record", "run_backend_agreement", "start_backend_agreement"]
+__all__ = [
+    "PendingAgreement",
+    "agreement_record",
+    "run_backend_agreement",
+    "start_backend_agreement",
+]
 
 
-def agreement_record(seed: int = 0, *, rtol: float = 1e-6, atol: float = 1e-6, dt0: float = 0.05,
-                     t1: float = 2.0, batch: int = 8, hidden: int = 16) -> dict[str, Any]:
+def agreement_record(
+    seed: int = 0,
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-6,
+    dt0: float = 0.05,
+    t1: float = 2.0,
+    batch: int = 8,
+    hidden: int = 16,
+) -> dict[str, Any]:
     """Solve ``y' = tanh(y W₁ + b₁) W₂`` (float64) with both backends; call only with JAX in float64."""
     import jax
     import jax.numpy as jnp
@@ -30,23 +43,43 @@ def agreement_record(seed: int = 0, *, rtol: float = 1e-6, atol: float = 1e-6, d
     from theorybook.nde.solver_torch import regularized_odeint
 
     if not jax.config.read("jax_enable_x64"):
-        raise RuntimeError("agreement_record needs JAX in float64 (theorybook.runtime.enable_jax_x64())")
+        raise RuntimeError(
+            "agreement_record needs JAX in float64 (theorybook.runtime.enable_jax_x64())"
+        )
     rng = np.random.default_rng(seed)
     w1, b1, w2 = rng.normal(size=(2, hidden)), rng.normal(size=hidden), rng.normal(size=(hidden, 2))
     y0 = rng.normal(size=(batch, 2))
     tw = [torch.tensor(a) for a in (w1, b1, w2)]
-    sol_j, st_j = regularized_diffeqsolve(ODETerm(lambda t, y, a: jnp.tanh(y @ w1 + b1) @ w2), jnp.asarray(y0),
-                                          0.0, t1, rtol=rtol, atol=atol, dt0=dt0)
-    sol_t, st_t = regularized_odeint(lambda t, y: torch.tanh(y @ tw[0] + tw[1]) @ tw[2], torch.tensor(y0),
-                                     torch.tensor([0.0, t1], dtype=torch.float64), rtol=rtol, atol=atol,
-                                     options={"first_step": dt0})
+    sol_j, st_j = regularized_diffeqsolve(
+        ODETerm(lambda t, y, a: jnp.tanh(y @ w1 + b1) @ w2),
+        jnp.asarray(y0),
+        0.0,
+        t1,
+        rtol=rtol,
+        atol=atol,
+        dt0=dt0,
+    )
+    sol_t, st_t = regularized_odeint(
+        lambda t, y: torch.tanh(y @ tw[0] + tw[1]) @ tw[2],
+        torch.tensor(y0),
+        torch.tensor([0.0, t1], dtype=torch.float64),
+        rtol=rtol,
+        atol=atol,
+        options={"first_step": dt0},
+    )
     re_j, re_t = float(st_j.error_estimate), float(st_t.error_estimate)
     rs_j, rs_t = float(st_j.stiffness_estimate), float(st_t.stiffness_estimate)
     return {
-        "steps_jax": int(st_j.num_steps), "steps_torch": int(st_t.num_steps),
-        "nfe_jax": int(st_j.nfe), "nfe_torch": int(st_t.nfe),
-        "r_e_jax": re_j, "r_e_torch": re_t, "r_e_rel_diff": abs(re_j - re_t) / abs(re_t),
-        "r_s_jax": rs_j, "r_s_torch": rs_t, "r_s_rel_diff": abs(rs_j - rs_t) / abs(rs_t),
+        "steps_jax": int(st_j.num_steps),
+        "steps_torch": int(st_t.num_steps),
+        "nfe_jax": int(st_j.nfe),
+        "nfe_torch": int(st_t.nfe),
+        "r_e_jax": re_j,
+        "r_e_torch": re_t,
+        "r_e_rel_diff": abs(re_j - re_t) / abs(re_t),
+        "r_s_jax": rs_j,
+        "r_s_torch": rs_t,
+        "r_s_rel_diff": abs(rs_j - rs_t) / abs(rs_t),
         "y1_max_diff": float(np.abs(np.asarray(sol_j.ys[-1]) - sol_t[-1].numpy()).max()),
     }
 
@@ -57,8 +90,13 @@ class PendingAgreement:
     def __init__(self, seed: int = 0) -> None:
         env = dict(os.environ)
         env.setdefault("JAX_PLATFORMS", "cpu")
-        self._proc = subprocess.Popen([sys.executable, "-m", "theorybook.nde.agreement", str(seed)],
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "theorybook.nde.agreement", str(seed)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
 
     def result(self, timeout: float = 300.0) -> dict[str, Any]:
         """The record of :func:`agreement_record`; raises ``RuntimeError`` if the subprocess failed."""

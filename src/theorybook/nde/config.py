@@ -64,11 +64,34 @@ class Config(ScaledConfig):
     torch_device: str | None = "cpu"
 
     def validate(self) -> None:
-        self.require_positive_ints("n_train", "n_test", "hidden", "epochs", "jax_n_train", "jax_hidden",
-                                   "jax_iters", "taynode_order", "digits_hidden", "digits_batch", "cpu_threads",
-                                   "latent_n_train", "latent_n_test")
-        for name in ("lr", "rtol", "atol", "lam_error", "lam_error_end", "lam_stiff", "jax_lr", "lam_taynode",
-                     "dt0", "digits_lam", "digits_lr"):
+        self.require_positive_ints(
+            "n_train",
+            "n_test",
+            "hidden",
+            "epochs",
+            "jax_n_train",
+            "jax_hidden",
+            "jax_iters",
+            "taynode_order",
+            "digits_hidden",
+            "digits_batch",
+            "cpu_threads",
+            "latent_n_train",
+            "latent_n_test",
+        )
+        for name in (
+            "lr",
+            "rtol",
+            "atol",
+            "lam_error",
+            "lam_error_end",
+            "lam_stiff",
+            "jax_lr",
+            "lam_taynode",
+            "dt0",
+            "digits_lam",
+            "digits_lr",
+        ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"Config.{name} must be > 0, got {getattr(self, name)}")
         if not 0 < self.steer_b < 1:
@@ -80,23 +103,48 @@ class Config(ScaledConfig):
         if not self.sde_lams or any(lam <= 0 for lam in self.sde_lams):
             raise ValueError(f"Config.sde_lams must be non-empty values > 0, got {self.sde_lams}")
         if not self.latent_lams or any(lam <= 0 for lam in self.latent_lams):
-            raise ValueError(f"Config.latent_lams must be non-empty values > 0, got {self.latent_lams}")
+            raise ValueError(
+                f"Config.latent_lams must be non-empty values > 0, got {self.latent_lams}"
+            )
         if any(lam <= 0 for lam in self.lam_sweep):
             raise ValueError(f"Config.lam_sweep values must be > 0, got {self.lam_sweep}")
         if self.jax_iters < 2:
             raise ValueError("Config.jax_iters must be >= 2 (the first iteration is compilation)")
         bad = set(self.jax_methods) - {"vanilla", "ernode", "taynode"}
         if bad or not {"ernode", "taynode"} <= set(self.jax_methods):
-            raise ValueError(f"Config.jax_methods must include 'ernode' and 'taynode' (others: 'vanilla'), got {self.jax_methods}")
+            raise ValueError(
+                f"Config.jax_methods must include 'ernode' and 'taynode' (others: 'vanilla'), got {self.jax_methods}"
+            )
 
     @classmethod
     def presets(cls) -> Mapping[str, Config]:
         return {
-            "smoke": cls(n_train=256, n_test=256, hidden=32, epochs=100, lr=1e-2, lam_sweep=(10.0,),
-                         jax_n_train=128, jax_hidden=16, jax_iters=30, jax_methods=("ernode", "taynode")),
+            "smoke": cls(
+                n_train=256,
+                n_test=256,
+                hidden=32,
+                epochs=100,
+                lr=1e-2,
+                lam_sweep=(10.0,),
+                jax_n_train=128,
+                jax_hidden=16,
+                jax_iters=30,
+                jax_methods=("ernode", "taynode"),
+            ),
             "book": cls(digits_epochs=30, latent_epochs=100, sde_iters=300, sde_lams=(10.0,)),
-            "paper": cls(n_train=1000, n_test=1000, epochs=600, jax_iters=400, lam_sweep=(0.3, 1.0, 10.0),
-                         digits_epochs=75, latent_epochs=300, latent_n_train=1000,
-                         latent_n_test=300, latent_lams=(1.0, 3.0, 10.0, 30.0), torch_device=None,
-                         sde_iters=1000, sde_lams=(10.0, 1.0, 3.0, 30.0)),
+            "paper": cls(
+                n_train=1000,
+                n_test=1000,
+                epochs=600,
+                jax_iters=400,
+                lam_sweep=(0.3, 1.0, 10.0),
+                digits_epochs=75,
+                latent_epochs=300,
+                latent_n_train=1000,
+                latent_n_test=300,
+                latent_lams=(1.0, 3.0, 10.0, 30.0),
+                torch_device=None,
+                sde_iters=1000,
+                sde_lams=(10.0, 1.0, 3.0, 30.0),
+            ),
         }

@@ -27,7 +27,14 @@ import optax
 from theorybook.nde.solver_jax import WrappedAdaptiveSolver, error_ratio
 from theorybook.runtime import Timer, TrainingDiverged, progress
 
-__all__ = ["SDEData", "SDERun", "ErrorRegularizedSolver", "make_sde_data", "solve_sde", "train_neural_sde"]
+__all__ = [
+    "SDEData",
+    "SDERun",
+    "ErrorRegularizedSolver",
+    "make_sde_data",
+    "solve_sde",
+    "train_neural_sde",
+]
 
 SPIRAL_A = np.array([[-0.1, 2.0], [-2.0, -0.1]], dtype=np.float32)
 
@@ -45,7 +52,9 @@ class ErrorRegularizedSolver(WrappedAdaptiveSolver, diffrax.AbstractStratonovich
 
     def __check_init__(self) -> None:
         if isinstance(self.solver, diffrax.AbstractItoSolver):
-            raise TypeError("ErrorRegularizedSolver is for ODE or Stratonovich solvers; got an Itô solver")
+            raise TypeError(
+                "ErrorRegularizedSolver is for ODE or Stratonovich solvers; got an Itô solver"
+            )
         if not (self.rtol > 0 and self.atol > 0):
             raise ValueError(f"rtol and atol must be > 0, got {self.rtol}, {self.atol}")
 
@@ -56,31 +65,52 @@ class ErrorRegularizedSolver(WrappedAdaptiveSolver, diffrax.AbstractStratonovich
         z = jnp.zeros((), jnp.result_type(y0))
         return self.solver.init(terms, t0, t1, y0, args), (z, z)
 
-    def step(self, terms: Any, t0: Any, t1: Any, y0: Any, args: Any, solver_state: Any, made_jump: Any) -> Any:
+    def step(
+        self, terms: Any, t0: Any, t1: Any, y0: Any, args: Any, solver_state: Any, made_jump: Any
+    ) -> Any:
         inner, (r_e, e_max) = solver_state
-        y1, y_error, dense, inner, result = self.solver.step(terms, t0, t1, y0, args, inner, made_jump)
+        y1, y_error, dense, inner, result = self.solver.step(
+            terms, t0, t1, y0, args, inner, made_jump
+        )
         e_j = error_ratio(y0, y1, y_error, self.rtol, self.atol)
         h = jnp.abs(t1 - t0).astype(jnp.result_type(y0))
         return y1, y_error, dense, (inner, (r_e + h * e_j, jnp.maximum(e_max, e_j))), result
 
 
-def solve_sde(drift: Any, diffusion: Any, y0: jax.Array, ts: np.ndarray, key: jax.Array, *, tol: float,
-              dt0: float = 0.05, max_steps: int = 4096) -> tuple[jax.Array, jax.Array, jax.Array]:
+def solve_sde(
+    drift: Any,
+    diffusion: Any,
+    y0: jax.Array,
+    ts: np.ndarray,
+    key: jax.Array,
+    *,
+    tol: float,
+    dt0: float = 0.05,
+    max_steps: int = 4096,
+) -> tuple[jax.Array, jax.Array, jax.Array]:
     """One sample path of ``dy = drift(y) dt + diag(diffusion(y)) ∘ dW`` saved at the NumPy times ``ts``.
 
     Returns ``(ys, num_steps, R_E)``; ``num_steps`` counts accepted and rejected steps (``SPaRK`` makes
     three evaluations of drift and diffusion per step).
     """
     t0, t1 = float(np.asarray(ts)[0]), float(np.asarray(ts)[-1])
-    bm = diffrax.VirtualBrownianTree(t0, t1, tol=1e-3, shape=y0.shape, key=key, levy_area=diffrax.SpaceTimeLevyArea)
+    bm = diffrax.VirtualBrownianTree(
+        t0, t1, tol=1e-3, shape=y0.shape, key=key, levy_area=diffrax.SpaceTimeLevyArea
+    )
     terms = diffrax.MultiTerm(
         diffrax.ODETerm(lambda t, y, a: drift(y)),
         diffrax.ControlTerm(lambda t, y, a: lx.DiagonalLinearOperator(diffusion(y)), bm),
     )
     sol = diffrax.diffeqsolve(
-        terms, ErrorRegularizedSolver(diffrax.SPaRK(), tol, tol), t0, t1, dt0, y0,
+        terms,
+        ErrorRegularizedSolver(diffrax.SPaRK(), tol, tol),
+        t0,
+        t1,
+        dt0,
+        y0,
         saveat=diffrax.SaveAt(ts=jnp.asarray(ts), solver_state=True),
-        stepsize_controller=diffrax.PIDController(rtol=tol, atol=tol, dtmin=1e-4), max_steps=max_steps,
+        stepsize_controller=diffrax.PIDController(rtol=tol, atol=tol, dtmin=1e-4),
+        max_steps=max_steps,
     )
     return sol.ys, sol.stats["num_steps"], sol.solver_state[1][0]
 
@@ -95,7 +125,9 @@ class SDEData:
     y0: np.ndarray
 
 
-def make_sde_data(n_paths: int = 100, n_times: int = 30, *, seed: int = 0, tol: float = 0.01) -> SDEData:
+def make_sde_data(
+    n_paths: int = 100, n_times: int = 30, *, seed: int = 0, tol: float = 0.01
+) -> SDEData:
     """Simulate the true spiral SDE (float32) with ``SPaRK`` at tolerance ``tol`` and summarize it."""
     if n_paths < 2 or n_times < 2:
         raise ValueError("need n_paths >= 2 and n_times >= 2")
@@ -103,7 +135,9 @@ def make_sde_data(n_paths: int = 100, n_times: int = 30, *, seed: int = 0, tol: 
     ts = np.linspace(0.0, 1.0, n_times, dtype=np.float32)
     y0 = jnp.array([2.0, 0.0])
     keys = jax.random.split(jax.random.PRNGKey(seed), n_paths)
-    ys, _, _ = jax.jit(jax.vmap(lambda k: solve_sde(lambda y: (y**3) @ a.T, lambda y: 0.2 * y, y0, ts, k, tol=tol)))(keys)
+    ys, _, _ = jax.jit(
+        jax.vmap(lambda k: solve_sde(lambda y: (y**3) @ a.T, lambda y: 0.2 * y, y0, ts, k, tol=tol))
+    )(keys)
     ys = np.asarray(ys)
     return SDEData(np.asarray(ts), ys.mean(0), ys.var(0), np.asarray(y0))
 
@@ -124,13 +158,19 @@ class SDERun:
 
 def _init(key: jax.Array, hidden: int) -> dict[str, jax.Array]:
     k1, k2, k3 = jax.random.split(key, 3)
-    return {"W1": 0.3 * jax.random.normal(k1, (2, hidden)), "b1": jnp.zeros(hidden),
-            "W2": 0.1 * jax.random.normal(k2, (hidden, 2)), "b2": jnp.zeros(2),
-            "D": 0.1 * jax.random.normal(k3, (2, 2)), "d": jnp.zeros(2)}
+    return {
+        "W1": 0.3 * jax.random.normal(k1, (2, hidden)),
+        "b1": jnp.zeros(hidden),
+        "W2": 0.1 * jax.random.normal(k2, (hidden, 2)),
+        "b2": jnp.zeros(2),
+        "D": 0.1 * jax.random.normal(k3, (2, 2)),
+        "d": jnp.zeros(2),
+    }
 
 
-def _fit(params: dict[str, jax.Array], data: SDEData, key: jax.Array, n_paths: int, tol: float
-         ) -> tuple[jax.Array, jax.Array, jax.Array]:
+def _fit(
+    params: dict[str, jax.Array], data: SDEData, key: jax.Array, n_paths: int, tol: float
+) -> tuple[jax.Array, jax.Array, jax.Array]:
     def drift(y: jax.Array) -> jax.Array:
         return jnp.tanh(y**3 @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
 
@@ -138,13 +178,25 @@ def _fit(params: dict[str, jax.Array], data: SDEData, key: jax.Array, n_paths: i
         return y @ params["D"] + params["d"]
 
     ts, y0 = data.ts, jnp.asarray(data.y0)
-    ys, steps, r_e = jax.vmap(lambda k: solve_sde(drift, diffusion, y0, ts, k, tol=tol))(jax.random.split(key, n_paths))
+    ys, steps, r_e = jax.vmap(lambda k: solve_sde(drift, diffusion, y0, ts, k, tol=tol))(
+        jax.random.split(key, n_paths)
+    )
     loss = jnp.sum((ys.mean(0) - data.mean) ** 2) + jnp.sum((ys.var(0) - data.var) ** 2)
     return loss, jnp.mean(steps), jnp.mean(r_e)
 
 
-def train_neural_sde(data: SDEData, *, lam: float = 0.0, iters: int = 300, n_paths: int = 100, hidden: int = 50,
-                     lr: float = 1e-2, tol: float = 0.3, seed: int = 0, show_progress: bool = True) -> SDERun:
+def train_neural_sde(
+    data: SDEData,
+    *,
+    lam: float = 0.0,
+    iters: int = 300,
+    n_paths: int = 100,
+    hidden: int = 50,
+    lr: float = 1e-2,
+    tol: float = 0.3,
+    seed: int = 0,
+    show_progress: bool = True,
+) -> SDERun:
     """AdaBelief (optax) on ``Σ_t ‖mean − mean_data‖² + ‖var − var_data‖² + λ mean_paths R_E``.
 
     Tolerance 0.3 as in the official code. Raises :class:`~theorybook.runtime.TrainingDiverged` naming
@@ -156,7 +208,9 @@ def train_neural_sde(data: SDEData, *, lam: float = 0.0, iters: int = 300, n_pat
     opt = optax.adabelief(lr)
     state = opt.init(params)
 
-    def objective(p: dict[str, jax.Array], key: jax.Array) -> tuple[jax.Array, tuple[jax.Array, ...]]:
+    def objective(
+        p: dict[str, jax.Array], key: jax.Array
+    ) -> tuple[jax.Array, tuple[jax.Array, ...]]:
         loss, steps, r_e = _fit(p, data, key, n_paths, tol)
         return loss + lam * r_e, (loss, steps, r_e)
 
@@ -169,7 +223,9 @@ def train_neural_sde(data: SDEData, *, lam: float = 0.0, iters: int = 300, n_pat
     hist: dict[str, list[float]] = {k: [] for k in ("loss", "reg", "steps", "wall")}
     times: list[float] = []
     keys = jax.random.split(jax.random.PRNGKey(seed + 1), iters)
-    for it in progress(range(iters), desc=f"neural SDE λ={lam:g}", leave=False, disable=not show_progress):
+    for it in progress(
+        range(iters), desc=f"neural SDE λ={lam:g}", leave=False, disable=not show_progress
+    ):
         with Timer() as timer:
             params, state, (loss, steps, r_e) = update(params, state, keys[it])
             loss = jax.block_until_ready(loss)
@@ -188,5 +244,13 @@ def train_neural_sde(data: SDEData, *, lam: float = 0.0, iters: int = 300, n_pat
         with Timer() as timer:
             jax.block_until_ready(test(params, key))
         best = min(best, timer.seconds)
-    return SDERun(lam, hist, float(loss), float(steps), float(np.sum(times)), float(np.median(times[1:])), best,
-                  params)
+    return SDERun(
+        lam,
+        hist,
+        float(loss),
+        float(steps),
+        float(np.sum(times)),
+        float(np.median(times[1:])),
+        best,
+        params,
+    )

@@ -44,7 +44,9 @@ def _rms(x: jax.Array) -> jax.Array:
     return jnp.where(pos, jnp.sqrt(jnp.where(pos, ms, 1.0)), 0.0)
 
 
-def error_ratio(y0: jax.Array, y1: jax.Array, y_error: jax.Array, rtol: float, atol: float) -> jax.Array:
+def error_ratio(
+    y0: jax.Array, y1: jax.Array, y_error: jax.Array, rtol: float, atol: float
+) -> jax.Array:
     """``E_j = RMS(ỹ_j / (atol + rtol·max(|y_{j−1}|, |y_j|)))``: the controller's acceptance ratio
     (eq. ernode), at most 1 on an accepted step."""
     return _rms(y_error / (atol + rtol * jnp.maximum(jnp.abs(y0), jnp.abs(y1))))
@@ -118,13 +120,19 @@ class RegularizedSolver(WrappedAdaptiveSolver):  # type: ignore[misc]
     solver: diffrax.AbstractERK
     stab: float
 
-    def __init__(self, solver: diffrax.AbstractERK | None = None, *, rtol: float, atol: float) -> None:
+    def __init__(
+        self, solver: diffrax.AbstractERK | None = None, *, rtol: float, atol: float
+    ) -> None:
         solver = diffrax.Dopri5() if solver is None else solver
         tab = getattr(solver, "tableau", None)
         if not isinstance(solver, diffrax.AbstractERK) or tab is None or not tab.fsal:
-            raise TypeError(f"RegularizedSolver needs an explicit FSAL Runge-Kutta solver (Dopri5, Tsit5), got {solver!r}")
+            raise TypeError(
+                f"RegularizedSolver needs an explicit FSAL Runge-Kutta solver (Dopri5, Tsit5), got {solver!r}"
+            )
         if not (len(tab.c) >= 2 and tab.c[-1] == 1.0 and tab.c[-2] == 1.0):
-            raise TypeError(f"{type(solver).__name__}: the last two stages must both be at t1 for the stiffness estimate")
+            raise TypeError(
+                f"{type(solver).__name__}: the last two stages must both be at t1 for the stiffness estimate"
+            )
         if not (rtol > 0 and atol > 0):
             raise ValueError(f"rtol and atol must be > 0, got {rtol}, {atol}")
         self.solver = solver
@@ -137,9 +145,13 @@ class RegularizedSolver(WrappedAdaptiveSolver):  # type: ignore[misc]
         z = jnp.zeros((), dtype=jnp.result_type(y0))
         return inner, (z, z, z, z)
 
-    def step(self, terms: Any, t0: Any, t1: Any, y0: Any, args: Any, solver_state: Any, made_jump: Any) -> Any:
+    def step(
+        self, terms: Any, t0: Any, t1: Any, y0: Any, args: Any, solver_state: Any, made_jump: Any
+    ) -> Any:
         inner, (r_e, r_s, e_max, s_max) = solver_state
-        y1, y_error, dense_info, inner, result = self.solver.step(terms, t0, t1, y0, args, inner, made_jump)
+        y1, y_error, dense_info, inner, result = self.solver.step(
+            terms, t0, t1, y0, args, inner, made_jump
+        )
         h = jnp.abs(t1 - t0).astype(jnp.result_type(y0))
         e_j = error_ratio(y0, y1, y_error, self.rtol, self.atol)
         ks = dense_info["k"]  # stage increments h·f_i, shape (stages, *y.shape)
@@ -149,7 +161,12 @@ class RegularizedSolver(WrappedAdaptiveSolver):  # type: ignore[misc]
         den = h * _rms(y1 - g6)
         ok = den > 0
         rho = jnp.where(ok, num / jnp.where(ok, den, 1.0), 0.0)
-        acc = (r_e + h * e_j, r_s + h * rho / self.stab, jnp.maximum(e_max, e_j), jnp.maximum(s_max, rho / self.stab))
+        acc = (
+            r_e + h * e_j,
+            r_s + h * rho / self.stab,
+            jnp.maximum(e_max, e_j),
+            jnp.maximum(s_max, rho / self.stab),
+        )
         return y1, y_error, dense_info, (inner, acc), result
 
 
@@ -188,32 +205,51 @@ def regularized_diffeqsolve(
             f"{type(adjoint).__name__} cannot differentiate the solver's internal error estimates; use "
             "diffrax.RecursiveCheckpointAdjoint (discretise-then-optimise) as Pal et al. do."
         )
-    if not isinstance(y0, jax.Array | np.ndarray) or not jnp.issubdtype(jnp.asarray(y0).dtype, jnp.floating):
+    if not isinstance(y0, jax.Array | np.ndarray) or not jnp.issubdtype(
+        jnp.asarray(y0).dtype, jnp.floating
+    ):
         raise TypeError("y0 must be a floating-point JAX/NumPy array (pytrees are not supported)")
     if dt0 is None or not float(dt0) > 0:
-        raise ValueError("dt0 must be a positive float: the NFE count is exact for a given first step")
+        raise ValueError(
+            "dt0 must be a positive float: the NFE count is exact for a given first step"
+        )
     if not float(t1) > float(t0):
         raise ValueError(f"need t1 > t0, got t0={t0}, t1={t1}")
     reg = RegularizedSolver(solver, rtol=rtol, atol=atol)
     base = saveat if saveat is not None else diffrax.SaveAt(t1=True)
     saveat_full = eqx.tree_at(lambda s: s.solver_state, base, True)
     sol = diffrax.diffeqsolve(
-        terms, reg, t0, t1, dt0, y0, args=args, saveat=saveat_full,
+        terms,
+        reg,
+        t0,
+        t1,
+        dt0,
+        y0,
+        args=args,
+        saveat=saveat_full,
         stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
-        adjoint=adjoint, max_steps=max_steps,
+        adjoint=adjoint,
+        max_steps=max_steps,
     )
     _, (r_e, r_s, e_max, s_max) = sol.solver_state
     n_stages = len(reg.solver.tableau.c) + 1
     num_steps = sol.stats["num_steps"]
     nfe = 1 + (n_stages - 1) * num_steps
     stats = JaxSolveStats(
-        nfe=nfe, num_steps=num_steps, num_accepted=sol.stats["num_accepted_steps"],
-        error_estimate=r_e, stiffness_estimate=r_s, stiffness_max=s_max, max_error=e_max,
+        nfe=nfe,
+        num_steps=num_steps,
+        num_accepted=sol.stats["num_accepted_steps"],
+        error_estimate=r_e,
+        stiffness_estimate=r_s,
+        stiffness_max=s_max,
+        max_error=e_max,
     )
     return sol, stats
 
 
-def taylor_derivative(f: Callable[[jax.Array, jax.Array], jax.Array], t: jax.Array, z: jax.Array, order: int) -> jax.Array:
+def taylor_derivative(
+    f: Callable[[jax.Array, jax.Array], jax.Array], t: jax.Array, z: jax.Array, order: int
+) -> jax.Array:
     """``d^K z/dt^K`` along the solution of ``z' = f(t, z)`` at ``(t, z)``, by Taylor-mode AD.
 
     With ``x = (z, t)`` and ``g(x) = (f(t, z), 1)`` the solution obeys ``x' = g(x)``, so
@@ -237,7 +273,9 @@ def taylor_derivative(f: Callable[[jax.Array, jax.Array], jax.Array], t: jax.Arr
     return derivs[-1][:-1].reshape(shape)
 
 
-def taynode_regularizer(f: Callable[[jax.Array, jax.Array], jax.Array], t: jax.Array, z: jax.Array, order: int = 2) -> jax.Array:
+def taynode_regularizer(
+    f: Callable[[jax.Array, jax.Array], jax.Array], t: jax.Array, z: jax.Array, order: int = 2
+) -> jax.Array:
     """Integrand of TayNODE's ``R_K = ∫ ‖d^K z/dt^K‖² dt`` (Kelly et al. 2020), averaged over the batch.
 
     ``z`` has shape ``(batch, dim)``: returns ``mean_b ‖z_b^{(K)}(t)‖²``. Integrate it by appending one

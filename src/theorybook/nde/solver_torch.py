@@ -148,14 +148,18 @@ class _StepRecorder(nn.Module):
         self.last = []
 
     def callback_accept_step(self, t0: torch.Tensor, y0: torch.Tensor, dt: torch.Tensor) -> None:
-        if self.ratio is None or len(self.last) != 2:  # pragma: no cover - torchdiffeq internals changed
+        if (
+            self.ratio is None or len(self.last) != 2
+        ):  # pragma: no cover - torchdiffeq internals changed
             raise RuntimeError("the dopri5 step did not go through the recorder as expected")
         (g6, k6), (y1, k7) = self.last
         h = dt.detach().abs().to(self.ratio.dtype)
         num = _rms(k7 - k6).to(self.ratio.dtype)
         den = _rms(y1 - g6).to(self.ratio.dtype)
         ok = den > 0
-        rho = torch.where(ok, num / torch.where(ok, den, torch.ones_like(den)), torch.zeros_like(num))
+        rho = torch.where(
+            ok, num / torch.where(ok, den, torch.ones_like(den)), torch.zeros_like(num)
+        )
         self.errors.append(self.ratio)
         self.steps.append(h)
         self.rhos.append(rho)
@@ -218,7 +222,9 @@ def regularized_odeint(
             "lost. Use adjoint=False (backpropagate through the solver, as Pal et al. do)."
         )
     if method != "dopri5":
-        raise ValueError(f"method must be 'dopri5' (the stiffness estimate uses its last two stages), got {method!r}")
+        raise ValueError(
+            f"method must be 'dopri5' (the stiffness estimate uses its last two stages), got {method!r}"
+        )
     if not callable(func):
         raise TypeError("func must be callable as func(t, y)")
     if not isinstance(y0, torch.Tensor) or not torch.is_floating_point(y0):
@@ -231,7 +237,9 @@ def regularized_odeint(
         raise ValueError(f"rtol and atol must be > 0, got rtol={rtol}, atol={atol}")
     opts = dict(options or {})
     if "norm" in opts:
-        raise ValueError("options['norm'] is reserved: the recorder passes torchdiffeq's RMS norm itself")
+        raise ValueError(
+            "options['norm'] is reserved: the recorder passes torchdiffeq's RMS norm itself"
+        )
     t = t.to(y0.device)
     if land_on_end:
         extra = t[-1:].detach().to(torch.float64)
@@ -251,7 +259,9 @@ def regularized_odeint(
         errs = hs = rhos = torch.zeros(0, dtype=fdtype, device=y0.device)
     r_e = (errs * hs).sum()
     r_s = (rhos * hs).sum() / DOPRI5_STABILITY_SIZE
-    s_max = (rhos.max() if rhos.numel() else torch.zeros((), dtype=fdtype, device=y0.device)) / DOPRI5_STABILITY_SIZE
+    s_max = (
+        rhos.max() if rhos.numel() else torch.zeros((), dtype=fdtype, device=y0.device)
+    ) / DOPRI5_STABILITY_SIZE
     n_acc = len(recorder.errors)
     stats = SolveStats(
         nfe=recorder.nfe,

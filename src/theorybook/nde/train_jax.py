@@ -57,21 +57,36 @@ def mlp_field(params: Params) -> Callable[[jax.Array, jax.Array], jax.Array]:
     return f
 
 
-def jax_node_loss(params: Params, x: jax.Array, y: jax.Array, method: str, lam: float, *, rtol: float,
-                  atol: float, dt0: float, order: int = 2) -> tuple[jax.Array, tuple[jax.Array, jax.Array, jax.Array]]:
+def jax_node_loss(
+    params: Params,
+    x: jax.Array,
+    y: jax.Array,
+    method: str,
+    lam: float,
+    *,
+    rtol: float,
+    atol: float,
+    dt0: float,
+    order: int = 2,
+) -> tuple[jax.Array, tuple[jax.Array, jax.Array, jax.Array]]:
     """``CE + λ R`` with ``R = R_E`` (ERNODE), TayNODE's ``R_K`` or nothing; returns ``(loss, (ce, R, nfe))``."""
     f = mlp_field(params)
     b, d = x.shape
     if method == "taynode":
+
         def vf(t: Any, yy: jax.Array, args: Any) -> jax.Array:
             z = yy[:-1].reshape(b, d)
             return jnp.concatenate([f(t, z).reshape(-1), taynode_regularizer(f, t, z, order)[None]])
+
         y0 = jnp.concatenate([x.reshape(-1), jnp.zeros((1,), x.dtype)])
-        sol, st = regularized_diffeqsolve(diffrax.ODETerm(vf), y0, 0.0, 1.0, rtol=rtol, atol=atol, dt0=dt0)
+        sol, st = regularized_diffeqsolve(
+            diffrax.ODETerm(vf), y0, 0.0, 1.0, rtol=rtol, atol=atol, dt0=dt0
+        )
         z1, reg = sol.ys[-1][:-1].reshape(b, d), sol.ys[-1][-1]
     else:
-        sol, st = regularized_diffeqsolve(diffrax.ODETerm(lambda t, z, args: f(t, z)), x, 0.0, 1.0,
-                                          rtol=rtol, atol=atol, dt0=dt0)
+        sol, st = regularized_diffeqsolve(
+            diffrax.ODETerm(lambda t, z, args: f(t, z)), x, 0.0, 1.0, rtol=rtol, atol=atol, dt0=dt0
+        )
         z1, reg = sol.ys[-1], st.error_estimate
     logits = z1 @ params["W3"] + params["b3"]
     ce = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
@@ -100,9 +115,21 @@ class JaxNodeRun:
     params: Params
 
 
-def train_node_jax(data: ClassificationData, method: str = "vanilla", *, lam: float = 0.0, iters: int = 100,
-                   hidden: int = 32, lr: float = 3e-3, rtol: float = 1e-5, atol: float = 1e-5, dt0: float = 0.05,
-                   order: int = 2, seed: int = 0, show_progress: bool = True) -> JaxNodeRun:
+def train_node_jax(
+    data: ClassificationData,
+    method: str = "vanilla",
+    *,
+    lam: float = 0.0,
+    iters: int = 100,
+    hidden: int = 32,
+    lr: float = 3e-3,
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+    dt0: float = 0.05,
+    order: int = 2,
+    seed: int = 0,
+    show_progress: bool = True,
+) -> JaxNodeRun:
     """Full-batch Adam (optax) on ``data`` with ``method`` in :data:`JAX_METHODS`; float32.
 
     Raises :class:`~theorybook.runtime.TrainingDiverged` naming the iteration on a non-finite loss.
@@ -121,7 +148,9 @@ def train_node_jax(data: ClassificationData, method: str = "vanilla", *, lam: fl
     kw = dict(rtol=rtol, atol=atol, dt0=dt0, order=order)
 
     @jax.jit
-    def update(p: Params, s: Any) -> tuple[Params, Any, jax.Array, tuple[jax.Array, jax.Array, jax.Array]]:
+    def update(
+        p: Params, s: Any
+    ) -> tuple[Params, Any, jax.Array, tuple[jax.Array, jax.Array, jax.Array]]:
         (loss, aux), g = jax.value_and_grad(jax_node_loss, has_aux=True)(p, x, y, method, lam, **kw)
         upd, s = opt.update(g, s, p)
         return optax.apply_updates(p, upd), s, loss, aux
@@ -134,7 +163,9 @@ def train_node_jax(data: ClassificationData, method: str = "vanilla", *, lam: fl
             params, opt_state, loss, (ce, reg, nfe) = update(params, opt_state)
             loss = jax.block_until_ready(loss)
         if not bool(jnp.isfinite(loss)):
-            raise TrainingDiverged(f"jax {method} on {data.name}: iteration {it}: loss {float(loss)}")
+            raise TrainingDiverged(
+                f"jax {method} on {data.name}: iteration {it}: loss {float(loss)}"
+            )
         times.append(timer.seconds)
         wall += timer.seconds
         hist["loss"].append(float(ce))
@@ -151,11 +182,16 @@ def train_node_jax(data: ClassificationData, method: str = "vanilla", *, lam: fl
             jax.block_until_ready(predict(params, xt))
         best = min(best, timer.seconds)
     acc = float(jnp.mean(jnp.argmax(logits, -1) == jnp.asarray(data.y_test)))
-    return JaxNodeRun(method, lam, hist, acc, int(nfe), wall, times[0], float(np.median(times[1:])), best, params)
+    return JaxNodeRun(
+        method, lam, hist, acc, int(nfe), wall, times[0], float(np.median(times[1:])), best, params
+    )
 
 
-def _predict(params: Params, x: jax.Array, rtol: float, atol: float, dt0: float) -> tuple[jax.Array, jax.Array]:
+def _predict(
+    params: Params, x: jax.Array, rtol: float, atol: float, dt0: float
+) -> tuple[jax.Array, jax.Array]:
     f = mlp_field(params)
-    sol, st = regularized_diffeqsolve(diffrax.ODETerm(lambda t, z, args: f(t, z)), x, 0.0, 1.0,
-                                      rtol=rtol, atol=atol, dt0=dt0)
+    sol, st = regularized_diffeqsolve(
+        diffrax.ODETerm(lambda t, z, args: f(t, z)), x, 0.0, 1.0, rtol=rtol, atol=atol, dt0=dt0
+    )
     return sol.ys[-1] @ params["W3"] + params["b3"], st.nfe

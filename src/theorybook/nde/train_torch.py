@@ -55,7 +55,9 @@ class ClassificationData:
         return int(max(self.y_train.max(), self.y_test.max()) + 1)
 
 
-def make_circles_data(n_train: int, n_test: int, *, noise: float = 0.1, seed: int = 0) -> ClassificationData:
+def make_circles_data(
+    n_train: int, n_test: int, *, noise: float = 0.1, seed: int = 0
+) -> ClassificationData:
     """Concentric circles of radii 0.5 and 1.5 with Gaussian noise (scikit-learn's ``make_circles``, rescaled)."""
     from sklearn.datasets import make_circles
 
@@ -63,7 +65,13 @@ def make_circles_data(n_train: int, n_test: int, *, noise: float = 0.1, seed: in
         raise ValueError("need at least 4 train and 4 test points")
     x, y = make_circles(n_train + n_test, noise=noise / 1.5, factor=1 / 3, random_state=seed)
     x = (1.5 * x).astype(np.float32)
-    return ClassificationData("circles", x[:n_train], y[:n_train].astype(np.int64), x[n_train:], y[n_train:].astype(np.int64))
+    return ClassificationData(
+        "circles",
+        x[:n_train],
+        y[:n_train].astype(np.int64),
+        x[n_train:],
+        y[n_train:].astype(np.int64),
+    )
 
 
 def make_digits_data(n_test: int = 397, *, seed: int = 0) -> ClassificationData:
@@ -75,8 +83,13 @@ def make_digits_data(n_test: int = 397, *, seed: int = 0) -> ClassificationData:
     x, y = load_digits(return_X_y=True)
     xtr, xte, ytr, yte = train_test_split(x, y, test_size=n_test, random_state=seed, stratify=y)
     sc = StandardScaler().fit(xtr)
-    return ClassificationData("digits", sc.transform(xtr).astype(np.float32), ytr.astype(np.int64),
-                              sc.transform(xte).astype(np.float32), yte.astype(np.int64))
+    return ClassificationData(
+        "digits",
+        sc.transform(xtr).astype(np.float32),
+        ytr.astype(np.int64),
+        sc.transform(xte).astype(np.float32),
+        yte.astype(np.int64),
+    )
 
 
 def lambda_schedule(epoch: int, epochs: int, lam0: float, lam1: float) -> float:
@@ -94,8 +107,13 @@ class ODEFunc(nn.Module):
 
     def __init__(self, dim: int, hidden: int) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(dim + 1, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
-                                 nn.Linear(hidden, dim))
+        self.net = nn.Sequential(
+            nn.Linear(dim + 1, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, dim),
+        )
 
     def forward(self, t: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         tt = torch.ones_like(z[..., :1]) * t.to(z.dtype)
@@ -105,8 +123,16 @@ class ODEFunc(nn.Module):
 class NODEClassifier(nn.Module):
     """``x ↦ W z(T)``, ``z(0) = x``, ``z' = f_θ(t, z)``, solved by :func:`regularized_odeint`."""
 
-    def __init__(self, dim: int, hidden: int, n_classes: int, *, rtol: float = 1e-5, atol: float = 1e-5,
-                 first_step: float | None = None) -> None:
+    def __init__(
+        self,
+        dim: int,
+        hidden: int,
+        n_classes: int,
+        *,
+        rtol: float = 1e-5,
+        atol: float = 1e-5,
+        first_step: float | None = None,
+    ) -> None:
         super().__init__()
         self.func = ODEFunc(dim, hidden)
         self.head = nn.Linear(dim, n_classes)
@@ -117,7 +143,9 @@ class NODEClassifier(nn.Module):
             raise ValueError(f"x must be (batch, dim), got {tuple(x.shape)}")
         t = torch.tensor([0.0, float(t1)], dtype=torch.float64)
         opts = {} if self.first_step is None else {"first_step": self.first_step}
-        zs, stats = regularized_odeint(self.func, x, t, rtol=self.rtol, atol=self.atol, options=opts)
+        zs, stats = regularized_odeint(
+            self.func, x, t, rtol=self.rtol, atol=self.atol, options=opts
+        )
         return self.head(zs[-1]), stats
 
 
@@ -187,9 +215,13 @@ def train_node(
     bs = n if batch_size is None else min(batch_size, n)
     model = NODEClassifier(data.dim, hidden, data.n_classes, rtol=rtol, atol=atol).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    hist: dict[str, list[float]] = {k: [] for k in ("epoch", "loss", "reg", "lam", "train_acc", "nfe", "wall")}
+    hist: dict[str, list[float]] = {
+        k: [] for k in ("epoch", "loss", "reg", "lam", "train_acc", "nfe", "wall")
+    }
     wall = 0.0
-    bar = progress(range(epochs), desc=f"{data.name} {method}", leave=False, disable=not show_progress)
+    bar = progress(
+        range(epochs), desc=f"{data.name} {method}", leave=False, disable=not show_progress
+    )
     for epoch in bar:
         lam = lambda_schedule(epoch, epochs, lam0, lam1) if method in ("ernode", "srnode") else 0.0
         perm = torch.randperm(n, generator=gen).to(dev)
@@ -197,20 +229,25 @@ def train_node(
         nb = 0
         with Timer(cuda_sync=dev.type == "cuda") as timer:
             for step, start in enumerate(range(0, n, bs)):
-                idx = perm[start:start + bs]
+                idx = perm[start : start + bs]
                 t1 = 1.0
                 if method == "steer":
                     t1 = 1.0 + steer_b * (2.0 * float(torch.rand((), generator=gen)) - 1.0)
                 try:
                     logits, stats = model(xtr[idx], t1)
-                except AssertionError as err:  # torchdiffeq: non-finite state or step-size underflow
+                except (
+                    AssertionError
+                ) as err:  # torchdiffeq: non-finite state or step-size underflow
                     raise TrainingDiverged(
-                        f"{method} on {data.name}: epoch {epoch}, step {step}: the solver failed ({err})") from err
+                        f"{method} on {data.name}: epoch {epoch}, step {step}: the solver failed ({err})"
+                    ) from err
                 ce = nn.functional.cross_entropy(logits, ytr[idx])
                 reg = stats.error_estimate if method == "ernode" else stats.stiffness_estimate
                 loss = ce + lam * reg.to(ce.dtype) if lam > 0 else ce
                 if not bool(torch.isfinite(loss.detach())):
-                    raise TrainingDiverged(f"{method} on {data.name}: epoch {epoch}, step {step}: loss {loss.item()}")
+                    raise TrainingDiverged(
+                        f"{method} on {data.name}: epoch {epoch}, step {step}: loss {loss.item()}"
+                    )
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -229,7 +266,9 @@ def train_node(
     return NodeRun(method, lam0, hist, test_acc, test_nfe, wall, pred, model)
 
 
-def evaluate_node(model: NODEClassifier, x: torch.Tensor, y: torch.Tensor, repeats: int = 10) -> tuple[float, int, float]:
+def evaluate_node(
+    model: NODEClassifier, x: torch.Tensor, y: torch.Tensor, repeats: int = 10
+) -> tuple[float, int, float]:
     """Test accuracy, NFE of one solve over ``x`` at ``T = 1`` and the best of ``repeats`` prediction times."""
     best = float("inf")
     with torch.no_grad():
