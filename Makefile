@@ -1,6 +1,8 @@
 # theorybook: the only entry points a newcomer needs.
-#   make book    build the executed HTML book (creates .venv on first use)
-#   make test    unit tests, then every chapter notebook at smoke scale
+#   make book      build the executed HTML book (creates .venv on first use)
+#   make test      lint and types, unit tests, then every chapter notebook at smoke scale
+#   make test-gpu  every chapter (or CHAPTERS="06 07") at paper scale on a CUDA GPU, with
+#                  a manifest per chapter in results/<chapter>/
 # Scale of `make book`: THEORYBOOK_SCALE=smoke|book|paper (default book), e.g.
 #   make book THEORYBOOK_SCALE=smoke
 
@@ -16,11 +18,16 @@ NOTEBOOKS    := $(wildcard chapters/*.ipynb)
 # A per-notebook wall-clock limit for the smoke run of `make test` (seconds).
 NOTEBOOK_TIMEOUT ?= 600
 
-.PHONY: help install install-test install-book test test-unit test-notebooks book clean distclean
+# Chapters for test-gpu, as number prefixes ("06 07"); empty means all.
+CHAPTERS     ?=
+
+.PHONY: help install install-test install-book test test-lint test-unit test-notebooks test-gpu \
+        book check-book clean distclean
 
 help:
 	@echo "make book   executed HTML book in _build/html (THEORYBOOK_SCALE=$(THEORYBOOK_SCALE))"
-	@echo "make test   unit tests + chapter notebooks at smoke scale"
+	@echo "make test   ruff + mypy, unit tests, chapter notebooks at smoke scale"
+	@echo "make test-gpu [CHAPTERS='06 07']   chapters at paper scale on a CUDA GPU"
 	@echo "make clean  remove _build and caches (keeps .venv); 'make distclean' removes .venv too"
 
 # --- environment -----------------------------------------------------------------------------
@@ -43,8 +50,16 @@ install-book: $(VENV)/.installed-book
 install: install-test install-book
 
 # --- tests -----------------------------------------------------------------------------------
-test: test-unit test-notebooks
+test: test-lint test-unit test-notebooks
 
+# ruff (lint and format, notebooks included) and mypy on src/: any finding fails the run.
+test-lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Includes the paper-preset tests (marker paper_preset): every chapter's paper configuration is
+# built at full size and takes one optimisation step on the CPU.
 test-unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(JOBS) tests
 
@@ -56,6 +71,13 @@ else
 	@echo "no chapter notebooks in chapters/ yet: nothing to execute"
 endif
 
+# The one command a GPU machine runs: refuses to start without CUDA, runs each chapter at paper
+# scale from a clean kernel and writes results/<chapter>/paper-<time>.json (environment, wall time,
+# claims). JAX needs its CUDA build for the JAX chapters: pip install -U "jax[cuda12]".
+test-gpu: $(VENV)/.installed-test
+	THEORYBOOK_SCALE=paper $(BIN)/python scripts/run_chapters.py --scale paper --require-cuda \
+	    $(if $(strip $(CHAPTERS)),--chapters $(CHAPTERS),)
+
 # --- book ------------------------------------------------------------------------------------
 # jupyter-cache keys on the code cells only. The execution key below also covers the scale, the
 # package sources and the pinned versions: when it changes, cached outputs are dropped and every
@@ -63,17 +85,24 @@ endif
 EXECUTION_KEY = $$( (echo "$(THEORYBOOK_SCALE)"; cat $(CONSTRAINTS) pyproject.toml; \
     find src/theorybook -name '*.py' -print0 | LC_ALL=C sort -z | xargs -0 cat) | sha256sum | cut -c1-16)
 
-book: $(VENV)/.installed-book
+book: $(VENV)/.installed-book $(VENV)/.installed-test
 	@$(BIN)/python -c 'from theorybook.runtime import check_scale; check_scale("$(THEORYBOOK_SCALE)")'
 	@key=$(EXECUTION_KEY); all=""; \
 	if [ "$$(cat _build/.execution-key 2>/dev/null)" != "$$key" ]; then \
 	    echo "execution key changed ($$key): re-executing every chapter"; \
 	    rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; all="--all"; \
 	fi; \
-	THEORYBOOK_SCALE=$(THEORYBOOK_SCALE) THEORYBOOK_PROGRESS=off THEORYBOOK_CLAIMS_DIR=$(CURDIR)/_build/claims \
+	THEORYBOOK_SCALE=$(THEORYBOOK_SCALE) THEORYBOOK_PROGRESS=off \
 	    $(BIN)/jupyter-book build . -W --keep-going $$all && echo "$$key" > _build/.execution-key
+	@$(MAKE) --no-print-directory check-book
 	@echo
 	@echo "The book ($(THEORYBOOK_SCALE) scale) is at $(CURDIR)/_build/html/index.html"
+
+# What a reader sees, checked on the built pages: numbered captioned figures with alt text,
+# launch buttons, no progress-bar residue, and the Scorecard's claims files.
+check-book: $(VENV)/.installed-test
+	THEORYBOOK_BUILT_BOOK=$(CURDIR)/_build/html $(BIN)/python -m pytest -q -p no:cacheprovider \
+	    tests/test_built_book.py
 
 clean:
 	rm -rf _build .pytest_cache results/figures

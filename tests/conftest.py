@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib
@@ -30,3 +31,14 @@ def smoke_scale(monkeypatch: pytest.MonkeyPatch) -> str:
 def _no_stray_device_override(monkeypatch: pytest.MonkeyPatch) -> None:
     if "THEORYBOOK_DEVICE" in os.environ:
         monkeypatch.delenv("THEORYBOOK_DEVICE")
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_threads() -> Iterator[None]:
+    """A test that changes torch's global thread count must not leak it into the next test."""
+    import torch
+
+    before = torch.get_num_threads()
+    yield
+    if torch.get_num_threads() != before:
+        torch.set_num_threads(before)

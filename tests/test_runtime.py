@@ -142,8 +142,15 @@ def test_device_is_cuda_only_when_available(monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without CUDA")
 def test_asking_for_missing_cuda_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="CUDA is not available"):
+    with pytest.raises(ValueError, match="CUDA, which is not available"):
         device("cuda")
+
+
+@pytest.mark.parametrize("bogus", ["bogus", "tpu:0", "mps"])
+def test_bad_device_variable_is_named(monkeypatch: pytest.MonkeyPatch, bogus: str) -> None:
+    monkeypatch.setenv("THEORYBOOK_DEVICE", bogus)
+    with pytest.raises(ValueError, match="THEORYBOOK_DEVICE"):
+        device()
 
 
 def test_timer_measures_elapsed_time() -> None:
@@ -189,9 +196,9 @@ def test_save_manifest_writes_the_run_record(
     assert payload["numbers"]["loss"] == [0.1, 0.2]
     assert payload["environment"]["scale"] == "smoke"
     with pytest.raises(ValueError):
-        save_manifest(tmp_path / "x.json", chapter="", seed=0, wall_seconds=1.0)
+        runtime.save_manifest(tmp_path / "x.json", chapter="", seed=0, wall_seconds=1.0)
     with pytest.raises(ValueError):
-        save_manifest(tmp_path / "x.json", chapter="c", seed=0, wall_seconds=-1.0)
+        runtime.save_manifest(tmp_path / "x.json", chapter="c", seed=0, wall_seconds=-1.0)
 
 
 def test_runtime_import_does_not_load_torch_or_jax() -> None:
@@ -241,8 +248,12 @@ def test_require_positive_ints_names_the_field() -> None:
             self.require_positive_ints("steps")
 
     assert Counts().steps == 3
-    for bad in (0, -2, 2.5, True):
-        with pytest.raises(ValueError, match="Counts.steps must be a positive int"):
+    assert type(Counts(steps=np.int64(4)).steps) is int  # type: ignore[arg-type]
+    for bad in (0, -2):
+        with pytest.raises(ValueError, match="Counts.steps must be >= 1"):
+            Counts(steps=bad)
+    for bad in (2.5, True):
+        with pytest.raises(TypeError, match="Counts.steps must be an int"):
             Counts(steps=bad)  # type: ignore[arg-type]
 
 
@@ -258,3 +269,67 @@ def test_torch_threads_restores_the_count() -> None:
     with pytest.raises(ValueError):
         with torch_threads(0):
             pass
+
+
+def test_torch_threads_policy_and_decorator(monkeypatch: pytest.MonkeyPatch) -> None:
+    from theorybook.runtime import compute_threads, torch_threads
+
+    monkeypatch.setenv("THEORYBOOK_THREADS", "1")
+    assert compute_threads() == 1
+    before = torch.get_num_threads()
+
+    @torch_threads()
+    def inside() -> int:
+        return torch.get_num_threads()
+
+    assert inside() == 1
+    assert torch.get_num_threads() == before
+    monkeypatch.setenv("THEORYBOOK_THREADS", "zero")
+    with pytest.raises(ValueError, match="THEORYBOOK_THREADS"):
+        compute_threads()
+
+
+def test_check_finite_loss_names_the_step() -> None:
+    from theorybook.runtime import TrainingDiverged, check_finite_loss
+
+    assert check_finite_loss(torch.tensor(0.5), step=3) == 0.5
+    with pytest.raises(TrainingDiverged, match=r"\(epoch 2\) diverged at step 17: loss = nan"):
+        check_finite_loss(torch.tensor(float("nan")), step=17, where="training (epoch 2)")
+    with pytest.raises(TrainingDiverged, match="loss = inf"):
+        check_finite_loss(float("inf"), step=0)
+
+
+def test_best_of_times_repeated_runs() -> None:
+    from theorybook.runtime import best_of
+
+    calls = []
+    stats = best_of(lambda: calls.append(1), repeats=3, warmup=2)
+    assert len(calls) == 5 and len(stats.times) == 3
+    assert stats.best <= stats.median and stats.spread >= 1.0
+    with pytest.raises(ValueError, match="repeats"):
+        best_of(lambda: None, repeats=0)
+    with pytest.raises(TypeError, match="callable"):
+        best_of(5)  # type: ignore[arg-type]
+
+
+def test_progress_off_prints_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("THEORYBOOK_PROGRESS", "off")
+    for _ in runtime.progress(range(3), desc="quiet"):
+        pass
+    captured = capsys.readouterr()
+    assert "quiet" not in captured.err + captured.out
+
+
+def test_save_manifest_refuses_nan_and_bad_numbers(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="wall_seconds"):
+        runtime.save_manifest(tmp_path / "m.json", chapter="c", seed=0, wall_seconds=float("nan"))
+    with pytest.raises(ValueError, match="finite"):
+        runtime.save_manifest(
+            tmp_path / "m.json", chapter="c", seed=0, wall_seconds=1.0, numbers={"x": float("nan")}
+        )
+    with pytest.raises(TypeError, match="mapping"):
+        runtime.save_manifest(
+            tmp_path / "m.json", chapter="c", seed=0, wall_seconds=1.0, numbers=[1, 2]
+        )  # type: ignore[arg-type]

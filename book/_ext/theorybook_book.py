@@ -148,23 +148,31 @@ class ScorecardDirective(SphinxDirective):
             name = title.astext() if title is not None else stem
             href = f"../{docname}.html"
             records = claims.get(stem)
-            html.append(f"<h2>Chapter {chapter_number(docname)}: "
-                        f"<a href='{href}'>{escape(name)}</a></h2>")
+            html.append(
+                f"<h2>Chapter {chapter_number(docname)}: <a href='{href}'>{escape(name)}</a></h2>"
+            )
             if not records:
-                html.append("<p>No claims recorded: the chapter was not executed in this build.</p>")
+                html.append(
+                    "<p>No claims recorded: the chapter was not executed in this build.</p>"
+                )
                 continue
             totals.update((r["kind"], r["status"]) for r in records)
             scale = ", ".join(sorted({r["scale"] for r in records}))
-            html.append(f"<p>Run at {escape(scale)} scale. {_count_line(records)}. "
-                        f"<a href='{href}#claim-{escape(stem)}-{escape(records[0]['id'])}'>"
-                        "The chapter's table</a>.</p>")
+            html.append(
+                f"<p>Run at {escape(scale)} scale. {_count_line(records)}. "
+                f"<a href='{href}#claim-{escape(stem)}-{escape(records[0]['id'])}'>"
+                "The chapter's table</a>.</p>"
+            )
             listed = [r for r in records if r["status"] in _LISTED]
             if listed:
                 html.append("<ul>")
                 for r in sorted(listed, key=lambda r: _LISTED.index(r["status"])):
                     anchor = f"{href}#claim-{escape(stem)}-{escape(r['id'])}"
-                    detail = r.get("pending_reason") if r["status"] == "pending" else (
-                        r.get("calibrated_on") if r["status"] == "calibrated" else "")
+                    detail = (
+                        r.get("pending_reason")
+                        if r["status"] == "pending"
+                        else (r.get("calibrated_on") if r["status"] == "calibrated" else "")
+                    )
                     extra = f" ({escape(detail)})" if detail else ""
                     html.append(
                         f"<li><span class='tb-status tb-{r['status'].replace(' ', '-')}'>"
@@ -175,18 +183,21 @@ class ScorecardDirective(SphinxDirective):
         if totals:
             lines = []
             for kind in _KIND_ORDER:
-                inner = ", ".join(f"{totals[(kind, s)]} {s}" for s in _STATUS_ORDER
-                                  if totals[(kind, s)])
+                inner = ", ".join(
+                    f"{totals[(kind, s)]} {s}" for s in _STATUS_ORDER if totals[(kind, s)]
+                )
                 if inner:
                     lines.append(f"<b>{_KIND_TITLES[kind]}</b>: {escape(inner)}")
-            html.insert(1, f"<p class='theorybook-scorecard-total'>The whole book: "
-                           f"{' · '.join(lines)}.</p>")
+            html.insert(
+                1, f"<p class='theorybook-scorecard-total'>The whole book: {' · '.join(lines)}.</p>"
+            )
         html.append("</div>")
         return [nodes.raw("", "\n".join(html), format="html")]
 
 
-def _always_reread_scorecard(app: Sphinx, env: BuildEnvironment, added: set[str],
-                             changed: set[str], removed: set[str]) -> list[str]:
+def _always_reread_scorecard(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
     return [SCORECARD_DOC] if SCORECARD_DOC in env.found_docs else []
 
 

@@ -1,11 +1,13 @@
-"""AR(p) processes for the AR-Net chapter (chapter 6): coefficients, series and lag matrices.
+"""AR(p) processes and data of the AR-Net chapter (chapter 6): coefficients, series, lag
+matrices, the published constants of the paper's processes and the sunspot numbers.
 
 The generating model is the auto-regression of {cite}`triebe2019arnet`, eq. (1),
 
 .. math::  y_t = c + \\sum_{i=1}^{p} w_i\\, y_{t-i} + e_t, \\qquad e_t \\sim \\mathcal N(0, \\sigma^2),
 
 stationary when every root of the AR polynomial :math:`1 - \\sum_i w_i z^i` lies outside the
-unit circle. Coefficient vectors are always ordered lag 1 first: ``coef[0]`` is :math:`w_1`.
+unit circle (:eq:`arnet-ar`). Coefficient vectors are always ordered lag 1 first: ``coef[0]``
+is :math:`w_1`.
 """
 
 from __future__ import annotations
@@ -17,30 +19,36 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.signal import lfilter
 from statsmodels.tsa.arima_process import ArmaProcess
 
+from theorybook.data import offline
+from theorybook.validation import array, int_sequence, non_negative_int, positive_int, real
+from theorybook.validation import real_sequence
+from theorybook.validation import seed as check_seed
+
 __all__ = [
+    "AR3_WEIGHTS",
     "SPARSE_LAGS",
     "SPARSE_WEIGHTS",
     "check_series",
     "generate_ar",
     "is_stationary",
     "lag_matrix",
+    "load_sunspots",
     "random_stationary_coef",
     "sparse_coef",
+    "train_test_split",
 ]
 
 SPARSE_LAGS: tuple[int, ...] = (1, 3, 10)
 """Lags of the paper's sparse process (small-data example, Fig. 6 of the paper)."""
 SPARSE_WEIGHTS: tuple[float, ...] = (0.2, 0.3, -0.5)
-"""Weights of the paper's sparse process, at :data:`SPARSE_LAGS`."""
+"""Weights of the paper's sparse process, at :data:`SPARSE_LAGS` (paper §3.1 and Fig. 6)."""
+AR3_WEIGHTS: tuple[float, ...] = (0.2, 0.3, -0.5)
+"""The AR(3) process of the unknown-order experiment (paper §3.1: "AR parameters fixed to
+[0.2, 0.3, −0.5]"): these weights at lags 1, 2, 3."""
 
 
 def _as_coef(coef: ArrayLike, name: str = "coef") -> NDArray[np.float64]:
-    w = np.asarray(coef, dtype=np.float64)
-    if w.ndim != 1 or w.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array (lag 1 first), got shape {w.shape}")
-    if not np.all(np.isfinite(w)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return w
+    return array(name, coef, ndim=1)
 
 
 def check_series(
@@ -61,10 +69,7 @@ def check_series(
     if not np.all(np.isfinite(y)):
         raise ValueError(f"{name} contains NaN or inf")
     if p is not None:
-        if isinstance(p, bool) or not isinstance(p, (int, np.integer)):
-            raise TypeError(f"p must be an int, got {type(p).__name__}")
-        if p < 1:
-            raise ValueError(f"p must be >= 1, got {p}")
+        p = positive_int("p", p)
         if y.size < 2 * p + 1:
             raise ValueError(
                 f"{name} has {y.size} samples, too short for an AR({p}) fit "
@@ -84,19 +89,19 @@ def is_stationary(coef: ArrayLike) -> bool:
 
 
 def random_stationary_coef(p: int, seed: int) -> NDArray[np.float64]:
-    """Random stationary AR(p) coefficients, as in the paper's §3.1 (chapter 6).
+    """Random stationary AR(p) coefficients for the dense experiment (paper §3.1).
 
+    The paper says only that random coefficients are sampled and scaled so that
+    :math:`\\sum_i |w_i| \\le 1`; we follow its official code's draw without its last step
+    (the code also subtracts the coefficients' mean, which the paper does not state).
     Draw :math:`w_i \\sim U(-1, 1)`; when :math:`\\sum_i |w_i| > 1`, rescale so that
     :math:`\\sum_i |w_i| = u` with :math:`u \\sim U(0.5, 1)`; redraw until the AR polynomial's roots
     lie outside the unit circle (:func:`is_stationary`). Rescaled draws are always stationary
     (:math:`|\\sum_i w_i z^i| \\le \\sum_i |w_i| < 1` on the closed unit disc), so the redraw only
     matters for small ``p``.
     """
-    if isinstance(p, bool) or not isinstance(p, (int, np.integer)):
-        raise TypeError(f"p must be an int, got {type(p).__name__}")
-    if p < 1:
-        raise ValueError(f"p must be >= 1, got {p}")
-    rng = np.random.default_rng(seed)
+    p = positive_int("p", p)
+    rng = np.random.default_rng(check_seed("seed", seed))
     for _ in range(1000):
         w = rng.uniform(-1.0, 1.0, size=p)
         total = np.abs(w).sum()
@@ -115,13 +120,24 @@ def sparse_coef(
     """Length-``p`` coefficients that are zero except ``weights`` at ``lags`` (1-based).
 
     The default is the paper's sparse process: 0.2, 0.3, −0.5 at lags 1, 3, 10, model order 20.
+
+    Raises
+    ------
+    TypeError
+        for a non-integer ``p`` or lag.
+    ValueError
+        for ``p < 1``, repeated lags, lags outside ``1..p``, non-finite weights, or ``lags`` and
+        ``weights`` of different lengths.
     """
-    if len(lags) != len(weights):
-        raise ValueError(f"lags and weights differ in length: {len(lags)} vs {len(weights)}")
-    if any(lag < 1 or lag > p for lag in lags):
-        raise ValueError(f"lags must lie in 1..p={p}, got {tuple(lags)}")
+    p = positive_int("p", p)
+    lag_t = int_sequence("lags", lags, low=1, unique=True)
+    w_t = real_sequence("weights", weights)
+    if len(lag_t) != len(w_t):
+        raise ValueError(f"lags and weights differ in length: {len(lag_t)} vs {len(w_t)}")
+    if max(lag_t) > p:
+        raise ValueError(f"lags must lie in 1..p={p}, got {lag_t}")
     w = np.zeros(p)
-    w[np.asarray(lags, dtype=int) - 1] = weights
+    w[np.asarray(lag_t, dtype=int) - 1] = w_t
     return w
 
 
@@ -133,22 +149,29 @@ def generate_ar(
     Gaussian noise :math:`e_t \\sim \\mathcal N(0, \\sigma^2)` is filtered by
     :math:`1 / (1 - \\sum_i w_i B^i)` (``scipy.signal.lfilter``), i.e. eq. (1) with :math:`c = 0`;
     the first ``burn_in`` values (default ``max(1000, 10 p)``) are dropped so that the start-up
-    transient is gone, and the sample mean is subtracted (as the paper's generator does).
-    Non-stationary coefficients raise ``ValueError``.
+    transient is gone, and the sample mean is subtracted (as the official code does; the paper
+    does not say). ``n`` must be at least 2 (a single value minus its mean is always 0).
+
+    Raises
+    ------
+    TypeError
+        for a non-integer ``n``, ``seed`` or ``burn_in``.
+    ValueError
+        for non-stationary or non-finite coefficients, ``n < 2``, a negative seed or burn-in,
+        or a non-positive ``noise_std``.
     """
     w = _as_coef(coef)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    if not (np.isfinite(noise_std) and noise_std > 0):
-        raise ValueError(f"noise_std must be positive and finite, got {noise_std}")
+    n = positive_int("n", n)
+    if n < 2:
+        raise ValueError("n must be >= 2 (the sample mean is subtracted), got 1")
+    noise_std = real("noise_std", noise_std, low=0.0, low_open=True)
+    seed = check_seed("seed", seed)
     if not is_stationary(w):
         raise ValueError(
             "coef defines a non-stationary process (a root of the AR polynomial "
             "lies on or inside the unit circle)"
         )
-    burn = max(1000, 10 * w.size) if burn_in is None else int(burn_in)
-    if burn < 0:
-        raise ValueError(f"burn_in must be >= 0, got {burn}")
+    burn = max(1000, 10 * w.size) if burn_in is None else non_negative_int("burn_in", burn_in)
     rng = np.random.default_rng(seed)
     e = rng.normal(0.0, noise_std, size=n + burn)
     y = lfilter([1.0], np.concatenate(([1.0], -w)), e)[burn:]
@@ -169,3 +192,25 @@ def lag_matrix(series: ArrayLike, p: int) -> NDArray[np.float64]:
         y[p - 1 :], shape=(y.size - p, p), strides=(step, -step), writeable=False
     )
     return view
+
+
+def train_test_split(
+    series: NDArray[np.float64], n_train: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The first ``n_train`` values and the rest (the paper's split: train first, test last)."""
+    n_train = positive_int("n_train", n_train)
+    if not n_train < len(series):
+        raise ValueError(f"n_train must be below the series length {len(series)}, got {n_train}")
+    return series[:n_train], series[n_train:]
+
+
+def load_sunspots() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Years and yearly mean sunspot numbers, 1700–2008, from ``statsmodels.datasets.sunspots``.
+
+    The data ship with statsmodels; the loader runs under :func:`theorybook.data.offline`.
+    """
+    with offline("the sunspots loader"):
+        from statsmodels.datasets import sunspots
+
+        data = sunspots.load_pandas().data
+    return data["YEAR"].to_numpy(float), data["SUNACTIVITY"].to_numpy(float)

@@ -3,20 +3,18 @@
 Chapter 5 (*Self-distillation with ground-truth guidance*) of the book, after
 Borup & Andersen (NeurIPS 2021) and Mobahi, Farajtabar & Bartlett (NeurIPS 2020).
 
-Setting (the chapter's equations in brackets). Kernel matrix ``K = V D Vᵀ`` of the n training
-inputs, ridge ``λ > 0``, ``A = D (D + λI)⁻¹`` [eq. ``krr-fit``]. Step 1 fits the labels ``y``; step
-``t ≥ 2`` fits kernel ridge regression to the mixed targets
+Setting. Kernel matrix ``K = V D Vᵀ`` of the n training inputs, ridge ``λ > 0``,
+``A = D (D + λI)⁻¹`` (:eq:`distill-krr-fit`). Step 1 fits the labels ``y``; step ``t ≥ 2`` fits
+kernel ridge regression to the mixed targets ``ỹ⁽ᵗ⁾ = α y + (1 − α) ŷ⁽ᵗ⁻¹⁾``
+(:eq:`distill-mixed-targets`; ``α`` weights the ground truth, ``α = 0`` is Mobahi's pure
+self-distillation). Every fit is diagonal in the kernel eigenbasis: ``ŷ⁽ᵗ⁾ = V B⁽ᵗ⁾ Vᵀ y`` with
+``B⁽¹⁾ = A``, ``B⁽ᵗ⁾ = A [(1 − α) B⁽ᵗ⁻¹⁾ + α I]`` (:eq:`distill-b-recursion`), equivalently the
+geometric sum of :eq:`distill-b-sum`, and, for ``α ∈ (0, 1]``, ``B⁽ᵗ⁾ → α D (α D + λ I)⁻¹``:
+kernel ridge regression with ridge ``λ/α`` (:eq:`distill-limit`).
 
-    ỹ⁽ᵗ⁾ = α y + (1 − α) ŷ⁽ᵗ⁻¹⁾                                    [eq. ``mixed-targets``]
-
-(``α`` weights the ground truth; ``α = 0`` is Mobahi's pure self-distillation). Every fit is
-diagonal in the kernel eigenbasis: ``ŷ⁽ᵗ⁾ = V B⁽ᵗ⁾ Vᵀ y`` with
-
-    B⁽¹⁾ = A,   B⁽ᵗ⁾ = A [(1 − α) B⁽ᵗ⁻¹⁾ + α I]                        [eq. ``b-recursion``]
-    B⁽ᵗ⁾ = α A Σ_{i=0}^{t−2} ((1 − α) A)^i + (1 − α)^{t−1} Aᵗ           [eq. ``b-sum``]
-
-and, for ``α ∈ (0, 1]``, ``B⁽ᵗ⁾ → α D (α D + λ I)⁻¹``: kernel ridge regression with ridge ``λ/α``
-[eq. ``limit``]. Functions of this module work on NumPy float64 arrays.
+Functions of this module work on NumPy float64 arrays and check their inputs with
+:mod:`theorybook.validation`: a kernel must be square, finite, symmetric and positive
+semi-definite (PSD) wherever the maths needs it, ``λ > 0``, ``α ∈ [0, 1]``, ``steps ≥ 1``.
 """
 
 from __future__ import annotations
@@ -25,11 +23,17 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.linalg import cho_factor, cho_solve, eigh
+from scipy.linalg import cho_factor, cho_solve, eigh, eigvalsh
+
+from theorybook.validation import array, one_of, positive_int, positive_real, probability
 
 __all__ = [
+    "MAX_ELEMENTS",
     "KernelEigen",
+    "check_cross_kernel",
     "check_kernel",
+    "check_psd_spectrum",
+    "check_targets",
     "distill_coefficients",
     "distill_fits",
     "distill_fits_by_refitting",
@@ -52,80 +56,87 @@ PSD_RTOL = 1e-8
 
 # --------------------------------------------------------------------------- validation
 
-
-def _as_float_array(name: str, value: ArrayLike) -> Array:
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}")
-    try:
-        arr = np.asarray(value)
-    except Exception as err:  # pragma: no cover - exotic inputs
-        raise TypeError(f"{name} must be array-like: {err}") from err
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    if np.iscomplexobj(arr):
-        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
-    arr = arr.astype(np.float64, copy=False)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
+#: the most float64 elements a result may hold (2**27, 1 GiB) before we refuse to allocate it.
+MAX_ELEMENTS = 2**27
 
 
-def check_kernel(K: ArrayLike, name: str = "K") -> Array:
-    """``K`` as a float64 array after checking it is a square, finite, symmetric matrix."""
-    arr = _as_float_array(name, K)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+def check_kernel(K: ArrayLike, name: str = "K", *, psd: bool = False) -> Array:
+    """``K`` as a float64 array after checking it is a square, finite, symmetric matrix.
+
+    With ``psd=True`` it must also be positive semi-definite (smallest eigenvalue above
+    ``−PSD_RTOL · max(d_max, 1)``), the same test :class:`KernelEigen` applies.
+
+    Raises ``TypeError`` for non-numeric input and ``ValueError`` naming ``name`` otherwise.
+    """
+    arr = array(name, K, ndim=2)
+    if arr.shape[0] != arr.shape[1]:
         raise ValueError(f"{name} must be a square (n, n) kernel matrix, got shape {arr.shape}")
-    if arr.shape[0] < 1:
-        raise ValueError(f"{name} must have at least one row, got shape {arr.shape}")
     scale_ = float(np.max(np.abs(arr))) or 1.0
     asym = float(np.max(np.abs(arr - arr.T))) / scale_
     if asym > SYMMETRY_RTOL:
         raise ValueError(
             f"{name} must be symmetric: max|K − Kᵀ|/max|K| = {asym:.2e} > {SYMMETRY_RTOL:.0e}"
         )
+    if psd:
+        d = eigvalsh(arr)
+        check_psd_spectrum(d, name)
     return arr
 
 
-def _check_lam(lam: float) -> float:
-    if isinstance(lam, bool) or not isinstance(lam, (int, float, np.integer, np.floating)):
-        raise TypeError(f"lam must be a real number, got {type(lam).__name__}")
-    lam_f = float(lam)
-    if not np.isfinite(lam_f) or lam_f <= 0:
-        raise ValueError(f"lam (the ridge λ) must be a finite number > 0, got {lam}")
-    return lam_f
-
-
-def _check_alpha(alpha: float) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)):
-        raise TypeError(f"alpha must be a real number, got {type(alpha).__name__}")
-    a = float(alpha)
-    if not np.isfinite(a) or not 0.0 <= a <= 1.0:
-        raise ValueError(f"alpha (the weight of the ground truth) must lie in [0, 1], got {alpha}")
-    return a
-
-
-def _check_steps(steps: int) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
-        raise TypeError(f"steps must be an int, got {type(steps).__name__}")
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1 (step 1 is the teacher), got {steps}")
-    return int(steps)
-
-
-def _check_y(y: ArrayLike, n: int) -> Array:
-    arr = _as_float_array("y", y)
-    if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"y must be a vector of shape ({n},) to match K, got shape {arr.shape}")
-    return arr
-
-
-def _check_k_test(K_test: ArrayLike, n: int) -> Array:
-    arr = _as_float_array("K_test", K_test)
-    if arr.ndim != 2 or arr.shape[1] != n:
+def check_psd_spectrum(d: Array, name: str = "K") -> None:
+    """Raise ``ValueError`` if the eigenvalues ``d`` of ``name`` show it is not PSD."""
+    d_max, d_min = float(np.max(d)), float(np.min(d))
+    if d_min < -PSD_RTOL * max(d_max, 1.0):
         raise ValueError(
-            f"K_test must have shape (m, {n}) (test points × training points), got {arr.shape}"
+            f"{name} must be positive semi-definite: smallest eigenvalue {d_min:.3e} "
+            f"(largest {d_max:.3e})"
+        )
+
+
+def check_targets(name: str, value: ArrayLike, n: int) -> Array:
+    """``value`` as a finite float64 vector of length ``n`` (labels or fits at n points)."""
+    arr = array(name, value, ndim=1)
+    if arr.shape[0] != n:
+        raise ValueError(f"{name} must be a vector of shape ({n},) to match K, got {arr.shape}")
+    return arr
+
+
+def check_cross_kernel(name: str, value: ArrayLike, n: int) -> Array:
+    """``value`` as a finite float64 ``(m, n)`` kernel between m new points and n training points."""
+    arr = array(name, value, ndim=2)
+    if arr.shape[1] != n:
+        raise ValueError(
+            f"{name} must have shape (m, {n}) (new points × training points), got {arr.shape}"
         )
     return arr
+
+
+def _lam(lam: object) -> float:
+    return positive_real("lam", lam)
+
+
+def _alpha(alpha: object) -> float:
+    return probability("alpha", alpha)
+
+
+def _steps(steps: object, n: int = 1) -> int:
+    T = positive_int("steps", steps)
+    if T * max(n, 1) > MAX_ELEMENTS:
+        raise ValueError(
+            f"steps × n = {T} × {n} would allocate {T * n * 8 / 2**30:.1f} GiB of results "
+            f"(limit {MAX_ELEMENTS} values); ask for fewer steps (the limit t → ∞ has its "
+            "own function, limit_fit)"
+        )
+    return T
+
+
+def _eigenvalues(d: ArrayLike) -> Array:
+    dv = array("d", d, ndim=1)
+    if np.any(dv < 0):
+        raise ValueError(
+            f"eigenvalues d must be >= 0 (K positive semi-definite), got min {dv.min():.3g}"
+        )
+    return dv
 
 
 # --------------------------------------------------------------------------- eigenbasis
@@ -134,7 +145,8 @@ def _check_k_test(K_test: ArrayLike, n: int) -> Array:
 class KernelEigen:
     """Eigendecomposition ``K = V diag(d) Vᵀ`` with eigenvalues sorted in decreasing order.
 
-    Computed once with :func:`scipy.linalg.eigh`; all distillation steps reuse it.
+    Computed once with :func:`scipy.linalg.eigh`; all distillation steps reuse it. Raises
+    ``ValueError`` unless ``K`` is square, finite, symmetric and PSD.
     """
 
     def __init__(self, K: ArrayLike) -> None:
@@ -142,18 +154,14 @@ class KernelEigen:
         d, V = eigh(Kc)
         order = np.argsort(d)[::-1]
         d, V = d[order], V[:, order]
-        d_max = max(float(d[0]), 0.0)
-        if d[-1] < -PSD_RTOL * max(d_max, 1.0):
-            raise ValueError(
-                f"K must be positive semi-definite: smallest eigenvalue {d[-1]:.3e} "
-                f"(largest {d[0]:.3e})"
-            )
+        check_psd_spectrum(d)
         self.K = Kc
         self.d: Array = np.clip(d, 0.0, None)
         self.V: Array = V
 
     @property
     def n(self) -> int:
+        """The number of training points."""
         return int(self.d.shape[0])
 
 
@@ -172,36 +180,39 @@ def eigen_weights(
 ) -> Array:
     """Diagonals of ``B⁽¹⁾ … B⁽ᵀ⁾``, shape ``(steps, n)``, for eigenvalues ``d`` of ``K``.
 
-    ``method="recursion"`` iterates eq. ``b-recursion`` ``B⁽ᵗ⁾ = A[(1 − α)B⁽ᵗ⁻¹⁾ + αI]``;
-    ``method="sum"`` evaluates the explicit geometric sum of eq. ``b-sum``. Both are exact; the
-    tests check they agree.
+    ``method="recursion"`` iterates :eq:`distill-b-recursion`,
+    ``B⁽ᵗ⁾ = A[(1 − α)B⁽ᵗ⁻¹⁾ + αI]``; ``method="sum"`` evaluates the explicit geometric sum of
+    :eq:`distill-b-sum`. Both are exact; the tests check they agree.
+
+    Raises ``ValueError`` for negative eigenvalues, ``λ ≤ 0``, ``α ∉ [0, 1]``, ``steps < 1``,
+    an unknown ``method`` or a result of more than :data:`MAX_ELEMENTS` values.
     """
-    lam_f, a_f, T = _check_lam(lam), _check_alpha(alpha), _check_steps(steps)
-    dv = _as_float_array("d", d)
-    if dv.ndim != 1:
-        raise ValueError(f"d must be a vector of eigenvalues, got shape {dv.shape}")
-    if np.any(dv < 0):
-        raise ValueError("eigenvalues d must be >= 0 (K positive semi-definite)")
+    one_of("method", method, ("recursion", "sum"))
+    lam_f, a_f = _lam(lam), _alpha(alpha)
+    dv = _eigenvalues(d)
+    T = _steps(steps, dv.shape[0])
     A = dv / (dv + lam_f)
     B = np.empty((T, dv.shape[0]))
     if method == "recursion":
         B[0] = A
         for t in range(1, T):
             B[t] = A * ((1.0 - a_f) * B[t - 1] + a_f)
-    elif method == "sum":
+    else:
         q = (1.0 - a_f) * A
         for t in range(1, T + 1):
             geo = sum(q**i for i in range(t - 1)) if t >= 2 else np.zeros_like(A)
             B[t - 1] = a_f * A * geo + (1.0 - a_f) ** (t - 1) * A**t
-    else:
-        raise ValueError(f"method must be 'recursion' or 'sum', got {method!r}")
     return B
 
 
 def limit_weights(d: ArrayLike, lam: float, alpha: float) -> Array:
-    """Diagonal of ``B⁽∞⁾ = α D (α D + λ I)⁻¹`` (eq. ``limit``); zero for ``α = 0`` (collapse)."""
-    lam_f, a_f = _check_lam(lam), _check_alpha(alpha)
-    dv = _as_float_array("d", d)
+    """Diagonal of ``B⁽∞⁾ = α D (α D + λ I)⁻¹`` (:eq:`distill-limit`); zero for ``α = 0``.
+
+    ``d`` are eigenvalues of a PSD kernel: negative entries raise ``ValueError``, as in
+    :func:`eigen_weights` (they would put poles at ``d = −λ/α``).
+    """
+    lam_f, a_f = _lam(lam), _alpha(alpha)
+    dv = _eigenvalues(d)
     if a_f == 0.0:
         return np.zeros_like(dv)
     return a_f * dv / (a_f * dv + lam_f)
@@ -212,11 +223,12 @@ def sparsification_ratios(B: ArrayLike) -> Array:
 
     ``B`` is one weight vector ``(n,)`` or a stack ``(steps, n)``; returns ``(..., n − 1)``.
     A ratio grows when the fit concentrates on the leading eigenfunctions (Mobahi's
-    sparsification).
+    sparsification). Raises ``ValueError`` for a scalar, fewer than two weights, or a weight
+    ``≤ 0`` after the first (drop zero eigenvalues first).
     """
-    arr = _as_float_array("B", B)
+    arr = array("B", B, ndim=(1, 2))
     if arr.shape[-1] < 2:
-        raise ValueError("need at least two eigen-weights to form ratios")
+        raise ValueError(f"B needs at least two eigen-weights to form ratios, got {arr.shape}")
     if np.any(arr[..., 1:] <= 0):
         raise ValueError("eigen-weights must be > 0 to form ratios (drop zero eigenvalues first)")
     return arr[..., :-1] / arr[..., 1:]
@@ -230,12 +242,15 @@ def distill_coefficients(
 ) -> Array:
     """Dual coefficients ``c⁽ᵗ⁾`` (so that ``f⁽ᵗ⁾(x) = k(x)ᵀ c⁽ᵗ⁾``), shape ``(steps, n)``.
 
-    ``c⁽ᵗ⁾ = (K + λI)⁻¹ ỹ⁽ᵗ⁾ = V (D + λI)⁻¹ [α I + (1 − α) B⁽ᵗ⁻¹⁾] Vᵀ y`` with ``B⁽⁰⁾ = I``:
-    the paper's ``V D⁻¹ B⁽ᵗ⁾ Vᵀ y`` written without ``D⁻¹``, so it also holds for singular ``K``.
+    ``c⁽ᵗ⁾ = (K + λI)⁻¹ ỹ⁽ᵗ⁾ = V (D + λI)⁻¹ [α I + (1 − α) B⁽ᵗ⁻¹⁾] Vᵀ y`` with ``B⁽⁰⁾ = I``
+    (:eq:`distill-closed-form`): the paper's ``V D⁻¹ B⁽ᵗ⁾ Vᵀ y`` written without ``D⁻¹``, so
+    it also holds for a singular ``K``.
     """
+    lam_f, a_f = _lam(lam), _alpha(alpha)
+    positive_int("steps", steps)
     eig = K if isinstance(K, KernelEigen) else KernelEigen(K)
-    yv = _check_y(y, eig.n)
-    lam_f, a_f, T = _check_lam(lam), _check_alpha(alpha), _check_steps(steps)
+    yv = check_targets("y", y, eig.n)
+    T = _steps(steps, eig.n)
     B = eigen_weights(eig.d, lam_f, a_f, T)
     prev = np.vstack([np.ones((1, eig.n)), B[:-1]])
     C = (a_f + (1.0 - a_f) * prev) / (eig.d + lam_f)
@@ -245,14 +260,21 @@ def distill_coefficients(
 def distill_fits(K: ArrayLike, y: ArrayLike, lam: float, alpha: float, steps: int) -> Array:
     """Fitted values ``ŷ⁽¹⁾ … ŷ⁽ᵀ⁾`` at the training points, shape ``(steps, n)``.
 
-    One eigendecomposition of ``K`` serves all steps: ``ŷ⁽ᵗ⁾ = V B⁽ᵗ⁾ Vᵀ y`` (eq. ``closed-form``).
+    One eigendecomposition of ``K`` serves all steps: ``ŷ⁽ᵗ⁾ = V B⁽ᵗ⁾ Vᵀ y``
+    (:eq:`distill-closed-form`).
 
     Raises ``ValueError`` for a non-square, non-symmetric or indefinite ``K``, ``λ ≤ 0``,
-    ``α ∉ [0, 1]``, ``steps < 1`` or a ``y`` whose length differs from ``K``'s.
+    ``α ∉ [0, 1]``, ``steps < 1``, a result of more than :data:`MAX_ELEMENTS` values (checked
+    before any work) or a ``y`` whose length differs from ``K``'s; ``TypeError`` for
+    non-numeric arguments.
     """
-    eig = KernelEigen(K)
-    yv = _check_y(y, eig.n)
-    B = eigen_weights(eig.d, lam, alpha, steps)
+    lam_f, a_f = _lam(lam), _alpha(alpha)
+    positive_int("steps", steps)
+    Kc = check_kernel(K)
+    T = _steps(steps, Kc.shape[0])
+    yv = check_targets("y", y, Kc.shape[0])
+    eig = KernelEigen(Kc)
+    B = eigen_weights(eig.d, lam_f, a_f, T)
     return (B * (eig.V.T @ yv)) @ eig.V.T
 
 
@@ -262,11 +284,15 @@ def distill_predict(
     """Predictions ``f⁽ᵗ⁾(x_j)`` at m new points for steps ``1 … T``, shape ``(steps, m)``.
 
     ``K_test[j, i] = k(x_j, x_i)`` (new points × training points); ``f⁽ᵗ⁾(x) = k(x)ᵀ c⁽ᵗ⁾``
-    with the coefficients of :func:`distill_coefficients`.
+    with the coefficients of :func:`distill_coefficients`. Validates like :func:`distill_fits`.
     """
-    eig = KernelEigen(K)
-    Kt = _check_k_test(K_test, eig.n)
-    return distill_coefficients(eig, y, lam, alpha, steps) @ Kt.T
+    lam_f, a_f = _lam(lam), _alpha(alpha)
+    positive_int("steps", steps)
+    Kc = check_kernel(K)
+    Kt = check_cross_kernel("K_test", K_test, Kc.shape[0])
+    T = _steps(steps, max(Kc.shape[0], Kt.shape[0]))
+    yv = check_targets("y", y, Kc.shape[0])
+    return distill_coefficients(KernelEigen(Kc), yv, lam_f, a_f, T) @ Kt.T
 
 
 def distill_fits_by_refitting(
@@ -280,17 +306,20 @@ def distill_fits_by_refitting(
     """Reference: refit kernel ridge regression explicitly at every step (no eigenbasis).
 
     Each step fits :class:`sklearn.kernel_ridge.KernelRidge` (``kernel="precomputed"``,
-    ``alpha=λ``, i.e. it solves ``(K + λI) c = ỹ⁽ᵗ⁾`` afresh) to the mixed targets of eq.
-    ``mixed-targets``. Returns the training fits ``(steps, n)``, and with ``K_test`` also the
-    predictions ``(steps, m)``.
+    ``alpha=λ``, i.e. it solves ``(K + λI) c = ỹ⁽ᵗ⁾`` afresh) to the mixed targets of
+    :eq:`distill-mixed-targets`. Returns the training fits ``(steps, n)``, and with ``K_test``
+    also the predictions ``(steps, m)``. ``K`` must be PSD, as for :func:`distill_fits` (an
+    indefinite ``K`` raises ``ValueError`` instead of refitting a meaningless problem).
     """
     from sklearn.kernel_ridge import KernelRidge
 
-    Kc = check_kernel(K)
+    lam_f, a_f = _lam(lam), _alpha(alpha)
+    positive_int("steps", steps)
+    Kc = check_kernel(K, psd=True)
     n = Kc.shape[0]
-    yv = _check_y(y, n)
-    lam_f, a_f, T = _check_lam(lam), _check_alpha(alpha), _check_steps(steps)
-    Kt = None if K_test is None else _check_k_test(K_test, n)
+    yv = check_targets("y", y, n)
+    Kt = None if K_test is None else check_cross_kernel("K_test", K_test, n)
+    T = _steps(steps, max(n, 0 if Kt is None else Kt.shape[0]))
     fits = np.empty((T, n))
     preds = None if Kt is None else np.empty((T, Kt.shape[0]))
     target = yv
@@ -304,22 +333,28 @@ def distill_fits_by_refitting(
 
 
 def limit_fit(K: ArrayLike, y: ArrayLike, lam: float, alpha: float) -> Array:
-    """The ``t → ∞`` fit at the training points (eq. ``limit``).
+    """The ``t → ∞`` fit at the training points (:eq:`distill-limit`).
 
     For ``α ∈ (0, 1]`` it is kernel ridge regression with ridge ``λ/α``, solved directly with a
-    Cholesky factorisation of ``K + (λ/α) I``; for ``α = 0`` the fits collapse to zero.
+    Cholesky factorisation of ``K + (λ/α) I``; for ``α = 0`` the fits collapse to zero. ``K``
+    must be PSD, as for :func:`distill_fits` (checked from its eigenvalues).
     """
-    Kc = check_kernel(K)
-    yv = _check_y(y, Kc.shape[0])
-    return Kc @ _limit_coef(Kc, yv, _check_lam(lam), _check_alpha(alpha))
+    lam_f, a_f = _lam(lam), _alpha(alpha)
+    Kc = check_kernel(K, psd=True)
+    yv = check_targets("y", y, Kc.shape[0])
+    return Kc @ _limit_coef(Kc, yv, lam_f, a_f)
 
 
 def limit_predict(K: ArrayLike, K_test: ArrayLike, y: ArrayLike, lam: float, alpha: float) -> Array:
-    """The ``t → ∞`` predictions at new points: ``k(x)ᵀ (K + (λ/α) I)⁻¹ y`` (zero if ``α = 0``)."""
-    Kc = check_kernel(K)
-    yv = _check_y(y, Kc.shape[0])
-    Kt = _check_k_test(K_test, Kc.shape[0])
-    return Kt @ _limit_coef(Kc, yv, _check_lam(lam), _check_alpha(alpha))
+    """The ``t → ∞`` predictions at new points: ``k(x)ᵀ (K + (λ/α) I)⁻¹ y`` (zero if ``α = 0``).
+
+    ``K`` must be PSD (checked), as for :func:`distill_fits`.
+    """
+    lam_f, a_f = _lam(lam), _alpha(alpha)
+    Kc = check_kernel(K, psd=True)
+    yv = check_targets("y", y, Kc.shape[0])
+    Kt = check_cross_kernel("K_test", K_test, Kc.shape[0])
+    return Kt @ _limit_coef(Kc, yv, lam_f, a_f)
 
 
 def _limit_coef(K: Array, y: Array, lam: float, alpha: float) -> Array:

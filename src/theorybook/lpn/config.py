@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from theorybook import validation as v
 from theorybook.runtime import ScaledConfig
 
-__all__ = ["Config"]
+__all__ = ["DIGITS_COUNT", "Config"]
+
+DIGITS_COUNT = 1797
+"""The number of images in scikit-learn's digits data set (the MNIST stand-in)."""
 
 
 @dataclass(frozen=True)
@@ -63,24 +67,17 @@ class Config(ScaledConfig):
     patch_min_std: float = 0.05
 
     def validate(self) -> None:
-        if len(self.lap_gammas) != len(self.lap_pm_lrs):
-            raise ValueError("lap_gammas and lap_pm_lrs must have the same length")
-        if self.pad_to < 8 or self.pad_to % 2:
-            raise ValueError(f"pad_to must be an even number >= 8, got {self.pad_to}")
-        if not 0 < self.cs_fraction <= 1:
-            raise ValueError(f"cs_fraction must lie in (0, 1], got {self.cs_fraction}")
-        if (
-            isinstance(self.patch_size, bool)
-            or not isinstance(self.patch_size, int)
-            or self.patch_size < 4
-        ):
-            raise ValueError(f"patch_size must be an int >= 4, got {self.patch_size!r}")
-        if not 0 <= self.patch_min_std < 0.5:
-            raise ValueError(f"patch_min_std must lie in [0, 0.5), got {self.patch_min_std}")
+        """Check every field (shared validators); raise ``TypeError``/``ValueError`` naming it."""
+        name = type(self).__name__
+        set_ = object.__setattr__
+        set_(self, "seed", v.seed(f"{name}.seed", self.seed))
         self.require_positive_ints(
+            "lap_hidden",
+            "lap_layers",
             "lap_batch",
             "lap_pretrain_steps",
             "lap_pm_steps",
+            "conv_hidden",
             "digits_batch",
             "digits_steps",
             "n_test",
@@ -92,10 +89,37 @@ class Config(ScaledConfig):
             "patch_steps",
             "patch_cnn_steps",
         )
-        if self.digits_steps < 8:
-            raise ValueError("digits_steps must be >= 8 (ℓ₁ half plus four stages)")
-        if self.patch_steps < 8:
-            raise ValueError("patch_steps must be >= 8 (ℓ₁ half plus four stages)")
+        self.require_positive_reals(
+            "lap_beta", "conv_beta", "digits_sigma", "blur_sigma", "meas_noise"
+        )
+        set_(self, "conv_alpha", v.real(f"{name}.conv_alpha", self.conv_alpha, low=0.0))
+        gammas = v.real_sequence(f"{name}.lap_gammas", self.lap_gammas, low=0.0, low_open=True)
+        lrs = v.real_sequence(f"{name}.lap_pm_lrs", self.lap_pm_lrs, low=0.0, low_open=True)
+        if len(gammas) != len(lrs):
+            raise ValueError(
+                f"{name}.lap_gammas and lap_pm_lrs must have the same length, "
+                f"got {len(gammas)} and {len(lrs)}"
+            )
+        set_(self, "lap_gammas", gammas)
+        set_(self, "lap_pm_lrs", lrs)
+        pad_to = v.int_in_range(f"{name}.pad_to", self.pad_to, low=8)
+        if pad_to % 2:
+            raise ValueError(f"{name}.pad_to must be an even number >= 8, got {pad_to}")
+        set_(self, "pad_to", pad_to)
+        set_(self, "cnn_depth", v.int_in_range(f"{name}.cnn_depth", self.cnn_depth, low=2))
+        set_(self, "patch_size", v.int_in_range(f"{name}.patch_size", self.patch_size, low=4))
+        cs = v.real(f"{name}.cs_fraction", self.cs_fraction, low=0.0, high=1.0, low_open=True)
+        set_(self, "cs_fraction", cs)
+        std = v.real(f"{name}.patch_min_std", self.patch_min_std, low=0.0, high=0.5, high_open=True)
+        set_(self, "patch_min_std", std)
+        for field in ("digits_steps", "patch_steps"):
+            v.int_in_range(f"{name}.{field} (l1 half plus four stages)", getattr(self, field), low=8)
+        held = self.n_test + self.pnp_val_images
+        if held >= DIGITS_COUNT:
+            raise ValueError(
+                f"{name}.n_test + pnp_val_images = {held} leaves no training digits "
+                f"(there are {DIGITS_COUNT})"
+            )
 
     @classmethod
     def presets(cls) -> dict[str, Config]:

@@ -22,27 +22,23 @@ step and every constructor calls it once, so a fresh model is already a valid LP
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from theorybook.validation import int_in_range, int_sequence, one_of, real
+
 __all__ = ["ConvLPN", "ConvexPotentialNet", "LPN", "PlainCNN"]
 
 
-def _check_positive(name: str, value: float, *, allow_zero: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be {bound}, got {value}")
+def _check_positive(name: str, value: object, *, allow_zero: bool = False) -> float:
+    return real(name, value, low=0.0, low_open=not allow_zero)
 
 
-def _check_int(name: str, value: int, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+def _check_int(name: str, value: object, low: int) -> int:
+    return int_in_range(name, value, low=low)
 
 
 class ConvexPotentialNet(nn.Module):
@@ -115,11 +111,10 @@ class LPN(ConvexPotentialNet):
         alpha: float = 0.0,
     ) -> None:
         super().__init__()
-        _check_int("dim", dim, 1)
-        _check_int("hidden", hidden, 1)
-        _check_int("layers", layers, 1)
-        _check_positive("beta", beta)
-        _check_positive("alpha", alpha, allow_zero=True)
+        dim, hidden = _check_int("dim", dim, 1), _check_int("hidden", hidden, 1)
+        layers = _check_int("layers", layers, 1)
+        beta = _check_positive("beta", beta)
+        alpha = _check_positive("alpha", alpha, allow_zero=True)
         self.dim, self.hidden, self.layers = dim, hidden, layers
         self.beta, self.alpha = float(beta), float(alpha)
         self.skips = nn.ModuleList([nn.Linear(dim, hidden) for _ in range(layers)])
@@ -181,16 +176,15 @@ class ConvLPN(ConvexPotentialNet):
         init: str = "paper",
     ) -> None:
         super().__init__()
-        _check_int("image_size", image_size, 2)
-        _check_int("channels", channels, 1)
-        _check_int("hidden", hidden, 1)
-        strides = tuple(strides)
-        if len(strides) < 1 or any(s not in (1, 2) for s in strides):
+        image_size = _check_int("image_size", image_size, 2)
+        channels = _check_int("channels", channels, 1)
+        hidden = _check_int("hidden", hidden, 1)
+        strides = int_sequence("strides", strides, low=1)
+        if any(s not in (1, 2) for s in strides):
             raise ValueError(f"strides must be a non-empty sequence of 1s and 2s, got {strides}")
-        _check_positive("beta", beta)
-        _check_positive("alpha", alpha, allow_zero=True)
-        if init not in ("paper", "default"):
-            raise ValueError(f"init must be 'paper' or 'default', got {init!r}")
+        beta = _check_positive("beta", beta)
+        alpha = _check_positive("alpha", alpha, allow_zero=True)
+        one_of("init", init, ("paper", "default"))
         self.image_size, self.channels, self.hidden = image_size, channels, hidden
         self.strides = strides
         self.beta, self.alpha = float(beta), float(alpha)
@@ -256,20 +250,26 @@ class PlainCNN(nn.Module):
         self, channels: int = 1, hidden: int = 32, depth: int = 4, *, beta: float = 10.0
     ) -> None:
         super().__init__()
-        _check_int("channels", channels, 1)
-        _check_int("hidden", hidden, 1)
-        _check_int("depth", depth, 2)
-        self.beta = float(beta)
+        channels = _check_int("channels", channels, 1)
+        hidden = _check_int("hidden", hidden, 1)
+        depth = _check_int("depth", depth, 2)
+        self.channels = channels
+        self.beta = _check_positive("beta", beta)
         widths = [channels] + [hidden] * (depth - 1) + [channels]
         self.convs = nn.ModuleList(
             [nn.Conv2d(a, b, 3, padding=1) for a, b in zip(widths[:-1], widths[1:], strict=True)]
         )
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
-        if not isinstance(y, torch.Tensor) or y.ndim != 4:
+        """x̂ = y − D(y) for images ``(batch, channels, h, w)``."""
+        if not isinstance(y, torch.Tensor):
+            raise TypeError(f"PlainCNN expects a torch.Tensor, got {type(y).__name__}")
+        if y.ndim != 4 or y.shape[1] != self.channels:
             raise ValueError(
-                f"PlainCNN expects a (batch, channels, h, w) tensor, got {getattr(y, 'shape', y)!r}"
+                f"PlainCNN expects shape (batch, {self.channels}, h, w), got {tuple(y.shape)}"
             )
+        if not y.is_floating_point():
+            raise TypeError(f"PlainCNN expects a floating-point tensor, got {y.dtype}")
         z = y
         for conv in self.convs[:-1]:
             z = F.softplus(conv(z), beta=self.beta)

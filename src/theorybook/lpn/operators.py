@@ -11,17 +11,19 @@ orthonormal 2-D FFT (``torch.fft``), are scaled so that ‖A‖ ≤ 1, and provi
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from scipy.sparse.linalg import LinearOperator, cg
+
+from theorybook.validation import int_in_range, positive_int, positive_real, seed
 
 __all__ = ["CompressedSensing", "GaussianBlur", "LinearOp", "operator_norm"]
 
 
 def _check_images(x: torch.Tensor, n: int, what: str) -> None:
-    if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != (1, n, n):
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{what} expects a torch.Tensor, got {type(x).__name__}")
+    if x.ndim != 4 or tuple(x.shape[1:]) != (1, n, n):
         raise ValueError(
             f"{what} expects images of shape (batch, 1, {n}, {n}), got {tuple(getattr(x, 'shape', ()))}"
         )
@@ -44,8 +46,7 @@ class LinearOp:
 
     def normal_solve(self, b: torch.Tensor, rho: float) -> torch.Tensor:
         """Solve (AᵀA + ρI)x = b by conjugate gradients (scipy), sample by sample as one block system."""
-        if not rho > 0:
-            raise ValueError(f"rho must be > 0, got {rho}")
+        rho = positive_real("rho", rho)
         shape, dtype = b.shape, b.dtype
         size = int(np.prod(shape))
 
@@ -57,8 +58,10 @@ class LinearOp:
         sol, info = cg(
             op, b.detach().to(torch.float64).reshape(-1).cpu().numpy(), rtol=1e-10, maxiter=500
         )
-        if info < 0:
-            raise RuntimeError(f"conjugate gradients failed (info={info})")
+        if info != 0:
+            raise RuntimeError(
+                f"conjugate gradients for (AᵀA + ρI)x = b did not converge (info={info}, rho={rho})"
+            )
         return torch.as_tensor(sol.reshape(shape), dtype=dtype, device=b.device)
 
 
@@ -70,11 +73,9 @@ class GaussianBlur(LinearOp):
     """
 
     def __init__(self, n: int, sigma: float) -> None:
-        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-            raise ValueError(f"n must be an int >= 2, got {n!r}")
-        if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
-            raise ValueError(f"sigma must be > 0, got {sigma!r}")
-        self.n, self.sigma = n, float(sigma)
+        n = int_in_range("n", n, low=2)
+        sigma = positive_real("sigma", sigma)
+        self.n, self.sigma = n, sigma
         d = np.minimum(np.arange(n), n - np.arange(n)).astype(np.float64)
         k1 = np.exp(-0.5 * (d / sigma) ** 2)
         kernel = np.outer(k1, k1)
@@ -95,8 +96,7 @@ class GaussianBlur(LinearOp):
         return self._apply(y, self.spectrum)
 
     def normal_solve(self, b: torch.Tensor, rho: float) -> torch.Tensor:
-        if not rho > 0:
-            raise ValueError(f"rho must be > 0, got {rho}")
+        rho = positive_real("rho", rho)
         _check_images(b, self.n, "GaussianBlur.normal_solve")
         return self._apply(b, 1.0 / (self.spectrum**2 + rho))
 
@@ -109,12 +109,10 @@ class CompressedSensing(LinearOp):
     """
 
     def __init__(self, n: int, m: int, *, seed: int = 0) -> None:
-        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-            raise ValueError(f"n must be an int >= 2, got {n!r}")
-        if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= n * n:
-            raise ValueError(f"m must be an int in [1, n²={n * n}], got {m!r}")
+        n = int_in_range("n", n, low=2)
+        m = int_in_range("m", m, low=1, high=n * n)
         self.n, self.m = n, m
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(_seed(seed))
         self.signs = torch.as_tensor(rng.choice([-1.0, 1.0], size=(n, n)))
         spec = np.fft.fft2(rng.standard_normal((n, n)))
         self.spectrum = torch.as_tensor(spec / np.abs(spec).max())
@@ -127,7 +125,9 @@ class CompressedSensing(LinearOp):
         return z.reshape(x.shape[0], -1)[:, self.index.to(x.device)]
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
-        if not isinstance(y, torch.Tensor) or y.ndim != 2 or y.shape[1] != self.m:
+        if not isinstance(y, torch.Tensor):
+            raise TypeError(f"CompressedSensing.adjoint expects a tensor, got {type(y).__name__}")
+        if y.ndim != 2 or y.shape[1] != self.m:
             raise ValueError(
                 f"CompressedSensing.adjoint expects (batch, {self.m}), got {tuple(getattr(y, 'shape', ()))}"
             )
@@ -138,9 +138,16 @@ class CompressedSensing(LinearOp):
         return z * self.signs.to(z)
 
 
+def _seed(value: object) -> int:
+    return seed("seed", value)
+
+
 def operator_norm(op: LinearOp, *, iters: int = 200, seed: int = 0) -> float:
-    """‖A‖₂ by power iteration on AᵀA (float64)."""
-    gen = torch.Generator().manual_seed(seed)
+    """‖A‖₂ by ``iters`` ≥ 1 power iterations on AᵀA (float64), from a seeded random start."""
+    if not isinstance(op, LinearOp):
+        raise TypeError(f"op must be a LinearOp, got {type(op).__name__}")
+    iters = positive_int("iters", iters)
+    gen = torch.Generator().manual_seed(_seed(seed))
     x = torch.randn(1, 1, op.n, op.n, generator=gen, dtype=torch.float64)
     for _ in range(iters):
         x = op.normal(x)

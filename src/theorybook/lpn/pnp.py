@@ -25,13 +25,27 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from theorybook.lpn.model import ConvexPotentialNet
 from theorybook.lpn.operators import LinearOp
 from theorybook.lpn.prior import prior_at_output
+from theorybook.runtime import TrainingDiverged
+from theorybook.validation import callable_, positive_int, positive_real, tensor
 
-__all__ = ["PnPResult", "image_metrics", "pnp_admm", "pnp_pgd", "tikhonov", "tv_denoiser"]
+__all__ = [
+    "PnPDiverged",
+    "PnPResult",
+    "image_metrics",
+    "pnp_admm",
+    "pnp_pgd",
+    "tikhonov",
+    "tv_denoiser",
+]
+
+
+class PnPDiverged(TrainingDiverged):
+    """A PnP iteration produced a NaN or infinite iterate; the message names the iteration."""
 
 Denoiser = Callable[[torch.Tensor], torch.Tensor]
 
 
-@dataclass
+@dataclass(frozen=True)
 class PnPResult:
     """Final estimate ``x`` and per-iteration diagnostics.
 
@@ -55,19 +69,34 @@ def _psnr_batch(x_hat: torch.Tensor, x_true: torch.Tensor) -> float:
     )
 
 
-def image_metrics(x_hat: torch.Tensor, x_true: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """Per-image PSNR and SSIM (scikit-image, data range 1) of ``x_hat`` clipped to [0, 1]."""
-    if x_hat.shape != x_true.shape:
-        raise ValueError(f"shapes differ: {tuple(x_hat.shape)} vs {tuple(x_true.shape)}")
-    a = (
-        x_hat.detach()
-        .clamp(0, 1)
-        .cpu()
-        .numpy()
-        .reshape(x_hat.shape[0], *x_hat.shape[-2:])
-        .astype(np.float64)
-    )
-    b = x_true.detach().cpu().numpy().reshape(a.shape).astype(np.float64)
+def _as_numpy(name: str, value: object) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy().astype(np.float64)
+    if isinstance(value, np.ndarray):
+        return value.astype(np.float64)
+    raise TypeError(f"{name} must be a torch.Tensor or a NumPy array, got {type(value).__name__}")
+
+
+def image_metrics(
+    x_hat: torch.Tensor | np.ndarray, x_true: torch.Tensor | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-image PSNR and SSIM (scikit-image, data range 1) of ``x_hat`` clipped to [0, 1].
+
+    Both are image batches ``(n, h, w)`` or ``(n, 1, h, w)`` of the same shape, as tensors or
+    NumPy arrays; ``x_true`` must be finite (a NaN in ``x_hat`` raises too).
+    """
+    a, b = _as_numpy("x_hat", x_hat), _as_numpy("x_true", x_true)
+    if a.shape != b.shape:
+        raise ValueError(f"x_hat and x_true shapes differ: {a.shape} vs {b.shape}")
+    if a.ndim not in (3, 4) or (a.ndim == 4 and a.shape[1] != 1) or a.shape[0] == 0:
+        raise ValueError(f"expected a batch of grey images (n, [1,] h, w), got shape {a.shape}")
+    if min(a.shape[-2:]) < 3:
+        raise ValueError(f"images must be at least 3×3 for SSIM, got {a.shape[-2:]}")
+    for name, arr in (("x_hat", a), ("x_true", b)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} holds NaN or inf")
+    a = np.clip(a, 0, 1).reshape(a.shape[0], *a.shape[-2:])
+    b = b.reshape(a.shape)
     win = min(7, a.shape[-1] - (1 - a.shape[-1] % 2))
     psnr = np.array(
         [peak_signal_noise_ratio(t, e, data_range=1.0) for t, e in zip(b, a, strict=True)]
@@ -85,8 +114,7 @@ def tv_denoiser(weight: float) -> Denoiser:
     """TV denoising (scikit-image ``denoise_tv_chambolle``, {cite}`rudin1992tv`) image by image."""
     from skimage.restoration import denoise_tv_chambolle
 
-    if not weight > 0:
-        raise ValueError(f"weight must be > 0, got {weight}")
+    weight = positive_real("weight", weight)
 
     def denoise(v: torch.Tensor) -> torch.Tensor:
         arr = v.detach().cpu().numpy()
@@ -97,17 +125,49 @@ def tv_denoiser(weight: float) -> Denoiser:
 
 
 def tikhonov(op: LinearOp, y: torch.Tensor, lam: float) -> torch.Tensor:
-    """The Tikhonov / regularised least-squares solution (AᵀA + λI)⁻¹Aᵀy."""
-    return op.normal_solve(op.adjoint(y), lam)
-
-
-def _check(op: LinearOp, y: torch.Tensor, iters: int) -> None:
+    """The Tikhonov / regularised least-squares solution (AᵀA + λI)⁻¹Aᵀy, λ > 0."""
     if not isinstance(op, LinearOp):
         raise TypeError(f"op must be a LinearOp, got {type(op).__name__}")
-    if not isinstance(y, torch.Tensor) or not y.is_floating_point():
-        raise TypeError("y must be a floating-point torch.Tensor")
-    if isinstance(iters, bool) or not isinstance(iters, int) or iters < 1:
-        raise ValueError(f"iters must be an int >= 1, got {iters!r}")
+    tensor("y", y)
+    return op.normal_solve(op.adjoint(y), positive_real("lam", lam))
+
+
+def _check(
+    op: LinearOp,
+    y: torch.Tensor,
+    denoiser: object,
+    iters: int,
+    x0: torch.Tensor | None,
+    x_true: torch.Tensor | None,
+) -> tuple[torch.Tensor, int]:
+    """Validate the common arguments; return the start Aᵀy (or x0) and ``iters``."""
+    if not isinstance(op, LinearOp):
+        raise TypeError(f"op must be a LinearOp, got {type(op).__name__}")
+    tensor("y", y)
+    callable_("denoiser", denoiser)
+    iters = positive_int("iters", iters)
+    start = op.adjoint(y)
+    if x0 is not None:
+        tensor("x0", x0)
+        if x0.shape != start.shape:
+            raise ValueError(f"x0 must have shape {tuple(start.shape)}, got {tuple(x0.shape)}")
+        start = x0.detach().clone()
+    if x_true is not None:
+        tensor("x_true", x_true)
+        if x_true.shape != start.shape:
+            raise ValueError(
+                f"x_true must have the shape of the images, {tuple(start.shape)}, "
+                f"got {tuple(x_true.shape)}"
+            )
+    return start, iters
+
+
+def _check_iterate(x: torch.Tensor, k: int, method: str) -> None:
+    if not bool(torch.isfinite(x).all()):
+        raise PnPDiverged(
+            f"{method} diverged at iteration {k}: the iterate holds NaN or inf "
+            "(step size too large, or a denoiser that is not stable)"
+        )
 
 
 def _data_term(op: LinearOp, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -172,15 +232,22 @@ def pnp_pgd(
     ``step`` is η; convergence of the LPN version needs η < 1/‖AᵀA‖ (checked only by the
     caller). Starts from ``x0`` (default Aᵀy). With an LPN the objective ½‖y − Ax‖² + R_θ(x)/η
     is recorded exactly at every iterate.
+
+    Raises ``TypeError``/``ValueError`` for malformed arguments (NaN in ``y``, shapes that do
+    not match the operator) and :class:`PnPDiverged` naming the first iteration whose iterate
+    is not finite.
     """
-    _check(op, y, iters)
-    if not step > 0:
-        raise ValueError(f"step must be > 0, got {step}")
-    x = op.adjoint(y) if x0 is None else x0.detach().clone()
+    x, iters = _check(op, y, denoiser, iters, x0, x_true)
+    step = positive_real("step", step)
     trace = _Trace(x_true, keep_iterates)
-    for _ in range(iters):
+
+    def objective(out: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+        return _data_term(op, out, y) + r / step
+
+    for k in range(1, iters + 1):
         v = x - step * op.adjoint(op(x) - y)
-        x_new = trace.prox(denoiser, v, lambda out, r: _data_term(op, out, y) + r / step)
+        x_new = trace.prox(denoiser, v, objective)
+        _check_iterate(x_new, k, "PnP-PGD")
         trace.record(x_new, x)
         x = x_new
     return trace.result(x)
@@ -200,17 +267,21 @@ def pnp_admm(
     """PnP-ADMM, eq. ``lpn-admm`` (scaled form): returns the z iterates (outputs of the prox).
 
     With an LPN the recorded objective is ½‖y − Az‖² + ρ·R_θ(z), exact at every z = f_θ(x + u).
+    Raises like :func:`pnp_pgd`.
     """
-    _check(op, y, iters)
-    if not rho > 0:
-        raise ValueError(f"rho must be > 0, got {rho}")
+    z, iters = _check(op, y, denoiser, iters, x0, x_true)
+    rho = positive_real("rho", rho)
     aty = op.adjoint(y)
-    z = aty.clone() if x0 is None else x0.detach().clone()
     u = torch.zeros_like(z)
     trace = _Trace(x_true, keep_iterates)
-    for _ in range(iters):
+
+    def objective(out: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+        return _data_term(op, out, y) + rho * r
+
+    for k in range(1, iters + 1):
         x = op.normal_solve(aty + rho * (z - u), rho)
-        z_new = trace.prox(denoiser, x + u, lambda out, r: _data_term(op, out, y) + rho * r)
+        z_new = trace.prox(denoiser, x + u, objective)
+        _check_iterate(z_new, k, "PnP-ADMM")
         u = u + x - z_new
         trace.record(z_new, z)
         z = z_new

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from theorybook.lpn.model import ConvexPotentialNet
+from theorybook.validation import positive_int, positive_real, tensor
 
 __all__ = ["Inversion", "invert", "learned_prior", "prior_at_output"]
 
@@ -50,13 +51,15 @@ def invert(
     The gradient of the objective is f_θ(y) − x, so L-BFGS stops when ``max |f_θ(y) − x| < tol``.
     Samples are independent; they are solved ``chunk`` at a time as one summed problem. The
     start is ``y0`` (default x itself). Use float64 models for tight residuals.
+
+    Raises ``TypeError`` for a model that is not an LPN or a non-tensor ``x``, and
+    ``ValueError`` for NaN/inf in ``x`` or ``y0``, mismatched shapes or a non-positive ``tol``.
     """
     model = _check_model(model)
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise TypeError("x must be a floating-point torch.Tensor")
-    if max_iter < 1 or tol <= 0 or chunk < 1:
-        raise ValueError("max_iter and chunk must be >= 1 and tol > 0")
-    start = x if y0 is None else y0
+    tensor("x", x, ndim=range(1, 8))
+    max_iter, chunk = positive_int("max_iter", max_iter), positive_int("chunk", chunk)
+    tol = positive_real("tol", tol)
+    start = x if y0 is None else tensor("y0", y0)
     if start.shape != x.shape:
         raise ValueError(f"y0 has shape {tuple(start.shape)}, x has {tuple(x.shape)}")
     x = x.detach()
@@ -101,7 +104,7 @@ def prior_at_output(
     objective exactly.
     """
     model = _check_model(model)
-    y = y.detach()
+    y = tensor("y", y).detach()
     with torch.no_grad():
         x = model(y)
         psi = model.potential(y)

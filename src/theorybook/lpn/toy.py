@@ -13,14 +13,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import cumulative_trapezoid, trapezoid
 
+from theorybook.validation import array, int_in_range, positive_real, real
+
 __all__ = ["laplace_posterior_stats", "soft_threshold"]
 
 
 def soft_threshold(y: ArrayLike, tau: float = 1.0) -> NDArray[np.float64]:
     """``sign(y)·max(|y| − τ, 0)``, the prox of ``τ|·|`` and the MAP denoiser of the Laplace toy."""
-    if not tau >= 0:
-        raise ValueError(f"tau must be >= 0, got {tau}")
-    arr = np.asarray(y, dtype=np.float64)
+    tau = real("tau", tau, low=0.0)
+    arr = array("y", y, min_size=0)
     return np.sign(arr) * np.maximum(np.abs(arr) - tau, 0.0)
 
 
@@ -32,10 +33,27 @@ def laplace_posterior_stats(
     half_width: float = 30.0,
     n_grid: int = 20001,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """(posterior mean, posterior median) of x given y for the Laplace toy, by quadrature."""
-    if not (b > 0 and sigma > 0):
-        raise ValueError(f"b and sigma must be > 0, got b={b}, sigma={sigma}")
-    ys = np.atleast_1d(np.asarray(y, dtype=np.float64))
+    """(posterior mean, posterior median) of x given y for the Laplace toy, by quadrature.
+
+    The trapezoid grid has ``n_grid`` points on [−half_width, half_width]. It must resolve the
+    posterior (spacing at most min(b, σ)/10) and contain it: every |y| must lie at least
+    10·σ inside the grid, or ``ValueError`` says which bound is violated.
+    """
+    b, sigma = positive_real("b", b), positive_real("sigma", sigma)
+    half_width = positive_real("half_width", half_width)
+    n_grid = int_in_range("n_grid", n_grid, low=3)
+    ys = np.atleast_1d(array("y", y))
+    spacing = 2 * half_width / (n_grid - 1)
+    if spacing > min(b, sigma) / 10:
+        raise ValueError(
+            f"the grid spacing 2·half_width/(n_grid − 1) = {spacing:.3g} must be at most "
+            f"min(b, sigma)/10 = {min(b, sigma) / 10:.3g}: raise n_grid"
+        )
+    if np.max(np.abs(ys)) > half_width - 10 * sigma:
+        raise ValueError(
+            f"max |y| = {np.max(np.abs(ys)):.3g} must be at most half_width − 10·sigma = "
+            f"{half_width - 10 * sigma:.3g}: the posterior would be cut by the grid"
+        )
     grid = np.linspace(-half_width, half_width, n_grid)
     log_post = -np.abs(grid)[None, :] / b - (ys[:, None] - grid[None, :]) ** 2 / (2 * sigma**2)
     w = np.exp(log_post - log_post.max(axis=1, keepdims=True))

@@ -13,7 +13,6 @@ runs proximal matching with γ decreasing in stages (:func:`paper_schedule`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -23,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from theorybook.runtime import TrainingDiverged
+from theorybook.runtime import TrainingDiverged, check_finite_loss
+from theorybook.validation import callable_, non_negative_int, one_of, positive_int, positive_real
 
 __all__ = [
     "LossName",
@@ -39,27 +39,29 @@ __all__ = [
 LossName = Literal["l2", "l1", "pm"]
 
 
+def _check_pair(pred: object, target: object) -> None:
+    if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
+        raise TypeError(
+            f"pred and target must be torch tensors, got {type(pred).__name__} and "
+            f"{type(target).__name__}"
+        )
+    if pred.shape != target.shape:
+        raise ValueError(
+            f"pred and target shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)} "
+            "(no broadcasting: a loss over mismatched shapes is silently wrong)"
+        )
+    if pred.ndim < 1 or pred.shape[0] == 0:
+        raise ValueError("pred must have a non-empty batch dimension")
+
+
 def proximal_matching_loss(pred: torch.Tensor, target: torch.Tensor, gamma: float) -> torch.Tensor:
     """Mean over the batch of m_γ(‖pred − target‖) = 1 − exp(−‖pred − target‖²/γ²) (eq. ``lpn-pm``).
 
     ``pred`` and ``target`` have the same shape ``(batch, ...)``; the norm runs over all
     non-batch dimensions. Values lie in [0, 1).
     """
-    if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
-        raise TypeError("pred and target must be torch tensors")
-    if pred.shape != target.shape:
-        raise ValueError(
-            f"pred and target shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}"
-        )
-    if pred.ndim < 1 or pred.shape[0] == 0:
-        raise ValueError("pred must have a non-empty batch dimension")
-    if (
-        isinstance(gamma, bool)
-        or not isinstance(gamma, (int, float))
-        or not math.isfinite(gamma)
-        or gamma <= 0
-    ):
-        raise ValueError(f"gamma must be a positive finite number, got {gamma!r}")
+    _check_pair(pred, target)
+    gamma = positive_real("gamma", gamma)
     sq = (pred - target).reshape(pred.shape[0], -1).pow(2).sum(dim=1)
     return (1.0 - torch.exp(-sq / gamma**2)).mean()
 
@@ -68,7 +70,10 @@ def loss_value(
     name: LossName, pred: torch.Tensor, target: torch.Tensor, gamma: float | None = None
 ) -> torch.Tensor:
     """The training loss ``name``: ``"l2"`` (mean squared error), ``"l1"`` (mean absolute error) or
-    ``"pm"`` (:func:`proximal_matching_loss`, needs ``gamma``)."""
+    ``"pm"`` (:func:`proximal_matching_loss`, needs ``gamma``). ``pred`` and ``target`` must
+    have the same shape."""
+    one_of("name", name, ("l2", "l1", "pm"))
+    _check_pair(pred, target)
     if name == "l2":
         return F.mse_loss(pred, target)
     if name == "l1":
@@ -90,14 +95,15 @@ class Stage:
     gamma: float | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 0:
-            raise ValueError(f"steps must be an int >= 0, got {self.steps!r}")
-        if self.loss not in ("l2", "l1", "pm"):
-            raise ValueError(f"loss must be 'l2', 'l1' or 'pm', got {self.loss!r}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be positive, got {self.lr}")
-        if self.loss == "pm" and (self.gamma is None or not self.gamma > 0):
-            raise ValueError("a proximal-matching stage needs gamma > 0")
+        object.__setattr__(self, "steps", non_negative_int("Stage.steps", self.steps))
+        one_of("Stage.loss", self.loss, ("l2", "l1", "pm"))
+        object.__setattr__(self, "lr", positive_real("Stage.lr", self.lr))
+        if self.loss == "pm":
+            if self.gamma is None:
+                raise ValueError("a proximal-matching stage needs gamma > 0, got None")
+            object.__setattr__(self, "gamma", positive_real("Stage.gamma", self.gamma))
+        elif self.gamma is not None:
+            raise ValueError(f"gamma is only used by 'pm' stages, got gamma={self.gamma!r}")
 
 
 def paper_schedule(
@@ -113,6 +119,11 @@ def paper_schedule(
 
     The paper uses 40,000 steps and γ_min = 0.08·√(number of pixels), a per-pixel RMS of 0.08.
     """
+    n_stages = positive_int("n_stages", n_stages)
+    total_steps = positive_int("total_steps", total_steps)
+    gamma_min = positive_real("gamma_min", gamma_min)
+    lr_pretrain = positive_real("lr_pretrain", lr_pretrain)
+    lr_pm = positive_real("lr_pm", lr_pm)
     if total_steps < 2 * n_stages:
         raise ValueError(f"total_steps must be at least {2 * n_stages}, got {total_steps}")
     pre = total_steps // 2
@@ -124,9 +135,9 @@ def paper_schedule(
     return stages
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainHistory:
-    """Per-step losses and the stage each step belonged to."""
+    """Per-step losses and the stage each step belonged to (lists filled by :func:`train_lpn`)."""
 
     losses: list[float] = field(default_factory=list)
     stage_index: list[int] = field(default_factory=list)
@@ -137,6 +148,24 @@ class TrainHistory:
 
 
 Sampler = Callable[[], tuple[torch.Tensor, torch.Tensor]]
+
+
+def _batch(sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor]:
+    out = sampler()
+    if not isinstance(out, tuple | list) or len(out) != 2:
+        raise TypeError(
+            f"sampler() must return a (clean, noisy) pair of tensors, got {type(out).__name__}"
+            + (f" of length {len(out)}" if isinstance(out, tuple | list) else "")
+        )
+    clean, noisy = out
+    if not isinstance(clean, torch.Tensor) or not isinstance(noisy, torch.Tensor):
+        raise TypeError("sampler() must return torch tensors (clean, noisy)")
+    if clean.shape != noisy.shape:
+        raise ValueError(
+            f"sampler() returned clean {tuple(clean.shape)} and noisy {tuple(noisy.shape)}: "
+            "the shapes must match"
+        )
+    return clean, noisy
 
 
 def train_lpn(
@@ -155,15 +184,29 @@ def train_lpn(
     across stages; its learning rate is set at the start of each stage. After every step the
     model's ``project_()`` (if it has one and ``project`` is true) restores non-negativity of the
     constrained weights, which keeps an LPN a gradient of a convex function. A non-finite loss
-    raises :class:`TrainingDiverged` naming the stage and step.
+    raises :class:`TrainingDiverged` naming the step (counted over the whole schedule), the
+    stage and the loss. Each batch is checked: two tensors of the same shape, finite.
+
+    Raises
+    ------
+    TypeError
+        for a model that is not an ``nn.Module``, a non-callable sampler, a schedule of
+        non-stages, or a sampler that does not return two tensors.
+    ValueError
+        for an empty schedule or a batch whose clean and noisy tensors differ in shape.
+    TrainingDiverged
+        at the first step whose loss is NaN or infinite.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not callable(sampler):
-        raise TypeError("sampler must be a callable returning (clean, noisy)")
+    callable_("sampler", sampler)
+    if isinstance(schedule, Stage):
+        schedule = [schedule]
     schedule = list(schedule)
-    if not schedule or not all(isinstance(s, Stage) for s in schedule):
+    if not schedule:
         raise ValueError("schedule must be a non-empty sequence of Stage")
+    if not all(isinstance(s, Stage) for s in schedule):
+        raise TypeError("schedule must hold Stage objects only")
     history = history if history is not None else TrainHistory()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=schedule[0].lr)
@@ -180,15 +223,15 @@ def train_lpn(
         history.stages.append(stage)
         for group in optimizer.param_groups:
             group["lr"] = stage.lr
-        for step in range(stage.steps):
-            clean, noisy = sampler()
+        for _ in range(stage.steps):
+            clean, noisy = _batch(sampler)
             loss = loss_value(stage.loss, model(noisy), clean, stage.gamma)
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise TrainingDiverged(
-                    f"loss {value} at step {step} of stage {index} "
-                    f"({stage.loss}, lr={stage.lr}, gamma={stage.gamma})"
-                )
+            value = check_finite_loss(
+                loss,
+                step=len(history.losses),
+                where=f"training (stage {offset + index}: {stage.loss}, lr={stage.lr:g}"
+                + (f", gamma={stage.gamma:g})" if stage.gamma is not None else ")"),
+            )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -1,0 +1,126 @@
+"""Execute chapter notebooks at one scale and write a manifest per chapter into ``results/``.
+
+Used by ``make test-gpu`` (paper scale on a CUDA machine) and for determinism checks (two smoke
+runs must give the same claim statuses)::
+
+    python scripts/run_chapters.py --scale paper --chapters 06 07 --require-cuda
+    python scripts/run_chapters.py --scale smoke --out /tmp/run1
+
+Each run executes the notebook from a clean kernel (nbclient), then writes
+``<out>/<chapter>/<scale>-<UTC time>.json`` with the environment (scale, hardware, versions,
+commit), the wall time, and the chapter's claims records (read from the displayed claims table).
+The script exits non-zero if any notebook fails, after running the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CLAIMS_MIME_TYPE = "application/vnd.theorybook.claims+json"
+
+
+def _select(chapters: list[str]) -> list[Path]:
+    notebooks = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
+    if not chapters:
+        return notebooks
+    chosen = [nb for nb in notebooks if any(nb.stem.startswith(c) for c in chapters)]
+    unknown = [c for c in chapters if not any(nb.stem.startswith(c) for nb in notebooks)]
+    if unknown:
+        names = ", ".join(nb.stem for nb in notebooks)
+        raise SystemExit(f"no chapter matches {unknown}; chapters: {names}")
+    return chosen
+
+
+def _claims(notebook: object) -> list[dict[str, object]]:
+    records: list[dict[str, object]] = []
+    for cell in notebook.cells:  # type: ignore[attr-defined]
+        for output in cell.get("outputs", []):
+            payload = output.get("data", {}).get(CLAIMS_MIME_TYPE)
+            if payload is not None:
+                records = list(payload.get("records", []))
+    return records
+
+
+def run_one(path: Path, *, scale: str, out: Path, timeout: int) -> bool:
+    import nbformat
+    from nbclient import NotebookClient
+
+    from theorybook.runtime import environment_report
+
+    os.environ["THEORYBOOK_SCALE"] = scale
+    os.environ.setdefault("THEORYBOOK_PROGRESS", "off")
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    error = None
+    try:
+        client.execute()
+    except Exception as err:  # report and go on with the other chapters
+        error = f"{type(err).__name__}: {str(err)[-2000:]}"
+    wall = time.perf_counter() - start
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    manifest = {
+        "chapter": path.stem,
+        "scale": scale,
+        "wall_seconds": round(wall, 1),
+        "ok": error is None,
+        "error": error,
+        "claims": _claims(notebook),
+        "environment": environment_report().as_dict(),
+    }
+    target = out / path.stem / f"{scale}-{stamp}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
+    status = "ok" if error is None else "FAILED"
+    print(f"{path.stem}: {status} in {wall:.0f} s -> {target.relative_to(out.parent)}", flush=True)
+    if error:
+        print(error, file=sys.stderr)
+    return error is None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", default="paper", choices=["smoke", "book", "paper"])
+    parser.add_argument(
+        "--chapters",
+        nargs="*",
+        default=[],
+        help="chapter number prefixes (e.g. 06 07); default: all",
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "results")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    parser.add_argument(
+        "--require-cuda", action="store_true", help="refuse to start unless torch sees a CUDA GPU"
+    )
+    args = parser.parse_args(argv)
+    if args.require_cuda:
+        import torch
+
+        if not torch.cuda.is_available():
+            print(
+                "make test-gpu needs a CUDA GPU, and torch sees none "
+                "(torch.cuda.is_available() is False). Nothing was run.",
+                file=sys.stderr,
+            )
+            return 2
+    ok = [
+        run_one(nb, scale=args.scale, out=args.out.resolve(), timeout=args.timeout)
+        for nb in _select(args.chapters)
+    ]
+    return 0 if all(ok) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,194 @@
+"""Data of the learned-proximal-networks chapter (chapter 3, {cite}`fang2024lpn`).
+
+Offline stand-ins for the paper's data sets: scikit-learn's 8×8 digits for MNIST
+(:func:`digits_split`), grey-scale patches of photographs bundled with scikit-image for CelebA
+(:func:`patch_split`), the perturbations under which the learned prior is evaluated
+(:data:`PERTURBATIONS`, :func:`perturb`) and the samplers of noisy/clean training pairs. Every
+loader goes through :mod:`theorybook.data`, whose loaders run under
+:func:`theorybook.data.offline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from scipy.ndimage import gaussian_filter
+
+from theorybook.data import bundled_image, load_digits_images, natural_image_patches
+from theorybook.lpn.config import DIGITS_COUNT, Config
+from theorybook.validation import one_of, positive_int, positive_real, real, seed
+
+__all__ = [
+    "DIGITS_COUNT",
+    "PATCH_TEST_PHOTO",
+    "PATCH_TRAIN_PHOTOS",
+    "PERTURBATIONS",
+    "Sampler",
+    "check_images",
+    "digits_split",
+    "image_sampler",
+    "laplace_sampler",
+    "patch_split",
+    "perturb",
+]
+
+Sampler = Callable[[], tuple[torch.Tensor, torch.Tensor]]
+"""A callable returning one batch of ``(clean, noisy)`` training pairs."""
+
+PATCH_TRAIN_PHOTOS: tuple[str, ...] = (
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "coins",
+    "moon",
+    "rocket",
+    "brick",
+    "grass",
+    "gravel",
+)
+"""Bundled scikit-image photographs the natural-image LPN is trained on."""
+
+PATCH_TEST_PHOTO = "camera"
+"""The held-out photograph (the cameraman) whose tiles are the PnP validation and test patches."""
+
+PERTURBATIONS: dict[str, tuple[float, ...]] = {
+    "noise": (0.0, 0.05, 0.1, 0.2, 0.3),
+    "blur": (0.0, 0.5, 1.0, 1.5, 2.0),
+    "mix": (0.0, 0.125, 0.25, 0.375, 0.5),
+}
+"""Perturbation levels: noise σ (clipped to [0, 1]), blur σ in pixels, mixing weight λ."""
+
+
+def check_images(images: object, what: str) -> np.ndarray:
+    """``images`` itself if it is a non-empty float array ``(n, 1, s, s)`` with values in [0, 1].
+
+    Raises ``TypeError`` for a non-array or non-float array and ``ValueError`` (naming ``what``)
+    for a wrong shape, NaN/inf or values outside [0, 1].
+    """
+    if not isinstance(images, np.ndarray):
+        raise TypeError(f"{what} must be a NumPy array, got {type(images).__name__}")
+    if images.ndim != 4 or images.shape[1] != 1 or images.shape[2] != images.shape[3]:
+        raise ValueError(f"{what} must have shape (n, 1, s, s), got {images.shape}")
+    if len(images) == 0:
+        raise ValueError(f"{what} must hold at least one image")
+    if not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(f"{what} must hold floats, got {images.dtype}")
+    if not np.all(np.isfinite(images)) or images.min() < 0 or images.max() > 1:
+        raise ValueError(f"{what} must hold finite values in [0, 1]")
+    return images
+
+
+def digits_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(train, validation, test) digits ``(n, 1, s, s)`` from a seeded permutation.
+
+    ``n_test`` test and ``pnp_val_images`` validation images; the rest of the 1,797 digits
+    (:data:`DIGITS_COUNT`) train. s = ``cfg.pad_to``.
+    """
+    if not isinstance(cfg, Config):
+        raise TypeError(f"cfg must be a theorybook.lpn.Config, got {type(cfg).__name__}")
+    images = load_digits_images(pad_to=cfg.pad_to).images[:, None].astype(np.float32)
+    held = cfg.n_test + cfg.pnp_val_images
+    if held >= len(images):
+        raise ValueError(
+            f"n_test + pnp_val_images = {held} leaves no training digits out of {len(images)}"
+        )
+    perm = np.random.default_rng(cfg.seed).permutation(len(images))
+    test = perm[: cfg.n_test]
+    val = perm[cfg.n_test : held]
+    train = perm[held:]
+    return images[train], images[val], images[test]
+
+
+def patch_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(train, validation, test) grey-scale patches ``(n, 1, s, s)``, s = ``cfg.patch_size``.
+
+    Training: ``patch_train`` patches at random positions of :data:`PATCH_TRAIN_PHOTOS`
+    (:func:`theorybook.data.natural_image_patches`, seed ``cfg.seed``). Validation and test come
+    from a photo the networks never see, :data:`PATCH_TEST_PHOTO`: it is cut into
+    non-overlapping s × s tiles, tiles with pixel standard deviation below ``patch_min_std``
+    (flat sky, on which every method is near-perfect) are dropped, and a seeded permutation
+    gives ``pnp_val_images`` validation and ``pnp_images`` test tiles, disjoint by construction.
+    """
+    if not isinstance(cfg, Config):
+        raise TypeError(f"cfg must be a theorybook.lpn.Config, got {type(cfg).__name__}")
+    s = cfg.patch_size
+    train = natural_image_patches(cfg.patch_train, s, images=PATCH_TRAIN_PHOTOS, seed=cfg.seed)
+    photo = bundled_image(PATCH_TEST_PHOTO)
+    rows, cols = photo.shape[0] // s, photo.shape[1] // s
+    tiles = (
+        photo[: rows * s, : cols * s]
+        .reshape(rows, s, cols, s)
+        .transpose(0, 2, 1, 3)
+        .reshape(-1, s, s)
+    )
+    tiles = tiles[tiles.std(axis=(1, 2)) >= cfg.patch_min_std]
+    need = cfg.pnp_val_images + cfg.pnp_images
+    if len(tiles) < need:
+        raise ValueError(
+            f"only {len(tiles)} tiles of {PATCH_TEST_PHOTO!r} pass patch_min_std; need {need}"
+        )
+    perm = np.random.default_rng(cfg.seed).permutation(len(tiles))
+    val = tiles[perm[: cfg.pnp_val_images]]
+    test = tiles[perm[cfg.pnp_val_images : need]]
+    return (
+        train[:, None].astype(np.float32),
+        val[:, None].astype(np.float32),
+        test[:, None].astype(np.float32),
+    )
+
+
+def perturb(images: np.ndarray, kind: str, level: float, *, seed: int = 0) -> np.ndarray:
+    """Perturb ``images`` ``(n, 1, s, s)`` in [0, 1].
+
+    ``"noise"``: clip(x + level·ε, 0, 1); ``"blur"``: a Gaussian filter of width ``level``
+    pixels (scipy.ndimage); ``"mix"``: (1 − level)·x + level·x′ with x′ the previous image in the
+    batch (the paper's convex combination of two digits; ``level`` ≤ 1).
+    """
+    images = check_images(images, "images")
+    one_of("kind", kind, PERTURBATIONS)
+    level = real("level", level, low=0.0, high=1.0 if kind == "mix" else None)
+    seed_ = _seed(seed)
+    if level == 0:
+        return images.copy()
+    if kind == "noise":
+        rng = np.random.default_rng(seed_)
+        noisy = images + level * rng.standard_normal(images.shape)
+        return np.clip(noisy, 0, 1).astype(images.dtype)
+    if kind == "blur":
+        return np.stack(
+            [gaussian_filter(im, sigma=(0, level, level), mode="constant") for im in images]
+        )
+    return ((1 - level) * images + level * np.roll(images, 1, axis=0)).astype(images.dtype)
+
+
+def _seed(value: object) -> int:
+    return seed("seed", value)
+
+
+def laplace_sampler(batch: int, *, b: float = 1.0, sigma: float = 1.0) -> Sampler:
+    """Pairs (x, y) with x ~ Laplace(0, b) and y = x + σ·N(0, 1), shape ``(batch, 1)``."""
+    batch = positive_int("batch", batch)
+    b, sigma = positive_real("b", b), positive_real("sigma", sigma)
+    dist = torch.distributions.Laplace(0.0, b)
+
+    def sample() -> tuple[torch.Tensor, torch.Tensor]:
+        x = dist.sample((batch, 1))
+        return x, x + sigma * torch.randn(batch, 1)
+
+    return sample
+
+
+def image_sampler(train: np.ndarray, batch: int, sigma: float) -> Sampler:
+    """Pairs (x, x + σ·ε) with x drawn uniformly (with replacement) from ``train`` (n, 1, s, s)."""
+    data = torch.as_tensor(check_images(train, "train"))
+    batch = positive_int("batch", batch)
+    sigma = positive_real("sigma", sigma)
+
+    def sample() -> tuple[torch.Tensor, torch.Tensor]:
+        idx = torch.randint(0, len(data), (batch,))
+        x = data[idx]
+        return x, x + sigma * torch.randn_like(x)
+
+    return sample
