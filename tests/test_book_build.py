@@ -49,4 +49,19 @@ def test_book_builds_without_warnings(tmp_path: Path) -> None:
     unexpected = [line for line in problems if "[mystnb.glue]" not in line]
     assert not unexpected, "\n".join(unexpected)
     assert result.returncode == 0 or problems, log[-4000:]
-    assert (book / "_build" / "html" / "book" / "api.html").exists()
+    html = book / "_build" / "html"
+    assert (html / "book" / "api.html").exists()
+    # What Jupyter Book's theme options give every page (lost if _config.yml overrides them).
+    for page in [*html.glob("book/*.html"), *html.glob("chapters/*.html")]:
+        text = page.read_text(encoding="utf-8")
+        if page.stem in {"search", "genindex"}:
+            continue
+        assert "btn-download-source-button" in text or "btn-download" in text, page.name
+        assert "https://github.com/theorybook/theorybook" in text, f"{page.name}: repository button"
+        assert "Every number in this book was computed" in text, f"{page.name}: footer"
+    for page in html.glob("chapters/*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "https://colab.research.google.com/github/" in text, f"{page.name}: Colab button"
+        assert "https://mybinder.org/v2/gh/" in text, f"{page.name}: Binder button"
+        number = int(page.stem[:2])
+        assert f'section-number">{number}.' in text, f"{page.name} is numbered as chapter {number}"
