@@ -107,4 +107,6 @@ def test_no_private_third_party_imports_at_import_time(path: Path) -> None:
         if not name.startswith("theorybook")
         and any(part.startswith("_") and not part.startswith("__") for part in name.split("."))
     ]
-    assert not private, f"{path.relative_to(ROOT)} imports private modules at import time: {private}"
+    assert not private, (
+        f"{path.relative_to(ROOT)} imports private modules at import time: {private}"
+    )

@@ -20,6 +20,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from theorybook.validation import int_in_range, positive_int
+from theorybook.validation import seed as check_seed
+
 __all__ = [
     "BUNDLED_IMAGES",
     "DigitsImages",
@@ -132,9 +135,8 @@ def load_digits_images(*, pad_to: int | None = None, dtype: DTypeLike = np.float
 
     dt = _check_dtype(dtype)
     if pad_to is not None:
-        if isinstance(pad_to, bool) or not isinstance(pad_to, int):
-            raise TypeError(f"pad_to must be an int or None, got {type(pad_to).__name__}")
-        if pad_to < 8 or pad_to % 2:
+        pad_to = int_in_range("pad_to", pad_to, low=8)
+        if pad_to % 2:
             raise ValueError(f"pad_to must be an even number >= 8, got {pad_to}")
     with offline("sklearn.datasets.load_digits"):
         bunch = load_digits()
@@ -156,7 +158,7 @@ def bundled_image(
     from skimage.color import rgb2gray, rgba2rgb
     from skimage.util import img_as_float
 
-    if name not in BUNDLED_IMAGES:
+    if not isinstance(name, str) or name not in BUNDLED_IMAGES:
         raise ValueError(
             f"{name!r} is not a bundled scikit-image photograph (others would need a download); "
             f"choose one of {', '.join(BUNDLED_IMAGES)}"
@@ -185,10 +187,9 @@ def natural_image_patches(
     Patches are drawn evenly across ``images`` (each photograph in turn), at uniformly random
     positions from ``np.random.default_rng(seed)``.
     """
-    if isinstance(n_patches, bool) or not isinstance(n_patches, int) or n_patches < 1:
-        raise ValueError(f"n_patches must be a positive int, got {n_patches!r}")
-    if isinstance(patch_size, bool) or not isinstance(patch_size, int) or patch_size < 2:
-        raise ValueError(f"patch_size must be an int >= 2, got {patch_size!r}")
+    n_patches = positive_int("n_patches", n_patches)
+    patch_size = int_in_range("patch_size", patch_size, low=2)
+    seed = check_seed("seed", seed)
     if isinstance(images, str) or not images:
         raise ValueError("images must be a non-empty sequence of names from BUNDLED_IMAGES")
     rng = np.random.default_rng(seed)
