@@ -60,12 +60,14 @@ test-lint: $(VENV)/.installed-test
 
 # Includes the paper-preset tests (marker paper_preset): every chapter's paper configuration is
 # built at full size and takes one optimisation step on the CPU.
+# Tests run $(JOBS) processes at a time, so each gets one torch thread (the book's thread policy
+# reads THEORYBOOK_THREADS); on a loaded 2-core machine two threads per process run ~2-10x slower.
 test-unit: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -n $(JOBS) tests
+	THEORYBOOK_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) tests
 
 test-notebooks: $(VENV)/.installed-test
 ifneq ($(strip $(NOTEBOOKS)),)
-	THEORYBOOK_SCALE=smoke $(BIN)/python -m pytest --nbmake -n $(JOBS) \
+	THEORYBOOK_SCALE=smoke THEORYBOOK_THREADS=1 $(BIN)/python -m pytest --nbmake -n $(JOBS) \
 	    --timeout $(NOTEBOOK_TIMEOUT) -p no:cacheprovider $(NOTEBOOKS)
 else
 	@echo "no chapter notebooks in chapters/ yet: nothing to execute"

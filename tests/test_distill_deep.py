@@ -1,20 +1,30 @@
-"""Tests of chapter 5's digits network (theorybook.distill.deep) at smoke scale."""
+"""Tests of chapter 5's digits network (theorybook.distill.deep) at smoke scale, and the paper preset."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
 import torch
 
-from theorybook.distill import Config
+from theorybook.distill import Config, DeepResult, DeepSeedResult, chapter_claims
 from theorybook.distill.deep import (
     TrainingDiverged,
     TrainSettings,
     distillation_loss,
     load_digits_split,
+    make_mlp,
+    predict_proba,
     train_student,
 )
 from theorybook.distill.experiments import run_deep_digits
+
+
+def _small(**kw):
+    base = dict(hidden=8, depth=1, epochs=1, batch_size=8)
+    base.update(kw)
+    return TrainSettings(**base)
 
 
 def test_distillation_loss_mixes_the_two_targets():
@@ -28,8 +38,12 @@ def test_distillation_loss_mixes_the_two_targets():
     assert torch.allclose(mixed, 0.3 * gt + 0.7 * sd)
     with pytest.raises(ValueError, match="teacher_probs"):
         distillation_loss(logits, onehot, None, 0.5)
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+    with pytest.raises(ValueError, match="alpha"):
         distillation_loss(logits, onehot, teacher, 1.2)
+    with pytest.raises(TypeError, match="logits"):
+        distillation_loss(np.zeros((6, 4)), onehot, None, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="onehot"):
+        distillation_loss(logits, onehot[:3], None, 1.0)
 
 
 def test_split_and_label_noise():
@@ -39,34 +53,143 @@ def test_split_and_label_noise():
     assert d.noisy_fraction == pytest.approx(0.25, abs=0.01)
     with pytest.raises(ValueError, match="label_noise"):
         load_digits_split(n_train=300, n_val=200, label_noise=0.95)
+    with pytest.raises(ValueError, match="seed"):
+        load_digits_split(n_train=300, n_val=200, seed=-1)
+    with pytest.raises(ValueError, match="n_val"):
+        load_digits_split(n_train=1700, n_val=400)
 
 
 def test_divergence_names_the_step():
     d = load_digits_split(n_train=100, n_val=50, seed=0)
-    X = torch.as_tensor(d.X_train) * float("nan")
-    with pytest.raises(TrainingDiverged, match="distillation step 3, epoch 0"):
+    X = torch.as_tensor(d.X_train).clone()
+    X[5] = float("inf")  # a bad row: the first minibatch holding it gives a non-finite loss
+    with pytest.raises(ValueError, match="finite"):
+        train_student(X, torch.as_tensor(d.y_train), None, 1.0, _small(), init_seed=0, step=3)
+    with pytest.raises(
+        TrainingDiverged, match=r"distillation step 3 .*epoch 0 diverged at step 1: loss = nan"
+    ):
         train_student(
-            X,
+            torch.as_tensor(d.X_train),
             torch.as_tensor(d.y_train),
             None,
             1.0,
-            TrainSettings(hidden=8, epochs=2),
+            _small(lr=1e30),
             init_seed=0,
             step=3,
         )
 
 
-def test_deep_experiment_smoke():
-    cfg = Config.preset("smoke")
+@pytest.mark.parametrize(
+    "changes, match",
+    [({"epochs": 0}, "epochs"), ({"batch_size": 0}, "batch_size"), ({"lr": -1.0}, "lr")],
+)
+def test_train_settings_are_checked(changes, match):
+    with pytest.raises(ValueError, match=match):
+        _small(**changes)
+
+
+def test_train_student_checks_its_inputs():
+    X, y = torch.rand(20, 64), torch.randint(0, 10, (20,))
+    with pytest.raises(ValueError, match="same length"):
+        train_student(X, y[:10], None, 1.0, _small(), init_seed=0)
+    with pytest.raises(TypeError, match="y"):
+        train_student(X, y.float(), None, 1.0, _small(), init_seed=0)
+    with pytest.raises(ValueError, match="teacher_probs"):
+        train_student(X, y, None, 0.5, _small(), init_seed=0)
+    teacher = torch.softmax(torch.randn(20, 10), dim=1)
+    with pytest.raises(ValueError, match="class labels"):
+        train_student(X, y + 20, teacher, 0.5, _small(), init_seed=0)
+    with pytest.raises(TypeError, match="X"):
+        predict_proba(make_mlp(64, 10, hidden=8), np.zeros((2, 64), np.float32))  # type: ignore[arg-type]
+    # float64 inputs train a float64 model
+    model = train_student(X.double(), y, None, 1.0, _small(), init_seed=0)
+    assert next(model.parameters()).dtype == torch.float64
+
+
+def test_deep_experiment_smoke(monkeypatch):
+    # one torch thread: on a loaded 2-core machine two threads run this small MLP ~10× slower
+    monkeypatch.setenv("THEORYBOOK_THREADS", "1")
+    cfg = Config.preset("smoke").replace(epochs=12, hidden=64)
     res = run_deep_digits(cfg, progress=False)
     seed = res.seeds[0]
     assert len(seed.alpha_hat) == cfg.deep_steps - 1
     assert all(0.0 <= a <= 1.0 for a in seed.alpha_hat)
+    assert len(seed.alpha_hat_unclipped) == len(seed.alpha_hat)
     assert len(seed.chains["α=0"]) == cfg.deep_steps
     assert seed.grid_val_loss.shape == seed.grid.shape
     assert np.isfinite(seed.cells_off)
-    # the teacher is well above chance even at smoke scale
-    assert seed.chains["α=0"][0] > 0.5
-    # deterministic: the same config gives the same table
-    again = run_deep_digits(cfg, progress=False)
+    assert seed.chains["α=0"][0] > 0.3  # the teacher is well above chance (0.1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        seed.seed = 3  # type: ignore[misc]
+    again = run_deep_digits(cfg, progress=False)  # deterministic: the same table
     assert again.seeds[0].alpha_hat == seed.alpha_hat
+    assert torch.get_num_threads() >= 1
+
+
+def _fake_seed(alpha_hat: float, best: float) -> DeepSeedResult:
+    grid = np.linspace(0, 1, 11)
+    return DeepSeedResult(
+        seed=0,
+        chains={"α̂": (0.9, 0.9)},
+        chain_val_loss={"α̂": (0.1, 0.1)},
+        alpha_hat=(alpha_hat,),
+        alpha_hat_unclipped=(2.7 if alpha_hat == 1.0 else alpha_hat,),
+        grid=grid,
+        grid_val_loss=(grid - best) ** 2,
+        grid_test_acc=np.full(11, 0.9),
+        alpha_grid_best=best,
+        seconds_estimate=1.0,
+        seconds_grid=10.0,
+    )
+
+
+def test_degenerate_boundary_agreement_is_not_shown_as_holding():
+    from theorybook.distill import (
+        run_alpha_search,
+        run_convergence,
+        run_exactness,
+        run_sparsification,
+        run_toy,
+    )
+
+    cfg = Config.preset("smoke")
+    kernel = (
+        run_toy(cfg),
+        run_exactness(cfg),
+        run_convergence(cfg),
+        run_sparsification(cfg),
+        run_alpha_search(cfg),
+    )
+    boundary = DeepResult((_fake_seed(1.0, 1.0),) * 3, 2, "cpu", 1.0, 0.3)
+    row = chapter_claims(*kernel, boundary)["deep-alpha-hat"]
+    assert row.status.label == "not separating"
+    assert "Degenerate" in row.note and "2.7" in row.note
+    interior = DeepResult((_fake_seed(0.5, 0.5),) * 3, 2, "cpu", 1.0, 0.3)
+    assert chapter_claims(*kernel, interior)["deep-alpha-hat"].status.label in {
+        "holds",
+        "pending",
+    }
+
+
+@pytest.mark.paper_preset
+def test_paper_preset_builds_and_steps():
+    cfg = Config.preset("paper")
+    cfg.validate()
+    data = load_digits_split(
+        n_train=cfg.n_train, n_val=cfg.n_val, label_noise=cfg.label_noise, seed=cfg.deep_seeds[-1]
+    )
+    assert data.X_train.shape == (cfg.n_train, 64) and data.X_val.shape[0] == cfg.n_val
+    X, y = torch.as_tensor(data.X_train), torch.as_tensor(data.y_train)
+    model = make_mlp(64, 10, hidden=cfg.hidden, depth=cfg.depth)
+    assert sum(p.numel() for p in model.parameters()) > cfg.hidden**2 * (cfg.depth - 1)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    onehot = torch.nn.functional.one_hot(y, 10).float()
+    teacher = torch.softmax(torch.randn(len(y), 10), dim=1)
+    for alpha in (1.0, *cfg.deep_fixed_alphas):  # teacher, then each fixed-α student
+        idx = torch.arange(cfg.batch_size)
+        loss = distillation_loss(model(X[idx]), onehot[idx], teacher[idx], alpha)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        assert torch.isfinite(loss)
+    assert len(np.arange(0, 1 + 1e-9, cfg.deep_grid_step)) == round(1 / cfg.deep_grid_step) + 1

@@ -4,14 +4,12 @@ Chapter 5 (*Self-distillation with ground-truth guidance*), after Borup & Anders
 
 Hold the steps before ``t`` fixed. The step-``t`` student trained with weight ``α`` on the labels
 fits ``ỹ = α y + (1 − α) ŷ⁽ᵗ⁻¹⁾``, and kernel ridge regression is linear in its targets, so
+``f_α = α f_gt + (1 − α) f_sd`` (:eq:`distill-affine-alpha`), where ``f_gt`` is the student
+trained on the labels only (``α = 1``; in KRR, the teacher ``f⁽¹⁾``) and ``f_sd`` the student
+trained on the teacher only (``α = 0``). For reference values ``z`` on some points,
+``‖f_α − z‖²`` is a parabola in ``α`` whose minimiser is the projection
 
-    f_α = α f_gt + (1 − α) f_sd                                       [eq. ``affine-alpha``]
-
-where ``f_gt`` is the student trained on the labels only (``α = 1``; in KRR, the teacher ``f⁽¹⁾``)
-and ``f_sd`` the student trained on the teacher only (``α = 0``). For reference values ``z`` on
-some points, ``‖f_α − z‖²`` is a parabola in ``α`` whose minimiser is the projection
-
-    α* = ⟨f_gt − f_sd, z − f_sd⟩ / ‖f_gt − f_sd‖²                     [eq. ``alpha-star``]
+    α* = ⟨f_gt − f_sd, z − f_sd⟩ / ‖f_gt − f_sd‖²                     (:eq:`distill-alpha-star`)
 
 (clipped to ``[0, 1]`` when asked). For a deep network the same formula, applied to the two
 students' validation outputs, is an *estimate*: the network is not linear in its targets.
@@ -26,15 +24,16 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import cho_factor, cho_solve
 
 from theorybook.distill.kernel import (
-    _as_float_array,
-    _check_k_test,
-    _check_lam,
-    _check_steps,
-    _check_y,
+    MAX_ELEMENTS,
+    check_cross_kernel,
     check_kernel,
+    check_targets,
 )
+from theorybook.runtime import best_of
+from theorybook.validation import array, positive_int, positive_real, real
 
 __all__ = [
+    "MIN_GRID_STEP",
     "AlphaSearch",
     "alpha_grid",
     "greedy_optimal_alphas",
@@ -45,6 +44,15 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
+#: the finest grid step :func:`alpha_grid` builds (a million and one points).
+MIN_GRID_STEP = 1e-6
+
+
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
+
 
 def optimal_alpha(
     f_ground_truth: ArrayLike,
@@ -53,10 +61,10 @@ def optimal_alpha(
     *,
     clip: bool = True,
 ) -> float:
-    """Closed-form ``α*`` of eq. ``alpha-star`` for outputs that are affine in ``α``.
+    """Closed-form ``α*`` of :eq:`distill-alpha-star` for outputs that are affine in ``α``.
 
-    Parameters
-    ----------
+    Arguments
+    ---------
     f_ground_truth, f_self_distilled:
         outputs (any shape, e.g. ``(m,)`` values or ``(m, classes)`` probabilities) of the
         step-``t`` student trained with ``α = 1`` and with ``α = 0``, on the points where the loss
@@ -65,11 +73,18 @@ def optimal_alpha(
         the values the loss compares against (noiseless truth, held-out labels), same shape.
     clip:
         clip ``α*`` to ``[0, 1]`` (the paper's range); ``False`` returns the unconstrained optimum,
-        which may be negative.
+        which may be negative or above 1.
+
+    Raises
+    ------
+    ValueError
+        for empty or non-finite inputs, mismatched shapes, or identical ``α = 1`` and ``α = 0``
+        outputs (every ``α`` then gives the same loss).
     """
-    a = _as_float_array("f_ground_truth", f_ground_truth)
-    b = _as_float_array("f_self_distilled", f_self_distilled)
-    z = _as_float_array("reference", reference)
+    a = array("f_ground_truth", f_ground_truth)
+    b = array("f_self_distilled", f_self_distilled)
+    z = array("reference", reference)
+    clip = _flag("clip", clip)
     if not (a.shape == b.shape == z.shape):
         raise ValueError(
             f"f_ground_truth, f_self_distilled and reference must share one shape, got "
@@ -84,23 +99,27 @@ def optimal_alpha(
 
 
 def alpha_grid(step: float = 1e-3) -> Array:
-    """The grid ``0, step, 2·step, …, 1`` (``1/step`` must be an integer)."""
-    if not 0 < step <= 1:
-        raise ValueError(f"grid step must lie in (0, 1], got {step}")
-    n = round(1.0 / step)
-    if abs(n * step - 1.0) > 1e-9:
-        raise ValueError(f"1/step must be an integer so the grid ends at 1, got step={step}")
+    """The grid ``0, step, 2·step, …, 1``.
+
+    ``1/step`` must be an integer and ``step`` at least :data:`MIN_GRID_STEP` (a finer grid
+    would only spend memory: the closed form of :func:`optimal_alpha` is exact).
+    """
+    step_f = positive_real("step", step)
+    if not MIN_GRID_STEP <= step_f <= 1.0:
+        raise ValueError(f"grid step must lie in [{MIN_GRID_STEP:g}, 1], got {step_f}")
+    n = round(1.0 / step_f)
+    if abs(n * step_f - 1.0) > 1e-9:
+        raise ValueError(f"1/step must be an integer so the grid ends at 1, got step={step_f}")
     return np.linspace(0.0, 1.0, n + 1)
 
 
 def grid_search_alpha(losses: ArrayLike, grid: ArrayLike) -> tuple[float, float]:
-    """``(best α, its loss)`` from losses measured on a grid of ``α`` (ties: the smallest α)."""
-    lv = _as_float_array("losses", losses)
-    gv = _as_float_array("grid", grid)
-    if lv.ndim != 1 or lv.shape != gv.shape or lv.size == 0:
+    """``(best α, its loss)`` from losses measured on a grid of ``α`` (ties: the first one)."""
+    lv = array("losses", losses, ndim=1)
+    gv = array("grid", grid, ndim=1)
+    if lv.shape != gv.shape:
         raise ValueError(
-            f"losses and grid must be non-empty vectors of one length, got "
-            f"{lv.shape} and {gv.shape}"
+            f"losses and grid must be vectors of one length, got {lv.shape} and {gv.shape}"
         )
     i = int(np.argmin(lv))
     return float(gv[i]), float(lv[i])
@@ -112,6 +131,8 @@ class AlphaSearch:
 
     ``grid_losses[i]`` is the loss of a student explicitly refitted with ``grid[i]``; the
     closed form needs two fits (``α = 0`` and ``α = 1``), the grid one fit per grid point.
+    ``seconds_*`` are medians over ``repeats`` timed runs (:func:`theorybook.runtime.best_of`),
+    ``spread_*`` their max/min.
     """
 
     alpha_star: float
@@ -122,10 +143,13 @@ class AlphaSearch:
     loss_grid_best: float
     seconds_closed_form: float
     seconds_grid: float
+    spread_closed_form: float = 1.0
+    spread_grid: float = 1.0
+    repeats: int = 1
 
     @property
     def speedup(self) -> float:
-        """How many times faster the closed form was than the grid (same run)."""
+        """How many times faster the closed form was than the grid (ratio of medians)."""
         return self.seconds_grid / self.seconds_closed_form
 
 
@@ -135,6 +159,13 @@ def _krr_student(
     """One student: KRR on ``α y + (1 − α) prev_fit``; returns (training fit, reference preds)."""
     c = cho_solve(factor, alpha * y + (1.0 - alpha) * prev_fit)
     return K @ c, K_ref @ c
+
+
+def _reference(reference: ArrayLike, m: int) -> Array:
+    z = array("reference", reference, ndim=1)
+    if z.shape != (m,):
+        raise ValueError(f"reference must have shape ({m},) to match K_ref, got {z.shape}")
+    return z
 
 
 def krr_step_alpha_search(
@@ -147,46 +178,69 @@ def krr_step_alpha_search(
     *,
     grid: ArrayLike | None = None,
     clip: bool = True,
+    repeats: int = 5,
 ) -> AlphaSearch:
-    """Closed-form ``α*`` (eq. ``alpha-star``) and a grid search for one KRR distillation step.
+    """Closed-form ``α*`` (:eq:`distill-alpha-star`) and a grid search for one KRR step.
 
     ``prev_fit`` is the teacher's fit ``ŷ⁽ᵗ⁻¹⁾`` at the training points; ``K_ref`` (m, n) the
     kernel between the m reference points and the training points, and ``reference`` (m,) the
     values the mean squared error compares against. Both searches refit students by a linear
     solve with one shared Cholesky factor of ``K + λI`` (computed outside the timings), so the
-    timing compares 2 solves against ``len(grid)`` solves.
-    """
-    import time
+    timing compares 2 solves against ``len(grid)`` solves; each is timed ``repeats`` times.
 
+    ``grid`` (default :func:`alpha_grid`) holds the weights to try. With ``clip=True`` (α is a
+    weight, the paper's range) every grid value must lie in ``[0, 1]``; with ``clip=False`` the
+    closed form is unconstrained and any finite grid is allowed.
+    """
+    clip = _flag("clip", clip)
+    lam_f = positive_real("lam", lam)
+    repeats = positive_int("repeats", repeats)
     Kc = check_kernel(K)
     n = Kc.shape[0]
-    yv, pv = _check_y(y, n), _check_y(prev_fit, n)
-    Kr = _check_k_test(K_ref, n)
-    z = _as_float_array("reference", reference)
-    if z.shape != (Kr.shape[0],):
-        raise ValueError(
-            f"reference must have shape ({Kr.shape[0]},) to match K_ref, got {z.shape}"
-        )
-    lam_f = _check_lam(lam)
-    gv = alpha_grid() if grid is None else _as_float_array("grid", grid)
+    yv, pv = check_targets("y", y, n), check_targets("prev_fit", prev_fit, n)
+    Kr = check_cross_kernel("K_ref", K_ref, n)
+    z = _reference(reference, Kr.shape[0])
+    if grid is None:
+        gv = alpha_grid()
+    else:
+        gv = array("grid", grid, ndim=1)
+        if clip:
+            for i, g in enumerate(gv):
+                real(f"grid[{i}]", float(g), low=0.0, high=1.0)
     factor = cho_factor(Kc + lam_f * np.eye(n))
 
-    t0 = time.perf_counter()
-    _, f_gt = _krr_student(factor, Kr, yv, pv, 1.0, Kc)
-    _, f_sd = _krr_student(factor, Kr, yv, pv, 0.0, Kc)
-    a_star = optimal_alpha(f_gt, f_sd, z, clip=clip)
-    t_cf = time.perf_counter() - t0
+    def closed_form() -> float:
+        _, f_gt = _krr_student(factor, Kr, yv, pv, 1.0, Kc)
+        _, f_sd = _krr_student(factor, Kr, yv, pv, 0.0, Kc)
+        return optimal_alpha(f_gt, f_sd, z, clip=clip)
+
+    def grid_search() -> tuple[Array, float, float]:
+        losses = np.empty(gv.shape[0])
+        for i, a in enumerate(gv):
+            _, f = _krr_student(factor, Kr, yv, pv, float(a), Kc)
+            losses[i] = np.mean((f - z) ** 2)
+        best, loss = grid_search_alpha(losses, gv)
+        return losses, best, loss
+
+    a_star = closed_form()
+    losses, a_best, l_best = grid_search()
+    t_cf = best_of(closed_form, repeats=repeats, warmup=0)
+    t_grid = best_of(grid_search, repeats=repeats, warmup=0)
     _, f_star = _krr_student(factor, Kr, yv, pv, a_star, Kc)
     loss_star = float(np.mean((f_star - z) ** 2))
-
-    t0 = time.perf_counter()
-    losses = np.empty(gv.shape[0])
-    for i, a in enumerate(gv):
-        _, f = _krr_student(factor, Kr, yv, pv, float(a), Kc)
-        losses[i] = np.mean((f - z) ** 2)
-    a_best, l_best = grid_search_alpha(losses, gv)
-    t_grid = time.perf_counter() - t0
-    return AlphaSearch(a_star, loss_star, gv, losses, a_best, l_best, t_cf, t_grid)
+    return AlphaSearch(
+        a_star,
+        loss_star,
+        gv,
+        losses,
+        a_best,
+        l_best,
+        t_cf.median,
+        t_grid.median,
+        t_cf.spread,
+        t_grid.spread,
+        repeats,
+    )
 
 
 def greedy_optimal_alphas(
@@ -199,23 +253,26 @@ def greedy_optimal_alphas(
     *,
     clip: bool = True,
 ) -> tuple[Array, Array]:
-    """Choose ``α*`` greedily at steps ``2 … T`` (eq. ``alpha-star``), each given the previous fit.
+    """Choose ``α*`` greedily at steps ``2 … T`` (:eq:`distill-alpha-star`), each given the
+    previous fit.
 
     Returns ``(alphas, losses)``: ``alphas`` has length ``T − 1`` (steps 2..T), ``losses`` length
     ``T`` (step 1, the teacher, then each greedy student), the mean squared error against
     ``reference`` at the reference points.
     """
+    clip = _flag("clip", clip)
+    lam_f = positive_real("lam", lam)
+    T = positive_int("steps", steps)
     Kc = check_kernel(K)
     n = Kc.shape[0]
-    yv = _check_y(y, n)
-    Kr = _check_k_test(K_ref, n)
-    z = _as_float_array("reference", reference)
-    if z.shape != (Kr.shape[0],):
+    yv = check_targets("y", y, n)
+    Kr = check_cross_kernel("K_ref", K_ref, n)
+    z = _reference(reference, Kr.shape[0])
+    if T * n > MAX_ELEMENTS:
         raise ValueError(
-            f"reference must have shape ({Kr.shape[0]},) to match K_ref, got {z.shape}"
+            f"steps × n = {T} × {n} exceeds {MAX_ELEMENTS}: ask for fewer greedy steps"
         )
-    T = _check_steps(steps)
-    factor = cho_factor(Kc + _check_lam(lam) * np.eye(n))
+    factor = cho_factor(Kc + lam_f * np.eye(n))
     fit, pred = _krr_student(factor, Kr, yv, yv, 1.0, Kc)
     alphas: list[float] = []
     losses = [float(np.mean((pred - z) ** 2))]

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from theorybook.distill.alpha import MIN_GRID_STEP
+from theorybook.distill.data import DIGITS_MIN_TEST, DIGITS_N
 from theorybook.runtime import ScaledConfig
+from theorybook.validation import int_in_range, int_sequence, real, real_sequence
+from theorybook.validation import seed as check_seed
 
 __all__ = ["Config"]
 
@@ -16,6 +20,7 @@ class Config(ScaledConfig):
 
     The kernel part (toy, exactness, convergence, sparsification, α*) is the paper's own setting
     at every scale: it costs milliseconds. Only the digits network grows with the scale.
+    Torch threads follow the book's policy (:func:`theorybook.runtime.torch_threads`).
     """
 
     # Mobahi's toy (Borup & Andersen's toy_example): RBF exp(-γ(x − x')²), ridge λ.
@@ -36,6 +41,7 @@ class Config(ScaledConfig):
     # Claim 4: closed-form α* against a grid.
     search_step: int = 3
     search_grid_step: float = 1e-3
+    search_repeats: int = 5  # timings are medians of this many runs (runtime.best_of)
     # Digits network (claim 5).
     deep_seeds: tuple[int, ...] = (0, 1, 2)
     deep_steps: int = 4
@@ -50,48 +56,79 @@ class Config(ScaledConfig):
     batch_size: int = 128
     lr: float = 1e-3
     weight_decay: float = 2e-4
-    cpu_threads: int = 1
 
     def validate(self) -> None:
+        """Check every field with :mod:`theorybook.validation` (``ValueError``/``TypeError``)."""
+        name = type(self).__name__
         self.require_positive_ints(
             "toy_steps",
             "exact_steps",
             "exact_n",
             "conv_steps",
             "sparse_steps",
-            "deep_steps",
+            "search_repeats",
             "n_train",
             "n_val",
             "hidden",
             "depth",
             "epochs",
             "batch_size",
-            "cpu_threads",
         )
-        if self.search_step < 2:
-            raise ValueError(
-                f"Config.search_step must be >= 2 (step 1 has no α), got {self.search_step}"
+        self.require_positive_reals("toy_gamma", "toy_lam", "lr")
+        for field_name, low in (("search_step", 2), ("deep_steps", 2)):
+            object.__setattr__(
+                self,
+                field_name,
+                int_in_range(f"{name}.{field_name}", getattr(self, field_name), low=low),
             )
-        if self.deep_steps < 2:
-            raise ValueError(f"Config.deep_steps must be >= 2, got {self.deep_steps}")
-        for name in ("toy_alphas", "exact_alphas", "conv_alphas", "deep_fixed_alphas"):
-            vals = getattr(self, name)
-            if not vals or any(not 0.0 <= a <= 1.0 for a in vals):
-                raise ValueError(f"Config.{name} must be non-empty values in [0, 1], got {vals}")
+        for field_name in ("toy_alphas", "exact_alphas", "conv_alphas", "deep_fixed_alphas"):
+            object.__setattr__(
+                self,
+                field_name,
+                real_sequence(f"{name}.{field_name}", getattr(self, field_name), low=0.0, high=1.0),
+            )
         if any(a == 0.0 for a in self.conv_alphas):
-            raise ValueError("Config.conv_alphas must be > 0 (α = 0 is checked separately)")
-        if not 0.0 < self.sparse_alpha <= 1.0:
-            raise ValueError(f"Config.sparse_alpha must lie in (0, 1], got {self.sparse_alpha}")
-        for name in ("search_grid_step", "deep_grid_step"):
-            v = getattr(self, name)
-            if not 0.0 < v <= 0.5 or abs(round(1 / v) * v - 1) > 1e-9:
-                raise ValueError(f"Config.{name} must divide 1 and lie in (0, 0.5], got {v}")
-        if self.toy_gamma <= 0 or self.toy_lam <= 0 or self.lr <= 0 or self.weight_decay < 0:
-            raise ValueError("toy_gamma, toy_lam and lr must be > 0, weight_decay >= 0")
-        if not 0.0 <= self.label_noise < 0.9:
-            raise ValueError(f"Config.label_noise must lie in [0, 0.9), got {self.label_noise}")
-        if not self.deep_seeds:
-            raise ValueError("Config.deep_seeds must name at least one seed")
+            raise ValueError(f"{name}.conv_alphas must be > 0 (α = 0 is checked separately)")
+        object.__setattr__(
+            self,
+            "sparse_alpha",
+            real(f"{name}.sparse_alpha", self.sparse_alpha, low=0.0, high=1.0, low_open=True),
+        )
+        for field_name in ("search_grid_step", "deep_grid_step"):
+            v = real(
+                f"{name}.{field_name}",
+                getattr(self, field_name),
+                low=MIN_GRID_STEP,
+                high=0.5,
+            )
+            if abs(round(1 / v) * v - 1) > 1e-9:
+                raise ValueError(f"{name}.{field_name} must divide 1, got {v}")
+            object.__setattr__(self, field_name, v)
+        object.__setattr__(
+            self, "weight_decay", real(f"{name}.weight_decay", self.weight_decay, low=0.0)
+        )
+        object.__setattr__(
+            self,
+            "label_noise",
+            real(f"{name}.label_noise", self.label_noise, low=0.0, high=0.9, high_open=True),
+        )
+        object.__setattr__(
+            self,
+            "deep_seeds",
+            int_sequence(f"{name}.deep_seeds", self.deep_seeds, low=0, unique=True),
+        )
+        for s in self.deep_seeds:
+            check_seed(f"{name}.deep_seeds", s)
+        if self.n_train < 10 or self.n_val < 10:
+            raise ValueError(
+                f"{name}.n_train and n_val must be >= 10, got {self.n_train}, {self.n_val}"
+            )
+        available = DIGITS_N - DIGITS_MIN_TEST
+        if self.n_train + self.n_val > available:
+            raise ValueError(
+                f"{name}.n_train + n_val must leave {DIGITS_MIN_TEST} of the {DIGITS_N} digits "
+                f"for testing (at most {available}), got {self.n_train} + {self.n_val}"
+            )
 
     @classmethod
     def presets(cls) -> Mapping[str, Config]:

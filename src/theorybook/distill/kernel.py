@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import cho_factor, cho_solve, eigh, eigvalsh
 
+from theorybook.distill.compat import keyword_only_after
 from theorybook.validation import array, one_of, positive_int, positive_real, probability
 
 __all__ = [
@@ -170,12 +171,13 @@ def kernel_eigen(K: ArrayLike) -> KernelEigen:
     return KernelEigen(K)
 
 
+@keyword_only_after(1)
 def eigen_weights(
     d: ArrayLike,
+    *,
     lam: float,
     alpha: float,
     steps: int,
-    *,
     method: Literal["recursion", "sum"] = "recursion",
 ) -> Array:
     """Diagonals of ``B⁽¹⁾ … B⁽ᵀ⁾``, shape ``(steps, n)``, for eigenvalues ``d`` of ``K``.
@@ -205,7 +207,8 @@ def eigen_weights(
     return B
 
 
-def limit_weights(d: ArrayLike, lam: float, alpha: float) -> Array:
+@keyword_only_after(1)
+def limit_weights(d: ArrayLike, *, lam: float, alpha: float) -> Array:
     """Diagonal of ``B⁽∞⁾ = α D (α D + λ I)⁻¹`` (:eq:`distill-limit`); zero for ``α = 0``.
 
     ``d`` are eigenvalues of a PSD kernel: negative entries raise ``ValueError``, as in
@@ -229,7 +232,7 @@ def sparsification_ratios(B: ArrayLike) -> Array:
     arr = array("B", B, ndim=(1, 2))
     if arr.shape[-1] < 2:
         raise ValueError(f"B needs at least two eigen-weights to form ratios, got {arr.shape}")
-    if np.any(arr[..., 1:] <= 0):
+    if np.any(arr <= 0):
         raise ValueError("eigen-weights must be > 0 to form ratios (drop zero eigenvalues first)")
     return arr[..., :-1] / arr[..., 1:]
 
@@ -237,8 +240,9 @@ def sparsification_ratios(B: ArrayLike) -> Array:
 # --------------------------------------------------------------------------- fits
 
 
+@keyword_only_after(2)
 def distill_coefficients(
-    K: ArrayLike | KernelEigen, y: ArrayLike, lam: float, alpha: float, steps: int
+    K: ArrayLike | KernelEigen, y: ArrayLike, *, lam: float, alpha: float, steps: int
 ) -> Array:
     """Dual coefficients ``c⁽ᵗ⁾`` (so that ``f⁽ᵗ⁾(x) = k(x)ᵀ c⁽ᵗ⁾``), shape ``(steps, n)``.
 
@@ -251,13 +255,14 @@ def distill_coefficients(
     eig = K if isinstance(K, KernelEigen) else KernelEigen(K)
     yv = check_targets("y", y, eig.n)
     T = _steps(steps, eig.n)
-    B = eigen_weights(eig.d, lam_f, a_f, T)
+    B = eigen_weights(eig.d, lam=lam_f, alpha=a_f, steps=T)
     prev = np.vstack([np.ones((1, eig.n)), B[:-1]])
     C = (a_f + (1.0 - a_f) * prev) / (eig.d + lam_f)
     return (C * (eig.V.T @ yv)) @ eig.V.T
 
 
-def distill_fits(K: ArrayLike, y: ArrayLike, lam: float, alpha: float, steps: int) -> Array:
+@keyword_only_after(2)
+def distill_fits(K: ArrayLike, y: ArrayLike, *, lam: float, alpha: float, steps: int) -> Array:
     """Fitted values ``ŷ⁽¹⁾ … ŷ⁽ᵀ⁾`` at the training points, shape ``(steps, n)``.
 
     One eigendecomposition of ``K`` serves all steps: ``ŷ⁽ᵗ⁾ = V B⁽ᵗ⁾ Vᵀ y``
@@ -274,12 +279,13 @@ def distill_fits(K: ArrayLike, y: ArrayLike, lam: float, alpha: float, steps: in
     T = _steps(steps, Kc.shape[0])
     yv = check_targets("y", y, Kc.shape[0])
     eig = KernelEigen(Kc)
-    B = eigen_weights(eig.d, lam_f, a_f, T)
+    B = eigen_weights(eig.d, lam=lam_f, alpha=a_f, steps=T)
     return (B * (eig.V.T @ yv)) @ eig.V.T
 
 
+@keyword_only_after(3)
 def distill_predict(
-    K: ArrayLike, K_test: ArrayLike, y: ArrayLike, lam: float, alpha: float, steps: int
+    K: ArrayLike, K_test: ArrayLike, y: ArrayLike, *, lam: float, alpha: float, steps: int
 ) -> Array:
     """Predictions ``f⁽ᵗ⁾(x_j)`` at m new points for steps ``1 … T``, shape ``(steps, m)``.
 
@@ -292,12 +298,14 @@ def distill_predict(
     Kt = check_cross_kernel("K_test", K_test, Kc.shape[0])
     T = _steps(steps, max(Kc.shape[0], Kt.shape[0]))
     yv = check_targets("y", y, Kc.shape[0])
-    return distill_coefficients(KernelEigen(Kc), yv, lam_f, a_f, T) @ Kt.T
+    return distill_coefficients(KernelEigen(Kc), yv, lam=lam_f, alpha=a_f, steps=T) @ Kt.T
 
 
+@keyword_only_after(2)
 def distill_fits_by_refitting(
     K: ArrayLike,
     y: ArrayLike,
+    *,
     lam: float,
     alpha: float,
     steps: int,
@@ -332,7 +340,8 @@ def distill_fits_by_refitting(
     return fits if preds is None else (fits, preds)
 
 
-def limit_fit(K: ArrayLike, y: ArrayLike, lam: float, alpha: float) -> Array:
+@keyword_only_after(2)
+def limit_fit(K: ArrayLike, y: ArrayLike, *, lam: float, alpha: float) -> Array:
     """The ``t → ∞`` fit at the training points (:eq:`distill-limit`).
 
     For ``α ∈ (0, 1]`` it is kernel ridge regression with ridge ``λ/α``, solved directly with a
@@ -345,7 +354,10 @@ def limit_fit(K: ArrayLike, y: ArrayLike, lam: float, alpha: float) -> Array:
     return Kc @ _limit_coef(Kc, yv, lam_f, a_f)
 
 
-def limit_predict(K: ArrayLike, K_test: ArrayLike, y: ArrayLike, lam: float, alpha: float) -> Array:
+@keyword_only_after(3)
+def limit_predict(
+    K: ArrayLike, K_test: ArrayLike, y: ArrayLike, *, lam: float, alpha: float
+) -> Array:
     """The ``t → ∞`` predictions at new points: ``k(x)ᵀ (K + (λ/α) I)⁻¹ y`` (zero if ``α = 0``).
 
     ``K`` must be PSD (checked), as for :func:`distill_fits`.

@@ -1,0 +1,284 @@
+"""The *What we reproduced* table of chapter 5 (*Self-distillation with ground-truth guidance*).
+
+:func:`chapter_claims` turns the results of :mod:`theorybook.distill.experiments` into a
+:class:`~theorybook.claims.ClaimTable`. What the paper's text says could be read here only as far
+as its abstract; the locators therefore quote the abstract for each theoretical result and name the
+official repository (``Kennethborup/self_distillation``: README and ``toy_example.ipynb``) where a
+formula or a number comes from there. Identities and closed forms are kind ``exact``: they hold by
+construction and show the code is right. The toy losses the authors publish are in their
+repository, not in the paper text we could read: they are ``exact`` checks of our code against the
+authors' (a deterministic computation matched to the five printed decimals), with the repository
+as locator. The digits-network rows are our own tests (``extension``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theorybook.claims import Claim, ClaimTable, at_least, at_most, is_true, reported
+from theorybook.distill.data import (
+    PUBLISHED_TOY_ALPHA0,
+    PUBLISHED_TOY_ALPHA0_LIMIT,
+    PUBLISHED_TOY_ALPHA025,
+    PUBLISHED_TOY_ALPHA025_LIMIT,
+    PUBLISHED_TOY_ALPHA035,
+    PUBLISHED_TOY_ALPHA035_LIMIT,
+)
+from theorybook.distill.experiments import (
+    AlphaSearchResult,
+    ConvergenceResult,
+    DeepResult,
+    ExactnessResult,
+    SparsificationResult,
+    ToyResult,
+)
+
+__all__ = ["CHAPTER", "SPEEDUP_FLOOR", "chapter_claims"]
+
+#: the notebook stem the table belongs to.
+CHAPTER = "05_self_distillation"
+#: the closed-form α* must beat the 1,001-point grid by at least this factor (ratio of medians);
+#: 2 solves against 1,001 give a few hundred here, so a loaded machine stays far above it.
+SPEEDUP_FLOOR = 20.0
+
+_REPO = "official repository (Kennethborup/self_distillation)"
+
+
+def _toy_rows(toy: ToyResult) -> list[Claim]:
+    rows: list[Claim] = []
+    specs = (
+        (
+            "toy-alpha0",
+            0.0,
+            PUBLISHED_TOY_ALPHA0,
+            PUBLISHED_TOY_ALPHA0_LIMIT,
+            f"{_REPO}: README toy-example table, α = 0 column",
+            "",
+        ),
+        (
+            "toy-alpha035",
+            0.35,
+            PUBLISHED_TOY_ALPHA035,
+            PUBLISHED_TOY_ALPHA035_LIMIT,
+            f"{_REPO}: README toy-example table, second column",
+            "The column is labelled 0.25 in the README since a 2021 relabelling; its values are "
+            "the α = 0.35 run, which the README's text names and which we reproduce. ",
+        ),
+        (
+            "toy-alpha025",
+            0.25,
+            PUBLISHED_TOY_ALPHA025,
+            PUBLISHED_TOY_ALPHA025_LIMIT,
+            f"{_REPO}: toy_example.ipynb, stored output at α = 0.25",
+            "",
+        ),
+    )
+    for cid, alpha, published, limit, where, extra in specs:
+        try:
+            i = toy.row(alpha)
+        except KeyError:
+            continue
+        n = min(len(published), toy.losses.shape[1])
+        ours = np.round(np.append(toy.losses[i, :n], toy.limit_losses[i]), 5)
+        ref = np.asarray((*published[:n], limit))
+        dev = float(np.max(np.abs(ours - ref)))
+        raw = float(np.max(np.abs(np.append(toy.losses[i, :n], toy.limit_losses[i]) - ref)))
+        rows.append(
+            Claim(
+                cid,
+                f"Mobahi's toy, α = {alpha:g}: the loss against sin 2πx at steps 1–{n} and in the "
+                "limit equals the authors' published numbers to their 5 decimals",
+                kind="exact",
+                where=where,
+                paper_value=f"{published[0]:.5f} … {published[n - 1]:.5f}; ∞ {limit:.5f}",
+                measured=dev,
+                check=at_most(1e-9),
+                note=extra
+                + f"Measured: max |round(ours, 5) − published| over steps and limit (unrounded "
+                f"{raw:.1e}). Kernel exp(−80(x − x')²), λ = 0.2. These numbers are the authors' "
+                "code output, not a value printed in the paper text read here.",
+            )
+        )
+    return rows
+
+
+def _deep_rows(deep: DeepResult) -> list[Claim]:
+    cells = [round(s.cells_off, 2) for s in deep.seeds]
+    free = [round(s.alpha_hat_unclipped[0], 3) for s in deep.seeds]
+    best = [round(s.alpha_grid_best, 3) for s in deep.seeds]
+    cell = deep.seeds[0].cell
+    degenerate = (
+        " Degenerate: α̂ and the grid's best sit on the same boundary for every seed, so any "
+        "boundary guess agrees as well; the check does not test the estimator here."
+        if deep.all_on_boundary
+        else ""
+    )
+    return [
+        Claim(
+            "deep-alpha-hat",
+            "Digits MLP, step 2: the estimate α̂ (the projection of Eq. distill-alpha-star on "
+            "validation softmax outputs, clipped to [0, 1]) lies within one grid cell of the "
+            "grid's best α on validation, for every seed",
+            kind="extension",
+            where="extends the abstract's claim that the optimal weight can be estimated "
+            "efficiently for deep learning (the paper's estimator could not be read here)",
+            measured=deep.max_cells_off,
+            check=at_most(1.0 + 1e-9),
+            baseline=deep.max_boundary_cells_off,
+            baseline_name="constant at the boundary nearer the grid's best (α = 0 or 1)",
+            expected_at="book",
+            pending_reason="the book preset trains three seeds of wider networks for longer "
+            "and scores a grid of step 0.1",
+            note=f"Cells off per seed: {cells}; grid step {cell:.3g}; grid's best α per seed "
+            f"{best}; unclipped α̂ per seed {free}.{degenerate}",
+        ),
+        Claim(
+            "deep-cost",
+            "Digits MLP: training time of the grid over that of the estimate (students beyond "
+            "the shared teacher, like for like)",
+            kind="extension",
+            where="extends the abstract's 'significantly reduce the computational requirements "
+            "compared to a grid search'",
+            measured=deep.estimate_speedup,
+            check=reported(),
+            note=f"{len(deep.seeds[0].grid)} grid points; one timed run per student on "
+            f"{deep.device}, summed over {len(deep.seeds)} seed(s): a wall-clock ratio, shown "
+            "without a verdict.",
+        ),
+    ]
+
+
+def chapter_claims(
+    toy: ToyResult,
+    exact: ExactnessResult,
+    conv: ConvergenceResult,
+    sparse: SparsificationResult,
+    search: AlphaSearchResult,
+    deep: DeepResult | None = None,
+) -> ClaimTable:
+    """The chapter's *What we reproduced* table from the experiments' results.
+
+    Arguments are the results of :func:`~theorybook.distill.experiments.run_toy`,
+    ``run_exactness``, ``run_convergence``, ``run_sparsification``, ``run_alpha_search`` and,
+    optionally, ``run_deep_digits`` (its rows are left out without it).
+    """
+    for name, value, kind in (
+        ("toy", toy, ToyResult),
+        ("exact", exact, ExactnessResult),
+        ("conv", conv, ConvergenceResult),
+        ("sparse", sparse, SparsificationResult),
+        ("search", search, AlphaSearchResult),
+    ):
+        if not isinstance(value, kind):
+            raise TypeError(f"{name} must be a {kind.__name__}, got {type(value).__name__}")
+    if deep is not None and not isinstance(deep, DeepResult):
+        raise TypeError(f"deep must be a DeepResult or None, got {type(deep).__name__}")
+
+    s = search.search
+    claims = [
+        Claim(
+            "closed-form",
+            "Every distillation step is an explicit function of the initial fit: the closed form "
+            "V B⁽ᵗ⁾ Vᵀ y equals explicit refitting at every step (α ∈ "
+            f"{{{', '.join(f'{a:g}' for a in exact.alphas)}}}, t ≤ {exact.steps}, float64)",
+            kind="exact",
+            where="Abstract ('calculated directly as a function of the initial fit'); "
+            f"the step recursion of {_REPO}, toy_example.ipynb",
+            measured=max(exact.max_abs_diff, exact.max_abs_diff_sum_vs_recursion),
+            check=at_most(1e-10),
+            note=f"max |diff| over training fits and predictions, on the toy and {exact.n_random} "
+            "random 3-D points, against scikit-learn KernelRidge refits; includes the geometric-"
+            f"sum form against the recursion ({exact.max_abs_diff_sum_vs_recursion:.1e}).",
+        ),
+        Claim(
+            "geometric",
+            "For α ∈ (0, 1), |B⁽ᵗ⁾ − B⁽∞⁾| ≤ (1 − α)^(t−1) |B⁽¹⁾ − B⁽∞⁾| in every eigendirection "
+            "(geometric convergence to the limit)",
+            kind="exact",
+            where=f"follows from the recursion B⁽ᵗ⁺¹⁾ = A((1 − α)B⁽ᵗ⁾ + αI) of {_REPO}, README",
+            measured=conv.geometric_excess,
+            check=at_most(1e-12),
+            note="Measured: the largest excess of the gap over the bound (over α, t, k), relative "
+            "to the step-1 gap; ≤ 0 up to round-off.",
+        ),
+        Claim(
+            "limit-krr",
+            "Infinitely many steps with α > 0 give kernel ridge regression with the ridge "
+            "amplified to λ/α (B⁽∞⁾ = αD(αD + λI)⁻¹)",
+            kind="exact",
+            where="Abstract ('infinite distillation steps yields the same optimization problem "
+            f"as the original with amplified regularization'); the factor λ/α: {_REPO}, "
+            "toy_example.ipynb",
+            measured=float(max(conv.limit_vs_sklearn.max(), conv.fixed_point_residual.max())),
+            check=at_most(1e-10),
+            note=f"For α ∈ {{{', '.join(f'{a:g}' for a in conv.alphas)}}}: max |closed-form limit "
+            "− KernelRidge(λ/α)| and max fixed-point residual of the recursion. After "
+            f"{conv.weight_errors.shape[1]} steps the iterates are within "
+            f"{', '.join(f'{e:.0e}' for e in conv.fit_vs_sklearn)} of it.",
+        ),
+        Claim(
+            "collapse",
+            "α = 0 (pure self-distillation): ‖ŷ⁽ᵗ⁾‖ decreases to 0, below a_max^t ‖y‖",
+            kind="exact",
+            where=f"Mobahi et al. (2020); {_REPO}, README ('for α = 0 everything collapses')",
+            measured=bool(
+                np.all(np.diff(conv.zero_alpha_norms) < 0)
+                and np.all(conv.zero_alpha_norms <= conv.zero_alpha_bound + 1e-12)
+            ),
+            check=is_true(),
+            note=f"‖ŷ⁽ᵗ⁾‖/‖y‖ at t = {len(conv.zero_alpha_norms)}: "
+            f"{conv.zero_alpha_norms[-1]:.1e} (bound {conv.zero_alpha_bound[-1]:.1e}).",
+        ),
+        *_toy_rows(toy),
+        Claim(
+            "sparsify-0",
+            "α = 0: the eigen-weight ratios B_k/B_(k+1) never decrease with t (sparsification)",
+            kind="exact",
+            where=f"Mobahi et al. (2020); {_REPO}, README",
+            measured=sparse.zero_min_increase,
+            check=at_least(-1e-12),
+            note="Measured: the smallest step-to-step change of any ratio on the toy.",
+        ),
+        Claim(
+            "sparsify-alpha",
+            f"α = {sparse.alpha:g}: every ratio B_k/B_(k+1) stays at or above its step-1 value",
+            kind="exact",
+            where=f"{_REPO}, README (sparsification 'extended … to include all alpha in [0,1]')",
+            measured=sparse.alpha_min_excess,
+            check=at_least(-1e-12),
+            note="Measured: the smallest R_k⁽ᵗ⁾ − R_k⁽¹⁾ on the toy. The ratios are "
+            + (
+                "not monotone in t here (they overshoot their limit)."
+                if not sparse.alpha_monotone
+                else "monotone in t here."
+            ),
+        ),
+        Claim(
+            "alpha-star",
+            f"The closed-form α* at step {search.step} (a projection) is at least as good as the "
+            f"best α on a {len(s.grid)}-point grid",
+            kind="exact",
+            where="Abstract ('a closed form solution for the optimal choice of weighting "
+            "parameter at each step')",
+            measured=s.loss_star - s.loss_grid_best,
+            check=at_most(1e-9),
+            note=f"loss(α*) − best grid loss on the toy; α* = {s.alpha_star:.4f}, grid's best "
+            f"{s.alpha_grid_best:.3f}.",
+        ),
+        Claim(
+            "alpha-star-speed",
+            f"The closed-form α* is at least {SPEEDUP_FLOOR:g}× faster than the "
+            f"{len(s.grid)}-point grid it matches",
+            kind="extension",
+            where="extends the abstract's 'significantly reduce the computational requirements "
+            "compared to a grid search' to kernel ridge regression",
+            measured=s.speedup,
+            check=at_least(SPEEDUP_FLOOR),
+            note=f"Ratio of medians over {s.repeats} runs each (runtime.best_of; spreads "
+            f"max/min {s.spread_closed_form:.1f} and {s.spread_grid:.1f}); both share one "
+            "Cholesky factor, so it compares 2 solves with one per grid point.",
+        ),
+    ]
+    if deep is not None:
+        claims += _deep_rows(deep)
+    return ClaimTable(claims, chapter=CHAPTER)
