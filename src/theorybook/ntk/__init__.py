@@ -1,0 +1,94 @@
+"""Chapter 4: wide and deep neural networks achieve consistency for classification.
+
+Radhakrishnan, Belkin & Uhler (PNAS 2023) show that infinitely wide and deep networks become one
+of three classifiers, decided by the activation through its dual ``ǎ``: majority vote, 1-nearest
+neighbour, or a singular kernel classifier ``sign Σ y_i ‖x − x_i‖^(−α)``; with ``α`` equal to the
+intrinsic dimension the last is the consistent Hilbert-kernel estimate.
+
+* :mod:`~theorybook.ntk.dual`: dual activations from Hermite coefficients, ``α``, the regime;
+* :mod:`~theorybook.ntk.kernels`: the NNGP / NTK depth recursion (JAX, float64, log domain);
+* :mod:`~theorybook.ntk.classifiers`: the interpolating kernel classifier and the limits;
+* :mod:`~theorybook.ntk.data`: two-class Dirichlet data on the sphere (known Bayes rule);
+* :mod:`~theorybook.ntk.width`: empirical NNGP of random finite-width networks;
+* :mod:`~theorybook.ntk.training`: finite networks trained with optax against the NTK dynamics;
+* :mod:`~theorybook.ntk.experiments`, :mod:`~theorybook.ntk.figures`,
+  :mod:`~theorybook.ntk.claims`: the chapter's runs, figures and claims table.
+"""
+
+from theorybook.ntk.classifiers import (
+    agreement,
+    bayes_classifier,
+    hilbert_classifier,
+    kernel_classifier,
+    kernel_scores,
+    majority_vote,
+    one_nn,
+)
+from theorybook.ntk.config import Config
+from theorybook.ntk.data import (
+    DIRICHLET_SETTINGS,
+    DirichletData,
+    dirichlet_setting,
+    dirichlet_sphere_data,
+)
+from theorybook.ntk.dual import (
+    D_OPTIMAL,
+    NAMED_ACTIVATIONS,
+    Activation,
+    deep_limit,
+    dual_activation,
+    hermite_coefficients,
+    monte_carlo_dual,
+    resolve_activation,
+    singular_exponent,
+)
+from theorybook.ntk.kernels import (
+    LogKernel,
+    kernel_sweep,
+    log_nngp_kernel,
+    nngp_kernel,
+    nngp_kernel_numpy,
+    ntk_diagonal,
+    ntk_kernel,
+    ntk_kernel_numpy,
+    ntk_kernel_unrolled,
+)
+from theorybook.ntk.training import TrainedNetwork, kernel_gradient_descent, train_network
+from theorybook.ntk.width import empirical_nngp
+
+__all__ = [
+    "DIRICHLET_SETTINGS",
+    "D_OPTIMAL",
+    "NAMED_ACTIVATIONS",
+    "Activation",
+    "Config",
+    "DirichletData",
+    "LogKernel",
+    "TrainedNetwork",
+    "agreement",
+    "bayes_classifier",
+    "deep_limit",
+    "dirichlet_setting",
+    "dirichlet_sphere_data",
+    "dual_activation",
+    "empirical_nngp",
+    "hermite_coefficients",
+    "hilbert_classifier",
+    "kernel_classifier",
+    "kernel_gradient_descent",
+    "kernel_scores",
+    "kernel_sweep",
+    "log_nngp_kernel",
+    "majority_vote",
+    "monte_carlo_dual",
+    "nngp_kernel",
+    "nngp_kernel_numpy",
+    "ntk_diagonal",
+    "ntk_kernel",
+    "ntk_kernel_numpy",
+    "ntk_kernel_unrolled",
+    "one_nn",
+    "resolve_activation",
+    "singular_exponent",
+    "train_network",
+]

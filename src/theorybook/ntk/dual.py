@@ -1,0 +1,422 @@
+"""Dual activations: the kernel a single infinitely wide layer applies to a correlation.
+
+For an activation ``φ`` and a pair ``(u, v)`` of standard normals with correlation ``ξ`` the
+*dual activation* is ``ǎ(ξ) = E[φ(u) φ(v)]`` (chapter 4, :eq:`ntk-dual`). Writing
+``φ = Σ_i a_i h_i`` in the orthonormal probabilists' Hermite basis ``h_i = He_i / √(i!)`` gives
+the power series ``ǎ(ξ) = Σ_i a_i² ξ^i`` (:eq:`ntk-dual-hermite`); the dual of ``φ′`` is
+``ǎ′(ξ) = Σ_i i a_i² ξ^(i−1)``. Every activation here is normalised so that ``ǎ(1) = 1``.
+
+An activation is given either by name or by its Hermite coefficients ``(a_0, a_1, ...)``:
+
+``"relu"``
+    ``√2·max(0, x)``; its dual is the arc-cosine kernel of degree 1.
+``"erf"``
+    ``erf(x)/√((2/π)·arcsin(2/3))``, dual ``arcsin(2ξ/3)/arcsin(2/3)``.
+``"sine_<a>"``
+    ``√(e^a/sinh a)·sin(√a·x)``, dual ``sinh(aξ)/sinh a`` (``a > 0``).
+``"2d_opt"``, ``"3d_opt"``, ``"5d_opt"``, ``"9d_opt"``
+    the Hermite combinations of the official code whose singular exponent equals the intrinsic
+    dimension ``D − 1`` of data on the sphere in ``R^D``.
+``"hermite_<k>"``
+    ``h_k`` itself, dual ``ξ^k``.
+
+The duals, their derivatives and the explicit ``φ`` are written with ``jax.numpy`` so that the
+depth recursion of :mod:`theorybook.ntk.kernels` can be jitted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from theorybook.validation import (
+    array,
+    callable_,
+    int_in_range,
+    positive_int,
+    real,
+    real_sequence,
+)
+from theorybook.validation import seed as check_seed
+
+__all__ = [
+    "Activation",
+    "D_OPTIMAL",
+    "NAMED_ACTIVATIONS",
+    "NORMALIZATION_TOL",
+    "deep_limit",
+    "dual_activation",
+    "float64",
+    "hermite_coefficients",
+    "monte_carlo_dual",
+    "resolve_activation",
+    "singular_exponent",
+]
+
+NORMALIZATION_TOL = 1e-10
+"""How far ``Σ a_i²`` may be from 1 for a sequence of Hermite coefficients."""
+
+D_OPTIMAL: dict[str, tuple[float, ...]] = {
+    "2d_opt": (0.0, math.sqrt(0.5), 0.0, 0.0, 0.0, 0.0, 0.0, math.sqrt(0.5)),
+    "3d_opt": (0.0, math.sqrt(0.5), 0.0, math.sqrt(0.5)),
+    "5d_opt": (0.0, 0.5, math.sqrt(0.5), 0.5),
+    "9d_opt": (0.0, 0.25, math.sqrt(7.0 / 8.0), 0.25),
+}
+"""Hermite coefficients of the official ``Nd_opt`` activations (duals as in ``models.py``)."""
+
+NAMED_ACTIVATIONS = (
+    "relu",
+    "erf",
+    "sine_1",
+    "sine_2.676",
+    "sine_6.13539",
+    "sine_13.8258",
+    *D_OPTIMAL,
+    "hermite_2",
+)
+"""The activations of the official code (``main.py``), all accepted by :func:`resolve_activation`."""
+
+
+@contextmanager
+def float64() -> Iterator[None]:
+    """JAX in float64 for the duration of the block only (``jax.enable_x64``).
+
+    Scoped rather than global, so that importing or using this chapter never changes the
+    precision other chapters run JAX in.
+    """
+    import jax
+
+    with jax.enable_x64(True):
+        yield
+
+
+Family = Literal["hermite", "relu", "erf", "sine"]
+_ERF_NORM = (2.0 / math.pi) * math.asin(2.0 / 3.0)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A normalised activation: its dual ``ǎ``, the dual ``ǎ′`` of its derivative and ``φ``.
+
+    Build it with :func:`resolve_activation`. ``coefficients`` holds the Hermite coefficients
+    of a polynomial activation (``family == "hermite"``) and is empty otherwise; ``parameter``
+    is the ``a`` of ``sine_a``.
+    """
+
+    name: str
+    family: Family
+    coefficients: tuple[float, ...] = ()
+    parameter: float = 0.0
+
+    # --- the dual activation and its derivative, :eq:`ntk-dual` -------------------------------
+    def dual(self, xi: Any) -> Any:
+        """``ǎ(ξ)`` elementwise: NumPy in, NumPy out; JAX arrays (or tracers) in, JAX out."""
+        xp = _namespace(xi)
+        if self.family == "hermite":
+            return _power_series(xi, tuple(a * a for a in self.coefficients))
+        if self.family == "relu":
+            xi = xp.clip(xi, -1.0, 1.0)
+            return (xi * (math.pi - xp.arccos(xi)) + xp.sqrt(1.0 - xi * xi)) / math.pi
+        if self.family == "erf":
+            return xp.arcsin(2.0 * xi / 3.0) / math.asin(2.0 / 3.0)
+        a = self.parameter
+        return xp.sinh(a * xi) / math.sinh(a)
+
+    def dual_prime(self, xi: Any) -> Any:
+        """``ǎ′(ξ)``, the dual of ``φ′`` (the derivative of :meth:`dual`)."""
+        xp = _namespace(xi)
+        if self.family == "hermite":
+            coeffs = tuple(i * a * a for i, a in enumerate(self.coefficients))[1:]
+            return _power_series(xi, coeffs) if coeffs else 0.0 * xi
+        if self.family == "relu":
+            return (math.pi - xp.arccos(xp.clip(xi, -1.0, 1.0))) / math.pi
+        if self.family == "erf":
+            return (2.0 / 3.0) / (math.asin(2.0 / 3.0) * xp.sqrt(1.0 - 4.0 * xi * xi / 9.0))
+        a = self.parameter
+        return a * xp.cosh(a * xi) / math.sinh(a)
+
+    def phi(self, x: Any) -> Any:
+        """The explicit activation ``φ(x)`` with ``E[φ(u)²] = 1`` for ``u ~ N(0, 1)``."""
+        import jax.numpy as jnp
+        from jax.scipy.special import erf
+
+        if self.family == "hermite":
+            return (
+                sum(
+                    (a * _hermite_e(i, x) / math.sqrt(math.factorial(i)))
+                    for i, a in enumerate(self.coefficients)
+                    if a != 0.0
+                )
+                + 0.0 * x
+            )
+        if self.family == "relu":
+            return math.sqrt(2.0) * jnp.maximum(x, 0.0)
+        if self.family == "erf":
+            return erf(x) / math.sqrt(_ERF_NORM)
+        a = self.parameter
+        return math.sqrt(math.exp(a) / math.sinh(a)) * jnp.sin(math.sqrt(a) * x)
+
+    def phi_numpy(self, x: Any) -> NDArray[np.float64]:
+        """:meth:`phi` written in NumPy/SciPy (float64), for sampling and quadrature."""
+        from scipy.special import erf
+
+        t = np.asarray(x, dtype=np.float64)
+        if self.family == "hermite":
+            out = np.zeros_like(t)
+            for i, a in enumerate(self.coefficients):
+                if a != 0.0:
+                    out += a * _hermite_e(i, t) / math.sqrt(math.factorial(i))
+            return out
+        if self.family == "relu":
+            return math.sqrt(2.0) * np.maximum(t, 0.0)
+        if self.family == "erf":
+            return np.asarray(erf(t) / math.sqrt(_ERF_NORM), dtype=np.float64)
+        a = self.parameter
+        return math.sqrt(math.exp(a) / math.sinh(a)) * np.sin(math.sqrt(a) * t)
+
+    def phi_prime_numpy(self, x: Any) -> NDArray[np.float64]:
+        """The derivative ``φ′`` in NumPy, from ``h_k′ = √k h_(k−1)`` or the closed forms."""
+        t = np.asarray(x, dtype=np.float64)
+        if self.family == "hermite":
+            out = np.zeros_like(t)
+            for i, a in enumerate(self.coefficients):
+                if a != 0.0 and i >= 1:
+                    out += (
+                        a * math.sqrt(i) * _hermite_e(i - 1, t) / math.sqrt(math.factorial(i - 1))
+                    )
+            return out
+        if self.family == "relu":
+            return math.sqrt(2.0) * (t > 0.0).astype(np.float64)
+        if self.family == "erf":
+            return 2.0 / math.sqrt(math.pi) * np.exp(-t * t) / math.sqrt(_ERF_NORM)
+        a = self.parameter
+        return math.sqrt(math.exp(a) / math.sinh(a) * a) * np.cos(math.sqrt(a) * t)
+
+    # --- the constants that decide the deep limit ---------------------------------------------
+    @property
+    def dual_at_zero(self) -> float:
+        """``ǎ(0) = a_0²``."""
+        return float(self.dual(np.float64(0.0)))
+
+    @property
+    def slope_at_zero(self) -> float:
+        """``ǎ′(0) = a_1²``."""
+        return float(self.dual_prime(np.float64(0.0)))
+
+    @property
+    def slope_at_one(self) -> float:
+        """``ǎ′(1) = Σ_i i a_i²``."""
+        return float(self.dual_prime(np.float64(1.0)))
+
+
+def _namespace(x: Any) -> Any:
+    """NumPy for NumPy arrays and Python/NumPy scalars, ``jax.numpy`` for anything else."""
+    if isinstance(x, np.ndarray | np.generic | float | int):
+        return np
+    import jax.numpy as jnp
+
+    return jnp
+
+
+def _power_series(xi: Any, coeffs: tuple[float, ...]) -> Any:
+    """``Σ_i c_i ξ^i`` by Horner's rule."""
+    out = 0.0 * xi + coeffs[-1]
+    for c in reversed(coeffs[:-1]):
+        out = out * xi + c
+    return out
+
+
+def _hermite_e(k: int, x: Any) -> Any:
+    """The probabilists' Hermite polynomial ``He_k(x)`` by its three-term recurrence."""
+    prev, cur = 1.0 + 0.0 * x, x
+    if k == 0:
+        return prev
+    for i in range(1, k):
+        prev, cur = cur, x * cur - i * prev
+    return cur
+
+
+def _from_coefficients(values: Sequence[float], name: str) -> Activation:
+    coeffs = real_sequence("activation (Hermite coefficients)", values)
+    total = math.fsum(a * a for a in coeffs)
+    if abs(total - 1.0) > NORMALIZATION_TOL:
+        raise ValueError(
+            "Hermite coefficients must satisfy sum(a_i**2) = 1 so that the dual has "
+            f"ǎ(1) = 1; got sum(a_i**2) = {total!r}"
+        )
+    while len(coeffs) > 1 and coeffs[-1] == 0.0:
+        coeffs = coeffs[:-1]
+    return Activation(name=name, family="hermite", coefficients=coeffs)
+
+
+def resolve_activation(activation: str | Sequence[float] | Activation) -> Activation:
+    """The :class:`Activation` for a name, a sequence of Hermite coefficients or an Activation.
+
+    Raises
+    ------
+    TypeError
+        if ``activation`` is neither a string, a sequence of numbers nor an Activation.
+    ValueError
+        for an unknown name, ``sine_a`` with ``a ≤ 0``, ``hermite_k`` with ``k < 1``, or
+        coefficients with ``Σ a_i² ≠ 1``.
+    """
+    if isinstance(activation, Activation):
+        return activation
+    if isinstance(activation, str):
+        name = activation.strip().lower()
+        if name == "relu":
+            return Activation(name="relu", family="relu")
+        if name == "erf":
+            return Activation(name="erf", family="erf")
+        if name in D_OPTIMAL:
+            return _from_coefficients(D_OPTIMAL[name], name)
+        if name.startswith("sine_"):
+            try:
+                a = float(name.split("_", 1)[1])
+            except ValueError:
+                raise ValueError(
+                    f"sine activations are named 'sine_<a>', got {activation!r}"
+                ) from None
+            a = real("the a of sine_a", a, low=0.0, low_open=True)
+            return Activation(name=name, family="sine", parameter=a)
+        if name.startswith("hermite_"):
+            try:
+                k = int(name.split("_", 1)[1])
+            except ValueError:
+                raise ValueError(
+                    f"Hermite activations are named 'hermite_<k>', got {activation!r}"
+                ) from None
+            k = int_in_range("the k of hermite_k", k, low=1, high=64)
+            return Activation(name=name, family="hermite", coefficients=(0.0,) * k + (1.0,))
+        known = ", ".join(NAMED_ACTIVATIONS)
+        raise ValueError(
+            f"unknown activation {activation!r}; use one of {known}, 'sine_<a>', "
+            "'hermite_<k>' or a sequence of Hermite coefficients"
+        )
+    if isinstance(activation, bytes) or not isinstance(activation, Sequence | np.ndarray):
+        raise TypeError(
+            "activation must be a name or a sequence of Hermite coefficients, got "
+            f"{type(activation).__name__}"
+        )
+    coeffs = array("activation (Hermite coefficients)", activation, ndim=1)
+    label = "hermite(" + ", ".join(f"{c:.4g}" for c in coeffs) + ")"
+    return _from_coefficients(tuple(float(c) for c in coeffs), label)
+
+
+def dual_activation(
+    activation: str | Sequence[float] | Activation,
+) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """The pair ``(ǎ, ǎ′)`` of :eq:`ntk-dual` and :eq:`ntk-dual-hermite` as callables."""
+    act = resolve_activation(activation)
+    return act.dual, act.dual_prime
+
+
+def singular_exponent(activation: str | Sequence[float] | Activation) -> float:
+    """The exponent ``α = 2 ln(1/ǎ′(0)) / ln ǎ′(1)`` of the singular-kernel limit, :eq:`ntk-alpha`.
+
+    Defined when ``ǎ(0) = 0`` and ``0 < ǎ′(0) < 1``: then 0 attracts, 1 repels, and the deep
+    NNGP classifier tends to ``sign Σ_i y_i ‖x − x_i‖^(−α)``.
+
+    Raises
+    ------
+    ValueError
+        for activations in the other regimes (majority vote, 1-NN), naming the regime.
+    """
+    act = resolve_activation(activation)
+    a0, a1, slope = act.dual_at_zero, act.slope_at_zero, act.slope_at_one
+    if abs(a0) > 1e-12:
+        raise ValueError(
+            f"{act.name}: ǎ(0) = {a0:.4g} > 0, so the deep limit is {deep_limit(act)!r}; "
+            "the singular exponent needs ǎ(0) = 0"
+        )
+    if not 0.0 < a1 < 1.0:
+        raise ValueError(
+            f"{act.name}: ǎ′(0) = {a1:.4g}; the singular exponent needs 0 < ǎ′(0) < 1 "
+            f"(this activation's deep limit is {deep_limit(act)!r})"
+        )
+    return 2.0 * math.log(1.0 / a1) / math.log(slope)
+
+
+def deep_limit(
+    activation: str | Sequence[float] | Activation,
+) -> Literal["majority vote", "1-NN", "singular kernel", "no single limit"]:
+    """Which classifier the infinitely deep kernel classifier becomes, from ``ǎ(0), ǎ′(0), ǎ′(1)``.
+
+    * ``ǎ(0) > 0`` and ``ǎ′(1) ≤ 1``: 1 attracts every correlation: **majority vote**;
+    * ``ǎ(0) = ǎ′(0) = 0``: correlations below 1 collapse super-exponentially: **1-NN**;
+    * ``ǎ(0) = 0`` and ``0 < ǎ′(0) < 1``: a **singular kernel** of exponent
+      :func:`singular_exponent`.
+    """
+    act = resolve_activation(activation)
+    a0, a1, slope = act.dual_at_zero, act.slope_at_zero, act.slope_at_one
+    if a0 > 1e-12 and slope <= 1.0 + 1e-12:
+        return "majority vote"
+    if abs(a0) <= 1e-12 and abs(a1) <= 1e-12:
+        return "1-NN"
+    if abs(a0) <= 1e-12 and 0.0 < a1 < 1.0:
+        return "singular kernel"
+    return "no single limit"
+
+
+def hermite_coefficients(
+    phi: Callable[[NDArray[np.float64]], Any], degree: int, *, nodes: int = 200
+) -> NDArray[np.float64]:
+    """The coefficients ``a_i = E[φ(u) h_i(u)]``, ``i = 0..degree``, by Gauss–Hermite quadrature.
+
+    ``h_i = He_i/√(i!)``; the quadrature (NumPy's ``hermegauss``) is exact for polynomial ``φ``
+    of degree below ``2·nodes − degree`` and converges fast for smooth ``φ``.
+    """
+    from numpy.polynomial.hermite_e import hermegauss
+
+    callable_("phi", phi)
+    degree = int_in_range("degree", degree, low=0, high=150)
+    nodes = int_in_range("nodes", nodes, low=degree + 1, high=2000)
+    x, w = hermegauss(nodes)
+    w = w / math.sqrt(2.0 * math.pi)
+    values = np.asarray(phi(x), dtype=np.float64)
+    if values.shape != x.shape or not np.all(np.isfinite(values)):
+        raise ValueError("phi must map an array of points to finite values of the same shape")
+    out = np.empty(degree + 1)
+    prev, cur = np.ones_like(x), x.copy()
+    for i in range(degree + 1):
+        he = prev if i == 0 else cur
+        out[i] = np.sum(w * values * he) / math.sqrt(math.factorial(i))
+        if i >= 1:
+            prev, cur = cur, x * cur - i * prev
+    return out
+
+
+def monte_carlo_dual(
+    phi: Callable[[Any], Any],
+    xi: Any,
+    *,
+    samples: int = 200_000,
+    seed: int = 0,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Monte-Carlo estimate of ``E[φ(u) φ(v)]`` at each correlation ``ξ`` and its standard error.
+
+    ``u = z_1``, ``v = ξ z_1 + √(1 − ξ²) z_2`` with independent standard normals; the same
+    ``samples`` draws serve every ``ξ``.
+    """
+    callable_("phi", phi)
+    grid = array("xi", xi, ndim=1)
+    if np.any(np.abs(grid) > 1.0):
+        raise ValueError("correlations xi must lie in [-1, 1]")
+    samples = positive_int("samples", samples)
+    if samples < 2:
+        raise ValueError("samples must be at least 2 to estimate a standard error")
+    rng = np.random.default_rng(check_seed("seed", seed))
+    z1, z2 = rng.standard_normal(samples), rng.standard_normal(samples)
+    fu = np.asarray(phi(z1), dtype=np.float64)
+    means, errors = np.empty(grid.size), np.empty(grid.size)
+    for j, r in enumerate(grid):
+        prod = fu * np.asarray(phi(r * z1 + math.sqrt(1.0 - r * r) * z2), dtype=np.float64)
+        means[j] = prod.mean()
+        errors[j] = prod.std(ddof=1) / math.sqrt(samples)
+    return means, errors

@@ -1,0 +1,54 @@
+"""Finite-width networks: the empirical NNGP of a random network and its infinite-width limit.
+
+A network with ``L`` hidden layers of width ``w`` and i.i.d. ``N(0, 1)`` weights,
+``g¹ = W¹x``, ``gˡ = Wˡ φ(gˡ⁻¹)/√w``, has last-layer features ``φ(gᴸ(x))``; their empirical
+inner product ``Σ̂ᴸ(x, z) = φ(gᴸ(x))·φ(gᴸ(z))/w`` converges to the NNGP ``Σᴸ(x, z)`` of
+:func:`~theorybook.ntk.kernels.nngp_kernel` as ``w → ∞``, with fluctuations of order ``1/√w``
+(chapter 4, :eq:`ntk-width`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from theorybook.ntk.dual import Activation, resolve_activation
+from theorybook.ntk.kernels import check_unit_rows
+from theorybook.validation import positive_int
+from theorybook.validation import seed as check_seed
+
+__all__ = ["empirical_nngp"]
+
+
+def empirical_nngp(
+    X: object,
+    Z: object,
+    depth: int,
+    activation: str | Sequence[float] | Activation,
+    *,
+    width: int,
+    seed: int = 0,
+) -> NDArray[np.float64]:
+    """``Σ̂ᴸ(X, Z)`` of one random network of the given width (NumPy weights, float64), :eq:`ntk-width`.
+
+    Raises
+    ------
+    ValueError
+        on rows that are not unit-norm, mismatched dimensions, or a non-positive depth or width.
+    """
+    x = check_unit_rows("X", X)
+    z = check_unit_rows("Z", Z)
+    if x.shape[1] != z.shape[1]:
+        raise ValueError(f"X and Z must have the same dimension, got {x.shape[1]} and {z.shape[1]}")
+    depth = positive_int("depth", depth)
+    width = positive_int("width", width)
+    act = resolve_activation(activation)
+    rng = np.random.default_rng(check_seed("seed", seed))
+    g = np.concatenate([x, z]) @ rng.standard_normal((x.shape[1], width))
+    for _ in range(1, depth):
+        g = act.phi_numpy(g) @ rng.standard_normal((width, width)) / np.sqrt(width)
+    features = act.phi_numpy(g)
+    gram: NDArray[np.float64] = features[: x.shape[0]] @ features[x.shape[0] :].T / width
+    return gram

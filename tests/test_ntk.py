@@ -1,0 +1,320 @@
+"""Chapter 4 (theorybook.ntk): duals, the depth recursion, classifiers, limits and claims."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from theorybook.ntk import (
+    Config,
+    agreement,
+    bayes_classifier,
+    deep_limit,
+    dirichlet_setting,
+    dirichlet_sphere_data,
+    dual_activation,
+    empirical_nngp,
+    hilbert_classifier,
+    kernel_classifier,
+    kernel_gradient_descent,
+    kernel_sweep,
+    log_nngp_kernel,
+    majority_vote,
+    nngp_kernel,
+    ntk_diagonal,
+    ntk_kernel,
+    ntk_kernel_unrolled,
+    one_nn,
+    resolve_activation,
+    singular_exponent,
+    train_network,
+)
+from theorybook.ntk import experiments as ex
+from theorybook.ntk.claims import chapter_claims
+from theorybook.ntk.dual import float64
+
+
+def _sphere(n: int, dim: int = 3, seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((n, dim))
+    out: np.ndarray = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+# --- duals ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["relu", "erf", "sine_1", "sine_2.676", "3d_opt", "9d_opt"])
+def test_dual_is_normalised_and_its_derivative_is_the_derivative(name: str) -> None:
+    dual, slope = dual_activation(name)
+    with float64():
+        assert abs(float(dual(np.float64(1.0))) - 1.0) < 1e-12
+        xi = np.linspace(-0.9, 0.9, 7)
+        h = 1e-6
+        numeric = (np.asarray(dual(xi + h)) - np.asarray(dual(xi - h))) / (2 * h)
+        assert np.allclose(numeric, np.asarray(slope(xi)), atol=1e-7)
+
+
+def test_hermite_coefficients_give_the_power_series() -> None:
+    act = resolve_activation([0.0, 0.6, 0.0, 0.8])
+    with float64():
+        xi = np.linspace(-1, 1, 5)
+        assert np.allclose(np.asarray(act.dual(xi)), 0.36 * xi + 0.64 * xi**3, atol=1e-14)
+    assert math.isclose(act.slope_at_zero, 0.36) and math.isclose(act.slope_at_one, 0.36 + 3 * 0.64)
+
+
+def test_singular_exponents_and_regimes() -> None:
+    assert math.isclose(singular_exponent("3d_opt"), 2.0, abs_tol=1e-12)
+    assert math.isclose(singular_exponent("9d_opt"), 8.0, abs_tol=1e-12)
+    assert abs(singular_exponent("sine_2.676") - 2.0) < 1e-4
+    assert deep_limit("relu") == "majority vote"
+    assert deep_limit("hermite_2") == "1-NN"
+    assert deep_limit("erf") == "singular kernel"
+    with pytest.raises(ValueError, match="majority vote"):
+        singular_exponent("relu")
+    with pytest.raises(ValueError, match="1-NN"):
+        singular_exponent("hermite_2")
+
+
+# --- the recursion --------------------------------------------------------------------------
+
+
+def test_recursion_depth_zero_is_the_linear_kernel_and_one_layer_is_the_dual() -> None:
+    X, Z = _sphere(6), _sphere(4, seed=1)
+    assert np.allclose(nngp_kernel(X, Z, 0, "erf"), X @ Z.T)
+    with float64():
+        expected = np.asarray(resolve_activation("erf").dual(X @ Z.T))
+    assert np.allclose(nngp_kernel(X, Z, 1, "erf"), expected, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["relu", "erf", "3d_opt", "sine_1"])
+def test_ntk_recursion_equals_the_unrolled_sum(name: str) -> None:
+    X = _sphere(10)
+    k = ntk_kernel(X, X, 7, name)
+    assert np.max(np.abs(k - ntk_kernel_unrolled(X, X, 7, name))) <= 1e-12 * np.max(np.abs(k))
+
+
+def test_analytic_diagonal_prevents_the_drift() -> None:
+    data = dirichlet_sphere_data(300, *dirichlet_setting(3), seed=3)
+    depth = 100
+    target = ntk_diagonal(depth, "3d_opt")
+    assert math.isclose(target, 2.0 ** (depth + 1) - 1.0, rel_tol=1e-12)
+    assert np.all(np.diag(ntk_kernel(data.X, data.X, depth, "3d_opt")) == target)
+    assert np.all(np.diag(nngp_kernel(data.X, data.X, depth, "3d_opt")) == 1.0)
+    naive = ex.rounded_diagonal(depth, "3d_opt")
+    assert np.max(np.abs(naive - target)) / target > 0.5
+
+
+def test_log_domain_matches_the_ordinary_kernel_and_survives_underflow() -> None:
+    X = _sphere(8)
+    dense = nngp_kernel(X, X, 3, "5d_opt")
+    assert np.allclose(log_nngp_kernel(X, X, 3, "5d_opt").dense(), dense, atol=1e-15)
+    deep = log_nngp_kernel(X, X, 20, "hermite_2")
+    off = ~np.eye(8, dtype=bool)
+    xi = np.abs(X @ X.T)
+    assert np.allclose(deep.log_abs[off], 2.0**20 * np.log(xi[off]), rtol=1e-12)
+    assert np.all(nngp_kernel(X, X, 20, "hermite_2")[off] == 0.0)  # the ordinary one underflows
+
+
+def test_sweep_equals_separate_calls() -> None:
+    X = _sphere(5)
+    sweep = kernel_sweep(X, X, (3, 10), "relu", kernel="ntk")
+    assert np.allclose(sweep[1], ntk_kernel(X, X, 10, "relu", normalized=True), atol=1e-14)
+    sweep = kernel_sweep(X, X, (3, 10), "erf", kernel="nngp")
+    assert np.allclose(sweep[0], nngp_kernel(X, X, 3, "erf"), atol=1e-15)
+
+
+# --- classifiers and data -------------------------------------------------------------------
+
+
+def test_kernel_classifier_interpolates_and_log_domain_agrees() -> None:
+    data = dirichlet_sphere_data(80, *dirichlet_setting(3), seed=1)
+    X, y = data.X[:40], data.y[:40]
+    Z = data.X[40:]
+    k_train, k_test = nngp_kernel(X, X, 4, "5d_opt"), nngp_kernel(X, Z, 4, "5d_opt")
+    assert np.all(kernel_classifier(k_train, y, nngp_kernel(X, X, 4, "5d_opt")) == y)
+    dense = kernel_classifier(k_train, y, k_test)
+    logged = kernel_classifier(
+        log_nngp_kernel(X, X, 4, "5d_opt"), y, log_nngp_kernel(X, Z, 4, "5d_opt")
+    )
+    assert np.all(dense == logged)
+
+
+def test_baselines() -> None:
+    data = dirichlet_sphere_data(300, *dirichlet_setting(2), seed=2)
+    X, y, Z = data.X[:200], data.y[:200], data.X[200:]
+    assert np.all(one_nn(X, y, X) == y)
+    assert np.all(hilbert_classifier(X, y, X, 1.0) == y)  # coinciding points take their label
+    assert set(np.unique(majority_vote(y, 5))) <= {-1.0, 1.0}
+    bayes = bayes_classifier(Z, *dirichlet_setting(2), 0.4)
+    assert 0.6 < np.mean(bayes == data.y[200:]) < 0.9
+    assert agreement(y, y) == 1.0
+
+
+def test_dirichlet_data_is_on_the_sphere_and_reproducible() -> None:
+    a = dirichlet_sphere_data(50, (1, 2), (2, 1), 0.4, 7)
+    b = dirichlet_sphere_data(50, (1, 2), (2, 1), 0.4, 7)
+    assert np.allclose(np.linalg.norm(a.X, axis=1), 1.0) and np.all(a.X >= 0)
+    assert np.array_equal(a.X, b.X) and np.array_equal(a.y, b.y)
+    assert set(np.unique(a.y)) <= {-1.0, 1.0}
+
+
+def test_empirical_nngp_approaches_the_analytic_one() -> None:
+    X = _sphere(6)
+    exact = nngp_kernel(X, X, 2, "erf")
+    small = np.abs(empirical_nngp(X, X, 2, "erf", width=32, seed=0) - exact).mean()
+    large = np.abs(empirical_nngp(X, X, 2, "erf", width=4096, seed=0) - exact).mean()
+    assert large < small and large < 0.05
+
+
+def test_trained_network_follows_the_kernel_dynamics_and_diverges_loudly() -> None:
+    from theorybook.runtime import TrainingDiverged
+
+    data = dirichlet_sphere_data(60, *dirichlet_setting(3), seed=4)
+    X, y, Z = data.X[:30], data.y[:30], data.X[30:]
+    ref = kernel_gradient_descent(X, y, Z, "erf", steps=20, learning_rate=0.5)
+    net = train_network(X, y, Z, "erf", width=2048, steps=20, learning_rate=0.5)
+    assert np.linalg.norm(net.test_outputs - ref) / np.linalg.norm(ref) < 0.05
+    assert net.losses[-1] < net.losses[0]
+    with pytest.raises(TrainingDiverged, match="step"):
+        train_network(X, y, Z, "erf", width=64, steps=200, learning_rate=1e4)
+
+
+# --- bad inputs -----------------------------------------------------------------------------
+
+
+BAD_CALLS = [
+    (lambda: resolve_activation("tanh"), ValueError, "unknown activation"),
+    (lambda: resolve_activation([0.5, 0.5]), ValueError, "sum"),
+    (lambda: resolve_activation([]), ValueError, "at least"),
+    (lambda: resolve_activation(["a"]), TypeError, "numbers"),
+    (lambda: resolve_activation(3), TypeError, "activation"),
+    (lambda: resolve_activation("sine_-1"), ValueError, "sine_a"),
+    (lambda: resolve_activation("sine_x"), ValueError, "sine_<a>"),
+    (lambda: resolve_activation("hermite_0"), ValueError, "hermite_k"),
+    (lambda: resolve_activation([np.nan, 1.0]), ValueError, "finite"),
+    (lambda: nngp_kernel(np.ones((3, 2)), _sphere(2, 2), 1, "relu"), ValueError, "unit-norm"),
+    (lambda: nngp_kernel(_sphere(3), _sphere(2, 2), 1, "relu"), ValueError, "same dimension"),
+    (lambda: nngp_kernel(_sphere(3), _sphere(2), -1, "relu"), ValueError, "depth"),
+    (lambda: nngp_kernel(_sphere(3), _sphere(2), 2.0, "relu"), TypeError, "depth"),
+    (lambda: nngp_kernel(_sphere(3)[0], _sphere(2), 1, "relu"), ValueError, "dimension"),
+    (lambda: ntk_kernel(_sphere(3), _sphere(2), 1200, "3d_opt"), ValueError, "normalized"),
+    (lambda: log_nngp_kernel(_sphere(3), _sphere(2), 2, "relu"), ValueError, "polynomial"),
+    (lambda: kernel_sweep(_sphere(3), _sphere(2), (5, 2), "relu"), ValueError, "increasing"),
+    (lambda: kernel_sweep(_sphere(3), _sphere(2), (1,), "relu", kernel="x"), ValueError, "kernel"),
+    (lambda: kernel_classifier(np.eye(3), [1, -1, 0], np.ones((3, 2))), ValueError, "labels"),
+    (lambda: kernel_classifier(np.eye(3), [1, -1], np.ones((3, 2))), ValueError, "labels"),
+    (
+        lambda: kernel_classifier(np.ones((3, 3)), [1, -1, 1], np.ones((3, 2))),
+        ValueError,
+        "singular",
+    ),
+    (lambda: kernel_classifier(np.eye(3), [1, -1, 1], np.ones((2, 2))), ValueError, "rows"),
+    (lambda: kernel_classifier(np.ones((3, 2)), [1, -1, 1], np.ones((3, 2))), ValueError, "square"),
+    (lambda: kernel_classifier(np.eye(2), [1, 1], [[np.nan], [1]]), ValueError, "finite"),
+    (lambda: hilbert_classifier(_sphere(3), [1, 1, -1], _sphere(2), 0.0), ValueError, "alpha"),
+    (lambda: hilbert_classifier(_sphere(3), [1, 1], _sphere(2), 1.0), ValueError, "labels"),
+    (lambda: bayes_classifier(_sphere(3), (1, 2), (2, 1), 0.4), ValueError, "agree"),
+    (lambda: bayes_classifier(np.abs(_sphere(3, 2)), (1, 2), (2, 1), 1.0), ValueError, "prior"),
+    (lambda: dirichlet_sphere_data(0, (1, 2), (2, 1)), ValueError, "n"),
+    (lambda: dirichlet_sphere_data(10, (1, 2), (2, 1, 1)), ValueError, "same length"),
+    (lambda: dirichlet_sphere_data(10, (1, -2), (2, 1)), ValueError, "alphas1"),
+    (lambda: dirichlet_sphere_data(10, (1, 2), (2, 1), 1.5), ValueError, "prior"),
+    (lambda: dirichlet_setting(4), ValueError, "dim"),
+    (lambda: majority_vote([1, -1], 0), ValueError, "n_test"),
+    (lambda: agreement([1, -1], [1]), ValueError, "same length"),
+    (lambda: empirical_nngp(_sphere(3), _sphere(2), 2, "erf", width=0), ValueError, "width"),
+    (lambda: singular_exponent([1.0]), ValueError, "ǎ"),
+    (
+        lambda: train_network(
+            _sphere(3), [1, -1], _sphere(2), "erf", width=4, steps=1, learning_rate=0.1
+        ),
+        ValueError,
+        "y has",
+    ),
+    (
+        lambda: train_network(
+            _sphere(3), [1, -1, 1], _sphere(2), "erf", width=4, steps=0, learning_rate=0.1
+        ),
+        ValueError,
+        "steps",
+    ),
+    (
+        lambda: kernel_gradient_descent(
+            _sphere(3), [1, -1, 1], _sphere(2), "erf", steps=1, learning_rate=-1.0
+        ),
+        ValueError,
+        "learning_rate",
+    ),
+    (lambda: Config.preset("smoke").replace(train_lr_scale=2.5), ValueError, "below 2"),
+    (lambda: Config.preset("smoke").replace(consistency_ns=(200, 100)), ValueError, "increasing"),
+    (lambda: Config.preset("smoke").replace(prior=0.0), ValueError, "prior"),
+    (lambda: Config.preset("smoke").replace(taxonomy_dim=4), ValueError, "taxonomy_dim"),
+    (lambda: Config.preset("smoke").replace(hilbert_activation="tanh"), ValueError, "tanh"),
+]
+
+
+@pytest.mark.parametrize("call,error,match", BAD_CALLS)
+def test_bad_inputs_give_clear_errors(call: object, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        call()  # type: ignore[operator]
+
+
+# --- claims at smoke scale ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def smoke_table(tmp_path_factory: pytest.TempPathFactory) -> object:
+    import os
+
+    old = os.environ.get("THEORYBOOK_SCALE")
+    os.environ["THEORYBOOK_SCALE"] = "smoke"
+    try:
+        cfg = Config.preset("smoke")
+        table = chapter_claims(
+            ex.run_exact_checks(cfg),
+            ex.run_relu_limit(cfg),
+            ex.run_hermite_limit(cfg),
+            ex.run_hilbert_limit(cfg),
+            ex.run_exponent_scan(cfg),
+            ex.run_consistency(cfg),
+            ex.run_settings(cfg),
+            ex.run_width(cfg),
+            ex.run_training(cfg),
+            ex.run_timing(cfg),
+        )
+    finally:
+        if old is None:
+            os.environ.pop("THEORYBOOK_SCALE", None)
+        else:
+            os.environ["THEORYBOOK_SCALE"] = old
+    return table
+
+
+def test_claims_hold_at_smoke_scale(smoke_table: object) -> None:
+    from theorybook.claims import ClaimTable, Status
+
+    assert isinstance(smoke_table, ClaimTable)
+    assert smoke_table.chapter == "04_ntk_optimal_classifiers"
+    bad = [c.id for c in smoke_table.claims if c.status in (Status.FAILS, Status.NOT_SEPARATING)]
+    assert not bad, f"claims failing at smoke scale: {bad}"
+
+
+# --- the paper preset starts ----------------------------------------------------------------
+
+
+@pytest.mark.paper_preset
+def test_paper_preset_starts() -> None:
+    cfg = Config.preset("paper")
+    cfg.validate()
+    n = cfg.consistency_ns[-1] + cfg.consistency_n_test
+    data = dirichlet_sphere_data(n, *dirichlet_setting(cfg.consistency_dim), cfg.prior, cfg.seed)
+    assert data.X.shape == (n, cfg.consistency_dim)
+    # one layer of each kernel on a slice of the paper-size data, and the widest network
+    k = ntk_kernel(data.X[:200], data.X[:300], 1, cfg.consistency_activation)
+    assert np.all(np.isfinite(k))
+    assert nngp_kernel(data.X[:200], data.X[:300], 1, cfg.hilbert_activation).shape == (200, 300)
+    X = _sphere(2)
+    gram = empirical_nngp(X, X, 1, cfg.width_activation, width=cfg.widths[-1])
+    assert gram.shape == (2, 2) and np.all(np.isfinite(gram))
