@@ -2,8 +2,9 @@
 
 `make book` executes every chapter, which takes minutes; this test builds a copy of the book with
 execution switched off, so broken cross-references, unknown citation keys, bad MyST or a missing
-API page fail `make test` in seconds. Without execution, glued numbers have no value; those
-warnings (``[mystnb.glue]``) are the only ones tolerated here: the real build executes and checks them.
+API page fail `make test` in seconds. Without execution, glued numbers have no value and code-cell figures do not exist; those
+warnings (``[mystnb.glue]`` and undefined ``fig-`` labels) are the only ones tolerated here: the
+real build executes and checks them.
 """
 
 from __future__ import annotations
@@ -46,7 +47,14 @@ def test_book_builds_without_warnings(tmp_path: Path) -> None:
         for line in log.splitlines()
         if any(tag in line for tag in ("WARNING:", "ERROR:", "CRITICAL:", "SEVERE:"))
     ]
-    unexpected = [line for line in problems if "[mystnb.glue]" not in line]
+    # Without execution there are no glued values and no figure outputs, so the glue warnings
+    # and the {numref}s to figures (undefined label: 'fig-...') are expected here; the executed
+    # build of `make book` (-W) checks both.
+    unexpected = [
+        line
+        for line in problems
+        if "[mystnb.glue]" not in line and "undefined label: 'fig-" not in line
+    ]
     assert not unexpected, "\n".join(unexpected)
     assert result.returncode == 0 or problems, log[-4000:]
     html = book / "_build" / "html"

@@ -70,7 +70,7 @@ class DeepSeedResult:
 
     @property
     def cells_off(self) -> float:
-        """|α̂₂ − grid-best α| in grid cells (step 2, from the shared teacher)."""
+        """``|α̂₂ − grid-best α|`` in grid cells (step 2, from the shared teacher)."""
         return abs(self.alpha_hat[0] - self.alpha_grid_best) / self.cell
 
     @property
@@ -99,7 +99,7 @@ class DeepResult:
 
     @property
     def max_cells_off(self) -> float:
-        """The largest |α̂ − grid best| over seeds, in grid cells."""
+        """The largest ``|α̂ − grid best|`` over seeds, in grid cells."""
         return max(s.cells_off for s in self.seeds)
 
     @property

@@ -142,7 +142,7 @@ def run_toy(cfg: Config, *, progress: bool = False) -> ToyResult:
 
 @dataclass(frozen=True)
 class ExactnessResult:
-    """Largest |closed form − explicit refit| over α, steps and points, per problem."""
+    """Largest ``|closed form − explicit refit|`` over α, steps and points, per problem."""
 
     alphas: tuple[float, ...]
     steps: int
