@@ -17,27 +17,30 @@ from theorybook.lpn import (
     Stage,
     TrainingDiverged,
     invert,
+    jacobian_report,
     laplace_posterior_stats,
     learned_prior,
     operator_norm,
     paper_schedule,
+    perturb,
     pnp_admm,
     pnp_pgd,
     prior_at_output,
+    prox_grid_check,
     proximal_matching_loss,
     soft_threshold,
     train_lpn,
 )
-from theorybook.lpn.experiments import jacobian_report, perturb, prox_grid_check
+from theorybook.runtime import torch_threads
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    """Small models: one torch thread avoids oversubscribing a shared CPU."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+def _one_thread(monkeypatch: pytest.MonkeyPatch):
+    """Small models: one torch thread avoids oversubscribing a shared CPU (the ``run_*``
+    functions follow the book's thread policy, which reads THEORYBOOK_THREADS)."""
+    monkeypatch.setenv("THEORYBOOK_THREADS", "1")
+    with torch_threads(1):
+        yield
 
 
 def _models(alpha: float = 0.05) -> list[torch.nn.Module]:
@@ -283,7 +286,7 @@ def _tiny_pnp_setup():
 
 def test_patch_split_holds_out_a_photo_and_disjoint_tiles() -> None:
     from theorybook.lpn import Config
-    from theorybook.lpn.experiments import patch_split
+    from theorybook.lpn.data import patch_split
 
     cfg = Config.preset("smoke").replace(patch_train=50, pnp_images=6, pnp_val_images=4)
     train, val, test = patch_split(cfg)
@@ -299,7 +302,8 @@ def test_patch_split_holds_out_a_photo_and_disjoint_tiles() -> None:
 
 
 def test_run_pnp_default_is_the_digits_split() -> None:
-    from theorybook.lpn.experiments import digits_split, run_pnp
+    from theorybook.lpn.data import digits_split
+    from theorybook.lpn.experiments import run_pnp
 
     cfg, model, cnn = _tiny_pnp_setup()
     default = run_pnp(cfg, model, cnn)
@@ -353,3 +357,43 @@ def test_run_pnp_validates_images() -> None:
         run_pnp(cfg, model, cnn, images=(good, good.astype(np.int64)))
     with pytest.raises(TypeError):
         run_pnp(cfg, model, cnn, images=[good, good])  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ the paper preset starts
+
+
+@pytest.mark.paper_preset
+def test_paper_preset_builds_models_and_data_and_takes_one_step() -> None:
+    """The paper preset validates, its data load at paper size (digits padded to 16×16,
+    16×16 patch tiles), and each of its models, built at paper size, takes one optimiser step."""
+    from theorybook.lpn import Config, PlainCNN
+    from theorybook.lpn.data import digits_split, image_sampler, laplace_sampler, patch_split
+
+    cfg = Config.preset("paper")
+    cfg.validate()
+    train, val, test = digits_split(cfg)
+    assert train.shape[1:] == (1, 16, 16) and len(test) == cfg.n_test
+    assert len(val) == cfg.pnp_val_images
+    # the 200k training patches take a while to cut; build the held-out tiles at full size and
+    # a few training patches through the same code path
+    p_train, p_val, p_test = patch_split(cfg.replace(patch_train=cfg.digits_batch))
+    assert p_train.shape == (cfg.digits_batch, 1, 16, 16)
+    assert len(p_val) == cfg.pnp_val_images and len(p_test) == cfg.pnp_images
+    # Laplace toy: one step of each loss at batch 2000
+    lap_sampler = laplace_sampler(cfg.lap_batch)
+    for loss, gamma in (("l2", None), ("l1", None), ("pm", cfg.lap_gammas[0])):
+        toy = LPN(1, cfg.lap_hidden, cfg.lap_layers, beta=cfg.lap_beta)
+        hist = train_lpn(toy, lap_sampler, [Stage(1, loss, cfg.lap_pm_lrs[0], gamma)])
+        assert len(hist.losses) == 1 and math.isfinite(hist.losses[0]) and toy.is_convex()
+    # image priors (digits and patches): width 64, batch 200, one ℓ1 and one PM step
+    gamma_min = 0.08 * 16
+    for images in (train, p_train):
+        sampler = image_sampler(images, cfg.digits_batch, cfg.digits_sigma)
+        model = ConvLPN(16, 1, cfg.conv_hidden, beta=cfg.conv_beta, alpha=cfg.conv_alpha)
+        hist = train_lpn(
+            model, sampler, [Stage(1, "l1", 1e-3), Stage(1, "pm", 1e-4, 8 * gamma_min)]
+        )
+        assert len(hist.losses) == 2 and model.is_convex()
+        cnn = PlainCNN(1, cfg.conv_hidden, cfg.cnn_depth)
+        hist = train_lpn(cnn, sampler, [Stage(1, "l2", 1e-3)])
+        assert math.isfinite(hist.losses[0])

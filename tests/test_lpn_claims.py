@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
-from theorybook.lpn import Config
+from theorybook.lpn import Config, chapter_claims, figures
 from theorybook.lpn import experiments as ex
+from theorybook.lpn.claims import CHAPTER, STRUCTURAL_CLAIMS
+from theorybook.plotting import COLUMN_WIDTH
+from theorybook.runtime import torch_threads
 
 
 @pytest.fixture(scope="module")
 def smoke_run():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with pytest.MonkeyPatch.context() as mp, torch_threads(1):
+        mp.setenv("THEORYBOOK_SCALE", "smoke")
+        mp.setenv("THEORYBOOK_THREADS", "1")
         cfg = Config.preset("smoke")
         lap = ex.run_laplacian(cfg)
         lpn_model, cnn_model, hist = ex.train_digits_models(cfg)
@@ -29,24 +31,72 @@ def smoke_run():
         patches = ex.run_pnp(
             cfg, patch_lpn, patch_cnn, images=ex.patch_split(cfg)[1:], dataset="patches"
         )
-        table = ex.chapter_claims(cfg, lap, prior, pnp, patches)
-    finally:
-        torch.set_num_threads(old)
+        table = chapter_claims(cfg, lap, prior, pnp, patches)
     return cfg, lap, prior, pnp, patches, table
 
 
 def test_structural_claims_hold_at_smoke(smoke_run, smoke_scale) -> None:
     *_, table = smoke_run
-    table.assert_hold(
-        [
-            "jacobian-sym",
-            "jacobian-psd",
-            "exact-prox",
-            "inversion",
-            "pgd-descent",
-            "pgd-descent-patches",
-        ]
-    )
+    table.assert_hold(list(STRUCTURAL_CLAIMS))
+
+
+def test_table_is_claims_v2(smoke_run) -> None:
+    *_, table = smoke_run
+    assert table.chapter == CHAPTER
+    by_id = {c.id: c for c in table.claims}
+    assert {by_id[i].kind for i in STRUCTURAL_CLAIMS} == {"exact"}
+    # the paper's body is not readable here: no row shows a number as the paper's own
+    assert all(c.paper_value is None for c in table.claims)
+    # comparative rows carry their baseline, and the PnP rows say they are not like-for-like
+    for cid in ("laplace-map", "laplace-prior", "pnp-deblur", "pnp-cs", "pnp-patch-cs"):
+        assert by_id[cid].baseline is not None and by_id[cid].baseline_name
+    for cid in ("pnp-deblur", "pnp-cs", "pnp-deblur-pgd", "pnp-patch-deblur", "pnp-patch-cs"):
+        assert by_id[cid].kind == "extension"
+        assert "Not like-for-like" in by_id[cid].note
+        assert not by_id[cid].baseline_passes
+    text = " ".join(f"{c.statement} {c.where} {c.note}" for c in table.claims)
+    for banned in ("[recollection]", "[unverified]", "the issue", "research notes"):
+        assert banned not in text
+
+
+def test_deprecated_claims_location_still_works(smoke_run) -> None:
+    cfg, lap, prior, pnp, patches, _ = smoke_run
+    with pytest.warns(DeprecationWarning):
+        old = ex.chapter_claims
+    assert old(cfg, lap, prior, pnp).chapter == CHAPTER
+
+
+def test_results_are_frozen(smoke_run) -> None:
+    import dataclasses
+
+    _, lap, prior, pnp, *_ = smoke_run
+    for result in (lap, prior, pnp[0], pnp[0].runs["PnP-PGD LPN"]):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            result.seconds = 1.0  # type: ignore[misc]
+
+
+def test_figures_fit_the_column(smoke_run) -> None:
+    _, lap, prior, pnp, patches, _ = smoke_run
+    figs = [
+        figures.laplace_figure(lap),
+        figures.digits_prior_figure(prior),
+        figures.pnp_convergence_figure(pnp),
+        figures.pnp_examples_figure(pnp),
+        figures.pnp_examples_figure(patches, grey_range="truth"),
+        figures.pnp_convergence_figure(patches),
+    ]
+    for fig in figs:
+        assert fig.get_figwidth() <= COLUMN_WIDTH + 1e-9
+        assert all(ax.get_xlabel() or ax.images or not ax.axison for ax in fig.axes)
+
+
+def test_convergence_reference_lies_below_every_iterate(smoke_run) -> None:
+    _, _, _, pnp, patches, _ = smoke_run
+    for r in [*pnp, *patches]:
+        obj = r.runs["PnP-PGD LPN"].objective
+        gap = obj - r.objective_reference[None, :]
+        assert np.all(gap[:-1] > 0) and np.all(gap >= 0)
+        assert r.reference_iters > obj.shape[0]
 
 
 def test_laplacian_bayes_split_at_smoke(smoke_run) -> None:
@@ -73,6 +123,7 @@ def test_digits_prior_is_finite_and_noise_raises_it_on_average(smoke_run) -> Non
 def test_pnp_diagnostics(smoke_run) -> None:
     cfg, _, _, pnp, _, _ = smoke_run
     assert [r.name for r in pnp] == ["deblurring", "compressed sensing"]
+    assert isinstance(pnp, ex.PnPResults) and pnp.dataset == "digits" and len(pnp) == 2
     for r in pnp:
         assert r.op_norm <= 1 + 1e-6
         run = r.runs["PnP-PGD LPN"]

@@ -251,10 +251,11 @@ def check_finite_loss(loss: object, *, step: int, where: str = "training") -> fl
 def compute_threads() -> int | None:
     """The book's thread policy for small CPU models: the number of torch threads to use.
 
-    Small models train faster on one or two threads than on every core of a machine, and
-    results then do not depend on the core count. Returns ``THEORYBOOK_THREADS`` when set,
-    otherwise ``min(2, cores)``; returns ``None`` (leave torch's choice alone) on a GPU run,
-    where the thread count does not matter.
+    The book's models are small: on a CPU they train as fast on one thread as on several (and
+    several times faster when other processes share the cores, as in ``make test``'s parallel
+    runs), and one thread makes results independent of the core count. Returns
+    ``THEORYBOOK_THREADS`` when set, otherwise 1; returns ``None`` (leave torch's choice alone)
+    on a GPU run, where the thread count does not matter.
     """
     raw = os.environ.get(THREADS_ENV_VAR, "").strip()
     if raw:
@@ -267,7 +268,7 @@ def compute_threads() -> int | None:
         return n
     if device().type == "cuda":
         return None
-    return min(2, os.cpu_count() or 1)
+    return 1
 
 
 @contextmanager

@@ -4,12 +4,30 @@ An LPN f_θ = ∇ψ_θ with ψ_θ input-convex is exactly the proximal operator 
 possibly nonconvex, regulariser R_θ; proximal matching trains it towards the MAP denoiser, so
 R_θ approaches −σ² log p_x. This subpackage holds the models (:class:`LPN`, :class:`ConvLPN`),
 the losses and schedule, the inversion that evaluates R_θ, PnP solvers and the operators they use.
+
+Modules: :mod:`~theorybook.lpn.config` (presets), :mod:`~theorybook.lpn.model`,
+:mod:`~theorybook.lpn.train`, :mod:`~theorybook.lpn.prior`, :mod:`~theorybook.lpn.pnp`,
+:mod:`~theorybook.lpn.operators`, :mod:`~theorybook.lpn.toy` and
+:mod:`~theorybook.lpn.diagnostics` (the maths), :mod:`~theorybook.lpn.data` (digits, patches,
+perturbations), :mod:`~theorybook.lpn.experiments` (``run_*``), :mod:`~theorybook.lpn.figures`
+and :mod:`~theorybook.lpn.claims` (``chapter_claims``).
 """
 
+from theorybook.lpn.claims import chapter_claims
 from theorybook.lpn.config import Config
+from theorybook.lpn.data import digits_split, patch_split, perturb
+from theorybook.lpn.diagnostics import JacobianReport, jacobian_report, prox_grid_check
 from theorybook.lpn.model import LPN, ConvexPotentialNet, ConvLPN, PlainCNN
 from theorybook.lpn.operators import CompressedSensing, GaussianBlur, LinearOp, operator_norm
-from theorybook.lpn.pnp import PnPResult, image_metrics, pnp_admm, pnp_pgd, tikhonov, tv_denoiser
+from theorybook.lpn.pnp import (
+    PnPDiverged,
+    PnPResult,
+    image_metrics,
+    pnp_admm,
+    pnp_pgd,
+    tikhonov,
+    tv_denoiser,
+)
 from theorybook.lpn.prior import Inversion, invert, learned_prior, prior_at_output
 from theorybook.lpn.toy import laplace_posterior_stats, soft_threshold
 from theorybook.lpn.train import (
@@ -29,23 +47,31 @@ __all__ = [
     "ConvexPotentialNet",
     "GaussianBlur",
     "Inversion",
+    "JacobianReport",
     "LPN",
     "LinearOp",
     "PlainCNN",
+    "PnPDiverged",
     "PnPResult",
     "Stage",
     "TrainHistory",
     "TrainingDiverged",
+    "chapter_claims",
+    "digits_split",
     "image_metrics",
     "invert",
+    "jacobian_report",
     "laplace_posterior_stats",
     "learned_prior",
     "loss_value",
     "operator_norm",
     "paper_schedule",
+    "patch_split",
+    "perturb",
     "pnp_admm",
     "pnp_pgd",
     "prior_at_output",
+    "prox_grid_check",
     "proximal_matching_loss",
     "soft_threshold",
     "tikhonov",

@@ -17,10 +17,10 @@ DIGITS_COUNT = 1797
 class Config(ScaledConfig):
     """Hyperparameters of the three experiments; ``Config.preset(scale())`` picks one.
 
-    Laplacian toy (paper Fig. 1): fully connected LPN, batch ``lap_batch``; ℓ₂ and ℓ₁ models get
+    Laplacian toy (the official README's Laplacian experiment): fully connected LPN, batch ``lap_batch``; ℓ₂ and ℓ₁ models get
     ``lap_pretrain_steps`` steps (half at 1e−3, half at 1e−4); proximal matching warm-starts from ℓ₁
     and runs ``lap_pm_steps`` steps per γ in ``lap_gammas`` with learning rates ``lap_pm_lrs``.
-    Digits prior (paper Fig. 3): :class:`ConvLPN` on sklearn digits padded to ``pad_to``, trained
+    Digits prior (the README's MNIST experiment): :class:`ConvLPN` on sklearn digits padded to ``pad_to``, trained
     with the paper's schedule (half ℓ₁, then 4 proximal-matching stages) for ``digits_steps``.
     PnP (paper §5): ``pnp_images`` test images, ``pnp_iters`` iterations, on digits and on
     natural-image patches.
@@ -113,7 +113,9 @@ class Config(ScaledConfig):
         std = v.real(f"{name}.patch_min_std", self.patch_min_std, low=0.0, high=0.5, high_open=True)
         set_(self, "patch_min_std", std)
         for field in ("digits_steps", "patch_steps"):
-            v.int_in_range(f"{name}.{field} (l1 half plus four stages)", getattr(self, field), low=8)
+            v.int_in_range(
+                f"{name}.{field} (l1 half plus four stages)", getattr(self, field), low=8
+            )
         held = self.n_test + self.pnp_val_images
         if held >= DIGITS_COUNT:
             raise ValueError(

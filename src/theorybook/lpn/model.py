@@ -5,14 +5,14 @@ An LPN is the map
 .. math::  f_\\theta(y) = \\nabla\\psi_\\theta(y),\\qquad
            \\psi_\\theta(y) = w^\\top z_K + v^\\top y + c + \\alpha\\|y\\|^2,
 
-with the input-convex hidden path (eq. ``lpn-icnn`` of the chapter, paper §3)
+with the input-convex hidden path (eq. :eq:`lpn-icnn` of the chapter, paper §3)
 
 .. math::  z_1 = g(H_1 y + b_1),\\qquad z_k = g(W_k z_{k-1} + H_k y + b_k),
 
 where :math:`W_k \\ge 0`, :math:`w \\ge 0` entrywise and :math:`g = \\mathrm{softplus}_\\beta` is convex
 and non-decreasing. Then :math:`\\psi_\\theta` is convex (strongly so when ``alpha > 0``), so by
 Gribonval–Nikolova :math:`f_\\theta` is exactly the proximal operator of some, possibly nonconvex,
-:math:`R_\\theta` (paper §3; the chapter's eq. ``lpn-gn``). Its Jacobian is the Hessian
+:math:`R_\\theta` (paper §3; the chapter's eq. :eq:`lpn-gn`). Its Jacobian is the Hessian
 :math:`\\nabla^2\\psi_\\theta \\succeq 2\\alpha I`: symmetric and positive semi-definite.
 
 Non-negativity is enforced by **projection**: :meth:`ConvexPotentialNet.project_` clamps every
@@ -41,6 +41,13 @@ def _check_int(name: str, value: object, low: int) -> int:
     return int_in_range(name, value, low=low)
 
 
+def _weight(module: nn.Module) -> torch.Tensor:
+    weight = module.weight
+    if not isinstance(weight, torch.Tensor):  # pragma: no cover - every layer here has one
+        raise TypeError(f"{type(module).__name__} has no weight tensor")
+    return weight
+
+
 class ConvexPotentialNet(nn.Module):
     """Common part of :class:`LPN` and :class:`ConvLPN`: ``forward`` is the gradient of ``potential``.
 
@@ -66,15 +73,15 @@ class ConvexPotentialNet(nn.Module):
     def project_(self) -> ConvexPotentialNet:
         """Clamp every constrained weight at 0 (the projection step that keeps ψ_θ convex)."""
         for module in self.constrained_modules():
-            module.weight.clamp_(min=0.0)  # type: ignore[operator]
+            _weight(module).clamp_(min=0.0)
         return self
 
     def is_convex(self) -> bool:
         """True when every constrained weight is non-negative (so ψ_θ is convex)."""
-        return all(bool((m.weight >= 0).all()) for m in self.constrained_modules())  # type: ignore[operator]
+        return all(bool((_weight(m) >= 0).all()) for m in self.constrained_modules())
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
-        """f_θ(y) = ∇ψ_θ(y), the learned proximal operator (chapter eq. ``lpn-def``).
+        """f_θ(y) = ∇ψ_θ(y), the learned proximal operator (chapter eq. :eq:`lpn-def`).
 
         The graph is kept whenever gradients are enabled (``create_graph=True``), so f_θ can be
         differentiated again: its Jacobian, training through it, unrolled schemes. The caller's
@@ -138,7 +145,7 @@ class LPN(ConvexPotentialNet):
             raise TypeError(f"LPN expects a floating-point tensor, got {y.dtype}")
 
     def potential(self, y: torch.Tensor) -> torch.Tensor:
-        """ψ_θ(y) of eq. ``lpn-icnn``, shape ``(batch,)``."""
+        """ψ_θ(y) of eq. :eq:`lpn-icnn`, shape ``(batch,)``."""
         self._check_input(y)
         z = F.softplus(self.skips[0](y), beta=self.beta)
         for w_k, h_k in zip(self.hidden_path, self.skips[1:], strict=True):
@@ -206,7 +213,8 @@ class ConvLPN(ConvexPotentialNet):
         if init == "paper":
             with torch.no_grad():
                 for module in self.constrained_modules():
-                    module.weight.copy_(torch.exp(-10.0 + 0.1 * torch.randn_like(module.weight)))  # type: ignore[operator]
+                    w = _weight(module)
+                    w.copy_(torch.exp(-10.0 + 0.1 * torch.randn_like(w)))
         self.project_()
 
     def constrained_modules(self) -> Iterator[nn.Module]:

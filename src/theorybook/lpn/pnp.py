@@ -1,6 +1,6 @@
 """Plug-and-play reconstruction with a learned proximal network (chapter 3, {cite}`venkatakrishnan2013pnp`).
 
-For y = Ax + noise and a prox f = prox_R, the chapter's eqs. ``lpn-pgd`` and ``lpn-admm`` are
+For y = Ax + noise and a prox f = prox_R, the chapter's eqs. :eq:`lpn-pgd` and :eq:`lpn-admm` are
 
 * PnP-PGD:  x_{k+1} = f(x_k − η Aᵀ(Ax_k − y)), a proximal-gradient method on
   F(x) = ½‖y − Ax‖² + R(x)/η (f = prox_R means prox_{η·(R/η)}). With an LPN, R = R_θ is known,
@@ -41,6 +41,7 @@ __all__ = [
 
 class PnPDiverged(TrainingDiverged):
     """A PnP iteration produced a NaN or infinite iterate; the message names the iteration."""
+
 
 Denoiser = Callable[[torch.Tensor], torch.Tensor]
 
@@ -181,7 +182,7 @@ class _Trace:
         self.x_true, self.keep = x_true, keep_iterates
         self.steps: list[float] = []
         self.objs: list[np.ndarray] = []
-        self.psnrs: list[np.ndarray] = []
+        self.psnrs: list[float] = []
         self.its: list[np.ndarray] = []
 
     def prox(
@@ -227,7 +228,7 @@ def pnp_pgd(
     x_true: torch.Tensor | None = None,
     keep_iterates: bool = False,
 ) -> PnPResult:
-    """PnP proximal gradient descent, eq. ``lpn-pgd``: x_{k+1} = D(x_k − η Aᵀ(Ax_k − y)).
+    """PnP proximal gradient descent, eq. :eq:`lpn-pgd`: x_{k+1} = D(x_k − η Aᵀ(Ax_k − y)).
 
     ``step`` is η; convergence of the LPN version needs η < 1/‖AᵀA‖ (checked only by the
     caller). Starts from ``x0`` (default Aᵀy). With an LPN the objective ½‖y − Ax‖² + R_θ(x)/η
@@ -264,7 +265,7 @@ def pnp_admm(
     x_true: torch.Tensor | None = None,
     keep_iterates: bool = False,
 ) -> PnPResult:
-    """PnP-ADMM, eq. ``lpn-admm`` (scaled form): returns the z iterates (outputs of the prox).
+    """PnP-ADMM, eq. :eq:`lpn-admm` (scaled form): returns the z iterates (outputs of the prox).
 
     With an LPN the recorded objective is ½‖y − Az‖² + ρ·R_θ(z), exact at every z = f_θ(x + u).
     Raises like :func:`pnp_pgd`.

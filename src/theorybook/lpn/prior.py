@@ -1,6 +1,6 @@
 """The learned prior made explicit: inverting an LPN and evaluating R_θ (chapter 3).
 
-For x = f_θ(ŷ) the regulariser whose prox is f_θ is (paper §3, chapter eq. ``lpn-prior``)
+For x = f_θ(ŷ) the regulariser whose prox is f_θ is (paper §3, chapter eq. :eq:`lpn-prior`)
 
 .. math::  R_\\theta(x) = \\langle \\hat y, x\\rangle - \\tfrac12\\|x\\|^2 - \\psi_\\theta(\\hat y),
            \\qquad \\hat y = f_\\theta^{-1}(x),
@@ -97,7 +97,7 @@ def invert(
 def prior_at_output(
     model: ConvexPotentialNet, y: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(x, R_θ(x)) at x = f_θ(y), exactly and without inversion (eq. ``lpn-prior`` with ŷ = y).
+    """(x, R_θ(x)) at x = f_θ(y), exactly and without inversion (eq. :eq:`lpn-prior` with ŷ = y).
 
     Valid when f_θ is injective (α > 0), or in general as ψ_θ*(x) − ½‖x‖² since y maximises
     ⟨y, x⟩ − ψ_θ(y) whenever x = ∇ψ_θ(y). PnP iterates x_{k+1} = f_θ(v_k) use it to evaluate the
@@ -120,7 +120,7 @@ def learned_prior(
     return_inversion: bool = False,
     **invert_kwargs: object,
 ) -> torch.Tensor | tuple[torch.Tensor, Inversion]:
-    """R_θ(x) up to an additive constant, one value per sample (eq. ``lpn-prior``).
+    """R_θ(x) up to an additive constant, one value per sample (eq. :eq:`lpn-prior`).
 
     ŷ comes from :func:`invert` (keyword arguments are passed on); ``return_inversion=True`` also
     returns the :class:`Inversion` so the caller can check its residuals.

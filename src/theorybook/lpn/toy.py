@@ -1,4 +1,4 @@
-"""The 1-D Laplacian denoising problem and its three Bayes denoisers (chapter 3, paper Fig. 1).
+"""The 1-D Laplacian denoising problem and its three Bayes denoisers (chapter 3; the official README's Laplacian experiment).
 
 x ~ Laplace(0, b), y = x + σ·N(0, 1). The posterior is p(x | y) ∝ exp(−|x|/b − (y − x)²/(2σ²)), and
 

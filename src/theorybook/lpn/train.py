@@ -1,12 +1,12 @@
 """Training LPNs: ℓ₂, ℓ₁ and proximal-matching losses and the staged schedule (chapter 3).
 
-The proximal matching loss (paper §3.2, the chapter's eq. ``lpn-pm``) is
+The proximal matching loss (paper §3, the chapter's eq. :eq:`lpn-pm`) is
 
 .. math::  \\mathcal L_{PM}(\\theta;\\gamma) = \\mathbb E_{x,y}\\big[m_\\gamma(\\|f_\\theta(y)-x\\|_2)\\big],
            \\qquad m_\\gamma(t) = 1 - \\exp(-t^2/\\gamma^2),
 
 the unnormalised form used in practice; the norm is over the whole sample. As γ → 0 its
-minimiser tends to the MAP denoiser argmax_c p(c | y) = prox_{−σ² log p_x}(y) (paper §3.2),
+minimiser tends to the MAP denoiser argmax_c p(c | y) = prox_{−σ² log p_x}(y) (paper §3),
 whereas ℓ₂ gives E[x | y] and ℓ₁ the posterior median. The schedule pretrains with ℓ₁, then
 runs proximal matching with γ decreasing in stages (:func:`paper_schedule`).
 """
@@ -55,7 +55,7 @@ def _check_pair(pred: object, target: object) -> None:
 
 
 def proximal_matching_loss(pred: torch.Tensor, target: torch.Tensor, gamma: float) -> torch.Tensor:
-    """Mean over the batch of m_γ(‖pred − target‖) = 1 − exp(−‖pred − target‖²/γ²) (eq. ``lpn-pm``).
+    """Mean over the batch of m_γ(‖pred − target‖) = 1 − exp(−‖pred − target‖²/γ²) (eq. :eq:`lpn-pm`).
 
     ``pred`` and ``target`` have the same shape ``(batch, ...)``; the norm runs over all
     non-batch dimensions. Values lie in [0, 1).

@@ -1,0 +1,262 @@
+"""Malformed inputs to theorybook.lpn get a clear TypeError/ValueError (or TrainingDiverged).
+
+One row per malformed call: the callable, the exception it must raise and a fragment of the
+message (the parameter's name), so an error is never silent or obscure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+import torch
+
+from theorybook import lpn
+from theorybook.lpn import Config, data
+from theorybook.runtime import TrainingDiverged, torch_threads
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("THEORYBOOK_THREADS", "1")
+    with torch_threads(1):
+        yield
+
+
+def _op() -> lpn.GaussianBlur:
+    return lpn.GaussianBlur(8, 1.0)
+
+
+def _y() -> torch.Tensor:
+    return _op()(torch.rand(2, 1, 8, 8, dtype=torch.float64))
+
+
+def _lpn() -> lpn.ConvLPN:
+    torch.manual_seed(0)
+    return lpn.ConvLPN(8, 1, 4, alpha=0.01).double()
+
+
+def _nan_y() -> torch.Tensor:
+    y = _y()
+    y[0, 0, 0, 0] = float("nan")
+    return y
+
+
+def _images() -> np.ndarray:
+    return np.random.default_rng(0).random((2, 1, 8, 8)).astype(np.float32)
+
+
+def _bad_sampler_one() -> tuple[torch.Tensor]:
+    return (torch.zeros(4, 1),)
+
+
+def _bad_sampler_shapes() -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.zeros(8), torch.zeros(8, 1)
+
+
+CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
+    (
+        "l2 loss broadcast",
+        lambda: lpn.loss_value("l2", torch.zeros(4, 1), torch.zeros(4)),
+        ValueError,
+        "shapes differ",
+    ),
+    (
+        "l1 loss broadcast",
+        lambda: lpn.loss_value("l1", torch.zeros(4, 1), torch.zeros(4)),
+        ValueError,
+        "shapes differ",
+    ),
+    (
+        "unknown loss",
+        lambda: lpn.loss_value("l3", torch.zeros(4), torch.zeros(4)),
+        ValueError,
+        "name",
+    ),
+    (
+        "pm gamma nan",
+        lambda: lpn.proximal_matching_loss(torch.zeros(2, 2), torch.zeros(2, 2), float("nan")),
+        ValueError,
+        "gamma",
+    ),
+    ("Stage lr str", lambda: lpn.Stage(10, "l2", "a"), TypeError, "Stage.lr"),
+    ("Stage gamma inf", lambda: lpn.Stage(10, "pm", 1e-3, float("inf")), ValueError, "Stage.gamma"),
+    ("Stage gamma on l1", lambda: lpn.Stage(10, "l1", 1e-3, 0.1), ValueError, "gamma"),
+    (
+        "paper_schedule n_stages=0",
+        lambda: lpn.paper_schedule(100, 0.1, n_stages=0),
+        ValueError,
+        "n_stages",
+    ),
+    ("paper_schedule gamma<0", lambda: lpn.paper_schedule(100, -0.1), ValueError, "gamma_min"),
+    (
+        "train_lpn sampler one value",
+        lambda: lpn.train_lpn(lpn.LPN(1, 4, 2), _bad_sampler_one, [lpn.Stage(1, "l2", 1e-3)]),
+        TypeError,
+        "sampler",
+    ),
+    (
+        "train_lpn sampler shapes",
+        lambda: lpn.train_lpn(lpn.LPN(1, 4, 2), _bad_sampler_shapes, [lpn.Stage(1, "l2", 1e-3)]),
+        ValueError,
+        "shapes must match",
+    ),
+    (
+        "train_lpn empty schedule",
+        lambda: lpn.train_lpn(lpn.LPN(1, 4, 2), data.laplace_sampler(4), []),
+        ValueError,
+        "schedule",
+    ),
+    ("operator_norm iters=0", lambda: lpn.operator_norm(_op(), iters=0), ValueError, "iters"),
+    ("operator_norm iters=-5", lambda: lpn.operator_norm(_op(), iters=-5), ValueError, "iters"),
+    ("operator_norm not an op", lambda: lpn.operator_norm("op"), TypeError, "LinearOp"),
+    ("pnp_pgd denoiser int", lambda: lpn.pnp_pgd(_op(), _y(), 5), TypeError, "denoiser"),
+    (
+        "pnp_pgd x_true shape",
+        lambda: lpn.pnp_pgd(
+            _op(),
+            _y(),
+            _lpn(),
+            step=0.9,
+            iters=2,
+            x_true=torch.zeros(3, 1, 8, 8, dtype=torch.float64),
+        ),
+        ValueError,
+        "x_true",
+    ),
+    ("pnp_pgd y NaN", lambda: lpn.pnp_pgd(_op(), _nan_y(), _lpn(), iters=2), ValueError, "y"),
+    ("pnp_pgd iters=0", lambda: lpn.pnp_pgd(_op(), _y(), _lpn(), iters=0), ValueError, "iters"),
+    ("pnp_admm rho=0", lambda: lpn.pnp_admm(_op(), _y(), _lpn(), rho=0.0), ValueError, "rho"),
+    ("tikhonov lam=0", lambda: lpn.tikhonov(_op(), _y(), 0.0), ValueError, "lam"),
+    ("tikhonov lam=-1", lambda: lpn.tikhonov(_op(), _y(), -1.0), ValueError, "lam"),
+    (
+        "image_metrics shape",
+        lambda: lpn.image_metrics(np.zeros((2, 8, 8)), np.zeros((3, 8, 8))),
+        ValueError,
+        "shapes differ",
+    ),
+    ("image_metrics list", lambda: lpn.image_metrics([0.0], [0.0]), TypeError, "x_hat"),
+    (
+        "invert x NaN",
+        lambda: lpn.invert(_lpn(), torch.full((1, 1, 8, 8), float("nan"), dtype=torch.float64)),
+        ValueError,
+        "x",
+    ),
+    (
+        "invert tol NaN",
+        lambda: lpn.invert(_lpn(), torch.zeros(1, 1, 8, 8, dtype=torch.float64), tol=float("nan")),
+        ValueError,
+        "tol",
+    ),
+    (
+        "prior_at_output numpy",
+        lambda: lpn.prior_at_output(_lpn(), np.zeros((1, 1, 8, 8))),
+        TypeError,
+        "y",
+    ),
+    ("soft_threshold NaN", lambda: lpn.soft_threshold([float("nan")]), ValueError, "y"),
+    (
+        "laplace n_grid=1",
+        lambda: lpn.laplace_posterior_stats([1.0], n_grid=1),
+        ValueError,
+        "n_grid",
+    ),
+    (
+        "laplace n_grid=2",
+        lambda: lpn.laplace_posterior_stats([1.0], n_grid=2),
+        ValueError,
+        "n_grid",
+    ),
+    (
+        "laplace half_width=0",
+        lambda: lpn.laplace_posterior_stats([1.0], half_width=0),
+        ValueError,
+        "half_width",
+    ),
+    ("laplace y NaN", lambda: lpn.laplace_posterior_stats([float("nan")]), ValueError, "y"),
+    ("laplace y beyond grid", lambda: lpn.laplace_posterior_stats([1e4]), ValueError, "half_width"),
+    ("PlainCNN beta=-1", lambda: lpn.PlainCNN(beta=-1), ValueError, "beta"),
+    ("PlainCNN beta=0", lambda: lpn.PlainCNN(beta=0), ValueError, "beta"),
+    (
+        "CompressedSensing seed=-1",
+        lambda: lpn.CompressedSensing(8, 10, seed=-1),
+        ValueError,
+        "seed",
+    ),
+    ("Config lap_beta=-1", lambda: Config(lap_beta=-1), ValueError, "lap_beta"),
+    ("Config digits_sigma<0", lambda: Config(digits_sigma=-0.1), ValueError, "digits_sigma"),
+    ("Config blur_sigma=0", lambda: Config(blur_sigma=0), ValueError, "blur_sigma"),
+    ("Config meas_noise<0", lambda: Config(meas_noise=-1), ValueError, "meas_noise"),
+    ("Config seed<0", lambda: Config(seed=-1), ValueError, "seed"),
+    ("Config lap_pm_lrs=0", lambda: Config(lap_pm_lrs=(0, 0, 0, 0)), ValueError, "lap_pm_lrs"),
+    ("Config lap_gammas<0", lambda: Config(lap_gammas=(-1, 1, 1, 1)), ValueError, "lap_gammas"),
+    ("Config n_test too big", lambda: Config(n_test=2000), ValueError, "n_test"),
+    ("Config conv_alpha<0", lambda: Config(conv_alpha=-1.0), ValueError, "conv_alpha"),
+    ("Config pad_to odd", lambda: Config(pad_to=9), ValueError, "pad_to"),
+    (
+        "perturb level NaN",
+        lambda: lpn.perturb(_images(), "noise", float("nan")),
+        ValueError,
+        "level",
+    ),
+    ("perturb mix level>1", lambda: lpn.perturb(_images(), "mix", 2.0), ValueError, "level"),
+    ("perturb kind", lambda: lpn.perturb(_images(), "rotate", 0.1), ValueError, "kind"),
+]
+
+
+@pytest.mark.parametrize(("label", "call", "error", "fragment"), CASES, ids=[c[0] for c in CASES])
+def test_malformed_input_gets_a_clear_error(
+    label: str, call: Callable[[], object], error: type[Exception], fragment: str
+) -> None:
+    with pytest.raises(error, match=fragment):
+        call()
+
+
+def test_numpy_scalars_are_accepted() -> None:
+    lpn.GaussianBlur(8, np.float32(1.0))
+    lpn.CompressedSensing(np.int64(8), np.int64(10), seed=np.int64(3))
+    lpn.Stage(np.int64(5), "pm", np.float32(1e-3), np.float64(0.2))
+    assert Config(seed=np.int64(3), lap_beta=np.float32(5.0)).seed == 3
+    assert lpn.operator_norm(lpn.GaussianBlur(8, 1.0), iters=np.int64(20)) == pytest.approx(1.0)
+    val = lpn.proximal_matching_loss(torch.zeros(2, 2), torch.ones(2, 2), np.float32(1.0))
+    assert 0 < float(val) < 1
+
+
+def test_image_metrics_accepts_numpy() -> None:
+    x = _images()
+    psnr, ssim = lpn.image_metrics(0.9 * x, x)
+    assert psnr.shape == ssim.shape == (2,) and np.all(np.isfinite(psnr))
+
+
+def test_divergent_pnp_names_the_iteration() -> None:
+    with pytest.raises(TrainingDiverged, match="iteration 1"):
+        lpn.pnp_pgd(_op(), _y(), lambda v: v * float("inf"), step=0.9, iters=3)
+    with pytest.raises(lpn.PnPDiverged, match="PnP-PGD diverged at iteration"):
+        lpn.pnp_pgd(_op(), _y(), lambda v: 1e200 * v, step=1e6, iters=20)
+
+
+def test_training_names_the_first_bad_step() -> None:
+    torch.manual_seed(0)
+    model = lpn.LPN(1, 4, 2)
+    with pytest.raises(TrainingDiverged, match="step 0.*nan"):
+        lpn.train_lpn(
+            model,
+            lambda: (torch.zeros(4, 1), torch.full((4, 1), float("nan"))),
+            [lpn.Stage(3, "l2", 1e-3)],
+        )
+
+
+def test_negative_control_nonconvex_lpn_fails_psd_and_exact_prox() -> None:
+    """A 'LPN' whose hidden weights turned negative is no longer a prox: the exact checks of the
+    chapter catch it (they are not vacuous)."""
+    torch.manual_seed(0)
+    model = lpn.LPN(1, 16, 3, alpha=0.0)
+    with torch.no_grad():
+        model.out.weight.copy_(-model.out.weight.abs() - 1.0)
+    assert not model.is_convex()
+    rep = lpn.jacobian_report(model, torch.linspace(-3, 3, 25).reshape(-1, 1))
+    assert rep.asymmetry < 1e-10  # symmetric anyway: a Hessian is symmetric for any ψ
+    assert rep.lambda_min < -1e-3  # ... but not PSD
+    err, gap = lpn.prox_grid_check(model, torch.linspace(-3, 3, 61))
+    assert err / gap > 2.0  # and f is not the prox of the R it defines
