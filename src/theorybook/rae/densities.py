@@ -130,14 +130,14 @@ class GaussianMixture:
         """``log p(x)`` for points of shape ``(n, d)``; shape ``(n,)``."""
         t, was = _as_tensor("x", x, self.dim)
         logc, _ = self._log_components(t)
-        return _back(torch.logsumexp(logc, dim=1), was)  # type: ignore[no-any-return]
+        return _back(torch.logsumexp(logc, dim=1), was)
 
     def score(self, x: Points) -> Points:
         """``∇log p(x) = Σ_j γ_j(x) (μ_j − x)/s_j²`` with responsibilities γ; shape ``(n, d)``."""
         t, was = _as_tensor("x", x, self.dim)
         logc, a = self._log_components(t)
         gamma = torch.softmax(logc, dim=1)
-        return _back((gamma[:, :, None] * a).sum(1), was)  # type: ignore[no-any-return]
+        return _back((gamma[:, :, None] * a).sum(1), was)
 
     def hessian(self, x: Points) -> Points:
         """``∇²log p(x) = Σ_j γ_j (a_j a_jᵀ − I/s_j²) − ∇log p ∇log pᵀ``; shape ``(n, d, d)``."""
@@ -149,7 +149,7 @@ class GaussianMixture:
         eye = torch.eye(self.dim, dtype=t.dtype, device=t.device)
         outer = a[:, :, :, None] * a[:, :, None, :] - eye / (s**2)[None, :, None, None]
         h = (gamma[:, :, None, None] * outer).sum(1) - score[:, :, None] * score[:, None, :]
-        return _back(h, was)  # type: ignore[no-any-return]
+        return _back(h, was)
 
     def smoothed(self, sigma: float) -> GaussianMixture:
         """The density of ``x + σε``, ``p_σ = p * N(0, σ²I)``: the same mixture with stds
@@ -171,7 +171,7 @@ class GaussianMixture:
         mu, s, _ = self._params(t)
         shrink = (s**2 / (s**2 + sigma**2))[None, :, None]
         cond = mu[None, :, :] + shrink * (t[:, None, :] - mu[None, :, :])
-        return _back((gamma[:, :, None] * cond).sum(1), was)  # type: ignore[no-any-return]
+        return _back((gamma[:, :, None] * cond).sum(1), was)
 
     def sample(self, n: int, seed: int) -> NDArray[np.float64]:
         """``n`` independent draws, shape ``(n, d)``, from ``numpy.random.default_rng(seed)``."""
@@ -216,7 +216,7 @@ class NinjaStar:
     def energy(self, x: Points) -> Points:
         """``E(x)``, shape ``(n,)``."""
         t, was = _as_tensor("x", x, 2)
-        return _back(self._energy(t), was)  # type: ignore[no-any-return]
+        return _back(self._energy(t), was)
 
     @cached_property
     def _lattice(self) -> tuple[NDArray[np.float64], NDArray[np.float64], float, float]:
@@ -237,7 +237,7 @@ class NinjaStar:
     def log_prob(self, x: Points) -> Points:
         """``log p(x) = −E(x) − log Z``, shape ``(n,)``."""
         t, was = _as_tensor("x", x, 2)
-        return _back(-self._energy(t) - self.log_normalizer, was)  # type: ignore[no-any-return]
+        return _back(-self._energy(t) - self.log_normalizer, was)
 
     def score(self, x: Points) -> Points:
         """``∇log p = −∇E`` in closed form, shape ``(n, 2)`` (the ring term's gradient is
@@ -251,7 +251,7 @@ class NinjaStar:
         log_term = 1.0 / (r2 + 1.0)
         gx = ring * xs + cross * xs + log_term * xs
         gy = ring * ys - cross * ys + log_term * ys
-        return _back(-torch.stack([gx, gy], dim=1), was)  # type: ignore[no-any-return]
+        return _back(-torch.stack([gx, gy], dim=1), was)
 
     def sample(self, n: int, seed: int) -> NDArray[np.float64]:
         """``n`` reference draws, shape ``(n, 2)`` (lattice cells ∝ density, uniform inside)."""

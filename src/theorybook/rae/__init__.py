@@ -1,0 +1,81 @@
+"""What regularized auto-encoders learn from the data-generating distribution (chapter 1).
+
+Alain and Bengio (2014): the optimal reconstruction ``r`` of a denoising or contractive
+auto-encoder at small noise ``σ`` is ``x + σ²∇log p(x)``, so ``(r(x) − x)/σ²`` estimates the score.
+
+Densities: :class:`GaussianMixture`, :class:`NinjaStar`, :func:`sample_spiral`.
+Criteria: :func:`dae_loss`, :func:`rcae_loss`, :func:`optimal_linear_reconstruction`.
+Models: :class:`ScoreAutoencoder` (``r = x + σ²h``), :class:`LinearAutoencoder`,
+:func:`estimated_score`, :func:`estimated_hessian`. Training: :func:`train_autoencoder`.
+Sampling: :func:`approximate_mh`, :func:`langevin_mh`, :func:`exact_mh`.
+Experiments, figures and claims: :mod:`theorybook.rae.experiments`, :mod:`~theorybook.rae.figures`,
+:func:`chapter_claims`; presets: :class:`Config`.
+"""
+
+from theorybook.rae.claims import chapter_claims
+from theorybook.rae.config import Config
+from theorybook.rae.criteria import (
+    dae_loss,
+    jacobian_terms,
+    linear_criterion_gradient,
+    optimal_linear_reconstruction,
+    rcae_loss,
+)
+from theorybook.rae.data import GAUSSIAN_COV, DigitsSplit, bimodal_mixture, load_digits_split
+from theorybook.rae.densities import (
+    GaussianMixture,
+    NinjaStar,
+    distance_to_spiral,
+    sample_spiral,
+    spiral_curve,
+)
+from theorybook.rae.models import (
+    LinearAutoencoder,
+    ReconstructionModel,
+    ScoreAutoencoder,
+    estimated_hessian,
+    estimated_score,
+)
+from theorybook.rae.sampling import (
+    MCMCResult,
+    approximate_mh,
+    exact_mh,
+    integrated_log_ratio,
+    knn_kl_divergence,
+    langevin_mh,
+)
+from theorybook.rae.training import TrainingHistory, train_autoencoder
+from theorybook.runtime import TrainingDiverged
+
+__all__ = [
+    "Config",
+    "DigitsSplit",
+    "GAUSSIAN_COV",
+    "GaussianMixture",
+    "LinearAutoencoder",
+    "MCMCResult",
+    "NinjaStar",
+    "ReconstructionModel",
+    "ScoreAutoencoder",
+    "TrainingDiverged",
+    "TrainingHistory",
+    "approximate_mh",
+    "bimodal_mixture",
+    "chapter_claims",
+    "dae_loss",
+    "distance_to_spiral",
+    "estimated_hessian",
+    "estimated_score",
+    "exact_mh",
+    "integrated_log_ratio",
+    "jacobian_terms",
+    "knn_kl_divergence",
+    "langevin_mh",
+    "linear_criterion_gradient",
+    "load_digits_split",
+    "optimal_linear_reconstruction",
+    "rcae_loss",
+    "sample_spiral",
+    "spiral_curve",
+    "train_autoencoder",
+]

@@ -1,0 +1,484 @@
+"""Tests of theorybook.rae: densities, criteria, models, training, samplers, config, claims."""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import numpy as np
+import pytest
+import torch
+
+from theorybook.rae import (
+    Config,
+    GaussianMixture,
+    LinearAutoencoder,
+    NinjaStar,
+    ScoreAutoencoder,
+    TrainingDiverged,
+    approximate_mh,
+    bimodal_mixture,
+    dae_loss,
+    distance_to_spiral,
+    estimated_hessian,
+    estimated_score,
+    exact_mh,
+    integrated_log_ratio,
+    jacobian_terms,
+    knn_kl_divergence,
+    langevin_mh,
+    linear_criterion_gradient,
+    load_digits_split,
+    optimal_linear_reconstruction,
+    rcae_loss,
+    sample_spiral,
+    spiral_curve,
+    train_autoencoder,
+)
+from theorybook.rae import experiments as ex
+from theorybook.rae import figures as fg
+from theorybook.rae.claims import CHAPTER, chapter_claims
+
+torch.set_default_dtype(torch.float32)
+
+
+def _grad(fn, x: np.ndarray) -> np.ndarray:
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    return torch.autograd.grad(fn(t).sum(), t)[0].numpy()
+
+
+# ----------------------------------------------------------------------------- densities
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3])
+def test_mixture_score_and_hessian_match_autograd(dim: int) -> None:
+    rng = np.random.default_rng(dim)
+    p = GaussianMixture(rng.normal(size=(3, dim)), [0.5, 0.8, 1.1], [0.2, 0.3, 0.5])
+    x = rng.normal(size=(7, dim))
+    np.testing.assert_allclose(p.score(x), _grad(p.log_prob, x), atol=1e-10)
+    t = torch.tensor(x, dtype=torch.float64)
+    hess = torch.stack(
+        [torch.autograd.functional.hessian(lambda z: p.log_prob(z[None])[0], r) for r in t]
+    )
+    np.testing.assert_allclose(p.hessian(x), hess.numpy(), atol=1e-9)
+
+
+def test_mixture_log_prob_normalised_and_samples() -> None:
+    p = bimodal_mixture()
+    x = np.linspace(-6, 6, 20001)[:, None]
+    assert math.isclose(np.trapezoid(np.exp(p.log_prob(x)), x[:, 0]), 1.0, rel_tol=1e-8)
+    s = p.sample(40_000, seed=1)
+    assert s.shape == (40_000, 1)
+    assert abs(s.std() - math.sqrt(1.09)) < 0.02
+
+
+def test_tweedie_posterior_mean_identity() -> None:
+    p = GaussianMixture([[0.0, 1.0], [2.0, -1.0]], [0.4, 0.7], [0.6, 0.4])
+    x = np.random.default_rng(0).normal(size=(50, 2)) * 2
+    for sigma in (0.05, 0.5, 2.0):
+        np.testing.assert_allclose(
+            p.posterior_mean(x, sigma), x + sigma**2 * p.smoothed(sigma).score(x), atol=1e-12
+        )
+
+
+def test_tweedie_quadrature_experiment() -> None:
+    res = ex.run_tweedie(Config.preset("smoke"))
+    assert res.max_error_quadrature < 1e-8
+    assert res.max_error_bayes < 1e-12
+
+
+def test_densities_keep_tensor_type_and_dtype() -> None:
+    p = bimodal_mixture()
+    t = torch.zeros(4, 1, dtype=torch.float32)
+    out = p.score(t)
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.float32
+    assert isinstance(p.score(np.zeros((4, 1))), np.ndarray)
+
+
+def test_ninja_star_score_normaliser_and_samples() -> None:
+    star = NinjaStar(grid=400)
+    x = star.sample(500, seed=0)
+    assert x.shape == (500, 2)
+    np.testing.assert_allclose(star.score(x), _grad(star.log_prob, x), atol=1e-9)
+    # the density integrates to one on the lattice
+    g = np.linspace(-5, 5, 801)
+    xx, yy = np.meshgrid(g, g)
+    pts = np.stack([xx.ravel(), yy.ravel()], 1)
+    mass = np.exp(star.log_prob(pts)).sum() * (g[1] - g[0]) ** 2
+    assert abs(mass - 1) < 1e-2
+    radius = np.sqrt((x**2).sum(1))
+    assert 1.0 < np.median(radius) < 2.5
+
+
+def test_spiral_samples_lie_on_the_curve() -> None:
+    pts = sample_spiral(300, seed=0)
+    assert distance_to_spiral(pts).max() < 2e-3
+    r = np.sqrt((spiral_curve(100) ** 2).sum(1))
+    assert 0.11 < r.min() < 0.13 and 0.59 < r.max() < 0.61
+
+
+# ----------------------------------------------------------------------------- criteria
+
+
+def test_optimal_linear_reconstruction_is_stationary() -> None:
+    cov = np.array([[2.0, 0.3], [0.3, 0.5]])
+    w = optimal_linear_reconstruction(cov, 0.4).numpy()
+    assert np.abs(linear_criterion_gradient(w, cov, 0.4).numpy()).max() < 1e-12
+    # small σ: W* = I − σ² Σ⁻¹ + O(σ⁴)
+    w_small = optimal_linear_reconstruction(cov, 1e-3).numpy()
+    np.testing.assert_allclose(w_small, np.eye(2) - 1e-6 * np.linalg.inv(cov), atol=1e-11)
+
+
+def test_rcae_loss_of_a_linear_map_is_exact() -> None:
+    torch.manual_seed(0)
+    m = LinearAutoencoder(3, sigma=0.3).double()
+    with torch.no_grad():
+        m.linear.weight.copy_(torch.randn(3, 3, dtype=torch.float64))
+        m.linear.bias.zero_()
+    x = torch.randn(64, 3, dtype=torch.float64)
+    w = m.linear.weight.detach()
+    want = (((x @ w.T) - x) ** 2).sum(1).mean() + 0.09 * (w**2).sum()
+    assert torch.allclose(rcae_loss(m, x, 0.3), want, atol=1e-12)
+
+
+def test_hutchinson_is_unbiased_for_the_jacobian_terms() -> None:
+    torch.manual_seed(0)
+    m = ScoreAutoencoder(5, hidden=16, sigma=0.5).double()
+    x = torch.randn(8, 5, dtype=torch.float64)
+    tr, fr = jacobian_terms(m, x)
+    gen = torch.Generator().manual_seed(0)
+    tr_h, fr_h = jacobian_terms(m, x, jacobian="hutchinson", n_probes=4000, generator=gen)
+    assert torch.allclose(tr_h, tr, rtol=0.1, atol=0.02)
+    assert torch.allclose(fr_h, fr, rtol=0.1, atol=0.02)
+
+
+def test_dae_loss_expectation_for_the_identity() -> None:
+    m = LinearAutoencoder(2, sigma=0.2).double()
+    with torch.no_grad():
+        m.linear.weight.copy_(torch.eye(2, dtype=torch.float64))
+    x = torch.zeros(200_000, 2, dtype=torch.float64)
+    gen = torch.Generator().manual_seed(0)
+    # r = id: ‖σε‖² has mean dσ²
+    assert abs(dae_loss(m, x, 0.2, generator=gen).item() - 2 * 0.04) < 1e-3
+
+
+# ----------------------------------------------------------------------------- models
+
+
+def test_estimated_score_and_hessian_of_the_scaled_model() -> None:
+    torch.manual_seed(0)
+    m = ScoreAutoencoder(2, hidden=8, sigma=0.05)
+    x = np.random.default_rng(0).normal(size=(6, 2))
+    with torch.no_grad():
+        h = m.net(torch.as_tensor(x, dtype=torch.float32)).double().numpy()
+    np.testing.assert_allclose(estimated_score(m, x), h, atol=1e-6)
+    # the Hessian estimate of a linear map r = Wx is (W − I)/σ²
+    lin = LinearAutoencoder(2, sigma=0.1).double()
+    with torch.no_grad():
+        lin.linear.weight.copy_(torch.tensor([[0.9, 0.01], [0.02, 0.95]], dtype=torch.float64))
+    hess = estimated_hessian(lin, x)
+    want = (np.array([[0.9, 0.01], [0.02, 0.95]]) - np.eye(2)) / 0.01
+    np.testing.assert_allclose(hess, np.broadcast_to(want, (6, 2, 2)), atol=1e-9)
+
+
+def test_unscaled_model_divides_by_sigma_squared() -> None:
+    torch.manual_seed(0)
+    m = ScoreAutoencoder(1, hidden=8, sigma=0.1, scaled=False)
+    x = np.linspace(-1, 1, 5)[:, None]
+    with torch.no_grad():
+        g = m.net(torch.as_tensor(x, dtype=torch.float32)).double().numpy()
+    np.testing.assert_allclose(estimated_score(m, x), g / 0.01, rtol=1e-5)
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def test_training_learns_a_gaussian_score() -> None:
+    data = np.random.default_rng(0).normal(size=(4000, 1))
+    m = ScoreAutoencoder(1, hidden=16, sigma=0.3)
+    hist = train_autoencoder(
+        m, data, criterion="rcae", sigma_schedule=(0.3, 0.1), steps=300, batch_size=256, lr=1e-2
+    )
+    assert hist.losses.shape == (600,) and m.sigma == 0.1
+    x = np.linspace(-1.5, 1.5, 31)[:, None]
+    # ∇log N(0, 1) = −x
+    assert np.abs(estimated_score(m, x) + x).max() < 0.25
+
+
+def test_training_raises_on_a_non_finite_loss() -> None:
+    class Broken(ScoreAutoencoder):
+        def displacement(self, x: torch.Tensor) -> torch.Tensor:
+            return super().displacement(x) * float("nan")
+
+    with pytest.raises(TrainingDiverged, match="step 0"):
+        train_autoencoder(Broken(1, hidden=4), np.zeros((10, 1)), steps=3)
+
+
+def test_linear_autoencoders_match_the_closed_form() -> None:
+    cfg = Config.preset("smoke")
+    res = ex.run_linear(cfg)
+    assert res.gradient_at_optimum < 1e-12
+    assert max(res.errors.values()) < 0.03
+
+
+# ----------------------------------------------------------------------------- sampling
+
+
+def test_integrated_log_ratio_is_exact_for_a_gaussian() -> None:
+    p = GaussianMixture([[0.5, -0.5]], [0.7], [1.0])
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(20, 2)), rng.normal(size=(20, 2))
+    want = p.log_prob(b) - p.log_prob(a)
+    np.testing.assert_allclose(integrated_log_ratio(p.score, a, b, n_points=2), want, atol=1e-12)
+    # the one-point rule is only first order
+    assert np.abs(integrated_log_ratio(p.score, a, b, n_points=1) - want).max() > 0.1
+
+
+@pytest.mark.parametrize("sampler", ["exact", "approximate", "langevin"])
+def test_samplers_recover_a_gaussian(sampler: str) -> None:
+    p = GaussianMixture([[1.0]], [0.5], [1.0])
+    x0 = np.zeros((400, 1))
+    if sampler == "exact":
+        res = exact_mh(p.log_prob, x0, 400, 0.8, seed=0)
+    elif sampler == "approximate":
+        res = approximate_mh(p.score, x0, 400, 0.8, seed=0)
+    else:
+        res = langevin_mh(p.score, x0, 400, 0.05, seed=0)
+    s = res.samples(burn_in=100)
+    assert res.chains.shape == (401, 400, 1)
+    assert 0 < res.acceptance_rate <= 1 and res.chain_steps_per_second > 0
+    assert abs(s.mean() - 1.0) < 0.03 and abs(s.std() - 0.5) < 0.03
+
+
+def test_approximate_mh_accepts_a_learned_model_score() -> None:
+    m = ScoreAutoencoder(1, hidden=4, sigma=0.1)
+    res = approximate_mh(partial(estimated_score, m), np.zeros((5, 1)), 10, 0.5, seed=0)
+    assert res.chains.shape == (11, 5, 1)
+
+
+def test_knn_kl_divergence() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(3000, 2)), rng.normal(size=(3000, 2))
+    assert abs(knn_kl_divergence(a, b)) < 0.05
+    # KL(N(0, I) ‖ N(μ, I)) = ‖μ‖²/2 = 1 for μ = (1, 1)
+    assert abs(knn_kl_divergence(a, b + 1.0) - 1.0) < 0.15
+
+
+# ----------------------------------------------------------------------------- bad inputs
+
+P = bimodal_mixture()
+M = ScoreAutoencoder(1, hidden=4)
+X = torch.zeros(4, 1)
+
+BAD_CALLS = {
+    "mixture means/stds length": lambda: GaussianMixture([0.0, 1.0], [1.0], [1.0]),
+    "mixture negative std": lambda: GaussianMixture([0.0], [-1.0], [1.0]),
+    "mixture weights sum": lambda: GaussianMixture([0.0, 1.0], [1.0, 1.0], [0.5, 0.6]),
+    "mixture nan mean": lambda: GaussianMixture([np.nan], [1.0], [1.0]),
+    "log_prob wrong dim": lambda: P.log_prob(np.zeros((3, 2))),
+    "score 1-D input": lambda: P.score(np.zeros(3)),
+    "score nan": lambda: P.score(np.array([[np.nan]])),
+    "score int tensor": lambda: P.score(torch.zeros(2, 1, dtype=torch.int64)),
+    "score empty": lambda: P.score(np.zeros((0, 1))),
+    "sample n=0": lambda: P.sample(0, seed=0),
+    "sample bool seed": lambda: P.sample(5, seed=True),
+    "smoothed negative sigma": lambda: P.smoothed(-0.1),
+    "posterior_mean sigma=0": lambda: P.posterior_mean(np.zeros((2, 1)), 0.0),
+    "ninja grid too small": lambda: NinjaStar(grid=10),
+    "spiral negative noise": lambda: sample_spiral(10, seed=0, noise=-1.0),
+    "distance wrong shape": lambda: distance_to_spiral(np.zeros((3, 3))),
+    "model dim 0": lambda: ScoreAutoencoder(0),
+    "model sigma nan": lambda: ScoreAutoencoder(1, sigma=float("nan")),
+    "model bad activation": lambda: ScoreAutoencoder(1, activation="relu"),
+    "model scaled not bool": lambda: ScoreAutoencoder(1, scaled=1),  # type: ignore[arg-type]
+    "estimated_score not a model": lambda: estimated_score(lambda x: x, np.zeros((2, 1))),  # type: ignore[arg-type]
+    "estimated_score wrong dim": lambda: estimated_score(M, np.zeros((2, 3))),
+    "dae_loss numpy input": lambda: dae_loss(M, np.zeros((2, 1)), 0.1),  # type: ignore[arg-type]
+    "dae_loss sigma 0": lambda: dae_loss(M, X, 0.0),
+    "rcae_loss bad jacobian": lambda: rcae_loss(M, X, 0.1, jacobian="fast"),
+    "rcae_loss probes 0": lambda: rcae_loss(M, X, 0.1, jacobian="hutchinson", n_probes=0),
+    "optimal linear not square": lambda: optimal_linear_reconstruction(np.zeros((2, 3)), 0.1),
+    "optimal linear not symmetric": lambda: optimal_linear_reconstruction([[1, 2], [0, 1]], 0.1),
+    "train bad criterion": lambda: train_autoencoder(M, np.zeros((4, 1)), criterion="mse"),
+    "train empty schedule": lambda: train_autoencoder(M, np.zeros((4, 1)), sigma_schedule=()),
+    "train negative sigma": lambda: train_autoencoder(M, np.zeros((4, 1)), sigma_schedule=(-1,)),
+    "train wrong data dim": lambda: train_autoencoder(M, np.zeros((4, 2))),
+    "train float steps": lambda: train_autoencoder(M, np.zeros((4, 1)), steps=1.5),  # type: ignore[arg-type]
+    "train nan data": lambda: train_autoencoder(M, np.full((4, 1), np.nan)),
+    "mh score not callable": lambda: approximate_mh(None, np.zeros((2, 1)), 5, 0.1, seed=0),  # type: ignore[arg-type]
+    "mh x0 1-D": lambda: approximate_mh(P.score, np.zeros(2), 5, 0.1, seed=0),
+    "mh zero steps": lambda: approximate_mh(P.score, np.zeros((2, 1)), 0, 0.1, seed=0),
+    "mh negative proposal": lambda: approximate_mh(P.score, np.zeros((2, 1)), 5, -0.1, seed=0),
+    "mh score wrong shape": lambda: approximate_mh(
+        lambda x: x[:, 0], np.zeros((2, 1)), 5, 0.1, seed=0
+    ),
+    "mh score nan": lambda: approximate_mh(
+        lambda x: np.full_like(x, np.nan), np.zeros((2, 1)), 5, 0.1, seed=0
+    ),
+    "langevin step 0": lambda: langevin_mh(P.score, np.zeros((2, 1)), 5, 0.0, seed=0),
+    "exact_mh log_prob shape": lambda: exact_mh(lambda x: x, np.zeros((2, 2)), 5, 0.1, seed=0),
+    "samples burn_in too big": lambda: exact_mh(
+        P.log_prob, np.zeros((2, 1)), 5, 0.1, seed=0
+    ).samples(burn_in=10),
+    "knn k too large": lambda: knn_kl_divergence(np.zeros((3, 1)), np.zeros((3, 1)), k=5),
+    "knn dim mismatch": lambda: knn_kl_divergence(np.zeros((10, 1)), np.zeros((10, 2))),
+    "digits split fraction": lambda: load_digits_split(test_fraction=1.0),
+    "config bad burn-in": lambda: Config.preset("smoke").replace(mh_burn_in=10_000),
+    "config negative lr": lambda: Config.preset("smoke").replace(lr=-1.0),
+    "config zero sigma": lambda: Config.preset("smoke").replace(mix_sigmas=(0.3, 0.0)),
+    "samples float burn_in": lambda: exact_mh(P.log_prob, np.zeros((2, 1)), 5, 0.1, seed=0).samples(
+        burn_in=1.5  # type: ignore[arg-type]
+    ),
+    "run_tweedie not a config": lambda: ex.run_tweedie({"mix_grid": 11}),  # type: ignore[arg-type]
+    "run_mh_1d not a result": lambda: ex.run_mh_1d(Config.preset("smoke"), None),  # type: ignore[arg-type]
+    "run_digits n_shown 0": lambda: ex.run_digits(Config.preset("smoke"), n_shown=0),
+    "weighted error shapes": lambda: ex.weighted_relative_error(
+        np.zeros(3), np.ones(4), np.ones(3)
+    ),
+    "weighted error negative weight": lambda: ex.weighted_relative_error(
+        np.zeros(3), np.ones(3), -np.ones(3)
+    ),
+    "config one run": lambda: Config.preset("smoke").replace(star_runs=1),
+    "config float steps": lambda: Config.preset("smoke").replace(mix_steps=10.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CALLS))
+def test_bad_input_gives_a_clear_error(name: str) -> None:
+    with pytest.raises((TypeError, ValueError)) as info:
+        BAD_CALLS[name]()
+    assert str(info.value), f"{name}: empty error message"
+
+
+# ----------------------------------------------------------------------------- config, figures, claims
+
+
+def test_presets_validate() -> None:
+    for which in ("smoke", "book", "paper"):
+        cfg = Config.preset(which)
+        assert cfg.mh_burn_in < cfg.mh_steps
+
+
+def _tiny() -> Config:
+    return Config.preset("smoke").replace(
+        mix_sigmas=(0.3, 0.1),
+        mix_n_train=500,
+        mix_steps=20,
+        mix_grid=41,
+        mh_chains=20,
+        mh_steps=30,
+        mh_burn_in=10,
+        linear_n=200,
+        linear_steps=10,
+        spiral_n=200,
+        spiral_steps=10,
+        spiral_grid=8,
+        star_runs=2,
+        star_chains=40,
+        star_steps=10,
+        star_reference=60,
+        star_train_n=200,
+        star_train_steps=5,
+        digits_hidden=16,
+        digits_steps=5,
+        digits_steps_mcmc=10,
+        digits_chains=2,
+        digits_timing_batch=4,
+    )
+
+
+def test_every_figure_and_the_claims_table_build(smoke_scale: str) -> None:
+    import matplotlib.pyplot as plt
+
+    cfg = _tiny()
+    tw = ex.run_tweedie(cfg)
+    lin = ex.run_linear(cfg)
+    sc = ex.run_score_vs_sigma(cfg)
+    en = ex.run_not_an_energy(sc)
+    mh = ex.run_mh_1d(cfg, sc)
+    sp = ex.run_spiral(cfg)
+    st = ex.run_star(cfg)
+    dg = ex.run_digits(cfg, n_shown=4)
+    for f in (
+        fg.score_figure(sc),
+        fg.energy_figure(en, sc),
+        fg.spiral_figure(sp),
+        fg.sampling_figure(mh, st),
+        fg.digits_chains_figure(dg),
+    ):
+        assert f.get_size_inches()[0] <= 7.0 + 1e-9
+        plt.close(f)
+    table = chapter_claims(
+        tweedie=tw, linear=lin, scores=sc, energy=en, mh=mh, spiral=sp, star=st, digits=dg
+    )
+    assert table.chapter == CHAPTER == "01_regularized_autoencoders"
+    assert table["tweedie"].kind == "exact"
+    assert table["rcae-sigma-to-zero"].baseline is not None
+    assert set(st.kl) == {"exact", "one-point", "trapezoid", "langevin", "learned"}
+    assert "recollection" not in repr(table).lower()
+
+
+def test_smoke_claims_hold(smoke_scale: str) -> None:
+    cfg = Config.preset("smoke")
+    sc = ex.run_score_vs_sigma(cfg)
+    tiny = _tiny()
+    table = chapter_claims(
+        tweedie=ex.run_tweedie(cfg),
+        linear=ex.run_linear(cfg),
+        scores=sc,
+        energy=ex.run_not_an_energy(sc),
+        mh=ex.run_mh_1d(cfg, sc),
+        spiral=ex.run_spiral(tiny),
+        star=ex.run_star(tiny),
+    )
+    table.assert_hold(
+        [
+            "tweedie",
+            "linear-optimum",
+            "linear-trained-dae",
+            "not-an-energy",
+            "delta-ranks",
+            "mh-std",
+            "scaled-parameterisation",
+        ]
+    )
+
+
+# ----------------------------------------------------------------------------- paper preset
+
+
+@pytest.mark.paper_preset
+def test_paper_preset_builds_and_steps() -> None:
+    cfg = Config.preset("paper")
+    cfg.validate()
+    mix = bimodal_mixture().sample(cfg.batch_size, seed=0)
+    spiral = sample_spiral(cfg.batch_size, seed=0)
+    digits = load_digits_split().train
+    cases = [
+        (ScoreAutoencoder(1, hidden=cfg.hidden, depth=cfg.depth), mix, "rcae", cfg.mix_sigmas),
+        (ScoreAutoencoder(1, hidden=cfg.hidden, depth=cfg.depth), mix, "dae", cfg.mix_sigmas),
+        (ScoreAutoencoder(2, hidden=cfg.hidden, depth=cfg.depth), spiral, "dae", cfg.spiral_sigmas),
+        (
+            ScoreAutoencoder(64, hidden=cfg.digits_hidden, depth=cfg.depth),
+            digits,
+            "dae",
+            cfg.digits_sigmas,
+        ),
+        (LinearAutoencoder(2), np.random.default_rng(0).normal(size=(100, 2)), "rcae", (0.5,)),
+    ]
+    for model, data, crit, sigmas in cases:
+        before = [p.detach().clone() for p in model.parameters()]
+        hist = train_autoencoder(
+            model,
+            data,
+            criterion=crit,
+            sigma_schedule=sigmas[:1],
+            steps=1,
+            batch_size=min(cfg.batch_size, len(data)),
+            lr=cfg.lr,
+        )
+        assert np.isfinite(hist.losses).all()
+        assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    star = NinjaStar()
+    res = approximate_mh(star.score, star.sample(cfg.star_chains, seed=0), 1, 0.5, seed=0)
+    assert res.chains.shape == (2, cfg.star_chains, 2)
