@@ -1,0 +1,100 @@
+"""Generalization in diffusion models (chapter 2; Kadkhodaie, Guth, Simoncelli & Mallat, ICLR 2024).
+
+Bias-free denoisers (:class:`BiasFreeUNet`, :class:`BiasFreeCNN`) trained blind over a range of
+noise levels; the empirical-optimal denoiser that memorizes (:func:`empirical_optimal_denoiser`);
+the stochastic coarse-to-fine sampler (:func:`sample`); two models trained on disjoint sets
+compared sample by sample (:func:`pairwise_generalization`); the Jacobian view (``x̂ = J y``,
+:func:`denoiser_jacobian`, :func:`effective_dimension`, :func:`sure_estimate`); and the synthetic
+C^α and disk images of the paper's §3.2 (:func:`c_alpha_images`, :func:`disk_images`).
+
+Modules: :mod:`~theorybook.diffusion.config` (presets), :mod:`~theorybook.diffusion.denoisers`,
+:mod:`~theorybook.diffusion.optimal`, :mod:`~theorybook.diffusion.training`,
+:mod:`~theorybook.diffusion.sampler`, :mod:`~theorybook.diffusion.generalization`,
+:mod:`~theorybook.diffusion.jacobian`, :mod:`~theorybook.diffusion.images` (the maths),
+:mod:`~theorybook.diffusion.data` (patches, deduplication, similarities),
+:mod:`~theorybook.diffusion.experiments` (``run_*``), :mod:`~theorybook.diffusion.figures` and
+:mod:`~theorybook.diffusion.claims` (``chapter_claims``).
+"""
+
+from theorybook.diffusion.claims import chapter_claims
+from theorybook.diffusion.config import Config
+from theorybook.diffusion.data import (
+    PatchSplit,
+    cosine_similarity,
+    deduplicate,
+    nearest_similarity,
+    patch_pool,
+    patch_split,
+)
+from theorybook.diffusion.denoisers import BiasFreeBatchNorm2d, BiasFreeCNN, BiasFreeUNet
+from theorybook.diffusion.experiments import (
+    JacobianResult,
+    SamplerCheckResult,
+    TransitionResult,
+    run_jacobian,
+    run_sampler_check,
+    run_transition,
+)
+from theorybook.diffusion.generalization import PairResult, pairwise_generalization
+from theorybook.diffusion.images import c_alpha_images, disk_images
+from theorybook.diffusion.jacobian import (
+    JacobianEigen,
+    denoiser_jacobian,
+    effective_dimension,
+    homogeneity_error,
+    jacobian_eigen,
+    linearity_error,
+    sure_estimate,
+)
+from theorybook.diffusion.optimal import (
+    EmpiricalOptimalDenoiser,
+    GaussianDenoiser,
+    blind,
+    empirical_optimal_denoiser,
+    gaussian_denoiser,
+)
+from theorybook.diffusion.sampler import SampleResult, sample, step_schedule
+from theorybook.diffusion.training import TrainingHistory, add_noise, psnr, train_denoiser
+
+__all__ = [
+    "BiasFreeBatchNorm2d",
+    "BiasFreeCNN",
+    "BiasFreeUNet",
+    "Config",
+    "EmpiricalOptimalDenoiser",
+    "GaussianDenoiser",
+    "JacobianEigen",
+    "JacobianResult",
+    "PairResult",
+    "PatchSplit",
+    "SampleResult",
+    "SamplerCheckResult",
+    "TrainingHistory",
+    "TransitionResult",
+    "add_noise",
+    "blind",
+    "c_alpha_images",
+    "chapter_claims",
+    "cosine_similarity",
+    "deduplicate",
+    "denoiser_jacobian",
+    "disk_images",
+    "effective_dimension",
+    "empirical_optimal_denoiser",
+    "gaussian_denoiser",
+    "homogeneity_error",
+    "jacobian_eigen",
+    "linearity_error",
+    "nearest_similarity",
+    "pairwise_generalization",
+    "patch_pool",
+    "patch_split",
+    "psnr",
+    "run_jacobian",
+    "run_sampler_check",
+    "run_transition",
+    "sample",
+    "step_schedule",
+    "sure_estimate",
+    "train_denoiser",
+]

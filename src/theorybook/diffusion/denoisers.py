@@ -1,0 +1,157 @@
+"""Bias-free denoisers (Mohan et al. 2020; the networks of Kadkhodaie et al. 2024).
+
+Every convolution has no additive constant and the batch normalisation only *rescales* (no mean
+subtraction, no shift), so in evaluation mode the network is a composition of linear maps and
+ReLUs and is positively homogeneous of degree one, :eq:`diffusion-homogeneity`:
+``f(a·y) = a·f(y)`` for ``a > 0``. By Euler's theorem it then equals its Jacobian applied to its
+input, ``f(y) = J(y) y`` (:eq:`diffusion-jy`). Both networks are *blind* (the noise level is not
+an input) and predict the noise ``r(y)``; the denoised image is ``f(y) = y − r(y)``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from theorybook import validation as v
+
+__all__ = ["BiasFreeBatchNorm2d", "BiasFreeCNN", "BiasFreeUNet", "check_images"]
+
+
+def check_images(
+    name: str, y: object, *, channels: int | None = None, finite: bool = True
+) -> torch.Tensor:
+    """``y`` checked to be a floating tensor of shape (B, C, H, W); returned unchanged.
+
+    ``finite=False`` skips the NaN/inf test (a data-dependent check that ``torch.func`` cannot
+    trace; the networks' ``forward`` uses it).
+    """
+    t = v.tensor(name, y, ndim=4, finite=finite)
+    if channels is not None and t.shape[1] != channels:
+        raise ValueError(
+            f"{name} must have {channels} channel(s) (shape (B, {channels}, H, W)), "
+            f"got shape {tuple(t.shape)}"
+        )
+    return t
+
+
+class BiasFreeBatchNorm2d(nn.Module):
+    """Batch normalisation without mean subtraction or shift: ``x ↦ γ · x / sqrt(var + eps)``.
+
+    In training mode the variance is the batch's (about the mean, per channel); a running
+    average of it is kept and used in evaluation mode, where the layer is a fixed per-channel
+    scaling and so linear.
+    """
+
+    def __init__(self, channels: int, *, momentum: float = 0.1, eps: float = 1e-5) -> None:
+        super().__init__()
+        channels = v.positive_int("channels", channels)
+        self.momentum = v.real("momentum", momentum, low=0.0, high=1.0, low_open=True)
+        self.eps = v.positive_real("eps", eps)
+        self.gamma = nn.Parameter(torch.ones(1, channels, 1, 1))
+        self.running_var: torch.Tensor
+        self.register_buffer("running_var", torch.ones(1, channels, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            var = x.var(dim=(0, 2, 3), keepdim=True, unbiased=False)
+            with torch.no_grad():
+                self.running_var.mul_(1 - self.momentum).add_(self.momentum * var.detach())
+        else:
+            var = self.running_var
+        return self.gamma * x / torch.sqrt(var + self.eps)
+
+
+def _block(c_in: int, c_out: int, *, batchnorm: bool = True) -> list[nn.Module]:
+    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)]
+    if batchnorm:
+        layers.append(BiasFreeBatchNorm2d(c_out))
+    layers.append(nn.ReLU())
+    return layers
+
+
+class BiasFreeCNN(nn.Module):
+    """BF-CNN: ``layers`` 3×3 convolutions without bias, bias-free batch norm and ReLU.
+
+    The last convolution outputs the noise estimate ``r(y)``; :meth:`forward` returns the
+    denoised image ``y − r(y)``. The paper's BF-CNN has 21 layers of 64 channels (App. A.1).
+    """
+
+    def __init__(self, in_channels: int = 1, *, channels: int = 32, layers: int = 6) -> None:
+        super().__init__()
+        self.in_channels = v.positive_int("in_channels", in_channels)
+        channels = v.positive_int("channels", channels)
+        layers = v.int_in_range("layers", layers, low=2)
+        mods: list[nn.Module] = _block(self.in_channels, channels, batchnorm=False)
+        for _ in range(layers - 2):
+            mods += _block(channels, channels)
+        mods.append(nn.Conv2d(channels, self.in_channels, 3, padding=1, bias=False))
+        self.net = nn.Sequential(*mods)
+
+    def residual(self, y: torch.Tensor) -> torch.Tensor:
+        """The predicted noise ``r(y)``."""
+        return self.net(y)
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        check_images("y", y, channels=self.in_channels, finite=False)
+        return y - self.net(y)
+
+
+class _DoubleConv(nn.Sequential):
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__(*_block(c_in, c_out), *_block(c_out, c_out))
+
+
+class BiasFreeUNet(nn.Module):
+    """A small bias-free UNet: ``levels`` encoder blocks, a middle block, ``levels`` decoders.
+
+    Each block is two 3×3 bias-free convolutions with bias-free batch norm and ReLU; going
+    down halves the resolution (2×2 average pooling, linear) and doubles the channels, going
+    up uses a bias-free 2×2 transposed convolution and concatenates the skip connection. The
+    paper's UNet (App. A.1) has 3 levels and 64 channels at the top (7.6m parameters); the
+    default here (2 levels, 32 channels) works on 16×16 images and larger, and on 8×8 images
+    with ``levels=1``. Image sides must be divisible by ``2**levels``.
+    """
+
+    def __init__(self, in_channels: int = 1, *, channels: int = 32, levels: int = 2) -> None:
+        super().__init__()
+        self.in_channels = v.positive_int("in_channels", in_channels)
+        channels = v.positive_int("channels", channels)
+        self.levels = v.int_in_range("levels", levels, low=1, high=6)
+        widths = [channels * 2**k for k in range(self.levels + 1)]
+        self.down = nn.ModuleList()
+        c_in = self.in_channels
+        for w in widths[:-1]:
+            self.down.append(_DoubleConv(c_in, w))
+            c_in = w
+        self.pool = nn.AvgPool2d(2)
+        self.middle = _DoubleConv(widths[-2], widths[-1])
+        self.up = nn.ModuleList()
+        self.decode = nn.ModuleList()
+        for k in range(self.levels - 1, -1, -1):
+            self.up.append(nn.ConvTranspose2d(widths[k + 1], widths[k], 2, stride=2, bias=False))
+            self.decode.append(_DoubleConv(2 * widths[k], widths[k]))
+        self.out = nn.Conv2d(widths[0], self.in_channels, 1, bias=False)
+
+    def residual(self, y: torch.Tensor) -> torch.Tensor:
+        """The predicted noise ``r(y)``."""
+        skips = []
+        h = y
+        for block in self.down:
+            h = block(h)
+            skips.append(h)
+            h = self.pool(h)
+        h = self.middle(h)
+        for up, dec in zip(self.up, self.decode, strict=True):
+            h = dec(torch.cat([up(h), skips.pop()], dim=1))
+        return self.out(h)
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        check_images("y", y, channels=self.in_channels, finite=False)
+        factor = 2**self.levels
+        if y.shape[-1] % factor or y.shape[-2] % factor:
+            raise ValueError(
+                f"BiasFreeUNet with levels={self.levels} needs image sides divisible by "
+                f"{factor}, got {tuple(y.shape[-2:])}"
+            )
+        return y - self.residual(y)

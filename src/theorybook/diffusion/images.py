@@ -1,0 +1,82 @@
+"""Synthetic image classes of the paper's §3.2: C^α images and disks.
+
+C^α images (paper App. E, Alg. 2): two regular backgrounds separated by a regular contour.
+A contour is a random 1-D function of the horizontal coordinate with spectrum ``|ω|^−α``, the
+backgrounds random 2-D fields with spectrum ``(ω₁² + ω₂²)^−β/2`` (β = α by default, as in the
+official generator); the image is ``M·B₁ + (1 − M)·B₂`` with ``M = 1{row > contour}``, drawn at
+twice the size and averaged 2×2 (the official ``blurredx2``). For such images the optimal
+denoiser's MSE decays as ``σ^{2α/(α+1)}`` (:eq:`diffusion-calpha`).
+
+Disks (paper Fig. 5): a disk of random centre, radius, foreground and background intensities:
+a 5-dimensional manifold of images.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from theorybook import validation as v
+
+__all__ = ["c_alpha_images", "disk_images"]
+
+
+def _filtered_noise(
+    rng: np.random.Generator, shape: tuple[int, ...], exponent: float, axes: tuple[int, ...]
+) -> np.ndarray:
+    noise = rng.uniform(-0.5, 0.5, size=shape)
+    freqs = np.meshgrid(*[np.fft.fftfreq(shape[a]) for a in axes], indexing="ij")
+    radius = np.sqrt(sum(f**2 for f in freqs))
+    radius[(0,) * len(axes)] = np.inf  # remove the mean
+    spec = np.fft.fftn(noise, axes=axes) * radius ** (-exponent)
+    out = np.fft.ifftn(spec, axes=axes).real
+    scale = out.std(axis=axes, keepdims=True)
+    return out / np.where(scale > 0, scale, 1.0)
+
+
+def c_alpha_images(
+    n: int, size: int, alpha: float, seed: int = 0, *, beta: float | None = None
+) -> torch.Tensor:
+    """``n`` C^α images of ``size × size`` in [0, 1], shape (n, 1, size, size), float32.
+
+    ``alpha`` sets the contour's regularity, ``beta`` the backgrounds' (default ``alpha``).
+    """
+    n = v.positive_int("n", n)
+    size = v.int_in_range("size", size, low=4)
+    alpha = v.real("alpha", alpha, low=0.0, low_open=True, high=20.0)
+    beta = alpha if beta is None else v.real("beta", beta, low=0.0, low_open=True, high=20.0)
+    rng = np.random.default_rng(v.seed("seed", seed))
+    big = 2 * size
+    contour = _filtered_noise(rng, (n, big), alpha, axes=(1,))
+    contour = big / 2 + contour * big / 8 + rng.uniform(-big / 4, big / 4, size=(n, 1))
+    rows = np.arange(big)[None, :, None]
+    mask = rows > contour[:, None, :]
+    b1 = _filtered_noise(rng, (n, big, big), beta, axes=(1, 2))
+    b2 = _filtered_noise(rng, (n, big, big), beta, axes=(1, 2))
+    b1 = 0.5 + 0.1 * b1 + rng.uniform(-0.3, 0.3, size=(n, 1, 1))
+    b2 = 0.5 + 0.1 * b2 + rng.uniform(-0.3, 0.3, size=(n, 1, 1))
+    x = np.where(mask, b1, b2)
+    x = x.reshape(n, size, 2, size, 2).mean(axis=(2, 4))
+    return torch.from_numpy(np.clip(x, 0.0, 1.0)[:, None].astype(np.float32))
+
+
+def disk_images(n: int, size: int, seed: int = 0) -> torch.Tensor:
+    """``n`` anti-aliased disks of ``size × size`` in [0, 1], shape (n, 1, size, size), float32.
+
+    Five parameters per image: centre (two), radius, foreground and background intensity.
+    """
+    n = v.positive_int("n", n)
+    size = v.int_in_range("size", size, low=4)
+    rng = np.random.default_rng(v.seed("seed", seed))
+    centre = rng.uniform(0.3 * size, 0.7 * size, size=(n, 2))
+    radius = rng.uniform(0.15 * size, 0.3 * size, size=n)
+    fg = rng.uniform(0.0, 1.0, size=n)
+    bg = rng.uniform(0.0, 1.0, size=n)
+    grid = np.arange(size) + 0.5
+    dist = np.sqrt(
+        (grid[None, :, None] - centre[:, 0, None, None]) ** 2
+        + (grid[None, None, :] - centre[:, 1, None, None]) ** 2
+    )
+    inside = np.clip(radius[:, None, None] - dist + 0.5, 0.0, 1.0)
+    x = bg[:, None, None] + (fg - bg)[:, None, None] * inside
+    return torch.from_numpy(x[:, None].astype(np.float32))

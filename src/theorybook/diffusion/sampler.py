@@ -1,0 +1,160 @@
+"""The stochastic coarse-to-fine sampler of Kadkhodaie & Simoncelli (2021), paper Alg. 1.
+
+Starting from ``y_0 = m + σ_0 z``, each step moves a fraction ``h_t`` along the denoiser's
+residual ``r_t = f(y_{t−1}) − y_{t−1}`` (a step along the score, :eq:`diffusion-miyasawa`) and
+adds fresh noise of standard deviation ``γ_t`` (:eq:`diffusion-step`), chosen so that the
+effective noise shrinks by the factor ``1 − β h_t`` per step. The noise level is never given: it
+is read off the residual, ``σ_t = ‖r_t‖/√d`` (:eq:`diffusion-sigma-t`). The step size grows as
+``h_t = h_0 t / (1 + h_0 (t − 1))`` (official code; the paper's Alg. 1 prints a fixed h).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from theorybook import validation as v
+
+__all__ = ["SampleResult", "sample", "step_schedule"]
+
+SIGMA0 = 1.0
+SIGMA_FINAL = 0.05
+H0 = 0.01
+BETA = 0.1
+MAX_STEPS = 2000
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """What :func:`sample` returns.
+
+    ``samples`` (B, C, H, W): the denoised final iterates ``f(y_T)``; ``final`` the final noisy
+    iterates ``y_T``; ``sigmas`` (T, B) the effective noise ``σ_t`` measured at each step (NaN
+    after a sample stopped); ``gammas`` (T, B) the injected noise; ``h`` (T,) the step sizes;
+    ``steps`` (B,) the number of steps each sample took; ``converged`` (B,) whether it reached
+    ``sigma_final`` within ``max_steps``.
+    """
+
+    samples: torch.Tensor
+    final: torch.Tensor
+    sigmas: torch.Tensor
+    gammas: torch.Tensor
+    h: torch.Tensor
+    steps: torch.Tensor
+    converged: torch.Tensor
+
+
+def step_schedule(h0: float, steps: int) -> torch.Tensor:
+    """``h_t = h_0 t / (1 + h_0 (t − 1))`` for ``t = 1 … steps`` (float64)."""
+    h0 = v.real("h0", h0, low=0.0, high=1.0, low_open=True)
+    t = torch.arange(1, v.positive_int("steps", steps) + 1, dtype=torch.float64)
+    return h0 * t / (1 + h0 * (t - 1))
+
+
+@torch.no_grad()
+def sample(
+    denoiser: Callable[[torch.Tensor], torch.Tensor],
+    shape: tuple[int, ...],
+    *,
+    sigma0: float = SIGMA0,
+    sigma_final: float = SIGMA_FINAL,
+    h0: float = H0,
+    beta: float = BETA,
+    seed: int = 0,
+    mean: float = 0.5,
+    max_steps: int = MAX_STEPS,
+) -> SampleResult:
+    """Draw ``shape[0]`` samples of shape ``shape[1:]`` with the blind denoiser ``denoiser``.
+
+    Arguments
+    ---------
+    denoiser:
+        a blind denoiser ``y ↦ x̂`` on (B, C, H, W) tensors (a trained network in eval mode,
+        or :func:`~theorybook.diffusion.blind` of a closed-form one).
+    shape:
+        ``(B, C, H, W)``.
+    sigma0, sigma_final:
+        the initial noise level and the level at which a sample stops (paper App. A.2:
+        1 and 0.05).
+    h0, beta:
+        the first step size and the noise-injection parameter (paper: 0.01 and 0.1; β = 1
+        injects no noise).
+    seed:
+        seeds the initial image and every injected noise draw: two denoisers sampled with
+        the same seed start from the same image and see the same noise.
+    mean:
+        the mean ``m`` of the initial image.
+    max_steps:
+        the step cap; samples not at ``sigma_final`` by then are flagged in ``converged``.
+        A sample whose σ_t exceeds ``2·sigma0`` is stopped and flagged as not converged.
+
+    Raises
+    ------
+    TypeError, ValueError
+        on a non-callable denoiser or an invalid shape or hyperparameter;
+        ``ValueError`` if the denoiser returns a tensor of another shape or non-finite values.
+    """
+    v.callable_("denoiser", denoiser)
+    dims = v.int_sequence("shape", shape, low=1)
+    if len(dims) != 4:
+        raise ValueError(f"shape must be (B, C, H, W), got {dims}")
+    sigma0 = v.positive_real("sigma0", sigma0)
+    sigma_final = v.positive_real("sigma_final", sigma_final)
+    if sigma_final >= sigma0:
+        raise ValueError(f"sigma_final ({sigma_final}) must be below sigma0 ({sigma0})")
+    h0 = v.real("h0", h0, low=0.0, high=1.0, low_open=True)
+    beta = v.real("beta", beta, low=0.0, high=1.0, low_open=True)
+    seed = v.seed("seed", seed)
+    mean = v.real("mean", mean)
+    max_steps = v.positive_int("max_steps", max_steps)
+
+    param = next(iter(getattr(denoiser, "parameters", lambda: iter(()))()), None)
+    dev = param.device if param is not None else torch.device("cpu")
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    b, d = dims[0], dims[1] * dims[2] * dims[3]
+    y = mean + sigma0 * torch.randn(dims, generator=gen, device=dev)
+    active = torch.ones(b, dtype=torch.bool, device=dev)
+    converged = torch.zeros(b, dtype=torch.bool, device=dev)
+    steps = torch.zeros(b, dtype=torch.long, device=dev)
+    sigmas: list[torch.Tensor] = []
+    gammas: list[torch.Tensor] = []
+    hs: list[float] = []
+    t = 0
+    while bool(active.any()) and t < max_steps:
+        t += 1
+        h = h0 * t / (1 + h0 * (t - 1))
+        xhat = denoiser(y)
+        if not isinstance(xhat, torch.Tensor) or xhat.shape != y.shape:
+            raise ValueError(
+                f"denoiser must return a tensor of the input's shape {tuple(y.shape)}, "
+                f"got {getattr(xhat, 'shape', type(xhat).__name__)}"
+            )
+        if not bool(torch.isfinite(xhat).all()):
+            raise ValueError(f"denoiser returned NaN or inf at sampler step {t}")
+        r = xhat - y
+        sigma = r.flatten(1).norm(dim=1) / d**0.5
+        done = active & (sigma <= sigma_final)
+        blown = active & (sigma > 2 * sigma0)
+        converged |= done
+        active &= ~(done | blown)
+        gamma = sigma * max((1 - beta * h) ** 2 - (1 - h) ** 2, 0.0) ** 0.5
+        z = torch.randn(dims, generator=gen, device=dev)
+        step = h * r + gamma[:, None, None, None] * z
+        y = torch.where(active[:, None, None, None], y + step, y)
+        nan = torch.full_like(sigma, float("nan"))
+        sigmas.append(torch.where(active | done, sigma, nan))
+        gammas.append(torch.where(active, gamma, nan))
+        steps += active.long()
+        hs.append(h)
+    samples = denoiser(y)
+    return SampleResult(
+        samples=samples,
+        final=y,
+        sigmas=torch.stack(sigmas).cpu(),
+        gammas=torch.stack(gammas).cpu(),
+        h=torch.tensor(hs, dtype=torch.float64),
+        steps=steps.cpu(),
+        converged=converged.cpu(),
+    )

@@ -1,0 +1,282 @@
+"""Tests of theorybook.diffusion: identities, bad inputs, the smoke claims and the paper preset."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from theorybook import diffusion as D
+from theorybook.diffusion import Config
+from theorybook.diffusion import experiments as ex
+from theorybook.runtime import TrainingDiverged
+
+
+@pytest.fixture(scope="module")
+def unet() -> D.BiasFreeUNet:
+    torch.manual_seed(0)
+    net = D.BiasFreeUNet(channels=8, levels=1)
+    x = torch.rand(16, 1, 8, 8)
+    D.train_denoiser(net, x, steps=5, batch_size=8)
+    return net
+
+
+# ---------------------------------------------------------------- denoisers
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: D.BiasFreeUNet(channels=8, levels=2), lambda: D.BiasFreeCNN(channels=8)]
+)
+def test_bias_free_nets_are_homogeneous_and_linear_in_eval_mode(make) -> None:
+    torch.manual_seed(1)
+    net = make()
+    D.train_denoiser(net, torch.rand(8, 1, 16, 16), steps=3, batch_size=4)
+    y = torch.rand(3, 1, 16, 16)
+    assert D.homogeneity_error(net, y, (0.1, 3.0, 10.0)) < 1e-5
+    assert D.linearity_error(net, y) < 1e-4
+    assert not any(m.bias is not None for m in net.modules() if hasattr(m, "bias"))
+
+
+def test_training_mode_is_not_homogeneous(unet: D.BiasFreeUNet) -> None:
+    y = torch.rand(4, 1, 8, 8)
+    unet.train()
+    try:
+        err = D.homogeneity_error(unet, y)
+    finally:
+        unet.eval()
+    assert err > 1e-3
+
+
+def test_unet_defaults_work_on_16_and_larger() -> None:
+    net = D.BiasFreeUNet().eval()
+    for side in (16, 32):
+        assert net(torch.rand(2, 1, side, side)).shape == (2, 1, side, side)
+    with pytest.raises(ValueError, match="divisible"):
+        net(torch.rand(1, 1, 10, 10))
+    with pytest.raises(ValueError, match="channel"):
+        net(torch.rand(1, 3, 16, 16))
+
+
+# ---------------------------------------------------------------- optimal denoisers
+
+
+def test_empirical_optimal_returns_training_images_at_small_sigma() -> None:
+    train = torch.rand(5, 1, 4, 4)
+    f = D.empirical_optimal_denoiser(train)
+    y = train + 1e-3 * torch.randn_like(train)
+    torch.testing.assert_close(f(y, 1e-3), train)
+    w = f.weights(y, torch.full((5,), 0.5))
+    torch.testing.assert_close(w.sum(1), torch.ones(5))
+    # at huge sigma it returns the mean of the training set
+    torch.testing.assert_close(
+        f(y, 1e4), train.mean(0, keepdim=True).expand_as(y), atol=1e-4, rtol=0
+    )
+
+
+def test_gaussian_denoiser_is_wiener_and_sure_is_exact_for_it() -> None:
+    g = D.gaussian_denoiser(4)
+    x = g.sample(4000, seed=0)
+    y = x + 0.3 * torch.randn(x.shape, generator=torch.Generator().manual_seed(1), dtype=x.dtype)
+    f = g(y, 0.3)
+    mse = float((f - x).square().mean())
+    # Wiener MSE per pixel = σ² tr(C (C + σ²)^-1)/d
+    ev = g.evals
+    exact = float((0.09 * ev / (ev + 0.09)).mean())
+    assert abs(mse - exact) / exact < 0.05
+
+    def den(v: torch.Tensor) -> torch.Tensor:
+        return g(v, 0.3)
+
+    sure = D.sure_estimate(den, y[:500], 0.3)
+    assert abs(float(sure.mean()) - exact) / exact < 0.1
+    tr = D.effective_dimension(den, y[:2])
+    torch.testing.assert_close(
+        tr, torch.full((2,), float((ev / (ev + 0.09)).sum()), dtype=tr.dtype)
+    )
+
+
+# ---------------------------------------------------------------- sampler
+
+
+def test_sampler_schedule_and_beta_one() -> None:
+    cfg = Config.preset("smoke")
+    r = ex.run_sampler_check(cfg)
+    assert r.max_rel_dev < 0.05
+    assert r.gamma_max_beta1 == 0.0
+
+
+def test_sampler_same_seed_same_result_and_memorizer_copies() -> None:
+    train = torch.rand(6, 1, 8, 8)
+    f = D.blind(D.empirical_optimal_denoiser(train))
+    a = D.sample(f, (8, 1, 8, 8), seed=3)
+    b = D.sample(f, (8, 1, 8, 8), seed=3)
+    torch.testing.assert_close(a.samples, b.samples)
+    assert bool(a.converged.all())
+    near, _ = D.nearest_similarity(a.samples, train)
+    assert float(near.min()) > 0.99
+    h = D.step_schedule(0.01, 3)
+    torch.testing.assert_close(h, torch.tensor([0.01, 0.02 / 1.01, 0.03 / 1.02], dtype=h.dtype))
+
+
+def test_sampler_step_cap_flags_non_convergence() -> None:
+    r = D.sample(lambda y: y, (2, 1, 4, 4), max_steps=5)  # identity: residual 0, stops at once
+    assert bool(r.converged.all())
+    r = D.sample(lambda y: y + 0.5, (2, 1, 4, 4), max_steps=5)  # sigma stays 0.5
+    assert not bool(r.converged.any()) and int(r.steps.max()) <= 5
+
+
+# ---------------------------------------------------------------- data and images
+
+
+def test_dedup_and_similarity() -> None:
+    x = torch.rand(5, 1, 4, 4)
+    dup = torch.cat([x, 2 * x + 0.1])  # same images up to an affine change: similarity 1
+    kept = D.deduplicate(dup)
+    assert kept.tolist() == [0, 1, 2, 3, 4]
+    torch.testing.assert_close(D.cosine_similarity(x, 3 * x), torch.ones(5, dtype=torch.float64))
+    near, idx = D.nearest_similarity(dup[5:], x)
+    assert idx.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_synthetic_images() -> None:
+    c = D.c_alpha_images(3, 16, 2.0, seed=0)
+    d = D.disk_images(3, 16, seed=0)
+    for im in (c, d):
+        assert im.shape == (3, 1, 16, 16) and im.dtype == torch.float32
+        assert float(im.min()) >= 0.0 and float(im.max()) <= 1.0
+    torch.testing.assert_close(D.c_alpha_images(3, 16, 2.0, seed=0), c)
+
+
+# ---------------------------------------------------------------- bad inputs
+
+
+BAD_CALLS = [
+    (lambda: D.BiasFreeUNet(levels=0), ValueError),
+    (lambda: D.BiasFreeUNet(channels=2.5), TypeError),
+    (lambda: D.BiasFreeCNN(layers=1), ValueError),
+    (lambda: D.BiasFreeUNet()(torch.rand(16, 16)), ValueError),
+    (lambda: D.BiasFreeUNet()(torch.zeros(1, 1, 16, 16, dtype=torch.long)), TypeError),
+    (lambda: D.empirical_optimal_denoiser(torch.rand(3, 4, 4)), ValueError),
+    (lambda: D.empirical_optimal_denoiser(torch.full((2, 1, 4, 4), float("nan"))), ValueError),
+    (
+        lambda: D.empirical_optimal_denoiser(torch.rand(2, 1, 4, 4))(torch.rand(1, 1, 4, 4), 0.0),
+        ValueError,
+    ),
+    (
+        lambda: D.empirical_optimal_denoiser(torch.rand(2, 1, 4, 4))(torch.rand(1, 1, 5, 5), 0.1),
+        ValueError,
+    ),
+    (lambda: D.empirical_optimal_denoiser([[1.0]]), TypeError),
+    (lambda: D.sample("nope", (1, 1, 4, 4)), TypeError),  # type: ignore[arg-type]
+    (lambda: D.sample(lambda y: y, (1, 4, 4)), ValueError),
+    (lambda: D.sample(lambda y: y, (1, 1, 4, 4), sigma_final=2.0), ValueError),
+    (lambda: D.sample(lambda y: y, (1, 1, 4, 4), beta=0.0), ValueError),
+    (lambda: D.sample(lambda y: y, (1, 1, 4, 4), h0=1.5), ValueError),
+    (lambda: D.sample(lambda y: y[:, :, :2], (1, 1, 4, 4)), ValueError),
+    (lambda: D.sample(lambda y: y * float("nan"), (1, 1, 4, 4)), ValueError),
+    (lambda: D.sample(lambda y: y, (1, 1, 4, 4), seed=-1), ValueError),
+    (lambda: D.denoiser_jacobian(lambda y: y, torch.rand(4, 4)), ValueError),
+    (lambda: D.denoiser_jacobian(lambda y: y, torch.rand(1, 1, 80, 80)), ValueError),
+    (lambda: D.denoiser_jacobian(D.BiasFreeCNN().train(), torch.rand(1, 1, 4, 4)), ValueError),
+    (lambda: D.sure_estimate(lambda y: y, torch.rand(1, 1, 4, 4), -0.1), ValueError),
+    (lambda: D.jacobian_eigen(lambda y: y, torch.rand(2, 1, 4, 4)), ValueError),
+    (lambda: D.homogeneity_error(lambda y: y, torch.rand(1, 1, 4, 4), (0.0,)), ValueError),
+    (lambda: D.train_denoiser("net", torch.rand(2, 1, 4, 4)), TypeError),  # type: ignore[arg-type]
+    (lambda: D.train_denoiser(D.BiasFreeCNN(), torch.rand(2, 1, 4, 4), steps=0), ValueError),
+    (
+        lambda: D.train_denoiser(D.BiasFreeCNN(), torch.rand(2, 1, 4, 4), lr=float("inf")),
+        ValueError,
+    ),
+    (
+        lambda: D.pairwise_generalization(
+            lambda y: y, lambda y: y, torch.rand(2, 1, 4, 4), torch.rand(2, 1, 8, 8)
+        ),
+        ValueError,
+    ),
+    (
+        lambda: D.pairwise_generalization(
+            lambda y: y, lambda y: y, torch.rand(2, 1, 4, 4), torch.rand(2, 1, 4, 4), n_samples=0
+        ),
+        ValueError,
+    ),
+    (lambda: D.cosine_similarity(torch.rand(2, 1, 4, 4), torch.rand(3, 1, 4, 4)), ValueError),
+    (lambda: D.c_alpha_images(2, 16, -1.0), ValueError),
+    (lambda: D.disk_images(0, 16), ValueError),
+    (lambda: D.deduplicate(torch.rand(3, 1, 4, 4), threshold=2.0), ValueError),
+    (lambda: D.patch_pool(8, photos=()), ValueError),
+    (lambda: D.blind(lambda y, s: y, iterations=0), ValueError),
+    (lambda: Config(ns=(100, 10)), ValueError),
+    (lambda: Config(patch_size=10, levels=2), ValueError),
+    (lambda: Config(beta=1.5), ValueError),
+    (lambda: Config(steps=True), TypeError),
+    (lambda: Config(jac_sigmas=(0.1, 0.2)), ValueError),
+]
+
+
+@pytest.mark.parametrize("call,error", BAD_CALLS, ids=range(len(BAD_CALLS)))
+def test_bad_inputs_raise_clear_errors(call, error) -> None:
+    with pytest.raises(error):
+        call()
+
+
+def test_training_divergence_names_the_step() -> None:
+    class Exploding(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(()))
+
+        def forward(self, y: torch.Tensor) -> torch.Tensor:
+            return y * self.w * float("inf")
+
+    with pytest.raises(TrainingDiverged, match="step 1"):
+        D.train_denoiser(Exploding(), torch.rand(4, 1, 4, 4), steps=3, batch_size=2)
+
+
+# ---------------------------------------------------------------- the chapter at smoke scale
+
+
+def test_smoke_claims(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THEORYBOOK_SCALE", "smoke")
+    cfg = Config.preset("smoke")
+    check = ex.run_sampler_check(cfg)
+    transition = ex.run_transition(cfg)
+    jac = ex.run_jacobian(cfg, transition)
+    table = D.chapter_claims(cfg, check, transition, jac)
+    assert table.chapter == "02_diffusion_generalization"
+    table.assert_hold(
+        [
+            "homogeneity",
+            "jacobian-linear",
+            "sampler-schedule",
+            "beta-one-no-noise",
+            "memorizer-copies",
+            "sure",
+        ]
+    )
+    from theorybook.diffusion import figures
+
+    for fig in (
+        figures.sampler_figure(check),
+        figures.samples_figure(transition),
+        figures.transition_figure(transition),
+        figures.jacobian_figure(jac),
+    ):
+        assert fig.get_size_inches()[0] <= 7.0 + 1e-9
+
+
+# ---------------------------------------------------------------- paper preset
+
+
+@pytest.mark.paper_preset
+def test_paper_preset_builds_and_steps() -> None:
+    cfg = Config.preset("paper")
+    cfg.validate()
+    ma, mb = ex.build_models(cfg)
+    side = cfg.patch_size
+    x = torch.rand(cfg.batch_size, 1, side, side)
+    for m in (ma, mb):
+        hist = D.train_denoiser(m, x, steps=1, batch_size=cfg.batch_size, lr=cfg.lr)
+        assert len(hist.losses) == 1
+    assert ma(x[:2]).shape == (2, 1, side, side)
+    # the data: the pool at paper size must hold 2 N_max + n_test patches
+    pool = D.patch_pool(cfg.patch_size, stride=cfg.stride, min_std=cfg.min_std, limit=64)
+    assert pool.shape[1:] == (1, side, side)
