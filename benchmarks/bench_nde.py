@@ -20,10 +20,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", default=None, help="also write the numbers to this JSON file")
     args = parser.parse_args()
-    cfg = Config.preset(scale()).replace(lam_sweep=(10.0,))
-    cfg = cfg.replace(jax_methods=("vanilla", "ernode", "taynode"))
+    cfg = Config.preset(scale()).replace(
+        lam_sweep=(10.0,), seeds=(), jax_methods=("vanilla", "ernode", "taynode")
+    )
     print(environment_report())
-    circles = run_circles(cfg, show_progress=False)
+    circles = run_circles(cfg)
     v = circles.runs["vanilla"]
     out: dict[str, float] = {}
     for name in ("ernode", "srnode", "steer"):
@@ -32,7 +33,7 @@ def main() -> None:
         out[f"torch {name}/vanilla predict time"] = r.predict_seconds / v.predict_seconds
         out[f"torch {name}/vanilla test NFE"] = r.test_nfe / v.test_nfe
         out[f"torch {name} - vanilla test acc"] = r.test_acc - v.test_acc
-    jr = run_taynode_comparison(cfg, show_progress=False)
+    jr = run_taynode_comparison(cfg)
     for name in ("ernode", "taynode"):
         out[f"jax {name}/vanilla s per iteration"] = (
             jr[name].iter_seconds / jr["vanilla"].iter_seconds

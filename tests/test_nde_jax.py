@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import diffrax
 import jax
 import jax.numpy as jnp
@@ -25,7 +27,7 @@ def test_nfe_formula_matches_a_host_side_counter() -> None:
         count[0] += 1
         return np.zeros((), np.float32)
 
-    def f(t: jax.Array, y: jax.Array, args: object) -> jax.Array:
+    def f(t: Any, y: jax.Array, args: Any) -> jax.Array:
         z = io_callback(bump, jax.ShapeDtypeStruct((), jnp.float32), y[0], ordered=True)
         return -3.0 * y + jnp.sin(4 * t) + z
 
@@ -66,7 +68,7 @@ def test_wrong_adjoint_and_inputs_are_refused() -> None:
     with pytest.raises(ValueError, match="t1 > t0"):
         regularized_diffeqsolve(term, jnp.ones(2), 1.0, 0.0)
     with pytest.raises(TypeError):
-        regularized_diffeqsolve(term, jnp.ones(2), 0.0, 1.0, solver=diffrax.Euler())
+        regularized_diffeqsolve(term, jnp.ones(2), 0.0, 1.0, solver=diffrax.Euler())  # type: ignore[arg-type]
 
 
 def test_taylor_derivatives_match_closed_forms() -> None:
@@ -90,11 +92,11 @@ def test_taylor_derivatives_match_closed_forms() -> None:
 
 
 @pytest.fixture(scope="module")
-def agreement() -> dict[str, object]:
+def agreement() -> dict[str, Any]:
     return run_backend_agreement(seed=1)
 
 
-def test_claim4_torch_and_jax_agree(agreement: dict[str, object]) -> None:
+def test_claim4_torch_and_jax_agree(agreement: dict[str, Any]) -> None:
     rec = agreement
     assert rec["steps_jax"] == rec["steps_torch"]
     assert rec["nfe_jax"] == rec["nfe_torch"]
@@ -106,7 +108,7 @@ def test_train_node_jax_taynode_runs() -> None:
     from theorybook.nde import make_circles_data, train_node_jax
 
     d = make_circles_data(32, 32)
-    r = train_node_jax(d, "taynode", lam=1e-2, iters=3, hidden=4, show_progress=False)
+    r = train_node_jax(d, "taynode", lam=1e-2, iters=3, hidden=4)
     assert len(r.history["loss"]) == 3 and np.all(np.isfinite(r.history["reg"]))
     assert r.history["reg"][0] > 0  # the Taylor integral is positive
     assert 0.0 <= r.test_acc <= 1.0 and r.test_nfe >= 7
@@ -116,19 +118,61 @@ def test_train_node_jax_taynode_runs() -> None:
         train_node_jax(d, "ernode", lam=0.0)
 
 
-def test_claim_table_at_smoke_scale(agreement: dict[str, object]) -> None:
-    from theorybook.nde.experiments import build_claims, run_circles, run_solver_checks
+def test_claim_table_at_smoke_scale(
+    agreement: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import matplotlib.pyplot as plt
 
+    from theorybook.nde import figures
+    from theorybook.nde.claims import CHAPTER, chapter_claims
+    from theorybook.nde.experiments import run_circles, run_solver_checks
+
+    monkeypatch.setenv("THEORYBOOK_SCALE", "smoke")
     cfg = Config.preset("smoke").replace(
-        n_train=48, n_test=48, hidden=8, epochs=4, lam_sweep=(10.0,)
+        n_train=48, n_test=48, hidden=8, epochs=4, lam_sweep=(10.0,), seeds=(1,)
     )
-    table = build_claims(
-        run_solver_checks(cfg), agreement, run_circles(cfg, show_progress=False), None, cfg
-    )
-    smoke_ids = [c.id for c in table.claims if c.expected_at == "smoke"]
-    assert len(smoke_ids) == 9
-    table.assert_hold(smoke_ids)
+    checks = run_solver_checks(cfg)
+    circles = run_circles(cfg)
+    table = chapter_claims(checks, agreement, circles, None, cfg)
+    assert table.chapter == CHAPTER == "07_nde_solver_regularization"
+    exact = [c.id for c in table.claims if c.kind == "exact"]
+    assert len(exact) == 10
+    table.assert_hold(exact)
     assert table["taynode-cost"].measured is None
+    for c in table.claims:
+        assert "[recollection]" not in c.where + c.note and "[unverified]" not in c.where
+        if c.id in ("ernode-predict", "ernode-train"):
+            assert c.status.label == "reported"
+    for fig in (
+        figures.stiffness_figure(checks),
+        figures.circles_training_figure(circles),
+        figures.vector_fields_figure(circles, n_points=10),
+    ):
+        assert fig.get_size_inches()[0] <= 7.0 + 1e-9
+        plt.close(fig)
+
+
+def test_jax_trainer_divergence_is_training_diverged() -> None:
+    from theorybook.nde import make_circles_data, train_node_jax
+    from theorybook.runtime import TrainingDiverged
+
+    d = make_circles_data(32, 32)
+    with pytest.raises(TrainingDiverged, match="iteration"):
+        train_node_jax(d, "vanilla", iters=30, hidden=16, lr=1e3, max_steps=64)
+
+
+def test_diffrax_bad_inputs_are_clear() -> None:
+    from theorybook.nde import SolverError
+
+    term = diffrax.ODETerm(lambda t, y, args: -y)
+    with pytest.raises(ValueError, match="y0 must hold only finite"):
+        regularized_diffeqsolve(term, jnp.array([jnp.nan, 1.0]), 0.0, 1.0)
+    with pytest.raises(ValueError, match="max_steps"):
+        regularized_diffeqsolve(term, jnp.ones(2), 0.0, 1.0, max_steps=0)
+    with pytest.raises(SolverError):
+        regularized_diffeqsolve(diffrax.ODETerm(lambda t, y, a: y**2), jnp.array([10.0]), 0.0, 1.0)
+    with pytest.raises(TypeError, match="order"):
+        taylor_derivative(lambda t, x: -x, 0.0, jnp.ones((2, 2)), 2.5)  # type: ignore[arg-type]
 
 
 def test_error_regularized_solver_matches_ode_wrapper_and_trains_sde() -> None:
@@ -159,6 +203,6 @@ def test_error_regularized_solver_matches_ode_wrapper_and_trains_sde() -> None:
         np.full((5, 2), 0.1, np.float32),
         np.array([2.0, 0.0], np.float32),
     )
-    r = train_neural_sde(data, lam=1.0, iters=2, n_paths=4, hidden=4, show_progress=False)
+    r = train_neural_sde(data, lam=1.0, iters=2, n_paths=4, hidden=4)
     assert len(r.history["loss"]) == 2 and np.isfinite(r.test_loss) and r.test_steps >= 1
     assert all(v >= 0 for v in r.history["reg"])

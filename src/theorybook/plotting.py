@@ -128,7 +128,11 @@ def new_figure(
     use_book_style()
     single = nrows == 1 and ncols == 1
     w = COLUMN_WIDTH if width is None and not single else 5.0 if width is None else width
-    h = (3.4 if single else nrows * min(2.6, COLUMN_WIDTH / ncols + 0.4)) if height is None else height
+    h = (
+        (3.4 if single else nrows * min(2.6, COLUMN_WIDTH / ncols + 0.4))
+        if height is None
+        else height
+    )
     w, h = positive_real("width", w), positive_real("height", h)
     return plt.subplots(nrows, ncols, figsize=(w, h), **subplot_kw)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from theorybook.runtime import ScaledConfig
 from theorybook.validation import int_sequence, real
 
-__all__ = ["Config"]
+__all__ = ["TUNED_ON", "Config"]
 
 TUNED_ON = "c_λ = 0.05 chosen on seeds 100–104 of the small-data problem"
 """What the chapter's constant ``c_lambda`` was tuned on (for ``Claim(calibrated_on=...)``)."""
@@ -87,9 +87,7 @@ class Config(ScaledConfig):
         )
         self.require_positive_reals("lr")
         name = type(self).__name__
-        object.__setattr__(
-            self, "c_lambda", real(f"{name}.c_lambda", self.c_lambda, low=0.0)
-        )
+        object.__setattr__(self, "c_lambda", real(f"{name}.c_lambda", self.c_lambda, low=0.0))
         object.__setattr__(self, "reg_eps", real(f"{name}.reg_eps", self.reg_eps, low=0.0))
         for field in ("dense_orders", "sparse_orders", "timing_orders"):
             object.__setattr__(
@@ -137,14 +135,14 @@ class Config(ScaledConfig):
                 sparse_orders=(3, 20, 60),
                 sparse_n=5_000,
                 sparse_epochs=5,
-                small_seeds=5,
-                small_epochs=50,
+                small_seeds=3,
+                small_epochs=40,
                 sweep_seeds=2,
                 timing_orders=(10, 30, 100),
-                timing_n=10_000,
+                timing_n=5_000,
                 timing_max_epochs=3,
                 timing_repeats=1,
-                sunspots_epochs=300,
+                sunspots_epochs=150,
                 sunspots_seeds=2,
             ),
             "book": cls(),

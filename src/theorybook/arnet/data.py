@@ -20,8 +20,14 @@ from scipy.signal import lfilter
 from statsmodels.tsa.arima_process import ArmaProcess
 
 from theorybook.data import offline
-from theorybook.validation import array, int_sequence, non_negative_int, positive_int, real
-from theorybook.validation import real_sequence
+from theorybook.validation import (
+    array,
+    int_sequence,
+    non_negative_int,
+    positive_int,
+    real,
+    real_sequence,
+)
 from theorybook.validation import seed as check_seed
 
 __all__ = [

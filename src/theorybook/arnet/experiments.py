@@ -1,19 +1,32 @@
 """The experiments of the AR-Net chapter (chapter 6); each ``run_*`` returns what a figure plots.
 
 Every experiment is seeded: series seed ``k`` and AR-Net seed ``k`` for ``k = 0, 1, ...``; the
-random dense coefficients of seed ``k`` use seed ``1000 + k``.
+random dense coefficients of seed ``k`` use seed ``1000 + k``. Every ``run_*`` takes the chapter's
+:class:`~theorybook.arnet.Config`, runs under the book's thread policy
+(:func:`theorybook.runtime.torch_threads`) and returns a frozen dataclass. Figures are drawn by
+:mod:`theorybook.arnet.figures`, the claims table by :mod:`theorybook.arnet.claims`.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from theorybook.arnet.config import Config
-from theorybook.arnet.data import generate_ar, random_stationary_coef, sparse_coef
+from theorybook.arnet.data import (
+    AR3_WEIGHTS,
+    generate_ar,
+    load_sunspots,
+    random_stationary_coef,
+    sparse_coef,
+    train_test_split,
+)
 from theorybook.arnet.model import (
     ARFit,
     ARNetResult,
@@ -24,37 +37,49 @@ from theorybook.arnet.model import (
     regularizer_derivative,
     regularizer_terms,
     stpe,
+    top_k_lags,
 )
-from theorybook.claims import Claim, ClaimTable, at_least, at_most, close_to, is_true
-from theorybook.runtime import Timer, seed_everything
+from theorybook.runtime import best_of, seed_everything, torch_threads
 from theorybook.runtime import progress as progress_bar
+from theorybook.validation import int_sequence, positive_int, positive_real, real, seed
+
+if TYPE_CHECKING:  # pragma: no cover
+    from theorybook.claims import ClaimTable
 
 __all__ = [
     "AR3_WEIGHTS",
+    "OFF_SUPPORT_TOL",
+    "CLambdaSweep",
     "DenseResult",
     "RegularizerShape",
     "SmallDataResult",
     "SparseOrderResult",
+    "SparsitySweep",
     "SunspotsResult",
     "TimingResult",
     "arnet_kwargs",
     "load_sunspots",
     "make_claims",
+    "run_c_lambda_sweep",
     "run_dense",
     "run_regularizer_shape",
     "run_small_data",
     "run_sparse_order",
+    "run_sparsity_sweep",
     "run_sunspots",
     "run_timing",
     "top_k_lags",
 ]
 
-AR3_WEIGHTS: tuple[float, ...] = (0.2, 0.3, -0.5)
-"""The AR(3) process of the unknown-order experiment: these weights at lags 1, 2, 3."""
+OFF_SUPPORT_TOL = 0.05
+"""Support recovery means every off-support ``|ŵ|`` below this (the small-data experiment)."""
 
 
-def arnet_kwargs(cfg: Config) -> dict[str, float | int]:
-    """The AR-Net constants shared by every experiment (``batch_size``, ``lr``, ``c_lambda``, ``reg_eps``)."""
+def arnet_kwargs(cfg: Config) -> dict[str, Any]:
+    """The AR-Net constants shared by every experiment (``batch_size``, ``lr``, ``c_lambda``,
+    ``reg_eps``)."""
+    if not isinstance(cfg, Config):
+        raise TypeError(f"cfg must be an arnet Config, got {type(cfg).__name__}")
     return {
         "batch_size": cfg.batch_size,
         "lr": cfg.lr,
@@ -63,25 +88,12 @@ def arnet_kwargs(cfg: Config) -> dict[str, float | int]:
     }
 
 
-def top_k_lags(coef: NDArray[np.float64], k: int = 3) -> tuple[int, ...]:
-    """The ``k`` lags (1-based, sorted) of the largest ``|coef|``."""
-    if not 1 <= k <= len(coef):
-        raise ValueError(f"k must lie in 1..{len(coef)}, got {k}")
-    return tuple(sorted(int(i) + 1 for i in np.argsort(-np.abs(coef), kind="stable")[:k]))
-
-
-def _split(
-    series: NDArray[np.float64], n_train: int
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    return series[:n_train], series[n_train:]
-
-
 # ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class RegularizerShape:
-    """``R`` and ``R'`` per weight on a grid of ``|θ|``, and an L1 penalty for comparison."""
+    """``R`` and ``R'`` per weight on a grid of ``|θ|`` from 0 (where ``R' = ∞``)."""
 
     theta: NDArray[np.float64]
     r: NDArray[np.float64]
@@ -91,16 +103,25 @@ class RegularizerShape:
 
 
 def run_regularizer_shape(
-    c1: float = 3.0, c2: float = 3.0, n: int = 400, theta_max: float = 2.0
+    c1: float = 3.0,
+    c2: float = 3.0,
+    *,
+    n: int = 400,
+    theta_max: float = 2.0,
+    progress: bool = False,
 ) -> RegularizerShape:
-    """Tabulate the per-weight regulariser and its derivative on ``(0, theta_max]``."""
-    theta = np.linspace(theta_max / n, theta_max, n)
+    """Tabulate the per-weight regulariser :eq:`arnet-reg` and its derivative :eq:`arnet-dreg`
+    on ``n`` points of ``[0, theta_max]``, ``θ = 0`` included (``progress`` is accepted for the
+    common ``run_*`` signature; there is no loop to show)."""
+    n = positive_int("n", n)
+    if n < 2:
+        raise ValueError(f"n must be >= 2 (a grid from 0 to theta_max), got {n}")
+    theta_max = positive_real("theta_max", theta_max)
+    theta = np.linspace(0.0, theta_max, n)
+    with np.errstate(divide="ignore"):
+        dr = regularizer_derivative(theta, c1, c2)
     return RegularizerShape(
-        theta=theta,
-        r=regularizer_terms(theta, c1, c2),
-        dr=regularizer_derivative(theta, c1, c2),
-        c1=c1,
-        c2=c2,
+        theta=theta, r=regularizer_terms(theta, c1, c2), dr=dr, c1=float(c1), c2=float(c2)
     )
 
 
@@ -117,6 +138,7 @@ class DenseResult:
     """
 
     orders: tuple[int, ...]
+    n_train: int
     stpe_ls: NDArray[np.float64]
     stpe_arnet: NDArray[np.float64]
     mse_ls: NDArray[np.float64]
@@ -125,8 +147,10 @@ class DenseResult:
     example: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 
 
-def run_dense(cfg: Config, *, progress: bool = True) -> DenseResult:
+@torch_threads()
+def run_dense(cfg: Config, *, progress: bool = False) -> DenseResult:
     """Paper §4.1: random stationary AR(p), AR-Net (dense) against least squares."""
+    kw = arnet_kwargs(cfg)
     orders = tuple(cfg.dense_orders)
     shape = (len(orders), cfg.seeds)
     out = {k: np.zeros(shape) for k in ("stpe_ls", "stpe_arnet", "mse_ls", "mse_arnet", "max_gap")}
@@ -135,9 +159,11 @@ def run_dense(cfg: Config, *, progress: bool = True) -> DenseResult:
     for i, p, s in progress_bar(jobs, desc="dense AR(p)", disable=not progress):
         seed_everything(s)
         w = random_stationary_coef(p, 1000 + s)
-        train, test = _split(generate_ar(w, cfg.dense_n + cfg.test_n, seed=s), cfg.dense_n)
+        train, test = train_test_split(
+            generate_ar(w, cfg.dense_n + cfg.test_n, seed=s), cfg.dense_n
+        )
         ls = fit_least_squares(train, p)
-        net = fit_arnet(train, p, epochs=cfg.dense_epochs, seed=s, **arnet_kwargs(cfg))  # type: ignore[arg-type]
+        net = fit_arnet(train, p, epochs=cfg.dense_epochs, seed=s, **kw)
         out["stpe_ls"][i, s] = stpe(ls.coef, w)
         out["stpe_arnet"][i, s] = stpe(net.coef, w)
         out["mse_ls"][i, s] = one_step_mse(test, ls.coef, ls.intercept)
@@ -145,7 +171,7 @@ def run_dense(cfg: Config, *, progress: bool = True) -> DenseResult:
         out["max_gap"][i, s] = float(np.max(np.abs(net.coef - ls.coef)))
         if p == max(orders) and s == 0:
             example = (w, ls.coef, net.coef)
-    return DenseResult(orders=orders, example=example, **out)
+    return DenseResult(orders=orders, n_train=cfg.dense_n, example=example, **out)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -153,7 +179,8 @@ def run_dense(cfg: Config, *, progress: bool = True) -> DenseResult:
 
 @dataclass(frozen=True)
 class SparseOrderResult:
-    """AR(3) data fitted at model orders ``orders`` (density ``s = 3/p``); arrays ``(orders, seeds)``."""
+    """AR(3) data fitted at model orders ``orders`` (density ``s = 3/p``); arrays
+    ``(orders, seeds)``."""
 
     orders: tuple[int, ...]
     n_train: int
@@ -165,22 +192,24 @@ class SparseOrderResult:
     seconds_arnet: NDArray[np.float64]
 
 
+@torch_threads()
 def run_sparse_order(
     cfg: Config,
     *,
     orders: Sequence[int] | None = None,
     n_train: int | None = None,
     seeds: int | None = None,
-    progress: bool = True,
+    progress: bool = False,
 ) -> SparseOrderResult:
     """Paper §4.1.1: AR(3) with weights :data:`AR3_WEIGHTS`, unknown order ``p``.
 
     Sparse AR-Net uses ``sparsity = 3/p`` (the true density) for ``p > 3``, plain AR-Net at
     ``p = 3``. Least squares fits the same ``p``.
     """
-    orders = tuple(cfg.sparse_orders if orders is None else orders)
-    n = cfg.sparse_n if n_train is None else n_train
-    n_seeds = cfg.seeds if seeds is None else seeds
+    kw = arnet_kwargs(cfg)
+    orders = int_sequence("orders", cfg.sparse_orders if orders is None else orders, low=3)
+    n = positive_int("n_train", cfg.sparse_n if n_train is None else n_train)
+    n_seeds = positive_int("seeds", cfg.seeds if seeds is None else seeds)
     shape = (len(orders), n_seeds)
     out = {
         k: np.zeros(shape)
@@ -190,16 +219,11 @@ def run_sparse_order(
     jobs = [(i, p, s) for i, p in enumerate(orders) for s in range(n_seeds)]
     for i, p, s in progress_bar(jobs, desc="sparse AR(3), order p", disable=not progress):
         seed_everything(s)
-        train, test = _split(generate_ar(w, n + cfg.test_n, seed=s), n)
+        train, test = train_test_split(generate_ar(w, n + cfg.test_n, seed=s), n)
         ls = fit_least_squares(train, p)
         net = fit_arnet(
-            train,
-            p,
-            sparsity=3 / p if p > 3 else None,
-            epochs=cfg.sparse_epochs,
-            seed=s,
-            **arnet_kwargs(cfg),
-        )  # type: ignore[arg-type]
+            train, p, sparsity=3 / p if p > 3 else None, epochs=cfg.sparse_epochs, seed=s, **kw
+        )
         out["stpe_ls"][i, s] = stpe(ls.coef, w)
         out["stpe_arnet"][i, s] = stpe(net.coef, w)
         out["mse_ls"][i, s] = one_step_mse(test, ls.coef, ls.intercept)
@@ -214,13 +238,17 @@ def run_sparse_order(
 
 @dataclass(frozen=True)
 class SmallDataResult:
-    """Small-data sparse case (paper Figs. 6–7): 1000 training samples, lags 1, 3, 10, order 20.
+    """Small-data sparse case (paper §4.1.1 "Small Datasets", Figs. 6–7): lags 1, 3, 10, order 20.
 
     Arrays have one entry per seed; ``coef_*`` are ``(seeds, p)``. ``support_ok[k]`` says whether
-    the three largest ``|ŵ|`` of AR-Net sit exactly at lags 1, 3, 10 (``support_ok_ls`` the same for
-    least squares).
+    the three largest ``|ŵ|`` of AR-Net sit exactly at lags 1, 3, 10 (``support_ok_ls`` the same
+    for least squares); ``max_off_support*`` is the largest off-support ``|ŵ|``. ``c_lambda`` is
+    the setting used (a number or ``"paper"``) and ``c_lambda_used`` the value per seed.
     """
 
+    seeds: tuple[int, ...]
+    c_lambda: float | str
+    c_lambda_used: NDArray[np.float64]
     true_coef: NDArray[np.float64]
     coef_ls: NDArray[np.float64]
     coef_arnet: NDArray[np.float64]
@@ -231,54 +259,179 @@ class SmallDataResult:
     support_ok: NDArray[np.bool_]
     support_ok_ls: NDArray[np.bool_]
     max_off_support: NDArray[np.float64]
+    max_off_support_ls: NDArray[np.float64]
+
+    def off_support_clean(self, tol: float = OFF_SUPPORT_TOL) -> tuple[float, float]:
+        """Fractions of seeds whose every off-support ``|ŵ|`` is below ``tol``: (AR-Net, LS)."""
+        tol = positive_real("tol", tol)
+        return (
+            float(np.mean(self.max_off_support < tol)),
+            float(np.mean(self.max_off_support_ls < tol)),
+        )
 
 
+@torch_threads()
 def run_small_data(
     cfg: Config,
     *,
-    c_lambda: float | None = None,
+    c_lambda: float | Literal["paper"] | None = None,
+    sparsity: float | None = None,
     seeds: Sequence[int] | None = None,
-    progress: bool = True,
+    progress: bool = False,
 ) -> SmallDataResult:
-    """Fit least squares and sparse AR-Net (``s = 3/p``) on the paper's sparse process."""
-    p = cfg.small_order
-    w = sparse_coef(p)
-    seed_list = list(range(cfg.small_seeds)) if seeds is None else list(seeds)
+    """Fit least squares and sparse AR-Net on the paper's sparse process.
+
+    ``sparsity``: AR-Net's estimate ``s`` of the density of non-zero weights (default: the true
+    ``3/p``).
+
+    ``c_lambda``: ``None`` for the config's constant, a number, or ``"paper"`` for the paper's
+    rule :math:`\\sqrt{\\hat L}/100` (:func:`~theorybook.arnet.paper_c_lambda`).
+    """
     kw = arnet_kwargs(cfg) | {"batch_size": cfg.small_batch}
     if c_lambda is not None:
-        kw["c_lambda"] = c_lambda
-    rows = []
+        kw["c_lambda"] = c_lambda if c_lambda == "paper" else real("c_lambda", c_lambda, low=0.0)
+    p = cfg.small_order
+    w = sparse_coef(p)
+    s_est = (
+        3 / p if sparsity is None else real("sparsity", sparsity, low=0.0, high=1.0, low_open=True)
+    )
+    seed_list = tuple(
+        range(cfg.small_seeds)
+        if seeds is None
+        else (seed(f"seeds[{i}]", s) for i, s in enumerate(seeds))
+    )
+    if not seed_list:
+        raise ValueError("seeds must not be empty")
+    off = np.ones(p, dtype=bool)
+    off[np.flatnonzero(w)] = False
+    cols: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "c_lambda_used",
+            "coef_ls",
+            "coef_arnet",
+            "stpe_ls",
+            "stpe_arnet",
+            "mse_ls",
+            "mse_arnet",
+            "support_ok",
+            "support_ok_ls",
+            "max_off_support",
+            "max_off_support_ls",
+        )
+    }
     for s in progress_bar(seed_list, desc="small data", disable=not progress):
         seed_everything(s)
-        train, test = _split(generate_ar(w, cfg.small_n + cfg.test_n, seed=s), cfg.small_n)
-        ls = fit_least_squares(train, p)
-        net = fit_arnet(train, p, sparsity=3 / p, epochs=cfg.small_epochs, seed=s, **kw)  # type: ignore[arg-type]
-        off = np.ones(p, dtype=bool)
-        off[np.flatnonzero(w)] = False
-        rows.append(
-            (
-                ls,
-                net,
-                stpe(ls.coef, w),
-                stpe(net.coef, w),
-                one_step_mse(test, ls.coef, ls.intercept),
-                one_step_mse(test, net.coef, net.intercept),
-                top_k_lags(net.coef) == (1, 3, 10),
-                top_k_lags(ls.coef) == (1, 3, 10),
-                float(np.max(np.abs(net.coef[off]))),
-            )
+        train, test = train_test_split(
+            generate_ar(w, cfg.small_n + cfg.test_n, seed=s), cfg.small_n
         )
-    return SmallDataResult(
-        true_coef=w,
-        coef_ls=np.array([r[0].coef for r in rows]),
-        coef_arnet=np.array([r[1].coef for r in rows]),
-        stpe_ls=np.array([r[2] for r in rows]),
-        stpe_arnet=np.array([r[3] for r in rows]),
-        mse_ls=np.array([r[4] for r in rows]),
-        mse_arnet=np.array([r[5] for r in rows]),
-        support_ok=np.array([r[6] for r in rows]),
-        support_ok_ls=np.array([r[7] for r in rows]),
-        max_off_support=np.array([r[8] for r in rows]),
+        ls = fit_least_squares(train, p)
+        net = fit_arnet(train, p, sparsity=s_est, epochs=cfg.small_epochs, seed=s, **kw)
+        cols["c_lambda_used"].append(net.c_lambda)
+        cols["coef_ls"].append(ls.coef)
+        cols["coef_arnet"].append(net.coef)
+        cols["stpe_ls"].append(stpe(ls.coef, w))
+        cols["stpe_arnet"].append(stpe(net.coef, w))
+        cols["mse_ls"].append(one_step_mse(test, ls.coef, ls.intercept))
+        cols["mse_arnet"].append(one_step_mse(test, net.coef, net.intercept))
+        cols["support_ok"].append(top_k_lags(net.coef) == (1, 3, 10))
+        cols["support_ok_ls"].append(top_k_lags(ls.coef) == (1, 3, 10))
+        cols["max_off_support"].append(float(np.max(np.abs(net.coef[off]))))
+        cols["max_off_support_ls"].append(float(np.max(np.abs(ls.coef[off]))))
+    arrays = {k: np.array(v) for k, v in cols.items()}
+    return SmallDataResult(seeds=seed_list, c_lambda=kw["c_lambda"], true_coef=w, **arrays)
+
+
+@dataclass(frozen=True)
+class CLambdaSweep:
+    """The small-data problem over a grid of ``c_lambda`` values (same seeds for each).
+
+    ``stpe`` and ``max_off_support`` are ``(len(c_values), len(seeds))``; ``paper_rule`` holds
+    the paper's rule :math:`\\sqrt{\\hat L}/100` per seed, ``stpe_paper`` the sTPE with it.
+    """
+
+    c_values: tuple[float, ...]
+    seeds: tuple[int, ...]
+    stpe: NDArray[np.float64]
+    max_off_support: NDArray[np.float64]
+    paper_rule: NDArray[np.float64]
+    stpe_paper: NDArray[np.float64]
+    stpe_ls: NDArray[np.float64]
+
+
+def run_c_lambda_sweep(
+    cfg: Config,
+    c_values: Sequence[float] = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2),
+    *,
+    seeds: Sequence[int] | None = None,
+    progress: bool = False,
+) -> CLambdaSweep:
+    """:func:`run_small_data` for each ``c_lambda`` in ``c_values`` and for the paper's rule, on
+    ``seeds`` (default ``0 .. cfg.sweep_seeds - 1``)."""
+    values = tuple(float(c) for c in c_values)
+    for i, c in enumerate(values):
+        real(f"c_values[{i}]", c, low=0.0)
+    if not values:
+        raise ValueError("c_values must not be empty")
+    seed_list = tuple(range(cfg.sweep_seeds) if seeds is None else seeds)
+    runs = [
+        run_small_data(cfg, c_lambda=c, seeds=seed_list)
+        for c in progress_bar(values, desc="c_lambda sweep", disable=not progress)
+    ]
+    paper = run_small_data(cfg, c_lambda="paper", seeds=seed_list)
+    return CLambdaSweep(
+        c_values=values,
+        seeds=paper.seeds,
+        stpe=np.array([r.stpe_arnet for r in runs]),
+        max_off_support=np.array([r.max_off_support for r in runs]),
+        paper_rule=paper.c_lambda_used,
+        stpe_paper=paper.stpe_arnet,
+        stpe_ls=paper.stpe_ls,
+    )
+
+
+@dataclass(frozen=True)
+class SparsitySweep:
+    """The small-data problem with AR-Net's sparsity estimate ``s`` off by up to a factor of ten
+    (paper §5). ``stpe`` and ``max_off_support`` are ``(len(sparsities), len(seeds))``;
+    ``true_sparsity`` is the true density ``3/p``."""
+
+    sparsities: tuple[float, ...]
+    true_sparsity: float
+    seeds: tuple[int, ...]
+    c_lambda: float | str
+    stpe: NDArray[np.float64]
+    max_off_support: NDArray[np.float64]
+
+
+def run_sparsity_sweep(
+    cfg: Config,
+    sparsities: Sequence[float] = (0.015, 0.05, 0.15, 0.5),
+    *,
+    c_lambda: float | Literal["paper"] | None = None,
+    seeds: Sequence[int] | None = None,
+    progress: bool = False,
+) -> SparsitySweep:
+    """:func:`run_small_data` for each estimate ``s`` in ``sparsities`` (true ``s = 0.15`` at
+    ``p = 20``), on ``seeds`` (default ``0 .. cfg.sweep_seeds - 1``)."""
+    values = tuple(
+        real(f"sparsities[{i}]", v, low=0.0, high=1.0, low_open=True)
+        for i, v in enumerate(sparsities)
+    )
+    if not values:
+        raise ValueError("sparsities must not be empty")
+    seed_list = tuple(range(cfg.sweep_seeds) if seeds is None else seeds)
+    runs = [
+        run_small_data(cfg, c_lambda=c_lambda, sparsity=v, seeds=seed_list)
+        for v in progress_bar(values, desc="sparsity sweep", disable=not progress)
+    ]
+    return SparsitySweep(
+        sparsities=values,
+        true_sparsity=3 / cfg.small_order,
+        seeds=runs[0].seeds,
+        c_lambda=runs[0].c_lambda,
+        stpe=np.array([r.stpe_arnet for r in runs]),
+        max_off_support=np.array([r.max_off_support for r in runs]),
     )
 
 
@@ -287,20 +440,32 @@ def run_small_data(
 
 @dataclass(frozen=True)
 class TimingResult:
-    """Fit times (seconds, best of ``repeats``) against ``p`` at ``n`` samples, all in one run.
+    """Fit times (seconds, median of ``repeats`` after one warm-up) against ``p`` at ``n``
+    samples, all in one run (least squares after one warm-up call).
 
-    ``arnet_converged`` is AR-Net's time for its full training schedule (``timing_max_epochs``
-    epochs, or fewer when ``tol`` stops it), after ``arnet_epochs`` epochs; ``arnet_epoch`` is that
-    time divided by the epochs run.
+    ``arnet_full`` is AR-Net's time for its full ``timing_max_epochs``-epoch one-cycle schedule;
+    ``arnet_epoch`` that time divided by the epochs. ``*_spread`` hold (max − min) / median over
+    the repeats.
     """
 
     orders: tuple[int, ...]
     n: int
+    epochs: int
+    repeats: int
     lstsq: NDArray[np.float64]
     autoreg: NDArray[np.float64]
     arnet_epoch: NDArray[np.float64]
-    arnet_converged: NDArray[np.float64]
-    arnet_epochs: NDArray[np.int64]
+    arnet_full: NDArray[np.float64]
+    lstsq_spread: NDArray[np.float64]
+    arnet_spread: NDArray[np.float64]
+
+    @property
+    def arnet_converged(self) -> NDArray[np.float64]:
+        """Deprecated name of :attr:`arnet_full` (the fit runs a fixed number of epochs)."""
+        warnings.warn(
+            "TimingResult.arnet_converged is now arnet_full", DeprecationWarning, stacklevel=2
+        )
+        return self.arnet_full
 
     def ratio(self, name: str) -> float:
         """Time at the largest order over time at the smallest, for ``name`` in the fields above."""
@@ -315,6 +480,7 @@ class TimingResult:
         return float(np.log(t[-1] / t[-2]) / np.log(self.orders[-1] / self.orders[-2]))
 
 
+@torch_threads()
 def run_timing(
     cfg: Config,
     *,
@@ -323,45 +489,53 @@ def run_timing(
     repeats: int | None = None,
     tol: float | None = None,
     autoreg: bool = True,
-    progress: bool = True,
+    progress: bool = False,
 ) -> TimingResult:
     """Paper §4.1.2: wall time of least squares, statsmodels AutoReg and AR-Net against ``p``.
 
     AR-Net fits AR(3) data with ``sparsity = 3/p`` for the full ``cfg.timing_max_epochs``-epoch
-    one-cycle schedule (the budget that gives the chapter's accuracy numbers; with ``tol`` it stops
-    once an epoch lowers the loss by less than ``tol``, relative); its per-epoch time is the fit time
-    over the epochs run. Timings are
-    wall-clock and depend on the machine's load; compare ratios measured in the same run.
+    one-cycle schedule (a fixed number of epochs, as the paper's timing does); its per-epoch time
+    is the fit time over the epochs. Every time is the median of ``repeats`` runs
+    (:func:`theorybook.runtime.best_of`). Timings are wall-clock and depend on the
+    machine's load; compare ratios measured in the same run. ``tol`` (deprecated, default
+    ``None``) is passed to :func:`~theorybook.arnet.fit_arnet`; it cuts the schedule short.
     """
-    orders = tuple(cfg.timing_orders if orders is None else orders)
-    n = cfg.timing_n if n is None else n
-    repeats = cfg.timing_repeats if repeats is None else repeats
+    kw = arnet_kwargs(cfg)
+    if tol is not None:
+        warnings.warn(
+            "run_timing(tol=...) is deprecated: it cuts the one-cycle schedule short, and "
+            "arnet_epoch then divides by the full epoch count",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    orders = int_sequence("orders", cfg.timing_orders if orders is None else orders, low=1)
+    n = positive_int("n", cfg.timing_n if n is None else n)
+    repeats = positive_int("repeats", cfg.timing_repeats if repeats is None else repeats)
+    epochs = cfg.timing_max_epochs
     y = generate_ar(np.asarray(AR3_WEIGHTS), n, seed=0)
     res = {
         k: np.full(len(orders), np.nan)
-        for k in ("lstsq", "autoreg", "arnet_epoch", "arnet_converged")
+        for k in ("lstsq", "autoreg", "arnet_full", "lstsq_spread", "arnet_spread")
     }
-    epochs_run = np.zeros(len(orders), dtype=np.int64)
-    kw = arnet_kwargs(cfg)
     for i, p in enumerate(progress_bar(orders, desc="timing", disable=not progress)):
-        best = {k: np.inf for k in res}
-        for _ in range(repeats):
-            with Timer() as t:
-                fit_least_squares(y, p)
-            best["lstsq"] = min(best["lstsq"], t.seconds)
-            if autoreg:
-                with Timer() as t:
-                    fit_autoreg(y, p)
-                best["autoreg"] = min(best["autoreg"], t.seconds)
-            s = 3 / p if p > 3 else None
-            with Timer() as t:
-                net = fit_arnet(y, p, sparsity=s, epochs=cfg.timing_max_epochs, tol=tol, **kw)  # type: ignore[arg-type]
-            best["arnet_converged"] = min(best["arnet_converged"], t.seconds)
-            best["arnet_epoch"] = min(best["arnet_epoch"], t.seconds / net.epochs)
-            epochs_run[i] = net.epochs
-        for k in res:
-            res[k][i] = best[k] if np.isfinite(best[k]) else np.nan
-    return TimingResult(orders=orders, n=n, arnet_epochs=epochs_run, **res)
+        s = 3 / p if p > 3 else None
+        ls = best_of(partial(fit_least_squares, y, p), repeats=repeats, warmup=1)
+        fit = partial(fit_arnet, y, p, sparsity=s, epochs=epochs, tol=tol, **kw)
+        net = best_of(fit, repeats=repeats, warmup=0)
+        res["lstsq"][i], res["lstsq_spread"][i] = ls.median, ls.spread
+        res["arnet_full"][i], res["arnet_spread"][i] = net.median, net.spread
+        if autoreg:
+            res["autoreg"][i] = best_of(
+                partial(fit_autoreg, y, p), repeats=repeats, warmup=0
+            ).median
+    return TimingResult(
+        orders=orders,
+        n=n,
+        epochs=epochs,
+        repeats=repeats,
+        arnet_epoch=res["arnet_full"] / epochs,
+        **res,
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -371,8 +545,9 @@ def run_timing(
 class SunspotsResult:
     """Yearly sunspot numbers (statsmodels' bundled data, 1700–2008): AR(p) fits compared.
 
-    ``fits`` maps a method name to its fit; ``test_mse`` to its one-step MSE on the last
-    ``n_test`` years (fits use the years before).
+    ``fits`` maps a method name to its fit (AR-Net: seed 0); ``test_mse`` to its one-step MSE on
+    the last ``n_test`` years (fits use the years before). ``coef_seeds`` and ``mse_seeds`` hold,
+    for the two AR-Net variants, the coefficients ``(seeds, p)`` and test MSEs of every seed.
     """
 
     years: NDArray[np.float64]
@@ -380,23 +555,23 @@ class SunspotsResult:
     n_test: int
     fits: dict[str, ARFit | ARNetResult]
     test_mse: dict[str, float]
+    coef_seeds: dict[str, NDArray[np.float64]]
+    mse_seeds: dict[str, NDArray[np.float64]]
 
 
-def load_sunspots() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Years and yearly mean sunspot numbers from ``statsmodels.datasets.sunspots`` (offline)."""
-    from statsmodels.datasets import sunspots
-
-    data = sunspots.load_pandas().data
-    return data["YEAR"].to_numpy(float), data["SUNACTIVITY"].to_numpy(float)
-
-
-def run_sunspots(cfg: Config, *, n_test: int = 50, sparsity: float = 0.25) -> SunspotsResult:
+@torch_threads()
+def run_sunspots(
+    cfg: Config, *, n_test: int = 50, sparsity: float = 0.25, progress: bool = False
+) -> SunspotsResult:
     """Fit least squares, AutoReg, dense AR-Net and sparse AR-Net (``s = sparsity``) at order
-    ``cfg.sunspots_order`` to all but the last ``n_test`` years."""
+    ``cfg.sunspots_order`` to all but the last ``n_test`` years (AR-Net over
+    ``cfg.sunspots_seeds`` seeds)."""
     seed_everything(0)
     years, y = load_sunspots()
     p = cfg.sunspots_order
-    if not 0 < n_test < y.size - 2 * p:
+    n_test = positive_int("n_test", n_test)
+    sparsity = real("sparsity", sparsity, low=0.0, high=1.0, low_open=True)
+    if not n_test < y.size - 2 * p:
         raise ValueError(f"n_test must lie in 1..{y.size - 2 * p - 1}, got {n_test}")
     train = y[:-n_test]
     test = y[-(n_test + p) :]  # p lags of history before the first test year
@@ -404,171 +579,43 @@ def run_sunspots(cfg: Config, *, n_test: int = 50, sparsity: float = 0.25) -> Su
     fits: dict[str, ARFit | ARNetResult] = {
         "least squares": fit_least_squares(train, p),
         "AutoReg": fit_autoreg(train, p),
-        "AR-Net": fit_arnet(train, p, epochs=cfg.sunspots_epochs, seed=0, **kw),  # type: ignore[arg-type]
-        f"sparse AR-Net (s={sparsity:g})": fit_arnet(
-            train, p, sparsity=sparsity, epochs=cfg.sunspots_epochs, seed=0, **kw
-        ),  # type: ignore[arg-type]
     }
+    variants = {"AR-Net": None, f"sparse AR-Net (s={sparsity:g})": sparsity}
+    coef_seeds: dict[str, NDArray[np.float64]] = {}
+    mse_seeds: dict[str, NDArray[np.float64]] = {}
+    jobs = [(name, s) for name in variants for s in range(cfg.sunspots_seeds)]
+    runs: dict[str, list[ARNetResult]] = {name: [] for name in variants}
+    for name, s in progress_bar(jobs, desc="sunspots", disable=not progress):
+        runs[name].append(
+            fit_arnet(train, p, sparsity=variants[name], epochs=cfg.sunspots_epochs, seed=s, **kw)
+        )
+    for name, nets in runs.items():
+        fits[name] = nets[0]
+        coef_seeds[name] = np.array([r.coef for r in nets])
+        mse_seeds[name] = np.array([one_step_mse(test, r.coef, r.intercept) for r in nets])
     mse = {name: one_step_mse(test, f.coef, f.intercept) for name, f in fits.items()}
-    return SunspotsResult(years=years, series=y, n_test=n_test, fits=fits, test_mse=mse)
+    return SunspotsResult(
+        years=years,
+        series=y,
+        n_test=n_test,
+        fits=fits,
+        test_mse=mse,
+        coef_seeds=coef_seeds,
+        mse_seeds=mse_seeds,
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 
 
-def _mean_sd(x: NDArray[np.float64]) -> str:
-    return f"{np.mean(x):.2f} ± {np.std(x, ddof=1) if x.size > 1 else 0.0:.2f} over {x.size} seeds"
-
-
-def make_claims(
-    dense: DenseResult,
-    small: SmallDataResult,
-    sparse: SparseOrderResult | None = None,
-    timing: TimingResult | None = None,
-    c1: float = 3.0,
-    c2: float = 3.0,
-) -> ClaimTable:
-    """The chapter's claims table from the experiments' results (claims 1–6 of the issue).
-
-    Claim 5 (p = 1000, N = 1e5) is measured only when ``sparse`` contains that order at that size;
-    otherwise it shows as needing paper scale, with the largest order we ran in its note.
-    """
-    small_dense = [i for i, p in enumerate(dense.orders) if p <= 10]
-    if not small_dense:
-        raise ValueError("dense result has no order <= 10 (claim 1 is about p <= 10)")
-    gap = float(dense.max_gap[small_dense].max())
-    mse = float(dense.mse_arnet[small_dense].mean())
-    grid = np.logspace(-4, 2, 400)
-    dr = regularizer_derivative(grid, c1, c2)
-    shape_ok = bool(
-        regularizer_terms(0.0, c1, c2) == 0.0
-        and regularizer_terms(1e9, c1, c2) > 0.999
-        and np.all(np.diff(dr) < 0)
+def make_claims(*args: Any, **kwargs: Any) -> ClaimTable:
+    """Deprecated: use :func:`theorybook.arnet.claims.chapter_claims`."""
+    warnings.warn(
+        "theorybook.arnet.experiments.make_claims is deprecated; use "
+        "theorybook.arnet.chapter_claims",
+        DeprecationWarning,
+        stacklevel=2,
     )
-    claims = [
-        Claim(
-            "1a",
-            "Dense AR(p), p ≤ 10: AR-Net coefficients equal least squares' (max |Δw|)",
-            "§4.1, Fig. 2–3",
-            "identical sTPE",
-            gap,
-            at_most(0.05),
-            note=f"max over p ∈ {[dense.orders[i] for i in small_dense]} and {dense.max_gap.shape[1]} "
-            "seeds",
-        ),
-        Claim(
-            "1b",
-            "Dense AR(p), p ≤ 10: one-step test MSE equals the noise variance 1",
-            "§4.1, Fig. 2b",
-            1.0,
-            mse,
-            close_to(1.0, abs_tol=0.03),
-            note=f"mean over orders and seeds; least squares {dense.mse_ls[small_dense].mean():.3f}",
-        ),
-        Claim(
-            "2",
-            "Small data, p = 20: the three largest |ŵ| of AR-Net sit at lags 1, 3, 10",
-            "Fig. 6",
-            "yes",
-            float(np.mean(small.support_ok)),
-            at_least(0.6),
-            note=f"fraction of {small.support_ok.size} seeds; least squares "
-            f"{np.mean(small.support_ok_ls):.2f}; max off-support |ŵ| of AR-Net "
-            f"{np.median(small.max_off_support):.3f} (median)",
-        ),
-        Claim(
-            "3a",
-            "Small data (N = 1000): sTPE of least squares",
-            "Figs. 6–7",
-            18.3,
-            float(np.mean(small.stpe_ls)),
-            close_to(18.3, abs_tol=6.0),
-            note=_mean_sd(small.stpe_ls),
-        ),
-        Claim(
-            "3b",
-            "Small data (N = 1000): sTPE of sparse AR-Net",
-            "Figs. 6–7",
-            3.2,
-            float(np.mean(small.stpe_arnet)),
-            close_to(3.2, abs_tol=2.0),
-            note=_mean_sd(small.stpe_arnet) + f"; MSE AR-Net {np.mean(small.mse_arnet):.3f} vs "
-            f"LS {np.mean(small.mse_ls):.3f}",
-        ),
-        Claim(
-            "4a",
-            "Regulariser R(0.1) for c₁ = c₂ = 3",
-            "§3.3.1 (derived)",
-            0.602,
-            float(regularizer_terms(0.1, c1, c2)),
-            close_to(0.602, abs_tol=1e-3),
-        ),
-        Claim(
-            "4b",
-            "Regulariser R(1) for c₁ = c₂ = 3",
-            "§3.3.1 (derived)",
-            0.905,
-            float(regularizer_terms(1.0, c1, c2)),
-            close_to(0.905, abs_tol=1e-3),
-        ),
-        Claim(
-            "4c",
-            "R(0) = 0, R → 1 as |θ| → ∞, R′ decreasing on |θ| > 0",
-            "§3.3.1",
-            "yes",
-            shape_ok,
-            is_true(),
-            note="R′ checked on 400 log-spaced points in [1e-4, 100]",
-        ),
-    ]
-    high = None
-    note5 = "not run"
-    if sparse is not None:
-        last = len(sparse.orders) - 1
-        if sparse.orders[last] >= 1000 and sparse.n_train >= 100_000:
-            high = float(np.mean(sparse.stpe_arnet[last]))
-        note5 = (
-            f"largest order run: p = {sparse.orders[last]}, N = {sparse.n_train}: AR-Net "
-            f"{_mean_sd(sparse.stpe_arnet[last])}, least squares "
-            f"{np.mean(sparse.stpe_ls[last]):.1f}"
-        )
-    claims.append(
-        Claim(
-            "5",
-            "High order: AR(3) data fitted at p = 1000 (s = 0.003), N = 1e5: AR-Net sTPE < 1",
-            "§4.1.1, Fig. 4",
-            0.8,
-            high,
-            at_most(1.0),
-            expected_at="paper",
-            note=note5,
-        )
-    )
-    if timing is not None:
-        lo, hi = timing.orders[0], timing.orders[-1]
-        claims += [
-            Claim(
-                "6a",
-                f"Least-squares fit time grows superlinearly in p (log-log slope, "
-                f"p = {timing.orders[-2]} to {hi})",
-                "§4.1.2, Fig. 8",
-                "O(p²N): 2",
-                timing.slope("lstsq"),
-                at_least(1.0),
-                expected_at="book",
-                note=f"N = {timing.n}; ratio p = {hi} / {lo}: lstsq {timing.ratio('lstsq'):.1f}, "
-                f"AutoReg {timing.ratio('autoreg'):.1f} (slope {timing.slope('autoreg'):.2f}); "
-                "wall-clock on a shared machine",
-            ),
-            Claim(
-                "6b",
-                f"AR-Net time per epoch stays flat in p (ratio p = {hi} / {lo})",
-                "§4.1.2, Fig. 8",
-                "≈ 1",
-                timing.ratio("arnet_epoch"),
-                at_most(2.0),
-                expected_at="book",
-                note=f"N = {timing.n}; wall-clock on a shared machine",
-            ),
-        ]
-    return ClaimTable(claims, title="AR-Net: what we reproduced")
+    from theorybook.arnet.claims import chapter_claims
+
+    return chapter_claims(*args, **kwargs)

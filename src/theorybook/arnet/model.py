@@ -1,13 +1,14 @@
 """AR-Net and the classic-AR baselines (chapter 6, {cite}`triebe2019arnet`).
 
-AR-Net is eq. (1) read as a neural network: one linear layer from the ``p`` lags to the next value,
+AR-Net is the auto-regression :eq:`arnet-ar` read as a neural network: one linear layer from the ``p`` lags to the next value,
 trained by stochastic gradient descent on the mean squared error (paper §3.2). The sparse variant
 (paper §3.3.1) adds the regulariser
 
 .. math::  R(\\theta) = \\frac1p \\sum_{i=1}^p \\Big[\\frac{2}{1 + \\exp(-c_1 |\\theta_i|^{1/c_2})} - 1\\Big]
            \\qquad (c_1 = c_2 = 3)
 
-weighted by :math:`\\lambda(s) = c_\\lambda (1/s - 1)`, where ``s`` is the user's estimate of the
+(:eq:`arnet-reg`) weighted by :math:`\\lambda(s) = c_\\lambda (1/s - 1)` (:eq:`arnet-lambda`),
+where ``s`` is the user's estimate of the
 fraction of non-zero coefficients. The baselines are ordinary least squares (NumPy ``lstsq``)
 and statsmodels ``AutoReg``.
 """
@@ -25,8 +26,20 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
+from theorybook.arnet.config import Config
 from theorybook.arnet.data import check_series, lag_matrix
-from theorybook.runtime import TrainingDiverged
+from theorybook.runtime import TrainingDiverged, check_finite_loss, torch_threads
+from theorybook.runtime import device as resolve_device
+from theorybook.validation import (
+    array,
+    int_in_range,
+    one_of,
+    positive_int,
+    positive_real,
+    real,
+    tensor,
+)
+from theorybook.validation import seed as seed_check
 
 __all__ = [
     "ARFit",
@@ -39,11 +52,27 @@ __all__ = [
     "lambda_max",
     "lambda_ramp",
     "one_step_mse",
+    "paper_c_lambda",
     "regularizer_derivative",
     "regularizer_terms",
     "sparsity_regularizer",
+    "standardised_intercept",
     "stpe",
+    "top_k_lags",
 ]
+
+Ramp = Literal["quadratic", "linear", "none"]
+RAMPS: tuple[str, ...] = ("quadratic", "linear", "none")
+
+STEP_GROWTH_LIMIT = 100.0
+"""A step whose data loss exceeds this many times the first step's (and 100: the mean predictor
+scores 1 on the standardised series) counts as divergence, named at that step."""
+GROWTH_LIMIT = 10.0
+"""An epoch whose mean data loss exceeds this many times the first step's loss (and 10, the
+mean predictor's score times 10) counts as divergence: training made the fit much worse."""
+MIN_ONE_CYCLE_STEPS = 8
+"""Schedules shorter than this run at the constant learning rate ``lr``: torch's ``OneCycleLR``
+needs at least one warm-up and one annealing step (with ``pct_start = 0.25``, 8 steps)."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -51,19 +80,18 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 
 
-def _check_c(c1: float, c2: float) -> None:
-    for name, c in (("c1", c1), ("c2", c2)):
-        if not (isinstance(c, (int, float)) and math.isfinite(c) and c > 0):
-            raise ValueError(f"{name} must be a positive finite number, got {c!r}")
+def _check_c(c1: float, c2: float) -> tuple[float, float]:
+    return positive_real("c1", c1), positive_real("c2", c2)
 
 
 def regularizer_terms(theta: ArrayLike, c1: float = 3.0, c2: float = 3.0) -> NDArray[np.float64]:
     """Per-weight penalty :math:`r(\\theta) = 2/(1 + e^{-c_1 |\\theta|^{1/c_2}}) - 1 = \\tanh(c_1|\\theta|^{1/c_2}/2)`.
 
-    NumPy version for plots and tables; :func:`sparsity_regularizer` is the differentiable mean.
+    The summand of :eq:`arnet-reg`; NumPy version for plots and tables
+    (:func:`sparsity_regularizer` is the differentiable mean). ``theta`` must be finite.
     """
-    _check_c(c1, c2)
-    x = np.abs(np.asarray(theta, dtype=np.float64))
+    c1, c2 = _check_c(c1, c2)
+    x = np.abs(array("theta", theta, ndim=(0, 1, 2)))
     return 2.0 / (1.0 + np.exp(-c1 * x ** (1.0 / c2))) - 1.0
 
 
@@ -71,9 +99,10 @@ def regularizer_derivative(
     theta: ArrayLike, c1: float = 3.0, c2: float = 3.0
 ) -> NDArray[np.float64]:
     """:math:`r'(|\\theta|) = 2\\sigma(1-\\sigma)\\,\\frac{c_1}{c_2}\\,|\\theta|^{1/c_2 - 1}` with
-    :math:`\\sigma = 1/(1 + e^{-c_1|\\theta|^{1/c_2}})`; infinite at 0 when ``c2 > 1``."""
-    _check_c(c1, c2)
-    x = np.abs(np.asarray(theta, dtype=np.float64))
+    :math:`\\sigma = 1/(1 + e^{-c_1|\\theta|^{1/c_2}})` (:eq:`arnet-dreg`); infinite at 0 when
+    ``c2 > 1``. ``theta`` must be finite."""
+    c1, c2 = _check_c(c1, c2)
+    x = np.abs(array("theta", theta, ndim=(0, 1, 2)))
     with np.errstate(divide="ignore"):
         u = x ** (1.0 / c2)
         sig = 1.0 / (1.0 + np.exp(-c1 * u))
@@ -87,29 +116,33 @@ def sparsity_regularizer(
 
     ``theta`` is any tensor of weights (the mean runs over all entries, ``p`` of them for AR-Net's
     single layer). ``eps`` is added to ``|theta|`` before the root so that the gradient at exactly
-    zero is large but finite (as NeuralProphet's port does); ``eps=0`` gives the paper's formula.
+    zero is large but finite (as NeuralProphet's port does); ``eps=0`` gives the paper's formula
+    :eq:`arnet-reg`.
+
+    Raises ``TypeError`` unless ``theta`` is a floating-point tensor, ``ValueError`` if it is
+    empty or holds NaN/inf, or for non-positive ``c1``, ``c2`` or negative ``eps``.
     """
-    if not isinstance(theta, torch.Tensor):
-        raise TypeError(f"theta must be a torch.Tensor, got {type(theta).__name__}")
-    if theta.numel() == 0:
-        raise ValueError("theta is empty")
-    _check_c(c1, c2)
-    if eps < 0:
-        raise ValueError(f"eps must be >= 0, got {eps}")
+    tensor("theta", theta)
+    c1, c2 = _check_c(c1, c2)
+    eps = real("eps", eps, low=0.0)
+    return _penalty(theta, c1, c2, eps)
+
+
+def _penalty(theta: torch.Tensor, c1: float, c2: float, eps: float) -> torch.Tensor:
     u = (theta.abs() + eps) ** (1.0 / c2)
     return (2.0 * torch.sigmoid(c1 * u) - 1.0).mean()
 
 
 def lambda_max(sparsity: float | None, c_lambda: float) -> float:
-    """:math:`\\lambda(s) = c_\\lambda (1/s - 1)` (paper §3.3.1); 0 when ``sparsity`` is ``None`` or 1."""
+    """:math:`\\lambda(s) = c_\\lambda (1/s - 1)` (:eq:`arnet-lambda`, paper §3.3.1); 0 when
+    ``sparsity`` is ``None`` or 1.
+
+    ``sparsity`` is the estimated density of non-zero weights, in (0, 1]; ``c_lambda >= 0``.
+    """
+    c_lambda = real("c_lambda", c_lambda, low=0.0)
     if sparsity is None:
         return 0.0
-    if not (0.0 < sparsity <= 1.0):
-        raise ValueError(
-            f"sparsity (estimated density of non-zero weights) must lie in (0, 1], got {sparsity}"
-        )
-    if not (math.isfinite(c_lambda) and c_lambda >= 0):
-        raise ValueError(f"c_lambda must be finite and >= 0, got {c_lambda}")
+    sparsity = real("sparsity", sparsity, low=0.0, high=1.0, low_open=True)
     return c_lambda * (1.0 / sparsity - 1.0)
 
 
@@ -123,12 +156,12 @@ def lambda_ramp(
 
     ``"quadratic"`` (AR-Net v1.2): :math:`\\lambda \\min(1, t/t_e)^2`, reaching ``lam`` at
     ``ramp_end`` (default half of training). ``"linear"`` (v0.1, NeuralProphet): :math:`\\lambda
-    \\min(1, t/t_e)`. ``"none"``: ``lam`` throughout.
+    \\min(1, t/t_e)`. ``"none"``: ``lam`` throughout. ``lam`` must be finite and ``>= 0``.
     """
-    if not 0.0 <= progress <= 1.0 + 1e-9:
-        raise ValueError(f"progress must lie in [0, 1], got {progress}")
-    if not 0.0 < ramp_end <= 1.0:
-        raise ValueError(f"ramp_end must lie in (0, 1], got {ramp_end}")
+    progress = real("progress", progress, low=0.0, high=1.0 + 1e-9)
+    lam = real("lam", lam, low=0.0)
+    ramp_end = real("ramp_end", ramp_end, low=0.0, high=1.0, low_open=True)
+    one_of("ramp", ramp, RAMPS)
     frac = min(1.0, progress / ramp_end)
     if ramp == "quadratic":
         return lam * frac**2
@@ -136,7 +169,6 @@ def lambda_ramp(
         return lam * frac
     if ramp == "none":
         return lam
-    raise ValueError(f"ramp must be 'quadratic', 'linear' or 'none', got {ramp!r}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -145,21 +177,17 @@ def lambda_ramp(
 
 
 def stpe(estimated: ArrayLike, true: ArrayLike) -> float:
-    """Symmetric total percentage error of coefficients (paper §3.4):
+    """Symmetric total percentage error of coefficients (:eq:`arnet-stpe`, paper §3.4):
     :math:`100 \\sum_i |\\hat w_i - w_i| / \\sum_i (|\\hat w_i| + |w_i|)`.
 
     ``true`` shorter than ``estimated`` is zero-padded (a model order above the true order).
     Ranges over [0, 100] (triangle inequality); 0 means exact, 100 means no overlap
     (e.g. all-zero estimates, or every sign wrong).
     """
-    est = np.asarray(estimated, dtype=np.float64)
-    tru = np.asarray(true, dtype=np.float64)
-    if est.ndim != 1 or tru.ndim != 1:
-        raise ValueError(f"stpe needs 1-D arrays, got shapes {est.shape} and {tru.shape}")
+    est = array("estimated", estimated, ndim=1)
+    tru = array("true", true, ndim=1)
     if tru.size > est.size:
         raise ValueError(f"true has {tru.size} lags, more than the {est.size} estimated")
-    if not (np.all(np.isfinite(est)) and np.all(np.isfinite(tru))):
-        raise ValueError("stpe got NaN or inf")
     tru = np.pad(tru, (0, est.size - tru.size))
     denom = np.abs(est).sum() + np.abs(tru).sum()
     if denom == 0:
@@ -169,13 +197,25 @@ def stpe(estimated: ArrayLike, true: ArrayLike) -> float:
 
 def one_step_mse(series: ArrayLike, coef: ArrayLike, intercept: float = 0.0) -> float:
     """One-step-ahead mean squared error of eq. (1) on ``series``:
-    :math:`\\frac1{n-p}\\sum_{t>p} (y_t - c - \\sum_i w_i y_{t-i})^2`."""
-    w = np.asarray(coef, dtype=np.float64)
-    if w.ndim != 1:
-        raise ValueError(f"coef must be 1-D, got shape {w.shape}")
+    :math:`\\frac1{n-p}\\sum_{t>p} (y_t - c - \\sum_i w_i y_{t-i})^2`; ``coef`` and
+    ``intercept`` must be finite."""
+    w = array("coef", coef, ndim=1)
+    intercept = real("intercept", intercept)
     y = check_series(series, w.size)
     resid = y[w.size :] - intercept - lag_matrix(y, w.size) @ w
     return float(np.mean(resid**2))
+
+
+def top_k_lags(coef: ArrayLike, k: int = 3) -> tuple[int, ...]:
+    """The ``k`` lags (1-based, sorted) of the largest ``|coef|``; ``coef`` must be finite."""
+    w = array("coef", coef, ndim=1)
+    k = int_in_range("k", k, low=1, high=w.size)
+    return tuple(sorted(int(i) + 1 for i in np.argsort(-np.abs(w), kind="stable")[:k]))
+
+
+def _require_variation(y: NDArray[np.float64], name: str = "series") -> None:
+    if not np.ptp(y) > 0:
+        raise ValueError(f"{name} is constant; AR coefficients are not identifiable")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -201,16 +241,18 @@ def fit_least_squares(series: ArrayLike, p: int) -> ARFit:
     """Classic AR(p) by ordinary least squares with an intercept (``numpy.linalg.lstsq``).
 
     Solves :math:`\\min_{c, w} \\sum_{t>p} (y_t - c - \\sum_i w_i y_{t-i})^2` through the SVD of the
-    ``(n - p) × (p + 1)`` design matrix: :math:`O(n p^2)` time.
+    ``(n - p) × (p + 1)`` design matrix (:eq:`arnet-ls`): :math:`O(n p^2)` time. A constant
+    series raises ``ValueError``.
     """
     y = check_series(series, p)
+    _require_variation(y)
     start = time.perf_counter()
     design = np.empty((y.size - p, p + 1))
     design[:, 0] = 1.0
     design[:, 1:] = lag_matrix(y, p)
     beta, *_ = np.linalg.lstsq(design, y[p:], rcond=None)
     return ARFit(
-        coef=beta[1:].copy(),
+        coef=np.asarray(beta[1:], dtype=np.float64).copy(),
         intercept=float(beta[0]),
         method="least squares",
         seconds=time.perf_counter() - start,
@@ -218,10 +260,13 @@ def fit_least_squares(series: ArrayLike, p: int) -> ARFit:
 
 
 def fit_autoreg(series: ArrayLike, p: int) -> ARFit:
-    """Classic AR(p) with statsmodels ``AutoReg(series, lags=p, trend="c")`` (conditional OLS)."""
+    """Classic AR(p) with statsmodels ``AutoReg(series, lags=p, trend="c")`` (conditional OLS).
+
+    A constant series raises ``ValueError``."""
     from statsmodels.tsa.ar_model import AutoReg
 
     y = check_series(series, p)
+    _require_variation(y)
     start = time.perf_counter()
     res = AutoReg(y, lags=p, trend="c").fit()
     params = np.asarray(res.params, dtype=np.float64)
@@ -270,6 +315,7 @@ class ARNetResult:
     converged: bool
     seconds: float
     model: nn.Module
+    c_lambda: float = math.nan
 
     def predict(self, series: ArrayLike) -> NDArray[np.float64]:
         """One-step predictions of ``series[p:]`` by the linear part (exact for ``hidden=()``)."""
@@ -282,8 +328,6 @@ def _build_net(p: int, hidden: Sequence[int]) -> nn.Module:
     layers: list[nn.Module] = []
     width = p
     for h in hidden:
-        if h < 1:
-            raise ValueError(f"hidden layer sizes must be >= 1, got {tuple(hidden)}")
         layers += [nn.Linear(width, h), nn.ReLU()]
         width = h
     layers.append(nn.Linear(width, 1))
@@ -297,68 +341,184 @@ def _first_linear(net: nn.Module) -> nn.Linear:
     raise AssertionError("no linear layer")  # pragma: no cover
 
 
+def _standardise(y: NDArray[np.float64]) -> tuple[NDArray[np.float64], float, float]:
+    """``(y - m)/σ``, ``m`` and ``σ``, computed without overflow for huge-scale series."""
+    scale = float(np.max(np.abs(y)))
+    if not np.ptp(y) > 0:
+        raise ValueError("series is constant; AR coefficients are not identifiable")
+    u = y / scale
+    mean_u, std_u = float(u.mean()), float(u.std())
+    if not std_u > 0:
+        raise ValueError("series is constant; AR coefficients are not identifiable")
+    return (u - mean_u) / std_u, mean_u * scale, std_u * scale
+
+
+def paper_c_lambda(series: ArrayLike, p: int) -> float:
+    r"""The paper's rule :math:`c_\lambda = \sqrt{\hat L}/100` (§3.3.1) on the standardised series.
+
+    :math:`\hat L` is the estimated noise variance of the data, taken as the residual mean square
+    of a least-squares AR fit of order ``min(p, 100)`` to the standardised series (the loss
+    AR-Net is trained on). This is what ``fit_arnet(..., c_lambda="paper")`` uses.
+    """
+    y = check_series(series, p)
+    z, _, _ = _standardise(y)
+    q = min(positive_int("p", p), 100)
+    design = np.empty((z.size - q, q + 1))
+    design[:, 0] = 1.0
+    design[:, 1:] = lag_matrix(z, q)
+    beta, *_ = np.linalg.lstsq(design, z[q:], rcond=None)
+    loss = float(np.mean((z[q:] - design @ beta) ** 2))
+    return math.sqrt(loss) / 100.0
+
+
 def fit_arnet(
     series: ArrayLike,
     p: int,
     sparsity: float | None = None,
     epochs: int = 10,
     *,
-    batch_size: int = 128,
-    lr: float = 1e-2,
-    c_lambda: float = 0.02,
+    batch_size: int = Config.batch_size,
+    lr: float = Config.lr,
+    c_lambda: float | Literal["paper"] = Config.c_lambda,
     c1: float = 3.0,
     c2: float = 3.0,
-    reg_eps: float = 1e-4,
-    ramp: Literal["quadratic", "linear", "none"] = "quadratic",
+    reg_eps: float = Config.reg_eps,
+    ramp: Ramp = "quadratic",
     ramp_end: float = 0.5,
     hidden: Sequence[int] = (),
     tol: float | None = None,
     seed: int = 0,
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float32,
+    threads: int | None = 1,
 ) -> ARNetResult:
-    """Fit AR-Net (paper §3.2–3.3) to ``series`` with model order ``p``.
+    r"""Fit AR-Net (paper §3.3, :eq:`arnet-reg`) to ``series`` with model order ``p``.
 
-    Loss per mini-batch: :math:`\\mathrm{MSE} + \\lambda(t)\\,R(\\theta)` with ``R`` from
-    :func:`sparsity_regularizer` on the first layer's weights and :math:`\\lambda(t)` from
-    :func:`lambda_ramp` rising to :func:`lambda_max`\\ ``(sparsity, c_lambda)``; ``sparsity=None``
-    fits the plain (dense) AR-Net. The series is standardised before training (AR coefficients are
-    invariant to scale, and the paper's constants assume normalised data); the intercept is mapped
-    back. Optimiser: ``torch.optim.AdamW`` (no weight decay) with a ``OneCycleLR`` schedule peaking at
-    ``lr``, as the official v1.2 code (one-cycle) does. Mini-batches gather lags from the series by
-    index, so the ``(n - p) × p`` design matrix is never built.
+    Loss per mini-batch: :math:`\mathrm{MSE} + \lambda(t)\,R(\theta)` with ``R`` from
+    :func:`sparsity_regularizer` on the first layer's weights and :math:`\lambda(t)` from
+    :func:`lambda_ramp` rising to :func:`lambda_max`\ ``(sparsity, c_lambda)``; ``sparsity=None``
+    fits the plain (dense) AR-Net. ``c_lambda="paper"`` applies the paper's rule
+    :math:`c_\lambda = \sqrt{\hat L}/100` (:func:`paper_c_lambda`); the numeric default is the
+    chapter's :attr:`Config.c_lambda`, as are ``batch_size``, ``lr`` and ``reg_eps``.
+
+    The series is standardised before training (AR coefficients are invariant to scale, and the
+    paper's constants assume normalised data); the intercept is mapped back. Optimiser:
+    ``torch.optim.AdamW`` (no weight decay) with a ``OneCycleLR`` schedule peaking at ``lr``, as
+    the official v1.2 code (one-cycle) does; a schedule shorter than
+    :data:`MIN_ONE_CYCLE_STEPS` steps runs at the constant rate ``lr``. Mini-batches gather lags
+    from the series by index, so the ``(n - p) × p`` design matrix is never built.
 
     ``tol``: stop early when an epoch lowers the data loss by less than ``tol`` (relative);
-    ``converged`` is then ``True``. ``device`` defaults to the CPU, which is faster than a GPU for
-    one linear layer at these sizes; pass ``theorybook.runtime.device()`` to use a GPU.
+    ``converged`` is then ``True``. It cuts the one-cycle schedule short (the weights are then
+    taken at a higher learning rate than at the schedule's end), so the chapter does not use it.
+    ``device`` defaults to the CPU, which is faster than a GPU for one linear layer at these
+    sizes; pass ``theorybook.runtime.device()`` to use a GPU. ``threads``: torch's intra-op
+    threads during training (through :func:`theorybook.runtime.torch_threads`, restored
+    afterwards; ``None`` leaves the count alone). The default 1 is fastest: each step's tensors
+    are too small to gain from threads, and on a loaded machine a second thread made a
+    ``p = 300`` epoch about ten times slower.
 
     Raises
     ------
+    TypeError
+        for a non-integer count or seed, or a non-numeric series or constant.
     ValueError
-        for a bad series (too short, NaN/inf, not 1-D) or parameter.
+        for a bad series (too short, constant, NaN/inf, not 1-D) or parameter, or an unknown
+        device.
     TrainingDiverged
-        when the loss becomes NaN/inf, naming the epoch and step.
+        when a step's loss is NaN/inf or above :data:`STEP_GROWTH_LIMIT` times the first
+        step's (naming that step), or
+        when an epoch's mean data loss grows past :data:`GROWTH_LIMIT` times the first step's
+        (training made the fit much worse: lower ``lr``).
     """
     y = check_series(series, p)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be positive, got {lr}")
-    if tol is not None and not tol > 0:
-        raise ValueError(f"tol must be positive or None, got {tol}")
-    lam_top = lambda_max(sparsity, c_lambda)
-    lambda_ramp(0.0, lam_top, ramp, ramp_end)  # validates ramp and ramp_end
-    dev = torch.device("cpu") if device is None else torch.device(device)
+    p = positive_int("p", p)
+    epochs = positive_int("epochs", epochs)
+    batch_size = positive_int("batch_size", batch_size)
+    lr = positive_real("lr", lr)
+    c1, c2 = _check_c(c1, c2)
+    reg_eps = real("reg_eps", reg_eps, low=0.0)
+    ramp_end = real("ramp_end", ramp_end, low=0.0, high=1.0, low_open=True)
+    one_of("ramp", ramp, RAMPS)
+    hidden_t = tuple(positive_int(f"hidden[{i}]", h) for i, h in enumerate(hidden))
+    if tol is not None:
+        tol = positive_real("tol", tol)
+    seed_value = seed_check("seed", seed)
+    if isinstance(c_lambda, str):
+        one_of("c_lambda", c_lambda, ("paper",))
+        c_value = paper_c_lambda(y, p)
+    else:
+        c_value = real("c_lambda", c_lambda, low=0.0)
+    lam_top = lambda_max(sparsity, c_value)
+    if device is None:
+        dev = torch.device("cpu")
+    elif isinstance(device, torch.device):
+        dev = device
+    elif isinstance(device, str):
+        try:
+            dev = resolve_device(device)
+        except ValueError as err:
+            raise ValueError(
+                f"device={device!r} is not usable here: use 'cpu', or 'cuda'/'cuda:N' when "
+                f"CUDA is available ({err})"
+            ) from None
+    else:
+        raise TypeError(f"device must be a torch.device, a string or None, got {device!r}")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
+    if threads is not None:
+        threads = positive_int("threads", threads)
+    with torch_threads(threads):
+        return _train(
+            y,
+            p,
+            sparsity,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            c_value=c_value,
+            lam_top=lam_top,
+            c1=c1,
+            c2=c2,
+            reg_eps=reg_eps,
+            ramp=ramp,
+            ramp_end=ramp_end,
+            hidden_t=hidden_t,
+            tol=tol,
+            seed_value=seed_value,
+            dev=dev,
+            dtype=dtype,
+        )
+
+
+def _train(
+    y: NDArray[np.float64],
+    p: int,
+    sparsity: float | None,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    c_value: float,
+    lam_top: float,
+    c1: float,
+    c2: float,
+    reg_eps: float,
+    ramp: Ramp,
+    ramp_end: float,
+    hidden_t: tuple[int, ...],
+    tol: float | None,
+    seed_value: int,
+    dev: torch.device,
+    dtype: torch.dtype,
+) -> ARNetResult:
+    """The training loop of :func:`fit_arnet`, on validated arguments."""
 
     start = time.perf_counter()
-    gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    mean, std = float(y.mean()), float(y.std())
-    if std == 0:
-        raise ValueError("series is constant; AR coefficients are not identifiable")
-    z = torch.as_tensor((y - mean) / std, dtype=dtype, device=dev)
+    gen = torch.Generator().manual_seed(seed_value)
+    torch.manual_seed(seed_value)
+    zs, mean, std = _standardise(y)
+    z = torch.as_tensor(zs, dtype=dtype, device=dev)
     n_rows = y.size - p
     targets = torch.arange(p, y.size, device=dev)
     offsets = torch.arange(1, p + 1, device=dev)
@@ -366,27 +526,31 @@ def fit_arnet(
     steps_per_epoch = math.ceil(n_rows / batch_size)
     total_steps = steps_per_epoch * epochs
 
-    net = _build_net(p, tuple(hidden)).to(device=dev, dtype=dtype)
+    net = _build_net(p, hidden_t).to(device=dev, dtype=dtype)
     first = _first_linear(net)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt,
-        max_lr=lr,
-        total_steps=max(total_steps, 4),
-        pct_start=0.25,
-        div_factor=25.0,
-        final_div_factor=1e4,
-    )
+    sched: torch.optim.lr_scheduler.LRScheduler | None = None
+    if total_steps >= MIN_ONE_CYCLE_STEPS:
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt,
+            max_lr=lr,
+            total_steps=total_steps,
+            pct_start=0.25,
+            div_factor=25.0,
+            final_div_factor=1e4,
+        )
     mse_hist: list[float] = []
     reg_hist: list[float] = []
     lam_hist: list[float] = []
     lr_hist: list[float] = []
     converged = False
     step = 0
+    first_loss = math.inf
+    where = f"AR-Net (lr = {lr:g})"
     for epoch in range(epochs):
         perm = targets[torch.randperm(n_rows, generator=gen).to(dev)]
-        sum_mse = torch.zeros((), device=dev, dtype=dtype)
-        sum_reg = torch.zeros((), device=dev, dtype=dtype)
+        sum_mse = 0.0
+        sum_reg = 0.0
         lam = 0.0
         for b in range(steps_per_epoch):
             idx = perm[b * batch_size : (b + 1) * batch_size]
@@ -395,48 +559,57 @@ def fit_arnet(
             mse = torch.mean((pred - z[idx]) ** 2)
             lam = lambda_ramp(step / total_steps, lam_top, ramp, ramp_end)
             if lam_top > 0:
-                reg = sparsity_regularizer(first.weight, c1, c2, reg_eps)
+                reg = _penalty(first.weight, c1, c2, reg_eps)
                 loss = mse + lam * reg
             else:
                 reg = torch.zeros((), device=dev, dtype=dtype)
                 loss = mse
+            step += 1
+            value = check_finite_loss(loss, step=step, where=f"{where}, epoch {epoch + 1}")
+            if step == 1:
+                first_loss = float(mse.detach())
+            elif value > STEP_GROWTH_LIMIT * max(first_loss, 1.0):
+                raise TrainingDiverged(
+                    f"{where} diverged at step {step} (epoch {epoch + 1}): loss = {value:.3g} "
+                    f"on the standardised series, over {STEP_GROWTH_LIMIT:g}× the first "
+                    f"step's {first_loss:.3g}; lower lr"
+                )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            sched.step()
-            step += 1
-            sum_mse += mse.detach() * idx.numel()
-            sum_reg += reg.detach()
-        epoch_mse = float(sum_mse) / n_rows
-        if not math.isfinite(epoch_mse):
+            if sched is not None:
+                sched.step()
+            sum_mse += float(mse.detach()) * idx.numel()
+            sum_reg += float(reg.detach())
+        epoch_mse = sum_mse / n_rows
+        if epoch_mse > GROWTH_LIMIT * max(first_loss, 1.0):
             raise TrainingDiverged(
-                f"AR-Net diverged in epoch {epoch + 1} (step {step}): "
-                f"mean loss {epoch_mse}; lower lr (now {lr})"
+                f"{where} diverged in epoch {epoch + 1} (by step {step}): mean data loss "
+                f"{epoch_mse:.3g} on the standardised series, over {GROWTH_LIMIT:g}× the "
+                f"first step's {first_loss:.3g}; lower lr"
             )
         mse_hist.append(epoch_mse)
-        reg_hist.append(float(sum_reg) / steps_per_epoch)
+        reg_hist.append(sum_reg / steps_per_epoch)
         lam_hist.append(lam)
-        lr_hist.append(float(sched.get_last_lr()[0]))
+        lr_hist.append(float(opt.param_groups[0]["lr"]))
         if tol is not None and epoch > 0 and (mse_hist[-2] - epoch_mse) < tol * abs(mse_hist[-2]):
             converged = True
             break
-
     net.eval()
     with torch.no_grad():
         zero = torch.zeros(1, p, device=dev, dtype=dtype)
-        if not hidden:
+        if not hidden_t:
             w = first.weight.detach().double().cpu().numpy().ravel()
             b0 = float(first.bias.detach().double().cpu())
         else:
             b0 = float(net(zero).squeeze())
             w = np.zeros(p)
-    if hidden:
+    if hidden_t:
         x0 = torch.zeros(1, p, device=dev, dtype=dtype, requires_grad=True)
         net(x0).sum().backward()
         assert x0.grad is not None
         w = x0.grad.detach().double().cpu().numpy().ravel()
-    # z_t = b0 + Σ w_i z_{t-i}  with z = (y - m)/σ   =>   y_t = σ b0 + m (1 - Σ w_i) + Σ w_i y_{t-i}
-    intercept = std * b0 + mean * (1.0 - float(w.sum()))
+    intercept = standardised_intercept(b0, w, mean=mean, std=std)
     hist = ARNetHistory(
         mse=np.asarray(mse_hist),
         reg=np.asarray(reg_hist),
@@ -453,4 +626,19 @@ def fit_arnet(
         converged=converged,
         seconds=time.perf_counter() - start,
         model=net.cpu(),
+        c_lambda=c_value,
     )
+
+
+def standardised_intercept(b0: float, coef: ArrayLike, *, mean: float, std: float) -> float:
+    r"""The intercept in series units of a fit on the standardised series ``z = (y - m)/σ``.
+
+    :math:`z_t = b_0 + \sum_i w_i z_{t-i}` is :math:`y_t = \sigma b_0 + m(1 - \sum_i w_i) +
+    \sum_i w_i y_{t-i}`: the coefficients are unchanged, the intercept is
+    :math:`\sigma b_0 + m (1 - \sum_i w_i)`.
+    """
+    w = array("coef", coef, ndim=1)
+    b0 = real("b0", b0)
+    std = positive_real("std", std)
+    mean = real("mean", mean)
+    return std * b0 + mean * (1.0 - float(w.sum()))

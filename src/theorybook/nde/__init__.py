@@ -9,35 +9,70 @@ integrates in fewer steps. Implemented twice, without changing the libraries' so
 * JAX: :func:`~theorybook.nde.solver_jax.regularized_diffeqsolve` wraps a diffrax solver whose state
   accumulates them; :func:`~theorybook.nde.solver_jax.taynode_regularizer` is the TayNODE baseline.
 
-The JAX part lives in :mod:`theorybook.nde.solver_jax` and :mod:`theorybook.nde.train_jax`, imported on
-demand (``from theorybook.nde import regularized_diffeqsolve`` imports JAX). A latent ODE on
+The JAX part lives in :mod:`theorybook.nde.solver_jax`, :mod:`theorybook.nde.train_jax` and
+:mod:`theorybook.nde.sde`, imported on demand (``from theorybook.nde import regularized_diffeqsolve``
+imports JAX; those modules never import torch). The chapter's data are in
+:mod:`~theorybook.nde.data`, its experiments in :mod:`~theorybook.nde.experiments`, its figures in
+:mod:`~theorybook.nde.figures` and its claims table in :mod:`~theorybook.nde.claims`. A latent ODE on
 irregularly sampled spirals (:mod:`~theorybook.nde.latent`) stands in for the paper's Physionet model;
 :mod:`~theorybook.nde.sde` fits the paper's toy neural SDE with diffrax's adaptive SPaRK solver.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from theorybook.nde.config import Config
-from theorybook.nde.latent import LatentODE, LatentRun, SpiralData, make_spirals, train_latent_ode
-from theorybook.nde.solver_torch import (
-    DOPRI5_STABILITY_SIZE,
-    SolveStats,
-    regularized_odeint,
-    stability_size,
-)
-from theorybook.nde.train_torch import (
-    METHODS,
+from theorybook.nde.data import (
     ClassificationData,
-    NODEClassifier,
-    NodeRun,
-    ODEFunc,
-    lambda_schedule,
+    SpiralData,
     make_circles_data,
     make_digits_data,
-    train_node,
+    make_spirals,
 )
+from theorybook.nde.stability import SolverError, dopri5_stability_size, stability_size
 
-_JAX_NAMES = {
+if TYPE_CHECKING:  # pragma: no cover - the names below are imported on first use
+    from theorybook.nde.claims import chapter_claims
+    from theorybook.nde.latent import LatentODE, LatentRun, train_latent_ode
+    from theorybook.nde.sde import (
+        ErrorRegularizedSolver,
+        SDEData,
+        SDERun,
+        make_sde_data,
+        solve_sde,
+        train_neural_sde,
+    )
+    from theorybook.nde.solver_jax import (
+        JaxSolveStats,
+        RegularizedSolver,
+        regularized_diffeqsolve,
+        taylor_derivative,
+        taynode_regularizer,
+    )
+    from theorybook.nde.solver_torch import SolveStats, regularized_odeint
+    from theorybook.nde.train_jax import JaxNodeRun, train_node_jax
+    from theorybook.nde.train_torch import (
+        METHODS,
+        NODEClassifier,
+        NodeRun,
+        ODEFunc,
+        lambda_schedule,
+        train_node,
+    )
+
+# Imported on first use, so that the JAX half never imports torch and the torch half never JAX.
+_LAZY = {
+    "chapter_claims": "claims",
+    "LatentODE": "latent",
+    "LatentRun": "latent",
+    "train_latent_ode": "latent",
+    "SolveStats": "solver_torch",
+    "regularized_odeint": "solver_torch",
+    "METHODS": "train_torch",
+    "NODEClassifier": "train_torch",
+    "NodeRun": "train_torch",
+    "ODEFunc": "train_torch",
+    "lambda_schedule": "train_torch",
+    "train_node": "train_torch",
     "JaxSolveStats": "solver_jax",
     "RegularizedSolver": "solver_jax",
     "regularized_diffeqsolve": "solver_jax",
@@ -55,11 +90,17 @@ _JAX_NAMES = {
 
 
 def __getattr__(name: str) -> Any:
-    if name in _JAX_NAMES:
+    if name == "DOPRI5_STABILITY_SIZE":  # computed on first use, not at import time
+        return dopri5_stability_size()
+    if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(f"theorybook.nde.{_JAX_NAMES[name]}"), name)
+        return getattr(importlib.import_module(f"theorybook.nde.{_LAZY[name]}"), name)
     raise AttributeError(f"module 'theorybook.nde' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 
 __all__ = [
@@ -79,7 +120,10 @@ __all__ = [
     "SDEData",
     "SDERun",
     "SolveStats",
+    "SolverError",
     "SpiralData",
+    "chapter_claims",
+    "dopri5_stability_size",
     "lambda_schedule",
     "make_circles_data",
     "make_digits_data",

@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 import sys
-from typing import Any
+from typing import Any, cast
 
 __all__ = [
     "PendingAgreement",
@@ -80,7 +80,7 @@ def agreement_record(
         "r_s_jax": rs_j,
         "r_s_torch": rs_t,
         "r_s_rel_diff": abs(rs_j - rs_t) / abs(rs_t),
-        "y1_max_diff": float(np.abs(np.asarray(sol_j.ys[-1]) - sol_t[-1].numpy()).max()),
+        "y1_max_diff": float(np.abs(np.asarray(cast(Any, sol_j.ys)[-1]) - sol_t[-1].numpy()).max()),
     }
 
 

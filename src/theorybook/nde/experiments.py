@@ -1,51 +1,40 @@
 """Experiments of chapter 7 (*Regularizing internal solver heuristics*, Pal et al. 2021).
 
-Each ``run_*`` function returns a dataclass the notebook plots; :func:`build_claims` turns them into
-the chapter's *What we reproduced* table.
+Each ``run_*(cfg, *, progress=False)`` returns a frozen dataclass that :mod:`~theorybook.nde.figures`
+plots and :func:`~theorybook.nde.claims.chapter_claims` turns into the chapter's table. The torch
+experiments run under the book's thread policy (:func:`theorybook.runtime.torch_threads`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
-import torch
 
-from theorybook.claims import Claim, ClaimTable, at_least, at_most, is_true
 from theorybook.nde.config import Config
-from theorybook.nde.latent import LatentRun, SpiralData, make_spirals, train_latent_ode
-from theorybook.nde.solver_torch import regularized_odeint
-from theorybook.nde.train_torch import (
+from theorybook.nde.data import (
     ClassificationData,
-    NODEClassifier,
-    NodeRun,
-    ODEFunc,
+    SpiralData,
     make_circles_data,
     make_digits_data,
-    train_node,
+    make_spirals,
 )
+from theorybook.nde.latent import LatentRun, train_latent_ode
+from theorybook.nde.train_torch import NodeRun, train_node
 from theorybook.runtime import seed_everything, torch_threads
 
 R = TypeVar("R")
 
-
-def _cfg_threads(run: Callable[..., R]) -> Callable[..., R]:
-    """Run an experiment with ``cfg.cpu_threads`` torch threads, restoring the count afterwards."""
-
-    @functools.wraps(run)
-    def wrapper(cfg: Config, *args: Any, **kwargs: Any) -> R:
-        with torch_threads(cfg.cpu_threads):
-            return run(cfg, *args, **kwargs)
-
-    return wrapper
-
-
 __all__ = [
     "CirclesResult",
+    "LatentResult",
+    "SDEResult",
     "SolverChecks",
+    "TaynodeResult",
     "build_claims",
     "run_circles",
     "run_digits",
@@ -58,9 +47,34 @@ __all__ = [
 ]
 
 
-@dataclass
+def _check_cfg(cfg: object) -> Config:
+    if not isinstance(cfg, Config):
+        raise TypeError(f"cfg must be a theorybook.nde.Config, got {type(cfg).__name__}")
+    return cfg
+
+
+def _threads(run: Callable[..., R]) -> Callable[..., R]:
+    """Run a torch experiment under the book's thread policy (or ``cfg.cpu_threads``)."""
+
+    @functools.wraps(run)
+    def wrapper(cfg: Config, *args: Any, **kwargs: Any) -> R:
+        cfg = _check_cfg(cfg)
+        with torch_threads("policy" if cfg.cpu_threads is None else cfg.cpu_threads):
+            return run(cfg, *args, **kwargs)
+
+    return wrapper
+
+
+def _progress_flag(progress: bool, show_progress: bool | None) -> bool:
+    if show_progress is not None:
+        warnings.warn("show_progress is deprecated; use progress", DeprecationWarning, stacklevel=3)
+        return bool(show_progress)
+    return bool(progress)
+
+
+@dataclass(frozen=True)
 class SolverChecks:
-    """Claims 1–3 on a random MLP vector field and on ``y' = diag(−1, −100) y``."""
+    """The solver-level checks: a random MLP field, and ``y' = diag(−1, −100) y`` in float64."""
 
     nfe_plain: int
     nfe_regularized: int
@@ -75,6 +89,9 @@ class SolverChecks:
     rho_mixed: np.ndarray = field(repr=False)
     h_stiff: np.ndarray = field(repr=False)
     h_mixed: np.ndarray = field(repr=False)
+    s_stab: float = 3.3066
+    replay_max_abs_diff: float = float("nan")
+    replay_steps: int = 0
 
     @property
     def stiff_rel_dev(self) -> float:
@@ -89,10 +106,15 @@ class SolverChecks:
         )
 
 
-@_cfg_threads
-def run_solver_checks(cfg: Config) -> SolverChecks:
-    """Claims 1–3: free NFE, ``E_j ≤ 1``, ``R_E ≤ t₁ − t₀``, a non-zero gradient, the stiffness estimate."""
+@_threads
+def run_solver_checks(cfg: Config, *, progress: bool = False) -> SolverChecks:
+    """Free NFE, ``E_j ≤ 1``, ``R_E ≤ t₁ − t₀``, a non-zero gradient and the stiffness estimate."""
+    import torch
     from torchdiffeq import odeint
+
+    from theorybook.nde.solver_torch import regularized_odeint, replay_error_ratios
+    from theorybook.nde.stability import dopri5_stability_size
+    from theorybook.nde.train_torch import ODEFunc
 
     seed_everything(cfg.seed)
     func = ODEFunc(2, 32)
@@ -107,13 +129,21 @@ def run_solver_checks(cfg: Config) -> SolverChecks:
 
     with torch.no_grad():
         odeint(
-            counted, x, t, rtol=cfg.rtol, atol=cfg.atol, method="dopri5", options={"step_t": t[-1:]}
+            counted,
+            x,
+            t,
+            rtol=cfg.rtol,
+            atol=cfg.atol,
+            method="dopri5",
+            options={"step_t": t[-1:], "max_num_steps": 10_000},
         )
     _, st = regularized_odeint(func, x, t, rtol=cfg.rtol, atol=cfg.atol)
     func.zero_grad()
     st.error_estimate.backward()
     grad = float(
-        torch.sqrt(sum((p.grad**2).sum() for p in func.parameters() if p.grad is not None))
+        torch.sqrt(
+            torch.stack([(p.grad**2).sum() for p in func.parameters() if p.grad is not None]).sum()
+        )
     )
     try:
         regularized_odeint(func, x, t, adjoint=True)
@@ -121,13 +151,27 @@ def run_solver_checks(cfg: Config) -> SolverChecks:
     except ValueError:
         raises = True
     a = torch.diag(torch.tensor([-1.0, -100.0], dtype=torch.float64))
-    lin = lambda tt, y: y @ a
-    _, s1 = regularized_odeint(
-        lin, torch.tensor([[0.0, 1.0]], dtype=torch.float64), t, rtol=1e-6, atol=1e-6
-    )
-    _, s2 = regularized_odeint(
-        lin, torch.tensor([[1.0, 1.0]], dtype=torch.float64), t, rtol=1e-6, atol=1e-6
-    )
+
+    def lin(tt: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return y @ a
+
+    y_stiff = torch.tensor([[0.0, 1.0]], dtype=torch.float64)
+    y_mixed = torch.tensor([[1.0, 1.0]], dtype=torch.float64)
+    _, s1 = regularized_odeint(lin, y_stiff, t, rtol=1e-6, atol=1e-6)
+    _, s2 = regularized_odeint(lin, y_mixed, t, rtol=1e-6, atol=1e-6)
+    # Replay every accepted step of a float64 solve with an independent Dormand–Prince step.
+    f64 = ODEFunc(2, 32).double()
+
+    def fast(tt: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return 8.0 * f64(tt, y)
+
+    t2 = torch.tensor([0.0, 2.0], dtype=torch.float64)
+    with torch.no_grad():
+        _, s64 = regularized_odeint(
+            fast, 3 * x.double(), t2, rtol=1e-6, atol=1e-6, record_states=True
+        )
+    replayed = replay_error_ratios(fast, s64, rtol=1e-6, atol=1e-6)
+    replay_diff = float((replayed - s64.step_errors).abs().max())
     return SolverChecks(
         nfe_plain=calls[0],
         nfe_regularized=st.nfe,
@@ -142,19 +186,27 @@ def run_solver_checks(cfg: Config) -> SolverChecks:
         rho_mixed=s2.step_stiffness.numpy(),
         h_stiff=s1.step_sizes.numpy(),
         h_mixed=s2.step_sizes.numpy(),
+        s_stab=dopri5_stability_size(),
+        replay_max_abs_diff=replay_diff,
+        replay_steps=int(s64.num_accepted),
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class CirclesResult:
-    """Runs of the PyTorch classifier: ``runs`` keyed by method, ``sweep`` the larger-λ ERNODE runs."""
+    """Runs of the PyTorch classifier.
+
+    ``runs`` (seed ``cfg.seed``) keyed by method, ``sweep`` the larger-λ ERNODE runs, and
+    ``held_out`` the vanilla and ERNODE runs on the held-out seeds ``cfg.seeds`` (keyed by method).
+    """
 
     data: ClassificationData
     runs: dict[str, NodeRun]
     sweep: list[NodeRun]
+    held_out: dict[str, list[NodeRun]] = field(default_factory=dict)
 
     def table(self) -> list[dict[str, Any]]:
-        """One row per run: accuracy, NFE, wall times and their ratios to vanilla."""
+        """One row per run of the main seed: accuracy, NFE, wall times and ratios to vanilla."""
         base = self.runs["vanilla"]
         rows = []
         for name, r in [*self.runs.items(), *((f"ernode λ={s.lam0:g}", s) for s in self.sweep)]:
@@ -173,47 +225,85 @@ class CirclesResult:
             )
         return rows
 
+    def seed_table(self) -> list[dict[str, Any]]:
+        """Vanilla and ERNODE on every seed (the main one and the held-out ones)."""
+        rows = []
+        all_v = [self.runs["vanilla"], *self.held_out.get("vanilla", [])]
+        all_e = [self.runs["ernode"], *self.held_out.get("ernode", [])]
+        for v, e in zip(all_v, all_e, strict=True):
+            rows.append(
+                {
+                    "seed": v.seed,
+                    "held out": v is not self.runs["vanilla"],
+                    "vanilla NFE": v.test_nfe,
+                    "ERNODE NFE": e.test_nfe,
+                    "NFE ratio": v.test_nfe / e.test_nfe,
+                    "vanilla acc": v.test_acc,
+                    "ERNODE acc": e.test_acc,
+                    "train ratio": e.train_seconds / v.train_seconds,
+                }
+            )
+        return rows
 
-@_cfg_threads
-def run_circles(cfg: Config, *, show_progress: bool = True) -> CirclesResult:
-    """Experiment 1 in PyTorch: vanilla, ERNODE, SRNODE and STEER on concentric circles, plus a λ sweep."""
-    data = make_circles_data(cfg.n_train, cfg.n_test, noise=cfg.noise, seed=cfg.seed)
-    common = dict(
+
+def _circles_common(cfg: Config, progress: bool) -> dict[str, Any]:
+    return dict(
         epochs=cfg.epochs,
         hidden=cfg.hidden,
         lr=cfg.lr,
         rtol=cfg.rtol,
         atol=cfg.atol,
-        seed=cfg.seed,
-        show_progress=show_progress,
+        progress=progress,
         torch_device=cfg.torch_device,
     )
+
+
+@_threads
+def run_circles(
+    cfg: Config, *, progress: bool = False, show_progress: bool | None = None
+) -> CirclesResult:
+    """The PyTorch classifier on concentric circles: vanilla, ERNODE, SRNODE and STEER on seed
+    ``cfg.seed``, a λ sweep, and vanilla/ERNODE again on the held-out ``cfg.seeds``."""
+    common = _circles_common(cfg, _progress_flag(progress, show_progress))
+    data = make_circles_data(cfg.n_train, cfg.n_test, noise=cfg.noise, seed=cfg.seed)
+    ern: dict[str, Any] = dict(lam0=cfg.lam_error, lam1=cfg.lam_error_end)
+    s = cfg.seed
     runs = {
-        "vanilla": train_node(data, "vanilla", **common),
-        "ernode": train_node(data, "ernode", lam0=cfg.lam_error, lam1=cfg.lam_error_end, **common),
-        "srnode": train_node(data, "srnode", lam0=cfg.lam_stiff, **common),
-        "steer": train_node(data, "steer", steer_b=cfg.steer_b, **common),
+        "vanilla": train_node(data, "vanilla", seed=s, **common),
+        "ernode": train_node(data, "ernode", seed=s, **ern, **common),
+        "srnode": train_node(data, "srnode", lam0=cfg.lam_stiff, seed=s, **common),
+        "steer": train_node(data, "steer", steer_b=cfg.steer_b, seed=s, **common),
     }
-    sweep = [train_node(data, "ernode", lam0=lam, **common) for lam in cfg.lam_sweep]
-    return CirclesResult(data, runs, sweep)
+    sweep = [train_node(data, "ernode", lam0=lam, seed=s, **common) for lam in cfg.lam_sweep]
+    held: dict[str, list[NodeRun]] = {"vanilla": [], "ernode": []}
+    for seed in cfg.seeds:
+        d = make_circles_data(cfg.n_train, cfg.n_test, noise=cfg.noise, seed=seed)
+        held["vanilla"].append(train_node(d, "vanilla", seed=seed, **common))
+        held["ernode"].append(train_node(d, "ernode", seed=seed, **ern, **common))
+    return CirclesResult(data, runs, sweep, held)
 
 
-@_cfg_threads
-def run_digits(cfg: Config, *, show_progress: bool = True) -> CirclesResult | None:
-    """Experiment 1 on scikit-learn's digits (64-d state, minibatches); ``None`` if ``cfg.digits_epochs == 0``."""
+@_threads
+def run_digits(
+    cfg: Config, *, progress: bool = False, show_progress: bool | None = None
+) -> CirclesResult | None:
+    """The classifier on scikit-learn's digits (64-d state, minibatches) at tolerance
+    ``cfg.digits_rtol``/``digits_atol`` in ``cfg.digits_dtype``; ``None`` if
+    ``cfg.digits_epochs == 0``."""
     if cfg.digits_epochs == 0:
         return None
     data = make_digits_data(seed=cfg.seed)
-    common = dict(
+    common: dict[str, Any] = dict(
         epochs=cfg.digits_epochs,
         hidden=cfg.digits_hidden,
         lr=cfg.digits_lr,
-        rtol=cfg.rtol,
-        atol=cfg.atol,
+        rtol=cfg.digits_rtol,
+        atol=cfg.digits_atol,
         batch_size=cfg.digits_batch,
         seed=cfg.seed,
-        show_progress=show_progress,
+        progress=_progress_flag(progress, show_progress),
         torch_device=cfg.torch_device,
+        dtype=cfg.digits_dtype,
     )
     runs = {
         "vanilla": train_node(data, "vanilla", **common),
@@ -224,7 +314,7 @@ def run_digits(cfg: Config, *, show_progress: bool = True) -> CirclesResult | No
     return CirclesResult(data, runs, [])
 
 
-@dataclass
+@dataclass(frozen=True)
 class LatentResult:
     """Latent-ODE runs on spirals: vanilla and ERNODE at each ``λ`` of ``cfg.latent_lams``."""
 
@@ -249,22 +339,24 @@ class LatentResult:
         ]
 
     def main_ernode(self) -> LatentRun:
-        """The ERNODE run at the first ``λ`` of ``cfg.latent_lams`` (fixed in advance, not picked on test data)."""
+        """The ERNODE run at the first ``λ`` of ``cfg.latent_lams`` (fixed in advance)."""
         return next(r for k, r in self.runs.items() if k != "vanilla")
 
 
-@_cfg_threads
-def run_latent(cfg: Config, *, show_progress: bool = True) -> LatentResult | None:
+@_threads
+def run_latent(
+    cfg: Config, *, progress: bool = False, show_progress: bool | None = None
+) -> LatentResult | None:
     """Latent ODE on spirals, vanilla and ERNODE; ``None`` if ``cfg.latent_epochs == 0``."""
     if cfg.latent_epochs == 0:
         return None
     data = make_spirals(cfg.latent_n_train, cfg.latent_n_test, seed=cfg.seed)
-    common = dict(
+    common: dict[str, Any] = dict(
         epochs=cfg.latent_epochs,
         rtol=cfg.rtol,
         atol=cfg.atol,
         seed=cfg.seed,
-        show_progress=show_progress,
+        progress=_progress_flag(progress, show_progress),
         torch_device=cfg.torch_device,
     )
     runs = {"vanilla": train_latent_ode(data, "vanilla", **common)}
@@ -273,9 +365,10 @@ def run_latent(cfg: Config, *, show_progress: bool = True) -> LatentResult | Non
     return LatentResult(data, runs)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SDEResult:
-    """Neural-SDE runs: ``runs`` keyed ``"vanilla"`` and ``"ernode λ=…"`` (the first ``λ`` of ``cfg.sde_lams`` first)."""
+    """Neural-SDE runs keyed ``"vanilla"`` and ``"ernode λ=…"`` (the first ``λ`` of
+    ``cfg.sde_lams`` first)."""
 
     data: Any
     runs: dict[str, Any]
@@ -301,326 +394,93 @@ class SDEResult:
         return next(r for k, r in self.runs.items() if k != "vanilla")
 
 
-def run_sde(cfg: Config, *, show_progress: bool = True) -> SDEResult | None:
-    """The toy neural SDE (JAX, adaptive SPaRK): vanilla and ERNODE; ``None`` if ``cfg.sde_iters == 0``."""
+def run_sde(
+    cfg: Config, *, progress: bool = False, show_progress: bool | None = None
+) -> SDEResult | None:
+    """The toy neural SDE (JAX, adaptive SPaRK): vanilla and ERNODE; ``None`` if
+    ``cfg.sde_iters == 0``."""
+    cfg = _check_cfg(cfg)
     if cfg.sde_iters == 0:
         return None
     from theorybook.nde.sde import make_sde_data, train_neural_sde
 
+    bar = _progress_flag(progress, show_progress)
     data = make_sde_data(seed=cfg.seed)
-    runs = {
-        "vanilla": train_neural_sde(
-            data, lam=0.0, iters=cfg.sde_iters, seed=cfg.seed, show_progress=show_progress
-        )
-    }
+    kw: dict[str, Any] = dict(iters=cfg.sde_iters, seed=cfg.seed, progress=bar)
+    runs = {"vanilla": train_neural_sde(data, lam=0.0, **kw)}
     for lam in cfg.sde_lams:
-        runs[f"ernode λ={lam:g}"] = train_neural_sde(
-            data, lam=lam, iters=cfg.sde_iters, seed=cfg.seed, show_progress=show_progress
-        )
+        runs[f"ernode λ={lam:g}"] = train_neural_sde(data, lam=lam, **kw)
     return SDEResult(data, runs)
 
 
-def run_taynode_comparison(cfg: Config, *, show_progress: bool = True) -> dict[str, Any]:
-    """Claim 6 in JAX: ``cfg.jax_methods`` trained with the same model, optimizer and solver."""
+@dataclass(frozen=True)
+class TaynodeResult(Mapping[str, Any]):
+    """The JAX runs of :func:`run_taynode_comparison`, keyed by method (reads like a dict)."""
+
+    runs: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.runs[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.runs)
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+
+def run_taynode_comparison(
+    cfg: Config, *, progress: bool = False, show_progress: bool | None = None
+) -> TaynodeResult:
+    """``cfg.jax_methods`` trained in JAX with the same model, optimizer and solver."""
+    cfg = _check_cfg(cfg)
     from theorybook.nde.train_jax import train_node_jax
 
+    bar = _progress_flag(progress, show_progress)
     data = make_circles_data(cfg.jax_n_train, cfg.n_test, noise=cfg.noise, seed=cfg.seed)
     lams = {"vanilla": 0.0, "ernode": cfg.lam_error, "taynode": cfg.lam_taynode}
-    return {
-        m: train_node_jax(
-            data,
-            m,
-            lam=lams[m],
-            iters=cfg.jax_iters,
-            hidden=cfg.jax_hidden,
-            lr=cfg.jax_lr,
-            rtol=cfg.rtol,
-            atol=cfg.atol,
-            dt0=cfg.dt0,
-            order=cfg.taynode_order,
-            seed=cfg.seed,
-            show_progress=show_progress,
-        )
-        for m in cfg.jax_methods
-    }
+    return TaynodeResult(
+        {
+            m: train_node_jax(
+                data,
+                m,
+                lam=lams[m],
+                iters=cfg.jax_iters,
+                hidden=cfg.jax_hidden,
+                lr=cfg.jax_lr,
+                rtol=cfg.rtol,
+                atol=cfg.atol,
+                dt0=cfg.dt0,
+                order=cfg.taynode_order,
+                seed=cfg.seed,
+                progress=bar,
+            )
+            for m in cfg.jax_methods
+        }
+    )
 
 
-def vector_field(
-    model: NODEClassifier, t: float = 0.5, lim: float = 2.5, n: int = 21
-) -> tuple[np.ndarray, ...]:
-    """The learned field ``f(t, z)`` on an ``n × n`` grid of ``[−lim, lim]²``: ``(X, Y, U, V)``."""
-    g = np.linspace(-lim, lim, n, dtype=np.float32)
-    xx, yy = np.meshgrid(g, g)
-    dev = next(model.parameters()).device
-    z = torch.from_numpy(np.stack([xx.ravel(), yy.ravel()], 1)).to(dev)
-    with torch.no_grad():
-        v = model.func(torch.tensor(t, device=dev), z).cpu().numpy()
-    return xx, yy, v[:, 0].reshape(n, n), v[:, 1].reshape(n, n)
+def vector_field(model: Any, t: float = 0.5, lim: float = 2.5, n: int = 21) -> tuple[Any, ...]:
+    """Deprecated location: use :func:`theorybook.nde.figures.vector_field`."""
+    from theorybook.nde.figures import vector_field as vf
+
+    return vf(model, t=t, lim=lim, n=n)
 
 
-def trajectories(model: NODEClassifier, x: np.ndarray, n_times: int = 30) -> np.ndarray:
-    """Solutions ``z(t)`` from the points ``x`` on ``n_times`` times in ``[0, 1]``: shape ``(n_times, len(x), dim)``."""
-    from torchdiffeq import odeint
+def trajectories(model: Any, x: np.ndarray, n_times: int = 30) -> np.ndarray:
+    """Deprecated location: use :func:`theorybook.nde.figures.trajectories`."""
+    from theorybook.nde.figures import trajectories as tr
 
-    dev = next(model.parameters()).device
-    t = torch.linspace(0.0, 1.0, n_times, dtype=torch.float64, device=dev)
-    with torch.no_grad():
-        zs = odeint(
-            model.func,
-            torch.from_numpy(x).to(dev),
-            t,
-            rtol=model.rtol,
-            atol=model.atol,
-            method="dopri5",
-        )
-    return zs.cpu().numpy()
+    return tr(model, x, n_times=n_times)
 
 
-def build_claims(
-    checks: SolverChecks,
-    agreement: dict[str, Any],
-    circles: CirclesResult,
-    jax_runs: dict[str, Any] | None,
-    cfg: Config,
-    digits: CirclesResult | None = None,
-    latent: LatentResult | None = None,
-    sde: SDEResult | None = None,
-) -> ClaimTable:
-    """The chapter's claims, with the values this run measured (``jax_runs=None``: TayNODE not run)."""
-    v, e = circles.runs["vanilla"], circles.runs["ernode"]
-    st = circles.runs["steer"]
-    worst = min(circles.sweep, key=lambda r: r.test_acc) if circles.sweep else None
-    tay, ern = (jax_runs["taynode"], jax_runs["ernode"]) if jax_runs else (None, None)
-    claims = [
-        Claim(
-            "free-nfe",
-            "Recording R_E and R_S costs no extra function evaluation",
-            "Sec. 3",
-            "0 extra",
-            checks.nfe_regularized == checks.nfe_plain,
-            is_true(),
-            note=f"NFE {checks.nfe_regularized} with, {checks.nfe_plain} without",
-        ),
-        Claim(
-            "error-bounded",
-            "E_j ≤ 1 on accepted steps",
-            "Sec. 3.1",
-            "≤ 1",
-            checks.max_error,
-            at_most(1.0),
-        ),
-        Claim(
-            "re-bounded", "R_E ≤ t₁ − t₀", "Sec. 3.1", "≤ 1", checks.r_e / checks.span, at_most(1.0)
-        ),
-        Claim(
-            "re-gradient",
-            "∂R_E/∂θ is non-zero (gradients flow through the error estimate)",
-            "Sec. 3",
-            "> 0",
-            checks.grad_norm,
-            at_least(1e-8),
-            note="norm of the gradient",
-        ),
-        Claim(
-            "adjoint-refused",
-            "An adjoint that cannot see solver internals is refused",
-            "issue",
-            "error",
-            checks.adjoint_raises,
-            is_true(),
-        ),
-        Claim(
-            "stiff-exact",
-            "ρ_j = 100 at every step on the stiff eigenvector of diag(−1, −100)",
-            "Sec. 3.2",
-            "100",
-            checks.stiff_rel_dev,
-            at_most(1e-8),
-            note="max |ρ_j/100 − 1|, float64",
-        ),
-        Claim(
-            "stiff-range",
-            "ρ_j ∈ [1, 100] from a mixed start",
-            "Sec. 3.2",
-            "[1, 100]",
-            checks.mixed_in_range,
-            is_true(),
-            note=f"range [{checks.rho_mixed.min():.2f}, {checks.rho_mixed.max():.2f}]",
-        ),
-        Claim(
-            "backends-steps",
-            "torchdiffeq and diffrax take the same number of steps",
-            "issue",
-            "equal",
-            agreement["steps_jax"] == agreement["steps_torch"],
-            is_true(),
-            note=f"{agreement['steps_torch']} steps, NFE {agreement['nfe_torch']} / {agreement['nfe_jax']}",
-        ),
-        Claim(
-            "backends-re",
-            "… and record the same R_E (relative difference)",
-            "issue",
-            "≤ 1e-5",
-            agreement["r_e_rel_diff"],
-            at_most(1e-5),
-        ),
-        Claim(
-            "ernode-nfe",
-            "ERNODE cuts test NFE ≥ 2× (vanilla/ERNODE)",
-            "Table 1; notes (86 → 38)",
-            "≈ 2",
-            v.test_nfe / e.test_nfe,
-            at_least(2.0),
-            expected_at="book",
-            note=f"{v.test_nfe} → {e.test_nfe} NFE",
-        ),
-        Claim(
-            "ernode-acc",
-            "… at accuracy within 0.5 points of vanilla (vanilla − ERNODE)",
-            "Table 1",
-            "≈ 0",
-            v.test_acc - e.test_acc,
-            at_most(0.005),
-            expected_at="book",
-            note=f"{v.test_acc:.3f} vs {e.test_acc:.3f}",
-        ),
-        Claim(
-            "ernode-predict",
-            "ERNODE about halves prediction time (ERNODE/vanilla)",
-            "abstract",
-            "≈ 0.5",
-            e.predict_seconds / v.predict_seconds,
-            at_most(0.75),
-            expected_at="book",
-            note="best of 10 timed test solves; noisy on a shared CPU",
-        ),
-        Claim(
-            "ernode-train",
-            "ERNODE does not increase training time (ERNODE/vanilla)",
-            "abstract",
-            "≤ 1",
-            e.train_seconds / v.train_seconds,
-            at_most(1.1),
-            expected_at="book",
-        ),
-        Claim(
-            "lambda-collapse",
-            "Too large λ collapses the dynamics (accuracy drop at the worst swept λ)",
-            "notes",
-            "> 0",
-            None if worst is None else v.test_acc - worst.test_acc,
-            at_least(0.02),
-            expected_at="book",
-            note=""
-            if worst is None
-            else f"λ = {worst.lam0:g}: acc {worst.test_acc:.3f}, NFE {worst.test_nfe}",
-        ),
-        Claim(
-            "steer-acc",
-            "STEER keeps accuracy (vanilla − STEER)",
-            "Ghosh et al. 2020 [recollection]",
-            "≈ 0",
-            v.test_acc - st.test_acc,
-            at_most(0.02),
-            expected_at="book",
-            note=f"NFE {v.test_nfe} → {st.test_nfe}",
-        ),
-        Claim(
-            "taynode-cost",
-            "TayNODE's training iteration costs several times ERNODE's (TayNODE/ERNODE)",
-            "Sec. 5",
-            "several ×",
-            None if tay is None else tay.iter_seconds / ern.iter_seconds,
-            at_least(2.0),
-            expected_at="book",
-            note="not run"
-            if tay is None
-            else f"JAX, median s/iter; test NFE TayNODE {tay.test_nfe}, ERNODE {ern.test_nfe}",
-        ),
-    ]
-    dv = digits.runs["vanilla"] if digits else None
-    de = digits.runs["ernode"] if digits else None
-    claims += [
-        Claim(
-            "digits-nfe",
-            "On digits (64-d state) ERNODE cuts test NFE ≥ 2×",
-            "Table 1 (MNIST) [recollection]",
-            "≈ 2",
-            None if dv is None else dv.test_nfe / de.test_nfe,
-            at_least(2.0),
-            expected_at="paper",
-            note="not run at this scale"
-            if dv is None
-            else f"{dv.test_nfe} → {de.test_nfe} NFE; at tolerance 1e-5 even a trivial field needs 20 NFE "
-            "(3 steps), which caps the ratio of a short run",
-        ),
-        Claim(
-            "digits-acc",
-            "… at accuracy within 0.5 points of vanilla (vanilla − ERNODE)",
-            "Table 1 (MNIST) [recollection]",
-            "≈ 0.6",
-            None if dv is None else dv.test_acc - de.test_acc,
-            at_most(0.005),
-            expected_at="book",
-            note="not run at this scale"
-            if dv is None
-            else f"{dv.test_acc:.3f} vs {de.test_acc:.3f}",
-        ),
-    ]
-    lv = latent.runs["vanilla"] if latent else None
-    le = latent.main_ernode() if latent else None
-    claims += [
-        Claim(
-            "latent-nfe",
-            "Latent ODE: ERNODE reduces test NFE (vanilla/ERNODE)",
-            "Sec. 5 (Physionet) [unverified]",
-            "fewer NFE",
-            None if lv is None else lv.test_nfe / le.test_nfe,
-            at_least(1.25),
-            expected_at="book",
-            note="not run at this scale"
-            if lv is None
-            else f"{lv.test_nfe} → {le.test_nfe} NFE at λ = {le.lam0:g}; threshold is ours; one seed",
-        ),
-        Claim(
-            "latent-mse",
-            "… without a worse interpolation error (MSE ERNODE/vanilla)",
-            "Sec. 5 (Physionet) [unverified]",
-            "similar",
-            None if lv is None else le.test_mse / lv.test_mse,
-            at_most(1.1),
-            expected_at="book",
-            note="not run at this scale"
-            if lv is None
-            else f"MSE {lv.test_mse:.3f} vs {le.test_mse:.3f}",
-        ),
-    ]
-    sv = sde.runs["vanilla"] if sde else None
-    se = sde.main_ernode() if sde else None
-    claims += [
-        Claim(
-            "sde-steps",
-            "Neural SDE: the error regularizer cuts the adaptive solver's steps (vanilla/ERNODE)",
-            "Sec. 5 (toy SDE) [unverified]",
-            "fewer steps",
-            None if sv is None else sv.test_steps / se.test_steps,
-            at_least(1.25),
-            expected_at="book",
-            note="not run at this scale"
-            if sv is None
-            else f"{sv.test_steps:.1f} → {se.test_steps:.1f} steps per path at λ = {se.lam:g}; threshold is ours",
-        ),
-        Claim(
-            "sde-fit",
-            "… at a similar fit of means and variances (test loss ERNODE/vanilla)",
-            "Sec. 5 (toy SDE) [unverified]",
-            "similar",
-            None if sv is None else se.test_loss / sv.test_loss,
-            at_most(1.5),
-            expected_at="book",
-            note="not run at this scale"
-            if sv is None
-            else f"loss {sv.test_loss:.2f} vs {se.test_loss:.2f}; one seed, noisy",
-        ),
-    ]
-    return ClaimTable(claims)
+def build_claims(*args: Any, **kwargs: Any) -> Any:
+    """Deprecated: use :func:`theorybook.nde.claims.chapter_claims` (same arguments)."""
+    from theorybook.nde.claims import chapter_claims
+
+    warnings.warn(
+        "build_claims is deprecated; use theorybook.nde.claims.chapter_claims",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return chapter_claims(*args, **kwargs)

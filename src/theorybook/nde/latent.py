@@ -12,63 +12,30 @@ decoder maps ``z(t)`` back to the data. The loss is the negative ELBO (Gaussian 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
-from theorybook.nde.solver_torch import SolveStats, regularized_odeint
-from theorybook.runtime import Timer, TrainingDiverged, device, progress, seed_everything
+from theorybook.nde.data import SpiralData, make_spirals
+from theorybook.nde.solver_torch import SolverError, SolveStats, regularized_odeint
+from theorybook.runtime import (
+    Timer,
+    TrainingDiverged,
+    best_of,
+    check_finite_loss,
+    device,
+    seed_everything,
+)
+from theorybook.runtime import (
+    progress as progress_bar,
+)
+from theorybook.validation import one_of, positive_int, positive_real, real
+from theorybook.validation import seed as check_seed
 
 __all__ = ["LatentODE", "LatentRun", "SpiralData", "make_spirals", "train_latent_ode"]
-
-
-@dataclass(frozen=True)
-class SpiralData:
-    """Spirals on a shared irregular grid ``t`` (float32): ``x`` (n, T, 2), observation mask (n, T)."""
-
-    t: np.ndarray
-    x_train: np.ndarray
-    mask_train: np.ndarray
-    x_test: np.ndarray
-    mask_test: np.ndarray
-
-
-def make_spirals(
-    n_train: int,
-    n_test: int,
-    *,
-    n_times: int = 40,
-    t_max: float = 4.0,
-    obs_frac: float = 0.5,
-    noise: float = 0.05,
-    seed: int = 0,
-) -> SpiralData:
-    """Damped spirals ``x(t) = e^{tA} x₀``, ``A = [[−0.1, ±2], [∓2, −0.1]]``, on ``n_times`` sorted uniform times.
-
-    ``x₀`` has radius in ``[0.5, 1.5]`` and a uniform angle; half the trajectories turn each way. Each
-    trajectory observes a random fraction ``obs_frac`` of the grid (at least the first time).
-    """
-    if n_train < 2 or n_test < 2 or n_times < 4 or not 0 < obs_frac <= 1 or t_max <= 0:
-        raise ValueError("need n_train, n_test >= 2, n_times >= 4, obs_frac in (0, 1], t_max > 0")
-    rng = np.random.default_rng(seed)
-    t = np.sort(np.concatenate([[0.0], rng.uniform(0.0, t_max, n_times - 1)]))
-    n = n_train + n_test
-    r = rng.uniform(0.5, 1.5, n)
-    phi = rng.uniform(0, 2 * np.pi, n)
-    sign = np.where(rng.random(n) < 0.5, 1.0, -1.0)
-    ang = phi[:, None] + sign[:, None] * 2.0 * t[None, :]
-    rad = r[:, None] * np.exp(-0.1 * t)[None, :]
-    x = np.stack([rad * np.cos(ang), rad * np.sin(ang)], -1) + noise * rng.normal(
-        size=(n, n_times, 2)
-    )
-    mask = rng.random((n, n_times)) < obs_frac
-    mask[:, 0] = True
-    x, mask = x.astype(np.float32), mask.astype(np.float32)
-    return SpiralData(
-        t.astype(np.float32), x[:n_train], mask[:n_train], x[n_train:], mask[n_train:]
-    )
 
 
 class LatentODE(nn.Module):
@@ -81,17 +48,53 @@ class LatentODE(nn.Module):
         hidden: int = 32,
         rtol: float = 1e-5,
         atol: float = 1e-5,
+        max_num_steps: int = 10_000,
     ) -> None:
         super().__init__()
+        obs_dim = positive_int("obs_dim", obs_dim)
+        latent = positive_int("latent", latent)
+        hidden = positive_int("hidden", hidden)
+        rtol, atol = positive_real("rtol", rtol), positive_real("atol", atol)
+        self.max_num_steps = positive_int("max_num_steps", max_num_steps)
+        self.obs_dim = obs_dim
         self.gru = nn.GRUCell(2 * obs_dim + 1, hidden)
         self.to_q = nn.Linear(hidden, 2 * latent)
         self.func = nn.Sequential(nn.Linear(latent, hidden), nn.Tanh(), nn.Linear(hidden, latent))
         self.dec = nn.Linear(latent, obs_dim)
         self.latent, self.hidden, self.rtol, self.atol = latent, hidden, rtol, atol
 
+    def _check(self, t: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> None:
+        for name, v in (("t", t), ("x", x), ("mask", mask)):
+            if not isinstance(v, torch.Tensor):
+                raise TypeError(f"{name} must be a torch.Tensor, got {type(v).__name__}")
+        if x.ndim != 3 or x.shape[-1] != self.obs_dim:
+            raise ValueError(f"x must be (n, T, {self.obs_dim}), got {tuple(x.shape)}")
+        if t.ndim != 1 or t.shape[0] != x.shape[1]:
+            raise ValueError(f"t must be 1-D with {x.shape[1]} times, got {tuple(t.shape)}")
+        if mask.shape != x.shape[:2]:
+            raise ValueError(f"mask must have shape {tuple(x.shape[:2])}, got {tuple(mask.shape)}")
+        w = self.to_q.weight
+        if x.dtype != w.dtype:
+            raise TypeError(
+                f"x has dtype {x.dtype} but the model's weights are {w.dtype}; convert one "
+                "(e.g. model.double() for float64 data)"
+            )
+
+    def _solve(self, z0: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, SolveStats]:
+        return regularized_odeint(
+            lambda tt, z: self.func(z),
+            z0,
+            t.to(torch.float64),
+            rtol=self.rtol,
+            atol=self.atol,
+            options={"max_num_steps": self.max_num_steps},
+        )
+
     def encode(
         self, t: torch.Tensor, x: torch.Tensor, mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(μ, log σ²)`` of ``q(z₀ | x)`` from a GRU run backwards over the observed points."""
+        self._check(t, x, mask)
         h = x.new_zeros(x.shape[0], self.hidden)
         dts = torch.cat([t[1:] - t[:-1], t.new_zeros(1)])
         for i in range(t.shape[0] - 1, -1, -1):  # backwards, updating only where observed
@@ -109,9 +112,7 @@ class LatentODE(nn.Module):
         """Reconstruction ``x̂`` (n, T, d), ``μ``, ``log σ²`` and the solve's :class:`SolveStats`."""
         mu, logvar = self.encode(t, x, mask)
         z0 = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if sample else mu
-        zs, stats = regularized_odeint(
-            lambda tt, z: self.func(z), z0, t.to(torch.float64), rtol=self.rtol, atol=self.atol
-        )
+        zs, stats = self._solve(z0, t)
         return self.dec(zs).transpose(0, 1), mu, logvar, stats
 
     @torch.no_grad()
@@ -120,13 +121,11 @@ class LatentODE(nn.Module):
     ) -> torch.Tensor:
         """Decode the posterior mean ``z₀ = μ`` at the times ``t_out`` (e.g. a fine grid for plots): (n, len(t_out), d)."""
         mu, _ = self.encode(t, x, mask)
-        zs, _ = regularized_odeint(
-            lambda tt, z: self.func(z), mu, t_out.to(torch.float64), rtol=self.rtol, atol=self.atol
-        )
+        zs, _ = self._solve(mu, t_out)
         return self.dec(zs).transpose(0, 1)
 
 
-@dataclass
+@dataclass(frozen=True)
 class LatentRun:
     """A latent-ODE training run: per-epoch history and test metrics (interpolation MSE at unobserved points)."""
 
@@ -138,6 +137,7 @@ class LatentRun:
     train_seconds: float
     predict_seconds: float
     model: LatentODE = field(repr=False)
+    seed: int = 0
 
 
 def train_latent_ode(
@@ -145,7 +145,7 @@ def train_latent_ode(
     method: str = "vanilla",
     *,
     lam0: float = 0.0,
-    epochs: int = 40,
+    epochs: int = 100,
     batch_size: int = 50,
     latent: int = 4,
     hidden: int = 32,
@@ -154,35 +154,63 @@ def train_latent_ode(
     rtol: float = 1e-5,
     atol: float = 1e-5,
     seed: int = 0,
-    show_progress: bool = True,
+    progress: bool = False,
     torch_device: str | None = "cpu",
+    max_num_steps: int = 2_000,
+    show_progress: bool | None = None,
 ) -> LatentRun:
-    """Adam on the negative ELBO ``Σ_obs ‖x̂ − x‖²/(2σ²) + KL(q(z₀) ‖ N(0, I))`` (per trajectory) ``+ λ R_E``.
+    """Adam on the negative ELBO ``Σ_obs ‖x̂ − x‖²/(2σ²) + KL(q(z₀) ‖ N(0, I))`` (per trajectory)
+    ``+ λ R_E`` (equation :eq:`nde-ernode`).
 
-    ``method`` is ``"vanilla"`` or ``"ernode"`` (constant ``λ = lam0``); ``torch_device`` as in
-    :func:`~theorybook.nde.train_torch.train_node`. Raises
-    :class:`~theorybook.runtime.TrainingDiverged` naming the epoch and step on a non-finite loss.
+    ``method`` is ``"vanilla"`` (``lam0`` must be 0) or ``"ernode"`` (constant ``λ = lam0 > 0``);
+    ``torch_device`` as in :func:`~theorybook.nde.train_torch.train_node`; ``show_progress`` is a
+    deprecated spelling of ``progress``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        for malformed arguments (``latent=0``, a negative ``lam0``, ...).
+    TrainingDiverged
+        naming the epoch and step on a non-finite loss or a failed training solve (including more
+        than ``max_num_steps`` steps).
     """
-    if method not in ("vanilla", "ernode"):
-        raise ValueError(f"method must be 'vanilla' or 'ernode', got {method!r}")
+    if show_progress is not None:
+        warnings.warn("show_progress is deprecated; use progress", DeprecationWarning, stacklevel=2)
+        progress = bool(show_progress)
+    if not isinstance(data, SpiralData):
+        raise TypeError(f"data must be a SpiralData, got {type(data).__name__}")
+    method = one_of("method", method, ("vanilla", "ernode"))
+    lam0 = real("lam0", lam0, low=0.0)
     if method == "ernode" and lam0 <= 0:
         raise ValueError("ernode needs lam0 > 0")
-    if epochs < 1 or batch_size < 1 or obs_sigma <= 0 or lr <= 0:
-        raise ValueError("need epochs, batch_size >= 1 and obs_sigma, lr > 0")
+    if method == "vanilla" and lam0 != 0:
+        raise ValueError(f"vanilla has no regularizer: lam0 must be 0, got {lam0}")
+    epochs = positive_int("epochs", epochs)
+    batch_size = positive_int("batch_size", batch_size)
+    latent = positive_int("latent", latent)
+    hidden = positive_int("hidden", hidden)
+    lr = positive_real("lr", lr)
+    obs_sigma = positive_real("obs_sigma", obs_sigma)
+    seed = check_seed("seed", seed)
+    try:
+        dev = device(torch_device)
+    except ValueError as err:
+        raise ValueError(f"torch_device={torch_device!r}: {err}") from None
     seed_everything(seed)
     gen = torch.Generator().manual_seed(seed)
-    dev = device(torch_device)
     sync = dev.type == "cuda"
     t = torch.from_numpy(data.t).to(dev)
     x, m = torch.from_numpy(data.x_train).to(dev), torch.from_numpy(data.mask_train).to(dev)
-    model = LatentODE(data.x_train.shape[-1], latent, hidden, rtol, atol).to(dev)
+    model = LatentODE(
+        data.x_train.shape[-1], latent, hidden, rtol, atol, max_num_steps=max_num_steps
+    ).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     hist: dict[str, list[float]] = {k: [] for k in ("epoch", "loss", "reg", "nfe", "wall")}
     wall, n = 0.0, x.shape[0]
     lam = lam0 if method == "ernode" else 0.0
-    for epoch in progress(
-        range(epochs), desc=f"latent ODE {method}", leave=False, disable=not show_progress
-    ):
+    where = f"latent ODE {method}"
+    global_step = 0
+    for epoch in progress_bar(range(epochs), desc=where, leave=False, disable=not progress):
         perm = torch.randperm(n, generator=gen).to(dev)
         tot, nb = np.zeros(3), 0
         with Timer(cuda_sync=sync) as timer:
@@ -190,34 +218,38 @@ def train_latent_ode(
                 idx = perm[start : start + batch_size]
                 try:
                     xh, mu, logvar, st = model(t, x[idx], m[idx])
-                except AssertionError as err:  # torchdiffeq: non-finite state or step underflow
+                except SolverError as err:
                     raise TrainingDiverged(
-                        f"latent ODE {method}: epoch {epoch}, step {step}: solver failed ({err})"
-                    ) from err
+                        f"{where}: epoch {epoch}, step {step} (global step {global_step}): {err}"
+                    ) from None
                 rec = (((xh - x[idx]) ** 2).sum(-1) * m[idx]).sum() / (2 * obs_sigma**2) / len(idx)
                 kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum() / len(idx)
                 loss = rec + kl + (lam * st.error_estimate.to(rec.dtype) if lam > 0 else 0.0)
-                if not bool(torch.isfinite(loss.detach())):
-                    raise TrainingDiverged(
-                        f"latent ODE {method}: epoch {epoch}, step {step}: loss {loss.item()}"
-                    )
+                check_finite_loss(
+                    loss, step=global_step, where=f"{where} (epoch {epoch}, step {step})"
+                )
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+                global_step += 1
                 tot += (rec.item() + kl.item(), st.error_estimate.item(), st.nfe)
                 nb += 1
         wall += timer.seconds
         hist["epoch"].append(epoch)
-        for k, v in zip(("loss", "reg", "nfe"), tot / nb):
+        for k, v in zip(("loss", "reg", "nfe"), tot / nb, strict=True):
             hist[k].append(float(v))
         hist["wall"].append(wall)
     xt, mt = torch.from_numpy(data.x_test).to(dev), torch.from_numpy(data.mask_test).to(dev)
-    best = float("inf")
     with torch.no_grad():
-        for _ in range(5):
-            with Timer(cuda_sync=sync) as timer:
-                xh, _, _, st = model(t, xt, mt, sample=False)
-            best = min(best, timer.seconds)
+        try:
+            xh, _, _, st = model(t, xt, mt, sample=False)
+        except SolverError as err:
+            raise TrainingDiverged(
+                f"{where}: the test solve after training failed: {err}"
+            ) from None
+        timing = best_of(
+            lambda: model(t, xt, mt, sample=False), repeats=5, warmup=0, cuda_sync=sync
+        )
     held = 1 - mt
     mse = float((((xh - xt) ** 2).sum(-1) * held).sum() / (2 * held.sum()))
-    return LatentRun(method, lam0, hist, mse, int(st.nfe), wall, best, model)
+    return LatentRun(method, lam0, hist, mse, int(st.nfe), wall, timing.median, model, seed)

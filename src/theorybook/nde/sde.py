@@ -14,10 +14,12 @@ does for ODEs (the stiffness estimate is not defined for these stochastic method
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import diffrax
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import lineax as lx
@@ -25,7 +27,11 @@ import numpy as np
 import optax
 
 from theorybook.nde.solver_jax import WrappedAdaptiveSolver, error_ratio
-from theorybook.runtime import Timer, TrainingDiverged, progress
+from theorybook.nde.stability import SolverError
+from theorybook.runtime import Timer, TrainingDiverged, check_finite_loss
+from theorybook.runtime import progress as progress_bar
+from theorybook.validation import array, callable_, int_in_range, positive_int, positive_real, real
+from theorybook.validation import seed as check_seed
 
 __all__ = [
     "SDEData",
@@ -39,7 +45,7 @@ __all__ = [
 SPIRAL_A = np.array([[-0.1, 2.0], [-2.0, -0.1]], dtype=np.float32)
 
 
-class ErrorRegularizedSolver(WrappedAdaptiveSolver, diffrax.AbstractStratonovichSolver):  # type: ignore[misc]
+class ErrorRegularizedSolver(WrappedAdaptiveSolver, diffrax.AbstractStratonovichSolver):
     """Wraps an adaptive diffrax ODE or Stratonovich SDE solver; its state also carries ``(R_E, max_j E_j)``.
 
     ``E_j = RMS(y_error / (atol + rtol·max(|y_{j-1}|, |y_j|)))``, the controller's own acceptance ratio
@@ -47,7 +53,7 @@ class ErrorRegularizedSolver(WrappedAdaptiveSolver, diffrax.AbstractStratonovich
     """
 
     @property
-    def term_compatible_contr_kwargs(self) -> Any:  # type: ignore[override]
+    def term_compatible_contr_kwargs(self) -> Any:
         return self.solver.term_compatible_contr_kwargs
 
     def __check_init__(self) -> None:
@@ -69,10 +75,10 @@ class ErrorRegularizedSolver(WrappedAdaptiveSolver, diffrax.AbstractStratonovich
         self, terms: Any, t0: Any, t1: Any, y0: Any, args: Any, solver_state: Any, made_jump: Any
     ) -> Any:
         inner, (r_e, e_max) = solver_state
-        y1, y_error, dense, inner, result = self.solver.step(
+        y1, y_error, dense, inner, result = self.solver.step(  # y_error: not None (adaptive)
             terms, t0, t1, y0, args, inner, made_jump
         )
-        e_j = error_ratio(y0, y1, y_error, self.rtol, self.atol)
+        e_j = error_ratio(y0, y1, cast(jax.Array, y_error), self.rtol, self.atol)
         h = jnp.abs(t1 - t0).astype(jnp.result_type(y0))
         return y1, y_error, dense, (inner, (r_e + h * e_j, jnp.maximum(e_max, e_j))), result
 
@@ -87,31 +93,51 @@ def solve_sde(
     tol: float,
     dt0: float = 0.05,
     max_steps: int = 4096,
+    throw: bool = True,
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """One sample path of ``dy = drift(y) dt + diag(diffusion(y)) ∘ dW`` saved at the NumPy times ``ts``.
+    """One sample path of ``dy = drift(y) dt + diag(diffusion(y)) ∘ dW`` saved at the NumPy times
+    ``ts`` (increasing, at least two).
 
-    Returns ``(ys, num_steps, R_E)``; ``num_steps`` counts accepted and rejected steps (``SPaRK`` makes
-    three evaluations of drift and diffusion per step).
+    Returns ``(ys, num_steps, R_E)``; ``num_steps`` counts accepted and rejected steps (``SPaRK``
+    makes three evaluations of drift and diffusion per step), at most ``max_steps``. With
+    ``throw=False`` (inside ``jit``/``vmap``) a failed solve returns non-finite ``ys`` or
+    ``num_steps == max_steps`` instead of raising; with ``throw=True`` called outside ``jit`` it
+    raises :class:`~theorybook.nde.stability.SolverError`.
     """
-    t0, t1 = float(np.asarray(ts)[0]), float(np.asarray(ts)[-1])
+    callable_("drift", drift)
+    callable_("diffusion", diffusion)
+    ts = array("ts", ts, ndim=1, dtype=np.float32)
+    if ts.size < 2 or not np.all(np.diff(ts) > 0):
+        raise ValueError("ts must be strictly increasing with at least two times")
+    tol = positive_real("tol", tol)
+    dt0 = positive_real("dt0", dt0)
+    max_steps = positive_int("max_steps", max_steps)
+    t0, t1 = float(ts[0]), float(ts[-1])
     bm = diffrax.VirtualBrownianTree(
         t0, t1, tol=1e-3, shape=y0.shape, key=key, levy_area=diffrax.SpaceTimeLevyArea
     )
-    terms = diffrax.MultiTerm(
+    terms: Any = diffrax.MultiTerm(
         diffrax.ODETerm(lambda t, y, a: drift(y)),
         diffrax.ControlTerm(lambda t, y, a: lx.DiagonalLinearOperator(diffusion(y)), bm),
     )
-    sol = diffrax.diffeqsolve(
-        terms,
-        ErrorRegularizedSolver(diffrax.SPaRK(), tol, tol),
-        t0,
-        t1,
-        dt0,
-        y0,
-        saveat=diffrax.SaveAt(ts=jnp.asarray(ts), solver_state=True),
-        stepsize_controller=diffrax.PIDController(rtol=tol, atol=tol, dtmin=1e-4),
-        max_steps=max_steps,
-    )
+    try:
+        sol = diffrax.diffeqsolve(
+            terms,
+            ErrorRegularizedSolver(diffrax.SPaRK(), tol, tol),
+            t0,
+            t1,
+            dt0,
+            y0,
+            saveat=diffrax.SaveAt(ts=jnp.asarray(ts), solver_state=True),
+            stepsize_controller=diffrax.PIDController(rtol=tol, atol=tol, dtmin=1e-4),
+            max_steps=max_steps,
+            throw=bool(throw),
+        )
+    except eqx.EquinoxRuntimeError:
+        raise SolverError(
+            f"solve_sde: the solve failed (more than max_steps={max_steps} steps or a "
+            "non-finite state)"
+        ) from None
     return sol.ys, sol.stats["num_steps"], sol.solver_state[1][0]
 
 
@@ -129,20 +155,28 @@ def make_sde_data(
     n_paths: int = 100, n_times: int = 30, *, seed: int = 0, tol: float = 0.01
 ) -> SDEData:
     """Simulate the true spiral SDE (float32) with ``SPaRK`` at tolerance ``tol`` and summarize it."""
-    if n_paths < 2 or n_times < 2:
-        raise ValueError("need n_paths >= 2 and n_times >= 2")
+    n_paths = int_in_range("n_paths", n_paths, low=2)
+    n_times = int_in_range("n_times", n_times, low=2)
+    seed = check_seed("seed", seed)
+    tol = positive_real("tol", tol)
     a = jnp.asarray(SPIRAL_A)
     ts = np.linspace(0.0, 1.0, n_times, dtype=np.float32)
     y0 = jnp.array([2.0, 0.0])
     keys = jax.random.split(jax.random.PRNGKey(seed), n_paths)
     ys, _, _ = jax.jit(
-        jax.vmap(lambda k: solve_sde(lambda y: (y**3) @ a.T, lambda y: 0.2 * y, y0, ts, k, tol=tol))
+        jax.vmap(
+            lambda k: solve_sde(
+                lambda y: (y**3) @ a.T, lambda y: 0.2 * y, y0, ts, k, tol=tol, throw=False
+            )
+        )
     )(keys)
     ys = np.asarray(ys)
+    if not np.all(np.isfinite(ys)):  # pragma: no cover - the true SDE is well behaved
+        raise SolverError("make_sde_data: a sample path of the true SDE failed to solve")
     return SDEData(np.asarray(ts), ys.mean(0), ys.var(0), np.asarray(y0))
 
 
-@dataclass
+@dataclass(frozen=True)
 class SDERun:
     """A neural-SDE training run; ``test_*`` use fresh Brownian paths (``history``: loss, reg, steps, wall)."""
 
@@ -169,8 +203,13 @@ def _init(key: jax.Array, hidden: int) -> dict[str, jax.Array]:
 
 
 def _fit(
-    params: dict[str, jax.Array], data: SDEData, key: jax.Array, n_paths: int, tol: float
-) -> tuple[jax.Array, jax.Array, jax.Array]:
+    params: dict[str, jax.Array],
+    data: SDEData,
+    key: jax.Array,
+    n_paths: int,
+    tol: float,
+    max_steps: int = 4096,
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
     def drift(y: jax.Array) -> jax.Array:
         return jnp.tanh(y**3 @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
 
@@ -178,11 +217,12 @@ def _fit(
         return y @ params["D"] + params["d"]
 
     ts, y0 = data.ts, jnp.asarray(data.y0)
-    ys, steps, r_e = jax.vmap(lambda k: solve_sde(drift, diffusion, y0, ts, k, tol=tol))(
-        jax.random.split(key, n_paths)
-    )
+    ys, steps, r_e = jax.vmap(
+        lambda k: solve_sde(drift, diffusion, y0, ts, k, tol=tol, max_steps=max_steps, throw=False)
+    )(jax.random.split(key, n_paths))
     loss = jnp.sum((ys.mean(0) - data.mean) ** 2) + jnp.sum((ys.var(0) - data.var) ** 2)
-    return loss, jnp.mean(steps), jnp.mean(r_e)
+    ok = jnp.all(jnp.isfinite(ys)) & jnp.all(steps < max_steps)
+    return loss, jnp.mean(steps), jnp.mean(r_e), ok
 
 
 def train_neural_sde(
@@ -195,15 +235,36 @@ def train_neural_sde(
     lr: float = 1e-2,
     tol: float = 0.3,
     seed: int = 0,
-    show_progress: bool = True,
+    progress: bool = False,
+    max_steps: int = 4096,
+    show_progress: bool | None = None,
 ) -> SDERun:
     """AdaBelief (optax) on ``Σ_t ‖mean − mean_data‖² + ‖var − var_data‖² + λ mean_paths R_E``.
 
-    Tolerance 0.3 as in the official code. Raises :class:`~theorybook.runtime.TrainingDiverged` naming
-    the iteration on a non-finite loss.
+    Tolerance 0.3 as in the official code (``experiments/sde_toy_problem.jl``);
+    ``show_progress`` is a deprecated spelling of ``progress``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        for malformed arguments.
+    TrainingDiverged
+        naming the iteration on a non-finite loss or a failed solve (more than ``max_steps``
+        steps on a path, a non-finite state).
     """
-    if lam < 0 or iters < 2 or n_paths < 2 or tol <= 0 or lr <= 0:
-        raise ValueError("need lam >= 0, iters >= 2, n_paths >= 2, tol > 0, lr > 0")
+    if show_progress is not None:
+        warnings.warn("show_progress is deprecated; use progress", DeprecationWarning, stacklevel=2)
+        progress = bool(show_progress)
+    if not isinstance(data, SDEData):
+        raise TypeError(f"data must be an SDEData, got {type(data).__name__}")
+    lam = real("lam", lam, low=0.0)
+    iters = int_in_range("iters", iters, low=2)
+    n_paths = int_in_range("n_paths", n_paths, low=2)
+    hidden = positive_int("hidden", hidden)
+    lr = positive_real("lr", lr)
+    tol = positive_real("tol", tol)
+    seed = check_seed("seed", seed)
+    max_steps = positive_int("max_steps", max_steps)
     params = _init(jax.random.PRNGKey(seed), hidden)
     opt = optax.adabelief(lr)
     state = opt.init(params)
@@ -211,8 +272,8 @@ def train_neural_sde(
     def objective(
         p: dict[str, jax.Array], key: jax.Array
     ) -> tuple[jax.Array, tuple[jax.Array, ...]]:
-        loss, steps, r_e = _fit(p, data, key, n_paths, tol)
-        return loss + lam * r_e, (loss, steps, r_e)
+        loss, steps, r_e, ok = _fit(p, data, key, n_paths, tol, max_steps)
+        return loss + lam * r_e, (loss, steps, r_e, ok)
 
     @jax.jit
     def update(p: dict[str, jax.Array], s: Any, key: jax.Array) -> tuple[Any, ...]:
@@ -223,22 +284,28 @@ def train_neural_sde(
     hist: dict[str, list[float]] = {k: [] for k in ("loss", "reg", "steps", "wall")}
     times: list[float] = []
     keys = jax.random.split(jax.random.PRNGKey(seed + 1), iters)
-    for it in progress(
-        range(iters), desc=f"neural SDE λ={lam:g}", leave=False, disable=not show_progress
-    ):
+    where = f"neural SDE λ={lam:g}"
+    for it in progress_bar(range(iters), desc=where, leave=False, disable=not progress):
         with Timer() as timer:
-            params, state, (loss, steps, r_e) = update(params, state, keys[it])
+            new_params, new_state, (loss, steps, r_e, ok) = update(params, state, keys[it])
             loss = jax.block_until_ready(loss)
-        if not bool(jnp.isfinite(loss)):
-            raise TrainingDiverged(f"neural SDE λ={lam:g}: iteration {it}: loss {float(loss)}")
+        if not bool(ok):
+            raise TrainingDiverged(
+                f"{where}: iteration {it}: a sample path failed to solve (more than "
+                f"max_steps={max_steps} steps or a non-finite state)"
+            )
+        check_finite_loss(float(loss), step=it, where=where)
+        params, state = new_params, new_state
         times.append(timer.seconds)
         hist["loss"].append(float(loss))
         hist["reg"].append(float(r_e))
         hist["steps"].append(float(steps))
         hist["wall"].append(float(np.sum(times)))
-    test = jax.jit(lambda p, k: _fit(p, data, k, n_paths, tol))
+    test = jax.jit(lambda p, k: _fit(p, data, k, n_paths, tol, max_steps))
     key = jax.random.PRNGKey(seed + 10_000)
-    loss, steps, _ = jax.block_until_ready(test(params, key))
+    loss, steps, _, ok = jax.block_until_ready(test(params, key))
+    if not bool(ok):
+        raise TrainingDiverged(f"{where}: the test solve after training failed")
     best = float("inf")
     for _ in range(3):
         with Timer() as timer:

@@ -1,7 +1,7 @@
 """The same regularizers inside diffrax, and the TayNODE baseline with Taylor-mode AD.
 
 Chapter 7 (*Regularizing internal solver heuristics*, Pal et al. 2021). Following the recipe of
-diffrax issue 196, :class:`RegularizedSolver` wraps a diffrax Runge–Kutta solver; its solver state is
+the diffrax GitHub tracker (#196), :class:`RegularizedSolver` wraps a diffrax Runge–Kutta solver; its solver state is
 ``(inner_state, accumulators)`` and each ``step`` adds ``E_j h_j`` and ``h_j ρ_j / s_stab`` computed
 from the step's own ``y_error`` and stage increments ``k``. diffrax keeps a new solver state only when
 the controller accepts the step, so the sums run over accepted steps exactly as in the paper.
@@ -10,8 +10,8 @@ The tableau and the PID controller are diffrax's own.
 :func:`taynode_regularizer` is the baseline of Kelly et al. (2020): the ``K``-th total time
 derivative of the solution, by ``K − 1`` calls of ``jax.experimental.jet``.
 
-JAX is imported by this module; it works in float32 by default (float64 only if the caller has
-enabled it with :func:`theorybook.runtime.enable_jax_x64`).
+JAX is imported by this module (torch is not); it works in float32 by default (float64 only if the
+caller has enabled it with :func:`theorybook.runtime.enable_jax_x64`).
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import jet
 
-from theorybook.nde.solver_torch import stability_size
+from theorybook.nde.stability import SolverError, stability_size
+from theorybook.validation import callable_, positive_int, positive_real
 
 __all__ = [
     "JaxSolveStats",
+    "SolverError",
     "RegularizedSolver",
     "regularized_diffeqsolve",
     "taynode_regularizer",
@@ -48,11 +50,11 @@ def error_ratio(
     y0: jax.Array, y1: jax.Array, y_error: jax.Array, rtol: float, atol: float
 ) -> jax.Array:
     """``E_j = RMS(ỹ_j / (atol + rtol·max(|y_{j−1}|, |y_j|)))``: the controller's acceptance ratio
-    (eq. ernode), at most 1 on an accepted step."""
+    (equation :eq:`nde-error-estimate`), at most 1 on an accepted step."""
     return _rms(y_error / (atol + rtol * jnp.maximum(jnp.abs(y0), jnp.abs(y1))))
 
 
-class WrappedAdaptiveSolver(diffrax.AbstractAdaptiveSolver):  # type: ignore[misc]
+class WrappedAdaptiveSolver(diffrax.AbstractAdaptiveSolver):
     """Base of the chapter's diffrax wrappers: delegates everything but ``init``/``step`` to ``solver``.
 
     Subclasses extend the solver state with running sums; diffrax keeps a new state only when a
@@ -107,8 +109,8 @@ class JaxSolveStats(NamedTuple):
     max_error: jax.Array
 
 
-class RegularizedSolver(WrappedAdaptiveSolver):  # type: ignore[misc]
-    """A diffrax Runge–Kutta solver whose state also accumulates ``R_E`` and ``R_S`` (equations ernode, srnode).
+class RegularizedSolver(WrappedAdaptiveSolver):
+    """A diffrax Runge–Kutta solver whose state also accumulates ``R_E`` and ``R_S`` (equations :eq:`nde-ernode`, :eq:`nde-srnode`).
 
     The wrapped solver must be an explicit, first-same-as-last RK method whose last two stages both sit
     at ``t_j`` (Dopri5, Tsit5): then ``k₇ − k₆ = h (f(t_j, y_j) − f(t_j, g₆))`` and
@@ -133,8 +135,8 @@ class RegularizedSolver(WrappedAdaptiveSolver):  # type: ignore[misc]
             raise TypeError(
                 f"{type(solver).__name__}: the last two stages must both be at t1 for the stiffness estimate"
             )
-        if not (rtol > 0 and atol > 0):
-            raise ValueError(f"rtol and atol must be > 0, got {rtol}, {atol}")
+        positive_real("rtol", rtol)
+        positive_real("atol", atol)
         self.solver = solver
         self.rtol = float(rtol)
         self.atol = float(atol)
@@ -155,7 +157,8 @@ class RegularizedSolver(WrappedAdaptiveSolver):  # type: ignore[misc]
         h = jnp.abs(t1 - t0).astype(jnp.result_type(y0))
         e_j = error_ratio(y0, y1, y_error, self.rtol, self.atol)
         ks = dense_info["k"]  # stage increments h·f_i, shape (stages, *y.shape)
-        a6 = jnp.asarray(self.solver.tableau.a_lower[-2], dtype=ks.dtype)
+        tab: Any = self.solver.tableau
+        a6 = jnp.asarray(tab.a_lower[-2], dtype=ks.dtype)
         g6 = y0 + jnp.tensordot(a6, ks[: a6.shape[0]], axes=1)
         num = _rms(ks[-1] - ks[-2])
         den = h * _rms(y1 - g6)
@@ -184,8 +187,9 @@ def regularized_diffeqsolve(
     saveat: diffrax.SaveAt | None = None,
     adjoint: diffrax.AbstractAdjoint | None = None,
     max_steps: int = 4096,
+    throw: bool = True,
 ) -> tuple[diffrax.Solution, JaxSolveStats]:
-    """``diffrax.diffeqsolve`` with an I-controller, recording ``R_E`` and ``R_S`` (chapter 7, eqs. ernode, srnode).
+    """``diffrax.diffeqsolve`` with an I-controller, recording ``R_E`` and ``R_S`` (equations :eq:`nde-ernode`, :eq:`nde-srnode`).
 
     The controller is ``diffrax.PIDController(rtol, atol)`` (pure integral control, factors 0.2–10,
     safety 0.9), i.e. the same rule torchdiffeq uses. NFE is computed from the step count: a FSAL
@@ -194,9 +198,20 @@ def regularized_diffeqsolve(
     host-side call counter. ``dt0`` (the first step) is required, so that no initial-step selection
     adds evaluations that the formula would miss.
 
-    Raises ``ValueError`` for an adjoint other than ``RecursiveCheckpointAdjoint`` or
-    ``DirectAdjoint``: continuous adjoints (``BacksolveAdjoint``) integrate a separate ODE backwards and
-    never differentiate through the forward solver's error estimates.
+    ``max_steps`` caps the attempted steps. With ``throw=False`` (inside a jitted training step) a
+    failed solve returns ``sol.result`` unsuccessful instead of raising; the trainers turn that into
+    :class:`~theorybook.runtime.TrainingDiverged`.
+
+    Raises
+    ------
+    ValueError
+        for an adjoint other than ``RecursiveCheckpointAdjoint`` or ``DirectAdjoint`` (continuous
+        adjoints such as ``BacksolveAdjoint`` integrate a separate ODE backwards and never
+        differentiate through the forward solver's error estimates), a non-finite ``y0``,
+        ``max_steps < 1``, ``t1 <= t0`` or a non-positive ``dt0``/tolerance.
+    SolverError
+        (with ``throw=True``, called outside ``jit``) when the solve fails: more than
+        ``max_steps`` steps, or a non-finite state (the dynamics blow up).
     """
     if adjoint is None:
         adjoint = diffrax.RecursiveCheckpointAdjoint()
@@ -215,24 +230,34 @@ def regularized_diffeqsolve(
         )
     if not float(t1) > float(t0):
         raise ValueError(f"need t1 > t0, got t0={t0}, t1={t1}")
+    max_steps = positive_int("max_steps", max_steps)
+    if not isinstance(y0, jax.core.Tracer) and not bool(np.all(np.isfinite(np.asarray(y0)))):
+        raise ValueError("y0 must hold only finite values; it contains NaN or inf")
+    if not isinstance(terms, diffrax.AbstractTerm):
+        raise TypeError(f"terms must be a diffrax term (ODETerm), got {type(terms).__name__}")
     reg = RegularizedSolver(solver, rtol=rtol, atol=atol)
     base = saveat if saveat is not None else diffrax.SaveAt(t1=True)
     saveat_full = eqx.tree_at(lambda s: s.solver_state, base, True)
-    sol = diffrax.diffeqsolve(
-        terms,
-        reg,
-        t0,
-        t1,
-        dt0,
-        y0,
-        args=args,
-        saveat=saveat_full,
-        stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
-        adjoint=adjoint,
-        max_steps=max_steps,
-    )
+    try:
+        sol = diffrax.diffeqsolve(
+            terms,
+            reg,
+            t0,
+            t1,
+            dt0,
+            y0,
+            args=args,
+            saveat=saveat_full,
+            stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
+            adjoint=adjoint,
+            max_steps=max_steps,
+            throw=bool(throw),
+        )
+    except eqx.EquinoxRuntimeError as err:
+        raise SolverError(_solver_failure(str(err), max_steps)) from None
     _, (r_e, r_s, e_max, s_max) = sol.solver_state
-    n_stages = len(reg.solver.tableau.c) + 1
+    tableau: Any = reg.solver.tableau
+    n_stages = len(tableau.c) + 1
     num_steps = sol.stats["num_steps"]
     nfe = 1 + (n_stages - 1) * num_steps
     stats = JaxSolveStats(
@@ -247,8 +272,18 @@ def regularized_diffeqsolve(
     return sol, stats
 
 
+def _solver_failure(message: str, max_steps: int) -> str:
+    if "max_steps" in message or "maximum number of solver steps" in message:
+        why = f"more than max_steps={max_steps} steps"
+    elif "non-finite" in message or "NaN" in message or "nan" in message:
+        why = "the state or step size became non-finite (the dynamics blow up)"
+    else:
+        why = "diffrax reported an unsuccessful solve"
+    return f"regularized_diffeqsolve: the solve failed: {why}"
+
+
 def taylor_derivative(
-    f: Callable[[jax.Array, jax.Array], jax.Array], t: jax.Array, z: jax.Array, order: int
+    f: Callable[[Any, jax.Array], jax.Array], t: Any, z: jax.Array, order: int
 ) -> jax.Array:
     """``d^K z/dt^K`` along the solution of ``z' = f(t, z)`` at ``(t, z)``, by Taylor-mode AD.
 
@@ -256,8 +291,10 @@ def taylor_derivative(
     ``x^{(k+1)} = (g∘x)^{(k)}``: one ``jax.experimental.jet`` call of ``g`` turns the derivatives
     ``x^{(1..k)}`` into ``x^{(2..k+1)}``. ``K = 1`` is ``f`` itself; ``K − 1`` jet calls give order ``K``.
     """
-    if order < 1:
-        raise ValueError(f"order must be >= 1, got {order}")
+    callable_("f", f)
+    order = positive_int("order", order)
+    if not hasattr(z, "shape") or not hasattr(z, "dtype"):
+        raise TypeError(f"z must be a JAX/NumPy array, got {type(z).__name__}")
     shape = z.shape
     t = jnp.asarray(t, dtype=z.dtype)
 
@@ -274,14 +311,14 @@ def taylor_derivative(
 
 
 def taynode_regularizer(
-    f: Callable[[jax.Array, jax.Array], jax.Array], t: jax.Array, z: jax.Array, order: int = 2
+    f: Callable[[Any, jax.Array], jax.Array], t: Any, z: jax.Array, order: int = 2
 ) -> jax.Array:
     """Integrand of TayNODE's ``R_K = ∫ ‖d^K z/dt^K‖² dt`` (Kelly et al. 2020), averaged over the batch.
 
     ``z`` has shape ``(batch, dim)``: returns ``mean_b ‖z_b^{(K)}(t)‖²``. Integrate it by appending one
     scalar to the ODE state (see :func:`theorybook.nde.train_jax.jax_node_loss`).
     """
-    if z.ndim != 2:
-        raise ValueError(f"z must have shape (batch, dim), got {z.shape}")
+    if not hasattr(z, "ndim") or z.ndim != 2:
+        raise ValueError(f"z must have shape (batch, dim), got {getattr(z, 'shape', z)}")
     dk = taylor_derivative(f, t, z, order)
     return jnp.mean(jnp.sum(jnp.square(dk), axis=-1))

@@ -15,7 +15,7 @@ without changing the solver:
   keeps the last two evaluations of each step.
 
 Tableau, error norm and step-size controller are torchdiffeq's own; written here is only the
-accumulation of equations (ernode) and (srnode) of the chapter.
+accumulation of equations :eq:`nde-ernode` and :eq:`nde-srnode` of the chapter.
 """
 
 from __future__ import annotations
@@ -24,63 +24,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
+from theorybook.nde.stability import SolverError, dopri5_stability_size, stability_size
+from theorybook.validation import callable_, positive_int, positive_real, tensor
+
 __all__ = [
+    "DEFAULT_MAX_NUM_STEPS",
     "SolveStats",
+    "SolverError",
     "regularized_odeint",
     "stability_size",
-    "DOPRI5_STABILITY_SIZE",
 ]
 
 
-def stability_size(a: np.ndarray, b: np.ndarray, *, x_max: float = 10.0, n: int = 4001) -> float:
-    """Length of the negative real interval ``[-s, 0]`` inside the stability region of an explicit RK method.
-
-    The stability function is ``R(z) = 1 + z bᵀ (I − zA)⁻¹ 𝟙``; the result is the first ``s > 0`` with
-    ``|R(−s)| > 1`` (found on a grid of ``n`` points, then refined by bisection). For Dormand–Prince
-    5(4) it is about 3.307; a step with ``h ρ`` above it is limited by stability, not accuracy.
-    """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if a.ndim != 2 or a.shape[0] != a.shape[1] or b.shape != (a.shape[0],):
-        raise ValueError(f"need a square A and matching b, got A {a.shape} and b {b.shape}")
-    s = a.shape[0]
-    ones = np.ones(s)
-
-    def r_abs(z: float) -> float:
-        return float(abs(1.0 + z * b @ np.linalg.solve(np.eye(s) - z * a, ones)))
-
-    xs = np.linspace(0.0, x_max, n)
-    vals = np.array([r_abs(-x) for x in xs[1:]])
-    bad = np.nonzero(vals > 1.0 + 1e-12)[0]
-    if bad.size == 0:
-        raise ValueError(f"stability interval longer than x_max={x_max}")
-    lo, hi = xs[bad[0]], xs[bad[0] + 1]
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if r_abs(-mid) > 1.0 + 1e-12:
-            hi = mid
-        else:
-            lo = mid
-    return float(lo)
+def __getattr__(name: str) -> Any:
+    # DOPRI5_STABILITY_SIZE is computed on first use, not at import time.
+    if name == "DOPRI5_STABILITY_SIZE":
+        return dopri5_stability_size()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _dopri5_tableau() -> tuple[np.ndarray, np.ndarray]:
-    """Dormand–Prince tableau, read from torchdiffeq (7 stages incl. the FSAL stage)."""
-    from torchdiffeq._impl.dopri5 import _DORMAND_PRINCE_SHAMPINE_TABLEAU as tab
-
-    s = len(tab.beta) + 1
-    a = np.zeros((s, s))
-    for i, row in enumerate(tab.beta):
-        a[i + 1, : len(row)] = row.numpy()
-    return a, tab.c_sol.numpy()
-
-
-DOPRI5_STABILITY_SIZE: float = stability_size(*_dopri5_tableau())
-"""Stability-interval length of torchdiffeq's ``dopri5`` (≈ 3.307), the normalizer of ``S_j``."""
+DEFAULT_MAX_NUM_STEPS = 10_000
+"""Step cap of every solve (accepted plus rejected steps), unless ``options`` sets its own."""
 
 
 @dataclass
@@ -104,6 +71,7 @@ class SolveStats:
     step_errors: torch.Tensor = field(repr=False)
     step_sizes: torch.Tensor = field(repr=False)
     step_stiffness: torch.Tensor = field(repr=False)
+    step_starts: list[tuple[float, torch.Tensor]] = field(default_factory=list, repr=False)
 
 
 def _rms(x: torch.Tensor) -> torch.Tensor:
@@ -127,10 +95,20 @@ class _StepRecorder(nn.Module):
         self.steps: list[torch.Tensor] = []
         self.rhos: list[torch.Tensor] = []
         self.rejected = 0
+        self.record_states = False
+        self.starts: list[tuple[float, torch.Tensor]] = []
 
     def forward(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         self.nfe += 1
         out = self.func(t, y)
+        if self.nfe == 1:
+            if not isinstance(out, torch.Tensor):
+                raise TypeError(f"func must return a torch.Tensor, got {type(out).__name__}")
+            if out.shape != y.shape:
+                raise ValueError(
+                    f"func(t, y) must return the shape of y {tuple(y.shape)}, "
+                    f"got {tuple(out.shape)}"
+                )
         if self.armed:
             self.last = [*self.last[-1:], (y, out)]
         return out
@@ -161,6 +139,8 @@ class _StepRecorder(nn.Module):
             ok, num / torch.where(ok, den, torch.ones_like(den)), torch.zeros_like(num)
         )
         self.errors.append(self.ratio)
+        if self.record_states:
+            self.starts.append((float(t0.detach()), y0.detach().clone()))
         self.steps.append(h)
         self.rhos.append(rho)
         self.armed = False
@@ -181,10 +161,11 @@ def regularized_odeint(
     options: dict[str, Any] | None = None,
     adjoint: bool = False,
     land_on_end: bool = True,
+    record_states: bool = False,
 ) -> tuple[torch.Tensor, SolveStats]:
     """Solve ``y' = func(t, y)`` with torchdiffeq's ``dopri5`` and record ``R_E`` and ``R_S``.
 
-    Implements equations (ernode) and (srnode) of chapter 7 (Pal et al. 2021, Sec. 3): over accepted
+    Implements equations :eq:`nde-ernode` and :eq:`nde-srnode` (Pal et al. 2021): over accepted
     steps ``j`` with sizes ``h_j``,
 
     ``R_E = Σ_j E_j |h_j|``, ``E_j = RMS(ỹ_j / (atol + rtol·max(|y_{j-1}|, |y_j|)))`` and
@@ -197,13 +178,18 @@ def regularized_odeint(
     Parameters
     ----------
     func, y0, t, rtol, atol, options
-        as for ``torchdiffeq.odeint``; ``t`` must be strictly increasing. ``options`` may not set
-        ``norm`` (the recorder supplies torchdiffeq's RMS norm itself).
+        as for ``torchdiffeq.odeint``; ``t`` must be strictly increasing, ``y0`` finite and
+        floating point. ``options`` may not set ``norm`` (the recorder supplies torchdiffeq's RMS
+        norm itself); ``options["max_num_steps"]`` caps the attempted steps (default
+        :data:`DEFAULT_MAX_NUM_STEPS`).
     method
         only ``"dopri5"``: the stiffness estimate needs its two last stages at ``t_j``.
     adjoint
         must stay ``False``: ``odeint_adjoint`` integrates a separate adjoint ODE backwards and never
         differentiates the forward solver's error estimates, so it cannot train these regularizers.
+    record_states
+        also keep ``(t_{j-1}, y_{j-1})`` of every accepted step in ``stats.step_starts`` (detached
+        copies), so that a step can be replayed (see :func:`replay_error_ratios`).
     land_on_end
         add ``t[-1]`` to ``step_t`` so the last step ends exactly at ``t[-1]`` (as diffrax does)
         instead of overshooting and interpolating; then ``Σ h_j = t[-1] − t[0]``.
@@ -212,6 +198,14 @@ def regularized_odeint(
     -------
     (solution, stats)
         the solution at the times ``t`` (shape ``(len(t), *y0.shape)``) and a :class:`SolveStats`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        for malformed inputs (including ``func`` returning a different shape from ``y0``).
+    SolverError
+        when the solve fails: step-size underflow, a non-finite state, or more than
+        ``max_num_steps`` steps (torchdiffeq's bare ``AssertionError`` never escapes).
     """
     from torchdiffeq import odeint
 
@@ -225,17 +219,23 @@ def regularized_odeint(
         raise ValueError(
             f"method must be 'dopri5' (the stiffness estimate uses its last two stages), got {method!r}"
         )
-    if not callable(func):
-        raise TypeError("func must be callable as func(t, y)")
+    callable_("func", func)
     if not isinstance(y0, torch.Tensor) or not torch.is_floating_point(y0):
         raise TypeError(f"y0 must be a floating-point torch.Tensor, got {type(y0).__name__}")
+    tensor("y0", y0)
     if not isinstance(t, torch.Tensor) or t.ndim != 1 or t.numel() < 2:
         raise ValueError("t must be a 1-D tensor with at least two times")
+    tensor("t", t)
     if not bool((t[1:] > t[:-1]).all()):
         raise ValueError("t must be strictly increasing")
-    if not (rtol > 0 and atol > 0):
-        raise ValueError(f"rtol and atol must be > 0, got rtol={rtol}, atol={atol}")
+    rtol = positive_real("rtol", rtol)
+    atol = positive_real("atol", atol)
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"options must be a dict, got {type(options).__name__}")
     opts = dict(options or {})
+    opts["max_num_steps"] = positive_int(
+        "options['max_num_steps']", opts.get("max_num_steps", DEFAULT_MAX_NUM_STEPS)
+    )
     if "norm" in opts:
         raise ValueError(
             "options['norm'] is reserved: the recorder passes torchdiffeq's RMS norm itself"
@@ -248,8 +248,23 @@ def regularized_odeint(
             extra = torch.unique(torch.cat([given, extra]))
         opts["step_t"] = extra
     recorder = _StepRecorder(func)
+    recorder.record_states = bool(record_states)
     opts["norm"] = recorder.norm
-    sol = odeint(recorder, y0, t, rtol=rtol, atol=atol, method=method, options=opts)
+    try:
+        sol = odeint(recorder, y0, t, rtol=rtol, atol=atol, method=method, options=opts)
+    except AssertionError as err:  # torchdiffeq reports solver failures as bare assertions
+        msg = str(err)
+        if "max_num_steps" in msg:
+            why = f"more than max_num_steps={opts['max_num_steps']} steps"
+        elif "underflow" in msg:
+            why = "the step size underflowed (the dynamics blow up or are too stiff)"
+        elif "non-finite" in msg:
+            why = "the state became non-finite (the dynamics blow up)"
+        else:
+            why = msg
+        raise SolverError(
+            f"regularized_odeint: the dopri5 solve failed after {recorder.nfe} evaluations: {why}"
+        ) from None
     fdtype = torch.promote_types(torch.float64, y0.dtype)
     if recorder.errors:
         errs = torch.stack(recorder.errors)
@@ -258,10 +273,11 @@ def regularized_odeint(
     else:  # pragma: no cover - a solve always takes a step
         errs = hs = rhos = torch.zeros(0, dtype=fdtype, device=y0.device)
     r_e = (errs * hs).sum()
-    r_s = (rhos * hs).sum() / DOPRI5_STABILITY_SIZE
+    s_stab = dopri5_stability_size()
+    r_s = (rhos * hs).sum() / s_stab
     s_max = (
         rhos.max() if rhos.numel() else torch.zeros((), dtype=fdtype, device=y0.device)
-    ) / DOPRI5_STABILITY_SIZE
+    ) / s_stab
     n_acc = len(recorder.errors)
     stats = SolveStats(
         nfe=recorder.nfe,
@@ -274,5 +290,60 @@ def regularized_odeint(
         step_errors=errs.detach(),
         step_sizes=hs.detach(),
         step_stiffness=rhos.detach(),
+        step_starts=recorder.starts,
     )
     return sol, stats
+
+
+DOPRI5_B_ERROR = (
+    35 / 384 - 1951 / 21600,
+    0.0,
+    500 / 1113 - 22642 / 50085,
+    125 / 192 - 451 / 720,
+    -2187 / 6784 + 12231 / 42400,
+    11 / 84 - 649 / 6300,
+    -1 / 60,
+)
+"""``b − b̃`` of Dormand–Prince 5(4) with Shampine's embedded weights (those torchdiffeq and
+diffrax use): the weights of the error estimate."""
+
+
+def replay_error_ratios(
+    func: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    stats: SolveStats,
+    *,
+    rtol: float,
+    atol: float,
+) -> torch.Tensor:
+    """Recompute every accepted step's ``E_j`` (equation :eq:`nde-error-estimate`) from scratch.
+
+    Each step ``(t_{j-1}, y_{j-1}, h_j)`` recorded with ``record_states=True`` is taken again with
+    the published Dormand–Prince tableau (:data:`~theorybook.nde.stability.DOPRI5_A`), written
+    out here independently of torchdiffeq; returns the replayed ratios (float64), to compare with
+    ``stats.step_errors``.
+    """
+    from theorybook.nde.stability import DOPRI5_A
+
+    callable_("func", func)
+    rtol, atol = positive_real("rtol", rtol), positive_real("atol", atol)
+    if len(stats.step_starts) != len(stats.step_sizes):
+        raise ValueError("stats has no recorded step starts: solve with record_states=True")
+    c = DOPRI5_A.sum(axis=1)
+    out = []
+    with torch.no_grad():
+        for (t0, y0), h in zip(stats.step_starts, stats.step_sizes.tolist(), strict=True):
+            y = y0.to(torch.float64)
+            ks: list[torch.Tensor] = []
+            for i in range(7):
+                g = y + h * sum(
+                    (float(DOPRI5_A[i, m]) * ks[m] for m in range(i)), torch.zeros_like(y)
+                )
+                ti = torch.tensor(t0 + float(c[i]) * h, dtype=torch.float64)
+                ks.append(func(ti, g.to(y0.dtype)).to(torch.float64))
+            y1 = g  # stage 7 is evaluated at the new point (first-same-as-last)
+            err = h * sum(
+                (w * k for w, k in zip(DOPRI5_B_ERROR, ks, strict=True)), torch.zeros_like(y)
+            )
+            scale = atol + rtol * torch.maximum(y.abs(), y1.abs())
+            out.append(_rms(err / scale))
+    return torch.stack(out) if out else torch.zeros(0, dtype=torch.float64)

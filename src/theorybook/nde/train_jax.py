@@ -1,6 +1,6 @@
 """The circles classifier in JAX + diffrax: vanilla, ERNODE and the TayNODE baseline side by side.
 
-Chapter 7 (*Regularizing internal solver heuristics*, Pal et al. 2021), claim 6. The paper contrasts
+Chapter 7 (*Regularizing internal solver heuristics*, Pal et al. 2021), the TayNODE comparison. The paper contrasts
 ERNODE's training cost (the regularizer is a by-product of the solve) with TayNODE's (Kelly et al.
 2020: ``R_K = ∫ ‖d^K z/dt^K‖² dt``, one Taylor-mode evaluation per solver stage). To compare like with
 like, all three are trained here in the same framework, with the same model, optimizer and solver:
@@ -10,6 +10,7 @@ like, all three are trained here in the same framework, with the same model, opt
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +21,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from theorybook.nde.data import ClassificationData
 from theorybook.nde.solver_jax import regularized_diffeqsolve, taynode_regularizer
-from theorybook.nde.train_torch import ClassificationData
-from theorybook.runtime import Timer, TrainingDiverged, progress
+from theorybook.runtime import Timer, TrainingDiverged, check_finite_loss
+from theorybook.runtime import progress as progress_bar
+from theorybook.validation import int_in_range, one_of, positive_int, positive_real, real
+from theorybook.validation import seed as check_seed
 
 __all__ = ["JAX_METHODS", "JaxNodeRun", "init_mlp", "jax_node_loss", "mlp_field", "train_node_jax"]
 
@@ -45,10 +49,10 @@ def init_mlp(key: jax.Array, dim: int, hidden: int, n_classes: int) -> Params:
     return params
 
 
-def mlp_field(params: Params) -> Callable[[jax.Array, jax.Array], jax.Array]:
+def mlp_field(params: Params) -> Callable[[Any, jax.Array], jax.Array]:
     """The vector field ``f(t, z)`` for a batch ``z`` of shape ``(batch, dim)``."""
 
-    def f(t: jax.Array, z: jax.Array) -> jax.Array:
+    def f(t: Any, z: jax.Array) -> jax.Array:
         tt = jnp.broadcast_to(jnp.asarray(t, z.dtype), z.shape[:-1] + (1,))
         h = jnp.tanh(jnp.concatenate([z, tt], -1) @ params["W0"] + params["b0"])
         h = jnp.tanh(h @ params["W1"] + params["b1"])
@@ -68,8 +72,11 @@ def jax_node_loss(
     atol: float,
     dt0: float,
     order: int = 2,
-) -> tuple[jax.Array, tuple[jax.Array, jax.Array, jax.Array]]:
-    """``CE + λ R`` with ``R = R_E`` (ERNODE), TayNODE's ``R_K`` or nothing; returns ``(loss, (ce, R, nfe))``."""
+    max_steps: int = 4096,
+) -> tuple[Any, tuple[Any, ...]]:
+    """``CE + λ R`` with ``R = R_E`` (ERNODE, equation :eq:`nde-ernode`), TayNODE's ``R_K``
+    (equation :eq:`nde-taynode`) or nothing; returns ``(loss, (ce, R, nfe, ok))`` where ``ok`` says
+    whether the solve succeeded (it runs with ``throw=False``, at most ``max_steps`` steps)."""
     f = mlp_field(params)
     b, d = x.shape
     if method == "taynode":
@@ -80,21 +87,40 @@ def jax_node_loss(
 
         y0 = jnp.concatenate([x.reshape(-1), jnp.zeros((1,), x.dtype)])
         sol, st = regularized_diffeqsolve(
-            diffrax.ODETerm(vf), y0, 0.0, 1.0, rtol=rtol, atol=atol, dt0=dt0
+            diffrax.ODETerm(vf),
+            y0,
+            0.0,
+            1.0,
+            rtol=rtol,
+            atol=atol,
+            dt0=dt0,
+            max_steps=max_steps,
+            throw=False,
         )
-        z1, reg = sol.ys[-1][:-1].reshape(b, d), sol.ys[-1][-1]
+        ys: Any = sol.ys
+        z1, reg = ys[-1][:-1].reshape(b, d), ys[-1][-1]
     else:
         sol, st = regularized_diffeqsolve(
-            diffrax.ODETerm(lambda t, z, args: f(t, z)), x, 0.0, 1.0, rtol=rtol, atol=atol, dt0=dt0
+            diffrax.ODETerm(lambda t, z, args: f(t, z)),
+            x,
+            0.0,
+            1.0,
+            rtol=rtol,
+            atol=atol,
+            dt0=dt0,
+            max_steps=max_steps,
+            throw=False,
         )
-        z1, reg = sol.ys[-1], st.error_estimate
+        ys = sol.ys
+        z1, reg = ys[-1], st.error_estimate
     logits = z1 @ params["W3"] + params["b3"]
     ce = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
     loss = ce + lam * reg if method != "vanilla" else ce
-    return loss, (ce, reg, st.nfe)
+    ok = sol.result == diffrax.RESULTS.successful
+    return loss, (ce, reg, st.nfe, ok)
 
 
-@dataclass
+@dataclass(frozen=True)
 class JaxNodeRun:
     """A JAX training run: per-iteration history, test metrics and timings.
 
@@ -120,37 +146,60 @@ def train_node_jax(
     method: str = "vanilla",
     *,
     lam: float = 0.0,
-    iters: int = 100,
+    iters: int = 150,
     hidden: int = 32,
-    lr: float = 3e-3,
+    lr: float = 1e-2,
     rtol: float = 1e-5,
     atol: float = 1e-5,
     dt0: float = 0.05,
     order: int = 2,
     seed: int = 0,
-    show_progress: bool = True,
+    progress: bool = False,
+    max_steps: int = 2_000,
+    show_progress: bool | None = None,
 ) -> JaxNodeRun:
     """Full-batch Adam (optax) on ``data`` with ``method`` in :data:`JAX_METHODS`; float32.
 
-    Raises :class:`~theorybook.runtime.TrainingDiverged` naming the iteration on a non-finite loss.
+    ``lam`` must be 0 for vanilla and > 0 otherwise; defaults equal
+    :class:`~theorybook.nde.config.Config`'s; ``show_progress`` is a deprecated spelling of
+    ``progress``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        for malformed arguments.
+    TrainingDiverged
+        naming the iteration when the loss is not finite or a training solve fails (more than
+        ``max_steps`` steps, a non-finite state): never diffrax's opaque runtime error.
     """
-    if method not in JAX_METHODS:
-        raise ValueError(f"method must be one of {JAX_METHODS}, got {method!r}")
-    if iters < 2 or hidden < 1 or lr <= 0 or order < 1:
-        raise ValueError("need iters >= 2, hidden >= 1, lr > 0, order >= 1")
+    if show_progress is not None:
+        warnings.warn("show_progress is deprecated; use progress", DeprecationWarning, stacklevel=2)
+        progress = bool(show_progress)
+    if not isinstance(data, ClassificationData):
+        raise TypeError(f"data must be a ClassificationData, got {type(data).__name__}")
+    method = one_of("method", method, JAX_METHODS)
+    lam = real("lam", lam, low=0.0)
     if method != "vanilla" and lam <= 0:
         raise ValueError(f"{method} needs lam > 0")
-    x = jnp.asarray(data.x_train)
+    if method == "vanilla" and lam != 0:
+        raise ValueError(f"vanilla has no regularizer: lam must be 0, got {lam}")
+    iters = int_in_range("iters", iters, low=2)
+    hidden = positive_int("hidden", hidden)
+    lr = positive_real("lr", lr)
+    rtol, atol = positive_real("rtol", rtol), positive_real("atol", atol)
+    dt0 = positive_real("dt0", dt0)
+    order = positive_int("order", order)
+    seed = check_seed("seed", seed)
+    max_steps = positive_int("max_steps", max_steps)
+    x = jnp.asarray(data.x_train, dtype=jnp.float32)
     y = jnp.asarray(data.y_train)
-    params = init_mlp(jax.random.PRNGKey(seed), data.dim, hidden, data.n_classes)
+    params = init_mlp(jax.random.PRNGKey(seed), data.dim, hidden, max(data.n_classes, 2))
     opt = optax.adam(lr)
     opt_state = opt.init(params)
-    kw = dict(rtol=rtol, atol=atol, dt0=dt0, order=order)
+    kw = dict(rtol=rtol, atol=atol, dt0=dt0, order=order, max_steps=max_steps)
 
     @jax.jit
-    def update(
-        p: Params, s: Any
-    ) -> tuple[Params, Any, jax.Array, tuple[jax.Array, jax.Array, jax.Array]]:
+    def update(p: Params, s: Any) -> tuple[Params, Any, jax.Array, tuple[jax.Array, ...]]:
         (loss, aux), g = jax.value_and_grad(jax_node_loss, has_aux=True)(p, x, y, method, lam, **kw)
         upd, s = opt.update(g, s, p)
         return optax.apply_updates(p, upd), s, loss, aux
@@ -158,14 +207,18 @@ def train_node_jax(
     hist: dict[str, list[float]] = {k: [] for k in ("loss", "reg", "nfe", "wall")}
     times: list[float] = []
     wall = 0.0
-    for it in progress(range(iters), desc=f"jax {method}", leave=False, disable=not show_progress):
+    where = f"jax {method} on {data.name}"
+    for it in progress_bar(range(iters), desc=f"jax {method}", leave=False, disable=not progress):
         with Timer() as timer:
-            params, opt_state, loss, (ce, reg, nfe) = update(params, opt_state)
+            new_params, new_state, loss, (ce, reg, nfe, ok) = update(params, opt_state)
             loss = jax.block_until_ready(loss)
-        if not bool(jnp.isfinite(loss)):
+        if not bool(ok):
             raise TrainingDiverged(
-                f"jax {method} on {data.name}: iteration {it}: loss {float(loss)}"
+                f"{where}: iteration {it}: the training solve failed (more than max_steps="
+                f"{max_steps} steps or a non-finite state)"
             )
+        check_finite_loss(float(loss), step=it, where=where)
+        params, opt_state = new_params, new_state
         times.append(timer.seconds)
         wall += timer.seconds
         hist["loss"].append(float(ce))
@@ -173,9 +226,11 @@ def train_node_jax(
         hist["nfe"].append(float(nfe))
         hist["wall"].append(wall)
 
-    predict = jax.jit(lambda p, xx: _predict(p, xx, rtol, atol, dt0))
-    xt = jnp.asarray(data.x_test)
-    logits, nfe = jax.block_until_ready(predict(params, xt))
+    predict = jax.jit(lambda p, xx: _predict(p, xx, rtol, atol, dt0, max_steps))
+    xt = jnp.asarray(data.x_test, dtype=jnp.float32)
+    logits, nfe, ok = jax.block_until_ready(predict(params, xt))
+    if not bool(ok):
+        raise TrainingDiverged(f"{where}: the test solve after training failed")
     best = float("inf")
     for _ in range(3):
         with Timer() as timer:
@@ -188,10 +243,20 @@ def train_node_jax(
 
 
 def _predict(
-    params: Params, x: jax.Array, rtol: float, atol: float, dt0: float
-) -> tuple[jax.Array, jax.Array]:
+    params: Params, x: jax.Array, rtol: float, atol: float, dt0: float, max_steps: int
+) -> tuple[Any, Any, Any]:
     f = mlp_field(params)
     sol, st = regularized_diffeqsolve(
-        diffrax.ODETerm(lambda t, z, args: f(t, z)), x, 0.0, 1.0, rtol=rtol, atol=atol, dt0=dt0
+        diffrax.ODETerm(lambda t, z, args: f(t, z)),
+        x,
+        0.0,
+        1.0,
+        rtol=rtol,
+        atol=atol,
+        dt0=dt0,
+        max_steps=max_steps,
+        throw=False,
     )
-    return sol.ys[-1] @ params["W3"] + params["b3"], st.nfe
+    ok = sol.result == diffrax.RESULTS.successful
+    ys: Any = sol.ys
+    return ys[-1] @ params["W3"] + params["b3"], st.nfe, ok

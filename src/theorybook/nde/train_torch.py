@@ -1,15 +1,16 @@
 """Neural-ODE classifiers trained with and without the solver regularizers (PyTorch + torchdiffeq).
 
-Chapter 7 (*Regularizing internal solver heuristics*, Pal et al. 2021), experiment 1. The loss is
-``L(θ) = CE(θ) + λ(e) R(θ)`` (equation ``objective``) with ``R`` the error estimate ``R_E`` (ERNODE), the
-stiffness estimate ``R_S`` (SRNODE) or nothing (vanilla, and STEER, which instead draws the end time
-``T′ ~ U(T − b, T + b)`` at each training step). ``λ`` decays exponentially from ``λ₀`` to ``λ₁``
-(equation ``lambda-schedule``), as in the official code.
+Chapter 7 (*Regularizing internal solver heuristics*, Pal et al. 2021), the classifier experiments.
+The loss is ``L(θ) = CE(θ) + λ(e) R(θ)`` (equation :eq:`nde-objective`) with ``R`` the error
+estimate ``R_E`` (ERNODE), the stiffness estimate ``R_S`` (SRNODE) or nothing (vanilla, and STEER,
+which instead draws the end time ``T′ ~ U(T − b, T + b)`` at each training step). ``λ`` decays
+exponentially from ``λ₀`` to ``λ₁``, as in the official code.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,15 +18,40 @@ import numpy as np
 import torch
 from torch import nn
 
-from theorybook.nde.solver_torch import SolveStats, regularized_odeint
-from theorybook.runtime import Timer, TrainingDiverged, device, progress, seed_everything
+from theorybook.nde.data import ClassificationData, make_circles_data, make_digits_data
+from theorybook.nde.solver_torch import SolverError, SolveStats, regularized_odeint
+from theorybook.runtime import (
+    Timer,
+    TrainingDiverged,
+    best_of,
+    check_finite_loss,
+    device,
+    seed_everything,
+)
+from theorybook.runtime import (
+    progress as progress_bar,
+)
+from theorybook.validation import (
+    int_in_range,
+    non_negative_int,
+    one_of,
+    positive_int,
+    positive_real,
+    real,
+    same_length,
+)
+from theorybook.validation import (
+    seed as check_seed,
+)
 
 __all__ = [
+    "DTYPES",
     "METHODS",
     "ClassificationData",
     "NODEClassifier",
     "NodeRun",
     "ODEFunc",
+    "evaluate_node",
     "lambda_schedule",
     "make_circles_data",
     "make_digits_data",
@@ -34,68 +60,19 @@ __all__ = [
 
 Method = Literal["vanilla", "ernode", "srnode", "steer"]
 METHODS: tuple[str, ...] = ("vanilla", "ernode", "srnode", "steer")
+DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 
-
-@dataclass(frozen=True)
-class ClassificationData:
-    """Train/test split as float32 features and int64 labels (NumPy)."""
-
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-    @property
-    def dim(self) -> int:
-        return int(self.x_train.shape[1])
-
-    @property
-    def n_classes(self) -> int:
-        return int(max(self.y_train.max(), self.y_test.max()) + 1)
-
-
-def make_circles_data(
-    n_train: int, n_test: int, *, noise: float = 0.1, seed: int = 0
-) -> ClassificationData:
-    """Concentric circles of radii 0.5 and 1.5 with Gaussian noise (scikit-learn's ``make_circles``, rescaled)."""
-    from sklearn.datasets import make_circles
-
-    if n_train < 4 or n_test < 4:
-        raise ValueError("need at least 4 train and 4 test points")
-    x, y = make_circles(n_train + n_test, noise=noise / 1.5, factor=1 / 3, random_state=seed)
-    x = (1.5 * x).astype(np.float32)
-    return ClassificationData(
-        "circles",
-        x[:n_train],
-        y[:n_train].astype(np.int64),
-        x[n_train:],
-        y[n_train:].astype(np.int64),
-    )
-
-
-def make_digits_data(n_test: int = 397, *, seed: int = 0) -> ClassificationData:
-    """scikit-learn's 8×8 digits (1797 images, 64 features), standardized with train statistics."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
-
-    x, y = load_digits(return_X_y=True)
-    xtr, xte, ytr, yte = train_test_split(x, y, test_size=n_test, random_state=seed, stratify=y)
-    sc = StandardScaler().fit(xtr)
-    return ClassificationData(
-        "digits",
-        sc.transform(xtr).astype(np.float32),
-        ytr.astype(np.int64),
-        sc.transform(xte).astype(np.float32),
-        yte.astype(np.int64),
-    )
+TRAIN_MAX_NUM_STEPS = 2_000
+"""Step cap of each training solve: a flow that needs more has blown up (see :func:`train_node`)."""
 
 
 def lambda_schedule(epoch: int, epochs: int, lam0: float, lam1: float) -> float:
-    """``λ(e) = λ₀ exp(−k e)``, ``k = log(λ₀/λ₁)/epochs`` (official RegNeuralDE schedule; constant if λ₀ = λ₁)."""
-    if lam0 < 0 or lam1 < 0 or epochs < 1:
-        raise ValueError("need lam0, lam1 >= 0 and epochs >= 1")
+    """``λ(e) = λ₀ exp(−k e)``, ``k = log(λ₀/λ₁)/epochs`` (official RegNeuralDE schedule,
+    equation :eq:`nde-objective`; constant if ``λ₀ = λ₁``)."""
+    epochs = positive_int("epochs", epochs)
+    epoch = non_negative_int("epoch", epoch)
+    lam0 = real("lam0", lam0, low=0.0)
+    lam1 = real("lam1", lam1, low=0.0)
     if lam0 == 0.0 or lam1 == 0.0 or lam0 == lam1:
         return float(lam0)
     k = math.log(lam0 / lam1) / epochs
@@ -103,25 +80,37 @@ def lambda_schedule(epoch: int, epochs: int, lam0: float, lam1: float) -> float:
 
 
 class ODEFunc(nn.Module):
-    """Vector field ``f(t, z) = W₃ tanh(W₂ tanh(W₁ [z, t]))``: time concatenated to the state, as in the paper."""
+    """Vector field ``f(t, z) = W₃ tanh(W₂ tanh(W₁ [z, t]))``: time concatenated to the state, as in
+    the paper."""
 
     def __init__(self, dim: int, hidden: int) -> None:
         super().__init__()
+        self.dim = positive_int("dim", dim)
+        hidden = positive_int("hidden", hidden)
         self.net = nn.Sequential(
-            nn.Linear(dim + 1, hidden),
+            nn.Linear(self.dim + 1, hidden),
             nn.Tanh(),
             nn.Linear(hidden, hidden),
             nn.Tanh(),
-            nn.Linear(hidden, dim),
+            nn.Linear(hidden, self.dim),
         )
 
     def forward(self, t: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        tt = torch.ones_like(z[..., :1]) * t.to(z.dtype)
+        if z.shape[-1] != self.dim:
+            raise ValueError(f"z must have last dimension {self.dim}, got shape {tuple(z.shape)}")
+        w = self.net[0].weight
+        if z.dtype != w.dtype:
+            raise TypeError(
+                f"z has dtype {z.dtype} but the field's weights are {w.dtype}; convert one "
+                "(e.g. model.double() for float64 inputs)"
+            )
+        tt = torch.ones_like(z[..., :1]) * torch.as_tensor(t, device=z.device).to(z.dtype)
         return self.net(torch.cat([z, tt], dim=-1))
 
 
 class NODEClassifier(nn.Module):
-    """``x ↦ W z(T)``, ``z(0) = x``, ``z' = f_θ(t, z)``, solved by :func:`regularized_odeint`."""
+    """``x ↦ W z(T)``, ``z(0) = x``, ``z' = f_θ(t, z)`` (equation :eq:`nde-node`), solved by
+    :func:`regularized_odeint` with at most ``max_num_steps`` steps."""
 
     def __init__(
         self,
@@ -132,31 +121,42 @@ class NODEClassifier(nn.Module):
         rtol: float = 1e-5,
         atol: float = 1e-5,
         first_step: float | None = None,
+        max_num_steps: int = 10_000,
     ) -> None:
         super().__init__()
         self.func = ODEFunc(dim, hidden)
-        self.head = nn.Linear(dim, n_classes)
-        self.rtol, self.atol, self.first_step = rtol, atol, first_step
+        self.head = nn.Linear(dim, int_in_range("n_classes", n_classes, low=2))
+        self.rtol = positive_real("rtol", rtol)
+        self.atol = positive_real("atol", atol)
+        self.first_step = None if first_step is None else positive_real("first_step", first_step)
+        self.max_num_steps = positive_int("max_num_steps", max_num_steps)
 
     def forward(self, x: torch.Tensor, t1: float = 1.0) -> tuple[torch.Tensor, SolveStats]:
-        if x.ndim != 2:
-            raise ValueError(f"x must be (batch, dim), got {tuple(x.shape)}")
-        t = torch.tensor([0.0, float(t1)], dtype=torch.float64)
-        opts = {} if self.first_step is None else {"first_step": self.first_step}
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+        if x.ndim != 2 or x.shape[1] != self.func.dim:
+            raise ValueError(f"x must be (batch, {self.func.dim}), got {tuple(x.shape)}")
+        t1 = positive_real("t1", t1)
+        t = torch.tensor([0.0, t1], dtype=torch.float64)
+        opts: dict[str, object] = {"max_num_steps": self.max_num_steps}
+        if self.first_step is not None:
+            opts["first_step"] = self.first_step
         zs, stats = regularized_odeint(
             self.func, x, t, rtol=self.rtol, atol=self.atol, options=opts
         )
         return self.head(zs[-1]), stats
 
 
-@dataclass
+@dataclass(frozen=True)
 class NodeRun:
     """One training run: per-epoch history and the final test metrics.
 
-    ``history`` maps ``epoch``, ``loss`` (cross-entropy), ``reg`` (the regularizer's value), ``lam``,
-    ``train_acc``, ``nfe`` (mean forward NFE per training step) and ``wall`` (cumulative training
-    seconds) to lists. ``test_nfe`` is the NFE of one solve over the whole test set at ``T = 1``;
-    ``predict_seconds`` the best of ten timed test predictions.
+    ``history`` maps ``epoch``, ``loss`` (cross-entropy), ``reg`` (the value of the method's
+    regularizer: ``R_E`` for ERNODE, ``R_S`` for SRNODE, ``R_E`` of the plain solve for vanilla and
+    STEER, so the columns compare like with like), ``lam``, ``train_acc``, ``nfe`` (mean forward
+    NFE per training step) and ``wall`` (cumulative training seconds) to lists. ``test_nfe`` is the
+    NFE of one solve over the whole test set at ``T = 1``; ``predict_seconds`` the median of timed
+    test predictions (:func:`theorybook.runtime.best_of`).
     """
 
     method: str
@@ -167,6 +167,21 @@ class NodeRun:
     train_seconds: float
     predict_seconds: float
     model: NODEClassifier = field(repr=False)
+    seed: int = 0
+
+
+def _check_data(data: object) -> ClassificationData:
+    if not isinstance(data, ClassificationData):
+        raise TypeError(f"data must be a ClassificationData, got {type(data).__name__}")
+    same_length(x_train=data.x_train, y_train=data.y_train)
+    same_length(x_test=data.x_test, y_test=data.y_test)
+    for name in ("x_train", "x_test"):
+        arr = getattr(data, name)
+        if not np.issubdtype(arr.dtype, np.floating):
+            raise TypeError(f"data.{name} must hold floats, got dtype {arr.dtype}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"data.{name} must hold only finite values; it contains NaN or inf")
+    return data
 
 
 def train_node(
@@ -175,7 +190,7 @@ def train_node(
     *,
     lam0: float = 0.0,
     lam1: float | None = None,
-    epochs: int = 100,
+    epochs: int = 300,
     batch_size: int | None = None,
     hidden: int = 64,
     lr: float = 3e-3,
@@ -183,45 +198,74 @@ def train_node(
     atol: float = 1e-5,
     steer_b: float = 0.5,
     seed: int = 0,
-    show_progress: bool = True,
+    progress: bool = False,
     torch_device: str | None = "cpu",
+    dtype: str = "float32",
+    max_num_steps: int = TRAIN_MAX_NUM_STEPS,
+    show_progress: bool | None = None,
 ) -> NodeRun:
     """Train a :class:`NODEClassifier` with Adam and return its :class:`NodeRun`.
 
-    ``method`` is ``"vanilla"``, ``"ernode"`` (loss + ``λ R_E``), ``"srnode"`` (loss + ``λ R_S``) or
-    ``"steer"`` (end time ``T′ ~ U(1 − b, 1 + b)`` while training, ``b = steer_b``). ``λ`` follows
-    :func:`lambda_schedule` from ``lam0`` to ``lam1`` (default: constant). ``torch_device`` is passed to
-    :func:`theorybook.runtime.device` (``None``: CUDA when available); the default is the CPU, faster
-    than a GPU for these small fields whose solves are dominated by per-step Python overhead. Raises
-    :class:`~theorybook.runtime.TrainingDiverged` naming the epoch and step if the loss is not finite.
+    ``method`` is ``"vanilla"``, ``"ernode"`` (loss + ``λ R_E``), ``"srnode"`` (loss + ``λ R_S``)
+    or ``"steer"`` (end time ``T′ ~ U(1 − b, 1 + b)`` while training, ``b = steer_b``). ``λ``
+    follows :func:`lambda_schedule` from ``lam0`` to ``lam1`` (default: constant); ``lam0``/``lam1``
+    must be 0 for vanilla and STEER (a value there would be silently ignored). ``batch_size=None``
+    trains full-batch. ``torch_device`` goes to :func:`theorybook.runtime.device` (``None``: CUDA
+    when available); the CPU default is faster for these small fields. ``dtype`` is ``"float32"``
+    or ``"float64"`` (model and data). Defaults equal :class:`~theorybook.nde.config.Config`'s.
+    ``show_progress`` is a deprecated spelling of ``progress``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        for malformed arguments.
+    TrainingDiverged
+        naming the epoch and step when the loss is not finite or a training solve fails
+        (non-finite state, step-size underflow, more than ``max_num_steps`` steps): a large
+        learning rate stops with this error instead of hanging in one solve.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if epochs < 1 or hidden < 1 or lr <= 0:
-        raise ValueError("epochs and hidden must be >= 1 and lr > 0")
-    if method in ("ernode", "srnode") and lam0 <= 0:
-        raise ValueError(f"{method} needs lam0 > 0")
-    if method == "steer" and not 0 < steer_b < 1:
-        raise ValueError(f"steer_b must lie in (0, 1), got {steer_b}")
-    lam1 = lam0 if lam1 is None else lam1
+    if show_progress is not None:
+        warnings.warn("show_progress is deprecated; use progress", DeprecationWarning, stacklevel=2)
+        progress = bool(show_progress)
+    data = _check_data(data)
+    method = one_of("method", method, METHODS)
+    epochs = positive_int("epochs", epochs)
+    hidden = positive_int("hidden", hidden)
+    lr = positive_real("lr", lr)
+    rtol, atol = positive_real("rtol", rtol), positive_real("atol", atol)
+    seed = check_seed("seed", seed)
+    max_num_steps = positive_int("max_num_steps", max_num_steps)
+    lam0 = real("lam0", lam0, low=0.0)
+    lam1 = lam0 if lam1 is None else real("lam1", lam1, low=0.0)
+    if method in ("ernode", "srnode") and (lam0 <= 0 or lam1 <= 0):
+        raise ValueError(f"{method} needs lam0 > 0 (and lam1 > 0), got {lam0}, {lam1}")
+    if method in ("vanilla", "steer") and (lam0 != 0 or lam1 != 0):
+        raise ValueError(f"{method} has no regularizer: lam0/lam1 must be 0, got {lam0}, {lam1}")
+    steer_b = real("steer_b", steer_b, low=0.0, high=1.0, low_open=True, high_open=True)
+    tdtype = DTYPES[one_of("dtype", dtype, tuple(DTYPES))]
+    n = len(data.x_train)
+    bs = n if batch_size is None else min(positive_int("batch_size", batch_size), n)
+    try:
+        dev = device(torch_device)
+    except ValueError as err:
+        raise ValueError(f"torch_device={torch_device!r}: {err}") from None
     seed_everything(seed)
     gen = torch.Generator().manual_seed(seed)
-    dev = device(torch_device)
-    xtr = torch.from_numpy(data.x_train).to(dev)
+    xtr = torch.from_numpy(data.x_train).to(dev, tdtype)
     ytr = torch.from_numpy(data.y_train).to(dev)
-    xte = torch.from_numpy(data.x_test).to(dev)
+    xte = torch.from_numpy(data.x_test).to(dev, tdtype)
     yte = torch.from_numpy(data.y_test).to(dev)
-    n = xtr.shape[0]
-    bs = n if batch_size is None else min(batch_size, n)
-    model = NODEClassifier(data.dim, hidden, data.n_classes, rtol=rtol, atol=atol).to(dev)
+    model = NODEClassifier(
+        data.dim, hidden, max(data.n_classes, 2), rtol=rtol, atol=atol, max_num_steps=max_num_steps
+    ).to(dev, tdtype)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     hist: dict[str, list[float]] = {
         k: [] for k in ("epoch", "loss", "reg", "lam", "train_acc", "nfe", "wall")
     }
     wall = 0.0
-    bar = progress(
-        range(epochs), desc=f"{data.name} {method}", leave=False, disable=not show_progress
-    )
+    where = f"{method} on {data.name}"
+    bar = progress_bar(range(epochs), desc=where, leave=False, disable=not progress)
+    global_step = 0
     for epoch in bar:
         lam = lambda_schedule(epoch, epochs, lam0, lam1) if method in ("ernode", "srnode") else 0.0
         perm = torch.randperm(n, generator=gen).to(dev)
@@ -235,22 +279,20 @@ def train_node(
                     t1 = 1.0 + steer_b * (2.0 * float(torch.rand((), generator=gen)) - 1.0)
                 try:
                     logits, stats = model(xtr[idx], t1)
-                except (
-                    AssertionError
-                ) as err:  # torchdiffeq: non-finite state or step-size underflow
+                except SolverError as err:
                     raise TrainingDiverged(
-                        f"{method} on {data.name}: epoch {epoch}, step {step}: the solver failed ({err})"
-                    ) from err
+                        f"{where}: epoch {epoch}, step {step} (global step {global_step}): {err}"
+                    ) from None
                 ce = nn.functional.cross_entropy(logits, ytr[idx])
-                reg = stats.error_estimate if method == "ernode" else stats.stiffness_estimate
+                reg = stats.stiffness_estimate if method == "srnode" else stats.error_estimate
                 loss = ce + lam * reg.to(ce.dtype) if lam > 0 else ce
-                if not bool(torch.isfinite(loss.detach())):
-                    raise TrainingDiverged(
-                        f"{method} on {data.name}: epoch {epoch}, step {step}: loss {loss.item()}"
-                    )
+                check_finite_loss(
+                    loss, step=global_step, where=f"{where} (epoch {epoch}, step {step})"
+                )
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+                global_step += 1
                 tot["loss"] += ce.item()
                 tot["reg"] += reg.item()
                 tot["acc"] += float((logits.argmax(-1) == ytr[idx]).float().mean())
@@ -262,19 +304,24 @@ def train_node(
         for k, key in (("loss", "loss"), ("reg", "reg"), ("acc", "train_acc"), ("nfe", "nfe")):
             hist[key].append(tot[k] / nb)
         hist["wall"].append(wall)
-    test_acc, test_nfe, pred = evaluate_node(model, xte, yte)
-    return NodeRun(method, lam0, hist, test_acc, test_nfe, wall, pred, model)
+    try:
+        test_acc, test_nfe, pred = evaluate_node(model, xte, yte)
+    except SolverError as err:
+        raise TrainingDiverged(f"{where}: the test solve after training failed: {err}") from None
+    return NodeRun(method, lam0, hist, test_acc, test_nfe, wall, pred, model, seed)
 
 
 def evaluate_node(
-    model: NODEClassifier, x: torch.Tensor, y: torch.Tensor, repeats: int = 10
+    model: NODEClassifier, x: torch.Tensor, y: torch.Tensor, repeats: int = 7
 ) -> tuple[float, int, float]:
-    """Test accuracy, NFE of one solve over ``x`` at ``T = 1`` and the best of ``repeats`` prediction times."""
-    best = float("inf")
+    """Test accuracy, NFE of one solve over ``x`` at ``T = 1`` and the median of ``repeats`` timed
+    predictions (:func:`theorybook.runtime.best_of`, one warm-up)."""
+    repeats = positive_int("repeats", repeats)
+    same_length(x=x, y=y)
     with torch.no_grad():
-        for _ in range(repeats):
-            with Timer(cuda_sync=x.device.type == "cuda") as timer:
-                logits, stats = model(x, 1.0)
-            best = min(best, timer.seconds)
+        logits, stats = model(x, 1.0)
+        timing = best_of(
+            lambda: model(x, 1.0), repeats=repeats, warmup=0, cuda_sync=x.device.type == "cuda"
+        )
     acc = float((logits.argmax(-1) == y).float().mean())
-    return acc, int(stats.nfe), best
+    return acc, int(stats.nfe), timing.median

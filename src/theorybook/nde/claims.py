@@ -1,0 +1,375 @@
+"""The claims table of chapter 7 (*Regularizing internal solver heuristics*, Pal et al. 2021).
+
+Only the abstract of the ICML paper and its official repository (``avik-pal/RegNeuralDE.jl``) could
+be read when this table was written, so no row shows a number as the paper's unless the abstract
+states it; values taken from the official code say so in ``where``. Solver-level facts are
+``exact`` (they hold by construction and check the code); results the paper reports are
+``reproduction``; thresholds and settings of our own are ``extension``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from theorybook.claims import Claim, ClaimTable, at_least, at_most, is_true, reported
+from theorybook.nde.config import Config
+
+__all__ = ["CHAPTER", "chapter_claims"]
+
+CHAPTER = "07_nde_solver_regularization"
+
+_CEILING_NOTE = (
+    "circles are separable: both models sit at the accuracy ceiling, so the check only shows "
+    "that ERNODE at this λ does not break the classifier; the over-regularized baseline shows "
+    "that the check can fail"
+)
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a) / float(b) if b else float("nan")
+
+
+def chapter_claims(
+    checks: Any,
+    agreement: dict[str, Any],
+    circles: Any,
+    jax_runs: Any | None,
+    cfg: Config,
+    digits: Any | None = None,
+    latent: Any | None = None,
+    sde: Any | None = None,
+) -> ClaimTable:
+    """The chapter's claims with the values this run measured.
+
+    Arguments are the results of :func:`~theorybook.nde.experiments.run_solver_checks`, the
+    backend agreement record (:func:`~theorybook.nde.agreement.run_backend_agreement`),
+    :func:`~theorybook.nde.experiments.run_circles`,
+    :func:`~theorybook.nde.experiments.run_taynode_comparison` (``None``: not run), the config,
+    and the optional digits / latent-ODE / neural-SDE results (``None`` when the scale skips them).
+    """
+    if not isinstance(cfg, Config):
+        raise TypeError(f"cfg must be a theorybook.nde.Config, got {type(cfg).__name__}")
+    for key in ("steps_jax", "steps_torch", "r_e_rel_diff", "nfe_jax", "nfe_torch"):
+        if key not in agreement:
+            raise ValueError(f"agreement record lacks {key!r} (use run_backend_agreement)")
+    v, e = circles.runs["vanilla"], circles.runs["ernode"]
+    st = circles.runs["steer"]
+    strong = max(circles.sweep, key=lambda r: r.lam0) if circles.sweep else None
+    held_v = circles.held_out.get("vanilla", [])
+    held_e = circles.held_out.get("ernode", [])
+    held_ratios = [_ratio(a.test_nfe, b.test_nfe) for a, b in zip(held_v, held_e, strict=True)]
+    held_drops = [a.test_acc - b.test_acc for a, b in zip(held_v, held_e, strict=True)]
+    seeds_txt = ", ".join(str(r.seed) for r in held_v) or "none"
+    calibrated = f"seed {cfg.seed} (λ₀ = {cfg.lam_error:g} and the circles setting)"
+    smoke_reason = (
+        "the book preset trains 300 epochs on 512 points (smoke: 100 on 256), long enough for "
+        "the vanilla flow's NFE to grow"
+    )
+    strong_drop = None if strong is None else v.test_acc - strong.test_acc
+    strong_name = "—" if strong is None else f"ERNODE λ = {strong.lam0:g} (seed {cfg.seed})"
+    tay: Any = jax_runs["taynode"] if jax_runs is not None else None
+    ern: Any = jax_runs["ernode"] if jax_runs is not None else None
+
+    claims = [
+        # --- exact: the solver-level bookkeeping --------------------------------------------
+        Claim(
+            "free-nfe",
+            "Recording R_E and R_S costs no extra function evaluation (NFE equal to a plain solve)",
+            kind="exact",
+            where="abstract (the estimates are 'cheap'); plain torchdiffeq.odeint as reference",
+            measured=checks.nfe_regularized == checks.nfe_plain,
+            check=is_true(),
+            note=f"NFE {checks.nfe_regularized} with recording, {checks.nfe_plain} without",
+        ),
+        Claim(
+            "error-bounded",
+            "E_j ≤ 1 on every accepted step",
+            kind="exact",
+            where="acceptance rule of the embedded Runge–Kutta controller",
+            measured=checks.max_error,
+            check=at_most(1.0),
+            note="max over accepted steps of a random MLP field",
+        ),
+        Claim(
+            "error-replay",
+            "Each recorded E_j equals the error ratio of the step replayed independently",
+            kind="exact",
+            where="error estimate of Dormand–Prince 5(4) with Shampine's embedded weights",
+            measured=checks.replay_max_abs_diff,
+            check=at_most(1e-9),
+            note=f"max |E_j(replay) − E_j(recorded)| over {checks.replay_steps} accepted steps, "
+            "float64",
+        ),
+        Claim(
+            "re-bounded",
+            "R_E ≤ t₁ − t₀ (ratio shown)",
+            kind="exact",
+            where="R_E = Σ E_j·|h_j| (official repository, experiments/mnist_node.jl: EEst·dt)",
+            measured=checks.r_e / checks.span,
+            check=at_most(1.0),
+        ),
+        Claim(
+            "re-gradient",
+            "∂R_E/∂θ is non-zero (gradients flow through the error estimate)",
+            kind="exact",
+            where="abstract (the estimates are trained through the solver)",
+            measured=checks.grad_norm,
+            check=at_least(1e-8),
+            note="norm of the gradient",
+        ),
+        Claim(
+            "adjoint-refused",
+            "A continuous adjoint, which cannot see the solver's internals, is refused",
+            kind="exact",
+            where="this implementation (discretise-then-optimise only)",
+            measured=checks.adjoint_raises,
+            check=is_true(),
+        ),
+        Claim(
+            "stiff-exact",
+            "ρ_j = 100 at every step on the stiff eigenvector of diag(−1, −100)",
+            kind="exact",
+            where="stiffness estimate from the last two Dormand–Prince stages (Hairer & Wanner)",
+            measured=checks.stiff_rel_dev,
+            check=at_most(1e-8),
+            note="max |ρ_j/100 − 1|, float64",
+        ),
+        Claim(
+            "stiff-range",
+            "ρ_j ∈ [1, 100] from a mixed start",
+            kind="exact",
+            where="stiffness estimate from the last two Dormand–Prince stages (Hairer & Wanner)",
+            measured=checks.mixed_in_range,
+            check=is_true(),
+            note=f"range [{checks.rho_mixed.min():.2f}, {checks.rho_mixed.max():.2f}]",
+        ),
+        Claim(
+            "backends-steps",
+            "torchdiffeq and diffrax take the same number of steps and evaluations",
+            kind="exact",
+            where="both implementations (same tableau, controller, tolerances, first step)",
+            measured=agreement["steps_jax"] == agreement["steps_torch"]
+            and agreement["nfe_jax"] == agreement["nfe_torch"],
+            check=is_true(),
+            note=f"{agreement['steps_torch']} steps, NFE {agreement['nfe_torch']} / "
+            f"{agreement['nfe_jax']}, float64",
+        ),
+        Claim(
+            "backends-re",
+            "… and record the same R_E (relative difference)",
+            kind="exact",
+            where="both implementations (same tableau, controller, tolerances, first step)",
+            measured=agreement["r_e_rel_diff"],
+            check=at_most(1e-8),
+            note=f"R_S relative difference {agreement.get('r_s_rel_diff', float('nan')):.2g}",
+        ),
+        # --- reproductions --------------------------------------------------------------------
+        Claim(
+            "ernode-nfe",
+            "ERNODE cuts the test NFE of the circles classifier ≥ 2× (vanilla/ERNODE, worst "
+            "held-out seed)",
+            kind="reproduction",
+            where="abstract ('can halve the prediction time'; NFE is its machine-independent "
+            "proxy)",
+            measured=min(held_ratios) if held_ratios else None,
+            check=at_least(2.0),
+            baseline=_ratio(v.test_nfe, st.test_nfe),
+            baseline_name=f"STEER (seed {cfg.seed})",
+            calibrated_on=calibrated,
+            held_out=True,
+            expected_at="book",
+            pending_reason=smoke_reason,
+            note=f"held-out seeds {seeds_txt}: ratios "
+            + ", ".join(f"{r:.2f}" for r in held_ratios)
+            + f"; seed {cfg.seed}: {v.test_nfe} → {e.test_nfe} NFE",
+        ),
+        Claim(
+            "ernode-predict",
+            "ERNODE about halves prediction time (ERNODE/vanilla, seed "
+            f"{cfg.seed}, median of timed test solves)",
+            kind="reproduction",
+            where="abstract",
+            paper_value="can halve",
+            measured=_ratio(e.predict_seconds, v.predict_seconds),
+            check=reported(),
+            note="wall-clock on a shared CPU: reported, not checked",
+        ),
+        Claim(
+            "ernode-train",
+            "ERNODE does not increase training time (ERNODE/vanilla)",
+            kind="reproduction",
+            where="abstract ('a similar reduction in training time')",
+            measured=_ratio(e.train_seconds, v.train_seconds),
+            check=reported(),
+            note="one training run per method on a shared CPU: reported, not checked",
+        ),
+    ]
+    dv: Any = digits.runs["vanilla"] if digits else None
+    de: Any = digits.runs["ernode"] if digits else None
+    claims.append(
+        Claim(
+            "digits-nfe",
+            "On digits (64-d state) ERNODE cuts test NFE ≥ 2× (vanilla/ERNODE)",
+            kind="reproduction",
+            where="MNIST classifier experiment; tolerance 1.4e-8 from the official repository "
+            "(experiments/mnist_node.jl)",
+            measured=None if dv is None else _ratio(dv.test_nfe, de.test_nfe),
+            check=at_least(2.0),
+            expected_at="paper",
+            pending_reason=(
+                "at the book tolerance 1e-5 even a zero field needs 20 NFE, which caps the ratio; "
+                "the paper preset solves at rtol = atol = 1.4e-8 (the official code's) in "
+                "float64 for 75 epochs"
+            ),
+            note="not run at this scale"
+            if dv is None
+            else f"{dv.test_nfe} → {de.test_nfe} NFE at tolerance {cfg.digits_rtol:g}",
+        )
+    )
+    lv: Any = latent.runs["vanilla"] if latent else None
+    le: Any = latent.main_ernode() if latent else None
+    sv: Any = sde.runs["vanilla"] if sde else None
+    se: Any = sde.main_ernode() if sde else None
+    book_reason = "skipped at smoke scale; the book preset runs it"
+    claims += [
+        Claim(
+            "latent-nfe",
+            "Latent ODE: ERNODE reduces test NFE by ≥ 1.25× (vanilla/ERNODE)",
+            kind="reproduction",
+            where="Physionet latent-ODE experiment (official repository, "
+            "experiments/latent_ode.jl); synthetic spirals stand in",
+            measured=None if lv is None else _ratio(lv.test_nfe, le.test_nfe),
+            check=at_least(1.25),
+            expected_at="book",
+            pending_reason=book_reason,
+            note="not run at this scale"
+            if lv is None
+            else f"{lv.test_nfe} → {le.test_nfe} NFE at λ = {le.lam0:g}; threshold ours; one seed",
+        ),
+        Claim(
+            "latent-mse",
+            "… without a worse interpolation error (MSE ERNODE/vanilla ≤ 1.1)",
+            kind="reproduction",
+            where="Physionet latent-ODE experiment (official repository, "
+            "experiments/latent_ode.jl); synthetic spirals stand in",
+            measured=None if lv is None else _ratio(le.test_mse, lv.test_mse),
+            check=at_most(1.1),
+            expected_at="book",
+            pending_reason=book_reason,
+            note="not run at this scale"
+            if lv is None
+            else f"MSE {lv.test_mse:.3f} vs {le.test_mse:.3f}; threshold ours; one seed",
+        ),
+        Claim(
+            "sde-steps",
+            "Neural SDE: the error regularizer cuts the adaptive solver's steps ≥ 1.25× "
+            "(vanilla/ERNODE)",
+            kind="reproduction",
+            where="toy neural-SDE experiment (official repository, experiments/sde_toy_problem.jl)",
+            measured=None if sv is None else _ratio(sv.test_steps, se.test_steps),
+            check=at_least(1.25),
+            expected_at="book",
+            pending_reason=book_reason,
+            note="not run at this scale"
+            if sv is None
+            else f"{sv.test_steps:.1f} → {se.test_steps:.1f} steps per path at λ = {se.lam:g}; "
+            "threshold ours; one seed",
+        ),
+        Claim(
+            "sde-fit",
+            "… at a similar fit of means and variances (test loss ERNODE/vanilla ≤ 1.5)",
+            kind="reproduction",
+            where="toy neural-SDE experiment (official repository, experiments/sde_toy_problem.jl)",
+            measured=None if sv is None else _ratio(se.test_loss, sv.test_loss),
+            check=at_most(1.5),
+            expected_at="book",
+            pending_reason=book_reason,
+            note="not run at this scale"
+            if sv is None
+            else f"loss {sv.test_loss:.2f} vs {se.test_loss:.2f}; one seed",
+        ),
+    ]
+    # --- extensions ---------------------------------------------------------------------------
+    claims += [
+        Claim(
+            "ernode-acc",
+            "ERNODE keeps test accuracy within 0.5 points of vanilla on circles (vanilla − "
+            "ERNODE, worst held-out seed)",
+            kind="extension",
+            where="extends the abstract's speed-up claim: accuracy is kept",
+            measured=max(held_drops) if held_drops else None,
+            check=at_most(0.005),
+            baseline=strong_drop,
+            baseline_name=strong_name,
+            calibrated_on=calibrated,
+            held_out=True,
+            expected_at="book",
+            pending_reason=smoke_reason,
+            note=_CEILING_NOTE
+            + "; accuracies "
+            + ", ".join(
+                f"{a.test_acc:.3f}/{b.test_acc:.3f}" for a, b in zip(held_v, held_e, strict=True)
+            )
+            + " (vanilla/ERNODE)",
+        ),
+        Claim(
+            "lambda-collapse",
+            "Too large λ collapses the dynamics (accuracy drop at the largest swept λ ≥ 2 points)",
+            kind="extension",
+            where="our λ sweep on circles",
+            measured=strong_drop,
+            check=at_least(0.02),
+            expected_at="book",
+            pending_reason=smoke_reason,
+            note=""
+            if strong is None
+            else f"λ = {strong.lam0:g}: acc {strong.test_acc:.3f}, NFE {strong.test_nfe}",
+        ),
+        Claim(
+            "steer-acc",
+            "STEER keeps accuracy within 2 points (vanilla − STEER)",
+            kind="extension",
+            where="STEER baseline (Ghosh et al. 2020) as compared in the paper",
+            measured=v.test_acc - st.test_acc,
+            check=at_most(0.02),
+            baseline=strong_drop,
+            baseline_name=strong_name,
+            expected_at="book",
+            pending_reason=smoke_reason,
+            note=f"one seed, at the accuracy ceiling; NFE {v.test_nfe} → {st.test_nfe}",
+        ),
+        Claim(
+            "taynode-cost",
+            "A TayNODE training iteration costs ≥ 2× an ERNODE one (JAX, same model and solver)",
+            kind="extension",
+            where="TayNODE baseline (Kelly et al. 2020) as compared in the paper",
+            measured=None if tay is None else _ratio(tay.iter_seconds, ern.iter_seconds),
+            check=at_least(2.0),
+            expected_at="book",
+            pending_reason="the book preset runs 150 iterations of a wider model (smoke: 30), "
+            "so each median iteration time rests on five times more samples",
+            note="not run"
+            if tay is None
+            else f"ratio of median jitted-iteration times over {len(tay.history['loss']) - 1} "
+            f"iterations; test NFE TayNODE {tay.test_nfe}, ERNODE {ern.test_nfe}",
+        ),
+    ]
+    claims.append(
+        Claim(
+            "digits-acc",
+            "On digits ERNODE keeps test accuracy within 0.5 points (vanilla − ERNODE)",
+            kind="extension",
+            where="extends the MNIST classifier experiment (our threshold)",
+            measured=None if dv is None else dv.test_acc - de.test_acc,
+            check=at_most(0.005),
+            expected_at="book",
+            pending_reason=book_reason,
+            note="not run at this scale"
+            if dv is None
+            else f"{dv.test_acc:.3f} vs {de.test_acc:.3f}; one seed",
+        )
+    )
+    return ClaimTable(
+        claims,
+        chapter=CHAPTER,
+    )

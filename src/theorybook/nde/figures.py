@@ -1,0 +1,291 @@
+"""Every figure of chapter 7: functions that take the experiments' results and return a
+matplotlib :class:`~matplotlib.figure.Figure` in the book's style (``theorybook.plotting``).
+
+Colours mean the same method in every panel (:data:`METHOD_COLORS`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from theorybook.plotting import PALETTE, label_panels, new_figure
+
+__all__ = [
+    "CLASS_COLORS",
+    "METHOD_COLORS",
+    "circles_training_figure",
+    "latent_figure",
+    "sde_figure",
+    "stiffness_figure",
+    "taynode_figure",
+    "trajectories",
+    "vector_field",
+    "vector_fields_figure",
+]
+
+METHOD_COLORS: dict[str, str] = {
+    "vanilla": PALETTE["black"],
+    "ernode": PALETTE["blue"],
+    "srnode": PALETTE["green"],
+    "steer": PALETTE["orange"],
+    "taynode": PALETTE["purple"],
+    "strong": PALETTE["vermillion"],
+}
+"""One colour per method, in every panel of the chapter (``strong``: ERNODE at a large λ)."""
+
+CLASS_COLORS = (PALETTE["sky"], PALETTE["vermillion"])
+"""Colours of the two circles classes (outer, inner)."""
+
+
+def _smooth(y: np.ndarray, window: int) -> np.ndarray:
+    """Centred running mean over ``window`` points (shorter at the ends)."""
+    y = np.asarray(y, dtype=float)
+    window = min(window, len(y))
+    if window <= 1:
+        return y
+    k = np.ones(window)
+    num = np.convolve(y, k, mode="same")
+    den = np.convolve(np.ones_like(y), k, mode="same")
+    return np.asarray(num / den)
+
+
+def stiffness_figure(checks: Any) -> Figure:
+    """Stiffness estimate ``ρ_j`` and ``h_j ρ_j / s_stab`` per accepted step on
+    ``z' = diag(−1, −100) z``, from the stiff eigenvector and from a mixed start."""
+    fig, (ax1, ax2) = new_figure(1, 2, height=2.8)
+    for rho, h, name, col in (
+        (
+            checks.rho_stiff,
+            checks.h_stiff,
+            r"$z(0)$ on the stiff eigenvector",
+            PALETTE["vermillion"],
+        ),
+        (checks.rho_mixed, checks.h_mixed, r"mixed $z(0)$", PALETTE["blue"]),
+    ):
+        t_end = np.cumsum(h)
+        ax1.plot(t_end, rho, "o-", ms=3, color=col, label=name)
+        ax2.plot(t_end, h * rho / checks.s_stab, "o-", ms=3, color=col)
+    ax1.set(xlabel=r"$t_j$", ylabel=r"$\rho_j$", ylim=(0, 110))
+    ax2.axhline(1.0, color="0.5", ls="--", lw=1)
+    ax2.set(xlabel=r"$t_j$", ylabel=r"$h_j \rho_j / s_{\mathrm{stab}}$")
+    ax1.legend(loc="lower right")
+    label_panels([ax1, ax2])
+    plt.close(fig)  # displayed once, as the notebook cell's value
+    return fig
+
+
+def circles_training_figure(circles: Any, *, smooth: int = 15) -> Figure:
+    """NFE per training solve and training cross-entropy per epoch for every method.
+
+    Vanilla and ERNODE show the mean over all their seeds (line) and the min–max range (band);
+    every curve is a running mean over ``smooth`` epochs (STEER's NFE jumps with its random end
+    time from one step to the next).
+    """
+    fig, (ax1, ax2) = new_figure(1, 2, height=3.0)
+    for name in ("vanilla", "ernode"):
+        runs = [circles.runs[name], *circles.held_out.get(name, [])]
+        for key, ax in (("nfe", ax1), ("loss", ax2)):
+            curves = np.array([_smooth(np.asarray(r.history[key]), smooth) for r in runs])
+            ep = np.asarray(runs[0].history["epoch"])
+            col = METHOD_COLORS[name]
+            ax.plot(ep, curves.mean(0), color=col, label=f"{name} ({len(runs)} seeds)")
+            if len(runs) > 1:
+                ax.fill_between(ep, curves.min(0), curves.max(0), color=col, alpha=0.2, lw=0)
+    for name in ("srnode", "steer"):
+        r = circles.runs[name]
+        for key, ax in (("nfe", ax1), ("loss", ax2)):
+            ax.plot(
+                r.history["epoch"],
+                _smooth(np.asarray(r.history[key]), smooth),
+                color=METHOD_COLORS[name],
+                label=f"{name} (1 seed)",
+            )
+    for r in circles.sweep:
+        for key, ax in (("nfe", ax1), ("loss", ax2)):
+            ax.plot(
+                r.history["epoch"],
+                _smooth(np.asarray(r.history[key]), smooth),
+                color=METHOD_COLORS["strong"],
+                ls="--",
+                label=f"ernode λ={r.lam0:g} (1 seed)",
+            )
+    ax1.set(xlabel="epoch", ylabel="NFE per training solve")
+    ax2.set(xlabel="epoch", ylabel="training cross-entropy", yscale="log")
+    handles, labels = ax1.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3)
+    label_panels([ax1, ax2])
+    plt.close(fig)  # displayed once, as the notebook cell's value
+    return fig
+
+
+def vector_field(
+    model: Any, t: float = 0.5, lim: float = 2.5, n: int = 21
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The learned field ``f(t, z)`` on an ``n × n`` grid of ``[−lim, lim]²``: ``(X, Y, U, V)``."""
+    import torch
+
+    from theorybook.validation import int_in_range, positive_real
+
+    lim = positive_real("lim", lim)
+    n = int_in_range("n", n, low=2)
+    g = np.linspace(-lim, lim, n)
+    xx, yy = np.meshgrid(g, g)
+    w = next(model.parameters())
+    z = torch.from_numpy(np.stack([xx.ravel(), yy.ravel()], 1)).to(w.device, w.dtype)
+    with torch.no_grad():
+        v = model.func(torch.tensor(float(t), device=w.device), z).cpu().double().numpy()
+    return xx, yy, v[:, 0].reshape(n, n), v[:, 1].reshape(n, n)
+
+
+def trajectories(model: Any, x: np.ndarray, n_times: int = 30) -> np.ndarray:
+    """Solutions ``z(t)`` from the points ``x`` on ``n_times`` times in ``[0, 1]``: shape
+    ``(n_times, len(x), dim)`` (solved by :func:`~theorybook.nde.solver_torch.regularized_odeint`
+    with the model's tolerances and step cap)."""
+    import torch
+
+    from theorybook.nde.solver_torch import regularized_odeint
+    from theorybook.validation import array, int_in_range
+
+    n_times = int_in_range("n_times", n_times, low=2)
+    x = array("x", x, ndim=2)
+    w = next(model.parameters())
+    t = torch.linspace(0.0, 1.0, n_times, dtype=torch.float64, device=w.device)
+    with torch.no_grad():
+        zs, _ = regularized_odeint(
+            model.func,
+            torch.from_numpy(x).to(w.device, w.dtype),
+            t,
+            rtol=model.rtol,
+            atol=model.atol,
+            options={"max_num_steps": model.max_num_steps},
+        )
+    return zs.cpu().double().numpy()
+
+
+def vector_fields_figure(circles: Any, *, n_points: int = 120, n_grid: int = 15) -> Figure:
+    """The learned fields ``f_θ(0.5, z)`` of vanilla, ERNODE and the strongest swept λ, with the
+    test points' trajectories, on shared axes (wide enough for every trajectory) and one arrow
+    scale, so that arrow lengths compare across panels."""
+    shown = [("vanilla", circles.runs["vanilla"]), ("ernode", circles.runs["ernode"])]
+    if circles.sweep:
+        strong = max(circles.sweep, key=lambda r: r.lam0)
+        shown.append((f"ernode λ={strong.lam0:g}", strong))
+    x_show = circles.data.x_test[:n_points]
+    y_show = circles.data.y_test[:n_points]
+    trajs = [trajectories(r.model, x_show) for _, r in shown]
+    lim = float(np.ceil(2 * (max(np.percentile(np.abs(tr), 99.5) for tr in trajs) + 0.2)) / 2)
+    fields = [vector_field(r.model, t=0.5, lim=lim, n=n_grid) for _, r in shown]
+    speed = max(float(np.percentile(np.hypot(f[2], f[3]), 90)) for f in fields)
+    spacing = 2 * lim / (n_grid - 1)
+    fig, axes = new_figure(1, len(shown), height=7.0 / len(shown) + 0.9, sharex=True, sharey=True)
+    axes = np.atleast_1d(axes)
+    for ax, (name, run), (xx, yy, uu, vv), traj in zip(axes, shown, fields, trajs, strict=True):
+        ax.quiver(
+            xx,
+            yy,
+            uu,
+            vv,
+            color="0.55",
+            angles="xy",
+            scale_units="xy",
+            scale=speed / (0.9 * spacing),
+            width=0.006,
+        )
+        for cls, col in enumerate(CLASS_COLORS):
+            sel = y_show == cls
+            ax.plot(traj[:, sel, 0], traj[:, sel, 1], color=col, lw=0.6, alpha=0.7)
+            ax.plot(traj[-1, sel, 0], traj[-1, sel, 1], ".", color=col, ms=3)
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel=r"$z_1$")
+        ax.set_title(f"{name}: {run.test_nfe} NFE", fontsize=9)
+        ax.grid(False)
+    axes[0].set_ylabel(r"$z_2$")
+    handles = [
+        Line2D([], [], color=CLASS_COLORS[0], label="outer circle"),
+        Line2D([], [], color=CLASS_COLORS[1], label="inner circle"),
+        Line2D(
+            [], [], color="0.55", marker=r"$\rightarrow$", ls="", ms=10, label=r"$f_\theta(0.5, z)$"
+        ),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=3)
+    label_panels(axes)
+    plt.close(fig)  # displayed once, as the notebook cell's value
+    return fig
+
+
+def taynode_figure(jax_runs: Any) -> Figure:
+    """JAX training: NFE of each training solve, and the median time of one jitted iteration."""
+    fig, (ax1, ax2) = new_figure(1, 2, height=2.8)
+    names = list(jax_runs)
+    for m in names:
+        ax1.plot(jax_runs[m].history["nfe"], color=METHOD_COLORS[m], label=m)
+    ax2.bar(
+        names,
+        [1e3 * jax_runs[m].iter_seconds for m in names],
+        color=[METHOD_COLORS[m] for m in names],
+    )
+    ax1.set(xlabel="iteration", ylabel="NFE of the training solve")
+    ax2.set(xlabel="method", ylabel="ms per iteration (median)")
+    ax1.legend(loc="upper left")
+    label_panels([ax1, ax2])
+    plt.close(fig)  # displayed once, as the notebook cell's value
+    return fig
+
+
+def latent_figure(latent: Any, *, index: int = 0) -> Figure:
+    """Latent ODE: NFE per training solve for each run, and the reconstruction of one test
+    trajectory by vanilla and the first ERNODE run."""
+    import torch
+
+    fig, (ax1, ax2) = new_figure(1, 2, height=3.2)
+    styles = [METHOD_COLORS["vanilla"], METHOD_COLORS["ernode"], METHOD_COLORS["strong"]]
+    styles += [PALETTE["green"], PALETTE["purple"]]
+    for (name, run), col in zip(latent.runs.items(), styles, strict=False):
+        ax1.plot(
+            run.history["epoch"], _smooth(np.asarray(run.history["nfe"]), 5), color=col, label=name
+        )
+    ax1.set(xlabel="epoch", ylabel="NFE per training solve")
+    ax1.legend(loc="upper left")
+    d = latent.data
+    t = torch.from_numpy(d.t)
+    t_fine = torch.linspace(0.0, float(d.t[-1]), 200)
+    xi = torch.from_numpy(d.x_test[index : index + 1])
+    mi = torch.from_numpy(d.mask_test[index : index + 1])
+    obs = d.mask_test[index] > 0
+    ax2.plot(
+        d.x_test[index, obs, 0], d.x_test[index, obs, 1], "o", color="0.3", ms=4, label="observed"
+    )
+    ax2.plot(
+        d.x_test[index, ~obs, 0], d.x_test[index, ~obs, 1], "x", color="0.3", ms=5, label="held out"
+    )
+    for (name, run), col in list(zip(latent.runs.items(), styles, strict=False))[:2]:
+        dev = next(run.model.parameters()).device
+        rec = run.model.reconstruct(t.to(dev), xi.to(dev), mi.to(dev), t_fine.to(dev))[0]
+        rec = rec.cpu().numpy()
+        ax2.plot(rec[:, 0], rec[:, 1], color=col, label=f"{name} ({run.test_nfe} NFE)")
+    ax2.set(xlabel=r"$x_1$", ylabel=r"$x_2$", aspect="equal")
+    ax2.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    label_panels([ax1, ax2])
+    plt.close(fig)  # displayed once, as the notebook cell's value
+    return fig
+
+
+def sde_figure(sde: Any, *, smooth: int = 15) -> Figure:
+    """Neural SDE: adaptive steps per sample path and the fit loss per iteration (running mean
+    over ``smooth`` iterations)."""
+    fig, (ax1, ax2) = new_figure(1, 2, height=2.8)
+    styles = [METHOD_COLORS["vanilla"], METHOD_COLORS["ernode"], METHOD_COLORS["strong"]]
+    styles += [PALETTE["green"], PALETTE["purple"]]
+    for (name, run), col in zip(sde.runs.items(), styles, strict=False):
+        ax1.plot(_smooth(np.asarray(run.history["steps"]), smooth), color=col, label=name)
+        ax2.plot(_smooth(np.asarray(run.history["loss"]), smooth), color=col)
+    ax1.set(xlabel="iteration", ylabel="steps per sample path")
+    ax2.set(xlabel="iteration", ylabel="loss (means and variances)", yscale="log")
+    ax1.legend(loc="upper right")
+    label_panels([ax1, ax2])
+    plt.close(fig)  # displayed once, as the notebook cell's value
+    return fig
