@@ -14,7 +14,7 @@ __all__ = ["Config"]
 class Config(ScaledConfig):
     """Hyperparameters of the chapter; ``Config.preset(scale())`` picks one.
 
-    Data: ``patch_size``² patches of the bundled photographs cut at step ``stride``, pixel std
+    Data: ``patch_size × patch_size`` patches of the bundled photographs cut at step ``stride``, pixel std
     above ``min_std``, deduplicated; ``n_test`` held out. Transition: for each N in ``ns``, two
     :class:`~theorybook.diffusion.BiasFreeUNet` (``channels``, ``levels``) trained on disjoint
     sets for ``steps`` steps (batch ``batch_size``, learning rate ``lr``, σ = ``sigma_max``·u²),
@@ -22,7 +22,7 @@ class Config(ScaledConfig):
     the sampler seed ``sample_seed`` (paper sampler settings ``h0``, ``beta``, ``sigma0``,
     ``sigma_final``); PSNR at ``psnr_sigmas``. Jacobian: tr J at ``jac_sigmas`` on ``jac_images``
     test patches; eigenvectors at ``eig_sigma``; SURE on ``sure_images`` patches. Sampler check:
-    ``check_samples`` samples of ``check_size``² images.
+    ``check_samples`` samples of ``check_size × check_size`` images.
     """
 
     seed: int = 0

@@ -144,7 +144,7 @@ class GaussianDenoiser:
 def gaussian_denoiser(
     size: int, *, exponent: float = 2.0, mean: float = 0.5, std: float = 0.2
 ) -> GaussianDenoiser:
-    """Stationary Gaussian images of ``size × size`` with spectrum ∝ 1/(1 + |ω|)^exponent.
+    """Stationary Gaussian images of ``size × size`` with spectrum ``∝ 1/(1 + |ω|)^exponent``.
 
     The pixel standard deviation is ``std`` and the mean ``mean``; the covariance is circulant
     (periodic boundaries), built from the 2-D spectrum. Returns its exact MMSE denoiser.

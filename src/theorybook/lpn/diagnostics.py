@@ -23,7 +23,7 @@ __all__ = ["JacobianReport", "jacobian_report", "prox_grid_check"]
 
 @dataclass(frozen=True)
 class JacobianReport:
-    """Relative asymmetry max|J − Jᵀ|/max|J| and extreme eigenvalues of ½(J + Jᵀ), worst over
+    """Relative asymmetry ``max|J − Jᵀ|/max|J|`` and extreme eigenvalues of ½(J + Jᵀ), worst over
     points."""
 
     asymmetry: float
@@ -59,7 +59,7 @@ def prox_grid_check(
     """argmin over a grid of ½(x − y)² + R_θ(x) reproduces f_θ(y) (1-D models).
 
     The grid is {x_j = f_θ(u_j)} for u_j uniform on [−y_range, y_range], with R_θ(x_j) exact
-    (:func:`prior_at_output`). Returns (max |x̂_grid(y) − f_θ(y)|, the largest gap of the x-grid
+    (:func:`prior_at_output`). Returns (``max |x̂_grid(y) − f_θ(y)|``, the largest gap of the x-grid
     near the answers): "to grid precision" means the first is at most about the second.
     """
     if not isinstance(model, LPN) or model.dim != 1:

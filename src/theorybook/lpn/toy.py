@@ -1,8 +1,8 @@
 """The 1-D Laplacian denoising problem and its three Bayes denoisers (chapter 3; the official README's Laplacian experiment).
 
-x ~ Laplace(0, b), y = x + σ·N(0, 1). The posterior is p(x | y) ∝ exp(−|x|/b − (y − x)²/(2σ²)), and
+x ~ Laplace(0, b), y = x + σ·N(0, 1). The posterior is ``p(x | y) ∝ exp(−|x|/b − (y − x)²/(2σ²))``, and
 
-* MAP (the target of proximal matching): soft-thresholding at σ²/b, the prox of (σ²/b)|x|;
+* MAP (the target of proximal matching): soft-thresholding at σ²/b, the prox of ``(σ²/b)|x|``;
 * MMSE E[x | y] (the ℓ₂ minimiser) and the posterior median (the ℓ₁ minimiser): computed here
   by trapezoid quadrature on a fine grid (``scipy.integrate``).
 """
@@ -36,7 +36,7 @@ def laplace_posterior_stats(
     """(posterior mean, posterior median) of x given y for the Laplace toy, by quadrature.
 
     The trapezoid grid has ``n_grid`` points on [−half_width, half_width]. It must resolve the
-    posterior (spacing at most min(b, σ)/10) and contain it: every |y| must lie at least
+    posterior (spacing at most min(b, σ)/10) and contain it: every ``|y|`` must lie at least
     10·σ inside the grid, or ``ValueError`` says which bound is violated.
     """
     b, sigma = positive_real("b", b), positive_real("sigma", sigma)
