@@ -133,7 +133,7 @@ class GaussianDenoiser:
         return (m + (coef * shrink) @ evecs.T).reshape(y.shape)
 
     def sample(self, n: int, *, seed: int = 0) -> torch.Tensor:
-        """``n`` images from N(mean, cov), shape (n, *shape)."""
+        """``n`` images from ``N(mean, cov)``, of shape ``(n, *shape)``."""
         n = v.positive_int("n", n)
         g = torch.Generator().manual_seed(v.seed("seed", seed))
         z = torch.randn(n, len(self.evals), generator=g, dtype=self.cov.dtype)
