@@ -333,3 +333,32 @@ def test_save_manifest_refuses_nan_and_bad_numbers(tmp_path: Path) -> None:
         runtime.save_manifest(
             tmp_path / "m.json", chapter="c", seed=0, wall_seconds=1.0, numbers=[1, 2]
         )  # type: ignore[arg-type]
+
+
+def test_glue_without_myst_nb_still_runs(monkeypatch, capsys):
+    """A downloaded notebook has no myst_nb: glue must not fail, and shows the value if asked."""
+    import sys
+
+    from theorybook.runtime import glue
+
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # import myst_nb -> ImportError
+    glue("hidden", 1.5, display=False)
+    assert capsys.readouterr().out == ""
+    glue("shown", 2.5)
+    assert "2.5" in capsys.readouterr().out
+
+
+def test_glue_delegates_to_myst_nb(monkeypatch):
+    import sys
+    import types
+
+    from theorybook.runtime import glue
+
+    calls: list[tuple[str, object, bool]] = []
+    fake = types.ModuleType("myst_nb")
+    fake.glue = lambda name, value, display=True: calls.append((name, value, display))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "myst_nb", fake)
+    glue("x", 3, display=False)
+    assert calls == [("x", 3, False)]
+    with pytest.raises(ValueError, match="glue name"):
+        glue("", 3)

@@ -62,6 +62,7 @@ __all__ = [
     "enable_jax_x64",
     "environment_report",
     "git_commit",
+    "glue",
     "jax_key",
     "progress",
     "save_manifest",
@@ -475,6 +476,27 @@ class _FinalLineBar(_tqdm):
         super().close()
         if self.leave:
             print(line, file=sys.stderr, flush=True)
+
+
+def glue(name: str, value: object, *, display: bool = True) -> None:
+    """Store ``value`` under ``name`` for the book's ``{glue}`` roles, wherever the notebook runs.
+
+    Inside the book build this is ``myst_nb.glue``. Outside it (a downloaded notebook, Colab,
+    ``pip install theorybook`` without the book extras) ``myst_nb`` is absent: the value is then
+    shown if ``display`` is true and otherwise dropped, so the chapter still runs and the numbers
+    appear where the text computes them.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"glue name must be a non-empty string, got {name!r}")
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        if display:
+            from IPython.display import display as show
+
+            show(value)
+        return
+    myst_glue(name, value, display=display)
 
 
 def git_commit(path: str | os.PathLike[str] | None = None) -> str | None:
