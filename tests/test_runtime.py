@@ -362,3 +362,24 @@ def test_glue_delegates_to_myst_nb(monkeypatch):
     assert calls == [("x", 3, False)]
     with pytest.raises(ValueError, match="glue name"):
         glue("", 3)
+
+
+def test_glue_stores_numpy_scalars_as_python_numbers(monkeypatch):
+    """NumPy 2 reprs (np.float64(1.5)) break {glue:text} format specs: glue stores 1.5."""
+    import sys
+    import types
+
+    import numpy as np
+
+    from theorybook.runtime import glue
+
+    stored: dict[str, object] = {}
+    fake = types.ModuleType("myst_nb")
+    fake.glue = lambda name, value, display=True: stored.update({name: value})  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "myst_nb", fake)
+    glue("f", np.float64(1.5), display=False)
+    glue("i", np.int64(3), display=False)
+    glue("a", np.arange(2), display=False)
+    assert type(stored["f"]) is float and repr(stored["f"]) == "1.5"
+    assert type(stored["i"]) is int
+    assert isinstance(stored["a"], np.ndarray)

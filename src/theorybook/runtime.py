@@ -485,9 +485,16 @@ def glue(name: str, value: object, *, display: bool = True) -> None:
     ``pip install theorybook`` without the book extras) ``myst_nb`` is absent: the value is then
     shown if ``display`` is true and otherwise dropped, so the chapter still runs and the numbers
     appear where the text computes them.
+
+    NumPy scalars are stored as Python numbers: NumPy 2 writes ``np.float64(1.5)`` as their text,
+    which a format such as ``{glue:text}`name:.2f``` cannot read.
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"glue name must be a non-empty string, got {name!r}")
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        value = value.item()
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
