@@ -16,11 +16,13 @@ from theorybook.distill import (
     PUBLISHED_TOY_ALPHA035_LIMIT,
     Config,
     alpha_grid,
+    alpha_sweep,
     chapter_claims,
     distill_fits,
     distill_fits_by_refitting,
     distill_predict,
     eigen_weights,
+    estimate_alpha,
     grid_search_alpha,
     kernel_eigen,
     krr_step_alpha_search,
@@ -341,6 +343,8 @@ def test_config_presets_and_validation():
         ({"weight_decay": -1.0}, "weight_decay"),
         ({"label_noise": 0.95}, "label_noise"),
         ({"search_grid_step": 1e-9}, "search_grid_step"),
+        ({"reg_coef": -1.0}, "reg_coef"),
+        ({"deep_seeds": (0, 100)}, "chosen on"),
     ):
         with pytest.raises(ValueError, match=match):
             smoke.replace(**changes)
@@ -405,3 +409,64 @@ def test_positional_hyperparameters_still_work_with_a_warning():
         limit_weights(np.ones(2), 0.1, 0.5, 3)
     with pytest.warns(DeprecationWarning):
         assert mobahi_toy(80.0, 0.2).lam == 0.2
+
+
+# ----------------------------------------------------------------- fast paths and the estimate
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 1.0])
+def test_cholesky_and_eigh_paths_agree(problem, alpha):
+    K, _, y = problem
+    chol = distill_fits(K, y, lam=0.1, alpha=alpha, steps=25, method="cholesky")
+    eig = distill_fits(K, y, lam=0.1, alpha=alpha, steps=25, method="eigh")
+    auto = distill_fits(K, y, lam=0.1, alpha=alpha, steps=25)
+    assert np.max(np.abs(chol - eig)) <= 1e-10
+    np.testing.assert_array_equal(auto, chol)
+    with pytest.raises(ValueError, match="positive semi-definite"):
+        distill_fits(INDEFINITE, [1.0, 2.0], lam=2.0, alpha=0.5, steps=2, method="cholesky")
+    with pytest.raises(ValueError, match="method"):
+        distill_fits(K, y, lam=0.1, alpha=0.5, steps=2, method="lu")  # type: ignore[arg-type]
+
+
+def test_alpha_sweep_agrees_with_refitting(problem):
+    K, Kt, y = problem
+    z = np.sin(np.arange(Kt.shape[0]))
+    alphas = np.linspace(0.0, 1.0, 7)
+    sweep = alpha_sweep(K, y, lam=0.1, alphas=alphas, steps=12, K_test=Kt, reference=z, block=3)
+    assert sweep.train_mse.shape == sweep.test_mse.shape == (7, 12)
+    worst = 0.0
+    for i, a in enumerate(alphas):
+        fits, preds = distill_fits_by_refitting(K, y, lam=0.1, alpha=a, steps=12, K_test=Kt)
+        worst = max(
+            worst,
+            float(np.max(np.abs(np.mean((fits - y) ** 2, axis=1) - sweep.train_mse[i]))),
+            float(np.max(np.abs(np.mean((preds - z) ** 2, axis=1) - sweep.test_mse[i]))),
+        )
+        if a > 0:  # the limit, KRR with ridge λ/α, against its closed form
+            lim = limit_predict(K, Kt, y, lam=0.1, alpha=a)
+            worst = max(worst, abs(float(np.mean((lim - z) ** 2)) - sweep.limit_test_mse[i]))
+    assert worst <= 1e-10
+    assert sweep.limit_test_mse[0] == pytest.approx(np.mean(z**2))  # α = 0: the zero function
+    no_test = alpha_sweep(kernel_eigen(K), y, lam=0.1, alphas=alphas, steps=12)
+    assert no_test.test_mse is None
+    np.testing.assert_allclose(no_test.train_mse, sweep.train_mse, rtol=0, atol=1e-14)
+    with pytest.raises(ValueError, match="together"):
+        alpha_sweep(K, y, lam=0.1, alphas=alphas, steps=2, K_test=Kt)
+    with pytest.raises(ValueError, match="alphas"):
+        alpha_sweep(K, y, lam=0.1, alphas=[0.5, 1.5], steps=2)
+
+
+def test_estimate_alpha_minimises_the_training_loss(problem):
+    """In kernel ridge regression the estimate is exact: the argmin of the training loss."""
+    K, _, y = problem
+    prev = distill_fits(K, y, lam=0.1, alpha=0.0, steps=2)[-1]  # the teacher of step 3
+    teacher = distill_fits(K, y, lam=0.1, alpha=1.0, steps=1)[-1]  # the α = 1 student
+    sd = distill_fits(np.asarray(K), prev, lam=0.1, alpha=1.0, steps=1)[-1]  # α = 0 student
+    a_hat = estimate_alpha(teacher, sd, y)
+
+    def loss(a: float) -> float:
+        f = a * teacher + (1 - a) * sd  # the step-3 student with weight a (linear in a)
+        return float(np.mean((f - y) ** 2))
+
+    assert loss(a_hat) <= min(loss(a) for a in np.linspace(-5, 5, 2001)) + 1e-12
+    assert a_hat > 1.0  # against the training targets the labels' own fit is preferred

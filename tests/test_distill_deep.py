@@ -15,9 +15,11 @@ from theorybook.distill.deep import (
     distillation_loss,
     load_digits_split,
     make_mlp,
+    parameter_norm_penalty,
     predict_proba,
     train_student,
 )
+from theorybook.distill.deep_experiments import ESTIMATE, ESTIMATE_VAL, deep_numbers
 from theorybook.distill.experiments import run_deep_digits
 
 
@@ -38,12 +40,35 @@ def test_distillation_loss_mixes_the_two_targets():
     assert torch.allclose(mixed, 0.3 * gt + 0.7 * sd)
     with pytest.raises(ValueError, match="teacher_probs"):
         distillation_loss(logits, onehot, None, 0.5)
+    # the unconstrained estimate may exceed 1: the teacher term then gets a negative weight
+    beyond = distillation_loss(logits, onehot, teacher, 1.2)
+    assert torch.allclose(beyond, 1.2 * gt - 0.2 * sd)
     with pytest.raises(ValueError, match="alpha"):
-        distillation_loss(logits, onehot, teacher, 1.2)
+        distillation_loss(logits, onehot, teacher, float("nan"))
     with pytest.raises(TypeError, match="logits"):
         distillation_loss(np.zeros((6, 4)), onehot, None, 1.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="onehot"):
         distillation_loss(logits, onehot[:3], None, 1.0)
+
+
+def test_parameter_norm_penalty_is_a_sum_of_norms():
+    torch.manual_seed(0)
+    model = make_mlp(5, 3, hidden=4, depth=1)
+    expected = sum(float(torch.sqrt((p.detach() ** 2).sum())) for p in model.parameters())
+    assert float(parameter_norm_penalty(model).detach()) == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(TypeError, match="model"):
+        parameter_norm_penalty("not a model")  # type: ignore[arg-type]
+    # a larger penalty shrinks the trained weights
+    X, y = torch.rand(40, 5), torch.randint(0, 3, (40,))
+    norms = [
+        float(
+            parameter_norm_penalty(
+                train_student(X, y, None, 1.0, _small(epochs=20, reg_coef=c), init_seed=0)
+            ).detach()
+        )
+        for c in (0.0, 0.05)
+    ]
+    assert norms[1] < norms[0]
 
 
 def test_split_and_label_noise():
@@ -81,7 +106,12 @@ def test_divergence_names_the_step():
 
 @pytest.mark.parametrize(
     "changes, match",
-    [({"epochs": 0}, "epochs"), ({"batch_size": 0}, "batch_size"), ({"lr": -1.0}, "lr")],
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"lr": -1.0}, "lr"),
+        ({"reg_coef": -1.0}, "reg_coef"),
+    ],
 )
 def test_train_settings_are_checked(changes, match):
     with pytest.raises(ValueError, match=match):
@@ -113,9 +143,14 @@ def test_deep_experiment_smoke(monkeypatch):
     res = run_deep_digits(cfg, progress=False)
     seed = res.seeds[0]
     assert len(seed.alpha_hat) == cfg.deep_steps - 1
-    assert all(0.0 <= a <= 1.0 for a in seed.alpha_hat)
-    assert len(seed.alpha_hat_unclipped) == len(seed.alpha_hat)
+    assert all(np.isfinite(a) for a in seed.alpha_hat)  # unconstrained
+    assert all(0.0 <= a <= 1.0 for a in seed.alpha_hat_val)
+    assert len(seed.alpha_hat_val_free) == len(seed.alpha_hat_val)
+    assert set(seed.chains) == {"α=0", ESTIMATE, ESTIMATE_VAL}
     assert len(seed.chains["α=0"]) == cfg.deep_steps
+    assert seed.students_grid == len(seed.grid) - 1
+    numbers = deep_numbers(res)
+    assert numbers["per_seed"][0]["alpha_hat"] == list(seed.alpha_hat)
     assert seed.grid_val_loss.shape == seed.grid.shape
     assert np.isfinite(seed.cells_off)
     assert seed.chains["α=0"][0] > 0.3  # the teacher is well above chance (0.1)
@@ -130,10 +165,11 @@ def _fake_seed(alpha_hat: float, best: float) -> DeepSeedResult:
     grid = np.linspace(0, 1, 11)
     return DeepSeedResult(
         seed=0,
-        chains={"α̂": (0.9, 0.9)},
-        chain_val_loss={"α̂": (0.1, 0.1)},
-        alpha_hat=(alpha_hat,),
-        alpha_hat_unclipped=(2.7 if alpha_hat == 1.0 else alpha_hat,),
+        chains={ESTIMATE: (0.9, 0.9)},
+        chain_val_loss={ESTIMATE: (0.1, 0.1)},
+        alpha_hat=(2.7 if alpha_hat == 1.0 else alpha_hat,),
+        alpha_hat_val=(alpha_hat,),
+        alpha_hat_val_free=(2.7 if alpha_hat == 1.0 else alpha_hat,),
         grid=grid,
         grid_val_loss=(grid - best) ** 2,
         grid_test_acc=np.full(11, 0.9),
@@ -161,9 +197,12 @@ def test_degenerate_boundary_agreement_is_not_shown_as_holding():
         run_alpha_search(cfg),
     )
     boundary = DeepResult((_fake_seed(1.0, 1.0),) * 3, 2, "cpu", 1.0, 0.3)
-    row = chapter_claims(*kernel, boundary)["deep-alpha-hat"]
+    table = chapter_claims(*kernel, boundary)
+    row = table["deep-alpha-hat-val"]
     assert row.status.label == "not separating"
     assert "Degenerate" in row.note and "2.7" in row.note
+    # the estimate itself, 2.7 against a best of 1.0, is 17 cells off: a failure, not a pass
+    assert table["deep-alpha-hat"].status.label in {"fails", "pending"}
     interior = DeepResult((_fake_seed(0.5, 0.5),) * 3, 2, "cpu", 1.0, 0.3)
     assert chapter_claims(*kernel, interior)["deep-alpha-hat"].status.label in {
         "holds",
@@ -183,11 +222,13 @@ def test_paper_preset_builds_and_steps():
     model = make_mlp(64, 10, hidden=cfg.hidden, depth=cfg.depth)
     assert sum(p.numel() for p in model.parameters()) > cfg.hidden**2 * (cfg.depth - 1)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    assert torch.isfinite(cfg.reg_coef * parameter_norm_penalty(model))
     onehot = torch.nn.functional.one_hot(y, 10).float()
     teacher = torch.softmax(torch.randn(len(y), 10), dim=1)
     for alpha in (1.0, *cfg.deep_fixed_alphas):  # teacher, then each fixed-α student
         idx = torch.arange(cfg.batch_size)
         loss = distillation_loss(model(X[idx]), onehot[idx], teacher[idx], alpha)
+        loss = loss + cfg.reg_coef * parameter_norm_penalty(model)
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -14,13 +14,14 @@ from theorybook.distill.alpha import (
     MIN_GRID_STEP,
     AlphaSearch,
     alpha_grid,
+    estimate_alpha,
     greedy_optimal_alphas,
     grid_search_alpha,
     krr_step_alpha_search,
     optimal_alpha,
 )
 from theorybook.distill.claims import chapter_claims
-from theorybook.distill.config import Config
+from theorybook.distill.config import SELECTION_SEEDS, Config
 from theorybook.distill.data import (
     PUBLISHED_TOY_ALPHA0,
     PUBLISHED_TOY_ALPHA0_LIMIT,
@@ -34,6 +35,7 @@ from theorybook.distill.data import (
     mobahi_toy,
     random_problem,
 )
+from theorybook.distill.deep_experiments import ESTIMATE, ESTIMATE_VAL, deep_numbers
 from theorybook.distill.experiments import (
     AlphaSearchResult,
     ConvergenceResult,
@@ -58,7 +60,9 @@ from theorybook.distill.figures import (
 )
 from theorybook.distill.kernel import (
     MAX_ELEMENTS,
+    AlphaSweep,
     KernelEigen,
+    alpha_sweep,
     check_cross_kernel,
     check_kernel,
     check_targets,
@@ -75,6 +79,8 @@ from theorybook.distill.kernel import (
 )
 
 __all__ = [
+    "ESTIMATE",
+    "ESTIMATE_VAL",
     "MAX_ELEMENTS",
     "MIN_GRID_STEP",
     "PUBLISHED_TOY_ALPHA0",
@@ -83,8 +89,10 @@ __all__ = [
     "PUBLISHED_TOY_ALPHA025_LIMIT",
     "PUBLISHED_TOY_ALPHA035",
     "PUBLISHED_TOY_ALPHA035_LIMIT",
+    "SELECTION_SEEDS",
     "AlphaSearch",
     "AlphaSearchResult",
+    "AlphaSweep",
     "Config",
     "ConvergenceResult",
     "DeepResult",
@@ -97,17 +105,20 @@ __all__ = [
     "ToyResult",
     "alpha_grid",
     "alpha_search_figure",
+    "alpha_sweep",
     "chapter_claims",
     "check_cross_kernel",
     "check_kernel",
     "check_targets",
     "convergence_figure",
     "deep_figure",
+    "deep_numbers",
     "distill_coefficients",
     "distill_fits",
     "distill_fits_by_refitting",
     "distill_predict",
     "eigen_weights",
+    "estimate_alpha",
     "greedy_optimal_alphas",
     "grid_search_alpha",
     "kernel_eigen",

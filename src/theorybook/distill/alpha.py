@@ -11,8 +11,9 @@ trained on the teacher only (``α = 0``). For reference values ``z`` on some poi
 
     α* = ⟨f_gt − f_sd, z − f_sd⟩ / ‖f_gt − f_sd‖²                     (:eq:`distill-alpha-star`)
 
-(clipped to ``[0, 1]`` when asked). For a deep network the same formula, applied to the two
-students' validation outputs, is an *estimate*: the network is not linear in its targets.
+(clipped to ``[0, 1]`` when asked). For a deep network the same projection is an *estimate*
+(the network is not linear in its targets): :func:`estimate_alpha` applies it to the training
+outputs against the training targets, unconstrained (:eq:`distill-alpha-hat`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "MIN_GRID_STEP",
     "AlphaSearch",
     "alpha_grid",
+    "estimate_alpha",
     "greedy_optimal_alphas",
     "grid_search_alpha",
     "krr_step_alpha_search",
@@ -96,6 +98,27 @@ def optimal_alpha(
         raise ValueError("the α = 1 and α = 0 outputs coincide: every α gives the same loss")
     alpha = float(diff @ (z - b).ravel()) / denom
     return float(np.clip(alpha, 0.0, 1.0)) if clip else alpha
+
+
+def estimate_alpha(
+    teacher_outputs: ArrayLike, self_distilled_outputs: ArrayLike, targets: ArrayLike
+) -> float:
+    """The network estimate ``α̂⁽ᵗ⁾`` of :eq:`distill-alpha-hat`, unconstrained.
+
+    ``α̂⁽ᵗ⁾ = argmin_{α ∈ ℝ} ‖y − (α ŷ⁽¹⁾ + (1 − α) ŷ⁽ᵗ⁾_{α=0})‖²`` on the training points: the
+    projection of :eq:`distill-alpha-star` with the step-1 fit ``ŷ⁽¹⁾`` (the ``α = 1`` student)
+    and the step-``t`` student trained on its teacher only, against the training targets
+    ``y``. It is exact for kernel ridge regression (:eq:`distill-affine-alpha`) and an
+    estimate for a network; it may fall outside ``[0, 1]``, and
+    :func:`~theorybook.distill.deep.distillation_loss` accepts such an ``α``. The variant that
+    scores validation outputs and clips to ``[0, 1]`` is :func:`optimal_alpha` with
+    ``clip=True``.
+
+    Arguments are outputs of one shape on the training points (values ``(n,)`` or
+    probabilities ``(n, classes)``) and the targets (one-hot labels) of that shape.
+    Raises ``ValueError`` as :func:`optimal_alpha` does.
+    """
+    return optimal_alpha(teacher_outputs, self_distilled_outputs, targets, clip=False)
 
 
 def alpha_grid(step: float = 1e-3) -> Array:

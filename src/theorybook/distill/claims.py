@@ -103,47 +103,95 @@ def _toy_rows(toy: ToyResult) -> list[Claim]:
 
 
 def _deep_rows(deep: DeepResult) -> list[Claim]:
-    cells = [round(s.cells_off, 2) for s in deep.seeds]
-    free = [round(s.alpha_hat_unclipped[0], 3) for s in deep.seeds]
-    best = [round(s.alpha_grid_best, 3) for s in deep.seeds]
+    from theorybook.distill.deep_experiments import ESTIMATE, ESTIMATE_VAL, SELECTION_SEEDS
+
+    n = len(deep.seeds)
     cell = deep.seeds[0].cell
+    best = [round(s.alpha_grid_best, 3) for s in deep.seeds]
+    a_hat = [round(s.alpha_hat[0], 2) for s in deep.seeds]
+    a_val = [round(s.alpha_hat_val[0], 3) for s in deep.seeds]
+    a_val_free = [round(s.alpha_hat_val_free[0], 2) for s in deep.seeds]
+    interior = (
+        f"The grid's best α is inside (0, 1) for {sum(s.best_interior for s in deep.seeds)} "
+        f"of {n} seed(s)."
+    )
     degenerate = (
-        " Degenerate: α̂ and the grid's best sit on the same boundary for every seed, so any "
-        "boundary guess agrees as well; the check does not test the estimator here."
+        " Degenerate: the variant and the grid's best sit on the same boundary for every seed, "
+        "so any boundary guess agrees as well; the check does not test the estimator here."
         if deep.all_on_boundary
         else ""
     )
+    setting = (
+        f"Setting chosen on held-out seeds {SELECTION_SEEDS} (grid optimum inside (0, 1)); "
+        f"measured on seeds {[s.seed for s in deep.seeds]}."
+    )
+    labels = list(deep.seeds[0].chains)
+    final = "; ".join(
+        f"{k}: {100 * deep.mean_chain(k)[-1]:.1f} ± {100 * deep.std_chain(k)[-1]:.1f}"
+        for k in labels
+    )
+    teacher = 100 * deep.mean_chain(labels[0])[0]
+    students = deep.seeds[0].students_grid
     return [
         Claim(
             "deep-alpha-hat",
-            "Digits MLP, step 2: the estimate α̂ (the projection of Eq. distill-alpha-star on "
-            "validation softmax outputs, clipped to [0, 1]) lies within one grid cell of the "
-            "grid's best α on validation, for every seed",
-            kind="extension",
-            where="extends the abstract's claim that the optimal weight can be estimated "
-            "efficiently for deep learning (the paper's estimator could not be read here)",
+            "Digits MLP, step 2: the estimate α̂ (Eq. distill-alpha-hat: the projection on the "
+            "training outputs against the training targets, unconstrained) lies within one grid "
+            "cell of the grid's best α on validation, for every seed",
+            kind="reproduction",
+            where="Abstract ('show how to efficiently estimate this weighting parameter for deep "
+            "learning'); the estimator's exact form (the paper's Algorithm 1) could not be read "
+            "here, and the official code has none: ours follows the paper's linearity argument",
             measured=deep.max_cells_off,
             check=at_most(1.0 + 1e-9),
             baseline=deep.max_boundary_cells_off,
             baseline_name="constant at the boundary nearer the grid's best (α = 0 or 1)",
             expected_at="book",
-            pending_reason="the book preset trains three seeds of wider networks for longer "
-            "and scores a grid of step 0.1",
-            note=f"Cells off per seed: {cells}; grid step {cell:.3g}; grid's best α per seed "
-            f"{best}; unclipped α̂ per seed {free}.{degenerate}",
+            pending_reason="the book preset trains five seeds for longer on more data",
+            note=f"α̂ per seed {a_hat}; grid's best α per seed {best} (grid step {cell:.3g}). "
+            f"{interior} {setting}",
+        ),
+        Claim(
+            "deep-alpha-hat-val",
+            "Digits MLP, step 2: a variant of the estimate that projects the validation outputs "
+            "against the validation labels and clips to [0, 1] lies within one grid cell of the "
+            "grid's best α, for every seed",
+            kind="extension",
+            where="our variant of the estimate (validation targets, clipped)",
+            measured=deep.max_cells_off_val,
+            check=at_most(1.0 + 1e-9),
+            baseline=deep.max_boundary_cells_off,
+            baseline_name="constant at the boundary nearer the grid's best (α = 0 or 1)",
+            expected_at="book",
+            pending_reason="the book preset trains five seeds for longer on more data",
+            note=f"Variant per seed {a_val} (unclipped {a_val_free}); grid's best {best}."
+            f"{degenerate} {setting}",
+        ),
+        Claim(
+            "deep-chains",
+            f"Digits MLP: test accuracy (%) at step {deep.steps} for each chain, mean ± standard "
+            f"deviation over {n} seed(s)",
+            kind="extension",
+            where="extends the paper's CIFAR-10/ResNet experiments (Abstract) to an offline "
+            "stand-in",
+            measured=float(100 * deep.mean_chain(ESTIMATE)[-1]),
+            check=reported(),
+            note=f"Teacher (step 1): {teacher:.1f}. Step {deep.steps}: {final}. Chains "
+            f"{ESTIMATE!r} and {ESTIMATE_VAL!r} use the estimate and its variant at every step.",
         ),
         Claim(
             "deep-cost",
-            "Digits MLP: training time of the grid over that of the estimate (students beyond "
-            "the shared teacher, like for like)",
+            "Digits MLP: training time of the grid over that of the estimate at step 2 (students "
+            "beyond the shared teacher, like for like)",
             kind="extension",
             where="extends the abstract's 'significantly reduce the computational requirements "
             "compared to a grid search'",
             measured=deep.estimate_speedup,
             check=reported(),
-            note=f"{len(deep.seeds[0].grid)} grid points; one timed run per student on "
-            f"{deep.device}, summed over {len(deep.seeds)} seed(s): a wall-clock ratio, shown "
-            "without a verdict.",
+            note=f"The grid trains {students} students beyond the teacher (α = 1 is the teacher "
+            "itself), the estimate 2 (α = 0 and α̂): a count ratio of "
+            f"{students / 2:g}. One timed run per student on {deep.device}, summed over {n} "
+            "seed(s): a wall-clock ratio, shown without a verdict.",
         ),
     ]
 

@@ -11,7 +11,11 @@ from theorybook.runtime import ScaledConfig
 from theorybook.validation import int_in_range, int_sequence, real, real_sequence
 from theorybook.validation import seed as check_seed
 
-__all__ = ["Config"]
+__all__ = ["SELECTION_SEEDS", "Config"]
+
+#: Seeds on which the digits network's setting (label noise, width, epochs, penalty) was chosen:
+#: the book's seeds must differ from them, so the reported numbers are not the ones tuned on.
+SELECTION_SEEDS = (100, 101)
 
 
 @dataclass(frozen=True)
@@ -42,20 +46,22 @@ class Config(ScaledConfig):
     search_step: int = 3
     search_grid_step: float = 1e-3
     search_repeats: int = 5  # timings are medians of this many runs (runtime.best_of)
-    # Digits network (claim 5).
-    deep_seeds: tuple[int, ...] = (0, 1, 2)
+    # Digits network. The setting (label noise, width, epochs, penalty) was chosen on
+    # SELECTION_SEEDS as one whose step-2 grid optimum lies inside (0, 1).
+    deep_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     deep_steps: int = 4
     deep_fixed_alphas: tuple[float, ...] = (0.0, 0.5)
     deep_grid_step: float = 0.1
     n_train: int = 800
     n_val: int = 400
-    label_noise: float = 0.3
-    hidden: int = 256
+    label_noise: float = 0.4
+    hidden: int = 128
     depth: int = 2
-    epochs: int = 60
+    epochs: int = 40
     batch_size: int = 128
     lr: float = 1e-3
-    weight_decay: float = 2e-4
+    weight_decay: float = 0.0  # Adam's squared-norm decay: off, as in the official code
+    reg_coef: float = 1e-4  # the official code's penalty reg_coef · Σ‖θ‖₂ (its default)
 
     def validate(self) -> None:
         """Check every field with :mod:`theorybook.validation` (``ValueError``/``TypeError``)."""
@@ -104,9 +110,10 @@ class Config(ScaledConfig):
             if abs(round(1 / v) * v - 1) > 1e-9:
                 raise ValueError(f"{name}.{field_name} must divide 1, got {v}")
             object.__setattr__(self, field_name, v)
-        object.__setattr__(
-            self, "weight_decay", real(f"{name}.weight_decay", self.weight_decay, low=0.0)
-        )
+        for field_name in ("weight_decay", "reg_coef"):
+            object.__setattr__(
+                self, field_name, real(f"{name}.{field_name}", getattr(self, field_name), low=0.0)
+            )
         object.__setattr__(
             self,
             "label_noise",
@@ -119,6 +126,12 @@ class Config(ScaledConfig):
         )
         for s in self.deep_seeds:
             check_seed(f"{name}.deep_seeds", s)
+        tuned = sorted(set(self.deep_seeds) & set(SELECTION_SEEDS))
+        if tuned:
+            raise ValueError(
+                f"{name}.deep_seeds must not contain the seeds the setting was chosen on "
+                f"{SELECTION_SEEDS}, got {tuned}"
+            )
         if self.n_train < 10 or self.n_val < 10:
             raise ValueError(
                 f"{name}.n_train and n_val must be >= 10, got {self.n_train}, {self.n_val}"
@@ -141,8 +154,8 @@ class Config(ScaledConfig):
                 deep_grid_step=0.25,
                 n_train=400,
                 n_val=300,
-                hidden=128,
-                epochs=20,
+                hidden=64,
+                epochs=15,
             ),
             "book": cls(),
             "paper": cls(
@@ -152,7 +165,7 @@ class Config(ScaledConfig):
                 deep_grid_step=0.05,
                 n_train=1000,
                 n_val=397,
-                hidden=1024,
+                hidden=512,
                 depth=3,
                 epochs=150,
             ),

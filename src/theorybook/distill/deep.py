@@ -5,7 +5,9 @@ deep-network loss is (:eq:`distill-deep-loss`)
 
     L(θ) = α · MSE(softmax f_θ(x), onehot(y)) + (1 − α) · MSE(softmax f_θ(x), softmax f_teacher(x)),
 
-with the teacher of step ``t + 1`` the frozen student of step ``t``. We train a multilayer
+with the teacher of step ``t + 1`` the frozen student of step ``t``, and the official code's
+regulariser ``c · Σ_W ‖W‖₂`` (a sum of the parameter tensors' Euclidean norms, not their squares;
+``c = 10⁻⁴`` by default: :func:`parameter_norm_penalty`). We train a multilayer
 perceptron with :class:`torch.optim.Adam`; the paper trains ResNets on CIFAR-10 (offline data
 forbids CIFAR here). Runs on :func:`theorybook.runtime.device` (CUDA when present). The data
 split lives in :mod:`theorybook.distill.data` (re-exported here for older imports).
@@ -23,7 +25,6 @@ from theorybook.validation import (
     non_negative_int,
     positive_int,
     positive_real,
-    probability,
     real,
     seed,
     tensor,
@@ -39,6 +40,7 @@ __all__ = [
     "distillation_loss",
     "load_digits_split",
     "make_mlp",
+    "parameter_norm_penalty",
     "predict_proba",
     "train_student",
 ]
@@ -70,35 +72,61 @@ def distillation_loss(
     """``α·MSE(softmax(logits), onehot) + (1 − α)·MSE(softmax(logits), teacher_probs)``.
 
     :eq:`distill-deep-loss`. MSE is the mean over samples and classes
-    (``torch.nn.functional.mse_loss``). With ``alpha = 1`` the teacher is unused and may be
-    ``None``. Raises ``TypeError`` for non-tensors and ``ValueError`` for shapes that differ or
-    ``α ∉ [0, 1]``.
+    (``torch.nn.functional.mse_loss``). ``α`` is any finite real: the estimate of
+    :func:`~theorybook.distill.alpha.estimate_alpha` is unconstrained, and an ``α > 1`` gives the
+    teacher term a negative weight (the student extrapolates away from the teacher); the loss
+    stays bounded because softmax outputs are. With ``alpha = 1`` the teacher is unused and may
+    be ``None``. Raises ``TypeError`` for non-tensors and ``ValueError`` for shapes that differ
+    or a non-finite ``α``.
     """
     import torch.nn.functional as F
 
-    a = probability("alpha", alpha)
+    a = real("alpha", alpha)
     tensor("logits", logits, ndim=2, finite=False)
     tensor("onehot", onehot, shape=tuple(logits.shape))
     p = F.softmax(logits, dim=1)
     loss = a * F.mse_loss(p, onehot)
-    if a < 1.0:
+    if a != 1.0:
         if teacher_probs is None:
-            raise ValueError("alpha < 1 needs teacher_probs with the shape of logits")
+            raise ValueError("alpha != 1 needs teacher_probs with the shape of logits")
         tensor("teacher_probs", teacher_probs, shape=tuple(logits.shape))
         loss = loss + (1.0 - a) * F.mse_loss(p, teacher_probs)
     return loss
 
 
+def parameter_norm_penalty(model: torch.nn.Module) -> torch.Tensor:
+    """``Σ_W ‖W‖₂`` over the parameter tensors of ``model`` (the official code's regulariser).
+
+    The authors' ``self_distiller.py`` adds ``reg_coef · Σ_W ‖W‖₂`` to the loss (each tensor's
+    Euclidean norm, not squared, so it is not Adam's ``weight_decay``); ``train_student``
+    multiplies it by :attr:`TrainSettings.reg_coef`.
+    """
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    norms = [torch.linalg.vector_norm(p) for p in model.parameters()]
+    if not norms:
+        raise ValueError("model has no parameters")
+    return torch.stack(norms).sum()
+
+
 @dataclass(frozen=True)
 class TrainSettings:
-    """Optimiser settings for one student (Adam, minibatches, fixed epochs); checked on creation."""
+    """Optimiser settings for one student (Adam, minibatches, fixed epochs); checked on creation.
+
+    ``reg_coef`` weighs the official code's penalty :func:`parameter_norm_penalty`
+    (``c · Σ_W ‖W‖₂``, default ``10⁻⁴`` as in ``self_distiller.py``); ``weight_decay`` is Adam's
+    own (squared-norm) decay, off by default as in the official code.
+    """
 
     hidden: int = 256
     depth: int = 2
     epochs: int = 60
     batch_size: int = 128
     lr: float = 1e-3
-    weight_decay: float = 2e-4
+    weight_decay: float = 0.0
+    reg_coef: float = 1e-4
 
     def __post_init__(self) -> None:
         for name in ("hidden", "depth", "epochs", "batch_size"):
@@ -106,9 +134,10 @@ class TrainSettings:
                 self, name, positive_int(f"TrainSettings.{name}", getattr(self, name))
             )
         object.__setattr__(self, "lr", positive_real("TrainSettings.lr", self.lr))
-        object.__setattr__(
-            self, "weight_decay", real("TrainSettings.weight_decay", self.weight_decay, low=0.0)
-        )
+        for name in ("weight_decay", "reg_coef"):
+            object.__setattr__(
+                self, name, real(f"TrainSettings.{name}", getattr(self, name), low=0.0)
+            )
 
 
 def train_student(
@@ -125,7 +154,8 @@ def train_student(
 
     ``X`` (n, features) floating point (the model takes ``X``'s dtype and device), ``y`` (n,)
     integer class labels in ``0 … classes − 1``, ``teacher_probs`` (n, classes) or ``None`` for
-    ``α = 1``. ``init_seed`` fixes both the initial weights and the minibatch order, so students
+    ``α = 1``; ``alpha`` is any finite real (see :func:`distillation_loss`). The loss adds
+    ``settings.reg_coef · Σ_W ‖W‖₂`` (:func:`parameter_norm_penalty`). ``init_seed`` fixes both the initial weights and the minibatch order, so students
     that differ only in ``α`` or in their teacher share their randomness (common random numbers).
     Every minibatch loss is checked: a non-finite one raises :class:`TrainingDiverged` naming
     the distillation ``step``, the epoch and the optimiser step.
@@ -133,7 +163,7 @@ def train_student(
     import torch
     import torch.nn.functional as F
 
-    a = probability("alpha", alpha)
+    a = real("alpha", alpha)
     if not isinstance(settings, TrainSettings):
         raise TypeError(f"settings must be a TrainSettings, got {type(settings).__name__}")
     init_seed = seed("init_seed", init_seed)
@@ -152,8 +182,8 @@ def train_student(
                 f"{tuple(teacher_probs.shape)}"
             )
         teacher_probs = teacher_probs.to(device=X.device, dtype=X.dtype)
-    elif a < 1.0:
-        raise ValueError("alpha < 1 needs teacher_probs (the previous step's outputs)")
+    elif a != 1.0:
+        raise ValueError("alpha != 1 needs teacher_probs (the previous step's outputs)")
     n_classes = int(y.max().item()) + 1 if teacher_probs is None else teacher_probs.shape[1]
     if int(y.min().item()) < 0 or int(y.max().item()) >= max(n_classes, 2):
         raise ValueError(
@@ -177,6 +207,8 @@ def train_student(
             idx = order[start : start + settings.batch_size]
             tp = None if teacher_probs is None else teacher_probs[idx]
             loss = distillation_loss(model(X[idx]), onehot[idx], tp, a)
+            if settings.reg_coef > 0.0:
+                loss = loss + settings.reg_coef * parameter_norm_penalty(model)
             check_finite_loss(
                 loss,
                 step=t,

@@ -24,6 +24,7 @@ from theorybook.plotting import COLUMN_WIDTH, PALETTE, label_panels, new_figure
 __all__ = [
     "ALPHA_COLOURS",
     "ESTIMATE_COLOUR",
+    "VARIANT_COLOUR",
     "alpha_colour",
     "alpha_search_figure",
     "convergence_figure",
@@ -45,6 +46,8 @@ ALPHA_COLOURS: dict[float, str] = {
 }
 #: The colour of the estimated weight α̂ (the deep experiment's estimate chain).
 ESTIMATE_COLOUR = PALETTE["purple"]
+#: The colour of the estimate's variant (validation targets, clipped to [0, 1]).
+VARIANT_COLOUR = PALETTE["vermillion"]
 _RATIO_COLOURS = (PALETTE["black"], PALETTE["purple"], PALETTE["sky"])
 
 
@@ -187,6 +190,8 @@ def alpha_search_figure(search: AlphaSearchResult) -> Figure:
 
 def deep_figure(deep: DeepResult) -> Figure:
     """Test accuracy per step with its range over seeds (a); validation loss over the α grid (b)."""
+    from theorybook.distill.deep_experiments import ESTIMATE, ESTIMATE_VAL
+
     fig, (ax1, ax2) = new_figure(1, 2, width=COLUMN_WIDTH, height=3.8)
     steps = np.arange(1, deep.steps + 1)
     n = len(deep.seeds)
@@ -194,8 +199,10 @@ def deep_figure(deep: DeepResult) -> Figure:
     width = 0.08 * (len(labels) - 1)
     for j, label in enumerate(labels):
         acc = 100 * deep.chain(label)
-        if label == "α̂":
-            c, name = ESTIMATE_COLOUR, r"estimated $\hat\alpha$"
+        if label == ESTIMATE:
+            c, name = ESTIMATE_COLOUR, r"estimate $\hat\alpha$"
+        elif label == ESTIMATE_VAL:
+            c, name = VARIANT_COLOUR, r"variant (validation, clipped)"
         else:
             a = float(label.split("=")[1])
             c, name = alpha_colour(a), rf"$\alpha = {a:g}$"
@@ -221,19 +228,30 @@ def deep_figure(deep: DeepResult) -> Figure:
             ms=4,
             label="grid, one line per seed" if k == 0 else None,
         )
-        i = int(np.argmin(np.abs(sr.grid - sr.alpha_hat[0])))
+        i = int(np.argmin(sr.grid_val_loss))
         ax2.plot(
-            sr.alpha_hat[0],
+            sr.grid[i],
             sr.grid_val_loss[i],
-            marker="*",
-            ms=11,
-            color=ESTIMATE_COLOUR,
+            marker="o",
+            ms=6,
+            mfc="none",
+            color=PALETTE["black"],
             ls="none",
-            label=r"$\hat\alpha$ (clipped to $[0, 1]$)" if k == 0 else None,
+            label="grid's best" if k == 0 else None,
         )
-    free = ", ".join(f"{s.alpha_hat_unclipped[0]:.2f}" for s in deep.seeds)
+        j = int(np.argmin(np.abs(sr.grid - sr.alpha_hat_val[0])))
+        ax2.plot(
+            sr.alpha_hat_val[0],
+            sr.grid_val_loss[j],
+            marker="*",
+            ms=10,
+            color=VARIANT_COLOUR,
+            ls="none",
+            label="variant (clipped)" if k == 0 else None,
+        )
+    est = ", ".join(f"{s.alpha_hat[0]:.2f}" for s in deep.seeds)
     ax2.set(xlabel=r"$\alpha$ at step 2", ylabel="validation MSE")
-    ax2.set_title(rf"unclipped $\hat\alpha$: {free}", fontsize=9)
+    ax2.set_title(rf"estimate $\hat\alpha$ per seed: {est}", fontsize=9)
     _legend_below(ax2, ncols=1)
     label_panels([ax1, ax2])
     return _detached(fig)

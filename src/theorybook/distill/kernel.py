@@ -19,6 +19,7 @@ semi-definite (PSD) wherever the maths needs it, ``λ > 0``, ``α ∈ [0, 1]``, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -30,7 +31,9 @@ from theorybook.validation import array, one_of, positive_int, positive_real, pr
 
 __all__ = [
     "MAX_ELEMENTS",
+    "AlphaSweep",
     "KernelEigen",
+    "alpha_sweep",
     "check_cross_kernel",
     "check_kernel",
     "check_psd_spectrum",
@@ -262,25 +265,68 @@ def distill_coefficients(
 
 
 @keyword_only_after(2)
-def distill_fits(K: ArrayLike, y: ArrayLike, *, lam: float, alpha: float, steps: int) -> Array:
+def distill_fits(
+    K: ArrayLike,
+    y: ArrayLike,
+    *,
+    lam: float,
+    alpha: float,
+    steps: int,
+    method: Literal["auto", "cholesky", "eigh"] = "auto",
+) -> Array:
     """Fitted values ``ŷ⁽¹⁾ … ŷ⁽ᵀ⁾`` at the training points, shape ``(steps, n)``.
 
-    One eigendecomposition of ``K`` serves all steps: ``ŷ⁽ᵗ⁾ = V B⁽ᵗ⁾ Vᵀ y``
-    (:eq:`distill-closed-form`).
+    Two exact paths, the same numbers to round-off:
+
+    - ``"cholesky"`` (what ``"auto"`` picks for one ``α``): one Cholesky factorisation of
+      ``K + λI``, then per step two triangular solves, since
+      ``ŷ = K (K + λI)⁻¹ ỹ = ỹ − λ (K + λI)⁻¹ ỹ`` (:eq:`distill-krr-fit`) for the mixed targets
+      ``ỹ⁽ᵗ⁾`` of :eq:`distill-mixed-targets`: ``n³/3 + 2Tn²`` flops.
+    - ``"eigh"``: one eigendecomposition, ``ŷ⁽ᵗ⁾ = V B⁽ᵗ⁾ Vᵀ y`` (:eq:`distill-closed-form`),
+      about ten times the factorisation's cost, which pays off when many ``α`` share it
+      (:func:`alpha_sweep`).
+
+    Both check that ``K`` is positive semi-definite: the eigh path from its eigenvalues, the
+    Cholesky path by factorising ``K + δI`` with ``δ = PSD_RTOL · max(max diag K, 1)`` (it exists
+    exactly when no eigenvalue lies below ``−δ``, the test :class:`KernelEigen` applies).
 
     Raises ``ValueError`` for a non-square, non-symmetric or indefinite ``K``, ``λ ≤ 0``,
     ``α ∉ [0, 1]``, ``steps < 1``, a result of more than :data:`MAX_ELEMENTS` values (checked
-    before any work) or a ``y`` whose length differs from ``K``'s; ``TypeError`` for
-    non-numeric arguments.
+    before any work), an unknown ``method`` or a ``y`` whose length differs from ``K``'s;
+    ``TypeError`` for non-numeric arguments.
     """
+    one_of("method", method, ("auto", "cholesky", "eigh"))
     lam_f, a_f = _lam(lam), _alpha(alpha)
     positive_int("steps", steps)
     Kc = check_kernel(K)
     T = _steps(steps, Kc.shape[0])
     yv = check_targets("y", y, Kc.shape[0])
-    eig = KernelEigen(Kc)
-    B = eigen_weights(eig.d, lam=lam_f, alpha=a_f, steps=T)
-    return (B * (eig.V.T @ yv)) @ eig.V.T
+    if method == "eigh":
+        eig = KernelEigen(Kc)
+        B = eigen_weights(eig.d, lam=lam_f, alpha=a_f, steps=T)
+        return (B * (eig.V.T @ yv)) @ eig.V.T
+    factor = _psd_cholesky(Kc, lam_f)
+    fits = np.empty((T, Kc.shape[0]))
+    target = yv
+    for t in range(T):
+        fits[t] = target - lam_f * cho_solve(factor, target)
+        target = a_f * yv + (1.0 - a_f) * fits[t]
+    return fits
+
+
+def _psd_cholesky(K: Array, lam: float) -> tuple[Array, bool]:
+    """Cholesky factor of ``K + λI`` after checking ``K`` is PSD (:func:`distill_fits`)."""
+    n = K.shape[0]
+    scale_ = max(float(np.max(np.diag(K))), 1.0)
+    shifted = K + PSD_RTOL * scale_ * np.eye(n)
+    try:
+        cho_factor(shifted, overwrite_a=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            "K must be positive semi-definite: K + δI has no Cholesky factor for "
+            f"δ = {PSD_RTOL * scale_:.1e}, so K has an eigenvalue below −δ"
+        ) from None
+    return cho_factor(K + lam * np.eye(n), check_finite=False)
 
 
 @keyword_only_after(3)
@@ -374,3 +420,94 @@ def _limit_coef(K: Array, y: Array, lam: float, alpha: float) -> Array:
         return np.zeros_like(y)
     factor = cho_factor(K + (lam / alpha) * np.eye(K.shape[0]))
     return np.asarray(cho_solve(factor, y))
+
+
+# --------------------------------------------------------------------------- α sweeps
+
+
+@dataclass(frozen=True)
+class AlphaSweep:
+    """Losses of every step for many weights ``α`` from one eigendecomposition.
+
+    ``train_mse[i, t − 1]``: mean of ``(ŷ⁽ᵗ⁾ − y)²`` over the training points for ``alphas[i]``;
+    ``test_mse`` the same for the predictions against ``reference`` at the test points (``None``
+    without ``K_test``); ``limit_*`` the ``t → ∞`` values (:eq:`distill-limit`).
+    """
+
+    alphas: Array
+    train_mse: Array
+    limit_train_mse: Array
+    test_mse: Array | None = None
+    limit_test_mse: Array | None = None
+
+
+@keyword_only_after(2)
+def alpha_sweep(
+    K: ArrayLike | KernelEigen,
+    y: ArrayLike,
+    *,
+    lam: float,
+    alphas: ArrayLike,
+    steps: int,
+    K_test: ArrayLike | None = None,
+    reference: ArrayLike | None = None,
+    block: int = 64,
+) -> AlphaSweep:
+    """Training (and test) losses of steps ``1 … T`` and the limit for every ``α`` in ``alphas``.
+
+    One ``eigh`` serves every ``α``: with ``u = Vᵀ y`` and the eigen-weights ``B⁽ᵗ⁾`` of
+    :eq:`distill-b-recursion`, the training loss is ``Σ_k (B_k⁽ᵗ⁾ − 1)² u_k² / n`` (``V`` is
+    orthogonal), ``O(n)`` per ``(α, t)``; test predictions are ``(K_test V)(D + λI)⁻¹
+    [αI + (1 − α)B⁽ᵗ⁻¹⁾] u`` (:eq:`distill-closed-form`), one ``(m × n)`` product with
+    ``K_test V`` per block of ``block`` weights, and the limit uses ``B⁽∞⁾`` of
+    :eq:`distill-limit`. Refitting would cost ``T`` solves of ``K + λI`` per ``α``.
+
+    ``K`` is a kernel matrix (validated, PSD) or its :class:`KernelEigen`; ``alphas`` a vector of
+    weights in ``[0, 1]``; ``K_test`` ``(m, n)`` and ``reference`` ``(m,)`` go together.
+    """
+    lam_f = _lam(lam)
+    av = array("alphas", alphas, ndim=1)
+    for i, a in enumerate(av):
+        probability(f"alphas[{i}]", float(a))
+    if av.shape[0] == 0:
+        raise ValueError("alphas must hold at least one weight")
+    positive_int("block", block)
+    eig = K if isinstance(K, KernelEigen) else KernelEigen(K)
+    n = eig.n
+    yv = check_targets("y", y, n)
+    T = _steps(steps, n)
+    if av.shape[0] * T > MAX_ELEMENTS:
+        raise ValueError(f"len(alphas) × steps = {av.shape[0]} × {T} exceeds {MAX_ELEMENTS}")
+    if (K_test is None) != (reference is None):
+        raise ValueError("K_test and reference go together: pass both or neither")
+    W: Array | None = None
+    z: Array = np.zeros(0)
+    if K_test is not None:
+        W = check_cross_kernel("K_test", K_test, n) @ eig.V
+        z = array("reference", reference, ndim=1)
+        if z.shape != (W.shape[0],):
+            raise ValueError(f"reference must have shape ({W.shape[0]},) to match K_test")
+    d, u = eig.d, eig.V.T @ yv
+    A = d / (d + lam_f)
+    u2 = u**2
+    train = np.empty((av.shape[0], T))
+    test = None if W is None else np.empty((av.shape[0], T))
+    for lo in range(0, av.shape[0], block):
+        a = av[lo : lo + block, None]
+        prev = np.ones((a.shape[0], n))  # B⁽⁰⁾ = I
+        for t in range(T):
+            mix = a + (1.0 - a) * prev
+            B = A * mix
+            train[lo : lo + block, t] = ((B - 1.0) ** 2) @ u2 / n
+            if W is not None and test is not None:
+                pred = (mix * (u / (d + lam_f))) @ W.T
+                test[lo : lo + block, t] = np.mean((pred - z) ** 2, axis=1)
+            prev = B
+    binf = av[:, None] * d / (av[:, None] * d + lam_f)
+    lim_train = ((binf - 1.0) ** 2) @ u2 / n
+    lim_test = None
+    if W is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coef = np.where(av[:, None] > 0, av[:, None] / (av[:, None] * d + lam_f), 0.0)
+        lim_test = np.mean(((coef * u) @ W.T - z) ** 2, axis=1)
+    return AlphaSweep(av, train, lim_train, test, lim_test)
