@@ -102,6 +102,11 @@ def _toy_rows(toy: ToyResult) -> list[Claim]:
     return rows
 
 
+def _mean_sd(values: np.ndarray) -> str:
+    sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return f"{float(np.mean(values)):+.1f} ± {sd:.1f}"
+
+
 def _deep_rows(deep: DeepResult) -> list[Claim]:
     from theorybook.distill.deep_experiments import ESTIMATE, ESTIMATE_VAL, SELECTION_SEEDS
 
@@ -131,6 +136,9 @@ def _deep_rows(deep: DeepResult) -> list[Claim]:
         for k in labels
     )
     teacher = 100 * deep.mean_chain(labels[0])[0]
+    paired = "; ".join(
+        f"{k}: {_mean_sd(100 * (deep.chain(k)[:, -1] - deep.chain(k)[:, 0]))}" for k in labels
+    )
     students = deep.seeds[0].students_grid
     return [
         Claim(
@@ -176,8 +184,9 @@ def _deep_rows(deep: DeepResult) -> list[Claim]:
             "stand-in",
             measured=float(100 * deep.mean_chain(ESTIMATE)[-1]),
             check=reported(),
-            note=f"Teacher (step 1): {teacher:.1f}. Step {deep.steps}: {final}. Chains "
-            f"{ESTIMATE!r} and {ESTIMATE_VAL!r} use the estimate and its variant at every step.",
+            note=f"Teacher (step 1): {teacher:.1f}. Step {deep.steps}: {final}. Change from the "
+            f"teacher, paired by seed (points): {paired}. Chains {ESTIMATE!r} and "
+            f"{ESTIMATE_VAL!r} use the estimate and its variant at every step.",
         ),
         Claim(
             "deep-cost",
