@@ -146,6 +146,64 @@ def test_synthetic_images() -> None:
     torch.testing.assert_close(D.c_alpha_images(3, 16, 2.0, seed=0), c)
 
 
+def test_disk_images_are_rendered_from_their_parameters() -> None:
+    p = D.disk_parameters(5, 16, seed=3)
+    assert p.shape == (5, 5)
+    torch.testing.assert_close(D.render_disks(p, 16), D.disk_images(5, 16, seed=3))
+    held = D.held_out_disks(4, 16, seed=1)
+    assert held.shape == (4, 1, 16, 16)
+    flat = held.flatten(1)
+    assert bool((flat.max(1).values - flat.min(1).values >= 0.3 - 1e-6).all())
+
+
+def _noisy_disks(n: int, size: int, sigma: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    x = D.held_out_disks(n, size, seed=seed).double()
+    gen = torch.Generator().manual_seed(seed)
+    return x, x + sigma * torch.randn(x.shape, generator=gen, dtype=torch.float64)
+
+
+def test_disk_mmse_jacobian_is_the_posterior_covariance() -> None:
+    # J = Cov[x|y]/σ² (second-order Tweedie) must equal the autograd Jacobian of E[x|y]
+    size, sigma = 12, 0.04
+    den = D.DiskMMSEDenoiser(size)
+    _, y = _noisy_disks(2, size, sigma, seed=4)
+    cov = den.jacobian(y, sigma)
+    for i in range(2):
+        auto = torch.func.jacrev(lambda v: den(v.reshape(1, 1, size, size), sigma).reshape(-1))(
+            y[i].reshape(-1)
+        )
+        torch.testing.assert_close(auto, cov[i], atol=1e-8, rtol=0)
+    torch.testing.assert_close(cov, cov.transpose(1, 2))
+
+
+def test_disk_mmse_grid_is_converged() -> None:
+    size, sigma = 12, 0.02
+    _, y = _noisy_disks(3, size, sigma, seed=5)
+    base = D.DiskMMSEDenoiser(size)(y, sigma)
+    fine = D.DiskMMSEDenoiser(size, coarse=40, points=31, passes=4)(y, sigma)
+    assert float((fine - base).abs().max()) < 0.05 * sigma
+
+
+def test_disk_mmse_is_a_rank_five_projector_at_small_noise() -> None:
+    size, sigma = 12, 0.005
+    den = D.DiskMMSEDenoiser(size)
+    x, y = _noisy_disks(4, size, sigma, seed=6)
+    ev = torch.linalg.eigvalsh(den.jacobian(y, sigma)).flip(1)
+    assert bool((ev[:, :5] > 0.8).all()) and bool((ev[:, 5] < 0.1).all())
+    # expected error σ² E[tr J] ≈ 5σ²: average over 4 disks × 8 noise draws
+    gen = torch.Generator().manual_seed(0)
+    errs = []
+    for _ in range(8):
+        yk = x + sigma * torch.randn(x.shape, generator=gen, dtype=torch.float64)
+        errs.append((den(yk, sigma) - x).flatten(1).square().sum(1) / sigma**2)
+    assert 3.5 < float(torch.cat(errs).mean()) < 6.5
+
+
+def test_loglog_slope_recovers_a_power_law() -> None:
+    s = [0.01, 0.02, 0.04, 0.08]
+    assert abs(D.loglog_slope(s, [3.0 * x ** (2 * 0.6) for x in s]) - 0.6) < 1e-9
+
+
 # ---------------------------------------------------------------- bad inputs
 
 
@@ -201,6 +259,20 @@ BAD_CALLS = [
     (lambda: D.cosine_similarity(torch.rand(2, 1, 4, 4), torch.rand(3, 1, 4, 4)), ValueError),
     (lambda: D.c_alpha_images(2, 16, -1.0), ValueError),
     (lambda: D.disk_images(0, 16), ValueError),
+    (lambda: D.disk_parameters(2, 2), ValueError),
+    (lambda: D.disk_masks(torch.rand(2, 4), 8), ValueError),
+    (lambda: D.render_disks([[1.0, 2.0]], 8), ValueError),
+    (lambda: D.DiskMMSEDenoiser(3), ValueError),
+    (lambda: D.DiskMMSEDenoiser(8, points=2), ValueError),
+    (lambda: D.DiskMMSEDenoiser(8)(torch.rand(1, 1, 9, 9), 0.1), ValueError),
+    (lambda: D.DiskMMSEDenoiser(8)(torch.rand(1, 1, 8, 8), 0.0), ValueError),
+    (lambda: D.DiskMMSEDenoiser(8).jacobian(torch.rand(8, 8), 0.1), ValueError),
+    (lambda: D.loglog_slope([0.1], [0.2]), ValueError),
+    (lambda: D.loglog_slope([0.1, -0.2], [0.2, 0.3]), ValueError),
+    (lambda: D.held_out_disks(0, 16, seed=0), ValueError),
+    (lambda: Config(disk_eig_sigma=0.5), ValueError),
+    (lambda: Config(synth_size=7), ValueError),
+    (lambda: Config(calpha_sigmas=(0.2, 0.1)), ValueError),
     (lambda: D.deduplicate(torch.rand(3, 1, 4, 4), threshold=2.0), ValueError),
     (lambda: D.patch_pool(8, photos=()), ValueError),
     (lambda: D.blind(lambda y, s: y, iterations=0), ValueError),
@@ -240,7 +312,10 @@ def test_smoke_claims(monkeypatch: pytest.MonkeyPatch) -> None:
     check = ex.run_sampler_check(cfg)
     transition = ex.run_transition(cfg)
     jac = ex.run_jacobian(cfg, transition)
-    table = D.chapter_claims(cfg, check, transition, jac)
+    calpha = D.run_calpha(cfg)
+    disks = D.run_disks(cfg)
+    assert calpha.mse.shape == (len(cfg.calpha_alphas), len(cfg.calpha_sigmas))
+    table = D.chapter_claims(cfg, check, transition, jac, calpha, disks)
     assert table.chapter == "02_diffusion_generalization"
     table.assert_hold(
         [
@@ -250,6 +325,8 @@ def test_smoke_claims(monkeypatch: pytest.MonkeyPatch) -> None:
             "beta-one-no-noise",
             "memorizer-copies",
             "sure",
+            "disk-optimal-trace",
+            "disk-optimal-rank",
         ]
     )
     from theorybook.diffusion import figures
@@ -259,6 +336,8 @@ def test_smoke_claims(monkeypatch: pytest.MonkeyPatch) -> None:
         figures.samples_figure(transition),
         figures.transition_figure(transition),
         figures.jacobian_figure(jac),
+        figures.synthetic_figure(calpha, disks),
+        figures.disk_eigenvectors_figure(disks),
     ):
         assert fig.get_size_inches()[0] <= 7.0 + 1e-9
 

@@ -27,6 +27,7 @@ from theorybook.diffusion.data import (
     patch_split,
 )
 from theorybook.diffusion.denoisers import BiasFreeBatchNorm2d, BiasFreeCNN, BiasFreeUNet
+from theorybook.diffusion.disks import DiskMMSEDenoiser, disk_masks, disk_parameters, render_disks
 from theorybook.diffusion.experiments import (
     JacobianResult,
     SamplerCheckResult,
@@ -54,9 +55,27 @@ from theorybook.diffusion.optimal import (
     gaussian_denoiser,
 )
 from theorybook.diffusion.sampler import SampleResult, sample, step_schedule
+from theorybook.diffusion.synthetic import (
+    CAlphaResult,
+    DiskResult,
+    held_out_disks,
+    loglog_slope,
+    run_calpha,
+    run_disks,
+)
 from theorybook.diffusion.training import TrainingHistory, add_noise, psnr, train_denoiser
 
 __all__ = [
+    "run_disks",
+    "run_calpha",
+    "loglog_slope",
+    "held_out_disks",
+    "render_disks",
+    "disk_parameters",
+    "disk_masks",
+    "DiskMMSEDenoiser",
+    "DiskResult",
+    "CAlphaResult",
     "BiasFreeBatchNorm2d",
     "BiasFreeCNN",
     "BiasFreeUNet",

@@ -22,7 +22,11 @@ class Config(ScaledConfig):
     the sampler seed ``sample_seed`` (paper sampler settings ``h0``, ``beta``, ``sigma0``,
     ``sigma_final``); PSNR at ``psnr_sigmas``. Jacobian: tr J at ``jac_sigmas`` on ``jac_images``
     test patches; eigenvectors at ``eig_sigma``; SURE on ``sure_images`` patches. Sampler check:
-    ``check_samples`` samples of ``check_size × check_size`` images.
+    ``check_samples`` samples of ``check_size × check_size`` images. Synthetic images
+    (C^α, disks): ``synth_size``-pixel sides, one UNet per class trained on ``synth_n`` images
+    for ``synth_steps`` steps with σ = ``synth_sigma_max``·u²; C^α for each α in
+    ``calpha_alphas``, MSE slope fitted over ``calpha_sigmas`` on ``synth_test`` test images; disks: Jacobians of ``disk_images`` test
+    disks at ``disk_sigmas``, eigenvalues at ``disk_eig_sigma`` (one of them).
     """
 
     seed: int = 0
@@ -50,6 +54,16 @@ class Config(ScaledConfig):
     sure_images: int = 64
     check_size: int = 16
     check_samples: int = 256
+    synth_size: int = 16
+    synth_n: int = 4096
+    synth_steps: int = 1500
+    synth_sigma_max: float = 0.4
+    synth_test: int = 256
+    calpha_alphas: tuple[float, ...] = (1.0, 3.0)
+    calpha_sigmas: tuple[float, ...] = (0.02, 0.04, 0.08, 0.16, 0.32)
+    disk_images: int = 8
+    disk_sigmas: tuple[float, ...] = (0.01, 0.02, 0.04, 0.08, 0.16)
+    disk_eig_sigma: float = 0.04
 
     def validate(self) -> None:
         """Check every field (shared validators); raise ``TypeError``/``ValueError`` naming it."""
@@ -67,8 +81,20 @@ class Config(ScaledConfig):
             "jac_images",
             "sure_images",
             "check_samples",
+            "synth_n",
+            "synth_steps",
+            "synth_test",
+            "disk_images",
         )
-        self.require_positive_reals("lr", "sigma_max", "sigma0", "sigma_final", "eig_sigma")
+        self.require_positive_reals(
+            "lr",
+            "sigma_max",
+            "sigma0",
+            "sigma_final",
+            "eig_sigma",
+            "disk_eig_sigma",
+            "synth_sigma_max",
+        )
         set_(self, "levels", v.int_in_range(f"{name}.levels", self.levels, low=1, high=6))
         set_(self, "patch_size", v.int_in_range(f"{name}.patch_size", self.patch_size, low=4))
         if self.patch_size % 2**self.levels:
@@ -93,6 +119,21 @@ class Config(ScaledConfig):
             if list(vals) != sorted(set(vals)):
                 raise ValueError(f"{name}.{field} must be strictly increasing, got {vals}")
             set_(self, field, vals)
+        size = v.int_in_range(f"{name}.synth_size", self.synth_size, low=8, high=32)
+        if size % 2**self.levels:
+            raise ValueError(f"{name}.synth_size must be divisible by 2**levels")
+        set_(self, "synth_size", size)
+        alphas = v.real_sequence(
+            f"{name}.calpha_alphas", self.calpha_alphas, low=0.0, low_open=True, min_len=1
+        )
+        set_(self, "calpha_alphas", alphas)
+        for field in ("calpha_sigmas", "disk_sigmas"):
+            vals = v.real_sequence(f"{name}.{field}", getattr(self, field), low=0.0, low_open=True)
+            if len(vals) < 2 or list(vals) != sorted(set(vals)):
+                raise ValueError(f"{name}.{field} must be ≥ 2 strictly increasing values")
+            set_(self, field, vals)
+        if self.disk_eig_sigma not in self.disk_sigmas:
+            raise ValueError(f"{name}.disk_eig_sigma must be one of disk_sigmas")
         if len(self.jac_sigmas) < 3:
             raise ValueError(f"{name}.jac_sigmas needs at least 3 noise levels")
 
@@ -110,6 +151,11 @@ class Config(ScaledConfig):
                 jac_sigmas=(0.05, 0.2, 0.8),
                 jac_images=2,
                 sure_images=16,
+                synth_n=512,
+                synth_steps=100,
+                synth_test=32,
+                disk_images=2,
+                disk_sigmas=(0.02, 0.04),
             ),
             "book": cls(),
             # one GPU: 16×16 patches (overlapping, deduplicated), N up to 10^4 per set, a
@@ -128,5 +174,11 @@ class Config(ScaledConfig):
                 n_samples=256,
                 jac_images=32,
                 sure_images=256,
+                synth_size=32,
+                synth_n=20000,
+                synth_steps=20000,
+                synth_test=1000,
+                calpha_alphas=(1.0, 2.0, 3.0, 5.0),
+                disk_images=16,
             ),
         }

@@ -12,9 +12,17 @@ from theorybook.diffusion.experiments import (
     SamplerCheckResult,
     TransitionResult,
 )
+from theorybook.diffusion.synthetic import PAPER_DISK_EIGENVALUES, CAlphaResult, DiskResult
 from theorybook.plotting import COLUMN_WIDTH, PALETTE, label_panels, new_figure
 
-__all__ = ["jacobian_figure", "samples_figure", "sampler_figure", "transition_figure"]
+__all__ = [
+    "disk_eigenvectors_figure",
+    "jacobian_figure",
+    "samples_figure",
+    "sampler_figure",
+    "synthetic_figure",
+    "transition_figure",
+]
 
 COLORS = {
     "paired": PALETTE["blue"],
@@ -189,4 +197,68 @@ def sampler_figure(result: SamplerCheckResult) -> Figure:
     ax.set_xlabel("sampler step $t$")
     ax.set_ylabel(r"effective noise $\sigma_t$")
     ax.legend(fontsize=8)
+    return fig
+
+
+def synthetic_figure(calpha: CAlphaResult, disks: DiskResult) -> Figure:
+    """(a) C^α: test MSE against σ² per α, with the fitted slope and the optimum α/(α+1);
+    (b) disks: tr J against σ, exact MMSE denoiser and UNet; (c) disks: eigenvalues of J at
+    ``eig_sigma`` (mean over test disks) with the paper's Fig. 5 values."""
+    fig, axes = new_figure(1, 3, height=2.6)
+    ax1, ax2, ax3 = axes
+    s2 = np.asarray(calpha.sigmas) ** 2
+    colors = [PALETTE["blue"], PALETTE["orange"], PALETTE["green"], PALETTE["vermillion"]]
+    for k, alpha in enumerate(calpha.alphas):
+        c = colors[k % len(colors)]
+        mse = calpha.mse[k]
+        ax1.loglog(s2, mse, "o", color=c, label=rf"$\alpha={alpha:g}$: {calpha.slopes[k]:.2f}")
+        mid = len(s2) // 2
+        ref = mse[mid] * (s2 / s2[mid]) ** calpha.optimal[k]
+        ax1.loglog(s2, ref, "--", color=c, lw=1)
+    ax1.set_xlabel(r"$\sigma^2$")
+    ax1.set_ylabel("test MSE per pixel")
+    ax1.legend(fontsize=7, title="fitted slope", title_fontsize=7)
+    ax2.plot(disks.sigmas, disks.trace_exact, "o-", color=PALETTE["green"], label="exact MMSE")
+    ax2.plot(disks.sigmas, disks.trace_net, "s-", color=PALETTE["blue"], label="UNet")
+    ax2.axhline(5, color="0.5", lw=0.8, ls=":")
+    ax2.set_xscale("log")
+    ax2.set_xlabel(r"noise level $\sigma$")
+    ax2.set_ylabel(r"$\mathrm{tr}\,J(y)$ (mean)")
+    ax2.legend(fontsize=7)
+    idx = np.arange(15)
+    ax3.plot(idx, disks.eig_exact.mean(0)[:15], "o-", color=PALETTE["green"], label="exact MMSE")
+    ax3.plot(idx, disks.eig_net.mean(0)[:15], "s-", color=PALETTE["blue"], label="UNet")
+    paper = PAPER_DISK_EIGENVALUES
+    ax3.plot(np.arange(len(paper)), paper, "x", color=PALETTE["vermillion"], label="paper Fig. 5")
+    ax3.set_xlabel("index $k$")
+    ax3.set_ylabel(rf"$\lambda_k$ at $\sigma={disks.eig_sigma:g}$")
+    ax3.legend(fontsize=7)
+    label_panels(axes)
+    return fig
+
+
+def disk_eigenvectors_figure(disks: DiskResult, *, n_vectors: int = 7) -> Figure:
+    """A test disk (clean, noisy) and the top eigenvectors of J at ``eig_sigma`` for the exact
+    MMSE denoiser (top row) and the UNet (bottom row)."""
+    n_vectors = min(n_vectors, disks.vectors_exact.shape[1])
+    fig, axes = new_figure(
+        2, n_vectors + 1, width=min(COLUMN_WIDTH, 1.0 + 0.85 * (n_vectors + 1)), height=2.2
+    )
+    side = disks.size
+    _img(axes[0, 0], disks.clean.clamp(0, 1))
+    axes[0, 0].set_title("clean", fontsize=7)
+    _img(axes[1, 0], disks.noisy.clamp(0, 1))
+    axes[1, 0].set_title("noisy", fontsize=7)
+    rows = (
+        ("exact", disks.vectors_exact, disks.eig_exact[0]),
+        ("UNet", disks.vectors_net, disks.eig_net[0]),
+    )
+    for i, (name, vecs, vals) in enumerate(rows):
+        for k in range(n_vectors):
+            ax = axes[i, k + 1]
+            vec = vecs[:, k].reshape(side, side)
+            m = float(vec.abs().max())
+            _img(ax, vec, vmin=-m, vmax=m)
+            ax.set_title(rf"$\lambda_{{{k + 1}}}={float(vals[k]):.2f}$", fontsize=7)
+        axes[i, 1].set_ylabel(name, fontsize=8)
     return fig

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from theorybook import validation as v
+from theorybook.diffusion.disks import disk_parameters, render_disks
 
 __all__ = ["c_alpha_images", "disk_images"]
 
@@ -63,20 +64,7 @@ def c_alpha_images(
 def disk_images(n: int, size: int, seed: int = 0) -> torch.Tensor:
     """``n`` anti-aliased disks of ``size × size`` in [0, 1], shape (n, 1, size, size), float32.
 
-    Five parameters per image: centre (two), radius, foreground and background intensity.
+    Five parameters per image (:func:`~theorybook.diffusion.disks.disk_parameters`): centre
+    (two), radius, foreground and background intensity.
     """
-    n = v.positive_int("n", n)
-    size = v.int_in_range("size", size, low=4)
-    rng = np.random.default_rng(v.seed("seed", seed))
-    centre = rng.uniform(0.3 * size, 0.7 * size, size=(n, 2))
-    radius = rng.uniform(0.15 * size, 0.3 * size, size=n)
-    fg = rng.uniform(0.0, 1.0, size=n)
-    bg = rng.uniform(0.0, 1.0, size=n)
-    grid = np.arange(size) + 0.5
-    dist = np.sqrt(
-        (grid[None, :, None] - centre[:, 0, None, None]) ** 2
-        + (grid[None, None, :] - centre[:, 1, None, None]) ** 2
-    )
-    inside = np.clip(radius[:, None, None] - dist + 0.5, 0.0, 1.0)
-    x = bg[:, None, None] + (fg - bg)[:, None, None] * inside
-    return torch.from_numpy(x[:, None].astype(np.float32))
+    return render_disks(disk_parameters(n, size, seed=seed), size)

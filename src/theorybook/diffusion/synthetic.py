@@ -1,0 +1,216 @@
+"""The inductive-bias experiments on synthetic images (paper §3.2, Figs. 4–5).
+
+* :func:`run_calpha`: a UNet trained on C^α images for each α; the log–log slope of its MSE
+  against σ², against the optimal α/(α+1) (paper Eq. (13)).
+* :func:`run_disks`: a UNet trained on disks (a 5-dimensional manifold) against the exact MMSE
+  denoiser of :class:`~theorybook.diffusion.disks.DiskMMSEDenoiser`: eigenvalues of J and
+  ``tr J`` against σ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from theorybook import validation as v
+from theorybook.diffusion.config import Config
+from theorybook.diffusion.denoisers import BiasFreeUNet
+from theorybook.diffusion.disks import DiskMMSEDenoiser, disk_parameters, render_disks
+from theorybook.diffusion.images import c_alpha_images
+from theorybook.diffusion.jacobian import denoiser_jacobian
+from theorybook.diffusion.training import train_denoiser
+from theorybook.runtime import device, seed_everything, torch_threads
+
+__all__ = [
+    "PAPER_CALPHA_SLOPES",
+    "PAPER_DISK_EIGENVALUES",
+    "CAlphaResult",
+    "DiskResult",
+    "held_out_disks",
+    "loglog_slope",
+    "run_calpha",
+    "run_disks",
+]
+
+PAPER_CALPHA_SLOPES = {1.0: 0.46, 2.0: 0.61, 3.0: 0.75, 5.0: 0.83}
+"""The PSNR slopes of the paper's UNets on 80×80 C^α images (Fig. 4, legend), by α."""
+
+PAPER_DISK_EIGENVALUES = (1.177, 1.067, 1.004, 0.999, 0.945, 0.674, 0.552, 0.39, 0.304, 0.278)
+"""The top ten eigenvalues of the paper's UNet Jacobian at a noisy disk, σ = 0.04 (Fig. 5)."""
+
+# seeds of the synthetic data: training sets, test sets and noise are disjoint streams
+_TRAIN_SEED, _TEST_SEED, _NOISE_SEED = 1000, 2000, 3000
+
+
+def loglog_slope(sigmas: object, mses: object) -> float:
+    """Least-squares slope of ``log MSE`` against ``log σ²`` (the PSNR-curve slope of the
+    paper's Figs. 4–5: output PSNR against input PSNR)."""
+    s = v.array("sigmas", sigmas, ndim=1)
+    m = v.array("mses", mses, ndim=1)
+    if len(s) != len(m) or len(s) < 2:
+        raise ValueError(f"sigmas and mses need the same length ≥ 2, got {len(s)} and {len(m)}")
+    if (s <= 0).any() or (m <= 0).any():
+        raise ValueError("sigmas and mses must be positive")
+    return float(np.polyfit(np.log(s**2), np.log(m), 1)[0])
+
+
+def _train(cfg: Config, images: torch.Tensor, seed: int, desc: str) -> BiasFreeUNet:
+    torch.manual_seed(seed)
+    model = BiasFreeUNet(channels=cfg.channels, levels=cfg.levels).to(device())
+    train_denoiser(
+        model,
+        images.to(device()),
+        steps=cfg.synth_steps,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        sigma_max=cfg.synth_sigma_max,
+        seed=seed + 1,
+        desc=desc,
+    )
+    return model.eval()
+
+
+@torch.no_grad()
+def _mse(model: BiasFreeUNet, x: torch.Tensor, sigmas: tuple[float, ...], seed: int) -> np.ndarray:
+    gen = torch.Generator(device=x.device).manual_seed(seed)
+    out = []
+    for s in sigmas:
+        y = x + s * torch.randn(x.shape, generator=gen, device=x.device)
+        out.append(float((model(y) - x).square().mean()))
+    return np.array(out)
+
+
+@dataclass(frozen=True)
+class CAlphaResult:
+    """Per α: the test MSE per pixel at each σ of ``sigmas`` (``mse``, (A, S)), the fitted
+    slope, the optimum α/(α+1), and a few test images (``examples``, (A, k, 1, H, W))."""
+
+    alphas: tuple[float, ...]
+    sigmas: tuple[float, ...]
+    mse: np.ndarray
+    slopes: tuple[float, ...]
+    optimal: tuple[float, ...]
+    examples: torch.Tensor
+
+
+@torch_threads()
+def run_calpha(cfg: Config, *, progress: bool = False) -> CAlphaResult:
+    """Train one UNet per α on ``cfg.synth_n`` C^α images and fit its MSE decay exponent."""
+    seed_everything(cfg.seed)
+    dev = device()
+    mses, slopes, examples = [], [], []
+    for k, alpha in enumerate(cfg.calpha_alphas):
+        train = c_alpha_images(cfg.synth_n, cfg.synth_size, alpha, seed=_TRAIN_SEED + k)
+        test = c_alpha_images(cfg.synth_test, cfg.synth_size, alpha, seed=_TEST_SEED + k).to(dev)
+        model = _train(cfg, train, cfg.seed + 100 + 10 * k, f"C^α, α = {alpha:g}")
+        mse = _mse(model, test, cfg.calpha_sigmas, _NOISE_SEED + k)
+        mses.append(mse)
+        slopes.append(loglog_slope(np.array(cfg.calpha_sigmas), mse))
+        examples.append(test[:4].cpu())
+    return CAlphaResult(
+        alphas=cfg.calpha_alphas,
+        sigmas=cfg.calpha_sigmas,
+        mse=np.stack(mses),
+        slopes=tuple(slopes),
+        optimal=tuple(a / (a + 1) for a in cfg.calpha_alphas),
+        examples=torch.stack(examples),
+    )
+
+
+@dataclass(frozen=True)
+class DiskResult:
+    """Disks: for the exact MMSE denoiser and the trained UNet, at each σ of ``sigmas``, the
+    mean ``tr J`` over test disks (``trace_exact``, ``trace_net``) and the test MSE in units of
+    σ² per image (``dims_exact``, ``dims_net``: MSE·d/σ², → 5 for the optimum); at
+    ``eig_sigma`` the eigenvalues (k, d) of both Jacobians per test disk (descending) and, for
+    the first disk, the clean and noisy images and both Jacobians' top eigenvectors (d, 10)."""
+
+    size: int
+    sigmas: tuple[float, ...]
+    trace_exact: tuple[float, ...]
+    trace_net: tuple[float, ...]
+    dims_exact: tuple[float, ...]
+    dims_net: tuple[float, ...]
+    eig_sigma: float
+    eig_exact: torch.Tensor
+    eig_net: torch.Tensor
+    clean: torch.Tensor
+    noisy: torch.Tensor
+    vectors_exact: torch.Tensor
+    vectors_net: torch.Tensor
+
+    def count_above(self, which: str, level: float = 0.5) -> np.ndarray:
+        """Number of eigenvalues above ``level`` per test disk at ``eig_sigma``."""
+        ev = {"exact": self.eig_exact, "net": self.eig_net}
+        if which not in ev:
+            raise ValueError(f"which must be 'exact' or 'net', got {which!r}")
+        return (ev[which] > level).sum(1).numpy()
+
+
+def held_out_disks(n: int, size: int, seed: int) -> torch.Tensor:
+    """``n`` disks whose intensities lie in [0.1, 0.9] and differ by at least 0.3 (so the
+    geometry is visible and the intensity box is far from the posterior at small σ)."""
+    n = v.positive_int("n", n)
+    p = disk_parameters(40 * n, size, seed=seed)
+    fg, bg = p[:, 3], p[:, 4]
+    keep = (abs(fg - bg) >= 0.3) & (np.minimum(fg, bg) >= 0.1) & (np.maximum(fg, bg) <= 0.9)
+    return render_disks(p[keep][:n], size)
+
+
+def _sym_eig(j: torch.Tensor, k: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eigen-decomposition of the symmetric part, descending: values (d,), top-k vectors."""
+    vals, vecs = torch.linalg.eigh(0.5 * (j + j.T).double())
+    return vals.flip(0), vecs.flip(1)[:, :k]
+
+
+@torch_threads()
+def run_disks(cfg: Config, *, progress: bool = False) -> DiskResult:
+    """Train a UNet on ``cfg.synth_n`` disks; compare its Jacobian with the exact optimum's."""
+    from theorybook.diffusion.images import disk_images
+
+    seed_everything(cfg.seed)
+    dev = device()
+    size = cfg.synth_size
+    train = disk_images(cfg.synth_n, size, seed=_TRAIN_SEED + 50)
+    model = _train(cfg, train, cfg.seed + 200, "disks")
+    x = held_out_disks(cfg.disk_images, size, seed=_TEST_SEED + 50)
+    exact = DiskMMSEDenoiser(size)
+    gen = torch.Generator().manual_seed(_NOISE_SEED + 50)
+    tr_e, tr_n, dim_e, dim_n = [], [], [], []
+    eig_e = eig_n = torch.empty(0)
+    clean = noisy = vec_e = vec_n = torch.empty(0)
+    for s in cfg.disk_sigmas:
+        y = x + s * torch.randn(x.shape, generator=gen)
+        j_e = exact.jacobian(y, s)
+        j_n = denoiser_jacobian(model, y.to(dev)).cpu().double()
+        tr_e.append(float(j_e.diagonal(dim1=1, dim2=2).sum(-1).mean()))
+        tr_n.append(float(j_n.diagonal(dim1=1, dim2=2).sum(-1).mean()))
+        with torch.no_grad():
+            err_n = (model(y.to(dev)).cpu() - x).square().sum() / len(x)
+        err_e = (exact(y.double(), s) - x.double()).square().sum() / len(x)
+        dim_e.append(float(err_e) / s**2)
+        dim_n.append(float(err_n) / s**2)
+        if s == cfg.disk_eig_sigma:
+            pairs_e = [_sym_eig(j) for j in j_e]
+            pairs_n = [_sym_eig(j) for j in j_n]
+            eig_e = torch.stack([p[0] for p in pairs_e]).float()
+            eig_n = torch.stack([p[0] for p in pairs_n]).float()
+            vec_e, vec_n = pairs_e[0][1].float(), pairs_n[0][1].float()
+            clean, noisy = x[0], y[0]
+    return DiskResult(
+        size=size,
+        sigmas=cfg.disk_sigmas,
+        trace_exact=tuple(tr_e),
+        trace_net=tuple(tr_n),
+        dims_exact=tuple(dim_e),
+        dims_net=tuple(dim_n),
+        eig_sigma=cfg.disk_eig_sigma,
+        eig_exact=eig_e,
+        eig_net=eig_n,
+        clean=clean,
+        noisy=noisy,
+        vectors_exact=vec_e,
+        vectors_net=vec_n,
+    )
