@@ -20,6 +20,7 @@ from theorybook.lpn import (
     jacobian_report,
     laplace_posterior_stats,
     learned_prior,
+    objective_settling,
     operator_norm,
     paper_schedule,
     perturb,
@@ -105,6 +106,50 @@ def test_projection_restores_convexity_after_negative_weights() -> None:
     assert model.is_convex()
     after = jacobian_report(model, y)
     assert after.lambda_min >= -1e-12
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_negative_control_nonconvex_model_fails_psd_and_exact_prox(seed: int) -> None:
+    """The checks can fail: with negative hidden and output weights ψ_θ is not convex, the
+    Jacobian has a negative eigenvalue and f_θ is not the prox of the R_θ of eq. (lpn-prior)."""
+    torch.manual_seed(seed)
+    model = LPN(1, 16, 3, alpha=0.0).double()
+    with torch.no_grad():
+        for m in model.constrained_modules():
+            m.weight.copy_(-torch.rand_like(m.weight))
+    assert not model.is_convex()
+    y = torch.linspace(-3, 3, 61, dtype=torch.float64).reshape(-1, 1)
+    assert jacobian_report(model, y).lambda_min < -1.0
+    err, gap = prox_grid_check(model, torch.linspace(-3, 3, 31))
+    assert err > 100 * gap
+    assert err > 1.0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_negative_control_conv_lpn_with_negative_weights_is_not_psd(seed: int) -> None:
+    """The image LPN's PSD check (the ``jacobian-psd`` row: λ_min − 2α ≥ −1e−9) fails once its
+    constrained weights are negative, while the Jacobian stays symmetric (a Hessian)."""
+    torch.manual_seed(seed)
+    model = ConvLPN(8, 1, 8, alpha=0.0, init="default").double()
+    with torch.no_grad():
+        for m in model.constrained_modules():
+            m.weight.copy_(-m.weight.abs() - 0.1)
+    assert not model.is_convex()
+    rep = jacobian_report(model, torch.randn(3, 1, 8, 8, dtype=torch.float64))
+    assert rep.asymmetry < 1e-10
+    assert rep.lambda_min - 2 * model.alpha < -1e-3
+
+
+def test_objective_settling() -> None:
+    obj = np.array([[10.0, 5.0], [4.0, 3.0], [3.0, 2.5], [2.9, 2.5]])
+    # fraction 0.5 of 4 iterations: compare the last row with the one two iterations earlier
+    assert objective_settling(obj, fraction=0.5) == pytest.approx(1.1 / 2.9)
+    assert objective_settling(obj) == pytest.approx(0.1 / 2.9)
+    assert objective_settling(np.ones((5, 3))) == 0.0
+    with pytest.raises(ValueError, match="objective"):
+        objective_settling(np.ones((1, 3)))
+    with pytest.raises(ValueError, match="fraction"):
+        objective_settling(obj, fraction=1.5)
 
 
 def test_monotone_operator_inequality() -> None:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from theorybook.lpn import Config, chapter_claims, figures
+from theorybook.lpn import claims as lpn_claims
 from theorybook.lpn import experiments as ex
 from theorybook.lpn.claims import CHAPTER, STRUCTURAL_CLAIMS
 from theorybook.plotting import COLUMN_WIDTH
@@ -131,6 +132,27 @@ def test_pnp_diagnostics(smoke_run) -> None:
         assert len(run.psnr) == cfg.pnp_iters
         # every PnP reconstruction beats the raw back-projection Aᵀy
         assert r.psnr["PnP-ADMM LPN"] > r.psnr["Aᵀy"]
+        # ADMM records its objective and steps, also at the theory's penalty ρ > ‖AᵀA‖
+        assert r.runs["PnP-ADMM LPN"].objective.shape == (cfg.pnp_iters, cfg.pnp_images)
+        assert r.admm_theory is not None
+        assert r.rho_theory == pytest.approx(ex.RHO_THEORY_FACTOR * r.op_norm**2)
+        assert r.admm_theory.objective.shape == (cfg.pnp_iters, cfg.pnp_images)
+        assert np.isfinite(r.admm_theory.objective).all()
+        assert len(r.admm_theory.step_norm) == cfg.pnp_iters
+
+
+def test_admm_rows_and_grid_edges(smoke_run) -> None:
+    cfg, _, _, pnp, _, table = smoke_run
+    by_id = {c.id: c for c in table.claims}
+    rho = by_id["admm-rho-condition"]
+    expected = min(r.tuned["ADMM ρ"] / r.op_norm**2 for r in pnp)
+    assert rho.measured == pytest.approx(expected)
+    assert by_id["admm-steps"].kind == "reproduction"
+    assert 0 <= by_id["admm-objective"].measured
+    # a tuned value at an end of its grid is named in the PnP rows' notes
+    for r in pnp:
+        for edge in lpn_claims.grid_edges(r):
+            assert edge in by_id["pnp-deblur" if r.name == "deblurring" else "pnp-cs"].note
 
 
 def test_patch_pnp_at_smoke(smoke_run) -> None:

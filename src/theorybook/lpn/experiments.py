@@ -57,6 +57,7 @@ __all__ = [
     "PnPProblemResult",
     "PnPResults",
     "REFERENCE_FACTOR",
+    "RHO_THEORY_FACTOR",
     "StepTiming",
     "TUNING_GRIDS",
     "digits_split",
@@ -399,9 +400,9 @@ def run_digits_prior(
 # ------------------------------------------------------------------------------------------------
 
 TUNING_GRIDS: dict[str, tuple[float, ...]] = {
-    "Tikhonov λ": (1e-3, 1e-2, 3e-2, 1e-1, 3e-1),
-    "TV weight": (0.01, 0.03, 0.1),
-    "ADMM ρ": (0.03, 0.1, 0.3, 1.0),
+    "Tikhonov λ": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1),
+    "TV weight": (0.003, 0.01, 0.03, 0.1, 0.3),
+    "ADMM ρ": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
 }
 """The grids on which each method's one scalar is tuned by validation PSNR."""
 
@@ -412,6 +413,11 @@ REFERENCE_FACTOR = 5
 """The PGD-LPN reference run is this many times longer than the reported run (see
 :attr:`PnPProblemResult.objective_reference`)."""
 
+RHO_THEORY_FACTOR = 1.05
+"""PnP-ADMM is also run at ρ = ``RHO_THEORY_FACTOR`` · ‖AᵀA‖, inside the range ρ > ‖AᵀA‖ (penalty
+above the Lipschitz constant of the data term's gradient) that nonconvex-ADMM convergence
+analyses require."""
+
 
 @dataclass(frozen=True)
 class PnPProblemResult:
@@ -421,6 +427,8 @@ class PnPProblemResult:
     ``objective_reference`` is, per test image, the lowest PGD-LPN objective F reached by the
     same iteration continued to ``REFERENCE_FACTOR × pnp_iters`` iterations: the F* against which
     convergence F(x_k) − F* is plotted (a reference below every reported iterate).
+    ``admm_theory`` is PnP-ADMM with the LPN at ``rho_theory`` = :data:`RHO_THEORY_FACTOR` ·
+    ‖AᵀA‖ (objective and step norms recorded), the penalty range of the ADMM convergence theory.
     """
 
     name: str
@@ -436,6 +444,8 @@ class PnPProblemResult:
     objective_reference: np.ndarray = field(default_factory=lambda: np.empty(0))
     reference_iters: int = 0
     example_index: int = 0
+    admm_theory: PnPResult | None = None
+    rho_theory: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -587,6 +597,8 @@ def run_pnp(
         runs["PnP-ADMM LPN"] = pnp_admm(
             op, y, lpn64, rho=tuned["ADMM ρ"], iters=cfg.pnp_iters, x_true=test
         )
+        rho_theory = RHO_THEORY_FACTOR * norm**2
+        admm_theory = pnp_admm(op, y, lpn64, rho=rho_theory, iters=cfg.pnp_iters, x_true=test)
         # the reference optimum F*: the same PGD-LPN iteration continued from its last iterate
         extra = (REFERENCE_FACTOR - 1) * cfg.pnp_iters
         cont = pnp_pgd(op, y, lpn64, step=eta, iters=extra, x0=runs["PnP-PGD LPN"].x)
@@ -623,6 +635,8 @@ def run_pnp(
                 objective_reference=reference,
                 reference_iters=REFERENCE_FACTOR * cfg.pnp_iters,
                 example_index=idx,
+                admm_theory=admm_theory,
+                rho_theory=rho_theory,
             )
         )
     return PnPResults(tuple(results), dataset=dataset)

@@ -32,6 +32,7 @@ __all__ = [
     "PnPDiverged",
     "PnPResult",
     "image_metrics",
+    "objective_settling",
     "pnp_admm",
     "pnp_pgd",
     "tikhonov",
@@ -109,6 +110,29 @@ def image_metrics(
         ]
     )
     return psnr, ssim
+
+
+def objective_settling(objective: np.ndarray, *, fraction: float = 0.25) -> float:
+    """How much a recorded objective still moves at the end of a run.
+
+    For ``objective`` of shape ``(K, n)`` (iterations × samples, as in :class:`PnPResult`),
+    returns max_i |F_{K,i} − F_{K−m,i}| / max(1, |F_{K,i}|) with m = max(1, ⌊fraction·K⌋): a
+    converged run gives a number near 0. Raises ``ValueError`` for fewer than two iterations or
+    a non-finite objective.
+    """
+    obj = np.asarray(objective, dtype=np.float64)
+    if obj.ndim == 1:
+        obj = obj[:, None]
+    if obj.ndim != 2 or obj.shape[0] < 2:
+        raise ValueError(f"objective must be (iterations ≥ 2, samples), got shape {obj.shape}")
+    if not np.all(np.isfinite(obj)):
+        raise ValueError("objective holds NaN or inf")
+    fraction = positive_real("fraction", fraction)
+    if fraction >= 1:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction}")
+    m = max(1, int(fraction * obj.shape[0]))
+    last, before = obj[-1], obj[-1 - m]
+    return float(np.max(np.abs(last - before) / np.maximum(1.0, np.abs(last))))
 
 
 def tv_denoiser(weight: float) -> Denoiser:
