@@ -3,9 +3,11 @@
 The AR-Net constants (``batch_size``, ``lr``, ``c_lambda``, ``reg_eps``, the quadratic ramp) are
 the same at every scale and in every experiment, and they are the defaults of
 :func:`~theorybook.arnet.fit_arnet` (which reads them from this class: one place). ``c_lambda =
-0.05`` was chosen on seeds 100–104 of the small-data problem, which the chapter never reports (its
-seeds start at 0); the chapter's reproduction rows use the paper's own rule
-:math:`c_\\lambda = \\sqrt{\\hat L}/100` instead (``c_lambda="paper"``).
+0.05`` is the value that :func:`~theorybook.arnet.experiments.run_c_lambda_sweep` picks on the
+held-out seeds ``tune_seed0, tune_seed0 + 1, ...`` (100–104) of the small-data problem, disjoint
+from the seeds the chapter measures on (which start at 0); the chapter reruns that choice. The
+reproduction rows use the paper's own rule :math:`c_\\lambda = \\sqrt{\\hat L}/100` instead
+(``c_lambda="paper"``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from theorybook.runtime import ScaledConfig
-from theorybook.validation import int_sequence, real
+from theorybook.validation import int_sequence, positive_int, real
 
 __all__ = ["TUNED_ON", "Config"]
 
@@ -28,7 +30,10 @@ class Config(ScaledConfig):
 
     ``*_n`` are training lengths; test series are ``test_n`` long. Orders are AR model orders
     ``p``. ``lr``, ``batch_size``, ``c_lambda`` and ``reg_eps`` are also
-    :func:`~theorybook.arnet.fit_arnet`'s defaults.
+    :func:`~theorybook.arnet.fit_arnet`'s defaults: ``batch_size=None`` picks
+    :func:`~theorybook.arnet.model.auto_batch_size` of the series length (128 at ``N = 10^4``,
+    2048 at ``10^5``), and ``lr`` is the peak rate up to batch 128, scaled up by
+    :func:`~theorybook.arnet.model.scaled_lr` above it.
     """
 
     seeds: int = 5
@@ -48,6 +53,7 @@ class Config(ScaledConfig):
     small_epochs: int = 100
     small_batch: int = 32
     sweep_seeds: int = 5
+    tune_seed0: int = 100
     # timing (paper §4.1.2, Fig. 8)
     timing_orders: tuple[int, ...] = (10, 30, 100, 300)
     timing_n: int = 20_000
@@ -58,7 +64,7 @@ class Config(ScaledConfig):
     sunspots_epochs: int = 500
     sunspots_seeds: int = 3
     # AR-Net constants shared by all experiments (and fit_arnet's defaults)
-    batch_size: int = 128
+    batch_size: int | None = None
     lr: float = 1e-2
     c_lambda: float = 0.05
     reg_eps: float = 1e-4
@@ -73,11 +79,11 @@ class Config(ScaledConfig):
             "small_n",
             "small_order",
             "sweep_seeds",
+            "tune_seed0",
             "timing_n",
             "sunspots_order",
             "sunspots_seeds",
             "timing_repeats",
-            "batch_size",
             "small_batch",
             "dense_epochs",
             "sparse_epochs",
@@ -87,11 +93,20 @@ class Config(ScaledConfig):
         )
         self.require_positive_reals("lr")
         name = type(self).__name__
+        if self.batch_size is not None:
+            object.__setattr__(
+                self, "batch_size", positive_int(f"{name}.batch_size", self.batch_size)
+            )
         object.__setattr__(self, "c_lambda", real(f"{name}.c_lambda", self.c_lambda, low=0.0))
         object.__setattr__(self, "reg_eps", real(f"{name}.reg_eps", self.reg_eps, low=0.0))
         for field in ("dense_orders", "sparse_orders", "timing_orders"):
             object.__setattr__(
                 self, field, int_sequence(f"{name}.{field}", getattr(self, field), low=1)
+            )
+        if self.tune_seed0 < self.small_seeds:
+            raise ValueError(
+                f"{name}.tune_seed0 = {self.tune_seed0} overlaps the measured seeds "
+                f"0..{self.small_seeds - 1}: tuning seeds must be disjoint from them"
             )
         if min(self.sparse_orders) < 3:
             raise ValueError(

@@ -30,6 +30,7 @@ from theorybook.arnet.data import (
 from theorybook.arnet.model import (
     ARFit,
     ARNetResult,
+    TrainingDiverged,
     fit_arnet,
     fit_autoreg,
     fit_least_squares,
@@ -51,6 +52,7 @@ __all__ = [
     "OFF_SUPPORT_TOL",
     "CLambdaSweep",
     "DenseResult",
+    "LearningRateSweep",
     "RegularizerShape",
     "SmallDataResult",
     "SparseOrderResult",
@@ -62,6 +64,7 @@ __all__ = [
     "make_claims",
     "run_c_lambda_sweep",
     "run_dense",
+    "run_lr_sweep",
     "run_regularizer_shape",
     "run_small_data",
     "run_sparse_order",
@@ -358,6 +361,19 @@ class CLambdaSweep:
     stpe_paper: NDArray[np.float64]
     stpe_ls: NDArray[np.float64]
 
+    @property
+    def best(self) -> float:
+        """The value of ``c_values`` with the lowest median sTPE over the seeds (first on ties)."""
+        return self.c_values[int(np.argmin(np.median(self.stpe, axis=1)))]
+
+    def describe(self) -> str:
+        """What the choice :attr:`best` was made on, for ``Claim(calibrated_on=...)``."""
+        grid = ", ".join(f"{c:g}" for c in self.c_values)
+        return (
+            f"c_λ = {self.best:g} chosen from {{{grid}}} by median sTPE on seeds "
+            f"{', '.join(map(str, self.seeds))} of the small-data problem"
+        )
+
 
 def run_c_lambda_sweep(
     cfg: Config,
@@ -367,13 +383,17 @@ def run_c_lambda_sweep(
     progress: bool = False,
 ) -> CLambdaSweep:
     """:func:`run_small_data` for each ``c_lambda`` in ``c_values`` and for the paper's rule, on
-    ``seeds`` (default ``0 .. cfg.sweep_seeds - 1``)."""
+    ``seeds``: by default the held-out seeds ``cfg.tune_seed0 .. cfg.tune_seed0 +
+    cfg.sweep_seeds - 1``, disjoint from the seeds the chapter measures on, so that
+    :attr:`CLambdaSweep.best` is a constant tuned on held-out data."""
     values = tuple(float(c) for c in c_values)
     for i, c in enumerate(values):
         real(f"c_values[{i}]", c, low=0.0)
     if not values:
         raise ValueError("c_values must not be empty")
-    seed_list = tuple(range(cfg.sweep_seeds) if seeds is None else seeds)
+    seed_list = tuple(
+        range(cfg.tune_seed0, cfg.tune_seed0 + cfg.sweep_seeds) if seeds is None else seeds
+    )
     runs = [
         run_small_data(cfg, c_lambda=c, seeds=seed_list)
         for c in progress_bar(values, desc="c_lambda sweep", disable=not progress)
@@ -435,6 +455,75 @@ def run_sparsity_sweep(
     )
 
 
+@dataclass(frozen=True)
+class LearningRateSweep:
+    """The small-data problem over a grid of peak learning rates, with the one-cycle schedule and
+    with a constant rate (same seeds, same epochs). ``stpe[schedule]`` is ``(len(lrs), seeds)``;
+    a fit that diverged (``TrainingDiverged``) counts as sTPE 100, the metric's maximum."""
+
+    lrs: tuple[float, ...]
+    seeds: tuple[int, ...]
+    c_lambda: float | str
+    stpe: dict[str, NDArray[np.float64]]
+    diverged: dict[str, int]
+
+    def spread(self, schedule: str, *, low: float = 0.0) -> float:
+        """Worst over best median sTPE across the learning rates ``>= low`` (1 = insensitive)."""
+        keep = np.asarray(self.lrs) >= low
+        if not keep.any():
+            raise ValueError(f"no learning rate >= {low:g} in the sweep {self.lrs}")
+        med = np.median(self.stpe[schedule][keep], axis=1)
+        return float(med.max() / med.min())
+
+
+@torch_threads()
+def run_lr_sweep(
+    cfg: Config,
+    lrs: Sequence[float] = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
+    *,
+    c_lambda: float | Literal["paper"] | None = None,
+    seeds: Sequence[int] | None = None,
+    progress: bool = False,
+) -> LearningRateSweep:
+    """Sparse AR-Net on the small-data problem (``s = 3/p``) for each peak learning rate in
+    ``lrs``, with ``schedule="one-cycle"`` and ``"constant"`` (paper §5: the model "is sensitive
+    to learning rate", and a one-cycle policy is suggested), on ``seeds`` (default ``0 ..
+    cfg.sweep_seeds - 1``)."""
+    values = tuple(positive_real(f"lrs[{i}]", v) for i, v in enumerate(lrs))
+    if not values:
+        raise ValueError("lrs must not be empty")
+    seed_list = tuple(
+        range(cfg.sweep_seeds)
+        if seeds is None
+        else (seed(f"seeds[{i}]", v) for i, v in enumerate(seeds))
+    )
+    kw = arnet_kwargs(cfg) | {"batch_size": cfg.small_batch}
+    if c_lambda is not None:
+        kw["c_lambda"] = c_lambda if c_lambda == "paper" else real("c_lambda", c_lambda, low=0.0)
+    p = cfg.small_order
+    w = sparse_coef(p)
+    schedules = ("one-cycle", "constant")
+    out = {k: np.zeros((len(values), len(seed_list))) for k in schedules}
+    diverged = dict.fromkeys(schedules, 0)
+    jobs = [(k, i, j) for k in schedules for i in range(len(values)) for j in range(len(seed_list))]
+    for k, i, j in progress_bar(jobs, desc="learning-rate sweep", disable=not progress):
+        s = seed_list[j]
+        seed_everything(s)
+        train, _ = train_test_split(generate_ar(w, cfg.small_n + cfg.test_n, seed=s), cfg.small_n)
+        kw["lr"] = values[i]
+        try:
+            net = fit_arnet(
+                train, p, sparsity=3 / p, epochs=cfg.small_epochs, seed=s, schedule=k, **kw
+            )
+            out[k][i, j] = stpe(net.coef, w)
+        except TrainingDiverged:
+            out[k][i, j] = 100.0
+            diverged[k] += 1
+    return LearningRateSweep(
+        lrs=values, seeds=seed_list, c_lambda=kw["c_lambda"], stpe=out, diverged=diverged
+    )
+
+
 # ----------------------------------------------------------------------------------------------
 
 
@@ -487,7 +576,6 @@ def run_timing(
     orders: Sequence[int] | None = None,
     n: int | None = None,
     repeats: int | None = None,
-    tol: float | None = None,
     autoreg: bool = True,
     progress: bool = False,
 ) -> TimingResult:
@@ -497,17 +585,10 @@ def run_timing(
     one-cycle schedule (a fixed number of epochs, as the paper's timing does); its per-epoch time
     is the fit time over the epochs. Every time is the median of ``repeats`` runs
     (:func:`theorybook.runtime.best_of`). Timings are wall-clock and depend on the
-    machine's load; compare ratios measured in the same run. ``tol`` (deprecated, default
-    ``None``) is passed to :func:`~theorybook.arnet.fit_arnet`; it cuts the schedule short.
+    machine's load; compare ratios measured in the same run. AR-Net uses
+    :func:`~theorybook.arnet.fit_arnet`'s defaults (the batch size scales with ``n``).
     """
     kw = arnet_kwargs(cfg)
-    if tol is not None:
-        warnings.warn(
-            "run_timing(tol=...) is deprecated: it cuts the one-cycle schedule short, and "
-            "arnet_epoch then divides by the full epoch count",
-            DeprecationWarning,
-            stacklevel=2,
-        )
     orders = int_sequence("orders", cfg.timing_orders if orders is None else orders, low=1)
     n = positive_int("n", cfg.timing_n if n is None else n)
     repeats = positive_int("repeats", cfg.timing_repeats if repeats is None else repeats)
@@ -520,7 +601,7 @@ def run_timing(
     for i, p in enumerate(progress_bar(orders, desc="timing", disable=not progress)):
         s = 3 / p if p > 3 else None
         ls = best_of(partial(fit_least_squares, y, p), repeats=repeats, warmup=1)
-        fit = partial(fit_arnet, y, p, sparsity=s, epochs=epochs, tol=tol, **kw)
+        fit = partial(fit_arnet, y, p, sparsity=s, epochs=epochs, **kw)
         net = best_of(fit, repeats=repeats, warmup=0)
         res["lstsq"][i], res["lstsq_spread"][i] = ls.median, ls.spread
         res["arnet_full"][i], res["arnet_spread"][i] = net.median, net.spread

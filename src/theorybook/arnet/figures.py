@@ -18,6 +18,7 @@ from theorybook.arnet.claims import FIG2A_MEDIANS, FIG4_ARNET_MEDIANS
 from theorybook.arnet.experiments import (
     CLambdaSweep,
     DenseResult,
+    LearningRateSweep,
     RegularizerShape,
     SmallDataResult,
     SparseOrderResult,
@@ -32,6 +33,7 @@ __all__ = [
     "COLOURS",
     "c_lambda_sweep_figure",
     "dense_figure",
+    "lr_sweep_figure",
     "regularizer_figure",
     "small_data_figure",
     "sparse_order_figure",
@@ -312,6 +314,34 @@ def sparsity_sweep_figure(sweep: SparsitySweep) -> Figure:
         title=f"small data, {len(sweep.seeds)} seeds",
     )
     ax.legend(loc="upper right", fontsize=8)
+    return _shown_once(fig)
+
+
+def lr_sweep_figure(sweep: LearningRateSweep) -> Figure:
+    """sTPE of sparse AR-Net on the small-data problem against the peak learning rate, with the
+    one-cycle schedule and at a constant rate (median and range over seeds; a diverged fit
+    counts as 100)."""
+    fig, ax = new_figure(height=3.0)
+    lrs = np.asarray(sweep.lrs)
+    _median_range(ax, lrs, sweep.stpe["one-cycle"], label="one-cycle", colour=COLOURS["AR-Net"])
+    _median_range(
+        ax,
+        lrs,
+        sweep.stpe["constant"],
+        label="constant rate",
+        colour=PALETTE["vermillion"],
+        marker="s",
+        offset=1.08,
+    )
+    ax.axhline(3.2, ls="--", color=COLOURS["paper"], label="paper: 3.2")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="peak learning rate",
+        ylabel="sTPE",
+        title=rf"small data, $c_\lambda = {sweep.c_lambda}$, {len(sweep.seeds)} seeds",
+    )
+    ax.legend(loc="upper left", fontsize=8)
     return _shown_once(fig)
 
 
