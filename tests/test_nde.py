@@ -124,11 +124,66 @@ def test_claim3_stiffness_estimate_exact_for_linear_system() -> None:
     assert float(s1.stiffness_max) == pytest.approx(100.0 / DOPRI5_STABILITY_SIZE, rel=1e-8)
 
 
+@pytest.mark.parametrize("method", ["dopri5", "bosh3", "fehlberg2", "adaptive_heun", "dopri8"])
+def test_every_adaptive_method_matches_a_plain_solve(
+    method: str, mlp: ODEFunc, x: torch.Tensor
+) -> None:
+    from theorybook.nde.solver_torch import STIFFNESS_METHODS
+
+    calls = [0]
+
+    def counted(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        calls[0] += 1
+        return mlp(t, y)
+
+    t = torch.tensor([0.0, 0.5, 1.5], dtype=torch.float64)
+    kw = {"rtol": 1e-4, "atol": 1e-4, "method": method}
+    with torch.no_grad():
+        plain = odeint(counted, 2 * x, t, **kw)  # type: ignore[arg-type]
+        sol, st = regularized_odeint(mlp, 2 * x, t, land_on_end=False, **kw)  # type: ignore[arg-type]
+    # Same steps, same solution, no extra evaluation of the vector field.
+    assert st.nfe == calls[0]
+    torch.testing.assert_close(sol, plain, rtol=0, atol=0)
+    assert st.num_steps == st.num_accepted + st.num_rejected and st.num_accepted >= 2
+    assert bool((st.step_errors <= 1.0).all())
+    assert float(st.error_estimate) == pytest.approx(
+        float((st.step_errors * st.step_sizes).sum()), rel=1e-12
+    )
+    if method in STIFFNESS_METHODS:
+        assert st.stiffness_estimate is not None and float(st.stiffness_estimate) > 0
+        # Σ h ρ / s_stab lies between (min h) and (Σ h) times max ρ / s_stab.
+        s_max, hs = float(st.stiffness("max")), st.step_sizes
+        assert float(st.stiffness()) <= float(hs.sum()) * s_max * (1 + 1e-9)
+        assert float(st.stiffness()) >= float(hs.min()) * s_max * (1 - 1e-9)
+    else:
+        assert st.stiffness_estimate is None and st.stiffness_max is None
+        with pytest.raises(ValueError, match="no stiffness"):
+            st.stiffness()
+
+
+def test_dopri8_stiffness_estimate_exact_for_linear_system() -> None:
+    from theorybook.nde.solver_torch import method_stability_size
+
+    a = torch.diag(torch.tensor([-1.0, -100.0], dtype=torch.float64))
+    y0 = torch.tensor([[0.0, 1.0]], dtype=torch.float64)
+    _, st = regularized_odeint(lambda t, y: y @ a, y0, T01, method="dopri8", rtol=1e-6, atol=1e-6)
+    assert st.step_stiffness is not None
+    np.testing.assert_allclose(st.step_stiffness.numpy(), 100.0, rtol=1e-8)
+    s8 = method_stability_size("dopri8")
+    assert s8 > DOPRI5_STABILITY_SIZE  # DOP853's real stability interval is longer
+    assert float(st.stiffness("max")) == pytest.approx(100.0 / s8, rel=1e-8)
+    assert method_stability_size("dopri5") == DOPRI5_STABILITY_SIZE
+    with pytest.raises(ValueError):
+        st.stiffness("mean")
+
+
 def test_input_validation(mlp: ODEFunc, x: torch.Tensor) -> None:
     with pytest.raises(ValueError, match="adjoint"):
         regularized_odeint(mlp, x, T01, adjoint=True)
-    with pytest.raises(ValueError, match="dopri5"):
+    with pytest.raises(ValueError, match="fixed-step"):
         regularized_odeint(mlp, x, T01, method="rk4")
+    with pytest.raises(ValueError, match="method"):
+        regularized_odeint(mlp, x, T01, method="dopri7")
     with pytest.raises(ValueError, match="increasing"):
         regularized_odeint(mlp, x, torch.tensor([1.0, 0.0]))
     with pytest.raises(TypeError):
@@ -146,6 +201,35 @@ def test_lambda_schedule() -> None:
     assert lambda_schedule(3, 10, 0.1, 0.1) == 0.1
     with pytest.raises(ValueError):
         lambda_schedule(0, 0, 1.0, 1.0)
+
+
+@torch_threads(1)
+def test_history_reg_is_each_methods_own_quantity() -> None:
+    # Full batch: epoch 0 logs the regularizer of the initial model, rebuilt here from the seed.
+    from theorybook.runtime import seed_everything
+
+    d = make_circles_data(48, 8)
+    seed_everything(3)
+    model = NODEClassifier(d.dim, 8, 2, rtol=1e-5, atol=1e-5)
+    with torch.no_grad():
+        _, st = model(torch.from_numpy(d.x_train).float())
+    r_e, r_s, r_max = float(st.error_estimate), float(st.stiffness()), float(st.stiffness("max"))
+    logged = {
+        (m, form): train_node(
+            d, m, lam0=1e-6 if m == "srnode" else 0.0, epochs=1, hidden=8, seed=3,
+            stiffness=form,
+        ).history["reg"][0]
+        for m, form in (("vanilla", "integral"), ("steer", "integral"), ("srnode", "integral"),
+                        ("srnode", "max"))
+    }  # fmt: skip
+    assert logged["vanilla", "integral"] == pytest.approx(r_e, rel=1e-2)
+    assert logged["srnode", "integral"] == pytest.approx(r_s, rel=1e-2)
+    assert logged["srnode", "max"] == pytest.approx(r_max, rel=1e-2)
+    assert not 0.5 < r_s / r_e < 2  # the two quantities differ, so the test can fail
+    # STEER solves to a random end time: its R_E is of the same kind, not R_S.
+    assert not 0.5 < logged["steer", "integral"] / r_s < 2
+    with pytest.raises(ValueError, match="stiffness"):
+        train_node(d, "srnode", lam0=1.0, epochs=1, stiffness="mean")
 
 
 @torch_threads(1)

@@ -68,7 +68,7 @@ def agreement_record(
         options={"first_step": dt0},
     )
     re_j, re_t = float(st_j.error_estimate), float(st_t.error_estimate)
-    rs_j, rs_t = float(st_j.stiffness_estimate), float(st_t.stiffness_estimate)
+    rs_j, rs_t = float(st_j.stiffness_estimate), float(st_t.stiffness())
     return {
         "steps_jax": int(st_j.num_steps),
         "steps_torch": int(st_t.num_steps),

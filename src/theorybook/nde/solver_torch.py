@@ -1,18 +1,20 @@
-"""Error and stiffness regularizers recorded inside torchdiffeq's adaptive Dormand–Prince solver.
+"""Error and stiffness regularizers recorded inside torchdiffeq's adaptive Runge–Kutta solvers.
 
 Chapter 7 (*Regularizing internal solver heuristics*, Pal et al. 2021). torchdiffeq already computes,
-at every step of its ``dopri5`` solver, the embedded error estimate and (as its last two stages) the
-two evaluations a stiffness estimate needs; it just does not return them. This module records them
-without changing the solver:
+at every step of its adaptive solvers (``dopri5``, ``bosh3``, ``fehlberg2``, ``adaptive_heun``,
+``dopri8``), the embedded error estimate and, for ``dopri5`` and ``dopri8`` (as their last two
+stages), the two evaluations a stiffness estimate needs; it just does not return them. This module
+records them without changing the solver:
 
 * the error ratio: torchdiffeq calls the ``norm`` option on
   ``ỹ_j / (atol + rtol·max(|y_{j-1}|, |y_j|))`` to decide acceptance; the norm we pass is the usual
   RMS norm that also records its value while a step is in progress;
 * the step size and acceptance: torchdiffeq's ``callback_step`` / ``callback_accept_step`` /
   ``callback_reject_step`` hooks on the vector field;
-* the last two stages: both are evaluated at ``t_j`` (Dormand–Prince has ``c₆ = c₇ = 1``), at the
-  stage-6 input ``g₆`` and at the new point ``y_j`` (first-same-as-last), so the vector-field wrapper
-  keeps the last two evaluations of each step.
+* the last two stages: for ``dopri5`` and ``dopri8`` both are evaluated at ``t_j`` (Dormand–Prince
+  has ``c₆ = c₇ = 1``), at the input ``g₆`` of the second-to-last stage and at the new point ``y_j``
+  (first-same-as-last), so the vector-field wrapper keeps the last two evaluations of each step.
+  The other methods have no two stages at ``t_j``: their ``R_S`` is ``None``.
 
 Tableau, error norm and step-size controller are torchdiffeq's own; written here is only the
 accumulation of equations :eq:`nde-ernode` and :eq:`nde-srnode` of the chapter.
@@ -20,21 +22,27 @@ accumulation of equations :eq:`nde-ernode` and :eq:`nde-srnode` of the chapter.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from theorybook.nde.stability import SolverError, dopri5_stability_size, stability_size
-from theorybook.validation import callable_, positive_int, positive_real, tensor
+from theorybook.validation import callable_, one_of, positive_int, positive_real, tensor
 
 __all__ = [
+    "ADAPTIVE_METHODS",
     "DEFAULT_MAX_NUM_STEPS",
+    "STIFFNESS_FORMS",
+    "STIFFNESS_METHODS",
     "SolveStats",
     "SolverError",
     "regularized_odeint",
+    "method_stability_size",
     "stability_size",
 ]
 
@@ -46,6 +54,43 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+ADAPTIVE_METHODS = ("dopri5", "bosh3", "fehlberg2", "adaptive_heun", "dopri8")
+"""torchdiffeq methods with an embedded error estimate, hence an ``R_E``."""
+
+STIFFNESS_METHODS = ("dopri5", "dopri8")
+"""Methods whose last two stages both sit at ``t_j``, the second at ``y_j``: these give ``R_S``."""
+
+_FIXED_STEP_METHODS = (
+    "euler",
+    "midpoint",
+    "rk4",
+    "explicit_adams",
+    "implicit_adams",
+    "fixed_adams",
+    "heun2",
+    "heun3",
+)
+
+
+@functools.cache
+def method_stability_size(method: str) -> float:
+    """``s_stab`` of a torchdiffeq method in :data:`STIFFNESS_METHODS`, from torchdiffeq's own
+    tableau (stage matrix from its ``beta`` rows, weights ``c_sol``); cached."""
+    method = one_of("method", method, STIFFNESS_METHODS)
+    if method == "dopri5":
+        return dopri5_stability_size()
+    from torchdiffeq._impl.dopri8 import _DOPRI8_TABLEAU as tab
+
+    s = len(tab.alpha) + 1
+    a = np.zeros((s, s))
+    for i, row in enumerate(tab.beta):
+        a[i + 1, : len(row)] = row.double().numpy()
+    return stability_size(a, tab.c_sol.double().numpy())
+
+
+STIFFNESS_FORMS = ("integral", "max")
+"""Forms of ``R_S``: ``Σ_j |h_j| ρ_j / s_stab`` or ``max_j ρ_j / s_stab`` (see :meth:`SolveStats.stiffness`)."""
+
 DEFAULT_MAX_NUM_STEPS = 10_000
 """Step cap of every solve (accepted plus rejected steps), unless ``options`` sets its own."""
 
@@ -56,9 +101,11 @@ class SolveStats:
 
     ``error_estimate`` is ``R_E = Σ_j E_j |h_j|`` over accepted steps (equation ``ernode``) and
     ``stiffness_estimate`` is ``R_S = Σ_j |h_j| ρ_j / s_stab`` (equation ``srnode``); both are scalar
-    tensors that carry gradients to the parameters of the vector field. The per-step tensors are
-    detached float64 copies, for inspection. ``nfe`` counts every call of the vector field, including
-    the two of the initial-step selection.
+    tensors that carry gradients to the parameters of the vector field. ``stiffness_max`` is
+    ``max_j ρ_j / s_stab``, the form of the official code (no step size, maximum over steps). The
+    stiffness fields are ``None`` for methods outside :data:`STIFFNESS_METHODS`. The per-step
+    tensors are detached float64 copies, for inspection. ``nfe`` counts every call of the vector
+    field, including the two of the initial-step selection.
     """
 
     nfe: int
@@ -66,12 +113,30 @@ class SolveStats:
     num_accepted: int
     num_rejected: int
     error_estimate: torch.Tensor
-    stiffness_estimate: torch.Tensor
-    stiffness_max: torch.Tensor
+    stiffness_estimate: torch.Tensor | None
+    stiffness_max: torch.Tensor | None
     step_errors: torch.Tensor = field(repr=False)
     step_sizes: torch.Tensor = field(repr=False)
-    step_stiffness: torch.Tensor = field(repr=False)
+    step_stiffness: torch.Tensor | None = field(repr=False)
     step_starts: list[tuple[float, torch.Tensor]] = field(default_factory=list, repr=False)
+
+    def stiffness(self, form: str = "integral") -> torch.Tensor:
+        """The stiffness regularizer in one of two forms: ``"integral"``,
+        ``R_S = Σ_j |h_j| ρ_j / s_stab`` (equation :eq:`nde-srnode`, the default), or ``"max"``,
+        ``max_j ρ_j / s_stab`` (the official code's form: no step size, maximum over steps).
+
+        Raises
+        ------
+        ValueError
+            for another ``form``, or when the method gives no stiffness estimate.
+        """
+        form = one_of("form", form, STIFFNESS_FORMS)
+        value = self.stiffness_estimate if form == "integral" else self.stiffness_max
+        if value is None:
+            raise ValueError(
+                f"this solve has no stiffness estimate: solve with one of {STIFFNESS_METHODS}"
+            )
+        return value
 
 
 def _rms(x: torch.Tensor) -> torch.Tensor:
@@ -84,9 +149,12 @@ def _rms(x: torch.Tensor) -> torch.Tensor:
 class _StepRecorder(nn.Module):
     """Wraps the vector field: counts calls and records the quantities of each accepted step."""
 
-    def __init__(self, func: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+    def __init__(
+        self, func: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, stiffness: bool
+    ) -> None:
         super().__init__()
         self.func = func
+        self.stiffness = stiffness
         self.nfe = 0
         self.armed = False
         self.ratio: torch.Tensor | None = None
@@ -126,23 +194,23 @@ class _StepRecorder(nn.Module):
         self.last = []
 
     def callback_accept_step(self, t0: torch.Tensor, y0: torch.Tensor, dt: torch.Tensor) -> None:
-        if (
-            self.ratio is None or len(self.last) != 2
-        ):  # pragma: no cover - torchdiffeq internals changed
-            raise RuntimeError("the dopri5 step did not go through the recorder as expected")
-        (g6, k6), (y1, k7) = self.last
+        need = 2 if self.stiffness else 1
+        if self.ratio is None or len(self.last) < need:  # pragma: no cover - torchdiffeq changed
+            raise RuntimeError("the Runge-Kutta step did not go through the recorder as expected")
         h = dt.detach().abs().to(self.ratio.dtype)
-        num = _rms(k7 - k6).to(self.ratio.dtype)
-        den = _rms(y1 - g6).to(self.ratio.dtype)
-        ok = den > 0
-        rho = torch.where(
-            ok, num / torch.where(ok, den, torch.ones_like(den)), torch.zeros_like(num)
-        )
+        if self.stiffness:
+            (g6, k6), (y1, k7) = self.last
+            num = _rms(k7 - k6).to(self.ratio.dtype)
+            den = _rms(y1 - g6).to(self.ratio.dtype)
+            ok = den > 0
+            rho = torch.where(
+                ok, num / torch.where(ok, den, torch.ones_like(den)), torch.zeros_like(num)
+            )
+            self.rhos.append(rho)
         self.errors.append(self.ratio)
         if self.record_states:
             self.starts.append((float(t0.detach()), y0.detach().clone()))
         self.steps.append(h)
-        self.rhos.append(rho)
         self.armed = False
 
     def callback_reject_step(self, t0: torch.Tensor, y0: torch.Tensor, dt: torch.Tensor) -> None:
@@ -163,7 +231,7 @@ def regularized_odeint(
     land_on_end: bool = True,
     record_states: bool = False,
 ) -> tuple[torch.Tensor, SolveStats]:
-    """Solve ``y' = func(t, y)`` with torchdiffeq's ``dopri5`` and record ``R_E`` and ``R_S``.
+    """``torchdiffeq.odeint`` that also records ``R_E`` and ``R_S``: a drop-in replacement.
 
     Implements equations :eq:`nde-ernode` and :eq:`nde-srnode` (Pal et al. 2021): over accepted
     steps ``j`` with sizes ``h_j``,
@@ -172,8 +240,9 @@ def regularized_odeint(
     ``R_S = Σ_j |h_j| ρ_j / s_stab``, ``ρ_j = ‖k₇ − k₆‖ / ‖y_j − g₆‖``.
 
     Gradients flow through ``E_j`` and ``ρ_j`` (discretise-then-optimise, as in the paper); the step
-    sizes carry none (torchdiffeq's controller runs under ``no_grad``). The number of vector-field
-    evaluations is exactly that of ``torchdiffeq.odeint`` with the same options.
+    sizes carry none (torchdiffeq's controller runs under ``no_grad``). The steps, the solution and
+    the number of vector-field evaluations are exactly those of ``torchdiffeq.odeint`` with the same
+    arguments (with ``land_on_end=False``; the default adds ``t[-1]`` to ``step_t``).
 
     Parameters
     ----------
@@ -183,7 +252,9 @@ def regularized_odeint(
         norm itself); ``options["max_num_steps"]`` caps the attempted steps (default
         :data:`DEFAULT_MAX_NUM_STEPS`).
     method
-        only ``"dopri5"``: the stiffness estimate needs its two last stages at ``t_j``.
+        one of :data:`ADAPTIVE_METHODS` (``dopri5``, ``bosh3``, ``fehlberg2``, ``adaptive_heun``,
+        ``dopri8``): a method with an embedded error estimate. ``R_S`` needs two last stages at
+        ``t_j`` and is ``None`` except for ``dopri5`` and ``dopri8``. Fixed-step methods raise.
     adjoint
         must stay ``False``: ``odeint_adjoint`` integrates a separate adjoint ODE backwards and never
         differentiates the forward solver's error estimates, so it cannot train these regularizers.
@@ -215,10 +286,13 @@ def regularized_odeint(
             "adjoint ODE and never sees the forward solver's error estimates, so dR_E/dθ would be "
             "lost. Use adjoint=False (backpropagate through the solver, as Pal et al. do)."
         )
-    if method != "dopri5":
+    if method in _FIXED_STEP_METHODS:
         raise ValueError(
-            f"method must be 'dopri5' (the stiffness estimate uses its last two stages), got {method!r}"
+            f"method={method!r} is a fixed-step method: it has no embedded error estimate, so "
+            f"there is no R_E to record; use one of {ADAPTIVE_METHODS}"
         )
+    method = one_of("method", method, ADAPTIVE_METHODS)
+    stiff = method in STIFFNESS_METHODS
     callable_("func", func)
     if not isinstance(y0, torch.Tensor) or not torch.is_floating_point(y0):
         raise TypeError(f"y0 must be a floating-point torch.Tensor, got {type(y0).__name__}")
@@ -247,7 +321,7 @@ def regularized_odeint(
             given = torch.as_tensor(opts["step_t"], dtype=torch.float64, device=y0.device)
             extra = torch.unique(torch.cat([given, extra]))
         opts["step_t"] = extra
-    recorder = _StepRecorder(func)
+    recorder = _StepRecorder(func, stiffness=stiff)
     recorder.record_states = bool(record_states)
     opts["norm"] = recorder.norm
     try:
@@ -263,21 +337,22 @@ def regularized_odeint(
         else:
             why = msg
         raise SolverError(
-            f"regularized_odeint: the dopri5 solve failed after {recorder.nfe} evaluations: {why}"
+            f"regularized_odeint: the {method} solve failed after {recorder.nfe} evaluations: {why}"
         ) from None
     fdtype = torch.promote_types(torch.float64, y0.dtype)
     if recorder.errors:
         errs = torch.stack(recorder.errors)
         hs = torch.stack(recorder.steps)
-        rhos = torch.stack(recorder.rhos)
     else:  # pragma: no cover - a solve always takes a step
-        errs = hs = rhos = torch.zeros(0, dtype=fdtype, device=y0.device)
+        errs = hs = torch.zeros(0, dtype=fdtype, device=y0.device)
     r_e = (errs * hs).sum()
-    s_stab = dopri5_stability_size()
-    r_s = (rhos * hs).sum() / s_stab
-    s_max = (
-        rhos.max() if rhos.numel() else torch.zeros((), dtype=fdtype, device=y0.device)
-    ) / s_stab
+    r_s = s_max = rhos = None
+    if stiff:
+        s_stab = method_stability_size(method)
+        rhos = torch.stack(recorder.rhos) if recorder.rhos else torch.zeros_like(hs)
+        r_s = (rhos * hs).sum() / s_stab
+        zero = torch.zeros((), dtype=fdtype, device=y0.device)
+        s_max = (rhos.max() if rhos.numel() else zero) / s_stab
     n_acc = len(recorder.errors)
     stats = SolveStats(
         nfe=recorder.nfe,
@@ -289,7 +364,7 @@ def regularized_odeint(
         stiffness_max=s_max,
         step_errors=errs.detach(),
         step_sizes=hs.detach(),
-        step_stiffness=rhos.detach(),
+        step_stiffness=None if rhos is None else rhos.detach(),
         step_starts=recorder.starts,
     )
     return sol, stats
