@@ -149,6 +149,9 @@ def test_deep_experiment_smoke(monkeypatch):
     assert set(seed.chains) == {"α=0", ESTIMATE, ESTIMATE_VAL}
     assert len(seed.chains["α=0"]) == cfg.deep_steps
     assert seed.students_grid == len(seed.grid) - 1
+    with pytest.warns(DeprecationWarning, match="alpha_hat_val_free"):
+        assert seed.alpha_hat_unclipped == seed.alpha_hat_val_free
+    assert 0.0 <= res.fraction_within_one_cell <= 1.0
     numbers = deep_numbers(res)
     assert numbers["per_seed"][0]["alpha_hat"] == list(seed.alpha_hat)
     assert seed.grid_val_loss.shape == seed.grid.shape

@@ -115,6 +115,19 @@ class DeepSeedResult:
         return (a == b == 1.0) or (a == b == 0.0)
 
     @property
+    def alpha_hat_unclipped(self) -> tuple[float, ...]:
+        """Deprecated: the validation variant's unclipped projections (``alpha_hat_val_free``)."""
+        import warnings
+
+        warnings.warn(
+            "DeepSeedResult.alpha_hat_unclipped is deprecated: the estimate alpha_hat is now "
+            "unconstrained; the validation variant's projections are alpha_hat_val_free",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.alpha_hat_val_free
+
+    @property
     def students_estimate(self) -> int:
         """Students the estimate trains at step 2 beyond the teacher (α = 0 and α̂)."""
         return 2
@@ -159,6 +172,11 @@ class DeepResult:
     def all_on_boundary(self) -> bool:
         """Whether the variant and the grid's best share a boundary for every seed."""
         return all(s.on_boundary for s in self.seeds)
+
+    @property
+    def fraction_within_one_cell(self) -> float:
+        """Fraction of seeds whose estimate α̂ lies within one grid cell of the grid's best."""
+        return float(np.mean([s.cells_off <= 1.0 + 1e-9 for s in self.seeds]))
 
     @property
     def estimate_speedup(self) -> float:
