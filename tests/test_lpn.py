@@ -375,9 +375,13 @@ def test_run_pnp_on_natural_image_patches() -> None:
             "Tikhonov",
             "PnP-PGD TV",
             "PnP-PGD CNN",
+            "PnP-ADMM CNN",
             "PnP-PGD LPN",
             "PnP-ADMM LPN",
         }
+        # each learned denoiser has its own ADMM ρ, tuned on the same grid
+        assert set(r.tuned) == {"Tikhonov λ", "TV weight", "ADMM ρ", "ADMM ρ (CNN)"}
+        assert r.runs["PnP-ADMM CNN"].objective.size == 0  # no known R for the CNN
         assert all(np.isfinite(v) for v in r.psnr.values())
         assert all(-1 <= v <= 1 for v in r.ssim.values())
         assert r.runs["PnP-PGD LPN"].objective.shape == (cfg.pnp_iters, cfg.pnp_images)

@@ -48,12 +48,13 @@ def test_table_is_claims_v2(smoke_run) -> None:
     assert {by_id[i].kind for i in STRUCTURAL_CLAIMS} == {"exact"}
     # the paper's body is not readable here: no row shows a number as the paper's own
     assert all(c.paper_value is None for c in table.claims)
-    # comparative rows carry their baseline, and the PnP rows say they are not like-for-like
+    # comparative rows carry their baseline, and the PnP rows say how the methods were treated
     for cid in ("laplace-map", "laplace-prior", "pnp-deblur", "pnp-cs", "pnp-patch-cs"):
         assert by_id[cid].baseline is not None and by_id[cid].baseline_name
     for cid in ("pnp-deblur", "pnp-cs", "pnp-deblur-pgd", "pnp-patch-deblur", "pnp-patch-cs"):
         assert by_id[cid].kind == "extension"
-        assert "Not like-for-like" in by_id[cid].note
+        assert "Learned denoisers like for like" in by_id[cid].note
+        assert "the same number of training steps" in by_id[cid].note
         assert not by_id[cid].baseline_passes
     text = " ".join(f"{c.statement} {c.where} {c.note}" for c in table.claims)
     for banned in ("[recollection]", "[unverified]", "the issue", "research notes"):
@@ -139,6 +140,22 @@ def test_pnp_diagnostics(smoke_run) -> None:
         assert r.admm_theory.objective.shape == (cfg.pnp_iters, cfg.pnp_images)
         assert np.isfinite(r.admm_theory.objective).all()
         assert len(r.admm_theory.step_norm) == cfg.pnp_iters
+
+
+def test_prior_orderings_by_level_and_chord(smoke_run) -> None:
+    _, _, prior, *_, table = smoke_run
+    for kind, table_r in prior.priors.items():
+        fracs = prior.frac_below_by_level[kind]
+        assert fracs.shape == (table_r.shape[0] - 1,)
+        # "below every level" can hold for no more digits than "below the hardest level"
+        assert prior.frac_clean_lowest[kind] <= fracs.min() + 1e-12
+    r = prior.priors["mix"]
+    lam = np.asarray(prior.levels["mix"])[:, None]
+    chord = (1 - lam) * r[0] + lam * np.roll(r[0], 1)
+    expected = np.mean(np.all(r[1:] > chord[1:], axis=0))
+    assert prior.frac_mix_above_chord == pytest.approx(expected)
+    by_id = {c.id: c for c in table.claims}
+    assert by_id["prior-mix-chord"].measured == pytest.approx(expected)
 
 
 def test_admm_rows_and_grid_edges(smoke_run) -> None:

@@ -23,7 +23,8 @@ class Config(ScaledConfig):
     Digits prior (the README's MNIST experiment): :class:`ConvLPN` on sklearn digits padded to ``pad_to``, trained
     with the paper's schedule (half ℓ₁, then 4 proximal-matching stages) for ``digits_steps``.
     PnP (paper §5): ``pnp_images`` test images, ``pnp_iters`` iterations, on digits and on
-    natural-image patches.
+    natural-image patches. The plain-CNN baselines get the LPNs' step budgets (``cnn_steps`` =
+    ``digits_steps``, ``patch_cnn_steps`` = ``patch_steps`` in every preset).
     Natural-image patches: a second ConvLPN (same width, noise σ = ``digits_sigma``, batch
     ``digits_batch``) trained with the same schedule for ``patch_steps`` on ``patch_train``
     ``patch_size``² patches of nine bundled photos, and a plain CNN for ``patch_cnn_steps``; PnP
@@ -58,12 +59,12 @@ class Config(ScaledConfig):
     cs_fraction: float = 0.5
     meas_noise: float = 0.02
     cnn_depth: int = 5
-    cnn_steps: int = 1500
+    cnn_steps: int = 3000
     # natural-image patches
     patch_size: int = 8
     patch_train: int = 20000
     patch_steps: int = 2000
-    patch_cnn_steps: int = 1000
+    patch_cnn_steps: int = 2000
     patch_min_std: float = 0.05
 
     def validate(self) -> None:
@@ -137,10 +138,10 @@ class Config(ScaledConfig):
                 pnp_images=4,
                 pnp_val_images=2,
                 pnp_iters=8,
-                cnn_steps=100,
+                cnn_steps=200,
                 patch_train=2000,
                 patch_steps=200,
-                patch_cnn_steps=100,
+                patch_cnn_steps=200,
             ),
             "book": cls(),
             # the paper's settings where offline data allows: batch 2000 and 20k+20k steps for the
@@ -159,10 +160,10 @@ class Config(ScaledConfig):
                 pnp_images=100,
                 pnp_val_images=20,
                 pnp_iters=100,
-                cnn_steps=20000,
+                cnn_steps=40000,
                 patch_size=16,
                 patch_train=200000,
                 patch_steps=40000,
-                patch_cnn_steps=20000,
+                patch_cnn_steps=40000,
             ),
         }

@@ -38,7 +38,15 @@ from theorybook.lpn.data import (
 from theorybook.lpn.diagnostics import JacobianReport, jacobian_report, prox_grid_check
 from theorybook.lpn.model import LPN, ConvLPN, PlainCNN
 from theorybook.lpn.operators import CompressedSensing, GaussianBlur, LinearOp, operator_norm
-from theorybook.lpn.pnp import PnPResult, image_metrics, pnp_admm, pnp_pgd, tikhonov, tv_denoiser
+from theorybook.lpn.pnp import (
+    PnPDiverged,
+    PnPResult,
+    image_metrics,
+    pnp_admm,
+    pnp_pgd,
+    tikhonov,
+    tv_denoiser,
+)
 from theorybook.lpn.prior import learned_prior, prior_at_output
 from theorybook.lpn.toy import laplace_posterior_stats, soft_threshold
 from theorybook.lpn.train import Stage, TrainHistory, paper_schedule, train_lpn
@@ -319,7 +327,12 @@ def train_patch_models(
 
 @dataclass(frozen=True)
 class DigitsPriorResult:
-    """R_θ over perturbation sweeps: ``priors[kind]`` has shape (levels, n_test)."""
+    """R_θ over perturbation sweeps: ``priors[kind]`` has shape (levels, n_test).
+
+    ``frac_below_by_level[kind][j]`` is the fraction of test digits with R_θ(clean) below R_θ at
+    the (j+1)-th perturbed level; ``frac_mix_above_chord`` the fraction whose mixtures
+    (1 − λ)x + λx′ all have R_θ above the chord (1 − λ)R_θ(x) + λR_θ(x′), for every λ > 0 swept.
+    """
 
     levels: dict[str, tuple[float, ...]]
     priors: dict[str, np.ndarray]
@@ -331,6 +344,8 @@ class DigitsPriorResult:
     jacobian: JacobianReport
     history: TrainHistory
     seconds: float = 0.0
+    frac_below_by_level: dict[str, np.ndarray] = field(default_factory=dict)
+    frac_mix_above_chord: float = float("nan")
 
 
 @torch_threads()
@@ -359,7 +374,7 @@ def run_digits_prior(
     seed_everything(cfg.seed)
     _, _, test = digits_split(cfg)
     m64 = copy.deepcopy(model).double()
-    priors, examples, mono, lowest = {}, {}, {}, {}
+    priors, examples, mono, lowest, by_level = {}, {}, {}, {}, {}
     residual = 0.0
     kinds: Any = PERTURBATIONS.items()
     if progress:
@@ -377,9 +392,14 @@ def run_digits_prior(
         examples[kind] = batch.reshape(len(levels), len(test), *test.shape[-2:])[:, 0]
         mono[kind] = float(np.mean(np.all(np.diff(table, axis=0) > 0, axis=0)))
         lowest[kind] = float(np.mean(np.all(table[1:] > table[0], axis=0)))
+        by_level[kind] = np.mean(table[1:] > table[0], axis=1)
     # the mixture at λ = 1/2 against both of its clean endpoints x and x′ (x′ = the previous image)
     ends = np.maximum(priors["mix"][0], np.roll(priors["mix"][0], 1))
     above_both = float(np.mean(priors["mix"][-1] > ends))
+    # the chord between the endpoints: R_θ along the segment x → x′ against linear interpolation
+    lam = np.asarray(PERTURBATIONS["mix"])[:, None]
+    chord = (1 - lam) * priors["mix"][0] + lam * np.roll(priors["mix"][0], 1)
+    above_chord = float(np.mean(np.all(priors["mix"][1:] > chord[1:], axis=0)))
     jac = jacobian_report(model, torch.as_tensor(test[:3]))
     return DigitsPriorResult(
         levels=dict(PERTURBATIONS),
@@ -392,6 +412,8 @@ def run_digits_prior(
         jacobian=jac,
         history=history if history is not None else TrainHistory(),
         seconds=time.perf_counter() - start,
+        frac_below_by_level=by_level,
+        frac_mix_above_chord=above_chord,
     )
 
 
@@ -403,10 +425,12 @@ TUNING_GRIDS: dict[str, tuple[float, ...]] = {
     "Tikhonov λ": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1),
     "TV weight": (0.003, 0.01, 0.03, 0.1, 0.3),
     "ADMM ρ": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
+    "ADMM ρ (CNN)": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
 }
-"""The grids on which each method's one scalar is tuned by validation PSNR."""
+"""The grids on which each method's one scalar is tuned by validation PSNR (the LPN's and the
+CNN's ADMM penalty on the same grid)."""
 
-BASELINES: tuple[str, ...] = ("Aᵀy", "Tikhonov", "PnP-PGD TV", "PnP-PGD CNN")
+BASELINES: tuple[str, ...] = ("Aᵀy", "Tikhonov", "PnP-PGD TV", "PnP-PGD CNN", "PnP-ADMM CNN")
 """The methods an LPN reconstruction is compared with."""
 
 REFERENCE_FACTOR = 5
@@ -469,7 +493,13 @@ class PnPResults:
 
 
 def _tune(values: tuple[float, ...], score: Callable[[float], float]) -> float:
-    scores = [score(v) for v in values]
+    def safe(v: float) -> float:
+        try:
+            return score(v)
+        except PnPDiverged:
+            return float("-inf")
+
+    scores = [safe(v) for v in values]
     return values[int(np.argmax(scores))]
 
 
@@ -496,6 +526,7 @@ class _Tuner:
     eta: float
     iters: int
     lpn: ConvLPN
+    cnn: PlainCNN | None = None
 
     def score(self, x_hat: torch.Tensor) -> float:
         return float(image_metrics(x_hat, self.val)[0].mean())
@@ -509,6 +540,11 @@ class _Tuner:
 
     def admm(self, rho: float) -> float:
         return self.score(pnp_admm(self.op, self.y_val, self.lpn, rho=rho, iters=self.iters).x)
+
+    def admm_cnn(self, rho: float) -> float:
+        if self.cnn is None:
+            return float("nan")
+        return self.score(pnp_admm(self.op, self.y_val, self.cnn, rho=rho, iters=self.iters).x)
 
 
 @torch_threads()
@@ -527,10 +563,11 @@ def run_pnp(
     measurement noise ``meas_noise``, on ``images = (validation, test)``, each an array
     ``(n, 1, s, s)`` in [0, 1] with s the LPN's ``image_size``; by default the validation and test
     digits of :func:`digits_split` (for patches pass ``patch_split(cfg)[1:]``). ``dataset`` only
-    labels the results. Tikhonov λ, the TV weight and the ADMM ρ are tuned by PSNR on all
-    validation images over :data:`TUNING_GRIDS`; the plain CNN has no scalar and runs untuned in
-    PnP-PGD. All methods then run on the first ``pnp_images`` test images. PGD uses
-    η = 0.95/‖A‖² (the convergent range). Returns one :class:`PnPProblemResult` per problem.
+    labels the results. Tikhonov λ, the TV weight and the ADMM ρ of the LPN and of the plain CNN
+    (each its own, on the same grid) are tuned by PSNR on all validation images over
+    :data:`TUNING_GRIDS` (a grid value at which a PnP run diverges scores −∞). Both learned
+    denoisers run in PnP-PGD and in PnP-ADMM. All methods then run on the first ``pnp_images``
+    test images. PGD uses η = 0.95/‖A‖² (the convergent range), for every denoiser. Returns one :class:`PnPProblemResult` per problem.
     """
     cfg = _check_cfg(cfg)
     if not isinstance(lpn, ConvLPN):
@@ -575,12 +612,14 @@ def run_pnp(
         eta = 0.95 / norm**2
         y_val = _measure(op, val, cfg.meas_noise, cfg.seed + 7)
         y = _measure(op, test, cfg.meas_noise, cfg.seed + 11)
-        tuner = _Tuner(op, y_val, val, eta, max(4, cfg.pnp_iters // 2), lpn64)
+        tuner = _Tuner(op, y_val, val, eta, max(4, cfg.pnp_iters // 2), lpn64, cnn64)
         tuned = {
             "Tikhonov λ": _tune(TUNING_GRIDS["Tikhonov λ"], tuner.tikhonov),
             "TV weight": _tune(TUNING_GRIDS["TV weight"], tuner.tv),
             "ADMM ρ": _tune(TUNING_GRIDS["ADMM ρ"], tuner.admm),
         }
+        if cnn64 is not None:
+            tuned["ADMM ρ (CNN)"] = _tune(TUNING_GRIDS["ADMM ρ (CNN)"], tuner.admm_cnn)
         estimates: dict[str, torch.Tensor] = {
             "Aᵀy": op.adjoint(y),
             "Tikhonov": tikhonov(op, y, tuned["Tikhonov λ"]),
@@ -591,6 +630,9 @@ def run_pnp(
         )
         if cnn64 is not None:
             runs["PnP-PGD CNN"] = pnp_pgd(op, y, cnn64, step=eta, iters=cfg.pnp_iters, x_true=test)
+            runs["PnP-ADMM CNN"] = pnp_admm(
+                op, y, cnn64, rho=tuned["ADMM ρ (CNN)"], iters=cfg.pnp_iters, x_true=test
+            )
         runs["PnP-PGD LPN"] = pnp_pgd(
             op, y, lpn64, step=eta, iters=cfg.pnp_iters, x_true=test, keep_iterates=True
         )
