@@ -39,6 +39,75 @@ def test_nfe_formula_matches_a_host_side_counter() -> None:
     assert int(st.num_steps) > int(st.num_accepted)  # the counter also covers rejected steps
 
 
+@pytest.mark.parametrize("name", ["Tsit5", "Dopri5", "Dopri8", "Bosh3", "Heun"])
+def test_every_listed_solver_matches_a_plain_diffeqsolve(name: str) -> None:
+    from theorybook.nde.solver_jax import has_stiffness_estimate
+
+    solver = getattr(diffrax, name)()
+    count = [0]
+
+    def bump(_: object) -> np.ndarray:
+        count[0] += 1
+        return np.zeros((), np.float32)
+
+    def f(t: Any, y: jax.Array, args: Any) -> jax.Array:
+        z = io_callback(bump, jax.ShapeDtypeStruct((), jnp.float32), y[0], ordered=True)
+        return -3.0 * y + jnp.sin(4 * t) + args * z
+
+    # A user's controller (PI control, clipped factors), passed with diffrax's own keyword.
+    ctl = diffrax.PIDController(rtol=1e-4, atol=1e-4, pcoeff=0.2, icoeff=0.4, factormax=5.0)
+    y0 = jnp.array([1.0, -0.5, 2.0])
+    kw: dict[str, Any] = dict(stepsize_controller=ctl, args=1.0, max_steps=2000)
+    sol, st = regularized_diffeqsolve(
+        diffrax.ODETerm(f), y0, 0.0, 3.0, solver=solver, dt0=0.1, **kw
+    )
+    jax.block_until_ready(sol.ys)
+    n_reg, count[0] = count[0], 0
+    plain = diffrax.diffeqsolve(
+        diffrax.ODETerm(f), solver, 0.0, 3.0, 0.1, y0, saveat=diffrax.SaveAt(t1=True), **kw
+    )
+    jax.block_until_ready(plain.ys)
+    # Same steps, same solution, no extra evaluation; the NFE formula is exact.
+    assert int(st.num_steps) == int(plain.stats["num_steps"]) >= 5
+    assert int(st.num_accepted) == int(plain.stats["num_accepted_steps"])
+    np.testing.assert_array_equal(np.asarray(sol.ys), np.asarray(plain.ys))
+    assert n_reg == count[0]
+    if name == "Bosh3":
+        # diffrax evaluates Bosh3's field one or two times more than its FSAL count says.
+        assert 0 <= n_reg - int(st.nfe) <= 2
+    else:
+        assert n_reg == int(st.nfe)
+    assert 0 < float(st.max_error) <= 1.0 and float(st.error_estimate) <= 3.0 * (1 + 1e-6)
+    if has_stiffness_estimate(solver):
+        assert st.stiffness_estimate is not None and st.stiffness_max is not None
+        assert float(st.stiffness_estimate) > 0
+    else:
+        assert st.stiffness_estimate is None and st.stiffness_max is None
+
+
+def test_tsit5_and_dopri8_stiffness_estimates_exact_for_linear_system() -> None:
+    a = jnp.diag(jnp.array([-1.0, -100.0]))
+    term = diffrax.ODETerm(lambda t, y, args: a @ y)
+    for solver in (diffrax.Tsit5(), diffrax.Dopri8()):
+        _, st = regularized_diffeqsolve(
+            term, jnp.array([0.0, 1.0]), 0.0, 1.0, solver=solver, rtol=1e-4, atol=1e-4, dt0=0.01
+        )
+        assert st.stiffness_max is not None
+        from theorybook.nde.solver_jax import _tableau_matrices
+        from theorybook.nde.stability import stability_size
+
+        s_stab = stability_size(*_tableau_matrices(solver.tableau))
+        assert float(st.stiffness_max) * s_stab == pytest.approx(100.0, rel=1e-3)
+    with pytest.raises(TypeError, match="PIDController"):
+        regularized_diffeqsolve(
+            term,
+            jnp.ones(2),
+            0.0,
+            1.0,
+            stepsize_controller=diffrax.ConstantStepSize(),  # type: ignore[arg-type]
+        )
+
+
 def test_claims_2_3_in_jax() -> None:
     a = jnp.diag(jnp.array([-1.0, -100.0]))
     term = diffrax.ODETerm(lambda t, y, args: a @ y)

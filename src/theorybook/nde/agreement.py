@@ -68,6 +68,8 @@ def agreement_record(
         options={"first_step": dt0},
     )
     re_j, re_t = float(st_j.error_estimate), float(st_t.error_estimate)
+    if st_j.stiffness_estimate is None:  # pragma: no cover - Dopri5 gives it
+        raise RuntimeError("the diffrax solve recorded no stiffness estimate")
     rs_j, rs_t = float(st_j.stiffness_estimate), float(st_t.stiffness())
     return {
         "steps_jax": int(st_j.num_steps),

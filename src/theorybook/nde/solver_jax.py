@@ -33,6 +33,7 @@ __all__ = [
     "JaxSolveStats",
     "SolverError",
     "RegularizedSolver",
+    "has_stiffness_estimate",
     "regularized_diffeqsolve",
     "taynode_regularizer",
     "taylor_derivative",
@@ -95,52 +96,75 @@ def _tableau_matrices(tab: Any) -> tuple[np.ndarray, np.ndarray]:
 class JaxSolveStats(NamedTuple):
     """What one :func:`regularized_diffeqsolve` recorded (a pytree: usable under ``jit``/``grad``).
 
-    ``error_estimate`` is ``R_E = Σ_j E_j h_j`` and ``stiffness_estimate`` is ``R_S = Σ_j h_j ρ_j / s_stab``
-    over accepted steps; ``max_error`` is ``max_j E_j`` (≤ 1 by construction); ``nfe`` is exact for the
-    first-same-as-last Runge–Kutta methods this wrapper accepts (see :func:`regularized_diffeqsolve`).
+    ``error_estimate`` is ``R_E = Σ_j E_j h_j`` and ``stiffness_estimate`` is
+    ``R_S = Σ_j h_j ρ_j / s_stab`` over accepted steps; ``stiffness_max`` is ``max_j ρ_j / s_stab``
+    (the official code's form); both stiffness fields are ``None`` for a solver without two last
+    stages at ``t_j`` (Bosh3, Heun). ``max_error`` is ``max_j E_j`` (≤ 1 by construction); ``nfe``
+    is exact (see :func:`regularized_diffeqsolve`).
     """
 
     nfe: jax.Array
     num_steps: jax.Array
     num_accepted: jax.Array
     error_estimate: jax.Array
-    stiffness_estimate: jax.Array
-    stiffness_max: jax.Array
+    stiffness_estimate: jax.Array | None
+    stiffness_max: jax.Array | None
     max_error: jax.Array
+
+
+def has_stiffness_estimate(solver: diffrax.AbstractERK) -> bool:
+    """Whether ``solver``'s stages give the stiffness estimate ``ρ_j``: first-same-as-last with its
+    last two stages both at ``t_j`` (Dopri5, Tsit5, Dopri8; not Bosh3, Heun)."""
+    tab: Any = getattr(solver, "tableau", None)
+    return bool(
+        tab is not None and tab.fsal and len(tab.c) >= 2 and tab.c[-1] == 1.0 and tab.c[-2] == 1.0
+    )
 
 
 class RegularizedSolver(WrappedAdaptiveSolver):
     """A diffrax Runge–Kutta solver whose state also accumulates ``R_E`` and ``R_S`` (equations :eq:`nde-ernode`, :eq:`nde-srnode`).
 
-    The wrapped solver must be an explicit, first-same-as-last RK method whose last two stages both sit
-    at ``t_j`` (Dopri5, Tsit5): then ``k₇ − k₆ = h (f(t_j, y_j) − f(t_j, g₆))`` and
-    ``ρ_j = ‖k₇ − k₆‖ / (h ‖y_j − g₆‖)``, with ``g₆ = y_{j-1} + Σ_i a₆ᵢ kᵢ`` rebuilt from the tableau.
-    ``rtol``/``atol`` must be those of the step-size controller, so that ``E_j`` is the controller's
-    own acceptance ratio.
+    Any explicit RK solver with an embedded error estimate (``diffrax.AbstractERK`` with
+    ``b_error``: Tsit5, Dopri5, Dopri8, Bosh3, Heun, ...) gives ``R_E``. When the method is
+    first-same-as-last with its last two stages both at ``t_j`` (Dopri5, Tsit5, Dopri8), then
+    ``k_s − k_{s−1} = h (f(t_j, y_j) − f(t_j, g_{s−1}))`` and
+    ``ρ_j = ‖k_s − k_{s−1}‖ / (h ‖y_j − g_{s−1}‖)``, with ``g_{s−1}`` rebuilt from the tableau;
+    otherwise ``R_S`` stays zero and :func:`regularized_diffeqsolve` reports ``None``.
+    ``rtol``/``atol``/``norm`` must be those of the step-size controller, so that ``E_j`` is the
+    controller's own acceptance ratio.
     """
 
     solver: diffrax.AbstractERK
     stab: float
+    stiff: bool
+    norm: Callable[[Any], Any] | None
 
     def __init__(
-        self, solver: diffrax.AbstractERK | None = None, *, rtol: float, atol: float
+        self,
+        solver: diffrax.AbstractERK | None = None,
+        *,
+        rtol: float,
+        atol: float,
+        norm: Callable[[Any], Any] | None = None,
     ) -> None:
         solver = diffrax.Dopri5() if solver is None else solver
         tab = getattr(solver, "tableau", None)
-        if not isinstance(solver, diffrax.AbstractERK) or tab is None or not tab.fsal:
+        if not isinstance(solver, diffrax.AbstractERK) or tab is None or tab.b_error is None:
             raise TypeError(
-                f"RegularizedSolver needs an explicit FSAL Runge-Kutta solver (Dopri5, Tsit5), got {solver!r}"
-            )
-        if not (len(tab.c) >= 2 and tab.c[-1] == 1.0 and tab.c[-2] == 1.0):
-            raise TypeError(
-                f"{type(solver).__name__}: the last two stages must both be at t1 for the stiffness estimate"
+                "RegularizedSolver needs an explicit Runge-Kutta solver with an embedded error "
+                f"estimate (Tsit5, Dopri5, Dopri8, Bosh3, Heun), got {solver!r}"
             )
         positive_real("rtol", rtol)
         positive_real("atol", atol)
         self.solver = solver
         self.rtol = float(rtol)
         self.atol = float(atol)
-        self.stab = stability_size(*_tableau_matrices(tab))
+        rms = getattr(norm, "__name__", "") == "rms_norm" and str(
+            getattr(norm, "__module__", "")
+        ).startswith(("diffrax", "optimistix"))
+        self.norm = None if norm is None or rms else norm  # diffrax's default: the same RMS
+        self.stiff = has_stiffness_estimate(solver)
+        self.stab = stability_size(*_tableau_matrices(tab)) if self.stiff else 1.0
 
     def init(self, terms: Any, t0: Any, t1: Any, y0: Any, args: Any) -> Any:
         inner = self.solver.init(terms, t0, t1, y0, args)
@@ -155,21 +179,22 @@ class RegularizedSolver(WrappedAdaptiveSolver):
             terms, t0, t1, y0, args, inner, made_jump
         )
         h = jnp.abs(t1 - t0).astype(jnp.result_type(y0))
-        e_j = error_ratio(y0, y1, y_error, self.rtol, self.atol)
-        ks = dense_info["k"]  # stage increments h·f_i, shape (stages, *y.shape)
-        tab: Any = self.solver.tableau
-        a6 = jnp.asarray(tab.a_lower[-2], dtype=ks.dtype)
-        g6 = y0 + jnp.tensordot(a6, ks[: a6.shape[0]], axes=1)
-        num = _rms(ks[-1] - ks[-2])
-        den = h * _rms(y1 - g6)
-        ok = den > 0
-        rho = jnp.where(ok, num / jnp.where(ok, den, 1.0), 0.0)
-        acc = (
-            r_e + h * e_j,
-            r_s + h * rho / self.stab,
-            jnp.maximum(e_max, e_j),
-            jnp.maximum(s_max, rho / self.stab),
-        )
+        if self.norm is None:
+            e_j = error_ratio(y0, y1, y_error, self.rtol, self.atol)
+        else:
+            scale = self.atol + self.rtol * jnp.maximum(jnp.abs(y0), jnp.abs(y1))
+            e_j = jnp.asarray(self.norm(y_error / scale), dtype=h.dtype)
+        if self.stiff:
+            ks = dense_info["k"]  # stage increments h·f_i, shape (stages, *y.shape)
+            tab: Any = self.solver.tableau
+            a6 = jnp.asarray(tab.a_lower[-2], dtype=ks.dtype)
+            g6 = y0 + jnp.tensordot(a6, ks[: a6.shape[0]], axes=1)
+            num = _rms(ks[-1] - ks[-2])
+            den = h * _rms(y1 - g6)
+            ok = den > 0
+            rho = jnp.where(ok, num / jnp.where(ok, den, 1.0), 0.0)
+            r_s, s_max = r_s + h * rho / self.stab, jnp.maximum(s_max, rho / self.stab)
+        acc = (r_e + h * e_j, r_s, jnp.maximum(e_max, e_j), s_max)
         return y1, y_error, dense_info, (inner, acc), result
 
 
@@ -185,18 +210,26 @@ def regularized_diffeqsolve(
     atol: float = 1e-5,
     args: Any = None,
     saveat: diffrax.SaveAt | None = None,
+    stepsize_controller: diffrax.PIDController | None = None,
     adjoint: diffrax.AbstractAdjoint | None = None,
     max_steps: int = 4096,
     throw: bool = True,
 ) -> tuple[diffrax.Solution, JaxSolveStats]:
-    """``diffrax.diffeqsolve`` with an I-controller, recording ``R_E`` and ``R_S`` (equations :eq:`nde-ernode`, :eq:`nde-srnode`).
+    """``diffrax.diffeqsolve`` that also records ``R_E`` and ``R_S`` (equations :eq:`nde-ernode`, :eq:`nde-srnode`).
 
-    The controller is ``diffrax.PIDController(rtol, atol)`` (pure integral control, factors 0.2–10,
-    safety 0.9), i.e. the same rule torchdiffeq uses. NFE is computed from the step count: a FSAL
-    method costs one evaluation at ``t0`` and ``stages − 1`` per attempted step (accepted or rejected:
-    a rejected step reuses the stored first stage); the chapter's tests check this formula against a
-    host-side call counter. ``dt0`` (the first step) is required, so that no initial-step selection
-    adds evaluations that the formula would miss.
+    ``solver`` is any ``diffrax.AbstractERK`` with an embedded error estimate (default
+    ``Dopri5``; Tsit5, Dopri8, Bosh3, Heun, ...). ``stepsize_controller`` is diffrax's keyword: a
+    ``diffrax.PIDController`` of the user's (its ``rtol``, ``atol`` and ``norm`` then define
+    ``E_j`` and the ``rtol``/``atol`` arguments are not used); by default
+    ``diffrax.PIDController(rtol, atol)`` (pure integral control, factors 0.2–10, safety 0.9),
+    i.e. the rule torchdiffeq uses. The steps taken are exactly those of ``diffrax.diffeqsolve``
+    with the same solver and controller. NFE is computed from the step count: a FSAL method costs
+    one evaluation at ``t0`` and ``stages − 1`` per attempted step (accepted or rejected: a rejected
+    step reuses the stored first stage), any other ``stages`` per attempted step; the chapter's
+    tests check this against a host-side call counter for every listed solver (exact for Tsit5,
+    Dopri5, Dopri8 and Heun; for Bosh3 diffrax makes one or two evaluations more than this count). ``dt0`` (the
+    first step) is required, so that no initial-step selection adds evaluations that the formula
+    would miss. ``R_S`` is ``None`` unless :func:`has_stiffness_estimate`.
 
     ``max_steps`` caps the attempted steps. With ``throw=False`` (inside a jitted training step) a
     failed solve returns ``sol.result`` unsuccessful instead of raising; the trainers turn that into
@@ -235,7 +268,15 @@ def regularized_diffeqsolve(
         raise ValueError("y0 must hold only finite values; it contains NaN or inf")
     if not isinstance(terms, diffrax.AbstractTerm):
         raise TypeError(f"terms must be a diffrax term (ODETerm), got {type(terms).__name__}")
-    reg = RegularizedSolver(solver, rtol=rtol, atol=atol)
+    if stepsize_controller is None:
+        stepsize_controller = diffrax.PIDController(rtol=rtol, atol=atol)
+    if not isinstance(stepsize_controller, diffrax.PIDController):
+        raise TypeError(
+            "stepsize_controller must be a diffrax.PIDController (its rtol/atol define the error "
+            f"ratio E_j), got {type(stepsize_controller).__name__}"
+        )
+    ctl = stepsize_controller
+    reg = RegularizedSolver(solver, rtol=float(ctl.rtol), atol=float(ctl.atol), norm=ctl.norm)
     base = saveat if saveat is not None else diffrax.SaveAt(t1=True)
     saveat_full = eqx.tree_at(lambda s: s.solver_state, base, True)
     try:
@@ -248,7 +289,7 @@ def regularized_diffeqsolve(
             y0,
             args=args,
             saveat=saveat_full,
-            stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
+            stepsize_controller=ctl,
             adjoint=adjoint,
             max_steps=max_steps,
             throw=bool(throw),
@@ -259,14 +300,14 @@ def regularized_diffeqsolve(
     tableau: Any = reg.solver.tableau
     n_stages = len(tableau.c) + 1
     num_steps = sol.stats["num_steps"]
-    nfe = 1 + (n_stages - 1) * num_steps
+    nfe = 1 + (n_stages - 1) * num_steps if tableau.fsal else n_stages * num_steps
     stats = JaxSolveStats(
         nfe=nfe,
         num_steps=num_steps,
         num_accepted=sol.stats["num_accepted_steps"],
         error_estimate=r_e,
-        stiffness_estimate=r_s,
-        stiffness_max=s_max,
+        stiffness_estimate=r_s if reg.stiff else None,
+        stiffness_max=s_max if reg.stiff else None,
         max_error=e_max,
     )
     return sol, stats
