@@ -168,11 +168,12 @@ class DiskMMSEDenoiser:
             out.append(post.weights @ post.means)
         return torch.stack(out).reshape(batch.shape).to(batch.dtype)
 
-    def jacobian(self, y: object, sigma: float) -> torch.Tensor:
-        """``J(y) = Cov[x | y]/σ²`` (B, d, d), float64: ``Σ w_g P_g + Cov_w(P_g y)/σ²``."""
+    def moments(self, y: object, sigma: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean (B, 1, size, size) and ``J(y) = Cov[x | y]/σ²`` (B, d, d), float64,
+        from one grid integration: ``J = Σ w_g P_g + Cov_w(P_g y)/σ²``."""
         batch, sigma = self._check(y, sigma)
         d = self.size**2
-        out = []
+        means, jacs = [], []
         ones = torch.full((d,), d**-0.5, dtype=torch.float64)
         for img in batch.double().reshape(len(batch), -1):
             post = self.posterior(img, sigma)
@@ -181,5 +182,10 @@ class DiskMMSEDenoiser:
             sq = w.sqrt()[:, None]
             j = torch.outer(ones, ones) + (sq * post.q2).T @ (sq * post.q2)
             dev = sq * (post.means - mean)
-            out.append(j + dev.T @ dev / sigma**2)
-        return torch.stack(out)
+            means.append(mean)
+            jacs.append(j + dev.T @ dev / sigma**2)
+        return torch.stack(means).reshape(batch.shape), torch.stack(jacs)
+
+    def jacobian(self, y: object, sigma: float) -> torch.Tensor:
+        """``J(y) = Cov[x | y]/σ²`` (B, d, d), float64 (see :meth:`moments`)."""
+        return self.moments(y, sigma)[1]
