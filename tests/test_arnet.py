@@ -31,6 +31,7 @@ from theorybook.arnet import (
     stpe,
     top_k_lags,
 )
+from theorybook.arnet.claims import FIG2A_MEDIANS
 from theorybook.arnet.experiments import (
     run_c_lambda_sweep,
     run_dense,
@@ -450,6 +451,9 @@ def test_claims_at_smoke_scale() -> None:
     assert not same["tuned-stpe"].held_out
     # the support check separates AR-Net from least squares
     assert table["tuned-support"].baseline_passes is False
+    # one row per order the paper's Fig. 2a shows, with its median in the paper column
+    for p in cfg.dense_orders:
+        assert table[f"dense-stpe-p{p}"].paper_value == FIG2A_MEDIANS[p]
     assert table["high-order"].measured is None  # needs the paper-scale grid
     assert table["high-order"].status.label == "pending"
     assert np.all(tuned.stpe_ls > 2 * tuned.stpe_arnet)
@@ -465,6 +469,40 @@ def test_lr_sweep_matches_the_small_data_run_and_the_constant_schedule_differs()
     assert sweep.spread("one-cycle") == 1.0
     with pytest.raises(ValueError, match="no learning rate"):
         sweep.spread("constant", low=1.0)
+
+
+def test_high_order_record_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from theorybook.arnet.experiments import load_high_order_record
+    from theorybook.runtime import save_manifest
+
+    assert load_high_order_record(tmp_path / "missing.json") is None
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"numbers": {}}')
+    with pytest.raises(ValueError, match="not a high-order record"):
+        load_high_order_record(bad)
+    stpe_net = [[0.3, 0.5, 0.4], [0.6, 0.9, 0.7]]
+    numbers = {
+        "orders": [100, 1000],
+        "n_train": 100_000,
+        "seeds": [0, 1, 2],
+        **{k: [[1.0] * 3] * 2 for k in ("mse_ls", "mse_arnet", "seconds_ls", "seconds_arnet")},
+        "stpe_ls": [[20.0] * 3] * 2,
+        "stpe_arnet": stpe_net,
+    }
+    path = save_manifest(
+        tmp_path / "rec.json", chapter="06_ar_net", seed=0, wall_seconds=1.0, numbers=numbers
+    )
+    record = load_high_order_record(path)
+    assert record is not None and record.result.orders == (100, 1000)
+    np.testing.assert_array_equal(record.result.stpe_arnet, stpe_net)
+    cfg = Config.preset("smoke")
+    dense = run_dense(cfg.replace(seeds=1, dense_orders=(3,)))
+    small = run_small_data(cfg, seeds=[0])
+    table = chapter_claims(dense, small, record=record)
+    assert table["high-order"].measured == pytest.approx(0.7)
+    assert table["high-order"].scale == "paper" and "recorded run" in table["high-order"].note
+    assert table["high-order"].status.label == "holds"
+    assert table["recorded-p100"].paper_value == 0.41
 
 
 # ---------------------------------------------------------------- malformed inputs

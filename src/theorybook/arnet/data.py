@@ -97,9 +97,12 @@ def is_stationary(coef: ArrayLike) -> bool:
 def random_stationary_coef(p: int, seed: int) -> NDArray[np.float64]:
     """Random stationary AR(p) coefficients for the dense experiment (paper §3.1).
 
-    The paper says only that random coefficients are sampled and scaled so that
-    :math:`\\sum_i |w_i| \\le 1`; we follow its official code's draw without its last step
-    (the code also subtracts the coefficients' mean, which the paper does not state).
+    The paper (§3.1) says only that random coefficients are sampled and scaled so that
+    :math:`\\sum_i |w_i| \\le 1`; we follow its official code's draw without its last step.
+    The code (``arnet/create_ar_data.py``) divides by :math:`\\sum_i |w_i| + 10^{-5}` and then
+    subtracts the coefficients' mean, which the paper does not state; for ``p = 1`` that leaves
+    :math:`w_1 = 0`, consistent with the "exception of p = 1" in the caption of the paper's
+    Fig. 2a. It also draws the series with statsmodels' ``ArmaProcess`` without a burn-in.
     Draw :math:`w_i \\sim U(-1, 1)`; when :math:`\\sum_i |w_i| > 1`, rescale so that
     :math:`\\sum_i |w_i| = u` with :math:`u \\sim U(0.5, 1)`; redraw until the AR polynomial's roots
     lie outside the unit circle (:func:`is_stationary`). Rescaled draws are always stationary

@@ -9,10 +9,12 @@ random dense coefficients of seed ``k`` use seed ``1000 + k``. Every ``run_*`` t
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -52,6 +54,7 @@ __all__ = [
     "OFF_SUPPORT_TOL",
     "CLambdaSweep",
     "DenseResult",
+    "HighOrderRecord",
     "LearningRateSweep",
     "RegularizerShape",
     "SmallDataResult",
@@ -60,6 +63,8 @@ __all__ = [
     "SunspotsResult",
     "TimingResult",
     "arnet_kwargs",
+    "RECORD_PATH",
+    "load_high_order_record",
     "load_sunspots",
     "make_claims",
     "run_c_lambda_sweep",
@@ -700,3 +705,65 @@ def make_claims(*args: Any, **kwargs: Any) -> ClaimTable:
     from theorybook.arnet.claims import chapter_claims
 
     return chapter_claims(*args, **kwargs)
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+RECORD_PATH = Path(__file__).resolve().parents[3] / "results" / "06_ar_net" / "high_order.json"
+"""Where ``scripts/arnet_high_order.py`` records the paper-size high-order grid (in a checkout)."""
+
+
+@dataclass(frozen=True)
+class HighOrderRecord:
+    """A recorded run of the paper's high-order grid (``scripts/arnet_high_order.py``).
+
+    ``result`` holds the numbers as a :class:`SparseOrderResult` (arrays ``(orders, seeds)``);
+    ``commit``, ``recorded_on`` and ``wall_seconds`` say what produced them, and when.
+    """
+
+    result: SparseOrderResult
+    commit: str
+    recorded_on: str
+    wall_seconds: float
+    cpu: str
+
+
+def load_high_order_record(path: str | Path | None = None) -> HighOrderRecord | None:
+    """Read the recorded high-order grid from ``path`` (default :data:`RECORD_PATH`); ``None``
+    when there is no record (e.g. outside a checkout of the repository).
+
+    Raises ``ValueError`` when the file exists but is not such a record.
+    """
+    target = RECORD_PATH if path is None else Path(path)
+    if not target.is_file():
+        return None
+    payload = json.loads(target.read_text())
+    try:
+        nums = payload["numbers"]
+        env = payload["environment"]
+        arrays = {
+            k: np.asarray(nums[k], dtype=float)
+            for k in (
+                "stpe_ls",
+                "stpe_arnet",
+                "mse_ls",
+                "mse_arnet",
+                "seconds_ls",
+                "seconds_arnet",
+            )
+        }
+        orders = int_sequence("orders", nums["orders"], low=3)
+        result = SparseOrderResult(orders=orders, n_train=int(nums["n_train"]), **arrays)
+        shape = (len(orders), len(nums["seeds"]))
+        if any(a.shape != shape for a in arrays.values()):
+            raise ValueError(f"arrays are not {shape}")
+        return HighOrderRecord(
+            result=result,
+            commit=str(env.get("commit")),
+            recorded_on=str(env.get("timestamp", env.get("date", ""))),
+            wall_seconds=float(payload["wall_seconds"]),
+            cpu=str(env.get("cpu", "")),
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{target} is not a high-order record: {err}") from None

@@ -18,6 +18,7 @@ from theorybook.arnet.claims import FIG2A_MEDIANS, FIG4_ARNET_MEDIANS
 from theorybook.arnet.experiments import (
     CLambdaSweep,
     DenseResult,
+    HighOrderRecord,
     LearningRateSweep,
     RegularizerShape,
     SmallDataResult,
@@ -33,6 +34,7 @@ __all__ = [
     "COLOURS",
     "c_lambda_sweep_figure",
     "dense_figure",
+    "high_order_figure",
     "lr_sweep_figure",
     "regularizer_figure",
     "small_data_figure",
@@ -150,7 +152,20 @@ def dense_figure(dense: DenseResult) -> Figure:
     return _shown_once(fig)
 
 
-def sparse_order_figure(sparse: SparseOrderResult) -> Figure:
+def high_order_figure(record: HighOrderRecord | None) -> Figure:
+    """:func:`sparse_order_figure` of the recorded paper-size grid, titled as a recorded run; a
+    one-panel note when there is no record."""
+    if record is None:
+        fig, ax = new_figure(height=1.5)
+        ax.text(0.5, 0.5, "no recorded run (scripts/arnet_high_order.py)", ha="center")
+        ax.set_axis_off()
+        return _shown_once(fig)
+    return sparse_order_figure(
+        record.result, title=f"recorded run, {record.recorded_on}, $N = {record.result.n_train}$"
+    )
+
+
+def sparse_order_figure(sparse: SparseOrderResult, *, title: str | None = None) -> Figure:
     """(a) sTPE against the model order on AR(3) data, median and range over seeds, with the
     paper's Fig. 4 medians for AR-Net; (b) one-step test MSE (median over seeds)."""
     fig, axes = new_figure(1, 2, height=2.9)
@@ -182,7 +197,7 @@ def sparse_order_figure(sparse: SparseOrderResult) -> Figure:
         yscale="log",
         xlabel="model order $p$",
         ylabel="sTPE",
-        title=f"AR(3) data, $N = {sparse.n_train}$",
+        title=title or f"AR(3) data, $N = {sparse.n_train}$",
     )
     axes[0].legend(loc="upper left")
     for key, name, colour in (
