@@ -1,8 +1,11 @@
-"""Training-step cost of the exact-prox guarantee (chapter 3, learned proximal networks).
+"""Cost of the exact-prox guarantee (chapter 3, learned proximal networks).
 
-Times Adam steps of the ConvLPN (forward = ∇ψ, so backward is a double backward) against the
-plain CNN of similar size, same batch and device, measured in the same run (the median of
-repeated steps, :func:`theorybook.runtime.best_of`), and prints the ratio.
+Training: Adam steps of the ConvLPN (forward = ∇ψ, so backward is a double backward) against
+the plain CNN of similar size, same batch and device. PnP: one PnP-PGD iteration with each
+denoiser on a batch of ``pnp_images`` blurred images, float64 as in the chapter, the LPN with
+and without its exact objective R_θ (one extra ψ evaluation per iterate). Both are medians of
+repeated runs in one process (:func:`theorybook.runtime.best_of`) against the CNN timed in the
+same run; the script prints the ratios.
 Usage: ``THEORYBOOK_SCALE=book python benchmarks/bench_lpn.py [--threads N]``.
 """
 
@@ -11,9 +14,34 @@ from __future__ import annotations
 import argparse
 import os
 
-from theorybook.lpn import Config
+import torch
+
+from theorybook.lpn import Config, ConvLPN, GaussianBlur, PlainCNN, pnp_pgd, prior_at_output
 from theorybook.lpn.experiments import time_training_steps
-from theorybook.runtime import THREADS_ENV_VAR, device, scale, torch_threads
+from theorybook.runtime import THREADS_ENV_VAR, best_of, device, scale, torch_threads
+
+
+def pnp_iteration_ms(cfg: Config, *, repeats: int = 5) -> dict[str, float]:
+    """Median ms of one PnP-PGD iteration with the LPN (with/without R_θ) and the plain CNN."""
+    torch.manual_seed(cfg.seed)
+    n = cfg.pad_to
+    lpn = ConvLPN(n, 1, cfg.conv_hidden, beta=cfg.conv_beta, alpha=cfg.conv_alpha).double()
+    cnn = PlainCNN(1, cfg.conv_hidden, cfg.cnn_depth).double()
+    op = GaussianBlur(n, cfg.blur_sigma)
+    y = op(torch.rand(cfg.pnp_images, 1, n, n, dtype=torch.float64))
+
+    def lpn_prox_only(v: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return lpn(v)
+
+    def lpn_with_prior(v: torch.Tensor) -> torch.Tensor:
+        return prior_at_output(lpn, v)[0]
+
+    out = {}
+    for name, den in (("cnn", cnn), ("lpn", lpn_prox_only), ("lpn+R", lpn_with_prior)):
+        stats = best_of(lambda den=den: pnp_pgd(op, y, den, step=0.95, iters=1), repeats=repeats)
+        out[name] = 1e3 * stats.median
+    return out
 
 
 def main() -> None:
@@ -33,6 +61,12 @@ def main() -> None:
                 f"ConvLPN {t.lpn_ms:.1f} ms/step ({t.lpn_params} params, spread "
                 f"{t.lpn_spread:.2f}), plain CNN {t.cnn_ms:.1f} ms/step ({t.cnn_params} params, "
                 f"spread {t.cnn_spread:.2f}), ratio {t.ratio:.2f}"
+            )
+            ms = pnp_iteration_ms(c)
+            print(
+                f"{device()} PnP-PGD iteration, {c.pnp_images} images {size}x{size}: "
+                f"CNN {ms['cnn']:.2f} ms, LPN {ms['lpn']:.2f} ms (ratio {ms['lpn'] / ms['cnn']:.2f}), "
+                f"LPN with exact R {ms['lpn+R']:.2f} ms (ratio {ms['lpn+R'] / ms['cnn']:.2f})"
             )
 
 
