@@ -85,6 +85,25 @@ def test_every_listed_solver_matches_a_plain_diffeqsolve(name: str) -> None:
         assert st.stiffness_estimate is None and st.stiffness_max is None
 
 
+def test_user_controller_norm_defines_the_error_ratio() -> None:
+    def max_norm(x: Any) -> jax.Array:
+        return jnp.max(jnp.abs(x))
+
+    term = diffrax.ODETerm(lambda t, y, args: -3.0 * y + jnp.sin(4 * t))
+    ctl = diffrax.PIDController(rtol=1e-4, atol=1e-4, norm=max_norm)
+    y0 = jnp.array([1.0, -0.5, 2.0])
+    kw: dict[str, Any] = dict(stepsize_controller=ctl, dt0=0.1)
+    _, st = regularized_diffeqsolve(term, y0, 0.0, 3.0, solver=diffrax.Tsit5(), **kw)
+    _, st_rms = regularized_diffeqsolve(
+        term, y0, 0.0, 3.0, solver=diffrax.Tsit5(), rtol=1e-4, atol=1e-4, dt0=0.1
+    )
+    plain = diffrax.diffeqsolve(term, diffrax.Tsit5(), 0.0, 3.0, y0=y0, **kw)
+    assert int(st.num_steps) == int(plain.stats["num_steps"])
+    # Every accepted max-norm ratio is at most 1, and it differs from the RMS run's.
+    assert 0 < float(st.max_error) <= 1.0
+    assert float(st.error_estimate) != pytest.approx(float(st_rms.error_estimate), rel=1e-3)
+
+
 def test_tsit5_and_dopri8_stiffness_estimates_exact_for_linear_system() -> None:
     a = jnp.diag(jnp.array([-1.0, -100.0]))
     term = diffrax.ODETerm(lambda t, y, args: a @ y)
