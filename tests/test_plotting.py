@@ -42,3 +42,11 @@ def test_save_figure_writes_files(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         save_figure(fig, "ok", tmp_path, formats=("jpg",))
     plt.close("all")
+
+
+def test_new_figure_is_outside_pyplot_so_a_notebook_shows_it_once():
+    before = set(plt.get_fignums())
+    fig, axes = new_figure(1, 2, sharey=True, layout="constrained")
+    assert set(plt.get_fignums()) == before
+    assert len(axes) == 2 and axes[0].get_shared_y_axes().joined(axes[0], axes[1])
+    assert fig.get_layout_engine() is not None

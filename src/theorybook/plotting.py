@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
 from cycler import cycler
 from matplotlib.axes import Axes
@@ -114,7 +113,11 @@ def new_figure(
     height: float | None = None,
     **subplot_kw: Any,
 ) -> tuple[Figure, Any]:
-    """``plt.subplots`` in the book style, sized ``width × height`` inches.
+    """``plt.subplots`` in the book style, sized ``width × height`` inches, outside pyplot.
+
+    The figure is not registered with pyplot, so a notebook shows it once, as the value of the
+    cell that returns it (a pyplot figure is also drawn by the inline backend at the end of the
+    cell: twice in all, and twice the same figure label in the book). There is nothing to close.
 
     The default width is 5 in for one panel and :data:`COLUMN_WIDTH` (7 in, the column) for
     several; the height is 3.4 in for one panel and ``min(2.6, 7/ncols + 0.4)`` in per row for
@@ -134,7 +137,13 @@ def new_figure(
         else height
     )
     w, h = positive_real("width", w), positive_real("height", h)
-    return plt.subplots(nrows, ncols, figsize=(w, h), **subplot_kw)
+    figure_kw = {k: subplot_kw.pop(k) for k in _FIGURE_KEYWORDS if k in subplot_kw}
+    fig = Figure(figsize=(w, h), **figure_kw)
+    return fig, fig.subplots(nrows, ncols, **subplot_kw)
+
+
+_FIGURE_KEYWORDS = ("dpi", "facecolor", "edgecolor", "layout", "constrained_layout", "tight_layout")
+"""Keywords of ``plt.subplots`` that belong to the figure rather than to its grid of axes."""
 
 
 def label_panels(axes: Sequence[Axes] | np.ndarray, *, start: str = "a") -> None:

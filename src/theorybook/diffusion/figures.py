@@ -134,12 +134,10 @@ def transition_figure(result: TransitionResult) -> Figure:
 
 def jacobian_figure(result: JacobianResult, *, n_vectors: int = 8) -> Figure:
     """(a) eigenvalues of J at each σ; (b) tr J against σ; bottom: images and top eigenvectors."""
-    import matplotlib.pyplot as plt
-
     from theorybook.plotting import use_book_style
 
     use_book_style()
-    fig = plt.figure(figsize=(COLUMN_WIDTH, 4.6))
+    fig = Figure(figsize=(COLUMN_WIDTH, 4.6))  # outside pyplot: shown once, as the cell's value
     gs = fig.add_gridspec(3, max(n_vectors, 6), height_ratios=[2.2, 0.9, 0.9])
     half = max(n_vectors, 6) // 2
     ax1 = fig.add_subplot(gs[0, :half])
