@@ -15,6 +15,9 @@ CONSTRAINTS  := constraints.txt
 JOBS         ?= 2
 THEORYBOOK_SCALE ?= book
 NOTEBOOKS    := $(wildcard chapters/*.ipynb)
+# Any Sphinx warning fails the book at the book and paper scales. The smoke preview only prints
+# them: its presets skip experiments (ch. 7's neural SDE), so some figure references are unresolved.
+WARNINGS_FAIL := $(if $(filter smoke,$(THEORYBOOK_SCALE)),,-W)
 # A per-notebook wall-clock limit for the smoke run of `make test` (seconds).
 NOTEBOOK_TIMEOUT ?= 600
 
@@ -95,7 +98,8 @@ book: $(VENV)/.installed-book $(VENV)/.installed-test
 	    rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; all="--all"; \
 	fi; \
 	THEORYBOOK_SCALE=$(THEORYBOOK_SCALE) THEORYBOOK_PROGRESS=off \
-	    $(BIN)/jupyter-book build . -W --keep-going $$all && echo "$$key" > _build/.execution-key
+	    $(BIN)/jupyter-book build . $(WARNINGS_FAIL) --keep-going $$all \
+	    && echo "$$key" > _build/.execution-key
 	@$(MAKE) --no-print-directory check-book
 	@echo
 	@echo "The book ($(THEORYBOOK_SCALE) scale) is at $(CURDIR)/_build/html/index.html"

@@ -163,6 +163,13 @@ class Config(ScaledConfig):
                 jax_hidden=16,
                 jax_iters=30,
                 jax_methods=("ernode", "taynode"),
+                # A few epochs of the latent ODE (about 2 s), so its section and figure are built at
+                # smoke scale too (its claims wait for the book preset). The neural SDE stays off:
+                # compiling its training step alone takes about 30 s.
+                latent_epochs=3,
+                latent_n_train=48,
+                latent_n_test=24,
+                latent_lams=(3.0,),
             ),
             "book": cls(
                 lam_sweep=(10.0,),
