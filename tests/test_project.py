@@ -106,7 +106,9 @@ def test_config_fails_on_errors_and_caches_execution() -> None:
         assert pattern in cfg["exclude_patterns"], f"exclude_patterns must list {pattern!r}"
     assert cfg["bibtex_bibfiles"] == ["book/references.bib"]
     makefile = (ROOT / "Makefile").read_text()
-    assert "jupyter-book build . -W --keep-going" in makefile
+    assert "jupyter-book build . $(WARNINGS_FAIL) --keep-going" in makefile
+    # warnings fail the book at book and paper scale; the smoke preview only prints them
+    assert "WARNINGS_FAIL := $(if $(filter smoke,$(THEORYBOOK_SCALE)),,-W)" in makefile
     assert "-c $(CONSTRAINTS)" in makefile
 
 
