@@ -116,7 +116,7 @@ def objective_settling(objective: np.ndarray, *, fraction: float = 0.25) -> floa
     """How much a recorded objective still moves at the end of a run.
 
     For ``objective`` of shape ``(K, n)`` (iterations × samples, as in :class:`PnPResult`),
-    returns max_i |F_{K,i} − F_{K−m,i}| / max(1, |F_{K,i}|) with m = max(1, ⌊fraction·K⌋): a
+    returns ``max_i |F[K,i] − F[K−m,i]| / max(1, |F[K,i]|)`` with ``m = max(1, ⌊fraction·K⌋)``: a
     converged run gives a number near 0. Raises ``ValueError`` for fewer than two iterations or
     a non-finite objective.
     """
