@@ -296,6 +296,34 @@ def _small_claims(
     return claims
 
 
+def _median_stpe_row(
+    claim_id: str,
+    statement: str,
+    *,
+    where: str,
+    paper_value: float,
+    arnet: NDArray[np.float64],
+    least_squares: NDArray[np.float64],
+    n_train: int,
+    ls_paper: str = "",
+    caveat: str = "",
+) -> Claim:
+    """A reported row: AR-Net's median sTPE over seeds at one order, against the paper's median
+    read from its figure, with the spread and least squares' median in the note."""
+    return Claim(
+        claim_id,
+        statement,
+        kind="reproduction",
+        where=f"{where} (median read from the figure, ±0.05)",
+        paper_value=paper_value,
+        measured=float(np.median(arnet)),
+        check=reported(),
+        note=_spread(arnet)
+        + f"; least squares median {np.median(least_squares):.2f}{ls_paper}"
+        + f"; N = {n_train} against the paper's 1e5{caveat}",
+    )
+
+
 def _sparse_order_rows(sparse: SparseOrderResult) -> list[Claim]:
     """One reported row per order that the paper's Fig. 4 shows (below the largest order run)."""
     rows = []
@@ -304,18 +332,15 @@ def _sparse_order_rows(sparse: SparseOrderResult) -> list[Claim]:
             continue
         ls_paper = FIG4_LS_MEDIANS.get(p)
         rows.append(
-            Claim(
+            _median_stpe_row(
                 f"sparse-stpe-p{p}",
                 f"AR(3) data fitted at p = {p}: median sTPE of sparse AR-Net (s = 3/p)",
-                kind="reproduction",
-                where="§4.1.1, Fig. 4, p. 7 (median read from the figure, ±0.05)",
+                where="§4.1.1, Fig. 4, p. 7",
                 paper_value=FIG4_ARNET_MEDIANS[p],
-                measured=float(np.median(sparse.stpe_arnet[i])),
-                check=reported(),
-                note=_spread(sparse.stpe_arnet[i])
-                + f"; least squares median {np.median(sparse.stpe_ls[i]):.2f}"
-                + (f" (paper {ls_paper:.2f})" if ls_paper is not None else "")
-                + f"; N = {sparse.n_train} against the paper's 1e5",
+                arnet=sparse.stpe_arnet[i],
+                least_squares=sparse.stpe_ls[i],
+                n_train=sparse.n_train,
+                ls_paper=f" (paper {ls_paper:.2f})" if ls_paper is not None else "",
             )
         )
     return rows
@@ -599,18 +624,16 @@ def chapter_claims(
         if p not in FIG2A_MEDIANS:
             continue
         claims.append(
-            Claim(
+            _median_stpe_row(
                 f"dense-stpe-p{p}",
                 f"Dense AR({p}): median sTPE of AR-Net",
-                kind="reproduction",
-                where="§4.1, Fig. 2a, p. 6 (median read from the figure, ±0.05)",
+                where="§4.1, Fig. 2a, p. 6",
                 paper_value=FIG2A_MEDIANS[p],
-                measured=float(np.median(dense.stpe_arnet[i])),
-                check=reported(),
-                note=_spread(dense.stpe_arnet[i])
-                + f"; least squares median {np.median(dense.stpe_ls[i]):.2f}"
-                + f"; N = {dense.n_train} against the paper's 1e5 (sTPE shrinks like 1/√N), "
-                "and the paper does not give its coefficient distribution",
+                arnet=dense.stpe_arnet[i],
+                least_squares=dense.stpe_ls[i],
+                n_train=dense.n_train,
+                caveat=" (sTPE shrinks like 1/√N), and the paper does not give its coefficient "
+                "distribution",
             )
         )
     claims += _sparse_claims(sparse, record)
