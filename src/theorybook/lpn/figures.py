@@ -135,7 +135,9 @@ def digits_prior_figure(prior: DigitsPriorResult) -> Figure:
         ax.plot(range(n), delta, color="#888888", lw=0.5, alpha=0.35)
         ax.plot(range(n), np.median(delta, axis=1), color=PALETTE["vermillion"], lw=2)
         ax.axhline(0, color="k", lw=0.8)
-        ax.set_xticks(range(n), [f"{v:g}" for v in levels])
+        labels = [f"{v:g}" for v in levels]
+        long_labels = n > 4 and max(map(len, labels)) > 3  # e.g. 0.125, 0.375: would overlap
+        ax.set_xticks(range(n), labels, rotation=45 if long_labels else 0)
         ax.set_xlim(-0.5, n - 0.5)
         ax.set_xlabel(_KINDS.get(kind, kind))
         ax.text(
@@ -206,6 +208,7 @@ def pnp_examples_figure(
         "PnP-PGD TV",
         "PnP-PGD CNN",
         "PnP-PGD LPN",
+        "PnP-ADMM CNN",
         "PnP-ADMM LPN",
     ),
     grey_range: str = "fixed",
