@@ -251,7 +251,7 @@ def deep_figure(deep: DeepResult) -> Figure:
         )
     est = ", ".join(f"{s.alpha_hat[0]:.2f}" for s in deep.seeds)
     ax2.set(xlabel=r"$\alpha$ at step 2", ylabel="validation MSE")
-    ax2.set_title(rf"estimate $\hat\alpha$ per seed: {est}", fontsize=9)
+    ax2.set_title(r"estimate $\hat\alpha$ per seed:" + f"\n{est}", fontsize=8, loc="right")
     _legend_below(ax2, ncols=1)
     label_panels([ax1, ax2])
     return _detached(fig)
