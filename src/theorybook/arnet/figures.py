@@ -161,7 +161,7 @@ def high_order_figure(record: HighOrderRecord | None) -> Figure:
         ax.set_axis_off()
         return _shown_once(fig)
     return sparse_order_figure(
-        record.result, title=f"recorded run, {record.recorded_on}, $N = {record.result.n_train}$"
+        record.result, title=f"recorded {record.recorded_on[:10]}, $N = {record.result.n_train}$"
     )
 
 
@@ -328,6 +328,9 @@ def sparsity_sweep_figure(sweep: SparsitySweep) -> Figure:
         ylim=(0, None),
         title=f"small data, {len(sweep.seeds)} seeds",
     )
+    # ticks at the swept values (log-axis minor labels such as 2×10⁻² would crowd the axis)
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticks(s, [f"{v:g}" for v in s], rotation=45)
     ax.legend(loc="upper right", fontsize=8)
     return _shown_once(fig)
 
