@@ -94,12 +94,17 @@ def test_jacobian_symmetric_and_psd_with_lambda_min_2alpha(index: int) -> None:
     assert rep.lambda_min >= 2 * alpha - 1e-9
 
 
-def test_projection_restores_convexity_after_negative_weights() -> None:
-    torch.manual_seed(2)
-    model = LPN(1, 8, 3, alpha=0.0).double()
+def _with_negative_weights(model: LPN) -> LPN:
+    """``model`` with every weight that convexity needs non-negative drawn negative instead."""
     with torch.no_grad():
         for m in model.constrained_modules():
             m.weight.copy_(-torch.rand_like(m.weight))
+    return model
+
+
+def test_projection_restores_convexity_after_negative_weights() -> None:
+    torch.manual_seed(2)
+    model = _with_negative_weights(LPN(1, 8, 3, alpha=0.0).double())
     assert not model.is_convex()
     y = torch.linspace(-3, 3, 61, dtype=torch.float64).reshape(-1, 1)
     model.project_()
@@ -113,10 +118,7 @@ def test_negative_control_nonconvex_model_fails_psd_and_exact_prox(seed: int) ->
     """The checks can fail: with negative hidden and output weights ψ_θ is not convex, the
     Jacobian has a negative eigenvalue and f_θ is not the prox of the R_θ of eq. (lpn-prior)."""
     torch.manual_seed(seed)
-    model = LPN(1, 16, 3, alpha=0.0).double()
-    with torch.no_grad():
-        for m in model.constrained_modules():
-            m.weight.copy_(-torch.rand_like(m.weight))
+    model = _with_negative_weights(LPN(1, 16, 3, alpha=0.0).double())
     assert not model.is_convex()
     y = torch.linspace(-3, 3, 61, dtype=torch.float64).reshape(-1, 1)
     assert jacobian_report(model, y).lambda_min < -1.0

@@ -20,7 +20,9 @@ def test_jax_x64_is_not_switched_on_in_this_process() -> None:
     assert not jax.config.read("jax_enable_x64")
 
 
-def test_nfe_formula_matches_a_host_side_counter() -> None:
+def _counted_field() -> tuple[Any, list[int]]:
+    """The field -3y + sin(4t) and a one-element list counting its evaluations on the host
+    (the callback's zero enters the field, scaled by ``args``, so it cannot be optimised away)."""
     count = [0]
 
     def bump(_: object) -> np.ndarray:
@@ -29,8 +31,13 @@ def test_nfe_formula_matches_a_host_side_counter() -> None:
 
     def f(t: Any, y: jax.Array, args: Any) -> jax.Array:
         z = io_callback(bump, jax.ShapeDtypeStruct((), jnp.float32), y[0], ordered=True)
-        return -3.0 * y + jnp.sin(4 * t) + z
+        return -3.0 * y + jnp.sin(4 * t) + (1.0 if args is None else args) * z
 
+    return f, count
+
+
+def test_nfe_formula_matches_a_host_side_counter() -> None:
+    f, count = _counted_field()
     sol, st = regularized_diffeqsolve(
         diffrax.ODETerm(f), jnp.ones(3), 0.0, 3.0, rtol=1e-5, atol=1e-5, dt0=0.1
     )
@@ -44,16 +51,7 @@ def test_every_listed_solver_matches_a_plain_diffeqsolve(name: str) -> None:
     from theorybook.nde.solver_jax import has_stiffness_estimate
 
     solver = getattr(diffrax, name)()
-    count = [0]
-
-    def bump(_: object) -> np.ndarray:
-        count[0] += 1
-        return np.zeros((), np.float32)
-
-    def f(t: Any, y: jax.Array, args: Any) -> jax.Array:
-        z = io_callback(bump, jax.ShapeDtypeStruct((), jnp.float32), y[0], ordered=True)
-        return -3.0 * y + jnp.sin(4 * t) + args * z
-
+    f, count = _counted_field()
     # A user's controller (PI control, clipped factors), passed with diffrax's own keyword.
     ctl = diffrax.PIDController(rtol=1e-4, atol=1e-4, pcoeff=0.2, icoeff=0.4, factormax=5.0)
     y0 = jnp.array([1.0, -0.5, 2.0])
