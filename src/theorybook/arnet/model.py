@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -319,8 +320,8 @@ class ARNetResult:
     With hidden layers, ``coef`` is the network's gradient averaged over the training rows (the
     coefficients of the linear model it behaves like on the data) and ``intercept`` that linear
     model's intercept; ``model`` (on the standardised series) holds the network itself. ``lambda_max`` is :math:`\\lambda(s)`, ``sparsity`` the ``s`` used,
-    ``batch_size`` and ``peak_lr`` the mini-batch size and peak learning rate used. ``converged``
-    is always ``True``: the fit runs its whole schedule (the field is kept for old code).
+    ``batch_size`` and ``peak_lr`` the mini-batch size and peak learning rate used. The fit always
+    runs its whole schedule; ``converged`` (always ``True``) remains only as a deprecated alias.
     """
 
     coef: NDArray[np.float64]
@@ -329,12 +330,21 @@ class ARNetResult:
     lambda_max: float
     sparsity: float | None
     epochs: int
-    converged: bool
     seconds: float
     model: nn.Module
     c_lambda: float = math.nan
     batch_size: int = 0
     peak_lr: float = math.nan
+
+    @property
+    def converged(self) -> bool:
+        """Deprecated: always ``True`` (the fit has no early stop since ``tol`` was removed)."""
+        warnings.warn(
+            "ARNetResult.converged is always True and will be removed",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return True
 
     def predict(self, series: ArrayLike) -> NDArray[np.float64]:
         """One-step predictions of ``series[p:]`` by the linear part (exact for ``hidden=()``)."""
@@ -683,7 +693,6 @@ def _train(
         lambda_max=lam_top,
         sparsity=sparsity,
         epochs=len(mse_hist),
-        converged=True,
         seconds=time.perf_counter() - start,
         model=net.cpu(),
         c_lambda=c_value,
