@@ -7,18 +7,33 @@ the losses and schedule, the inversion that evaluates R_θ, PnP solvers and the 
 
 Modules: :mod:`~theorybook.lpn.config` (presets), :mod:`~theorybook.lpn.model`,
 :mod:`~theorybook.lpn.train`, :mod:`~theorybook.lpn.prior`, :mod:`~theorybook.lpn.pnp`,
-:mod:`~theorybook.lpn.operators`, :mod:`~theorybook.lpn.toy` and
+:mod:`~theorybook.lpn.operators`, :mod:`~theorybook.lpn.patches`, :mod:`~theorybook.lpn.toy` and
 :mod:`~theorybook.lpn.diagnostics` (the maths), :mod:`~theorybook.lpn.data` (digits, patches,
-perturbations), :mod:`~theorybook.lpn.experiments` (``run_*``), :mod:`~theorybook.lpn.figures`
+perturbations, CT phantoms, photo crops), :mod:`~theorybook.lpn.experiments` (``run_*``), :mod:`~theorybook.lpn.figures`
 and :mod:`~theorybook.lpn.claims` (``chapter_claims``).
 """
 
 from theorybook.lpn.claims import chapter_claims
 from theorybook.lpn.config import Config
-from theorybook.lpn.data import digits_split, patch_split, perturb
+from theorybook.lpn.data import (
+    crop_split,
+    ct_split,
+    digits_split,
+    patch_split,
+    perturb,
+    random_phantoms,
+    shepp_logan,
+)
 from theorybook.lpn.diagnostics import JacobianReport, jacobian_report, prox_grid_check
 from theorybook.lpn.model import LPN, ConvexPotentialNet, ConvLPN, PlainCNN
-from theorybook.lpn.operators import CompressedSensing, GaussianBlur, LinearOp, operator_norm
+from theorybook.lpn.operators import (
+    CompressedSensing,
+    GaussianBlur,
+    LinearOp,
+    RadonCT,
+    operator_norm,
+)
+from theorybook.lpn.patches import PatchLPN, jacobian_asymmetry, patch_average
 from theorybook.lpn.pnp import (
     PnPDiverged,
     PnPResult,
@@ -51,29 +66,37 @@ __all__ = [
     "JacobianReport",
     "LPN",
     "LinearOp",
+    "PatchLPN",
     "PlainCNN",
     "PnPDiverged",
     "PnPResult",
+    "RadonCT",
     "Stage",
     "TrainHistory",
     "TrainingDiverged",
     "chapter_claims",
+    "crop_split",
+    "ct_split",
     "digits_split",
     "image_metrics",
     "objective_settling",
     "invert",
+    "jacobian_asymmetry",
     "jacobian_report",
     "laplace_posterior_stats",
     "learned_prior",
     "loss_value",
     "operator_norm",
     "paper_schedule",
+    "patch_average",
     "patch_split",
     "perturb",
     "pnp_admm",
     "pnp_pgd",
     "prior_at_output",
     "prox_grid_check",
+    "random_phantoms",
+    "shepp_logan",
     "proximal_matching_loss",
     "soft_threshold",
     "tikhonov",

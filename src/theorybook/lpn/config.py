@@ -30,6 +30,10 @@ class Config(ScaledConfig):
     ``patch_size``² patches of nine bundled photos, and a plain CNN for ``patch_cnn_steps``; PnP
     validation and test patches are disjoint tiles of the held-out cameraman photo with pixel
     standard deviation ≥ ``patch_min_std``.
+    Sparse-view CT: ``ct_angles`` views of ``ct_size``² phantoms, ``ct_val_images`` validation
+    and ``ct_images`` test images (the Shepp–Logan phantom first); the patch models are reused,
+    the LPN averaged over periodic patches at stride ``patch_stride``. Larger images:
+    ``crop_size``² crops of four bundled photographs.
     """
 
     seed: int = 0
@@ -66,6 +70,13 @@ class Config(ScaledConfig):
     patch_steps: int = 2000
     patch_cnn_steps: int = 2000
     patch_min_std: float = 0.05
+    patch_stride: int = 4
+    # sparse-view CT and larger images (the patch models, reused)
+    ct_size: int = 32
+    ct_angles: int = 20
+    ct_images: int = 6
+    ct_val_images: int = 3
+    crop_size: int = 64
 
     def validate(self) -> None:
         """Check every field (shared validators); raise ``TypeError``/``ValueError`` naming it."""
@@ -89,6 +100,9 @@ class Config(ScaledConfig):
             "patch_train",
             "patch_steps",
             "patch_cnn_steps",
+            "ct_angles",
+            "ct_images",
+            "ct_val_images",
         )
         self.require_positive_reals(
             "lap_beta", "conv_beta", "digits_sigma", "blur_sigma", "meas_noise"
@@ -111,6 +125,19 @@ class Config(ScaledConfig):
         set_(self, "patch_size", v.int_in_range(f"{name}.patch_size", self.patch_size, low=4))
         cs = v.real(f"{name}.cs_fraction", self.cs_fraction, low=0.0, high=1.0, low_open=True)
         set_(self, "cs_fraction", cs)
+        stride = v.int_in_range(f"{name}.patch_stride", self.patch_stride, low=1)
+        if self.patch_size % stride:
+            raise ValueError(
+                f"{name}.patch_stride must divide patch_size = {self.patch_size}, got {stride}"
+            )
+        set_(self, "patch_stride", stride)
+        for field in ("ct_size", "crop_size"):
+            side = v.int_in_range(f"{name}.{field}", getattr(self, field), low=self.patch_size)
+            if side % stride:
+                raise ValueError(
+                    f"{name}.{field} must be a multiple of patch_stride = {stride}, got {side}"
+                )
+            set_(self, field, side)
         std = v.real(f"{name}.patch_min_std", self.patch_min_std, low=0.0, high=0.5, high_open=True)
         set_(self, "patch_min_std", std)
         for field in ("digits_steps", "patch_steps"):
@@ -142,6 +169,11 @@ class Config(ScaledConfig):
                 patch_train=2000,
                 patch_steps=200,
                 patch_cnn_steps=200,
+                ct_size=16,
+                ct_angles=10,
+                ct_images=2,
+                ct_val_images=2,
+                crop_size=32,
             ),
             "book": cls(),
             # the paper's settings where offline data allows: batch 2000 and 20k+20k steps for the
@@ -165,5 +197,10 @@ class Config(ScaledConfig):
                 patch_train=200000,
                 patch_steps=40000,
                 patch_cnn_steps=40000,
+                ct_size=64,
+                ct_angles=60,
+                ct_images=20,
+                ct_val_images=10,
+                crop_size=64,
             ),
         }

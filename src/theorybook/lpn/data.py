@@ -16,22 +16,27 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter
 
-from theorybook.data import bundled_image, load_digits_images, natural_image_patches
+from theorybook.data import bundled_image, load_digits_images, natural_image_patches, offline
 from theorybook.lpn.config import DIGITS_COUNT, Config
 from theorybook.validation import one_of, positive_int, positive_real, real, seed
 
 __all__ = [
+    "CROP_PHOTOS",
     "DIGITS_COUNT",
     "PATCH_TEST_PHOTO",
     "PATCH_TRAIN_PHOTOS",
     "PERTURBATIONS",
     "Sampler",
     "check_images",
+    "crop_split",
+    "ct_split",
     "digits_split",
     "image_sampler",
     "laplace_sampler",
     "patch_split",
     "perturb",
+    "random_phantoms",
+    "shepp_logan",
 ]
 
 Sampler = Callable[[], tuple[torch.Tensor, torch.Tensor]]
@@ -52,6 +57,10 @@ PATCH_TRAIN_PHOTOS: tuple[str, ...] = (
 
 PATCH_TEST_PHOTO = "camera"
 """The held-out photograph (the cameraman) whose tiles are the PnP validation and test patches."""
+
+CROP_PHOTOS: tuple[str, ...] = ("camera", "astronaut", "coffee", "chelsea")
+"""The bundled photographs whose grey-scale crops test the patch LPN on larger images (only
+the cameraman is held out from the patch models' training photographs)."""
 
 PERTURBATIONS: dict[str, tuple[float, ...]] = {
     "noise": (0.0, 0.05, 0.1, 0.2, 0.3),
@@ -192,3 +201,97 @@ def image_sampler(train: np.ndarray, batch: int, sigma: float) -> Sampler:
         return x, x + sigma * torch.randn_like(x)
 
     return sample
+
+
+def random_phantoms(count: int, size: int, *, seed: int = 0) -> np.ndarray:
+    """``count`` random-ellipse phantoms ``(count, 1, size, size)`` in [0, 1] (seeded).
+
+    Shepp–Logan-like: an outer ellipse of intensity in [0.8, 1] (the skull), an inner one
+    lowering it by 0.6–0.7 (the brain), then 3–6 small ellipses adding ±0.1–0.3, on the square
+    [−1, 1]², clipped to [0, 1]. Centres, half-axes and angles are random.
+    """
+    count, size = positive_int("count", count), positive_int("size", size)
+    rng = np.random.default_rng(_seed(seed))
+    grid = np.linspace(-1, 1, size)
+    xx, yy = np.meshgrid(grid, grid)
+
+    def ellipse(cx: float, cy: float, a: float, b: float, angle: float) -> np.ndarray:
+        c, s = np.cos(angle), np.sin(angle)
+        u, w = (xx - cx) * c + (yy - cy) * s, -(xx - cx) * s + (yy - cy) * c
+        return ((u / a) ** 2 + (w / b) ** 2 <= 1).astype(np.float64)
+
+    out = np.empty((count, 1, size, size), dtype=np.float32)
+    for k in range(count):
+        a, b = rng.uniform(0.65, 0.85), rng.uniform(0.8, 0.95)
+        tilt = rng.uniform(-0.3, 0.3)
+        img = rng.uniform(0.8, 1.0) * ellipse(0, 0, a, b, tilt)
+        img -= rng.uniform(0.6, 0.7) * ellipse(0, 0, 0.9 * a, 0.9 * b, tilt)
+        for _ in range(rng.integers(3, 7)):
+            r, phi = rng.uniform(0, 0.5), rng.uniform(0, 2 * np.pi)
+            img += (
+                rng.choice([-1.0, 1.0])
+                * rng.uniform(0.1, 0.3)
+                * ellipse(
+                    r * np.cos(phi) * a,
+                    r * np.sin(phi) * b,
+                    rng.uniform(0.05, 0.3) * a,
+                    rng.uniform(0.05, 0.3) * b,
+                    rng.uniform(0, np.pi),
+                )
+            )
+        out[k, 0] = np.clip(img, 0.0, 1.0)
+    return out
+
+
+def shepp_logan(size: int) -> np.ndarray:
+    """scikit-image's (modified) Shepp–Logan phantom resized to ``(1, 1, size, size)`` in [0, 1]."""
+    import skimage.data
+    from skimage.transform import resize
+
+    size = positive_int("size", size)
+    with offline("skimage.data.shepp_logan_phantom"):
+        phantom = skimage.data.shepp_logan_phantom()
+    small = resize(phantom, (size, size), anti_aliasing=True)
+    return np.clip(small, 0.0, 1.0).astype(np.float32)[None, None]
+
+
+def ct_split(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
+    """(validation, test) CT phantoms ``(n, 1, s, s)``, s = ``cfg.ct_size``.
+
+    Validation: ``ct_val_images`` random phantoms (seed ``cfg.seed + 101``); test: the
+    Shepp–Logan phantom followed by ``ct_images − 1`` random phantoms from another seed
+    (``cfg.seed + 202``), so no test image is a validation image.
+    """
+    if not isinstance(cfg, Config):
+        raise TypeError(f"cfg must be a theorybook.lpn.Config, got {type(cfg).__name__}")
+    val = random_phantoms(cfg.ct_val_images, cfg.ct_size, seed=cfg.seed + 101)
+    test = [shepp_logan(cfg.ct_size)]
+    if cfg.ct_images > 1:
+        test.append(random_phantoms(cfg.ct_images - 1, cfg.ct_size, seed=cfg.seed + 202))
+    return val, np.concatenate(test)
+
+
+def crop_split(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
+    """(validation, test) grey-scale crops ``(4, 1, c, c)`` of :data:`CROP_PHOTOS`, c = ``crop_size``.
+
+    The test crop of each photo is its central c × c square; the validation crop the c × c
+    square at its top-left quarter point (disjoint from the centre for photos at least 4c on a
+    side, as the bundled 512 × 512, 400 × 600 and 300 × 451 images are at c ≤ 75).
+    """
+    if not isinstance(cfg, Config):
+        raise TypeError(f"cfg must be a theorybook.lpn.Config, got {type(cfg).__name__}")
+    c = cfg.crop_size
+    val, test = [], []
+    for name in CROP_PHOTOS:
+        photo = bundled_image(name)
+        h, w = photo.shape
+        if min(h, w) < 2 * c:
+            raise ValueError(f"crop_size {c} is too large for {name!r} ({h}×{w})")
+        top, left = (h - c) // 2, (w - c) // 2
+        test.append(photo[top : top + c, left : left + c])
+        qt, ql = max(0, h // 4 - c // 2), max(0, w // 4 - c // 2)
+        val.append(photo[qt : qt + c, ql : ql + c])
+    return (
+        np.stack(val)[:, None].astype(np.float32),
+        np.stack(test)[:, None].astype(np.float32),
+    )

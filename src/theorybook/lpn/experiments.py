@@ -9,6 +9,8 @@ dataclass that :mod:`theorybook.lpn.figures` draws and :mod:`theorybook.lpn.clai
   noise, blur and mixing (the README's MNIST experiment, on scikit-learn digits);
 * :func:`run_pnp`: plug-and-play deblurring and compressed sensing of digits or of
   natural-image patches (:func:`train_patch_models`);
+* :func:`run_ct`: sparse-view CT of phantoms with the patch models;
+* :func:`run_patch_prox`: the patch LPN averaged over overlapping patches of larger images;
 * :func:`time_training_steps`: the training-step cost of the exact-prox guarantee.
 """
 
@@ -18,6 +20,7 @@ import copy
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -25,10 +28,13 @@ import torch
 
 from theorybook.lpn.config import Config
 from theorybook.lpn.data import (
+    CROP_PHOTOS,
     PATCH_TEST_PHOTO,
     PATCH_TRAIN_PHOTOS,
     PERTURBATIONS,
     check_images,
+    crop_split,
+    ct_split,
     digits_split,
     image_sampler,
     laplace_sampler,
@@ -36,8 +42,15 @@ from theorybook.lpn.data import (
     perturb,
 )
 from theorybook.lpn.diagnostics import JacobianReport, jacobian_report, prox_grid_check
-from theorybook.lpn.model import LPN, ConvLPN, PlainCNN
-from theorybook.lpn.operators import CompressedSensing, GaussianBlur, LinearOp, operator_norm
+from theorybook.lpn.model import LPN, ConvexPotentialNet, ConvLPN, PlainCNN
+from theorybook.lpn.operators import (
+    CompressedSensing,
+    GaussianBlur,
+    LinearOp,
+    RadonCT,
+    operator_norm,
+)
+from theorybook.lpn.patches import BOUNDARIES, PatchLPN, jacobian_asymmetry, patch_average
 from theorybook.lpn.pnp import (
     PnPDiverged,
     PnPResult,
@@ -55,6 +68,9 @@ from theorybook.validation import int_in_range, non_negative_int, positive_int
 
 __all__ = [
     "BASELINES",
+    "CTResult",
+    "FBP_FILTERS",
+    "PatchProxResult",
     "DigitsPriorResult",
     "JacobianReport",
     "LaplacianResult",
@@ -75,6 +91,8 @@ __all__ = [
     "prox_grid_check",
     "run_digits_prior",
     "run_laplacian",
+    "run_ct",
+    "run_patch_prox",
     "run_pnp",
     "time_training_steps",
     "train_digits_models",
@@ -423,14 +441,17 @@ def run_digits_prior(
 
 TUNING_GRIDS: dict[str, tuple[float, ...]] = {
     "Tikhonov λ": (1e-6, 1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1),
-    "TV weight": (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3),
-    "ADMM ρ": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
-    "ADMM ρ (CNN)": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
+    "TV weight": (0.00003, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3),
+    "ADMM ρ": (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
+    "ADMM ρ (CNN)": (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
 }
 """The grids on which each method's one scalar is tuned by validation PSNR (the LPN's and the
 CNN's ADMM penalty on the same grid)."""
 
-BASELINES: tuple[str, ...] = ("Aᵀy", "Tikhonov", "PnP-PGD TV", "PnP-PGD CNN", "PnP-ADMM CNN")
+FBP_FILTERS: tuple[str, ...] = ("ramp", "shepp-logan", "cosine", "hamming", "hann")
+"""The filters of filtered back-projection (``skimage.transform.iradon``) tuned for CT."""
+
+BASELINES: tuple[str, ...] = ("Aᵀy", "FBP", "Tikhonov", "PnP-PGD TV", "PnP-PGD CNN", "PnP-ADMM CNN")
 """The methods an LPN reconstruction is compared with."""
 
 REFERENCE_FACTOR = 5
@@ -525,7 +546,7 @@ class _Tuner:
     val: torch.Tensor
     eta: float
     iters: int
-    lpn: ConvLPN
+    lpn: ConvexPotentialNet
     cnn: PlainCNN | None = None
 
     def score(self, x_hat: torch.Tensor) -> float:
@@ -545,6 +566,108 @@ class _Tuner:
         if self.cnn is None:
             return float("nan")
         return self.score(pnp_admm(self.op, self.y_val, self.cnn, rho=rho, iters=self.iters).x)
+
+
+def _check_learned(lpn: object, cnn: object) -> None:
+    if not isinstance(lpn, ConvexPotentialNet):
+        raise TypeError(f"lpn must be an LPN (ConvLPN or PatchLPN), got {type(lpn).__name__}")
+    if cnn is not None and not isinstance(cnn, PlainCNN):
+        raise TypeError(f"cnn must be a PlainCNN or None, got {type(cnn).__name__}")
+
+
+def _solve_problem(
+    cfg: Config,
+    name: str,
+    op: LinearOp,
+    val: torch.Tensor,
+    test: torch.Tensor,
+    lpn64: ConvexPotentialNet,
+    cnn64: PlainCNN | None,
+    *,
+    dataset: str,
+    fbp_filter: str | None = None,
+    example: int | None = None,
+    theory: bool = True,
+    reference_factor: int = REFERENCE_FACTOR,
+) -> PnPProblemResult:
+    """Tune every method on ``val`` and run it on ``test`` for one operator (see :func:`run_pnp`).
+
+    ``theory=False`` skips the PnP-ADMM run at ρ = 1.05‖AᵀA‖; ``reference_factor`` sets the
+    length of the PGD-LPN reference run (in multiples of ``pnp_iters``).
+    """
+    norm = operator_norm(op)
+    eta = 0.95 / norm**2
+    y_val = _measure(op, val, cfg.meas_noise, cfg.seed + 7)
+    y = _measure(op, test, cfg.meas_noise, cfg.seed + 11)
+    tuner = _Tuner(op, y_val, val, eta, max(4, cfg.pnp_iters // 2), lpn64, cnn64)
+    tuned = {
+        "Tikhonov λ": _tune(TUNING_GRIDS["Tikhonov λ"], tuner.tikhonov),
+        "TV weight": _tune(TUNING_GRIDS["TV weight"], tuner.tv),
+        "ADMM ρ": _tune(TUNING_GRIDS["ADMM ρ"], tuner.admm),
+    }
+    if cnn64 is not None:
+        tuned["ADMM ρ (CNN)"] = _tune(TUNING_GRIDS["ADMM ρ (CNN)"], tuner.admm_cnn)
+    estimates: dict[str, torch.Tensor] = {"Aᵀy": op.adjoint(y)}
+    if fbp_filter is not None and isinstance(op, RadonCT):
+        estimates["FBP"] = op.fbp(y, filter_name=fbp_filter)
+    estimates["Tikhonov"] = tikhonov(op, y, tuned["Tikhonov λ"])
+    runs: dict[str, PnPResult] = {}
+    runs["PnP-PGD TV"] = pnp_pgd(
+        op, y, tv_denoiser(tuned["TV weight"]), step=eta, iters=cfg.pnp_iters, x_true=test
+    )
+    if cnn64 is not None:
+        runs["PnP-PGD CNN"] = pnp_pgd(op, y, cnn64, step=eta, iters=cfg.pnp_iters, x_true=test)
+        runs["PnP-ADMM CNN"] = pnp_admm(
+            op, y, cnn64, rho=tuned["ADMM ρ (CNN)"], iters=cfg.pnp_iters, x_true=test
+        )
+    runs["PnP-PGD LPN"] = pnp_pgd(
+        op, y, lpn64, step=eta, iters=cfg.pnp_iters, x_true=test, keep_iterates=True
+    )
+    runs["PnP-ADMM LPN"] = pnp_admm(
+        op, y, lpn64, rho=tuned["ADMM ρ"], iters=cfg.pnp_iters, x_true=test
+    )
+    rho_theory = RHO_THEORY_FACTOR * norm**2
+    admm_theory = (
+        pnp_admm(op, y, lpn64, rho=rho_theory, iters=cfg.pnp_iters, x_true=test) if theory else None
+    )
+    # the reference optimum F*: the same PGD-LPN iteration continued from its last iterate
+    extra = (reference_factor - 1) * cfg.pnp_iters
+    cont = pnp_pgd(op, y, lpn64, step=eta, iters=extra, x0=runs["PnP-PGD LPN"].x)
+    obj = runs["PnP-PGD LPN"].objective
+    reference = np.minimum(obj.min(axis=0), cont.objective.min(axis=0))
+    for key, run in runs.items():
+        estimates[key] = run.x
+    psnr, ssim, per_image = {}, {}, {}
+    for key, est in estimates.items():
+        p, s = image_metrics(est, test)
+        per_image[key] = p
+        psnr[key], ssim[key] = float(p.mean()), float(s.mean())
+    # the example shown in figures: the test image with the median PSNR of the LPN (ADMM)
+    order = np.argsort(per_image["PnP-ADMM LPN"])
+    idx = int(order[len(order) // 2]) if example is None else example
+    examples = {"truth": test[idx, 0].numpy()}
+    for key, est in estimates.items():
+        examples[key] = est[idx, 0].clamp(0, 1).numpy()
+    return PnPProblemResult(
+        name=name,
+        op_norm=norm,
+        psnr=psnr,
+        ssim=ssim,
+        tuned=tuned,
+        runs=runs,
+        examples=examples,
+        objective_max_increase=max(
+            _max_relative_rise(obj),
+            _max_relative_rise(np.concatenate([obj[-1:], cont.objective])),
+        ),
+        dataset=dataset,
+        psnr_images=per_image,
+        objective_reference=reference,
+        reference_iters=reference_factor * cfg.pnp_iters,
+        example_index=idx,
+        admm_theory=admm_theory,
+        rho_theory=rho_theory,
+    )
 
 
 @torch_threads()
@@ -567,13 +690,13 @@ def run_pnp(
     (each its own, on the same grid) are tuned by PSNR on all validation images over
     :data:`TUNING_GRIDS` (a grid value at which a PnP run diverges scores −∞). Both learned
     denoisers run in PnP-PGD and in PnP-ADMM. All methods then run on the first ``pnp_images``
-    test images. PGD uses η = 0.95/‖A‖² (the convergent range), for every denoiser. Returns one :class:`PnPProblemResult` per problem.
+    test images. PGD uses η = 0.95/‖A‖² (the convergent range), for every denoiser. Returns one
+    :class:`PnPProblemResult` per problem.
     """
     cfg = _check_cfg(cfg)
     if not isinstance(lpn, ConvLPN):
         raise TypeError(f"lpn must be a ConvLPN, got {type(lpn).__name__}")
-    if cnn is not None and not isinstance(cnn, PlainCNN):
-        raise TypeError(f"cnn must be a PlainCNN or None, got {type(cnn).__name__}")
+    _check_learned(lpn, cnn)
     if not isinstance(dataset, str) or not dataset:
         raise TypeError(f"dataset must be a non-empty label, got {dataset!r}")
     seed_everything(cfg.seed)
@@ -601,87 +724,203 @@ def run_pnp(
     }
     lpn64 = copy.deepcopy(lpn).double()
     cnn64 = copy.deepcopy(cnn).double() if cnn is not None else None
-    results = []
     problems: Any = list(ops.items())
     if progress:
         from theorybook.runtime import progress as progress_bar
 
         problems = progress_bar(problems, desc=f"PnP problems ({dataset})", leave=False)
-    for name, op in problems:
-        norm = operator_norm(op)
-        eta = 0.95 / norm**2
-        y_val = _measure(op, val, cfg.meas_noise, cfg.seed + 7)
-        y = _measure(op, test, cfg.meas_noise, cfg.seed + 11)
-        tuner = _Tuner(op, y_val, val, eta, max(4, cfg.pnp_iters // 2), lpn64, cnn64)
-        tuned = {
-            "Tikhonov λ": _tune(TUNING_GRIDS["Tikhonov λ"], tuner.tikhonov),
-            "TV weight": _tune(TUNING_GRIDS["TV weight"], tuner.tv),
-            "ADMM ρ": _tune(TUNING_GRIDS["ADMM ρ"], tuner.admm),
-        }
-        if cnn64 is not None:
-            tuned["ADMM ρ (CNN)"] = _tune(TUNING_GRIDS["ADMM ρ (CNN)"], tuner.admm_cnn)
-        estimates: dict[str, torch.Tensor] = {
-            "Aᵀy": op.adjoint(y),
-            "Tikhonov": tikhonov(op, y, tuned["Tikhonov λ"]),
-        }
-        runs: dict[str, PnPResult] = {}
-        runs["PnP-PGD TV"] = pnp_pgd(
-            op, y, tv_denoiser(tuned["TV weight"]), step=eta, iters=cfg.pnp_iters, x_true=test
-        )
-        if cnn64 is not None:
-            runs["PnP-PGD CNN"] = pnp_pgd(op, y, cnn64, step=eta, iters=cfg.pnp_iters, x_true=test)
-            runs["PnP-ADMM CNN"] = pnp_admm(
-                op, y, cnn64, rho=tuned["ADMM ρ (CNN)"], iters=cfg.pnp_iters, x_true=test
-            )
-        runs["PnP-PGD LPN"] = pnp_pgd(
-            op, y, lpn64, step=eta, iters=cfg.pnp_iters, x_true=test, keep_iterates=True
-        )
-        runs["PnP-ADMM LPN"] = pnp_admm(
-            op, y, lpn64, rho=tuned["ADMM ρ"], iters=cfg.pnp_iters, x_true=test
-        )
-        rho_theory = RHO_THEORY_FACTOR * norm**2
-        admm_theory = pnp_admm(op, y, lpn64, rho=rho_theory, iters=cfg.pnp_iters, x_true=test)
-        # the reference optimum F*: the same PGD-LPN iteration continued from its last iterate
-        extra = (REFERENCE_FACTOR - 1) * cfg.pnp_iters
-        cont = pnp_pgd(op, y, lpn64, step=eta, iters=extra, x0=runs["PnP-PGD LPN"].x)
-        obj = runs["PnP-PGD LPN"].objective
-        reference = np.minimum(obj.min(axis=0), cont.objective.min(axis=0))
-        for key, run in runs.items():
-            estimates[key] = run.x
-        psnr, ssim, per_image = {}, {}, {}
-        for key, est in estimates.items():
-            p, s = image_metrics(est, test)
-            per_image[key] = p
-            psnr[key], ssim[key] = float(p.mean()), float(s.mean())
-        # the example shown in figures: the test image with the median PSNR of the LPN (ADMM)
-        order = np.argsort(per_image["PnP-ADMM LPN"])
-        idx = int(order[len(order) // 2])
-        examples = {"truth": test[idx, 0].numpy()}
-        for key, est in estimates.items():
-            examples[key] = est[idx, 0].clamp(0, 1).numpy()
-        results.append(
-            PnPProblemResult(
-                name=name,
-                op_norm=norm,
-                psnr=psnr,
-                ssim=ssim,
-                tuned=tuned,
-                runs=runs,
-                examples=examples,
-                objective_max_increase=max(
-                    _max_relative_rise(obj),
-                    _max_relative_rise(np.concatenate([obj[-1:], cont.objective])),
-                ),
-                dataset=dataset,
-                psnr_images=per_image,
-                objective_reference=reference,
-                reference_iters=REFERENCE_FACTOR * cfg.pnp_iters,
-                example_index=idx,
-                admm_theory=admm_theory,
-                rho_theory=rho_theory,
-            )
-        )
+    results = [
+        _solve_problem(cfg, name, op, val, test, lpn64, cnn64, dataset=dataset)
+        for name, op in problems
+    ]
     return PnPResults(tuple(results), dataset=dataset)
+
+
+# ------------------------------------------------------------------------------------------------
+# Experiment 4: sparse-view CT with the patch LPN
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CTResult:
+    """Sparse-view CT of phantoms: the PnP comparison (with FBP) and the operator's size.
+
+    ``problem`` holds metrics per method as for :func:`run_pnp` (``"FBP"`` among them);
+    ``angles`` views of ``size`` × ``size`` images, ``measurements`` detector readings;
+    ``adjoint_gap`` = |⟨Ax, y⟩ − ⟨x, Aᵀy⟩| / (‖Ax‖‖y‖) at a random pair (float64).
+    """
+
+    problem: PnPProblemResult
+    size: int
+    angles: int
+    measurements: int
+    fbp_filter: str = "ramp"
+    adjoint_gap: float = float("nan")
+    seconds: float = 0.0
+
+
+@torch_threads()
+def run_ct(cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *, progress: bool = False) -> CTResult:
+    """Sparse-view CT (:class:`RadonCT`, ``ct_angles`` views of ``ct_size``² phantoms).
+
+    The patch models (trained on natural-image patches, :func:`train_patch_models`) are reused:
+    the LPN as the periodic patch average :class:`PatchLPN` (stride ``patch_stride``), an exact
+    prox on the whole image; the plain CNN, fully convolutional, on the whole image. Validation
+    and test images come from :func:`ct_split`; every method is tuned and run as in
+    :func:`run_pnp`, with filtered back-projection as a further baseline (its filter, one of
+    :data:`FBP_FILTERS`, tuned on the validation phantoms).
+    """
+    cfg = _check_cfg(cfg)
+    _check_learned(lpn, cnn)
+    if not isinstance(lpn, ConvLPN):
+        raise TypeError(f"lpn must be the patch ConvLPN, got {type(lpn).__name__}")
+    start = time.perf_counter()
+    seed_everything(cfg.seed)
+    val_np, test_np = ct_split(cfg)
+    op = RadonCT(cfg.ct_size, cfg.ct_angles)
+    # float32: float64 convolutions are several times slower on a CPU (the objective's
+    # monotonicity is then checked to float32 precision)
+    lpn32 = PatchLPN(copy.deepcopy(lpn).float(), stride=cfg.patch_stride)
+    cnn32 = copy.deepcopy(cnn).float() if cnn is not None else None
+    val = torch.as_tensor(val_np, dtype=torch.float32)
+    y_val = _measure(op, val, cfg.meas_noise, cfg.seed + 7)  # as _solve_problem measures
+
+    def fbp_score(index: float) -> float:
+        est = op.fbp(y_val, filter_name=FBP_FILTERS[int(index)])
+        return float(image_metrics(est, val)[0].mean())
+
+    fbp_filter = FBP_FILTERS[int(_tune(tuple(map(float, range(len(FBP_FILTERS)))), fbp_score))]
+    gen = torch.Generator().manual_seed(cfg.seed + 17)
+    x_r = torch.randn(1, 1, op.n, op.n, generator=gen, dtype=torch.float64)
+    y_r = torch.randn(1, op.m, generator=gen, dtype=torch.float64)
+    ax = op(x_r)
+    gap = float((ax * y_r).sum() - (x_r * op.adjoint(y_r)).sum()) / float(ax.norm() * y_r.norm())
+    problem = _solve_problem(
+        cfg,
+        "sparse-view CT",
+        op,
+        val,
+        torch.as_tensor(test_np, dtype=torch.float32),
+        lpn32,
+        cnn32,
+        dataset="phantoms",
+        fbp_filter=fbp_filter,
+        example=0,  # the Shepp–Logan phantom
+        theory=False,
+        reference_factor=2,
+    )
+    return CTResult(
+        problem=problem,
+        size=cfg.ct_size,
+        angles=cfg.ct_angles,
+        measurements=op.m,
+        fbp_filter=fbp_filter,
+        adjoint_gap=abs(gap),
+        seconds=time.perf_counter() - start,
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Experiment 5: the patch LPN on larger images
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatchProxResult:
+    """The patch LPN on ``crop_size``² crops: is the patch average a prox, and how good is it.
+
+    ``asymmetry[boundary]`` is ‖J − Jᵀ‖_F/‖J‖_F of the averaged operator (float64, at a
+    ``2·patch``-pixel crop) for periodic and border windows; ``lambda_min`` the smallest
+    eigenvalue of the periodic operator's symmetric Jacobian. ``denoise_psnr[method]`` holds
+    per-crop PSNRs of denoising at noise ``digits_sigma`` (TV weight tuned on validation crops);
+    ``deblur`` the PnP comparison of :func:`run_pnp` on the crops with the periodic patch LPN.
+    """
+
+    asymmetry: dict[str, float]
+    lambda_min: float
+    denoise_psnr: dict[str, np.ndarray]
+    tv_weight: float
+    deblur: PnPProblemResult
+    photos: tuple[str, ...]
+    examples: dict[str, np.ndarray] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@torch_threads()
+def run_patch_prox(
+    cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *, progress: bool = False
+) -> PatchProxResult:
+    """The patch LPN applied to larger images by averaging overlapping patch proxes.
+
+    Jacobian asymmetry of :func:`patch_average` with periodic and border windows on a small
+    crop; then denoising (noise σ = ``digits_sigma``, the training level) and PnP deblurring of
+    the test crops of :func:`crop_split`, tuned on its validation crops.
+    """
+    cfg = _check_cfg(cfg)
+    _check_learned(lpn, cnn)
+    if not isinstance(lpn, ConvLPN):
+        raise TypeError(f"lpn must be the patch ConvLPN, got {type(lpn).__name__}")
+    start = time.perf_counter()
+    seed_everything(cfg.seed)
+    val_np, test_np = crop_split(cfg)
+    m64 = copy.deepcopy(lpn).double()
+    p, s = m64.image_size, cfg.patch_stride
+    small = torch.as_tensor(test_np[:1, :, : 2 * p, : 2 * p], dtype=torch.float64)
+    periodic = PatchLPN(m64, stride=s)
+    asym = {
+        b: jacobian_asymmetry(partial(patch_average, m64, patch=p, stride=s, boundary=b), small)
+        for b in BOUNDARIES
+    }
+    lam_min = jacobian_report(periodic, small).lambda_min
+    # the image-size experiments run in float32 (float64 convolutions are several times slower
+    # on a CPU); the Jacobians above are float64
+    m32 = copy.deepcopy(lpn).float()
+    periodic32 = PatchLPN(m32, stride=s)
+    val = torch.as_tensor(val_np, dtype=torch.float32)
+    test = torch.as_tensor(test_np, dtype=torch.float32)
+    gen = torch.Generator().manual_seed(cfg.seed + 13)
+    noisy_val = val + cfg.digits_sigma * torch.randn(val.shape, generator=gen, dtype=val.dtype)
+    noisy = test + cfg.digits_sigma * torch.randn(test.shape, generator=gen, dtype=test.dtype)
+
+    def score(weight: float) -> float:
+        return float(image_metrics(tv_denoiser(weight)(noisy_val), val)[0].mean())
+
+    tv_w = _tune(TUNING_GRIDS["TV weight"], score)
+    with torch.no_grad():
+        outs = {
+            "noisy": noisy,
+            "TV": tv_denoiser(tv_w)(noisy),
+            "LPN periodic": periodic32(noisy),
+            "LPN border": patch_average(m32, noisy, patch=p, stride=s, boundary="border"),
+        }
+        if cnn is not None:
+            outs["CNN"] = copy.deepcopy(cnn).float()(noisy)
+    denoise = {k: image_metrics(v, test)[0] for k, v in outs.items()}
+    examples = {"truth": test[0, 0].numpy()}
+    examples.update({k: v[0, 0].clamp(0, 1).numpy() for k, v in outs.items()})
+    cnn32 = copy.deepcopy(cnn).float() if cnn is not None else None
+    deblur = _solve_problem(
+        cfg,
+        "deblurring",
+        GaussianBlur(cfg.crop_size, cfg.blur_sigma),
+        val,
+        test,
+        periodic32,
+        cnn32,
+        dataset="crops",
+        theory=False,
+        reference_factor=2,
+    )
+    return PatchProxResult(
+        asymmetry=asym,
+        lambda_min=lam_min,
+        denoise_psnr=denoise,
+        tv_weight=tv_w,
+        deblur=deblur,
+        photos=CROP_PHOTOS,
+        examples=examples,
+        seconds=time.perf_counter() - start,
+    )
 
 
 # ------------------------------------------------------------------------------------------------

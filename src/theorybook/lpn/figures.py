@@ -12,12 +12,15 @@ from collections.abc import Iterable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from theorybook.lpn.experiments import (
+    CTResult,
     DigitsPriorResult,
     LaplacianResult,
+    PatchProxResult,
     PnPProblemResult,
     PnPResults,
 )
@@ -26,8 +29,10 @@ from theorybook.plotting import COLUMN_WIDTH, PALETTE, label_panels, new_figure,
 __all__ = [
     "LOSS_COLOURS",
     "METHOD_COLOURS",
+    "ct_figure",
     "digits_prior_figure",
     "laplace_figure",
+    "patch_prox_figure",
     "pnp_convergence_figure",
     "pnp_examples_figure",
 ]
@@ -47,6 +52,8 @@ METHOD_COLOURS: dict[str, str] = {
     "TV": PALETTE["green"],
     "CNN": PALETTE["blue"],
     "LPN": PALETTE["vermillion"],
+    "FBP": PALETTE["purple"],
+    "noisy": "#999999",
 }
 """Colours of the reconstruction methods, keyed by denoiser (the same in every figure)."""
 
@@ -253,4 +260,101 @@ def pnp_examples_figure(
                 )
         axes[i, 0].set_ylabel(r.name.replace("compressed sensing", "compr. sensing"), fontsize=8)
     plt.close(fig)
+    return fig
+
+
+def _tile(ax: Axes, image: np.ndarray, title: str, psnr: float | None) -> None:
+    ax.imshow(image, cmap="gray", vmin=0.0, vmax=1.0)
+    ax.set(xticks=[], yticks=[])
+    ax.grid(False)
+    ax.set_title(title, fontsize=8)
+    if psnr is not None:
+        ax.text(
+            0.5,
+            0.02,
+            f"{psnr:.1f} dB",
+            transform=ax.transAxes,
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color="white",
+            bbox={"facecolor": "black", "alpha": 0.6, "pad": 1, "edgecolor": "none"},
+        )
+
+
+def _strip(ax: Axes, per_image: dict[str, np.ndarray], methods: Sequence[str]) -> None:
+    """Per-image PSNR of each method (dots) with its mean (bar): the spread over test images."""
+    for i, m in enumerate(methods):
+        vals = np.asarray(per_image[m])
+        style = _method_style(m)
+        offsets = np.linspace(-0.15, 0.15, len(vals)) if len(vals) > 1 else np.zeros(1)
+        ax.plot(i + offsets, vals, "o", ms=3, color=style["color"], alpha=0.7)
+        ax.plot([i - 0.3, i + 0.3], [vals.mean()] * 2, color=style["color"], lw=2)
+    ax.set_xticks(range(len(methods)))
+    ax.set_xticklabels([m.replace("PnP-", "") for m in methods], fontsize=7, rotation=30)
+    ax.set_xlabel("method")
+    ax.set_ylabel("PSNR (dB)")
+
+
+def ct_figure(ct: CTResult) -> Figure:
+    """Sparse-view CT: the Shepp–Logan phantom reconstructed by FBP, the best baseline and
+    PnP-ADMM with the patch LPN (top), and every method's PSNR on each test phantom (bottom)."""
+    from theorybook.lpn.claims import best_baseline
+
+    if not isinstance(ct, CTResult):
+        raise TypeError(f"ct must be a CTResult, got {type(ct).__name__}")
+    r = ct.problem
+    base, _ = best_baseline(r)
+    shown = ["truth", "FBP", base, "PnP-ADMM LPN"]
+    fig, axes = new_figure(2, 4, width=min(COLUMN_WIDTH, 6.0), height=4.6)
+    for ax, key in zip(axes[0], shown, strict=True):
+        psnr = None if key == "truth" else float(r.psnr_images[key][r.example_index])
+        _tile(ax, r.examples[key], "phantom" if key == "truth" else key.replace("PnP-", ""), psnr)
+    for ax in axes[1]:
+        ax.remove()
+    strip = fig.add_subplot(2, 1, 2)
+    methods = [m for m in r.psnr_images if m != "Aᵀy"]
+    _strip(strip, r.psnr_images, methods)
+    strip.set_title(f"{len(r.psnr_images['FBP'])} test phantoms", fontsize=8)
+    label_panels([axes[0][0], strip])
+    return fig
+
+
+def patch_prox_figure(pp: PatchProxResult) -> Figure:
+    """The patch LPN on larger images: one denoised crop per method (top), per-crop PSNR of
+    denoising (bottom left) and of PnP deblurring (bottom right)."""
+    if not isinstance(pp, PatchProxResult):
+        raise TypeError(f"pp must be a PatchProxResult, got {type(pp).__name__}")
+    den = [m for m in ("noisy", "TV", "CNN", "LPN periodic", "LPN border") if m in pp.examples]
+    shown = ["truth", *den]
+    fig, axes = new_figure(2, len(shown), width=COLUMN_WIDTH, height=4.8)
+    first = pp.denoise_psnr
+    for ax, key in zip(axes[0], shown, strict=True):
+        psnr = None if key == "truth" else float(first[key][0])
+        _tile(ax, pp.examples[key], key, psnr)
+    for ax in axes[1]:
+        ax.remove()
+    left, right = fig.add_subplot(2, 2, 3), fig.add_subplot(2, 2, 4)
+    for m in den:
+        style = _method_style(m.split()[0])
+        vals = np.asarray(first[m])
+        i = den.index(m)
+        offsets = np.linspace(-0.15, 0.15, len(vals)) if len(vals) > 1 else np.zeros(1)
+        left.plot(i + offsets, vals, "o", ms=3, color=style["color"], alpha=0.7)
+        left.plot(
+            [i - 0.3, i + 0.3],
+            [vals.mean()] * 2,
+            color=style["color"],
+            lw=2,
+            linestyle=":" if m == "LPN border" else "-",
+        )
+    left.set_xticks(range(len(den)))
+    left.set_xticklabels([m.replace("LPN ", "LPN\n") for m in den], fontsize=7)
+    left.set_xlabel("denoiser")
+    left.set_ylabel("PSNR (dB)")
+    left.set_title("denoising", fontsize=8)
+    methods = [m for m in pp.deblur.psnr_images if m != "Aᵀy"]
+    _strip(right, pp.deblur.psnr_images, methods)
+    right.set_title("deblurring", fontsize=8)
+    label_panels([axes[0][0], left, right])
     return fig

@@ -7,17 +7,22 @@ orthonormal 2-D FFT (``torch.fft``), are scaled so that ‖A‖ ≤ 1, and provi
 * :class:`GaussianBlur`: circular convolution with a normalised Gaussian kernel of width σ_blur.
 * :class:`CompressedSensing`: random ±1 signs, circular convolution with a random Gaussian
   filter, then keeping ``m`` of the n² entries: the paper's matrix-free CS operator.
+* :class:`RadonCT`: sparse-view parallel-beam CT, an explicit matrix whose columns are the
+  scikit-image Radon transforms (``skimage.transform.radon``) of the unit images, divided by its
+  spectral norm; (AᵀA + ρI)⁻¹ by one cached eigendecomposition.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 import torch
 from scipy.sparse.linalg import LinearOperator, cg
 
-from theorybook.validation import int_in_range, positive_int, positive_real, seed
+from theorybook.validation import int_in_range, one_of, positive_int, positive_real, seed
 
-__all__ = ["CompressedSensing", "GaussianBlur", "LinearOp", "operator_norm"]
+__all__ = ["CompressedSensing", "GaussianBlur", "LinearOp", "RadonCT", "operator_norm"]
 
 
 def _check_images(x: torch.Tensor, n: int, what: str) -> None:
@@ -136,6 +141,93 @@ class CompressedSensing(LinearOp):
         z = full.reshape(y.shape[0], 1, self.n, self.n)
         z = torch.fft.ifft2(torch.fft.fft2(z) * self.spectrum.conj().to(y.device)).real
         return z * self.signs.to(z)
+
+
+@lru_cache(maxsize=4)
+def _radon_matrix(n: int, angles: int) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """The raw Radon matrix (columns: radon of the unit images), its spectral norm, the
+    sinogram shape. Built once per (n, angles) and cached."""
+    from skimage.transform import radon
+
+    theta = np.linspace(0.0, 180.0, angles, endpoint=False)
+    columns = []
+    unit = np.zeros((n, n))
+    for j in range(n * n):
+        unit.flat[j] = 1.0
+        columns.append(radon(unit, theta=theta, circle=False).ravel())
+        unit.flat[j] = 0.0
+    matrix = np.stack(columns, axis=1)
+    shape = radon(unit, theta=theta, circle=False).shape
+    return matrix, float(np.linalg.norm(matrix, 2)), (int(shape[0]), int(shape[1]))
+
+
+class RadonCT(LinearOp):
+    """Sparse-view parallel-beam CT of ``n × n`` images from ``angles`` equispaced views.
+
+    A = R/‖R‖₂ with R the matrix of ``skimage.transform.radon`` (``circle=False``) over
+    θ = 0°, 180°/angles, …: column j is the sinogram of the j-th unit image, so A is exactly
+    linear and Aᵀ is its transpose (⟨Ax, y⟩ = ⟨x, Aᵀy⟩ to rounding). scikit-image's unfiltered
+    back-projection ``iradon(filter_name=None)`` equals (π / (2·angles))·Rᵀ up to its
+    interpolation. Measurements have shape ``(batch, detectors·angles)`` in the row order of
+    ``radon(x).ravel()``. :meth:`fbp` is filtered back-projection (``iradon``, ramp filter),
+    the classical baseline; :meth:`normal_solve` is exact through the eigendecomposition of
+    AᵀA, computed once.
+    """
+
+    def __init__(self, n: int, angles: int) -> None:
+        n = int_in_range("n", n, low=4)
+        angles = int_in_range("angles", angles, low=1)
+        self.n, self.angles = n, angles
+        raw, norm, shape = _radon_matrix(n, angles)
+        self.scale = norm
+        self.sinogram_shape = shape
+        self.m = raw.shape[0]
+        self.theta = np.linspace(0.0, 180.0, angles, endpoint=False)
+        self.matrix = torch.as_tensor(raw / norm)
+        self._eig: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        _check_images(x, self.n, "RadonCT")
+        return x.reshape(x.shape[0], -1) @ self.matrix.to(x).T
+
+    def _check_measurements(self, y: torch.Tensor, what: str) -> None:
+        if not isinstance(y, torch.Tensor):
+            raise TypeError(f"{what} expects a tensor, got {type(y).__name__}")
+        if y.ndim != 2 or y.shape[1] != self.m:
+            raise ValueError(f"{what} expects (batch, {self.m}), got {tuple(y.shape)}")
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        self._check_measurements(y, "RadonCT.adjoint")
+        return (y @ self.matrix.to(y)).reshape(y.shape[0], 1, self.n, self.n)
+
+    def normal_solve(self, b: torch.Tensor, rho: float) -> torch.Tensor:
+        rho = positive_real("rho", rho)
+        _check_images(b, self.n, "RadonCT.normal_solve")
+        if self._eig is None:
+            evals, evecs = torch.linalg.eigh(self.matrix.T @ self.matrix)
+            self._eig = (evals.clamp_min(0.0), evecs)
+        evals, evecs = (t.to(b) for t in self._eig)
+        flat = b.reshape(b.shape[0], -1)
+        return (((flat @ evecs) / (evals + rho)) @ evecs.T).reshape(b.shape)
+
+    def fbp(self, y: torch.Tensor, *, filter_name: str = "ramp") -> torch.Tensor:
+        """Filtered back-projection (``skimage.transform.iradon``) of measurements ``y``."""
+        from skimage.transform import iradon
+
+        self._check_measurements(y, "RadonCT.fbp")
+        one_of("filter_name", filter_name, ("ramp", "shepp-logan", "cosine", "hamming", "hann"))
+        sino = (y.detach().cpu().double() * self.scale).numpy()
+        out = [
+            iradon(
+                s.reshape(self.sinogram_shape),
+                theta=self.theta,
+                filter_name=filter_name,
+                circle=False,
+                output_size=self.n,
+            )
+            for s in sino
+        ]
+        return torch.as_tensor(np.stack(out)[:, None], dtype=y.dtype, device=y.device)
 
 
 def _seed(value: object) -> int:

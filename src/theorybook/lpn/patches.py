@@ -1,0 +1,170 @@
+"""A small LPN applied patch by patch to a larger image (chapter 3, {cite}`fang2024lpn`).
+
+The paper applies an LPN trained on small patches to larger images by averaging the
+denoised overlapping patches. With patch extractors P_i (p × p windows at stride s) and the
+patch LPN f = ∇ψ, the averaged operator is
+
+.. math::  F(x) = D^{-1} \\sum_i P_i^\\top f(P_i x),\\qquad D = \\sum_i P_i^\\top P_i,
+
+with D the diagonal count of patches covering each pixel (the chapter's eq.
+:eq:`lpn-patch`). Its Jacobian is D⁻¹ Σ Pᵢᵀ ∇²ψ(Pᵢx) Pᵢ.
+
+* **Periodic** windows (the image wrapped around, every offset on the stride grid, p a multiple
+  of s) cover each pixel k = (p/s)² times, so D = kI and F = ∇Φ with
+  Φ(x) = (1/k) Σᵢ ψ(Pᵢx), convex: F is then exactly a proximal operator
+  (:class:`PatchLPN`, a :class:`~theorybook.lpn.model.ConvexPotentialNet` whose R_θ is exact).
+* **Border** windows (inside the image only) cover border pixels fewer times; D⁻¹ Σ PᵢᵀHᵢPᵢ
+  with a non-constant D is not symmetric in general, so F is not a gradient field and hence
+  not a proximal operator (:func:`patch_average` with ``boundary="border"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from theorybook.lpn.model import ConvexPotentialNet, ConvLPN
+from theorybook.validation import int_in_range, one_of, tensor
+
+__all__ = ["BOUNDARIES", "PatchLPN", "jacobian_asymmetry", "patch_average"]
+
+BOUNDARIES: tuple[str, ...] = ("periodic", "border")
+"""How patches meet the image edge: wrapped around (uniform coverage) or kept inside."""
+
+
+def _check_stride(patch: int, stride: object) -> int:
+    s = int_in_range("stride", stride, low=1, high=patch)
+    if patch % s:
+        raise ValueError(f"stride must divide the patch size {patch}, got {s}")
+    return s
+
+
+def _check_image(x: object, patch: int, stride: int, what: str) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{what} expects a torch.Tensor, got {type(x).__name__}")
+    if x.ndim != 4 or x.shape[1] != 1 or x.shape[2] != x.shape[3]:
+        raise ValueError(f"{what} expects square images (batch, 1, n, n), got {tuple(x.shape)}")
+    n = int(x.shape[-1])
+    if n < patch or n % stride:
+        raise ValueError(
+            f"{what} needs an image side ≥ the patch size {patch} and divisible by the "
+            f"stride {stride}, got {n}"
+        )
+    if not x.is_floating_point():
+        raise TypeError(f"{what} expects a floating-point tensor, got {x.dtype}")
+    return x
+
+
+def _periodic_patches(x: torch.Tensor, patch: int, stride: int) -> tuple[torch.Tensor, int]:
+    """All p × p windows at offsets on the stride grid, the image wrapped around:
+    shape ``(batch · L, 1, p, p)`` with L = (n/s)²."""
+    b = x.shape[0]
+    wrapped = F.pad(x, (0, patch - stride, 0, patch - stride), mode="circular")
+    cols = F.unfold(wrapped, patch, stride=stride)  # (b, p², L)
+    return cols.transpose(1, 2).reshape(-1, 1, patch, patch), b
+
+
+def _border_positions(n: int, patch: int, stride: int) -> list[int]:
+    pos = list(range(0, n - patch + 1, stride))
+    if pos[-1] != n - patch:
+        pos.append(n - patch)
+    return pos
+
+
+class PatchLPN(ConvexPotentialNet):
+    """A patch ConvLPN made an image-size-agnostic LPN by periodic patch averaging.
+
+    Φ(x) = (s²/p²) Σᵢ ψ(Pᵢx) over the p × p windows at every offset of the stride-s grid of
+    the wrapped image; ``forward`` = ∇Φ = (s²/p²) Σ Pᵢᵀ f(Pᵢx), the average of the overlapping
+    patch proxes (each pixel covered (p/s)² times). Φ is convex, so the map is exactly the prox
+    of some R, which :func:`~theorybook.lpn.prior.prior_at_output` evaluates exactly.
+    """
+
+    def __init__(self, patch_model: ConvLPN, *, stride: int = 4) -> None:
+        super().__init__()
+        if not isinstance(patch_model, ConvLPN) or patch_model.channels != 1:
+            raise TypeError("patch_model must be a one-channel ConvLPN")
+        self.patch_model = patch_model
+        self.patch = patch_model.image_size
+        self.stride = _check_stride(self.patch, stride)
+        self.coverage = (self.patch // self.stride) ** 2
+        self.alpha, self.beta = patch_model.alpha, patch_model.beta
+
+    def constrained_modules(self) -> Iterator[nn.Module]:
+        yield from self.patch_model.constrained_modules()
+
+    def _check_input(self, y: torch.Tensor) -> None:
+        _check_image(y, self.patch, self.stride, "PatchLPN")
+
+    def potential(self, y: torch.Tensor) -> torch.Tensor:
+        """Φ(y) = (1/k) Σᵢ ψ(Pᵢy), shape ``(batch,)``, k = (p/s)²."""
+        self._check_input(y)
+        patches, b = _periodic_patches(y, self.patch, self.stride)
+        psi = self.patch_model.potential(patches).reshape(b, -1)
+        return psi.sum(dim=1) / self.coverage
+
+
+def patch_average(
+    model: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    *,
+    patch: int,
+    stride: int = 4,
+    boundary: str = "border",
+) -> torch.Tensor:
+    """D⁻¹ Σᵢ Pᵢᵀ model(Pᵢx) for images ``x`` ``(batch, 1, n, n)``, eq. :eq:`lpn-patch`.
+
+    ``boundary="periodic"``: windows of the wrapped image at every stride offset (D = (p/s)² I);
+    ``"border"``: windows inside the image at the stride grid plus the last window flush with
+    the edge, D the per-pixel count (non-uniform near the edges). ``model`` maps
+    ``(N, 1, p, p)`` to the same shape. Gradients flow through (for Jacobians).
+    """
+    patch = int_in_range("patch", patch, low=2)
+    stride = _check_stride(patch, stride)
+    one_of("boundary", boundary, BOUNDARIES)
+    x = _check_image(tensor("x", x), patch, stride, "patch_average")
+    b, n = x.shape[0], int(x.shape[-1])
+    if boundary == "periodic":
+        patches, _ = _periodic_patches(x, patch, stride)
+        out = model(patches).reshape(b, -1, patch * patch).transpose(1, 2)
+        size = n + patch - stride
+        summed = F.fold(out, (size, size), patch, stride=stride)
+        # wrap the overhang back onto the image
+        over = patch - stride
+        summed = summed.clone()
+        summed[..., :over, :] = summed[..., :over, :] + summed[..., n:, :]
+        summed[..., :, :over] = summed[..., :, :over] + summed[..., :, n:]
+        return summed[..., :n, :n] / (patch // stride) ** 2
+    pos = _border_positions(n, patch, stride)
+    windows = torch.stack([x[:, :, i : i + patch, j : j + patch] for i in pos for j in pos], 1)
+    out = model(windows.reshape(-1, 1, patch, patch)).reshape(windows.shape)
+    summed = torch.zeros_like(x)
+    count = torch.zeros_like(x)
+    k = 0
+    for i in pos:
+        for j in pos:
+            summed[:, :, i : i + patch, j : j + patch] += out[:, k]
+            count[:, :, i : i + patch, j : j + patch] += 1
+            k += 1
+    return summed / count
+
+
+def jacobian_asymmetry(fn: Callable[[torch.Tensor], torch.Tensor], image: torch.Tensor) -> float:
+    """‖J − Jᵀ‖_F / ‖J‖_F of an image-to-image map ``fn`` at one image ``(1, 1, n, n)``.
+
+    J is the n² × n² Jacobian by autograd (use float64 maps). A gradient field (such as a
+    prox, ∇ of a convex function) has J symmetric: the ratio is 0 up to rounding.
+    """
+    image = tensor("image", image)
+    if image.ndim != 4 or image.shape[:2] != (1, 1):
+        raise ValueError(f"image must have shape (1, 1, n, n), got {tuple(image.shape)}")
+    shape = image.shape
+
+    def flat(v: torch.Tensor) -> torch.Tensor:
+        return fn(v.reshape(shape)).reshape(-1)
+
+    jac = torch.autograd.functional.jacobian(flat, image.detach().reshape(-1))
+    return float((jac - jac.T).norm() / jac.norm().clamp_min(1e-300))
