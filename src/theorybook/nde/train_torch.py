@@ -56,6 +56,7 @@ __all__ = [
     "NODEClassifier",
     "NodeRun",
     "ODEFunc",
+    "REGULARIZED",
     "evaluate_node",
     "lambda_schedule",
     "make_circles_data",
@@ -63,8 +64,10 @@ __all__ = [
     "train_node",
 ]
 
-Method = Literal["vanilla", "ernode", "srnode", "steer"]
-METHODS: tuple[str, ...] = ("vanilla", "ernode", "srnode", "steer")
+Method = Literal["vanilla", "ernode", "srnode", "steer", "ernode+srnode", "taynode"]
+METHODS: tuple[str, ...] = ("vanilla", "ernode", "srnode", "steer", "ernode+srnode", "taynode")
+REGULARIZED: tuple[str, ...] = ("ernode", "srnode", "ernode+srnode", "taynode")
+"""The methods whose loss carries ``λ R`` (they need ``lam0 > 0``)."""
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 
 TRAIN_MAX_NUM_STEPS = 2_000
@@ -151,6 +154,23 @@ class NODEClassifier(nn.Module):
         )
         return self.head(zs[-1]), stats
 
+    def forward_taylor(self, x: torch.Tensor) -> tuple[torch.Tensor, SolveStats, torch.Tensor]:
+        """Logits, solve statistics and TayNODE's ``R_2 = mean_b ∫₀¹ ‖z_b''‖² dt`` from one solve
+        of the augmented state ``(z, r)`` (:class:`~theorybook.nde.taynode_torch.TaylorAugmentedField`,
+        equation :eq:`nde-taynode`)."""
+        from theorybook.nde.taynode_torch import TaylorAugmentedField
+
+        if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != self.func.dim:
+            raise ValueError(f"x must be a (batch, {self.func.dim}) tensor")
+        t = torch.tensor([0.0, 1.0], dtype=torch.float64)
+        state = torch.cat([x, torch.zeros_like(x[:, :1])], dim=-1)
+        opts: dict[str, object] = {"max_num_steps": self.max_num_steps}
+        zs, stats = regularized_odeint(
+            TaylorAugmentedField(self.func), state, t, rtol=self.rtol, atol=self.atol, options=opts
+        )
+        end = zs[-1]
+        return self.head(end[:, :-1]), stats, end[:, -1].mean()
+
 
 @dataclass(frozen=True)
 class NodeRun:
@@ -209,6 +229,7 @@ def train_node(
     max_num_steps: int = TRAIN_MAX_NUM_STEPS,
     show_progress: bool | None = None,
     stiffness: str = "integral",
+    lam_stiff: float | None = None,
 ) -> NodeRun:
     """Train a :class:`NODEClassifier` with Adam and return its :class:`NodeRun`.
 
@@ -223,6 +244,13 @@ def train_node(
     regularizer: ``"integral"`` (default, ``R_S = Σ_j |h_j| ρ_j / s_stab``, equation
     :eq:`nde-srnode`) or ``"max"`` (``max_j ρ_j / s_stab``, the official code's form); see
     :meth:`~theorybook.nde.solver_torch.SolveStats.stiffness`.
+
+    ``"ernode+srnode"`` adds both: ``λ(e) R_E + λ_S R_S`` with the constant ``λ_S = lam_stiff``
+    (required for this method only, as in the paper: ``R_E`` annealed, ``R_S`` constant).
+    ``"taynode"`` is TayNODE's order-2 regularizer ``λ R_2`` (Kelly et al. 2020, equation
+    :eq:`nde-taynode`), integrated in an augmented state whose field costs one Jacobian-vector
+    product more per evaluation (:mod:`~theorybook.nde.taynode_torch`); its training NFE counts
+    augmented evaluations, its test NFE the plain solve.
 
     Raises
     ------
@@ -246,10 +274,16 @@ def train_node(
     max_num_steps = positive_int("max_num_steps", max_num_steps)
     lam0 = real("lam0", lam0, low=0.0)
     lam1 = lam0 if lam1 is None else real("lam1", lam1, low=0.0)
-    if method in ("ernode", "srnode") and (lam0 <= 0 or lam1 <= 0):
+    if method in REGULARIZED and (lam0 <= 0 or lam1 <= 0):
         raise ValueError(f"{method} needs lam0 > 0 (and lam1 > 0), got {lam0}, {lam1}")
     if method in ("vanilla", "steer") and (lam0 != 0 or lam1 != 0):
         raise ValueError(f"{method} has no regularizer: lam0/lam1 must be 0, got {lam0}, {lam1}")
+    if method == "ernode+srnode":
+        if lam_stiff is None:
+            raise ValueError("ernode+srnode needs lam_stiff > 0 (the constant weight of R_S)")
+        lam_stiff = real("lam_stiff", lam_stiff, low=0.0, low_open=True)
+    elif lam_stiff is not None:
+        raise ValueError(f"lam_stiff is used by 'ernode+srnode' only, got it for {method!r}")
     stiffness = one_of("stiffness", stiffness, STIFFNESS_FORMS)
     steer_b = real("steer_b", steer_b, low=0.0, high=1.0, low_open=True, high_open=True)
     tdtype = DTYPES[one_of("dtype", dtype, tuple(DTYPES))]
@@ -277,7 +311,7 @@ def train_node(
     bar = progress_bar(range(epochs), desc=where, leave=False, disable=not progress)
     global_step = 0
     for epoch in bar:
-        lam = lambda_schedule(epoch, epochs, lam0, lam1) if method in ("ernode", "srnode") else 0.0
+        lam = lambda_schedule(epoch, epochs, lam0, lam1) if method in REGULARIZED else 0.0
         perm = torch.randperm(n, generator=gen).to(dev)
         tot = {"loss": 0.0, "reg": 0.0, "acc": 0.0, "nfe": 0.0}
         nb = 0
@@ -288,16 +322,24 @@ def train_node(
                 if method == "steer":
                     t1 = 1.0 + steer_b * (2.0 * float(torch.rand((), generator=gen)) - 1.0)
                 try:
-                    logits, stats = model(xtr[idx], t1)
+                    if method == "taynode":
+                        logits, stats, reg = model.forward_taylor(xtr[idx])
+                    else:
+                        logits, stats = model(xtr[idx], t1)
                 except SolverError as err:
                     raise TrainingDiverged(
                         f"{where}: epoch {epoch}, step {step} (global step {global_step}): {err}"
                     ) from None
                 ce = nn.functional.cross_entropy(logits, ytr[idx])
                 # Vanilla and STEER log the R_E of their plain solve: the column compares like
-                # with like across methods.
-                reg = stats.stiffness(stiffness) if method == "srnode" else stats.error_estimate
+                # with like across methods (the combined method logs R_E too).
+                if method == "srnode":
+                    reg = stats.stiffness(stiffness)
+                elif method != "taynode":
+                    reg = stats.error_estimate
                 loss = ce + lam * reg.to(ce.dtype) if lam > 0 else ce
+                if lam_stiff is not None:  # ernode+srnode: λ(e) R_E + λ_S R_S
+                    loss = loss + lam_stiff * stats.stiffness(stiffness).to(ce.dtype)
                 check_finite_loss(
                     loss, step=global_step, where=f"{where} (epoch {epoch}, step {step})"
                 )
