@@ -5,7 +5,9 @@ the plain CNN of similar size, same batch and device. PnP: one PnP-PGD iteration
 denoiser on a batch of ``pnp_images`` blurred images, float64 as in the chapter, the LPN with
 and without its exact objective R_θ (one extra ψ evaluation per iterate). Both are medians of
 repeated runs in one process (:func:`theorybook.runtime.best_of`) against the CNN timed in the
-same run; the script prints the ratios.
+same run; the script prints the ratios. Sparse-view CT: one PnP-PGD iteration on ``ct_images``
+phantoms (float32, as in the chapter) with the periodic patch LPN (every stride offset, an
+exact prox) against the plain CNN on the whole image.
 Usage: ``THEORYBOOK_SCALE=book python benchmarks/bench_lpn.py [--threads N]``.
 """
 
@@ -16,7 +18,17 @@ import os
 
 import torch
 
-from theorybook.lpn import Config, ConvLPN, GaussianBlur, PlainCNN, pnp_pgd, prior_at_output
+from theorybook.lpn import (
+    Config,
+    ConvLPN,
+    GaussianBlur,
+    PatchLPN,
+    PlainCNN,
+    RadonCT,
+    pnp_pgd,
+    prior_at_output,
+    random_phantoms,
+)
 from theorybook.lpn.experiments import time_training_steps
 from theorybook.runtime import THREADS_ENV_VAR, best_of, device, scale, torch_threads
 
@@ -39,6 +51,26 @@ def pnp_iteration_ms(cfg: Config, *, repeats: int = 5) -> dict[str, float]:
 
     out = {}
     for name, den in (("cnn", cnn), ("lpn", lpn_prox_only), ("lpn+R", lpn_with_prior)):
+        stats = best_of(lambda den=den: pnp_pgd(op, y, den, step=0.95, iters=1), repeats=repeats)
+        out[name] = 1e3 * stats.median
+    return out
+
+
+def ct_iteration_ms(cfg: Config, *, repeats: int = 5) -> dict[str, float]:
+    """Median ms of one PnP-PGD CT iteration with the periodic patch LPN and the plain CNN."""
+    torch.manual_seed(cfg.seed)
+    patch = ConvLPN(cfg.patch_size, 1, cfg.conv_hidden, beta=cfg.conv_beta, alpha=cfg.conv_alpha)
+    lpn = PatchLPN(patch, stride=cfg.patch_stride)
+    cnn = PlainCNN(1, cfg.conv_hidden, cfg.cnn_depth)
+    op = RadonCT(cfg.ct_size, cfg.ct_angles)
+    y = op(torch.as_tensor(random_phantoms(cfg.ct_images, cfg.ct_size, seed=cfg.seed)))
+
+    def lpn_prox_only(v: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return lpn(v)
+
+    out = {}
+    for name, den in (("cnn", cnn), ("lpn", lpn_prox_only)):
         stats = best_of(lambda den=den: pnp_pgd(op, y, den, step=0.95, iters=1), repeats=repeats)
         out[name] = 1e3 * stats.median
     return out
@@ -68,6 +100,12 @@ def main() -> None:
                 f"CNN {ms['cnn']:.2f} ms, LPN {ms['lpn']:.2f} ms (ratio {ms['lpn'] / ms['cnn']:.2f}), "
                 f"LPN with exact R {ms['lpn+R']:.2f} ms (ratio {ms['lpn+R'] / ms['cnn']:.2f})"
             )
+        ms = ct_iteration_ms(cfg)
+        print(
+            f"{device()} PnP-PGD CT iteration, {cfg.ct_images} phantoms {cfg.ct_size}x"
+            f"{cfg.ct_size}, {cfg.ct_angles} views: CNN {ms['cnn']:.2f} ms, periodic patch LPN "
+            f"(stride {cfg.patch_stride}) {ms['lpn']:.2f} ms (ratio {ms['lpn'] / ms['cnn']:.2f})"
+        )
 
 
 if __name__ == "__main__":

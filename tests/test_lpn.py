@@ -436,6 +436,17 @@ def test_paper_preset_builds_models_and_data_and_takes_one_step() -> None:
         toy = LPN(1, cfg.lap_hidden, cfg.lap_layers, beta=cfg.lap_beta)
         hist = train_lpn(toy, lap_sampler, [Stage(1, loss, cfg.lap_pm_lrs[0], gamma)])
         assert len(hist.losses) == 1 and math.isfinite(hist.losses[0]) and toy.is_convex()
+    # CT phantoms and photo crops at paper size; the CT matrix is built once (64², 60 views)
+    from theorybook.lpn import PatchLPN, RadonCT
+    from theorybook.lpn.data import crop_split, ct_split
+
+    ct_val, ct_test = ct_split(cfg)
+    assert ct_test.shape == (cfg.ct_images, 1, cfg.ct_size, cfg.ct_size)
+    assert len(ct_val) == cfg.ct_val_images
+    op = RadonCT(cfg.ct_size, cfg.ct_angles)
+    assert op(torch.as_tensor(ct_test[:1], dtype=torch.float64)).shape == (1, op.m)
+    crops = crop_split(cfg)[1]
+    assert crops.shape == (4, 1, cfg.crop_size, cfg.crop_size)
     # image priors (digits and patches): width 64, batch 200, one ℓ1 and one PM step
     gamma_min = 0.08 * 16
     for images in (train, p_train):
@@ -448,3 +459,7 @@ def test_paper_preset_builds_models_and_data_and_takes_one_step() -> None:
         cnn = PlainCNN(1, cfg.conv_hidden, cfg.cnn_depth)
         hist = train_lpn(cnn, sampler, [Stage(1, "l2", 1e-3)])
         assert math.isfinite(hist.losses[0])
+    # the patch LPN on a paper-size crop (periodic average, stride cfg.patch_stride)
+    patch = PatchLPN(model, stride=cfg.patch_stride)
+    with torch.no_grad():
+        assert patch(torch.as_tensor(crops[:1])).shape == (1, 1, cfg.crop_size, cfg.crop_size)

@@ -95,6 +95,12 @@ def grid_edges(r: PnPProblemResult) -> list[str]:
                     " (as λ → 0 the estimate tends to the minimum-norm least-squares "
                     "solution, a finite limit: the grid has reached it)"
                 )
+            if key == "TV weight" and end == "smallest":
+                why = (
+                    " (as the weight → 0, PnP-PGD with TV tends to plain gradient descent on "
+                    "the data term stopped after the run's iterations, a finite limit that the "
+                    "grid has reached)"
+                )
             out.append(f"{key} = {value:g} is the {end} value of its grid{why}")
     return out
 
