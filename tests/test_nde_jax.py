@@ -292,3 +292,39 @@ def test_error_regularized_solver_matches_ode_wrapper_and_trains_sde() -> None:
     r = train_neural_sde(data, lam=1.0, iters=2, n_paths=4, hidden=4)
     assert len(r.history["loss"]) == 2 and np.isfinite(r.test_loss) and r.test_steps >= 1
     assert all(v >= 0 for v in r.history["reg"])
+
+
+def test_sde_sweep_shares_the_start_and_lambda_is_chosen_on_validation() -> None:
+    from types import SimpleNamespace
+
+    from theorybook.nde.experiments import SDE_FIT_TOLERANCE, SDEResult
+    from theorybook.nde.sde import SDEData, train_neural_sde, train_neural_sde_sweep
+
+    ts = np.linspace(0.0, 1.0, 4, dtype=np.float32)
+    data = SDEData(
+        ts,
+        np.zeros((4, 2), np.float32),
+        np.full((4, 2), 0.1, np.float32),
+        np.array([2.0, 0.0], np.float32),
+    )
+    kw = dict(iters=2, n_paths=4, eval_paths=4, hidden=4)
+    runs = train_neural_sde_sweep(data, (0.0, 1.0), **kw)  # type: ignore[arg-type]
+    single = train_neural_sde(data, lam=1.0, **kw)  # type: ignore[arg-type]
+    # Same initialization and keys: the swept run equals the single one.
+    assert runs[1].history["loss"] == pytest.approx(single.history["loss"])
+    assert runs[0].history["loss"][0] == pytest.approx(runs[1].history["loss"][0])
+    assert np.isfinite(runs[1].val_loss) and runs[1].val_steps >= 1
+    with pytest.raises(ValueError, match="lams"):
+        train_neural_sde_sweep(data, (), **kw)  # type: ignore[arg-type]
+
+    def run(lam: float, val_loss: float, val_steps: float) -> SimpleNamespace:
+        return SimpleNamespace(lam=lam, val_loss=val_loss, val_steps=val_steps)
+
+    base = run(0.0, 1.0, 9.0)
+    ok_slow, ok_fast, bad_fast = run(0.1, 1.05, 8.5), run(1.0, 1.09, 8.0), run(10.0, 5.0, 5.0)
+    res = SDEResult(data, {"vanilla": base, "a": ok_slow, "b": ok_fast, "c": bad_fast})
+    assert SDE_FIT_TOLERANCE == 1.1
+    assert res.main_ernode() is ok_fast and res.strongest() is bad_fast
+    none_ok = SDEResult(data, {"vanilla": base, "c": bad_fast, "d": run(30.0, 9.0, 4.0)})
+    assert none_ok.main_ernode() is bad_fast  # the smallest λ when none keeps the fit
+    assert res.mse(8.0, data) == pytest.approx(8.0 / 16)

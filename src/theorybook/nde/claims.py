@@ -23,6 +23,11 @@ def _ratio(a: float, b: float) -> float:
     return float(a) / float(b) if b else float("nan")
 
 
+def _sde_mse(loss: float, data: Any) -> float:
+    """Fit loss per entry (means and variances at every time and coordinate)."""
+    return float(loss) / (2 * data.mean.size)
+
+
 def _mean(values: list[float]) -> float | None:
     return float(sum(values) / len(values)) if values else None
 
@@ -228,6 +233,7 @@ def chapter_claims(
     ]
     dv: Any = digits.runs["vanilla"] if digits else None
     de: Any = digits.runs["ernode"] if digits else None
+    dst: Any = digits.runs.get("steer") if digits else None
     claims.append(
         Claim(
             "digits-nfe",
@@ -237,21 +243,26 @@ def chapter_claims(
             "(experiments/mnist_node.jl)",
             measured=None if dv is None else _ratio(dv.test_nfe, de.test_nfe),
             check=at_least(2.0),
-            expected_at="paper",
-            pending_reason=(
-                "at the book tolerance 1e-5 even a zero field needs 20 NFE, which caps the ratio; "
-                "the paper preset solves at rtol = atol = 1.4e-8 (the official code's) in "
-                "float64 for 75 epochs"
-            ),
+            baseline=None if dst is None else _ratio(dv.test_nfe, dst.test_nfe),
+            baseline_name="STEER",
+            expected_at="book",
+            pending_reason="skipped at smoke scale; the book preset runs it",
             note="not run at this scale"
             if dv is None
-            else f"{dv.test_nfe} → {de.test_nfe} NFE at tolerance {cfg.digits_rtol:g}",
+            else f"{dv.test_nfe} → {de.test_nfe} NFE at rtol = atol = {cfg.digits_rtol:g} in "
+            f"{cfg.digits_dtype}, λ annealed {cfg.digits_lam:g} → {cfg.digits_lam_end:g} over "
+            f"{cfg.digits_epochs} epochs; one seed",
         )
     )
     lv: Any = latent.runs["vanilla"] if latent else None
     le: Any = latent.main_ernode() if latent else None
     sv: Any = sde.runs["vanilla"] if sde else None
     se: Any = sde.main_ernode() if sde else None
+    ss: Any = sde.strongest() if sde else None
+    sde_data: Any = sde.data if sde else None
+    if ss is se:
+        ss = None
+    sde_lams = ", ".join(f"{lam:g}" for lam in cfg.sde_lams)
     book_reason = "skipped at smoke scale; the book preset runs it"
     claims += [
         Claim(
@@ -284,31 +295,45 @@ def chapter_claims(
         ),
         Claim(
             "sde-steps",
-            "Neural SDE: the error regularizer cuts the adaptive solver's steps ≥ 1.25× "
-            "(vanilla/ERNODE)",
+            "Neural SDE: the error regularizer at the λ chosen on validation paths lowers the "
+            "adaptive solver's steps per path (vanilla/ERNSDE ≥ 1.05, test paths)",
             kind="reproduction",
-            where="toy neural-SDE experiment (official repository, experiments/sde_toy_problem.jl)",
+            where="toy spiral neural-SDE experiment (setting of the official repository, "
+            "experiments/sde_toy_problem.jl)",
             measured=None if sv is None else _ratio(sv.test_steps, se.test_steps),
-            check=at_least(1.25),
+            check=at_least(1.05),
+            baseline=None if ss is None else _ratio(sv.test_steps, ss.test_steps),
+            baseline_name="—" if ss is None else f"ERNSDE λ = {ss.lam:g}",
+            calibrated_on="λ, chosen on 1,000 validation Brownian paths (not the test paths)",
+            held_out=True,
             expected_at="book",
             pending_reason=book_reason,
             note="not run at this scale"
             if sv is None
-            else f"{sv.test_steps:.1f} → {se.test_steps:.1f} steps per path at λ = {se.lam:g}; "
-            "threshold ours; one seed",
+            else f"{sv.test_steps:.2f} → {se.test_steps:.2f} steps per path at λ = {se.lam:g} "
+            f"(chosen among {sde_lams} on validation paths); threshold: the size of the "
+            "reduction in the first author's thesis copy of the table (NFE 528.67 → 502.00); "
+            "one seed",
         ),
         Claim(
             "sde-fit",
-            "… at a similar fit of means and variances (test loss ERNODE/vanilla ≤ 1.5)",
+            "… at a fit of means and variances that is not worse (test MSE ERNSDE/vanilla ≤ 1.1)",
             kind="reproduction",
-            where="toy neural-SDE experiment (official repository, experiments/sde_toy_problem.jl)",
+            where="toy spiral neural-SDE experiment (setting of the official repository, "
+            "experiments/sde_toy_problem.jl)",
             measured=None if sv is None else _ratio(se.test_loss, sv.test_loss),
-            check=at_most(1.5),
+            check=at_most(1.1),
+            baseline=None if ss is None else _ratio(ss.test_loss, sv.test_loss),
+            baseline_name="—" if ss is None else f"ERNSDE λ = {ss.lam:g}",
+            calibrated_on="λ, chosen on 1,000 validation Brownian paths (not the test paths)",
+            held_out=True,
             expected_at="book",
             pending_reason=book_reason,
             note="not run at this scale"
             if sv is None
-            else f"loss {sv.test_loss:.2f} vs {se.test_loss:.2f}; one seed",
+            else f"test MSE {_sde_mse(sv.test_loss, sde_data):.4f} (vanilla) vs "
+            f"{_sde_mse(se.test_loss, sde_data):.4f}; the thesis copy reports 0.0217 → 0.0227; "
+            "one seed",
         ),
     ]
     # --- extensions ---------------------------------------------------------------------------

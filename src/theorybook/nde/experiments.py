@@ -34,6 +34,7 @@ __all__ = [
     "CirclesResult",
     "LatentResult",
     "SDEResult",
+    "SDE_FIT_TOLERANCE",
     "SolverChecks",
     "TaynodeResult",
     "build_claims",
@@ -367,7 +368,9 @@ def run_digits(
         dtype=cfg.digits_dtype,
     )
     runs = {
-        m: train_node(data, m, **_method_kwargs(m, cfg, cfg.digits_lam, cfg.digits_lam), **common)
+        m: train_node(
+            data, m, **_method_kwargs(m, cfg, cfg.digits_lam, cfg.digits_lam_end), **common
+        )
         for m in cfg.digits_methods
     }
     return CirclesResult(data, runs, [])
@@ -424,24 +427,37 @@ def run_latent(
     return LatentResult(data, runs)
 
 
+SDE_FIT_TOLERANCE = 1.1
+"""A swept ``λ`` qualifies when its validation loss is at most this factor times vanilla's."""
+
+
 @dataclass(frozen=True)
 class SDEResult:
-    """Neural-SDE runs keyed ``"vanilla"`` and ``"ernode λ=…"`` (the first ``λ`` of
-    ``cfg.sde_lams`` first)."""
+    """Neural-SDE runs keyed ``"vanilla"`` and ``"ernode λ=…"`` (one per ``λ`` of
+    ``cfg.sde_lams``), all from the same initialization and Brownian keys."""
 
     data: Any
     runs: dict[str, Any]
 
+    @staticmethod
+    def mse(loss: float, data: Any) -> float:
+        """The fit loss per entry: ``loss / (2 · T · dim)`` (means and variances, ``T`` times)."""
+        return float(loss) / (2 * data.mean.size)
+
     def table(self) -> list[dict[str, Any]]:
-        """One row per run: test loss, mean steps per path, wall times and ratios to vanilla."""
+        """One row per run: validation and test MSE and steps per path, wall times, ratios."""
         base = self.runs["vanilla"]
+        chosen = self.main_ernode()
         return [
             {
                 "method": k,
                 "λ": r.lam,
-                "test loss": r.test_loss,
-                "steps / path": r.test_steps,
-                "steps ratio": r.test_steps / base.test_steps,
+                "chosen": r is chosen,
+                "val MSE": self.mse(r.val_loss, self.data),
+                "val steps": r.val_steps,
+                "test MSE": self.mse(r.test_loss, self.data),
+                "test steps": r.test_steps,
+                "steps ratio": base.test_steps / r.test_steps,
                 "ms / iteration": 1e3 * r.iter_seconds,
                 "predict ratio": r.predict_seconds / base.predict_seconds,
             }
@@ -449,27 +465,39 @@ class SDEResult:
         ]
 
     def main_ernode(self) -> Any:
-        """The run at the first ``λ`` of ``cfg.sde_lams``."""
-        return next(r for k, r in self.runs.items() if k != "vanilla")
+        """The ``λ`` chosen on the validation paths: the fewest validation steps per path among
+        the runs whose validation loss is at most ``SDE_FIT_TOLERANCE`` × vanilla's (the smallest
+        ``λ`` if none qualifies). The test paths are not used."""
+        base = self.runs["vanilla"]
+        swept = [r for k, r in self.runs.items() if k != "vanilla"]
+        ok = [r for r in swept if r.val_loss <= SDE_FIT_TOLERANCE * base.val_loss]
+        if not ok:
+            return min(swept, key=lambda r: r.lam)
+        return min(ok, key=lambda r: (r.val_steps, r.lam))
+
+    def strongest(self) -> Any:
+        """The run at the largest swept ``λ``."""
+        return max((r for k, r in self.runs.items() if k != "vanilla"), key=lambda r: r.lam)
 
 
 def run_sde(
     cfg: Config, *, progress: bool = False, show_progress: bool | None = None
 ) -> SDEResult | None:
-    """The toy neural SDE (JAX, adaptive SPaRK): vanilla and ERNODE; ``None`` if
-    ``cfg.sde_iters == 0``."""
+    """The paper's toy neural SDE (JAX, adaptive SPaRK): vanilla and ERNODE at each ``λ`` of
+    ``cfg.sde_lams``; ``None`` if ``cfg.sde_iters == 0``."""
     cfg = _check_cfg(cfg)
     if cfg.sde_iters == 0:
         return None
-    from theorybook.nde.sde import make_sde_data, train_neural_sde
+    from theorybook.nde.sde import make_sde_data, train_neural_sde_sweep
 
     bar = _progress_flag(progress, show_progress)
     data = make_sde_data(seed=cfg.seed)
-    kw: dict[str, Any] = dict(iters=cfg.sde_iters, seed=cfg.seed, progress=bar)
-    runs = {"vanilla": train_neural_sde(data, lam=0.0, **kw)}
-    for lam in cfg.sde_lams:
-        runs[f"ernode λ={lam:g}"] = train_neural_sde(data, lam=lam, **kw)
-    return SDEResult(data, runs)
+    lams = (0.0, *cfg.sde_lams)
+    runs = train_neural_sde_sweep(data, lams, iters=cfg.sde_iters, seed=cfg.seed, progress=bar)
+    named = {"vanilla": runs[0]}
+    for lam, r in zip(cfg.sde_lams, runs[1:], strict=True):
+        named[f"ernode λ={lam:g}"] = r
+    return SDEResult(data, named)
 
 
 @dataclass(frozen=True)

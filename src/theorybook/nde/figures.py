@@ -305,17 +305,22 @@ def latent_figure(latent: Any, *, index: int = 0) -> Figure:
 
 
 def sde_figure(sde: Any, *, smooth: int = 15) -> Figure:
-    """Neural SDE: adaptive steps per sample path and the fit loss per iteration (running mean
-    over ``smooth`` iterations)."""
+    """Neural SDE: (a) adaptive steps per sample path during training (running mean over
+    ``smooth`` iterations) and (b) test MSE against test steps per path of every run, the ``λ``
+    chosen on the validation paths circled."""
     fig, (ax1, ax2) = new_figure(1, 2, height=2.8)
-    styles = [METHOD_COLORS["vanilla"], METHOD_COLORS["ernode"], METHOD_COLORS["strong"]]
-    styles += [PALETTE["green"], PALETTE["purple"]]
+    styles = [METHOD_COLORS["vanilla"], PALETTE["sky"], METHOD_COLORS["ernode"]]
+    styles += [PALETTE["green"], METHOD_COLORS["strong"], PALETTE["purple"], PALETTE["orange"]]
+    chosen = sde.main_ernode()
     for (name, run), col in zip(sde.runs.items(), styles, strict=False):
         ax1.plot(_smooth(np.asarray(run.history["steps"]), smooth), color=col, label=name)
-        ax2.plot(_smooth(np.asarray(run.history["loss"]), smooth), color=col)
+        ax2.plot(run.test_steps, sde.mse(run.test_loss, sde.data), "o", color=col, ms=6)
+        if run is chosen:
+            ax2.plot(run.test_steps, sde.mse(run.test_loss, sde.data), "o", mfc="none",
+                     mec="0.3", ms=12)  # fmt: skip
     ax1.set(xlabel="iteration", ylabel="steps per sample path")
-    ax2.set(xlabel="iteration", ylabel="loss (means and variances)", yscale="log")
-    ax1.legend(loc="upper right")
+    ax2.set(xlabel="test steps per path", ylabel="test MSE (means, variances)", yscale="log")
+    ax1.legend(loc="upper right", fontsize=7)
     label_panels([ax1, ax2])
     plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
