@@ -218,3 +218,19 @@ def test_patch_functions_reject_bad_inputs() -> None:
         patch_average(model, torch.rand(1, 1, 16, 16), patch=8, boundary="reflect")
     with pytest.raises(ValueError, match="image"):
         jacobian_asymmetry(lpn, torch.rand(2, 1, 16, 16, dtype=torch.float64))
+
+
+def test_ct_and_patch_experiments_reject_wrong_models() -> None:
+    from theorybook.lpn import PlainCNN
+    from theorybook.lpn import experiments as ex
+
+    cfg = Config.preset("smoke")
+    model = _patch_model()
+    with pytest.raises(TypeError, match="lpn"):
+        ex.run_ct(cfg, PlainCNN(1, 4, 2), None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="cnn"):
+        ex.run_patch_prox(cfg, model, model)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="lpn"):
+        ex.run_patch_prox(cfg, PatchLPN(model), None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="cfg"):
+        ex.run_ct("smoke", model, None)  # type: ignore[arg-type]
