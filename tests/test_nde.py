@@ -544,3 +544,31 @@ def test_summary_spread_over_seeds() -> None:
     assert rows["vanilla"]["seeds"] == 2
     assert rows["vanilla"]["test NFE"] == pytest.approx(np.mean(nfes))
     assert rows["vanilla"]["test NFE sd"] == pytest.approx(np.std(nfes, ddof=1))
+
+
+def test_latent_ode_runs_every_method() -> None:
+    from theorybook.nde.latent import LATENT_METHODS
+
+    data = make_spirals(8, 4, n_times=6, seed=0)
+    kw: dict = dict(epochs=1, batch_size=8, latent=2, hidden=4)
+    lams = {
+        "vanilla": {},
+        "steer": {},
+        "ernode": {"lam0": 1.0},
+        "srnode": {"lam0": 0.1},
+        "ernode+srnode": {"lam0": 1.0, "lam_stiff": 0.1},
+        "taynode": {"lam0": 0.01},
+    }
+    assert set(lams) == set(LATENT_METHODS)
+    runs = {m: train_latent_ode(data, m, **lams[m], **kw) for m in LATENT_METHODS}
+    for m, r in runs.items():
+        assert np.isfinite(r.test_mse) and r.test_nfe > 0, m
+    # Same first solve for the same seed: ERNODE and ERNODE+SRNODE log the same R_E.
+    assert runs["ernode+srnode"].history["reg"][0] == pytest.approx(
+        runs["ernode"].history["reg"][0]
+    )
+    assert runs["taynode"].history["reg"][0] > 0
+    with pytest.raises(ValueError, match="lam_stiff"):
+        train_latent_ode(data, "ernode+srnode", lam0=1.0, **kw)
+    with pytest.raises(ValueError, match="lam0"):
+        train_latent_ode(data, "steer", lam0=1.0, **kw)

@@ -80,6 +80,14 @@ class Config(ScaledConfig):
     latent_n_train: int = 300
     latent_n_test: int = 100
     latent_lams: tuple[float, ...] = (3.0, 10.0)
+    latent_methods: tuple[str, ...] = (
+        "vanilla",
+        "ernode",
+        "srnode",
+        "steer",
+        "ernode+srnode",
+        "taynode",
+    )
     # Neural SDE on the toy spiral SDE (JAX), only when sde_iters > 0.
     sde_iters: int = 0
     sde_lams: tuple[float, ...] = (0.1, 1.0, 10.0)
@@ -141,7 +149,7 @@ class Config(ScaledConfig):
         one_of("digits_dtype", self.digits_dtype, ("float32", "float64"))
         one_of("problem", self.problem, ("moons", "circles"))
         torch_methods = ("vanilla", "ernode", "srnode", "steer", "ernode+srnode", "taynode")
-        for name in ("methods", "held_out_methods", "digits_methods"):
+        for name in ("methods", "held_out_methods", "digits_methods", "latent_methods"):
             chosen = tuple(getattr(self, name))
             for m in chosen:
                 one_of(f"{name}[...]", m, torch_methods)
@@ -189,12 +197,18 @@ class Config(ScaledConfig):
                 latent_n_train=48,
                 latent_n_test=24,
                 latent_lams=(3.0,),
+                latent_methods=("vanilla", "ernode"),
             ),
             "book": cls(
+                # Within the book's time budget: TayNODE in PyTorch, and SRNODE / ERNODE+SRNODE
+                # on digits and every method but ERNODE on the latent ODE, run at paper scale.
+                methods=("vanilla", "ernode", "srnode", "steer", "ernode+srnode"),
                 lam_sweep=(10.0,),
                 digits_epochs=30,
+                digits_methods=("vanilla", "ernode", "steer"),
                 latent_epochs=100,
                 latent_lams=(3.0,),
+                latent_methods=("vanilla", "ernode"),
                 sde_iters=250,
                 sde_lams=(0.1, 1.0, 10.0),
             ),

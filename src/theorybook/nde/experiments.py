@@ -378,7 +378,8 @@ def run_digits(
 
 @dataclass(frozen=True)
 class LatentResult:
-    """Latent-ODE runs on spirals: vanilla and ERNODE at each ``λ`` of ``cfg.latent_lams``."""
+    """Latent-ODE runs on spirals: vanilla, ERNODE at each ``λ`` of ``cfg.latent_lams`` and the
+    other methods of ``cfg.latent_methods``."""
 
     data: SpiralData
     runs: dict[str, LatentRun]
@@ -402,14 +403,16 @@ class LatentResult:
 
     def main_ernode(self) -> LatentRun:
         """The ERNODE run at the first ``λ`` of ``cfg.latent_lams`` (fixed in advance)."""
-        return next(r for k, r in self.runs.items() if k != "vanilla")
+        return next(r for k, r in self.runs.items() if k.startswith("ernode λ="))
 
 
 @_threads
 def run_latent(
     cfg: Config, *, progress: bool = False, show_progress: bool | None = None
 ) -> LatentResult | None:
-    """Latent ODE on spirals, vanilla and ERNODE; ``None`` if ``cfg.latent_epochs == 0``."""
+    """Latent ODE on spirals: vanilla, ERNODE at each ``λ`` of ``cfg.latent_lams`` and the other
+    methods of ``cfg.latent_methods`` (ERNODE + SRNODE at the first ``λ``); ``None`` if
+    ``cfg.latent_epochs == 0``."""
     if cfg.latent_epochs == 0:
         return None
     data = make_spirals(cfg.latent_n_train, cfg.latent_n_test, seed=cfg.seed)
@@ -424,6 +427,16 @@ def run_latent(
     runs = {"vanilla": train_latent_ode(data, "vanilla", **common)}
     for lam in cfg.latent_lams:
         runs[f"ernode λ={lam:g}"] = train_latent_ode(data, "ernode", lam0=lam, **common)
+    lam = cfg.latent_lams[0]
+    others: dict[str, dict[str, Any]] = {
+        "srnode": dict(lam0=cfg.lam_stiff),
+        "steer": dict(steer_b=cfg.steer_b),
+        "ernode+srnode": dict(lam0=lam, lam_stiff=cfg.lam_stiff),
+        "taynode": dict(lam0=cfg.lam_taynode),
+    }
+    for m, kw in others.items():
+        if m in cfg.latent_methods:
+            runs[m] = train_latent_ode(data, m, **kw, **common)
     return LatentResult(data, runs)
 
 

@@ -272,14 +272,17 @@ def latent_figure(latent: Any, *, index: int = 0) -> Figure:
     import torch
 
     fig, (ax1, ax2) = new_figure(1, 2, height=3.2)
-    styles = [METHOD_COLORS["vanilla"], METHOD_COLORS["ernode"], METHOD_COLORS["strong"]]
-    styles += [PALETTE["green"], PALETTE["purple"]]
+    extra = iter([METHOD_COLORS["strong"], PALETTE["yellow"], PALETTE["sky"]])
+    styles = [
+        METHOD_COLORS.get(name) or (METHOD_COLORS["ernode"] if i == 1 else next(extra, "0.5"))
+        for i, name in enumerate(latent.runs)
+    ]
     for (name, run), col in zip(latent.runs.items(), styles, strict=False):
         ax1.plot(
             run.history["epoch"], _smooth(np.asarray(run.history["nfe"]), 5), color=col, label=name
         )
     ax1.set(xlabel="epoch", ylabel="NFE per training solve")
-    ax1.legend(loc="upper left")
+    ax1.legend(loc="upper left", fontsize=7)
     d = latent.data
     t = torch.from_numpy(d.t)
     t_fine = torch.linspace(0.0, float(d.t[-1]), 200)

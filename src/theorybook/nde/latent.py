@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,7 +36,23 @@ from theorybook.runtime import (
 from theorybook.validation import one_of, positive_int, positive_real, real
 from theorybook.validation import seed as check_seed
 
-__all__ = ["LatentODE", "LatentRun", "SpiralData", "make_spirals", "train_latent_ode"]
+__all__ = [
+    "LATENT_METHODS",
+    "LatentODE",
+    "LatentRun",
+    "SpiralData",
+    "make_spirals",
+    "train_latent_ode",
+]
+
+LATENT_METHODS: tuple[str, ...] = (
+    "vanilla",
+    "ernode",
+    "srnode",
+    "steer",
+    "ernode+srnode",
+    "taynode",
+)
 
 
 class LatentODE(nn.Module):
@@ -80,9 +97,17 @@ class LatentODE(nn.Module):
                 "(e.g. model.double() for float64 data)"
             )
 
-    def _solve(self, z0: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, SolveStats]:
+    def _solve(
+        self, z0: torch.Tensor, t: torch.Tensor, *, taylor: bool = False
+    ) -> tuple[torch.Tensor, SolveStats]:
+        field: Any = lambda tt, z: self.func(z)  # autonomous latent dynamics
+        if taylor:  # TayNODE: integrate ‖z''‖² in one more state column
+            from theorybook.nde.taynode_torch import TaylorAugmentedField
+
+            field = TaylorAugmentedField(field)
+            z0 = torch.cat([z0, torch.zeros_like(z0[:, :1])], dim=-1)
         return regularized_odeint(
-            lambda tt, z: self.func(z),
+            field,
             z0,
             t.to(torch.float64),
             rtol=self.rtol,
@@ -107,13 +132,33 @@ class LatentODE(nn.Module):
         return mu, logvar
 
     def forward(
-        self, t: torch.Tensor, x: torch.Tensor, mask: torch.Tensor, *, sample: bool = True
+        self,
+        t: torch.Tensor,
+        x: torch.Tensor,
+        mask: torch.Tensor,
+        *,
+        sample: bool = True,
+        t_solve: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, SolveStats]:
-        """Reconstruction ``x̂`` (n, T, d), ``μ``, ``log σ²`` and the solve's :class:`SolveStats`."""
+        """Reconstruction ``x̂`` (n, T, d), ``μ``, ``log σ²`` and the solve's :class:`SolveStats`.
+
+        ``t_solve`` (same length as ``t``) replaces the times of the solve, e.g. STEER's randomly
+        moved end time.
+        """
         mu, logvar = self.encode(t, x, mask)
         z0 = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if sample else mu
-        zs, stats = self._solve(z0, t)
+        zs, stats = self._solve(z0, t if t_solve is None else t_solve)
         return self.dec(zs).transpose(0, 1), mu, logvar, stats
+
+    def forward_taylor(
+        self, t: torch.Tensor, x: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, SolveStats, torch.Tensor]:
+        """:meth:`forward` (sampled ``z₀``) through the augmented state of TayNODE, also returning
+        ``R_2 = mean_b ∫ ‖z_b''‖² dt`` over ``[t₀, t_T]`` (equation :eq:`nde-taynode`)."""
+        mu, logvar = self.encode(t, x, mask)
+        z0 = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        zs, stats = self._solve(z0, t, taylor=True)
+        return self.dec(zs[..., :-1]).transpose(0, 1), mu, logvar, stats, zs[-1][:, -1].mean()
 
     @torch.no_grad()
     def reconstruct(
@@ -145,6 +190,8 @@ def train_latent_ode(
     method: str = "vanilla",
     *,
     lam0: float = 0.0,
+    lam_stiff: float | None = None,
+    steer_b: float = 0.5,
     epochs: int = 100,
     batch_size: int = 50,
     latent: int = 4,
@@ -162,8 +209,11 @@ def train_latent_ode(
     """Adam on the negative ELBO ``Σ_obs ‖x̂ − x‖²/(2σ²) + KL(q(z₀) ‖ N(0, I))`` (per trajectory)
     ``+ λ R_E`` (equation :eq:`nde-ernode`).
 
-    ``method`` is ``"vanilla"`` (``lam0`` must be 0) or ``"ernode"`` (constant ``λ = lam0 > 0``);
-    ``torch_device`` as in :func:`~theorybook.nde.train_torch.train_node`; ``show_progress`` is a
+    ``method`` is ``"vanilla"`` or ``"steer"`` (``lam0`` must be 0), ``"ernode"``, ``"srnode"``
+    (``λ R_S``), ``"ernode+srnode"`` (``λ R_E + λ_S R_S``, ``λ_S = lam_stiff``) or ``"taynode"``
+    (``λ R_2``), each with a constant ``λ = lam0 > 0``. STEER moves the last solve time
+    ``t_T`` to ``U(t_T − b, t_T + b)`` with ``b = steer_b (t_T − t_{T−1})`` at each step (so the
+    times stay ordered; Ghosh et al. 2020). ``torch_device`` as in :func:`~theorybook.nde.train_torch.train_node`; ``show_progress`` is a
     deprecated spelling of ``progress``.
 
     Raises
@@ -179,12 +229,19 @@ def train_latent_ode(
         progress = bool(show_progress)
     if not isinstance(data, SpiralData):
         raise TypeError(f"data must be a SpiralData, got {type(data).__name__}")
-    method = one_of("method", method, ("vanilla", "ernode"))
+    method = one_of("method", method, LATENT_METHODS)
     lam0 = real("lam0", lam0, low=0.0)
-    if method == "ernode" and lam0 <= 0:
-        raise ValueError("ernode needs lam0 > 0")
-    if method == "vanilla" and lam0 != 0:
-        raise ValueError(f"vanilla has no regularizer: lam0 must be 0, got {lam0}")
+    if method not in ("vanilla", "steer") and lam0 <= 0:
+        raise ValueError(f"{method} needs lam0 > 0")
+    if method in ("vanilla", "steer") and lam0 != 0:
+        raise ValueError(f"{method} has no regularizer: lam0 must be 0, got {lam0}")
+    if method == "ernode+srnode":
+        if lam_stiff is None:
+            raise ValueError("ernode+srnode needs lam_stiff > 0 (the constant weight of R_S)")
+        lam_stiff = real("lam_stiff", lam_stiff, low=0.0, low_open=True)
+    elif lam_stiff is not None:
+        raise ValueError(f"lam_stiff is used by 'ernode+srnode' only, got it for {method!r}")
+    steer_b = real("steer_b", steer_b, low=0.0, high=1.0, low_open=True, high_open=True)
     epochs = positive_int("epochs", epochs)
     batch_size = positive_int("batch_size", batch_size)
     latent = positive_int("latent", latent)
@@ -207,7 +264,7 @@ def train_latent_ode(
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     hist: dict[str, list[float]] = {k: [] for k in ("epoch", "loss", "reg", "nfe", "wall")}
     wall, n = 0.0, x.shape[0]
-    lam = lam0 if method == "ernode" else 0.0
+    lam = lam0
     where = f"latent ODE {method}"
     global_step = 0
     for epoch in progress_bar(range(epochs), desc=where, leave=False, disable=not progress):
@@ -217,14 +274,30 @@ def train_latent_ode(
             for step, start in enumerate(range(0, n, batch_size)):
                 idx = perm[start : start + batch_size]
                 try:
-                    xh, mu, logvar, st = model(t, x[idx], m[idx])
+                    if method == "taynode":
+                        xh, mu, logvar, st, r2 = model.forward_taylor(t, x[idx], m[idx])
+                    elif method == "steer":
+                        half = steer_b * float(t[-1] - t[-2])
+                        shift = half * (2.0 * float(torch.rand((), generator=gen)) - 1.0)
+                        t_solve = torch.cat([t[:-1], t[-1:] + shift])
+                        xh, mu, logvar, st = model(t, x[idx], m[idx], t_solve=t_solve)
+                    else:
+                        xh, mu, logvar, st = model(t, x[idx], m[idx])
                 except SolverError as err:
                     raise TrainingDiverged(
                         f"{where}: epoch {epoch}, step {step} (global step {global_step}): {err}"
                     ) from None
                 rec = (((xh - x[idx]) ** 2).sum(-1) * m[idx]).sum() / (2 * obs_sigma**2) / len(idx)
                 kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum() / len(idx)
-                loss = rec + kl + (lam * st.error_estimate.to(rec.dtype) if lam > 0 else 0.0)
+                if method == "srnode":
+                    reg = st.stiffness()
+                elif method == "taynode":
+                    reg = r2
+                else:
+                    reg = st.error_estimate
+                loss = rec + kl + (lam * reg.to(rec.dtype) if lam > 0 else 0.0)
+                if lam_stiff is not None:
+                    loss = loss + lam_stiff * st.stiffness().to(rec.dtype)
                 check_finite_loss(
                     loss, step=global_step, where=f"{where} (epoch {epoch}, step {step})"
                 )
@@ -232,7 +305,7 @@ def train_latent_ode(
                 loss.backward()
                 opt.step()
                 global_step += 1
-                tot += (rec.item() + kl.item(), st.error_estimate.item(), st.nfe)
+                tot += (rec.item() + kl.item(), reg.item(), st.nfe)
                 nb += 1
         wall += timer.seconds
         hist["epoch"].append(epoch)

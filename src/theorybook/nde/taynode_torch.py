@@ -53,10 +53,10 @@ class TaylorAugmentedField(nn.Module):
     sample (equation :eq:`nde-taynode`).
     """
 
-    def __init__(self, func: nn.Module) -> None:
+    def __init__(self, func: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
         super().__init__()
-        if not isinstance(func, nn.Module):
-            raise TypeError(f"func must be a torch.nn.Module, got {type(func).__name__}")
+        if not callable(func):
+            raise TypeError(f"func must be callable (t, z) -> dz/dt, got {type(func).__name__}")
         self.func = func
 
     def forward(self, t: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
