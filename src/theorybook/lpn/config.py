@@ -27,13 +27,13 @@ class Config(ScaledConfig):
     ``digits_steps``, ``patch_cnn_steps`` = ``patch_steps`` in every preset).
     Natural-image patches: a second ConvLPN (same width, noise σ = ``digits_sigma``, batch
     ``digits_batch``) trained with the same schedule for ``patch_steps`` on ``patch_train``
-    ``patch_size``² patches of nine bundled photos, and a plain CNN for ``patch_cnn_steps``; PnP
+    patches of side ``patch_size`` of nine bundled photos, and a plain CNN for ``patch_cnn_steps``; PnP
     validation and test patches are disjoint tiles of the held-out cameraman photo with pixel
     standard deviation ≥ ``patch_min_std``.
-    Sparse-view CT: ``ct_angles`` views of ``ct_size``² phantoms, ``ct_val_images`` validation
+    Sparse-view CT: ``ct_angles`` views of phantoms of side ``ct_size``, ``ct_val_images`` validation
     and ``ct_images`` test images (the Shepp–Logan phantom first); the patch models are reused,
     the LPN averaged over periodic patches at stride ``patch_stride``. Larger images:
-    ``crop_size``² crops of four bundled photographs.
+    crops of side ``crop_size`` of four bundled photographs.
     """
 
     seed: int = 0
