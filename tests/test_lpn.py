@@ -381,8 +381,17 @@ def test_run_pnp_on_natural_image_patches() -> None:
             "PnP-PGD LPN",
             "PnP-ADMM LPN",
         }
-        # each learned denoiser has its own ADMM ρ, tuned on the same grid
-        assert set(r.tuned) == {"Tikhonov λ", "TV weight", "ADMM ρ", "ADMM ρ (CNN)"}
+        # each learned denoiser has its own ADMM ρ and PGD step, tuned on the same grids
+        assert set(r.tuned) == {
+            "Tikhonov λ",
+            "TV weight",
+            "ADMM ρ",
+            "ADMM ρ (CNN)",
+            "PGD η‖A‖²",
+            "PGD η‖A‖² (CNN)",
+        }
+        # every PGD step keeps the descent condition η < 1/‖AᵀA‖
+        assert all(r.tuned[k] < 1 for k in ("PGD η‖A‖²", "PGD η‖A‖² (CNN)"))
         assert r.runs["PnP-ADMM CNN"].objective.size == 0  # no known R for the CNN
         assert all(np.isfinite(v) for v in r.psnr.values())
         assert all(-1 <= v <= 1 for v in r.ssim.values())

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from theorybook.data import bundled_image
 from theorybook.lpn import (
     Config,
     ConvLPN,
@@ -23,6 +24,7 @@ from theorybook.lpn import (
     random_phantoms,
     shepp_logan,
 )
+from theorybook.lpn.data import CROP_PHOTOS, PATCH_TRAIN_PHOTOS, crop_photo
 from theorybook.runtime import torch_threads
 
 
@@ -134,8 +136,24 @@ def test_crop_split_gives_disjoint_crops_of_the_four_photos() -> None:
     val, test = crop_split(cfg)
     assert val.shape == test.shape == (4, 1, cfg.crop_size, cfg.crop_size)
     assert all(not np.array_equal(v, t) for v, t in zip(val, test, strict=True))
+    assert all(t.std() > 0.05 and v.std() > 0.05 for v, t in zip(val, test, strict=True))
     with pytest.raises(TypeError):
         crop_split("book")  # type: ignore[arg-type]
+
+
+def test_crop_photos_are_held_out_from_patch_training() -> None:
+    assert not set(CROP_PHOTOS) & set(PATCH_TRAIN_PHOTOS)
+    # skimage's "cat" is the "chelsea" photo under another name: neither may be a test photo
+    assert not set(CROP_PHOTOS) & {"cat", "chelsea"}
+    for name in CROP_PHOTOS:
+        photo = crop_photo(name)
+        assert photo.ndim == 2 and photo.dtype == np.float32
+        assert 0.0 <= photo.min() and photo.max() <= 1.0
+        for train_name in PATCH_TRAIN_PHOTOS:
+            other = bundled_image(train_name)
+            assert other.shape != photo.shape or not np.allclose(other, photo)
+    with pytest.raises(ValueError, match="name"):
+        crop_photo("astronaut")
 
 
 def test_config_rejects_sizes_off_the_stride_grid() -> None:

@@ -101,6 +101,8 @@ def grid_edges(r: PnPProblemResult) -> list[str]:
                     "the data term stopped after the run's iterations, a finite limit that the "
                     "grid has reached)"
                 )
+            if key.startswith("PGD η") and end == "largest":
+                why = " (the largest step of the descent range η < 1/‖AᵀA‖)"
             out.append(f"{key} = {value:g} is the {end} value of its grid{why}")
     return out
 
@@ -114,7 +116,9 @@ def _like_for_like_note(r: PnPProblemResult, method: str, lpn_steps: int, cnn_st
     same = "the same number of" if lpn_steps == cnn_steps else f"{cnn_steps} against {lpn_steps}"
     return (
         "Learned denoisers like for like: the LPN and the plain CNN each run in PnP-PGD "
-        "(η = 0.95/‖A‖², no tuned scalar) and in PnP-ADMM with their own ρ tuned on "
+        "with their own step η‖A‖² tuned on "
+        f"{', '.join(f'{g:g}' for g in TUNING_GRIDS['PGD η‖A‖²'])} (inside η < 1/‖AᵀA‖) and in "
+        "PnP-ADMM with their own ρ tuned on "
         f"{', '.join(f'{g:g}' for g in grid)} (validation images), after {same} training "
         "steps; TV weight and Tikhonov λ tuned the same way. The CNN is ℓ2-trained, the LPN "
         f"uses the paper's schedule; TV runs in PnP-PGD only.{edge}"
@@ -342,7 +346,7 @@ def patch_prox_claims(cfg: Config, pp: PatchProxResult) -> list[Claim]:
             held_out=True,
             expected_at="book",
             pending_reason="more LPN training steps (patch_steps)",
-            note=f"{crops}; only the cameraman is outside the patch models' training photographs. "
+            note=f"{crops}; none of these photographs is among the patch models' training ones. "
             f"The border-normalised average (not a prox) gives {float(np.mean(border)):.2f} dB",
         ),
         _pnp_claim(
@@ -463,7 +467,9 @@ def chapter_claims(
             where=_ABSTRACT_PNP,
             measured=max(deb.objective_max_increase, cs.objective_max_increase),
             check=at_most(1e-8),
-            note="by construction for η < 1/‖AᵀA‖ with an exact prox (here η = 0.95/‖A‖²)",
+            note="by construction for η < 1/‖AᵀA‖ with an exact prox (here the tuned "
+            f"η‖A‖² = {deb.tuned['PGD η‖A‖²']:g} (deblurring), {cs.tuned['PGD η‖A‖²']:g} "
+            "(compressed sensing))",
         ),
         Claim(
             "laplace-map",

@@ -28,6 +28,7 @@ __all__ = [
     "PERTURBATIONS",
     "Sampler",
     "check_images",
+    "crop_photo",
     "crop_split",
     "ct_split",
     "digits_split",
@@ -58,9 +59,16 @@ PATCH_TRAIN_PHOTOS: tuple[str, ...] = (
 PATCH_TEST_PHOTO = "camera"
 """The held-out photograph (the cameraman) whose tiles are the PnP validation and test patches."""
 
-CROP_PHOTOS: tuple[str, ...] = ("camera", "astronaut", "coffee", "chelsea")
-"""The bundled photographs whose grey-scale crops test the patch LPN on larger images (only
-the cameraman is held out from the patch models' training photographs)."""
+CROP_PHOTOS: tuple[str, ...] = (
+    "camera",
+    "stereo_motorcycle",
+    "immunohistochemistry",
+    "hubble_deep_field",
+)
+"""The scikit-image photographs (shipped in its wheel) whose grey-scale crops test the patch
+LPN on larger images: the cameraman, the left view of the stereo motorcycle pair, the
+immunohistochemistry slide and the Hubble deep field. None of them is among
+:data:`PATCH_TRAIN_PHOTOS`, so no model of the chapter was trained on any of their pixels."""
 
 PERTURBATIONS: dict[str, tuple[float, ...]] = {
     "noise": (0.0, 0.05, 0.1, 0.2, 0.3),
@@ -271,19 +279,41 @@ def ct_split(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     return val, np.concatenate(test)
 
 
+def crop_photo(name: str) -> np.ndarray:
+    """Grey-scale photograph ``name`` of :data:`CROP_PHOTOS` as float32 in ``[0, 1]``.
+
+    ``"stereo_motorcycle"`` is the left view of scikit-image's stereo pair (loaded offline
+    from its wheel); the others come from :func:`theorybook.data.bundled_image`.
+    """
+    if not isinstance(name, str) or name not in CROP_PHOTOS:
+        raise ValueError(f"name must be one of {', '.join(CROP_PHOTOS)}, got {name!r}")
+    if name != "stereo_motorcycle":
+        return bundled_image(name)
+    import skimage.data
+    from skimage.color import rgb2gray
+    from skimage.util import img_as_float
+
+    with offline("skimage.data.stereo_motorcycle"):
+        left = skimage.data.stereo_motorcycle()[0]
+    return np.clip(rgb2gray(img_as_float(left)), 0.0, 1.0).astype(np.float32)
+
+
 def crop_split(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     """(validation, test) grey-scale crops ``(4, 1, c, c)`` of :data:`CROP_PHOTOS`, c = ``crop_size``.
 
-    The test crop of each photo is its central c × c square; the validation crop the c × c
-    square at its top-left quarter point (disjoint from the centre for photos at least 4c on a
-    side, as the bundled 512 × 512, 400 × 600 and 300 × 451 images are at c ≤ 75).
+    The photos are the cameraman, the left stereo-motorcycle view, the immunohistochemistry
+    slide and the Hubble deep field, none of which the patch models were trained on
+    (:data:`PATCH_TRAIN_PHOTOS`). The test crop of each photo is its central c × c square;
+    the validation crop the c × c square at its top-left quarter point (disjoint from the
+    centre for photos at least 4c on a side, as these 500 × 741 to 872 × 1000 images are at
+    c ≤ 125).
     """
     if not isinstance(cfg, Config):
         raise TypeError(f"cfg must be a theorybook.lpn.Config, got {type(cfg).__name__}")
     c = cfg.crop_size
     val, test = [], []
     for name in CROP_PHOTOS:
-        photo = bundled_image(name)
+        photo = crop_photo(name)
         h, w = photo.shape
         if min(h, w) < 2 * c:
             raise ValueError(f"crop_size {c} is too large for {name!r} ({h}×{w})")

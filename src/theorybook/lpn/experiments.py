@@ -83,6 +83,7 @@ __all__ = [
     "REFERENCE_FACTOR",
     "RHO_THEORY_FACTOR",
     "StepTiming",
+    "PGD_STEPS",
     "TUNING_GRIDS",
     "digits_split",
     "jacobian_report",
@@ -439,14 +440,24 @@ def run_digits_prior(
 # Experiment 3: plug-and-play deblurring and compressed sensing
 # ------------------------------------------------------------------------------------------------
 
+PGD_STEPS: tuple[float, ...] = (0.25, 0.5, 0.95)
+"""PnP-PGD steps η, in units of 1/‖A‖², tuned for each learned denoiser. The iteration
+x ← f(x − η∇h(x)) with f = prox_R is PGD on h + R/η, so η is the weight of the data term
+against the learned prior; every value keeps the descent condition η < 1/‖AᵀA‖."""
+
+TV_PGD_STEP = 0.95
+"""PnP-PGD step of TV, in units of 1/‖A‖² (TV's own weight is tuned instead)."""
+
 TUNING_GRIDS: dict[str, tuple[float, ...]] = {
     "Tikhonov λ": (1e-6, 1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1),
     "TV weight": (0.00003, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3),
     "ADMM ρ": (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
     "ADMM ρ (CNN)": (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
+    "PGD η‖A‖²": PGD_STEPS,
+    "PGD η‖A‖² (CNN)": PGD_STEPS,
 }
 """The grids on which each method's one scalar is tuned by validation PSNR (the LPN's and the
-CNN's ADMM penalty on the same grid)."""
+CNN's ADMM penalty on the same grid, and their PnP-PGD step on :data:`PGD_STEPS`)."""
 
 FBP_FILTERS: tuple[str, ...] = ("ramp", "shepp-logan", "cosine", "hamming", "hann")
 """The filters of filtered back-projection (``skimage.transform.iradon``) tuned for CT."""
@@ -559,6 +570,16 @@ class _Tuner:
         run = pnp_pgd(self.op, self.y_val, tv_denoiser(weight), step=self.eta, iters=self.iters)
         return self.score(run.x)
 
+    def pgd(self, scale: float) -> float:
+        step = scale * self.eta / TV_PGD_STEP
+        return self.score(pnp_pgd(self.op, self.y_val, self.lpn, step=step, iters=self.iters).x)
+
+    def pgd_cnn(self, scale: float) -> float:
+        if self.cnn is None:
+            return float("nan")
+        step = scale * self.eta / TV_PGD_STEP
+        return self.score(pnp_pgd(self.op, self.y_val, self.cnn, step=step, iters=self.iters).x)
+
     def admm(self, rho: float) -> float:
         return self.score(pnp_admm(self.op, self.y_val, self.lpn, rho=rho, iters=self.iters).x)
 
@@ -596,7 +617,7 @@ def _solve_problem(
     length of the PGD-LPN reference run (in multiples of ``pnp_iters``).
     """
     norm = operator_norm(op)
-    eta = 0.95 / norm**2
+    eta = TV_PGD_STEP / norm**2
     y_val = _measure(op, val, cfg.meas_noise, cfg.seed + 7)
     y = _measure(op, test, cfg.meas_noise, cfg.seed + 11)
     tuner = _Tuner(op, y_val, val, eta, max(4, cfg.pnp_iters // 2), lpn64, cnn64)
@@ -604,9 +625,12 @@ def _solve_problem(
         "Tikhonov λ": _tune(TUNING_GRIDS["Tikhonov λ"], tuner.tikhonov),
         "TV weight": _tune(TUNING_GRIDS["TV weight"], tuner.tv),
         "ADMM ρ": _tune(TUNING_GRIDS["ADMM ρ"], tuner.admm),
+        "PGD η‖A‖²": _tune(TUNING_GRIDS["PGD η‖A‖²"], tuner.pgd),
     }
     if cnn64 is not None:
         tuned["ADMM ρ (CNN)"] = _tune(TUNING_GRIDS["ADMM ρ (CNN)"], tuner.admm_cnn)
+        tuned["PGD η‖A‖² (CNN)"] = _tune(TUNING_GRIDS["PGD η‖A‖² (CNN)"], tuner.pgd_cnn)
+    eta_lpn = tuned["PGD η‖A‖²"] / norm**2
     estimates: dict[str, torch.Tensor] = {"Aᵀy": op.adjoint(y)}
     if fbp_filter is not None and isinstance(op, RadonCT):
         estimates["FBP"] = op.fbp(y, filter_name=fbp_filter)
@@ -616,12 +640,13 @@ def _solve_problem(
         op, y, tv_denoiser(tuned["TV weight"]), step=eta, iters=cfg.pnp_iters, x_true=test
     )
     if cnn64 is not None:
-        runs["PnP-PGD CNN"] = pnp_pgd(op, y, cnn64, step=eta, iters=cfg.pnp_iters, x_true=test)
+        eta_cnn = tuned["PGD η‖A‖² (CNN)"] / norm**2
+        runs["PnP-PGD CNN"] = pnp_pgd(op, y, cnn64, step=eta_cnn, iters=cfg.pnp_iters, x_true=test)
         runs["PnP-ADMM CNN"] = pnp_admm(
             op, y, cnn64, rho=tuned["ADMM ρ (CNN)"], iters=cfg.pnp_iters, x_true=test
         )
     runs["PnP-PGD LPN"] = pnp_pgd(
-        op, y, lpn64, step=eta, iters=cfg.pnp_iters, x_true=test, keep_iterates=True
+        op, y, lpn64, step=eta_lpn, iters=cfg.pnp_iters, x_true=test, keep_iterates=True
     )
     runs["PnP-ADMM LPN"] = pnp_admm(
         op, y, lpn64, rho=tuned["ADMM ρ"], iters=cfg.pnp_iters, x_true=test
@@ -632,7 +657,7 @@ def _solve_problem(
     )
     # the reference optimum F*: the same PGD-LPN iteration continued from its last iterate
     extra = (reference_factor - 1) * cfg.pnp_iters
-    cont = pnp_pgd(op, y, lpn64, step=eta, iters=extra, x0=runs["PnP-PGD LPN"].x)
+    cont = pnp_pgd(op, y, lpn64, step=eta_lpn, iters=extra, x0=runs["PnP-PGD LPN"].x)
     obj = runs["PnP-PGD LPN"].objective
     reference = np.minimum(obj.min(axis=0), cont.objective.min(axis=0))
     for key, run in runs.items():
@@ -686,11 +711,12 @@ def run_pnp(
     measurement noise ``meas_noise``, on ``images = (validation, test)``, each an array
     ``(n, 1, s, s)`` in [0, 1] with s the LPN's ``image_size``; by default the validation and test
     digits of :func:`digits_split` (for patches pass ``patch_split(cfg)[1:]``). ``dataset`` only
-    labels the results. Tikhonov λ, the TV weight and the ADMM ρ of the LPN and of the plain CNN
-    (each its own, on the same grid) are tuned by PSNR on all validation images over
-    :data:`TUNING_GRIDS` (a grid value at which a PnP run diverges scores −∞). Both learned
-    denoisers run in PnP-PGD and in PnP-ADMM. All methods then run on the first ``pnp_images``
-    test images. PGD uses η = 0.95/‖A‖² (the convergent range), for every denoiser. Returns one
+    labels the results. Tikhonov λ, the TV weight, and the ADMM ρ and PnP-PGD step η of the LPN
+    and of the plain CNN (each its own, on the same grids) are tuned by PSNR on all validation
+    images over :data:`TUNING_GRIDS` (a grid value at which a PnP run diverges scores −∞). Both
+    learned denoisers run in PnP-PGD and in PnP-ADMM. All methods then run on the first
+    ``pnp_images`` test images. The PGD steps stay in the descent range η < 1/‖AᵀA‖
+    (:data:`PGD_STEPS`); TV's PGD step is η = 0.95/‖A‖². Returns one
     :class:`PnPProblemResult` per problem.
     """
     cfg = _check_cfg(cfg)
@@ -761,7 +787,7 @@ class CTResult:
 
 @torch_threads()
 def run_ct(cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *, progress: bool = False) -> CTResult:
-    """Sparse-view CT (:class:`RadonCT`, ``ct_angles`` views of ``ct_size``² phantoms).
+    """Sparse-view CT (:class:`RadonCT`, ``ct_angles`` views of phantoms of side ``ct_size``).
 
     The patch models (trained on natural-image patches, :func:`train_patch_models`) are reused:
     the LPN as the periodic patch average :class:`PatchLPN` (stride ``patch_stride``), an exact
@@ -827,7 +853,7 @@ def run_ct(cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *, progress: bool = 
 
 @dataclass(frozen=True)
 class PatchProxResult:
-    """The patch LPN on ``crop_size``² crops: is the patch average a prox, and how good is it.
+    """The patch LPN on crops of side ``crop_size``: is the patch average a prox, and how good is it.
 
     ``asymmetry[boundary]`` is ‖J − Jᵀ‖_F/‖J‖_F of the averaged operator (float64, at a
     ``2·patch``-pixel crop) for periodic and border windows; ``lambda_min`` the smallest
