@@ -75,20 +75,10 @@ def make_circles_data(
     """
     from sklearn.datasets import make_circles
 
-    n_train = int_in_range("n_train", n_train, low=4)
-    n_test = int_in_range("n_test", n_test, low=4)
-    noise = real("noise", noise, low=0.0)
-    rs = _seed(seed)
+    n_train, n_test, noise, rs = _check_2d_args(n_train, n_test, noise, seed)
     with offline("make_circles_data"):
         x, y = make_circles(n_train + n_test, noise=noise / 1.5, factor=1 / 3, random_state=rs)
-    x = (1.5 * x).astype(np.float32)
-    return ClassificationData(
-        "circles",
-        x[:n_train],
-        y[:n_train].astype(np.int64),
-        x[n_train:],
-        y[n_train:].astype(np.int64),
-    )
+    return _split_2d("circles", 1.5 * x, y, n_train)
 
 
 def make_moons_data(
@@ -104,20 +94,29 @@ def make_moons_data(
     """
     from sklearn.datasets import make_moons
 
-    n_train = int_in_range("n_train", n_train, low=4)
-    n_test = int_in_range("n_test", n_test, low=4)
-    noise = real("noise", noise, low=0.0)
-    rs = _seed(seed)
+    n_train, n_test, noise, rs = _check_2d_args(n_train, n_test, noise, seed)
     with offline("make_moons_data"):
         x, y = make_moons(n_train + n_test, noise=noise, random_state=rs)
-    x = ((x - np.array([0.5, 0.25])) / 0.75).astype(np.float32)
-    return ClassificationData(
-        "moons",
-        x[:n_train],
-        y[:n_train].astype(np.int64),
-        x[n_train:],
-        y[n_train:].astype(np.int64),
+    return _split_2d("moons", (x - np.array([0.5, 0.25])) / 0.75, y, n_train)
+
+
+def _check_2d_args(
+    n_train: object, n_test: object, noise: object, seed: object
+) -> tuple[int, int, float, int]:
+    """The validated sizes (at least 4 each), noise (finite, ≥ 0) and seed of a 2-D problem."""
+    return (
+        int_in_range("n_train", n_train, low=4),
+        int_in_range("n_test", n_test, low=4),
+        real("noise", noise, low=0.0),
+        _seed(seed),
     )
+
+
+def _split_2d(name: str, x: np.ndarray, y: np.ndarray, n_train: int) -> ClassificationData:
+    """The first ``n_train`` points for training, the rest for testing (float32 / int64)."""
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.int64)
+    return ClassificationData(name, x[:n_train], y[:n_train], x[n_train:], y[n_train:])
 
 
 def _seed(value: object) -> int:
