@@ -197,6 +197,15 @@ def trajectories(model: Any, x: np.ndarray, n_times: int = 30) -> np.ndarray:
     return zs.cpu().double().numpy()
 
 
+def _class_names(problem: str) -> tuple[str, str]:
+    """Legend names of the two classes of a 2-D problem (label 0, label 1)."""
+    if problem == "circles":
+        return ("outer circle", "inner circle")
+    if problem == "moons":
+        return ("upper moon", "lower moon")
+    return ("class 0", "class 1")
+
+
 def vector_fields_figure(circles: Any, *, n_points: int = 120, n_grid: int = 15) -> Figure:
     """The learned fields ``f_θ(0.5, z)`` of vanilla, ERNODE and the strongest swept λ, with the
     test points' trajectories, on shared axes (wide enough for every trajectory) and one arrow
@@ -235,8 +244,10 @@ def vector_fields_figure(circles: Any, *, n_points: int = 120, n_grid: int = 15)
         ax.grid(False)
     axes[0].set_ylabel(r"$z_2$")
     handles = [
-        Line2D([], [], color=CLASS_COLORS[0], label="outer circle"),
-        Line2D([], [], color=CLASS_COLORS[1], label="inner circle"),
+        *(
+            Line2D([], [], color=col, label=label)
+            for col, label in zip(CLASS_COLORS, _class_names(circles.data.name), strict=True)
+        ),
         Line2D(
             [], [], color="0.55", marker=r"$\rightarrow$", ls="", ms=10, label=r"$f_\theta(0.5, z)$"
         ),
