@@ -240,34 +240,32 @@ def pnp_examples_figure(
         truth = r.examples["truth"]
         lo, hi = (0.0, 1.0) if grey_range == "fixed" else (truth.min() - 0.05, truth.max() + 0.05)
         for j, key in enumerate(shown):
-            ax = axes[i, j]
-            ax.imshow(r.examples[key], cmap="gray", vmin=lo, vmax=hi)
-            ax.set(xticks=[], yticks=[])
-            ax.grid(False)
-            if i == 0:
-                ax.set_title(key.replace("PnP-", ""), fontsize=8)
-            if key != "truth" and key in r.psnr_images:
-                ax.text(
-                    0.5,
-                    0.02,
-                    f"{r.psnr_images[key][r.example_index]:.1f} dB",
-                    transform=ax.transAxes,
-                    ha="center",
-                    va="bottom",
-                    fontsize=7,
-                    color="white",
-                    bbox={"facecolor": "black", "alpha": 0.6, "pad": 1, "edgecolor": "none"},
-                )
+            psnr = (
+                r.psnr_images[key][r.example_index]
+                if key != "truth" and key in r.psnr_images
+                else None
+            )
+            title = key.replace("PnP-", "") if i == 0 else ""
+            _tile(axes[i, j], r.examples[key], title, psnr, grey=(lo, hi))
         axes[i, 0].set_ylabel(r.name.replace("compressed sensing", "compr. sensing"), fontsize=8)
     plt.close(fig)
     return fig
 
 
-def _tile(ax: Axes, image: np.ndarray, title: str, psnr: float | None) -> None:
-    ax.imshow(image, cmap="gray", vmin=0.0, vmax=1.0)
+def _tile(
+    ax: Axes,
+    image: np.ndarray,
+    title: str,
+    psnr: float | None,
+    *,
+    grey: tuple[float, float] = (0.0, 1.0),
+) -> None:
+    """An image tile on the grey range ``grey``, titled (if ``title``), with its PSNR below."""
+    ax.imshow(image, cmap="gray", vmin=grey[0], vmax=grey[1])
     ax.set(xticks=[], yticks=[])
     ax.grid(False)
-    ax.set_title(title, fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=8)
     if psnr is not None:
         ax.text(
             0.5,

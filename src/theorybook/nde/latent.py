@@ -22,6 +22,7 @@ from torch import nn
 
 from theorybook.nde.data import SpiralData, make_spirals
 from theorybook.nde.solver_torch import SolverError, SolveStats, regularized_odeint
+from theorybook.nde.train_torch import check_lam_stiff
 from theorybook.runtime import (
     Timer,
     TrainingDiverged,
@@ -235,12 +236,7 @@ def train_latent_ode(
         raise ValueError(f"{method} needs lam0 > 0")
     if method in ("vanilla", "steer") and lam0 != 0:
         raise ValueError(f"{method} has no regularizer: lam0 must be 0, got {lam0}")
-    if method == "ernode+srnode":
-        if lam_stiff is None:
-            raise ValueError("ernode+srnode needs lam_stiff > 0 (the constant weight of R_S)")
-        lam_stiff = real("lam_stiff", lam_stiff, low=0.0, low_open=True)
-    elif lam_stiff is not None:
-        raise ValueError(f"lam_stiff is used by 'ernode+srnode' only, got it for {method!r}")
+    lam_stiff = check_lam_stiff(method, lam_stiff)
     steer_b = real("steer_b", steer_b, low=0.0, high=1.0, low_open=True, high_open=True)
     epochs = positive_int("epochs", epochs)
     batch_size = positive_int("batch_size", batch_size)

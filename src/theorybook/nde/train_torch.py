@@ -209,6 +209,18 @@ def _check_data(data: object) -> ClassificationData:
     return data
 
 
+def check_lam_stiff(method: str, lam_stiff: object) -> float | None:
+    """The constant weight λ_S of R_S in the combined loss λ R_E + λ_S R_S: required (> 0) for
+    ``"ernode+srnode"``, refused (must be ``None``) for every other method."""
+    if method == "ernode+srnode":
+        if lam_stiff is None:
+            raise ValueError("ernode+srnode needs lam_stiff > 0 (the constant weight of R_S)")
+        return real("lam_stiff", lam_stiff, low=0.0, low_open=True)
+    if lam_stiff is not None:
+        raise ValueError(f"lam_stiff is used by 'ernode+srnode' only, got it for {method!r}")
+    return None
+
+
 def train_node(
     data: ClassificationData,
     method: str = "vanilla",
@@ -278,12 +290,7 @@ def train_node(
         raise ValueError(f"{method} needs lam0 > 0 (and lam1 > 0), got {lam0}, {lam1}")
     if method in ("vanilla", "steer") and (lam0 != 0 or lam1 != 0):
         raise ValueError(f"{method} has no regularizer: lam0/lam1 must be 0, got {lam0}, {lam1}")
-    if method == "ernode+srnode":
-        if lam_stiff is None:
-            raise ValueError("ernode+srnode needs lam_stiff > 0 (the constant weight of R_S)")
-        lam_stiff = real("lam_stiff", lam_stiff, low=0.0, low_open=True)
-    elif lam_stiff is not None:
-        raise ValueError(f"lam_stiff is used by 'ernode+srnode' only, got it for {method!r}")
+    lam_stiff = check_lam_stiff(method, lam_stiff)
     stiffness = one_of("stiffness", stiffness, STIFFNESS_FORMS)
     steer_b = real("steer_b", steer_b, low=0.0, high=1.0, low_open=True, high_open=True)
     tdtype = DTYPES[one_of("dtype", dtype, tuple(DTYPES))]
