@@ -3,7 +3,7 @@
 Least squares (NumPy lstsq with intercept), statsmodels AutoReg and AR-Net (per epoch, and for its
 full fixed-epoch one-cycle schedule, the budget behind the chapter's accuracy numbers) on one AR(3)
 series of N samples. Every time is the median of ``--repeats`` runs
-(``theorybook.runtime.best_of``). Prints absolute times, the ratios time(p_max) / time(p_min), the
+(``theorybook.timing.best_of``). Prints absolute times, the ratios time(p_max) / time(p_min), the
 per-epoch ratio AR-Net / least squares, and the smallest order timed at which a full AR-Net fit
 is no slower than least squares (the crossover), all measured in the same run.
 
@@ -21,7 +21,7 @@ import torch
 
 from theorybook.arnet import Config
 from theorybook.arnet.experiments import run_timing
-from theorybook.runtime import environment_report
+from theorybook.reporting import environment_report
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Benchmark for chapter 5: the closed forms of self-distillation against explicit refitting.
 
 Three measurements in one run, each against a baseline timed in the same process with
-:func:`theorybook.runtime.best_of` (median of ``--repeats`` runs after one warm-up):
+:func:`theorybook.timing.best_of` (median of ``--repeats`` runs after one warm-up):
 
 1. **Fixed α** (``--n``, ``--steps``): :func:`~theorybook.distill.distill_fits` (one Cholesky
    factorisation of K + λI and two triangular solves per step) against refitting
@@ -29,7 +29,7 @@ import sys
 import numpy as np
 
 from theorybook.distill import alpha_sweep, distill_fits, random_problem
-from theorybook.runtime import best_of
+from theorybook.timing import best_of
 
 TOLERANCE = 1e-10
 

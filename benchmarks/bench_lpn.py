@@ -4,7 +4,7 @@ Training: Adam steps of the ConvLPN (forward = ∇ψ, so backward is a double ba
 the plain CNN of similar size, same batch and device. PnP: one PnP-PGD iteration with each
 denoiser on a batch of ``pnp_images`` blurred images, float64 as in the chapter, the LPN with
 and without its exact objective R_θ (one extra ψ evaluation per iterate). Both are medians of
-repeated runs in one process (:func:`theorybook.runtime.best_of`) against the CNN timed in the
+repeated runs in one process (:func:`theorybook.timing.best_of`) against the CNN timed in the
 same run; the script prints the ratios. Sparse-view CT: one PnP-PGD iteration on ``ct_images``
 phantoms (float32, as in the chapter) with the periodic patch LPN (every stride offset, an
 exact prox) against the plain CNN on the whole image.
@@ -30,7 +30,9 @@ from theorybook.lpn import (
     random_phantoms,
 )
 from theorybook.lpn.experiments import time_training_steps
-from theorybook.runtime import THREADS_ENV_VAR, best_of, device, scale, torch_threads
+from theorybook.runtime import THREADS_ENV_VAR, device, torch_threads
+from theorybook.scales import scale
+from theorybook.timing import best_of
 
 
 def pnp_iteration_ms(cfg: Config, *, repeats: int = 5) -> dict[str, float]:

@@ -6,7 +6,7 @@ training-time, prediction-time and test-NFE ratios ERNODE/vanilla, SRNODE/vanill
 (JAX + diffrax, same model and solver). ``--overhead`` instead times, for every torchdiffeq
 adaptive method, one forward and backward pass of :func:`~theorybook.nde.regularized_odeint`
 against plain ``torchdiffeq.odeint`` on the same random MLP field (median of repeated runs in this
-process, :func:`theorybook.runtime.best_of`): the cost of recording ``R_E``/``R_S``.
+process, :func:`theorybook.timing.best_of`): the cost of recording ``R_E``/``R_S``.
 Usage: ``python benchmarks/bench_nde.py [--overhead] [--json out.json]``.
 """
 
@@ -17,7 +17,8 @@ import json
 
 from theorybook.nde import Config
 from theorybook.nde.experiments import run_circles, run_taynode_comparison
-from theorybook.runtime import environment_report, scale
+from theorybook.reporting import environment_report
+from theorybook.scales import scale
 
 
 def recording_overhead(repeats: int = 41) -> dict[str, float]:
@@ -27,7 +28,8 @@ def recording_overhead(repeats: int = 41) -> dict[str, float]:
 
     from theorybook.nde import ODEFunc, regularized_odeint
     from theorybook.nde.solver_torch import ADAPTIVE_METHODS
-    from theorybook.runtime import best_of, torch_threads
+    from theorybook.runtime import torch_threads
+    from theorybook.timing import best_of
 
     out: dict[str, float] = {}
     with torch_threads(1):

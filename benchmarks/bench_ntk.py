@@ -3,7 +3,7 @@
 ``nngp_kernel`` runs the layers in one jitted ``lax.fori_loop`` (float64); ``nngp_kernel_numpy``
 loops over layers in Python with NumPy. Both compute the ``n × n`` kernel of ``n`` random unit
 vectors in ``R^3`` for the ``3d_opt`` activation, in the same process, timed with
-:func:`theorybook.runtime.best_of` (median of ``--repeats`` runs after one warm-up). The script
+:func:`theorybook.timing.best_of` (median of ``--repeats`` runs after one warm-up). The script
 prints both medians, their ratio, the largest difference, and the growth of the jitted time when
 ``n`` and the depth are halved.
 
@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from theorybook.ntk import nngp_kernel, nngp_kernel_numpy
-from theorybook.runtime import best_of
+from theorybook.timing import best_of
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from theorybook.arnet import Config
 from theorybook.arnet.experiments import run_sparse_order
-from theorybook.runtime import save_manifest
+from theorybook.reporting import save_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -52,7 +52,7 @@ def run_one(path: Path, *, scale: str, out: Path, timeout: int) -> bool:
     import nbformat
     from nbclient import NotebookClient
 
-    from theorybook.runtime import environment_report
+    from theorybook.reporting import environment_report
 
     os.environ["THEORYBOOK_SCALE"] = scale
     os.environ.setdefault("THEORYBOOK_PROGRESS", "off")

@@ -475,7 +475,7 @@ def test_lr_sweep_matches_the_small_data_run_and_the_constant_schedule_differs()
 
 def test_high_order_record_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from theorybook.arnet.experiments import load_high_order_record
-    from theorybook.runtime import save_manifest
+    from theorybook.reporting import save_manifest
 
     assert load_high_order_record(tmp_path / "missing.json") is None
     bad = tmp_path / "bad.json"

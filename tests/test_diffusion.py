@@ -8,7 +8,7 @@ import torch
 from theorybook import diffusion as D
 from theorybook.diffusion import Config
 from theorybook.diffusion import experiments as ex
-from theorybook.runtime import TrainingDiverged
+from theorybook.training import TrainingDiverged
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ import torch
 
 from theorybook import lpn
 from theorybook.lpn import Config, data
-from theorybook.runtime import TrainingDiverged, torch_threads
+from theorybook.runtime import torch_threads
+from theorybook.training import TrainingDiverged
 
 
 @pytest.fixture(autouse=True)

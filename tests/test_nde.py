@@ -22,7 +22,8 @@ from theorybook.nde import (
     train_latent_ode,
     train_node,
 )
-from theorybook.runtime import TrainingDiverged, torch_threads
+from theorybook.runtime import torch_threads
+from theorybook.training import TrainingDiverged
 
 T01 = torch.tensor([0.0, 1.0], dtype=torch.float64)
 

@@ -240,7 +240,7 @@ def test_claim_table_at_smoke_scale(
 
 def test_jax_trainer_divergence_is_training_diverged() -> None:
     from theorybook.nde import make_circles_data, train_node_jax
-    from theorybook.runtime import TrainingDiverged
+    from theorybook.training import TrainingDiverged
 
     d = make_circles_data(32, 32)
     with pytest.raises(TrainingDiverged, match="iteration"):

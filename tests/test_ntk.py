@@ -169,7 +169,7 @@ def test_empirical_nngp_approaches_the_analytic_one() -> None:
 
 
 def test_trained_network_follows_the_kernel_dynamics_and_diverges_loudly() -> None:
-    from theorybook.runtime import TrainingDiverged
+    from theorybook.training import TrainingDiverged
 
     data = dirichlet_sphere_data(60, *dirichlet_setting(3), seed=4)
     X, y, Z = data.X[:30], data.y[:30], data.X[30:]

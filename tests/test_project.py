@@ -189,7 +189,7 @@ def test_install_cell_installs_from_the_configured_repository(notebook: Path) ->
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_without_the_book_tools(notebook: Path) -> None:
-    """A downloaded notebook has theorybook but not myst-nb: glue goes through runtime.glue."""
+    """A downloaded notebook has theorybook but not myst-nb: glue goes through reporting.glue."""
     nb = json.loads(notebook.read_text())
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "myst_nb" not in code, "use `from theorybook.runtime import glue`, not myst_nb's"

@@ -11,22 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from theorybook import runtime
-from theorybook.runtime import (
-    SCALES,
-    ScaledConfig,
-    Timer,
-    check_scale,
-    device,
-    environment_report,
-    git_commit,
-    jax_key,
-    save_manifest,
-    scale,
-    scale_rank,
-    seed_everything,
-    timed,
-)
+from theorybook import reporting, scales
+from theorybook.reporting import environment_report, git_commit, save_manifest
+from theorybook.runtime import device, jax_key, seed_everything
+from theorybook.scales import SCALES, ScaledConfig, check_scale, scale, scale_rank
+from theorybook.timing import Timer, timed
 
 
 def test_scale_defaults_to_book(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -196,9 +185,9 @@ def test_save_manifest_writes_the_run_record(
     assert payload["numbers"]["loss"] == [0.1, 0.2]
     assert payload["environment"]["scale"] == "smoke"
     with pytest.raises(ValueError):
-        runtime.save_manifest(tmp_path / "x.json", chapter="", seed=0, wall_seconds=1.0)
+        reporting.save_manifest(tmp_path / "x.json", chapter="", seed=0, wall_seconds=1.0)
     with pytest.raises(ValueError):
-        runtime.save_manifest(tmp_path / "x.json", chapter="c", seed=0, wall_seconds=-1.0)
+        reporting.save_manifest(tmp_path / "x.json", chapter="c", seed=0, wall_seconds=-1.0)
 
 
 def test_runtime_import_does_not_load_torch_or_jax() -> None:
@@ -211,11 +200,11 @@ def test_runtime_import_does_not_load_torch_or_jax() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"], out.stdout
-    assert runtime.DEFAULT_SCALE == "book"
+    assert scales.DEFAULT_SCALE == "book"
 
 
 def test_progress_is_a_plain_text_bar(capsys: pytest.CaptureFixture[str]) -> None:
-    from theorybook.runtime import progress
+    from theorybook.reporting import progress
 
     assert list(progress(range(3), desc="items")) == [0, 1, 2]
     err = capsys.readouterr().err
@@ -228,7 +217,7 @@ def test_progress_is_a_plain_text_bar(capsys: pytest.CaptureFixture[str]) -> Non
 def test_progress_final_mode_prints_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from theorybook.runtime import progress
+    from theorybook.reporting import progress
 
     monkeypatch.setenv("THEORYBOOK_PROGRESS", "final")
     assert sum(progress(range(50), desc="fits")) == sum(range(50))
@@ -290,7 +279,7 @@ def test_torch_threads_policy_and_decorator(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_check_finite_loss_names_the_step() -> None:
-    from theorybook.runtime import TrainingDiverged, check_finite_loss
+    from theorybook.training import TrainingDiverged, check_finite_loss
 
     assert check_finite_loss(torch.tensor(0.5), step=3) == 0.5
     with pytest.raises(TrainingDiverged, match=r"\(epoch 2\) diverged at step 17: loss = nan"):
@@ -300,7 +289,7 @@ def test_check_finite_loss_names_the_step() -> None:
 
 
 def test_best_of_times_repeated_runs() -> None:
-    from theorybook.runtime import best_of
+    from theorybook.timing import best_of
 
     calls = []
     stats = best_of(lambda: calls.append(1), repeats=3, warmup=2)
@@ -316,7 +305,7 @@ def test_progress_off_prints_nothing(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("THEORYBOOK_PROGRESS", "off")
-    for _ in runtime.progress(range(3), desc="quiet"):
+    for _ in reporting.progress(range(3), desc="quiet"):
         pass
     captured = capsys.readouterr()
     assert "quiet" not in captured.err + captured.out
@@ -324,13 +313,13 @@ def test_progress_off_prints_nothing(
 
 def test_save_manifest_refuses_nan_and_bad_numbers(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="wall_seconds"):
-        runtime.save_manifest(tmp_path / "m.json", chapter="c", seed=0, wall_seconds=float("nan"))
+        reporting.save_manifest(tmp_path / "m.json", chapter="c", seed=0, wall_seconds=float("nan"))
     with pytest.raises(ValueError, match="finite"):
-        runtime.save_manifest(
+        reporting.save_manifest(
             tmp_path / "m.json", chapter="c", seed=0, wall_seconds=1.0, numbers={"x": float("nan")}
         )
     with pytest.raises(TypeError, match="mapping"):
-        runtime.save_manifest(
+        reporting.save_manifest(
             tmp_path / "m.json", chapter="c", seed=0, wall_seconds=1.0, numbers=[1, 2]
         )  # type: ignore[arg-type]
 
@@ -339,7 +328,7 @@ def test_glue_without_myst_nb_still_runs(monkeypatch, capsys):
     """A downloaded notebook has no myst_nb: glue must not fail, and shows the value if asked."""
     import sys
 
-    from theorybook.runtime import glue
+    from theorybook.reporting import glue
 
     monkeypatch.setitem(sys.modules, "myst_nb", None)  # import myst_nb -> ImportError
     glue("hidden", 1.5, display=False)
@@ -352,7 +341,7 @@ def test_glue_delegates_to_myst_nb(monkeypatch):
     import sys
     import types
 
-    from theorybook.runtime import glue
+    from theorybook.reporting import glue
 
     calls: list[tuple[str, object, bool]] = []
     fake = types.ModuleType("myst_nb")
@@ -371,7 +360,7 @@ def test_glue_stores_numpy_scalars_as_python_numbers(monkeypatch):
 
     import numpy as np
 
-    from theorybook.runtime import glue
+    from theorybook.reporting import glue
 
     stored: dict[str, object] = {}
     fake = types.ModuleType("myst_nb")

@@ -51,7 +51,7 @@ from numbers import Real
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
-from theorybook.runtime import Scale, check_scale, scale, scale_rank
+from theorybook.scales import Scale, check_scale, scale, scale_rank
 
 __all__ = [
     "CLAIMS_DIR_ENV_VAR",
@@ -288,7 +288,7 @@ class Claim:
         what the larger preset changes (more steps, more data, a lower tolerance); required
         whenever ``expected_at`` is above the run's ``scale``.
     scale:
-        the scale of the run that measured it (default: the current :func:`~theorybook.runtime.scale`).
+        the scale of the run that measured it (default: the current :func:`~theorybook.scales.scale`).
     note:
         anything a reader must know to read the row (seeds, spread, caveats).
     """
@@ -372,6 +372,34 @@ class Claim:
         if scale_rank(self.scale) < scale_rank(self.expected_at):
             return Status.PENDING
         return Status.FAILS
+
+    def verdict(self, **sentences: str) -> str:
+        """The sentence written for this row's status, for a glued verdict in the prose.
+
+        Keys are status names (``holds``, ``calibrated``, ``fails``, ``pending``,
+        ``not_separating``, ``reported``); ``other`` covers any status not given. A notebook glues
+        ``table["id"].verdict(holds="...", fails="...", other="...")``, so the sentence can never
+        disagree with the table: the threshold lives in the row's check only.
+
+        Raises:
+            ValueError: on an unknown key, or when no sentence covers the row's status.
+        """
+        known = {s.name.lower() for s in Status} | {"other"}
+        unknown = sorted(set(sentences) - known)
+        if unknown:
+            raise ValueError(f"unknown status name(s) {unknown}; use {sorted(known)}")
+        for key, text in sentences.items():
+            if not isinstance(text, str):
+                raise TypeError(f"{key} must be a sentence (str), got {type(text).__name__}")
+        key = self.status.name.lower()
+        if key in sentences:
+            return sentences[key]
+        if "other" in sentences:
+            return sentences["other"]
+        raise ValueError(
+            f"claim {self.id!r} is {self.status.label}, and no sentence was given for it "
+            f"(given: {sorted(sentences)}); add {key}= or other="
+        )
 
     @property
     def status_text(self) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from theorybook.runtime import ScaledConfig
+from theorybook.scales import ScaledConfig
 from theorybook.validation import int_sequence, positive_int, real
 
 __all__ = ["TUNED_ON", "Config"]

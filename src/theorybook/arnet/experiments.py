@@ -42,8 +42,9 @@ from theorybook.arnet.model import (
     stpe,
     top_k_lags,
 )
-from theorybook.runtime import best_of, seed_everything, torch_threads
-from theorybook.runtime import progress as progress_bar
+from theorybook.reporting import progress as progress_bar
+from theorybook.runtime import seed_everything, torch_threads
+from theorybook.timing import best_of
 from theorybook.validation import int_sequence, positive_int, positive_real, real, seed
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -589,7 +590,7 @@ def run_timing(
     AR-Net fits AR(3) data with ``sparsity = 3/p`` for the full ``cfg.timing_max_epochs``-epoch
     one-cycle schedule (a fixed number of epochs, as the paper's timing does); its per-epoch time
     is the fit time over the epochs. Every time is the median of ``repeats`` runs
-    (:func:`theorybook.runtime.best_of`). Timings are wall-clock and depend on the
+    (:func:`theorybook.timing.best_of`). Timings are wall-clock and depend on the
     machine's load; compare ratios measured in the same run. AR-Net uses
     :func:`~theorybook.arnet.fit_arnet`'s defaults (the batch size scales with ``n``).
     """

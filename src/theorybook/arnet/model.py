@@ -30,8 +30,9 @@ from torch.nn import functional as F
 
 from theorybook.arnet.config import Config
 from theorybook.arnet.data import check_series, lag_matrix
-from theorybook.runtime import TrainingDiverged, check_finite_loss, torch_threads
 from theorybook.runtime import device as resolve_device
+from theorybook.runtime import torch_threads
+from theorybook.training import TrainingDiverged, check_finite_loss
 from theorybook.validation import (
     array,
     int_in_range,

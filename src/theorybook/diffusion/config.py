@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from theorybook import validation as v
-from theorybook.runtime import ScaledConfig
+from theorybook.scales import ScaledConfig
 
 __all__ = ["Config"]
 

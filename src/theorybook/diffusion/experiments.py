@@ -30,7 +30,8 @@ from theorybook.diffusion.jacobian import (
 from theorybook.diffusion.optimal import blind, empirical_optimal_denoiser
 from theorybook.diffusion.sampler import sample
 from theorybook.diffusion.training import TrainingHistory, psnr, train_denoiser
-from theorybook.runtime import best_of, device, seed_everything, torch_threads
+from theorybook.runtime import device, seed_everything, torch_threads
+from theorybook.timing import best_of
 
 __all__ = [
     "JacobianResult",
@@ -167,7 +168,7 @@ class TransitionResult:
 @torch_threads()
 def run_transition(cfg: Config, *, progress: bool = False) -> TransitionResult:
     """Train a pair of UNets on disjoint sets for each N in ``cfg.ns`` and compare their samples."""
-    from theorybook.runtime import progress as bar_
+    from theorybook.reporting import progress as bar_
 
     seed_everything(cfg.seed)
     split = load_split(cfg)

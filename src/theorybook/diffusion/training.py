@@ -15,7 +15,8 @@ from torch import nn
 
 from theorybook import validation as v
 from theorybook.diffusion.denoisers import check_images
-from theorybook.runtime import check_finite_loss, progress
+from theorybook.reporting import progress
+from theorybook.training import check_finite_loss
 
 __all__ = ["TrainingHistory", "add_noise", "psnr", "train_denoiser"]
 

@@ -30,7 +30,7 @@ from theorybook.distill.kernel import (
     check_kernel,
     check_targets,
 )
-from theorybook.runtime import best_of
+from theorybook.timing import best_of
 from theorybook.validation import array, positive_int, positive_real, real
 
 __all__ = [
@@ -154,7 +154,7 @@ class AlphaSearch:
 
     ``grid_losses[i]`` is the loss of a student explicitly refitted with ``grid[i]``; the
     closed form needs two fits (``α = 0`` and ``α = 1``), the grid one fit per grid point.
-    ``seconds_*`` are medians over ``repeats`` timed runs (:func:`theorybook.runtime.best_of`),
+    ``seconds_*`` are medians over ``repeats`` timed runs (:func:`theorybook.timing.best_of`),
     ``spread_*`` their max/min.
     """
 

@@ -331,7 +331,7 @@ def chapter_claims(
             "compared to a grid search' to kernel ridge regression",
             measured=s.speedup,
             check=at_least(SPEEDUP_FLOOR),
-            note=f"Ratio of medians over {s.repeats} runs each (runtime.best_of; spreads "
+            note=f"Ratio of medians over {s.repeats} runs each (timing.best_of; spreads "
             f"max/min {s.spread_closed_form:.1f} and {s.spread_grid:.1f}); both share one "
             "Cholesky factor, so it compares 2 solves with one per grid point.",
         ),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from theorybook.distill.alpha import MIN_GRID_STEP
 from theorybook.distill.data import DIGITS_MIN_TEST, DIGITS_N
-from theorybook.runtime import ScaledConfig
+from theorybook.scales import ScaledConfig
 from theorybook.validation import int_in_range, int_sequence, real, real_sequence
 from theorybook.validation import seed as check_seed
 
@@ -45,7 +45,7 @@ class Config(ScaledConfig):
     # Claim 4: closed-form α* against a grid.
     search_step: int = 3
     search_grid_step: float = 1e-3
-    search_repeats: int = 5  # timings are medians of this many runs (runtime.best_of)
+    search_repeats: int = 5  # timings are medians of this many runs (timing.best_of)
     # Digits network. The setting (label noise, width, epochs, penalty) was chosen on
     # SELECTION_SEEDS as one whose step-2 grid optimum lies inside (0, 1).
     deep_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from theorybook.distill.compat import keyword_only_after
 from theorybook.distill.data import DigitsSplit, load_digits_split
-from theorybook.runtime import TrainingDiverged, check_finite_loss
+from theorybook.training import TrainingDiverged, check_finite_loss
 from theorybook.validation import (
     non_negative_int,
     positive_int,

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from theorybook.distill.alpha import alpha_grid, estimate_alpha, optimal_alpha
 from theorybook.distill.config import SELECTION_SEEDS, Config
-from theorybook.runtime import Timer
+from theorybook.timing import Timer
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -243,11 +243,11 @@ def run_deep_digits(cfg: Config, *, progress: bool = False) -> DeepResult:
     determined by its α history and the α = 1 student is the teacher itself. The configuration
     was chosen on :data:`SELECTION_SEEDS`, which ``cfg.deep_seeds`` may not contain. Runs under
     the book's thread policy (:func:`theorybook.runtime.torch_threads`); a diverging student
-    raises :class:`~theorybook.runtime.TrainingDiverged`.
+    raises :class:`~theorybook.training.TrainingDiverged`.
     """
     from theorybook.distill.deep import TrainSettings
+    from theorybook.reporting import progress as progress_bar
     from theorybook.runtime import device, torch_threads
-    from theorybook.runtime import progress as progress_bar
 
     cfg = _config(cfg)
     if not isinstance(progress, bool):

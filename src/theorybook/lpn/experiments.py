@@ -63,7 +63,9 @@ from theorybook.lpn.pnp import (
 from theorybook.lpn.prior import learned_prior, prior_at_output
 from theorybook.lpn.toy import laplace_posterior_stats, soft_threshold
 from theorybook.lpn.train import Stage, TrainHistory, paper_schedule, train_lpn
-from theorybook.runtime import best_of, check_finite_loss, seed_everything, torch_threads
+from theorybook.runtime import seed_everything, torch_threads
+from theorybook.timing import best_of
+from theorybook.training import check_finite_loss
 from theorybook.validation import int_in_range, non_negative_int, positive_int
 
 __all__ = [
@@ -397,7 +399,7 @@ def run_digits_prior(
     residual = 0.0
     kinds: Any = PERTURBATIONS.items()
     if progress:
-        from theorybook.runtime import progress as progress_bar
+        from theorybook.reporting import progress as progress_bar
 
         kinds = progress_bar(kinds, desc="digits prior sweeps", total=len(PERTURBATIONS))
     for kind, levels in kinds:
@@ -752,7 +754,7 @@ def run_pnp(
     cnn64 = copy.deepcopy(cnn).double() if cnn is not None else None
     problems: Any = list(ops.items())
     if progress:
-        from theorybook.runtime import progress as progress_bar
+        from theorybook.reporting import progress as progress_bar
 
         problems = progress_bar(problems, desc=f"PnP problems ({dataset})", leave=False)
     results = [

@@ -25,7 +25,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from theorybook.lpn.model import ConvexPotentialNet
 from theorybook.lpn.operators import LinearOp
 from theorybook.lpn.prior import prior_at_output
-from theorybook.runtime import TrainingDiverged
+from theorybook.training import TrainingDiverged
 from theorybook.validation import callable_, positive_int, positive_real, tensor
 
 __all__ = [

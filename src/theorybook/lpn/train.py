@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from theorybook.runtime import TrainingDiverged, check_finite_loss
+from theorybook.training import TrainingDiverged, check_finite_loss
 from theorybook.validation import callable_, non_negative_int, one_of, positive_int, positive_real
 
 __all__ = [
@@ -215,7 +215,7 @@ def train_lpn(
     total = sum(s.steps for s in schedule)
     bar = None
     if progress:
-        from theorybook.runtime import progress as progress_bar
+        from theorybook.reporting import progress as progress_bar
 
         bar = progress_bar(total=total, desc=desc, leave=False)
     offset = len(history.stages)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from theorybook.runtime import ScaledConfig
+from theorybook.scales import ScaledConfig
 from theorybook.validation import (
     int_in_range,
     int_sequence,

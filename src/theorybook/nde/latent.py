@@ -23,17 +23,10 @@ from torch import nn
 from theorybook.nde.data import SpiralData, make_spirals
 from theorybook.nde.solver_torch import SolverError, SolveStats, regularized_odeint
 from theorybook.nde.train_torch import check_lam_stiff
-from theorybook.runtime import (
-    Timer,
-    TrainingDiverged,
-    best_of,
-    check_finite_loss,
-    device,
-    seed_everything,
-)
-from theorybook.runtime import (
-    progress as progress_bar,
-)
+from theorybook.reporting import progress as progress_bar
+from theorybook.runtime import device, seed_everything
+from theorybook.timing import Timer, best_of
+from theorybook.training import TrainingDiverged, check_finite_loss
 from theorybook.validation import one_of, positive_int, positive_real, real
 from theorybook.validation import seed as check_seed
 

@@ -32,8 +32,9 @@ import optax
 
 from theorybook.nde.solver_jax import WrappedAdaptiveSolver, error_ratio
 from theorybook.nde.stability import SolverError
-from theorybook.runtime import Timer, TrainingDiverged, check_finite_loss
-from theorybook.runtime import progress as progress_bar
+from theorybook.reporting import progress as progress_bar
+from theorybook.timing import Timer
+from theorybook.training import TrainingDiverged, check_finite_loss
 from theorybook.validation import array, callable_, int_in_range, positive_int, positive_real, real
 from theorybook.validation import seed as check_seed
 

@@ -233,7 +233,7 @@ def regularized_diffeqsolve(
 
     ``max_steps`` caps the attempted steps. With ``throw=False`` (inside a jitted training step) a
     failed solve returns ``sol.result`` unsuccessful instead of raising; the trainers turn that into
-    :class:`~theorybook.runtime.TrainingDiverged`.
+    :class:`~theorybook.training.TrainingDiverged`.
 
     Raises
     ------

@@ -24,8 +24,9 @@ import optax
 
 from theorybook.nde.data import ClassificationData
 from theorybook.nde.solver_jax import regularized_diffeqsolve, taynode_regularizer
-from theorybook.runtime import Timer, TrainingDiverged, check_finite_loss
-from theorybook.runtime import progress as progress_bar
+from theorybook.reporting import progress as progress_bar
+from theorybook.timing import Timer
+from theorybook.training import TrainingDiverged, check_finite_loss
 from theorybook.validation import int_in_range, one_of, positive_int, positive_real, real
 from theorybook.validation import seed as check_seed
 

@@ -25,17 +25,10 @@ from theorybook.nde.solver_torch import (
     SolveStats,
     regularized_odeint,
 )
-from theorybook.runtime import (
-    Timer,
-    TrainingDiverged,
-    best_of,
-    check_finite_loss,
-    device,
-    seed_everything,
-)
-from theorybook.runtime import (
-    progress as progress_bar,
-)
+from theorybook.reporting import progress as progress_bar
+from theorybook.runtime import device, seed_everything
+from theorybook.timing import Timer, best_of
+from theorybook.training import TrainingDiverged, check_finite_loss
 from theorybook.validation import (
     int_in_range,
     non_negative_int,
@@ -181,7 +174,7 @@ class NodeRun:
     STEER, so the columns compare like with like), ``lam``, ``train_acc``, ``nfe`` (mean forward
     NFE per training step) and ``wall`` (cumulative training seconds) to lists. ``test_nfe`` is the
     NFE of one solve over the whole test set at ``T = 1``; ``predict_seconds`` the median of timed
-    test predictions (:func:`theorybook.runtime.best_of`).
+    test predictions (:func:`theorybook.timing.best_of`).
     """
 
     method: str
@@ -376,7 +369,7 @@ def evaluate_node(
     model: NODEClassifier, x: torch.Tensor, y: torch.Tensor, repeats: int = 7
 ) -> tuple[float, int, float]:
     """Test accuracy, NFE of one solve over ``x`` at ``T = 1`` and the median of ``repeats`` timed
-    predictions (:func:`theorybook.runtime.best_of`, one warm-up)."""
+    predictions (:func:`theorybook.timing.best_of`, one warm-up)."""
     repeats = positive_int("repeats", repeats)
     same_length(x=x, y=y)
     with torch.no_grad():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from theorybook.ntk.data import DIRICHLET_SETTINGS, OFFICIAL_PRIOR, OFFICIAL_SEED
-from theorybook.runtime import ScaledConfig
+from theorybook.scales import ScaledConfig
 from theorybook.validation import int_sequence, one_of, probability, seed
 
 __all__ = ["Config"]

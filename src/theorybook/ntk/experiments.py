@@ -44,8 +44,8 @@ from theorybook.ntk.kernels import (
 )
 from theorybook.ntk.training import kernel_gradient_descent, train_network
 from theorybook.ntk.width import empirical_nngp
-from theorybook.runtime import best_of
-from theorybook.runtime import progress as progress_bar
+from theorybook.reporting import progress as progress_bar
+from theorybook.timing import best_of
 
 __all__ = [
     "DESIGNED_ACTIVATIONS",

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from theorybook.ntk.dual import Activation, float64, resolve_activation
 from theorybook.ntk.kernels import check_unit_rows, ntk_kernel
-from theorybook.runtime import check_finite_loss
+from theorybook.training import check_finite_loss
 from theorybook.validation import array, positive_int, positive_real
 from theorybook.validation import seed as check_seed
 
@@ -121,7 +121,7 @@ def train_network(
     ------
     ValueError
         on bad shapes or hyperparameters;
-    theorybook.runtime.TrainingDiverged
+    theorybook.training.TrainingDiverged
         naming the first step whose loss is not finite.
     """
     import jax.numpy as jnp

@@ -45,7 +45,7 @@ from theorybook.rae.sampling import (
     langevin_mh,
 )
 from theorybook.rae.training import TrainingHistory, train_autoencoder
-from theorybook.runtime import TrainingDiverged
+from theorybook.training import TrainingDiverged
 
 __all__ = [
     "Config",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from theorybook.runtime import ScaledConfig
+from theorybook.scales import ScaledConfig
 from theorybook.validation import positive_real, real_sequence
 
 __all__ = ["Config"]

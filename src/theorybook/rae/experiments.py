@@ -35,8 +35,9 @@ from theorybook.rae.sampling import (
     langevin_mh,
 )
 from theorybook.rae.training import train_autoencoder
-from theorybook.runtime import best_of, seed_everything, torch_threads
-from theorybook.runtime import progress as progress_bar
+from theorybook.reporting import progress as progress_bar
+from theorybook.runtime import seed_everything, torch_threads
+from theorybook.timing import best_of
 from theorybook.validation import array, positive_int, positive_real, same_length
 
 __all__ = [

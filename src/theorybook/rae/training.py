@@ -19,8 +19,8 @@ from numpy.typing import NDArray
 
 from theorybook.rae.criteria import dae_loss, rcae_loss
 from theorybook.rae.models import ReconstructionModel
-from theorybook.runtime import check_finite_loss
-from theorybook.runtime import progress as progress_bar
+from theorybook.reporting import progress as progress_bar
+from theorybook.training import check_finite_loss
 from theorybook.validation import array, one_of, positive_int, positive_real, real_sequence, seed
 
 __all__ = ["TrainingHistory", "train_autoencoder"]

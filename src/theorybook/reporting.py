@@ -1,0 +1,310 @@
+"""What a run shows and leaves behind: progress bars, glued numbers, the run card, manifests.
+
+* :func:`progress`: the one tqdm bar of the book (``THEORYBOOK_PROGRESS=live|final|off``);
+* :func:`glue`: numbers for the book's ``{glue}`` roles, also outside the book build;
+* :func:`environment_report`: the run card every chapter prints first;
+* :func:`save_manifest`: a JSON record of a run for ``results/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tqdm.std import tqdm as _tqdm
+
+from theorybook.scales import SCALE_ENV_VAR, Settings, scale
+
+__all__ = [
+    "PROGRESS_ENV_VAR",
+    "EnvironmentReport",
+    "environment_report",
+    "git_commit",
+    "glue",
+    "progress",
+    "save_manifest",
+]
+
+T = TypeVar("T")
+
+
+PROGRESS_ENV_VAR = "THEORYBOOK_PROGRESS"
+
+
+def progress(
+    iterable: Iterable[T] | None = None,
+    *,
+    desc: str = "",
+    total: int | None = None,
+    disable: bool = False,
+    leave: bool = True,
+) -> Any:
+    """A plain-text tqdm progress bar, the one every long loop of the book shows.
+
+    Text bars (``tqdm.std``) rather than ``tqdm.auto``'s widgets: they need no ipywidgets and print
+    no warnings. Use it like ``tqdm``: ``for x in progress(items, desc="fits"): ...`` or
+    ``bar = progress(total=n); bar.update(); bar.close()``.
+
+    With ``THEORYBOOK_PROGRESS=final`` the bar stays silent while it runs and prints one line, its
+    final state, when it closes; with ``off`` (set by ``make book``: a static page cannot redraw a
+    line, so a bar would only leave residue in the rendered output) it prints nothing.
+    """
+    mode = os.environ.get(PROGRESS_ENV_VAR, "live").strip().lower() or "live"
+    if mode not in {"live", "final", "off"}:
+        raise ValueError(f"{PROGRESS_ENV_VAR} must be 'live', 'final' or 'off', got {mode!r}")
+    if mode == "off":
+        disable = True
+    options = dict(desc=desc, total=total, disable=disable, leave=leave, ncols=90, file=sys.stderr)
+    if mode == "live":
+        return _tqdm(iterable, mininterval=0.5, **options)
+    return _FinalLineBar(iterable, mininterval=float("inf"), delay=float("inf"), **options)
+
+
+class _FinalLineBar(_tqdm):
+    """A tqdm bar that prints only its final state, once, when closed."""
+
+    _final_line_done = False
+
+    def close(self) -> None:
+        if self.disable or self._final_line_done:
+            return super().close()
+        self._final_line_done = True
+        line = str(self)
+        super().close()
+        if self.leave:
+            print(line, file=sys.stderr, flush=True)
+
+
+def glue(name: str, value: object, *, display: bool = True) -> None:
+    """Store ``value`` under ``name`` for the book's ``{glue}`` roles, wherever the notebook runs.
+
+    Inside the book build this is ``myst_nb.glue``. Outside it (a downloaded notebook, Colab,
+    ``pip install theorybook`` without the book extras) ``myst_nb`` is absent: the value is then
+    shown if ``display`` is true and otherwise dropped, so the chapter still runs and the numbers
+    appear where the text computes them.
+
+    NumPy scalars are stored as Python numbers: NumPy 2 writes ``np.float64(1.5)`` as their text,
+    which a format such as ``{glue:text}`name:.2f``` cannot read.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"glue name must be a non-empty string, got {name!r}")
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        if display:
+            from IPython.display import display as show
+
+            show(value)
+        return
+    myst_glue(name, value, display=display)
+
+
+def git_commit(path: str | os.PathLike[str] | None = None) -> str | None:
+    """The git commit (with ``-dirty`` when the tree has changes) of the checkout holding ``path``.
+
+    Returns ``None`` outside a git checkout or without git.
+    """
+    where = Path(path) if path is not None else Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{sha}-dirty" if dirty else sha or None
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+_REPORTED_PACKAGES = (
+    "theorybook",
+    "numpy",
+    "scipy",
+    "torch",
+    "torchdiffeq",
+    "jax",
+    "diffrax",
+    "scikit-learn",
+    "scikit-image",
+    "statsmodels",
+    "matplotlib",
+)
+
+
+@dataclass(frozen=True)
+class EnvironmentReport:
+    """What produced a chapter's outputs: scale, hardware, versions and commit.
+
+    ``print`` gives a plain-text card; in a notebook it renders as a small HTML table.
+    """
+
+    scale: str
+    device: str
+    cpu: str
+    cpu_count: int
+    gpu: str | None
+    jax_backend: str
+    python: str
+    platform: str
+    commit: str | None
+    packages: dict[str, str]
+    timestamp: str
+
+    def rows(self) -> list[tuple[str, str]]:
+        """The report as (name, value) rows, in display order."""
+        base = [
+            ("scale", f"{self.scale}  (set {SCALE_ENV_VAR}=smoke|book|paper)"),
+            ("torch device", self.device),
+            ("GPU", self.gpu or "none"),
+            ("CPU", f"{self.cpu} ({self.cpu_count} cores)"),
+            ("JAX backend", self.jax_backend),
+            ("python", f"{self.python} on {self.platform}"),
+            ("commit", self.commit or "unknown"),
+            ("run at", self.timestamp),
+        ]
+        return base + [(name, ver) for name, ver in self.packages.items()]
+
+    def __str__(self) -> str:
+        rows = self.rows()
+        width = max(len(name) for name, _ in rows)
+        return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        body = "".join(
+            f"<tr><th style='text-align:left'>{escape(n)}</th><td style='text-align:left'>"
+            f"<code>{escape(v)}</code></td></tr>"
+            for n, v in self.rows()
+        )
+        return f"<table class='theorybook-run-card'>{body}</table>"
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (for result manifests)."""
+        return dataclasses.asdict(self)
+
+
+def environment_report(*, include_jax: bool = True) -> EnvironmentReport:
+    """Collect the run card every chapter prints in its first cell.
+
+    ``include_jax=False`` skips importing JAX (its backend is then reported as ``"not queried"``).
+    """
+    import torch
+
+    from theorybook.runtime import device
+
+    dev = device()
+    gpu = torch.cuda.get_device_name(dev) if dev.type == "cuda" else None
+    if include_jax:
+        try:
+            import jax
+
+            jax_backend = f"{jax.default_backend()} ({len(jax.devices())} device(s))"
+        except Exception as err:  # pragma: no cover - depends on the installation
+            jax_backend = f"unavailable ({type(err).__name__})"
+    else:
+        jax_backend = "not queried"
+    return EnvironmentReport(
+        scale=scale(),
+        device=str(dev),
+        cpu=_cpu_name(),
+        cpu_count=os.cpu_count() or 1,
+        gpu=gpu,
+        jax_backend=jax_backend,
+        python=platform.python_version(),
+        platform=f"{platform.system()} {platform.machine()}",
+        commit=git_commit(),
+        packages={name: _version(name) for name in _REPORTED_PACKAGES},
+        timestamp=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def save_manifest(
+    path: str | os.PathLike[str],
+    *,
+    chapter: str,
+    seed: int,
+    wall_seconds: float,
+    config: Mapping[str, Any] | Settings | None = None,
+    numbers: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a JSON manifest of a run (for ``results/``): environment, config, seed, time, numbers.
+
+    ``numbers`` holds the values a figure or claims table was drawn from; they must be
+    JSON-serializable (floats, ints, strings, lists, dicts).
+    """
+    from theorybook import validation
+
+    if not isinstance(chapter, str) or not chapter:
+        raise ValueError("chapter must name the chapter, e.g. '05_self_distillation'")
+    wall_seconds = validation.real("wall_seconds", wall_seconds, low=0.0)
+    if numbers is not None and not isinstance(numbers, Mapping):
+        raise TypeError(
+            f"numbers must be a mapping of names to values, got {type(numbers).__name__}"
+        )
+    if config is not None and not isinstance(config, Mapping | Settings):
+        raise TypeError(
+            f"config must be a Config (Settings) or a mapping, got {type(config).__name__}"
+        )
+    cfg = config.as_dict() if isinstance(config, Settings) else dict(config or {})
+    payload = {
+        "chapter": chapter,
+        "seed": validation.seed("seed", seed),
+        "wall_seconds": wall_seconds,
+        "config": cfg,
+        "numbers": dict(numbers or {}),
+        "environment": environment_report().as_dict(),
+    }
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        text = json.dumps(payload, indent=2, sort_keys=True, default=str, allow_nan=False)
+    except ValueError:
+        raise ValueError(
+            "save_manifest: numbers must be finite (NaN or inf found); "
+            "store a missing value as None"
+        ) from None
+    target.write_text(text + "\n")
+    return target

@@ -1,0 +1,106 @@
+"""Wall-clock timing: one timer and one ``best_of`` loop for every benchmark of the book.
+
+Speed is measured, never asserted: benchmarks and timing sections report
+``best_of(...).median`` against a baseline timed by the same call in the same run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+__all__ = ["Timer", "TimingStats", "best_of", "timed"]
+
+
+@dataclass
+class Timer:
+    """Wall-clock timer: ``with Timer() as t: ...`` then ``t.seconds``.
+
+    With ``cuda_sync=True`` it waits for queued CUDA work before reading the clock, so GPU
+    timings measure the work and not only its launch.
+    """
+
+    label: str = ""
+    cuda_sync: bool = False
+    seconds: float = float("nan")
+    _start: float = field(default=0.0, repr=False)
+
+    def _sync(self) -> None:
+        if self.cuda_sync:
+            import torch
+
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+
+    def __enter__(self) -> Timer:
+        self._sync()
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._sync()
+        self.seconds = time.perf_counter() - self._start
+
+    def __str__(self) -> str:
+        prefix = f"{self.label}: " if self.label else ""
+        return f"{prefix}{self.seconds:.3f} s"
+
+
+@dataclass(frozen=True)
+class TimingStats:
+    """Wall-clock times of repeated runs of one callable (seconds)."""
+
+    times: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        """The median run time: what the book reports."""
+        ordered = sorted(self.times)
+        n = len(ordered)
+        return ordered[n // 2] if n % 2 else 0.5 * (ordered[n // 2 - 1] + ordered[n // 2])
+
+    @property
+    def best(self) -> float:
+        """The fastest run."""
+        return min(self.times)
+
+    @property
+    def spread(self) -> float:
+        """``max / min`` of the runs: how noisy the measurement was."""
+        return max(self.times) / min(self.times) if min(self.times) > 0 else math.inf
+
+
+def best_of(
+    fn: Callable[[], object], *, repeats: int = 5, warmup: int = 1, cuda_sync: bool = False
+) -> TimingStats:
+    """Time ``fn()`` ``repeats`` times after ``warmup`` untimed calls, in this process.
+
+    The one timing loop of the book: benchmarks and timing sections report
+    ``best_of(...).median`` and compare it with a baseline timed by the same call in the same run.
+    """
+    from theorybook.validation import non_negative_int, positive_int
+
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    repeats = positive_int("repeats", repeats)
+    for _ in range(non_negative_int("warmup", warmup)):
+        fn()
+    times = []
+    for _ in range(repeats):
+        with Timer(cuda_sync=cuda_sync) as t:
+            fn()
+        times.append(t.seconds)
+    return TimingStats(tuple(times))
+
+
+@contextmanager
+def timed(label: str = "", *, cuda_sync: bool = False, verbose: bool = False) -> Iterator[Timer]:
+    """Context manager around :class:`Timer` that can print the elapsed time on exit."""
+    timer = Timer(label=label, cuda_sync=cuda_sync)
+    with timer:
+        yield timer
+    if verbose:
+        print(timer)
