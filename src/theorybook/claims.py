@@ -28,6 +28,9 @@ Its :attr:`Claim.status` is one of
 ``reported``
     a number shown without a verdict (e.g. a wall-clock ratio that is not robust enough to decide).
 
+Length: one concept, kept in one module: the check, the claim whose status the check decides, and
+the table that shows and exports those statuses. The status rules are read in one place.
+
 :class:`ClaimTable` renders the claims grouped by kind, as HTML in a notebook (with a
 machine-readable copy that the book's Scorecard page collects) and as text in a terminal.
 
@@ -183,7 +186,16 @@ def between(low: float, high: float) -> Check:
 
 
 def close_to(target: float, *, abs_tol: float = 0.0, rel_tol: float = 0.0) -> Check:
-    """Passes when ``|value − target| ≤ max(abs_tol, rel_tol·|target|)``."""
+    """A check that passes when ``|value − target| ≤ max(abs_tol, rel_tol·|target|)``.
+
+    Arguments:
+        target: the value to match (finite).
+        abs_tol: the absolute tolerance (≥ 0).
+        rel_tol: the tolerance relative to ``|target|`` (≥ 0); at least one of the two is positive.
+
+    Returns:
+        A :class:`Check` of kind ``close``.
+    """
     t = _finite("target", target)
     a, r = _finite("abs_tol", abs_tol), _finite("rel_tol", rel_tol)
     if a < 0 or r < 0:

@@ -152,7 +152,13 @@ def bundled_image(
 ) -> NDArray[Any]:
     """One of the photographs in :data:`BUNDLED_IMAGES`, as floats in ``[0, 1]``.
 
-    Grey-scale (h, w) by default; ``grayscale=False`` keeps colour images as (h, w, 3).
+    Arguments:
+        name: one of :data:`BUNDLED_IMAGES` (others would need a download).
+        grayscale: convert colour images to grey (default); ``False`` keeps them (h, w, 3).
+        dtype: the floating dtype of the result.
+
+    Returns:
+        The image, (h, w) grey-scale or (h, w, 3) colour, clipped to ``[0, 1]``.
     """
     import skimage.data
     from skimage.color import rgb2gray, rgba2rgb
@@ -182,10 +188,20 @@ def natural_image_patches(
     seed: int = 0,
     dtype: DTypeLike = np.float32,
 ) -> NDArray[Any]:
-    """``n_patches`` grey-scale patches (n, s, s) in ``[0, 1]`` cut at random from bundled photos.
+    """``n_patches`` grey-scale patches cut at random from bundled photographs.
 
     Patches are drawn evenly across ``images`` (each photograph in turn), at uniformly random
     positions from ``np.random.default_rng(seed)``.
+
+    Arguments:
+        n_patches: how many patches (≥ 1).
+        patch_size: the side ``s`` of a square patch (≥ 2, at most the smallest image side).
+        images: names from :data:`BUNDLED_IMAGES` to cut from.
+        seed: the seed of the positions.
+        dtype: the floating dtype of the result.
+
+    Returns:
+        An array (n_patches, s, s) with values in ``[0, 1]``.
     """
     n_patches = positive_int("n_patches", n_patches)
     patch_size = int_in_range("patch_size", patch_size, low=2)

@@ -119,11 +119,20 @@ def new_figure(
     cell that returns it (a pyplot figure is also drawn by the inline backend at the end of the
     cell: twice in all, and twice the same figure label in the book). There is nothing to close.
 
-    The default width is 5 in for one panel and :data:`COLUMN_WIDTH` (7 in, the column) for
-    several; the height is 3.4 in for one panel and ``min(2.6, 7/ncols + 0.4)`` in per row for
-    several. Wider figures are shrunk by the page and their text with them: stay at or below
-    :data:`COLUMN_WIDTH`. Returns ``(fig, ax)`` with ``ax`` a single
-    :class:`~matplotlib.axes.Axes` for one panel, else an array.
+    Arguments:
+        nrows: rows of panels (≥ 1).
+        ncols: columns of panels (≥ 1).
+        width: inches; default 5 for one panel and :data:`COLUMN_WIDTH` (7, the column) for
+            several. Wider figures are shrunk by the page and their text with them: stay at or
+            below :data:`COLUMN_WIDTH`.
+        height: inches; default 3.4 for one panel and ``min(2.6, 7/ncols + 0.4)`` per row for
+            several.
+        **subplot_kw: passed to ``Figure.subplots`` (figure keywords such as ``dpi`` or
+            ``layout`` go to the figure).
+
+    Returns:
+        ``(fig, ax)`` with ``ax`` a single :class:`~matplotlib.axes.Axes` for one panel, else an
+        array of them.
     """
     from theorybook.validation import positive_int, positive_real
 
@@ -172,10 +181,17 @@ def save_figure(
     *,
     formats: Sequence[str] = ("png",),
 ) -> list[Path]:
-    """Save ``fig`` as ``<directory>/<name>.<fmt>`` for each format and return the paths.
+    """Save ``fig`` as ``<directory>/<name>.<fmt>`` for each format.
 
-    ``directory`` defaults to ``$THEORYBOOK_FIGURES`` or ``results/figures`` in the working
-    directory. ``name`` may use letters, digits, ``-`` and ``_`` only.
+    Arguments:
+        fig: the figure.
+        name: the file stem: letters, digits, ``-`` and ``_`` only.
+        directory: the folder; default ``$THEORYBOOK_FIGURES`` or ``results/figures`` in the
+            working directory.
+        formats: a non-empty subset of ``png``, ``pdf``, ``svg``.
+
+    Returns:
+        The paths written.
     """
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
         raise ValueError(f"figure name must use letters, digits, '-' or '_', got {name!r}")

@@ -60,7 +60,16 @@ def find_results_dir(root: str | os.PathLike[str] | None = None) -> Path | None:
 def record_path(
     chapter: str, name: str, *, root: str | os.PathLike[str] | None = None
 ) -> Path | None:
-    """Where ``results/<chapter>/<name>`` is, or ``None`` when no ``results`` folder is found."""
+    """Where ``results/<chapter>/<name>`` is.
+
+    Arguments:
+        chapter: the chapter's folder, e.g. ``"06_ar_net"``.
+        name: the record's file name.
+        root: the ``results`` folder, if not found by :func:`find_results_dir`.
+
+    Returns:
+        The path (which may not exist), or ``None`` when no ``results`` folder is found.
+    """
     for label, value in (("chapter", chapter), ("name", name)):
         if not isinstance(value, str) or not value or "/" in value or value.startswith("."):
             raise ValueError(f"{label} must be a plain file or folder name, got {value!r}")
@@ -71,13 +80,16 @@ def record_path(
 def load_record(
     chapter: str, name: str, *, root: str | os.PathLike[str] | None = None
 ) -> Any | None:
-    """The parsed JSON record ``results/<chapter>/<name>``, or ``None`` if it is not there.
+    """The parsed JSON record ``results/<chapter>/<name>``.
 
     Arguments:
         chapter: the chapter's folder, e.g. ``"06_ar_net"``.
         name: the record's file name, e.g. ``"high_order.json"`` (``.jsonl`` files give a list of
             their lines' objects).
         root: the ``results`` folder, if not found by :func:`find_results_dir`.
+
+    Returns:
+        The record, or ``None`` if it is not there.
 
     Raises:
         ValueError: if the file exists but is not valid JSON.

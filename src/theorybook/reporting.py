@@ -58,6 +58,16 @@ def progress(
     With ``THEORYBOOK_PROGRESS=final`` the bar stays silent while it runs and prints one line, its
     final state, when it closes; with ``off`` (set by ``make book``: a static page cannot redraw a
     line, so a bar would only leave residue in the rendered output) it prints nothing.
+
+    Arguments:
+        iterable: what to iterate over (or ``None`` for a manual bar).
+        desc: the bar's label.
+        total: the number of items, when ``iterable`` has no length.
+        disable: show nothing.
+        leave: keep the bar's last line when it closes.
+
+    Returns:
+        A tqdm bar.
     """
     mode = os.environ.get(PROGRESS_ENV_VAR, "live").strip().lower() or "live"
     if mode not in {"live", "final", "off"}:
@@ -95,6 +105,11 @@ def glue(name: str, value: object, *, display: bool = True) -> None:
 
     NumPy scalars are stored as Python numbers: NumPy 2 writes ``np.float64(1.5)`` as their text,
     which a format such as ``{glue:text}`name:.2f``` cannot read.
+
+    Arguments:
+        name: the glue key (non-empty).
+        value: the number, string or figure to store.
+        display: also show the value where the cell runs.
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"glue name must be a non-empty string, got {name!r}")
@@ -272,8 +287,17 @@ def save_manifest(
 ) -> Path:
     """Write a JSON manifest of a run (for ``results/``): environment, config, seed, time, numbers.
 
-    ``numbers`` holds the values a figure or claims table was drawn from; they must be
-    JSON-serializable (floats, ints, strings, lists, dicts).
+    Arguments:
+        path: the file to write (its folder is created).
+        chapter: the chapter's name, e.g. ``"05_self_distillation"``.
+        seed: the run's seed.
+        wall_seconds: the run's wall time (≥ 0).
+        config: the run's ``Config`` (or a mapping).
+        numbers: the values a figure or claims table was drawn from; JSON-serializable and finite
+            (store a missing value as ``None``).
+
+    Returns:
+        The path written.
     """
     from theorybook import validation
 

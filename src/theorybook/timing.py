@@ -80,6 +80,15 @@ def best_of(
 
     The one timing loop of the book: benchmarks and timing sections report
     ``best_of(...).median`` and compare it with a baseline timed by the same call in the same run.
+
+    Arguments:
+        fn: the callable to time (no arguments).
+        repeats: timed calls (≥ 1).
+        warmup: untimed calls first (≥ 0).
+        cuda_sync: wait for queued CUDA work before each clock reading.
+
+    Returns:
+        The :class:`TimingStats` of the timed calls.
     """
     from theorybook.validation import non_negative_int, positive_int
 
@@ -98,7 +107,16 @@ def best_of(
 
 @contextmanager
 def timed(label: str = "", *, cuda_sync: bool = False, verbose: bool = False) -> Iterator[Timer]:
-    """Context manager around :class:`Timer` that can print the elapsed time on exit."""
+    """Context manager around :class:`Timer` that can print the elapsed time on exit.
+
+    Arguments:
+        label: printed before the time.
+        cuda_sync: wait for queued CUDA work before each clock reading.
+        verbose: print the time on exit.
+
+    Returns:
+        The running :class:`Timer` (its ``seconds`` are set on exit).
+    """
     timer = Timer(label=label, cuda_sync=cuda_sync)
     with timer:
         yield timer

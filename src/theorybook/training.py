@@ -86,6 +86,14 @@ def check_finite_loss(loss: object, *, step: int, where: str = "training") -> fl
 
     The finiteness half of :class:`DivergenceGuard`, for loops that cannot use
     :func:`train_loop` (a loss evaluated outside any training step).
+
+    Arguments:
+        loss: a number, a NumPy/JAX scalar or a one-element tensor.
+        step: the step's number, for the message.
+        where: what is being trained, for the message.
+
+    Returns:
+        The loss as a Python float.
     """
     value = _as_float(loss)
     if not math.isfinite(value):

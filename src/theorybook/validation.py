@@ -62,12 +62,18 @@ def int_in_range(
 ) -> int:
     """``value`` as an ``int`` with ``low ≤ value ≤ high`` (either bound optional).
 
-    Raises
-    ------
-    TypeError
-        unless ``value`` is an integer (Python or NumPy; not ``bool``).
-    ValueError
-        if it lies outside the bounds.
+    Arguments:
+        name: the parameter's name, for the message.
+        value: the value to check.
+        low: the smallest allowed value.
+        high: the largest allowed value.
+
+    Returns:
+        ``value`` as a Python int.
+
+    Raises:
+        TypeError: unless ``value`` is an integer (Python or NumPy; not ``bool``).
+        ValueError: if it lies outside the bounds.
     """
     if isinstance(value, bool | np.bool_) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be an int, got {value!r} ({_type_name(value)})")
@@ -106,8 +112,17 @@ def real(
 ) -> float:
     """``value`` as a ``float`` in the interval given by ``low``/``high``.
 
-    ``low_open``/``high_open`` exclude the end points (``low=0, low_open=True`` means ``> 0``).
-    NaN is always rejected; infinities are rejected unless ``finite=False``.
+    Arguments:
+        name: the parameter's name, for the message.
+        value: the value to check (a Python or NumPy real; not ``bool``).
+        low: the lower end (inclusive unless ``low_open``).
+        high: the upper end (inclusive unless ``high_open``).
+        low_open: exclude ``low`` (``low=0, low_open=True`` means ``> 0``).
+        high_open: exclude ``high``.
+        finite: reject infinities (NaN is always rejected).
+
+    Returns:
+        ``value`` as a Python float.
     """
     if isinstance(value, bool | np.bool_) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a real number, got {value!r} ({_type_name(value)})")
@@ -132,7 +147,19 @@ def probability(name: str, value: object) -> float:
 
 
 def one_of(name: str, value: T, choices: Iterable[T]) -> T:
-    """``value`` itself when it is one of ``choices``; else ``ValueError`` listing them."""
+    """``value`` itself when it is one of ``choices``.
+
+    Arguments:
+        name: the parameter's name, for the message.
+        value: the value to check.
+        choices: the allowed values.
+
+    Returns:
+        ``value``.
+
+    Raises:
+        ValueError: listing the choices.
+    """
     allowed = tuple(choices)
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
@@ -142,7 +169,18 @@ def one_of(name: str, value: T, choices: Iterable[T]) -> T:
 def int_sequence(
     name: str, values: object, *, low: int | None = None, min_len: int = 1, unique: bool = False
 ) -> tuple[int, ...]:
-    """A non-empty sequence of ints (each ``≥ low``) as a tuple; ``unique`` rejects repeats."""
+    """A sequence of ints as a tuple.
+
+    Arguments:
+        name: the parameter's name, for the message.
+        values: the sequence.
+        low: the smallest allowed entry.
+        min_len: the fewest entries allowed.
+        unique: reject repeated entries.
+
+    Returns:
+        The entries as a tuple of Python ints.
+    """
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
         raise TypeError(f"{name} must be a sequence of ints, got {_type_name(values)}")
     out = tuple(int_in_range(f"{name}[{i}]", v, low=low) for i, v in enumerate(values))
@@ -162,7 +200,19 @@ def real_sequence(
     low_open: bool = False,
     min_len: int = 1,
 ) -> tuple[float, ...]:
-    """A non-empty sequence of finite floats within the bounds, as a tuple."""
+    """A sequence of finite floats within the bounds, as a tuple.
+
+    Arguments:
+        name: the parameter's name, for the message.
+        values: the sequence.
+        low: the smallest allowed entry.
+        high: the largest allowed entry.
+        low_open: exclude ``low`` itself.
+        min_len: the fewest entries allowed.
+
+    Returns:
+        The entries as a tuple of Python floats.
+    """
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
         raise TypeError(f"{name} must be a sequence of numbers, got {_type_name(values)}")
     out = tuple(
@@ -211,23 +261,23 @@ def array(
 ) -> np.ndarray:
     """``value`` as a NumPy array of ``dtype`` with the given dimensions, checked.
 
-    Arguments
-    ---------
-    ndim:
-        allowed number(s) of dimensions.
-    shape:
-        the expected shape; ``None`` entries are free (``shape=(None, 2)``: any number of rows).
-    min_size:
-        the fewest elements allowed (default 1: empty arrays are rejected).
-    finite:
-        reject NaN and infinities (default).
+    Arguments:
+        name: the parameter's name, for the message.
+        value: an array or a (nested) list of numbers.
+        ndim: allowed number(s) of dimensions.
+        shape: the expected shape; ``None`` entries are free (``shape=(None, 2)``: any number of
+            rows).
+        min_size: the fewest elements allowed (default 1: empty arrays are rejected).
+        finite: reject NaN and infinities (default).
+        dtype: the dtype to convert to.
 
-    Raises
-    ------
-    TypeError
-        if ``value`` is a torch tensor, a string, or does not convert to a numeric array.
-    ValueError
-        on a wrong shape, too few elements or non-finite entries.
+    Returns:
+        The converted array.
+
+    Raises:
+        TypeError: if ``value`` is a torch tensor, a string, or does not convert to a numeric
+            array.
+        ValueError: on a wrong shape, too few elements or non-finite entries.
     """
     if isinstance(value, str | bytes) or type(value).__module__.startswith("torch"):
         raise TypeError(
@@ -257,10 +307,22 @@ def tensor(
     finite: bool = True,
     min_size: int = 1,
 ) -> torch.Tensor:
-    """``value`` itself, checked to be a torch tensor of the given shape (floating point by default).
+    """``value`` itself, checked to be a torch tensor of the given shape.
 
     Raises ``TypeError`` for NumPy arrays or lists (convert with ``torch.as_tensor`` first, so the
     dtype and device are the caller's choice) and ``ValueError`` for a wrong shape or NaN/inf.
+
+    Arguments:
+        name: the parameter's name, for the message.
+        value: the tensor.
+        ndim: allowed number(s) of dimensions.
+        shape: the expected shape; ``None`` entries are free.
+        floating: require a floating-point dtype (default).
+        finite: reject NaN and infinities (default).
+        min_size: the fewest elements allowed.
+
+    Returns:
+        ``value``.
     """
     import torch
 
