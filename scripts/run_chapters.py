@@ -5,6 +5,11 @@ runs must give the same claim statuses)::
 
     python scripts/run_chapters.py --scale paper --chapters 06 07 --require-cuda
     python scripts/run_chapters.py --scale smoke --out /tmp/run1
+    python scripts/run_chapters.py --scale book --pipeline --out /tmp/claims
+
+``--pipeline`` skips the notebooks and runs each chapter's pipeline directly, the same path the
+notebook and the tests take (:meth:`theorybook.chapters.Chapter.run`: ``run_all`` then
+``chapter_claims``): the claims without the figures and prose, somewhat faster.
 
 Each run executes the notebook from a clean kernel (nbclient), then writes
 ``<out>/<chapter>/<scale>-<UTC time>.json`` with the environment (scale, hardware, versions,
@@ -90,6 +95,41 @@ def run_one(path: Path, *, scale: str, out: Path, timeout: int) -> bool:
     return error is None
 
 
+def run_pipeline(path: Path, *, scale: str, out: Path) -> bool:
+    """Run one chapter's pipeline (no notebook) and write its manifest."""
+    from theorybook.chapters import chapter
+    from theorybook.reporting import environment_report
+
+    os.environ["THEORYBOOK_SCALE"] = scale
+    os.environ.setdefault("THEORYBOOK_PROGRESS", "off")
+    start = time.perf_counter()
+    error, records = None, []
+    try:
+        run = chapter(path.stem).run(scale=scale)
+        records = run.table.records()
+    except Exception as err:  # report and go on with the other chapters
+        error = f"{type(err).__name__}: {str(err)[-2000:]}"
+    wall = time.perf_counter() - start
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    manifest = {
+        "chapter": path.stem,
+        "scale": scale,
+        "mode": "pipeline",
+        "wall_seconds": round(wall, 1),
+        "ok": error is None,
+        "error": error,
+        "claims": records,
+        "environment": environment_report().as_dict(),
+    }
+    target = out / path.stem / f"{scale}-pipeline-{stamp}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
+    print(f"{path.stem}: {'ok' if error is None else 'FAILED'} in {wall:.0f} s -> {target}")
+    if error:
+        print(error, file=sys.stderr)
+    return error is None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", default="paper", choices=["smoke", "book", "paper"])
@@ -101,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "results")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    parser.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="run each chapter's run_all and chapter_claims directly, without its notebook",
+    )
     parser.add_argument(
         "--require-cuda", action="store_true", help="refuse to start unless torch sees a CUDA GPU"
     )
@@ -115,10 +160,16 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-    ok = [
-        run_one(nb, scale=args.scale, out=args.out.resolve(), timeout=args.timeout)
-        for nb in _select(args.chapters)
-    ]
+    if args.pipeline:
+        ok = [
+            run_pipeline(nb, scale=args.scale, out=args.out.resolve())
+            for nb in _select(args.chapters)
+        ]
+    else:
+        ok = [
+            run_one(nb, scale=args.scale, out=args.out.resolve(), timeout=args.timeout)
+            for nb in _select(args.chapters)
+        ]
     return 0 if all(ok) else 1
 
 

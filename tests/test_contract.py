@@ -72,6 +72,17 @@ def test_there_are_chapter_subpackages() -> None:
     assert CHAPTERS, "no chapter subpackages found"
 
 
+def test_the_chapter_registry_names_every_notebook_and_subpackage() -> None:
+    from theorybook.chapters import CHAPTERS as REGISTRY
+    from theorybook.chapters import chapter
+
+    assert sorted(c.package for c in REGISTRY) == CHAPTERS
+    assert [c.stem for c in REGISTRY] == [nb.stem for nb in NOTEBOOKS]
+    assert chapter("06").package == chapter("arnet").package == "arnet"
+    with pytest.raises(ValueError, match="chapters: 01"):
+        chapter("99")
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_subpackage_has_the_contract_modules(chapter: str) -> None:
     missing = [m for m in REQUIRED_MODULES if not (PACKAGE / chapter / f"{m}.py").exists()]
@@ -145,21 +156,16 @@ def test_every_run_function_follows_the_contract(chapter: str) -> None:
     assert found, f"theorybook.{chapter} defines no run_* function"
 
 
-_TABLES: dict[str, tuple[Any, ClaimTable]] = {}
-
-
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_run_all_builds_the_claim_table_at_smoke_scale(chapter: str) -> None:
     """The one path the notebook, the scripts and the tests share: run_all → chapter_claims."""
-    config = importlib.import_module(f"theorybook.{chapter}.config")
-    experiments = importlib.import_module(f"theorybook.{chapter}.experiments")
-    claims = importlib.import_module(f"theorybook.{chapter}.claims")
-    cfg = config.Config.preset("smoke")
-    results = experiments.run_all(cfg)
-    table = claims.chapter_claims(results, cfg)
+    from theorybook.chapters import chapter as find
+
+    run = find(chapter).run(scale="smoke")
+    table = run.table
     assert isinstance(table, ClaimTable) and len(table) > 0
+    assert all(r["chapter"] == find(chapter).stem for r in table.records())
     json.dumps(table.records(), allow_nan=False, default=str)
-    _TABLES[chapter] = (results, table)
 
 
 def _settings_defaults(chapter: str) -> dict[str, list[tuple[str, Any]]]:
@@ -385,6 +391,7 @@ def test_no_compatibility_layer(path: Path) -> None:
 
 def _public_functions() -> Iterator[tuple[str, Any]]:
     shared = ["scales", "runtime", "training", "timing", "reporting", "records", "claims"]
+    shared += ["chapters"]
     shared += ["validation", "plotting", "data"]
     modules = [importlib.import_module(f"theorybook.{m}") for m in shared]
     modules += [importlib.import_module(f"theorybook.{c}") for c in CHAPTERS]
