@@ -238,3 +238,29 @@ def test_records_refuse_bad_names_and_bad_json(tmp_path: Path) -> None:
         load_record("../c", "bad.json", root=tmp_path)
     with pytest.raises(ValueError, match="not a folder"):
         load_record("c", "bad.json", root=tmp_path / "nowhere")
+
+
+# --- claims refuse what is not a measurement ---------------------------------------------------
+
+
+def test_infinite_measurements_never_pass_and_checks_refuse_bad_bounds() -> None:
+    from theorybook.claims import Check, Status, at_least
+
+    assert _claim(float("inf")).status is Status.FAILS
+    assert _claim(float("-inf")).status is Status.FAILS
+    assert not at_least(0.0).passes(float("inf"))
+    with pytest.raises(ValueError, match="low <= high"):
+        Check("range", low=2.0, high=1.0)
+    with pytest.raises(ValueError, match="finite"):
+        Check("range", low=float("nan"))
+
+
+def test_validation_array_refuses_complex_and_none() -> None:
+    from theorybook.validation import array
+
+    with pytest.raises(TypeError, match="x must hold real numbers"):
+        array("x", [1 + 2j])
+    with pytest.raises(TypeError, match="x must be a NumPy array"):
+        array("x", None)
+    with pytest.raises(TypeError, match="x must be an array of numbers"):
+        array("x", [[1, 2], [3]])

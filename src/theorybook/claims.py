@@ -112,7 +112,8 @@ class Check:
     """A comparison a measured value must pass. Build it with :func:`at_most`, :func:`at_least`,
     :func:`close_to`, :func:`between`, :func:`is_true` or :func:`reported`.
 
-    ``None`` and NaN never pass any check, :func:`is_true` included.
+    ``None``, NaN and infinities never pass any check, :func:`is_true` included: an infinite
+    measurement is a failed computation, not a very good result. Bounds are finite and ordered.
     """
 
     kind: str
@@ -125,6 +126,12 @@ class Check:
             raise ValueError(f"unknown check kind {self.kind!r}; expected one of {_CHECK_KINDS}")
         if self.kind == "close" and (self.target is None or self.high is None):
             raise ValueError("a 'close' check needs a target and a tolerance (use close_to)")
+        for name in ("low", "high", "target"):
+            value = getattr(self, name)
+            if value is not None:
+                _finite(name, value)
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"a check needs low <= high, got low={self.low} > high={self.high}")
 
     @property
     def decides(self) -> bool:
@@ -132,8 +139,11 @@ class Check:
         return self.kind != "reported"
 
     def passes(self, value: MeasuredValue) -> bool:
-        """Whether ``value`` passes; ``None`` and NaN never pass, nor does anything :func:`reported`."""
+        """Whether ``value`` passes; ``None``, NaN and ±inf never pass, nor does anything
+        :func:`reported`."""
         if value is None or _is_nan(value) or self.kind == "reported":
+            return False
+        if not isinstance(value, bool) and not math.isfinite(float(value)):
             return False
         if self.kind == "true":
             return bool(value)

@@ -279,10 +279,22 @@ def array(
             array.
         ValueError: on a wrong shape, too few elements or non-finite entries.
     """
-    if isinstance(value, str | bytes) or type(value).__module__.startswith("torch"):
+    if (
+        value is None
+        or isinstance(value, str | bytes)
+        or type(value).__module__.startswith("torch")
+    ):
         raise TypeError(
             f"{name} must be a NumPy array or a list of numbers, got {_type_name(value)}"
         )
+    try:
+        raw = value if isinstance(value, np.ndarray) else np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"{name} must be an array of numbers, got {_type_name(value)} ({err})"
+        ) from None
+    if np.iscomplexobj(raw) and not np.issubdtype(np.dtype(dtype), np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got complex values (dtype {raw.dtype})")
     try:
         out = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as err:
