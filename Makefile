@@ -12,7 +12,8 @@ VENV         ?= .venv
 BIN          := $(VENV)/bin
 PIP          := $(BIN)/python -m pip
 CONSTRAINTS  := constraints.txt
-JOBS         ?= 2
+# Processes for the unit tests, the smoke notebooks and the book's chapter execution: the cores.
+JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 THEORYBOOK_SCALE ?= book
 NOTEBOOKS    := $(wildcard chapters/*.ipynb)
 # Any Sphinx warning fails the book at the book and paper scales. The smoke preview only prints
@@ -90,15 +91,28 @@ test-gpu: $(VENV)/.installed-test
 EXECUTION_KEY = $$( (echo "$(THEORYBOOK_SCALE)"; cat $(CONSTRAINTS) pyproject.toml; \
     find src/theorybook -name '*.py' -print0 | LC_ALL=C sort -z | xargs -0 cat) | sha256sum | cut -c1-16)
 
+# The chapters execute first, JOBS at a time (xargs -P, longest-running chapters first), each into
+# the execution cache (scripts/execute_chapter.py: myst-nb's own execution); Jupyter Book then finds
+# every chapter there and only renders. Every process computes on one thread (torch through
+# THEORYBOOK_THREADS, JAX/XLA and BLAS through the variables below), whatever JOBS is, so a
+# serial build (JOBS=1) and a parallel one compute the same numbers.
+BOOK_ENV = THEORYBOOK_SCALE=$(THEORYBOOK_SCALE) THEORYBOOK_PROGRESS=off THEORYBOOK_THREADS=1 \
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+    XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+BOOK_ORDER = $(shell printf '%s\n' $(NOTEBOOKS) | sort -r)
+
 book: $(VENV)/.installed-book $(VENV)/.installed-test
-	@$(BIN)/python -c 'from theorybook.runtime import check_scale; check_scale("$(THEORYBOOK_SCALE)")'
+	@$(BIN)/python -c 'from theorybook.scales import check_scale; check_scale("$(THEORYBOOK_SCALE)")'
 	@key=$(EXECUTION_KEY); all=""; \
 	if [ "$$(cat _build/.execution-key 2>/dev/null)" != "$$key" ]; then \
 	    echo "execution key changed ($$key): re-executing every chapter"; \
 	    rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; all="--all"; \
 	fi; \
-	THEORYBOOK_SCALE=$(THEORYBOOK_SCALE) THEORYBOOK_PROGRESS=off \
-	    $(BIN)/jupyter-book build . $(WARNINGS_FAIL) --keep-going $$all \
+	mkdir -p _build; \
+	echo "executing the chapters, $(JOBS) at a time"; \
+	printf '%s\n' $(BOOK_ORDER) | $(BOOK_ENV) xargs -P $(JOBS) -n 1 \
+	    $(BIN)/python scripts/execute_chapter.py || exit 1; \
+	$(BOOK_ENV) $(BIN)/jupyter-book build . $(WARNINGS_FAIL) --keep-going $$all \
 	    && echo "$$key" > _build/.execution-key
 	@$(MAKE) --no-print-directory check-book
 	@echo
