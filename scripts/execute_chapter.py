@@ -51,7 +51,10 @@ def execute(path: Path) -> int:
     timeout, allow_errors = _execution_settings()
     start = time.perf_counter()
     result = single_nb_execution(
-        notebook, cwd=str(path.parent), timeout=timeout, allow_errors=allow_errors,
+        notebook,
+        cwd=str(path.parent),
+        timeout=timeout,
+        allow_errors=allow_errors,
         meta_override=True,
     )
     if result.err is not None:

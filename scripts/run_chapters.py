@@ -53,11 +53,44 @@ def _claims(notebook: object) -> list[dict[str, object]]:
     return records
 
 
+def _write_manifest(
+    path: Path,
+    *,
+    scale: str,
+    out: Path,
+    wall: float,
+    error: str | None,
+    claims: list[dict[str, object]],
+    mode: str,
+) -> bool:
+    """Write ``<out>/<chapter>/<scale>[-pipeline]-<UTC time>.json`` and print one line."""
+    from theorybook.reporting import environment_report
+
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    manifest = {
+        "chapter": path.stem,
+        "scale": scale,
+        "mode": mode,
+        "wall_seconds": round(wall, 1),
+        "ok": error is None,
+        "error": error,
+        "claims": claims,
+        "environment": environment_report().as_dict(),
+    }
+    suffix = "-pipeline" if mode == "pipeline" else ""
+    target = out / path.stem / f"{scale}{suffix}-{stamp}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
+    status = "ok" if error is None else "FAILED"
+    print(f"{path.stem}: {status} in {wall:.0f} s -> {target}", flush=True)
+    if error:
+        print(error, file=sys.stderr)
+    return error is None
+
+
 def run_one(path: Path, *, scale: str, out: Path, timeout: int) -> bool:
     import nbformat
     from nbclient import NotebookClient
-
-    from theorybook.reporting import environment_report
 
     os.environ["THEORYBOOK_SCALE"] = scale
     os.environ.setdefault("THEORYBOOK_PROGRESS", "off")
@@ -75,30 +108,20 @@ def run_one(path: Path, *, scale: str, out: Path, timeout: int) -> bool:
     except Exception as err:  # report and go on with the other chapters
         error = f"{type(err).__name__}: {str(err)[-2000:]}"
     wall = time.perf_counter() - start
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    manifest = {
-        "chapter": path.stem,
-        "scale": scale,
-        "wall_seconds": round(wall, 1),
-        "ok": error is None,
-        "error": error,
-        "claims": _claims(notebook),
-        "environment": environment_report().as_dict(),
-    }
-    target = out / path.stem / f"{scale}-{stamp}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
-    status = "ok" if error is None else "FAILED"
-    print(f"{path.stem}: {status} in {wall:.0f} s -> {target.relative_to(out.parent)}", flush=True)
-    if error:
-        print(error, file=sys.stderr)
-    return error is None
+    return _write_manifest(
+        path,
+        scale=scale,
+        out=out,
+        wall=wall,
+        error=error,
+        claims=_claims(notebook),
+        mode="notebook",
+    )
 
 
 def run_pipeline(path: Path, *, scale: str, out: Path) -> bool:
     """Run one chapter's pipeline (no notebook) and write its manifest."""
     from theorybook.chapters import chapter
-    from theorybook.reporting import environment_report
 
     os.environ["THEORYBOOK_SCALE"] = scale
     os.environ.setdefault("THEORYBOOK_PROGRESS", "off")
@@ -110,24 +133,9 @@ def run_pipeline(path: Path, *, scale: str, out: Path) -> bool:
     except Exception as err:  # report and go on with the other chapters
         error = f"{type(err).__name__}: {str(err)[-2000:]}"
     wall = time.perf_counter() - start
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    manifest = {
-        "chapter": path.stem,
-        "scale": scale,
-        "mode": "pipeline",
-        "wall_seconds": round(wall, 1),
-        "ok": error is None,
-        "error": error,
-        "claims": records,
-        "environment": environment_report().as_dict(),
-    }
-    target = out / path.stem / f"{scale}-pipeline-{stamp}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
-    print(f"{path.stem}: {'ok' if error is None else 'FAILED'} in {wall:.0f} s -> {target}")
-    if error:
-        print(error, file=sys.stderr)
-    return error is None
+    return _write_manifest(
+        path, scale=scale, out=out, wall=wall, error=error, claims=records, mode="pipeline"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
