@@ -26,6 +26,7 @@ __all__ = [
     "DirichletData",
     "dirichlet_setting",
     "dirichlet_sphere_data",
+    "sphere_points",
 ]
 
 DIRICHLET_SETTINGS: dict[int, tuple[tuple[float, ...], tuple[float, ...]]] = {
@@ -64,6 +65,13 @@ class DirichletData:
     def dim(self) -> int:
         """The ambient dimension ``D`` (the intrinsic dimension is ``D − 1``)."""
         return int(self.X.shape[1])
+
+    def split(self, n_train: int) -> tuple[NDArray[np.float64], ...]:
+        """``(X, y, Z, y_Z)``: the first ``n_train`` points to train on, the rest to test on."""
+        n = positive_int("n_train", n_train)
+        if n >= self.X.shape[0]:
+            raise ValueError(f"n_train must be below the {self.X.shape[0]} points, got {n}")
+        return self.X[:n], self.y[:n], self.X[n:], self.y[n:]
 
 
 def dirichlet_setting(dim: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -129,3 +137,12 @@ def dirichlet_sphere_data(
             "raise the concentrations or lower n"
         )
     return DirichletData(X=X, y=y, alphas1=a1, alphas2=a2, prior=prior)
+
+
+def sphere_points(n: int, dim: int, seed: int) -> NDArray[np.float64]:
+    """``n`` points drawn uniformly on the unit sphere of ``R^dim`` (normalised Gaussians)."""
+    n, dim = positive_int("n", n), positive_int("dim", dim)
+    rng = np.random.default_rng(check_seed("seed", seed))
+    x = rng.standard_normal((n, dim))
+    out: NDArray[np.float64] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out

@@ -46,6 +46,7 @@ from theorybook.validation import (
 from theorybook.validation import seed as check_seed
 
 __all__ = [
+    "DESIGNED_ACTIVATIONS",
     "Activation",
     "D_OPTIMAL",
     "NAMED_ACTIVATIONS",
@@ -81,6 +82,17 @@ NAMED_ACTIVATIONS = (
     "hermite_2",
 )
 """The activations of the official code (``main.py``), all accepted by :func:`resolve_activation`."""
+
+DESIGNED_ACTIVATIONS: dict[str, int] = {
+    "2d_opt": 2,
+    "3d_opt": 3,
+    "sine_2.676": 3,
+    "5d_opt": 5,
+    "sine_6.13539": 5,
+    "9d_opt": 9,
+    "sine_13.8258": 9,
+}
+"""The activations the official code pairs with data of ambient dimension ``D`` (``main.py``)."""
 
 
 @contextmanager
