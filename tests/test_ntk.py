@@ -11,6 +11,7 @@ from theorybook.ntk import (
     Config,
     agreement,
     bayes_classifier,
+    chapter_claims,
     deep_limit,
     dirichlet_setting,
     dirichlet_sphere_data,
@@ -28,10 +29,10 @@ from theorybook.ntk import (
     ntk_kernel_unrolled,
     one_nn,
     resolve_activation,
+    run_all,
     singular_exponent,
     train_network,
 )
-from theorybook.ntk import chapter_claims, run_all
 from theorybook.ntk.checks import rounded_diagonal
 from theorybook.ntk.dual import float64
 from theorybook.training import SolverDiverged, TrainingDiverged

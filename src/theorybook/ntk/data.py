@@ -97,10 +97,19 @@ def dirichlet_sphere_data(
     class). This changes the distribution negligibly (it matters only for thousands of points
     on the one-dimensional arc of ``D = 2``) and keeps every pair resolvable by the kernels.
 
-    Raises
-    ------
-    ValueError
-        for non-positive concentrations, mismatched lengths, or a prior outside ``(0, 1)``.
+    Arguments:
+        n: the number of points.
+        alphas1: the Dirichlet concentrations of class +1 (the ambient dimension ``D``).
+        alphas2: those of class −1 (same length).
+        prior: the probability of class +1, in ``(0, 1)``.
+        seed: the seed of the draws.
+
+    Returns:
+        The points, their labels and the class parameters.
+
+    Raises:
+        ValueError: for non-positive concentrations, mismatched lengths, or a prior outside
+            ``(0, 1)``.
     """
     from scipy.spatial import cKDTree
 
@@ -140,7 +149,16 @@ def dirichlet_sphere_data(
 
 
 def sphere_points(n: int, dim: int, seed: int) -> NDArray[np.float64]:
-    """``n`` points drawn uniformly on the unit sphere of ``R^dim`` (normalised Gaussians)."""
+    """``n`` points drawn uniformly on the unit sphere of ``R^dim`` (normalised Gaussians).
+
+    Arguments:
+        n: the number of points.
+        dim: the ambient dimension.
+        seed: the seed of the Gaussian draws.
+
+    Returns:
+        An ``(n, dim)`` array of unit-norm rows.
+    """
     n, dim = positive_int("n", n), positive_int("dim", dim)
     rng = np.random.default_rng(check_seed("seed", seed))
     x = rng.standard_normal((n, dim))
