@@ -11,6 +11,7 @@ from theorybook.ntk import (
     Config,
     agreement,
     bayes_classifier,
+    chapter_claims,
     deep_limit,
     dirichlet_setting,
     dirichlet_sphere_data,
@@ -28,12 +29,13 @@ from theorybook.ntk import (
     ntk_kernel_unrolled,
     one_nn,
     resolve_activation,
+    run_all,
     singular_exponent,
     train_network,
 )
-from theorybook.ntk import experiments as ex
-from theorybook.ntk.claims import chapter_claims
+from theorybook.ntk.checks import rounded_diagonal
 from theorybook.ntk.dual import float64
+from theorybook.training import SolverDiverged, TrainingDiverged
 
 
 def _sphere(n: int, dim: int = 3, seed: int = 0) -> np.ndarray:
@@ -102,7 +104,7 @@ def test_analytic_diagonal_prevents_the_drift() -> None:
     assert math.isclose(target, 2.0 ** (depth + 1) - 1.0, rel_tol=1e-12)
     assert np.all(np.diag(ntk_kernel(data.X, data.X, depth, "3d_opt")) == target)
     assert np.all(np.diag(nngp_kernel(data.X, data.X, depth, "3d_opt")) == 1.0)
-    naive = ex.rounded_diagonal(depth, "3d_opt")
+    naive = rounded_diagonal(depth, "3d_opt")
     assert np.max(np.abs(naive - target)) / target > 0.5
 
 
@@ -168,20 +170,47 @@ def test_empirical_nngp_approaches_the_analytic_one() -> None:
     assert large < small and large < 0.05
 
 
-def test_trained_network_follows_the_kernel_dynamics_and_diverges_loudly() -> None:
-    from theorybook.training import TrainingDiverged
-
+def test_trained_network_follows_the_kernel_dynamics() -> None:
     data = dirichlet_sphere_data(60, *dirichlet_setting(3), seed=4)
     X, y, Z = data.X[:30], data.y[:30], data.X[30:]
     ref = kernel_gradient_descent(X, y, Z, "erf", steps=20, learning_rate=0.5)
     net = train_network(X, y, Z, "erf", width=2048, steps=20, learning_rate=0.5)
     assert np.linalg.norm(net.test_outputs - ref) / np.linalg.norm(ref) < 0.05
-    assert net.losses[-1] < net.losses[0]
-    with pytest.raises(TrainingDiverged, match="step"):
+    assert net.history.steps == 20
+    assert net.history.losses[-1] < net.history.losses[0]
+
+
+def test_every_trainer_and_solver_diverges_loudly_at_a_huge_step() -> None:
+    """The trainer stops with TrainingDiverged, the kernel iteration with SolverDiverged, both
+    naming the step, instead of returning NaN or numbers in the 1e13s."""
+    data = dirichlet_sphere_data(60, *dirichlet_setting(3), seed=4)
+    X, y, Z = data.X[:30], data.y[:30], data.X[30:]
+    with pytest.raises(TrainingDiverged, match=r"train_network .*diverged at step \d+"):
+        train_network(X, y, Z, "erf", width=64, steps=200, learning_rate=1e8)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+"):
         train_network(X, y, Z, "erf", width=64, steps=200, learning_rate=1e4)
+    with pytest.raises(SolverDiverged, match=r"kernel_gradient_descent diverged at step \d+"):
+        kernel_gradient_descent(X, y, Z, "erf", steps=200, learning_rate=1e8)
+
+
+def test_presets_keep_their_sizes() -> None:
+    """The settings blocks hold the sizes the flat configuration held (book numbers unchanged)."""
+    book, smoke = Config.preset("book"), Config.preset("smoke")
+    assert book.taxonomy.relu_depths == (10, 100, 1000, 5000, 20000)
+    assert book.hilbert.depths == (10, 30, 60, 100, 300) and book.hilbert.deep_from == 60
+    assert book.consistency.ns == (125, 250, 500, 1000, 2000)
+    assert (book.training.steps, book.training.n, book.training.lr_scale) == (200, 100, 1.0)
+    assert (book.timing.n, book.timing.depth, book.mc_samples) == (1000, 100, 100_000)
+    assert smoke.taxonomy.relu_depths == (10, 100, 1000, 3000)
+    assert smoke.training.widths == (64, 1024) and smoke.training.steps == 50
+    assert book.replace(**{"training.steps": 5}).training.steps == 5
 
 
 # --- bad inputs -----------------------------------------------------------------------------
+
+
+def _smoke(**changes: object) -> Config:
+    return Config.preset("smoke").replace(**changes)
 
 
 BAD_CALLS = [
@@ -247,11 +276,16 @@ BAD_CALLS = [
         ValueError,
         "learning_rate",
     ),
-    (lambda: Config.preset("smoke").replace(train_lr_scale=2.5), ValueError, "below 2"),
-    (lambda: Config.preset("smoke").replace(consistency_ns=(200, 100)), ValueError, "increasing"),
-    (lambda: Config.preset("smoke").replace(prior=0.0), ValueError, "prior"),
-    (lambda: Config.preset("smoke").replace(taxonomy_dim=4), ValueError, "taxonomy_dim"),
-    (lambda: Config.preset("smoke").replace(hilbert_activation="tanh"), ValueError, "tanh"),
+    (lambda: _smoke(**{"training.lr_scale": 2.5}), ValueError, "below 2"),
+    (lambda: _smoke(**{"consistency.ns": (200, 100)}), ValueError, "increasing"),
+    (lambda: _smoke(prior=0.0), ValueError, "prior"),
+    (lambda: _smoke(**{"taxonomy.dim": 4}), ValueError, "Taxonomy.dim"),
+    (lambda: _smoke(**{"hilbert.activation": "tanh"}), ValueError, "tanh"),
+    (lambda: _smoke(**{"hilbert.deep_from": 200}), ValueError, "deep_from"),
+    (lambda: _smoke(**{"width.points": 1}), ValueError, "at least 2"),
+    (lambda: _smoke(**{"official.dims": (3, 4)}), ValueError, "dims"),
+    (lambda: _smoke(**{"taxonomy.seeds": (0, 0)}), ValueError, "seeds"),
+    (lambda: dirichlet_sphere_data(10, (1, 2), (2, 1)).split(10), ValueError, "n_train"),
 ]
 
 
@@ -265,31 +299,9 @@ def test_bad_inputs_give_clear_errors(call: object, error: type[Exception], matc
 
 
 @pytest.fixture(scope="module")
-def smoke_table(tmp_path_factory: pytest.TempPathFactory) -> object:
-    import os
-
-    old = os.environ.get("THEORYBOOK_SCALE")
-    os.environ["THEORYBOOK_SCALE"] = "smoke"
-    try:
-        cfg = Config.preset("smoke")
-        table = chapter_claims(
-            ex.run_exact_checks(cfg),
-            ex.run_relu_limit(cfg),
-            ex.run_hermite_limit(cfg),
-            ex.run_hilbert_limit(cfg),
-            ex.run_exponent_scan(cfg),
-            ex.run_consistency(cfg),
-            ex.run_settings(cfg),
-            ex.run_width(cfg),
-            ex.run_training(cfg),
-            ex.run_timing(cfg),
-        )
-    finally:
-        if old is None:
-            os.environ.pop("THEORYBOOK_SCALE", None)
-        else:
-            os.environ["THEORYBOOK_SCALE"] = old
-    return table
+def smoke_table() -> object:
+    cfg = Config.preset("smoke")
+    return chapter_claims(run_all(cfg), cfg)
 
 
 def test_claims_hold_at_smoke_scale(smoke_table: object) -> None:
@@ -308,13 +320,21 @@ def test_claims_hold_at_smoke_scale(smoke_table: object) -> None:
 def test_paper_preset_starts() -> None:
     cfg = Config.preset("paper")
     cfg.validate()
-    n = cfg.consistency_ns[-1] + cfg.consistency_n_test
-    data = dirichlet_sphere_data(n, *dirichlet_setting(cfg.consistency_dim), cfg.prior, cfg.seed)
-    assert data.X.shape == (n, cfg.consistency_dim)
+    con = cfg.consistency
+    n = con.ns[-1] + con.n_test
+    data = dirichlet_sphere_data(n, *dirichlet_setting(con.dim), cfg.prior, cfg.seed)
+    assert data.X.shape == (n, con.dim)
     # one layer of each kernel on a slice of the paper-size data, and the widest network
-    k = ntk_kernel(data.X[:200], data.X[:300], 1, cfg.consistency_activation)
+    k = ntk_kernel(data.X[:200], data.X[:300], 1, con.activation)
     assert np.all(np.isfinite(k))
-    assert nngp_kernel(data.X[:200], data.X[:300], 1, cfg.hilbert_activation).shape == (200, 300)
+    assert nngp_kernel(data.X[:200], data.X[:300], 1, cfg.hilbert.activation).shape == (200, 300)
     X = _sphere(2)
-    gram = empirical_nngp(X, X, 1, cfg.width_activation, width=cfg.widths[-1])
+    gram = empirical_nngp(X, X, 1, cfg.width.activation, width=cfg.width.widths[-1])
+    tr = cfg.training
+    train = dirichlet_sphere_data(tr.n + tr.n_test, *dirichlet_setting(tr.dim), seed=cfg.seed)
+    Xt, yt, Zt, _ = train.split(tr.n)
+    net = train_network(
+        Xt, yt, Zt, tr.activation, width=tr.widths[-1], steps=1, learning_rate=tr.lr_scale
+    )
+    assert net.history.steps == 1 and np.all(np.isfinite(net.test_outputs))
     assert gram.shape == (2, 2) and np.all(np.isfinite(gram))

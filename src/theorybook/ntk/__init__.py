@@ -11,10 +11,15 @@ intrinsic dimension the last is the consistent Hilbert-kernel estimate.
 * :mod:`~theorybook.ntk.data`: two-class Dirichlet data on the sphere (known Bayes rule);
 * :mod:`~theorybook.ntk.width`: empirical NNGP of random finite-width networks;
 * :mod:`~theorybook.ntk.training`: finite networks trained with optax against the NTK dynamics;
-* :mod:`~theorybook.ntk.experiments`, :mod:`~theorybook.ntk.figures`,
-  :mod:`~theorybook.ntk.claims`: the chapter's runs, figures and claims table.
+* :mod:`~theorybook.ntk.config`: the :class:`Config` and its settings blocks;
+* :mod:`~theorybook.ntk.checks`, :mod:`~theorybook.ntk.taxonomy`,
+  :mod:`~theorybook.ntk.consistency`, :mod:`~theorybook.ntk.experiments`: the chapter's runs
+  (:func:`run_all` runs them all), returning the types of :mod:`~theorybook.ntk.results`;
+* :mod:`~theorybook.ntk.figures`, :mod:`~theorybook.ntk.claims`: its figures and claims table
+  (:func:`chapter_claims`).
 """
 
+from theorybook.ntk.claims import chapter_claims
 from theorybook.ntk.classifiers import (
     agreement,
     bayes_classifier,
@@ -30,9 +35,11 @@ from theorybook.ntk.data import (
     DirichletData,
     dirichlet_setting,
     dirichlet_sphere_data,
+    sphere_points,
 )
 from theorybook.ntk.dual import (
     D_OPTIMAL,
+    DESIGNED_ACTIVATIONS,
     NAMED_ACTIVATIONS,
     Activation,
     deep_limit,
@@ -42,6 +49,7 @@ from theorybook.ntk.dual import (
     resolve_activation,
     singular_exponent,
 )
+from theorybook.ntk.experiments import run_all
 from theorybook.ntk.kernels import (
     LogKernel,
     kernel_sweep,
@@ -53,10 +61,12 @@ from theorybook.ntk.kernels import (
     ntk_kernel_numpy,
     ntk_kernel_unrolled,
 )
+from theorybook.ntk.results import Results
 from theorybook.ntk.training import TrainedNetwork, kernel_gradient_descent, train_network
 from theorybook.ntk.width import empirical_nngp
 
 __all__ = [
+    "DESIGNED_ACTIVATIONS",
     "DIRICHLET_SETTINGS",
     "D_OPTIMAL",
     "NAMED_ACTIVATIONS",
@@ -64,9 +74,11 @@ __all__ = [
     "Config",
     "DirichletData",
     "LogKernel",
+    "Results",
     "TrainedNetwork",
     "agreement",
     "bayes_classifier",
+    "chapter_claims",
     "deep_limit",
     "dirichlet_setting",
     "dirichlet_sphere_data",
@@ -89,6 +101,8 @@ __all__ = [
     "ntk_kernel_unrolled",
     "one_nn",
     "resolve_activation",
+    "run_all",
     "singular_exponent",
+    "sphere_points",
     "train_network",
 ]

@@ -9,17 +9,8 @@ official code (``uhlerlab/inf_depth_ntks``) and are located as such.
 from __future__ import annotations
 
 from theorybook.claims import Claim, ClaimTable, at_least, at_most, between, close_to, reported
-from theorybook.ntk.experiments import (
-    ConsistencyResult,
-    ExactChecks,
-    ExponentScan,
-    HilbertLimit,
-    LimitSweep,
-    SettingsResult,
-    TimingResult,
-    TrainingResult,
-    WidthResult,
-)
+from theorybook.ntk.config import Config
+from theorybook.ntk.results import Results
 
 __all__ = ["CHAPTER", "chapter_claims"]
 
@@ -28,21 +19,20 @@ CHAPTER = "04_ntk_optimal_classifiers"
 _ABSTRACT = "Abstract (arXiv 2204.14126 / PNAS)"
 
 
-def chapter_claims(
-    exact: ExactChecks,
-    relu: LimitSweep,
-    hermite: LimitSweep,
-    hilbert: HilbertLimit,
-    scan: ExponentScan,
-    consistency: ConsistencyResult,
-    settings: SettingsResult,
-    width: WidthResult,
-    training: TrainingResult,
-    timing: TimingResult,
-) -> ClaimTable:
-    """The chapter's claims: exact identities, the three limits, consistency, extensions."""
-    deep = [a for d, a in zip(hilbert.depths, hilbert.agreement, strict=True) if d >= 60]
-    deep_nn = [a for d, a in zip(hilbert.depths, hilbert.nn_agreement, strict=True) if d >= 60]
+def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
+    """The chapter's claims: exact identities, the three limits, consistency, extensions.
+
+    Arguments:
+        results: every experiment's result (:func:`~theorybook.ntk.experiments.run_all`).
+        cfg: the configuration they ran with.
+
+    Returns:
+        The claims table of chapter 4.
+    """
+    exact, relu, hermite, hilbert = results.exact, results.relu, results.hermite, results.hilbert
+    scan, consistency, settings = results.scan, results.consistency, results.settings
+    width, training, timing = results.width, results.training, results.timing
+    deep_from = cfg.hilbert.deep_from
     kernel_gap = consistency.gap_to_bayes("kernel")[-1]
     n_max = consistency.ns[-1]
     seeds = len(consistency.seeds)
@@ -167,15 +157,15 @@ def chapter_claims(
         ),
         Claim(
             "designed-hilbert",
-            f"The {hilbert.activation} NNGP classifier at depth ≥ 60 is the singular kernel "
-            f"classifier of exponent α = {hilbert.alpha:.3g}.",
+            f"The {hilbert.activation} NNGP classifier at depth ≥ {deep_from} is the singular "
+            f"kernel classifier of exponent α = {hilbert.alpha:.3g}.",
             kind="reproduction",
             where=_ABSTRACT,
-            measured=min(deep) if deep else None,
+            measured=hilbert.deep_agreement,
             check=at_least(0.995),
-            baseline=max(deep_nn) if deep_nn else None,
+            baseline=hilbert.deep_nn_agreement,
             baseline_name="agreement with 1-NN",
-            note=f"D = {hilbert.dim}; worst agreement over depths ≥ 60",
+            note=f"D = {hilbert.dim}; worst agreement over depths ≥ {deep_from}",
         ),
         Claim(
             "consistency-vs-1nn",
@@ -205,7 +195,7 @@ def chapter_claims(
             "with the Hilbert-kernel estimate at every n.",
             kind="extension",
             where="extends the taxonomy of the Abstract to D = 2",
-            measured=min(min(row) for row in consistency.kernel_hilbert_agreement),
+            measured=consistency.min_kernel_hilbert_agreement,
             check=at_least(0.98),
         ),
         Claim(
@@ -244,14 +234,14 @@ def chapter_claims(
             "Wide trained networks follow the NTK's gradient-descent dynamics.",
             kind="extension",
             where="NTK training dynamics underlying the Abstract's analysis",
-            measured=float(sum(r[-1] for r in training.relative_error) / len(training.seeds)),
+            measured=training.widest_error,
             check=at_most(0.01),
-            baseline=float(sum(r[0] for r in training.relative_error) / len(training.seeds)),
+            baseline=training.narrowest_error,
             baseline_name=f"width {training.widths[0]}",
             note=f"relative difference of test outputs after {training.steps} optax.sgd steps, "
             f"width {training.widths[-1]}, {training.activation}, one hidden layer, mean of "
             f"{len(training.seeds)} seed(s); sign agreement "
-            f"{min(r[-1] for r in training.sign_agreement):.3f} or more",
+            f"{training.widest_sign_agreement:.3f} or more",
         ),
         Claim(
             "trained-network-rate",

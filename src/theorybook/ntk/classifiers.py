@@ -62,11 +62,17 @@ def kernel_scores(
     domain: each test column is rescaled by its largest entry first, which leaves the sign of the
     score unchanged and avoids underflow; the scores returned are then those rescaled ones.
 
-    Raises
-    ------
-    ValueError
-        on mismatched shapes, non-finite entries, labels outside ``{±1}`` or a singular
-        ``K_train``.
+    Arguments:
+        K_train: the kernel between training points, ``(n, n)`` (dense or log domain).
+        y: the training labels in ``{±1}``, shape ``(n,)``.
+        K_test: the kernel between training and test points, ``(n, m)``.
+
+    Returns:
+        The scores ``f`` at the test points, shape ``(m,)``.
+
+    Raises:
+        ValueError: on mismatched shapes, non-finite entries, labels outside ``{±1}`` or a singular
+            ``K_train``.
     """
     gram = K_train.dense() if isinstance(K_train, LogKernel) else array("K_train", K_train, ndim=2)
     n = gram.shape[0]
@@ -106,7 +112,16 @@ def kernel_classifier(
     y: object,
     K_test: NDArray[np.float64] | LogKernel,
 ) -> NDArray[np.float64]:
-    """``sign(yᵀ K_train⁻¹ K_test)`` in ``{−1, +1}`` (ties go to +1), :eq:`ntk-classifier`."""
+    """``sign(yᵀ K_train⁻¹ K_test)`` in ``{−1, +1}`` (ties go to +1), :eq:`ntk-classifier`.
+
+    Arguments:
+        K_train: the kernel between training points, ``(n, n)`` (dense or log domain).
+        y: the training labels in ``{±1}``, shape ``(n,)``.
+        K_test: the kernel between training and test points, ``(n, m)``.
+
+    Returns:
+        The predicted labels in ``{±1}``, shape ``(m,)``.
+    """
     return _sign(kernel_scores(K_train, y, K_test))
 
 
@@ -127,7 +142,16 @@ def majority_vote(y: object, n_test: int) -> NDArray[np.float64]:
 
 
 def one_nn(X: object, y: object, Z: object) -> NDArray[np.float64]:
-    """The 1-nearest-neighbour rule (scikit-learn's ``KNeighborsClassifier(n_neighbors=1)``)."""
+    """The 1-nearest-neighbour rule (scikit-learn's ``KNeighborsClassifier(n_neighbors=1)``).
+
+    Arguments:
+        X: training points, shape ``(n, D)``.
+        y: their labels in ``{±1}``, shape ``(n,)``.
+        Z: test points, shape ``(m, D)``.
+
+    Returns:
+        The label of each test point's nearest training point, shape ``(m,)``.
+    """
     from sklearn.neighbors import KNeighborsClassifier
 
     x, labels, z = _train_test(X, y, Z)
@@ -142,6 +166,15 @@ def hilbert_classifier(X: object, y: object, Z: object, alpha: float) -> NDArray
     With ``α`` equal to the intrinsic dimension it is the Hilbert-kernel estimate. Weights are
     computed as ``exp(−α log‖z − x_i‖)`` rescaled per test point, so no power overflows; a test
     point that coincides with training points takes their label sum's sign.
+
+    Arguments:
+        X: training points, shape ``(n, D)``.
+        y: their labels in ``{±1}``, shape ``(n,)``.
+        Z: test points, shape ``(m, D)``.
+        alpha: the exponent ``α > 0``.
+
+    Returns:
+        The predicted labels in ``{±1}``, shape ``(m,)``.
     """
     from scipy.spatial.distance import cdist
 
@@ -166,6 +199,15 @@ def bayes_classifier(
     A point ``x`` on the sphere came from the simplex point ``s = x / Σ_j x_j`` (the map is a
     bijection of the positive orthant, with the same Jacobian for both classes), so the rule is
     ``+1`` where ``prior·Dir(s; alphas1) > (1 − prior)·Dir(s; alphas2)``.
+
+    Arguments:
+        X: points on the sphere in the positive orthant, shape ``(m, D)``.
+        alphas1: the Dirichlet concentrations of class +1 (``D`` of them).
+        alphas2: those of class −1.
+        prior: the probability of class +1, in ``(0, 1)``.
+
+    Returns:
+        The Bayes-optimal labels in ``{±1}``, shape ``(m,)``.
     """
     from scipy.stats import dirichlet
 

@@ -26,6 +26,7 @@ __all__ = [
     "DirichletData",
     "dirichlet_setting",
     "dirichlet_sphere_data",
+    "sphere_points",
 ]
 
 DIRICHLET_SETTINGS: dict[int, tuple[tuple[float, ...], tuple[float, ...]]] = {
@@ -65,6 +66,13 @@ class DirichletData:
         """The ambient dimension ``D`` (the intrinsic dimension is ``D − 1``)."""
         return int(self.X.shape[1])
 
+    def split(self, n_train: int) -> tuple[NDArray[np.float64], ...]:
+        """``(X, y, Z, y_Z)``: the first ``n_train`` points to train on, the rest to test on."""
+        n = positive_int("n_train", n_train)
+        if n >= self.X.shape[0]:
+            raise ValueError(f"n_train must be below the {self.X.shape[0]} points, got {n}")
+        return self.X[:n], self.y[:n], self.X[n:], self.y[n:]
+
 
 def dirichlet_setting(dim: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """The official ``(alphas1, alphas2)`` for ambient dimension ``dim`` ∈ {2, 3, 5, 9}."""
@@ -89,10 +97,19 @@ def dirichlet_sphere_data(
     class). This changes the distribution negligibly (it matters only for thousands of points
     on the one-dimensional arc of ``D = 2``) and keeps every pair resolvable by the kernels.
 
-    Raises
-    ------
-    ValueError
-        for non-positive concentrations, mismatched lengths, or a prior outside ``(0, 1)``.
+    Arguments:
+        n: the number of points.
+        alphas1: the Dirichlet concentrations of class +1 (the ambient dimension ``D``).
+        alphas2: those of class −1 (same length).
+        prior: the probability of class +1, in ``(0, 1)``.
+        seed: the seed of the draws.
+
+    Returns:
+        The points, their labels and the class parameters.
+
+    Raises:
+        ValueError: for non-positive concentrations, mismatched lengths, or a prior outside
+            ``(0, 1)``.
     """
     from scipy.spatial import cKDTree
 
@@ -129,3 +146,21 @@ def dirichlet_sphere_data(
             "raise the concentrations or lower n"
         )
     return DirichletData(X=X, y=y, alphas1=a1, alphas2=a2, prior=prior)
+
+
+def sphere_points(n: int, dim: int, seed: int) -> NDArray[np.float64]:
+    """``n`` points drawn uniformly on the unit sphere of ``R^dim`` (normalised Gaussians).
+
+    Arguments:
+        n: the number of points.
+        dim: the ambient dimension.
+        seed: the seed of the Gaussian draws.
+
+    Returns:
+        An ``(n, dim)`` array of unit-norm rows.
+    """
+    n, dim = positive_int("n", n), positive_int("dim", dim)
+    rng = np.random.default_rng(check_seed("seed", seed))
+    x = rng.standard_normal((n, dim))
+    out: NDArray[np.float64] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out

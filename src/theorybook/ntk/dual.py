@@ -46,6 +46,7 @@ from theorybook.validation import (
 from theorybook.validation import seed as check_seed
 
 __all__ = [
+    "DESIGNED_ACTIVATIONS",
     "Activation",
     "D_OPTIMAL",
     "NAMED_ACTIVATIONS",
@@ -81,6 +82,17 @@ NAMED_ACTIVATIONS = (
     "hermite_2",
 )
 """The activations of the official code (``main.py``), all accepted by :func:`resolve_activation`."""
+
+DESIGNED_ACTIVATIONS: dict[str, int] = {
+    "2d_opt": 2,
+    "3d_opt": 3,
+    "sine_2.676": 3,
+    "5d_opt": 5,
+    "sine_6.13539": 5,
+    "9d_opt": 9,
+    "sine_13.8258": 9,
+}
+"""The activations the official code pairs with data of ambient dimension ``D`` (``main.py``)."""
 
 
 @contextmanager
@@ -258,10 +270,8 @@ def _from_coefficients(values: Sequence[float], name: str) -> Activation:
 def resolve_activation(activation: str | Sequence[float] | Activation) -> Activation:
     """The :class:`Activation` for a name, a sequence of Hermite coefficients or an Activation.
 
-    Raises
-    ------
-    TypeError
-        if ``activation`` is neither a string, a sequence of numbers nor an Activation.
+    Raises:
+        TypeError: if ``activation`` is neither a string, a sequence of numbers nor an Activation.
     ValueError
         for an unknown name, ``sine_a`` with ``a ≤ 0``, ``hermite_k`` with ``k < 1``, or
         coefficients with ``Σ a_i² ≠ 1``.
@@ -323,10 +333,8 @@ def singular_exponent(activation: str | Sequence[float] | Activation) -> float:
     Defined when ``ǎ(0) = 0`` and ``0 < ǎ′(0) < 1``: then 0 attracts, 1 repels, and the deep
     NNGP classifier tends to ``sign Σ_i y_i ‖x − x_i‖^(−α)``.
 
-    Raises
-    ------
-    ValueError
-        for activations in the other regimes (majority vote, 1-NN), naming the regime.
+    Raises:
+        ValueError: for activations in the other regimes (majority vote, 1-NN), naming the regime.
     """
     act = resolve_activation(activation)
     a0, a1, slope = act.dual_at_zero, act.slope_at_zero, act.slope_at_one
@@ -371,6 +379,14 @@ def hermite_coefficients(
 
     ``h_i = He_i/√(i!)``; the quadrature (NumPy's ``hermegauss``) is exact for polynomial ``φ``
     of degree below ``2·nodes − degree`` and converges fast for smooth ``φ``.
+
+    Arguments:
+        phi: the activation, mapping an array of points to values of the same shape.
+        degree: the highest coefficient's index (0 to 150).
+        nodes: the number of quadrature nodes (more than ``degree``).
+
+    Returns:
+        ``(a_0, …, a_degree)``.
     """
     from numpy.polynomial.hermite_e import hermegauss
 
@@ -403,6 +419,15 @@ def monte_carlo_dual(
 
     ``u = z_1``, ``v = ξ z_1 + √(1 − ξ²) z_2`` with independent standard normals; the same
     ``samples`` draws serve every ``ξ``.
+
+    Arguments:
+        phi: the activation (or its derivative), vectorised over NumPy arrays.
+        xi: the correlations, in ``[−1, 1]``.
+        samples: the number of draws (≥ 2).
+        seed: the seed of the draws.
+
+    Returns:
+        ``(means, standard_errors)``, one entry per correlation.
     """
     callable_("phi", phi)
     grid = array("xi", xi, ndim=1)

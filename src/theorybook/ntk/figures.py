@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
 from theorybook.ntk.dual import float64, resolve_activation
-from theorybook.ntk.experiments import (
+from theorybook.ntk.kernels import nngp_kernel
+from theorybook.ntk.results import (
     ConsistencyResult,
     ExponentScan,
     HilbertLimit,
@@ -17,7 +17,6 @@ from theorybook.ntk.experiments import (
     TrainingResult,
     WidthResult,
 )
-from theorybook.ntk.kernels import nngp_kernel
 from theorybook.plotting import PALETTE, label_panels, new_figure
 
 __all__ = [
@@ -48,14 +47,8 @@ _ACTIVATION_COLORS = {
 }
 
 
-def _done(fig: Figure) -> Figure:
-    """Close the figure in pyplot so a notebook shows it once, as the cell's value."""
-    plt.close(fig)
-    return fig
-
-
 def dual_figure(
-    activations: Sequence[str] = ("relu", "erf", "3d_opt", "hermite_2"), *, depth: int = 10
+    activations: Sequence[str] = ("relu", "erf", "3d_opt", "hermite_2"), *, depth: int
 ) -> Figure:
     """(a) the duals ``ǎ(ξ)``; (b) the depth-``depth`` NNGP ``Σᴸ`` as a function of ``ξ``."""
     fig, axes = new_figure(1, 2, height=3.0)
@@ -76,7 +69,7 @@ def dual_figure(
     axes[1].set_ylabel(rf"NNGP $\Sigma^{{{depth}}}(\xi)$")
     axes[0].legend(loc="upper left")
     label_panels(axes)
-    return _done(fig)
+    return fig
 
 
 def limits_figure(relu: LimitSweep, hermite: LimitSweep, hilbert: HilbertLimit) -> Figure:
@@ -119,7 +112,7 @@ def limits_figure(relu: LimitSweep, hermite: LimitSweep, hilbert: HilbertLimit) 
     for ax in axes:
         ax.set_ylim(0.4, 1.02)
     label_panels(axes)
-    return _done(fig)
+    return fig
 
 
 def exponent_figure(scan: ExponentScan) -> Figure:
@@ -148,7 +141,7 @@ def exponent_figure(scan: ExponentScan) -> Figure:
     ax.set_xlabel(r"exponent $p$ of $\mathrm{sign}\,\Sigma_i\, y_i \|x - x_i\|^{-p}$")
     ax.set_ylabel("agreement")
     ax.legend(loc="lower right")
-    return _done(fig)
+    return fig
 
 
 def consistency_figure(result: ConsistencyResult) -> Figure:
@@ -176,7 +169,7 @@ def consistency_figure(result: ConsistencyResult) -> Figure:
     ax.set_xlabel(r"training points $n$")
     ax.set_ylabel("test accuracy")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
-    return _done(fig)
+    return fig
 
 
 def width_figure(result: WidthResult, training: TrainingResult) -> Figure:
@@ -209,4 +202,4 @@ def width_figure(result: WidthResult, training: TrainingResult) -> Figure:
     axes[1].set_ylabel(r"$\|f_{\mathrm{net}} - f_{\mathrm{NTK}}\| / \|f_{\mathrm{NTK}}\|$")
     axes[1].set_title(f"trained {training.activation}, {training.steps} steps")
     label_panels(axes)
-    return _done(fig)
+    return fig

@@ -150,23 +150,22 @@ def nngp_kernel(
 ) -> NDArray[np.float64]:
     """The NNGP ``Σᴸ(X, Z)`` of :eq:`ntk-recursion`, shape ``(len(X), len(Z))``.
 
-    Arguments
-    ---------
-    X, Z:
-        arrays of unit-norm rows, shapes ``(n, D)`` and ``(m, D)``.
-    depth:
-        ``L ≥ 0``, the number of applications of ``ǎ`` (``L = 0`` is the linear kernel ``xᵀz``).
-    activation:
-        a name, Hermite coefficients or an :class:`~theorybook.ntk.dual.Activation`.
-
     Pairs with ``ξ ≥ 1 − COINCIDE_TOL`` get the analytic value 1 unless
     ``analytic_diagonal=False`` (kept only to show the drift it prevents).
 
-    Raises
-    ------
-    ValueError
-        on rows that are not unit-norm, mismatched dimensions, a negative depth or a bad
-        activation.
+    Arguments:
+        X: training (or first) points, unit-norm rows, shape ``(n, D)``.
+        Z: test (or second) points, unit-norm rows, shape ``(m, D)``.
+        depth: ``L ≥ 0``, the number of layers (``L = 0`` is the linear kernel ``xᵀz``).
+        activation: a name, Hermite coefficients or an :class:`~theorybook.ntk.dual.Activation`.
+        analytic_diagonal: set coinciding pairs to 1 (``False`` only to show the drift).
+
+    Returns:
+        ``Σᴸ(X, Z)``, shape ``(n, m)``.
+
+    Raises:
+        ValueError: on rows that are not unit-norm, mismatched dimensions, a negative depth or
+            a bad activation.
     """
     xi, depth, act = _inputs(X, Z, depth, activation)
     import jax.numpy as jnp
@@ -196,10 +195,20 @@ def ntk_kernel(
     the kernel classifier does not change, and deep kernels with ``ǎ′(1) > 1`` stay finite.
     ``analytic_diagonal=False`` keeps the rounded recursion on those pairs (to show the drift).
 
-    Raises
-    ------
-    ValueError
-        as :func:`nngp_kernel`; also when the diagonal overflows float64 without ``normalized``.
+    Arguments:
+        X: training (or first) points, unit-norm rows, shape ``(n, D)``.
+        Z: test (or second) points, unit-norm rows, shape ``(m, D)``.
+        depth: ``L ≥ 0``, the number of layers (``L = 0`` is the linear kernel ``xᵀz``).
+        activation: a name, Hermite coefficients or an :class:`~theorybook.ntk.dual.Activation`.
+        normalized: divide by the diagonal :func:`ntk_diagonal`.
+        analytic_diagonal: set coinciding pairs to the diagonal (``False`` shows the drift).
+
+    Returns:
+        ``Kᴸ(X, Z)`` (or ``Kᴸ / Kᴸ(x, x)``), shape ``(n, m)``.
+
+    Raises:
+        ValueError: as :func:`nngp_kernel`; also when the diagonal overflows float64 without
+            ``normalized``.
     """
     xi, depth, act = _inputs(X, Z, depth, activation)
     import jax.numpy as jnp
@@ -233,6 +242,16 @@ def kernel_sweep(
 
     Equal to calling :func:`nngp_kernel` / :func:`ntk_kernel` (``normalized=True``) at each depth,
     but the cost is that of the deepest one only.
+
+    Arguments:
+        X: training (or first) points, unit-norm rows, shape ``(n, D)``.
+        Z: test (or second) points, unit-norm rows, shape ``(m, D)``.
+        depths: strictly increasing depths ``L ≥ 0``.
+        activation: a name, Hermite coefficients or an :class:`~theorybook.ntk.dual.Activation`.
+        kernel: ``"ntk"`` (normalised by its diagonal) or ``"nngp"``.
+
+    Returns:
+        One ``(n, m)`` kernel per depth, in the order of ``depths``.
     """
     from theorybook.validation import int_sequence, one_of
 
@@ -268,7 +287,17 @@ def kernel_sweep(
 def nngp_kernel_numpy(
     X: object, Z: object, depth: int, activation: ActivationLike
 ) -> NDArray[np.float64]:
-    """:func:`nngp_kernel` as a plain NumPy loop over layers (the reference and timing baseline)."""
+    """:func:`nngp_kernel` as a plain NumPy loop over layers (the reference and timing baseline).
+
+    Arguments:
+        X: training (or first) points, unit-norm rows, shape ``(n, D)``.
+        Z: test (or second) points, unit-norm rows, shape ``(m, D)``.
+        depth: ``L ≥ 0``, the number of layers (``L = 0`` is the linear kernel ``xᵀz``).
+        activation: a name, Hermite coefficients or an :class:`~theorybook.ntk.dual.Activation`.
+
+    Returns:
+        ``Σᴸ(X, Z)``, shape ``(n, m)``.
+    """
     xi, depth, act = _inputs(X, Z, depth, activation)
     sigma = xi.copy()
     for _ in range(depth):
@@ -281,7 +310,17 @@ def nngp_kernel_numpy(
 def ntk_kernel_numpy(
     X: object, Z: object, depth: int, activation: ActivationLike
 ) -> NDArray[np.float64]:
-    """:func:`ntk_kernel` as a plain NumPy loop over layers (reference implementation)."""
+    """:func:`ntk_kernel` as a plain NumPy loop over layers (reference implementation).
+
+    Arguments:
+        X: training (or first) points, unit-norm rows, shape ``(n, D)``.
+        Z: test (or second) points, unit-norm rows, shape ``(m, D)``.
+        depth: ``L ≥ 0``, the number of layers (``L = 0`` is the linear kernel ``xᵀz``).
+        activation: a name, Hermite coefficients or an :class:`~theorybook.ntk.dual.Activation`.
+
+    Returns:
+        ``Kᴸ(X, Z)``, shape ``(n, m)``.
+    """
     xi, depth, act = _inputs(X, Z, depth, activation)
     sigma, k = xi.copy(), xi.copy()
     for _ in range(depth):
@@ -299,6 +338,15 @@ def ntk_kernel_unrolled(
     """The NTK from the unrolled sum ``Kᴸ = Σ_{l=0}^{L} Σˡ Π_{j=l}^{L−1} ǎ′(Σʲ)`` (:eq:`ntk-unrolled`).
 
     Quadratic in the depth: a check of :func:`ntk_kernel`, not a replacement.
+
+    Arguments:
+        X: training (or first) points, unit-norm rows, shape ``(n, D)``.
+        Z: test (or second) points, unit-norm rows, shape ``(m, D)``.
+        depth: ``L ≥ 0``, the number of layers (``L = 0`` is the linear kernel ``xᵀz``).
+        activation: a name, Hermite coefficients or an :class:`~theorybook.ntk.dual.Activation`.
+
+    Returns:
+        ``Kᴸ(X, Z)``, shape ``(n, m)``.
     """
     xi, depth, act = _inputs(X, Z, depth, activation)
     sigmas = [xi.copy()]
@@ -370,10 +418,18 @@ def log_nngp_kernel(X: object, Z: object, depth: int, activation: ActivationLike
     ``log|ǎ(ξ)| = logsumexp_i(log c_i + i t)`` with signs ``s^i``: exact where the ordinary
     recursion underflows (``ξ^(2^L)`` for ``hermite_2`` at ``L ≳ 10``).
 
-    Raises
-    ------
-    ValueError
-        for activations that are not finite Hermite combinations (relu, erf, sine).
+    Arguments:
+        X: training (or first) points, unit-norm rows, shape ``(n, D)``.
+        Z: test (or second) points, unit-norm rows, shape ``(m, D)``.
+        depth: ``L ≥ 0``, the number of layers (``L = 0`` is the linear kernel ``xᵀz``).
+        activation: a polynomial activation (a ``*_opt`` or ``hermite_k`` name, or
+            Hermite coefficients).
+
+    Returns:
+        ``Σᴸ(X, Z)`` as signs and logs of absolute values, shape ``(n, m)``.
+
+    Raises:
+        ValueError: for activations that are not finite Hermite combinations (relu, erf, sine).
     """
     xi, depth, act = _inputs(X, Z, depth, activation)
     if act.family != "hermite":

@@ -9,7 +9,8 @@ A network with one hidden layer in the NTK parameterisation, ``f(x) = vᵀ φ(W 
 
 The network is centred (its output at initialisation is subtracted) so that ``f_0 = 0`` and the
 kernel dynamics start from the same point; with ``t → ∞`` they end at the interpolating kernel
-predictor of :func:`~theorybook.ntk.classifiers.kernel_scores`. Optimiser: ``optax.sgd``.
+predictor of :func:`~theorybook.ntk.classifiers.kernel_scores`. Optimiser: ``optax.sgd``, its
+steps run by :func:`theorybook.training.train_loop`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from numpy.typing import NDArray
 
 from theorybook.ntk.dual import Activation, float64, resolve_activation
 from theorybook.ntk.kernels import check_unit_rows, ntk_kernel
-from theorybook.training import check_finite_loss
+from theorybook.training import TrainingHistory, check_iterates, train_loop
 from theorybook.validation import array, positive_int, positive_real
 from theorybook.validation import seed as check_seed
 
@@ -32,11 +33,11 @@ __all__ = ["TrainedNetwork", "kernel_gradient_descent", "train_network"]
 
 @dataclass(frozen=True)
 class TrainedNetwork:
-    """Outputs of a trained centred network on the test points and its loss per step."""
+    """Outputs of a trained centred network on the test points, and its loss per step."""
 
     width: int
     test_outputs: NDArray[np.float64]
-    losses: NDArray[np.float64]
+    history: TrainingHistory
 
 
 def _data(X: object, y: object, Z: object) -> tuple[NDArray[np.float64], ...]:
@@ -59,7 +60,27 @@ def kernel_gradient_descent(
     steps: int,
     learning_rate: float,
 ) -> NDArray[np.float64]:
-    """The infinite-width prediction at ``Z`` after ``steps`` steps of :eq:`ntk-gd` from 0."""
+    """The infinite-width prediction at ``Z`` after ``steps`` steps of :eq:`ntk-gd` from 0.
+
+    ``f_{t+1}(·) = f_t(·) − (η/n) K(·, X) (f_t(X) − y)`` with the one-hidden-layer NTK
+    ``K = K¹`` and ``f_0 = 0``.
+
+    Arguments:
+        X: training points, unit-norm rows (``n × d``).
+        y: their labels (``n``).
+        Z: test points, unit-norm rows (``m × d``).
+        activation: the activation (a name, Hermite coefficients or an ``Activation``).
+        steps: the number of gradient-descent steps (≥ 1).
+        learning_rate: the step ``η`` (> 0).
+
+    Returns:
+        ``f_steps(Z)``, the kernel dynamics' outputs at the test points (``m``).
+
+    Raises:
+        ValueError: on bad shapes or hyperparameters.
+        theorybook.training.SolverDiverged: naming the step at which the outputs stop being
+            finite or blow up (a step ``η`` above ``2n / λ_max(K)``).
+    """
     x, labels, z = _data(X, y, Z)
     steps = positive_int("steps", steps)
     eta = positive_real("learning_rate", learning_rate)
@@ -67,10 +88,11 @@ def kernel_gradient_descent(
     k_train, k_test = ntk_kernel(x, x, 1, act), ntk_kernel(x, z, 1, act)
     n = x.shape[0]
     f_train, f_test = np.zeros(n), np.zeros(z.shape[0])
-    for _ in range(steps):
+    for t in range(1, steps + 1):
         residual = f_train - labels
         f_train = f_train - (eta / n) * (k_train @ residual)
         f_test = f_test - (eta / n) * (k_test.T @ residual)
+        check_iterates(f_train, step=t, where="ntk.kernel_gradient_descent")
     return f_test
 
 
@@ -114,15 +136,31 @@ def train_network(
     steps: int,
     learning_rate: float,
     seed: int = 0,
+    progress: bool = False,
 ) -> TrainedNetwork:
     """Train a centred one-hidden-layer network of the given width with ``optax.sgd``.
 
-    Raises
-    ------
-    ValueError
-        on bad shapes or hyperparameters;
-    theorybook.training.TrainingDiverged
-        naming the first step whose loss is not finite.
+    The steps run through :func:`theorybook.training.train_loop`, whose guard stops a run whose
+    loss is not finite or has exploded.
+
+    Arguments:
+        X: training points, unit-norm rows (``n × d``).
+        y: their labels (``n``).
+        Z: test points, unit-norm rows (``m × d``).
+        activation: the activation (a name, Hermite coefficients or an ``Activation``).
+        width: the hidden layer's width ``w``.
+        steps: the number of full-batch gradient-descent steps (≥ 1).
+        learning_rate: the step ``η`` (> 0).
+        seed: the seed of the ``N(0, 1)`` initial weights.
+        progress: show a progress bar over the steps.
+
+    Returns:
+        The centred network's outputs at ``Z`` after training, and its training history.
+
+    Raises:
+        ValueError: on bad shapes or hyperparameters.
+        theorybook.training.TrainingDiverged: naming the step whose loss is not finite or has
+            grown 10⁶-fold.
     """
     import jax.numpy as jnp
 
@@ -140,11 +178,20 @@ def train_network(
         xj, yj, zj = jnp.asarray(x), jnp.asarray(labels), jnp.asarray(z)
         net, step, optimiser = _compiled_training(act)
         base_train, base_test = net(params0, xj), net(params0, zj)
-        params, state = params0, optimiser.init(params0)
+        state = optimiser.init(params0)
         state.hyperparams["learning_rate"] = jnp.asarray(eta)
-        losses = np.empty(steps)
-        for t in range(steps):
-            params, state, loss = step(params, state, xj, yj, base_train)
-            losses[t] = check_finite_loss(loss, step=t, where="ntk.train_network")
-        outputs = np.array(net(params, zj) - base_test, dtype=np.float64)
-    return TrainedNetwork(width=width, test_outputs=outputs, losses=losses)
+        current = {"params": params0, "state": state}
+
+        def one_step(_: int) -> Any:
+            params, opt_state, loss = step(current["params"], current["state"], xj, yj, base_train)
+            current["params"], current["state"] = params, opt_state
+            return loss
+
+        history = train_loop(
+            one_step,
+            steps,
+            desc=f"ntk.train_network (width {width})",
+            progress=progress,
+        )
+        outputs = np.array(net(current["params"], zj) - base_test, dtype=np.float64)
+    return TrainedNetwork(width=width, test_outputs=outputs, history=history)

@@ -33,10 +33,20 @@ def empirical_nngp(
 ) -> NDArray[np.float64]:
     """``Σ̂ᴸ(X, Z)`` of one random network of the given width (NumPy weights, float64), :eq:`ntk-width`.
 
-    Raises
-    ------
-    ValueError
-        on rows that are not unit-norm, mismatched dimensions, or a non-positive depth or width.
+    Arguments:
+        X: training (or first) points, unit-norm rows, shape ``(n, D)``.
+        Z: test (or second) points, unit-norm rows, shape ``(m, D)``.
+        depth: the number of hidden layers ``L ≥ 1``.
+        activation: a name, Hermite coefficients or an :class:`~theorybook.ntk.dual.Activation`.
+        width: the width ``w`` of every hidden layer.
+        seed: the seed of the weights.
+
+    Returns:
+        ``Σ̂ᴸ(X, Z)``, shape ``(n, m)``.
+
+    Raises:
+        ValueError: on rows that are not unit-norm, mismatched dimensions, or a non-positive
+            depth or width.
     """
     x = check_unit_rows("X", X)
     z = check_unit_rows("Z", Z)

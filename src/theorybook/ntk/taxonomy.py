@@ -1,0 +1,160 @@
+"""The three deep limits (:eq:`ntk-limits`) measured at growing finite depth.
+
+The ReLU NTK against majority vote and the ``ξ²`` NNGP (log domain) against 1-NN on a few
+training points, the designed activation's NNGP against the Hilbert classifier of exponent ``α``
+(:eq:`ntk-hilbert`), and the scan of which singular exponent the NNGP and NTK classifiers match.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theorybook.ntk.classifiers import (
+    agreement,
+    hilbert_classifier,
+    kernel_classifier,
+    majority_vote,
+    one_nn,
+)
+from theorybook.ntk.config import Config
+from theorybook.ntk.data import dirichlet_setting, dirichlet_sphere_data
+from theorybook.ntk.dual import DESIGNED_ACTIVATIONS, resolve_activation, singular_exponent
+from theorybook.ntk.kernels import LogKernel, kernel_sweep, log_nngp_kernel, nngp_kernel, ntk_kernel
+from theorybook.ntk.results import ExponentScan, HilbertLimit, LimitSweep
+from theorybook.reporting import progress as progress_bar
+
+__all__ = [
+    "EXPONENT_GRID",
+    "run_exponent_scan",
+    "run_hermite_limit",
+    "run_hilbert_limit",
+    "run_relu_limit",
+]
+
+EXPONENT_GRID: tuple[float, ...] = tuple(float(p) for p in np.round(np.arange(0.5, 7.01, 0.25), 2))
+"""The exponents ``p`` of ``sign Σ y_i ‖x − x_i‖^(−p)`` that :func:`run_exponent_scan` tries."""
+
+
+def run_relu_limit(cfg: Config, *, progress: bool = False) -> LimitSweep:
+    """ReLU NTK classifiers at growing depth against majority vote (few training points)."""
+    tax = cfg.taxonomy
+    setting = dirichlet_setting(tax.dim)
+    rows = []
+    for s in progress_bar(tax.seeds, desc="ReLU depths", disable=not progress):
+        n = tax.n_train
+        data = dirichlet_sphere_data(n + tax.n_test, *setting, cfg.prior, cfg.seed + s)
+        X, y, Z, _ = data.split(n)
+        vote = majority_vote(y, len(Z))
+        kernels = kernel_sweep(X, np.concatenate([X, Z]), tax.relu_depths, "relu", kernel="ntk")
+        rows.append(
+            tuple(agreement(kernel_classifier(k[:, :n], y, k[:, n:]), vote) for k in kernels)
+        )
+    return LimitSweep(
+        activation="relu",
+        kernel="NTK",
+        limit="majority vote",
+        depths=tax.relu_depths,
+        seeds=tax.seeds,
+        agreement=tuple(rows),
+        n_train=tax.n_train,
+        n_test=tax.n_test,
+    )
+
+
+def run_hermite_limit(cfg: Config, *, progress: bool = False) -> LimitSweep:
+    """``ǎ(ξ) = ξ²`` NNGP classifiers (log domain) at growing depth against 1-NN."""
+    tax = cfg.taxonomy
+    setting = dirichlet_setting(tax.dim)
+    rows = []
+    for s in progress_bar(tax.seeds, desc="hermite_2 depths", disable=not progress):
+        n = tax.n_train
+        data = dirichlet_sphere_data(n + tax.n_test, *setting, cfg.prior, cfg.seed + s)
+        X, y, Z, _ = data.split(n)
+        nearest = one_nn(X, y, Z)
+        both = np.concatenate([X, Z])
+        row = []
+        for depth in tax.hermite_depths:
+            k = log_nngp_kernel(X, both, depth, "hermite_2")
+            train = LogKernel(sign=k.sign[:, :n], log_abs=k.log_abs[:, :n])
+            test = LogKernel(sign=k.sign[:, n:], log_abs=k.log_abs[:, n:])
+            row.append(agreement(kernel_classifier(train, y, test), nearest))
+        rows.append(tuple(row))
+    return LimitSweep(
+        activation="hermite_2",
+        kernel="NNGP",
+        limit="1-NN",
+        depths=tax.hermite_depths,
+        seeds=tax.seeds,
+        agreement=tuple(rows),
+        n_train=tax.n_train,
+        n_test=tax.n_test,
+    )
+
+
+def _hilbert_data(cfg: Config) -> tuple[np.ndarray, ...]:
+    act = resolve_activation(cfg.hilbert.activation)
+    dim = DESIGNED_ACTIVATIONS.get(act.name, 3)
+    n = cfg.hilbert.n_train
+    data = dirichlet_sphere_data(
+        n + cfg.hilbert.n_test, *dirichlet_setting(dim), cfg.prior, cfg.seed
+    )
+    return data.split(n)
+
+
+def run_hilbert_limit(cfg: Config, *, progress: bool = False) -> HilbertLimit:
+    """NNGP classifiers of the designed activation at growing depth vs the Hilbert classifier."""
+    act = resolve_activation(cfg.hilbert.activation)
+    alpha = singular_exponent(act)
+    X, y, Z, yz = _hilbert_data(cfg)
+    hilbert = hilbert_classifier(X, y, Z, alpha)
+    nearest = one_nn(X, y, Z)
+    both = np.concatenate([X, Z])
+    kernels = kernel_sweep(X, both, cfg.hilbert.depths, act, kernel="nngp")
+    agree, nn_agree, acc = [], [], []
+    n = len(X)
+    for k in progress_bar(kernels, desc="designed NNGP", disable=not progress):
+        pred = kernel_classifier(k[:, :n], y, k[:, n:])
+        agree.append(agreement(pred, hilbert))
+        nn_agree.append(agreement(pred, nearest))
+        acc.append(float(np.mean(pred == yz)))
+    return HilbertLimit(
+        activation=act.name,
+        alpha=alpha,
+        dim=X.shape[1],
+        n_train=n,
+        depths=cfg.hilbert.depths,
+        deep_from=cfg.hilbert.deep_from,
+        agreement=tuple(agree),
+        nn_agreement=tuple(nn_agree),
+        accuracy=tuple(acc),
+        hilbert_accuracy=float(np.mean(hilbert == yz)),
+        nn_accuracy=float(np.mean(nearest == yz)),
+    )
+
+
+def run_exponent_scan(cfg: Config, *, progress: bool = False) -> ExponentScan:
+    """Which singular exponent the deep NNGP and NTK classifiers match (``α`` and ``α + 2``)."""
+    act = resolve_activation(cfg.hilbert.activation)
+    alpha = singular_exponent(act)
+    X, y, Z, _ = _hilbert_data(cfg)
+    n = len(X)
+    both = np.concatenate([X, Z])
+    nngp_depth = cfg.hilbert.depths[-1]
+    k = nngp_kernel(X, both, nngp_depth, act)
+    nngp_pred = kernel_classifier(k[:, :n], y, k[:, n:])
+    k = ntk_kernel(X, both, cfg.hilbert.ntk_depth, act, normalized=True)
+    ntk_pred = kernel_classifier(k[:, :n], y, k[:, n:])
+    nngp_agree, ntk_agree = [], []
+    for p in progress_bar(EXPONENT_GRID, desc="exponents", disable=not progress):
+        h = hilbert_classifier(X, y, Z, p)
+        nngp_agree.append(agreement(nngp_pred, h))
+        ntk_agree.append(agreement(ntk_pred, h))
+    return ExponentScan(
+        activation=act.name,
+        alpha=alpha,
+        exponents=EXPONENT_GRID,
+        nngp_depth=nngp_depth,
+        ntk_depth=cfg.hilbert.ntk_depth,
+        nngp_agreement=tuple(nngp_agree),
+        ntk_agreement=tuple(ntk_agree),
+    )
