@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from theorybook.training import check_iterates
 from theorybook.validation import (
     array,
     callable_,
@@ -119,14 +120,14 @@ def _start(x0: object, n_steps: object, seed_: object) -> tuple[NDArray[np.float
 def _run(
     x: NDArray[np.float64],
     n_steps: int,
-    step_fn: Callable[[NDArray[np.float64]], tuple[NDArray[np.float64], NDArray[np.bool_]]],
+    step_fn: Callable[[NDArray[np.float64], int], tuple[NDArray[np.float64], NDArray[np.bool_]]],
 ) -> MCMCResult:
     chains = np.empty((n_steps + 1, *x.shape))
     chains[0] = x
     accepted = 0
     start = time.perf_counter()
     for k in range(n_steps):
-        x, acc = step_fn(x)
+        x, acc = step_fn(x, k + 1)
         accepted += int(acc.sum())
         chains[k + 1] = x
     elapsed = max(time.perf_counter() - start, 1e-12)
@@ -160,8 +161,9 @@ def approximate_mh(
     tau = positive_real("proposal_std", proposal_std)
     n_points = positive_int("n_points", n_points)
 
-    def step(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    def step(x: NDArray[np.float64], k: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         prop = x + tau * rng.standard_normal(x.shape)
+        check_iterates(prop, step=k, where="approximate MH (proposals)")
         log_a = _delta(score, x, prop, n_points)
         acc = np.log(rng.random(len(x))) < log_a
         return np.where(acc[:, None], prop, x), acc
@@ -178,9 +180,10 @@ def exact_mh(
     tau = positive_real("proposal_std", proposal_std)
     lp = _call(log_prob, x, (len(x),), "log_prob")
 
-    def step(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    def step(x: NDArray[np.float64], k: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         nonlocal lp
         prop = x + tau * rng.standard_normal(x.shape)
+        check_iterates(prop, step=k, where="exact MH (proposals)")
         lp_new = _call(log_prob, prop, (len(x),), "log_prob")
         acc = np.log(rng.random(len(x))) < lp_new - lp
         lp = np.where(acc, lp_new, lp)
@@ -210,9 +213,10 @@ def langevin_mh(
     n_points = positive_int("n_points", n_points)
     s_x = _call(score, x, x.shape, "score")
 
-    def step(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    def step(x: NDArray[np.float64], k: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         nonlocal s_x
         prop = x + eps * s_x + np.sqrt(2 * eps) * rng.standard_normal(x.shape)
+        check_iterates(prop, step=k, where="Langevin MH (proposals)")
         s_p = _call(score, prop, x.shape, "score")
         fwd = ((prop - x - eps * s_x) ** 2).sum(1)
         bwd = ((x - prop - eps * s_p) ** 2).sum(1)
