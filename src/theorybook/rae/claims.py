@@ -74,7 +74,7 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
                 note="finite sample: the error includes the sample covariance's",
                 pending_reason=(
                     f"the smoke preset takes {smoke.linear.training.steps} steps on "
-                    f"{smoke.linear.n / 1e4:g}·10⁴ samples"
+                    f"{smoke.linear.n_train / 1e4:g}·10⁴ samples"
                 ),
                 expected_at="book",
             )

@@ -114,31 +114,31 @@ class Mixture(Settings):
 
 @dataclass(frozen=True)
 class LinearGaussian(Settings):
-    """Linear auto-encoders on ``n`` samples of the 2-D Gaussian, at noise level ``sigma``."""
+    """Linear auto-encoders on ``n_train`` samples of the 2-D Gaussian, at noise level ``sigma``."""
 
     sigma: float = 0.5
-    n: int = 50_000
+    n_train: int = 50_000
     training: Training = Training(steps=1500, batch_size=2048, lr=1e-2)
 
     def validate(self) -> None:
-        self.require_positive_ints("n")
+        self.require_positive_ints("n_train")
         self.require_positive_reals("sigma")
 
 
 @dataclass(frozen=True)
 class Spiral(Settings):
-    """A DAE on ``n`` spiral points with σ annealed through ``sigmas``; its field on a
+    """A DAE on ``n_train`` spiral points with σ annealed through ``sigmas``; its field on a
     ``grid`` × ``grid`` lattice, and the fraction of points within ``near_distance`` of the curve
     that move closer."""
 
-    n: int = 10_000
+    n_train: int = 10_000
     sigmas: tuple[float, ...] = (0.3, 0.1, 0.05)
     grid: int = 25
     near_distance: float = 0.1
     training: Training = Training(steps=1000, lr=1e-2)
 
     def validate(self) -> None:
-        self.require_positive_ints("n", "grid")
+        self.require_positive_ints("n_train", "grid")
         self.require_positive_reals("near_distance")
         _sigmas(self, "sigmas")
         if self.grid < 3:
@@ -149,18 +149,18 @@ class Spiral(Settings):
 class Star(Settings):
     """MH on the ninja-star energy over ``runs`` independent runs, compared by a k-NN KL
     (``knn`` neighbours) with ``reference`` reference samples; the learned score is a DAE trained
-    on ``train_n`` samples with σ annealed through ``sigmas``."""
+    on ``n_train`` samples with σ annealed through ``sigmas``."""
 
     runs: int = 10
     reference: int = 2000
     knn: int = 5
-    train_n: int = 10_000
+    n_train: int = 10_000
     sigmas: tuple[float, ...] = (0.3, 0.1)
     training: Training = Training(steps=1000)
     sampler: Sampler = Sampler(chains=1000, steps=400, proposal_std=0.5, langevin_step=0.02)
 
     def validate(self) -> None:
-        self.require_positive_ints("runs", "reference", "knn", "train_n")
+        self.require_positive_ints("runs", "reference", "knn", "n_train")
         _sigmas(self, "sigmas")
         if self.runs < 2:
             raise ValueError(f"Star.runs must be >= 2 (a spread), got {self.runs}")
@@ -233,13 +233,13 @@ class Config(ScaledConfig):
                     sampler=Sampler(chains=200, steps=600, burn_in=200, proposal_std=2.0),
                 ),
                 linear=LinearGaussian(
-                    n=20_000, training=Training(steps=500, batch_size=2048, lr=1e-2)
+                    n_train=20_000, training=Training(steps=500, batch_size=2048, lr=1e-2)
                 ),
-                spiral=Spiral(n=5000, grid=15, training=Training(steps=300, lr=1e-2)),
+                spiral=Spiral(n_train=5000, grid=15, training=Training(steps=300, lr=1e-2)),
                 star=Star(
                     runs=3,
                     reference=600,
-                    train_n=3000,
+                    n_train=3000,
                     training=Training(steps=300),
                     sampler=Sampler(chains=300, steps=150, proposal_std=0.5, langevin_step=0.02),
                 ),
@@ -262,10 +262,10 @@ class Config(ScaledConfig):
                     sampler=Sampler(chains=2000, steps=5000, burn_in=1000, proposal_std=2.0),
                 ),
                 linear=LinearGaussian(
-                    n=200_000, training=Training(steps=5000, batch_size=2048, lr=1e-2)
+                    n_train=200_000, training=Training(steps=5000, batch_size=2048, lr=1e-2)
                 ),
                 spiral=Spiral(
-                    n=50_000,
+                    n_train=50_000,
                     sigmas=(0.3, 0.1, 0.05, 0.03, 0.01),
                     grid=40,
                     training=Training(steps=4000, batch_size=1024, lr=1e-2),
@@ -273,7 +273,7 @@ class Config(ScaledConfig):
                 star=Star(
                     runs=51,
                     reference=10_000,
-                    train_n=50_000,
+                    n_train=50_000,
                     sigmas=(0.3, 0.1, 0.05),
                     training=Training(steps=4000, batch_size=1024),
                     sampler=Sampler(chains=5000, steps=2000, proposal_std=0.5, langevin_step=0.02),

@@ -86,7 +86,7 @@ def run_star(cfg: Config, *, progress: bool = False) -> StarResult:
     dae = score_network(cfg.network, 2, settings.sigmas[0])
     train_autoencoder(
         dae,
-        star.sample(settings.train_n, cfg.seed + 7),
+        star.sample(settings.n_train, cfg.seed + 7),
         criterion="dae",
         sigma_schedule=settings.sigmas,
         training=settings.training,
@@ -188,8 +188,11 @@ def run_digits(cfg: Config, *, progress: bool = False) -> DigitsResult:
         moved[m] = np.sqrt(((final - denoise(r.chains[0])) ** 2).sum(1))
     xb = torch.as_tensor(split.train[: settings.timing_batch], dtype=torch.float32)
 
+    params = list(model.parameters())
+
     def loss_and_gradient(jacobian: str) -> None:
-        rcae_loss(model, xb, sigma, jacobian=jacobian).backward()
+        # one loss and its gradient, as a training step computes them (no parameter update)
+        torch.autograd.grad(rcae_loss(model, xb, sigma, jacobian=jacobian), params)
 
     timing = {j: best_of(partial(loss_and_gradient, j), repeats=3) for j in ("exact", "hutchinson")}
     return DigitsResult(

@@ -145,7 +145,7 @@ def run_linear(cfg: Config, *, progress: bool = False) -> LinearResult:
     seed_everything(cfg.seed)
     sigma = cfg.linear.sigma
     rng = np.random.default_rng(cfg.seed)
-    data = rng.multivariate_normal(np.zeros(2), GAUSSIAN_COV, size=cfg.linear.n)
+    data = rng.multivariate_normal(np.zeros(2), GAUSSIAN_COV, size=cfg.linear.n_train)
     w_star = optimal_linear_reconstruction(GAUSSIAN_COV, sigma).numpy()
     grad = float(np.abs(linear_criterion_gradient(w_star, GAUSSIAN_COV, sigma).numpy()).max())
     trained, errors = {}, {}
@@ -281,12 +281,12 @@ def run_not_an_energy(
 
 @torch_threads(SMALL_MODEL_THREADS)
 def run_spiral(cfg: Config, *, progress: bool = False) -> SpiralResult:
-    """Train on ``cfg.spiral.n`` noiseless spiral points through ``cfg.spiral.sigmas``."""
+    """Train on ``cfg.spiral.n_train`` noiseless spiral points through ``cfg.spiral.sigmas``."""
     cfg = check_config(cfg)
     spiral = cfg.spiral
     near_distance = spiral.near_distance
     seed_everything(cfg.seed)
-    data = sample_spiral(spiral.n, cfg.seed)
+    data = sample_spiral(spiral.n_train, cfg.seed)
     model = score_network(cfg.network, 2, spiral.sigmas[0])
     train_autoencoder(
         model,
