@@ -14,8 +14,10 @@ from theorybook.rae import (
     GaussianMixture,
     LinearAutoencoder,
     NinjaStar,
+    Results,
+    Sampler,
     ScoreAutoencoder,
-    TrainingDiverged,
+    Training,
     approximate_mh,
     bimodal_mixture,
     dae_loss,
@@ -38,6 +40,8 @@ from theorybook.rae import (
 from theorybook.rae import experiments as ex
 from theorybook.rae import figures as fg
 from theorybook.rae.claims import CHAPTER, chapter_claims
+from theorybook.rae.score_experiments import weighted_relative_error
+from theorybook.training import SolverDiverged, TrainingDiverged
 
 torch.set_default_dtype(torch.float32)
 
@@ -197,9 +201,14 @@ def test_training_learns_a_gaussian_score() -> None:
     data = np.random.default_rng(0).normal(size=(4000, 1))
     m = ScoreAutoencoder(1, hidden=16, sigma=0.3)
     hist = train_autoencoder(
-        m, data, criterion="rcae", sigma_schedule=(0.3, 0.1), steps=300, batch_size=256, lr=1e-2
+        m,
+        data,
+        criterion="rcae",
+        sigma_schedule=(0.3, 0.1),
+        training=Training(steps=300, batch_size=256, lr=1e-2),
     )
-    assert hist.losses.shape == (600,) and m.sigma == 0.1
+    assert hist.steps == 600 and m.sigma == 0.1
+    assert hist.records["sigma"][299] == 0.3 and hist.records["sigma"][300] == 0.1
     x = np.linspace(-1.5, 1.5, 31)[:, None]
     # ∇log N(0, 1) = −x
     assert np.abs(estimated_score(m, x) + x).max() < 0.25
@@ -210,8 +219,41 @@ def test_training_raises_on_a_non_finite_loss() -> None:
         def displacement(self, x: torch.Tensor) -> torch.Tensor:
             return super().displacement(x) * float("nan")
 
-    with pytest.raises(TrainingDiverged, match="step 0"):
-        train_autoencoder(Broken(1, hidden=4), np.zeros((10, 1)), steps=3)
+    with pytest.raises(TrainingDiverged, match="step 1: loss = nan"):
+        train_autoencoder(Broken(1, hidden=4), np.zeros((10, 1)), training=Training(steps=3))
+
+
+@pytest.mark.parametrize("criterion", ["dae", "rcae"])
+@pytest.mark.parametrize("model", ["score", "linear"])
+def test_training_at_a_huge_learning_rate_raises_naming_the_step(
+    criterion: str, model: str
+) -> None:
+    """Every trainer of the chapter (train_autoencoder, the one trainer, on each model and
+    criterion) stops with TrainingDiverged at a learning rate of 1e8."""
+    torch.manual_seed(0)
+    data = np.random.default_rng(0).normal(size=(256, 2))
+    net = ScoreAutoencoder(2, hidden=8) if model == "score" else LinearAutoencoder(2)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+: loss = "):
+        train_autoencoder(
+            net,
+            data,
+            criterion=criterion,
+            sigma_schedule=(0.3, 0.1),
+            training=Training(steps=50, batch_size=64, lr=1e8),
+        )
+
+
+HUGE_STEP_SAMPLERS = {
+    "approximate MH": lambda x0: approximate_mh(P.score, x0, 20, 1e13, seed=0),
+    "exact MH": lambda x0: exact_mh(P.log_prob, x0, 20, 1e13, seed=0),
+    "Langevin MH": lambda x0: langevin_mh(P.score, x0, 20, 1e30, seed=0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HUGE_STEP_SAMPLERS))
+def test_samplers_with_a_huge_step_raise_naming_the_step(name: str) -> None:
+    with pytest.raises(SolverDiverged, match=rf"{name} \(proposals\) diverged at step 1"):
+        HUGE_STEP_SAMPLERS[name](np.zeros((4, 1)))
 
 
 def test_linear_autoencoders_match_the_closed_form() -> None:
@@ -303,7 +345,11 @@ BAD_CALLS = {
     "train empty schedule": lambda: train_autoencoder(M, np.zeros((4, 1)), sigma_schedule=()),
     "train negative sigma": lambda: train_autoencoder(M, np.zeros((4, 1)), sigma_schedule=(-1,)),
     "train wrong data dim": lambda: train_autoencoder(M, np.zeros((4, 2))),
-    "train float steps": lambda: train_autoencoder(M, np.zeros((4, 1)), steps=1.5),  # type: ignore[arg-type]
+    "train float steps": lambda: train_autoencoder(
+        M, np.zeros((4, 1)), training=Training(steps=1.5)
+    ),  # type: ignore[arg-type]
+    "train not a block": lambda: train_autoencoder(M, np.zeros((4, 1)), training={"steps": 1}),  # type: ignore[arg-type]
+    "training zero batch": lambda: Training(batch_size=0),
     "train nan data": lambda: train_autoencoder(M, np.full((4, 1), np.nan)),
     "mh score not callable": lambda: approximate_mh(None, np.zeros((2, 1)), 5, 0.1, seed=0),  # type: ignore[arg-type]
     "mh x0 1-D": lambda: approximate_mh(P.score, np.zeros(2), 5, 0.1, seed=0),
@@ -323,23 +369,28 @@ BAD_CALLS = {
     "knn k too large": lambda: knn_kl_divergence(np.zeros((3, 1)), np.zeros((3, 1)), k=5),
     "knn dim mismatch": lambda: knn_kl_divergence(np.zeros((10, 1)), np.zeros((10, 2))),
     "digits split fraction": lambda: load_digits_split(test_fraction=1.0),
-    "config bad burn-in": lambda: Config.preset("smoke").replace(mh_burn_in=10_000),
-    "config negative lr": lambda: Config.preset("smoke").replace(lr=-1.0),
-    "config zero sigma": lambda: Config.preset("smoke").replace(mix_sigmas=(0.3, 0.0)),
+    "config bad burn-in": lambda: Config.preset("smoke").replace(
+        **{"mixture.sampler.burn_in": 10_000}
+    ),
+    "config negative lr": lambda: Config.preset("smoke").replace(**{"mixture.training.lr": -1.0}),
+    "config zero sigma": lambda: Config.preset("smoke").replace(**{"mixture.sigmas": (0.3, 0.0)}),
+    "config block of the wrong kind": lambda: Config(spiral=Training()),  # type: ignore[arg-type]
     "samples float burn_in": lambda: exact_mh(P.log_prob, np.zeros((2, 1)), 5, 0.1, seed=0).samples(
         burn_in=1.5  # type: ignore[arg-type]
     ),
     "run_tweedie not a config": lambda: ex.run_tweedie({"mix_grid": 11}),  # type: ignore[arg-type]
     "run_mh_1d not a result": lambda: ex.run_mh_1d(Config.preset("smoke"), None),  # type: ignore[arg-type]
-    "run_digits n_shown 0": lambda: ex.run_digits(Config.preset("smoke"), n_shown=0),
-    "weighted error shapes": lambda: ex.weighted_relative_error(
-        np.zeros(3), np.ones(4), np.ones(3)
-    ),
-    "weighted error negative weight": lambda: ex.weighted_relative_error(
+    "config n_shown 0": lambda: Config.preset("smoke").replace(**{"digits.n_shown": 0}),
+    "run_not_an_energy not a result": lambda: ex.run_not_an_energy(Config.preset("smoke"), None),  # type: ignore[arg-type]
+    "chapter_claims not results": lambda: chapter_claims(None, Config.preset("smoke")),  # type: ignore[arg-type]
+    "weighted error shapes": lambda: weighted_relative_error(np.zeros(3), np.ones(4), np.ones(3)),
+    "weighted error negative weight": lambda: weighted_relative_error(
         np.zeros(3), np.ones(3), -np.ones(3)
     ),
-    "config one run": lambda: Config.preset("smoke").replace(star_runs=1),
-    "config float steps": lambda: Config.preset("smoke").replace(mix_steps=10.5),
+    "config one run": lambda: Config.preset("smoke").replace(**{"star.runs": 1}),
+    "config float steps": lambda: Config.preset("smoke").replace(
+        **{"mixture.training.steps": 10.5}
+    ),
 }
 
 
@@ -356,61 +407,58 @@ def test_bad_input_gives_a_clear_error(name: str) -> None:
 def test_presets_validate() -> None:
     for which in ("smoke", "book", "paper"):
         cfg = Config.preset(which)
-        assert cfg.mh_burn_in < cfg.mh_steps
+        assert cfg.mixture.sampler.burn_in < cfg.mixture.sampler.steps
 
 
 def _tiny() -> Config:
     return Config.preset("smoke").replace(
-        mix_sigmas=(0.3, 0.1),
-        mix_n_train=500,
-        mix_steps=20,
-        mix_grid=41,
-        mh_chains=20,
-        mh_steps=30,
-        mh_burn_in=10,
-        linear_n=200,
-        linear_steps=10,
-        spiral_n=200,
-        spiral_steps=10,
-        spiral_grid=8,
-        star_runs=2,
-        star_chains=40,
-        star_steps=10,
-        star_reference=60,
-        star_train_n=200,
-        star_train_steps=5,
-        digits_hidden=16,
-        digits_steps=5,
-        digits_steps_mcmc=10,
-        digits_chains=2,
-        digits_timing_batch=4,
+        **{
+            "mixture.sigmas": (0.3, 0.1),
+            "mixture.n_train": 500,
+            "mixture.training.steps": 20,
+            "mixture.grid": 41,
+            "mixture.sampler": Sampler(chains=20, steps=30, burn_in=10),
+            "linear.n_train": 200,
+            "linear.training.steps": 10,
+            "spiral.n_train": 200,
+            "spiral.training.steps": 10,
+            "spiral.grid": 8,
+            "star.runs": 2,
+            "star.sampler": Sampler(chains=40, steps=10, proposal_std=0.5),
+            "star.reference": 60,
+            "star.n_train": 200,
+            "star.training.steps": 5,
+            "digits.network.hidden": 16,
+            "digits.training.steps": 5,
+            "digits.sampler": Sampler(chains=2, steps=10, proposal_std=0.02, langevin_step=0.002),
+            "digits.timing_batch": 4,
+            "digits.n_shown": 4,
+        }
     )
+
+
+def test_run_all_matches_the_experiments_one_at_a_time(smoke_scale: str) -> None:
+    cfg = _tiny()
+    results = ex.run_all(cfg)
+    scores = ex.run_score_vs_sigma(cfg)
+    assert results.scores.error_true == scores.error_true
+    np.testing.assert_array_equal(results.spiral.field, ex.run_spiral(cfg).field)
+    assert results.digits.chains["Langevin MH"].shape == (4, 2, 64)
 
 
 def test_every_figure_and_the_claims_table_build(smoke_scale: str) -> None:
-    import matplotlib.pyplot as plt
-
     cfg = _tiny()
-    tw = ex.run_tweedie(cfg)
-    lin = ex.run_linear(cfg)
-    sc = ex.run_score_vs_sigma(cfg)
-    en = ex.run_not_an_energy(sc)
-    mh = ex.run_mh_1d(cfg, sc)
-    sp = ex.run_spiral(cfg)
-    st = ex.run_star(cfg)
-    dg = ex.run_digits(cfg, n_shown=4)
+    results = ex.run_all(cfg)
+    sc, st = results.scores, results.star
     for f in (
         fg.score_figure(sc),
-        fg.energy_figure(en, sc),
-        fg.spiral_figure(sp),
-        fg.sampling_figure(mh, st),
-        fg.digits_chains_figure(dg),
+        fg.energy_figure(results.energy, sc),
+        fg.spiral_figure(results.spiral),
+        fg.sampling_figure(results.mh, st),
+        fg.digits_chains_figure(results.digits),
     ):
         assert f.get_size_inches()[0] <= 7.0 + 1e-9
-        plt.close(f)
-    table = chapter_claims(
-        tweedie=tw, linear=lin, scores=sc, energy=en, mh=mh, spiral=sp, star=st, digits=dg
-    )
+    table = chapter_claims(results, cfg)
     assert table.chapter == CHAPTER == "01_regularized_autoencoders"
     assert table["tweedie"].kind == "exact"
     assert table["rcae-sigma-to-zero"].baseline is not None
@@ -422,15 +470,17 @@ def test_smoke_claims_hold(smoke_scale: str) -> None:
     cfg = Config.preset("smoke")
     sc = ex.run_score_vs_sigma(cfg)
     tiny = _tiny()
-    table = chapter_claims(
+    results = Results(
         tweedie=ex.run_tweedie(cfg),
         linear=ex.run_linear(cfg),
         scores=sc,
-        energy=ex.run_not_an_energy(sc),
+        energy=ex.run_not_an_energy(cfg, sc),
         mh=ex.run_mh_1d(cfg, sc),
         spiral=ex.run_spiral(tiny),
         star=ex.run_star(tiny),
+        digits=ex.run_digits(tiny),
     )
+    table = chapter_claims(results, cfg)
     table.assert_hold(
         [
             "tweedie",
@@ -451,34 +501,33 @@ def test_smoke_claims_hold(smoke_scale: str) -> None:
 def test_paper_preset_builds_and_steps() -> None:
     cfg = Config.preset("paper")
     cfg.validate()
-    mix = bimodal_mixture().sample(cfg.batch_size, seed=0)
-    spiral = sample_spiral(cfg.batch_size, seed=0)
+    net, dig = cfg.network, cfg.digits.network
+    mix = bimodal_mixture().sample(cfg.mixture.training.batch_size, seed=0)
+    spiral = sample_spiral(cfg.spiral.training.batch_size, seed=0)
     digits = load_digits_split().train
     cases = [
-        (ScoreAutoencoder(1, hidden=cfg.hidden, depth=cfg.depth), mix, "rcae", cfg.mix_sigmas),
-        (ScoreAutoencoder(1, hidden=cfg.hidden, depth=cfg.depth), mix, "dae", cfg.mix_sigmas),
-        (ScoreAutoencoder(2, hidden=cfg.hidden, depth=cfg.depth), spiral, "dae", cfg.spiral_sigmas),
+        (ScoreAutoencoder(1, hidden=net.hidden, depth=net.depth), mix, "rcae", cfg.mixture),
+        (ScoreAutoencoder(1, hidden=net.hidden, depth=net.depth), mix, "dae", cfg.mixture),
+        (ScoreAutoencoder(2, hidden=net.hidden, depth=net.depth), spiral, "dae", cfg.spiral),
+        (ScoreAutoencoder(64, hidden=dig.hidden, depth=dig.depth), digits, "dae", cfg.digits),
         (
-            ScoreAutoencoder(64, hidden=cfg.digits_hidden, depth=cfg.depth),
-            digits,
-            "dae",
-            cfg.digits_sigmas,
+            LinearAutoencoder(2),
+            np.random.default_rng(0).normal(size=(100, 2)),
+            "rcae",
+            cfg.linear,
         ),
-        (LinearAutoencoder(2), np.random.default_rng(0).normal(size=(100, 2)), "rcae", (0.5,)),
     ]
-    for model, data, crit, sigmas in cases:
+    for model, data, crit, block in cases:
         before = [p.detach().clone() for p in model.parameters()]
+        sigmas = getattr(block, "sigmas", (getattr(block, "sigma", 0.5),))
+        training = block.training
+        training = training.replace(steps=1, batch_size=min(training.batch_size, len(data)))
         hist = train_autoencoder(
-            model,
-            data,
-            criterion=crit,
-            sigma_schedule=sigmas[:1],
-            steps=1,
-            batch_size=min(cfg.batch_size, len(data)),
-            lr=cfg.lr,
+            model, data, criterion=crit, sigma_schedule=sigmas[:1], training=training
         )
         assert np.isfinite(hist.losses).all()
         assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
     star = NinjaStar()
-    res = approximate_mh(star.score, star.sample(cfg.star_chains, seed=0), 1, 0.5, seed=0)
-    assert res.chains.shape == (2, cfg.star_chains, 2)
+    chains = cfg.star.sampler.chains
+    res = approximate_mh(star.score, star.sample(chains, seed=0), 1, 0.5, seed=0)
+    assert res.chains.shape == (2, chains, 2)

@@ -6,14 +6,25 @@ auto-encoder at small noise ``σ`` is ``x + σ²∇log p(x)``, so ``(r(x) − x)
 Densities: :class:`GaussianMixture`, :class:`NinjaStar`, :func:`sample_spiral`.
 Criteria: :func:`dae_loss`, :func:`rcae_loss`, :func:`optimal_linear_reconstruction`.
 Models: :class:`ScoreAutoencoder` (``r = x + σ²h``), :class:`LinearAutoencoder`,
-:func:`estimated_score`, :func:`estimated_hessian`. Training: :func:`train_autoencoder`.
-Sampling: :func:`approximate_mh`, :func:`langevin_mh`, :func:`exact_mh`.
-Experiments, figures and claims: :mod:`theorybook.rae.experiments`, :mod:`~theorybook.rae.figures`,
-:func:`chapter_claims`; presets: :class:`Config`.
+:func:`estimated_score`, :func:`estimated_hessian`. Training: :func:`train_autoencoder` (its
+options in a :class:`Training` block). Sampling: :func:`approximate_mh`, :func:`langevin_mh`,
+:func:`exact_mh`. The pipeline: :class:`Config` (presets) → :func:`run_all` → :class:`Results` →
+:func:`chapter_claims`; the experiments one at a time in :mod:`theorybook.rae.experiments`, the
+figures in :mod:`~theorybook.rae.figures`.
 """
 
 from theorybook.rae.claims import chapter_claims
-from theorybook.rae.config import Config
+from theorybook.rae.config import (
+    Config,
+    Digits,
+    LinearGaussian,
+    Mixture,
+    Network,
+    Sampler,
+    Spiral,
+    Star,
+    Training,
+)
 from theorybook.rae.criteria import (
     dae_loss,
     jacobian_terms,
@@ -29,6 +40,7 @@ from theorybook.rae.densities import (
     sample_spiral,
     spiral_curve,
 )
+from theorybook.rae.experiments import run_all
 from theorybook.rae.models import (
     LinearAutoencoder,
     ReconstructionModel,
@@ -36,6 +48,7 @@ from theorybook.rae.models import (
     estimated_hessian,
     estimated_score,
 )
+from theorybook.rae.results import Results
 from theorybook.rae.sampling import (
     MCMCResult,
     approximate_mh,
@@ -44,21 +57,27 @@ from theorybook.rae.sampling import (
     knn_kl_divergence,
     langevin_mh,
 )
-from theorybook.rae.training import TrainingHistory, train_autoencoder
-from theorybook.training import TrainingDiverged
+from theorybook.rae.training import train_autoencoder
 
 __all__ = [
     "Config",
+    "Digits",
     "DigitsSplit",
     "GAUSSIAN_COV",
     "GaussianMixture",
     "LinearAutoencoder",
+    "LinearGaussian",
     "MCMCResult",
+    "Mixture",
+    "Network",
     "NinjaStar",
     "ReconstructionModel",
+    "Results",
+    "Sampler",
     "ScoreAutoencoder",
-    "TrainingDiverged",
-    "TrainingHistory",
+    "Spiral",
+    "Star",
+    "Training",
     "approximate_mh",
     "bimodal_mixture",
     "chapter_claims",
@@ -75,6 +94,7 @@ __all__ = [
     "load_digits_split",
     "optimal_linear_reconstruction",
     "rcae_loss",
+    "run_all",
     "sample_spiral",
     "spiral_curve",
     "train_autoencoder",

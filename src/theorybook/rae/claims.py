@@ -11,16 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from theorybook.claims import Claim, ClaimTable, at_least, at_most, close_to, reported
-from theorybook.rae.experiments import (
-    DigitsResult,
-    EnergyResult,
-    LinearResult,
-    MH1DResult,
-    ScoreSigmaResult,
-    SpiralResult,
-    StarResult,
-    TweedieResult,
-)
+from theorybook.rae.config import Config, check_config
+from theorybook.rae.results import Results
 
 __all__ = ["CHAPTER", "chapter_claims"]
 
@@ -28,30 +20,33 @@ CHAPTER = "01_regularized_autoencoders"
 ABSTRACT = "Abstract"
 
 
-def chapter_claims(
-    *,
-    tweedie: TweedieResult,
-    linear: LinearResult,
-    scores: ScoreSigmaResult,
-    energy: EnergyResult,
-    mh: MH1DResult,
-    spiral: SpiralResult,
-    star: StarResult,
-    digits: DigitsResult | None = None,
-) -> ClaimTable:
-    """Every claim of the chapter, measured on the given results."""
+def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
+    """Every claim of the chapter, measured on ``results`` (what :func:`run_all` returns for
+    ``cfg``, or the same built from the ``run_*`` one at a time)."""
+    if not isinstance(results, Results):
+        raise TypeError(f"results must be a theorybook.rae Results, got {type(results).__name__}")
+    check_config(cfg)
+    tweedie, linear, scores, energy = (
+        results.tweedie,
+        results.linear,
+        results.scores,
+        results.energy,
+    )
+    mh, spiral, star, digits = results.mh, results.spiral, results.star, results.digits
     big, small = scores.sigmas[0], scores.sigmas[-1]
     rcae_ratio = scores.error_true[("rcae", big)] / scores.error_true[("rcae", small)]
     dae_ratio = scores.error_true[("dae", big)] / scores.error_true[("dae", small)]
-    small_steps = "the smoke preset trains each network for 500 steps"
+    smoke, book = Config.preset("smoke"), Config.preset("book")
+    small_steps = f"the smoke preset trains each network for {smoke.mixture.training.steps} steps"
     kl_exact = star.kl["exact"]
     sd = float(kl_exact.std(ddof=1))
     gap = {m: float(abs(star.kl[m].mean() - kl_exact.mean())) for m in star.kl}
     rows = [
         Claim(
             "tweedie",
-            "The DAE optimum E[x | x̃] equals x̃ + σ²∇log p_σ(x̃) at finite σ (σ = 0.3, 1-D "
-            "mixture): max gap to the posterior mean computed by quadrature",
+            "The DAE optimum E[x | x̃] equals x̃ + σ²∇log p_σ(x̃) at finite σ "
+            f"(σ = {tweedie.sigma:g}, 1-D mixture): max gap to the posterior mean computed by "
+            "quadrature",
             kind="exact",
             where="DAE optimum, as derived here (Tweedie/Miyasawa)",
             measured=tweedie.max_error_quadrature,
@@ -77,7 +72,10 @@ def chapter_claims(
                 measured=linear.errors[crit],
                 check=at_most(1e-2),
                 note="finite sample: the error includes the sample covariance's",
-                pending_reason="the smoke preset takes 500 steps on 2·10⁴ samples",
+                pending_reason=(
+                    f"the smoke preset takes {smoke.linear.training.steps} steps on "
+                    f"{smoke.linear.n_train / 1e4:g}·10⁴ samples"
+                ),
                 expected_at="book",
             )
             for crit in ("dae", "rcae")
@@ -133,7 +131,7 @@ def chapter_claims(
             measured=scores.hessian_error,
             check=at_most(0.2),
             expected_at="book",
-            pending_reason=f"{small_steps}; the book preset trains 1500",
+            pending_reason=f"{small_steps}; the book preset trains {book.mixture.training.steps}",
         ),
         Claim(
             "not-an-energy",
@@ -188,7 +186,9 @@ def chapter_claims(
             check=at_most(sd),
             baseline=gap["one-point"],
             baseline_name="one-point rule Δ ≈ s(x)·(x* − x)",
-            pending_reason="the smoke preset runs 3 runs of 150 steps",
+            pending_reason=(
+                f"the smoke preset runs {smoke.star.runs} runs of {smoke.star.sampler.steps} steps"
+            ),
             expected_at="book",
             note=(
                 f"{len(kl_exact)} runs; exact-energy KL {kl_exact.mean():.3f} ± {sd:.3f}. The "
@@ -227,7 +227,9 @@ def chapter_claims(
             measured=spiral.moved_closer,
             check=at_least(0.9),
             calibrated_on="the 2σ–4σ band, chosen on this seed's grid",
-            pending_reason="the smoke preset trains 300 steps per σ level",
+            pending_reason=(
+                f"the smoke preset trains {smoke.spiral.training.steps} steps per σ level"
+            ),
             expected_at="book",
             note=(
                 f"{int(spiral.band.sum())} grid points, final σ = {spiral.sigma:g}; all points "
@@ -245,39 +247,36 @@ def chapter_claims(
             note=f"acceptance {mh.acceptance_rate:.2f}",
         ),
     ]
-    if digits is not None:
-        lang = "Langevin MH"
-        ratio = float(
-            np.median(digits.nearest_train[lang]) / np.median(digits.nearest_train_heldout)
-        )
-        rows += [
-            Claim(
-                "digits-near-data",
-                "Langevin-MH samples of the digits DAE, denoised once by r, lie nearly as close "
-                "to the training digits as held-out digits do (median nearest-distance ratio "
-                "≤ 1.5)",
-                kind="extension",
-                where="extends the paper's MNIST sampling to the digits",
-                measured=ratio,
-                check=at_most(1.5),
-                expected_at="book",
-                pending_reason="the smoke preset trains 150 steps per σ level",
-                note=(
-                    "final states denoised once by r; median distance moved from the start "
-                    f"{float(np.median(digits.moved[lang])):.2f}; classes of the final states: "
-                    + ", ".join(
-                        f"{m}: {int((h > 0).sum())}" for m, h in digits.class_histogram.items()
-                    )
-                ),
+    lang = "Langevin MH"
+    ratio = float(np.median(digits.nearest_train[lang]) / np.median(digits.nearest_train_heldout))
+    rows += [
+        Claim(
+            "digits-near-data",
+            "Langevin-MH samples of the digits DAE, denoised once by r, lie nearly as close "
+            "to the training digits as held-out digits do (median nearest-distance ratio "
+            "≤ 1.5)",
+            kind="extension",
+            where="extends the paper's MNIST sampling to the digits",
+            measured=ratio,
+            check=at_most(1.5),
+            expected_at="book",
+            pending_reason=(
+                f"the smoke preset trains {smoke.digits.training.steps} steps per σ level"
             ),
-            Claim(
-                "jacobian-cost",
-                "RCAE loss at d = 64: exact Jacobian norm time / Hutchinson (1 probe) time",
-                kind="extension",
-                where="implementation",
-                measured=digits.jacobian_seconds["exact"] / digits.jacobian_seconds["hutchinson"],
-                check=reported(),
-                note="median of 3 timings each, same run",
+            note=(
+                "final states denoised once by r; median distance moved from the start "
+                f"{float(np.median(digits.moved[lang])):.2f}; classes of the final states: "
+                + ", ".join(f"{m}: {n}" for m, n in digits.classes_reached.items())
             ),
-        ]
+        ),
+        Claim(
+            "jacobian-cost",
+            "RCAE loss at d = 64: exact Jacobian norm time / Hutchinson (1 probe) time",
+            kind="extension",
+            where="implementation",
+            measured=digits.jacobian_seconds["exact"] / digits.jacobian_seconds["hutchinson"],
+            check=reported(),
+            note="median of 3 timings each, same run",
+        ),
+    ]
     return ClaimTable(rows, chapter=CHAPTER, title="What we reproduced")

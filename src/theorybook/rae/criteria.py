@@ -46,7 +46,16 @@ def dae_loss(
     """``mean_i ‖r(x_i + σε_i) − x_i‖²`` with fresh ``ε_i ~ N(0, I)`` (eq. :eq:`rae-dae`).
 
     The residual is formed as ``σε + D(x + σε)`` with ``D = r − id``, the same number without the
-    cancellation of ``r(x̃) − x`` at small σ. Returns a scalar tensor with gradients.
+    cancellation of ``r(x̃) − x`` at small σ.
+
+    Arguments:
+        model: the reconstruction ``r``.
+        x: clean points, a tensor of shape ``(n, d)``.
+        sigma: the noise level σ (> 0).
+        generator: the torch generator of the noise ``ε`` (default: torch's global one).
+
+    Returns:
+        The criterion as a scalar tensor with gradients.
     """
     model, sigma = _check(model, x, sigma)
     eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
@@ -68,6 +77,16 @@ def jacobian_terms(
     ``jacobian="exact"`` takes one backward pass per dimension; ``"hutchinson"`` averages
     ``vᵀJ_D v`` and ``‖J_Dᵀv‖²`` over ``n_probes`` Rademacher vectors ``v`` (unbiased, one backward
     pass each). Both keep the graph, so the result can be differentiated again.
+
+    Arguments:
+        model: the reconstruction ``r = x + D(x)``.
+        x: points, a tensor of shape ``(n, d)``.
+        jacobian: ``"exact"`` or ``"hutchinson"``.
+        n_probes: Rademacher probes per point (Hutchinson only).
+        generator: the torch generator of the probes (default: torch's global one).
+
+    Returns:
+        ``(trace, frobenius)``, two tensors of shape ``(n,)``.
     """
     one_of("jacobian", jacobian, ("exact", "hutchinson"))
     n_probes = positive_int("n_probes", n_probes)
@@ -116,6 +135,18 @@ def rcae_loss(
 
     With ``r = x + D``, ``‖∂r/∂x‖²_F = d + 2 tr J_D + ‖J_D‖²_F`` (:func:`jacobian_terms`); the
     constant ``d`` is kept so the value is the criterion itself.
+
+    Arguments:
+        model: the reconstruction ``r``.
+        x: points, a tensor of shape ``(n, d)``.
+        sigma: the weight σ of the Jacobian penalty (> 0).
+        jacobian: how the Jacobian norm is computed, ``"exact"`` or ``"hutchinson"``
+            (:func:`jacobian_terms`).
+        n_probes: Rademacher probes per point (Hutchinson only).
+        generator: the torch generator of the probes (default: torch's global one).
+
+    Returns:
+        The criterion as a scalar tensor with gradients.
     """
     model, sigma = _check(model, x, sigma)
     one_of("jacobian", jacobian, ("exact", "hutchinson"))
@@ -149,6 +180,14 @@ def linear_criterion_gradient(w: object, cov: object, sigma: float) -> torch.Ten
 
     For a linear map the DAE criterion has the same expectation
     (``E‖W(x + σε) − x‖² = E‖(W − I)x‖² + σ²‖W‖²_F``), so this is the gradient of both.
+
+    Arguments:
+        w: the linear map ``W``, shape ``(d, d)``.
+        cov: the data covariance ``Σ``, shape ``(d, d)``.
+        sigma: the noise level σ (> 0).
+
+    Returns:
+        The gradient, a float64 tensor of shape ``(d, d)`` (zero at ``W*``, eq. :eq:`rae-linear`).
     """
     wm = torch.from_numpy(array("w", w, ndim=2))
     c = torch.from_numpy(array("cov", cov, ndim=2))

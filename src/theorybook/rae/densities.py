@@ -279,6 +279,14 @@ def sample_spiral(n: int, seed: int, *, noise: float = 0.0) -> NDArray[np.float6
     """``n`` points ``0.04 t (sin t, cos t)`` with ``t ~ U(3, 15)``, plus ``N(0, noise²I)``.
 
     The spiral spans radii 0.12 to 0.6: a 1-D manifold in the plane.
+
+    Arguments:
+        n: the number of points.
+        seed: the seed of ``numpy.random.default_rng`` (curve parameters, then noise).
+        noise: the std of the isotropic Gaussian noise (≥ 0; 0 puts the points on the curve).
+
+    Returns:
+        The points, shape ``(n, 2)``.
     """
     n = positive_int("n", n)
     noise = real("noise", noise, low=0.0)

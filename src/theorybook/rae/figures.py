@@ -6,7 +6,6 @@ quantity black, the smoothed (finite-σ) target sky blue.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
@@ -14,7 +13,7 @@ from matplotlib.ticker import NullFormatter
 from theorybook.plotting import PALETTE, label_panels, new_figure
 from theorybook.rae.data import bimodal_mixture
 from theorybook.rae.densities import spiral_curve
-from theorybook.rae.experiments import (
+from theorybook.rae.results import (
     DigitsResult,
     EnergyResult,
     MH1DResult,
@@ -97,7 +96,6 @@ def score_figure(res: ScoreSigmaResult) -> Figure:
     ax.set_ylim(low, high * 4)
     ax.legend(fontsize=6.5, loc="upper left", ncol=2)
     label_panels(axes)
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -127,7 +125,6 @@ def energy_figure(res: EnergyResult, scores: ScoreSigmaResult) -> Figure:
     ax.set(xlabel=r"$x$", ylabel="second derivative")
     ax.legend(fontsize=7, loc="upper right")
     label_panels(axes)
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -151,7 +148,6 @@ def spiral_figure(res: SpiralResult) -> Figure:
     ax.set(xlabel=r"$x_1$", ylabel=r"$x_2$", aspect="equal", xlim=(-0.85, 0.85))
     ax.set_ylim(-0.85, 0.85)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -185,7 +181,6 @@ def sampling_figure(mh: MH1DResult, star: StarResult) -> Figure:
     ax.set_xticks(range(len(methods)), methods, rotation=30, fontsize=7)
     ax.set(ylabel="k-NN KL to reference")
     label_panels(axes)
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -211,5 +206,4 @@ def digits_chains_figure(res: DigitsResult, *, max_chains: int = 4) -> Figure:
             short = "random walk" if m.startswith("approximate") else m.split()[0]
             axes[k * n_chains + c, 0].set_ylabel(f"{short} {c + 1}", fontsize=6)
     fig.supxlabel("chain state, start (left) to end (right)", fontsize=8)
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig

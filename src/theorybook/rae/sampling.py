@@ -14,9 +14,11 @@ approximated by the trapezoid rule on ``n_points`` nodes (``n_points=1``: the on
   ratio in the acceptance (a Metropolis-adjusted Langevin algorithm on the learned score);
 * :func:`exact_mh` -- random-walk MH with the exact ``log p`` (the reference).
 
-All run every chain at once (arrays of shape ``(n_chains, d)``; no loop over chains). ``score``
-and ``log_prob`` are callables from NumPy points ``(n, d)`` to ``(n, d)`` scores or ``(n,)``
-log-densities: an exact density's method, or ``functools.partial(estimated_score, model)``.
+All run every chain at once (arrays of shape ``(n_chains, d)``; no loop over chains), and check
+every step's proposals with :func:`theorybook.training.check_iterates` (``SolverDiverged`` naming
+the step when the step size is so large that a proposal blows up). ``score`` and ``log_prob`` are
+callables from NumPy points ``(n, d)`` to ``(n, d)`` scores or ``(n,)`` log-densities: an exact
+density's method, or ``functools.partial(estimated_score, model)``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from theorybook.training import check_iterates
 from theorybook.validation import (
     array,
     callable_,
@@ -85,6 +88,15 @@ def integrated_log_ratio(
 
     Trapezoid rule on ``n_points`` equally spaced nodes; ``n_points=1`` is the one-point rule
     ``s(x)·(x_new − x)``. Exact for a quadratic ``log p`` when ``n_points ≥ 2``.
+
+    Arguments:
+        score: a callable from points ``(m, d)`` to scores ``(m, d)``.
+        x: the start points, shape ``(n, d)``.
+        x_new: the end points, shape ``(n, d)``.
+        n_points: trapezoid nodes on each segment (1: the one-point rule).
+
+    Returns:
+        The estimates of ``log p(x_new) − log p(x)``, shape ``(n,)``.
     """
     callable_("score", score)
     a = array("x", x, ndim=2)
@@ -119,14 +131,14 @@ def _start(x0: object, n_steps: object, seed_: object) -> tuple[NDArray[np.float
 def _run(
     x: NDArray[np.float64],
     n_steps: int,
-    step_fn: Callable[[NDArray[np.float64]], tuple[NDArray[np.float64], NDArray[np.bool_]]],
+    step_fn: Callable[[NDArray[np.float64], int], tuple[NDArray[np.float64], NDArray[np.bool_]]],
 ) -> MCMCResult:
     chains = np.empty((n_steps + 1, *x.shape))
     chains[0] = x
     accepted = 0
     start = time.perf_counter()
     for k in range(n_steps):
-        x, acc = step_fn(x)
+        x, acc = step_fn(x, k + 1)
         accepted += int(acc.sum())
         chains[k + 1] = x
     elapsed = max(time.perf_counter() - start, 1e-12)
@@ -146,22 +158,29 @@ def approximate_mh(
     """Random-walk Metropolis–Hastings accepting with ``min(1, exp Δ)``, Δ from the score
     (eq. :eq:`rae-delta`; ``n_points`` trapezoid nodes).
 
-    Arguments
-    ---------
-    score:
-        a callable from points ``(n, d)`` to scores ``(n, d)``.
-    x0:
-        the starting points, shape ``(n_chains, d)``.
-    n_steps, proposal_std, seed:
-        steps per chain, the std ``τ`` of the Gaussian proposal, and the seed.
+    Arguments:
+        score: a callable from points ``(n, d)`` to scores ``(n, d)``.
+        x0: the starting points, shape ``(n_chains, d)``.
+        n_steps: steps per chain.
+        proposal_std: the std ``τ`` of the Gaussian proposal.
+        seed: the seed of the proposals and of the acceptance draws.
+        n_points: trapezoid nodes for Δ (1: the one-point rule ``s(x)·(x* − x)``).
+
+    Returns:
+        The :class:`MCMCResult` (every chain's states, acceptance rate, throughput).
+
+    Raises:
+        SolverDiverged: naming the step at which a proposal holds NaN/inf or an entry beyond
+            1e12 (a step size far too large).
     """
     callable_("score", score)
     x, n, rng = _start(x0, n_steps, seed)
     tau = positive_real("proposal_std", proposal_std)
     n_points = positive_int("n_points", n_points)
 
-    def step(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    def step(x: NDArray[np.float64], k: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         prop = x + tau * rng.standard_normal(x.shape)
+        check_iterates(prop, step=k, where="approximate MH (proposals)")
         log_a = _delta(score, x, prop, n_points)
         acc = np.log(rng.random(len(x))) < log_a
         return np.where(acc[:, None], prop, x), acc
@@ -172,15 +191,30 @@ def approximate_mh(
 def exact_mh(
     log_prob: ScoreFn, x0: object, n_steps: int, proposal_std: float, seed: int
 ) -> MCMCResult:
-    """Random-walk Metropolis–Hastings with the exact ``log p`` (the reference sampler)."""
+    """Random-walk Metropolis–Hastings with the exact ``log p`` (the reference sampler).
+
+    Arguments:
+        log_prob: a callable from points ``(n, d)`` to log-densities ``(n,)``.
+        x0: the starting points, shape ``(n_chains, d)``.
+        n_steps: steps per chain.
+        proposal_std: the std ``τ`` of the Gaussian proposal.
+        seed: the seed of the proposals and of the acceptance draws.
+
+    Returns:
+        The :class:`MCMCResult`.
+
+    Raises:
+        SolverDiverged: naming the step at which a proposal blows up.
+    """
     callable_("log_prob", log_prob)
     x, n, rng = _start(x0, n_steps, seed)
     tau = positive_real("proposal_std", proposal_std)
     lp = _call(log_prob, x, (len(x),), "log_prob")
 
-    def step(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    def step(x: NDArray[np.float64], k: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         nonlocal lp
         prop = x + tau * rng.standard_normal(x.shape)
+        check_iterates(prop, step=k, where="exact MH (proposals)")
         lp_new = _call(log_prob, prop, (len(x),), "log_prob")
         acc = np.log(rng.random(len(x))) < lp_new - lp
         lp = np.where(acc, lp_new, lp)
@@ -202,7 +236,19 @@ def langevin_mh(
     with ``min(1, exp(Δ + log q(x | x*) − log q(x* | x)))``, ``Δ`` integrated along the segment
     (eq. :eq:`rae-delta`) and ``q(b | a) ∝ exp(−‖b − a − ε s(a)‖²/(4ε))``.
 
-    Arguments are those of :func:`approximate_mh` with the Langevin step ``ε = step_size``.
+    Arguments:
+        score: a callable from points ``(n, d)`` to scores ``(n, d)``.
+        x0: the starting points, shape ``(n_chains, d)``.
+        n_steps: steps per chain.
+        step_size: the Langevin step ``ε``.
+        seed: the seed of the proposals and of the acceptance draws.
+        n_points: trapezoid nodes for Δ.
+
+    Returns:
+        The :class:`MCMCResult`.
+
+    Raises:
+        SolverDiverged: naming the step at which a proposal blows up.
     """
     callable_("score", score)
     x, n, rng = _start(x0, n_steps, seed)
@@ -210,9 +256,10 @@ def langevin_mh(
     n_points = positive_int("n_points", n_points)
     s_x = _call(score, x, x.shape, "score")
 
-    def step(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    def step(x: NDArray[np.float64], k: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         nonlocal s_x
         prop = x + eps * s_x + np.sqrt(2 * eps) * rng.standard_normal(x.shape)
+        check_iterates(prop, step=k, where="Langevin MH (proposals)")
         s_p = _call(score, prop, x.shape, "score")
         fwd = ((prop - x - eps * s_x) ** 2).sum(1)
         bwd = ((x - prop - eps * s_p) ** 2).sum(1)
@@ -230,6 +277,14 @@ def knn_kl_divergence(reference: object, samples: object, *, k: int = 5) -> floa
     ``D̂ = (d/n) Σ_i log(ν_k(i)/ρ_k(i)) + log(m/(n − 1))``, with ``ρ_k(i)`` the distance from
     reference point ``i`` to its ``k``-th neighbour among the other reference points and
     ``ν_k(i)`` to its ``k``-th neighbour among the ``m`` samples (Wang, Kulkarni and Verdú, 2009).
+
+    Arguments:
+        reference: ``n`` points of ``p_ref``, shape ``(n, d)``.
+        samples: ``m`` points of the distribution compared, shape ``(m, d)``.
+        k: the neighbour order (``n > k`` and ``m ≥ k``).
+
+    Returns:
+        The estimate ``D̂`` (it can be slightly negative when the two agree).
     """
     from scipy.spatial import cKDTree
 

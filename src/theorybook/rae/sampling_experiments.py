@@ -1,0 +1,210 @@
+"""Sampling with the learned score: the Metropolis–Hastings experiments (chapter 1).
+
+Approximate MH on the 1-D mixture's learned score (:func:`run_mh_1d`), five samplers on the
+ninja-star energy over independent runs (:func:`run_star`) and chains on the score of a DAE of the
+64-d digits (:func:`run_digits`). Each ``run_*`` takes the chapter's
+:class:`~theorybook.rae.config.Config` first, seeds itself from ``cfg.seed`` and returns a frozen
+result of :mod:`theorybook.rae.results`.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from theorybook.rae.config import Config, check_config
+from theorybook.rae.criteria import rcae_loss
+from theorybook.rae.data import bimodal_mixture, load_digits_split
+from theorybook.rae.densities import NinjaStar
+from theorybook.rae.models import estimated_score
+from theorybook.rae.results import DigitsResult, MH1DResult, ScoreSigmaResult, StarResult
+from theorybook.rae.sampling import approximate_mh, exact_mh, knn_kl_divergence, langevin_mh
+from theorybook.rae.score_experiments import SMALL_MODEL_THREADS, check_scores, score_network
+from theorybook.rae.training import train_autoencoder
+from theorybook.reporting import progress as progress_bar
+from theorybook.runtime import seed_everything, torch_threads
+from theorybook.timing import best_of
+
+__all__ = ["run_digits", "run_mh_1d", "run_star"]
+
+Array = NDArray[np.float64]
+
+
+# --------------------------------------------------------------------------- 1-D MH
+
+
+@torch_threads(SMALL_MODEL_THREADS)
+def run_mh_1d(cfg: Config, scores: ScoreSigmaResult, *, progress: bool = False) -> MH1DResult:
+    """Chains on the smallest-σ RCAE of ``scores`` started at 0: ``cfg.mixture.sampler.steps``
+    steps, the first ``burn_in`` discarded (``progress`` is accepted for a uniform interface; the
+    chains take seconds)."""
+    cfg = check_config(cfg)
+    scores = check_scores(scores)
+    sampler = cfg.mixture.sampler
+    model = scores.models[("rcae", scores.sigmas[-1])]
+    x0 = np.zeros((sampler.chains, 1))
+    approx = approximate_mh(
+        partial(estimated_score, model),
+        x0,
+        sampler.steps,
+        sampler.proposal_std,
+        cfg.seed,
+        n_points=sampler.n_points,
+    )
+    p = bimodal_mixture()
+    exact = exact_mh(p.log_prob, x0, sampler.steps, sampler.proposal_std, cfg.seed)
+    s = approx.samples(burn_in=sampler.burn_in)[:, 0]
+    e = exact.samples(burn_in=sampler.burn_in)[:, 0]
+    true_std = float(np.sqrt((p.weights * (p.stds**2 + p.means[:, 0] ** 2)).sum()))
+    return MH1DResult(
+        samples=s,
+        acceptance_rate=approx.acceptance_rate,
+        chain_steps_per_second=approx.chain_steps_per_second,
+        mode_fraction=float((s > 0).mean()),
+        std=float(s.std()),
+        exact_mode_fraction=float((e > 0).mean()),
+        exact_std=float(e.std()),
+        true_std=true_std,
+    )
+
+
+# --------------------------------------------------------------------------- ninja star
+
+
+@torch_threads(SMALL_MODEL_THREADS)
+def run_star(cfg: Config, *, progress: bool = False) -> StarResult:
+    """Chains start uniform on ``[−3, 3]²`` and run ``cfg.star.sampler.steps`` steps; their final states
+    are compared with an independent reference sample of the same density."""
+    cfg = check_config(cfg)
+    settings, sampler = cfg.star, cfg.star.sampler
+    star = NinjaStar()
+    methods = ("exact", "one-point", "trapezoid", "langevin", "learned")
+    seed_everything(cfg.seed)
+    dae = score_network(cfg.network, 2, settings.sigmas[0])
+    train_autoencoder(
+        dae,
+        star.sample(settings.n_train, cfg.seed + 7),
+        criterion="dae",
+        sigma_schedule=settings.sigmas,
+        training=settings.training,
+        seed=cfg.seed,
+    )
+    learned = partial(estimated_score, dae)
+    kl: dict[str, list[float]] = {m: [] for m in methods}
+    acc: dict[str, list[float]] = {m: [] for m in methods}
+    speed: dict[str, list[float]] = {m: [] for m in methods}
+    samples: dict[str, Array] = {}
+    ref_kl = []
+    reference = star.sample(settings.reference, cfg.seed)
+    k = settings.knn
+    for run in progress_bar(range(settings.runs), desc="star runs", disable=not progress):
+        rs = cfg.seed + 1000 * (run + 1)
+        rng = np.random.default_rng(rs)
+        x0 = rng.uniform(-3, 3, size=(sampler.chains, 2))
+        ref = star.sample(settings.reference, rs + 1)
+        ref_kl.append(knn_kl_divergence(ref, star.sample(sampler.chains, rs + 2), k=k))
+        tau, n, nodes = sampler.proposal_std, sampler.steps, sampler.n_points
+        results = {
+            "exact": exact_mh(star.log_prob, x0, n, tau, rs),
+            "one-point": approximate_mh(star.score, x0, n, tau, rs, n_points=1),
+            "trapezoid": approximate_mh(star.score, x0, n, tau, rs, n_points=nodes),
+            "langevin": langevin_mh(star.score, x0, n, sampler.langevin_step, rs),
+            "learned": approximate_mh(learned, x0, n, tau, rs, n_points=nodes),
+        }
+        for m, r in results.items():
+            final = r.chains[-1]
+            kl[m].append(knn_kl_divergence(ref, final, k=k))
+            acc[m].append(r.acceptance_rate)
+            speed[m].append(r.chain_steps_per_second)
+            if run == 0:
+                samples[m] = final
+    return StarResult(
+        kl={m: np.asarray(v) for m, v in kl.items()},
+        acceptance={m: float(np.mean(v)) for m, v in acc.items()},
+        chain_steps_per_second={m: float(np.median(v)) for m, v in speed.items()},
+        samples=samples,
+        reference=reference,
+        reference_kl=np.asarray(ref_kl),
+        learned_sigma=dae.sigma,
+    )
+
+
+# --------------------------------------------------------------------------- digits
+
+
+@torch_threads(SMALL_MODEL_THREADS)
+def run_digits(cfg: Config, *, progress: bool = False) -> DigitsResult:
+    """Train on the digits' training part, then run approximate MH and Langevin MH chains."""
+    cfg = check_config(cfg)
+    settings, sampler = cfg.digits, cfg.digits.sampler
+    n_shown = settings.n_shown
+    from scipy.spatial import cKDTree
+    from sklearn.linear_model import LogisticRegression
+
+    seed_everything(cfg.seed)
+    split = load_digits_split(seed=cfg.seed)
+    model = score_network(settings.network, 64, settings.sigmas[0])
+    train_autoencoder(
+        model,
+        split.train,
+        criterion="dae",
+        sigma_schedule=settings.sigmas,
+        training=settings.training,
+        seed=cfg.seed,
+        progress=progress,
+    )
+    sigma = model.sigma
+    score = partial(estimated_score, model)
+    rng = np.random.default_rng(cfg.seed)
+    x0 = split.test[rng.choice(len(split.test), sampler.chains, replace=False)]
+    n, nodes = sampler.steps, sampler.n_points
+    runs = {
+        "approximate MH": approximate_mh(
+            score, x0, n, sampler.proposal_std, cfg.seed, n_points=nodes
+        ),
+        "Langevin MH": langevin_mh(score, x0, n, sampler.langevin_step, cfg.seed, n_points=nodes),
+    }
+    clf = LogisticRegression(max_iter=2000).fit(split.train, split.train_labels)
+    tree = cKDTree(split.train)
+    idx = np.linspace(0, n, n_shown).round().astype(int)
+    chains, acc, speed, hist, near, moved = {}, {}, {}, {}, {}, {}
+
+    def denoise(states: Array) -> Array:
+        flat = states.reshape(-1, 64)
+        with torch.no_grad():
+            out = model(torch.as_tensor(flat, dtype=torch.float32)).double().numpy()
+        return np.clip(out, 0.0, 1.0).reshape(states.shape)
+
+    for m, r in runs.items():
+        final = denoise(r.chains[-1])
+        chains[m] = denoise(r.chains[idx])
+        acc[m] = r.acceptance_rate
+        speed[m] = r.chain_steps_per_second
+        hist[m] = np.bincount(clf.predict(final), minlength=10) / len(final)
+        near[m] = tree.query(final)[0]
+        moved[m] = np.sqrt(((final - denoise(r.chains[0])) ** 2).sum(1))
+    xb = torch.as_tensor(split.train[: settings.timing_batch], dtype=torch.float32)
+
+    params = list(model.parameters())
+
+    def loss_and_gradient(jacobian: str) -> None:
+        # one loss and its gradient, as a training step computes them (no parameter update)
+        torch.autograd.grad(rcae_loss(model, xb, sigma, jacobian=jacobian), params)
+
+    timing = {j: best_of(partial(loss_and_gradient, j), repeats=3) for j in ("exact", "hutchinson")}
+    return DigitsResult(
+        sigma=sigma,
+        chains=chains,
+        acceptance=acc,
+        chain_steps_per_second=speed,
+        class_histogram=hist,
+        classes_reached={m: int(np.count_nonzero(h)) for m, h in hist.items()},
+        nearest_train=near,
+        nearest_train_heldout=tree.query(split.test)[0],
+        moved=moved,
+        classifier_accuracy=float(clf.score(split.test, split.test_labels)),
+        jacobian_seconds={j: t.median for j, t in timing.items()},
+    )
