@@ -30,7 +30,7 @@ def train_autoencoder(
     *,
     criterion: str = "rcae",
     sigma_schedule: Sequence[float] = (0.1,),
-    training: Training = Training(),  # noqa: B008 (a frozen, validated settings block)
+    training: Training = Training(),
     seed: int = 0,
     jacobian: str = "exact",
     n_probes: int = 1,
