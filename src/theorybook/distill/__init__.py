@@ -21,6 +21,12 @@ from theorybook.distill.alpha import (
     krr_step_alpha_search,
     optimal_alpha,
 )
+from theorybook.distill.checks import (
+    MAX_ELEMENTS,
+    check_cross_kernel,
+    check_kernel,
+    check_targets,
+)
 from theorybook.distill.claims import (
     chain_changes_text,
     chapter_claims,
@@ -69,11 +75,7 @@ from theorybook.distill.figures import (
     toy_figure,
 )
 from theorybook.distill.kernel import (
-    MAX_ELEMENTS,
     KernelEigen,
-    check_cross_kernel,
-    check_kernel,
-    check_targets,
     distill_coefficients,
     distill_fits,
     distill_fits_by_refitting,

@@ -116,7 +116,17 @@ class RandomProblem:
 
 
 def random_problem(n: int, *, n_test: int = 50, seed: int = 0, gamma: float = 2.0) -> RandomProblem:
-    """``n`` training and ``n_test`` test points in ``[0, 1]³``, ``k = exp(−γ‖x − x'‖²)``, λ = 0.05."""
+    """``n`` training and ``n_test`` test points in ``[0, 1]³``, ``k = exp(−γ‖x − x'‖²)``, λ = 0.05.
+
+    Arguments:
+        n: the number of training points
+        n_test: the number of test points
+        seed: the seed of the points and the label noise
+        gamma: the RBF kernel's ``γ``
+
+    Returns:
+        The :class:`RandomProblem` (kernels, labels, ``λ = 0.05``).
+    """
     n = positive_int("n", n)
     n_test = positive_int("n_test", n_test)
     rng = np.random.default_rng(check_seed("seed", seed))

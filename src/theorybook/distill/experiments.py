@@ -120,6 +120,14 @@ def run_exactness(cfg: Config, seed: int = 0, *, progress: bool = False) -> Exac
 
     Two problems: the toy, and ``cfg.exactness.n_random`` random points in ``[0, 1]³``
     (:func:`~theorybook.distill.data.random_problem`), both in float64.
+
+    Arguments:
+        cfg: the chapter's configuration (``cfg.toy`` and ``cfg.exactness``)
+        seed: the seed of the random problem
+        progress: accepted for the uniform signature (milliseconds: no bar)
+
+    Returns:
+        The :class:`~theorybook.distill.results.ExactnessResult`.
     """
     cfg = _config(cfg)
     prob = _toy(cfg)

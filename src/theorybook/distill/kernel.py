@@ -14,8 +14,8 @@ kernel ridge regression with ridge ``λ/α`` (:eq:`distill-limit`).
 
 Functions of this module work on NumPy float64 arrays and check their inputs with
 :mod:`theorybook.validation`: a kernel must be square, finite, symmetric and positive
-semi-definite (PSD) wherever the maths needs it, ``λ > 0``, ``α ∈ [0, 1]``, ``steps ≥ 1``.
-The losses of many ``α`` from one eigendecomposition are in :mod:`~theorybook.distill.sweep`.
+semi-definite (PSD) wherever the maths needs it (:mod:`~theorybook.distill.checks`),
+``λ > 0``, ``α ∈ [0, 1]``, ``steps ≥ 1``. The losses of many ``α`` from one eigendecomposition are in :mod:`~theorybook.distill.sweep`.
 """
 
 from __future__ import annotations
@@ -24,18 +24,20 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.linalg import cho_factor, cho_solve, eigh, eigvalsh
+from scipy.linalg import cho_factor, cho_solve, eigh
 
+from theorybook.distill.checks import (
+    PSD_RTOL,
+    check_cross_kernel,
+    check_kernel,
+    check_psd_spectrum,
+    check_steps,
+    check_targets,
+)
 from theorybook.validation import array, one_of, positive_int, positive_real, probability
 
 __all__ = [
-    "MAX_ELEMENTS",
     "KernelEigen",
-    "check_cross_kernel",
-    "check_kernel",
-    "check_psd_spectrum",
-    "check_steps",
-    "check_targets",
     "distill_coefficients",
     "distill_fits",
     "distill_fits_by_refitting",
@@ -50,68 +52,6 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-#: relative asymmetry ``max|K − Kᵀ| / max|K|`` above which ``K`` is rejected.
-SYMMETRY_RTOL = 1e-10
-#: relative negative eigenvalue ``−d_min / d_max`` above which ``K`` is rejected as not PSD.
-PSD_RTOL = 1e-8
-
-
-# --------------------------------------------------------------------------- validation
-
-#: the most float64 elements a result may hold (2**27, 1 GiB) before we refuse to allocate it.
-MAX_ELEMENTS = 2**27
-
-
-def check_kernel(K: ArrayLike, name: str = "K", *, psd: bool = False) -> Array:
-    """``K`` as a float64 array after checking it is a square, finite, symmetric matrix.
-
-    With ``psd=True`` it must also be positive semi-definite (smallest eigenvalue above
-    ``−PSD_RTOL · max(d_max, 1)``), the same test :class:`KernelEigen` applies.
-
-    Raises ``TypeError`` for non-numeric input and ``ValueError`` naming ``name`` otherwise.
-    """
-    arr = array(name, K, ndim=2)
-    if arr.shape[0] != arr.shape[1]:
-        raise ValueError(f"{name} must be a square (n, n) kernel matrix, got shape {arr.shape}")
-    scale_ = float(np.max(np.abs(arr))) or 1.0
-    asym = float(np.max(np.abs(arr - arr.T))) / scale_
-    if asym > SYMMETRY_RTOL:
-        raise ValueError(
-            f"{name} must be symmetric: max|K − Kᵀ|/max|K| = {asym:.2e} > {SYMMETRY_RTOL:.0e}"
-        )
-    if psd:
-        d = eigvalsh(arr)
-        check_psd_spectrum(d, name)
-    return arr
-
-
-def check_psd_spectrum(d: Array, name: str = "K") -> None:
-    """Raise ``ValueError`` if the eigenvalues ``d`` of ``name`` show it is not PSD."""
-    d_max, d_min = float(np.max(d)), float(np.min(d))
-    if d_min < -PSD_RTOL * max(d_max, 1.0):
-        raise ValueError(
-            f"{name} must be positive semi-definite: smallest eigenvalue {d_min:.3e} "
-            f"(largest {d_max:.3e})"
-        )
-
-
-def check_targets(name: str, value: ArrayLike, n: int) -> Array:
-    """``value`` as a finite float64 vector of length ``n`` (labels or fits at n points)."""
-    arr = array(name, value, ndim=1)
-    if arr.shape[0] != n:
-        raise ValueError(f"{name} must be a vector of shape ({n},) to match K, got {arr.shape}")
-    return arr
-
-
-def check_cross_kernel(name: str, value: ArrayLike, n: int) -> Array:
-    """``value`` as a finite float64 ``(m, n)`` kernel between m new points and n training points."""
-    arr = array(name, value, ndim=2)
-    if arr.shape[1] != n:
-        raise ValueError(
-            f"{name} must have shape (m, {n}) (new points × training points), got {arr.shape}"
-        )
-    return arr
-
 
 def _lam(lam: object) -> float:
     return positive_real("lam", lam)
@@ -119,18 +59,6 @@ def _lam(lam: object) -> float:
 
 def _alpha(alpha: object) -> float:
     return probability("alpha", alpha)
-
-
-def check_steps(steps: object, n: int = 1) -> int:
-    """``steps`` as an int ≥ 1, refusing a ``steps × n`` result above :data:`MAX_ELEMENTS`."""
-    T = positive_int("steps", steps)
-    if T * max(n, 1) > MAX_ELEMENTS:
-        raise ValueError(
-            f"steps × n = {T} × {n} would allocate {T * n * 8 / 2**30:.1f} GiB of results "
-            f"(limit {MAX_ELEMENTS} values); ask for fewer steps (the limit t → ∞ has its "
-            "own function, limit_fit)"
-        )
-    return T
 
 
 def _eigenvalues(d: ArrayLike) -> Array:
@@ -188,7 +116,17 @@ def eigen_weights(
     :eq:`distill-b-sum`. Both are exact; the tests check they agree.
 
     Raises ``ValueError`` for negative eigenvalues, ``λ ≤ 0``, ``α ∉ [0, 1]``, ``steps < 1``,
-    an unknown ``method`` or a result of more than :data:`MAX_ELEMENTS` values.
+    an unknown ``method`` or a result of more than :data:`~theorybook.distill.checks.MAX_ELEMENTS` values.
+
+    Arguments:
+        d: the eigenvalues of ``K`` (non-negative)
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+        steps: the number of distillation steps ``T ≥ 1``
+        method: ``"recursion"`` or ``"sum"``
+
+    Returns:
+        The weights ``B⁽ᵗ⁾_k``, shape ``(steps, n)``.
     """
     one_of("method", method, ("recursion", "sum"))
     lam_f, a_f = _lam(lam), _alpha(alpha)
@@ -213,6 +151,14 @@ def limit_weights(d: ArrayLike, *, lam: float, alpha: float) -> Array:
 
     ``d`` are eigenvalues of a PSD kernel: negative entries raise ``ValueError``, as in
     :func:`eigen_weights` (they would put poles at ``d = −λ/α``).
+
+    Arguments:
+        d: the eigenvalues of ``K`` (non-negative)
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+
+    Returns:
+        The weights ``B⁽∞⁾_k``, shape ``(n,)``.
     """
     lam_f, a_f = _lam(lam), _alpha(alpha)
     dv = _eigenvalues(d)
@@ -248,6 +194,16 @@ def distill_coefficients(
     ``c⁽ᵗ⁾ = (K + λI)⁻¹ ỹ⁽ᵗ⁾ = V (D + λI)⁻¹ [α I + (1 − α) B⁽ᵗ⁻¹⁾] Vᵀ y`` with ``B⁽⁰⁾ = I``
     (:eq:`distill-closed-form`): the paper's ``V D⁻¹ B⁽ᵗ⁾ Vᵀ y`` written without ``D⁻¹``, so
     it also holds for a singular ``K``.
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD), or its :class:`KernelEigen`
+        y: the labels ``(n,)``
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+        steps: the number of distillation steps ``T ≥ 1``
+
+    Returns:
+        The coefficients ``c⁽ᵗ⁾``, shape ``(steps, n)``.
     """
     lam_f, a_f = _lam(lam), _alpha(alpha)
     positive_int("steps", steps)
@@ -286,9 +242,20 @@ def distill_fits(
     exactly when no eigenvalue lies below ``−δ``, the test :class:`KernelEigen` applies).
 
     Raises ``ValueError`` for a non-square, non-symmetric or indefinite ``K``, ``λ ≤ 0``,
-    ``α ∉ [0, 1]``, ``steps < 1``, a result of more than :data:`MAX_ELEMENTS` values (checked
+    ``α ∉ [0, 1]``, ``steps < 1``, a result of more than :data:`~theorybook.distill.checks.MAX_ELEMENTS` values (checked
     before any work), an unknown ``method`` or a ``y`` whose length differs from ``K``'s;
     ``TypeError`` for non-numeric arguments.
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
+        y: the labels ``(n,)``
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+        steps: the number of distillation steps ``T ≥ 1``
+        method: ``"auto"``, ``"cholesky"`` or ``"eigh"``
+
+    Returns:
+        The fits ``ŷ⁽ᵗ⁾``, shape ``(steps, n)``.
     """
     one_of("method", method, ("auto", "cholesky", "eigh"))
     lam_f, a_f = _lam(lam), _alpha(alpha)
@@ -331,6 +298,17 @@ def distill_predict(
 
     ``K_test[j, i] = k(x_j, x_i)`` (new points × training points); ``f⁽ᵗ⁾(x) = k(x)ᵀ c⁽ᵗ⁾``
     with the coefficients of :func:`distill_coefficients`. Validates like :func:`distill_fits`.
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
+        K_test: the kernel ``(m, n)`` between m new points and the n training points
+        y: the labels ``(n,)``
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+        steps: the number of distillation steps ``T ≥ 1``
+
+    Returns:
+        The predictions ``f⁽ᵗ⁾(x_j)``, shape ``(steps, m)``.
     """
     lam_f, a_f = _lam(lam), _alpha(alpha)
     positive_int("steps", steps)
@@ -357,6 +335,17 @@ def distill_fits_by_refitting(
     :eq:`distill-mixed-targets`. Returns the training fits ``(steps, n)``, and with ``K_test``
     also the predictions ``(steps, m)``. ``K`` must be PSD, as for :func:`distill_fits` (an
     indefinite ``K`` raises ``ValueError`` instead of refitting a meaningless problem).
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
+        y: the labels ``(n,)``
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+        steps: the number of distillation steps ``T ≥ 1``
+        K_test: the kernel ``(m, n)`` between m new points and the n training points, or ``None``
+
+    Returns:
+        The fits ``(steps, n)``, or ``(fits, predictions)`` with ``K_test``.
     """
     from sklearn.kernel_ridge import KernelRidge
 
@@ -385,6 +374,15 @@ def limit_fit(K: ArrayLike, y: ArrayLike, *, lam: float, alpha: float) -> Array:
     For ``α ∈ (0, 1]`` it is kernel ridge regression with ridge ``λ/α``, solved directly with a
     Cholesky factorisation of ``K + (λ/α) I``; for ``α = 0`` the fits collapse to zero. ``K``
     must be PSD, as for :func:`distill_fits` (checked from its eigenvalues).
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
+        y: the labels ``(n,)``
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+
+    Returns:
+        The limit fit at the training points, shape ``(n,)``.
     """
     lam_f, a_f = _lam(lam), _alpha(alpha)
     Kc = check_kernel(K, psd=True)
@@ -398,6 +396,16 @@ def limit_predict(
     """The ``t → ∞`` predictions at new points: ``k(x)ᵀ (K + (λ/α) I)⁻¹ y`` (zero if ``α = 0``).
 
     ``K`` must be PSD (checked), as for :func:`distill_fits`.
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
+        K_test: the kernel ``(m, n)`` between m new points and the n training points
+        y: the labels ``(n,)``
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+
+    Returns:
+        The limit predictions, shape ``(m,)``.
     """
     lam_f, a_f = _lam(lam), _alpha(alpha)
     Kc = check_kernel(K, psd=True)

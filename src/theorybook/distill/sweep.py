@@ -14,13 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theorybook.distill.kernel import (
-    MAX_ELEMENTS,
-    KernelEigen,
-    check_cross_kernel,
-    check_steps,
-    check_targets,
-)
+from theorybook.distill.checks import MAX_ELEMENTS, check_cross_kernel, check_steps, check_targets
+from theorybook.distill.kernel import KernelEigen
 from theorybook.validation import array, positive_int, positive_real, probability
 
 __all__ = ["AlphaSweep", "alpha_sweep"]
@@ -66,6 +61,19 @@ def alpha_sweep(
 
     ``K`` is a kernel matrix (validated, PSD) or its :class:`KernelEigen`; ``alphas`` a vector of
     weights in ``[0, 1]``; ``K_test`` ``(m, n)`` and ``reference`` ``(m,)`` go together.
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD), or its :class:`~theorybook.distill.kernel.KernelEigen`
+        y: the labels ``(n,)``
+        lam: the ridge ``λ > 0``
+        alphas: the weights to sweep, a vector in ``[0, 1]``
+        steps: the number of distillation steps ``T ≥ 1``
+        K_test: the kernel ``(m, n)`` between m new points and the n training points (with ``reference``)
+        reference: the values ``(m,)`` the test loss compares against
+        block: how many weights share one product with ``K_test V``
+
+    Returns:
+        The :class:`AlphaSweep` of losses.
     """
     lam_f = positive_real("lam", lam)
     av = array("alphas", alphas, ndim=1)
