@@ -41,7 +41,8 @@ def check_kernel(K: ArrayLike, name: str = "K", *, psd: bool = False) -> Array:
     """``K`` as a float64 array after checking it is a square, finite, symmetric matrix.
 
     With ``psd=True`` it must also be positive semi-definite (smallest eigenvalue above
-    ``−PSD_RTOL · max(d_max, 1)``), the same test :class:`~theorybook.distill.kernel.KernelEigen` applies.
+    ``−PSD_RTOL · max(d_max, 1)``), the same test
+    :class:`~theorybook.distill.kernel.KernelEigen` applies.
 
     Raises ``TypeError`` for non-numeric input and ``ValueError`` naming ``name`` otherwise.
 
