@@ -15,6 +15,7 @@ from theorybook.distill import (
     PUBLISHED_TOY_ALPHA035,
     PUBLISHED_TOY_ALPHA035_LIMIT,
     Config,
+    Results,
     alpha_grid,
     alpha_sweep,
     chapter_claims,
@@ -37,6 +38,7 @@ from theorybook.distill import (
     run_sparsification,
     run_toy,
     sparsification_ratios,
+    toy_agreement,
 )
 
 
@@ -303,7 +305,8 @@ def test_malformed_input_gets_a_clear_value_error(call, match):
         lambda: distill_fits(np.eye(2), np.ones(2), lam=True, alpha=0.5, steps=2),
         lambda: optimal_alpha([1.0, 2.0], [0.0, 0.0], [1.0, 1.0], clip="yes"),
         lambda: run_toy("smoke"),
-        lambda: chapter_claims(1, 2, 3, 4, 5),
+        lambda: chapter_claims(1, Config()),
+        lambda: Results(1, 2, 3, 4, 5),
     ],
 )
 def test_malformed_input_gets_a_clear_type_error(call):
@@ -334,36 +337,69 @@ def test_config_presets_and_validation():
         Config.preset(s)
     smoke = Config.preset("smoke")
     for changes, match in (
-        ({"deep_steps": 1}, "deep_steps"),
-        ({"deep_grid_step": 0.3}, "deep_grid_step"),
-        ({"toy_alphas": (0.0, 1.5)}, "toy_alphas"),
-        ({"lr": float("nan")}, "lr"),
-        ({"n_train": 1700, "n_val": 400}, "n_train"),
-        ({"deep_seeds": ()}, "deep_seeds"),
-        ({"weight_decay": -1.0}, "weight_decay"),
-        ({"label_noise": 0.95}, "label_noise"),
-        ({"search_grid_step": 1e-9}, "search_grid_step"),
-        ({"reg_coef": -1.0}, "reg_coef"),
-        ({"deep_seeds": (0, 100)}, "chosen on"),
+        ({"deep.steps": 1}, "Deep.steps"),
+        ({"deep.grid_step": 0.3}, "Deep.grid_step"),
+        ({"toy.alphas": (0.0, 1.5)}, "Toy.alphas"),
+        ({"convergence.alphas": (0.0, 0.5)}, "Convergence.alphas"),
+        ({"training.lr": float("nan")}, "Training.lr"),
+        ({"digits.n_train": 1700, "digits.n_val": 400}, "n_train"),
+        ({"deep.seeds": ()}, "Deep.seeds"),
+        ({"training.weight_decay": -1.0}, "weight_decay"),
+        ({"digits.label_noise": 0.95}, "label_noise"),
+        ({"search.grid_step": 1e-9}, "Search.grid_step"),
+        ({"search.at_step": 1}, "Search.at_step"),
+        ({"training.reg_coef": -1.0}, "reg_coef"),
+        ({"deep.seeds": (0, 100)}, "chosen on"),
     ):
         with pytest.raises(ValueError, match=match):
             smoke.replace(**changes)
     with pytest.raises(TypeError, match="epochs"):
-        smoke.replace(epochs=2.5)
+        smoke.replace(**{"training.epochs": 2.5})
+    with pytest.raises(TypeError, match="Config.training"):
+        Config(training=smoke.deep)  # type: ignore[arg-type]
+
+
+def test_book_preset_keeps_the_recorded_values():
+    """The nested blocks hold the values the book's recorded run used (flat before)."""
+    book = Config.preset("book")
+    assert (book.toy.gamma, book.toy.lam, book.toy.steps) == (80.0, 0.2, 6)
+    assert book.toy.alphas == (0.0, 0.25, 0.35, 0.7)
+    assert (book.exactness.alphas, book.exactness.steps, book.exactness.n_random) == (
+        (0.0, 0.3, 0.7),
+        30,
+        200,
+    )
+    assert (book.convergence.alphas, book.convergence.steps) == ((0.1, 0.35, 0.7, 1.0), 60)
+    assert (book.sparsification.alpha, book.sparsification.steps) == (0.35, 30)
+    assert (book.search.at_step, book.search.grid_step, book.search.repeats) == (3, 1e-3, 5)
+    assert (book.digits.n_train, book.digits.n_val, book.digits.label_noise) == (800, 400, 0.4)
+    t = book.training
+    assert (t.hidden, t.depth, t.epochs, t.batch_size) == (128, 2, 40, 128)
+    assert (t.lr, t.weight_decay, t.reg_coef) == (1e-3, 0.0, 1e-4)
+    assert (book.deep.seeds, book.deep.steps, book.deep.fixed_alphas) == (
+        (0, 1, 2, 3, 4),
+        4,
+        (0.0, 0.5),
+    )
+    assert book.deep.grid_step == 0.1
 
 
 # ----------------------------------------------------------------- kernel claims at smoke
 
 
+def _kernel_results(cfg: Config) -> Results:
+    return Results(
+        toy=run_toy(cfg),
+        exactness=run_exactness(cfg),
+        convergence=run_convergence(cfg),
+        sparsification=run_sparsification(cfg),
+        alpha_search=run_alpha_search(cfg),
+    )
+
+
 def test_kernel_claims_hold_at_smoke_scale():
     cfg = Config.preset("smoke")
-    table = chapter_claims(
-        run_toy(cfg),
-        run_exactness(cfg),
-        run_convergence(cfg),
-        run_sparsification(cfg),
-        run_alpha_search(cfg),
-    )
+    table = chapter_claims(_kernel_results(cfg), cfg)
     assert table.chapter == "05_self_distillation"
     exact = [c.id for c in table.of_kind("exact")]
     assert {"closed-form", "limit-krr", "alpha-star", "toy-alpha0", "toy-alpha025"} <= set(exact)
@@ -372,22 +408,7 @@ def test_kernel_claims_hold_at_smoke_scale():
     for c in table:
         assert "[recollection]" not in c.where + c.note and "research notes" not in c.note
     assert kernel_eigen(mobahi_toy().K).d[0] > kernel_eigen(mobahi_toy().K).d[-1]
-
-
-def test_build_claims_is_a_deprecated_alias():
-    from theorybook.distill.experiments import build_claims
-
-    cfg = Config.preset("smoke")
-    args = (
-        run_toy(cfg),
-        run_exactness(cfg),
-        run_convergence(cfg),
-        run_sparsification(cfg),
-        run_alpha_search(cfg),
-    )
-    with pytest.warns(DeprecationWarning):
-        table = build_claims(*args)
-    assert [c.id for c in table] == [c.id for c in chapter_claims(*args)]
+    assert toy_agreement(table) == (3, 3)
 
 
 def test_results_are_frozen():
@@ -398,17 +419,14 @@ def test_results_are_frozen():
         res.alphas = ()  # type: ignore[misc]
 
 
-def test_positional_hyperparameters_still_work_with_a_warning():
+def test_hyperparameters_are_keyword_only():
     K, y = np.eye(3), np.ones(3)
-    with pytest.warns(DeprecationWarning, match="by keyword"):
-        old = distill_fits(K, y, 0.1, 0.5, 3)
-    np.testing.assert_array_equal(old, distill_fits(K, y, lam=0.1, alpha=0.5, steps=3))
-    with pytest.raises(TypeError, match="multiple values"):
-        distill_fits(K, y, 0.1, lam=0.1, alpha=0.5, steps=3)
-    with pytest.raises(TypeError, match="positional"):
-        limit_weights(np.ones(2), 0.1, 0.5, 3)
-    with pytest.warns(DeprecationWarning):
-        assert mobahi_toy(80.0, 0.2).lam == 0.2
+    with pytest.raises(TypeError):
+        distill_fits(K, y, 0.1, 0.5, 3)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        limit_weights(np.ones(2), 0.1, 0.5)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        mobahi_toy(80.0, 0.2)  # type: ignore[misc]
 
 
 # ----------------------------------------------------------------- fast paths and the estimate

@@ -1,13 +1,14 @@
 """Chapter 5: self-distillation with ground-truth guidance (Borup & Andersen 2021).
 
 Kernel ridge regression distilled into itself, with the labels mixed into every step's targets:
-closed forms in the kernel eigenbasis (:mod:`~theorybook.distill.kernel`), the optimal weight of
-the labels (:mod:`~theorybook.distill.alpha`), a small PyTorch network on digits
+closed forms in the kernel eigenbasis (:mod:`~theorybook.distill.kernel`, the losses of many
+weights at once in :mod:`~theorybook.distill.sweep`), the optimal weight of the labels
+(:mod:`~theorybook.distill.alpha`), a small PyTorch network on digits
 (:mod:`~theorybook.distill.deep`, which imports torch lazily), the toy problem, published numbers
-and data splits (:mod:`~theorybook.distill.data`), the chapter's experiments
-(:mod:`~theorybook.distill.experiments`, the digits network in
-:mod:`~theorybook.distill.deep_experiments`), figures (:mod:`~theorybook.distill.figures`) and claims
-table (:mod:`~theorybook.distill.claims`).
+and data splits (:mod:`~theorybook.distill.data`), the settings (:mod:`~theorybook.distill.config`),
+the experiments (:mod:`~theorybook.distill.experiments`: :func:`run_all` returns the
+:class:`Results` of :mod:`~theorybook.distill.results`), figures
+(:mod:`~theorybook.distill.figures`) and the claims table (:func:`chapter_claims`).
 """
 
 from theorybook.distill.alpha import (
@@ -20,8 +21,30 @@ from theorybook.distill.alpha import (
     krr_step_alpha_search,
     optimal_alpha,
 )
-from theorybook.distill.claims import chapter_claims
-from theorybook.distill.config import SELECTION_SEEDS, Config
+from theorybook.distill.checks import (
+    MAX_ELEMENTS,
+    check_cross_kernel,
+    check_kernel,
+    check_targets,
+)
+from theorybook.distill.claims import (
+    chain_changes_text,
+    chapter_claims,
+    deep_verdict,
+    toy_agreement,
+)
+from theorybook.distill.config import (
+    SELECTION_SEEDS,
+    Config,
+    Convergence,
+    Deep,
+    Digits,
+    Exactness,
+    Search,
+    Sparsification,
+    Toy,
+    Training,
+)
 from theorybook.distill.data import (
     PUBLISHED_TOY_ALPHA0,
     PUBLISHED_TOY_ALPHA0_LIMIT,
@@ -35,15 +58,8 @@ from theorybook.distill.data import (
     mobahi_toy,
     random_problem,
 )
-from theorybook.distill.deep_experiments import ESTIMATE, ESTIMATE_VAL, deep_numbers
 from theorybook.distill.experiments import (
-    AlphaSearchResult,
-    ConvergenceResult,
-    DeepResult,
-    DeepSeedResult,
-    ExactnessResult,
-    SparsificationResult,
-    ToyResult,
+    run_all,
     run_alpha_search,
     run_convergence,
     run_deep_digits,
@@ -59,13 +75,7 @@ from theorybook.distill.figures import (
     toy_figure,
 )
 from theorybook.distill.kernel import (
-    MAX_ELEMENTS,
-    AlphaSweep,
     KernelEigen,
-    alpha_sweep,
-    check_cross_kernel,
-    check_kernel,
-    check_targets,
     distill_coefficients,
     distill_fits,
     distill_fits_by_refitting,
@@ -77,6 +87,20 @@ from theorybook.distill.kernel import (
     limit_weights,
     sparsification_ratios,
 )
+from theorybook.distill.results import (
+    ESTIMATE,
+    ESTIMATE_VAL,
+    AlphaSearchResult,
+    ConvergenceResult,
+    DeepResult,
+    DeepSeedResult,
+    ExactnessResult,
+    Results,
+    SparsificationResult,
+    ToyResult,
+    deep_numbers,
+)
+from theorybook.distill.sweep import AlphaSweep, alpha_sweep
 
 __all__ = [
     "ESTIMATE",
@@ -94,18 +118,28 @@ __all__ = [
     "AlphaSearchResult",
     "AlphaSweep",
     "Config",
+    "Convergence",
     "ConvergenceResult",
+    "Deep",
     "DeepResult",
     "DeepSeedResult",
+    "Digits",
     "DigitsSplit",
+    "Exactness",
     "ExactnessResult",
     "KernelEigen",
+    "Results",
+    "Search",
+    "Sparsification",
     "SparsificationResult",
+    "Toy",
     "ToyProblem",
     "ToyResult",
+    "Training",
     "alpha_grid",
     "alpha_search_figure",
     "alpha_sweep",
+    "chain_changes_text",
     "chapter_claims",
     "check_cross_kernel",
     "check_kernel",
@@ -113,6 +147,7 @@ __all__ = [
     "convergence_figure",
     "deep_figure",
     "deep_numbers",
+    "deep_verdict",
     "distill_coefficients",
     "distill_fits",
     "distill_fits_by_refitting",
@@ -130,6 +165,7 @@ __all__ = [
     "mobahi_toy",
     "optimal_alpha",
     "random_problem",
+    "run_all",
     "run_alpha_search",
     "run_convergence",
     "run_deep_digits",
@@ -138,5 +174,6 @@ __all__ = [
     "run_toy",
     "sparsification_figure",
     "sparsification_ratios",
+    "toy_agreement",
     "toy_figure",
 ]

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import cho_factor, cho_solve
 
-from theorybook.distill.kernel import (
+from theorybook.distill.checks import (
     MAX_ELEMENTS,
     check_cross_kernel,
     check_kernel,
@@ -65,23 +65,22 @@ def optimal_alpha(
 ) -> float:
     """Closed-form ``α*`` of :eq:`distill-alpha-star` for outputs that are affine in ``α``.
 
-    Arguments
-    ---------
-    f_ground_truth, f_self_distilled:
-        outputs (any shape, e.g. ``(m,)`` values or ``(m, classes)`` probabilities) of the
-        step-``t`` student trained with ``α = 1`` and with ``α = 0``, on the points where the loss
-        is measured.
-    reference:
-        the values the loss compares against (noiseless truth, held-out labels), same shape.
-    clip:
-        clip ``α*`` to ``[0, 1]`` (the paper's range); ``False`` returns the unconstrained optimum,
-        which may be negative or above 1.
+    Arguments:
+        f_ground_truth: outputs (any shape, e.g. ``(m,)`` values or ``(m, classes)``
+            probabilities) of the step-``t`` student trained with ``α = 1``, on the points where
+            the loss is measured.
+        f_self_distilled: the same for the student trained with ``α = 0``.
+        reference: the values the loss compares against (noiseless truth, held-out labels), of
+            the same shape.
+        clip: clip ``α*`` to ``[0, 1]`` (the paper's range); ``False`` returns the
+            unconstrained optimum, which may be negative or above 1.
 
-    Raises
-    ------
-    ValueError
-        for empty or non-finite inputs, mismatched shapes, or identical ``α = 1`` and ``α = 0``
-        outputs (every ``α`` then gives the same loss).
+    Returns:
+        ``α*``, a float.
+
+    Raises:
+        ValueError: for empty or non-finite inputs, mismatched shapes, or identical ``α = 1``
+            and ``α = 0`` outputs (every ``α`` then gives the same loss).
     """
     a = array("f_ground_truth", f_ground_truth)
     b = array("f_self_distilled", f_self_distilled)
@@ -117,6 +116,14 @@ def estimate_alpha(
     Arguments are outputs of one shape on the training points (values ``(n,)`` or
     probabilities ``(n, classes)``) and the targets (one-hot labels) of that shape.
     Raises ``ValueError`` as :func:`optimal_alpha` does.
+
+    Arguments:
+        teacher_outputs: the step-1 fit ``ŷ⁽¹⁾`` on the training points (the ``α = 1`` student)
+        self_distilled_outputs: the step-``t`` student trained on its teacher only (``α = 0``)
+        targets: the training targets (one-hot labels), of the same shape
+
+    Returns:
+        ``α̂⁽ᵗ⁾``, a float (unconstrained).
     """
     return optimal_alpha(teacher_outputs, self_distilled_outputs, targets, clip=False)
 
@@ -214,6 +221,20 @@ def krr_step_alpha_search(
     ``grid`` (default :func:`alpha_grid`) holds the weights to try. With ``clip=True`` (α is a
     weight, the paper's range) every grid value must lie in ``[0, 1]``; with ``clip=False`` the
     closed form is unconstrained and any finite grid is allowed.
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
+        K_ref: the kernel ``(m, n)`` between the reference points and the training points
+        y: the labels ``(n,)``
+        reference: the values ``(m,)`` the mean squared error compares against
+        lam: the ridge ``λ > 0``
+        prev_fit: the teacher's fit ``ŷ⁽ᵗ⁻¹⁾`` at the training points
+        grid: the weights to try (default :func:`alpha_grid`)
+        clip: clip ``α*`` to ``[0, 1]`` (and require the grid inside it)
+        repeats: how many timed runs each search's median takes
+
+    Returns:
+        The :class:`AlphaSearch`: both answers, their losses and timings.
     """
     clip = _flag("clip", clip)
     lam_f = positive_real("lam", lam)
@@ -282,6 +303,18 @@ def greedy_optimal_alphas(
     Returns ``(alphas, losses)``: ``alphas`` has length ``T − 1`` (steps 2..T), ``losses`` length
     ``T`` (step 1, the teacher, then each greedy student), the mean squared error against
     ``reference`` at the reference points.
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
+        K_ref: the kernel ``(m, n)`` between the reference points and the training points
+        y: the labels ``(n,)``
+        reference: the values ``(m,)`` the mean squared error compares against
+        lam: the ridge ``λ > 0``
+        steps: the number of steps ``T`` (step 1 is the teacher)
+        clip: clip each ``α*`` to ``[0, 1]``
+
+    Returns:
+        ``(alphas, losses)``, of lengths ``T − 1`` and ``T``.
     """
     clip = _flag("clip", clip)
     lam_f = positive_real("lam", lam)

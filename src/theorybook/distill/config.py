@@ -1,4 +1,12 @@
-"""Presets of chapter 5 (*Self-distillation with ground-truth guidance*) for each scale."""
+"""Presets of chapter 5 (*Self-distillation with ground-truth guidance*) for each scale.
+
+The options are grouped by experiment in :class:`~theorybook.scales.Settings` blocks, each
+checking its own fields: the toy kernel problem (:class:`Toy`), the exactness check
+(:class:`Exactness`), the convergence and sparsification studies (:class:`Convergence`,
+:class:`Sparsification`), the closed-form α* against a grid (:class:`Search`), and the digits
+network: its data (:class:`Digits`), the training of one student (:class:`Training`) and the
+design of the distillation chains (:class:`Deep`).
+"""
 
 from __future__ import annotations
 
@@ -6,167 +14,267 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from theorybook.distill.alpha import MIN_GRID_STEP
-from theorybook.distill.data import DIGITS_MIN_TEST, DIGITS_N
-from theorybook.scales import ScaledConfig
+from theorybook.scales import ScaledConfig, Settings
 from theorybook.validation import int_in_range, int_sequence, real, real_sequence
 from theorybook.validation import seed as check_seed
 
-__all__ = ["SELECTION_SEEDS", "Config"]
+__all__ = [
+    "DIGITS_MIN_TEST",
+    "DIGITS_N",
+    "INDEPENDENT_DEFAULTS",
+    "SELECTION_SEEDS",
+    "Config",
+    "Convergence",
+    "Deep",
+    "Digits",
+    "Exactness",
+    "Search",
+    "Sparsification",
+    "Toy",
+    "Training",
+]
 
 #: Seeds on which the digits network's setting (label noise, width, epochs, penalty) was chosen:
 #: the book's seeds must differ from them, so the reported numbers are not the ones tuned on.
 SELECTION_SEEDS = (100, 101)
+#: Number of images in scikit-learn's digits.
+DIGITS_N = 1797
+#: Images always left for the test set by :func:`~theorybook.distill.data.load_digits_split`.
+DIGITS_MIN_TEST = 10
+
+#: Function parameters that share a name with a setting but not its meaning.
+INDEPENDENT_DEFAULTS: dict[str, str] = {
+    "random_problem.gamma": "the RBF width of the random 3-D exactness problem (γ = 2), not the "
+    "toy's γ = 80: the two kernels live on different inputs",
+}
+
+
+def _alphas(owner: Settings, name: str, *, positive: bool = False) -> None:
+    where = f"{type(owner).__name__}.{name}"
+    values = real_sequence(where, getattr(owner, name), low=0.0, high=1.0)
+    if positive and any(a == 0.0 for a in values):
+        raise ValueError(f"{where} must be > 0 (α = 0 is checked separately)")
+    object.__setattr__(owner, name, values)
+
+
+def _grid_step(owner: Settings, name: str) -> None:
+    where = f"{type(owner).__name__}.{name}"
+    v = real(where, getattr(owner, name), low=MIN_GRID_STEP, high=0.5)
+    if abs(round(1 / v) * v - 1) > 1e-9:
+        raise ValueError(f"{where} must divide 1, got {v}")
+    object.__setattr__(owner, name, v)
 
 
 @dataclass(frozen=True)
-class Config(ScaledConfig):
-    """Hyperparameters of every experiment in the chapter.
+class Toy(Settings):
+    """Mobahi's toy (Borup & Andersen's ``toy_example``): RBF ``exp(−γ(x − x')²)``, ridge λ,
+    ``steps`` distillation steps for each weight in ``alphas``."""
 
-    The kernel part (toy, exactness, convergence, sparsification, α*) is the paper's own setting
-    at every scale: it costs milliseconds. Only the digits network grows with the scale.
-    Torch threads follow the book's policy (:func:`theorybook.runtime.torch_threads`).
-    """
+    gamma: float = 80.0
+    lam: float = 0.2
+    steps: int = 6
+    alphas: tuple[float, ...] = (0.0, 0.25, 0.35, 0.7)
 
-    # Mobahi's toy (Borup & Andersen's toy_example): RBF exp(-γ(x − x')²), ridge λ.
-    toy_gamma: float = 80.0
-    toy_lam: float = 0.2
-    toy_steps: int = 6
-    toy_alphas: tuple[float, ...] = (0.0, 0.25, 0.35, 0.7)
-    # Claim 1: closed form vs explicit refitting.
-    exact_alphas: tuple[float, ...] = (0.0, 0.3, 0.7)
-    exact_steps: int = 30
-    exact_n: int = 200
-    # Claim 2: convergence to KRR with λ/α, collapse at α = 0.
-    conv_alphas: tuple[float, ...] = (0.1, 0.35, 0.7, 1.0)
-    conv_steps: int = 60
-    # Sparsification ratios.
-    sparse_alpha: float = 0.35
-    sparse_steps: int = 30
-    # Claim 4: closed-form α* against a grid.
-    search_step: int = 3
-    search_grid_step: float = 1e-3
-    search_repeats: int = 5  # timings are medians of this many runs (timing.best_of)
-    # Digits network. The setting (label noise, width, epochs, penalty) was chosen on
-    # SELECTION_SEEDS as one whose step-2 grid optimum lies inside (0, 1).
-    deep_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    deep_steps: int = 4
-    deep_fixed_alphas: tuple[float, ...] = (0.0, 0.5)
-    deep_grid_step: float = 0.1
+    def validate(self) -> None:
+        self.require_positive_reals("gamma", "lam")
+        self.require_positive_ints("steps")
+        _alphas(self, "alphas")
+
+
+@dataclass(frozen=True)
+class Exactness(Settings):
+    """The closed form against explicit refitting: weights, steps and the random problem's size."""
+
+    alphas: tuple[float, ...] = (0.0, 0.3, 0.7)
+    steps: int = 30
+    n_random: int = 200
+
+    def validate(self) -> None:
+        self.require_positive_ints("steps", "n_random")
+        _alphas(self, "alphas")
+
+
+@dataclass(frozen=True)
+class Convergence(Settings):
+    """Convergence to KRR with λ/α (weights in ``(0, 1]``) and the collapse at α = 0."""
+
+    alphas: tuple[float, ...] = (0.1, 0.35, 0.7, 1.0)
+    steps: int = 60
+
+    def validate(self) -> None:
+        self.require_positive_ints("steps")
+        _alphas(self, "alphas", positive=True)
+
+
+@dataclass(frozen=True)
+class Sparsification(Settings):
+    """Eigen-weight ratios over ``steps`` at α = 0 and at ``alpha``."""
+
+    alpha: float = 0.35
+    steps: int = 30
+
+    def validate(self) -> None:
+        self.require_positive_ints("steps")
+        object.__setattr__(
+            self,
+            "alpha",
+            real("Sparsification.alpha", self.alpha, low=0.0, high=1.0, low_open=True),
+        )
+
+
+@dataclass(frozen=True)
+class Search(Settings):
+    """Closed-form α* at distillation step ``at_step`` against a grid of step ``grid_step``;
+    both are timed ``repeats`` times (medians, :func:`theorybook.timing.best_of`)."""
+
+    at_step: int = 3
+    grid_step: float = 1e-3
+    repeats: int = 5
+
+    def validate(self) -> None:
+        self.require_positive_ints("repeats")
+        object.__setattr__(self, "at_step", int_in_range("Search.at_step", self.at_step, low=2))
+        _grid_step(self, "grid_step")
+
+
+@dataclass(frozen=True)
+class Digits(Settings):
+    """The digits split: training and validation sizes (the test set is the rest) and the
+    fraction of training labels flipped (symmetric label noise)."""
+
     n_train: int = 800
     n_val: int = 400
     label_noise: float = 0.4
+
+    def validate(self) -> None:
+        self.require_positive_ints("n_train", "n_val")
+        object.__setattr__(
+            self,
+            "label_noise",
+            real("Digits.label_noise", self.label_noise, low=0.0, high=0.9, high_open=True),
+        )
+        if self.n_train < 10 or self.n_val < 10:
+            raise ValueError(
+                f"Digits.n_train and n_val must be >= 10, got {self.n_train}, {self.n_val}"
+            )
+        available = DIGITS_N - DIGITS_MIN_TEST
+        if self.n_train + self.n_val > available:
+            raise ValueError(
+                f"Digits.n_train + n_val must leave {DIGITS_MIN_TEST} of the {DIGITS_N} digits "
+                f"for testing (at most {available}), got {self.n_train} + {self.n_val}"
+            )
+
+
+@dataclass(frozen=True)
+class Training(Settings):
+    """One student: an MLP of ``depth`` hidden layers of width ``hidden``, trained with Adam for
+    ``epochs`` epochs of minibatches.
+
+    ``reg_coef`` weighs the official code's penalty
+    :func:`~theorybook.distill.deep.parameter_norm_penalty` (``c · Σ_W ‖W‖₂``, default ``10⁻⁴``
+    as in ``self_distiller.py``); ``weight_decay`` is Adam's own (squared-norm) decay, off as in
+    the official code.
+    """
+
     hidden: int = 128
     depth: int = 2
     epochs: int = 40
     batch_size: int = 128
     lr: float = 1e-3
-    weight_decay: float = 0.0  # Adam's squared-norm decay: off, as in the official code
-    reg_coef: float = 1e-4  # the official code's penalty reg_coef · Σ‖θ‖₂ (its default)
+    weight_decay: float = 0.0
+    reg_coef: float = 1e-4
 
     def validate(self) -> None:
-        """Check every field with :mod:`theorybook.validation` (``ValueError``/``TypeError``)."""
-        name = type(self).__name__
-        self.require_positive_ints(
-            "toy_steps",
-            "exact_steps",
-            "exact_n",
-            "conv_steps",
-            "sparse_steps",
-            "search_repeats",
-            "n_train",
-            "n_val",
-            "hidden",
-            "depth",
-            "epochs",
-            "batch_size",
-        )
-        self.require_positive_reals("toy_gamma", "toy_lam", "lr")
-        for field_name, low in (("search_step", 2), ("deep_steps", 2)):
-            object.__setattr__(
-                self,
-                field_name,
-                int_in_range(f"{name}.{field_name}", getattr(self, field_name), low=low),
-            )
-        for field_name in ("toy_alphas", "exact_alphas", "conv_alphas", "deep_fixed_alphas"):
-            object.__setattr__(
-                self,
-                field_name,
-                real_sequence(f"{name}.{field_name}", getattr(self, field_name), low=0.0, high=1.0),
-            )
-        if any(a == 0.0 for a in self.conv_alphas):
-            raise ValueError(f"{name}.conv_alphas must be > 0 (α = 0 is checked separately)")
-        object.__setattr__(
-            self,
-            "sparse_alpha",
-            real(f"{name}.sparse_alpha", self.sparse_alpha, low=0.0, high=1.0, low_open=True),
-        )
-        for field_name in ("search_grid_step", "deep_grid_step"):
-            v = real(
-                f"{name}.{field_name}",
-                getattr(self, field_name),
-                low=MIN_GRID_STEP,
-                high=0.5,
-            )
-            if abs(round(1 / v) * v - 1) > 1e-9:
-                raise ValueError(f"{name}.{field_name} must divide 1, got {v}")
-            object.__setattr__(self, field_name, v)
-        for field_name in ("weight_decay", "reg_coef"):
-            object.__setattr__(
-                self, field_name, real(f"{name}.{field_name}", getattr(self, field_name), low=0.0)
-            )
-        object.__setattr__(
-            self,
-            "label_noise",
-            real(f"{name}.label_noise", self.label_noise, low=0.0, high=0.9, high_open=True),
-        )
-        object.__setattr__(
-            self,
-            "deep_seeds",
-            int_sequence(f"{name}.deep_seeds", self.deep_seeds, low=0, unique=True),
-        )
-        for s in self.deep_seeds:
-            check_seed(f"{name}.deep_seeds", s)
-        tuned = sorted(set(self.deep_seeds) & set(SELECTION_SEEDS))
+        self.require_positive_ints("hidden", "depth", "epochs", "batch_size")
+        self.require_positive_reals("lr")
+        for name in ("weight_decay", "reg_coef"):
+            object.__setattr__(self, name, real(f"Training.{name}", getattr(self, name), low=0.0))
+
+
+@dataclass(frozen=True)
+class Deep(Settings):
+    """The digits chains: ``seeds``, ``steps`` distillation steps per chain, one chain per
+    weight in ``fixed_alphas`` (plus the estimate's), and the step-2 grid of step ``grid_step``.
+
+    The setting (label noise, width, epochs, penalty) was chosen on :data:`SELECTION_SEEDS`, as
+    one whose step-2 grid optimum lies inside (0, 1); ``seeds`` may not contain them.
+    """
+
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    steps: int = 4
+    fixed_alphas: tuple[float, ...] = (0.0, 0.5)
+    grid_step: float = 0.1
+
+    def validate(self) -> None:
+        object.__setattr__(self, "steps", int_in_range("Deep.steps", self.steps, low=2))
+        _alphas(self, "fixed_alphas")
+        _grid_step(self, "grid_step")
+        seeds = int_sequence("Deep.seeds", self.seeds, low=0, unique=True)
+        for s in seeds:
+            check_seed("Deep.seeds", s)
+        object.__setattr__(self, "seeds", seeds)
+        tuned = sorted(set(self.seeds) & set(SELECTION_SEEDS))
         if tuned:
             raise ValueError(
-                f"{name}.deep_seeds must not contain the seeds the setting was chosen on "
+                "Deep.seeds must not contain the seeds the setting was chosen on "
                 f"{SELECTION_SEEDS}, got {tuned}"
             )
-        if self.n_train < 10 or self.n_val < 10:
-            raise ValueError(
-                f"{name}.n_train and n_val must be >= 10, got {self.n_train}, {self.n_val}"
-            )
-        available = DIGITS_N - DIGITS_MIN_TEST
-        if self.n_train + self.n_val > available:
-            raise ValueError(
-                f"{name}.n_train + n_val must leave {DIGITS_MIN_TEST} of the {DIGITS_N} digits "
-                f"for testing (at most {available}), got {self.n_train} + {self.n_val}"
-            )
+
+
+@dataclass(frozen=True)
+class Config(ScaledConfig):
+    """Hyperparameters of every experiment in the chapter, one settings block per experiment.
+
+    The kernel part (toy, exactness, convergence, sparsification, α*) is the paper's own setting
+    at every scale: it costs milliseconds. Only the digits network (``digits``, ``training``,
+    ``deep``) grows with the scale. Torch threads follow the book's policy
+    (:func:`theorybook.runtime.torch_threads`).
+    """
+
+    toy: Toy = Toy()
+    exactness: Exactness = Exactness()
+    convergence: Convergence = Convergence()
+    sparsification: Sparsification = Sparsification()
+    search: Search = Search()
+    digits: Digits = Digits()
+    training: Training = Training()
+    deep: Deep = Deep()
+
+    def validate(self) -> None:
+        """Check that every block is the right type (each block checks its own fields)."""
+        blocks = {
+            "toy": Toy,
+            "exactness": Exactness,
+            "convergence": Convergence,
+            "sparsification": Sparsification,
+            "search": Search,
+            "digits": Digits,
+            "training": Training,
+            "deep": Deep,
+        }
+        for name, cls in blocks.items():
+            value = getattr(self, name)
+            if not isinstance(value, cls):
+                raise TypeError(f"Config.{name} must be a {cls.__name__}, got {value!r}")
 
     @classmethod
     def presets(cls) -> Mapping[str, Config]:
         return {
             "smoke": cls(
-                exact_n=120,
-                deep_seeds=(0,),
-                deep_steps=3,
-                deep_fixed_alphas=(0.0,),
-                deep_grid_step=0.25,
-                n_train=400,
-                n_val=300,
-                hidden=64,
-                epochs=15,
+                exactness=Exactness(n_random=120),
+                digits=Digits(n_train=400, n_val=300),
+                training=Training(hidden=64, epochs=15),
+                deep=Deep(seeds=(0,), steps=3, fixed_alphas=(0.0,), grid_step=0.25),
             ),
             "book": cls(),
             "paper": cls(
-                deep_seeds=tuple(range(10)),
-                deep_steps=6,
-                deep_fixed_alphas=(0.0, 0.25, 0.5, 0.75),
-                deep_grid_step=0.05,
-                n_train=1000,
-                n_val=397,
-                hidden=512,
-                depth=3,
-                epochs=150,
+                digits=Digits(n_train=1000, n_val=397),
+                training=Training(hidden=512, depth=3, epochs=150),
+                deep=Deep(
+                    seeds=tuple(range(10)),
+                    steps=6,
+                    fixed_alphas=(0.0, 0.25, 0.5, 0.75),
+                    grid_step=0.05,
+                ),
             ),
         }

@@ -20,11 +20,12 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.metrics.pairwise import rbf_kernel
 
-from theorybook.distill.compat import keyword_only_after
-from theorybook.validation import int_in_range, positive_int, positive_real, real
+from theorybook.distill.config import DIGITS_MIN_TEST, DIGITS_N, Digits
+from theorybook.validation import positive_int, positive_real
 from theorybook.validation import seed as check_seed
 
 __all__ = [
+    "DIGITS_MIN_TEST",
     "DIGITS_N",
     "PUBLISHED_TOY_ALPHA0",
     "PUBLISHED_TOY_ALPHA0_LIMIT",
@@ -72,11 +73,6 @@ PUBLISHED_TOY_ALPHA035_LIMIT = 0.14959
 PUBLISHED_TOY_ALPHA025 = (0.16477, 0.15309, 0.14958, 0.14903, 0.14946, 0.15011)
 PUBLISHED_TOY_ALPHA025_LIMIT = 0.15250
 
-#: Number of images in scikit-learn's digits.
-DIGITS_N = 1797
-#: Images always left for the test set by :func:`load_digits_split`.
-DIGITS_MIN_TEST = 10
-
 
 @dataclass(frozen=True)
 class ToyProblem:
@@ -92,13 +88,12 @@ class ToyProblem:
     gamma: float
 
 
-@keyword_only_after(0)
 def mobahi_toy(*, gamma: float = 80.0, lam: float = 0.2) -> ToyProblem:
     """Mobahi's 11-point sinusoid with the kernel ``k(x, x') = exp(−γ (x − x')²)``.
 
     This is :func:`sklearn.metrics.pairwise.rbf_kernel` with ``gamma=γ``; it is the convention
     that reproduces the published losses (``exp(−(x − x')²/(2σ²))`` with ``σ² = 1/γ`` does not).
-    The defaults are the official toy example's (``Config.toy_gamma``, ``Config.toy_lam``).
+    The defaults are the official toy example's (:class:`~theorybook.distill.config.Toy`).
     """
     gamma_f = positive_real("gamma", gamma)
     lam_f = positive_real("lam", lam)
@@ -121,7 +116,17 @@ class RandomProblem:
 
 
 def random_problem(n: int, *, n_test: int = 50, seed: int = 0, gamma: float = 2.0) -> RandomProblem:
-    """``n`` training and ``n_test`` test points in ``[0, 1]³``, ``k = exp(−γ‖x − x'‖²)``, λ = 0.05."""
+    """``n`` training and ``n_test`` test points in ``[0, 1]³``, ``k = exp(−γ‖x − x'‖²)``, λ = 0.05.
+
+    Arguments:
+        n: the number of training points
+        n_test: the number of test points
+        seed: the seed of the points and the label noise
+        gamma: the RBF kernel's ``γ``
+
+    Returns:
+        The :class:`RandomProblem` (kernels, labels, ``λ = 0.05``).
+    """
     n = positive_int("n", n)
     n_test = positive_int("n_test", n_test)
     rng = np.random.default_rng(check_seed("seed", seed))
@@ -150,26 +155,30 @@ class DigitsSplit:
     noisy_fraction: float
 
 
-def load_digits_split(
-    *, n_train: int, n_val: int, label_noise: float = 0.0, seed: int = 0
-) -> DigitsSplit:
+def load_digits_split(digits: Digits = Digits(), *, seed: int = 0) -> DigitsSplit:  # noqa: B008
     """A seeded stratified split of the 1,797 digits; the test set is what is left.
 
-    ``label_noise`` replaces that fraction of the training labels by a different, uniformly drawn
-    class (symmetric label noise), so that regularisation by distillation has something to do.
-    Needs ``n_train, n_val ≥ 10`` and at least 10 images left for the test set.
+    Arguments:
+        digits: the split's sizes ``n_train`` and ``n_val`` (at least 10 each, and at least
+            :data:`~theorybook.distill.config.DIGITS_MIN_TEST` images left for the test set,
+            checked by :class:`~theorybook.distill.config.Digits`) and ``label_noise``, the
+            fraction of training labels replaced by a different, uniformly drawn class
+            (symmetric label noise), so that regularisation by distillation has something to do.
+        seed: the split's and the noise's seed.
+
+    Returns:
+        The :class:`DigitsSplit`; validation and test labels are clean.
     """
     from sklearn.model_selection import train_test_split
 
     from theorybook.data import load_digits_images
 
-    high = DIGITS_N - DIGITS_MIN_TEST
-    n_train = int_in_range("n_train", n_train, low=10, high=high - 10)
-    n_val = int_in_range("n_val", n_val, low=10, high=high - n_train)
-    noise = real("label_noise", label_noise, low=0.0, high=0.9, high_open=True)
+    if not isinstance(digits, Digits):
+        raise TypeError(f"digits must be a Digits settings block, got {type(digits).__name__}")
+    n_train, n_val, noise = digits.n_train, digits.n_val, digits.label_noise
     s = check_seed("seed", seed)
-    digits = load_digits_images(dtype=np.float32)
-    X, y = digits.flat, digits.labels
+    data = load_digits_images(dtype=np.float32)
+    X, y = data.flat, data.labels
     X_tr, X_rest, y_tr, y_rest = train_test_split(
         X, y, train_size=n_train, stratify=y, random_state=s
     )

@@ -9,36 +9,25 @@ with the teacher of step ``t + 1`` the frozen student of step ``t``, and the off
 regulariser ``c · Σ_W ‖W‖₂`` (a sum of the parameter tensors' Euclidean norms, not their squares;
 ``c = 10⁻⁴`` by default: :func:`parameter_norm_penalty`). We train a multilayer
 perceptron with :class:`torch.optim.Adam`; the paper trains ResNets on CIFAR-10 (offline data
-forbids CIFAR here). Runs on :func:`theorybook.runtime.device` (CUDA when present). The data
-split lives in :mod:`theorybook.distill.data` (re-exported here for older imports).
+forbids CIFAR here). Runs on :func:`theorybook.runtime.device` (CUDA when present). A student's
+settings are the :class:`~theorybook.distill.config.Training` block; its optimiser steps run
+through the book's one loop, :func:`theorybook.training.train_loop`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 from typing import TYPE_CHECKING
 
-from theorybook.distill.compat import keyword_only_after
-from theorybook.distill.data import DigitsSplit, load_digits_split
-from theorybook.training import TrainingDiverged, check_finite_loss
-from theorybook.validation import (
-    non_negative_int,
-    positive_int,
-    positive_real,
-    real,
-    seed,
-    tensor,
-)
+from theorybook.distill.config import Training
+from theorybook.training import DivergenceGuard, train_loop
+from theorybook.validation import non_negative_int, positive_int, real, seed, tensor
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 __all__ = [
-    "DigitsSplit",
-    "TrainSettings",
-    "TrainingDiverged",
     "distillation_loss",
-    "load_digits_split",
     "make_mlp",
     "parameter_norm_penalty",
     "predict_proba",
@@ -46,7 +35,6 @@ __all__ = [
 ]
 
 
-@keyword_only_after(2)
 def make_mlp(in_features: int, n_classes: int, *, hidden: int, depth: int = 2) -> torch.nn.Module:
     """A ReLU multilayer perceptron with ``depth`` hidden layers of width ``hidden``."""
     from torch import nn
@@ -99,7 +87,7 @@ def parameter_norm_penalty(model: torch.nn.Module) -> torch.Tensor:
 
     The authors' ``self_distiller.py`` adds ``reg_coef · Σ_W ‖W‖₂`` to the loss (each tensor's
     Euclidean norm, not squared, so it is not Adam's ``weight_decay``); ``train_student``
-    multiplies it by :attr:`TrainSettings.reg_coef`.
+    multiplies it by :attr:`Training.reg_coef <theorybook.distill.config.Training>`.
     """
     import torch
 
@@ -111,61 +99,44 @@ def parameter_norm_penalty(model: torch.nn.Module) -> torch.Tensor:
     return torch.stack(norms).sum()
 
 
-@dataclass(frozen=True)
-class TrainSettings:
-    """Optimiser settings for one student (Adam, minibatches, fixed epochs); checked on creation.
-
-    ``reg_coef`` weighs the official code's penalty :func:`parameter_norm_penalty`
-    (``c · Σ_W ‖W‖₂``, default ``10⁻⁴`` as in ``self_distiller.py``); ``weight_decay`` is Adam's
-    own (squared-norm) decay, off by default as in the official code.
-    """
-
-    hidden: int = 256
-    depth: int = 2
-    epochs: int = 60
-    batch_size: int = 128
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    reg_coef: float = 1e-4
-
-    def __post_init__(self) -> None:
-        for name in ("hidden", "depth", "epochs", "batch_size"):
-            object.__setattr__(
-                self, name, positive_int(f"TrainSettings.{name}", getattr(self, name))
-            )
-        object.__setattr__(self, "lr", positive_real("TrainSettings.lr", self.lr))
-        for name in ("weight_decay", "reg_coef"):
-            object.__setattr__(
-                self, name, real(f"TrainSettings.{name}", getattr(self, name), low=0.0)
-            )
-
-
 def train_student(
     X: torch.Tensor,
     y: torch.Tensor,
     teacher_probs: torch.Tensor | None,
     alpha: float,
-    settings: TrainSettings,
     *,
+    training: Training = Training(),  # noqa: B008 (a frozen, validated settings block)
     init_seed: int,
     step: int = 1,
 ) -> torch.nn.Module:
     """Train one student with :func:`distillation_loss` and return it (in eval mode).
 
-    ``X`` (n, features) floating point (the model takes ``X``'s dtype and device), ``y`` (n,)
-    integer class labels in ``0 … classes − 1``, ``teacher_probs`` (n, classes) or ``None`` for
-    ``α = 1``; ``alpha`` is any finite real (see :func:`distillation_loss`). The loss adds
-    ``settings.reg_coef · Σ_W ‖W‖₂`` (:func:`parameter_norm_penalty`). ``init_seed`` fixes both the initial weights and the minibatch order, so students
-    that differ only in ``α`` or in their teacher share their randomness (common random numbers).
-    Every minibatch loss is checked: a non-finite one raises :class:`TrainingDiverged` naming
-    the distillation ``step``, the epoch and the optimiser step.
+    The loss adds ``training.reg_coef · Σ_W ‖W‖₂`` (:func:`parameter_norm_penalty`). Each
+    optimiser step is one minibatch, run by :func:`theorybook.training.train_loop`: a loss that
+    is not finite or has grown 10⁶-fold raises :class:`~theorybook.training.TrainingDiverged`
+    naming the distillation ``step``, ``α`` and the optimiser step.
+
+    Arguments:
+        X: the inputs ``(n, features)``, floating point (the model takes ``X``'s dtype and
+            device).
+        y: integer class labels ``(n,)`` in ``0 … classes − 1``.
+        teacher_probs: the teacher's softmax outputs ``(n, classes)``, or ``None`` for ``α = 1``.
+        alpha: the weight of the labels, any finite real (see :func:`distillation_loss`).
+        training: the student's width, depth, epochs, batch size, learning rate and penalties.
+        init_seed: fixes both the initial weights and the minibatch order, so students that
+            differ only in ``α`` or in their teacher share their randomness (common random
+            numbers).
+        step: the distillation step the student belongs to, for the divergence message.
+
+    Returns:
+        The trained :class:`torch.nn.Module`, in eval mode.
     """
     import torch
     import torch.nn.functional as F
 
     a = real("alpha", alpha)
-    if not isinstance(settings, TrainSettings):
-        raise TypeError(f"settings must be a TrainSettings, got {type(settings).__name__}")
+    if not isinstance(training, Training):
+        raise TypeError(f"training must be a Training block, got {type(training).__name__}")
     init_seed = seed("init_seed", init_seed)
     step = non_negative_int("step", step)
     tensor("X", X, ndim=2)
@@ -193,31 +164,39 @@ def train_student(
 
     torch.manual_seed(init_seed)
     model = make_mlp(
-        X.shape[1], max(n_classes, 2), hidden=settings.hidden, depth=settings.depth
+        X.shape[1], max(n_classes, 2), hidden=training.hidden, depth=training.depth
     ).to(device=X.device, dtype=X.dtype)
     onehot = F.one_hot(y.long(), num_classes=max(n_classes, 2)).to(X.dtype)
-    opt = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    opt = torch.optim.Adam(model.parameters(), lr=training.lr, weight_decay=training.weight_decay)
     gen = torch.Generator(device="cpu").manual_seed(init_seed + 1)
     n = X.shape[0]
+    batches = math.ceil(n / training.batch_size)
+    order = torch.empty(0, dtype=torch.long)
+
+    def one_step(t: int) -> torch.Tensor:
+        nonlocal order
+        b = t % batches
+        if b == 0:  # a new epoch: a new minibatch order
+            order = torch.randperm(n, generator=gen).to(X.device)
+        idx = order[b * training.batch_size : (b + 1) * training.batch_size]
+        tp = None if teacher_probs is None else teacher_probs[idx]
+        loss = distillation_loss(model(X[idx]), onehot[idx], tp, a)
+        if training.reg_coef > 0.0:
+            loss = loss + training.reg_coef * parameter_norm_penalty(model)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss
+
+    where = f"student of distillation step {step} (α = {a:g})"
     model.train()
-    t = 0
-    for epoch in range(settings.epochs):
-        order = torch.randperm(n, generator=gen).to(X.device)
-        for start in range(0, n, settings.batch_size):
-            idx = order[start : start + settings.batch_size]
-            tp = None if teacher_probs is None else teacher_probs[idx]
-            loss = distillation_loss(model(X[idx]), onehot[idx], tp, a)
-            if settings.reg_coef > 0.0:
-                loss = loss + settings.reg_coef * parameter_norm_penalty(model)
-            check_finite_loss(
-                loss,
-                step=t,
-                where=f"student of distillation step {step} (α = {a:g}), epoch {epoch}",
-            )
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            t += 1
+    train_loop(
+        one_step,
+        training.epochs * batches,
+        desc=where,
+        guard=DivergenceGuard(where=where),
+        start=0,
+    )
     model.eval()
     return model
 

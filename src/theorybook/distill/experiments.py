@@ -1,44 +1,32 @@
 """Experiments of chapter 5 (*Self-distillation with ground-truth guidance*).
 
 Each ``run_*(cfg, *, progress=False)`` takes the chapter's
-:class:`~theorybook.distill.config.Config` and returns a frozen dataclass of results; the figures
-(:mod:`~theorybook.distill.figures`) draw them and :func:`~theorybook.distill.claims.chapter_claims`
-turns them into the chapter's *What we reproduced* table. The data (toy, published numbers,
-digits split) live in :mod:`~theorybook.distill.data` and the digits-network experiment in
-:mod:`~theorybook.distill.deep_experiments`; the names this module exported before the split are
-still importable from here.
+:class:`~theorybook.distill.config.Config` and returns a frozen dataclass of
+:mod:`~theorybook.distill.results`; :func:`run_all` runs them all into one
+:class:`~theorybook.distill.results.Results`, which the figures
+(:mod:`~theorybook.distill.figures`) draw and :func:`~theorybook.distill.claims.chapter_claims`
+turns into the chapter's *What we reproduced* table. The data (toy, published numbers, digits
+split) live in :mod:`~theorybook.distill.data`, the network in :mod:`~theorybook.distill.deep`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 from sklearn.kernel_ridge import KernelRidge
 
 from theorybook.distill.alpha import (
-    AlphaSearch,
     alpha_grid,
+    estimate_alpha,
     greedy_optimal_alphas,
     krr_step_alpha_search,
+    optimal_alpha,
 )
 from theorybook.distill.config import Config
-from theorybook.distill.data import (
-    PUBLISHED_TOY_ALPHA0,
-    PUBLISHED_TOY_ALPHA0_LIMIT,
-    PUBLISHED_TOY_ALPHA025,
-    PUBLISHED_TOY_ALPHA025_LIMIT,
-    PUBLISHED_TOY_ALPHA035,
-    PUBLISHED_TOY_ALPHA035_LIMIT,
-    TOY_X,
-    TOY_Y,
-    ToyProblem,
-    mobahi_toy,
-    random_problem,
-)
-from theorybook.distill.deep_experiments import DeepResult, DeepSeedResult, run_deep_digits
+from theorybook.distill.data import ToyProblem, mobahi_toy, random_problem
 from theorybook.distill.kernel import (
     distill_fits,
     distill_fits_by_refitting,
@@ -50,26 +38,25 @@ from theorybook.distill.kernel import (
     limit_weights,
     sparsification_ratios,
 )
+from theorybook.distill.results import (
+    ESTIMATE,
+    ESTIMATE_VAL,
+    AlphaSearchResult,
+    ConvergenceResult,
+    DeepResult,
+    DeepSeedResult,
+    ExactnessResult,
+    Results,
+    SparsificationResult,
+    ToyResult,
+)
+from theorybook.timing import Timer
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
 
 __all__ = [
-    "PUBLISHED_TOY_ALPHA0",
-    "PUBLISHED_TOY_ALPHA0_LIMIT",
-    "PUBLISHED_TOY_ALPHA025",
-    "PUBLISHED_TOY_ALPHA025_LIMIT",
-    "PUBLISHED_TOY_ALPHA035",
-    "PUBLISHED_TOY_ALPHA035_LIMIT",
-    "TOY_X",
-    "TOY_Y",
-    "AlphaSearchResult",
-    "ConvergenceResult",
-    "DeepResult",
-    "DeepSeedResult",
-    "ExactnessResult",
-    "SparsificationResult",
-    "ToyProblem",
-    "ToyResult",
-    "build_claims",
-    "mobahi_toy",
+    "run_all",
     "run_alpha_search",
     "run_convergence",
     "run_deep_digits",
@@ -90,88 +77,67 @@ def _config(cfg: object) -> Config:
     return cfg
 
 
+def _flag(progress: object) -> bool:
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
+    return progress
+
+
 def _mse(pred: Array, truth: Array) -> Array:
     return np.asarray(np.mean((pred - truth) ** 2, axis=-1))
 
 
-# --------------------------------------------------------------------------- toy
+def _toy(cfg: Config) -> ToyProblem:
+    return mobahi_toy(gamma=cfg.toy.gamma, lam=cfg.toy.lam)
 
 
-@dataclass(frozen=True)
-class ToyResult:
-    """Loss against sin 2πx on the grid, per α (rows) and step (columns), and the limits."""
-
-    problem: ToyProblem
-    alphas: tuple[float, ...]
-    losses: Array  # (n_alpha, steps)
-    limit_losses: Array  # (n_alpha,)
-    predictions: Array  # (n_alpha, steps, 101)
-    limit_predictions: Array  # (n_alpha, 101)
-
-    def row(self, alpha: float) -> int:
-        """The row of ``alpha`` in :attr:`losses` (``KeyError`` if it was not run)."""
-        for i, a in enumerate(self.alphas):
-            if abs(a - alpha) < 1e-12:
-                return i
-        raise KeyError(f"α = {alpha} was not run; alphas: {self.alphas}")
+# --------------------------------------------------------------------------- kernel part
 
 
 def run_toy(cfg: Config, *, progress: bool = False) -> ToyResult:
-    """Losses of the toy for each ``cfg.toy_alphas`` over ``cfg.toy_steps`` steps, and t → ∞.
+    """Losses of the toy for each ``cfg.toy.alphas`` over ``cfg.toy.steps`` steps, and t → ∞.
 
     Milliseconds: ``progress`` is accepted for a uniform signature and shows nothing.
     """
     cfg = _config(cfg)
-    prob = mobahi_toy(gamma=cfg.toy_gamma, lam=cfg.toy_lam)
+    prob = _toy(cfg)
     preds = np.stack(
         [
-            distill_predict(prob.K, prob.K_grid, prob.y, lam=prob.lam, alpha=a, steps=cfg.toy_steps)
-            for a in cfg.toy_alphas
+            distill_predict(prob.K, prob.K_grid, prob.y, lam=prob.lam, alpha=a, steps=cfg.toy.steps)
+            for a in cfg.toy.alphas
         ]
     )
     lim = np.stack(
-        [limit_predict(prob.K, prob.K_grid, prob.y, lam=prob.lam, alpha=a) for a in cfg.toy_alphas]
+        [limit_predict(prob.K, prob.K_grid, prob.y, lam=prob.lam, alpha=a) for a in cfg.toy.alphas]
     )
     return ToyResult(
-        prob, tuple(cfg.toy_alphas), _mse(preds, prob.truth), _mse(lim, prob.truth), preds, lim
+        prob, tuple(cfg.toy.alphas), _mse(preds, prob.truth), _mse(lim, prob.truth), preds, lim
     )
-
-
-# --------------------------------------------------------------------------- exactness
-
-
-@dataclass(frozen=True)
-class ExactnessResult:
-    """Largest ``|closed form − explicit refit|`` over α, steps and points, per problem."""
-
-    alphas: tuple[float, ...]
-    steps: int
-    max_abs_diff_toy: float
-    max_abs_diff_random: float
-    n_random: int
-    max_abs_diff_sum_vs_recursion: float
-
-    @property
-    def max_abs_diff(self) -> float:
-        """The larger of the two problems' differences."""
-        return max(self.max_abs_diff_toy, self.max_abs_diff_random)
 
 
 def run_exactness(cfg: Config, seed: int = 0, *, progress: bool = False) -> ExactnessResult:
     """Compare :func:`distill_fits`/:func:`distill_predict` with scikit-learn refits.
 
-    Two problems: the toy, and ``cfg.exact_n`` random points in ``[0, 1]³``
+    Two problems: the toy, and ``cfg.exactness.n_random`` random points in ``[0, 1]³``
     (:func:`~theorybook.distill.data.random_problem`), both in float64.
+
+    Arguments:
+        cfg: the chapter's configuration (``cfg.toy`` and ``cfg.exactness``)
+        seed: the seed of the random problem
+        progress: accepted for the uniform signature (milliseconds: no bar)
+
+    Returns:
+        The :class:`~theorybook.distill.results.ExactnessResult`.
     """
     cfg = _config(cfg)
-    prob = mobahi_toy(gamma=cfg.toy_gamma, lam=cfg.toy_lam)
-    rp = random_problem(cfg.exact_n, seed=seed)
+    prob = _toy(cfg)
+    rp = random_problem(cfg.exactness.n_random, seed=seed)
     diffs_toy: list[float] = []
     diffs_rand: list[float] = []
     diffs_sum: list[float] = []
     d = kernel_eigen(prob.K).d
-    T = cfg.exact_steps
-    for a in cfg.exact_alphas:
+    T = cfg.exactness.steps
+    for a in cfg.exactness.alphas:
         for K, Kt, y, lam, out in (
             (prob.K, prob.K_grid, prob.y, prob.lam, diffs_toy),
             (rp.K, rp.K_test, rp.y, rp.lam, diffs_rand),
@@ -194,44 +160,24 @@ def run_exactness(cfg: Config, seed: int = 0, *, progress: bool = False) -> Exac
             )
         )
     return ExactnessResult(
-        tuple(cfg.exact_alphas), T, max(diffs_toy), max(diffs_rand), cfg.exact_n, max(diffs_sum)
+        tuple(cfg.exactness.alphas),
+        T,
+        max(diffs_toy),
+        max(diffs_rand),
+        cfg.exactness.n_random,
+        max(diffs_sum),
     )
-
-
-# --------------------------------------------------------------------------- convergence
-
-
-@dataclass(frozen=True)
-class ConvergenceResult:
-    """Distance of step t to the limit, per α, and the α = 0 collapse on the toy.
-
-    ``geometric_excess``: the largest ``(|B⁽ᵗ⁾ − B⁽∞⁾| − (1 − α)^{t−1}|B⁽¹⁾ − B⁽∞⁾|)`` over
-    ``α < 1``, ``t`` and ``k``, relative to the largest step-1 gap (``≤ 0`` when the bound holds).
-    ``limit_vs_sklearn[i]``: ``max |limit_fit − KernelRidge(λ/α)|`` for ``alphas[i]`` (the closed
-    form of the limit, no iteration); ``fixed_point_residual[i]``: ``max |A((1−α)B⁽∞⁾ + α) −
-    B⁽∞⁾|``; ``fit_vs_sklearn[i]``: ``max |ŷ⁽ᵀ⁾ − KernelRidge(λ/α)|`` after ``T`` steps.
-    """
-
-    alphas: tuple[float, ...]
-    weight_errors: Array  # (n_alpha, steps): max_k |B_k⁽ᵗ⁾ − B_k⁽∞⁾|
-    geometric_excess: float
-    fit_vs_sklearn: Array  # (n_alpha,)
-    limit_vs_sklearn: Array  # (n_alpha,)
-    fixed_point_residual: Array  # (n_alpha,)
-    zero_alpha_norms: Array  # (steps,): ‖ŷ⁽ᵗ⁾‖ / ‖y‖ for α = 0
-    zero_alpha_bound: Array  # (steps,): a_max^t, the bound on that ratio
-    zero_alpha_loss: Array  # (steps,): toy loss for α = 0
 
 
 def run_convergence(cfg: Config, *, progress: bool = False) -> ConvergenceResult:
     """On the toy: geometric convergence to KRR with λ/α, and the collapse at α = 0."""
     cfg = _config(cfg)
-    prob = mobahi_toy(gamma=cfg.toy_gamma, lam=cfg.toy_lam)
+    prob = _toy(cfg)
     d = kernel_eigen(prob.K).d
     A = d / (d + prob.lam)
-    T = cfg.conv_steps
+    T = cfg.convergence.steps
     errs, ratios, vs_sk, lim_sk, fixed = [], [], [], [], []
-    for a in cfg.conv_alphas:
+    for a in cfg.convergence.alphas:
         B = eigen_weights(d, lam=prob.lam, alpha=a, steps=T)
         Binf = limit_weights(d, lam=prob.lam, alpha=a)
         gap = np.abs(B - Binf)
@@ -261,7 +207,7 @@ def run_convergence(cfg: Config, *, progress: bool = False) -> ConvergenceResult
         distill_predict(prob.K, prob.K_grid, prob.y, lam=prob.lam, alpha=0.0, steps=T), prob.truth
     )
     return ConvergenceResult(
-        tuple(cfg.conv_alphas),
+        tuple(cfg.convergence.alphas),
         np.stack(errs),
         max(ratios) if ratios else 0.0,
         np.asarray(vs_sk),
@@ -273,83 +219,33 @@ def run_convergence(cfg: Config, *, progress: bool = False) -> ConvergenceResult
     )
 
 
-# --------------------------------------------------------------------------- sparsification
-
-
-@dataclass(frozen=True)
-class SparsificationResult:
-    """Ratios ``B_k⁽ᵗ⁾ / B_{k+1}⁽ᵗ⁾`` on the toy for α = 0 and α = ``alpha``, and their limits."""
-
-    alpha: float
-    ratios_zero: Array  # (steps, n − 1)
-    ratios_alpha: Array  # (steps, n − 1)
-    ratios_alpha_limit: Array  # (n − 1,)
-    eigenvalues: Array
-
-    @property
-    def zero_monotone(self) -> bool:
-        """α = 0: every ratio non-decreasing in t."""
-        return bool(np.all(np.diff(self.ratios_zero, axis=0) >= -1e-12))
-
-    @property
-    def zero_min_increase(self) -> float:
-        """α = 0: the smallest step-to-step change of any ratio (≥ 0 when monotone)."""
-        return float(np.min(np.diff(self.ratios_zero, axis=0)))
-
-    @property
-    def alpha_above_first(self) -> bool:
-        """α > 0: every ratio at least its step-1 value."""
-        return bool(np.all(self.ratios_alpha >= self.ratios_alpha[0] - 1e-12))
-
-    @property
-    def alpha_min_excess(self) -> float:
-        """α > 0: the smallest ``R_k⁽ᵗ⁾ − R_k⁽¹⁾`` over k and t ≥ 2 (≥ 0 when above step 1)."""
-        return float(np.min(self.ratios_alpha[1:] - self.ratios_alpha[0]))
-
-    @property
-    def alpha_monotone(self) -> bool:
-        """α > 0: whether every ratio happens to be non-decreasing (not claimed)."""
-        return bool(np.all(np.diff(self.ratios_alpha, axis=0) >= -1e-12))
-
-
 def run_sparsification(cfg: Config, *, progress: bool = False) -> SparsificationResult:
-    """Eigen-weight ratios across steps (Mobahi's sparsification), α = 0 vs ``cfg.sparse_alpha``."""
+    """Eigen-weight ratios across steps (Mobahi's sparsification), α = 0 vs ``cfg.sparsification.alpha``."""
     cfg = _config(cfg)
-    prob = mobahi_toy(gamma=cfg.toy_gamma, lam=cfg.toy_lam)
+    prob = _toy(cfg)
     d = kernel_eigen(prob.K).d
-    r0 = sparsification_ratios(eigen_weights(d, lam=prob.lam, alpha=0.0, steps=cfg.sparse_steps))
-    ra = sparsification_ratios(
-        eigen_weights(d, lam=prob.lam, alpha=cfg.sparse_alpha, steps=cfg.sparse_steps)
+    r0 = sparsification_ratios(
+        eigen_weights(d, lam=prob.lam, alpha=0.0, steps=cfg.sparsification.steps)
     )
-    rl = sparsification_ratios(limit_weights(d, lam=prob.lam, alpha=cfg.sparse_alpha))
-    return SparsificationResult(cfg.sparse_alpha, r0, ra, rl, d)
-
-
-# --------------------------------------------------------------------------- alpha search
-
-
-@dataclass(frozen=True)
-class AlphaSearchResult:
-    """Closed-form α* against a grid at ``step`` (previous steps α = 0), and greedy α* sequences."""
-
-    step: int
-    search: AlphaSearch
-    greedy_alphas_clipped: Array
-    greedy_losses_clipped: Array
-    greedy_alphas_free: Array
-    greedy_losses_free: Array
+    ra = sparsification_ratios(
+        eigen_weights(
+            d, lam=prob.lam, alpha=cfg.sparsification.alpha, steps=cfg.sparsification.steps
+        )
+    )
+    rl = sparsification_ratios(limit_weights(d, lam=prob.lam, alpha=cfg.sparsification.alpha))
+    return SparsificationResult(cfg.sparsification.alpha, r0, ra, rl, d)
 
 
 def run_alpha_search(cfg: Config, *, progress: bool = False) -> AlphaSearchResult:
     """α* on the toy, with the truth sin 2πx on the grid as reference.
 
-    The teacher of step ``cfg.search_step`` comes from pure self-distillation (α = 0 at the
+    The teacher of step ``cfg.search.at_step`` comes from pure self-distillation (α = 0 at the
     earlier steps); α* is clipped to [0, 1] and compared with a grid of step
-    ``cfg.search_grid_step``; both are timed ``cfg.search_repeats`` times (medians).
+    ``cfg.search.grid_step``; both are timed ``cfg.search.repeats`` times (medians).
     """
     cfg = _config(cfg)
-    prob = mobahi_toy(gamma=cfg.toy_gamma, lam=cfg.toy_lam)
-    prev = distill_fits(prob.K, prob.y, lam=prob.lam, alpha=0.0, steps=cfg.search_step - 1)[-1]
+    prob = _toy(cfg)
+    prev = distill_fits(prob.K, prob.y, lam=prob.lam, alpha=0.0, steps=cfg.search.at_step - 1)[-1]
     search = krr_step_alpha_search(
         prob.K,
         prob.K_grid,
@@ -357,28 +253,202 @@ def run_alpha_search(cfg: Config, *, progress: bool = False) -> AlphaSearchResul
         prob.truth,
         prob.lam,
         prev,
-        grid=alpha_grid(cfg.search_grid_step),
-        repeats=cfg.search_repeats,
+        grid=alpha_grid(cfg.search.grid_step),
+        repeats=cfg.search.repeats,
     )
     ac, lc = greedy_optimal_alphas(
-        prob.K, prob.K_grid, prob.y, prob.truth, prob.lam, cfg.toy_steps, clip=True
+        prob.K, prob.K_grid, prob.y, prob.truth, prob.lam, cfg.toy.steps, clip=True
     )
     af, lf = greedy_optimal_alphas(
-        prob.K, prob.K_grid, prob.y, prob.truth, prob.lam, cfg.toy_steps, clip=False
+        prob.K, prob.K_grid, prob.y, prob.truth, prob.lam, cfg.toy.steps, clip=False
     )
-    return AlphaSearchResult(cfg.search_step, search, ac, lc, af, lf)
+    return AlphaSearchResult(cfg.search.at_step, search, ac, lc, af, lf)
 
 
-def build_claims(*args: Any, **kwargs: Any) -> Any:
-    """Deprecated alias of :func:`theorybook.distill.claims.chapter_claims`."""
-    import warnings
+# --------------------------------------------------------------------------- digits network
 
-    from theorybook.distill.claims import chapter_claims
 
-    warnings.warn(
-        "theorybook.distill.experiments.build_claims is deprecated; use "
-        "theorybook.distill.chapter_claims",
-        DeprecationWarning,
-        stacklevel=2,
+def run_deep_digits(cfg: Config, *, progress: bool = False) -> DeepResult:
+    """Self-distil an MLP on label-noisy digits for several α and for the estimated α̂.
+
+    Per seed of ``cfg.deep.seeds``: the teacher (step 1, labels only); chains of
+    ``cfg.deep.steps`` steps for each fixed α; a chain with ``α̂`` of :eq:`distill-alpha-hat`
+    (each step: train the ``α = 0`` student from the chain's previous student, project with
+    :func:`~theorybook.distill.alpha.estimate_alpha` on the training softmax outputs against the
+    training one-hot labels, train the student at the unconstrained ``α̂``); the same chain with
+    the validation variant (projection on validation outputs against the validation labels,
+    clipped to ``[0, 1]``); and at step 2 a grid of α from the shared teacher, scored by
+    validation MSE. All students share one initialisation seed, so a student is determined by
+    its α history and the α = 1 student is the teacher itself. The configuration was chosen on
+    :data:`~theorybook.distill.config.SELECTION_SEEDS`, which ``cfg.deep.seeds`` may not
+    contain. Runs under the book's thread policy (:func:`theorybook.runtime.torch_threads`); a
+    diverging student raises :class:`~theorybook.training.TrainingDiverged`.
+    """
+    from theorybook.reporting import progress as progress_bar
+    from theorybook.runtime import device, torch_threads
+
+    cfg = _config(cfg)
+    _flag(progress)
+    dev = device()
+    grid = alpha_grid(cfg.deep.grid_step)
+    results: list[DeepSeedResult] = []
+    noisy: list[float] = []
+    start = time.perf_counter()
+    bar = progress_bar(desc="students trained", disable=not progress)
+    try:
+        with torch_threads():
+            for seed in cfg.deep.seeds:
+                results.append(_deep_seed(cfg, seed, dev, grid, bar, noisy))
+    finally:
+        bar.close()
+    return DeepResult(
+        tuple(results), cfg.deep.steps, str(dev), time.perf_counter() - start, float(np.mean(noisy))
     )
-    return chapter_claims(*args, **kwargs)
+
+
+def _deep_seed(
+    cfg: Config,
+    seed: int,
+    dev: torch.device,
+    grid: Array,
+    bar: Any,
+    noisy: list[float],
+) -> DeepSeedResult:
+    """One seed of :func:`run_deep_digits`."""
+    import torch
+    import torch.nn.functional as F
+
+    from theorybook.distill.data import load_digits_split
+    from theorybook.distill.deep import predict_proba, train_student
+    from theorybook.runtime import seed_everything
+
+    seed_everything(seed)
+    data = load_digits_split(cfg.digits, seed=seed)
+    noisy.append(data.noisy_fraction)
+
+    def as_tensor(a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(a, device=dev)
+
+    X, y = as_tensor(data.X_train), as_tensor(data.y_train)
+    Xv, yv = as_tensor(data.X_val), as_tensor(data.y_val)
+    Xte, yte = as_tensor(data.X_test), as_tensor(data.y_test)
+    onehot_val = F.one_hot(yv, 10).double().cpu().numpy()
+    onehot_train = F.one_hot(y, 10).double().cpu().numpy()  # the (noisy) training targets
+    init = 1000 * seed + 17
+    cache: dict[tuple[float, ...], dict[str, Any]] = {}
+    seconds: dict[tuple[float, ...], float] = {}
+
+    def key_of(history: tuple[float, ...]) -> tuple[float, ...]:
+        key = tuple(round(a, 12) for a in history)
+        return () if key and key[-1] == 1.0 else key  # an α = 1 student is step 1
+
+    def student(history: tuple[float, ...]) -> dict[str, Any]:
+        key = key_of(history)
+        if key in cache:
+            return cache[key]
+        teacher_p = None if not key else student(key[:-1])["p_train"]
+        with Timer() as tm:
+            model = train_student(
+                X,
+                y,
+                teacher_p,
+                key[-1] if key else 1.0,
+                training=cfg.training,
+                init_seed=init,
+                step=len(key) + 1,
+            )
+        seconds[key] = tm.seconds
+        bar.update(1)
+        p_train = predict_proba(model, X)
+        pv = predict_proba(model, Xv).double().cpu().numpy()
+        out = {
+            "p_train": p_train,
+            "p_train_np": p_train.double().cpu().numpy(),
+            "p_val": pv,
+            "val_loss": float(np.mean((pv - onehot_val) ** 2)),
+            "test_acc": float((predict_proba(model, Xte).argmax(1) == yte).float().mean()),
+        }
+        cache[key] = out
+        return out
+
+    teacher = student(())
+    grid_students = [student((float(a),)) for a in grid]
+    grid_val = np.asarray([s["val_loss"] for s in grid_students])
+    grid_acc = np.asarray([s["test_acc"] for s in grid_students])
+    best = float(grid[int(np.argmin(grid_val))])
+    seconds_grid = float(sum(seconds[key_of((float(a),))] for a in grid if a < 1.0))
+    chains: dict[str, tuple[float, ...]] = {}
+    losses: dict[str, tuple[float, ...]] = {}
+    for a in cfg.deep.fixed_alphas:
+        hist: tuple[float, ...] = ()
+        accs, vls = [teacher["test_acc"]], [teacher["val_loss"]]
+        for _ in range(cfg.deep.steps - 1):
+            hist = hist + (float(a),)
+            s = student(hist)
+            accs.append(s["test_acc"])
+            vls.append(s["val_loss"])
+        chains[f"α={a:g}"], losses[f"α={a:g}"] = tuple(accs), tuple(vls)
+
+    def estimate_chain(validation: bool) -> tuple[list[float], list[float], list[float], float]:
+        hist: tuple[float, ...] = ()
+        accs, vls = [teacher["test_acc"]], [teacher["val_loss"]]
+        used: list[float] = []
+        free: list[float] = []
+        step2_seconds = float("nan")
+        for step in range(2, cfg.deep.steps + 1):
+            s0 = student(hist + (0.0,))
+            if validation:
+                raw = optimal_alpha(teacher["p_val"], s0["p_val"], onehot_val, clip=False)
+                a_hat = float(np.clip(raw, 0.0, 1.0))
+            else:
+                raw = a_hat = estimate_alpha(teacher["p_train_np"], s0["p_train_np"], onehot_train)
+            free.append(float(raw))
+            used.append(a_hat)
+            hist = hist + (a_hat,)
+            s = student(hist)
+            if step == 2:
+                extra = seconds.get(key_of(hist), 0.0)
+                step2_seconds = seconds[(0.0,)] + extra
+            accs.append(s["test_acc"])
+            vls.append(s["val_loss"])
+        chains[ESTIMATE_VAL if validation else ESTIMATE] = tuple(accs)
+        losses[ESTIMATE_VAL if validation else ESTIMATE] = tuple(vls)
+        return used, free, vls, step2_seconds
+
+    a_hats, _, _, seconds_estimate = estimate_chain(validation=False)
+    a_val, a_val_free, _, _ = estimate_chain(validation=True)
+    return DeepSeedResult(
+        seed=seed,
+        chains=chains,
+        chain_val_loss=losses,
+        alpha_hat=tuple(a_hats),
+        alpha_hat_val=tuple(a_val),
+        alpha_hat_val_free=tuple(a_val_free),
+        grid=grid,
+        grid_val_loss=grid_val,
+        grid_test_acc=grid_acc,
+        alpha_grid_best=best,
+        seconds_estimate=seconds_estimate,
+        seconds_grid=seconds_grid,
+    )
+
+
+# --------------------------------------------------------------------------- the chapter
+
+
+def run_all(cfg: Config, *, progress: bool = False) -> Results:
+    """Every experiment of the chapter, in the notebook's order, as one :class:`Results`.
+
+    The kernel experiments take milliseconds; the digits network (:func:`run_deep_digits`)
+    takes the run's time, and ``progress`` shows its bar.
+    """
+    cfg = _config(cfg)
+    _flag(progress)
+    return Results(
+        toy=run_toy(cfg),
+        exactness=run_exactness(cfg),
+        convergence=run_convergence(cfg),
+        sparsification=run_sparsification(cfg),
+        alpha_search=run_alpha_search(cfg),
+        deep=run_deep_digits(cfg, progress=progress),
+    )

@@ -1,18 +1,20 @@
 """Figures of chapter 5 (*Self-distillation with ground-truth guidance*).
 
-Each function takes results of :mod:`theorybook.distill.experiments` and returns a matplotlib
-:class:`~matplotlib.figure.Figure` sized for the book's column. One colour means one weight
+Each function takes results of :mod:`theorybook.distill.results` and returns a matplotlib
+:class:`~matplotlib.figure.Figure` sized for the book's column, made outside pyplot
+(:func:`theorybook.plotting.new_figure`: nothing to close). One colour means one weight
 ``α`` (or one method) in every panel of the chapter: :func:`alpha_colour`.
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from theorybook.distill.experiments import (
+from theorybook.distill.results import (
+    ESTIMATE,
+    ESTIMATE_VAL,
     AlphaSearchResult,
     ConvergenceResult,
     DeepResult,
@@ -57,13 +59,6 @@ def alpha_colour(alpha: float) -> str:
         if abs(a - alpha) < 1e-9:
             return c
     return "#999999"
-
-
-def _detached(fig: Figure) -> Figure:
-    """``fig`` removed from pyplot's figure manager: shown once, as the cell's value, in a
-    notebook (the inline backend would otherwise also show it on its own)."""
-    plt.close(fig)
-    return fig
 
 
 def _legend_below(ax: Axes, ncols: int = 2) -> None:
@@ -114,7 +109,7 @@ def toy_figure(toy: ToyResult, *, highlight: float = 0.35) -> Figure:
     ax2.set(xlabel=r"$x$", ylabel=r"$f^{(t)}(x)$")
     _legend_below(ax2)
     label_panels([ax1, ax2])
-    return _detached(fig)
+    return fig
 
 
 def convergence_figure(conv: ConvergenceResult) -> Figure:
@@ -150,7 +145,7 @@ def convergence_figure(conv: ConvergenceResult) -> Figure:
     ax2.set(xlabel=r"step $t$", ylabel=r"$\|\hat y^{(t)}\| / \|y\|$")
     _legend_below(ax2, ncols=1)
     label_panels([ax1, ax2])
-    return _detached(fig)
+    return fig
 
 
 def sparsification_figure(sparse: SparsificationResult) -> Figure:
@@ -169,7 +164,7 @@ def sparsification_figure(sparse: SparsificationResult) -> Figure:
     _legend_below(ax1, ncols=3)
     _legend_below(ax2, ncols=3)
     label_panels([ax1, ax2])
-    return _detached(fig)
+    return fig
 
 
 def alpha_search_figure(search: AlphaSearchResult) -> Figure:
@@ -185,13 +180,11 @@ def alpha_search_figure(search: AlphaSearchResult) -> Figure:
     )
     ax.set(xlabel=rf"$\alpha$ at step {search.step}", ylabel=r"MSE against $\sin 2\pi x$")
     _legend_below(ax, ncols=2)
-    return _detached(fig)
+    return fig
 
 
 def deep_figure(deep: DeepResult) -> Figure:
     """Test accuracy per step with its range over seeds (a); validation loss over the α grid (b)."""
-    from theorybook.distill.deep_experiments import ESTIMATE, ESTIMATE_VAL
-
     fig, (ax1, ax2) = new_figure(1, 2, width=COLUMN_WIDTH, height=3.8)
     steps = np.arange(1, deep.steps + 1)
     n = len(deep.seeds)
@@ -254,4 +247,4 @@ def deep_figure(deep: DeepResult) -> Figure:
     ax2.set_title(r"estimate $\hat\alpha$ per seed:" + f"\n{est}", fontsize=8, loc="right")
     _legend_below(ax2, ncols=1)
     label_panels([ax1, ax2])
-    return _detached(fig)
+    return fig

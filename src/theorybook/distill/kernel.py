@@ -14,30 +14,30 @@ kernel ridge regression with ridge ``λ/α`` (:eq:`distill-limit`).
 
 Functions of this module work on NumPy float64 arrays and check their inputs with
 :mod:`theorybook.validation`: a kernel must be square, finite, symmetric and positive
-semi-definite (PSD) wherever the maths needs it, ``λ > 0``, ``α ∈ [0, 1]``, ``steps ≥ 1``.
+semi-definite (PSD) wherever the maths needs it (:mod:`~theorybook.distill.checks`),
+``λ > 0``, ``α ∈ [0, 1]``, ``steps ≥ 1``. The losses of many ``α`` from one eigendecomposition are in :mod:`~theorybook.distill.sweep`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.linalg import cho_factor, cho_solve, eigh, eigvalsh
+from scipy.linalg import cho_factor, cho_solve, eigh
 
-from theorybook.distill.compat import keyword_only_after
+from theorybook.distill.checks import (
+    PSD_RTOL,
+    check_cross_kernel,
+    check_kernel,
+    check_psd_spectrum,
+    check_steps,
+    check_targets,
+)
 from theorybook.validation import array, one_of, positive_int, positive_real, probability
 
 __all__ = [
-    "MAX_ELEMENTS",
-    "AlphaSweep",
     "KernelEigen",
-    "alpha_sweep",
-    "check_cross_kernel",
-    "check_kernel",
-    "check_psd_spectrum",
-    "check_targets",
     "distill_coefficients",
     "distill_fits",
     "distill_fits_by_refitting",
@@ -52,68 +52,6 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-#: relative asymmetry ``max|K − Kᵀ| / max|K|`` above which ``K`` is rejected.
-SYMMETRY_RTOL = 1e-10
-#: relative negative eigenvalue ``−d_min / d_max`` above which ``K`` is rejected as not PSD.
-PSD_RTOL = 1e-8
-
-
-# --------------------------------------------------------------------------- validation
-
-#: the most float64 elements a result may hold (2**27, 1 GiB) before we refuse to allocate it.
-MAX_ELEMENTS = 2**27
-
-
-def check_kernel(K: ArrayLike, name: str = "K", *, psd: bool = False) -> Array:
-    """``K`` as a float64 array after checking it is a square, finite, symmetric matrix.
-
-    With ``psd=True`` it must also be positive semi-definite (smallest eigenvalue above
-    ``−PSD_RTOL · max(d_max, 1)``), the same test :class:`KernelEigen` applies.
-
-    Raises ``TypeError`` for non-numeric input and ``ValueError`` naming ``name`` otherwise.
-    """
-    arr = array(name, K, ndim=2)
-    if arr.shape[0] != arr.shape[1]:
-        raise ValueError(f"{name} must be a square (n, n) kernel matrix, got shape {arr.shape}")
-    scale_ = float(np.max(np.abs(arr))) or 1.0
-    asym = float(np.max(np.abs(arr - arr.T))) / scale_
-    if asym > SYMMETRY_RTOL:
-        raise ValueError(
-            f"{name} must be symmetric: max|K − Kᵀ|/max|K| = {asym:.2e} > {SYMMETRY_RTOL:.0e}"
-        )
-    if psd:
-        d = eigvalsh(arr)
-        check_psd_spectrum(d, name)
-    return arr
-
-
-def check_psd_spectrum(d: Array, name: str = "K") -> None:
-    """Raise ``ValueError`` if the eigenvalues ``d`` of ``name`` show it is not PSD."""
-    d_max, d_min = float(np.max(d)), float(np.min(d))
-    if d_min < -PSD_RTOL * max(d_max, 1.0):
-        raise ValueError(
-            f"{name} must be positive semi-definite: smallest eigenvalue {d_min:.3e} "
-            f"(largest {d_max:.3e})"
-        )
-
-
-def check_targets(name: str, value: ArrayLike, n: int) -> Array:
-    """``value`` as a finite float64 vector of length ``n`` (labels or fits at n points)."""
-    arr = array(name, value, ndim=1)
-    if arr.shape[0] != n:
-        raise ValueError(f"{name} must be a vector of shape ({n},) to match K, got {arr.shape}")
-    return arr
-
-
-def check_cross_kernel(name: str, value: ArrayLike, n: int) -> Array:
-    """``value`` as a finite float64 ``(m, n)`` kernel between m new points and n training points."""
-    arr = array(name, value, ndim=2)
-    if arr.shape[1] != n:
-        raise ValueError(
-            f"{name} must have shape (m, {n}) (new points × training points), got {arr.shape}"
-        )
-    return arr
-
 
 def _lam(lam: object) -> float:
     return positive_real("lam", lam)
@@ -121,17 +59,6 @@ def _lam(lam: object) -> float:
 
 def _alpha(alpha: object) -> float:
     return probability("alpha", alpha)
-
-
-def _steps(steps: object, n: int = 1) -> int:
-    T = positive_int("steps", steps)
-    if T * max(n, 1) > MAX_ELEMENTS:
-        raise ValueError(
-            f"steps × n = {T} × {n} would allocate {T * n * 8 / 2**30:.1f} GiB of results "
-            f"(limit {MAX_ELEMENTS} values); ask for fewer steps (the limit t → ∞ has its "
-            "own function, limit_fit)"
-        )
-    return T
 
 
 def _eigenvalues(d: ArrayLike) -> Array:
@@ -174,7 +101,6 @@ def kernel_eigen(K: ArrayLike) -> KernelEigen:
     return KernelEigen(K)
 
 
-@keyword_only_after(1)
 def eigen_weights(
     d: ArrayLike,
     *,
@@ -190,12 +116,22 @@ def eigen_weights(
     :eq:`distill-b-sum`. Both are exact; the tests check they agree.
 
     Raises ``ValueError`` for negative eigenvalues, ``λ ≤ 0``, ``α ∉ [0, 1]``, ``steps < 1``,
-    an unknown ``method`` or a result of more than :data:`MAX_ELEMENTS` values.
+    an unknown ``method`` or a result of more than :data:`~theorybook.distill.checks.MAX_ELEMENTS` values.
+
+    Arguments:
+        d: the eigenvalues of ``K`` (non-negative)
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+        steps: the number of distillation steps ``T ≥ 1``
+        method: ``"recursion"`` or ``"sum"``
+
+    Returns:
+        The weights ``B⁽ᵗ⁾_k``, shape ``(steps, n)``.
     """
     one_of("method", method, ("recursion", "sum"))
     lam_f, a_f = _lam(lam), _alpha(alpha)
     dv = _eigenvalues(d)
-    T = _steps(steps, dv.shape[0])
+    T = check_steps(steps, dv.shape[0])
     A = dv / (dv + lam_f)
     B = np.empty((T, dv.shape[0]))
     if method == "recursion":
@@ -210,12 +146,19 @@ def eigen_weights(
     return B
 
 
-@keyword_only_after(1)
 def limit_weights(d: ArrayLike, *, lam: float, alpha: float) -> Array:
     """Diagonal of ``B⁽∞⁾ = α D (α D + λ I)⁻¹`` (:eq:`distill-limit`); zero for ``α = 0``.
 
     ``d`` are eigenvalues of a PSD kernel: negative entries raise ``ValueError``, as in
     :func:`eigen_weights` (they would put poles at ``d = −λ/α``).
+
+    Arguments:
+        d: the eigenvalues of ``K`` (non-negative)
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+
+    Returns:
+        The weights ``B⁽∞⁾_k``, shape ``(n,)``.
     """
     lam_f, a_f = _lam(lam), _alpha(alpha)
     dv = _eigenvalues(d)
@@ -243,7 +186,6 @@ def sparsification_ratios(B: ArrayLike) -> Array:
 # --------------------------------------------------------------------------- fits
 
 
-@keyword_only_after(2)
 def distill_coefficients(
     K: ArrayLike | KernelEigen, y: ArrayLike, *, lam: float, alpha: float, steps: int
 ) -> Array:
@@ -252,19 +194,28 @@ def distill_coefficients(
     ``c⁽ᵗ⁾ = (K + λI)⁻¹ ỹ⁽ᵗ⁾ = V (D + λI)⁻¹ [α I + (1 − α) B⁽ᵗ⁻¹⁾] Vᵀ y`` with ``B⁽⁰⁾ = I``
     (:eq:`distill-closed-form`): the paper's ``V D⁻¹ B⁽ᵗ⁾ Vᵀ y`` written without ``D⁻¹``, so
     it also holds for a singular ``K``.
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD), or its :class:`KernelEigen`
+        y: the labels ``(n,)``
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+        steps: the number of distillation steps ``T ≥ 1``
+
+    Returns:
+        The coefficients ``c⁽ᵗ⁾``, shape ``(steps, n)``.
     """
     lam_f, a_f = _lam(lam), _alpha(alpha)
     positive_int("steps", steps)
     eig = K if isinstance(K, KernelEigen) else KernelEigen(K)
     yv = check_targets("y", y, eig.n)
-    T = _steps(steps, eig.n)
+    T = check_steps(steps, eig.n)
     B = eigen_weights(eig.d, lam=lam_f, alpha=a_f, steps=T)
     prev = np.vstack([np.ones((1, eig.n)), B[:-1]])
     C = (a_f + (1.0 - a_f) * prev) / (eig.d + lam_f)
     return (C * (eig.V.T @ yv)) @ eig.V.T
 
 
-@keyword_only_after(2)
 def distill_fits(
     K: ArrayLike,
     y: ArrayLike,
@@ -284,22 +235,33 @@ def distill_fits(
       ``ỹ⁽ᵗ⁾`` of :eq:`distill-mixed-targets`: ``n³/3 + 2Tn²`` flops.
     - ``"eigh"``: one eigendecomposition, ``ŷ⁽ᵗ⁾ = V B⁽ᵗ⁾ Vᵀ y`` (:eq:`distill-closed-form`),
       about ten times the factorisation's cost, which pays off when many ``α`` share it
-      (:func:`alpha_sweep`).
+      (:func:`~theorybook.distill.sweep.alpha_sweep`).
 
     Both check that ``K`` is positive semi-definite: the eigh path from its eigenvalues, the
     Cholesky path by factorising ``K + δI`` with ``δ = PSD_RTOL · max(max diag K, 1)`` (it exists
     exactly when no eigenvalue lies below ``−δ``, the test :class:`KernelEigen` applies).
 
     Raises ``ValueError`` for a non-square, non-symmetric or indefinite ``K``, ``λ ≤ 0``,
-    ``α ∉ [0, 1]``, ``steps < 1``, a result of more than :data:`MAX_ELEMENTS` values (checked
+    ``α ∉ [0, 1]``, ``steps < 1``, a result of more than :data:`~theorybook.distill.checks.MAX_ELEMENTS` values (checked
     before any work), an unknown ``method`` or a ``y`` whose length differs from ``K``'s;
     ``TypeError`` for non-numeric arguments.
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
+        y: the labels ``(n,)``
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+        steps: the number of distillation steps ``T ≥ 1``
+        method: ``"auto"``, ``"cholesky"`` or ``"eigh"``
+
+    Returns:
+        The fits ``ŷ⁽ᵗ⁾``, shape ``(steps, n)``.
     """
     one_of("method", method, ("auto", "cholesky", "eigh"))
     lam_f, a_f = _lam(lam), _alpha(alpha)
     positive_int("steps", steps)
     Kc = check_kernel(K)
-    T = _steps(steps, Kc.shape[0])
+    T = check_steps(steps, Kc.shape[0])
     yv = check_targets("y", y, Kc.shape[0])
     if method == "eigh":
         eig = KernelEigen(Kc)
@@ -329,7 +291,6 @@ def _psd_cholesky(K: Array, lam: float) -> tuple[Array, bool]:
     return cho_factor(K + lam * np.eye(n), check_finite=False)
 
 
-@keyword_only_after(3)
 def distill_predict(
     K: ArrayLike, K_test: ArrayLike, y: ArrayLike, *, lam: float, alpha: float, steps: int
 ) -> Array:
@@ -337,17 +298,27 @@ def distill_predict(
 
     ``K_test[j, i] = k(x_j, x_i)`` (new points × training points); ``f⁽ᵗ⁾(x) = k(x)ᵀ c⁽ᵗ⁾``
     with the coefficients of :func:`distill_coefficients`. Validates like :func:`distill_fits`.
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
+        K_test: the kernel ``(m, n)`` between m new points and the n training points
+        y: the labels ``(n,)``
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+        steps: the number of distillation steps ``T ≥ 1``
+
+    Returns:
+        The predictions ``f⁽ᵗ⁾(x_j)``, shape ``(steps, m)``.
     """
     lam_f, a_f = _lam(lam), _alpha(alpha)
     positive_int("steps", steps)
     Kc = check_kernel(K)
     Kt = check_cross_kernel("K_test", K_test, Kc.shape[0])
-    T = _steps(steps, max(Kc.shape[0], Kt.shape[0]))
+    T = check_steps(steps, max(Kc.shape[0], Kt.shape[0]))
     yv = check_targets("y", y, Kc.shape[0])
     return distill_coefficients(KernelEigen(Kc), yv, lam=lam_f, alpha=a_f, steps=T) @ Kt.T
 
 
-@keyword_only_after(2)
 def distill_fits_by_refitting(
     K: ArrayLike,
     y: ArrayLike,
@@ -364,6 +335,17 @@ def distill_fits_by_refitting(
     :eq:`distill-mixed-targets`. Returns the training fits ``(steps, n)``, and with ``K_test``
     also the predictions ``(steps, m)``. ``K`` must be PSD, as for :func:`distill_fits` (an
     indefinite ``K`` raises ``ValueError`` instead of refitting a meaningless problem).
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
+        y: the labels ``(n,)``
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+        steps: the number of distillation steps ``T ≥ 1``
+        K_test: the kernel ``(m, n)`` between m new points and the n training points, or ``None``
+
+    Returns:
+        The fits ``(steps, n)``, or ``(fits, predictions)`` with ``K_test``.
     """
     from sklearn.kernel_ridge import KernelRidge
 
@@ -373,7 +355,7 @@ def distill_fits_by_refitting(
     n = Kc.shape[0]
     yv = check_targets("y", y, n)
     Kt = None if K_test is None else check_cross_kernel("K_test", K_test, n)
-    T = _steps(steps, max(n, 0 if Kt is None else Kt.shape[0]))
+    T = check_steps(steps, max(n, 0 if Kt is None else Kt.shape[0]))
     fits = np.empty((T, n))
     preds = None if Kt is None else np.empty((T, Kt.shape[0]))
     target = yv
@@ -386,13 +368,21 @@ def distill_fits_by_refitting(
     return fits if preds is None else (fits, preds)
 
 
-@keyword_only_after(2)
 def limit_fit(K: ArrayLike, y: ArrayLike, *, lam: float, alpha: float) -> Array:
     """The ``t → ∞`` fit at the training points (:eq:`distill-limit`).
 
     For ``α ∈ (0, 1]`` it is kernel ridge regression with ridge ``λ/α``, solved directly with a
     Cholesky factorisation of ``K + (λ/α) I``; for ``α = 0`` the fits collapse to zero. ``K``
     must be PSD, as for :func:`distill_fits` (checked from its eigenvalues).
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
+        y: the labels ``(n,)``
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+
+    Returns:
+        The limit fit at the training points, shape ``(n,)``.
     """
     lam_f, a_f = _lam(lam), _alpha(alpha)
     Kc = check_kernel(K, psd=True)
@@ -400,13 +390,22 @@ def limit_fit(K: ArrayLike, y: ArrayLike, *, lam: float, alpha: float) -> Array:
     return Kc @ _limit_coef(Kc, yv, lam_f, a_f)
 
 
-@keyword_only_after(3)
 def limit_predict(
     K: ArrayLike, K_test: ArrayLike, y: ArrayLike, *, lam: float, alpha: float
 ) -> Array:
     """The ``t → ∞`` predictions at new points: ``k(x)ᵀ (K + (λ/α) I)⁻¹ y`` (zero if ``α = 0``).
 
     ``K`` must be PSD (checked), as for :func:`distill_fits`.
+
+    Arguments:
+        K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
+        K_test: the kernel ``(m, n)`` between m new points and the n training points
+        y: the labels ``(n,)``
+        lam: the ridge ``λ > 0``
+        alpha: the weight of the labels ``α ∈ [0, 1]`` (``α = 0``: pure self-distillation)
+
+    Returns:
+        The limit predictions, shape ``(m,)``.
     """
     lam_f, a_f = _lam(lam), _alpha(alpha)
     Kc = check_kernel(K, psd=True)
@@ -420,94 +419,3 @@ def _limit_coef(K: Array, y: Array, lam: float, alpha: float) -> Array:
         return np.zeros_like(y)
     factor = cho_factor(K + (lam / alpha) * np.eye(K.shape[0]))
     return np.asarray(cho_solve(factor, y))
-
-
-# --------------------------------------------------------------------------- α sweeps
-
-
-@dataclass(frozen=True)
-class AlphaSweep:
-    """Losses of every step for many weights ``α`` from one eigendecomposition.
-
-    ``train_mse[i, t − 1]``: mean of ``(ŷ⁽ᵗ⁾ − y)²`` over the training points for ``alphas[i]``;
-    ``test_mse`` the same for the predictions against ``reference`` at the test points (``None``
-    without ``K_test``); ``limit_*`` the ``t → ∞`` values (:eq:`distill-limit`).
-    """
-
-    alphas: Array
-    train_mse: Array
-    limit_train_mse: Array
-    test_mse: Array | None = None
-    limit_test_mse: Array | None = None
-
-
-@keyword_only_after(2)
-def alpha_sweep(
-    K: ArrayLike | KernelEigen,
-    y: ArrayLike,
-    *,
-    lam: float,
-    alphas: ArrayLike,
-    steps: int,
-    K_test: ArrayLike | None = None,
-    reference: ArrayLike | None = None,
-    block: int = 64,
-) -> AlphaSweep:
-    """Training (and test) losses of steps ``1 … T`` and the limit for every ``α`` in ``alphas``.
-
-    One ``eigh`` serves every ``α``: with ``u = Vᵀ y`` and the eigen-weights ``B⁽ᵗ⁾`` of
-    :eq:`distill-b-recursion`, the training loss is ``Σ_k (B_k⁽ᵗ⁾ − 1)² u_k² / n`` (``V`` is
-    orthogonal), ``O(n)`` per ``(α, t)``; test predictions are ``(K_test V)(D + λI)⁻¹
-    [αI + (1 − α)B⁽ᵗ⁻¹⁾] u`` (:eq:`distill-closed-form`), one ``(m × n)`` product with
-    ``K_test V`` per block of ``block`` weights, and the limit uses ``B⁽∞⁾`` of
-    :eq:`distill-limit`. Refitting would cost ``T`` solves of ``K + λI`` per ``α``.
-
-    ``K`` is a kernel matrix (validated, PSD) or its :class:`KernelEigen`; ``alphas`` a vector of
-    weights in ``[0, 1]``; ``K_test`` ``(m, n)`` and ``reference`` ``(m,)`` go together.
-    """
-    lam_f = _lam(lam)
-    av = array("alphas", alphas, ndim=1)
-    for i, a in enumerate(av):
-        probability(f"alphas[{i}]", float(a))
-    if av.shape[0] == 0:
-        raise ValueError("alphas must hold at least one weight")
-    positive_int("block", block)
-    eig = K if isinstance(K, KernelEigen) else KernelEigen(K)
-    n = eig.n
-    yv = check_targets("y", y, n)
-    T = _steps(steps, n)
-    if av.shape[0] * T > MAX_ELEMENTS:
-        raise ValueError(f"len(alphas) × steps = {av.shape[0]} × {T} exceeds {MAX_ELEMENTS}")
-    if (K_test is None) != (reference is None):
-        raise ValueError("K_test and reference go together: pass both or neither")
-    W: Array | None = None
-    z: Array = np.zeros(0)
-    if K_test is not None:
-        W = check_cross_kernel("K_test", K_test, n) @ eig.V
-        z = array("reference", reference, ndim=1)
-        if z.shape != (W.shape[0],):
-            raise ValueError(f"reference must have shape ({W.shape[0]},) to match K_test")
-    d, u = eig.d, eig.V.T @ yv
-    A = d / (d + lam_f)
-    u2 = u**2
-    train = np.empty((av.shape[0], T))
-    test = None if W is None else np.empty((av.shape[0], T))
-    for lo in range(0, av.shape[0], block):
-        a = av[lo : lo + block, None]
-        prev = np.ones((a.shape[0], n))  # B⁽⁰⁾ = I
-        for t in range(T):
-            mix = a + (1.0 - a) * prev
-            B = A * mix
-            train[lo : lo + block, t] = ((B - 1.0) ** 2) @ u2 / n
-            if W is not None and test is not None:
-                pred = (mix * (u / (d + lam_f))) @ W.T
-                test[lo : lo + block, t] = np.mean((pred - z) ** 2, axis=1)
-            prev = B
-    binf = av[:, None] * d / (av[:, None] * d + lam_f)
-    lim_train = ((binf - 1.0) ** 2) @ u2 / n
-    lim_test = None
-    if W is not None:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            coef = np.where(av[:, None] > 0, av[:, None] / (av[:, None] * d + lam_f), 0.0)
-        lim_test = np.mean(((coef * u) @ W.T - z) ** 2, axis=1)
-    return AlphaSweep(av, train, lim_train, test, lim_test)
