@@ -155,7 +155,7 @@ class DigitsSplit:
     noisy_fraction: float
 
 
-def load_digits_split(digits: Digits = Digits(), *, seed: int = 0) -> DigitsSplit:  # noqa: B008
+def load_digits_split(digits: Digits = Digits(), *, seed: int = 0) -> DigitsSplit:
     """A seeded stratified split of the 1,797 digits; the test set is what is left.
 
     Arguments:

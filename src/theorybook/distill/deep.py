@@ -105,7 +105,7 @@ def train_student(
     teacher_probs: torch.Tensor | None,
     alpha: float,
     *,
-    training: Training = Training(),  # noqa: B008 (a frozen, validated settings block)
+    training: Training = Training(),
     init_seed: int,
     step: int = 1,
 ) -> torch.nn.Module:
