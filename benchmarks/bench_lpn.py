@@ -38,11 +38,11 @@ from theorybook.timing import best_of
 def pnp_iteration_ms(cfg: Config, *, repeats: int = 5) -> dict[str, float]:
     """Median ms of one PnP-PGD iteration with the LPN (with/without R_θ) and the plain CNN."""
     torch.manual_seed(cfg.seed)
-    n = cfg.pad_to
-    lpn = ConvLPN(n, 1, cfg.conv_hidden, beta=cfg.conv_beta, alpha=cfg.conv_alpha).double()
-    cnn = PlainCNN(1, cfg.conv_hidden, cfg.cnn_depth).double()
-    op = GaussianBlur(n, cfg.blur_sigma)
-    y = op(torch.rand(cfg.pnp_images, 1, n, n, dtype=torch.float64))
+    n = cfg.digits.pad_to
+    lpn = ConvLPN(n, 1, cfg.denoisers.hidden, beta=cfg.denoisers.beta, alpha=cfg.denoisers.alpha).double()
+    cnn = PlainCNN(1, cfg.denoisers.hidden, cfg.denoisers.cnn_depth).double()
+    op = GaussianBlur(n, cfg.pnp.blur_sigma)
+    y = op(torch.rand(cfg.pnp.images, 1, n, n, dtype=torch.float64))
 
     def lpn_prox_only(v: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -61,11 +61,11 @@ def pnp_iteration_ms(cfg: Config, *, repeats: int = 5) -> dict[str, float]:
 def ct_iteration_ms(cfg: Config, *, repeats: int = 5) -> dict[str, float]:
     """Median ms of one PnP-PGD CT iteration with the periodic patch LPN and the plain CNN."""
     torch.manual_seed(cfg.seed)
-    patch = ConvLPN(cfg.patch_size, 1, cfg.conv_hidden, beta=cfg.conv_beta, alpha=cfg.conv_alpha)
-    lpn = PatchLPN(patch, stride=cfg.patch_stride)
-    cnn = PlainCNN(1, cfg.conv_hidden, cfg.cnn_depth)
-    op = RadonCT(cfg.ct_size, cfg.ct_angles)
-    y = op(torch.as_tensor(random_phantoms(cfg.ct_images, cfg.ct_size, seed=cfg.seed)))
+    patch = ConvLPN(cfg.patches.size, 1, cfg.denoisers.hidden, beta=cfg.denoisers.beta, alpha=cfg.denoisers.alpha)
+    lpn = PatchLPN(patch, stride=cfg.patches.stride)
+    cnn = PlainCNN(1, cfg.denoisers.hidden, cfg.denoisers.cnn_depth)
+    op = RadonCT(cfg.ct.size, cfg.ct.angles)
+    y = op(torch.as_tensor(random_phantoms(cfg.ct.images, cfg.ct.size, seed=cfg.seed)))
 
     def lpn_prox_only(v: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -87,7 +87,7 @@ def main() -> None:
     # time_training_steps runs under the book's thread policy, which reads this variable
     os.environ[THREADS_ENV_VAR] = str(args.threads)
     with torch_threads(args.threads):
-        for size in sorted({cfg.pad_to, 16, 28}):
+        for size in sorted({cfg.digits.pad_to, 16, 28}):
             c = cfg.replace(pad_to=size)
             t = time_training_steps(c, steps=args.steps)
             print(
@@ -104,9 +104,9 @@ def main() -> None:
             )
         ms = ct_iteration_ms(cfg)
         print(
-            f"{device()} PnP-PGD CT iteration, {cfg.ct_images} phantoms {cfg.ct_size}x"
-            f"{cfg.ct_size}, {cfg.ct_angles} views: CNN {ms['cnn']:.2f} ms, periodic patch LPN "
-            f"(stride {cfg.patch_stride}) {ms['lpn']:.2f} ms (ratio {ms['lpn'] / ms['cnn']:.2f})"
+            f"{device()} PnP-PGD CT iteration, {cfg.ct.images} phantoms {cfg.ct.size}x"
+            f"{cfg.ct.size}, {cfg.ct.angles} views: CNN {ms['cnn']:.2f} ms, periodic patch LPN "
+            f"(stride {cfg.patches.stride}) {ms['lpn']:.2f} ms (ratio {ms['lpn'] / ms['cnn']:.2f})"
         )
 
 

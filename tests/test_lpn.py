@@ -341,8 +341,8 @@ def test_patch_split_holds_out_a_photo_and_disjoint_tiles() -> None:
     for arr in (train, val, test):
         assert arr.dtype == np.float32 and arr.min() >= 0 and arr.max() <= 1
     # evaluation tiles are textured and no validation tile reappears among the test tiles
-    assert np.all(val.std(axis=(1, 2, 3)) >= cfg.patch_min_std - 1e-6)
-    assert np.all(test.std(axis=(1, 2, 3)) >= cfg.patch_min_std - 1e-6)
+    assert np.all(val.std(axis=(1, 2, 3)) >= cfg.patches.min_std - 1e-6)
+    assert np.all(test.std(axis=(1, 2, 3)) >= cfg.patches.min_std - 1e-6)
     assert not any(np.array_equal(v, t) for v in val for t in test)
     with pytest.raises(ValueError):
         Config.preset("smoke").replace(patch_size=3)
@@ -395,7 +395,7 @@ def test_run_pnp_on_natural_image_patches() -> None:
         assert r.runs["PnP-ADMM CNN"].objective.size == 0  # no known R for the CNN
         assert all(np.isfinite(v) for v in r.psnr.values())
         assert all(-1 <= v <= 1 for v in r.ssim.values())
-        assert r.runs["PnP-PGD LPN"].objective.shape == (cfg.pnp_iters, cfg.pnp_images)
+        assert r.runs["PnP-PGD LPN"].objective.shape == (cfg.pnp.iters, cfg.pnp.images)
         assert r.objective_max_increase <= 1e-8
         assert np.array_equal(r.examples["truth"], test[0, 0].astype(np.float64))
     # without the CNN baseline the other methods still run
@@ -432,43 +432,43 @@ def test_paper_preset_builds_models_and_data_and_takes_one_step() -> None:
     cfg = Config.preset("paper")
     cfg.validate()
     train, val, test = digits_split(cfg)
-    assert train.shape[1:] == (1, 16, 16) and len(test) == cfg.n_test
-    assert len(val) == cfg.pnp_val_images
+    assert train.shape[1:] == (1, 16, 16) and len(test) == cfg.digits.n_test
+    assert len(val) == cfg.pnp.val_images
     # the 200k training patches take a while to cut; build the held-out tiles at full size and
     # a few training patches through the same code path
-    p_train, p_val, p_test = patch_split(cfg.replace(patch_train=cfg.digits_batch))
-    assert p_train.shape == (cfg.digits_batch, 1, 16, 16)
-    assert len(p_val) == cfg.pnp_val_images and len(p_test) == cfg.pnp_images
+    p_train, p_val, p_test = patch_split(cfg.replace(patch_train=cfg.denoisers.batch))
+    assert p_train.shape == (cfg.denoisers.batch, 1, 16, 16)
+    assert len(p_val) == cfg.pnp.val_images and len(p_test) == cfg.pnp.images
     # Laplace toy: one step of each loss at batch 2000
-    lap_sampler = laplace_sampler(cfg.lap_batch)
-    for loss, gamma in (("l2", None), ("l1", None), ("pm", cfg.lap_gammas[0])):
-        toy = LPN(1, cfg.lap_hidden, cfg.lap_layers, beta=cfg.lap_beta)
-        hist = train_lpn(toy, lap_sampler, [Stage(1, loss, cfg.lap_pm_lrs[0], gamma)])
+    lap_sampler = laplace_sampler(cfg.laplace.batch)
+    for loss, gamma in (("l2", None), ("l1", None), ("pm", cfg.laplace.gammas[0])):
+        toy = LPN(1, cfg.laplace.hidden, cfg.laplace.layers, beta=cfg.laplace.beta)
+        hist = train_lpn(toy, lap_sampler, [Stage(1, loss, cfg.laplace.pm_lrs[0], gamma)])
         assert len(hist.losses) == 1 and math.isfinite(hist.losses[0]) and toy.is_convex()
     # CT phantoms and photo crops at paper size; the CT matrix is built once (64², 60 views)
     from theorybook.lpn import PatchLPN, RadonCT
     from theorybook.lpn.data import crop_split, ct_split
 
     ct_val, ct_test = ct_split(cfg)
-    assert ct_test.shape == (cfg.ct_images, 1, cfg.ct_size, cfg.ct_size)
-    assert len(ct_val) == cfg.ct_val_images
-    op = RadonCT(cfg.ct_size, cfg.ct_angles)
+    assert ct_test.shape == (cfg.ct.images, 1, cfg.ct.size, cfg.ct.size)
+    assert len(ct_val) == cfg.ct.val_images
+    op = RadonCT(cfg.ct.size, cfg.ct.angles)
     assert op(torch.as_tensor(ct_test[:1], dtype=torch.float64)).shape == (1, op.m)
     crops = crop_split(cfg)[1]
-    assert crops.shape == (4, 1, cfg.crop_size, cfg.crop_size)
+    assert crops.shape == (4, 1, cfg.patches.crop_size, cfg.patches.crop_size)
     # image priors (digits and patches): width 64, batch 200, one ℓ1 and one PM step
     gamma_min = 0.08 * 16
     for images in (train, p_train):
-        sampler = image_sampler(images, cfg.digits_batch, cfg.digits_sigma)
-        model = ConvLPN(16, 1, cfg.conv_hidden, beta=cfg.conv_beta, alpha=cfg.conv_alpha)
+        sampler = image_sampler(images, cfg.denoisers.batch, cfg.denoisers.noise)
+        model = ConvLPN(16, 1, cfg.denoisers.hidden, beta=cfg.denoisers.beta, alpha=cfg.denoisers.alpha)
         hist = train_lpn(
             model, sampler, [Stage(1, "l1", 1e-3), Stage(1, "pm", 1e-4, 8 * gamma_min)]
         )
         assert len(hist.losses) == 2 and model.is_convex()
-        cnn = PlainCNN(1, cfg.conv_hidden, cfg.cnn_depth)
+        cnn = PlainCNN(1, cfg.denoisers.hidden, cfg.denoisers.cnn_depth)
         hist = train_lpn(cnn, sampler, [Stage(1, "l2", 1e-3)])
         assert math.isfinite(hist.losses[0])
-    # the patch LPN on a paper-size crop (periodic average, stride cfg.patch_stride)
-    patch = PatchLPN(model, stride=cfg.patch_stride)
+    # the patch LPN on a paper-size crop (periodic average, stride cfg.patches.stride)
+    patch = PatchLPN(model, stride=cfg.patches.stride)
     with torch.no_grad():
-        assert patch(torch.as_tensor(crops[:1])).shape == (1, 1, cfg.crop_size, cfg.crop_size)
+        assert patch(torch.as_tensor(crops[:1])).shape == (1, 1, cfg.patches.crop_size, cfg.patches.crop_size)

@@ -137,17 +137,17 @@ def test_pnp_diagnostics(smoke_run) -> None:
     for r in pnp:
         assert r.op_norm <= 1 + 1e-6
         run = r.runs["PnP-PGD LPN"]
-        assert run.objective.shape == (cfg.pnp_iters, cfg.pnp_images)
-        assert len(run.psnr) == cfg.pnp_iters
+        assert run.objective.shape == (cfg.pnp.iters, cfg.pnp.images)
+        assert len(run.psnr) == cfg.pnp.iters
         # every PnP reconstruction beats the raw back-projection Aᵀy
         assert r.psnr["PnP-ADMM LPN"] > r.psnr["Aᵀy"]
         # ADMM records its objective and steps, also at the theory's penalty ρ > ‖AᵀA‖
-        assert r.runs["PnP-ADMM LPN"].objective.shape == (cfg.pnp_iters, cfg.pnp_images)
+        assert r.runs["PnP-ADMM LPN"].objective.shape == (cfg.pnp.iters, cfg.pnp.images)
         assert r.admm_theory is not None
         assert r.rho_theory == pytest.approx(ex.RHO_THEORY_FACTOR * r.op_norm**2)
-        assert r.admm_theory.objective.shape == (cfg.pnp_iters, cfg.pnp_images)
+        assert r.admm_theory.objective.shape == (cfg.pnp.iters, cfg.pnp.images)
         assert np.isfinite(r.admm_theory.objective).all()
-        assert len(r.admm_theory.step_norm) == cfg.pnp_iters
+        assert len(r.admm_theory.step_norm) == cfg.pnp.iters
 
 
 def test_prior_orderings_by_level_and_chord(smoke_run) -> None:
@@ -189,7 +189,7 @@ def test_patch_pnp_at_smoke(smoke_run) -> None:
     ids = [c.id for c in table.claims]
     assert {"pgd-descent-patches", "pnp-patch-deblur", "pnp-patch-cs"} <= set(ids)
     cs = patches[1]
-    assert cs.runs["PnP-ADMM LPN"].objective.shape == (cfg.pnp_iters, cfg.pnp_images)
+    assert cs.runs["PnP-ADMM LPN"].objective.shape == (cfg.pnp.iters, cfg.pnp.images)
     # half the pixels through a random filter: any prior beats back-projection by a wide margin
     assert cs.psnr["PnP-ADMM LPN"] > cs.psnr["Aᵀy"] + 3
 
@@ -201,7 +201,7 @@ def test_ct_and_patch_prox_at_smoke(smoke_run) -> None:
     r = ct.problem
     assert r.dataset == "phantoms" and r.example_index == 0  # the Shepp–Logan phantom
     assert {"FBP", "Tikhonov", "PnP-ADMM LPN", "PnP-ADMM CNN", "PnP-PGD TV"} <= set(r.psnr)
-    assert len(r.psnr_images["FBP"]) == cfg.ct_images
+    assert len(r.psnr_images["FBP"]) == cfg.ct.images
     assert ct.fbp_filter in ex.FBP_FILTERS
     # FBP and every PnP method beat the raw back-projection
     assert r.psnr["FBP"] > r.psnr["Aᵀy"] and r.psnr["PnP-ADMM LPN"] > r.psnr["Aᵀy"]
