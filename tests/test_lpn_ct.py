@@ -157,10 +157,10 @@ def test_crop_photos_are_held_out_from_patch_training() -> None:
 
 
 def test_config_rejects_sizes_off_the_stride_grid() -> None:
-    with pytest.raises(ValueError, match="patch_stride"):
-        Config.preset("smoke").replace(patch_stride=3)
-    with pytest.raises(ValueError, match="ct_size"):
-        Config.preset("smoke").replace(ct_size=18)
+    with pytest.raises(ValueError, match="Patches.stride"):
+        Config.preset("smoke").replace(**{"patches.stride": 3})
+    with pytest.raises(ValueError, match="ct.size"):
+        Config.preset("smoke").replace(**{"ct.size": 18})
 
 
 # ------------------------------------------------------------------ the patch-wise LPN
