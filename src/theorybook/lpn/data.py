@@ -162,6 +162,15 @@ def perturb(images: np.ndarray, kind: str, level: float, *, seed: int = 0) -> np
     ``"noise"``: clip(x + level·ε, 0, 1); ``"blur"``: a Gaussian filter of width ``level``
     pixels (scipy.ndimage); ``"mix"``: (1 − level)·x + level·x′ with x′ the previous image in the
     batch (the paper's convex combination of two digits; ``level`` ≤ 1).
+
+    Arguments:
+        images: the clean images ``(n, 1, s, s)`` in [0, 1].
+        kind: one of :data:`PERTURBATIONS` (``"noise"``, ``"blur"``, ``"mix"``).
+        level: the noise σ, the blur width in pixels, or the mixing weight λ.
+        seed: the seed of the noise (``"noise"`` only).
+
+    Returns:
+        The perturbed images, same shape and dtype (a copy at level 0).
     """
     images = check_images(images, "images")
     one_of("kind", kind, PERTURBATIONS)
@@ -217,6 +226,14 @@ def random_phantoms(count: int, size: int, *, seed: int = 0) -> np.ndarray:
     Shepp–Logan-like: an outer ellipse of intensity in [0.8, 1] (the skull), an inner one
     lowering it by 0.6–0.7 (the brain), then 3–6 small ellipses adding ±0.1–0.3, on the square
     [−1, 1]², clipped to [0, 1]. Centres, half-axes and angles are random.
+
+    Arguments:
+        count: the number of phantoms.
+        size: their side in pixels.
+        seed: the seed of the random ellipses.
+
+    Returns:
+        A float32 array ``(count, 1, size, size)``.
     """
     count, size = positive_int("count", count), positive_int("size", size)
     rng = np.random.default_rng(_seed(seed))

@@ -145,7 +145,16 @@ def tv_denoiser(weight: float) -> Denoiser:
 
 
 def tikhonov(op: LinearOp, y: torch.Tensor, lam: float) -> torch.Tensor:
-    """The Tikhonov / regularised least-squares solution (AᵀA + λI)⁻¹Aᵀy, λ > 0."""
+    """The Tikhonov / regularised least-squares solution (AᵀA + λI)⁻¹Aᵀy, λ > 0.
+
+    Arguments:
+        op: the forward operator A.
+        y: the measurements.
+        lam: the weight λ > 0.
+
+    Returns:
+        The estimate, one image per measurement.
+    """
     if not isinstance(op, LinearOp):
         raise TypeError(f"op must be a LinearOp, got {type(op).__name__}")
     tensor("y", y)

@@ -57,6 +57,14 @@ def proximal_matching_loss(pred: torch.Tensor, target: torch.Tensor, gamma: floa
 
     ``pred`` and ``target`` have the same shape ``(batch, ...)``; the norm runs over all
     non-batch dimensions. Values lie in [0, 1).
+
+    Arguments:
+        pred: the denoised batch.
+        target: the clean batch, the same shape as ``pred``.
+        gamma: the scale γ > 0.
+
+    Returns:
+        The loss, a scalar tensor.
     """
     _check_pair(pred, target)
     gamma = positive_real("gamma", gamma)
@@ -68,8 +76,17 @@ def loss_value(
     name: LossName, pred: torch.Tensor, target: torch.Tensor, gamma: float | None = None
 ) -> torch.Tensor:
     """The training loss ``name``: ``"l2"`` (mean squared error), ``"l1"`` (mean absolute error) or
-    ``"pm"`` (:func:`proximal_matching_loss`, needs ``gamma``). ``pred`` and ``target`` must
-    have the same shape."""
+    ``"pm"`` (:func:`proximal_matching_loss`, needs ``gamma``).
+
+    Arguments:
+        name: ``"l2"``, ``"l1"`` or ``"pm"``.
+        pred: the denoised batch.
+        target: the clean batch, the same shape as ``pred``.
+        gamma: the proximal matching γ (``"pm"`` only).
+
+    Returns:
+        The loss, a scalar tensor.
+    """
     one_of("name", name, ("l2", "l1", "pm"))
     _check_pair(pred, target)
     if name == "l2":
@@ -116,6 +133,16 @@ def paper_schedule(
     ``lr_pm`` in ``n_stages`` equal stages with γ = γ_min·2^(n_stages−1−i), i.e. γ_min·{8, 4, 2, 1}.
 
     The paper uses 40,000 steps and γ_min = 0.08·√(number of pixels), a per-pixel RMS of 0.08.
+
+    Arguments:
+        total_steps: all the steps (at least 2·``n_stages``).
+        gamma_min: the last stage's γ.
+        n_stages: the number of proximal-matching stages.
+        lr_pretrain: the ℓ₁ stage's learning rate.
+        lr_pm: the proximal-matching stages' learning rate.
+
+    Returns:
+        The list of :class:`Stage` s.
     """
     n_stages = positive_int("n_stages", n_stages)
     total_steps = positive_int("total_steps", total_steps)
@@ -136,7 +163,16 @@ def paper_schedule(
 def split_schedule(steps: int, loss: LossName, lrs: Sequence[float]) -> list[Stage]:
     """``steps`` steps of ``loss`` in equal parts at the learning rates ``lrs``, the last part
     taking the remainder: ``[Stage(s//2, loss, 1e-3), Stage(s − s//2, loss, 1e-4)]`` for
-    ``lrs = (1e-3, 1e-4)`` (the Laplace toy's pretraining)."""
+    ``lrs = (1e-3, 1e-4)`` (the Laplace toy's pretraining).
+
+    Arguments:
+        steps: all the steps.
+        loss: the loss of every stage.
+        lrs: the learning rates, one stage each.
+
+    Returns:
+        The list of :class:`Stage` s.
+    """
     steps = positive_int("steps", steps)
     if not isinstance(lrs, Sequence) or not lrs:
         raise TypeError(f"lrs must be a non-empty sequence of learning rates, got {lrs!r}")
