@@ -2,10 +2,10 @@
 
 Training: Adam steps of the ConvLPN (forward = ∇ψ, so backward is a double backward) against
 the plain CNN of similar size, same batch and device. PnP: one PnP-PGD iteration with each
-denoiser on a batch of ``pnp_images`` blurred images, float64 as in the chapter, the LPN with
+denoiser on a batch of ``pnp.images`` blurred images, float64 as in the chapter, the LPN with
 and without its exact objective R_θ (one extra ψ evaluation per iterate). Both are medians of
 repeated runs in one process (:func:`theorybook.timing.best_of`) against the CNN timed in the
-same run; the script prints the ratios. Sparse-view CT: one PnP-PGD iteration on ``ct_images``
+same run; the script prints the ratios. Sparse-view CT: one PnP-PGD iteration on ``ct.images``
 phantoms (float32, as in the chapter) with the periodic patch LPN (every stride offset, an
 exact prox) against the plain CNN on the whole image.
 Usage: ``THEORYBOOK_SCALE=book python benchmarks/bench_lpn.py [--threads N]``.
@@ -29,7 +29,7 @@ from theorybook.lpn import (
     prior_at_output,
     random_phantoms,
 )
-from theorybook.lpn.experiments import time_training_steps
+from theorybook.lpn.image_models import time_training_steps
 from theorybook.runtime import THREADS_ENV_VAR, device, torch_threads
 from theorybook.scales import scale
 from theorybook.timing import best_of
@@ -38,11 +38,13 @@ from theorybook.timing import best_of
 def pnp_iteration_ms(cfg: Config, *, repeats: int = 5) -> dict[str, float]:
     """Median ms of one PnP-PGD iteration with the LPN (with/without R_θ) and the plain CNN."""
     torch.manual_seed(cfg.seed)
-    n = cfg.pad_to
-    lpn = ConvLPN(n, 1, cfg.conv_hidden, beta=cfg.conv_beta, alpha=cfg.conv_alpha).double()
-    cnn = PlainCNN(1, cfg.conv_hidden, cfg.cnn_depth).double()
-    op = GaussianBlur(n, cfg.blur_sigma)
-    y = op(torch.rand(cfg.pnp_images, 1, n, n, dtype=torch.float64))
+    n = cfg.digits.pad_to
+    lpn = ConvLPN(
+        n, 1, cfg.denoisers.hidden, beta=cfg.denoisers.beta, alpha=cfg.denoisers.alpha
+    ).double()
+    cnn = PlainCNN(1, cfg.denoisers.hidden, cfg.denoisers.cnn_depth).double()
+    op = GaussianBlur(n, cfg.pnp.blur_sigma)
+    y = op(torch.rand(cfg.pnp.images, 1, n, n, dtype=torch.float64))
 
     def lpn_prox_only(v: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -61,11 +63,17 @@ def pnp_iteration_ms(cfg: Config, *, repeats: int = 5) -> dict[str, float]:
 def ct_iteration_ms(cfg: Config, *, repeats: int = 5) -> dict[str, float]:
     """Median ms of one PnP-PGD CT iteration with the periodic patch LPN and the plain CNN."""
     torch.manual_seed(cfg.seed)
-    patch = ConvLPN(cfg.patch_size, 1, cfg.conv_hidden, beta=cfg.conv_beta, alpha=cfg.conv_alpha)
-    lpn = PatchLPN(patch, stride=cfg.patch_stride)
-    cnn = PlainCNN(1, cfg.conv_hidden, cfg.cnn_depth)
-    op = RadonCT(cfg.ct_size, cfg.ct_angles)
-    y = op(torch.as_tensor(random_phantoms(cfg.ct_images, cfg.ct_size, seed=cfg.seed)))
+    patch = ConvLPN(
+        cfg.patches.size,
+        1,
+        cfg.denoisers.hidden,
+        beta=cfg.denoisers.beta,
+        alpha=cfg.denoisers.alpha,
+    )
+    lpn = PatchLPN(patch, stride=cfg.patches.stride)
+    cnn = PlainCNN(1, cfg.denoisers.hidden, cfg.denoisers.cnn_depth)
+    op = RadonCT(cfg.ct.size, cfg.ct.angles)
+    y = op(torch.as_tensor(random_phantoms(cfg.ct.images, cfg.ct.size, seed=cfg.seed)))
 
     def lpn_prox_only(v: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -81,32 +89,32 @@ def ct_iteration_ms(cfg: Config, *, repeats: int = 5) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=30, help="timed training steps")
     args = parser.parse_args()
     cfg = Config.preset(scale())
     # time_training_steps runs under the book's thread policy, which reads this variable
     os.environ[THREADS_ENV_VAR] = str(args.threads)
     with torch_threads(args.threads):
-        for size in sorted({cfg.pad_to, 16, 28}):
-            c = cfg.replace(pad_to=size)
-            t = time_training_steps(c, steps=args.steps)
+        for size in sorted({cfg.digits.pad_to, 16, 28}):
+            c = cfg.replace(**{"digits.pad_to": size, "timing.repeats": args.steps})
+            t = time_training_steps(c)
             print(
-                f"{device()} {size}x{size} batch {c.digits_batch} width {c.conv_hidden}: "
+                f"{device()} {size}x{size} batch {c.denoisers.batch} width {c.denoisers.hidden}: "
                 f"ConvLPN {t.lpn_ms:.1f} ms/step ({t.lpn_params} params, spread "
                 f"{t.lpn_spread:.2f}), plain CNN {t.cnn_ms:.1f} ms/step ({t.cnn_params} params, "
                 f"spread {t.cnn_spread:.2f}), ratio {t.ratio:.2f}"
             )
             ms = pnp_iteration_ms(c)
             print(
-                f"{device()} PnP-PGD iteration, {c.pnp_images} images {size}x{size}: "
+                f"{device()} PnP-PGD iteration, {c.pnp.images} images {size}x{size}: "
                 f"CNN {ms['cnn']:.2f} ms, LPN {ms['lpn']:.2f} ms (ratio {ms['lpn'] / ms['cnn']:.2f}), "
                 f"LPN with exact R {ms['lpn+R']:.2f} ms (ratio {ms['lpn+R'] / ms['cnn']:.2f})"
             )
         ms = ct_iteration_ms(cfg)
         print(
-            f"{device()} PnP-PGD CT iteration, {cfg.ct_images} phantoms {cfg.ct_size}x"
-            f"{cfg.ct_size}, {cfg.ct_angles} views: CNN {ms['cnn']:.2f} ms, periodic patch LPN "
-            f"(stride {cfg.patch_stride}) {ms['lpn']:.2f} ms (ratio {ms['lpn'] / ms['cnn']:.2f})"
+            f"{device()} PnP-PGD CT iteration, {cfg.ct.images} phantoms {cfg.ct.size}x"
+            f"{cfg.ct.size}, {cfg.ct.angles} views: CNN {ms['cnn']:.2f} ms, periodic patch LPN "
+            f"(stride {cfg.patches.stride}) {ms['lpn']:.2f} ms (ratio {ms['lpn'] / ms['cnn']:.2f})"
         )
 
 

@@ -12,10 +12,11 @@ from scipy.integrate import quad
 from theorybook.lpn import (
     LPN,
     CompressedSensing,
+    Config,
     ConvLPN,
     GaussianBlur,
+    PlainCNN,
     Stage,
-    TrainingDiverged,
     invert,
     jacobian_report,
     laplace_posterior_stats,
@@ -33,6 +34,7 @@ from theorybook.lpn import (
     train_lpn,
 )
 from theorybook.runtime import torch_threads
+from theorybook.training import TrainingDiverged
 
 
 @pytest.fixture(autouse=True)
@@ -225,7 +227,7 @@ def test_diverging_training_names_the_step() -> None:
     def bad() -> tuple[torch.Tensor, torch.Tensor]:
         return torch.full((4, 1), float("nan")), torch.zeros(4, 1)
 
-    with pytest.raises(TrainingDiverged, match="step 0"):
+    with pytest.raises(TrainingDiverged, match="step 1"):
         train_lpn(model, bad, [Stage(3, "l2", 1e-3)])
 
 
@@ -326,7 +328,7 @@ def test_pnp_pgd_objective_never_increases_for_any_lpn() -> None:
 def _tiny_pnp_setup():
     from theorybook.lpn import Config, PlainCNN
 
-    cfg = Config.preset("smoke").replace(pnp_images=2, pnp_val_images=2, pnp_iters=4)
+    cfg = Config.preset("smoke").replace(**{"pnp.images": 2, "pnp.val_images": 2, "pnp.iters": 4})
     torch.manual_seed(8)
     return cfg, ConvLPN(8, 1, 8, alpha=0.01), PlainCNN(1, 8, 2)
 
@@ -335,17 +337,19 @@ def test_patch_split_holds_out_a_photo_and_disjoint_tiles() -> None:
     from theorybook.lpn import Config
     from theorybook.lpn.data import patch_split
 
-    cfg = Config.preset("smoke").replace(patch_train=50, pnp_images=6, pnp_val_images=4)
+    cfg = Config.preset("smoke").replace(
+        **{"patches.train": 50, "pnp.images": 6, "pnp.val_images": 4}
+    )
     train, val, test = patch_split(cfg)
     assert train.shape == (50, 1, 8, 8) and val.shape == (4, 1, 8, 8) and test.shape == (6, 1, 8, 8)
     for arr in (train, val, test):
         assert arr.dtype == np.float32 and arr.min() >= 0 and arr.max() <= 1
     # evaluation tiles are textured and no validation tile reappears among the test tiles
-    assert np.all(val.std(axis=(1, 2, 3)) >= cfg.patch_min_std - 1e-6)
-    assert np.all(test.std(axis=(1, 2, 3)) >= cfg.patch_min_std - 1e-6)
+    assert np.all(val.std(axis=(1, 2, 3)) >= cfg.patches.min_std - 1e-6)
+    assert np.all(test.std(axis=(1, 2, 3)) >= cfg.patches.min_std - 1e-6)
     assert not any(np.array_equal(v, t) for v in val for t in test)
     with pytest.raises(ValueError):
-        Config.preset("smoke").replace(patch_size=3)
+        Config.preset("smoke").replace(**{"patches.size": 3})
 
 
 def test_run_pnp_default_is_the_digits_split() -> None:
@@ -362,10 +366,11 @@ def test_run_pnp_default_is_the_digits_split() -> None:
 
 
 def test_run_pnp_on_natural_image_patches() -> None:
-    from theorybook.lpn.experiments import patch_split, run_pnp
+    from theorybook.lpn.data import patch_split
+    from theorybook.lpn.experiments import run_pnp
 
     cfg, model, cnn = _tiny_pnp_setup()
-    _, val, test = patch_split(cfg.replace(patch_train=10))
+    _, val, test = patch_split(cfg.replace(**{"patches.train": 10}))
     res = run_pnp(cfg, model, cnn, images=(val, test), dataset="patches")
     assert [(r.name, r.dataset) for r in res] == [
         ("deblurring", "patches"),
@@ -395,7 +400,7 @@ def test_run_pnp_on_natural_image_patches() -> None:
         assert r.runs["PnP-ADMM CNN"].objective.size == 0  # no known R for the CNN
         assert all(np.isfinite(v) for v in r.psnr.values())
         assert all(-1 <= v <= 1 for v in r.ssim.values())
-        assert r.runs["PnP-PGD LPN"].objective.shape == (cfg.pnp_iters, cfg.pnp_images)
+        assert r.runs["PnP-PGD LPN"].objective.shape == (cfg.pnp.iters, cfg.pnp.images)
         assert r.objective_max_increase <= 1e-8
         assert np.array_equal(r.examples["truth"], test[0, 0].astype(np.float64))
     # without the CNN baseline the other methods still run
@@ -432,43 +437,124 @@ def test_paper_preset_builds_models_and_data_and_takes_one_step() -> None:
     cfg = Config.preset("paper")
     cfg.validate()
     train, val, test = digits_split(cfg)
-    assert train.shape[1:] == (1, 16, 16) and len(test) == cfg.n_test
-    assert len(val) == cfg.pnp_val_images
+    assert train.shape[1:] == (1, 16, 16) and len(test) == cfg.digits.n_test
+    assert len(val) == cfg.pnp.val_images
     # the 200k training patches take a while to cut; build the held-out tiles at full size and
     # a few training patches through the same code path
-    p_train, p_val, p_test = patch_split(cfg.replace(patch_train=cfg.digits_batch))
-    assert p_train.shape == (cfg.digits_batch, 1, 16, 16)
-    assert len(p_val) == cfg.pnp_val_images and len(p_test) == cfg.pnp_images
+    p_train, p_val, p_test = patch_split(cfg.replace(**{"patches.train": cfg.denoisers.batch}))
+    assert p_train.shape == (cfg.denoisers.batch, 1, 16, 16)
+    assert len(p_val) == cfg.pnp.val_images and len(p_test) == cfg.pnp.images
     # Laplace toy: one step of each loss at batch 2000
-    lap_sampler = laplace_sampler(cfg.lap_batch)
-    for loss, gamma in (("l2", None), ("l1", None), ("pm", cfg.lap_gammas[0])):
-        toy = LPN(1, cfg.lap_hidden, cfg.lap_layers, beta=cfg.lap_beta)
-        hist = train_lpn(toy, lap_sampler, [Stage(1, loss, cfg.lap_pm_lrs[0], gamma)])
+    lap_sampler = laplace_sampler(cfg.laplace.batch)
+    for loss, gamma in (("l2", None), ("l1", None), ("pm", cfg.laplace.gammas[0])):
+        toy = LPN(1, cfg.laplace.hidden, cfg.laplace.layers, beta=cfg.laplace.beta)
+        hist = train_lpn(toy, lap_sampler, [Stage(1, loss, cfg.laplace.pm_lrs[0], gamma)])
         assert len(hist.losses) == 1 and math.isfinite(hist.losses[0]) and toy.is_convex()
     # CT phantoms and photo crops at paper size; the CT matrix is built once (64², 60 views)
     from theorybook.lpn import PatchLPN, RadonCT
     from theorybook.lpn.data import crop_split, ct_split
 
     ct_val, ct_test = ct_split(cfg)
-    assert ct_test.shape == (cfg.ct_images, 1, cfg.ct_size, cfg.ct_size)
-    assert len(ct_val) == cfg.ct_val_images
-    op = RadonCT(cfg.ct_size, cfg.ct_angles)
+    assert ct_test.shape == (cfg.ct.images, 1, cfg.ct.size, cfg.ct.size)
+    assert len(ct_val) == cfg.ct.val_images
+    op = RadonCT(cfg.ct.size, cfg.ct.angles)
     assert op(torch.as_tensor(ct_test[:1], dtype=torch.float64)).shape == (1, op.m)
     crops = crop_split(cfg)[1]
-    assert crops.shape == (4, 1, cfg.crop_size, cfg.crop_size)
+    assert crops.shape == (4, 1, cfg.patches.crop_size, cfg.patches.crop_size)
     # image priors (digits and patches): width 64, batch 200, one ℓ1 and one PM step
     gamma_min = 0.08 * 16
     for images in (train, p_train):
-        sampler = image_sampler(images, cfg.digits_batch, cfg.digits_sigma)
-        model = ConvLPN(16, 1, cfg.conv_hidden, beta=cfg.conv_beta, alpha=cfg.conv_alpha)
+        sampler = image_sampler(images, cfg.denoisers.batch, cfg.denoisers.noise)
+        model = ConvLPN(
+            16, 1, cfg.denoisers.hidden, beta=cfg.denoisers.beta, alpha=cfg.denoisers.alpha
+        )
         hist = train_lpn(
             model, sampler, [Stage(1, "l1", 1e-3), Stage(1, "pm", 1e-4, 8 * gamma_min)]
         )
         assert len(hist.losses) == 2 and model.is_convex()
-        cnn = PlainCNN(1, cfg.conv_hidden, cfg.cnn_depth)
+        cnn = PlainCNN(1, cfg.denoisers.hidden, cfg.denoisers.cnn_depth)
         hist = train_lpn(cnn, sampler, [Stage(1, "l2", 1e-3)])
         assert math.isfinite(hist.losses[0])
-    # the patch LPN on a paper-size crop (periodic average, stride cfg.patch_stride)
-    patch = PatchLPN(model, stride=cfg.patch_stride)
+    # the patch LPN on a paper-size crop (periodic average, stride cfg.patches.stride)
+    patch = PatchLPN(model, stride=cfg.patches.stride)
     with torch.no_grad():
-        assert patch(torch.as_tensor(crops[:1])).shape == (1, 1, cfg.crop_size, cfg.crop_size)
+        assert patch(torch.as_tensor(crops[:1])).shape == (
+            1,
+            1,
+            cfg.patches.crop_size,
+            cfg.patches.crop_size,
+        )
+
+
+# ------------------------------------------------------------------ divergence is named
+
+
+HUGE_LR = 1e8
+
+
+def _pairs(shape: tuple[int, ...]):
+    def sampler() -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.rand(*shape)
+        return x, x + 0.1 * torch.randn_like(x)
+
+    return sampler
+
+
+@pytest.mark.parametrize("loss", ["l2", "l1"])
+def test_every_trainer_stops_at_a_huge_learning_rate(loss: str) -> None:
+    """train_lpn (toy LPN, ConvLPN, plain CNN), the image trainers, the Laplace toy and the
+    timing loop all go through train_loop: a learning rate of 1e8 raises TrainingDiverged
+    naming the step instead of returning a ruined model."""
+    from theorybook.lpn.image_models import time_training_steps, train_image_models
+
+    torch.manual_seed(0)
+    models = [
+        (LPN(1, 8, 2), (16, 1)),
+        (ConvLPN(8, 1, 4, alpha=0.01), (8, 1, 8, 8)),
+        (PlainCNN(1, 4, 2), (8, 1, 8, 8)),
+    ]
+    for model, shape in models:
+        with pytest.raises(TrainingDiverged, match=r"diverged at step \d+"):
+            train_lpn(model, _pairs(shape), [Stage(50, loss, HUGE_LR)])  # type: ignore[arg-type]
+    cfg = Config.preset("smoke")
+    huge = cfg.replace(
+        **{
+            "denoisers.lr_pretrain": HUGE_LR,
+            "denoisers.cnn_lr": HUGE_LR,
+            "laplace.pretrain_lrs": (HUGE_LR, HUGE_LR),
+            "timing.lr": HUGE_LR,
+            "timing.repeats": 40,
+        }
+    )
+    images = np.random.default_rng(0).random((32, 1, 8, 8)).astype(np.float32)
+    with pytest.raises(TrainingDiverged, match=r"images LPN \(stage 0: l1.*\) diverged at step"):
+        train_image_models(images, lpn_steps=40, cnn_steps=None, denoisers=huge.denoisers)
+    with pytest.raises(TrainingDiverged, match=r"images CNN .* diverged at step"):
+        train_image_models(
+            images,
+            lpn_steps=8,
+            cnn_steps=40,
+            denoisers=huge.denoisers.replace(lr_pretrain=1e-3),
+        )
+    with pytest.raises(TrainingDiverged, match=r"Laplace l2 .* diverged at step"):
+        from theorybook.lpn.experiments import run_laplacian
+
+        run_laplacian(huge)
+    with pytest.raises(TrainingDiverged, match=r"timing \(lpn\) diverged at step"):
+        time_training_steps(huge)
+
+
+def test_pnp_solvers_stop_at_a_huge_step() -> None:
+    """PnP-PGD with an LPN at step 50 (far outside η < 1/‖AᵀA‖) and PnP-ADMM with an
+    expanding denoiser blow up: SolverDiverged names the solver and the step."""
+    from theorybook.training import SolverDiverged
+
+    torch.manual_seed(0)
+    model = ConvLPN(8, 1, 4, alpha=1.0).double()  # f ≈ identity + ∇(convex): not contracting
+    op = GaussianBlur(8, 1.0)
+    x = torch.rand(2, 1, 8, 8, dtype=torch.float64)
+    y = op(x)
+    with pytest.raises(SolverDiverged, match=r"PnP-PGD diverged at step \d+"):
+        pnp_pgd(op, y, model, step=50.0, iters=200)
+    with pytest.raises(SolverDiverged, match=r"PnP-ADMM diverged at step \d+"):
+        pnp_admm(op, y, lambda v: 50.0 * v, rho=50.0, iters=200)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theorybook.lpn import Config, chapter_claims, figures
-from theorybook.lpn import claims as lpn_claims
+from theorybook.lpn import Config, Results, chapter_claims, figures, pnp_claims, run_all
 from theorybook.lpn import experiments as ex
 from theorybook.lpn.claims import CHAPTER, STRUCTURAL_CLAIMS
+from theorybook.lpn.pnp_benchmark import FBP_FILTERS, RHO_THEORY_FACTOR
+from theorybook.lpn.results import CTResult, PatchProxResult, PnPResults
 from theorybook.plotting import COLUMN_WIDTH
 from theorybook.runtime import torch_threads
 
@@ -27,19 +28,10 @@ def smoke_run():
         mp.setenv("THEORYBOOK_SCALE", "smoke")
         mp.setenv("THEORYBOOK_THREADS", "1")
         cfg = Config.preset("smoke")
-        lap = ex.run_laplacian(cfg)
-        lpn_model, cnn_model, hist = ex.train_digits_models(cfg)
-        prior = ex.run_digits_prior(cfg, lpn_model, history=hist["lpn"])
-        pnp = ex.run_pnp(cfg, lpn_model, cnn_model)
-        patch_lpn, patch_cnn, _ = ex.train_patch_models(cfg)
-        patches = ex.run_pnp(
-            cfg, patch_lpn, patch_cnn, images=ex.patch_split(cfg)[1:], dataset="patches"
-        )
-        ct = ex.run_ct(cfg, patch_lpn, patch_cnn)
-        patch_prox = ex.run_patch_prox(cfg, patch_lpn, patch_cnn)
-        table = chapter_claims(cfg, lap, prior, pnp, patches, ct=ct, patch_prox=patch_prox)
-    _EXTRA.update(ct=ct, patch_prox=patch_prox)
-    return cfg, lap, prior, pnp, patches, table
+        results = run_all(cfg)
+        table = chapter_claims(results, cfg)
+    _EXTRA.update(ct=results.ct, patch_prox=results.patch_prox, results=results)
+    return cfg, results.laplacian, results.prior, results.pnp, results.patches, table
 
 
 def test_structural_claims_hold_at_smoke(smoke_run, smoke_scale) -> None:
@@ -67,11 +59,17 @@ def test_table_is_claims_v2(smoke_run) -> None:
         assert banned not in text
 
 
-def test_deprecated_claims_location_still_works(smoke_run) -> None:
-    cfg, lap, prior, pnp, patches, _ = smoke_run
-    with pytest.warns(DeprecationWarning):
-        old = ex.chapter_claims
-    assert old(cfg, lap, prior, pnp).chapter == CHAPTER
+def test_chapter_claims_takes_the_results_and_the_config(smoke_run) -> None:
+    cfg, *_ = smoke_run
+    results = _EXTRA["results"]
+    assert isinstance(results, Results) and results.timing is not None
+    with pytest.raises(TypeError, match="results"):
+        chapter_claims(cfg, results)  # type: ignore[arg-type]
+    # the optional sections may be left out: their rows are
+    core = Results(laplacian=results.laplacian, prior=results.prior, pnp=results.pnp)
+    ids = {c.id for c in chapter_claims(core, cfg).claims}
+    assert "pnp-deblur" in ids and not ids & {"ct-adjoint", "pnp-patch-cs", "patch-denoise"}
+    assert not hasattr(ex, "chapter_claims")  # no alias shim in experiments
 
 
 def test_results_are_frozen(smoke_run) -> None:
@@ -133,21 +131,21 @@ def test_digits_prior_is_finite_and_noise_raises_it_on_average(smoke_run) -> Non
 def test_pnp_diagnostics(smoke_run) -> None:
     cfg, _, _, pnp, _, _ = smoke_run
     assert [r.name for r in pnp] == ["deblurring", "compressed sensing"]
-    assert isinstance(pnp, ex.PnPResults) and pnp.dataset == "digits" and len(pnp) == 2
+    assert isinstance(pnp, PnPResults) and pnp.dataset == "digits" and len(pnp) == 2
     for r in pnp:
         assert r.op_norm <= 1 + 1e-6
         run = r.runs["PnP-PGD LPN"]
-        assert run.objective.shape == (cfg.pnp_iters, cfg.pnp_images)
-        assert len(run.psnr) == cfg.pnp_iters
+        assert run.objective.shape == (cfg.pnp.iters, cfg.pnp.images)
+        assert len(run.psnr) == cfg.pnp.iters
         # every PnP reconstruction beats the raw back-projection Aᵀy
         assert r.psnr["PnP-ADMM LPN"] > r.psnr["Aᵀy"]
         # ADMM records its objective and steps, also at the theory's penalty ρ > ‖AᵀA‖
-        assert r.runs["PnP-ADMM LPN"].objective.shape == (cfg.pnp_iters, cfg.pnp_images)
+        assert r.runs["PnP-ADMM LPN"].objective.shape == (cfg.pnp.iters, cfg.pnp.images)
         assert r.admm_theory is not None
-        assert r.rho_theory == pytest.approx(ex.RHO_THEORY_FACTOR * r.op_norm**2)
-        assert r.admm_theory.objective.shape == (cfg.pnp_iters, cfg.pnp_images)
+        assert r.rho_theory == pytest.approx(RHO_THEORY_FACTOR * r.op_norm**2)
+        assert r.admm_theory.objective.shape == (cfg.pnp.iters, cfg.pnp.images)
         assert np.isfinite(r.admm_theory.objective).all()
-        assert len(r.admm_theory.step_norm) == cfg.pnp_iters
+        assert len(r.admm_theory.step_norm) == cfg.pnp.iters
 
 
 def test_prior_orderings_by_level_and_chord(smoke_run) -> None:
@@ -176,7 +174,7 @@ def test_admm_rows_and_grid_edges(smoke_run) -> None:
     assert 0 <= by_id["admm-objective"].measured
     # a tuned value at an end of its grid is named in the PnP rows' notes
     for r in pnp:
-        for edge in lpn_claims.grid_edges(r):
+        for edge in pnp_claims.grid_edges(r):
             assert edge in by_id["pnp-deblur" if r.name == "deblurring" else "pnp-cs"].note
 
 
@@ -189,7 +187,7 @@ def test_patch_pnp_at_smoke(smoke_run) -> None:
     ids = [c.id for c in table.claims]
     assert {"pgd-descent-patches", "pnp-patch-deblur", "pnp-patch-cs"} <= set(ids)
     cs = patches[1]
-    assert cs.runs["PnP-ADMM LPN"].objective.shape == (cfg.pnp_iters, cfg.pnp_images)
+    assert cs.runs["PnP-ADMM LPN"].objective.shape == (cfg.pnp.iters, cfg.pnp.images)
     # half the pixels through a random filter: any prior beats back-projection by a wide margin
     assert cs.psnr["PnP-ADMM LPN"] > cs.psnr["Aᵀy"] + 3
 
@@ -197,12 +195,12 @@ def test_patch_pnp_at_smoke(smoke_run) -> None:
 def test_ct_and_patch_prox_at_smoke(smoke_run) -> None:
     cfg, *_, table = smoke_run
     ct, pp = _EXTRA["ct"], _EXTRA["patch_prox"]
-    assert isinstance(ct, ex.CTResult) and isinstance(pp, ex.PatchProxResult)
+    assert isinstance(ct, CTResult) and isinstance(pp, PatchProxResult)
     r = ct.problem
     assert r.dataset == "phantoms" and r.example_index == 0  # the Shepp–Logan phantom
     assert {"FBP", "Tikhonov", "PnP-ADMM LPN", "PnP-ADMM CNN", "PnP-PGD TV"} <= set(r.psnr)
-    assert len(r.psnr_images["FBP"]) == cfg.ct_images
-    assert ct.fbp_filter in ex.FBP_FILTERS
+    assert len(r.psnr_images["FBP"]) == cfg.ct.images
+    assert ct.fbp_filter in FBP_FILTERS
     # FBP and every PnP method beat the raw back-projection
     assert r.psnr["FBP"] > r.psnr["Aᵀy"] and r.psnr["PnP-ADMM LPN"] > r.psnr["Aᵀy"]
     assert pp.asymmetry["periodic"] < 1e-12 < 1e-3 < pp.asymmetry["border"]

@@ -124,9 +124,9 @@ def test_random_phantoms_are_seeded_images_in_unit_range() -> None:
 def test_ct_split_puts_shepp_logan_first_and_keeps_validation_apart() -> None:
     cfg = Config.preset("smoke")
     val, test = ct_split(cfg)
-    assert val.shape == (cfg.ct_val_images, 1, cfg.ct_size, cfg.ct_size)
-    assert test.shape == (cfg.ct_images, 1, cfg.ct_size, cfg.ct_size)
-    assert np.array_equal(test[:1], shepp_logan(cfg.ct_size))
+    assert val.shape == (cfg.ct.val_images, 1, cfg.ct.size, cfg.ct.size)
+    assert test.shape == (cfg.ct.images, 1, cfg.ct.size, cfg.ct.size)
+    assert np.array_equal(test[:1], shepp_logan(cfg.ct.size))
     for t in test:
         assert not any(np.array_equal(t, v) for v in val)
 
@@ -134,7 +134,7 @@ def test_ct_split_puts_shepp_logan_first_and_keeps_validation_apart() -> None:
 def test_crop_split_gives_disjoint_crops_of_the_four_photos() -> None:
     cfg = Config.preset("book")
     val, test = crop_split(cfg)
-    assert val.shape == test.shape == (4, 1, cfg.crop_size, cfg.crop_size)
+    assert val.shape == test.shape == (4, 1, cfg.patches.crop_size, cfg.patches.crop_size)
     assert all(not np.array_equal(v, t) for v, t in zip(val, test, strict=True))
     assert all(t.std() > 0.05 and v.std() > 0.05 for v, t in zip(val, test, strict=True))
     with pytest.raises(TypeError):
@@ -157,10 +157,10 @@ def test_crop_photos_are_held_out_from_patch_training() -> None:
 
 
 def test_config_rejects_sizes_off_the_stride_grid() -> None:
-    with pytest.raises(ValueError, match="patch_stride"):
-        Config.preset("smoke").replace(patch_stride=3)
-    with pytest.raises(ValueError, match="ct_size"):
-        Config.preset("smoke").replace(ct_size=18)
+    with pytest.raises(ValueError, match="Patches.stride"):
+        Config.preset("smoke").replace(**{"patches.stride": 3})
+    with pytest.raises(ValueError, match="ct.size"):
+        Config.preset("smoke").replace(**{"ct.size": 18})
 
 
 # ------------------------------------------------------------------ the patch-wise LPN

@@ -14,8 +14,9 @@ import torch
 
 from theorybook import lpn
 from theorybook.lpn import Config, data
+from theorybook.lpn.config import Denoisers, Digits, Laplace, PnP, Timing
 from theorybook.runtime import torch_threads
-from theorybook.training import TrainingDiverged
+from theorybook.training import SolverDiverged, TrainingDiverged
 
 
 @pytest.fixture(autouse=True)
@@ -185,16 +186,40 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         ValueError,
         "seed",
     ),
-    ("Config lap_beta=-1", lambda: Config(lap_beta=-1), ValueError, "lap_beta"),
-    ("Config digits_sigma<0", lambda: Config(digits_sigma=-0.1), ValueError, "digits_sigma"),
-    ("Config blur_sigma=0", lambda: Config(blur_sigma=0), ValueError, "blur_sigma"),
-    ("Config meas_noise<0", lambda: Config(meas_noise=-1), ValueError, "meas_noise"),
+    (
+        "Config laplace.beta=-1",
+        lambda: Config().replace(**{"laplace.beta": -1}),
+        ValueError,
+        "Laplace.beta",
+    ),
+    ("Denoisers noise<0", lambda: Denoisers(noise=-0.1), ValueError, "Denoisers.noise"),
+    ("PnP blur_sigma=0", lambda: PnP(blur_sigma=0), ValueError, "PnP.blur_sigma"),
+    ("PnP meas_noise<0", lambda: PnP(meas_noise=-1), ValueError, "PnP.meas_noise"),
     ("Config seed<0", lambda: Config(seed=-1), ValueError, "seed"),
-    ("Config lap_pm_lrs=0", lambda: Config(lap_pm_lrs=(0, 0, 0, 0)), ValueError, "lap_pm_lrs"),
-    ("Config lap_gammas<0", lambda: Config(lap_gammas=(-1, 1, 1, 1)), ValueError, "lap_gammas"),
-    ("Config n_test too big", lambda: Config(n_test=2000), ValueError, "n_test"),
-    ("Config conv_alpha<0", lambda: Config(conv_alpha=-1.0), ValueError, "conv_alpha"),
-    ("Config pad_to odd", lambda: Config(pad_to=9), ValueError, "pad_to"),
+    ("Laplace pm_lrs=0", lambda: Laplace(pm_lrs=(0, 0, 0, 0)), ValueError, "Laplace.pm_lrs"),
+    ("Laplace gammas<0", lambda: Laplace(gammas=(-1, 1, 1, 1)), ValueError, "Laplace.gammas"),
+    (
+        "Laplace gammas/pm_lrs lengths",
+        lambda: Laplace(gammas=(0.5, 0.1)),
+        ValueError,
+        "same length",
+    ),
+    (
+        "Config n_test too big",
+        lambda: Config(digits=Digits(n_test=2000)),
+        ValueError,
+        "digits.n_test",
+    ),
+    ("Denoisers alpha<0", lambda: Denoisers(alpha=-1.0), ValueError, "Denoisers.alpha"),
+    ("Digits pad_to odd", lambda: Digits(pad_to=9), ValueError, "pad_to"),
+    ("Timing warmup<0", lambda: Timing(warmup=-1), ValueError, "Timing.warmup"),
+    ("Config block type", lambda: Config(pnp=Digits()), TypeError, "Config.pnp"),  # type: ignore[arg-type]
+    (
+        "Config replace unknown",
+        lambda: Config().replace(**{"pnp.steps": 3}),
+        TypeError,
+        "steps",
+    ),
     (
         "perturb level NaN",
         lambda: lpn.perturb(_images(), "noise", float("nan")),
@@ -218,7 +243,7 @@ def test_numpy_scalars_are_accepted() -> None:
     lpn.GaussianBlur(8, np.float32(1.0))
     lpn.CompressedSensing(np.int64(8), np.int64(10), seed=np.int64(3))
     lpn.Stage(np.int64(5), "pm", np.float32(1e-3), np.float64(0.2))
-    assert Config(seed=np.int64(3), lap_beta=np.float32(5.0)).seed == 3
+    assert Config(seed=np.int64(3), laplace=Laplace(beta=np.float32(5.0))).seed == 3
     assert lpn.operator_norm(lpn.GaussianBlur(8, 1.0), iters=np.int64(20)) == pytest.approx(1.0)
     val = lpn.proximal_matching_loss(torch.zeros(2, 2), torch.ones(2, 2), np.float32(1.0))
     assert 0 < float(val) < 1
@@ -231,16 +256,18 @@ def test_image_metrics_accepts_numpy() -> None:
 
 
 def test_divergent_pnp_names_the_iteration() -> None:
-    with pytest.raises(TrainingDiverged, match="iteration 1"):
+    with pytest.raises(SolverDiverged, match="PnP-PGD diverged at step 1"):
         lpn.pnp_pgd(_op(), _y(), lambda v: v * float("inf"), step=0.9, iters=3)
-    with pytest.raises(lpn.PnPDiverged, match="PnP-PGD diverged at iteration"):
+    with pytest.raises(SolverDiverged, match="PnP-PGD diverged at step"):
         lpn.pnp_pgd(_op(), _y(), lambda v: 1e200 * v, step=1e6, iters=20)
+    with pytest.raises(SolverDiverged, match="PnP-ADMM diverged at step 1"):
+        lpn.pnp_admm(_op(), _y(), lambda v: v * float("inf"), rho=1.0, iters=3)
 
 
 def test_training_names_the_first_bad_step() -> None:
     torch.manual_seed(0)
     model = lpn.LPN(1, 4, 2)
-    with pytest.raises(TrainingDiverged, match="step 0.*nan"):
+    with pytest.raises(TrainingDiverged, match="step 1.*nan"):
         lpn.train_lpn(
             model,
             lambda: (torch.zeros(4, 1), torch.full((4, 1), float("nan"))),

@@ -5,12 +5,16 @@ possibly nonconvex, regulariser R_θ; proximal matching trains it towards the MA
 R_θ approaches −σ² log p_x. This subpackage holds the models (:class:`LPN`, :class:`ConvLPN`),
 the losses and schedule, the inversion that evaluates R_θ, PnP solvers and the operators they use.
 
-Modules: :mod:`~theorybook.lpn.config` (presets), :mod:`~theorybook.lpn.model`,
-:mod:`~theorybook.lpn.train`, :mod:`~theorybook.lpn.prior`, :mod:`~theorybook.lpn.pnp`,
-:mod:`~theorybook.lpn.operators`, :mod:`~theorybook.lpn.patches`, :mod:`~theorybook.lpn.toy` and
-:mod:`~theorybook.lpn.diagnostics` (the maths), :mod:`~theorybook.lpn.data` (digits, patches,
-perturbations, CT phantoms, photo crops), :mod:`~theorybook.lpn.experiments` (``run_*``), :mod:`~theorybook.lpn.figures`
-and :mod:`~theorybook.lpn.claims` (``chapter_claims``).
+Modules: :mod:`~theorybook.lpn.config` (presets, one settings block per concept),
+:mod:`~theorybook.lpn.model`, :mod:`~theorybook.lpn.train`, :mod:`~theorybook.lpn.prior`,
+:mod:`~theorybook.lpn.pnp`, :mod:`~theorybook.lpn.operators`, :mod:`~theorybook.lpn.patches`,
+:mod:`~theorybook.lpn.toy` and :mod:`~theorybook.lpn.diagnostics` (the maths),
+:mod:`~theorybook.lpn.data` (digits, patches, perturbations, CT phantoms, photo crops),
+:mod:`~theorybook.lpn.image_models` (training and timing the image denoisers),
+:mod:`~theorybook.lpn.pnp_benchmark` (the PnP tuning and benchmark harness),
+:mod:`~theorybook.lpn.results` (the result types), :mod:`~theorybook.lpn.experiments`
+(``run_*`` and ``run_all``), :mod:`~theorybook.lpn.figures`, and
+:mod:`~theorybook.lpn.pnp_claims` and :mod:`~theorybook.lpn.claims` (``chapter_claims``).
 """
 
 from theorybook.lpn.claims import chapter_claims
@@ -25,6 +29,7 @@ from theorybook.lpn.data import (
     shepp_logan,
 )
 from theorybook.lpn.diagnostics import JacobianReport, jacobian_report, prox_grid_check
+from theorybook.lpn.experiments import run_all
 from theorybook.lpn.model import LPN, ConvexPotentialNet, ConvLPN, PlainCNN
 from theorybook.lpn.operators import (
     CompressedSensing,
@@ -35,7 +40,6 @@ from theorybook.lpn.operators import (
 )
 from theorybook.lpn.patches import PatchLPN, jacobian_asymmetry, patch_average
 from theorybook.lpn.pnp import (
-    PnPDiverged,
     PnPResult,
     image_metrics,
     objective_settling,
@@ -45,14 +49,14 @@ from theorybook.lpn.pnp import (
     tv_denoiser,
 )
 from theorybook.lpn.prior import Inversion, invert, learned_prior, prior_at_output
+from theorybook.lpn.results import Results
 from theorybook.lpn.toy import laplace_posterior_stats, soft_threshold
 from theorybook.lpn.train import (
     Stage,
-    TrainHistory,
-    TrainingDiverged,
     loss_value,
     paper_schedule,
     proximal_matching_loss,
+    split_schedule,
     train_lpn,
 )
 
@@ -68,12 +72,10 @@ __all__ = [
     "LinearOp",
     "PatchLPN",
     "PlainCNN",
-    "PnPDiverged",
     "PnPResult",
     "RadonCT",
     "Stage",
-    "TrainHistory",
-    "TrainingDiverged",
+    "Results",
     "chapter_claims",
     "crop_split",
     "ct_split",
@@ -98,6 +100,8 @@ __all__ = [
     "random_phantoms",
     "shepp_logan",
     "proximal_matching_loss",
+    "run_all",
+    "split_schedule",
     "soft_threshold",
     "tikhonov",
     "tv_denoiser",

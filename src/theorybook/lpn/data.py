@@ -100,26 +100,26 @@ def check_images(images: object, what: str) -> np.ndarray:
 def digits_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(train, validation, test) digits ``(n, 1, s, s)`` from a seeded permutation.
 
-    ``n_test`` test and ``pnp_val_images`` validation images; the rest of the 1,797 digits
-    (:data:`DIGITS_COUNT`) train. s = ``cfg.pad_to``.
+    ``digits.n_test`` test and ``pnp.val_images`` validation images; the rest of the 1,797 digits
+    (:data:`DIGITS_COUNT`) train. s = ``cfg.digits.pad_to``.
     """
     if not isinstance(cfg, Config):
         raise TypeError(f"cfg must be a theorybook.lpn.Config, got {type(cfg).__name__}")
-    images = load_digits_images(pad_to=cfg.pad_to).images[:, None].astype(np.float32)
-    held = cfg.n_test + cfg.pnp_val_images
+    images = load_digits_images(pad_to=cfg.digits.pad_to).images[:, None].astype(np.float32)
+    held = cfg.digits.n_test + cfg.pnp.val_images
     if held >= len(images):
         raise ValueError(
-            f"n_test + pnp_val_images = {held} leaves no training digits out of {len(images)}"
+            f"digits.n_test + pnp.val_images = {held} leaves no training digits out of {len(images)}"
         )
     perm = np.random.default_rng(cfg.seed).permutation(len(images))
-    test = perm[: cfg.n_test]
-    val = perm[cfg.n_test : held]
+    test = perm[: cfg.digits.n_test]
+    val = perm[cfg.digits.n_test : held]
     train = perm[held:]
     return images[train], images[val], images[test]
 
 
 def patch_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(train, validation, test) grey-scale patches ``(n, 1, s, s)``, s = ``cfg.patch_size``.
+    """(train, validation, test) grey-scale patches ``(n, 1, s, s)``, s = ``cfg.patches.size``.
 
     Training: ``patch_train`` patches at random positions of :data:`PATCH_TRAIN_PHOTOS`
     (:func:`theorybook.data.natural_image_patches`, seed ``cfg.seed``). Validation and test come
@@ -130,8 +130,8 @@ def patch_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     if not isinstance(cfg, Config):
         raise TypeError(f"cfg must be a theorybook.lpn.Config, got {type(cfg).__name__}")
-    s = cfg.patch_size
-    train = natural_image_patches(cfg.patch_train, s, images=PATCH_TRAIN_PHOTOS, seed=cfg.seed)
+    s = cfg.patches.size
+    train = natural_image_patches(cfg.patches.train, s, images=PATCH_TRAIN_PHOTOS, seed=cfg.seed)
     photo = bundled_image(PATCH_TEST_PHOTO)
     rows, cols = photo.shape[0] // s, photo.shape[1] // s
     tiles = (
@@ -140,15 +140,15 @@ def patch_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         .transpose(0, 2, 1, 3)
         .reshape(-1, s, s)
     )
-    tiles = tiles[tiles.std(axis=(1, 2)) >= cfg.patch_min_std]
-    need = cfg.pnp_val_images + cfg.pnp_images
+    tiles = tiles[tiles.std(axis=(1, 2)) >= cfg.patches.min_std]
+    need = cfg.pnp.val_images + cfg.pnp.images
     if len(tiles) < need:
         raise ValueError(
             f"only {len(tiles)} tiles of {PATCH_TEST_PHOTO!r} pass patch_min_std; need {need}"
         )
     perm = np.random.default_rng(cfg.seed).permutation(len(tiles))
-    val = tiles[perm[: cfg.pnp_val_images]]
-    test = tiles[perm[cfg.pnp_val_images : need]]
+    val = tiles[perm[: cfg.pnp.val_images]]
+    test = tiles[perm[cfg.pnp.val_images : need]]
     return (
         train[:, None].astype(np.float32),
         val[:, None].astype(np.float32),
@@ -162,6 +162,15 @@ def perturb(images: np.ndarray, kind: str, level: float, *, seed: int = 0) -> np
     ``"noise"``: clip(x + level·ε, 0, 1); ``"blur"``: a Gaussian filter of width ``level``
     pixels (scipy.ndimage); ``"mix"``: (1 − level)·x + level·x′ with x′ the previous image in the
     batch (the paper's convex combination of two digits; ``level`` ≤ 1).
+
+    Arguments:
+        images: the clean images ``(n, 1, s, s)`` in [0, 1].
+        kind: one of :data:`PERTURBATIONS` (``"noise"``, ``"blur"``, ``"mix"``).
+        level: the noise σ, the blur width in pixels, or the mixing weight λ.
+        seed: the seed of the noise (``"noise"`` only).
+
+    Returns:
+        The perturbed images, same shape and dtype (a copy at level 0).
     """
     images = check_images(images, "images")
     one_of("kind", kind, PERTURBATIONS)
@@ -217,6 +226,14 @@ def random_phantoms(count: int, size: int, *, seed: int = 0) -> np.ndarray:
     Shepp–Logan-like: an outer ellipse of intensity in [0.8, 1] (the skull), an inner one
     lowering it by 0.6–0.7 (the brain), then 3–6 small ellipses adding ±0.1–0.3, on the square
     [−1, 1]², clipped to [0, 1]. Centres, half-axes and angles are random.
+
+    Arguments:
+        count: the number of phantoms.
+        size: their side in pixels.
+        seed: the seed of the random ellipses.
+
+    Returns:
+        A float32 array ``(count, 1, size, size)``.
     """
     count, size = positive_int("count", count), positive_int("size", size)
     rng = np.random.default_rng(_seed(seed))
@@ -264,7 +281,7 @@ def shepp_logan(size: int) -> np.ndarray:
 
 
 def ct_split(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
-    """(validation, test) CT phantoms ``(n, 1, s, s)``, s = ``cfg.ct_size``.
+    """(validation, test) CT phantoms ``(n, 1, s, s)``, s = ``cfg.ct.size``.
 
     Validation: ``ct_val_images`` random phantoms (seed ``cfg.seed + 101``); test: the
     Shepp–Logan phantom followed by ``ct_images − 1`` random phantoms from another seed
@@ -272,10 +289,10 @@ def ct_split(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     """
     if not isinstance(cfg, Config):
         raise TypeError(f"cfg must be a theorybook.lpn.Config, got {type(cfg).__name__}")
-    val = random_phantoms(cfg.ct_val_images, cfg.ct_size, seed=cfg.seed + 101)
-    test = [shepp_logan(cfg.ct_size)]
-    if cfg.ct_images > 1:
-        test.append(random_phantoms(cfg.ct_images - 1, cfg.ct_size, seed=cfg.seed + 202))
+    val = random_phantoms(cfg.ct.val_images, cfg.ct.size, seed=cfg.seed + 101)
+    test = [shepp_logan(cfg.ct.size)]
+    if cfg.ct.images > 1:
+        test.append(random_phantoms(cfg.ct.images - 1, cfg.ct.size, seed=cfg.seed + 202))
     return val, np.concatenate(test)
 
 
@@ -299,7 +316,7 @@ def crop_photo(name: str) -> np.ndarray:
 
 
 def crop_split(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
-    """(validation, test) grey-scale crops ``(4, 1, c, c)`` of :data:`CROP_PHOTOS`, c = ``crop_size``.
+    """(validation, test) grey-scale crops ``(4, 1, c, c)`` of :data:`CROP_PHOTOS`, c = ``patches.crop_size``.
 
     The photos are the cameraman, the left stereo-motorcycle view, the immunohistochemistry
     slide and the Hubble deep field, none of which the patch models were trained on
@@ -310,13 +327,13 @@ def crop_split(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     """
     if not isinstance(cfg, Config):
         raise TypeError(f"cfg must be a theorybook.lpn.Config, got {type(cfg).__name__}")
-    c = cfg.crop_size
+    c = cfg.patches.crop_size
     val, test = [], []
     for name in CROP_PHOTOS:
         photo = crop_photo(name)
         h, w = photo.shape
         if min(h, w) < 2 * c:
-            raise ValueError(f"crop_size {c} is too large for {name!r} ({h}×{w})")
+            raise ValueError(f"patches.crop_size {c} is too large for {name!r} ({h}×{w})")
         top, left = (h - c) // 2, (w - c) // 2
         test.append(photo[top : top + c, left : left + c])
         qt, ql = max(0, h // 4 - c // 2), max(0, w // 4 - c // 2)

@@ -61,6 +61,15 @@ def prox_grid_check(
     The grid is {x_j = f_θ(u_j)} for u_j uniform on [−y_range, y_range], with R_θ(x_j) exact
     (:func:`prior_at_output`). Returns (``max |x̂_grid(y) − f_θ(y)|``, the largest gap of the x-grid
     near the answers): "to grid precision" means the first is at most about the second.
+
+    Arguments:
+        model: a 1-D LPN (``LPN(dim=1)``).
+        y_test: the points y at which the prox is checked.
+        y_range: the grid's pre-image u covers [−y_range, y_range].
+        n_grid: the number of grid points (≥ 3).
+
+    Returns:
+        ``(error, grid gap)`` as above.
     """
     if not isinstance(model, LPN) or model.dim != 1:
         raise ValueError("prox_grid_check is for 1-D LPNs (LPN(dim=1))")

@@ -1,6 +1,6 @@
 """The figures of the learned-proximal-networks chapter (chapter 3, {cite}`fang2024lpn`).
 
-Each function takes results of :mod:`theorybook.lpn.experiments` and returns a matplotlib
+Each function takes results of :mod:`theorybook.lpn.results` and returns a matplotlib
 :class:`~matplotlib.figure.Figure` no wider than the book's column. One colour per method in
 every figure (:data:`METHOD_COLOURS`: the denoiser), one line style per algorithm (PnP-PGD
 solid, PnP-ADMM dashed).
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from theorybook.lpn.experiments import (
+from theorybook.lpn.pnp_claims import best_baseline
+from theorybook.lpn.results import (
     CTResult,
     DigitsPriorResult,
     LaplacianResult,
@@ -109,7 +109,6 @@ def laplace_figure(lap: LaplacianResult) -> Figure:
                 handles.append(h)
                 labels.append(lab)
     fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=8)
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -201,7 +200,6 @@ def pnp_convergence_figure(results: PnPResults | Iterable[PnPProblemResult]) -> 
     handles.append(axes[0, 2].lines[-1])
     labels.append("Tikhonov")
     fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=8)
-    plt.close(fig)
     return fig
 
 
@@ -248,7 +246,6 @@ def pnp_examples_figure(
             title = key.replace("PnP-", "") if i == 0 else ""
             _tile(axes[i, j], r.examples[key], title, psnr, grey=(lo, hi))
         axes[i, 0].set_ylabel(r.name.replace("compressed sensing", "compr. sensing"), fontsize=8)
-    plt.close(fig)
     return fig
 
 
@@ -297,8 +294,6 @@ def _strip(ax: Axes, per_image: dict[str, np.ndarray], methods: Sequence[str]) -
 def ct_figure(ct: CTResult) -> Figure:
     """Sparse-view CT: the Shepp–Logan phantom reconstructed by FBP, the best baseline and
     PnP-ADMM with the patch LPN (top), and every method's PSNR on each test phantom (bottom)."""
-    from theorybook.lpn.claims import best_baseline
-
     if not isinstance(ct, CTResult):
         raise TypeError(f"ct must be a CTResult, got {type(ct).__name__}")
     r = ct.problem

@@ -240,7 +240,16 @@ def _seed(value: object) -> int:
 
 
 def operator_norm(op: LinearOp, *, iters: int = 200, seed: int = 0) -> float:
-    """‖A‖₂ by ``iters`` ≥ 1 power iterations on AᵀA (float64), from a seeded random start."""
+    """‖A‖₂ by ``iters`` ≥ 1 power iterations on AᵀA (float64), from a seeded random start.
+
+    Arguments:
+        op: the operator A.
+        iters: the number of power iterations.
+        seed: the seed of the random start.
+
+    Returns:
+        The estimate of the largest singular value of A.
+    """
     if not isinstance(op, LinearOp):
         raise TypeError(f"op must be a LinearOp, got {type(op).__name__}")
     iters = positive_int("iters", iters)

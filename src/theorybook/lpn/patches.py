@@ -121,6 +121,16 @@ def patch_average(
     ``"border"``: windows inside the image at the stride grid plus the last window flush with
     the edge, D the per-pixel count (non-uniform near the edges). ``model`` maps
     ``(N, 1, p, p)`` to the same shape. Gradients flow through (for Jacobians).
+
+    Arguments:
+        model: the patch denoiser, ``(N, 1, p, p) → (N, 1, p, p)``.
+        x: the images ``(batch, 1, n, n)``.
+        patch: the patch side p.
+        stride: the stride s between windows (s divides p).
+        boundary: ``"periodic"`` (an exact prox) or ``"border"``.
+
+    Returns:
+        The averaged output, the shape of ``x``.
     """
     patch = int_in_range("patch", patch, low=2)
     stride = _check_stride(patch, stride)

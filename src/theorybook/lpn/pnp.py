@@ -25,11 +25,10 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from theorybook.lpn.model import ConvexPotentialNet
 from theorybook.lpn.operators import LinearOp
 from theorybook.lpn.prior import prior_at_output
-from theorybook.training import TrainingDiverged
+from theorybook.training import check_iterates
 from theorybook.validation import callable_, positive_int, positive_real, tensor
 
 __all__ = [
-    "PnPDiverged",
     "PnPResult",
     "image_metrics",
     "objective_settling",
@@ -38,10 +37,6 @@ __all__ = [
     "tikhonov",
     "tv_denoiser",
 ]
-
-
-class PnPDiverged(TrainingDiverged):
-    """A PnP iteration produced a NaN or infinite iterate; the message names the iteration."""
 
 
 Denoiser = Callable[[torch.Tensor], torch.Tensor]
@@ -150,7 +145,16 @@ def tv_denoiser(weight: float) -> Denoiser:
 
 
 def tikhonov(op: LinearOp, y: torch.Tensor, lam: float) -> torch.Tensor:
-    """The Tikhonov / regularised least-squares solution (AᵀA + λI)⁻¹Aᵀy, λ > 0."""
+    """The Tikhonov / regularised least-squares solution (AᵀA + λI)⁻¹Aᵀy, λ > 0.
+
+    Arguments:
+        op: the forward operator A.
+        y: the measurements.
+        lam: the weight λ > 0.
+
+    Returns:
+        The estimate, one image per measurement.
+    """
     if not isinstance(op, LinearOp):
         raise TypeError(f"op must be a LinearOp, got {type(op).__name__}")
     tensor("y", y)
@@ -185,14 +189,6 @@ def _check(
                 f"got {tuple(x_true.shape)}"
             )
     return start, iters
-
-
-def _check_iterate(x: torch.Tensor, k: int, method: str) -> None:
-    if not bool(torch.isfinite(x).all()):
-        raise PnPDiverged(
-            f"{method} diverged at iteration {k}: the iterate holds NaN or inf "
-            "(step size too large, or a denoiser that is not stable)"
-        )
 
 
 def _data_term(op: LinearOp, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -247,7 +243,7 @@ def pnp_pgd(
     denoiser: Denoiser,
     *,
     step: float = 1.0,
-    iters: int = 50,
+    iters: int = 40,
     x0: torch.Tensor | None = None,
     x_true: torch.Tensor | None = None,
     keep_iterates: bool = False,
@@ -258,9 +254,23 @@ def pnp_pgd(
     caller). Starts from ``x0`` (default Aᵀy). With an LPN the objective ½‖y − Ax‖² + R_θ(x)/η
     is recorded exactly at every iterate.
 
+    Arguments:
+        op: the forward operator A.
+        y: the measurements.
+        denoiser: the prox f (an LPN, or any callable denoiser).
+        step: the step η.
+        iters: the number of iterations (default: the book's ``PnP.iters``).
+        x0: the start (default Aᵀy).
+        x_true: the true images, to record the PSNR after every iteration.
+        keep_iterates: keep the iterates of sample 0.
+
+    Returns:
+        The :class:`PnPResult`: the last iterate and the per-iteration diagnostics.
+
     Raises ``TypeError``/``ValueError`` for malformed arguments (NaN in ``y``, shapes that do
-    not match the operator) and :class:`PnPDiverged` naming the first iteration whose iterate
-    is not finite.
+    not match the operator) and :class:`~theorybook.training.SolverDiverged` naming the first
+    iteration (step) whose iterate is not finite or has blown up
+    (:func:`~theorybook.training.check_iterates`).
     """
     x, iters = _check(op, y, denoiser, iters, x0, x_true)
     step = positive_real("step", step)
@@ -272,7 +282,7 @@ def pnp_pgd(
     for k in range(1, iters + 1):
         v = x - step * op.adjoint(op(x) - y)
         x_new = trace.prox(denoiser, v, objective)
-        _check_iterate(x_new, k, "PnP-PGD")
+        check_iterates(x_new, step=k, where="PnP-PGD")
         trace.record(x_new, x)
         x = x_new
     return trace.result(x)
@@ -284,7 +294,7 @@ def pnp_admm(
     denoiser: Denoiser,
     *,
     rho: float = 1.0,
-    iters: int = 30,
+    iters: int = 40,
     x0: torch.Tensor | None = None,
     x_true: torch.Tensor | None = None,
     keep_iterates: bool = False,
@@ -292,6 +302,20 @@ def pnp_admm(
     """PnP-ADMM, eq. :eq:`lpn-admm` (scaled form): returns the z iterates (outputs of the prox).
 
     With an LPN the recorded objective is ½‖y − Az‖² + ρ·R_θ(z), exact at every z = f_θ(x + u).
+
+    Arguments:
+        op: the forward operator A.
+        y: the measurements.
+        denoiser: the prox f (an LPN, or any callable denoiser).
+        rho: the penalty ρ.
+        iters: the number of iterations (default: the book's ``PnP.iters``).
+        x0: the start of z (default Aᵀy).
+        x_true: the true images, to record the PSNR after every iteration.
+        keep_iterates: keep the iterates of sample 0.
+
+    Returns:
+        The :class:`PnPResult` of the z iterates.
+
     Raises like :func:`pnp_pgd`.
     """
     z, iters = _check(op, y, denoiser, iters, x0, x_true)
@@ -306,7 +330,7 @@ def pnp_admm(
     for k in range(1, iters + 1):
         x = op.normal_solve(aty + rho * (z - u), rho)
         z_new = trace.prox(denoiser, x + u, objective)
-        _check_iterate(z_new, k, "PnP-ADMM")
+        check_iterates(z_new, step=k, where="PnP-ADMM")
         u = u + x - z_new
         trace.record(z_new, z)
         z = z_new

@@ -52,6 +52,17 @@ def invert(
     Samples are independent; they are solved ``chunk`` at a time as one summed problem. The
     start is ``y0`` (default x itself). Use float64 models for tight residuals.
 
+    Arguments:
+        model: the LPN f_θ = ∇ψ_θ.
+        x: the points to invert, a batch.
+        y0: the start (default ``x``).
+        max_iter: the L-BFGS iterations per chunk.
+        tol: the gradient tolerance, max |f_θ(y) − x|.
+        chunk: how many samples are solved together.
+
+    Returns:
+        The :class:`Inversion`: ŷ, the residuals ‖f_θ(ŷ) − x‖ and the iterations taken.
+
     Raises ``TypeError`` for a model that is not an LPN or a non-tensor ``x``, and
     ``ValueError`` for NaN/inf in ``x`` or ``y0``, mismatched shapes or a non-positive ``tol``.
     """
@@ -124,6 +135,15 @@ def learned_prior(
 
     ŷ comes from :func:`invert` (keyword arguments are passed on); ``return_inversion=True`` also
     returns the :class:`Inversion` so the caller can check its residuals.
+
+    Arguments:
+        model: the LPN f_θ = ∇ψ_θ.
+        x: the points at which R_θ is evaluated, a batch.
+        return_inversion: also return the :class:`Inversion`.
+        invert_kwargs: passed on to :func:`invert` (``max_iter``, ``tol``, ...).
+
+    Returns:
+        R_θ(x), one value per sample, and the :class:`Inversion` if asked for.
     """
     inv = invert(model, x, **invert_kwargs)  # type: ignore[arg-type]
     n = x.shape[0]

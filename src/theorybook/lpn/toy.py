@@ -38,6 +38,16 @@ def laplace_posterior_stats(
     The trapezoid grid has ``n_grid`` points on [−half_width, half_width]. It must resolve the
     posterior (spacing at most min(b, σ)/10) and contain it: every ``|y|`` must lie at least
     10·σ inside the grid, or ``ValueError`` says which bound is violated.
+
+    Arguments:
+        y: the observations.
+        b: the Laplace scale of x.
+        sigma: the noise σ.
+        half_width: the grid covers [−half_width, half_width].
+        n_grid: the number of grid points.
+
+    Returns:
+        ``(mean, median)``, one value per ``y``.
     """
     b, sigma = positive_real("b", b), positive_real("sigma", sigma)
     half_width = positive_real("half_width", half_width)

@@ -14,25 +14,23 @@ runs proximal matching with γ decreasing in stages (:func:`paper_schedule`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from theorybook.training import TrainingDiverged, check_finite_loss
+from theorybook.training import DivergenceGuard, TrainingHistory, train_loop
 from theorybook.validation import callable_, non_negative_int, one_of, positive_int, positive_real
 
 __all__ = [
     "LossName",
     "Stage",
-    "TrainHistory",
-    "TrainingDiverged",
     "loss_value",
     "paper_schedule",
     "proximal_matching_loss",
+    "split_schedule",
     "train_lpn",
 ]
 
@@ -59,6 +57,14 @@ def proximal_matching_loss(pred: torch.Tensor, target: torch.Tensor, gamma: floa
 
     ``pred`` and ``target`` have the same shape ``(batch, ...)``; the norm runs over all
     non-batch dimensions. Values lie in [0, 1).
+
+    Arguments:
+        pred: the denoised batch.
+        target: the clean batch, the same shape as ``pred``.
+        gamma: the scale γ > 0.
+
+    Returns:
+        The loss, a scalar tensor.
     """
     _check_pair(pred, target)
     gamma = positive_real("gamma", gamma)
@@ -70,8 +76,17 @@ def loss_value(
     name: LossName, pred: torch.Tensor, target: torch.Tensor, gamma: float | None = None
 ) -> torch.Tensor:
     """The training loss ``name``: ``"l2"`` (mean squared error), ``"l1"`` (mean absolute error) or
-    ``"pm"`` (:func:`proximal_matching_loss`, needs ``gamma``). ``pred`` and ``target`` must
-    have the same shape."""
+    ``"pm"`` (:func:`proximal_matching_loss`, needs ``gamma``).
+
+    Arguments:
+        name: ``"l2"``, ``"l1"`` or ``"pm"``.
+        pred: the denoised batch.
+        target: the clean batch, the same shape as ``pred``.
+        gamma: the proximal matching γ (``"pm"`` only).
+
+    Returns:
+        The loss, a scalar tensor.
+    """
     one_of("name", name, ("l2", "l1", "pm"))
     _check_pair(pred, target)
     if name == "l2":
@@ -118,6 +133,16 @@ def paper_schedule(
     ``lr_pm`` in ``n_stages`` equal stages with γ = γ_min·2^(n_stages−1−i), i.e. γ_min·{8, 4, 2, 1}.
 
     The paper uses 40,000 steps and γ_min = 0.08·√(number of pixels), a per-pixel RMS of 0.08.
+
+    Arguments:
+        total_steps: all the steps (at least 2·``n_stages``).
+        gamma_min: the last stage's γ.
+        n_stages: the number of proximal-matching stages.
+        lr_pretrain: the ℓ₁ stage's learning rate.
+        lr_pm: the proximal-matching stages' learning rate.
+
+    Returns:
+        The list of :class:`Stage` s.
     """
     n_stages = positive_int("n_stages", n_stages)
     total_steps = positive_int("total_steps", total_steps)
@@ -135,16 +160,25 @@ def paper_schedule(
     return stages
 
 
-@dataclass(frozen=True)
-class TrainHistory:
-    """Per-step losses and the stage each step belonged to (lists filled by :func:`train_lpn`)."""
+def split_schedule(steps: int, loss: LossName, lrs: Sequence[float]) -> list[Stage]:
+    """``steps`` steps of ``loss`` in equal parts at the learning rates ``lrs``, the last part
+    taking the remainder: ``[Stage(s//2, loss, 1e-3), Stage(s − s//2, loss, 1e-4)]`` for
+    ``lrs = (1e-3, 1e-4)`` (the Laplace toy's pretraining).
 
-    losses: list[float] = field(default_factory=list)
-    stage_index: list[int] = field(default_factory=list)
-    stages: list[Stage] = field(default_factory=list)
+    Arguments:
+        steps: all the steps.
+        loss: the loss of every stage.
+        lrs: the learning rates, one stage each.
 
-    def as_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.asarray(self.losses), np.asarray(self.stage_index)
+    Returns:
+        The list of :class:`Stage` s.
+    """
+    steps = positive_int("steps", steps)
+    if not isinstance(lrs, Sequence) or not lrs:
+        raise TypeError(f"lrs must be a non-empty sequence of learning rates, got {lrs!r}")
+    part = steps // len(lrs)
+    parts = [part] * (len(lrs) - 1) + [steps - part * (len(lrs) - 1)]
+    return [Stage(n, loss, lr) for n, lr in zip(parts, lrs, strict=True)]
 
 
 Sampler = Callable[[], tuple[torch.Tensor, torch.Tensor]]
@@ -168,6 +202,22 @@ def _batch(sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor]:
     return clean, noisy
 
 
+class _StageGuard(DivergenceGuard):
+    """The loop's divergence guard, naming the schedule's stage of the failing step."""
+
+    def __init__(self, where: str, labels: Sequence[str]) -> None:
+        super().__init__(where=where)
+        self.labels = list(labels)
+
+    def check(self, loss: object, *, step: int, context: str = "") -> float:
+        return super().check(loss, step=step, context=context or self.labels[step - 1])
+
+
+def _stage_label(index: int, stage: Stage) -> str:
+    gamma = f", gamma={stage.gamma:g}" if stage.gamma is not None else ""
+    return f"stage {index}: {stage.loss}, lr={stage.lr:g}{gamma}"
+
+
 def train_lpn(
     model: nn.Module,
     sampler: Sampler,
@@ -176,26 +226,36 @@ def train_lpn(
     project: bool = True,
     progress: bool = False,
     desc: str = "training",
-    history: TrainHistory | None = None,
-) -> TrainHistory:
+) -> TrainingHistory:
     """Train a denoiser ``model`` (y ↦ x̂) on pairs from ``sampler()`` through ``schedule``.
 
     ``sampler()`` returns ``(clean, noisy)`` tensors of one batch. One Adam optimiser is kept
     across stages; its learning rate is set at the start of each stage. After every step the
     model's ``project_()`` (if it has one and ``project`` is true) restores non-negativity of the
-    constrained weights, which keeps an LPN a gradient of a convex function. A non-finite loss
-    raises :class:`TrainingDiverged` naming the step (counted over the whole schedule), the
-    stage and the loss. Each batch is checked: two tensors of the same shape, finite.
+    constrained weights, which keeps an LPN a gradient of a convex function. The steps run
+    through :func:`theorybook.training.train_loop` (numbered from 1 over the whole schedule);
+    its guard raises :class:`~theorybook.training.TrainingDiverged` naming the step, the stage
+    and the loss when the loss is NaN/inf or has exploded. Each batch is checked: two tensors
+    of the same shape.
 
-    Raises
-    ------
-    TypeError
-        for a model that is not an ``nn.Module``, a non-callable sampler, a schedule of
-        non-stages, or a sampler that does not return two tensors.
-    ValueError
-        for an empty schedule or a batch whose clean and noisy tensors differ in shape.
-    TrainingDiverged
-        at the first step whose loss is NaN or infinite.
+    Arguments:
+        model: the denoiser (an LPN, a ConvLPN or a plain CNN).
+        sampler: returns one ``(clean, noisy)`` batch per call.
+        schedule: the :class:`Stage` s, in order (a single stage is accepted).
+        project: call ``model.project_()`` after every step.
+        progress: show a progress bar.
+        desc: the run's name, for the bar and for divergence messages.
+
+    Returns:
+        The :class:`~theorybook.training.TrainingHistory`: every step's loss, and under
+        ``records["stage"]`` the index of the stage each step belonged to.
+
+    Raises:
+        TypeError: for a model that is not an ``nn.Module``, a non-callable sampler, a schedule
+            of non-stages, or a sampler that does not return two tensors.
+        ValueError: for an empty schedule or a batch whose clean and noisy tensors differ in
+            shape.
+        TrainingDiverged: at the first step whose loss is NaN, infinite or exploding.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -207,41 +267,32 @@ def train_lpn(
         raise ValueError("schedule must be a non-empty sequence of Stage")
     if not all(isinstance(s, Stage) for s in schedule):
         raise TypeError("schedule must hold Stage objects only")
-    history = history if history is not None else TrainHistory()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=schedule[0].lr)
     projector = getattr(model, "project_", None) if project else None
+    plan = [index for index, stage in enumerate(schedule) for _ in range(stage.steps)]
+    if not plan:
+        return TrainingHistory(losses=(), records={"stage": ()})
     model.train()
-    total = sum(s.steps for s in schedule)
-    bar = None
-    if progress:
-        from theorybook.reporting import progress as progress_bar
 
-        bar = progress_bar(total=total, desc=desc, leave=False)
-    offset = len(history.stages)
-    for index, stage in enumerate(schedule):
-        history.stages.append(stage)
-        for group in optimizer.param_groups:
-            group["lr"] = stage.lr
-        for _ in range(stage.steps):
-            clean, noisy = _batch(sampler)
-            loss = loss_value(stage.loss, model(noisy), clean, stage.gamma)
-            value = check_finite_loss(
-                loss,
-                step=len(history.losses),
-                where=f"training (stage {offset + index}: {stage.loss}, lr={stage.lr:g}"
-                + (f", gamma={stage.gamma:g})" if stage.gamma is not None else ")"),
-            )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if projector is not None:
-                projector()
-            history.losses.append(value)
-            history.stage_index.append(offset + index)
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
+    def step(t: int) -> tuple[torch.Tensor, dict[str, float]]:
+        index = plan[t - 1]
+        stage = schedule[index]
+        if t == 1 or plan[t - 2] != index:  # the first step of a stage sets its learning rate
+            for group in optimizer.param_groups:
+                group["lr"] = stage.lr
+        clean, noisy = _batch(sampler)
+        loss = loss_value(stage.loss, model(noisy), clean, stage.gamma)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if projector is not None:
+            projector()
+        return loss, {"stage": index}
+
+    labels = [_stage_label(index, schedule[index]) for index in plan]
+    history = train_loop(
+        step, len(plan), desc=desc, progress=progress, guard=_StageGuard(desc, labels)
+    )
     model.eval()
     return history
