@@ -35,8 +35,6 @@ __all__ = [
 
 Trained = tuple[ConvLPN, PlainCNN | None, dict[str, TrainingHistory]]
 
-_DENOISERS = Denoisers()
-
 
 def check_config(cfg: object) -> Config:
     """``cfg`` itself if it is the chapter's :class:`~theorybook.lpn.config.Config`, else
@@ -52,7 +50,7 @@ def train_image_models(
     *,
     lpn_steps: int,
     cnn_steps: int | None,
-    denoisers: Denoisers = _DENOISERS,
+    denoisers: Denoisers = Denoisers(),
     seed: int = 0,
     progress: bool = False,
     label: str = "images",
