@@ -19,7 +19,7 @@ import os
 
 import torch
 
-from theorybook.arnet import Config
+from theorybook.arnet import Config, Timing
 from theorybook.arnet.experiments import run_timing
 from theorybook.reporting import environment_report
 
@@ -39,10 +39,14 @@ def main() -> None:
         f"CPU {env.cpu} ({env.cpu_count} cores), torch threads {torch.get_num_threads()}, "
         f"load average {os.getloadavg()[0]:.2f}"
     )
-    cfg = Config.preset("book").replace(timing_max_epochs=args.max_epochs)
-    res = run_timing(
-        cfg, orders=args.orders, n=args.n, repeats=args.repeats, autoreg=not args.no_autoreg
+    timing = Timing(
+        orders=tuple(args.orders),
+        n=args.n,
+        repeats=args.repeats,
+        epochs=args.max_epochs,
+        autoreg=not args.no_autoreg,
     )
+    res = run_timing(Config.preset("book").replace(timing=timing))
     print(f"N = {res.n}, median of {res.repeats} runs")
     print(
         f"{'p':>6} {'lstsq s':>9} {'AutoReg s':>10} {'AR-Net/epoch s':>15} "
@@ -60,8 +64,7 @@ def main() -> None:
         f"ratio time(p={hi}) / time(p={lo}): "
         + ", ".join(f"{k} {v:.1f}x" for k, v in ratios.items())
     )
-    faster = [p for i, p in enumerate(res.orders) if res.arnet_full[i] <= res.lstsq[i]]
-    crossover = faster[0] if faster else None
+    crossover = res.crossover
     print(
         f"crossover (smallest p timed with a full {res.epochs}-epoch AR-Net fit no slower than "
         f"least squares): {crossover if crossover is not None else f'none up to p = {hi}'}"

@@ -4,7 +4,8 @@ Sparse AR-Net (``s = 3/p``, the package's default fit) and least squares on AR(3
 paper's size (N = 1e5 training samples, 25 000 test samples) for model orders up to 1000, over a
 few seeds. Writes ``results/06_ar_net/high_order.json`` (a manifest: environment, commit,
 config, wall time and, per order and seed, the sTPE and test MSE of both methods), which the
-chapter shows as a recorded run through :func:`theorybook.arnet.load_high_order_record`.
+chapter shows as a recorded run through :func:`theorybook.arnet.load_high_order_record`
+(``theorybook.records.load_record("06_ar_net", "high_order.json")``).
 
     python scripts/arnet_high_order.py                      # p in 100 300 1000, seeds 0-2
     python scripts/arnet_high_order.py --orders 100 1000 --seeds 5
@@ -32,16 +33,18 @@ def main() -> None:
         "--out", type=Path, default=ROOT / "results" / "06_ar_net" / "high_order.json"
     )
     args = parser.parse_args()
-    cfg = Config.preset("paper")
+    cfg = Config.preset("paper").replace(
+        seeds=args.seeds, **{"sparse.orders": tuple(args.orders), "sparse.n_train": args.n}
+    )
     start = time.perf_counter()
-    res = run_sparse_order(cfg, orders=args.orders, n_train=args.n, seeds=args.seeds, progress=True)
+    res = run_sparse_order(cfg, progress=True)
     wall = time.perf_counter() - start
     numbers = {
         "orders": list(res.orders),
         "n_train": res.n_train,
         "n_test": cfg.test_n,
         "seeds": list(range(args.seeds)),
-        "epochs": cfg.sparse_epochs,
+        "epochs": cfg.sparse.epochs,
         "stpe_arnet": res.stpe_arnet.tolist(),
         "stpe_ls": res.stpe_ls.tolist(),
         "mse_arnet": res.mse_arnet.tolist(),

@@ -8,7 +8,11 @@ import torch
 
 from theorybook.arnet import (
     Config,
-    TrainingDiverged,
+    Dense,
+    Regularizer,
+    Results,
+    Sweeps,
+    Training,
     auto_batch_size,
     chapter_claims,
     fit_arnet,
@@ -31,15 +35,17 @@ from theorybook.arnet import (
     stpe,
     top_k_lags,
 )
-from theorybook.arnet.claims import FIG2A_MEDIANS
-from theorybook.arnet.experiments import (
+from theorybook.arnet.experiments import run_dense, run_regularizer_shape
+from theorybook.arnet.paper import FIG2A_MEDIANS
+from theorybook.arnet.recorded import load_high_order_record
+from theorybook.arnet.small_data import (
     run_c_lambda_sweep,
-    run_dense,
     run_lr_sweep,
-    run_regularizer_shape,
     run_small_data,
-    run_sparsity_sweep,
 )
+from theorybook.training import TrainingDiverged
+
+SMOKE = Config.preset("smoke")
 
 # ---------------------------------------------------------------- data
 
@@ -253,21 +259,47 @@ def test_arnet_hidden_layers_learn_a_linear_process() -> None:
 
 def test_arnet_divergence_names_the_first_bad_step() -> None:
     y = generate_ar([0.5], 2000, seed=0)
-    with pytest.raises(TrainingDiverged, match=r"epoch 1 diverged at step 2: loss = inf"):
-        fit_arnet(y, 2, epochs=3, lr=1e30)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step 2: loss = inf"):
+        fit_arnet(y, 2, epochs=3, training=Training(lr=1e30))
 
 
 def test_arnet_large_learning_rate_raises_instead_of_wild_coefficients() -> None:
     y = generate_ar([0.5, 0.2], 2000, seed=0)
-    with pytest.raises(TrainingDiverged, match="lower lr"):
-        fit_arnet(y, 2, epochs=3, lr=1e3)
+    with pytest.raises(TrainingDiverged, match="lower the learning rate"):
+        fit_arnet(y, 2, epochs=3, training=Training(lr=1e3))
+
+
+@pytest.mark.parametrize(
+    ("hidden", "sparsity", "schedule"),
+    [((), None, "one-cycle"), ((), 0.5, "constant"), ((8,), 0.5, "one-cycle")],
+)
+def test_every_trainer_stops_at_a_huge_learning_rate_naming_the_step(
+    hidden: tuple[int, ...], sparsity: float | None, schedule: str
+) -> None:
+    # AR-Net is the chapter's only trainer (dense, sparse, with hidden layers, either schedule);
+    # the chapter has no iterative solver or sampler (least squares and AutoReg are direct)
+    y = generate_ar([0.5, 0.2], 2000, seed=0)
+    training = Training(lr=1e8, schedule=schedule)  # type: ignore[arg-type]
+    with pytest.raises(TrainingDiverged, match=r"AR-Net \(peak lr = 1e\+08\) diverged at step \d+"):
+        fit_arnet(y, 2, sparsity=sparsity, epochs=3, hidden=hidden, training=training)
+
+
+def test_arnet_history_is_built_from_the_training_loop() -> None:
+    y = generate_ar([0.5, 0.2], 2000, seed=0)
+    net = fit_arnet(y, 2, sparsity=0.5, epochs=3, training=Training(batch_size=100))
+    steps = net.history.steps
+    assert steps.steps == 3 * 20 and np.all(np.isfinite(steps.losses))
+    assert set(steps.records) == {"mse", "reg", "lam", "lr"}
+    assert len(net.history) == 3 and net.history.lam[-1] == pytest.approx(net.lambda_max)
+    # an epoch's mean data loss is the row-weighted mean of its steps' (first step: no penalty)
+    assert steps.losses[0] > 0 and net.history.mse[0] > 0
 
 
 @pytest.mark.parametrize("epochs", [1, 2])
 def test_arnet_short_schedules_do_not_crash(epochs: int) -> None:
     # 299 rows, batch 128: 3 steps per epoch, too few for a one-cycle schedule
     y = generate_ar([0.5], 300)
-    net = fit_arnet(y, 1, epochs=epochs, batch_size=128)
+    net = fit_arnet(y, 1, epochs=epochs, training=Training(batch_size=128))
     assert np.all(np.isfinite(net.coef)) and len(net.history) == epochs
 
 
@@ -285,9 +317,11 @@ def test_arnet_argument_validation() -> None:
     with pytest.raises(ValueError):
         fit_arnet(y, 2, sparsity=2.0)
     with pytest.raises(ValueError):
-        fit_arnet(y, 2, lr=-1.0)
+        fit_arnet(y, 2, training=Training(lr=-1.0))
     with pytest.raises(ValueError):
-        fit_arnet(y, 2, ramp="cubic")  # type: ignore[arg-type]
+        fit_arnet(y, 2, regularizer=Regularizer(ramp="cubic"))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="training"):
+        fit_arnet(y, 2, training=Regularizer())  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         fit_arnet(np.ones(50), 2)
 
@@ -297,9 +331,12 @@ def test_arnet_defaults_are_the_configs() -> None:
 
     sig = inspect.signature(fit_arnet).parameters
     cfg = Config()
-    for name in ("batch_size", "lr", "c_lambda", "reg_eps"):
+    for name in ("training", "regularizer"):
         assert sig[name].default == getattr(cfg, name), name
         assert sig[name].kind is inspect.Parameter.KEYWORD_ONLY
+    for scale in ("smoke", "book", "paper"):
+        preset = Config.preset(scale)
+        assert preset.training == Training() and preset.regularizer == Regularizer()
 
 
 def test_paper_c_lambda_rule() -> None:
@@ -307,11 +344,11 @@ def test_paper_c_lambda_rule() -> None:
     c = paper_c_lambda(y, 20)
     # sqrt of the residual variance of the standardised series, over 100
     assert 0.003 < c < 0.01
-    net = fit_arnet(y, 20, sparsity=0.15, epochs=2, c_lambda="paper")
+    net = fit_arnet(y, 20, sparsity=0.15, epochs=2, regularizer=Regularizer(c_lambda="paper"))
     assert net.c_lambda == pytest.approx(c)
     assert net.lambda_max == pytest.approx(c * (1 / 0.15 - 1))
     with pytest.raises(ValueError, match="c_lambda"):
-        fit_arnet(y, 20, sparsity=0.15, epochs=1, c_lambda="auto")  # type: ignore[arg-type]
+        Regularizer(c_lambda="auto")  # type: ignore[arg-type]
 
 
 def test_standardised_intercept_identity() -> None:
@@ -365,8 +402,7 @@ def test_arnet_has_no_early_stop() -> None:
         fit_arnet(y, 2, epochs=3, tol=1e-3)  # type: ignore[call-arg]
     net = fit_arnet(y, 2, epochs=3)
     assert net.epochs == 3
-    with pytest.deprecated_call():
-        assert net.converged  # old code keeps working
+    assert not hasattr(net, "converged")
     # the one-cycle schedule runs to its end: the last rate is far below the peak
     assert net.history.lr[-1] < 1e-3 * net.peak_lr
 
@@ -384,8 +420,8 @@ def test_auto_batch_size_and_scaled_lr() -> None:
     y = generate_ar([0.5], 20_000, seed=0)
     net = fit_arnet(y, 3, epochs=1)
     assert net.batch_size == auto_batch_size(y.size - 3) == 256
-    assert net.peak_lr == pytest.approx(scaled_lr(Config.lr, 256))
-    assert fit_arnet(y, 3, epochs=1, batch_size=64).peak_lr == Config.lr
+    assert net.peak_lr == pytest.approx(scaled_lr(Training.lr, 256))
+    assert fit_arnet(y, 3, epochs=1, training=Training(batch_size=64)).peak_lr == Training.lr
 
 
 def test_default_fit_keeps_high_order_accuracy() -> None:
@@ -404,36 +440,49 @@ def test_config_presets_and_validation() -> None:
     for name in ("smoke", "book", "paper"):
         assert isinstance(Config.preset(name), Config)
     paper = Config.preset("paper")
-    assert max(paper.sparse_orders) == 1000 and paper.sparse_n == 100_000
+    assert max(paper.sparse.orders) == 1000 and paper.sparse.n_train == 100_000
     with pytest.raises(ValueError):
-        Config.preset("smoke").replace(small_order=5)
+        Config.preset("smoke").replace(**{"small.order": 5})
     with pytest.raises(TypeError):
         Config.preset("smoke").replace(nonsense=1)
+
+
+def test_presets_keep_the_chapters_values() -> None:
+    # the values the notebook used before the settings were grouped in blocks
+    book, smoke = Config.preset("book"), Config.preset("smoke")
+    assert book.sweeps.c_values == (0.005, 0.02, 0.05, 0.2)
+    assert book.sweeps.lrs == (1e-3, 3e-3, 1e-2, 1e-1)
+    assert smoke.sweeps.c_values == (0.01, 0.05) and smoke.sweeps.lrs == (3e-3, 1e-1)
+    assert book.sweeps.sparsities == (0.015, 0.05, 0.15, 0.5)
+    assert (book.small.batch, book.sunspots.batch, book.sunspots.n_test) == (32, 32, 50)
+    assert book.sunspots.sparsity == 0.25 and book.regularizer.eps == 1e-4
 
 
 def test_config_rejects_short_test_series() -> None:
     with pytest.raises(ValueError, match="test_n"):
         Config(test_n=3)
-    with pytest.raises(TypeError, match="dense_orders"):
-        Config(dense_orders=(3, 2.5))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="orders"):
+        Dense(orders=(3, 2.5))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="c_lambda"):
-        Config(c_lambda=float("nan"))
+        Regularizer(c_lambda=float("nan"))
+    with pytest.raises(TypeError, match="training"):
+        Config(training=Regularizer())  # type: ignore[arg-type]
 
 
 def test_regularizer_shape_grid_starts_at_zero() -> None:
-    shape = run_regularizer_shape(n=11, theta_max=1.0)
+    shape = run_regularizer_shape(SMOKE, points=11, theta_max=1.0)
     assert shape.theta[0] == 0.0 and shape.r[0] == 0.0 and np.isinf(shape.dr[0])
     with pytest.raises(ValueError):
-        run_regularizer_shape(n=0)
+        run_regularizer_shape(SMOKE, points=0)
     with pytest.raises(ValueError):
-        run_regularizer_shape(theta_max=-2.0)
+        run_regularizer_shape(SMOKE, theta_max=-2.0)
 
 
 def test_claims_at_smoke_scale() -> None:
     cfg = Config.preset("smoke")
     dense = run_dense(cfg)
     tuned = run_small_data(cfg, seeds=range(3))
-    table = chapter_claims(dense, tuned, tuned=tuned)
+    table = chapter_claims(Results(dense=dense, small=tuned, tuned=tuned), cfg)
     table.assert_hold(["dense-agree", "dense-mse", "small-ls"])
     table.assert_hold(
         ["reg-tanh", "reg-shape", "reg-train", "reg-grad", "intercept-map", "lag-matrix"]
@@ -442,19 +491,20 @@ def test_claims_at_smoke_scale() -> None:
     for cid in ("small-arnet", "tuned-stpe", "tuned-support"):
         assert table[cid].status.label == "calibrated", cid
     # with the sweep on held-out seeds it counts as held out, but only on disjoint seeds
-    sweep = run_c_lambda_sweep(cfg, (0.01, 0.05))
+    sweep = run_c_lambda_sweep(cfg)
+    assert sweep.c_values == (0.01, 0.05)
     assert set(sweep.seeds).isdisjoint(tuned.seeds) and sweep.best in sweep.c_values
     chosen = run_small_data(cfg, c_lambda=sweep.best, seeds=range(3))
-    held = chapter_claims(dense, chosen, tuned=chosen, tuning=sweep)
+    held = chapter_claims(Results(dense=dense, small=chosen, tuned=chosen, sweep=sweep), cfg)
     assert held["tuned-stpe"].held_out and held["tuned-stpe"].status.label != "calibrated"
     assert "chosen from" in held["tuned-stpe"].calibrated_on
     overlap = run_small_data(cfg, c_lambda=sweep.best, seeds=sweep.seeds)
-    same = chapter_claims(dense, overlap, tuned=overlap, tuning=sweep)
+    same = chapter_claims(Results(dense=dense, small=overlap, tuned=overlap, sweep=sweep), cfg)
     assert not same["tuned-stpe"].held_out
     # the support check separates AR-Net from least squares
     assert table["tuned-support"].baseline_passes is False
     # one row per order the paper's Fig. 2a shows, with its median in the paper column
-    for p in cfg.dense_orders:
+    for p in cfg.dense.orders:
         assert table[f"dense-stpe-p{p}"].paper_value == FIG2A_MEDIANS[p]
     assert table["high-order"].measured is None  # needs the paper-scale grid
     assert table["high-order"].status.label == "pending"
@@ -463,7 +513,7 @@ def test_claims_at_smoke_scale() -> None:
 
 def test_lr_sweep_matches_the_small_data_run_and_the_constant_schedule_differs() -> None:
     cfg = Config.preset("smoke")
-    sweep = run_lr_sweep(cfg, (cfg.lr,), seeds=[0])
+    sweep = run_lr_sweep(cfg.replace(**{"sweeps.lrs": (cfg.training.lr,)}), seeds=[0])
     small = run_small_data(cfg, seeds=[0])
     # the one-cycle entry at the default rate is the small-data fit itself
     assert sweep.stpe["one-cycle"][0, 0] == pytest.approx(small.stpe_arnet[0], abs=1e-9)
@@ -474,14 +524,14 @@ def test_lr_sweep_matches_the_small_data_run_and_the_constant_schedule_differs()
 
 
 def test_high_order_record_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from theorybook.arnet.experiments import load_high_order_record
     from theorybook.reporting import save_manifest
 
-    assert load_high_order_record(tmp_path / "missing.json") is None
-    bad = tmp_path / "bad.json"
+    assert load_high_order_record(root=tmp_path) is None
+    bad = tmp_path / "bad" / "06_ar_net" / "high_order.json"
+    bad.parent.mkdir(parents=True)
     bad.write_text('{"numbers": {}}')
     with pytest.raises(ValueError, match="not a high-order record"):
-        load_high_order_record(bad)
+        load_high_order_record(root=tmp_path / "bad")
     stpe_net = [[0.3, 0.5, 0.4], [0.6, 0.9, 0.7]]
     numbers = {
         "orders": [100, 1000],
@@ -491,16 +541,20 @@ def test_high_order_record_round_trip(tmp_path) -> None:  # type: ignore[no-unty
         "stpe_ls": [[20.0] * 3] * 2,
         "stpe_arnet": stpe_net,
     }
-    path = save_manifest(
-        tmp_path / "rec.json", chapter="06_ar_net", seed=0, wall_seconds=1.0, numbers=numbers
+    save_manifest(
+        tmp_path / "06_ar_net" / "high_order.json",
+        chapter="06_ar_net",
+        seed=0,
+        wall_seconds=1.0,
+        numbers=numbers,
     )
-    record = load_high_order_record(path)
+    record = load_high_order_record(root=tmp_path)
     assert record is not None and record.result.orders == (100, 1000)
     np.testing.assert_array_equal(record.result.stpe_arnet, stpe_net)
     cfg = Config.preset("smoke")
-    dense = run_dense(cfg.replace(seeds=1, dense_orders=(3,)))
+    dense = run_dense(cfg.replace(seeds=1, **{"dense.orders": (3,)}))
     small = run_small_data(cfg, seeds=[0])
-    table = chapter_claims(dense, small, record=record)
+    table = chapter_claims(Results(dense=dense, small=small, record=record), cfg)
     assert table["high-order"].measured == pytest.approx(0.7)
     assert table["high-order"].scale == "paper" and "recorded run" in table["high-order"].note
     assert table["high-order"].status.label == "holds"
@@ -523,12 +577,14 @@ BAD_CALLS = {
     "least squares constant": lambda: fit_least_squares(np.zeros(100), 2),
     "autoreg constant": lambda: fit_autoreg(np.zeros(100), 2),
     "arnet constant": lambda: fit_arnet(np.zeros(100), 2),
-    "arnet c1<0": lambda: fit_arnet(generate_ar([0.5], 300), 2, c1=-1),
+    "arnet c1<0": lambda: fit_arnet(generate_ar([0.5], 300), 2, regularizer=Regularizer(c1=-1)),
     "arnet bogus device": lambda: fit_arnet(generate_ar([0.5], 300), 2, device="bogus"),
     "arnet hidden 0": lambda: fit_arnet(generate_ar([0.5], 300), 2, hidden=(0,)),
     "arnet seed<0": lambda: fit_arnet(generate_ar([0.5], 300), 2, seed=-3),
     "arnet bool epochs": lambda: fit_arnet(generate_ar([0.5], 300), 2, epochs=True),
-    "arnet nan lr": lambda: fit_arnet(generate_ar([0.5], 300), 2, lr=float("nan")),
+    "arnet nan lr": lambda: fit_arnet(
+        generate_ar([0.5], 300), 2, training=Training(lr=float("nan"))
+    ),
     "arnet sparsity 0": lambda: fit_arnet(generate_ar([0.5], 300), 2, sparsity=0.0),
     "regularizer nan": lambda: sparsity_regularizer(torch.tensor([float("nan")])),
     "regularizer int tensor": lambda: sparsity_regularizer(torch.tensor([1, 2])),
@@ -544,29 +600,23 @@ BAD_CALLS = {
     "top_k_lags nan": lambda: top_k_lags(np.array([np.nan, 1.0, 2.0]), 2),
     "top_k_lags k=0": lambda: top_k_lags(np.array([1.0, 2.0]), 0),
     "stpe nan": lambda: stpe([np.nan], [0.1]),
-    "run_regularizer_shape n=0": lambda: run_regularizer_shape(n=0),
-    "run_regularizer_shape theta<0": lambda: run_regularizer_shape(theta_max=-2),
+    "run_regularizer_shape points=0": lambda: run_regularizer_shape(SMOKE, points=0),
+    "run_regularizer_shape theta<0": lambda: run_regularizer_shape(SMOKE, theta_max=-2),
+    "run_dense not a config": lambda: run_dense(object()),  # type: ignore[arg-type]
     "config test_n=3": lambda: Config(test_n=3),
-    "config batch 0": lambda: Config(batch_size=0),
-    "run_small_data bad c": lambda: run_small_data(Config.preset("smoke"), c_lambda=-1.0),
-    "run_small_data bad seed": lambda: run_small_data(Config.preset("smoke"), seeds=[-1]),
-    "run_small_data bad s": lambda: run_small_data(Config.preset("smoke"), sparsity=1.5),
-    "run_sparsity_sweep s=0": lambda: run_sparsity_sweep(Config.preset("smoke"), (0.0,)),
-    "run_c_lambda_sweep c<0": lambda: run_c_lambda_sweep(Config.preset("smoke"), (-0.1,)),
-    "run_lr_sweep lr<0": lambda: run_lr_sweep(Config.preset("smoke"), (-0.1,)),
-    "run_lr_sweep no lr": lambda: run_lr_sweep(Config.preset("smoke"), ()),
-    "fit_arnet bad schedule": lambda: fit_arnet(
-        generate_ar([0.5], 300),
-        2,
-        schedule="cosine",  # type: ignore[arg-type]
-    ),
-    "config tune seeds overlap": lambda: Config(tune_seed0=3),
-    "fit_arnet c_lambda auto": lambda: fit_arnet(
-        generate_ar([0.5], 300),
-        2,
-        sparsity=0.5,
-        c_lambda="auto",  # type: ignore[arg-type]
-    ),
+    "config batch 0": lambda: Training(batch_size=0),
+    "run_small_data bad c": lambda: run_small_data(SMOKE, c_lambda=-1.0),
+    "run_small_data bad seed": lambda: run_small_data(SMOKE, seeds=[-1]),
+    "run_small_data no seed": lambda: run_small_data(SMOKE, seeds=[]),
+    "run_small_data bad s": lambda: run_small_data(SMOKE, sparsity=1.5),
+    "sweeps s=0": lambda: Sweeps(sparsities=(0.0,)),
+    "sweeps c<0": lambda: Sweeps(c_values=(-0.1,)),
+    "sweeps lr<0": lambda: Sweeps(lrs=(-0.1,)),
+    "sweeps no lr": lambda: Sweeps(lrs=()),
+    "run_lr_sweep bad seed": lambda: run_lr_sweep(SMOKE, seeds=[-1]),
+    "training bad schedule": lambda: Training(schedule="cosine"),  # type: ignore[arg-type]
+    "config tune seeds overlap": lambda: Config(sweeps=Sweeps(tune_seed0=3)),
+    "regularizer c_lambda auto": lambda: Regularizer(c_lambda="auto"),  # type: ignore[arg-type]
 }
 
 
@@ -584,27 +634,34 @@ def test_paper_preset_builds_and_steps() -> None:
     """The paper preset validates; its largest models and data take one optimisation step."""
     cfg = Config.preset("paper")
     cfg.validate()
-    assert max(cfg.sparse_orders) == 1000 and cfg.sparse_n == 100_000
+    assert max(cfg.sparse.orders) == 1000 and cfg.sparse.n_train == 100_000
     # data at paper size: the largest sparse-order series and the small-data series
-    y = generate_ar(np.asarray((0.2, 0.3, -0.5)), cfg.sparse_n + cfg.test_n, seed=0)
-    assert y.shape == (cfg.sparse_n + cfg.test_n,)
-    small = generate_ar(sparse_coef(cfg.small_order), cfg.small_n + cfg.test_n, seed=0)
-    w = random_stationary_coef(max(cfg.dense_orders), 1000)
-    assert generate_ar(w, cfg.dense_n, seed=0).shape == (cfg.dense_n,)
+    y = generate_ar(np.asarray((0.2, 0.3, -0.5)), cfg.sparse.n_train + cfg.test_n, seed=0)
+    assert y.shape == (cfg.sparse.n_train + cfg.test_n,)
+    small = generate_ar(sparse_coef(cfg.small.order), cfg.small.n_train + cfg.test_n, seed=0)
+    w = random_stationary_coef(max(cfg.dense.orders), 1000)
+    assert generate_ar(w, cfg.dense.n_train, seed=0).shape == (cfg.dense.n_train,)
     # one optimisation step of AR-Net at the largest order (sparse, s = 3/p): a batch that
     # covers every row of a (p + 4096)-long slice of the paper-size series is exactly one step
-    p = max(cfg.sparse_orders)
+    p = max(cfg.sparse.orders)
     train = y[: p + 4096]
-    net = fit_arnet(train, p, sparsity=3 / p, epochs=1, batch_size=4096, c_lambda=cfg.c_lambda)
+    net = fit_arnet(
+        train,
+        p,
+        sparsity=3 / p,
+        epochs=1,
+        training=cfg.training.replace(batch_size=4096),
+        regularizer=cfg.regularizer,
+    )
     assert net.coef.shape == (p,) and np.all(np.isfinite(net.coef))
     assert len(net.history) == 1
     # and the small-data model with the paper's c_lambda rule
     net = fit_arnet(
-        small[: cfg.small_n],
-        cfg.small_order,
+        small[: cfg.small.n_train],
+        cfg.small.order,
         sparsity=0.15,
         epochs=1,
-        batch_size=cfg.small_n,
-        c_lambda="paper",
+        training=cfg.training.replace(batch_size=cfg.small.n_train),
+        regularizer=cfg.regularizer.replace(c_lambda="paper"),
     )
     assert np.all(np.isfinite(net.coef))

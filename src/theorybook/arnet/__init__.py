@@ -1,15 +1,30 @@
 """AR-Net (Triebe, Laptev, Rajagopal 2019): auto-regression as a one-layer network (chapter 6).
 
 Data: :func:`generate_ar`, :func:`random_stationary_coef`, :func:`sparse_coef`, :func:`lag_matrix`,
-:func:`load_sunspots`. Models: :func:`fit_arnet` (with the sparsity regulariser
-:func:`sparsity_regularizer` and the paper's rule :func:`paper_c_lambda`),
-:func:`fit_least_squares`, :func:`fit_autoreg`. Metrics: :func:`stpe`, :func:`one_step_mse`,
-:func:`top_k_lags`. Experiments: :mod:`theorybook.arnet.experiments`; figures:
-:mod:`theorybook.arnet.figures`; claims: :func:`chapter_claims`; presets: :class:`Config`.
+:func:`standardise`, :func:`load_sunspots`. The regulariser: :func:`sparsity_regularizer`,
+:func:`regularizer_terms`, :func:`lambda_max`, :func:`lambda_ramp` and the paper's rule
+:func:`paper_c_lambda` (:mod:`~theorybook.arnet.regularizer`). Models: :func:`fit_arnet`
+(:mod:`~theorybook.arnet.fit`), :func:`fit_least_squares`, :func:`fit_autoreg`
+(:mod:`~theorybook.arnet.baselines`). Metrics: :func:`stpe`, :func:`one_step_mse`,
+:func:`top_k_lags`. The pipeline: :class:`Config` (with its settings blocks :class:`Training`,
+:class:`Regularizer`, ...), :func:`run_all` (:mod:`~theorybook.arnet.experiments`,
+:mod:`~theorybook.arnet.small_data`) returning :class:`Results`, :func:`chapter_claims`; figures:
+:mod:`theorybook.arnet.figures`.
 """
 
+from theorybook.arnet.baselines import ARFit, fit_autoreg, fit_least_squares
 from theorybook.arnet.claims import chapter_claims
-from theorybook.arnet.config import Config
+from theorybook.arnet.config import (
+    Config,
+    Dense,
+    Regularizer,
+    SmallData,
+    SparseOrder,
+    Sunspots,
+    Sweeps,
+    Timing,
+    Training,
+)
 from theorybook.arnet.data import (
     AR3_WEIGHTS,
     SPARSE_LAGS,
@@ -21,29 +36,30 @@ from theorybook.arnet.data import (
     load_sunspots,
     random_stationary_coef,
     sparse_coef,
+    standardise,
     train_test_split,
 )
-from theorybook.arnet.model import (
-    ARFit,
+from theorybook.arnet.experiments import run_all
+from theorybook.arnet.fit import (
     ARNetHistory,
     ARNetResult,
-    TrainingDiverged,
     auto_batch_size,
     fit_arnet,
-    fit_autoreg,
-    fit_least_squares,
+    scaled_lr,
+    standardised_intercept,
+)
+from theorybook.arnet.metrics import one_step_mse, stpe, top_k_lags
+from theorybook.arnet.recorded import load_high_order_record
+from theorybook.arnet.regularizer import (
     lambda_max,
     lambda_ramp,
-    one_step_mse,
     paper_c_lambda,
     regularizer_derivative,
+    regularizer_gradient,
     regularizer_terms,
-    scaled_lr,
     sparsity_regularizer,
-    standardised_intercept,
-    stpe,
-    top_k_lags,
 )
+from theorybook.arnet.results import Results
 
 __all__ = [
     "AR3_WEIGHTS",
@@ -51,9 +67,17 @@ __all__ = [
     "ARNetHistory",
     "ARNetResult",
     "Config",
+    "Dense",
+    "Regularizer",
+    "Results",
     "SPARSE_LAGS",
     "SPARSE_WEIGHTS",
-    "TrainingDiverged",
+    "SmallData",
+    "SparseOrder",
+    "Sunspots",
+    "Sweeps",
+    "Timing",
+    "Training",
     "auto_batch_size",
     "chapter_claims",
     "check_series",
@@ -65,15 +89,19 @@ __all__ = [
     "lag_matrix",
     "lambda_max",
     "lambda_ramp",
+    "load_high_order_record",
     "load_sunspots",
     "one_step_mse",
     "paper_c_lambda",
     "random_stationary_coef",
     "regularizer_derivative",
+    "regularizer_gradient",
     "regularizer_terms",
+    "run_all",
     "scaled_lr",
     "sparse_coef",
     "sparsity_regularizer",
+    "standardise",
     "standardised_intercept",
     "stpe",
     "top_k_lags",

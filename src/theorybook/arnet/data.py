@@ -41,6 +41,7 @@ __all__ = [
     "load_sunspots",
     "random_stationary_coef",
     "sparse_coef",
+    "standardise",
     "train_test_split",
 ]
 
@@ -62,9 +63,19 @@ def check_series(
 ) -> NDArray[np.float64]:
     """Return ``series`` as a finite 1-D float64 array long enough for an AR(``p``) fit.
 
-    Raises ``ValueError`` for a non-1-D input, NaN/inf values, or fewer than ``2 p + 1`` samples
-    (an AR(p) fit needs at least ``p + 1`` equations for ``p + 1`` unknowns after losing ``p``
-    values to the lags). ``TypeError`` for a non-integer ``p``.
+    Arguments:
+        series: the values, a 1-D array-like of numbers.
+        p: the model order the series must be long enough for (``None``: no length check).
+        name: the parameter's name, for the messages.
+
+    Returns:
+        The series as a float64 array.
+
+    Raises:
+        ValueError: for a non-1-D input, NaN/inf values, or fewer than ``2 p + 1`` samples (an
+            AR(p) fit needs at least ``p + 1`` equations for ``p + 1`` unknowns after losing
+            ``p`` values to the lags).
+        TypeError: for a non-numeric series or a non-integer ``p``.
     """
     y = np.asarray(series)
     if y.dtype == object or not (np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_):
@@ -130,13 +141,18 @@ def sparse_coef(
 
     The default is the paper's sparse process: 0.2, 0.3, −0.5 at lags 1, 3, 10, model order 20.
 
-    Raises
-    ------
-    TypeError
-        for a non-integer ``p`` or lag.
-    ValueError
-        for ``p < 1``, repeated lags, lags outside ``1..p``, non-finite weights, or ``lags`` and
-        ``weights`` of different lengths.
+    Arguments:
+        p: the model order (the length of the vector).
+        lags: the 1-based lags of the non-zero weights, distinct, in ``1..p``.
+        weights: the weights at ``lags``, finite.
+
+    Returns:
+        The ``p`` coefficients, lag 1 first.
+
+    Raises:
+        TypeError: for a non-integer ``p`` or lag.
+        ValueError: for ``p < 1``, repeated lags, lags outside ``1..p``, non-finite weights, or
+            ``lags`` and ``weights`` of different lengths.
     """
     p = positive_int("p", p)
     lag_t = int_sequence("lags", lags, low=1, unique=True)
@@ -159,15 +175,22 @@ def generate_ar(
     :math:`1 / (1 - \\sum_i w_i B^i)` (``scipy.signal.lfilter``), i.e. eq. (1) with :math:`c = 0`;
     the first ``burn_in`` values (default ``max(1000, 10 p)``) are dropped so that the start-up
     transient is gone, and the sample mean is subtracted (as the official code does; the paper
-    does not say). ``n`` must be at least 2 (a single value minus its mean is always 0).
+    does not say).
 
-    Raises
-    ------
-    TypeError
-        for a non-integer ``n``, ``seed`` or ``burn_in``.
-    ValueError
-        for non-stationary or non-finite coefficients, ``n < 2``, a negative seed or burn-in,
-        or a non-positive ``noise_std``.
+    Arguments:
+        coef: the AR coefficients, lag 1 first; they must define a stationary process.
+        n: the sample's length, at least 2 (a single value minus its mean is always 0).
+        noise_std: the noise's standard deviation :math:`\\sigma > 0`.
+        seed: seeds the noise.
+        burn_in: values dropped at the start (default ``max(1000, 10 p)``).
+
+    Returns:
+        The ``n`` values, mean zero.
+
+    Raises:
+        TypeError: for a non-integer ``n``, ``seed`` or ``burn_in``.
+        ValueError: for non-stationary or non-finite coefficients, ``n < 2``, a negative seed or
+            burn-in, or a non-positive ``noise_std``.
     """
     w = _as_coef(coef)
     n = positive_int("n", n)
@@ -201,6 +224,25 @@ def lag_matrix(series: ArrayLike, p: int) -> NDArray[np.float64]:
         y[p - 1 :], shape=(y.size - p, p), strides=(step, -step), writeable=False
     )
     return view
+
+
+def standardise(series: ArrayLike) -> tuple[NDArray[np.float64], float, float]:
+    """``(z, m, σ)``: the series standardised, ``z = (y - m)/σ``, with its mean and standard
+    deviation, computed without overflow for huge-scale series (AR coefficients are invariant to
+    the scale, and the paper's constants assume normalised data).
+
+    Raises ``ValueError`` for a constant series (AR coefficients are not identifiable) or a bad
+    series (:func:`check_series`).
+    """
+    y = check_series(series)
+    if not np.ptp(y) > 0:
+        raise ValueError("series is constant; AR coefficients are not identifiable")
+    scale = float(np.max(np.abs(y)))
+    u = y / scale
+    mean_u, std_u = float(u.mean()), float(u.std())
+    if not std_u > 0:
+        raise ValueError("series is constant; AR coefficients are not identifiable")
+    return (u - mean_u) / std_u, mean_u * scale, std_u * scale
 
 
 def train_test_split(

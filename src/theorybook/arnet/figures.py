@@ -7,15 +7,20 @@ the chapter's constant orange, AR-Net with the paper's :math:`c_\\lambda` rule p
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
 from numpy.typing import NDArray
 
-from theorybook.arnet.claims import FIG2A_MEDIANS, FIG4_ARNET_MEDIANS
-from theorybook.arnet.experiments import (
+from theorybook.arnet.paper import (
+    FIG2A_MEDIANS,
+    FIG4_ARNET_MEDIANS,
+    SMALL_ARNET_STPE,
+    SMALL_LS_STPE,
+)
+from theorybook.arnet.regularizer import regularizer_derivative
+from theorybook.arnet.results import (
     CLambdaSweep,
     DenseResult,
     HighOrderRecord,
@@ -27,7 +32,6 @@ from theorybook.arnet.experiments import (
     SunspotsResult,
     TimingResult,
 )
-from theorybook.arnet.model import regularizer_derivative
 from theorybook.plotting import PALETTE, label_panels, new_figure
 
 __all__ = [
@@ -78,12 +82,6 @@ def _median_range(
     )
 
 
-def _shown_once(fig: Figure) -> Figure:
-    """Close ``fig`` in pyplot so that a notebook shows it once, as the cell's value."""
-    plt.close(fig)
-    return fig
-
-
 def _order_ticks(ax: Axes, orders: tuple[int, ...]) -> None:
     """Label a log-scaled order axis at the orders run, in plain numbers."""
     ax.xaxis.set_major_locator(FixedLocator([float(p) for p in orders]))
@@ -110,7 +108,7 @@ def regularizer_figure(shape: RegularizerShape) -> Figure:
     axes[1].set(xlabel=r"$|\theta|$", ylabel=r"pull towards zero, $r'(|\theta|)$")
     axes[1].legend(loc="upper right")
     label_panels(axes)
-    return _shown_once(fig)
+    return fig
 
 
 def dense_figure(dense: DenseResult) -> Figure:
@@ -149,7 +147,7 @@ def dense_figure(dense: DenseResult) -> Figure:
     axes[1].set(xlabel="lag $i$", ylabel="$w_i$", title=f"AR({true.size}), seed 0")
     axes[1].legend(loc="best")
     label_panels(axes)
-    return _shown_once(fig)
+    return fig
 
 
 def high_order_figure(record: HighOrderRecord | None) -> Figure:
@@ -159,7 +157,7 @@ def high_order_figure(record: HighOrderRecord | None) -> Figure:
         fig, ax = new_figure(height=1.5)
         ax.text(0.5, 0.5, "no recorded run (scripts/arnet_high_order.py)", ha="center")
         ax.set_axis_off()
-        return _shown_once(fig)
+        return fig
     return sparse_order_figure(
         record.result, title=f"recorded {record.recorded_on[:10]}, $N = {record.result.n_train}$"
     )
@@ -213,7 +211,7 @@ def sparse_order_figure(sparse: SparseOrderResult, *, title: str | None = None) 
     for ax in axes:
         _order_ticks(ax, sparse.orders)
     label_panels(axes)
-    return _shown_once(fig)
+    return fig
 
 
 def small_data_figure(paper_rule: SmallDataResult, tuned: SmallDataResult) -> Figure:
@@ -260,14 +258,21 @@ def small_data_figure(paper_rule: SmallDataResult, tuned: SmallDataResult) -> Fi
             k + rng.uniform(-0.12, 0.12, vals.size), vals, "o", ms=4, color=colour, alpha=0.8
         )
         axes[1].plot([k - 0.25, k + 0.25], [np.median(vals)] * 2, color=colour, lw=2)
-    axes[1].axhline(18.3, ls=":", color=COLOURS["paper"], label="paper: 18.3 (classic AR)")
-    axes[1].axhline(3.2, ls="--", color=COLOURS["paper"], label="paper: 3.2 (AR-Net)")
+    axes[1].axhline(
+        SMALL_LS_STPE, ls=":", color=COLOURS["paper"], label=f"paper: {SMALL_LS_STPE} (classic AR)"
+    )
+    axes[1].axhline(
+        SMALL_ARNET_STPE,
+        ls="--",
+        color=COLOURS["paper"],
+        label=f"paper: {SMALL_ARNET_STPE} (AR-Net)",
+    )
     axes[1].set(
         xticks=range(len(groups)), xticklabels=[g[1] for g in groups], ylabel="sTPE", ylim=(0, None)
     )
     axes[1].legend(loc="upper right", fontsize=8)
     label_panels(axes)
-    return _shown_once(fig)
+    return fig
 
 
 def c_lambda_sweep_figure(sweep: CLambdaSweep) -> Figure:
@@ -295,7 +300,9 @@ def c_lambda_sweep_figure(sweep: CLambdaSweep) -> Figure:
         color=COLOURS["least squares"],
         label="least squares (median)",
     )
-    ax.axhline(3.2, ls="--", color=COLOURS["paper"], label="paper: 3.2")
+    ax.axhline(
+        SMALL_ARNET_STPE, ls="--", color=COLOURS["paper"], label=f"paper: {SMALL_ARNET_STPE}"
+    )
     ax.set(
         xscale="log",
         xlabel=r"$c_\lambda$",
@@ -304,7 +311,7 @@ def c_lambda_sweep_figure(sweep: CLambdaSweep) -> Figure:
         ylim=(0, None),
     )
     ax.legend(loc="center right", fontsize=8)
-    return _shown_once(fig)
+    return fig
 
 
 def sparsity_sweep_figure(sweep: SparsitySweep) -> Figure:
@@ -320,7 +327,9 @@ def sparsity_sweep_figure(sweep: SparsitySweep) -> Figure:
     colour = COLOURS["AR-Net, paper's rule"] if sweep.c_lambda == "paper" else COLOURS["AR-Net"]
     _median_range(ax, s, sweep.stpe, label=label, colour=colour)
     ax.axvline(sweep.true_sparsity, ls=":", color=PALETTE["black"], label="true $s = 3/p$")
-    ax.axhline(3.2, ls="--", color=COLOURS["paper"], label="paper: 3.2")
+    ax.axhline(
+        SMALL_ARNET_STPE, ls="--", color=COLOURS["paper"], label=f"paper: {SMALL_ARNET_STPE}"
+    )
     ax.set(
         xscale="log",
         xlabel="sparsity estimate $s$",
@@ -332,7 +341,7 @@ def sparsity_sweep_figure(sweep: SparsitySweep) -> Figure:
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticks(s, [f"{v:g}" for v in s], rotation=45)
     ax.legend(loc="upper right", fontsize=8)
-    return _shown_once(fig)
+    return fig
 
 
 def lr_sweep_figure(sweep: LearningRateSweep) -> Figure:
@@ -351,7 +360,9 @@ def lr_sweep_figure(sweep: LearningRateSweep) -> Figure:
         marker="s",
         offset=1.08,
     )
-    ax.axhline(3.2, ls="--", color=COLOURS["paper"], label="paper: 3.2")
+    ax.axhline(
+        SMALL_ARNET_STPE, ls="--", color=COLOURS["paper"], label=f"paper: {SMALL_ARNET_STPE}"
+    )
     ax.set(
         xscale="log",
         yscale="log",
@@ -360,7 +371,7 @@ def lr_sweep_figure(sweep: LearningRateSweep) -> Figure:
         title=rf"small data, $c_\lambda = {sweep.c_lambda}$, {len(sweep.seeds)} seeds",
     )
     ax.legend(loc="upper left", fontsize=8)
-    return _shown_once(fig)
+    return fig
 
 
 def timing_figure(timing: TimingResult) -> Figure:
@@ -386,7 +397,7 @@ def timing_figure(timing: TimingResult) -> Figure:
     ax.set(xlabel="model order $p$", ylabel="fit time (s)", title=f"$N = {timing.n}$")
     _order_ticks(ax, timing.orders)
     fig.legend(loc="outside lower center", ncols=2, fontsize=8)
-    return _shown_once(fig)
+    return fig
 
 
 def sunspots_figure(sun: SunspotsResult) -> Figure:
@@ -427,4 +438,4 @@ def sunspots_figure(sun: SunspotsResult) -> Figure:
     axes[1].set(xlabel="lag $i$", ylabel="$w_i$", xticks=range(1, p + 1))
     axes[1].legend(loc="upper right", fontsize=8)
     label_panels(axes)
-    return _shown_once(fig)
+    return fig

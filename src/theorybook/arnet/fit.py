@@ -1,0 +1,474 @@
+"""AR-Net, the auto-regression trained as a network (chapter 6, {cite}`triebe2019arnet` §3.2–3.3).
+
+AR-Net is the auto-regression :eq:`arnet-ar` read as a neural network: one linear layer from the
+``p`` lags to the next value, trained by stochastic gradient descent on the mean squared error
+(paper §3.2). The sparse variant (paper §3.3.1) adds the regulariser of
+:mod:`theorybook.arnet.regularizer`, weighted by :math:`\\lambda(s)`. Every optimiser step runs
+through :func:`theorybook.training.train_loop` with a :class:`~theorybook.training.DivergenceGuard`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike, NDArray
+from torch import nn
+from torch.nn import functional as F
+
+from theorybook.arnet.config import Regularizer, Training
+from theorybook.arnet.data import check_series, lag_matrix, standardise
+from theorybook.arnet.regularizer import lambda_max, lambda_schedule, paper_c_lambda, penalty
+from theorybook.runtime import device as resolve_device
+from theorybook.runtime import torch_threads
+from theorybook.training import DivergenceGuard, TrainingDiverged, TrainingHistory, train_loop
+from theorybook.validation import array, positive_int, positive_real, real
+from theorybook.validation import seed as seed_check
+
+__all__ = [
+    "GROWTH_LIMIT",
+    "LR_REFERENCE_BATCH",
+    "MAX_AUTO_BATCH",
+    "MIN_AUTO_BATCH",
+    "MIN_ONE_CYCLE_STEPS",
+    "STEP_GROWTH_LIMIT",
+    "ARNetHistory",
+    "ARNetResult",
+    "auto_batch_size",
+    "fit_arnet",
+    "scaled_lr",
+    "standardised_intercept",
+]
+
+STEP_GROWTH_LIMIT = 100.0
+"""A step whose loss exceeds this many times the first step's (and 100: the mean predictor
+scores 1 on the standardised series) counts as divergence, named at that step (the growth of the
+fit's :class:`~theorybook.training.DivergenceGuard`)."""
+GROWTH_LIMIT = 10.0
+"""An epoch whose mean data loss exceeds this many times the first step's loss (and 10, the
+mean predictor's score times 10) counts as divergence: training made the fit much worse."""
+MIN_ONE_CYCLE_STEPS = 8
+"""Schedules shorter than this run at the constant learning rate ``lr``: torch's ``OneCycleLR``
+needs at least one warm-up and one annealing step (with ``pct_start = 0.25``, 8 steps)."""
+MIN_AUTO_BATCH = 32
+"""Smallest batch :func:`auto_batch_size` picks (the small-data problem's, ``n = 10^3``)."""
+MAX_AUTO_BATCH = 4096
+"""Largest batch :func:`auto_batch_size` picks."""
+LR_REFERENCE_BATCH = 128
+"""Batch size up to which ``lr`` is the peak learning rate itself (:func:`scaled_lr`)."""
+
+
+@dataclass(frozen=True)
+class ARNetHistory:
+    """Per-epoch training record, built from the :class:`~theorybook.training.TrainingHistory`
+    of the loop: mean data loss (MSE on the standardised series), mean regulariser value, the λ
+    used at the epoch's end and the learning rate at its end. ``steps`` is the loop's own
+    per-step history (the loss of every step)."""
+
+    mse: NDArray[np.float64]
+    reg: NDArray[np.float64]
+    lam: NDArray[np.float64]
+    lr: NDArray[np.float64]
+    steps: TrainingHistory
+
+    def __len__(self) -> int:
+        return int(self.mse.size)
+
+
+@dataclass(frozen=True)
+class ARNetResult:
+    """A fitted AR-Net.
+
+    ``coef`` (length ``p``, lag 1 first) and ``intercept`` are in the units of the input series.
+    With hidden layers, ``coef`` is the network's gradient averaged over the training rows (the
+    coefficients of the linear model it behaves like on the data) and ``intercept`` that linear
+    model's intercept; ``model`` (on the standardised series) holds the network itself.
+    ``lambda_max`` is :math:`\\lambda(s)`, ``sparsity`` the ``s`` used, ``c_lambda`` the constant
+    used (the paper's rule resolved to its value), ``batch_size`` and ``peak_lr`` the mini-batch
+    size and peak learning rate used. The fit always runs its whole schedule.
+    """
+
+    coef: NDArray[np.float64]
+    intercept: float
+    history: ARNetHistory
+    lambda_max: float
+    sparsity: float | None
+    epochs: int
+    seconds: float
+    model: nn.Module
+    c_lambda: float = math.nan
+    batch_size: int = 0
+    peak_lr: float = math.nan
+
+    def predict(self, series: ArrayLike) -> NDArray[np.float64]:
+        """One-step predictions of ``series[p:]`` by the linear part (exact for ``hidden=()``)."""
+        return self.intercept + lag_matrix(series, self.coef.size) @ self.coef
+
+
+def _build_net(p: int, hidden: Sequence[int]) -> nn.Module:
+    if not hidden:
+        return nn.Linear(p, 1)
+    layers: list[nn.Module] = []
+    width = p
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        width = h
+    layers.append(nn.Linear(width, 1))
+    return nn.Sequential(*layers)
+
+
+def _first_linear(net: nn.Module) -> nn.Linear:
+    for m in net.modules():
+        if isinstance(m, nn.Linear):
+            return m
+    raise AssertionError("no linear layer")  # pragma: no cover
+
+
+def auto_batch_size(n_rows: int) -> int:
+    r"""The default mini-batch size for ``n_rows`` training rows:
+    :math:`B = 2^{\mathrm{round}(\log_2 \sqrt{2n})}`, clipped to
+    [:data:`MIN_AUTO_BATCH`, :data:`MAX_AUTO_BATCH`].
+
+    About :math:`\sqrt{n/2}` steps per epoch: batch 32 at ``n = 10^3`` (the small-data problem),
+    128 at ``10^4`` and 512 at ``10^5``. The batch grows with ``n``, so the loop's per-step
+    overhead is spread over more rows, but more slowly than ``n``: the sparse fit needs a few
+    thousand steps to settle its near-zero weights (with 2048 rows per step, 490 steps, it left
+    off-support weights of 0.02 at ``p = 100``).
+    """
+    n_rows = positive_int("n_rows", n_rows)
+    b = 2 ** round(math.log2(math.sqrt(2.0 * n_rows)))
+    return int(min(MAX_AUTO_BATCH, max(MIN_AUTO_BATCH, b)))
+
+
+def scaled_lr(lr: float, batch_size: int) -> float:
+    r"""The peak learning rate for a batch of ``batch_size``:
+    :math:`\eta\,\max(1, \sqrt{B / B_0})` with :math:`B_0 =` :data:`LR_REFERENCE_BATCH`.
+
+    ``lr`` is the peak rate at batches up to :math:`B_0`; above it the rate grows with the square
+    root of the batch, which keeps the variance of a step's gradient noise times the rate squared
+    constant (the usual rule for Adam-type optimisers).
+    """
+    lr = positive_real("lr", lr)
+    batch_size = positive_int("batch_size", batch_size)
+    return lr * max(1.0, math.sqrt(batch_size / LR_REFERENCE_BATCH))
+
+
+def standardised_intercept(b0: float, coef: ArrayLike, *, mean: float, std: float) -> float:
+    r"""The intercept in series units of a fit on the standardised series ``z = (y - m)/σ``.
+
+    :math:`z_t = b_0 + \sum_i w_i z_{t-i}` is :math:`y_t = \sigma b_0 + m(1 - \sum_i w_i) +
+    \sum_i w_i y_{t-i}`: the coefficients are unchanged, the intercept is
+    :math:`\sigma b_0 + m (1 - \sum_i w_i)` (:eq:`arnet-intercept`).
+
+    Arguments:
+        b0: the intercept of the fit on the standardised series.
+        coef: the fit's coefficients, lag 1 first.
+        mean: the series' mean ``m``.
+        std: the series' standard deviation ``σ > 0``.
+
+    Returns:
+        The intercept in the units of the series.
+    """
+    w = array("coef", coef, ndim=1)
+    b0 = real("b0", b0)
+    std = positive_real("std", std)
+    mean = real("mean", mean)
+    return std * b0 + mean * (1.0 - float(w.sum()))
+
+
+def _resolve_device(device: torch.device | str | None) -> torch.device:
+    if device is None:
+        return torch.device("cpu")
+    if isinstance(device, torch.device):
+        return device
+    if isinstance(device, str):
+        try:
+            return resolve_device(device)
+        except ValueError as err:
+            raise ValueError(
+                f"device={device!r} is not usable here: use 'cpu', or 'cuda'/'cuda:N' when "
+                f"CUDA is available ({err})"
+            ) from None
+    raise TypeError(f"device must be a torch.device, a string or None, got {device!r}")
+
+
+def fit_arnet(
+    series: ArrayLike,
+    p: int,
+    sparsity: float | None = None,
+    epochs: int = 10,
+    *,
+    training: Training = Training(),  # noqa: B008 (a frozen, validated settings block)
+    regularizer: Regularizer = Regularizer(),  # noqa: B008 (a frozen, validated settings block)
+    hidden: Sequence[int] = (),
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float32,
+    threads: int | None = 1,
+) -> ARNetResult:
+    r"""Fit AR-Net (paper §3.3, :eq:`arnet-reg`) to ``series`` with model order ``p``.
+
+    Loss per mini-batch: :math:`\mathrm{MSE} + \lambda(t)\,R(\theta)` with ``R`` the sparsity
+    regulariser (:func:`~theorybook.arnet.sparsity_regularizer`) of the first layer's weights and
+    :math:`\lambda(t)` the ramp (:func:`~theorybook.arnet.lambda_ramp`) rising to
+    :math:`\lambda(s)` (:func:`~theorybook.arnet.lambda_max`\ ``(sparsity, c_lambda)``);
+    ``sparsity=None`` fits the plain (dense) AR-Net. ``regularizer.c_lambda="paper"`` applies the
+    paper's rule :math:`c_\lambda = \sqrt{\hat L}/100` (:func:`~theorybook.arnet.paper_c_lambda`).
+    The defaults of ``training`` and ``regularizer`` are the chapter's constants (the class
+    defaults of :class:`~theorybook.arnet.config.Training` and
+    :class:`~theorybook.arnet.config.Regularizer`).
+
+    The series is standardised before training (AR coefficients are invariant to scale, and the
+    paper's constants assume normalised data); the intercept is mapped back
+    (:func:`standardised_intercept`). Optimiser: ``torch.optim.AdamW`` (no weight decay, fused
+    step) with a ``OneCycleLR`` schedule, as the official v1.2 code (one-cycle) does, peaking at
+    :func:`scaled_lr`\ ``(lr, batch_size)``; a schedule shorter than
+    :data:`MIN_ONE_CYCLE_STEPS` steps runs at that constant rate. The fit always runs the whole
+    schedule (``epochs`` epochs): stopping early would take the weights mid-anneal, at a high
+    learning rate. ``training.schedule="constant"`` trains at the constant rate instead (the
+    baseline of the chapter's learning-rate sweep).
+
+    ``training.batch_size=None`` (the default) picks :func:`auto_batch_size` of the number of
+    rows. The loop is lean: the ``(n - p) × p`` design matrix is a strided view of the
+    (reversed) series, never copied; a mini-batch gathers its rows from it; the shuffles of every
+    epoch are drawn before training. The steps run through
+    :func:`theorybook.training.train_loop`.
+
+    Arguments:
+        series: the 1-D training series, at least ``2p + 1`` long, not constant.
+        p: the model order (number of lags).
+        sparsity: the estimated density ``s`` of non-zero weights in ``(0, 1]``, or ``None``
+            for no regulariser.
+        epochs: passes over the data.
+        training: batch size, peak learning rate and schedule.
+        regularizer: :math:`c_1, c_2, \varepsilon`, :math:`c_\lambda` and the ramp.
+        hidden: widths of hidden ReLU layers (``()``: AR-Net itself, one linear layer).
+        seed: seeds the initialisation and the shuffles.
+        device: defaults to the CPU, which is faster than a GPU for one linear layer at these
+            sizes; pass ``theorybook.runtime.device()`` to use a GPU.
+        dtype: the floating-point dtype of the network.
+        threads: torch's intra-op threads during training (through
+            :func:`theorybook.runtime.torch_threads`, restored afterwards; ``None`` leaves the
+            count alone). The default 1 is fastest: each step's tensors are too small to gain
+            from threads, and on a loaded machine a second thread made a ``p = 300`` epoch about
+            ten times slower.
+
+    Returns:
+        The :class:`ARNetResult`.
+
+    Raises:
+        TypeError: for a non-integer count or seed, a non-numeric series, or settings that are
+            not a :class:`~theorybook.arnet.config.Training` / ``Regularizer``.
+        ValueError: for a bad series (too short, constant, NaN/inf, not 1-D) or parameter, or an
+            unknown device.
+        TrainingDiverged: when a step's loss is NaN/inf or above :data:`STEP_GROWTH_LIMIT`
+            times the first step's (naming that step), or when an epoch's mean data loss grows
+            past :data:`GROWTH_LIMIT` times the first step's (training made the fit much worse:
+            lower ``lr``).
+    """
+    y = check_series(series, p)
+    p = positive_int("p", p)
+    epochs = positive_int("epochs", epochs)
+    if not isinstance(training, Training):
+        raise TypeError(f"training must be a Training, got {type(training).__name__}")
+    if not isinstance(regularizer, Regularizer):
+        raise TypeError(f"regularizer must be a Regularizer, got {type(regularizer).__name__}")
+    n_rows = y.size - p
+    batch = auto_batch_size(n_rows) if training.batch_size is None else training.batch_size
+    batch = min(batch, n_rows)
+    peak_lr = scaled_lr(training.lr, batch)
+    hidden_t = tuple(positive_int(f"hidden[{i}]", h) for i, h in enumerate(hidden))
+    seed_value = seed_check("seed", seed)
+    if isinstance(regularizer.c_lambda, str):
+        c_value = paper_c_lambda(y, p)
+    else:
+        c_value = regularizer.c_lambda
+    lam_top = lambda_max(sparsity, c_value)
+    dev = _resolve_device(device)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
+    if threads is not None:
+        threads = positive_int("threads", threads)
+    with torch_threads(threads):
+        return _train(
+            y,
+            p,
+            sparsity,
+            epochs=epochs,
+            batch_size=batch,
+            lr=peak_lr,
+            c_value=c_value,
+            lam_top=lam_top,
+            training=training,
+            regularizer=regularizer,
+            hidden_t=hidden_t,
+            seed_value=seed_value,
+            dev=dev,
+            dtype=dtype,
+        )
+
+
+@dataclass
+class _EpochSums:
+    """What the step closure accumulates over an epoch (and the first step's data loss)."""
+
+    mse: float = 0.0
+    reg: float = 0.0
+    first_mse: float = math.inf
+
+
+def _train(
+    y: NDArray[np.float64],
+    p: int,
+    sparsity: float | None,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    c_value: float,
+    lam_top: float,
+    training: Training,
+    regularizer: Regularizer,
+    hidden_t: tuple[int, ...],
+    seed_value: int,
+    dev: torch.device,
+    dtype: torch.dtype,
+) -> ARNetResult:
+    """The training of :func:`fit_arnet`, on validated arguments (``lr`` is the peak)."""
+
+    start = time.perf_counter()
+    gen = torch.Generator().manual_seed(seed_value)
+    torch.manual_seed(seed_value)
+    zs, mean, std = standardise(y)
+    # reversed series r: its window k is (z[N-1-k], ..., z[N-p-k]), the lags of target z[N-k];
+    # row j of the design (target z[N-1-j] = r[j]) is window j + 1: a strided view, no copy
+    r = torch.as_tensor(zs[::-1].copy(), dtype=dtype, device=dev)
+    n_rows = y.size - p
+    design = r.unfold(0, p, 1)[1 : n_rows + 1]
+    target = r[:n_rows]
+    steps_per_epoch = math.ceil(n_rows / batch_size)
+    total_steps = steps_per_epoch * epochs
+    perms = torch.stack([torch.randperm(n_rows, generator=gen) for _ in range(epochs)]).to(dev)
+    lam_steps = lambda_schedule(total_steps, lam_top, regularizer=regularizer).tolist()
+    c1, c2, eps = regularizer.c1, regularizer.c2, regularizer.eps
+
+    net = _build_net(p, hidden_t).to(device=dev, dtype=dtype)
+    first = _first_linear(net)
+    opt = _adamw(net, lr, dev)
+    sched: torch.optim.lr_scheduler.LRScheduler | None = None
+    if training.schedule == "one-cycle" and total_steps >= MIN_ONE_CYCLE_STEPS:
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt,
+            max_lr=lr,
+            total_steps=total_steps,
+            pct_start=0.25,
+            div_factor=25.0,
+            final_div_factor=1e4,
+        )
+    forward = (lambda x: F.linear(x, first.weight, first.bias)) if not hidden_t else net
+    where = f"AR-Net (peak lr = {lr:g})"
+    sums = _EpochSums()
+
+    def step(t: int) -> float | tuple[float, dict[str, float]]:
+        """Optimiser step ``t`` (1-based); at an epoch's end, also that epoch's summary."""
+        epoch, b = divmod(t - 1, steps_per_epoch)
+        idx = perms[epoch][b * batch_size : (b + 1) * batch_size]
+        pred = forward(design[idx]).squeeze(-1)
+        mse = torch.mean((pred - target[idx]) ** 2)
+        lam = lam_steps[t - 1]
+        if lam_top > 0:
+            reg: torch.Tensor | None = penalty(first.weight, c1, c2, eps)
+            loss = mse + lam * reg
+        else:
+            reg = None
+            loss = mse
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            return value  # the guard stops the run at this step, before the update
+        mse_value = value if reg is None else float(mse.detach())
+        if t == 1:
+            sums.first_mse = mse_value
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        sums.mse += mse_value * idx.numel()
+        if reg is not None:
+            sums.reg += float(reg.detach())
+        if b < steps_per_epoch - 1:
+            return value
+        epoch_mse = sums.mse / n_rows
+        if epoch_mse > GROWTH_LIMIT * max(sums.first_mse, 1.0):
+            raise TrainingDiverged(
+                f"{where} diverged at step {t} (end of epoch {epoch + 1}): mean data loss "
+                f"{epoch_mse:.3g} on the standardised series, over {GROWTH_LIMIT:g}× the "
+                f"first step's {sums.first_mse:.3g}; lower the learning rate"
+            )
+        summary = {
+            "mse": epoch_mse,
+            "reg": sums.reg / steps_per_epoch,
+            "lam": lam,
+            "lr": float(opt.param_groups[0]["lr"]),
+        }
+        sums.mse, sums.reg = 0.0, 0.0
+        return value, summary
+
+    guard = DivergenceGuard(where=where, growth=STEP_GROWTH_LIMIT, floor=1.0)
+    steps = train_loop(step, total_steps, desc=where, guard=guard)
+    net.eval()
+    if not hidden_t:
+        w = first.weight.detach().double().cpu().numpy().ravel()
+        b0 = float(first.bias.detach().double().cpu())
+    else:
+        w, b0 = _mean_linearisation(net, design)
+    intercept = standardised_intercept(b0, w, mean=mean, std=std)
+    hist = ARNetHistory(
+        mse=np.asarray(steps.records["mse"]),
+        reg=np.asarray(steps.records["reg"]),
+        lam=np.asarray(steps.records["lam"]),
+        lr=np.asarray(steps.records["lr"]),
+        steps=steps,
+    )
+    return ARNetResult(
+        coef=w,
+        intercept=intercept,
+        history=hist,
+        lambda_max=lam_top,
+        sparsity=sparsity,
+        epochs=len(hist),
+        seconds=time.perf_counter() - start,
+        model=net.cpu(),
+        c_lambda=c_value,
+        batch_size=batch_size,
+        peak_lr=lr,
+    )
+
+
+def _mean_linearisation(net: nn.Module, design: torch.Tensor) -> tuple[NDArray[np.float64], float]:
+    r"""The network's average local AR coefficients over the training rows,
+    :math:`\bar w = \frac1n \sum_t \nabla f(x_t)`, and the intercept
+    :math:`b_0 = \overline{f(x)} - \bar w^\top \bar x` of the matching linear model.
+
+    A ReLU network's gradient at one point (say the mean) jumps at its kinks; the average over
+    the data is the coefficient vector of the linear model it behaves like on the data.
+    """
+    x = design.detach().clone().requires_grad_(True)
+    out = net(x).squeeze(-1)
+    (grad,) = torch.autograd.grad(out.sum(), x)
+    w = grad.double().mean(dim=0).cpu().numpy()
+    x_mean = x.detach().double().mean(dim=0).cpu().numpy()
+    b0 = float(out.detach().double().mean()) - float(x_mean @ w)
+    return w, b0
+
+
+def _adamw(net: nn.Module, lr: float, dev: torch.device) -> torch.optim.AdamW:
+    """AdamW without weight decay, with the fused step where torch has one for ``dev``."""
+    try:
+        return torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.0, fused=True)
+    except (RuntimeError, ValueError):  # pragma: no cover - no fused kernel for this device
+        return torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.0, foreach=True)

@@ -1,0 +1,74 @@
+"""The recorded paper-size run of the AR-Net chapter (chapter 6): the high-order grid.
+
+``scripts/arnet_high_order.py`` runs the paper's high orders (up to ``p = 1000`` on ``N = 10^5``
+samples) once and records them in ``results/06_ar_net/high_order.json``; the chapter shows that
+record, read through :func:`theorybook.records.load_record` (from a checkout, a wheel or a
+downloaded notebook).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from theorybook.arnet.results import HighOrderRecord, SparseOrderResult
+from theorybook.records import load_record
+from theorybook.validation import int_sequence
+
+__all__ = ["CHAPTER_FOLDER", "HIGH_ORDER_FILE", "load_high_order_record", "parse_high_order"]
+
+CHAPTER_FOLDER = "06_ar_net"
+"""The chapter's folder under ``results/``."""
+HIGH_ORDER_FILE = "high_order.json"
+"""The record's file name in :data:`CHAPTER_FOLDER`."""
+
+_ARRAYS = ("stpe_ls", "stpe_arnet", "mse_ls", "mse_arnet", "seconds_ls", "seconds_arnet")
+
+
+def parse_high_order(payload: Any, *, source: str = HIGH_ORDER_FILE) -> HighOrderRecord:
+    """The :class:`~theorybook.arnet.results.HighOrderRecord` in a parsed manifest.
+
+    Arguments:
+        payload: the manifest (``save_manifest``'s JSON, with ``numbers``, ``environment`` and
+            ``wall_seconds``).
+        source: where it came from, for the error message.
+
+    Returns:
+        The record.
+
+    Raises:
+        ValueError: when ``payload`` is not such a record.
+    """
+    try:
+        nums = payload["numbers"]
+        env = payload["environment"]
+        arrays = {k: np.asarray(nums[k], dtype=float) for k in _ARRAYS}
+        orders = int_sequence("orders", nums["orders"], low=3)
+        result = SparseOrderResult(orders=orders, n_train=int(nums["n_train"]), **arrays)
+        shape = (len(orders), len(nums["seeds"]))
+        if any(a.shape != shape for a in arrays.values()):
+            raise ValueError(f"arrays are not {shape}")
+        return HighOrderRecord(
+            result=result,
+            commit=str(env.get("commit")),
+            recorded_on=str(env.get("timestamp", env.get("date", ""))),
+            wall_seconds=float(payload["wall_seconds"]),
+            cpu=str(env.get("cpu", "")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise ValueError(f"{source} is not a high-order record: {err}") from None
+
+
+def load_high_order_record(*, root: str | os.PathLike[str] | None = None) -> HighOrderRecord | None:
+    """The recorded high-order grid, ``results/06_ar_net/high_order.json``, or ``None`` when
+    there is no record (:func:`theorybook.records.load_record` finds the ``results`` folder;
+    ``root`` names it explicitly).
+
+    Raises ``ValueError`` when the file exists but is not such a record.
+    """
+    payload = load_record(CHAPTER_FOLDER, HIGH_ORDER_FILE, root=root)
+    if payload is None:
+        return None
+    return parse_high_order(payload, source=f"{CHAPTER_FOLDER}/{HIGH_ORDER_FILE}")

@@ -1,0 +1,294 @@
+"""The result types of the AR-Net chapter (chapter 6): what each experiment returns, and
+:class:`Results`, what :func:`~theorybook.arnet.experiments.run_all` returns.
+
+Every type is a frozen dataclass; arrays are ``(settings, seeds)`` unless a docstring says
+otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from theorybook.arnet.baselines import ARFit
+from theorybook.arnet.fit import ARNetResult
+from theorybook.validation import positive_real
+
+__all__ = [
+    "KEPT_TOL",
+    "OFF_SUPPORT_TOL",
+    "CLambdaSweep",
+    "DenseResult",
+    "HighOrderRecord",
+    "LearningRateSweep",
+    "RegularizerShape",
+    "Results",
+    "SmallDataResult",
+    "SparseOrderResult",
+    "SparsitySweep",
+    "SunspotsResult",
+    "TimingResult",
+]
+
+OFF_SUPPORT_TOL = 0.05
+"""Support recovery means every off-support ``|ŵ|`` below this (the small-data experiment)."""
+KEPT_TOL = 0.01
+"""A sparse fit *keeps* a lag whose ``|ŵ|`` exceeds this (the sunspots experiment)."""
+
+
+@dataclass(frozen=True)
+class RegularizerShape:
+    """``R`` and ``R'`` per weight on a grid of ``|θ|`` from 0 (where ``R' = ∞``)."""
+
+    theta: NDArray[np.float64]
+    r: NDArray[np.float64]
+    dr: NDArray[np.float64]
+    c1: float
+    c2: float
+
+
+@dataclass(frozen=True)
+class DenseResult:
+    """Dense AR(p) with known ``p``; arrays are ``(len(orders), seeds)``.
+
+    ``max_gap`` is ``max_i |ŵ_i(AR-Net) − ŵ_i(LS)|``; MSEs are one-step on the test series, whose
+    noise variance is 1. ``example`` holds (truth, LS, AR-Net) coefficients at the largest order,
+    seed 0.
+    """
+
+    orders: tuple[int, ...]
+    n_train: int
+    stpe_ls: NDArray[np.float64]
+    stpe_arnet: NDArray[np.float64]
+    mse_ls: NDArray[np.float64]
+    mse_arnet: NDArray[np.float64]
+    max_gap: NDArray[np.float64]
+    example: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+
+
+@dataclass(frozen=True)
+class SparseOrderResult:
+    """AR(3) data fitted at model orders ``orders`` (density ``s = 3/p``); arrays
+    ``(orders, seeds)``."""
+
+    orders: tuple[int, ...]
+    n_train: int
+    stpe_ls: NDArray[np.float64]
+    stpe_arnet: NDArray[np.float64]
+    mse_ls: NDArray[np.float64]
+    mse_arnet: NDArray[np.float64]
+    seconds_ls: NDArray[np.float64]
+    seconds_arnet: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class HighOrderRecord:
+    """A recorded run of the paper's high-order grid (``scripts/arnet_high_order.py``).
+
+    ``result`` holds the numbers as a :class:`SparseOrderResult` (arrays ``(orders, seeds)``);
+    ``commit``, ``recorded_on`` and ``wall_seconds`` say what produced them, and when.
+    """
+
+    result: SparseOrderResult
+    commit: str
+    recorded_on: str
+    wall_seconds: float
+    cpu: str
+
+
+@dataclass(frozen=True)
+class SmallDataResult:
+    """Small-data sparse case (paper §4.1.1 "Small Datasets", Figs. 6–7): lags 1, 3, 10, order 20.
+
+    Arrays have one entry per seed; ``coef_*`` are ``(seeds, p)``. ``support_ok[k]`` says whether
+    the three largest ``|ŵ|`` of AR-Net sit exactly at lags 1, 3, 10 (``support_ok_ls`` the same
+    for least squares); ``max_off_support*`` is the largest off-support ``|ŵ|``. ``c_lambda`` is
+    the setting used (a number or ``"paper"``) and ``c_lambda_used`` the value per seed.
+    """
+
+    seeds: tuple[int, ...]
+    c_lambda: float | str
+    c_lambda_used: NDArray[np.float64]
+    true_coef: NDArray[np.float64]
+    coef_ls: NDArray[np.float64]
+    coef_arnet: NDArray[np.float64]
+    stpe_ls: NDArray[np.float64]
+    stpe_arnet: NDArray[np.float64]
+    mse_ls: NDArray[np.float64]
+    mse_arnet: NDArray[np.float64]
+    support_ok: NDArray[np.bool_]
+    support_ok_ls: NDArray[np.bool_]
+    max_off_support: NDArray[np.float64]
+    max_off_support_ls: NDArray[np.float64]
+
+    def off_support_clean(self, tol: float = OFF_SUPPORT_TOL) -> tuple[float, float]:
+        """Fractions of seeds whose every off-support ``|ŵ|`` is below ``tol``: (AR-Net, LS)."""
+        tol = positive_real("tol", tol)
+        return (
+            float(np.mean(self.max_off_support < tol)),
+            float(np.mean(self.max_off_support_ls < tol)),
+        )
+
+
+@dataclass(frozen=True)
+class CLambdaSweep:
+    """The small-data problem over a grid of ``c_lambda`` values (same seeds for each).
+
+    ``stpe`` and ``max_off_support`` are ``(len(c_values), len(seeds))``; ``paper_rule`` holds
+    the paper's rule :math:`\\sqrt{\\hat L}/100` per seed, ``stpe_paper`` the sTPE with it.
+    """
+
+    c_values: tuple[float, ...]
+    seeds: tuple[int, ...]
+    stpe: NDArray[np.float64]
+    max_off_support: NDArray[np.float64]
+    paper_rule: NDArray[np.float64]
+    stpe_paper: NDArray[np.float64]
+    stpe_ls: NDArray[np.float64]
+
+    @property
+    def best(self) -> float:
+        """The value of ``c_values`` with the lowest median sTPE over the seeds (first on ties)."""
+        return self.c_values[int(np.argmin(np.median(self.stpe, axis=1)))]
+
+    def describe(self) -> str:
+        """What the choice :attr:`best` was made on, for ``Claim(calibrated_on=...)``."""
+        grid = ", ".join(f"{c:g}" for c in self.c_values)
+        return (
+            f"c_λ = {self.best:g} chosen from {{{grid}}} by median sTPE on seeds "
+            f"{', '.join(map(str, self.seeds))} of the small-data problem"
+        )
+
+
+@dataclass(frozen=True)
+class SparsitySweep:
+    """The small-data problem with AR-Net's sparsity estimate ``s`` off by up to a factor of ten
+    (paper §5). ``stpe`` and ``max_off_support`` are ``(len(sparsities), len(seeds))``;
+    ``true_sparsity`` is the true density ``3/p``."""
+
+    sparsities: tuple[float, ...]
+    true_sparsity: float
+    seeds: tuple[int, ...]
+    c_lambda: float | str
+    stpe: NDArray[np.float64]
+    max_off_support: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class LearningRateSweep:
+    """The small-data problem over a grid of peak learning rates, with the one-cycle schedule and
+    with a constant rate (same seeds, same epochs). ``stpe[schedule]`` is ``(len(lrs), seeds)``;
+    a fit that diverged (``TrainingDiverged``) counts as sTPE 100, the metric's maximum."""
+
+    lrs: tuple[float, ...]
+    seeds: tuple[int, ...]
+    c_lambda: float | str
+    stpe: dict[str, NDArray[np.float64]]
+    diverged: dict[str, int]
+
+    def spread(self, schedule: str, *, low: float = 0.0) -> float:
+        """Worst over best median sTPE across the learning rates ``>= low`` (1 = insensitive)."""
+        keep = np.asarray(self.lrs) >= low
+        if not keep.any():
+            raise ValueError(f"no learning rate >= {low:g} in the sweep {self.lrs}")
+        med = np.median(self.stpe[schedule][keep], axis=1)
+        return float(med.max() / med.min())
+
+
+@dataclass(frozen=True)
+class TimingResult:
+    """Fit times (seconds, median of ``repeats`` after one warm-up) against ``p`` at ``n``
+    samples, all in one run (least squares after one warm-up call).
+
+    ``arnet_full`` is AR-Net's time for its full ``epochs``-epoch one-cycle schedule;
+    ``arnet_epoch`` that time divided by the epochs. ``*_spread`` hold (max − min) / median over
+    the repeats.
+    """
+
+    orders: tuple[int, ...]
+    n: int
+    epochs: int
+    repeats: int
+    lstsq: NDArray[np.float64]
+    autoreg: NDArray[np.float64]
+    arnet_epoch: NDArray[np.float64]
+    arnet_full: NDArray[np.float64]
+    lstsq_spread: NDArray[np.float64]
+    arnet_spread: NDArray[np.float64]
+
+    def ratio(self, name: str) -> float:
+        """Time at the largest order over time at the smallest, for ``name`` in the fields above."""
+        t = getattr(self, name)
+        return float(t[-1] / t[0])
+
+    def slope(self, name: str) -> float:
+        """Log-log slope of time against ``p`` between the two largest orders (2 for O(p²))."""
+        t = getattr(self, name)
+        if len(self.orders) < 2:
+            raise ValueError("slope needs at least two orders")
+        return float(np.log(t[-1] / t[-2]) / np.log(self.orders[-1] / self.orders[-2]))
+
+    @property
+    def crossover(self) -> int | None:
+        """The smallest order timed at which a full AR-Net fit is no slower than least squares
+        (``None`` if it is slower at every order)."""
+        for p, full, ls in zip(self.orders, self.arnet_full, self.lstsq, strict=True):
+            if full <= ls:
+                return int(p)
+        return None
+
+
+@dataclass(frozen=True)
+class SunspotsResult:
+    """Yearly sunspot numbers (statsmodels' bundled data, 1700–2008): AR(p) fits compared.
+
+    ``fits`` maps a method name to its fit (AR-Net: seed 0); ``test_mse`` to its one-step MSE on
+    the last ``n_test`` years (fits use the years before). ``coef_seeds`` and ``mse_seeds`` hold,
+    for the two AR-Net variants, the coefficients ``(seeds, p)`` and test MSEs of every seed.
+    """
+
+    years: NDArray[np.float64]
+    series: NDArray[np.float64]
+    n_test: int
+    fits: dict[str, ARFit | ARNetResult]
+    test_mse: dict[str, float]
+    coef_seeds: dict[str, NDArray[np.float64]]
+    mse_seeds: dict[str, NDArray[np.float64]]
+
+    @property
+    def sparse_name(self) -> str:
+        """The name of the sparse AR-Net variant in :attr:`fits`."""
+        return next(k for k in self.coef_seeds if k.startswith("sparse"))
+
+    def kept_lags(self, name: str, tol: float = KEPT_TOL) -> tuple[int, ...]:
+        """The lags (1-based) whose ``|ŵ|`` in the fit ``name`` exceeds ``tol``."""
+        tol = positive_real("tol", tol)
+        coef = np.abs(self.fits[name].coef)
+        return tuple(int(i) + 1 for i in np.flatnonzero(coef > tol))
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything :func:`~theorybook.arnet.experiments.run_all` runs, one field per experiment.
+
+    ``small`` is the small-data run with the paper's rule for :math:`c_\\lambda` (the
+    reproduction rows); ``sweep`` the :math:`c_\\lambda` sweep on held-out seeds, ``tuned`` the
+    small-data run with the constant it picked, and ``sparsity_sweep`` and ``lr_sweep`` use that
+    constant too. ``record`` is the recorded paper-size high-order grid, ``None`` when there is no
+    record. Fields other than ``dense`` and ``small`` may be ``None`` (not run): the claims they
+    decide are then left out, or pending.
+    """
+
+    dense: DenseResult
+    small: SmallDataResult
+    shape: RegularizerShape | None = None
+    sparse: SparseOrderResult | None = None
+    record: HighOrderRecord | None = None
+    sweep: CLambdaSweep | None = None
+    tuned: SmallDataResult | None = None
+    sparsity_sweep: SparsitySweep | None = None
+    lr_sweep: LearningRateSweep | None = None
+    timing: TimingResult | None = None
+    sunspots: SunspotsResult | None = None
