@@ -28,7 +28,7 @@ __all__ = ["exact_claims"]
 
 
 def exact_claims(
-    regularizer: Regularizer = Regularizer(),  # noqa: B008 (a frozen, validated settings block)
+    regularizer: Regularizer = Regularizer(),
 ) -> list[Claim]:
     """The exact rows, with the constants :math:`c_1, c_2, \\varepsilon` of ``regularizer``."""
     c1, c2, reg_eps = regularizer.c1, regularizer.c2, regularizer.eps

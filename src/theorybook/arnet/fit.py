@@ -202,8 +202,8 @@ def fit_arnet(
     sparsity: float | None = None,
     epochs: int = 10,
     *,
-    training: Training = Training(),  # noqa: B008 (a frozen, validated settings block)
-    regularizer: Regularizer = Regularizer(),  # noqa: B008 (a frozen, validated settings block)
+    training: Training = Training(),
+    regularizer: Regularizer = Regularizer(),
     hidden: Sequence[int] = (),
     seed: int = 0,
     device: torch.device | str | None = None,

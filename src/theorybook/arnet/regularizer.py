@@ -213,7 +213,7 @@ def lambda_schedule(
     total_steps: int,
     lam_top: float,
     *,
-    regularizer: Regularizer = Regularizer(),  # noqa: B008 (a frozen, validated settings block)
+    regularizer: Regularizer = Regularizer(),
 ) -> NDArray[np.float64]:
     """:func:`lambda_ramp` at every step ``t / total_steps``, ``t = 0 … total_steps - 1``,
     vectorised (the weight each training step uses).
