@@ -174,7 +174,16 @@ def run_transition(cfg: Config, *, progress: bool = False) -> TransitionResult:
 def run_jacobian(
     cfg: Config, transition: TransitionResult, *, progress: bool = False
 ) -> JacobianResult:
-    """The Jacobian analysis of ``transition``'s largest-N model A on held-out patches."""
+    """The Jacobian analysis of ``transition``'s largest-N model A on held-out patches.
+
+    Arguments:
+        cfg: the chapter's settings (``cfg.jacobian`` above all).
+        transition: the result of :func:`run_transition`, whose largest-N model A is analysed.
+        progress: unused (the analysis has no long loop); kept for the one signature.
+
+    Returns:
+        A :class:`~theorybook.diffusion.results.JacobianResult`.
+    """
     seed_everything(cfg.seed)
     n = max(transition.models)
     model = transition.models[n][0]
