@@ -206,6 +206,23 @@ def test_loglog_slope_recovers_a_power_law() -> None:
     assert abs(D.loglog_slope(s, [3.0 * x ** (2 * 0.6) for x in s]) - 0.6) < 1e-9
 
 
+# ---------------------------------------------------------------- settings
+
+
+def test_settings_blocks_are_the_book_preset_and_the_function_defaults() -> None:
+    book = Config.preset("book")
+    assert book == Config()
+    assert book.training == Training(steps=1500, batch_size=64, lr=2e-3, sigma_max=1.0)
+    assert book.sampler == Sampler(sigma0=1.0, sigma_final=0.05, h0=0.01, beta=0.1)
+    assert book.synthetic.training == book.training.replace(sigma_max=0.4)
+    smoke = Config.preset("smoke")
+    assert smoke.synthetic.training.batch_size == smoke.training.batch_size == 32
+    paper = Config.preset("paper")
+    assert paper.synthetic.training == paper.training.replace(sigma_max=0.4)
+    cfg = book.replace(**{"sampler.beta": 1.0, "training.steps": 5})
+    assert cfg.sampler.beta == 1.0 and cfg.training.steps == 5 and cfg.patches == book.patches
+
+
 # ---------------------------------------------------------------- bad inputs
 
 
