@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from theorybook import diffusion as D
-from theorybook.diffusion import Config
+from theorybook.diffusion import Config, Sampler, Training
 from theorybook.diffusion import experiments as ex
-from theorybook.training import TrainingDiverged
+from theorybook.training import SolverDiverged, TrainingDiverged
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,7 @@ def unet() -> D.BiasFreeUNet:
     torch.manual_seed(0)
     net = D.BiasFreeUNet(channels=8, levels=1)
     x = torch.rand(16, 1, 8, 8)
-    D.train_denoiser(net, x, steps=5, batch_size=8)
+    D.train_denoiser(net, x, training=Training(steps=5, batch_size=8))
     return net
 
 
@@ -29,7 +29,7 @@ def unet() -> D.BiasFreeUNet:
 def test_bias_free_nets_are_homogeneous_and_linear_in_eval_mode(make) -> None:
     torch.manual_seed(1)
     net = make()
-    D.train_denoiser(net, torch.rand(8, 1, 16, 16), steps=3, batch_size=4)
+    D.train_denoiser(net, torch.rand(8, 1, 16, 16), training=Training(steps=3, batch_size=4))
     y = torch.rand(3, 1, 16, 16)
     assert D.homogeneity_error(net, y, (0.1, 3.0, 10.0)) < 1e-5
     assert D.linearity_error(net, y) < 1e-4
@@ -118,9 +118,10 @@ def test_sampler_same_seed_same_result_and_memorizer_copies() -> None:
 
 
 def test_sampler_step_cap_flags_non_convergence() -> None:
-    r = D.sample(lambda y: y, (2, 1, 4, 4), max_steps=5)  # identity: residual 0, stops at once
+    cap = Sampler(max_steps=5)
+    r = D.sample(lambda y: y, (2, 1, 4, 4), sampler=cap)  # identity: residual 0, stops at once
     assert bool(r.converged.all())
-    r = D.sample(lambda y: y + 0.5, (2, 1, 4, 4), max_steps=5)  # sigma stays 0.5
+    r = D.sample(lambda y: y + 0.5, (2, 1, 4, 4), sampler=cap)  # sigma stays 0.5
     assert not bool(r.converged.any()) and int(r.steps.max()) <= 5
 
 
@@ -205,6 +206,23 @@ def test_loglog_slope_recovers_a_power_law() -> None:
     assert abs(D.loglog_slope(s, [3.0 * x ** (2 * 0.6) for x in s]) - 0.6) < 1e-9
 
 
+# ---------------------------------------------------------------- settings
+
+
+def test_settings_blocks_are_the_book_preset_and_the_function_defaults() -> None:
+    book = Config.preset("book")
+    assert book == Config()
+    assert book.training == Training(steps=1500, batch_size=64, lr=2e-3, sigma_max=1.0)
+    assert book.sampler == Sampler(sigma0=1.0, sigma_final=0.05, h0=0.01, beta=0.1)
+    assert book.synthetic.training == book.training.replace(sigma_max=0.4)
+    smoke = Config.preset("smoke")
+    assert smoke.synthetic.training.batch_size == smoke.training.batch_size == 32
+    paper = Config.preset("paper")
+    assert paper.synthetic.training == paper.training.replace(sigma_max=0.4)
+    cfg = book.replace(**{"sampler.beta": 1.0, "training.steps": 5})
+    assert cfg.sampler.beta == 1.0 and cfg.training.steps == 5 and cfg.patches == book.patches
+
+
 # ---------------------------------------------------------------- bad inputs
 
 
@@ -227,11 +245,12 @@ BAD_CALLS = [
     (lambda: D.empirical_optimal_denoiser([[1.0]]), TypeError),
     (lambda: D.sample("nope", (1, 1, 4, 4)), TypeError),  # type: ignore[arg-type]
     (lambda: D.sample(lambda y: y, (1, 4, 4)), ValueError),
-    (lambda: D.sample(lambda y: y, (1, 1, 4, 4), sigma_final=2.0), ValueError),
-    (lambda: D.sample(lambda y: y, (1, 1, 4, 4), beta=0.0), ValueError),
-    (lambda: D.sample(lambda y: y, (1, 1, 4, 4), h0=1.5), ValueError),
+    (lambda: Sampler(sigma_final=2.0), ValueError),
+    (lambda: Sampler(beta=0.0), ValueError),
+    (lambda: Sampler(h0=1.5), ValueError),
+    (lambda: Sampler(max_steps=0), ValueError),
+    (lambda: D.sample(lambda y: y, (1, 1, 4, 4), sampler={"beta": 0.1}), TypeError),
     (lambda: D.sample(lambda y: y[:, :, :2], (1, 1, 4, 4)), ValueError),
-    (lambda: D.sample(lambda y: y * float("nan"), (1, 1, 4, 4)), ValueError),
     (lambda: D.sample(lambda y: y, (1, 1, 4, 4), seed=-1), ValueError),
     (lambda: D.denoiser_jacobian(lambda y: y, torch.rand(4, 4)), ValueError),
     (lambda: D.denoiser_jacobian(lambda y: y, torch.rand(1, 1, 80, 80)), ValueError),
@@ -240,11 +259,9 @@ BAD_CALLS = [
     (lambda: D.jacobian_eigen(lambda y: y, torch.rand(2, 1, 4, 4)), ValueError),
     (lambda: D.homogeneity_error(lambda y: y, torch.rand(1, 1, 4, 4), (0.0,)), ValueError),
     (lambda: D.train_denoiser("net", torch.rand(2, 1, 4, 4)), TypeError),  # type: ignore[arg-type]
-    (lambda: D.train_denoiser(D.BiasFreeCNN(), torch.rand(2, 1, 4, 4), steps=0), ValueError),
-    (
-        lambda: D.train_denoiser(D.BiasFreeCNN(), torch.rand(2, 1, 4, 4), lr=float("inf")),
-        ValueError,
-    ),
+    (lambda: Training(steps=0), ValueError),
+    (lambda: Training(lr=float("inf")), ValueError),
+    (lambda: D.train_denoiser(D.BiasFreeCNN(), torch.rand(2, 1, 4, 4), training=5), TypeError),
     (
         lambda: D.pairwise_generalization(
             lambda y: y, lambda y: y, torch.rand(2, 1, 4, 4), torch.rand(2, 1, 8, 8)
@@ -271,17 +288,20 @@ BAD_CALLS = [
     (lambda: D.loglog_slope([0.1], [0.2]), ValueError),
     (lambda: D.loglog_slope([0.1, -0.2], [0.2, 0.3]), ValueError),
     (lambda: D.held_out_disks(0, 16, seed=0), ValueError),
-    (lambda: Config(disk_eig_sigma=0.5), ValueError),
-    (lambda: Config(synth_size=7), ValueError),
-    (lambda: Config(calpha_sigmas=(0.2, 0.1)), ValueError),
+    (lambda: D.Disks(eig_sigma=0.5), ValueError),
+    (lambda: D.Synthetic(size=7), ValueError),
+    (lambda: Config(network=D.Network(levels=2), synthetic=D.Synthetic(size=18)), ValueError),
+    (lambda: D.CAlpha(sigmas=(0.2, 0.1)), ValueError),
     (lambda: D.deduplicate(torch.rand(3, 1, 4, 4), threshold=2.0), ValueError),
     (lambda: D.patch_pool(8, photos=()), ValueError),
     (lambda: D.blind(lambda y, s: y, iterations=0), ValueError),
-    (lambda: Config(ns=(100, 10)), ValueError),
-    (lambda: Config(patch_size=10, levels=2), ValueError),
-    (lambda: Config(beta=1.5), ValueError),
-    (lambda: Config(steps=True), TypeError),
-    (lambda: Config(jac_sigmas=(0.1, 0.2)), ValueError),
+    (lambda: D.Transition(ns=(100, 10)), ValueError),
+    (lambda: Config(patches=D.Patches(patch_size=10), network=D.Network(levels=2)), ValueError),
+    (lambda: Config().replace(**{"sampler.beta": 1.5}), ValueError),
+    (lambda: Training(steps=True), TypeError),
+    (lambda: D.JacobianStudy(sigmas=(0.1, 0.2)), ValueError),
+    (lambda: Config(training=Sampler()), TypeError),
+    (lambda: D.patch_split(D.Patches(n_test=10), n_train=10**7), ValueError),
 ]
 
 
@@ -301,7 +321,48 @@ def test_training_divergence_names_the_step() -> None:
             return y * self.w * float("inf")
 
     with pytest.raises(TrainingDiverged, match="step 1"):
-        D.train_denoiser(Exploding(), torch.rand(4, 1, 4, 4), steps=3, batch_size=2)
+        D.train_denoiser(
+            Exploding(), torch.rand(4, 1, 4, 4), training=Training(steps=3, batch_size=2)
+        )
+
+
+@pytest.mark.parametrize(
+    "make,lr",
+    [
+        (lambda: D.BiasFreeCNN(channels=8), 1e8),
+        # at lr = 1e8 this UNet's ReLUs all die after one step: the loss stays finite (the
+        # network returns its input); at 1e4 the loss explodes
+        (lambda: D.BiasFreeUNet(channels=8, levels=1), 1e4),
+    ],
+    ids=["cnn", "unet"],
+)
+def test_a_huge_learning_rate_stops_training_naming_the_step(make, lr: float) -> None:
+    torch.manual_seed(0)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+"):
+        D.train_denoiser(
+            make(),
+            torch.rand(16, 1, 8, 8),
+            training=Training(steps=50, batch_size=8, lr=lr),
+            desc="huge lr",
+        )
+
+
+def test_a_huge_sampler_step_raises_solver_diverged_naming_the_step() -> None:
+    # the step h_t r_t is huge when the residual is: a denoiser of gain 1e13
+    with pytest.raises(SolverDiverged, match="step 1"):
+        D.sample(lambda y: 1e13 * y, (2, 1, 4, 4))
+    calls = []
+
+    def nan_at_third_call(y: torch.Tensor) -> torch.Tensor:
+        calls.append(1)
+        return y * float("nan") if len(calls) == 3 else 0.9 * y + 0.05
+
+    with pytest.raises(SolverDiverged, match="step 3"):
+        D.sample(nan_at_third_call, (2, 1, 4, 4))
+    with pytest.raises(SolverDiverged, match="step 1"):
+        D.pairwise_generalization(
+            lambda y: 1e13 * y, lambda y: y, torch.rand(2, 1, 4, 4), torch.rand(2, 1, 4, 4)
+        )
 
 
 # ---------------------------------------------------------------- the chapter at smoke scale
@@ -310,13 +371,11 @@ def test_training_divergence_names_the_step() -> None:
 def test_smoke_claims(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("THEORYBOOK_SCALE", "smoke")
     cfg = Config.preset("smoke")
-    check = ex.run_sampler_check(cfg)
-    transition = ex.run_transition(cfg)
-    jac = ex.run_jacobian(cfg, transition)
-    calpha = D.run_calpha(cfg)
-    disks = D.run_disks(cfg)
-    assert calpha.mse.shape == (len(cfg.calpha_alphas), len(cfg.calpha_sigmas))
-    table = D.chapter_claims(cfg, check, transition, jac, calpha, disks)
+    results = D.run_all(cfg)
+    calpha, disks = results.calpha, results.disks
+    assert calpha is not None and disks is not None
+    assert calpha.mse.shape == (len(cfg.calpha.alphas), len(cfg.calpha.sigmas))
+    table = D.chapter_claims(results, cfg)
     assert table.chapter == "02_diffusion_generalization"
     table.assert_hold(
         [
@@ -333,10 +392,10 @@ def test_smoke_claims(monkeypatch: pytest.MonkeyPatch) -> None:
     from theorybook.diffusion import figures
 
     for fig in (
-        figures.sampler_figure(check),
-        figures.samples_figure(transition),
-        figures.transition_figure(transition),
-        figures.jacobian_figure(jac),
+        figures.sampler_figure(results.check),
+        figures.samples_figure(results.transition),
+        figures.transition_figure(results.transition),
+        figures.jacobian_figure(results.jacobian),
         figures.synthetic_figure(calpha, disks),
         figures.disk_eigenvectors_figure(disks),
     ):
@@ -351,12 +410,13 @@ def test_paper_preset_builds_and_steps() -> None:
     cfg = Config.preset("paper")
     cfg.validate()
     ma, mb = ex.build_models(cfg)
-    side = cfg.patch_size
-    x = torch.rand(cfg.batch_size, 1, side, side)
+    side = cfg.patches.patch_size
+    x = torch.rand(cfg.training.batch_size, 1, side, side)
     for m in (ma, mb):
-        hist = D.train_denoiser(m, x, steps=1, batch_size=cfg.batch_size, lr=cfg.lr)
+        hist = D.train_denoiser(m, x, training=cfg.training.replace(steps=1))
         assert len(hist.losses) == 1
     assert ma(x[:2]).shape == (2, 1, side, side)
     # the data: the pool at paper size must hold 2 N_max + n_test patches
-    pool = D.patch_pool(cfg.patch_size, stride=cfg.stride, min_std=cfg.min_std, limit=64)
+    patches = cfg.patches
+    pool = D.patch_pool(side, stride=patches.stride, min_std=patches.min_std, limit=64)
     assert pool.shape[1:] == (1, side, side)

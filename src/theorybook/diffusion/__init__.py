@@ -7,17 +7,33 @@ compared sample by sample (:func:`pairwise_generalization`); the Jacobian view (
 :func:`denoiser_jacobian`, :func:`effective_dimension`, :func:`sure_estimate`); and the synthetic
 C^α and disk images of the paper's §3.2 (:func:`c_alpha_images`, :func:`disk_images`).
 
-Modules: :mod:`~theorybook.diffusion.config` (presets), :mod:`~theorybook.diffusion.denoisers`,
-:mod:`~theorybook.diffusion.optimal`, :mod:`~theorybook.diffusion.training`,
-:mod:`~theorybook.diffusion.sampler`, :mod:`~theorybook.diffusion.generalization`,
-:mod:`~theorybook.diffusion.jacobian`, :mod:`~theorybook.diffusion.images` (the maths),
+Modules: :mod:`~theorybook.diffusion.config` (presets and settings blocks),
+:mod:`~theorybook.diffusion.denoisers`, :mod:`~theorybook.diffusion.optimal`,
+:mod:`~theorybook.diffusion.training`, :mod:`~theorybook.diffusion.sampler`,
+:mod:`~theorybook.diffusion.generalization`, :mod:`~theorybook.diffusion.jacobian`,
+:mod:`~theorybook.diffusion.disks`, :mod:`~theorybook.diffusion.images` (the maths),
 :mod:`~theorybook.diffusion.data` (patches, deduplication, similarities),
-:mod:`~theorybook.diffusion.experiments` (``run_*``), :mod:`~theorybook.diffusion.figures` and
-:mod:`~theorybook.diffusion.claims` (``chapter_claims``).
+:mod:`~theorybook.diffusion.results` (the frozen result types),
+:mod:`~theorybook.diffusion.experiments` (``run_*`` and ``run_all``),
+:mod:`~theorybook.diffusion.synthetic` (the synthetic-image experiments),
+:mod:`~theorybook.diffusion.figures` and :mod:`~theorybook.diffusion.claims`
+(``chapter_claims(results, cfg)``).
 """
 
 from theorybook.diffusion.claims import chapter_claims
-from theorybook.diffusion.config import Config
+from theorybook.diffusion.config import (
+    CAlpha,
+    Config,
+    Disks,
+    JacobianStudy,
+    Network,
+    Patches,
+    Sampler,
+    SamplerCheck,
+    Synthetic,
+    Training,
+    Transition,
+)
 from theorybook.diffusion.data import (
     PatchSplit,
     cosine_similarity,
@@ -29,9 +45,7 @@ from theorybook.diffusion.data import (
 from theorybook.diffusion.denoisers import BiasFreeBatchNorm2d, BiasFreeCNN, BiasFreeUNet
 from theorybook.diffusion.disks import DiskMMSEDenoiser, disk_masks, disk_parameters, render_disks
 from theorybook.diffusion.experiments import (
-    JacobianResult,
-    SamplerCheckResult,
-    TransitionResult,
+    run_all,
     run_jacobian,
     run_sampler_check,
     run_transition,
@@ -54,41 +68,47 @@ from theorybook.diffusion.optimal import (
     empirical_optimal_denoiser,
     gaussian_denoiser,
 )
-from theorybook.diffusion.sampler import SampleResult, sample, step_schedule
-from theorybook.diffusion.synthetic import (
+from theorybook.diffusion.results import (
     CAlphaResult,
     DiskResult,
-    held_out_disks,
-    loglog_slope,
-    run_calpha,
-    run_disks,
+    JacobianResult,
+    NResult,
+    Results,
+    SamplerCheckResult,
+    TransitionResult,
 )
-from theorybook.diffusion.training import TrainingHistory, add_noise, psnr, train_denoiser
+from theorybook.diffusion.sampler import SampleResult, sample, step_schedule
+from theorybook.diffusion.synthetic import held_out_disks, loglog_slope, run_calpha, run_disks
+from theorybook.diffusion.training import add_noise, psnr, train_denoiser
 
 __all__ = [
-    "run_disks",
-    "run_calpha",
-    "loglog_slope",
-    "held_out_disks",
-    "render_disks",
-    "disk_parameters",
-    "disk_masks",
-    "DiskMMSEDenoiser",
-    "DiskResult",
-    "CAlphaResult",
     "BiasFreeBatchNorm2d",
     "BiasFreeCNN",
     "BiasFreeUNet",
+    "CAlpha",
+    "CAlphaResult",
     "Config",
+    "DiskMMSEDenoiser",
+    "DiskResult",
+    "Disks",
     "EmpiricalOptimalDenoiser",
     "GaussianDenoiser",
     "JacobianEigen",
     "JacobianResult",
+    "JacobianStudy",
+    "NResult",
+    "Network",
     "PairResult",
     "PatchSplit",
+    "Patches",
+    "Results",
     "SampleResult",
+    "Sampler",
+    "SamplerCheck",
     "SamplerCheckResult",
-    "TrainingHistory",
+    "Synthetic",
+    "Training",
+    "Transition",
     "TransitionResult",
     "add_noise",
     "blind",
@@ -98,17 +118,25 @@ __all__ = [
     "deduplicate",
     "denoiser_jacobian",
     "disk_images",
+    "disk_masks",
+    "disk_parameters",
     "effective_dimension",
     "empirical_optimal_denoiser",
     "gaussian_denoiser",
+    "held_out_disks",
     "homogeneity_error",
     "jacobian_eigen",
     "linearity_error",
+    "loglog_slope",
     "nearest_similarity",
     "pairwise_generalization",
     "patch_pool",
     "patch_split",
     "psnr",
+    "render_disks",
+    "run_all",
+    "run_calpha",
+    "run_disks",
     "run_jacobian",
     "run_sampler_check",
     "run_transition",

@@ -15,17 +15,8 @@ import torch
 
 from theorybook.claims import Claim, ClaimTable, at_least, at_most, close_to, reported
 from theorybook.diffusion.config import Config
-from theorybook.diffusion.experiments import (
-    JacobianResult,
-    SamplerCheckResult,
-    TransitionResult,
-)
-from theorybook.diffusion.synthetic import (
-    PAPER_CALPHA_SLOPES,
-    PAPER_DISK_EIGENVALUES,
-    CAlphaResult,
-    DiskResult,
-)
+from theorybook.diffusion.results import CAlphaResult, DiskResult, Results
+from theorybook.diffusion.synthetic import PAPER_CALPHA_SLOPES, PAPER_DISK_EIGENVALUES
 
 __all__ = ["CHAPTER", "COPY_THRESHOLD", "chapter_claims"]
 
@@ -53,16 +44,10 @@ def _frac_above(values: torch.Tensor, threshold: float) -> float:
     return float((values > threshold).double().mean())
 
 
-def chapter_claims(
-    cfg: Config,
-    check: SamplerCheckResult,
-    transition: TransitionResult,
-    jac: JacobianResult,
-    calpha: CAlphaResult | None = None,
-    disks: DiskResult | None = None,
-) -> ClaimTable:
+def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     """The chapter's claims from the experiments' results (the synthetic-image rows are
-    unmeasured when ``calpha`` or ``disks`` is ``None``)."""
+    unmeasured when ``results.calpha`` or ``results.disks`` is ``None``)."""
+    check, transition, jac = results.check, results.transition, results.jacobian
     first, last = transition.results[0], transition.results[-1]
     k = (len(transition.psnr_sigmas) - 1) // 2
     sigma = transition.psnr_sigmas[k]
@@ -79,7 +64,7 @@ def chapter_claims(
     )
     tr = jac.trace
     decreasing = sum(b < a for a, b in zip(tr, tr[1:], strict=False)) / (len(tr) - 1)
-    steps_note = f"{cfg.steps} steps per model, {cfg.channels}-channel UNet"
+    steps_note = f"{cfg.training.steps} steps per model, {cfg.network.channels}-channel UNet"
     claims = [
         Claim(
             "homogeneity",
@@ -91,7 +76,7 @@ def chapter_claims(
             check=at_most(1e-5),
             baseline=jac.homogeneity_train_mode,
             baseline_name="the same network in training mode (batch statistics)",
-            note=f"Trained UNet of N = {jac.n}, {cfg.jac_images} noisy test patches.",
+            note=f"Trained UNet of N = {jac.n}, {cfg.jacobian.images} noisy test patches.",
         ),
         Claim(
             "jacobian-linear",
@@ -111,8 +96,8 @@ def chapter_claims(
             measured=check.max_rel_dev,
             check=at_most(0.05),
             note=(
-                f"MMSE denoiser of a single {cfg.check_size}×{cfg.check_size} image (its residual "
-                f"is exactly the noise); rms over {cfg.check_samples} samples; the schedule holds "
+                f"MMSE denoiser of a single {cfg.check.size}×{cfg.check.size} image (its residual "
+                f"is exactly the noise); rms over {cfg.check.samples} samples; the schedule holds "
                 "in mean square, so the deviation is sampling noise."
             ),
         ),
@@ -147,7 +132,7 @@ def chapter_claims(
             where="Eq. (7)",
             measured=sure_z,
             check=at_most(3.0),
-            note=f"{cfg.sure_images} test patches per σ in {list(jac.sigmas)}.",
+            note=f"{cfg.jacobian.sure_images} test patches per σ in {list(jac.sigmas)}.",
         ),
         Claim(
             "paired-rises",
@@ -239,7 +224,8 @@ def chapter_claims(
             expected_at="paper",
             pending_reason=(
                 "memorizing needs far longer training than the book's "
-                f"{cfg.steps} steps (the paper preset trains 20,000 steps of a larger UNet)"
+                f"{cfg.training.steps} steps (the paper preset trains 20,000 steps of a larger "
+                "UNet)"
             ),
         ),
         Claim(
@@ -290,7 +276,7 @@ def chapter_claims(
             ),
         ),
     ]
-    claims += _calpha_claims(cfg, calpha) + _disk_claims(cfg, disks)
+    claims += _calpha_claims(cfg, results.calpha) + _disk_claims(cfg, results.disks)
     return ClaimTable(
         claims,
         chapter=CHAPTER,
@@ -299,9 +285,10 @@ def chapter_claims(
 
 
 def _calpha_claims(cfg: Config, res: CAlphaResult | None) -> list[Claim]:
-    sig = ", ".join(f"{s:g}" for s in cfg.calpha_sigmas)
+    sig = ", ".join(f"{s:g}" for s in cfg.calpha.sigmas)
+    syn = cfg.synthetic
     out = []
-    for k, alpha in enumerate(cfg.calpha_alphas):
+    for k, alpha in enumerate(cfg.calpha.alphas):
         opt = alpha / (alpha + 1)
         out.append(
             Claim(
@@ -319,8 +306,8 @@ def _calpha_claims(cfg: Config, res: CAlphaResult | None) -> list[Claim]:
                 pending_reason=_SYNTH_PENDING,
                 note=(
                     f"Our tolerance (±0.1) and fit range (σ = {sig}), fixed before the run; "
-                    f"{cfg.synth_size}×{cfg.synth_size} images, UNet trained on "
-                    f"{cfg.synth_n} images for {cfg.synth_steps} steps; paper value: its UNet "
+                    f"{syn.size}×{syn.size} images, UNet trained on "
+                    f"{syn.n} images for {syn.training.steps} steps; paper value: its UNet "
                     "on 80×80 images, N = 10^5."
                 ),
             )
@@ -329,9 +316,10 @@ def _calpha_claims(cfg: Config, res: CAlphaResult | None) -> list[Claim]:
 
 
 def _disk_claims(cfg: Config, res: DiskResult | None) -> list[Claim]:
-    s_small, s_eig = cfg.disk_sigmas[0], cfg.disk_eig_sigma
-    i_eig = cfg.disk_sigmas.index(s_eig)
-    n_img = f"{cfg.disk_images} test disks, {cfg.synth_size}×{cfg.synth_size}"
+    s_small, s_eig = cfg.disks.sigmas[0], cfg.disks.eig_sigma
+    i_eig = cfg.disks.sigmas.index(s_eig)
+    syn = cfg.synthetic
+    n_img = f"{cfg.disks.images} test disks, {syn.size}×{syn.size}"
     count_exact = None if res is None else float(np.median(res.count_above("exact")))
     count_net = None if res is None else float(np.median(res.count_above("net")))
     paper_count = sum(lam > 0.5 for lam in PAPER_DISK_EIGENVALUES)
@@ -385,7 +373,7 @@ def _disk_claims(cfg: Config, res: DiskResult | None) -> list[Claim]:
             expected_at="book",
             pending_reason=_SYNTH_PENDING,
             note=(
-                f"{n_img}; UNet trained on {cfg.synth_n} disks for {cfg.synth_steps} steps."
+                f"{n_img}; UNet trained on {syn.n} disks for {syn.training.steps} steps."
                 if res is None
                 else f"{n_img}. MSE·d/σ² (UNet, exact) at σ = "
                 + ", ".join(

@@ -17,6 +17,7 @@ import torch
 
 from theorybook import validation as v
 from theorybook.data import BUNDLED_IMAGES, bundled_image, offline
+from theorybook.diffusion.config import Patches
 
 __all__ = [
     "DEDUP_THRESHOLD",
@@ -82,6 +83,14 @@ def deduplicate(
 
     An image is dropped when its mean-removed cosine similarity to an earlier kept image exceeds
     ``threshold``. With ``limit``, stops once that many images are kept.
+
+    Arguments:
+        images: the images (N, C, H, W), in the order of preference.
+        threshold: the largest similarity allowed between two kept images.
+        limit: the most images to keep (default: all).
+
+    Returns:
+        The kept indices, increasing (a long tensor).
     """
     t = v.tensor("images", images, ndim=4)
     threshold = v.real("threshold", threshold, low=-1.0, high=1.0)
@@ -123,6 +132,18 @@ def patch_pool(
 
     Patches are cut on a grid of step ``stride`` (default ``patch_size``), dropped when their
     pixel standard deviation is at most ``min_std``, shuffled with ``seed`` and deduplicated.
+
+    Arguments:
+        patch_size: the side of a patch (≥ 2).
+        stride: the grid step (default ``patch_size``: non-overlapping patches).
+        min_std: patches whose pixel standard deviation is at most this are dropped.
+        photos: names of bundled photographs (:data:`theorybook.data.BUNDLED_IMAGES`).
+        threshold: the deduplication threshold (:func:`deduplicate`).
+        limit: stop once this many patches are kept (default: all).
+        seed: seeds the shuffle.
+
+    Returns:
+        The patches (n, 1, patch_size, patch_size).
     """
     patch_size = v.int_in_range("patch_size", patch_size, low=2)
     stride = patch_size if stride is None else v.positive_int("stride", stride)
@@ -163,20 +184,40 @@ class PatchSplit:
 
 
 def patch_split(
-    patch_size: int = 8,
+    patches: Patches = Patches(),  # noqa: B008 (a frozen, validated settings block)
     *,
-    n_test: int = 1000,
     n_train: int | None = None,
-    min_std: float = 0.02,
     seed: int = 0,
 ) -> PatchSplit:
-    """:func:`patch_pool` split into ``n_test`` test patches and the rest for training.
+    """:func:`patch_pool` of ``patches`` split into ``patches.n_test`` test patches and the rest.
 
-    ``n_train`` (default: all) caps the training pool, which makes deduplication faster.
+    Arguments:
+        patches: patch size, grid step, flatness cut and the number of test patches.
+        n_train: caps the training pool (default: every patch), which makes deduplication
+            faster; the pool must then hold ``n_test + n_train`` patches.
+        seed: seeds the shuffle of the pool.
+
+    Returns:
+        The :class:`PatchSplit`.
+
+    Raises:
+        ValueError: if the deduplicated pool is too small.
     """
-    n_test = v.positive_int("n_test", n_test)
+    if not isinstance(patches, Patches):
+        raise TypeError(f"patches must be a Patches block, got {type(patches).__name__}")
+    n_test = patches.n_test
     limit = None if n_train is None else n_test + v.positive_int("n_train", n_train)
-    pool = patch_pool(patch_size, min_std=min_std, seed=seed, limit=limit)
+    pool = patch_pool(
+        patches.patch_size,
+        stride=patches.stride,
+        min_std=patches.min_std,
+        seed=seed,
+        limit=limit,
+    )
+    if limit is not None and len(pool) < limit:
+        raise ValueError(
+            f"the deduplicated pool holds {len(pool)} patches; n_test + n_train needs {limit}"
+        )
     if n_test >= len(pool):
         raise ValueError(f"n_test = {n_test} leaves no training patches (pool of {len(pool)})")
     return PatchSplit(test=pool[:n_test], train_pool=pool[n_test:])

@@ -43,7 +43,19 @@ GEOMETRY_BOX = ((0.3, 0.7), (0.3, 0.7), (0.15, 0.3))
 
 
 def disk_parameters(n: int, size: int, seed: int = 0) -> np.ndarray:
-    """``n`` disks' parameters ``(c_row, c_col, r, fg, bg)`` (pixels and intensities), (n, 5)."""
+    """``n`` disks' parameters ``(c_row, c_col, r, fg, bg)`` (pixels and intensities).
+
+    The centre and radius are uniform on :data:`GEOMETRY_BOX` (in units of ``size``), the
+    foreground and background intensities uniform on [0, 1].
+
+    Arguments:
+        n: the number of disks.
+        size: the image side (≥ 4).
+        seed: seeds the draws.
+
+    Returns:
+        The parameters, an (n, 5) float64 array.
+    """
     n = v.positive_int("n", n)
     size = v.int_in_range("size", size, low=4)
     rng = np.random.default_rng(v.seed("seed", seed))

@@ -7,12 +7,14 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from theorybook.diffusion.experiments import (
+from theorybook.diffusion.results import (
+    CAlphaResult,
+    DiskResult,
     JacobianResult,
     SamplerCheckResult,
     TransitionResult,
 )
-from theorybook.diffusion.synthetic import PAPER_DISK_EIGENVALUES, CAlphaResult, DiskResult
+from theorybook.diffusion.synthetic import PAPER_DISK_EIGENVALUES
 from theorybook.plotting import COLUMN_WIDTH, PALETTE, label_panels, new_figure
 
 __all__ = [

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import torch
 
 from theorybook import validation as v
+from theorybook.diffusion.config import Sampler
 from theorybook.diffusion.data import cosine_similarity, nearest_similarity
 from theorybook.diffusion.denoisers import check_images
-from theorybook.diffusion.sampler import BETA, H0, SIGMA0, SIGMA_FINAL, sample
+from theorybook.diffusion.sampler import sample
 
 __all__ = ["PairResult", "pairwise_generalization"]
 
@@ -51,15 +52,23 @@ def pairwise_generalization(
     *,
     n_samples: int = 32,
     seed: int = 0,
-    sigma0: float = SIGMA0,
-    sigma_final: float = SIGMA_FINAL,
-    h0: float = H0,
-    beta: float = BETA,
+    sampler: Sampler = Sampler(),  # noqa: B008 (a frozen, validated settings block)
 ) -> PairResult:
     """Sample ``n_samples`` images from each model with the same ``seed`` and compare them.
 
-    ``train_a`` and ``train_b`` (N, C, H, W) are the models' training sets; similarities are
-    mean-removed cosines (:func:`~theorybook.diffusion.cosine_similarity`).
+    Similarities are mean-removed cosines (:func:`~theorybook.diffusion.cosine_similarity`).
+
+    Arguments:
+        model_a: the first blind denoiser (trained on ``train_a``).
+        model_b: the second blind denoiser (trained on ``train_b``).
+        train_a: the first model's training set (N, C, H, W).
+        train_b: the second model's training set (N', C, H, W).
+        n_samples: samples drawn from each model.
+        seed: the sampler's seed, shared by both models (same initial image, same noise).
+        sampler: the sampler's settings (:func:`~theorybook.diffusion.sample`).
+
+    Returns:
+        A :class:`PairResult`.
     """
     v.callable_("model_a", model_a)
     v.callable_("model_b", model_b)
@@ -72,9 +81,8 @@ def pairwise_generalization(
         )
     n_samples = v.positive_int("n_samples", n_samples)
     shape = (n_samples, *ta.shape[1:])
-    kw = dict(sigma0=sigma0, sigma_final=sigma_final, h0=h0, beta=beta, seed=seed)
-    ra = sample(model_a, shape, **kw)  # type: ignore[arg-type]
-    rb = sample(model_b, shape, **kw)  # type: ignore[arg-type]
+    ra = sample(model_a, shape, sampler=sampler, seed=seed)
+    rb = sample(model_b, shape, sampler=sampler, seed=seed)
     sa, sb = ra.samples.detach().cpu(), rb.samples.detach().cpu()
     near_a, idx_a = nearest_similarity(sa, ta.cpu())
     near_b, idx_b = nearest_similarity(sb, tb.cpu())

@@ -38,9 +38,20 @@ def _filtered_noise(
 def c_alpha_images(
     n: int, size: int, alpha: float, seed: int = 0, *, beta: float | None = None
 ) -> torch.Tensor:
-    """``n`` C^α images of ``size × size`` in [0, 1], shape (n, 1, size, size), float32.
+    """``n`` C^α images of ``size × size`` in [0, 1] (paper App. E, Alg. 2).
 
-    ``alpha`` sets the contour's regularity, ``beta`` the backgrounds' (default ``alpha``).
+    For such images the optimal denoiser's MSE decays as ``σ^{2α/(α+1)}``
+    (:eq:`diffusion-calpha`).
+
+    Arguments:
+        n: the number of images.
+        size: the image side (≥ 4).
+        alpha: the contour's regularity (0 < α ≤ 20).
+        seed: seeds the contours and the backgrounds.
+        beta: the backgrounds' regularity (default ``alpha``).
+
+    Returns:
+        The images (n, 1, size, size), float32.
     """
     n = v.positive_int("n", n)
     size = v.int_in_range("size", size, low=4)
@@ -62,9 +73,17 @@ def c_alpha_images(
 
 
 def disk_images(n: int, size: int, seed: int = 0) -> torch.Tensor:
-    """``n`` anti-aliased disks of ``size × size`` in [0, 1], shape (n, 1, size, size), float32.
+    """``n`` anti-aliased disks of ``size × size`` in [0, 1].
 
     Five parameters per image (:func:`~theorybook.diffusion.disks.disk_parameters`): centre
     (two), radius, foreground and background intensity.
+
+    Arguments:
+        n: the number of images.
+        size: the image side (≥ 4).
+        seed: seeds the parameters.
+
+    Returns:
+        The images (n, 1, size, size), float32.
     """
     return render_disks(disk_parameters(n, size, seed=seed), size)

@@ -68,10 +68,18 @@ def effective_dimension(denoiser: Denoiser, y: object) -> torch.Tensor:
 
 
 def sure_estimate(denoiser: Denoiser, y: object, sigma: float) -> torch.Tensor:
-    """Stein's unbiased estimate of the per-pixel MSE ``‖f(y) − x‖²/d`` (B,), :eq:`diffusion-sure`.
+    """Stein's unbiased estimate of the per-pixel MSE ``‖f(y) − x‖²/d``, :eq:`diffusion-sure`.
 
     ``(2σ² tr J(y) + ‖y − f(y)‖² − σ² d) / d``, using only the noisy images ``y`` and the
     noise level ``sigma`` of Gaussian noise added to them.
+
+    Arguments:
+        denoiser: the denoiser ``f`` (acting on each image independently).
+        y: the noisy images (B, C, H, W), or one image (C, H, W).
+        sigma: the standard deviation of the noise in ``y`` (> 0).
+
+    Returns:
+        The estimate per image (B,).
     """
     sigma = v.positive_real("sigma", sigma)
     batch = _as_batch(y)
@@ -128,7 +136,18 @@ def linearity_error(denoiser: Denoiser, y: object) -> float:
 def homogeneity_error(
     denoiser: Denoiser, y: object, scales: Sequence[float] = (0.1, 0.5, 2.0, 10.0)
 ) -> float:
-    """The largest ``‖f(a y) − a f(y)‖ / ‖a f(y)‖`` over ``a`` in ``scales`` and the images of y."""
+    """The largest ``‖f(a y) − a f(y)‖ / ‖a f(y)‖`` over ``a`` in ``scales`` and the images of y.
+
+    Zero for a positively homogeneous denoiser (:eq:`diffusion-homogeneity`).
+
+    Arguments:
+        denoiser: the denoiser ``f``.
+        y: the images (B, C, H, W).
+        scales: the factors ``a`` (> 0).
+
+    Returns:
+        The largest relative error.
+    """
     batch = check_images("y", y)
     factors = v.real_sequence("scales", scales, low=0.0, low_open=True)
     worst = 0.0

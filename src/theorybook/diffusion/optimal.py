@@ -90,6 +90,14 @@ def blind(
     σ is estimated per image from the residual, σ ← ‖y − x̂_σ(y)‖/√d, starting from the
     distance of ``y`` to its own mean (``iterations`` fixed-point steps; ``sigma_min`` floors
     it). This is the estimate the sampler itself uses (:eq:`diffusion-sigma-t`).
+
+    Arguments:
+        denoiser: a denoiser ``(y, σ) ↦ x̂`` with σ one value per image.
+        iterations: the number of fixed-point steps (≥ 1).
+        sigma_min: the floor of the estimated σ (> 0).
+
+    Returns:
+        The blind denoiser ``y ↦ x̂`` on (B, C, H, W) tensors.
     """
     v.callable_("denoiser", denoiser)
     iterations = v.positive_int("iterations", iterations)
@@ -146,8 +154,16 @@ def gaussian_denoiser(
 ) -> GaussianDenoiser:
     """Stationary Gaussian images of ``size × size`` with spectrum ``∝ 1/(1 + |ω|)^exponent``.
 
-    The pixel standard deviation is ``std`` and the mean ``mean``; the covariance is circulant
-    (periodic boundaries), built from the 2-D spectrum. Returns its exact MMSE denoiser.
+    The covariance is circulant (periodic boundaries), built from the 2-D spectrum.
+
+    Arguments:
+        size: the image side (≥ 2).
+        exponent: the spectrum's decay exponent (≥ 0).
+        mean: the pixel mean.
+        std: the pixel standard deviation (> 0).
+
+    Returns:
+        The images' exact MMSE (Wiener) denoiser, a :class:`GaussianDenoiser`.
     """
     size = v.int_in_range("size", size, low=2)
     exponent = v.real("exponent", exponent, low=0.0)

@@ -6,6 +6,8 @@ adds fresh noise of standard deviation ``γ_t`` (:eq:`diffusion-step`), chosen s
 effective noise shrinks by the factor ``1 − β h_t`` per step. The noise level is never given: it
 is read off the residual, ``σ_t = ‖r_t‖/√d`` (:eq:`diffusion-sigma-t`). The step size grows as
 ``h_t = h_0 t / (1 + h_0 (t − 1))`` (official code; the paper's Alg. 1 prints a fixed h).
+The settings σ₀, σ_final, h₀, β and the step cap form one
+:class:`~theorybook.diffusion.config.Sampler` block, the default of :func:`sample`.
 """
 
 from __future__ import annotations
@@ -16,14 +18,10 @@ from dataclasses import dataclass
 import torch
 
 from theorybook import validation as v
+from theorybook.diffusion.config import Sampler
+from theorybook.training import check_iterates
 
 __all__ = ["SampleResult", "sample", "step_schedule"]
-
-SIGMA0 = 1.0
-SIGMA_FINAL = 0.05
-H0 = 0.01
-BETA = 0.1
-MAX_STEPS = 2000
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ class SampleResult:
     iterates ``y_T``; ``sigmas`` (T, B) the effective noise ``σ_t`` measured at each step (NaN
     after a sample stopped); ``gammas`` (T, B) the injected noise; ``h`` (T,) the step sizes;
     ``steps`` (B,) the number of steps each sample took; ``converged`` (B,) whether it reached
-    ``sigma_final`` within ``max_steps``.
+    ``sigma_final`` within ``max_steps`` (of the :class:`~theorybook.diffusion.config.Sampler`).
     """
 
     samples: torch.Tensor
@@ -58,57 +56,45 @@ def sample(
     denoiser: Callable[[torch.Tensor], torch.Tensor],
     shape: tuple[int, ...],
     *,
-    sigma0: float = SIGMA0,
-    sigma_final: float = SIGMA_FINAL,
-    h0: float = H0,
-    beta: float = BETA,
+    sampler: Sampler = Sampler(),  # noqa: B008 (a frozen, validated settings block)
     seed: int = 0,
     mean: float = 0.5,
-    max_steps: int = MAX_STEPS,
 ) -> SampleResult:
     """Draw ``shape[0]`` samples of shape ``shape[1:]`` with the blind denoiser ``denoiser``.
 
-    Arguments
-    ---------
-    denoiser:
-        a blind denoiser ``y ↦ x̂`` on (B, C, H, W) tensors (a trained network in eval mode,
-        or :func:`~theorybook.diffusion.blind` of a closed-form one).
-    shape:
-        ``(B, C, H, W)``.
-    sigma0, sigma_final:
-        the initial noise level and the level at which a sample stops (paper App. A.2:
-        1 and 0.05).
-    h0, beta:
-        the first step size and the noise-injection parameter (paper: 0.01 and 0.1; β = 1
-        injects no noise).
-    seed:
-        seeds the initial image and every injected noise draw: two denoisers sampled with
-        the same seed start from the same image and see the same noise.
-    mean:
-        the mean ``m`` of the initial image.
-    max_steps:
-        the step cap; samples not at ``sigma_final`` by then are flagged in ``converged``.
-        A sample whose σ_t exceeds ``2·sigma0`` is stopped and flagged as not converged.
+    Arguments:
+        denoiser: a blind denoiser ``y ↦ x̂`` on (B, C, H, W) tensors (a trained network in eval
+            mode, or :func:`~theorybook.diffusion.blind` of a closed-form one).
+        shape: ``(B, C, H, W)``.
+        sampler: the initial noise level ``sigma0`` and the level ``sigma_final`` at which a
+            sample stops (paper App. A.2: 1 and 0.05), the first step size ``h0`` and the
+            noise-injection parameter ``beta`` (paper: 0.01 and 0.1; β = 1 injects no noise),
+            and the step cap ``max_steps``: samples not at ``sigma_final`` by then are flagged in
+            ``converged``. A sample whose σ_t exceeds ``2·sigma0`` is stopped and flagged as
+            not converged.
+        seed: seeds the initial image and every injected noise draw: two denoisers sampled with
+            the same seed start from the same image and see the same noise.
+        mean: the mean ``m`` of the initial image.
 
-    Raises
-    ------
-    TypeError, ValueError
-        on a non-callable denoiser or an invalid shape or hyperparameter;
-        ``ValueError`` if the denoiser returns a tensor of another shape or non-finite values.
+    Returns:
+        A :class:`SampleResult`.
+
+    Raises:
+        TypeError, ValueError: on a non-callable denoiser, an invalid shape or settings, or a
+            denoiser that returns a tensor of another shape.
+        SolverDiverged: naming the step, when the denoiser's output or the iterate holds NaN or
+            inf or an entry beyond 10¹² (:func:`theorybook.training.check_iterates`).
     """
     v.callable_("denoiser", denoiser)
     dims = v.int_sequence("shape", shape, low=1)
     if len(dims) != 4:
         raise ValueError(f"shape must be (B, C, H, W), got {dims}")
-    sigma0 = v.positive_real("sigma0", sigma0)
-    sigma_final = v.positive_real("sigma_final", sigma_final)
-    if sigma_final >= sigma0:
-        raise ValueError(f"sigma_final ({sigma_final}) must be below sigma0 ({sigma0})")
-    h0 = v.real("h0", h0, low=0.0, high=1.0, low_open=True)
-    beta = v.real("beta", beta, low=0.0, high=1.0, low_open=True)
+    if not isinstance(sampler, Sampler):
+        raise TypeError(f"sampler must be a Sampler block, got {type(sampler).__name__}")
+    sigma0, sigma_final = sampler.sigma0, sampler.sigma_final
+    h0, beta, max_steps = sampler.h0, sampler.beta, sampler.max_steps
     seed = v.seed("seed", seed)
     mean = v.real("mean", mean)
-    max_steps = v.positive_int("max_steps", max_steps)
 
     param = next(iter(getattr(denoiser, "parameters", lambda: iter(()))()), None)
     dev = param.device if param is not None else torch.device("cpu")
@@ -131,8 +117,7 @@ def sample(
                 f"denoiser must return a tensor of the input's shape {tuple(y.shape)}, "
                 f"got {getattr(xhat, 'shape', type(xhat).__name__)}"
             )
-        if not bool(torch.isfinite(xhat).all()):
-            raise ValueError(f"denoiser returned NaN or inf at sampler step {t}")
+        check_iterates(xhat, step=t, where="sampler (the denoiser's output)")
         r = xhat - y
         sigma = r.flatten(1).norm(dim=1) / d**0.5
         done = active & (sigma <= sigma_final)
@@ -143,6 +128,7 @@ def sample(
         z = torch.randn(dims, generator=gen, device=dev)
         step = h * r + gamma[:, None, None, None] * z
         y = torch.where(active[:, None, None, None], y + step, y)
+        check_iterates(y, step=t, where="sampler")
         nan = torch.full_like(sigma, float("nan"))
         sigmas.append(torch.where(active | done, sigma, nan))
         gammas.append(torch.where(active, gamma, nan))

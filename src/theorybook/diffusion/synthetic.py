@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
@@ -20,14 +18,13 @@ from theorybook.diffusion.denoisers import BiasFreeUNet
 from theorybook.diffusion.disks import DiskMMSEDenoiser, disk_parameters, render_disks
 from theorybook.diffusion.images import c_alpha_images
 from theorybook.diffusion.jacobian import denoiser_jacobian
+from theorybook.diffusion.results import CAlphaResult, DiskResult
 from theorybook.diffusion.training import train_denoiser
 from theorybook.runtime import device, seed_everything, torch_threads
 
 __all__ = [
     "PAPER_CALPHA_SLOPES",
     "PAPER_DISK_EIGENVALUES",
-    "CAlphaResult",
-    "DiskResult",
     "held_out_disks",
     "loglog_slope",
     "run_calpha",
@@ -56,17 +53,17 @@ def loglog_slope(sigmas: object, mses: object) -> float:
     return float(np.polyfit(np.log(s**2), np.log(m), 1)[0])
 
 
-def _train(cfg: Config, images: torch.Tensor, seed: int, desc: str) -> BiasFreeUNet:
+def _train(
+    cfg: Config, images: torch.Tensor, seed: int, desc: str, *, progress: bool
+) -> BiasFreeUNet:
     torch.manual_seed(seed)
-    model = BiasFreeUNet(channels=cfg.channels, levels=cfg.levels).to(device())
+    model = BiasFreeUNet(channels=cfg.network.channels, levels=cfg.network.levels).to(device())
     train_denoiser(
         model,
         images.to(device()),
-        steps=cfg.synth_steps,
-        batch_size=cfg.batch_size,
-        lr=cfg.lr,
-        sigma_max=cfg.synth_sigma_max,
+        training=cfg.synthetic.training,
         seed=seed + 1,
+        progress=progress,
         desc=desc,
     )
     return model.eval()
@@ -82,76 +79,44 @@ def _mse(model: BiasFreeUNet, x: torch.Tensor, sigmas: tuple[float, ...], seed: 
     return np.array(out)
 
 
-@dataclass(frozen=True)
-class CAlphaResult:
-    """Per α: the test MSE per pixel at each σ of ``sigmas`` (``mse``, (A, S)), the fitted
-    slope, the optimum α/(α+1), and a few test images (``examples``, (A, k, 1, H, W))."""
-
-    alphas: tuple[float, ...]
-    sigmas: tuple[float, ...]
-    mse: np.ndarray
-    slopes: tuple[float, ...]
-    optimal: tuple[float, ...]
-    examples: torch.Tensor
-
-
 @torch_threads()
 def run_calpha(cfg: Config, *, progress: bool = False) -> CAlphaResult:
-    """Train one UNet per α on ``cfg.synth_n`` C^α images and fit its MSE decay exponent."""
+    """Train one UNet per α on ``cfg.synthetic.n`` C^α images and fit its MSE decay exponent."""
     seed_everything(cfg.seed)
     dev = device()
+    syn, alphas, sigmas = cfg.synthetic, cfg.calpha.alphas, cfg.calpha.sigmas
     mses, slopes, examples = [], [], []
-    for k, alpha in enumerate(cfg.calpha_alphas):
-        train = c_alpha_images(cfg.synth_n, cfg.synth_size, alpha, seed=_TRAIN_SEED + k)
-        test = c_alpha_images(cfg.synth_test, cfg.synth_size, alpha, seed=_TEST_SEED + k).to(dev)
-        model = _train(cfg, train, cfg.seed + 100 + 10 * k, f"C^α, α = {alpha:g}")
-        mse = _mse(model, test, cfg.calpha_sigmas, _NOISE_SEED + k)
+    for k, alpha in enumerate(alphas):
+        train = c_alpha_images(syn.n, syn.size, alpha, seed=_TRAIN_SEED + k)
+        test = c_alpha_images(syn.test, syn.size, alpha, seed=_TEST_SEED + k).to(dev)
+        desc = f"C^α, α = {alpha:g}"
+        model = _train(cfg, train, cfg.seed + 100 + 10 * k, desc, progress=progress)
+        mse = _mse(model, test, sigmas, _NOISE_SEED + k)
         mses.append(mse)
-        slopes.append(loglog_slope(np.array(cfg.calpha_sigmas), mse))
+        slopes.append(loglog_slope(np.array(sigmas), mse))
         examples.append(test[:4].cpu())
     return CAlphaResult(
-        alphas=cfg.calpha_alphas,
-        sigmas=cfg.calpha_sigmas,
+        alphas=alphas,
+        sigmas=sigmas,
         mse=np.stack(mses),
         slopes=tuple(slopes),
-        optimal=tuple(a / (a + 1) for a in cfg.calpha_alphas),
+        optimal=tuple(a / (a + 1) for a in alphas),
         examples=torch.stack(examples),
     )
 
 
-@dataclass(frozen=True)
-class DiskResult:
-    """Disks: for the exact MMSE denoiser and the trained UNet, at each σ of ``sigmas``, the
-    mean ``tr J`` over test disks (``trace_exact``, ``trace_net``) and the test MSE in units of
-    σ² per image (``dims_exact``, ``dims_net``: MSE·d/σ², → 5 for the optimum); at
-    ``eig_sigma`` the eigenvalues (k, d) of both Jacobians per test disk (descending) and, for
-    the first disk, the clean and noisy images and both Jacobians' top eigenvectors (d, 10)."""
-
-    size: int
-    sigmas: tuple[float, ...]
-    trace_exact: tuple[float, ...]
-    trace_net: tuple[float, ...]
-    dims_exact: tuple[float, ...]
-    dims_net: tuple[float, ...]
-    eig_sigma: float
-    eig_exact: torch.Tensor
-    eig_net: torch.Tensor
-    clean: torch.Tensor
-    noisy: torch.Tensor
-    vectors_exact: torch.Tensor
-    vectors_net: torch.Tensor
-
-    def count_above(self, which: str, level: float = 0.5) -> np.ndarray:
-        """Number of eigenvalues above ``level`` per test disk at ``eig_sigma``."""
-        ev = {"exact": self.eig_exact, "net": self.eig_net}
-        if which not in ev:
-            raise ValueError(f"which must be 'exact' or 'net', got {which!r}")
-        return (ev[which] > level).sum(1).numpy()
-
-
 def held_out_disks(n: int, size: int, seed: int) -> torch.Tensor:
     """``n`` disks whose intensities lie in [0.1, 0.9] and differ by at least 0.3 (so the
-    geometry is visible and the intensity box is far from the posterior at small σ)."""
+    geometry is visible and the intensity box is far from the posterior at small σ).
+
+    Arguments:
+        n: the number of disks.
+        size: the image side.
+        seed: seeds the disks' parameters.
+
+    Returns:
+        The images (n, 1, size, size), float32.
+    """
     n = v.positive_int("n", n)
     p = disk_parameters(40 * n, size, seed=seed)
     fg, bg = p[:, 3], p[:, 4]
@@ -167,21 +132,22 @@ def _sym_eig(j: torch.Tensor, k: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
 
 @torch_threads()
 def run_disks(cfg: Config, *, progress: bool = False) -> DiskResult:
-    """Train a UNet on ``cfg.synth_n`` disks; compare its Jacobian with the exact optimum's."""
+    """Train a UNet on ``cfg.synthetic.n`` disks; compare its Jacobian with the exact
+    optimum's."""
     from theorybook.diffusion.images import disk_images
 
     seed_everything(cfg.seed)
     dev = device()
-    size = cfg.synth_size
-    train = disk_images(cfg.synth_n, size, seed=_TRAIN_SEED + 50)
-    model = _train(cfg, train, cfg.seed + 200, "disks")
-    x = held_out_disks(cfg.disk_images, size, seed=_TEST_SEED + 50)
+    size = cfg.synthetic.size
+    train = disk_images(cfg.synthetic.n, size, seed=_TRAIN_SEED + 50)
+    model = _train(cfg, train, cfg.seed + 200, "disks", progress=progress)
+    x = held_out_disks(cfg.disks.images, size, seed=_TEST_SEED + 50)
     exact = DiskMMSEDenoiser(size)
     gen = torch.Generator().manual_seed(_NOISE_SEED + 50)
     tr_e, tr_n, dim_e, dim_n = [], [], [], []
     eig_e = eig_n = torch.empty(0)
     clean = noisy = vec_e = vec_n = torch.empty(0)
-    for s in cfg.disk_sigmas:
+    for s in cfg.disks.sigmas:
         y = x + s * torch.randn(x.shape, generator=gen)
         mean_e, j_e = exact.moments(y, s)
         j_n = denoiser_jacobian(model, y.to(dev)).cpu().double()
@@ -192,7 +158,7 @@ def run_disks(cfg: Config, *, progress: bool = False) -> DiskResult:
         err_e = (mean_e - x.double()).square().sum() / len(x)
         dim_e.append(float(err_e) / s**2)
         dim_n.append(float(err_n) / s**2)
-        if s == cfg.disk_eig_sigma:
+        if s == cfg.disks.eig_sigma:
             pairs_e = [_sym_eig(j) for j in j_e]
             pairs_n = [_sym_eig(j) for j in j_n]
             eig_e = torch.stack([p[0] for p in pairs_e]).float()
@@ -201,12 +167,12 @@ def run_disks(cfg: Config, *, progress: bool = False) -> DiskResult:
             clean, noisy = x[0], y[0]
     return DiskResult(
         size=size,
-        sigmas=cfg.disk_sigmas,
+        sigmas=cfg.disks.sigmas,
         trace_exact=tuple(tr_e),
         trace_net=tuple(tr_n),
         dims_exact=tuple(dim_e),
         dims_net=tuple(dim_n),
-        eig_sigma=cfg.disk_eig_sigma,
+        eig_sigma=cfg.disks.eig_sigma,
         eig_exact=eig_e,
         eig_net=eig_n,
         clean=clean,

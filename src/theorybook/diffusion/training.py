@@ -3,41 +3,36 @@
 Each training image gets its own noise level ``σ = σ_max u²`` with ``u ~ U[0, 1]`` (the official
 code's ``quadratic_noise``: more weight on small σ, where memorization shows), and the loss is the
 mean squared error of the denoised image (equivalently of the predicted noise). Adam with a
-cosine-decaying learning rate; the loss of every step is checked (``TrainingDiverged``).
+cosine-decaying learning rate; the steps run through :func:`theorybook.training.train_loop`,
+whose guard stops a diverging run (``TrainingDiverged``, naming the step).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from theorybook import validation as v
+from theorybook.diffusion.config import Training
 from theorybook.diffusion.denoisers import check_images
-from theorybook.reporting import progress
-from theorybook.training import check_finite_loss
+from theorybook.training import TrainingHistory, train_loop
 
-__all__ = ["TrainingHistory", "add_noise", "psnr", "train_denoiser"]
-
-STEPS = 2000
-BATCH = 128
-LR = 2e-3
-SIGMA_MAX = 1.0
-
-
-@dataclass(frozen=True)
-class TrainingHistory:
-    """Per-step training losses (MSE per pixel) and the number of steps taken."""
-
-    losses: tuple[float, ...]
-    steps: int
+__all__ = ["add_noise", "psnr", "train_denoiser"]
 
 
 def add_noise(
     images: torch.Tensor, sigma_max: float, generator: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Noisy copies ``x + σ z`` with ``σ = sigma_max·u²`` per image; returns (y, σ)."""
+    """Noisy copies ``x + σ z`` with ``σ = sigma_max·u²``, ``u ~ U[0, 1]`` drawn per image.
+
+    Arguments:
+        images: clean images (B, C, H, W).
+        sigma_max: the largest noise level.
+        generator: the random stream of ``u`` and ``z`` (on the images' device).
+
+    Returns:
+        The noisy images ``y`` (B, C, H, W) and their noise levels ``σ`` (B,).
+    """
     u = torch.rand(len(images), generator=generator, device=images.device)
     sigma = sigma_max * u.square()
     z = torch.randn(images.shape, generator=generator, device=images.device)
@@ -48,59 +43,62 @@ def train_denoiser(
     model: nn.Module,
     images: object,
     *,
-    steps: int = STEPS,
-    batch_size: int = BATCH,
-    lr: float = LR,
-    sigma_max: float = SIGMA_MAX,
+    training: Training = Training(),  # noqa: B008 (a frozen, validated settings block)
     seed: int = 0,
-    progress_bar: bool = False,
+    progress: bool = False,
     desc: str = "training",
 ) -> TrainingHistory:
-    """Train ``model`` in place to denoise ``images`` (N, C, H, W); leaves it in eval mode.
+    """Train ``model`` in place to denoise ``images``; leaves it in eval mode.
 
-    Batches of ``batch_size`` images are drawn with replacement from ``images`` (so N may be
-    smaller than the batch), noised by :func:`add_noise`, and the MSE of the denoised batch is
-    minimised with Adam (learning rate ``lr``, cosine decay to zero over ``steps``).
+    Batches of ``training.batch_size`` images are drawn with replacement from ``images`` (so N
+    may be smaller than the batch), noised by :func:`add_noise` with ``training.sigma_max``,
+    and the MSE of the denoised batch is minimised with Adam (learning rate ``training.lr``,
+    cosine decay to zero over ``training.steps``).
 
-    Raises
-    ------
-    TrainingDiverged
-        naming the first step whose loss is NaN or infinite.
+    Arguments:
+        model: the denoiser, a ``torch.nn.Module`` with parameters.
+        images: the training images (N, C, H, W).
+        training: steps, batch size, learning rate and σ_max.
+        seed: seeds the batches and the noise.
+        progress: show a progress bar.
+        desc: the run's name, for the bar and a divergence message.
+
+    Returns:
+        The per-step losses (MSE per pixel), a :class:`theorybook.training.TrainingHistory`.
+
+    Raises:
+        TrainingDiverged: naming the first step whose loss is NaN, infinite or has exploded.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(training, Training):
+        raise TypeError(f"training must be a Training block, got {type(training).__name__}")
     x = check_images("images", images)
-    steps = v.positive_int("steps", steps)
-    batch_size = v.positive_int("batch_size", batch_size)
-    lr = v.positive_real("lr", lr)
-    sigma_max = v.positive_real("sigma_max", sigma_max)
     seed = v.seed("seed", seed)
     param = next(iter(model.parameters()), None)
     if param is None:
         raise ValueError("model has no parameters to train")
     x = x.to(param.device)
     gen = torch.Generator(device=param.device).manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    opt = torch.optim.Adam(model.parameters(), lr=training.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=training.steps)
+
+    def step(t: int) -> torch.Tensor:
+        idx = torch.randint(len(x), (training.batch_size,), generator=gen, device=x.device)
+        clean = x[idx]
+        noisy, _ = add_noise(clean, training.sigma_max, gen)
+        loss = (model(noisy) - clean).square().mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        return loss
+
     model.train()
-    losses = []
-    bar = progress(total=steps, desc=desc, disable=not progress_bar, leave=False)
     try:
-        for step in range(1, steps + 1):
-            idx = torch.randint(len(x), (batch_size,), generator=gen, device=x.device)
-            clean = x[idx]
-            noisy, _ = add_noise(clean, sigma_max, gen)
-            loss = (model(noisy) - clean).square().mean()
-            losses.append(check_finite_loss(loss, step=step, where=desc))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            bar.update()
+        return train_loop(step, training.steps, desc=desc, progress=progress)
     finally:
-        bar.close()
         model.eval()
-    return TrainingHistory(losses=tuple(losses), steps=steps)
 
 
 @torch.no_grad()
@@ -109,6 +107,15 @@ def psnr(denoiser: nn.Module | object, images: object, sigma: float, *, seed: in
 
     ``10 log10(1 / MSE)`` with the MSE averaged over all images and pixels (paper Fig. 1 plots
     this against the input PSNR).
+
+    Arguments:
+        denoiser: a callable ``y ↦ x̂`` on (B, C, H, W) tensors.
+        images: the clean images (B, C, H, W).
+        sigma: the noise level (> 0).
+        seed: seeds the noise.
+
+    Returns:
+        The PSNR in dB.
     """
     v.callable_("denoiser", denoiser)
     x = check_images("images", images)
