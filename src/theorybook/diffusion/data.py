@@ -184,7 +184,7 @@ class PatchSplit:
 
 
 def patch_split(
-    patches: Patches = Patches(),  # noqa: B008 (a frozen, validated settings block)
+    patches: Patches = Patches(),
     *,
     n_train: int | None = None,
     seed: int = 0,

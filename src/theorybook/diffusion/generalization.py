@@ -52,7 +52,7 @@ def pairwise_generalization(
     *,
     n_samples: int = 32,
     seed: int = 0,
-    sampler: Sampler = Sampler(),  # noqa: B008 (a frozen, validated settings block)
+    sampler: Sampler = Sampler(),
 ) -> PairResult:
     """Sample ``n_samples`` images from each model with the same ``seed`` and compare them.
 

@@ -56,7 +56,7 @@ def sample(
     denoiser: Callable[[torch.Tensor], torch.Tensor],
     shape: tuple[int, ...],
     *,
-    sampler: Sampler = Sampler(),  # noqa: B008 (a frozen, validated settings block)
+    sampler: Sampler = Sampler(),
     seed: int = 0,
     mean: float = 0.5,
 ) -> SampleResult:

@@ -43,7 +43,7 @@ def train_denoiser(
     model: nn.Module,
     images: object,
     *,
-    training: Training = Training(),  # noqa: B008 (a frozen, validated settings block)
+    training: Training = Training(),
     seed: int = 0,
     progress: bool = False,
     desc: str = "training",
