@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -77,7 +76,6 @@ def stiffness_figure(checks: Any) -> Figure:
     ax2.set(xlabel=r"$t_j$", ylabel=r"$h_j \rho_j / s_{\mathrm{stab}}$")
     ax1.legend(loc="lower right")
     label_panels([ax1, ax2])
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -121,7 +119,6 @@ def circles_training_figure(circles: Any, *, smooth: int = 15) -> Figure:
     handles, labels = ax1.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=3)
     label_panels([ax1, ax2])
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -149,7 +146,6 @@ def methods_figure(result: Any) -> Figure:
             lo = min(min(r.test_acc for r in result.all_seeds(n)) for n in names)
             ax.set_ylim(max(0.0, lo - 0.03), 1.0)
     label_panels(list(np.ravel(axes)))
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -254,7 +250,6 @@ def vector_fields_figure(circles: Any, *, n_points: int = 120, n_grid: int = 15)
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=3)
     label_panels(axes)
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -273,7 +268,6 @@ def taynode_figure(jax_runs: Any) -> Figure:
     ax2.set(xlabel="method", ylabel="ms per iteration (median)")
     ax1.legend(loc="upper left")
     label_panels([ax1, ax2])
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -314,7 +308,6 @@ def latent_figure(latent: Any, *, index: int = 0) -> Figure:
     ax2.set(xlabel=r"$x_1$", ylabel=r"$x_2$", aspect="equal")
     ax2.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     label_panels([ax1, ax2])
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -336,5 +329,4 @@ def sde_figure(sde: Any, *, smooth: int = 15) -> Figure:
     ax2.set(xlabel="test steps per path", ylabel="test MSE (means, variances)", yscale="log")
     ax1.legend(loc="upper right", fontsize=7)
     label_panels([ax1, ax2])
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig

@@ -47,13 +47,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # DOPRI5_STABILITY_SIZE is computed on first use, not at import time.
-    if name == "DOPRI5_STABILITY_SIZE":
-        return dopri5_stability_size()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 ADAPTIVE_METHODS = ("dopri5", "bosh3", "fehlberg2", "adaptive_heun", "dopri8")
 """torchdiffeq methods with an embedded error estimate, hence an ``R_E``."""
 
@@ -336,8 +329,10 @@ def regularized_odeint(
             why = "the state became non-finite (the dynamics blow up)"
         else:
             why = msg
+        step = len(recorder.errors) + recorder.rejected + 1
         raise SolverError(
-            f"regularized_odeint: the {method} solve failed after {recorder.nfe} evaluations: {why}"
+            f"regularized_odeint: the {method} solve diverged at step {step} (after "
+            f"{recorder.nfe} evaluations): {why}"
         ) from None
     fdtype = torch.promote_types(torch.float64, y0.dtype)
     if recorder.errors:
