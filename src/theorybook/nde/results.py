@@ -280,7 +280,7 @@ class Results:
     checks: SolverChecks
     agreement: AgreementResult
     circles: CirclesResult
-    taynode: TaynodeResult
+    taynode: TaynodeResult | None
     digits: CirclesResult | None = None
     latent: LatentResult | None = None
     sde: SDEResult | None = None
