@@ -152,7 +152,17 @@ def methods_figure(result: Any) -> Figure:
 def vector_field(
     model: Any, t: float = 0.5, lim: float = 2.5, n: int = 21
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The learned field ``f(t, z)`` on an ``n × n`` grid of ``[−lim, lim]²``: ``(X, Y, U, V)``."""
+    """The learned field ``f(t, z)`` on an ``n × n`` grid of ``[−lim, lim]²``: ``(X, Y, U, V)``.
+
+    Arguments:
+        model: a trained classifier (its ``func`` is drawn).
+        t: the time.
+        lim: the half-width of the grid.
+        n: grid points per axis.
+
+    Returns:
+        ``(X, Y, U, V)``.
+    """
     import torch
 
     from theorybook.validation import int_in_range, positive_real
@@ -171,7 +181,16 @@ def vector_field(
 def trajectories(model: Any, x: np.ndarray, n_times: int = 30) -> np.ndarray:
     """Solutions ``z(t)`` from the points ``x`` on ``n_times`` times in ``[0, 1]``: shape
     ``(n_times, len(x), dim)`` (solved by :func:`~theorybook.nde.solver_torch.regularized_odeint`
-    with the model's tolerances and step cap)."""
+    with the model's tolerances and step cap).
+
+    Arguments:
+        model: a trained classifier.
+        x: the start points ``(n, dim)``.
+        n_times: the save times.
+
+    Returns:
+        The states ``(n_times, n, dim)``.
+    """
     import torch
 
     from theorybook.nde.solver_torch import regularized_odeint
@@ -205,7 +224,16 @@ def _class_names(problem: str) -> tuple[str, str]:
 def vector_fields_figure(circles: Any, *, n_points: int = 120, n_grid: int = 15) -> Figure:
     """The learned fields ``f_θ(0.5, z)`` of vanilla, ERNODE and the strongest swept λ, with the
     test points' trajectories, on shared axes (wide enough for every trajectory) and one arrow
-    scale, so that arrow lengths compare across panels."""
+    scale, so that arrow lengths compare across panels.
+
+    Arguments:
+        circles: the classifier runs (:func:`~theorybook.nde.experiments.run_circles`).
+        n_points: test points whose trajectories are drawn.
+        n_grid: arrows per axis.
+
+    Returns:
+        The figure.
+    """
     shown = [("vanilla", circles.runs["vanilla"]), ("ernode", circles.runs["ernode"])]
     if circles.sweep:
         strong = max(circles.sweep, key=lambda r: r.lam0)

@@ -108,6 +108,20 @@ def solve_sde(
     ``throw=False`` (inside ``jit``/``vmap``) a failed solve returns non-finite ``ys`` or
     ``num_steps == max_steps`` instead of raising; with ``throw=True`` called outside ``jit`` it
     raises :class:`~theorybook.nde.stability.SolverError`.
+
+    Arguments:
+        drift: ``y ↦`` the drift.
+        diffusion: ``y ↦`` the diagonal of the diffusion.
+        y0: the initial state.
+        ts: the save times.
+        key: the key of the virtual Brownian tree.
+        tol: the controller's relative and absolute tolerance.
+        dt0: the first step.
+        max_steps: the cap on attempted steps.
+        throw: raise on a failed solve.
+
+    Returns:
+        ``(ys, num_steps, R_E)``.
     """
     callable_("drift", drift)
     callable_("diffusion", diffusion)
@@ -161,7 +175,17 @@ def make_sde_data(
 ) -> SDEData:
     """Simulate the paper's Itô spiral SDE ``du = A u³ dt + 0.2 u dW`` (float32) with ``SPaRK`` at
     tolerance ``tol``, through its Stratonovich form (drift ``A u³ − ½ σ ∂σ/∂u = A u³ − 0.02 u``
-    for the diagonal ``σ(u) = 0.2 u``), and summarize ``n_paths`` paths (the paper: 10,000)."""
+    for the diagonal ``σ(u) = 0.2 u``), and summarize ``n_paths`` paths (the paper: 10,000).
+
+    Arguments:
+        n_paths: sample paths (≥ 2).
+        n_times: save times in ``[0, 1]`` (≥ 2).
+        seed: seed of the Brownian paths.
+        tol: the solver's tolerance.
+
+    Returns:
+        The :class:`SDEData` (times, means, variances, initial state).
+    """
     n_paths = int_in_range("n_paths", n_paths, low=2)
     n_times = int_in_range("n_times", n_times, low=2)
     seed = check_seed("seed", seed)
@@ -261,8 +285,20 @@ def train_neural_sde(
     """AdaBelief (optax) on ``Σ_t ‖mean − mean_data‖² + ‖var − var_data‖² + λ mean_paths R_E``.
 
     250 iterations of 100 paths, learning rate 0.01 and tolerance 0.3 as in the paper's official
-    code (``experiments/sde_toy_problem.jl``). One ``λ`` of :func:`train_neural_sde_sweep`, whose
-    arguments it takes (``lam`` for ``lams``).
+    code (``experiments/sde_toy_problem.jl``). One ``λ`` of :func:`train_neural_sde_sweep`.
+
+    Arguments:
+        data: the true SDE's means and variances.
+        lam: the weight ``λ ≥ 0`` of ``R_E`` (0: vanilla).
+        iters: as in :func:`train_neural_sde_sweep`, like every other argument.
+        n_paths: sample paths per step.
+        eval_paths: sample paths of each evaluation.
+        hidden: width of the drift.
+        lr: AdaBelief's learning rate.
+        tol: the solver's tolerance.
+        seed: seed of the initialization and the Brownian keys.
+        progress: show a progress bar.
+        max_steps: the step cap of each sample path.
 
     Returns:
         The :class:`SDERun` of ``λ = lam``.

@@ -39,6 +39,15 @@ def init_mlp(key: jax.Array, dim: int, hidden: int, n_classes: int) -> Params:
     """Parameters of the vector field ``[z, t] → hidden → hidden → dim`` (tanh) and the linear head.
 
     Uniform ``±1/√fan_in`` initialisation, as ``torch.nn.Linear``.
+
+    Arguments:
+        key: the JAX random key.
+        dim: the state's dimension.
+        hidden: the field's width.
+        n_classes: the head's outputs.
+
+    Returns:
+        The parameters ``W0…W3``, ``b0…b3``.
     """
     sizes = [(dim + 1, hidden), (hidden, hidden), (hidden, dim), (dim, n_classes)]
     keys = jax.random.split(key, 2 * len(sizes))
@@ -77,7 +86,23 @@ def jax_node_loss(
 ) -> tuple[Any, tuple[Any, ...]]:
     """``CE + λ R`` with ``R = R_E`` (ERNODE, equation :eq:`nde-ernode`), TayNODE's ``R_K``
     (equation :eq:`nde-taynode`) or nothing; returns ``(loss, (ce, R, nfe, ok))`` where ``ok`` says
-    whether the solve succeeded (it runs with ``throw=False``, at most ``max_steps`` steps)."""
+    whether the solve succeeded (it runs with ``throw=False``, at most ``max_steps`` steps).
+
+    Arguments:
+        params: the parameters (:func:`init_mlp`).
+        x: the inputs, ``(batch, dim)``.
+        y: the integer labels.
+        method: one of :data:`JAX_METHODS`.
+        lam: the weight ``λ`` of ``R``.
+        rtol: relative tolerance.
+        atol: absolute tolerance.
+        dt0: the first step.
+        order: TayNODE's order ``K``.
+        max_steps: the cap on attempted steps.
+
+    Returns:
+        ``(loss, (ce, R, nfe, ok))``.
+    """
     f = mlp_field(params)
     b, d = x.shape
     if method == "taynode":

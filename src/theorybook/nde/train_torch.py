@@ -68,7 +68,17 @@ TRAIN_MAX_NUM_STEPS = 2_000
 
 def lambda_schedule(epoch: int, epochs: int, lam0: float, lam1: float) -> float:
     """``λ(e) = λ₀ exp(−k e)``, ``k = log(λ₀/λ₁)/epochs`` (official RegNeuralDE schedule,
-    equation :eq:`nde-objective`; constant if ``λ₀ = λ₁``)."""
+    equation :eq:`nde-objective`; constant if ``λ₀ = λ₁``).
+
+    Arguments:
+        epoch: the epoch ``e ≥ 0``.
+        epochs: the number of epochs (``λ(epochs) = λ₁``).
+        lam0: ``λ₀ ≥ 0``.
+        lam1: ``λ₁ ≥ 0``.
+
+    Returns:
+        ``λ(e)``.
+    """
     epochs = positive_int("epochs", epochs)
     epoch = non_negative_int("epoch", epoch)
     lam0 = real("lam0", lam0, low=0.0)
@@ -387,7 +397,17 @@ def evaluate_node(
     model: NODEClassifier, x: torch.Tensor, y: torch.Tensor, repeats: int = 7
 ) -> tuple[float, int, float]:
     """Test accuracy, NFE of one solve over ``x`` at ``T = 1`` and the median of ``repeats`` timed
-    predictions (:func:`theorybook.timing.best_of`, one warm-up)."""
+    predictions (:func:`theorybook.timing.best_of`).
+
+    Arguments:
+        model: the trained classifier.
+        x: the test inputs.
+        y: the test labels.
+        repeats: timed predictions.
+
+    Returns:
+        ``(accuracy, NFE, median seconds per prediction)``.
+    """
     repeats = positive_int("repeats", repeats)
     same_length(x=x, y=y)
     with torch.no_grad():
