@@ -4,7 +4,7 @@ Prints, for the circles classifier at the chosen scale (``THEORYBOOK_SCALE``, de
 training-time, prediction-time and test-NFE ratios ERNODE/vanilla, SRNODE/vanilla and STEER/vanilla
 (PyTorch + torchdiffeq), and the per-iteration training-time ratios ERNODE/vanilla and TayNODE/vanilla
 (JAX + diffrax, same model and solver). ``--overhead`` instead times, for every torchdiffeq
-adaptive method, one forward and backward pass of :func:`~theorybook.nde.regularized_odeint`
+adaptive method, one forward and backward pass of :func:`~theorybook.nde.solver_torch.regularized_odeint`
 against plain ``torchdiffeq.odeint`` on the same random MLP field (median of repeated runs in this
 process, :func:`theorybook.timing.best_of`): the cost of recording ``R_E``/``R_S``.
 Usage: ``python benchmarks/bench_nde.py [--overhead] [--json out.json]``.
@@ -26,8 +26,8 @@ def recording_overhead(repeats: int = 41) -> dict[str, float]:
     import torch
     from torchdiffeq import odeint
 
-    from theorybook.nde import ODEFunc, regularized_odeint
-    from theorybook.nde.solver_torch import ADAPTIVE_METHODS
+    from theorybook.nde.solver_torch import ADAPTIVE_METHODS, regularized_odeint
+    from theorybook.nde.train_torch import ODEFunc
     from theorybook.runtime import torch_threads
     from theorybook.timing import best_of
 
@@ -74,7 +74,8 @@ def main() -> None:
                 json.dump(res, fh, indent=2)
         return
     cfg = Config.preset(scale()).replace(
-        lam_sweep=(10.0,), seeds=(), jax_methods=("vanilla", "ernode", "taynode")
+        **{"classifier.lam_sweep": (10.0,), "jax.methods": ("vanilla", "ernode", "taynode")},
+        seeds=(),
     )
     print(environment_report())
     circles = run_circles(cfg)

@@ -17,7 +17,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import platform
 import statistics
 import time
@@ -73,19 +72,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     book = Config.preset("book")
     if args.quick:
-        book = dataclasses.replace(
-            book,
-            n_train=32,
-            n_test=32,
-            epochs=3,
-            digits_epochs=1,
-            digits_rtol=1e-4,
-            digits_atol=1e-4,
-            latent_epochs=2,
-            latent_n_train=16,
-            latent_n_test=8,
-            sde_iters=2,
-            sde_lams=(1.0,),
+        book = book.replace(
+            **{
+                "classifier.n_train": 32,
+                "classifier.n_test": 32,
+                "classifier.epochs": 3,
+                "digits.epochs": 1,
+                "digits.rtol": 1e-4,
+                "digits.atol": 1e-4,
+                "latent.epochs": 2,
+                "latent.n_train": 16,
+                "latent.n_test": 8,
+                "sde.iters": 2,
+                "sde.lams": (1.0,),
+            }
         )
     seeds = tuple(range(args.seeds))
     sections: list[str] = []
@@ -113,11 +113,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         return result
 
     # Moons: every method on seed 0 and on the held-out seeds 1..N.
-    cfg = dataclasses.replace(
-        book,
-        methods=METHODS,
-        held_out_methods=METHODS,
-        lam_sweep=(),
+    cfg = book.replace(
+        **{
+            "classifier.methods": METHODS,
+            "classifier.held_out_methods": METHODS,
+            "classifier.lam_sweep": (),
+        },
         seeds=tuple(s + 1 for s in seeds),
     )
     moons = timed("moons", lambda: run_circles(cfg))
@@ -126,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         for r in moons.all_seeds(m):
             rows[m].append((r.seed, r.test_nfe, r.test_acc, r.train_seconds))
     sections += _table(
-        f"Moons classifier (λ₀ = {book.lam_error:g}, seeds 0–{len(seeds)})",
+        f"Moons classifier (λ₀ = {book.classifier.lam_error:g}, seeds 0–{len(seeds)})",
         rows,
         "test accuracy",
         3,
@@ -136,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # Latent ODE: every method, seeds 0..N-1.
     rows = {}
     for s in seeds:
-        c = dataclasses.replace(book, seed=s, seeds=(), latent_methods=METHODS)
+        c = book.replace(seed=s, seeds=(), **{"latent.methods": METHODS})
         res = timed(f"latent seed {s}", lambda c=c: run_latent(c))
         for name, r in res.runs.items():
             rows.setdefault(name, []).append((s, r.test_nfe, r.test_mse, r.train_seconds))
@@ -150,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     groups = [non_tay] if args.skip_taynode_digits else [non_tay, ("vanilla", "ernode", "taynode")]
     for group in groups:
         for s in seeds:
-            c = dataclasses.replace(book, seed=s, seeds=(), digits_methods=group)
+            c = book.replace(seed=s, seeds=(), **{"digits.methods": group})
             res = timed(f"digits {group} seed {s}", lambda c=c: run_digits(c))
             for name, r in res.runs.items():
                 if name in group and (group == non_tay or name == "taynode"):
@@ -159,15 +160,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             # The SDE before the slow TayNODE digits runs.
             sde_rows: dict[str, list[tuple[int, float, float, float]]] = {}
             for s2 in seeds:
-                c2 = dataclasses.replace(book, seed=s2, seeds=())
+                c2 = book.replace(seed=s2, seeds=())
                 sde = timed(f"sde seed {s2}", lambda c2=c2: run_sde(c2))
                 for name, r in sde.runs.items():
                     sde_rows.setdefault(name, []).append(
                         (s2, r.test_steps, r.test_loss, r.train_seconds)
                     )
             sections_digits = _table(
-                f"Digits (float64, tol {book.digits_rtol:g}, λ annealed "
-                f"{book.digits_lam:g} → {book.digits_lam_end:g})",
+                f"Digits (float64, tol {book.digits.rtol:g}, λ annealed "
+                f"{book.digits.lam_error:g} → {book.digits.lam_error_end:g})",
                 rows,
                 "test accuracy",
                 3,
@@ -185,8 +186,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not args.skip_taynode_digits:
         sections[-len(sections_digits) - len(sections_sde) :] = (
             _table(
-                f"Digits (float64, tol {book.digits_rtol:g}, λ annealed "
-                f"{book.digits_lam:g} → {book.digits_lam_end:g})",
+                f"Digits (float64, tol {book.digits.rtol:g}, λ annealed "
+                f"{book.digits.lam_error:g} → {book.digits.lam_error_end:g})",
                 rows,
                 "test accuracy",
                 3,

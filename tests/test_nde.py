@@ -8,22 +8,20 @@ import torch
 from torchdiffeq import odeint
 
 from theorybook.nde import (
-    DOPRI5_STABILITY_SIZE,
     Config,
-    LatentODE,
-    NODEClassifier,
-    ODEFunc,
     SolverError,
-    lambda_schedule,
+    dopri5_stability_size,
     make_circles_data,
     make_spirals,
-    regularized_odeint,
     stability_size,
-    train_latent_ode,
-    train_node,
 )
+from theorybook.nde.latent import LatentODE, train_latent_ode
+from theorybook.nde.solver_torch import regularized_odeint
+from theorybook.nde.train_torch import NODEClassifier, ODEFunc, lambda_schedule, train_node
 from theorybook.runtime import torch_threads
-from theorybook.training import TrainingDiverged
+from theorybook.training import SolverDiverged, TrainingDiverged
+
+DOPRI5_STABILITY_SIZE = dopri5_stability_size()
 
 T01 = torch.tensor([0.0, 1.0], dtype=torch.float64)
 
@@ -43,11 +41,11 @@ def test_config_presets_and_validation() -> None:
     for s in ("smoke", "book", "paper"):
         assert isinstance(Config.preset(s), Config)
     with pytest.raises(ValueError):
-        Config.preset("smoke").replace(epochs=0)
+        Config.preset("smoke").replace(**{"classifier.epochs": 0})
     with pytest.raises(ValueError):
-        Config.preset("smoke").replace(steer_b=1.5)
+        Config.preset("smoke").replace(**{"regularizers.steer_b": 1.5})
     with pytest.raises(ValueError):
-        Config.preset("smoke").replace(jax_methods=("vanilla",))
+        Config.preset("smoke").replace(**{"jax.methods": ("vanilla",)})
 
 
 def test_stability_size_matches_known_values() -> None:
@@ -406,15 +404,38 @@ def test_large_learning_rate_stops_with_training_diverged() -> None:
         train_node(d, epochs=5, lr=1e3, hidden=64, max_num_steps=200)
 
 
+@torch_threads(1)
+@pytest.mark.parametrize("method", ["vanilla", "ernode", "steer", "taynode"])
+def test_every_torch_trainer_diverges_loudly_at_a_huge_learning_rate(method: str) -> None:
+    """lr = 1e8: the classifier and the latent ODE stop with TrainingDiverged naming the step."""
+    lam = {"vanilla": 0.0, "steer": 0.0, "ernode": 0.1, "taynode": 0.01}[method]
+    d = make_circles_data(32, 8)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+"):
+        train_node(d, method, lam0=lam, epochs=20, lr=1e8, hidden=16, max_num_steps=200)
+    spirals = make_spirals(8, 4, n_times=6, seed=0)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+"):
+        train_latent_ode(
+            spirals, method, lam0=lam, epochs=20, batch_size=4, hidden=8, lr=1e8, max_num_steps=200
+        )
+
+
+def test_solver_with_a_huge_step_raises_solver_diverged_naming_the_step() -> None:
+    """A first step far too large on blow-up dynamics: SolverDiverged naming the step."""
+    with pytest.raises(SolverDiverged, match=r"diverged at step \d+"):
+        regularized_odeint(
+            lambda t, y: y**2, torch.tensor([[10.0]]), T01, options={"first_step": 1e6}
+        )
+
+
 def test_config_validation_names_the_field() -> None:
     with pytest.raises(ValueError, match="noise"):
-        Config.preset("smoke").replace(noise=float("nan"))
+        Config.preset("smoke").replace(**{"classifier.noise": float("nan")})
     with pytest.raises(ValueError, match="torch_device"):
         Config.preset("smoke").replace(torch_device="bogus")
     with pytest.raises(ValueError, match="seeds"):
         Config.preset("smoke").replace(seeds=(0,))
     with pytest.raises(TypeError, match="epochs"):
-        Config.preset("smoke").replace(epochs=2.5)
+        Config.preset("smoke").replace(**{"classifier.epochs": 2.5})
 
 
 @pytest.mark.paper_preset
@@ -425,23 +446,24 @@ def test_paper_preset_builds_and_steps() -> None:
 
     cfg = Config.preset("paper")
     cfg.validate()
-    circles = make_circles_data(cfg.n_train, cfg.n_test, noise=cfg.noise, seed=cfg.seed)
-    digits = make_digits_data(seed=cfg.seed)
-    spirals = make_spirals(cfg.latent_n_train, cfg.latent_n_test, seed=cfg.seed)
-    assert len(circles.x_train) == cfg.n_train and digits.dim == 64
+    c, dg = cfg.classifier, cfg.digits
+    circles = make_circles_data(c.n_train, c.n_test, noise=c.noise, seed=cfg.seed)
+    digits = make_digits_data(dg.n_test, seed=cfg.seed)
+    spirals = make_spirals(cfg.latent.n_train, cfg.latent.n_test, seed=cfg.seed)
+    assert len(circles.x_train) == c.n_train and digits.dim == 64
     with torch_threads(1):
         for data, hidden, tol, dtype, bs in (
-            (circles, cfg.hidden, cfg.rtol, "float32", None),
-            (digits, cfg.digits_hidden, cfg.digits_rtol, cfg.digits_dtype, cfg.digits_batch),
+            (circles, c.hidden, cfg.rtol, c.dtype, None),
+            (digits, dg.hidden, dg.rtol, dg.dtype, dg.batch_size),
         ):
             tdt = DTYPES[dtype]
             model = NODEClassifier(data.dim, hidden, data.n_classes, rtol=tol, atol=tol).to(tdt)
-            opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+            opt = torch.optim.Adam(model.parameters(), lr=c.lr)
             xb = torch.from_numpy(data.x_train[:bs]).to(tdt)
             logits, st = model(xb)
             loss = torch.nn.functional.cross_entropy(
                 logits, torch.from_numpy(data.y_train[:bs])
-            ) + cfg.lam_error * st.error_estimate.to(tdt)
+            ) + c.lam_error * st.error_estimate.to(tdt)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -526,12 +548,14 @@ def test_combined_and_taynode_methods_train() -> None:
 
 def test_summary_spread_over_seeds() -> None:
     from theorybook.nde import experiments as ex
+    from theorybook.nde.config import Classifier
+    from theorybook.nde.results import CirclesResult
 
     cfg = Config.preset("smoke")
     with pytest.raises(ValueError, match="methods"):
-        Config(methods=("ernode", "srnode"))
+        Classifier(methods=("ernode", "srnode"))
     with pytest.raises(ValueError, match="problem"):
-        Config(problem="spirals")
+        Config(classifier=Classifier(problem="spirals"))
     d = ex.make_problem(cfg, 1, n_train=16)
     assert d.name == "moons" and len(d.x_train) == 16
     data = make_circles_data(32, 16, seed=0)
@@ -539,7 +563,7 @@ def test_summary_spread_over_seeds() -> None:
             (("vanilla", {}), ("ernode", {"lam0": 0.1}))}  # fmt: skip
     held = {m: [train_node(data, m, epochs=1, hidden=8, seed=1, **k)] for m, k in
             (("vanilla", {}), ("ernode", {"lam0": 0.1}))}  # fmt: skip
-    res = ex.CirclesResult(data, runs, [], held)
+    res = CirclesResult(data, runs, [], held)
     rows = {r["method"]: r for r in res.summary()}
     nfes = [runs["vanilla"].test_nfe, held["vanilla"][0].test_nfe]
     assert rows["vanilla"]["seeds"] == 2

@@ -11,8 +11,14 @@ import numpy as np
 import pytest
 from jax.experimental import io_callback
 
-from theorybook.nde import Config, regularized_diffeqsolve, taylor_derivative, taynode_regularizer
+from theorybook.nde import Config
 from theorybook.nde.agreement import run_backend_agreement
+from theorybook.nde.results import AgreementResult
+from theorybook.nde.solver_jax import (
+    regularized_diffeqsolve,
+    taylor_derivative,
+    taynode_regularizer,
+)
 
 
 def test_jax_x64_is_not_switched_on_in_this_process() -> None:
@@ -178,20 +184,22 @@ def test_taylor_derivatives_match_closed_forms() -> None:
 
 
 @pytest.fixture(scope="module")
-def agreement() -> dict[str, Any]:
-    return run_backend_agreement(seed=1)
+def agreement() -> AgreementResult:
+    return run_backend_agreement(Config.preset("smoke").replace(seed=1, seeds=(2,)))
 
 
-def test_claim4_torch_and_jax_agree(agreement: dict[str, Any]) -> None:
+def test_claim4_torch_and_jax_agree(agreement: AgreementResult) -> None:
     rec = agreement
-    assert rec["steps_jax"] == rec["steps_torch"]
-    assert rec["nfe_jax"] == rec["nfe_torch"]
-    assert rec["r_e_rel_diff"] <= 1e-5
-    assert rec["r_s_rel_diff"] <= 1e-5
+    assert rec.steps_jax == rec.steps_torch
+    assert rec.nfe_jax == rec.nfe_torch
+    assert rec.r_e_rel_diff <= 1e-5
+    assert rec.r_s_rel_diff <= 1e-5
+    assert set(rec.as_dict()) >= {"steps_jax", "r_e_rel_diff", "y1_max_diff"}
 
 
 def test_train_node_jax_taynode_runs() -> None:
-    from theorybook.nde import make_circles_data, train_node_jax
+    from theorybook.nde import make_circles_data
+    from theorybook.nde.train_jax import train_node_jax
 
     d = make_circles_data(32, 32)
     r = train_node_jax(d, "taynode", lam=1e-2, iters=3, hidden=4)
@@ -205,21 +213,29 @@ def test_train_node_jax_taynode_runs() -> None:
 
 
 def test_claim_table_at_smoke_scale(
-    agreement: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    agreement: AgreementResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import matplotlib.pyplot as plt
 
     from theorybook.nde import figures
     from theorybook.nde.claims import CHAPTER, chapter_claims
     from theorybook.nde.experiments import run_circles, run_solver_checks
+    from theorybook.nde.results import Results
 
     monkeypatch.setenv("THEORYBOOK_SCALE", "smoke")
     cfg = Config.preset("smoke").replace(
-        n_train=48, n_test=48, hidden=8, epochs=4, lam_sweep=(10.0,), seeds=(1,)
+        **{
+            "classifier.n_train": 48,
+            "classifier.n_test": 48,
+            "classifier.hidden": 8,
+            "classifier.epochs": 4,
+            "classifier.lam_sweep": (10.0,),
+        },
+        seeds=(1,),
     )
     checks = run_solver_checks(cfg)
     circles = run_circles(cfg)
-    table = chapter_claims(checks, agreement, circles, None, cfg)
+    table = chapter_claims(Results(checks, agreement, circles, None), cfg)
     assert table.chapter == CHAPTER == "07_nde_solver_regularization"
     exact = [c.id for c in table.claims if c.kind == "exact"]
     assert len(exact) == 10
@@ -239,12 +255,31 @@ def test_claim_table_at_smoke_scale(
 
 
 def test_jax_trainer_divergence_is_training_diverged() -> None:
-    from theorybook.nde import make_circles_data, train_node_jax
+    from theorybook.nde import make_circles_data
+    from theorybook.nde.train_jax import train_node_jax
     from theorybook.training import TrainingDiverged
 
     d = make_circles_data(32, 32)
-    with pytest.raises(TrainingDiverged, match="iteration"):
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+"):
         train_node_jax(d, "vanilla", iters=30, hidden=16, lr=1e3, max_steps=64)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+"):
+        train_node_jax(d, "ernode", lam=0.1, iters=30, hidden=16, lr=1e8, max_steps=64)
+
+
+def test_sde_trainer_diverges_loudly_at_a_huge_learning_rate() -> None:
+    from theorybook.nde.sde import SDEData, train_neural_sde
+    from theorybook.training import TrainingDiverged
+
+    ts = np.linspace(0.0, 1.0, 4, dtype=np.float32)
+    data = SDEData(
+        ts,
+        np.zeros((4, 2), np.float32),
+        np.full((4, 2), 0.1, np.float32),
+        np.array([2.0, 0.0], np.float32),
+    )
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+"):
+        train_neural_sde(data, lam=1.0, iters=10, n_paths=4, eval_paths=4, hidden=4, lr=1e8,
+                         max_steps=64)  # fmt: skip
 
 
 def test_diffrax_bad_inputs_are_clear() -> None:
@@ -297,7 +332,7 @@ def test_error_regularized_solver_matches_ode_wrapper_and_trains_sde() -> None:
 def test_sde_sweep_shares_the_start_and_lambda_is_chosen_on_validation() -> None:
     from types import SimpleNamespace
 
-    from theorybook.nde.experiments import SDE_FIT_TOLERANCE, SDEResult
+    from theorybook.nde.results import SDE_FIT_TOLERANCE, SDEResult
     from theorybook.nde.sde import SDEData, train_neural_sde, train_neural_sde_sweep
 
     ts = np.linspace(0.0, 1.0, 4, dtype=np.float32)

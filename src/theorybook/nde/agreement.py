@@ -3,7 +3,9 @@
 Run as ``python -m theorybook.nde.agreement`` it switches JAX to float64 (in its own process, so
 that no other chapter or test sees the change), solves the same random MLP dynamics with both
 implementations (same Dormand–Prince tableau, tolerances and first step) and prints a JSON record.
-:func:`run_backend_agreement` runs it in a subprocess and returns that record.
+:func:`run_backend_agreement` runs it in a subprocess and returns that record as an
+:class:`~theorybook.nde.results.AgreementResult`; :func:`start_backend_agreement` starts it and
+returns at once (the caller works meanwhile).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import os
 import subprocess
 import sys
 from typing import Any, cast
+
+from theorybook.nde.config import Agreement, Config
+from theorybook.nde.results import AgreementResult
 
 __all__ = [
     "PendingAgreement",
@@ -25,14 +30,16 @@ __all__ = [
 def agreement_record(
     seed: int = 0,
     *,
-    rtol: float = 1e-6,
-    atol: float = 1e-6,
-    dt0: float = 0.05,
-    t1: float = 2.0,
-    batch: int = 8,
-    hidden: int = 16,
+    agreement: Agreement = Agreement(),  # noqa: B008 (a frozen, validated settings block)
 ) -> dict[str, Any]:
-    """Solve ``y' = tanh(y W₁ + b₁) W₂`` (float64) with both backends; call only with JAX in float64."""
+    """Solve ``y' = tanh(y W₁ + b₁) W₂`` (float64) with both backends; call only with JAX in float64.
+
+    ``W₁``, ``b₁``, ``W₂`` and the ``agreement.batch`` start points are drawn with ``seed``; the
+    field's width, the tolerances, the first step and the end time are ``agreement``'s.
+    Returns the fields of :class:`~theorybook.nde.results.AgreementResult` as a dictionary.
+    """
+    rtol, atol, dt0, t1 = agreement.rtol, agreement.atol, agreement.dt0, agreement.t1
+    batch, hidden = agreement.batch, agreement.hidden
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -89,18 +96,19 @@ def agreement_record(
 class PendingAgreement:
     """A running agreement subprocess; :meth:`result` waits for it and parses its record."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int, agreement: Agreement) -> None:
         env = dict(os.environ)
         env.setdefault("JAX_PLATFORMS", "cpu")
+        settings = json.dumps({"seed": seed, **agreement.as_dict()})
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "theorybook.nde.agreement", str(seed)],
+            [sys.executable, "-m", "theorybook.nde.agreement", settings],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=env,
         )
 
-    def result(self, timeout: float = 300.0) -> dict[str, Any]:
+    def result(self, timeout: float = 300.0) -> AgreementResult:
         """The record of :func:`agreement_record`; raises ``RuntimeError`` if the subprocess failed."""
         try:
             out, err = self._proc.communicate(timeout=timeout)
@@ -110,25 +118,36 @@ class PendingAgreement:
             raise RuntimeError(f"agreement subprocess took longer than {timeout} s") from None
         if self._proc.returncode != 0:
             raise RuntimeError(f"agreement subprocess failed:\n{err[-2000:]}")
-        return dict(json.loads(out.strip().splitlines()[-1]))
+        return AgreementResult(**json.loads(out.strip().splitlines()[-1]))
+
+    def cancel(self) -> None:
+        """Stop the subprocess if it still runs (after an error in the caller)."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.communicate()
 
 
-def start_backend_agreement(seed: int = 0) -> PendingAgreement:
-    """Start :func:`agreement_record` in a fresh process with JAX in float64 (runs while the caller works)."""
-    return PendingAgreement(seed)
+def start_backend_agreement(cfg: Config) -> PendingAgreement:
+    """Start :func:`agreement_record` (seed ``cfg.seed``, settings ``cfg.agreement``) in a fresh
+    process with JAX in float64; returns at once, so the caller works while it runs."""
+    if not isinstance(cfg, Config):
+        raise TypeError(f"cfg must be a theorybook.nde.Config, got {type(cfg).__name__}")
+    return PendingAgreement(cfg.seed, cfg.agreement)
 
 
-def run_backend_agreement(seed: int = 0, timeout: float = 300.0) -> dict[str, Any]:
-    """:func:`agreement_record` computed in a fresh Python process with JAX in float64."""
-    return start_backend_agreement(seed).result(timeout)
+def run_backend_agreement(cfg: Config, *, progress: bool = False) -> AgreementResult:
+    """:func:`agreement_record` computed in a fresh Python process with JAX in float64 (seed
+    ``cfg.seed``, settings ``cfg.agreement``); ``progress`` is accepted for the one signature."""
+    return start_backend_agreement(cfg).result()
 
 
 def _main() -> None:  # pragma: no cover - exercised through run_backend_agreement
     from theorybook.runtime import enable_jax_x64
 
     enable_jax_x64()
-    seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    print(json.dumps(agreement_record(seed)))
+    settings = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    seed = int(settings.pop("seed", 0))
+    print(json.dumps(agreement_record(seed, agreement=Agreement(**settings))))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ from typing import Any
 
 from theorybook.claims import Claim, ClaimTable, at_least, at_most, is_true, reported
 from theorybook.nde.config import Config
+from theorybook.nde.results import Results, SDEResult
 
 __all__ = ["CHAPTER", "chapter_claims"]
 
@@ -23,38 +24,28 @@ def _ratio(a: float, b: float) -> float:
     return float(a) / float(b) if b else float("nan")
 
 
-def _sde_mse(loss: float, data: Any) -> float:
-    """Fit loss per entry (means and variances at every time and coordinate)."""
-    return float(loss) / (2 * data.mean.size)
-
-
 def _mean(values: list[float]) -> float | None:
     return float(sum(values) / len(values)) if values else None
 
 
-def chapter_claims(
-    checks: Any,
-    agreement: dict[str, Any],
-    circles: Any,
-    jax_runs: Any | None,
-    cfg: Config,
-    digits: Any | None = None,
-    latent: Any | None = None,
-    sde: Any | None = None,
-) -> ClaimTable:
+def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     """The chapter's claims with the values this run measured.
 
-    Arguments are the results of :func:`~theorybook.nde.experiments.run_solver_checks`, the
-    backend agreement record (:func:`~theorybook.nde.agreement.run_backend_agreement`),
-    :func:`~theorybook.nde.experiments.run_circles`,
-    :func:`~theorybook.nde.experiments.run_taynode_comparison` (``None``: not run), the config,
-    and the optional digits / latent-ODE / neural-SDE results (``None`` when the scale skips them).
+    Arguments:
+        results: every experiment's result (:func:`~theorybook.nde.experiments.run_all`, or the
+            notebook's runs gathered in :class:`~theorybook.nde.results.Results`); the digits,
+            latent-ODE and neural-SDE rows are pending where the preset skipped them (``None``).
+        cfg: the configuration the results were run with.
+
+    Returns:
+        The :class:`~theorybook.claims.ClaimTable` of chapter 7.
     """
+    if not isinstance(results, Results):
+        raise TypeError(f"results must be a theorybook.nde.Results, got {type(results).__name__}")
     if not isinstance(cfg, Config):
         raise TypeError(f"cfg must be a theorybook.nde.Config, got {type(cfg).__name__}")
-    for key in ("steps_jax", "steps_torch", "r_e_rel_diff", "nfe_jax", "nfe_torch"):
-        if key not in agreement:
-            raise ValueError(f"agreement record lacks {key!r} (use run_backend_agreement)")
+    checks, agreement, circles = results.checks, results.agreement, results.circles
+    jax_runs, digits, latent, sde = results.taynode, results.digits, results.latent, results.sde
     v, e = circles.runs["vanilla"], circles.runs["ernode"]
     st = circles.runs.get("steer")
     strong = max(circles.sweep, key=lambda r: r.lam0) if circles.sweep else None
@@ -80,10 +71,10 @@ def chapter_claims(
     )
     seeds_txt = ", ".join(str(r.seed) for r in held_v) or "none"
     problem = circles.data.name
-    calibrated = f"seed {cfg.seed} (λ₀ = {cfg.lam_error:g} and the {problem} setting)"
+    calibrated = f"seed {cfg.seed} (λ₀ = {cfg.classifier.lam_error:g} and the {problem} setting)"
     smoke_reason = (
-        f"the book preset trains 300 epochs on 512 points (smoke: {cfg.epochs} on "
-        f"{cfg.n_train}) and {len(cfg.seeds)} held-out seeds at book scale, long enough for "
+        f"the book preset trains 300 epochs on 512 points (smoke: {cfg.classifier.epochs} on "
+        f"{cfg.classifier.n_train}) and {len(cfg.seeds)} held-out seeds at book scale, long enough for "
         "the vanilla flow's NFE to grow"
     )
     strong_drop = None if strong is None else v.test_acc - strong.test_acc
@@ -173,20 +164,20 @@ def chapter_claims(
             "torchdiffeq and diffrax take the same number of steps and evaluations",
             kind="exact",
             where="both implementations (same tableau, controller, tolerances, first step)",
-            measured=agreement["steps_jax"] == agreement["steps_torch"]
-            and agreement["nfe_jax"] == agreement["nfe_torch"],
+            measured=agreement.steps_jax == agreement.steps_torch
+            and agreement.nfe_jax == agreement.nfe_torch,
             check=is_true(),
-            note=f"{agreement['steps_torch']} steps, NFE {agreement['nfe_torch']} / "
-            f"{agreement['nfe_jax']}, float64",
+            note=f"{agreement.steps_torch} steps, NFE {agreement.nfe_torch} / "
+            f"{agreement.nfe_jax}, float64",
         ),
         Claim(
             "backends-re",
             "… and record the same R_E (relative difference)",
             kind="exact",
             where="both implementations (same tableau, controller, tolerances, first step)",
-            measured=agreement["r_e_rel_diff"],
+            measured=agreement.r_e_rel_diff,
             check=at_most(1e-8),
-            note=f"R_S relative difference {agreement.get('r_s_rel_diff', float('nan')):.2g}",
+            note=f"R_S relative difference {agreement.r_s_rel_diff:.2g}",
         ),
         # --- reproductions --------------------------------------------------------------------
         Claim(
@@ -249,9 +240,9 @@ def chapter_claims(
             pending_reason="skipped at smoke scale; the book preset runs it",
             note="not run at this scale"
             if dv is None
-            else f"{dv.test_nfe} → {de.test_nfe} NFE at rtol = atol = {cfg.digits_rtol:g} in "
-            f"{cfg.digits_dtype}, λ annealed {cfg.digits_lam:g} → {cfg.digits_lam_end:g} over "
-            f"{cfg.digits_epochs} epochs; one seed",
+            else f"{dv.test_nfe} → {de.test_nfe} NFE at rtol = atol = {cfg.digits.rtol:g} in "
+            f"{cfg.digits.dtype}, λ annealed {cfg.digits.lam_error:g} → {cfg.digits.lam_error_end:g} over "
+            f"{cfg.digits.epochs} epochs; one seed",
         )
     )
     lv: Any = latent.runs["vanilla"] if latent else None
@@ -262,7 +253,7 @@ def chapter_claims(
     sde_data: Any = sde.data if sde else None
     if ss is se:
         ss = None
-    sde_lams = ", ".join(f"{lam:g}" for lam in cfg.sde_lams)
+    sde_lams = ", ".join(f"{lam:g}" for lam in cfg.sde.lams)
     book_reason = "skipped at smoke scale; the book preset runs it"
     claims += [
         Claim(
@@ -331,8 +322,8 @@ def chapter_claims(
             pending_reason=book_reason,
             note="not run at this scale"
             if sv is None
-            else f"test MSE {_sde_mse(sv.test_loss, sde_data):.4f} (vanilla) vs "
-            f"{_sde_mse(se.test_loss, sde_data):.4f}; the thesis copy reports 0.0217 → 0.0227; "
+            else f"test MSE {SDEResult.mse(sv.test_loss, sde_data):.4f} (vanilla) vs "
+            f"{SDEResult.mse(se.test_loss, sde_data):.4f}; the thesis copy reports 0.0217 → 0.0227; "
             "one seed",
         ),
     ]

@@ -70,8 +70,18 @@ def make_circles_data(
     """Concentric circles of radii 0.5 and 1.5 with Gaussian noise of standard deviation ``noise``
     (scikit-learn's ``make_circles``, rescaled). Label 0 is the outer circle, 1 the inner one.
 
-    Raises ``TypeError``/``ValueError`` for non-integer or too small sizes (at least 4 each) and a
-    negative or non-finite ``noise``.
+    Arguments:
+        n_train: training points (≥ 4), the first ones drawn.
+        n_test: test points (≥ 4).
+        noise: standard deviation of the Gaussian noise (≥ 0).
+        seed: seed of the draw.
+
+    Returns:
+        The :class:`ClassificationData` (float32 features, int64 labels).
+
+    Raises:
+        TypeError, ValueError: for non-integer or too small sizes and a negative or non-finite
+            ``noise``.
     """
     from sklearn.datasets import make_circles
 
@@ -89,8 +99,18 @@ def make_moons_data(
     ``[−2, 2]²``. At ``noise = 0.3`` the classes overlap: no classifier is perfect (about 0.9 test
     accuracy for a neural ODE), so the accuracy a regularizer costs can be seen.
 
-    Raises ``TypeError``/``ValueError`` for non-integer or too small sizes (at least 4 each) and a
-    negative or non-finite ``noise``.
+    Arguments:
+        n_train: training points (≥ 4), the first ones drawn.
+        n_test: test points (≥ 4).
+        noise: standard deviation of the Gaussian noise (≥ 0).
+        seed: seed of the draw.
+
+    Returns:
+        The :class:`ClassificationData` (float32 features, int64 labels).
+
+    Raises:
+        TypeError, ValueError: for non-integer or too small sizes and a negative or non-finite
+            ``noise``.
     """
     from sklearn.datasets import make_moons
 
@@ -171,6 +191,18 @@ def make_spirals(
 
     ``x₀`` has radius in ``[0.5, 1.5]`` and a uniform angle; half the trajectories turn each way.
     Each trajectory observes a random fraction ``obs_frac`` of the grid (at least the first time).
+
+    Arguments:
+        n_train: training trajectories (≥ 2).
+        n_test: test trajectories (≥ 2).
+        n_times: points of the shared time grid (≥ 4).
+        t_max: the grid's end time.
+        obs_frac: the fraction of the grid each trajectory observes, in ``(0, 1]``.
+        noise: standard deviation of the observation noise (≥ 0).
+        seed: seed of the grid, the trajectories, the noise and the masks.
+
+    Returns:
+        The :class:`SpiralData` (float32).
     """
     n_train = int_in_range("n_train", n_train, low=2)
     n_test = int_in_range("n_test", n_test, low=2)

@@ -1,52 +1,57 @@
 """Experiments of chapter 7 (*Regularizing internal solver heuristics*, Pal et al. 2021).
 
-Each ``run_*(cfg, *, progress=False)`` returns a frozen dataclass that :mod:`~theorybook.nde.figures`
-plots and :func:`~theorybook.nde.claims.chapter_claims` turns into the chapter's table. The torch
-experiments run under the book's thread policy (:func:`theorybook.runtime.torch_threads`).
+Each ``run_*(cfg, *, progress=False)`` returns a frozen dataclass of :mod:`~theorybook.nde.results`
+that :mod:`~theorybook.nde.figures` plots; :func:`run_all` runs them all and returns
+:class:`~theorybook.nde.results.Results`, which :func:`~theorybook.nde.claims.chapter_claims` turns
+into the chapter's table. The torch experiments run under the book's thread policy
+(:func:`theorybook.runtime.torch_threads`). torch and JAX are imported by the experiments that use
+them, so importing this module imports neither.
 """
 
 from __future__ import annotations
 
 import functools
-import warnings
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from theorybook.nde.config import Config
+from theorybook.nde.agreement import run_backend_agreement, start_backend_agreement
+from theorybook.nde.config import Config, Regularizers
 from theorybook.nde.data import (
     ClassificationData,
-    SpiralData,
     make_circles_data,
     make_digits_data,
     make_moons_data,
     make_spirals,
 )
-from theorybook.nde.latent import LatentRun, train_latent_ode
-from theorybook.nde.train_torch import NodeRun, train_node
+from theorybook.nde.results import (
+    CirclesResult,
+    LatentResult,
+    Results,
+    SDEResult,
+    SolverChecks,
+    TaynodeResult,
+)
 from theorybook.runtime import seed_everything, torch_threads
+
+if TYPE_CHECKING:  # pragma: no cover
+    from theorybook.nde.latent import LatentRun
+    from theorybook.nde.solver_torch import SolveStats
+    from theorybook.nde.train_torch import NodeRun
 
 R = TypeVar("R")
 
 __all__ = [
-    "CirclesResult",
-    "LatentResult",
-    "SDEResult",
-    "SDE_FIT_TOLERANCE",
-    "SolverChecks",
-    "TaynodeResult",
-    "build_claims",
     "make_problem",
+    "run_all",
+    "run_backend_agreement",
     "run_circles",
     "run_digits",
     "run_latent",
     "run_sde",
     "run_solver_checks",
     "run_taynode_comparison",
-    "trajectories",
-    "vector_field",
 ]
 
 
@@ -68,48 +73,7 @@ def _threads(run: Callable[..., R]) -> Callable[..., R]:
     return wrapper
 
 
-def _progress_flag(progress: bool, show_progress: bool | None) -> bool:
-    if show_progress is not None:
-        warnings.warn("show_progress is deprecated; use progress", DeprecationWarning, stacklevel=3)
-        return bool(show_progress)
-    return bool(progress)
-
-
-@dataclass(frozen=True)
-class SolverChecks:
-    """The solver-level checks: a random MLP field, and ``y' = diag(−1, −100) y`` in float64."""
-
-    nfe_plain: int
-    nfe_regularized: int
-    max_error: float
-    r_e: float
-    span: float
-    grad_norm: float
-    adjoint_raises: bool
-    step_errors: np.ndarray = field(repr=False)
-    step_sizes: np.ndarray = field(repr=False)
-    rho_stiff: np.ndarray = field(repr=False)
-    rho_mixed: np.ndarray = field(repr=False)
-    h_stiff: np.ndarray = field(repr=False)
-    h_mixed: np.ndarray = field(repr=False)
-    s_stab: float = 3.3066
-    replay_max_abs_diff: float = float("nan")
-    replay_steps: int = 0
-
-    @property
-    def stiff_rel_dev(self) -> float:
-        """``max_j |ρ_j / 100 − 1|`` on the stiff eigenvector."""
-        return float(np.max(np.abs(self.rho_stiff / 100.0 - 1.0)))
-
-    @property
-    def mixed_in_range(self) -> bool:
-        """Whether every ``ρ_j`` of the mixed start lies in ``[1, 100]`` (to 1e-9 relative)."""
-        return bool(
-            np.all(self.rho_mixed >= 1.0 - 1e-9) and np.all(self.rho_mixed <= 100.0 * (1 + 1e-9))
-        )
-
-
-def _rhos(stats: Any) -> np.ndarray:
+def _rhos(stats: SolveStats) -> np.ndarray:
     if stats.step_stiffness is None:  # pragma: no cover - these solves use dopri5
         raise ValueError("the solve recorded no stiffness estimates")
     return np.asarray(stats.step_stiffness.numpy())
@@ -117,7 +81,9 @@ def _rhos(stats: Any) -> np.ndarray:
 
 @_threads
 def run_solver_checks(cfg: Config, *, progress: bool = False) -> SolverChecks:
-    """Free NFE, ``E_j ≤ 1``, ``R_E ≤ t₁ − t₀``, a non-zero gradient and the stiffness estimate."""
+    """Free NFE, ``E_j ≤ 1``, ``R_E ≤ t₁ − t₀``, a non-zero gradient and the stiffness estimate
+    (a random MLP field on ``cfg.seed``'s circles, and ``y' = diag(−1, −100) y`` in float64);
+    ``progress`` is accepted for the one signature (nothing here is long)."""
     import torch
     from torchdiffeq import odeint
 
@@ -147,13 +113,8 @@ def run_solver_checks(cfg: Config, *, progress: bool = False) -> SolverChecks:
             options={"step_t": t[-1:], "max_num_steps": 10_000},
         )
     _, st = regularized_odeint(func, x, t, rtol=cfg.rtol, atol=cfg.atol)
-    func.zero_grad()
-    st.error_estimate.backward()
-    grad = float(
-        torch.sqrt(
-            torch.stack([(p.grad**2).sum() for p in func.parameters() if p.grad is not None]).sum()
-        )
-    )
+    grads = torch.autograd.grad(st.error_estimate, list(func.parameters()), allow_unused=True)
+    grad = float(torch.sqrt(torch.stack([(g**2).sum() for g in grads if g is not None]).sum()))
     try:
         regularized_odeint(func, x, t, adjoint=True)
         raises = False
@@ -201,386 +162,267 @@ def run_solver_checks(cfg: Config, *, progress: bool = False) -> SolverChecks:
     )
 
 
-def _spread(values: list[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for a single value)."""
-    arr = np.asarray(values, dtype=float)
-    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
-
-
-@dataclass(frozen=True)
-class CirclesResult:
-    """Runs of the PyTorch classifier on the two-dimensional problem (moons by default) or digits.
-
-    ``runs`` (seed ``cfg.seed``) keyed by method, ``sweep`` the larger-λ ERNODE runs, and
-    ``held_out`` the runs on the held-out seeds ``cfg.seeds``, keyed by method (the methods of
-    ``cfg.held_out_methods``).
-    """
-
-    data: ClassificationData
-    runs: dict[str, NodeRun]
-    sweep: list[NodeRun]
-    held_out: dict[str, list[NodeRun]] = field(default_factory=dict)
-
-    def table(self) -> list[dict[str, Any]]:
-        """One row per run of the main seed: accuracy, NFE, wall times and ratios to vanilla."""
-        base = self.runs["vanilla"]
-        rows = []
-        for name, r in [*self.runs.items(), *((f"ernode λ={s.lam0:g}", s) for s in self.sweep)]:
-            rows.append(
-                {
-                    "method": name,
-                    "λ₀": r.lam0,
-                    "test acc": r.test_acc,
-                    "test NFE": r.test_nfe,
-                    "NFE ratio": r.test_nfe / base.test_nfe,
-                    "train s": r.train_seconds,
-                    "train ratio": r.train_seconds / base.train_seconds,
-                    "predict ratio": r.predict_seconds / base.predict_seconds,
-                }
-            )
-        return rows
-
-    def all_seeds(self, method: str) -> list[NodeRun]:
-        """The runs of ``method`` on every seed it ran on (the main one first)."""
-        return [self.runs[method], *self.held_out.get(method, [])]
-
-    def summary(self) -> list[dict[str, Any]]:
-        """One row per method: mean ± sample standard deviation over every seed it ran on (the
-        tuning seed and the held-out ones) of test NFE, test accuracy, training seconds and
-        prediction milliseconds."""
-        rows = []
-        for name in self.runs:
-            runs = self.all_seeds(name)
-            row: dict[str, Any] = {"method": name, "seeds": len(runs)}
-            for label, get in (
-                ("test NFE", lambda r: float(r.test_nfe)),
-                ("test acc", lambda r: r.test_acc),
-                ("train s", lambda r: r.train_seconds),
-                ("predict ms", lambda r: 1e3 * r.predict_seconds),
-            ):
-                mean, sd = _spread([get(r) for r in runs])
-                row[label] = mean
-                row[f"{label} sd"] = sd
-            rows.append(row)
-        return rows
-
-    def seed_table(self) -> list[dict[str, Any]]:
-        """Vanilla and ERNODE on every seed (the main one and the held-out ones)."""
-        rows = []
-        for v, e in zip(self.all_seeds("vanilla"), self.all_seeds("ernode"), strict=True):
-            rows.append(
-                {
-                    "seed": v.seed,
-                    "held out": v is not self.runs["vanilla"],
-                    "vanilla NFE": v.test_nfe,
-                    "ERNODE NFE": e.test_nfe,
-                    "NFE ratio": v.test_nfe / e.test_nfe,
-                    "vanilla acc": v.test_acc,
-                    "ERNODE acc": e.test_acc,
-                    "train ratio": e.train_seconds / v.train_seconds,
-                }
-            )
-        return rows
-
-
-def _method_kwargs(method: str, cfg: Config, lam_error: float, lam_error_end: float) -> dict:
-    """The regularization arguments of :func:`train_node` for ``method`` (config defaults)."""
+def _weights(
+    method: str, regs: Regularizers, lam: float, lam_end: float
+) -> tuple[float, float | None, float | None]:
+    """``(lam0, lam1, lam_stiff)`` of :func:`~theorybook.nde.train_torch.train_node` for
+    ``method``: ERNODE's ``λ`` goes from ``lam`` to ``lam_end``, the other weights are
+    ``regs``'s."""
     if method == "ernode":
-        return dict(lam0=lam_error, lam1=lam_error_end)
+        return lam, lam_end, None
     if method == "srnode":
-        return dict(lam0=cfg.lam_stiff)
-    if method == "steer":
-        return dict(steer_b=cfg.steer_b)
+        return regs.lam_stiff, None, None
     if method == "ernode+srnode":
-        return dict(lam0=lam_error, lam1=lam_error_end, lam_stiff=cfg.lam_stiff)
+        return lam, lam_end, regs.lam_stiff
     if method == "taynode":
-        return dict(lam0=cfg.lam_taynode)
-    return {}
+        return regs.lam_taynode, None, None
+    return 0.0, None, None
 
 
 def make_problem(cfg: Config, seed: int, *, n_train: int | None = None) -> ClassificationData:
-    """The two-dimensional classification problem of ``cfg.problem`` drawn with ``seed``
-    (``n_train`` training points, default ``cfg.n_train``, and ``cfg.n_test`` test points)."""
+    """The two-dimensional classification problem of ``cfg.classifier`` drawn with ``seed``.
+
+    Arguments:
+        cfg: the chapter's configuration (problem, noise and sizes from ``cfg.classifier``).
+        seed: the seed of the draw.
+        n_train: the number of training points (default ``cfg.classifier.n_train``); the test
+            set has ``cfg.classifier.n_test`` points.
+
+    Returns:
+        The :class:`~theorybook.nde.data.ClassificationData` of moons or circles.
+    """
     cfg = _check_cfg(cfg)
-    maker = make_moons_data if cfg.problem == "moons" else make_circles_data
-    n = cfg.n_train if n_train is None else n_train
-    return maker(n, cfg.n_test, noise=cfg.noise, seed=seed)
+    c = cfg.classifier
+    maker = make_moons_data if c.problem == "moons" else make_circles_data
+    n = c.n_train if n_train is None else n_train
+    return maker(n, c.n_test, noise=c.noise, seed=seed)
 
 
-def _circles_common(cfg: Config, progress: bool) -> dict[str, Any]:
-    return dict(
-        epochs=cfg.epochs,
-        hidden=cfg.hidden,
-        lr=cfg.lr,
+def _train_moons(
+    cfg: Config, data: ClassificationData, method: str, *, seed: int, progress: bool
+) -> NodeRun:
+    """One run of the classifier of ``cfg.classifier`` with ``method``'s configured weights."""
+    from theorybook.nde.train_torch import train_node
+
+    c = cfg.classifier
+    lam0, lam1, lam_stiff = _weights(method, cfg.regularizers, c.lam_error, c.lam_error_end)
+    return train_node(
+        data,
+        method,
+        lam0=lam0,
+        lam1=lam1,
+        lam_stiff=lam_stiff,
+        steer_b=cfg.regularizers.steer_b,
+        epochs=c.epochs,
+        hidden=c.hidden,
+        lr=c.lr,
         rtol=cfg.rtol,
         atol=cfg.atol,
+        seed=seed,
         progress=progress,
         torch_device=cfg.torch_device,
+        dtype=c.dtype,
     )
 
 
 @_threads
-def run_circles(
-    cfg: Config, *, progress: bool = False, show_progress: bool | None = None
-) -> CirclesResult:
-    """The PyTorch classifier on ``cfg.problem`` (moons by default; the name is kept from the
-    circles problem of earlier versions): ``cfg.methods`` on seed ``cfg.seed``, a λ sweep, and
-    ``cfg.held_out_methods`` again on the held-out ``cfg.seeds`` (new data and initialization)."""
-    common = _circles_common(cfg, _progress_flag(progress, show_progress))
+def run_circles(cfg: Config, *, progress: bool = False) -> CirclesResult:
+    """The PyTorch classifier on ``cfg.classifier.problem`` (moons by default; the name is kept
+    from the circles problem of earlier versions): ``cfg.classifier.methods`` on seed
+    ``cfg.seed``, the λ sweep ``cfg.classifier.lam_sweep``, and ``held_out_methods`` again on the
+    held-out ``cfg.seeds`` (new data and initialization)."""
+    from theorybook.nde.train_torch import train_node
+
+    c = cfg.classifier
     data = make_problem(cfg, cfg.seed)
     s = cfg.seed
-    runs = {
-        m: train_node(
-            data, m, seed=s, **_method_kwargs(m, cfg, cfg.lam_error, cfg.lam_error_end), **common
+    runs = {m: _train_moons(cfg, data, m, seed=s, progress=progress) for m in c.methods}
+    sweep = [
+        train_node(
+            data,
+            "ernode",
+            lam0=lam,
+            seed=s,
+            epochs=c.epochs,
+            hidden=c.hidden,
+            lr=c.lr,
+            rtol=cfg.rtol,
+            atol=cfg.atol,
+            progress=progress,
+            torch_device=cfg.torch_device,
+            dtype=c.dtype,
         )
-        for m in cfg.methods
-    }
-    sweep = [train_node(data, "ernode", lam0=lam, seed=s, **common) for lam in cfg.lam_sweep]
-    held: dict[str, list[NodeRun]] = {m: [] for m in cfg.held_out_methods}
+        for lam in c.lam_sweep
+    ]
+    held: dict[str, list[NodeRun]] = {m: [] for m in c.held_out_methods}
     for seed in cfg.seeds:
         d = make_problem(cfg, seed)
-        for m in cfg.held_out_methods:
-            kw = _method_kwargs(m, cfg, cfg.lam_error, cfg.lam_error_end)
-            held[m].append(train_node(d, m, seed=seed, **kw, **common))
+        for m in c.held_out_methods:
+            held[m].append(_train_moons(cfg, d, m, seed=seed, progress=progress))
     return CirclesResult(data, runs, sweep, held)
 
 
 @_threads
-def run_digits(
-    cfg: Config, *, progress: bool = False, show_progress: bool | None = None
-) -> CirclesResult | None:
+def run_digits(cfg: Config, *, progress: bool = False) -> CirclesResult | None:
     """The classifier on scikit-learn's digits (64-d state, minibatches) at tolerance
-    ``cfg.digits_rtol``/``digits_atol`` in ``cfg.digits_dtype``; ``None`` if
-    ``cfg.digits_epochs == 0``."""
-    if cfg.digits_epochs == 0:
+    ``cfg.digits.rtol``/``atol`` in ``cfg.digits.dtype``, ``λ`` annealed from ``cfg.digits.lam_error``
+    to ``lam_error_end``; ``None`` if ``cfg.digits.epochs == 0``."""
+    from theorybook.nde.train_torch import train_node
+
+    dg = cfg.digits
+    if dg.epochs == 0:
         return None
-    data = make_digits_data(seed=cfg.seed)
-    common: dict[str, Any] = dict(
-        epochs=cfg.digits_epochs,
-        hidden=cfg.digits_hidden,
-        lr=cfg.digits_lr,
-        rtol=cfg.digits_rtol,
-        atol=cfg.digits_atol,
-        batch_size=cfg.digits_batch,
-        seed=cfg.seed,
-        progress=_progress_flag(progress, show_progress),
-        torch_device=cfg.torch_device,
-        dtype=cfg.digits_dtype,
-    )
-    runs = {
-        m: train_node(
-            data, m, **_method_kwargs(m, cfg, cfg.digits_lam, cfg.digits_lam_end), **common
+    data = make_digits_data(dg.n_test, seed=cfg.seed)
+    runs = {}
+    for m in dg.methods:
+        lam0, lam1, lam_stiff = _weights(m, cfg.regularizers, dg.lam_error, dg.lam_error_end)
+        runs[m] = train_node(
+            data,
+            m,
+            lam0=lam0,
+            lam1=lam1,
+            lam_stiff=lam_stiff,
+            steer_b=cfg.regularizers.steer_b,
+            epochs=dg.epochs,
+            hidden=dg.hidden,
+            lr=dg.lr,
+            rtol=dg.rtol,
+            atol=dg.atol,
+            batch_size=dg.batch_size,
+            seed=cfg.seed,
+            progress=progress,
+            torch_device=cfg.torch_device,
+            dtype=dg.dtype,
         )
-        for m in cfg.digits_methods
-    }
     return CirclesResult(data, runs, [])
 
 
-@dataclass(frozen=True)
-class LatentResult:
-    """Latent-ODE runs on spirals: vanilla, ERNODE at each ``λ`` of ``cfg.latent_lams`` and the
-    other methods of ``cfg.latent_methods``."""
-
-    data: SpiralData
-    runs: dict[str, LatentRun]
-
-    def table(self) -> list[dict[str, Any]]:
-        """One row per run: interpolation MSE, test NFE, wall times and ratios to vanilla."""
-        base = self.runs["vanilla"]
-        return [
-            {
-                "method": k,
-                "λ": r.lam0,
-                "test MSE": r.test_mse,
-                "test NFE": r.test_nfe,
-                "NFE ratio": r.test_nfe / base.test_nfe,
-                "train s": r.train_seconds,
-                "train ratio": r.train_seconds / base.train_seconds,
-                "predict ratio": r.predict_seconds / base.predict_seconds,
-            }
-            for k, r in self.runs.items()
-        ]
-
-    def main_ernode(self) -> LatentRun:
-        """The ERNODE run at the first ``λ`` of ``cfg.latent_lams`` (fixed in advance)."""
-        return next(r for k, r in self.runs.items() if k.startswith("ernode λ="))
-
-
 @_threads
-def run_latent(
-    cfg: Config, *, progress: bool = False, show_progress: bool | None = None
-) -> LatentResult | None:
-    """Latent ODE on spirals: vanilla, ERNODE at each ``λ`` of ``cfg.latent_lams`` and the other
-    methods of ``cfg.latent_methods`` (ERNODE + SRNODE at the first ``λ``); ``None`` if
-    ``cfg.latent_epochs == 0``."""
-    if cfg.latent_epochs == 0:
+def run_latent(cfg: Config, *, progress: bool = False) -> LatentResult | None:
+    """Latent ODE on spirals: vanilla, ERNODE at each ``λ`` of ``cfg.latent.lams`` and the other
+    methods of ``cfg.latent.methods`` (ERNODE + SRNODE at the first ``λ``); ``None`` if
+    ``cfg.latent.epochs == 0``."""
+    from theorybook.nde.latent import train_latent_ode
+
+    lt, regs = cfg.latent, cfg.regularizers
+    if lt.epochs == 0:
         return None
-    data = make_spirals(cfg.latent_n_train, cfg.latent_n_test, seed=cfg.seed)
-    common: dict[str, Any] = dict(
-        epochs=cfg.latent_epochs,
-        rtol=cfg.rtol,
-        atol=cfg.atol,
-        seed=cfg.seed,
-        progress=_progress_flag(progress, show_progress),
-        torch_device=cfg.torch_device,
-    )
-    runs = {"vanilla": train_latent_ode(data, "vanilla", **common)}
-    for lam in cfg.latent_lams:
-        runs[f"ernode λ={lam:g}"] = train_latent_ode(data, "ernode", lam0=lam, **common)
-    lam = cfg.latent_lams[0]
-    others: dict[str, dict[str, Any]] = {
-        "srnode": dict(lam0=cfg.lam_stiff),
-        "steer": dict(steer_b=cfg.steer_b),
-        "ernode+srnode": dict(lam0=lam, lam_stiff=cfg.lam_stiff),
-        "taynode": dict(lam0=cfg.lam_taynode),
-    }
-    for m, kw in others.items():
-        if m in cfg.latent_methods:
-            runs[m] = train_latent_ode(data, m, **kw, **common)
+    data = make_spirals(lt.n_train, lt.n_test, noise=lt.noise, seed=cfg.seed)
+
+    def train(method: str, lam0: float = 0.0, lam_stiff: float | None = None) -> LatentRun:
+        return train_latent_ode(
+            data,
+            method,
+            lam0=lam0,
+            lam_stiff=lam_stiff,
+            steer_b=regs.steer_b,
+            epochs=lt.epochs,
+            batch_size=lt.batch_size,
+            hidden=lt.hidden,
+            lr=lt.lr,
+            rtol=cfg.rtol,
+            atol=cfg.atol,
+            seed=cfg.seed,
+            progress=progress,
+            torch_device=cfg.torch_device,
+        )
+
+    runs = {"vanilla": train("vanilla")}
+    for lam in lt.lams:
+        runs[f"ernode λ={lam:g}"] = train("ernode", lam)
+    lam = lt.lams[0]
+    if "srnode" in lt.methods:
+        runs["srnode"] = train("srnode", regs.lam_stiff)
+    if "steer" in lt.methods:
+        runs["steer"] = train("steer")
+    if "ernode+srnode" in lt.methods:
+        runs["ernode+srnode"] = train("ernode+srnode", lam, regs.lam_stiff)
+    if "taynode" in lt.methods:
+        runs["taynode"] = train("taynode", regs.lam_taynode)
     return LatentResult(data, runs)
 
 
-SDE_FIT_TOLERANCE = 1.1
-"""A swept ``λ`` qualifies when its validation loss is at most this factor times vanilla's."""
-
-
-@dataclass(frozen=True)
-class SDEResult:
-    """Neural-SDE runs keyed ``"vanilla"`` and ``"ernode λ=…"`` (one per ``λ`` of
-    ``cfg.sde_lams``), all from the same initialization and Brownian keys."""
-
-    data: Any
-    runs: dict[str, Any]
-
-    @staticmethod
-    def mse(loss: float, data: Any) -> float:
-        """The fit loss per entry: ``loss / (2 · T · dim)`` (means and variances, ``T`` times)."""
-        return float(loss) / (2 * data.mean.size)
-
-    def table(self) -> list[dict[str, Any]]:
-        """One row per run: validation and test MSE and steps per path, wall times, ratios."""
-        base = self.runs["vanilla"]
-        chosen = self.main_ernode()
-        return [
-            {
-                "method": k,
-                "λ": r.lam,
-                "chosen": r is chosen,
-                "val MSE": self.mse(r.val_loss, self.data),
-                "val steps": r.val_steps,
-                "test MSE": self.mse(r.test_loss, self.data),
-                "test steps": r.test_steps,
-                "steps ratio": base.test_steps / r.test_steps,
-                "ms / iteration": 1e3 * r.iter_seconds,
-                "predict ratio": r.predict_seconds / base.predict_seconds,
-            }
-            for k, r in self.runs.items()
-        ]
-
-    def main_ernode(self) -> Any:
-        """The ``λ`` chosen on the validation paths: the fewest validation steps per path among
-        the runs whose validation loss is at most ``SDE_FIT_TOLERANCE`` × vanilla's (the smallest
-        ``λ`` if none qualifies). The test paths are not used."""
-        base = self.runs["vanilla"]
-        swept = [r for k, r in self.runs.items() if k != "vanilla"]
-        ok = [r for r in swept if r.val_loss <= SDE_FIT_TOLERANCE * base.val_loss]
-        if not ok:
-            return min(swept, key=lambda r: r.lam)
-        return min(ok, key=lambda r: (r.val_steps, r.lam))
-
-    def strongest(self) -> Any:
-        """The run at the largest swept ``λ``."""
-        return max((r for k, r in self.runs.items() if k != "vanilla"), key=lambda r: r.lam)
-
-
-def run_sde(
-    cfg: Config, *, progress: bool = False, show_progress: bool | None = None
-) -> SDEResult | None:
+def run_sde(cfg: Config, *, progress: bool = False) -> SDEResult | None:
     """The paper's toy neural SDE (JAX, adaptive SPaRK): vanilla and ERNODE at each ``λ`` of
-    ``cfg.sde_lams``; ``None`` if ``cfg.sde_iters == 0``."""
+    ``cfg.sde.lams``; ``None`` if ``cfg.sde.iters == 0``."""
     cfg = _check_cfg(cfg)
-    if cfg.sde_iters == 0:
+    if cfg.sde.iters == 0:
         return None
     from theorybook.nde.sde import make_sde_data, train_neural_sde_sweep
 
-    bar = _progress_flag(progress, show_progress)
     data = make_sde_data(seed=cfg.seed)
-    lams = (0.0, *cfg.sde_lams)
-    runs = train_neural_sde_sweep(data, lams, iters=cfg.sde_iters, seed=cfg.seed, progress=bar)
+    lams = (0.0, *cfg.sde.lams)
+    runs = train_neural_sde_sweep(
+        data,
+        lams,
+        iters=cfg.sde.iters,
+        hidden=cfg.sde.hidden,
+        lr=cfg.sde.lr,
+        seed=cfg.seed,
+        progress=progress,
+    )
     named = {"vanilla": runs[0]}
-    for lam, r in zip(cfg.sde_lams, runs[1:], strict=True):
+    for lam, r in zip(cfg.sde.lams, runs[1:], strict=True):
         named[f"ernode λ={lam:g}"] = r
     return SDEResult(data, named)
 
 
-@dataclass(frozen=True)
-class TaynodeResult(Mapping[str, Any]):
-    """The JAX runs of :func:`run_taynode_comparison`, keyed by method (reads like a dict)."""
-
-    runs: dict[str, Any]
-
-    def __getitem__(self, key: str) -> Any:
-        return self.runs[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.runs)
-
-    def __len__(self) -> int:
-        return len(self.runs)
-
-
-def run_taynode_comparison(
-    cfg: Config, *, progress: bool = False, show_progress: bool | None = None
-) -> TaynodeResult:
-    """``cfg.jax_methods`` trained in JAX with the same model, optimizer and solver."""
+def run_taynode_comparison(cfg: Config, *, progress: bool = False) -> TaynodeResult:
+    """``cfg.jax.methods`` trained in JAX with the same model, optimizer and solver."""
     cfg = _check_cfg(cfg)
     from theorybook.nde.train_jax import train_node_jax
 
-    bar = _progress_flag(progress, show_progress)
-    data = make_problem(cfg, cfg.seed, n_train=cfg.jax_n_train)
-    lams = {"vanilla": 0.0, "ernode": cfg.lam_error, "taynode": cfg.lam_taynode}
+    jx = cfg.jax
+    data = make_problem(cfg, cfg.seed, n_train=jx.n_train)
+    lams = {
+        "vanilla": 0.0,
+        "ernode": cfg.classifier.lam_error,
+        "taynode": cfg.regularizers.lam_taynode,
+    }
     return TaynodeResult(
         {
             m: train_node_jax(
                 data,
                 m,
                 lam=lams[m],
-                iters=cfg.jax_iters,
-                hidden=cfg.jax_hidden,
-                lr=cfg.jax_lr,
+                iters=jx.iters,
+                hidden=jx.hidden,
+                lr=jx.lr,
                 rtol=cfg.rtol,
                 atol=cfg.atol,
-                dt0=cfg.dt0,
-                order=cfg.taynode_order,
+                dt0=jx.dt0,
+                order=cfg.regularizers.taynode_order,
                 seed=cfg.seed,
-                progress=bar,
+                progress=progress,
             )
-            for m in cfg.jax_methods
+            for m in jx.methods
         }
     )
 
 
-def vector_field(model: Any, t: float = 0.5, lim: float = 2.5, n: int = 21) -> tuple[Any, ...]:
-    """Deprecated location: use :func:`theorybook.nde.figures.vector_field`."""
-    from theorybook.nde.figures import vector_field as vf
+def run_all(cfg: Config, *, progress: bool = False) -> Results:
+    """Every experiment of the chapter, in the notebook's order.
 
-    return vf(model, t=t, lim=lim, n=n)
+    The backend agreement runs in a separate process (JAX in float64) while the solver checks
+    run; the experiments a preset skips are ``None``.
 
+    Arguments:
+        cfg: the chapter's configuration (``Config.preset(scale())``).
+        progress: show progress bars.
 
-def trajectories(model: Any, x: np.ndarray, n_times: int = 30) -> np.ndarray:
-    """Deprecated location: use :func:`theorybook.nde.figures.trajectories`."""
-    from theorybook.nde.figures import trajectories as tr
-
-    return tr(model, x, n_times=n_times)
-
-
-def build_claims(*args: Any, **kwargs: Any) -> Any:
-    """Deprecated: use :func:`theorybook.nde.claims.chapter_claims` (same arguments)."""
-    from theorybook.nde.claims import chapter_claims
-
-    warnings.warn(
-        "build_claims is deprecated; use theorybook.nde.claims.chapter_claims",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return chapter_claims(*args, **kwargs)
+    Returns:
+        The :class:`~theorybook.nde.results.Results` of every experiment.
+    """
+    cfg = _check_cfg(cfg)
+    pending = start_backend_agreement(cfg)
+    try:
+        checks = run_solver_checks(cfg, progress=progress)
+        agreement = pending.result()
+    finally:
+        pending.cancel()
+    circles = run_circles(cfg, progress=progress)
+    taynode = run_taynode_comparison(cfg, progress=progress)
+    digits = run_digits(cfg, progress=progress)
+    latent = run_latent(cfg, progress=progress)
+    sde = run_sde(cfg, progress=progress)
+    return Results(checks, agreement, circles, taynode, digits, latent, sde)

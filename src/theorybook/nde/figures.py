@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -77,7 +76,6 @@ def stiffness_figure(checks: Any) -> Figure:
     ax2.set(xlabel=r"$t_j$", ylabel=r"$h_j \rho_j / s_{\mathrm{stab}}$")
     ax1.legend(loc="lower right")
     label_panels([ax1, ax2])
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -121,7 +119,6 @@ def circles_training_figure(circles: Any, *, smooth: int = 15) -> Figure:
     handles, labels = ax1.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=3)
     label_panels([ax1, ax2])
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -149,14 +146,23 @@ def methods_figure(result: Any) -> Figure:
             lo = min(min(r.test_acc for r in result.all_seeds(n)) for n in names)
             ax.set_ylim(max(0.0, lo - 0.03), 1.0)
     label_panels(list(np.ravel(axes)))
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
 def vector_field(
     model: Any, t: float = 0.5, lim: float = 2.5, n: int = 21
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The learned field ``f(t, z)`` on an ``n × n`` grid of ``[−lim, lim]²``: ``(X, Y, U, V)``."""
+    """The learned field ``f(t, z)`` on an ``n × n`` grid of ``[−lim, lim]²``: ``(X, Y, U, V)``.
+
+    Arguments:
+        model: a trained classifier (its ``func`` is drawn).
+        t: the time.
+        lim: the half-width of the grid.
+        n: grid points per axis.
+
+    Returns:
+        ``(X, Y, U, V)``.
+    """
     import torch
 
     from theorybook.validation import int_in_range, positive_real
@@ -175,7 +181,16 @@ def vector_field(
 def trajectories(model: Any, x: np.ndarray, n_times: int = 30) -> np.ndarray:
     """Solutions ``z(t)`` from the points ``x`` on ``n_times`` times in ``[0, 1]``: shape
     ``(n_times, len(x), dim)`` (solved by :func:`~theorybook.nde.solver_torch.regularized_odeint`
-    with the model's tolerances and step cap)."""
+    with the model's tolerances and step cap).
+
+    Arguments:
+        model: a trained classifier.
+        x: the start points ``(n, dim)``.
+        n_times: the save times.
+
+    Returns:
+        The states ``(n_times, n, dim)``.
+    """
     import torch
 
     from theorybook.nde.solver_torch import regularized_odeint
@@ -209,7 +224,16 @@ def _class_names(problem: str) -> tuple[str, str]:
 def vector_fields_figure(circles: Any, *, n_points: int = 120, n_grid: int = 15) -> Figure:
     """The learned fields ``f_θ(0.5, z)`` of vanilla, ERNODE and the strongest swept λ, with the
     test points' trajectories, on shared axes (wide enough for every trajectory) and one arrow
-    scale, so that arrow lengths compare across panels."""
+    scale, so that arrow lengths compare across panels.
+
+    Arguments:
+        circles: the classifier runs (:func:`~theorybook.nde.experiments.run_circles`).
+        n_points: test points whose trajectories are drawn.
+        n_grid: arrows per axis.
+
+    Returns:
+        The figure.
+    """
     shown = [("vanilla", circles.runs["vanilla"]), ("ernode", circles.runs["ernode"])]
     if circles.sweep:
         strong = max(circles.sweep, key=lambda r: r.lam0)
@@ -254,7 +278,6 @@ def vector_fields_figure(circles: Any, *, n_points: int = 120, n_grid: int = 15)
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=3)
     label_panels(axes)
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -273,7 +296,6 @@ def taynode_figure(jax_runs: Any) -> Figure:
     ax2.set(xlabel="method", ylabel="ms per iteration (median)")
     ax1.legend(loc="upper left")
     label_panels([ax1, ax2])
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -314,7 +336,6 @@ def latent_figure(latent: Any, *, index: int = 0) -> Figure:
     ax2.set(xlabel=r"$x_1$", ylabel=r"$x_2$", aspect="equal")
     ax2.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     label_panels([ax1, ax2])
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig
 
 
@@ -336,5 +357,4 @@ def sde_figure(sde: Any, *, smooth: int = 15) -> Figure:
     ax2.set(xlabel="test steps per path", ylabel="test MSE (means, variances)", yscale="log")
     ax1.legend(loc="upper right", fontsize=7)
     label_panels([ax1, ax2])
-    plt.close(fig)  # displayed once, as the notebook cell's value
     return fig

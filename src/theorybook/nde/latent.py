@@ -12,7 +12,6 @@ decoder maps ``z(t)`` back to the data. The loss is the negative ELBO (Gaussian 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,13 +19,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from theorybook.nde.config import Config, Latent, Regularizers
 from theorybook.nde.data import SpiralData, make_spirals
 from theorybook.nde.solver_torch import SolverError, SolveStats, regularized_odeint
 from theorybook.nde.train_torch import check_lam_stiff
-from theorybook.reporting import progress as progress_bar
 from theorybook.runtime import device, seed_everything
 from theorybook.timing import Timer, best_of
-from theorybook.training import TrainingDiverged, check_finite_loss
+from theorybook.training import TrainingDiverged, train_loop
 from theorybook.validation import one_of, positive_int, positive_real, real
 from theorybook.validation import seed as check_seed
 
@@ -94,6 +93,11 @@ class LatentODE(nn.Module):
     def _solve(
         self, z0: torch.Tensor, t: torch.Tensor, *, taylor: bool = False
     ) -> tuple[torch.Tensor, SolveStats]:
+        if not bool(torch.isfinite(z0).all()):
+            raise SolverError(
+                "the initial latent state z(0) from the encoder is not finite (the encoder's "
+                "weights have blown up)"
+            )
         field: Any = lambda tt, z: self.func(z)  # autonomous latent dynamics
         if taylor:  # TayNODE: integrate ‖z''‖² in one more state column
             from theorybook.nde.taynode_torch import TaylorAugmentedField
@@ -185,42 +189,59 @@ def train_latent_ode(
     *,
     lam0: float = 0.0,
     lam_stiff: float | None = None,
-    steer_b: float = 0.5,
-    epochs: int = 100,
-    batch_size: int = 50,
+    steer_b: float = Regularizers.steer_b,
+    epochs: int = Latent.epochs,
+    batch_size: int = Latent.batch_size,
     latent: int = 4,
-    hidden: int = 32,
-    lr: float = 1e-2,
+    hidden: int = Latent.hidden,
+    lr: float = Latent.lr,
     obs_sigma: float = 0.1,
-    rtol: float = 1e-5,
-    atol: float = 1e-5,
+    rtol: float = Config.rtol,
+    atol: float = Config.atol,
     seed: int = 0,
     progress: bool = False,
-    torch_device: str | None = "cpu",
+    torch_device: str | None = Config.torch_device,
     max_num_steps: int = 2_000,
-    show_progress: bool | None = None,
 ) -> LatentRun:
     """Adam on the negative ELBO ``Σ_obs ‖x̂ − x‖²/(2σ²) + KL(q(z₀) ‖ N(0, I))`` (per trajectory)
-    ``+ λ R_E`` (equation :eq:`nde-ernode`).
+    ``+ λ R_E`` (equation :eq:`nde-ernode`), one step per minibatch through
+    :func:`theorybook.training.train_loop`.
 
     ``method`` is ``"vanilla"`` or ``"steer"`` (``lam0`` must be 0), ``"ernode"``, ``"srnode"``
     (``λ R_S``), ``"ernode+srnode"`` (``λ R_E + λ_S R_S``, ``λ_S = lam_stiff``) or ``"taynode"``
     (``λ R_2``), each with a constant ``λ = lam0 > 0``. STEER moves the last solve time
     ``t_T`` to ``U(t_T − b, t_T + b)`` with ``b = steer_b (t_T − t_{T−1})`` at each step (so the
-    times stay ordered; Ghosh et al. 2020). ``torch_device`` as in :func:`~theorybook.nde.train_torch.train_node`; ``show_progress`` is a
-    deprecated spelling of ``progress``.
+    times stay ordered; Ghosh et al. 2020).
 
-    Raises
-    ------
-    TypeError, ValueError
-        for malformed arguments (``latent=0``, a negative ``lam0``, ...).
-    TrainingDiverged
-        naming the epoch and step on a non-finite loss or a failed training solve (including more
-        than ``max_num_steps`` steps).
+    Arguments:
+        data: the spirals (training and test trajectories, masks and the time grid).
+        method: one of :data:`LATENT_METHODS`.
+        lam0: the constant weight ``λ`` of the method's regularizer.
+        lam_stiff: ``λ_S`` of ``"ernode+srnode"`` (required there, refused elsewhere).
+        steer_b: STEER's half-width, as a fraction of the last grid interval.
+        epochs: passes over the training trajectories.
+        batch_size: trajectories per minibatch.
+        latent: dimension of the latent state.
+        hidden: width of the GRU and of the latent field.
+        lr: Adam's learning rate.
+        obs_sigma: the observation noise ``σ`` of the likelihood.
+        rtol: relative tolerance of every solve.
+        atol: absolute tolerance of every solve.
+        seed: seed of the initialization, the minibatches, the samples of ``z₀`` and STEER.
+        progress: show a progress bar.
+        torch_device: as in :func:`~theorybook.nde.train_torch.train_node`.
+        max_num_steps: the step cap of each training solve.
+
+    Returns:
+        The :class:`LatentRun`: per-epoch history, the interpolation MSE at the unobserved test
+        points, the test NFE, timings and the model.
+
+    Raises:
+        TypeError, ValueError: for malformed arguments (``latent=0``, a negative ``lam0``, ...).
+        TrainingDiverged: naming the step (and epoch) on a non-finite or exploding loss or a
+            failed training solve (a non-finite initial state from the encoder, more than
+            ``max_num_steps`` steps, a non-finite state).
     """
-    if show_progress is not None:
-        warnings.warn("show_progress is deprecated; use progress", DeprecationWarning, stacklevel=2)
-        progress = bool(show_progress)
     if not isinstance(data, SpiralData):
         raise TypeError(f"data must be a SpiralData, got {type(data).__name__}")
     method = one_of("method", method, LATENT_METHODS)
@@ -252,55 +273,63 @@ def train_latent_ode(
     ).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     hist: dict[str, list[float]] = {k: [] for k in ("epoch", "loss", "reg", "nfe", "wall")}
-    wall, n = 0.0, x.shape[0]
+    n = x.shape[0]
+    n_batches = len(range(0, n, batch_size))
     lam = lam0
     where = f"latent ODE {method}"
-    global_step = 0
-    for epoch in progress_bar(range(epochs), desc=where, leave=False, disable=not progress):
-        perm = torch.randperm(n, generator=gen).to(dev)
-        tot, nb = np.zeros(3), 0
+    # Per-epoch state, set at the first minibatch of each epoch (same RNG draws, same order).
+    perm = torch.empty(0, dtype=torch.long)
+    tot = np.zeros(3)
+    wall = epoch_seconds = 0.0
+
+    def step(s: int) -> torch.Tensor:
+        nonlocal perm, tot, wall, epoch_seconds
+        epoch, b = divmod(s - 1, n_batches)
+        if b == 0:
+            perm = torch.randperm(n, generator=gen).to(dev)
+            tot = np.zeros(3)
+            epoch_seconds = 0.0
         with Timer(cuda_sync=sync) as timer:
-            for step, start in enumerate(range(0, n, batch_size)):
-                idx = perm[start : start + batch_size]
-                try:
-                    if method == "taynode":
-                        xh, mu, logvar, st, r2 = model.forward_taylor(t, x[idx], m[idx])
-                    elif method == "steer":
-                        half = steer_b * float(t[-1] - t[-2])
-                        shift = half * (2.0 * float(torch.rand((), generator=gen)) - 1.0)
-                        t_solve = torch.cat([t[:-1], t[-1:] + shift])
-                        xh, mu, logvar, st = model(t, x[idx], m[idx], t_solve=t_solve)
-                    else:
-                        xh, mu, logvar, st = model(t, x[idx], m[idx])
-                except SolverError as err:
-                    raise TrainingDiverged(
-                        f"{where}: epoch {epoch}, step {step} (global step {global_step}): {err}"
-                    ) from None
-                rec = (((xh - x[idx]) ** 2).sum(-1) * m[idx]).sum() / (2 * obs_sigma**2) / len(idx)
-                kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum() / len(idx)
-                if method == "srnode":
-                    reg = st.stiffness()
-                elif method == "taynode":
-                    reg = r2
+            idx = perm[b * batch_size : b * batch_size + batch_size]
+            try:
+                if method == "taynode":
+                    xh, mu, logvar, st, r2 = model.forward_taylor(t, x[idx], m[idx])
+                elif method == "steer":
+                    half = steer_b * float(t[-1] - t[-2])
+                    shift = half * (2.0 * float(torch.rand((), generator=gen)) - 1.0)
+                    t_solve = torch.cat([t[:-1], t[-1:] + shift])
+                    xh, mu, logvar, st = model(t, x[idx], m[idx], t_solve=t_solve)
                 else:
-                    reg = st.error_estimate
-                loss = rec + kl + (lam * reg.to(rec.dtype) if lam > 0 else 0.0)
-                if lam_stiff is not None:
-                    loss = loss + lam_stiff * st.stiffness().to(rec.dtype)
-                check_finite_loss(
-                    loss, step=global_step, where=f"{where} (epoch {epoch}, step {step})"
-                )
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                global_step += 1
-                tot += (rec.item() + kl.item(), reg.item(), st.nfe)
-                nb += 1
-        wall += timer.seconds
-        hist["epoch"].append(epoch)
-        for k, v in zip(("loss", "reg", "nfe"), tot / nb, strict=True):
-            hist[k].append(float(v))
-        hist["wall"].append(wall)
+                    xh, mu, logvar, st = model(t, x[idx], m[idx])
+            except SolverError as err:
+                raise TrainingDiverged(
+                    f"{where} diverged at step {s} (epoch {epoch}, minibatch {b}): {err}"
+                ) from None
+            rec = (((xh - x[idx]) ** 2).sum(-1) * m[idx]).sum() / (2 * obs_sigma**2) / len(idx)
+            kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum() / len(idx)
+            if method == "srnode":
+                reg = st.stiffness()
+            elif method == "taynode":
+                reg = r2
+            else:
+                reg = st.error_estimate
+            loss = rec + kl + (lam * reg.to(rec.dtype) if lam > 0 else 0.0)
+            if lam_stiff is not None:
+                loss = loss + lam_stiff * st.stiffness().to(rec.dtype)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            tot += (rec.item() + kl.item(), reg.item(), st.nfe)
+        epoch_seconds += timer.seconds
+        if b == n_batches - 1:
+            wall += epoch_seconds
+            hist["epoch"].append(epoch)
+            for k, v in zip(("loss", "reg", "nfe"), tot / n_batches, strict=True):
+                hist[k].append(float(v))
+            hist["wall"].append(wall)
+        return loss
+
+    train_loop(step, epochs * n_batches, desc=where, progress=progress)
     xt, mt = torch.from_numpy(data.x_test).to(dev), torch.from_numpy(data.mask_test).to(dev)
     with torch.no_grad():
         try:

@@ -18,7 +18,6 @@ does for ODEs (the stiffness estimate is not defined for these stochastic method
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -30,11 +29,11 @@ import lineax as lx
 import numpy as np
 import optax
 
+from theorybook.nde.config import SDE
 from theorybook.nde.solver_jax import WrappedAdaptiveSolver, error_ratio
 from theorybook.nde.stability import SolverError
-from theorybook.reporting import progress as progress_bar
 from theorybook.timing import Timer
-from theorybook.training import TrainingDiverged, check_finite_loss
+from theorybook.training import TrainingDiverged, train_loop
 from theorybook.validation import array, callable_, int_in_range, positive_int, positive_real, real
 from theorybook.validation import seed as check_seed
 
@@ -109,6 +108,20 @@ def solve_sde(
     ``throw=False`` (inside ``jit``/``vmap``) a failed solve returns non-finite ``ys`` or
     ``num_steps == max_steps`` instead of raising; with ``throw=True`` called outside ``jit`` it
     raises :class:`~theorybook.nde.stability.SolverError`.
+
+    Arguments:
+        drift: ``y ↦`` the drift.
+        diffusion: ``y ↦`` the diagonal of the diffusion.
+        y0: the initial state.
+        ts: the save times.
+        key: the key of the virtual Brownian tree.
+        tol: the controller's relative and absolute tolerance.
+        dt0: the first step.
+        max_steps: the cap on attempted steps.
+        throw: raise on a failed solve.
+
+    Returns:
+        ``(ys, num_steps, R_E)``.
     """
     callable_("drift", drift)
     callable_("diffusion", diffusion)
@@ -162,7 +175,17 @@ def make_sde_data(
 ) -> SDEData:
     """Simulate the paper's Itô spiral SDE ``du = A u³ dt + 0.2 u dW`` (float32) with ``SPaRK`` at
     tolerance ``tol``, through its Stratonovich form (drift ``A u³ − ½ σ ∂σ/∂u = A u³ − 0.02 u``
-    for the diagonal ``σ(u) = 0.2 u``), and summarize ``n_paths`` paths (the paper: 10,000)."""
+    for the diagonal ``σ(u) = 0.2 u``), and summarize ``n_paths`` paths (the paper: 10,000).
+
+    Arguments:
+        n_paths: sample paths (≥ 2).
+        n_times: save times in ``[0, 1]`` (≥ 2).
+        seed: seed of the Brownian paths.
+        tol: the solver's tolerance.
+
+    Returns:
+        The :class:`SDEData` (times, means, variances, initial state).
+    """
     n_paths = int_in_range("n_paths", n_paths, low=2)
     n_times = int_in_range("n_times", n_times, low=2)
     seed = check_seed("seed", seed)
@@ -249,34 +272,37 @@ def train_neural_sde(
     data: SDEData,
     *,
     lam: float = 0.0,
-    iters: int = 250,
+    iters: int = SDE.iters,
     n_paths: int = 100,
     eval_paths: int = 1000,
-    hidden: int = 50,
-    lr: float = 1e-2,
+    hidden: int = SDE.hidden,
+    lr: float = SDE.lr,
     tol: float = 0.3,
     seed: int = 0,
     progress: bool = False,
     max_steps: int = 4096,
-    show_progress: bool | None = None,
 ) -> SDERun:
     """AdaBelief (optax) on ``Σ_t ‖mean − mean_data‖² + ‖var − var_data‖² + λ mean_paths R_E``.
 
     250 iterations of 100 paths, learning rate 0.01 and tolerance 0.3 as in the paper's official
-    code (``experiments/sde_toy_problem.jl``); ``show_progress`` is a deprecated spelling of
-    ``progress``. One ``λ`` of :func:`train_neural_sde_sweep`.
+    code (``experiments/sde_toy_problem.jl``). One ``λ`` of :func:`train_neural_sde_sweep`.
 
-    Raises
-    ------
-    TypeError, ValueError
-        for malformed arguments.
-    TrainingDiverged
-        naming the iteration on a non-finite loss or a failed solve (more than ``max_steps``
-        steps on a path, a non-finite state).
+    Arguments:
+        data: the true SDE's means and variances.
+        lam: the weight ``λ ≥ 0`` of ``R_E`` (0: vanilla).
+        iters: as in :func:`train_neural_sde_sweep`, like every other argument.
+        n_paths: sample paths per step.
+        eval_paths: sample paths of each evaluation.
+        hidden: width of the drift.
+        lr: AdaBelief's learning rate.
+        tol: the solver's tolerance.
+        seed: seed of the initialization and the Brownian keys.
+        progress: show a progress bar.
+        max_steps: the step cap of each sample path.
+
+    Returns:
+        The :class:`SDERun` of ``λ = lam``.
     """
-    if show_progress is not None:
-        warnings.warn("show_progress is deprecated; use progress", DeprecationWarning, stacklevel=2)
-        progress = bool(show_progress)
     return train_neural_sde_sweep(
         data,
         (lam,),
@@ -296,11 +322,11 @@ def train_neural_sde_sweep(
     data: SDEData,
     lams: tuple[float, ...] | list[float],
     *,
-    iters: int = 250,
+    iters: int = SDE.iters,
     n_paths: int = 100,
     eval_paths: int = 1000,
-    hidden: int = 50,
-    lr: float = 1e-2,
+    hidden: int = SDE.hidden,
+    lr: float = SDE.lr,
     tol: float = 0.3,
     seed: int = 0,
     progress: bool = False,
@@ -309,7 +335,28 @@ def train_neural_sde_sweep(
     """:func:`train_neural_sde` for each ``λ`` of ``lams`` from the same initialization and
     Brownian keys, sharing one compiled training step (``λ`` is an argument of it).
 
-    Raises as :func:`train_neural_sde`; ``lams`` must be non-negative reals.
+    Each optimisation step runs through :func:`theorybook.training.train_loop`.
+
+    Arguments:
+        data: the true SDE's means and variances (:func:`make_sde_data`).
+        lams: the weights ``λ ≥ 0`` of ``R_E`` (0: vanilla), one run each.
+        iters: optimisation steps per run (≥ 2: the first one compiles).
+        n_paths: sample paths per step.
+        eval_paths: sample paths of the validation and of the test evaluation.
+        hidden: width of the drift.
+        lr: AdaBelief's learning rate.
+        tol: the solver's relative and absolute tolerance.
+        seed: seed of the initialization and the Brownian keys.
+        progress: show a progress bar.
+        max_steps: the step cap of each sample path.
+
+    Returns:
+        One :class:`SDERun` per ``λ``, in the order of ``lams``.
+
+    Raises:
+        TypeError, ValueError: for malformed arguments (``lams`` must be non-negative reals).
+        TrainingDiverged: naming the step on a non-finite or exploding loss or a failed solve
+            (more than ``max_steps`` steps on a path, a non-finite state).
     """
     if not isinstance(data, SDEData):
         raise TypeError(f"data must be an SDEData, got {type(data).__name__}")
@@ -344,32 +391,36 @@ def train_neural_sde_sweep(
     init = _init(jax.random.PRNGKey(seed), hidden)
     # Compile once, outside the timed iterations (the result is discarded).
     jax.block_until_ready(update(init, opt.init(init), keys[0], jnp.asarray(0.0, jnp.float32)))
-    runs = []
-    for lam in lams:
+
+    def fit_one(lam: float) -> SDERun:
         params = _init(jax.random.PRNGKey(seed), hidden)
         state = opt.init(params)
         hist: dict[str, list[float]] = {k: [] for k in ("loss", "reg", "steps", "wall")}
         times: list[float] = []
         where = f"neural SDE λ={lam:g}"
         lam_arr = jnp.asarray(lam, jnp.float32)
-        for it in progress_bar(range(iters), desc=where, leave=False, disable=not progress):
+
+        def step(it: int) -> jax.Array:
+            nonlocal params, state
             with Timer() as timer:
                 new_params, new_state, (loss, steps, r_e, ok) = update(
-                    params, state, keys[it], lam_arr
+                    params, state, keys[it - 1], lam_arr
                 )
                 loss = jax.block_until_ready(loss)
             if not bool(ok):
                 raise TrainingDiverged(
-                    f"{where}: iteration {it}: a sample path failed to solve (more than "
+                    f"{where} diverged at step {it}: a sample path failed to solve (more than "
                     f"max_steps={max_steps} steps or a non-finite state)"
                 )
-            check_finite_loss(float(loss), step=it, where=where)
             params, state = new_params, new_state
             times.append(timer.seconds)
             hist["loss"].append(float(loss))
             hist["reg"].append(float(r_e))
             hist["steps"].append(float(steps))
             hist["wall"].append(float(np.sum(times)))
+            return loss
+
+        train_loop(step, iters, desc=where, progress=progress)
         loss, steps, _, ok = jax.block_until_ready(evaluate(params, test_key))
         v_loss, v_steps, _, v_ok = jax.block_until_ready(evaluate(params, val_key))
         if not (bool(ok) and bool(v_ok)):
@@ -379,18 +430,17 @@ def train_neural_sde_sweep(
             with Timer() as timer:
                 jax.block_until_ready(evaluate(params, test_key))
             best = min(best, timer.seconds)
-        runs.append(
-            SDERun(
-                lam,
-                hist,
-                float(loss),
-                float(steps),
-                float(np.sum(times)),
-                float(np.median(times[1:])),
-                best,
-                params,
-                float(v_loss),
-                float(v_steps),
-            )
+        return SDERun(
+            lam,
+            hist,
+            float(loss),
+            float(steps),
+            float(np.sum(times)),
+            float(np.median(times[1:])),
+            best,
+            params,
+            float(v_loss),
+            float(v_steps),
         )
-    return runs
+
+    return [fit_one(lam) for lam in lams]

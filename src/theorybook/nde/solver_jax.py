@@ -235,6 +235,26 @@ def regularized_diffeqsolve(
     failed solve returns ``sol.result`` unsuccessful instead of raising; the trainers turn that into
     :class:`~theorybook.training.TrainingDiverged`.
 
+    Arguments:
+        terms: the ``diffrax.ODETerm`` of the dynamics.
+        y0: the initial state (a floating-point array).
+        t0: the start time.
+        t1: the end time (``> t0``).
+        solver: an adaptive explicit Runge–Kutta solver (default ``Dopri5``).
+        dt0: the first step (required, > 0).
+        rtol: relative tolerance of the default controller.
+        atol: absolute tolerance of the default controller.
+        args: passed to the term.
+        saveat: diffrax's ``SaveAt`` (default: the end time).
+        stepsize_controller: a ``diffrax.PIDController`` (default: ``PIDController(rtol, atol)``).
+        adjoint: ``RecursiveCheckpointAdjoint`` (default) or ``DirectAdjoint``.
+        max_steps: the cap on attempted steps.
+        throw: raise on a failed solve (``False`` inside ``jit``).
+
+    Returns:
+        ``(sol, stats)``: diffrax's solution and the :class:`JaxSolveStats` (NFE, steps, ``R_E``,
+        ``R_S``, ``max_j E_j``).
+
     Raises
     ------
     ValueError
@@ -331,6 +351,15 @@ def taylor_derivative(
     With ``x = (z, t)`` and ``g(x) = (f(t, z), 1)`` the solution obeys ``x' = g(x)``, so
     ``x^{(k+1)} = (g∘x)^{(k)}``: one ``jax.experimental.jet`` call of ``g`` turns the derivatives
     ``x^{(1..k)}`` into ``x^{(2..k+1)}``. ``K = 1`` is ``f`` itself; ``K − 1`` jet calls give order ``K``.
+
+    Arguments:
+        f: the vector field ``f(t, z)``.
+        t: the time.
+        z: the state.
+        order: ``K ≥ 1``.
+
+    Returns:
+        ``z^{(K)}(t)``, shaped like ``z``.
     """
     callable_("f", f)
     order = positive_int("order", order)
@@ -358,6 +387,15 @@ def taynode_regularizer(
 
     ``z`` has shape ``(batch, dim)``: returns ``mean_b ‖z_b^{(K)}(t)‖²``. Integrate it by appending one
     scalar to the ODE state (see :func:`theorybook.nde.train_jax.jax_node_loss`).
+
+    Arguments:
+        f: the vector field ``f(t, z)``.
+        t: the time.
+        z: the batch of states, ``(batch, dim)``.
+        order: ``K ≥ 1`` (equation :eq:`nde-taynode`).
+
+    Returns:
+        The scalar ``mean_b ‖z_b^{(K)}(t)‖²``.
     """
     if not hasattr(z, "ndim") or z.ndim != 2:
         raise ValueError(f"z must have shape (batch, dim), got {getattr(z, 'shape', z)}")

@@ -47,13 +47,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # DOPRI5_STABILITY_SIZE is computed on first use, not at import time.
-    if name == "DOPRI5_STABILITY_SIZE":
-        return dopri5_stability_size()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 ADAPTIVE_METHODS = ("dopri5", "bosh3", "fehlberg2", "adaptive_heun", "dopri8")
 """torchdiffeq methods with an embedded error estimate, hence an ``R_E``."""
 
@@ -189,9 +182,20 @@ class _StepRecorder(nn.Module):
         return value
 
     def callback_step(self, t0: torch.Tensor, y0: torch.Tensor, dt: torch.Tensor) -> None:
+        self.check_state(y0)
         self.armed = True
         self.ratio = None
         self.last = []
+
+    def check_state(self, y: torch.Tensor) -> None:
+        """:class:`SolverError` naming the step if the state ``y`` is not finite (an accepted step
+        that blew up: torchdiffeq would carry the inf or NaN on silently)."""
+        if not bool(torch.isfinite(y).all()):
+            step = len(self.errors)
+            raise SolverError(
+                f"regularized_odeint diverged at step {step}: the state after it is non-finite "
+                "(the step is too large or the dynamics blow up)"
+            )
 
     def callback_accept_step(self, t0: torch.Tensor, y0: torch.Tensor, dt: torch.Tensor) -> None:
         need = 2 if self.stiffness else 1
@@ -336,9 +340,12 @@ def regularized_odeint(
             why = "the state became non-finite (the dynamics blow up)"
         else:
             why = msg
+        step = len(recorder.errors) + recorder.rejected + 1
         raise SolverError(
-            f"regularized_odeint: the {method} solve failed after {recorder.nfe} evaluations: {why}"
+            f"regularized_odeint: the {method} solve diverged at step {step} (after "
+            f"{recorder.nfe} evaluations): {why}"
         ) from None
+    recorder.check_state(sol[-1])
     fdtype = torch.promote_types(torch.float64, y0.dtype)
     if recorder.errors:
         errs = torch.stack(recorder.errors)

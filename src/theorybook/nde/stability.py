@@ -12,14 +12,16 @@ import functools
 
 import numpy as np
 
+from theorybook.training import SolverDiverged
 from theorybook.validation import array, positive_int, positive_real
 
 __all__ = ["DOPRI5_A", "DOPRI5_B", "SolverError", "dopri5_stability_size", "stability_size"]
 
 
-class SolverError(RuntimeError):
+class SolverError(SolverDiverged):
     """An ODE/SDE solve did not finish: the step-size underflowed, the state became non-finite, or
-    the solver hit its step cap (``max_num_steps`` / ``max_steps``). The message says which."""
+    the solver hit its step cap (``max_num_steps`` / ``max_steps``). The message says which (and,
+    for torchdiffeq solves, at which step); a :class:`theorybook.training.SolverDiverged`."""
 
 
 DOPRI5_A = np.array(
@@ -49,10 +51,18 @@ def stability_size(a: object, b: object, *, x_max: float = 10.0, n: int = 4001) 
     bisection). For Dormand–Prince 5(4) it is about 3.307; a step with ``h ρ`` above it is limited
     by stability, not accuracy.
 
-    Raises
-    ------
-    ValueError
-        if ``a`` is not square, ``b`` does not match it, or the interval is longer than ``x_max``.
+    Arguments:
+        a: the stage matrix ``A`` (square).
+        b: the weights ``b`` (one per stage).
+        x_max: the longest interval searched.
+        n: points of the search grid (≥ 3).
+
+    Returns:
+        The length ``s_stab`` of the real stability interval.
+
+    Raises:
+        ValueError: if ``a`` is not square, ``b`` does not match it, or the interval is longer
+            than ``x_max``.
     """
     a = array("a", a, ndim=2)
     b = array("b", b, ndim=1)

@@ -30,6 +30,14 @@ def second_time_derivative(
     One forward-mode product of ``(t, z) ↦ f(t, z)`` with the tangent ``(1, f(t, z))``; gradients
     reach the parameters of ``func`` through both outputs.
 
+    Arguments:
+        func: the vector field ``f(t, z)``.
+        t: the time (a scalar tensor).
+        z: the batch of states, ``(batch, dim)``.
+
+    Returns:
+        ``(f(t, z), d²z/dt²)``, both shaped like ``z``.
+
     Raises ``TypeError`` if ``z`` is not a floating tensor.
     """
     if not callable(func):

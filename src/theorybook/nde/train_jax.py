@@ -11,7 +11,6 @@ like, all three are trained here in the same framework, with the same model, opt
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,11 +21,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from theorybook.nde.config import Config, JaxComparison, Regularizers
 from theorybook.nde.data import ClassificationData
 from theorybook.nde.solver_jax import regularized_diffeqsolve, taynode_regularizer
-from theorybook.reporting import progress as progress_bar
 from theorybook.timing import Timer
-from theorybook.training import TrainingDiverged, check_finite_loss
+from theorybook.training import DivergenceGuard, TrainingDiverged, train_loop
 from theorybook.validation import int_in_range, one_of, positive_int, positive_real, real
 from theorybook.validation import seed as check_seed
 
@@ -40,6 +39,15 @@ def init_mlp(key: jax.Array, dim: int, hidden: int, n_classes: int) -> Params:
     """Parameters of the vector field ``[z, t] → hidden → hidden → dim`` (tanh) and the linear head.
 
     Uniform ``±1/√fan_in`` initialisation, as ``torch.nn.Linear``.
+
+    Arguments:
+        key: the JAX random key.
+        dim: the state's dimension.
+        hidden: the field's width.
+        n_classes: the head's outputs.
+
+    Returns:
+        The parameters ``W0…W3``, ``b0…b3``.
     """
     sizes = [(dim + 1, hidden), (hidden, hidden), (hidden, dim), (dim, n_classes)]
     keys = jax.random.split(key, 2 * len(sizes))
@@ -78,7 +86,23 @@ def jax_node_loss(
 ) -> tuple[Any, tuple[Any, ...]]:
     """``CE + λ R`` with ``R = R_E`` (ERNODE, equation :eq:`nde-ernode`), TayNODE's ``R_K``
     (equation :eq:`nde-taynode`) or nothing; returns ``(loss, (ce, R, nfe, ok))`` where ``ok`` says
-    whether the solve succeeded (it runs with ``throw=False``, at most ``max_steps`` steps)."""
+    whether the solve succeeded (it runs with ``throw=False``, at most ``max_steps`` steps).
+
+    Arguments:
+        params: the parameters (:func:`init_mlp`).
+        x: the inputs, ``(batch, dim)``.
+        y: the integer labels.
+        method: one of :data:`JAX_METHODS`.
+        lam: the weight ``λ`` of ``R``.
+        rtol: relative tolerance.
+        atol: absolute tolerance.
+        dt0: the first step.
+        order: TayNODE's order ``K``.
+        max_steps: the cap on attempted steps.
+
+    Returns:
+        ``(loss, (ce, R, nfe, ok))``.
+    """
     f = mlp_field(params)
     b, d = x.shape
     if method == "taynode":
@@ -150,35 +174,47 @@ def train_node_jax(
     method: str = "vanilla",
     *,
     lam: float = 0.0,
-    iters: int = 150,
-    hidden: int = 32,
-    lr: float = 1e-2,
-    rtol: float = 1e-5,
-    atol: float = 1e-5,
-    dt0: float = 0.05,
-    order: int = 2,
+    iters: int = JaxComparison.iters,
+    hidden: int = JaxComparison.hidden,
+    lr: float = JaxComparison.lr,
+    rtol: float = Config.rtol,
+    atol: float = Config.atol,
+    dt0: float = JaxComparison.dt0,
+    order: int = Regularizers.taynode_order,
     seed: int = 0,
     progress: bool = False,
     max_steps: int = 2_000,
-    show_progress: bool | None = None,
 ) -> JaxNodeRun:
     """Full-batch Adam (optax) on ``data`` with ``method`` in :data:`JAX_METHODS`; float32.
 
-    ``lam`` must be 0 for vanilla and > 0 otherwise; defaults equal
-    :class:`~theorybook.nde.config.Config`'s; ``show_progress`` is a deprecated spelling of
-    ``progress``.
+    Each jitted optimisation step runs through :func:`theorybook.training.train_loop`. Defaults
+    are :class:`~theorybook.nde.config.Config`'s (its ``jax`` block).
 
-    Raises
-    ------
-    TypeError, ValueError
-        for malformed arguments.
-    TrainingDiverged
-        naming the iteration when the loss is not finite or a training solve fails (more than
-        ``max_steps`` steps, a non-finite state): never diffrax's opaque runtime error.
+    Arguments:
+        data: the training and test split.
+        method: ``"vanilla"``, ``"ernode"`` (``CE + λ R_E``) or ``"taynode"`` (``CE + λ R_K``).
+        lam: the weight ``λ`` (0 for vanilla, > 0 otherwise).
+        iters: optimisation steps (≥ 2: the first one compiles).
+        hidden: width of the vector field.
+        lr: Adam's learning rate.
+        rtol: relative tolerance of every solve.
+        atol: absolute tolerance of every solve.
+        dt0: the first step of every solve.
+        order: TayNODE's order ``K``.
+        seed: seed of the initialization.
+        progress: show a progress bar.
+        max_steps: the step cap of each solve.
+
+    Returns:
+        The :class:`JaxNodeRun`: per-iteration history, test accuracy and NFE, timings and the
+        parameters.
+
+    Raises:
+        TypeError, ValueError: for malformed arguments.
+        TrainingDiverged: naming the step when the loss is not finite or has exploded, or a
+            training solve fails (more than ``max_steps`` steps, a non-finite state): never
+            diffrax's opaque runtime error.
     """
-    if show_progress is not None:
-        warnings.warn("show_progress is deprecated; use progress", DeprecationWarning, stacklevel=2)
-        progress = bool(show_progress)
     if not isinstance(data, ClassificationData):
         raise TypeError(f"data must be a ClassificationData, got {type(data).__name__}")
     method = one_of("method", method, JAX_METHODS)
@@ -212,16 +248,17 @@ def train_node_jax(
     times: list[float] = []
     wall = 0.0
     where = f"jax {method} on {data.name}"
-    for it in progress_bar(range(iters), desc=f"jax {method}", leave=False, disable=not progress):
+
+    def step(it: int) -> jax.Array:
+        nonlocal params, opt_state, wall
         with Timer() as timer:
             new_params, new_state, loss, (ce, reg, nfe, ok) = update(params, opt_state)
             loss = jax.block_until_ready(loss)
         if not bool(ok):
             raise TrainingDiverged(
-                f"{where}: iteration {it}: the training solve failed (more than max_steps="
-                f"{max_steps} steps or a non-finite state)"
+                f"{where} diverged at step {it}: the training solve failed (more than "
+                f"max_steps={max_steps} steps or a non-finite state)"
             )
-        check_finite_loss(float(loss), step=it, where=where)
         params, opt_state = new_params, new_state
         times.append(timer.seconds)
         wall += timer.seconds
@@ -229,7 +266,9 @@ def train_node_jax(
         hist["reg"].append(float(reg))
         hist["nfe"].append(float(nfe))
         hist["wall"].append(wall)
+        return loss
 
+    train_loop(step, iters, desc=f"jax {method}", progress=progress, guard=DivergenceGuard(where))
     predict = jax.jit(lambda p, xx: _predict(p, xx, rtol, atol, dt0, max_steps))
     xt = jnp.asarray(data.x_test, dtype=jnp.float32)
     logits, nfe, ok = jax.block_until_ready(predict(params, xt))

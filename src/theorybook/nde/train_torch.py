@@ -10,7 +10,6 @@ exponentially from ``λ₀`` to ``λ₁``, as in the official code.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from theorybook.nde.config import Classifier, Config, Regularizers
 from theorybook.nde.data import ClassificationData, make_circles_data, make_digits_data
 from theorybook.nde.solver_torch import (
     STIFFNESS_FORMS,
@@ -25,10 +25,9 @@ from theorybook.nde.solver_torch import (
     SolveStats,
     regularized_odeint,
 )
-from theorybook.reporting import progress as progress_bar
 from theorybook.runtime import device, seed_everything
 from theorybook.timing import Timer, best_of
-from theorybook.training import TrainingDiverged, check_finite_loss
+from theorybook.training import TrainingDiverged, train_loop
 from theorybook.validation import (
     int_in_range,
     non_negative_int,
@@ -69,7 +68,17 @@ TRAIN_MAX_NUM_STEPS = 2_000
 
 def lambda_schedule(epoch: int, epochs: int, lam0: float, lam1: float) -> float:
     """``λ(e) = λ₀ exp(−k e)``, ``k = log(λ₀/λ₁)/epochs`` (official RegNeuralDE schedule,
-    equation :eq:`nde-objective`; constant if ``λ₀ = λ₁``)."""
+    equation :eq:`nde-objective`; constant if ``λ₀ = λ₁``).
+
+    Arguments:
+        epoch: the epoch ``e ≥ 0``.
+        epochs: the number of epochs (``λ(epochs) = λ₁``).
+        lam0: ``λ₀ ≥ 0``.
+        lam1: ``λ₁ ≥ 0``.
+
+    Returns:
+        ``λ(e)``.
+    """
     epochs = positive_int("epochs", epochs)
     epoch = non_negative_int("epoch", epoch)
     lam0 = real("lam0", lam0, low=0.0)
@@ -220,55 +229,68 @@ def train_node(
     *,
     lam0: float = 0.0,
     lam1: float | None = None,
-    epochs: int = 300,
+    epochs: int = Classifier.epochs,
     batch_size: int | None = None,
-    hidden: int = 64,
-    lr: float = 3e-3,
-    rtol: float = 1e-5,
-    atol: float = 1e-5,
-    steer_b: float = 0.5,
+    hidden: int = Classifier.hidden,
+    lr: float = Classifier.lr,
+    rtol: float = Config.rtol,
+    atol: float = Config.atol,
+    steer_b: float = Regularizers.steer_b,
     seed: int = 0,
     progress: bool = False,
-    torch_device: str | None = "cpu",
-    dtype: str = "float32",
+    torch_device: str | None = Config.torch_device,
+    dtype: str = Classifier.dtype,
     max_num_steps: int = TRAIN_MAX_NUM_STEPS,
-    show_progress: bool | None = None,
     stiffness: str = "integral",
     lam_stiff: float | None = None,
 ) -> NodeRun:
     """Train a :class:`NODEClassifier` with Adam and return its :class:`NodeRun`.
 
-    ``method`` is ``"vanilla"``, ``"ernode"`` (loss + ``λ R_E``), ``"srnode"`` (loss + ``λ R_S``)
-    or ``"steer"`` (end time ``T′ ~ U(1 − b, 1 + b)`` while training, ``b = steer_b``). ``λ``
-    follows :func:`lambda_schedule` from ``lam0`` to ``lam1`` (default: constant); ``lam0``/``lam1``
-    must be 0 for vanilla and STEER (a value there would be silently ignored). ``batch_size=None``
-    trains full-batch. ``torch_device`` goes to :func:`theorybook.runtime.device` (``None``: CUDA
-    when available); the CPU default is faster for these small fields. ``dtype`` is ``"float32"``
-    or ``"float64"`` (model and data). Defaults equal :class:`~theorybook.nde.config.Config`'s.
-    ``show_progress`` is a deprecated spelling of ``progress``. ``stiffness`` picks SRNODE's
-    regularizer: ``"integral"`` (default, ``R_S = Σ_j |h_j| ρ_j / s_stab``, equation
-    :eq:`nde-srnode`) or ``"max"`` (``max_j ρ_j / s_stab``, the official code's form); see
-    :meth:`~theorybook.nde.solver_torch.SolveStats.stiffness`.
-
-    ``"ernode+srnode"`` adds both: ``λ(e) R_E + λ_S R_S`` with the constant ``λ_S = lam_stiff``
-    (required for this method only, as in the paper: ``R_E`` annealed, ``R_S`` constant).
-    ``"taynode"`` is TayNODE's order-2 regularizer ``λ R_2`` (Kelly et al. 2020, equation
+    The loss is ``CE + λ(e) R`` (equation :eq:`nde-objective`): ``"vanilla"`` has no ``R``,
+    ``"ernode"`` adds ``λ R_E``, ``"srnode"`` ``λ R_S``, ``"steer"`` instead draws the end time
+    ``T′ ~ U(1 − b, 1 + b)`` at each step, ``"ernode+srnode"`` adds ``λ(e) R_E + λ_S R_S`` with the
+    constant ``λ_S = lam_stiff`` (as in the paper: ``R_E`` annealed, ``R_S`` constant) and
+    ``"taynode"`` adds TayNODE's order-2 ``λ R_2`` (Kelly et al. 2020, equation
     :eq:`nde-taynode`), integrated in an augmented state whose field costs one Jacobian-vector
-    product more per evaluation (:mod:`~theorybook.nde.taynode_torch`); its training NFE counts
-    augmented evaluations, its test NFE the plain solve.
+    product more per evaluation (:mod:`~theorybook.nde.taynode_torch`; its training NFE counts
+    augmented evaluations, its test NFE the plain solve). The steps run through
+    :func:`theorybook.training.train_loop`. Defaults are :class:`~theorybook.nde.config.Config`'s.
 
-    Raises
-    ------
-    TypeError, ValueError
-        for malformed arguments.
-    TrainingDiverged
-        naming the epoch and step when the loss is not finite or a training solve fails
-        (non-finite state, step-size underflow, more than ``max_num_steps`` steps): a large
-        learning rate stops with this error instead of hanging in one solve.
+    Arguments:
+        data: the training and test split.
+        method: one of :data:`METHODS`.
+        lam0: ``λ₀``, the weight of ``R`` at the first epoch (0 for vanilla and STEER, > 0
+            otherwise).
+        lam1: ``λ₁``, the weight at the end of :func:`lambda_schedule` (default: ``lam0``,
+            constant).
+        epochs: passes over the training set.
+        batch_size: minibatch size (``None``: full batch).
+        hidden: width of the vector field.
+        lr: Adam's learning rate.
+        rtol: relative tolerance of every solve.
+        atol: absolute tolerance of every solve.
+        steer_b: STEER's half-width ``b`` (in ``(0, 1)``).
+        seed: seed of the initialization, the minibatches and STEER's end times.
+        progress: show a progress bar.
+        torch_device: passed to :func:`theorybook.runtime.device` (``None``: CUDA when
+            available; the CPU default is faster for these small fields).
+        dtype: ``"float32"`` or ``"float64"`` (model and data).
+        max_num_steps: the step cap of each training solve.
+        stiffness: SRNODE's regularizer, ``"integral"`` (``R_S = Σ_j |h_j| ρ_j / s_stab``,
+            equation :eq:`nde-srnode`) or ``"max"`` (``max_j ρ_j / s_stab``, the official code's
+            form); see :meth:`~theorybook.nde.solver_torch.SolveStats.stiffness`.
+        lam_stiff: ``λ_S`` of ``"ernode+srnode"`` (required there, refused elsewhere).
+
+    Returns:
+        The :class:`NodeRun`: per-epoch history, test accuracy and NFE, timings and the model.
+
+    Raises:
+        TypeError, ValueError: for malformed arguments.
+        TrainingDiverged: naming the step (and epoch) when the loss is not finite or has
+            exploded, or a training solve fails (non-finite state, step-size underflow, more than
+            ``max_num_steps`` steps): a large learning rate stops with this error instead of
+            hanging in one solve.
     """
-    if show_progress is not None:
-        warnings.warn("show_progress is deprecated; use progress", DeprecationWarning, stacklevel=2)
-        progress = bool(show_progress)
     data = _check_data(data)
     method = one_of("method", method, METHODS)
     epochs = positive_int("epochs", epochs)
@@ -289,6 +311,7 @@ def train_node(
     tdtype = DTYPES[one_of("dtype", dtype, tuple(DTYPES))]
     n = len(data.x_train)
     bs = n if batch_size is None else min(positive_int("batch_size", batch_size), n)
+    n_batches = len(range(0, n, bs))
     try:
         dev = device(torch_device)
     except ValueError as err:
@@ -306,58 +329,63 @@ def train_node(
     hist: dict[str, list[float]] = {
         k: [] for k in ("epoch", "loss", "reg", "lam", "train_acc", "nfe", "wall")
     }
-    wall = 0.0
     where = f"{method} on {data.name}"
-    bar = progress_bar(range(epochs), desc=where, leave=False, disable=not progress)
-    global_step = 0
-    for epoch in bar:
-        lam = lambda_schedule(epoch, epochs, lam0, lam1) if method in REGULARIZED else 0.0
-        perm = torch.randperm(n, generator=gen).to(dev)
-        tot = {"loss": 0.0, "reg": 0.0, "acc": 0.0, "nfe": 0.0}
-        nb = 0
+    # Per-epoch state, set at the first minibatch of each epoch (same RNG draws, same order).
+    lam = 0.0
+    perm = torch.empty(0, dtype=torch.long)
+    tot = {"loss": 0.0, "reg": 0.0, "acc": 0.0, "nfe": 0.0}
+    wall = epoch_seconds = 0.0
+
+    def step(t: int) -> torch.Tensor:
+        nonlocal lam, perm, tot, wall, epoch_seconds
+        epoch, b = divmod(t - 1, n_batches)
+        if b == 0:
+            lam = lambda_schedule(epoch, epochs, lam0, lam1) if method in REGULARIZED else 0.0
+            perm = torch.randperm(n, generator=gen).to(dev)
+            tot = {"loss": 0.0, "reg": 0.0, "acc": 0.0, "nfe": 0.0}
+            epoch_seconds = 0.0
         with Timer(cuda_sync=dev.type == "cuda") as timer:
-            for step, start in enumerate(range(0, n, bs)):
-                idx = perm[start : start + bs]
-                t1 = 1.0
-                if method == "steer":
-                    t1 = 1.0 + steer_b * (2.0 * float(torch.rand((), generator=gen)) - 1.0)
-                try:
-                    if method == "taynode":
-                        logits, stats, reg = model.forward_taylor(xtr[idx])
-                    else:
-                        logits, stats = model(xtr[idx], t1)
-                except SolverError as err:
-                    raise TrainingDiverged(
-                        f"{where}: epoch {epoch}, step {step} (global step {global_step}): {err}"
-                    ) from None
-                ce = nn.functional.cross_entropy(logits, ytr[idx])
-                # Vanilla and STEER log the R_E of their plain solve: the column compares like
-                # with like across methods (the combined method logs R_E too).
-                if method == "srnode":
-                    reg = stats.stiffness(stiffness)
-                elif method != "taynode":
-                    reg = stats.error_estimate
-                loss = ce + lam * reg.to(ce.dtype) if lam > 0 else ce
-                if lam_stiff is not None:  # ernode+srnode: λ(e) R_E + λ_S R_S
-                    loss = loss + lam_stiff * stats.stiffness(stiffness).to(ce.dtype)
-                check_finite_loss(
-                    loss, step=global_step, where=f"{where} (epoch {epoch}, step {step})"
-                )
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                global_step += 1
-                tot["loss"] += ce.item()
-                tot["reg"] += reg.item()
-                tot["acc"] += float((logits.argmax(-1) == ytr[idx]).float().mean())
-                tot["nfe"] += stats.nfe
-                nb += 1
-        wall += timer.seconds
-        hist["epoch"].append(epoch)
-        hist["lam"].append(lam)
-        for k, key in (("loss", "loss"), ("reg", "reg"), ("acc", "train_acc"), ("nfe", "nfe")):
-            hist[key].append(tot[k] / nb)
-        hist["wall"].append(wall)
+            idx = perm[b * bs : b * bs + bs]
+            t1 = 1.0
+            if method == "steer":
+                t1 = 1.0 + steer_b * (2.0 * float(torch.rand((), generator=gen)) - 1.0)
+            try:
+                if method == "taynode":
+                    logits, stats, reg = model.forward_taylor(xtr[idx])
+                else:
+                    logits, stats = model(xtr[idx], t1)
+            except SolverError as err:
+                raise TrainingDiverged(
+                    f"{where} diverged at step {t} (epoch {epoch}, minibatch {b}): {err}"
+                ) from None
+            ce = nn.functional.cross_entropy(logits, ytr[idx])
+            # Vanilla and STEER log the R_E of their plain solve: the column compares like
+            # with like across methods (the combined method logs R_E too).
+            if method == "srnode":
+                reg = stats.stiffness(stiffness)
+            elif method != "taynode":
+                reg = stats.error_estimate
+            loss = ce + lam * reg.to(ce.dtype) if lam > 0 else ce
+            if lam_stiff is not None:  # ernode+srnode: λ(e) R_E + λ_S R_S
+                loss = loss + lam_stiff * stats.stiffness(stiffness).to(ce.dtype)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            tot["loss"] += ce.item()
+            tot["reg"] += reg.item()
+            tot["acc"] += float((logits.argmax(-1) == ytr[idx]).float().mean())
+            tot["nfe"] += stats.nfe
+        epoch_seconds += timer.seconds
+        if b == n_batches - 1:
+            wall += epoch_seconds
+            hist["epoch"].append(epoch)
+            hist["lam"].append(lam)
+            for k, key in (("loss", "loss"), ("reg", "reg"), ("acc", "train_acc"), ("nfe", "nfe")):
+                hist[key].append(tot[k] / n_batches)
+            hist["wall"].append(wall)
+        return loss
+
+    train_loop(step, epochs * n_batches, desc=where, progress=progress)
     try:
         test_acc, test_nfe, pred = evaluate_node(model, xte, yte)
     except SolverError as err:
@@ -369,7 +397,17 @@ def evaluate_node(
     model: NODEClassifier, x: torch.Tensor, y: torch.Tensor, repeats: int = 7
 ) -> tuple[float, int, float]:
     """Test accuracy, NFE of one solve over ``x`` at ``T = 1`` and the median of ``repeats`` timed
-    predictions (:func:`theorybook.timing.best_of`, one warm-up)."""
+    predictions (:func:`theorybook.timing.best_of`).
+
+    Arguments:
+        model: the trained classifier.
+        x: the test inputs.
+        y: the test labels.
+        repeats: timed predictions.
+
+    Returns:
+        ``(accuracy, NFE, median seconds per prediction)``.
+    """
     repeats = positive_int("repeats", repeats)
     same_length(x=x, y=y)
     with torch.no_grad():
