@@ -30,7 +30,7 @@ __all__ = [
 def agreement_record(
     seed: int = 0,
     *,
-    agreement: Agreement = Agreement(),  # noqa: B008 (a frozen, validated settings block)
+    agreement: Agreement = Agreement(),
 ) -> dict[str, Any]:
     """Solve ``y' = tanh(y W₁ + b₁) W₂`` (float64) with both backends; call only with JAX in float64.
 
