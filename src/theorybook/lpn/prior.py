@@ -57,7 +57,7 @@ def invert(
         x: the points to invert, a batch.
         y0: the start (default ``x``).
         max_iter: the L-BFGS iterations per chunk.
-        tol: the gradient tolerance, max |f_θ(y) − x|.
+        tol: the gradient tolerance, ``max |f_θ(y) − x|``.
         chunk: how many samples are solved together.
 
     Returns:
