@@ -93,19 +93,54 @@ def _executed_notebooks(app: Sphinx) -> list[Path]:
     return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
 
 
+def _claims_in(notebook: dict[str, Any]) -> list[dict[str, Any]] | None:
+    found = None
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []):
+            payload = output.get("data", {}).get(CLAIMS_MIME_TYPE)
+            if payload is not None:
+                found = list(payload.get("records", []))
+    return found
+
+
+def _cached_claims(app: Sphinx, docname: str) -> list[dict[str, Any]] | None:
+    """The claims of a chapter's outputs in the execution cache (``make book`` executes the
+    chapters into it before Sphinx runs; myst-nb then renders from the cache, and writes the
+    *unexecuted* notebook to ``jupyter_execute``, so the cache is where the outputs are)."""
+    import nbformat
+    from jupyter_cache import get_cache
+
+    source = Path(app.srcdir) / f"{docname}.ipynb"
+    cache_path = getattr(app.config, "nb_execution_cache_path", "") or str(
+        Path(app.outdir).parent / ".jupyter_cache"
+    )
+    if not source.is_file() or not Path(cache_path).is_dir():
+        return None
+    cache = get_cache(cache_path)
+    try:
+        record = cache.match_cache_notebook(nbformat.read(source, as_version=4))
+    except KeyError:
+        return None
+    return _claims_in(cache.get_cache_bundle(record.pk).nb)
+
+
 def collect_claims(app: Sphinx) -> dict[str, list[dict[str, Any]]]:
-    """``{chapter: records}`` from the executed chapter notebooks of this build."""
+    """``{chapter: records}`` from the executed chapter notebooks of this build: the execution
+    cache first, else the notebooks myst-nb executed itself (``jupyter_execute``)."""
     found: dict[str, list[dict[str, Any]]] = {}
+    for docname in sorted(app.env.found_docs):
+        if chapter_number(docname) is None:
+            continue
+        records = _cached_claims(app, docname)
+        if records is not None:
+            found[docname.split("/", 1)[1]] = records
     for path in _executed_notebooks(app):
         docname = f"chapters/{path.stem}"
-        if docname not in app.env.found_docs:
+        if path.stem in found or docname not in app.env.found_docs:
             continue
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-        for cell in notebook.get("cells", []):
-            for output in cell.get("outputs", []):
-                payload = output.get("data", {}).get(CLAIMS_MIME_TYPE)
-                if payload is not None:
-                    found[path.stem] = list(payload.get("records", []))
+        records = _claims_in(json.loads(path.read_text(encoding="utf-8")))
+        if records is not None:
+            found[path.stem] = records
     return found
 
 
