@@ -1,5 +1,6 @@
 # theorybook: the only entry points a newcomer needs.
-#   make book      build the executed HTML book (creates .venv on first use)
+#   make book      build the executed HTML book (creates .venv on first use); the chapters
+#                  execute JOBS at a time (default: the number of cores)
 #   make test      lint and types, unit tests, then every chapter notebook at smoke scale
 #   make test-gpu  every chapter (or CHAPTERS="06 07") at paper scale on a CUDA GPU, with
 #                  a manifest per chapter in results/<chapter>/
