@@ -30,9 +30,39 @@ halved.
 from __future__ import annotations
 
 import os
+import time
 
+
+def _idlest_cpu(seconds: float = 0.5) -> int:
+    """The CPU of this process's affinity set that was idlest over ``seconds`` (Linux)."""
+    allowed = sorted(os.sched_getaffinity(0))
+
+    def idle() -> dict[int, int]:
+        out = {}
+        with open("/proc/stat") as stat:
+            for line in stat:
+                name, *fields = line.split()
+                if name.startswith("cpu") and name[3:].isdigit():
+                    out[int(name[3:])] = int(fields[3]) + int(fields[4])
+        return out
+
+    try:
+        before = idle()
+        time.sleep(seconds)
+        after = idle()
+    except OSError:
+        return allowed[0]
+    return max(allowed, key=lambda c: after.get(c, 0) - before.get(c, 0))
+
+
+# One thread: XLA's CPU client sizes its thread pool from the process's CPU affinity (the
+# XLA_FLAGS below are not enough for JAX 0.10), so the process, and the neural-tangents
+# subprocess that inherits it, is pinned to one core before anything imports JAX.
 _ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_ONE_THREAD}".strip()
+CPU = _idlest_cpu() if hasattr(os, "sched_setaffinity") else -1
+if CPU >= 0:
+    os.sched_setaffinity(0, {CPU})
 
 import argparse  # noqa: E402  (XLA_FLAGS must be set before anything imports JAX)
 import json  # noqa: E402
@@ -63,13 +93,14 @@ for _ in range(depth):
     layers += [stax.Relu(), stax.Dense(1, W_std=math.sqrt(2.0), b_std=None, parameterization="ntk")]
 kernel_fn = jax.jit(stax.serial(*layers)[2], static_argnames="get")
 k = kernel_fn(x, None, get="ntk").block_until_ready()
-times = []
+times, cpu = [], time.process_time()
 for _ in range(repeats):
     start = time.perf_counter()
     k = kernel_fn(x, None, get="ntk").block_until_ready()
     times.append(time.perf_counter() - start)
+cpu = (time.process_time() - cpu) / sum(times)
 np.save(out, np.asarray(k, dtype=np.float64))
-info = {"times": times, "neural_tangents": nt.__version__, "jax": jax.__version__}
+info = {"times": times, "cpu_over_wall": cpu, "nt": nt.__version__, "jax": jax.__version__}
 print(json.dumps(info))
 """
 
@@ -130,8 +161,12 @@ def bench_gram(args: argparse.Namespace) -> None:
     def full() -> np.ndarray:
         return ntk_kernel(x, copy, args.depth, args.activation, normalized=normalized)
 
+    gram(), full()  # compile outside the CPU-time measurement
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     t_gram = best_of(gram, repeats=args.repeats, warmup=1)
+    cpu1, wall1 = time.process_time(), time.perf_counter()
     t_full = best_of(full, repeats=args.repeats, warmup=1)
+    cpu2, wall2 = time.process_time(), time.perf_counter()
     k_gram, k_full = gram(), full()
     record: dict[str, Any] = {
         "benchmark": f"NTK Gram matrix, {args.activation}",
@@ -141,6 +176,7 @@ def bench_gram(args: argparse.Namespace) -> None:
         "depth": args.depth,
         "dtype": "float64",
         "threads": 1,
+        "pinned_cpu": CPU,
         "XLA_FLAGS": os.environ["XLA_FLAGS"],
         "repeats": args.repeats,
         "warmup": 1,
@@ -148,11 +184,17 @@ def bench_gram(args: argparse.Namespace) -> None:
         "theorybook_gram_s": {"median": t_gram.median, "times": list(t_gram.times)},
         "theorybook_full_s": {"median": t_full.median, "times": list(t_full.times)},
         "ratio_full_over_gram": t_full.median / t_gram.median,
+        "cpu_over_wall_gram": (cpu1 - cpu0) / (wall1 - wall0),
+        "cpu_over_wall_full": (cpu2 - cpu1) / (wall2 - wall1),
         "max_abs_diff_gram_vs_full": float(np.max(np.abs(k_gram - k_full))),
     }
     print(
         f"{args.activation} NTK Gram matrix: n={n} points in R^{args.dim}, depth={args.depth}, float64, "
         f"one thread (median of {args.repeats} after 1 warm-up)"
+    )
+    print(
+        f"pinned to CPU {CPU}; CPU time / wall time: gram {record['cpu_over_wall_gram']:.2f}, "
+        f"full {record['cpu_over_wall_full']:.2f}"
     )
     print(
         f"theorybook ntk_gram (pairs i<j)   : {t_gram.median:8.3f} s  (spread {t_gram.spread:.2f})"
@@ -168,9 +210,10 @@ def bench_gram(args: argparse.Namespace) -> None:
         delta = np.abs(k_gram - k_nt)
         record.update(
             {
-                "neural_tangents": info["neural_tangents"],
+                "neural_tangents": info["nt"],
                 "neural_tangents_jax": info["jax"],
                 "neural_tangents_s": {"median": t_nt, "times": info["times"]},
+                "cpu_over_wall_neural_tangents": info["cpu_over_wall"],
                 "ratio_nt_over_gram": t_nt / t_gram.median,
                 "ratio_nt_over_full": t_nt / t_full.median,
                 "max_abs_diff_gram_vs_nt_off_diagonal": float(np.max(delta[off])),
@@ -183,8 +226,8 @@ def bench_gram(args: argparse.Namespace) -> None:
         )
         spread = max(info["times"]) / min(info["times"])
         print(
-            f"neural-tangents {info['neural_tangents']} (jax {info['jax']}): "
-            f"{t_nt:8.3f} s  (spread {spread:.2f})"
+            f"neural-tangents {info['nt']} (jax {info['jax']}): "
+            f"{t_nt:8.3f} s  (spread {spread:.2f}, CPU time / wall time {info['cpu_over_wall']:.2f})"
         )
     print(f"ratio full / gram                 : {record['ratio_full_over_gram']:8.2f}")
     if args.nt_python:

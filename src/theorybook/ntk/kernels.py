@@ -197,9 +197,10 @@ _COMPILED: dict[tuple[Activation, bool], Any] = {}
 CPU_BLOCK = 65_536
 """On a CPU the recursion runs block by block over this many entries, all layers of a block at a
 time, so that a layer's intermediates stay in cache instead of streaming whole ``n × m`` arrays
-through memory at every layer (ReLU, depth 100, 4·10⁶ entries: 3.4–3.7 s against 4.0–8.0 s in one
-pass; the same from 3·10⁴ to 5·10⁵ entries per block, twice slower below 2.5·10⁴). Each entry's
-arithmetic, hence its value, is unchanged. Other backends run all entries at once."""
+through memory at every layer (ReLU, depth 100, 4·10⁶ entries, two threads: 3.4–3.7 s against
+4.0–8.0 s in one pass; the same from 3·10⁴ to 5·10⁵ entries per block, twice slower below
+2.5·10⁴). Each entry's arithmetic, hence its value, is unchanged. Other backends run all entries
+at once."""
 
 
 def _compiled(act: Activation, ntk: bool) -> Any:
