@@ -13,10 +13,13 @@ in ``R^dim`` at depth ``L``, computed three ways in one run, each timed with
   is ``Dense(W_std=√dim)`` then ``L`` times ``Relu, Dense(W_std=√2)``, NTK parameterisation, no
   biases: the chapter's conventions (unit-norm inputs, ``ǎ(1) = 1``), so the kernels agree.
 
-Everything runs on one thread: ``XLA_FLAGS`` gets ``--xla_cpu_multi_thread_eigen=false
-intra_op_parallelism_threads=1`` before JAX is imported, here and in the subprocess. The script
-prints the medians, the ratios, the largest differences and the load average; ``--json PATH``
-also writes them to a file.
+Everything runs on one thread: before JAX is imported the process pins itself to the idlest core
+(XLA's CPU client sizes its thread pool from the CPU affinity; the subprocess inherits it) and
+``XLA_FLAGS`` gets ``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1``. The
+script prints the medians, the ratios, CPU time over wall time (1.00 on one thread), the largest
+differences (off and on the diagonal) and the load average; ``--json PATH`` also writes them to
+a file. On a CPU the recursion runs in cache-sized blocks (``theorybook.ntk.kernels.CPU_BLOCK``)
+for both theorybook timings.
 
 ``--bench jit``: the jitted NNGP recursion (``nngp_kernel``, ``3d_opt``, ``n = 4000``) against a
 plain NumPy loop over layers, and the growth of the jitted time when ``n`` and the depth are
