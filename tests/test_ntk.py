@@ -23,9 +23,13 @@ from theorybook.ntk import (
     kernel_sweep,
     log_nngp_kernel,
     majority_vote,
+    nngp_gram,
     nngp_kernel,
+    nngp_kernel_numpy,
     ntk_diagonal,
+    ntk_gram,
     ntk_kernel,
+    ntk_kernel_numpy,
     ntk_kernel_unrolled,
     one_nn,
     resolve_activation,
@@ -34,7 +38,7 @@ from theorybook.ntk import (
     train_network,
 )
 from theorybook.ntk.checks import rounded_diagonal
-from theorybook.ntk.dual import float64
+from theorybook.ntk.dual import DESIGNED_ACTIVATIONS, float64
 from theorybook.training import SolverDiverged, TrainingDiverged
 
 
@@ -125,6 +129,71 @@ def test_sweep_equals_separate_calls() -> None:
     assert np.allclose(sweep[1], ntk_kernel(X, X, 10, "relu", normalized=True), atol=1e-14)
     sweep = kernel_sweep(X, X, (3, 10), "erf", kernel="nngp")
     assert np.allclose(sweep[0], nngp_kernel(X, X, 3, "erf"), atol=1e-15)
+
+
+GRAM_ACTIVATIONS = ["relu", "erf", "hermite_2", *DESIGNED_ACTIVATIONS]
+
+
+@pytest.mark.parametrize("name", GRAM_ACTIVATIONS)
+@pytest.mark.parametrize("depth", [0, 1, 12, 100])
+def test_gram_equals_the_full_computation(name: str, depth: int) -> None:
+    X = _sphere(40, seed=2)
+    Z = X.copy()  # a different array: the full n × n recursion
+    ntk, nngp = ntk_gram(X, depth, name, normalized=True), nngp_gram(X, depth, name)
+    assert np.max(np.abs(ntk - ntk_kernel(X, Z, depth, name, normalized=True))) <= 1e-13
+    assert np.max(np.abs(nngp - nngp_kernel(X, Z, depth, name))) <= 1e-13
+    assert np.array_equal(ntk, ntk.T) and np.array_equal(nngp, nngp.T)
+    assert np.all(np.diag(ntk) == 1.0) and np.all(np.diag(nngp) == 1.0)
+    # Z omitted (None) or X itself takes the same path
+    assert np.array_equal(ntk_kernel(X, None, depth, name, normalized=True), ntk)
+    assert np.array_equal(nngp_kernel(X, X, depth, name), nngp)
+
+
+@pytest.mark.parametrize("name", ["relu", "erf", "3d_opt", "hermite_2"])
+def test_gram_equals_the_numpy_reference(name: str) -> None:
+    X = _sphere(30, seed=4)
+    k = ntk_gram(X, 12, name)
+    assert np.max(np.abs(k - ntk_kernel_numpy(X, X, 12, name))) <= 1e-13 * np.max(np.abs(k))
+    assert np.max(np.abs(nngp_gram(X, 12, name) - nngp_kernel_numpy(X, X, 12, name))) <= 1e-14
+
+
+@pytest.mark.parametrize("name", ["relu", "3d_opt"])
+def test_blocked_recursion_equals_one_pass(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import theorybook.ntk.kernels as kernels
+
+    X = _sphere(41, seed=7)  # 820 pairs: 13 blocks of 64, the last one padded
+    one_pass = ntk_kernel(X, X.copy(), 30, name, normalized=True), nngp_gram(X, 30, name)
+    monkeypatch.setattr(kernels, "CPU_BLOCK", 64)
+    monkeypatch.setattr(kernels, "_COMPILED", {})
+    blocked = ntk_kernel(X, X.copy(), 30, name, normalized=True), nngp_gram(X, 30, name)
+    assert all(np.array_equal(a, b) for a, b in zip(one_pass, blocked, strict=True))
+
+
+def test_gram_duplicate_points_and_edge_sizes() -> None:
+    X = _sphere(6, seed=5)
+    X = np.concatenate([X, X[:2]])  # rows 6, 7 repeat rows 0, 1
+    k, full = ntk_gram(X, 20, "relu"), ntk_kernel(X, X.copy(), 20, "relu")
+    assert k[0, 6] == k[6, 0] == k[1, 7] == ntk_diagonal(20, "relu")
+    assert np.max(np.abs(k - full)) <= 1e-12
+    assert ntk_gram(X[:1], 5, "relu").tolist() == [[ntk_diagonal(5, "relu")]]
+    assert ntk_gram(X[:2], 5, "relu")[0, 1] == ntk_kernel(X[:1], X[1:2], 5, "relu")[0, 0]
+
+
+def test_gram_sweep_and_drift_demonstration() -> None:
+    X = _sphere(12, seed=6)
+    for kernel in ("ntk", "nngp"):
+        gram = kernel_sweep(X, None, (3, 10, 40), "3d_opt", kernel=kernel)
+        full = kernel_sweep(X, X.copy(), (3, 10, 40), "3d_opt", kernel=kernel)
+        assert all(np.max(np.abs(g - f)) <= 1e-13 for g, f in zip(gram, full, strict=True))
+    # analytic_diagonal=False runs every entry through the recursion, Gram or not
+    raw = ntk_kernel(X, None, 30, "3d_opt", analytic_diagonal=False, normalized=True)
+    full = ntk_kernel(X, X.copy(), 30, "3d_opt", analytic_diagonal=False, normalized=True)
+    assert np.max(np.abs(raw - full)) <= 1e-13
+    raw = nngp_kernel(X, None, 30, "3d_opt", analytic_diagonal=False)
+    assert (
+        np.max(np.abs(raw - nngp_kernel(X, X.copy(), 30, "3d_opt", analytic_diagonal=False)))
+        <= 1e-13
+    )
 
 
 # --- classifiers and data -------------------------------------------------------------------

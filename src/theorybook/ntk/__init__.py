@@ -6,7 +6,9 @@ neighbour, or a singular kernel classifier ``sign Σ y_i ‖x − x_i‖^(−α)
 intrinsic dimension the last is the consistent Hilbert-kernel estimate.
 
 * :mod:`~theorybook.ntk.dual`: dual activations from Hermite coefficients, ``α``, the regime;
-* :mod:`~theorybook.ntk.kernels`: the NNGP / NTK depth recursion (JAX, float64, log domain);
+* :mod:`~theorybook.ntk.kernels`: the NNGP / NTK depth recursion (JAX, float64), Gram matrices;
+* :mod:`~theorybook.ntk.logdomain`: the NNGP in the log domain (polynomial activations);
+* :mod:`~theorybook.ntk.reference`: the same recursion in plain NumPy (checks and baseline);
 * :mod:`~theorybook.ntk.classifiers`: the interpolating kernel classifier and the limits;
 * :mod:`~theorybook.ntk.data`: two-class Dirichlet data on the sphere (known Bayes rule);
 * :mod:`~theorybook.ntk.width`: empirical NNGP of random finite-width networks;
@@ -51,16 +53,15 @@ from theorybook.ntk.dual import (
 )
 from theorybook.ntk.experiments import run_all
 from theorybook.ntk.kernels import (
-    LogKernel,
     kernel_sweep,
-    log_nngp_kernel,
+    nngp_gram,
     nngp_kernel,
-    nngp_kernel_numpy,
     ntk_diagonal,
+    ntk_gram,
     ntk_kernel,
-    ntk_kernel_numpy,
-    ntk_kernel_unrolled,
 )
+from theorybook.ntk.logdomain import LogKernel, log_nngp_kernel
+from theorybook.ntk.reference import nngp_kernel_numpy, ntk_kernel_numpy, ntk_kernel_unrolled
 from theorybook.ntk.results import Results
 from theorybook.ntk.training import TrainedNetwork, kernel_gradient_descent, train_network
 from theorybook.ntk.width import empirical_nngp
@@ -93,9 +94,11 @@ __all__ = [
     "log_nngp_kernel",
     "majority_vote",
     "monte_carlo_dual",
+    "nngp_gram",
     "nngp_kernel",
     "nngp_kernel_numpy",
     "ntk_diagonal",
+    "ntk_gram",
     "ntk_kernel",
     "ntk_kernel_numpy",
     "ntk_kernel_unrolled",

@@ -28,12 +28,10 @@ from theorybook.ntk.kernels import (
     COINCIDE_TOL,
     depth_recursion,
     nngp_kernel,
-    nngp_kernel_numpy,
     ntk_diagonal,
     ntk_kernel,
-    ntk_kernel_numpy,
-    ntk_kernel_unrolled,
 )
+from theorybook.ntk.reference import nngp_kernel_numpy, ntk_kernel_numpy, ntk_kernel_unrolled
 from theorybook.ntk.results import ExactChecks
 from theorybook.reporting import progress as progress_bar
 

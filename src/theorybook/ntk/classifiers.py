@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from theorybook.ntk.kernels import LogKernel
+from theorybook.ntk.logdomain import LogKernel
 from theorybook.validation import array, positive_real, probability, real_sequence
 
 __all__ = [
@@ -58,7 +58,7 @@ def kernel_scores(
 ) -> NDArray[np.float64]:
     """``f(x) = yᵀ K_train⁻¹ K_test``, the interpolating predictor of :eq:`ntk-classifier`.
 
-    A :class:`~theorybook.ntk.kernels.LogKernel` ``K_test`` is used without leaving the log
+    A :class:`~theorybook.ntk.logdomain.LogKernel` ``K_test`` is used without leaving the log
     domain: each test column is rescaled by its largest entry first, which leaves the sign of the
     score unchanged and avoids underflow; the scores returned are then those rescaled ones.
 

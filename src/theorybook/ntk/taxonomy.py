@@ -19,7 +19,8 @@ from theorybook.ntk.classifiers import (
 from theorybook.ntk.config import Config
 from theorybook.ntk.data import dirichlet_setting, dirichlet_sphere_data
 from theorybook.ntk.dual import DESIGNED_ACTIVATIONS, resolve_activation, singular_exponent
-from theorybook.ntk.kernels import LogKernel, kernel_sweep, log_nngp_kernel, nngp_kernel, ntk_kernel
+from theorybook.ntk.kernels import kernel_sweep, nngp_kernel, ntk_kernel
+from theorybook.ntk.logdomain import LogKernel, log_nngp_kernel
 from theorybook.ntk.results import ExponentScan, HilbertLimit, LimitSweep
 from theorybook.reporting import progress as progress_bar
 
