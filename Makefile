@@ -94,9 +94,10 @@ EXECUTION_KEY = $$( (echo "$(THEORYBOOK_SCALE)"; cat $(CONSTRAINTS) pyproject.to
 
 # The chapters execute first, JOBS at a time (xargs -P, longest-running chapters first), each into
 # the execution cache (scripts/execute_chapter.py: myst-nb's own execution); Jupyter Book then finds
-# every chapter there and only renders. Every process computes on one thread (torch through
-# THEORYBOOK_THREADS, JAX/XLA and BLAS through the variables below), whatever JOBS is, so a
-# serial build (JOBS=1) and a parallel one compute the same numbers.
+# every chapter there and only renders. Every process gets the same thread settings whatever JOBS
+# is: torch through THEORYBOOK_THREADS, BLAS through the variables below, and the XLA flags (with
+# JAX 0.10 these do not stop XLA's CPU client from running loop fusions on every core the process
+# may use; pinning each job to a core would, and is not done yet).
 BOOK_ENV = THEORYBOOK_SCALE=$(THEORYBOOK_SCALE) THEORYBOOK_PROGRESS=off THEORYBOOK_THREADS=1 \
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
     XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
