@@ -112,6 +112,7 @@ book: $(VENV)/.installed-book $(VENV)/.installed-test
 	fi; \
 	mkdir -p _build; \
 	echo "executing the chapters, $(JOBS) at a time"; \
+	$(BIN)/python scripts/execute_chapter.py --prepare || exit 1; \
 	printf '%s\n' $(BOOK_ORDER) | $(BOOK_ENV) xargs -P $(JOBS) -n 1 \
 	    $(BIN)/python scripts/execute_chapter.py || exit 1; \
 	$(BOOK_ENV) $(BIN)/jupyter-book build . $(WARNINGS_FAIL) --keep-going $$all \

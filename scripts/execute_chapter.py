@@ -7,6 +7,7 @@ builds the pages: Jupyter Book then finds every chapter's outputs in the cache
 ``_config.yml``), so a page built from a parallel run is the page a serial build makes. A chapter
 already in the cache is not run again.
 
+    python scripts/execute_chapter.py --prepare            # once, before the parallel jobs
     python scripts/execute_chapter.py chapters/06_ar_net.ipynb
 
 Exits non-zero, printing the failing cell's traceback, if the notebook raises.
@@ -70,10 +71,23 @@ def execute(path: Path) -> int:
     return 0
 
 
+def prepare() -> int:
+    """Create the cache and its database, so that parallel jobs do not race to create them."""
+    from jupyter_cache import get_cache
+
+    get_cache(str(CACHE)).list_cache_records()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("notebook", type=Path)
+    parser.add_argument("notebook", type=Path, nargs="?")
+    parser.add_argument("--prepare", action="store_true", help="create the cache and exit")
     args = parser.parse_args(argv)
+    if args.prepare:
+        return prepare()
+    if args.notebook is None:
+        parser.error("name a notebook, or pass --prepare")
     if not args.notebook.is_file():
         parser.error(f"no notebook at {args.notebook}")
     return execute(args.notebook)
