@@ -34,9 +34,15 @@ def test_a_valid_call_passes_and_the_signature_is_kept() -> None:
         ((torch.ones(3, 4, dtype=torch.int64), torch.ones(3)), {}, "'x'"),  # integer
         ((torch.ones(3, 4, dtype=torch.complex64), torch.ones(3)), {}, "'x'"),  # complex
         ((np.ones((3, 4)), torch.ones(3)), {}, "'x'"),  # NumPy where a tensor is declared
-        ((torch.ones(3, 4), torch.ones(3)), {"lr": "fast"}, "'lr'"),  # wrong Python type
     ],
 )
 def test_malformed_arguments_raise_type_errors_naming_them(args, kwargs, named) -> None:
     with pytest.raises(TypeError, match=f"_scores: argument {named}"):
         _scores(*args, **kwargs)
+
+
+def test_a_number_outside_its_declared_range_raises_naming_it() -> None:
+    with pytest.raises(TypeError, match="_scores: lr must be a real number"):
+        _scores(torch.ones(3, 4), torch.ones(3), lr="fast")
+    with pytest.raises(ValueError, match="_scores: lr must be a finite number"):
+        _scores(torch.ones(3, 4), torch.ones(3), lr=float("nan"))

@@ -1,39 +1,186 @@
-"""Checked public boundaries: array shapes and dtypes declared in annotations, checked at call time.
+"""Checked public boundaries: what an argument may be is declared in its annotation, and checked.
 
-A public function declares its array arguments with jaxtyping annotations and is decorated with
-:func:`checked`::
+A public function declares each argument's type, array shape and dtype (jaxtyping), and numeric
+range (the aliases below) in its signature, and is decorated with :func:`checked`::
 
     from jaxtyping import Float
     from torch import Tensor
 
     @checked
-    def denoise(images: Float[Tensor, "batch 1 h w"], sigma: float) -> Float[Tensor, "batch 1 h w"]:
+    def denoise(
+        images: Float[Tensor, "batch 1 h w"], sigma: PositiveReal, *, steps: PositiveInt = 10
+    ) -> Float[Tensor, "batch 1 h w"]:
         ...
 
-A call with a wrong rank, a mismatched size between two arguments that share a dimension name,
-an integer or complex array where a float one is declared, a NumPy array where a tensor is
-declared, or a wrong Python type then fails *before the body runs* with a ``TypeError`` that names
-the function, the parameter, what was expected and what came. The checks are those of jaxtyping,
-run by beartype, two maintained libraries; this module only shortens their message.
+Each call is then checked *before the body runs*, in this order, and a failure raises an error
+that names the function and the argument:
 
-What annotations cannot say (finite values, ranges, positive definiteness, symmetry) stays with
-:mod:`theorybook.validation`, called at the top of the same function. Only public entry points are
-decorated: the inner loops they call pay nothing.
+1. **Ranges** (``ValueError``/``TypeError``): an argument annotated with an :class:`IntRange` or
+   :class:`Interval` (``PositiveInt``, ``Probability``, …), or a bare ``int``/``float``, is checked
+   by :mod:`theorybook.validation` and converted to a Python number (so ``np.int64(3)`` is an
+   ``int``). A bare ``float`` must be finite; say ``Annotated[float, Interval(finite=False)]``
+   where ±inf is meaningful.
+2. **Values of arrays** (``ValueError``): an array argument (jaxtyping annotation) must be
+   non-empty and hold only finite values, unless its annotation carries :data:`MAY_BE_EMPTY` or
+   :data:`MAY_BE_NONFINITE`.
+3. **Types, dtypes and shapes** (``TypeError``): jaxtyping run by beartype, two maintained
+   libraries: wrong ranks, sizes that disagree between arguments sharing a dimension name,
+   integer or complex arrays where floating ones are declared, NumPy where torch is declared,
+   wrong Python types, a string outside a ``Literal``.
+
+After the body, the result (an array, a float, or a tuple, list or dataclass of them, one level
+deep) must be finite; otherwise :class:`NonFiniteResult` names the function: a valid input that
+reaches a degenerate limit (σ → 0, an ill-conditioned solve) fails loudly instead of returning
+NaN. ``@checked(finite_result=False)`` opts out where a non-finite result is meaningful.
+
+Applied to a class, :func:`checked` checks the constructor the same way (a dataclass's fields, an
+``nn.Module``'s ``__init__``). :func:`check_fields` serves dataclasses that validate in
+``__post_init__`` (every :class:`~theorybook.scales.Settings` block).
+
+Only public entry points are decorated: the inner loops they call pay nothing. What annotations
+cannot say (positive definiteness, symmetry, a model's dtype against an input's) stays with
+:mod:`theorybook.validation`, called at the top of the function body.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
+import math
 import re
+import sys
+import typing
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, overload
 
-__all__ = ["checked"]
+import numpy as np
+
+from theorybook.declared import (
+    MAY_BE_EMPTY,
+    MAY_BE_NONFINITE,
+    AnyInt,
+    ArrayOptions,
+    DeclaredParameter,
+    FiniteReal,
+    Interval,
+    IntRange,
+    NonNegativeInt,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    Probability,
+    Seed,
+    allows_none,
+    declared_parameters,
+    is_array_hint,
+    is_record,
+    members,
+    metadata,
+    number_rule,
+    outside_choices,
+    record,
+)
+
+__all__ = [
+    "MAY_BE_EMPTY",
+    "MAY_BE_NONFINITE",
+    "AnyInt",
+    "ArrayOptions",
+    "FiniteReal",
+    "IntRange",
+    "Interval",
+    "NonFiniteResult",
+    "NonNegativeInt",
+    "NonNegativeReal",
+    "PositiveInt",
+    "PositiveReal",
+    "Probability",
+    "Seed",
+    "DeclaredParameter",
+    "check_fields",
+    "checked",
+    "declared_parameters",
+    "is_record",
+    "record",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _summary(err: Exception, name: str) -> str:
+class NonFiniteResult(FloatingPointError):
+    """A checked function returned NaN or ±inf for finite arguments (a degenerate limit)."""
+
+
+# --- checking values ---------------------------------------------------------------------------
+
+
+def _is_tracer(value: object) -> bool:
+    if "jax" not in sys.modules:
+        return False
+    import jax
+
+    return isinstance(value, jax.core.Tracer)
+
+
+def _array_facts(value: object) -> tuple[int, bool] | None:
+    """``(size, all finite)`` of a NumPy, torch or JAX array of numbers; None for anything else."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "fcbiu":
+            return None
+        finite = value.dtype.kind not in "fc" or bool(np.isfinite(value).all())
+        return int(value.size), finite
+    module = type(value).__module__
+    if module.startswith("torch"):
+        import torch
+
+        if isinstance(value, torch.Tensor):
+            floating = value.is_floating_point() or value.is_complex()
+            finite = not floating or bool(torch.isfinite(value.detach()).all())
+            return int(value.numel()), finite
+    if module.startswith("jax") and not _is_tracer(value):
+        import jax
+
+        if isinstance(value, jax.Array):
+            kind = np.dtype(value.dtype).kind
+            finite = kind not in "fc" or bool(np.isfinite(np.asarray(value)).all())
+            return int(value.size), finite
+    return None
+
+
+def _check_array_values(where: str, name: str, value: object, options: ArrayOptions) -> None:
+    facts = _array_facts(value)
+    if facts is None:
+        return
+    size, finite = facts
+    if size == 0 and not options.may_be_empty:
+        shape = tuple(getattr(value, "shape", ()))
+        raise ValueError(f"{where}: argument {name!r} is empty (shape {shape})")
+    if not finite and not options.may_be_nonfinite:
+        raise ValueError(f"{where}: argument {name!r} contains NaN or inf")
+
+
+def _nonfinite_part(result: object, depth: int = 0) -> str | None:
+    """Where ``result`` holds NaN or ±inf ("the result", "element 1", "field 'x'"), or None."""
+    if isinstance(result, float | np.floating):
+        return None if math.isfinite(float(result)) else "the result"
+    facts = _array_facts(result)
+    if facts is not None:
+        return None if facts[1] else "the result"
+    if depth > 0:
+        return None
+    if isinstance(result, tuple | list):
+        for i, item in enumerate(result):
+            if _nonfinite_part(item, depth + 1) is not None:
+                return f"element {i} of the result"
+    elif dataclasses.is_dataclass(result) and not isinstance(result, type):
+        for field in dataclasses.fields(result):
+            if _nonfinite_part(getattr(result, field.name), depth + 1) is not None:
+                return f"field {field.name!r} of the result"
+    return None
+
+
+def _summary(err: Exception, where: str) -> str:
     """The lines of a jaxtyping/beartype message that a reader needs: parameter, expected, actual."""
     text = str(err)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
@@ -41,38 +188,147 @@ def _summary(err: Exception, name: str) -> str:
     expected = next((ln for ln in lines if ln.startswith("Expected type")), "")
     actual = next((ln for ln in lines if ln.startswith("Actual value")), "")
     if "return value" in text and not param:
-        return f"{name} returned a value of the wrong type or shape: {text.splitlines()[0]}"
+        return f"{where} returned a value of the wrong type or shape: {lines[0] if lines else ''}"
     if param:
         arg = param.split("parameter", 1)[1].strip(" .")
         reason = " ".join(x for x in (expected, actual) if x)
-        reason = re.sub(r"<class '(.*)'>", r"\1", reason)
-        return f"{name}: argument {arg} does not match its declared type. {reason}".strip()
-    return f"{name}: {lines[0] if lines else type(err).__name__}"
+        reason = re.sub(r"<class '(.*?)'>", r"\1", reason)
+        return f"{where}: argument {arg} does not match its declared type. {reason}".strip()
+    return f"{where}: {lines[0] if lines else type(err).__name__}"
 
 
-def checked(fn: F) -> F:
-    """Check ``fn``'s annotated arguments (shapes, dtypes, types) on every call.
+def _prefixed(where: str, err: Exception) -> Exception:
+    return type(err)(f"{where}: {err}")
 
-    Arguments:
-        fn: a public function whose parameters carry type annotations (jaxtyping ones for
-            arrays). Annotations must be resolvable at call time: import the annotated types at
-            module level, not only under ``TYPE_CHECKING``.
 
-    Returns:
-        The wrapped function, with ``fn``'s signature and docstring. A mismatched argument raises
-        ``TypeError`` naming it.
-    """
-    from beartype import beartype
+def _wrap(fn: F, where: str, finite_result: bool) -> F:
+    from beartype import BeartypeConf, beartype
     from jaxtyping import TypeCheckError, jaxtyped
 
-    inner = jaxtyped(typechecker=beartype)(fn)
-    name = getattr(fn, "__qualname__", getattr(fn, "__name__", "function"))
+    conf = BeartypeConf(is_pep484_tower=True)
+    inner = jaxtyped(typechecker=beartype(conf=conf))(fn)
+    signature = inspect.signature(fn)
+
+    @functools.cache
+    def plan() -> dict[str, DeclaredParameter]:
+        return declared_parameters(fn)
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return inner(*args, **kwargs)
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as err:
+            raise TypeError(f"{where}: {err}") from None
+        traced = False
+        for name, value in list(bound.arguments.items()):
+            declared = plan().get(name)
+            if declared is None or (value is None and declared.allows_none):
+                continue
+            if declared.number is not None and not _is_tracer(value):
+                try:
+                    bound.arguments[name] = declared.number.check(name, value)
+                except (TypeError, ValueError) as err:
+                    raise _prefixed(where, err) from None
+            elif (choices := outside_choices(declared.hint, value)) is not None:
+                raise ValueError(f"{where}: {name} must be one of {choices}, got {value!r}")
+            elif declared.array is not None:
+                traced = traced or _is_tracer(value)
+                _check_array_values(where, name, value, declared.options)
+        try:
+            result = inner(*bound.args, **bound.kwargs)
         except TypeCheckError as err:
-            raise TypeError(_summary(err, name)) from None
+            raise TypeError(_summary(err, where)) from None
+        if finite_result and not traced:
+            part = _nonfinite_part(result)
+            if part is not None:
+                raise NonFiniteResult(
+                    f"{where} returned NaN or inf in {part} for finite arguments "
+                    "(a degenerate limit of its inputs; see its docstring)"
+                )
+        return result
 
     return cast(F, wrapper)
+
+
+@overload
+def checked(fn: F, /) -> F: ...
+@overload
+def checked(*, finite_result: bool = True) -> Callable[[F], F]: ...
+def checked(fn: Any = None, /, *, finite_result: bool = True) -> Any:
+    """Check a public function's (or class constructor's) arguments on every call.
+
+    Usable bare (``@checked``) or with options (``@checked(finite_result=False)``). On a class,
+    the constructor is checked and the class is returned (apply it above ``@dataclass``).
+
+    Arguments:
+        fn: a public function or class whose parameters carry annotations. Annotations must be
+            resolvable at call time: import the annotated types at module level, not only under
+            ``TYPE_CHECKING``.
+        finite_result: raise :class:`NonFiniteResult` when the result holds NaN or ±inf.
+
+    Returns:
+        The wrapped function, with ``fn``'s signature and docstring (or the class itself).
+    """
+
+    def apply(target: Any) -> Any:
+        if isinstance(target, type):
+            init = target.__dict__.get("__init__", target.__init__)  # type: ignore[misc]
+            name = target.__qualname__
+            target.__init__ = _wrap(init, name, finite_result=False)  # type: ignore[misc]
+            return target
+        name = getattr(target, "__qualname__", getattr(target, "__name__", "function"))
+        name = name.removesuffix(".__init__")
+        return _wrap(target, name, finite_result=finite_result)
+
+    if fn is None:
+        return apply
+    return apply(fn)
+
+
+@functools.cache
+def _field_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls, include_extras=True)
+
+
+def check_fields(obj: Any) -> None:
+    """Check a dataclass instance's fields against their annotations, as :func:`checked` would.
+
+    Numbers with a declared range (or bare ``int``/``float``) are checked and stored back as
+    Python numbers; arrays must be non-empty and finite unless their annotation says otherwise;
+    every other field must match its type. Call it from ``__post_init__``.
+
+    Arguments:
+        obj: a dataclass instance (frozen ones included).
+
+    Raises:
+        TypeError, ValueError: naming ``Class.field``.
+    """
+    from beartype import BeartypeConf
+    from beartype.door import die_if_unbearable
+    from beartype.roar import BeartypeException
+
+    conf = BeartypeConf(is_pep484_tower=True)
+    cls = type(obj)
+    hints = _field_hints(cls)  # type: ignore[arg-type]
+    for field in dataclasses.fields(obj):
+        hint = hints.get(field.name, Any)
+        value = getattr(obj, field.name)
+        where = f"{cls.__name__}.{field.name}"
+        if value is None and allows_none(hint):
+            continue
+        if (choices := outside_choices(hint, value)) is not None:
+            raise ValueError(f"{where} must be one of {choices}, got {value!r}")
+        rule = number_rule(hint)
+        if rule is not None:
+            object.__setattr__(obj, field.name, rule.check(where, value))
+            continue
+        if any(is_array_hint(m) for m in members(hint)):
+            options = next(
+                (m for m in metadata(hint) if isinstance(m, ArrayOptions)), ArrayOptions()
+            )
+            _check_array_values(cls.__name__, field.name, value, options)
+        try:
+            die_if_unbearable(value, hint, conf=conf)
+        except BeartypeException as err:
+            first = str(err).splitlines()[0]
+            raise TypeError(f"{where} does not match its declared type: {first}") from None

@@ -107,6 +107,9 @@ class Settings:
     """
 
     def __post_init__(self) -> None:
+        from theorybook.boundary import check_fields
+
+        check_fields(self)
         self.validate()
 
     def validate(self) -> None:

@@ -23,12 +23,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from numbers import Integral, Real
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
-
-if TYPE_CHECKING:  # pragma: no cover - type hints only
-    import torch
+import torch
 
 __all__ = [
     "array",
@@ -36,6 +34,7 @@ __all__ = [
     "finite_tensor",
     "int_in_range",
     "int_sequence",
+    "matches_module",
     "non_negative_int",
     "one_of",
     "positive_int",
@@ -336,8 +335,6 @@ def tensor(
     Returns:
         ``value``.
     """
-    import torch
-
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {_type_name(value)}")
     if floating and not value.is_floating_point():
@@ -354,8 +351,6 @@ def tensor(
 
 def finite_tensor(name: str, value: torch.Tensor) -> torch.Tensor:
     """``value`` itself, or ``ValueError`` if it holds NaN or inf."""
-    import torch
-
     if value.is_floating_point() and not bool(torch.isfinite(value.detach()).all()):
         raise ValueError(f"{name} must hold only finite values; it contains NaN or inf")
     return value
@@ -368,3 +363,34 @@ def same_length(**named: Any) -> int:
         listed = ", ".join(f"{k}: {n}" for k, n in lengths.items())
         raise ValueError(f"these must have the same length, got {listed}")
     return next(iter(lengths.values())) if lengths else 0
+
+
+def matches_module(name: str, value: torch.Tensor, module: torch.nn.Module) -> torch.Tensor:
+    """``value`` itself, or ``TypeError`` if its dtype or device differs from ``module``'s.
+
+    A float64 batch given to a float32 network (or a CPU tensor to a CUDA one) otherwise fails
+    deep inside torch with a message about ``mat1`` and ``mat2``.
+
+    Arguments:
+        name: the parameter's name, for the message.
+        value: the input tensor.
+        module: the network it is fed to (its first parameter or buffer sets the dtype).
+
+    Returns:
+        ``value``.
+    """
+    first: torch.Tensor | None = next(iter(module.parameters()), None)
+    if first is None:
+        first = next(iter(module.buffers()), None)
+    if first is None:
+        return value
+    if value.dtype != first.dtype:
+        raise TypeError(
+            f"{name} has dtype {value.dtype} but the model's parameters are {first.dtype}; "
+            f"convert one of them (e.g. {name}.to({first.dtype}))"
+        )
+    if value.device != first.device:
+        raise TypeError(
+            f"{name} is on {value.device} but the model is on {first.device}; move one of them"
+        )
+    return value
