@@ -88,7 +88,7 @@ def test_generate_ar_rejects_nonstationary_and_bad_args() -> None:
         generate_ar([0.5], 0)
     with pytest.raises(ValueError):
         generate_ar([0.5], 10, noise_std=-1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError, match="coef"):  # a wrong rank is a wrong type
         generate_ar([[0.5]], 10)
 
 
@@ -104,20 +104,20 @@ def test_lag_matrix_layout_lag1_first_and_is_a_view() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "error"),
     [
-        np.ones((5, 2)),
-        np.array([1.0, np.nan] + [0.0] * 10),
-        np.array([1.0, np.inf] + [0.0] * 10),
-        np.zeros(6),
+        (np.ones((5, 2)), TypeError),  # a wrong rank is a wrong type (the annotation's)
+        (np.array([1.0, np.nan] + [0.0] * 10), ValueError),
+        (np.array([1.0, np.inf] + [0.0] * 10), ValueError),
+        (np.zeros(6), ValueError),
     ],
 )
-def test_bad_series_raise_value_error(bad: np.ndarray) -> None:
-    with pytest.raises(ValueError):
+def test_bad_series_raise_clear_errors(bad: np.ndarray, error: type[Exception]) -> None:
+    with pytest.raises(error, match="series"):
         lag_matrix(bad, 3)
-    with pytest.raises(ValueError):
+    with pytest.raises(error, match="series"):
         fit_least_squares(bad, 3)
-    with pytest.raises(ValueError):
+    with pytest.raises(error, match="series"):
         fit_arnet(bad, 3, epochs=1)
 
 

@@ -11,13 +11,15 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
-from theorybook.arnet.data import check_series, lag_matrix
+from theorybook.arnet.data import Series, _lag_matrix, _series, lag_matrix
+from theorybook.boundary import PositiveInt, checked, record
 
 __all__ = ["ARFit", "fit_autoreg", "fit_least_squares", "require_variation"]
 
 
+@record
 @dataclass(frozen=True)
 class ARFit:
     """A fitted AR(p): ``coef`` (lag 1 first), ``intercept``, the method's name and fit time."""
@@ -27,7 +29,7 @@ class ARFit:
     method: str
     seconds: float
 
-    def predict(self, series: ArrayLike) -> NDArray[np.float64]:
+    def predict(self, series: Series) -> NDArray[np.float64]:
         """One-step predictions of ``series[p:]``."""
         return self.intercept + lag_matrix(series, self.coef.size) @ self.coef
 
@@ -38,19 +40,26 @@ def require_variation(y: NDArray[np.float64], name: str = "series") -> None:
         raise ValueError(f"{name} is constant; AR coefficients are not identifiable")
 
 
-def fit_least_squares(series: ArrayLike, p: int) -> ARFit:
+@checked
+def fit_least_squares(series: Series, p: PositiveInt) -> ARFit:
     """Classic AR(p) by ordinary least squares with an intercept (``numpy.linalg.lstsq``).
 
     Solves :math:`\\min_{c, w} \\sum_{t>p} (y_t - c - \\sum_i w_i y_{t-i})^2` through the SVD of the
     ``(n - p) × (p + 1)`` design matrix (:eq:`arnet-ls`): :math:`O(n p^2)` time. A constant
-    series raises ``ValueError``.
+    series raises ``ValueError``; a series whose scale makes the solve overflow (values near the
+    largest float) raises ``NonFiniteResult`` (:mod:`theorybook.boundary`) instead of returning
+    inf or NaN coefficients.
     """
-    y = check_series(series, p)
+    return _fit_least_squares(_series(series, p), p)
+
+
+def _fit_least_squares(y: NDArray[np.float64], p: int) -> ARFit:
+    """:func:`fit_least_squares` of a checked series (the timing loop's twin: no checks)."""
     require_variation(y)
     start = time.perf_counter()
     design = np.empty((y.size - p, p + 1))
     design[:, 0] = 1.0
-    design[:, 1:] = lag_matrix(y, p)
+    design[:, 1:] = _lag_matrix(y, p)
     beta, *_ = np.linalg.lstsq(design, y[p:], rcond=None)
     return ARFit(
         coef=np.asarray(beta[1:], dtype=np.float64).copy(),
@@ -60,13 +69,18 @@ def fit_least_squares(series: ArrayLike, p: int) -> ARFit:
     )
 
 
-def fit_autoreg(series: ArrayLike, p: int) -> ARFit:
+@checked
+def fit_autoreg(series: Series, p: PositiveInt) -> ARFit:
     """Classic AR(p) with statsmodels ``AutoReg(series, lags=p, trend="c")`` (conditional OLS).
 
     A constant series raises ``ValueError``."""
+    return _fit_autoreg(_series(series, p), p)
+
+
+def _fit_autoreg(y: NDArray[np.float64], p: int) -> ARFit:
+    """:func:`fit_autoreg` of a checked series (the timing loop's twin: no checks)."""
     from statsmodels.tsa.ar_model import AutoReg
 
-    y = check_series(series, p)
     require_variation(y)
     start = time.perf_counter()
     res = AutoReg(y, lags=p, trend="c").fit()
