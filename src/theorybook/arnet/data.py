@@ -283,6 +283,12 @@ def _standardise(y: NDArray[np.float64]) -> tuple[NDArray[np.float64], float, fl
     return (u - mean_u) / std_u, mean_u * scale, std_u * scale
 
 
+def _standardised_intercept(b0: float, w: NDArray[np.float64], *, mean: float, std: float) -> float:
+    """The intercept in series units of a fit on the standardised series
+    (:func:`~theorybook.arnet.standardised_intercept` on checked arguments)."""
+    return std * b0 + mean * (1.0 - float(w.sum()))
+
+
 @checked
 def train_test_split(
     series: Series, n_train: PositiveInt

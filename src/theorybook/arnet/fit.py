@@ -21,7 +21,14 @@ from torch import nn
 from torch.nn import functional as F
 
 from theorybook.arnet.config import Density, Regularizer, Training
-from theorybook.arnet.data import Coefficients, Series, _series, _standardise, lag_matrix
+from theorybook.arnet.data import (
+    Coefficients,
+    Series,
+    _series,
+    _standardise,
+    _standardised_intercept,
+    lag_matrix,
+)
 from theorybook.arnet.regularizer import (
     _lambda_schedule,
     _paper_c_lambda,
@@ -193,25 +200,23 @@ def standardised_intercept(
     return _standardised_intercept(b0, array("coef", coef, ndim=1), mean=mean, std=std)
 
 
-def _standardised_intercept(b0: float, w: NDArray[np.float64], *, mean: float, std: float) -> float:
-    """:func:`standardised_intercept` on checked arguments."""
-    return std * b0 + mean * (1.0 - float(w.sum()))
-
-
 def _resolve_device(device: torch.device | str | None) -> torch.device:
+    """A usable device: the CPU, or a CUDA device that exists here (else ``ValueError``)."""
     if device is None:
         return torch.device("cpu")
-    if isinstance(device, torch.device):
-        return device
-    if isinstance(device, str):
-        try:
-            return resolve_device(device)
-        except ValueError as err:
-            raise ValueError(
-                f"device={device!r} is not usable here: use 'cpu', or 'cuda'/'cuda:N' when "
-                f"CUDA is available ({err})"
-            ) from None
-    raise TypeError(f"device must be a torch.device, a string or None, got {device!r}")
+    try:
+        dev = resolve_device(str(device))
+    except ValueError as err:
+        raise ValueError(
+            f"device={device!r} is not usable here: use 'cpu', or 'cuda'/'cuda:N' when "
+            f"CUDA is available ({err})"
+        ) from None
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={device!r} is not usable here: there are {torch.cuda.device_count()} "
+            "CUDA devices"
+        )
+    return dev
 
 
 @checked
@@ -280,14 +285,17 @@ def fit_arnet(
         The :class:`ARNetResult`.
 
     Raises:
-        TypeError: for a non-integer count or seed, a non-numeric series, or settings that are
-            not a :class:`~theorybook.arnet.config.Training` / ``Regularizer``.
-        ValueError: for a bad series (too short, constant, NaN/inf, not 1-D) or parameter, or an
-            unknown device.
+        TypeError: for a non-integer count or seed, a series that is not a 1-D real NumPy array,
+            settings that are not a :class:`~theorybook.arnet.config.Training` /
+            ``Regularizer``, or a non-floating ``dtype``.
+        ValueError: for a bad series (too short, constant, empty, NaN/inf) or parameter, a
+            ``sparsity`` so small that :math:`\lambda(s)` overflows, or a device that is not
+            usable here (not the CPU or an existing CUDA device).
         TrainingDiverged: when a step's loss is NaN/inf or above :data:`STEP_GROWTH_LIMIT`
             times the first step's (naming that step), or when an epoch's mean data loss grows
             past :data:`GROWTH_LIMIT` times the first step's (training made the fit much worse:
-            lower ``lr``).
+            lower ``lr``). Regulariser constants so extreme that the penalty has no finite value
+            (``c2`` near 0, ``c1`` or ``c_lambda`` near the largest float) stop the same way.
     """
     y = _series(series, p)
     n_rows = y.size - p

@@ -72,7 +72,8 @@ def one_step_mse(series: Series, coef: Coefficients, intercept: FiniteReal = 0.0
     w = array("coef", coef, ndim=1)
     y = _series(series, w.size)
     resid = y[w.size :] - intercept - _lag_matrix(y, w.size) @ w
-    return float(np.mean(resid**2))
+    with np.errstate(over="ignore"):  # an overflow is refused by @checked (NonFiniteResult)
+        return float(np.mean(resid**2))
 
 
 @checked

@@ -184,6 +184,11 @@ def regularizer_gradient(
     Returns:
         A tensor shaped like ``theta``: :math:`\\operatorname{sign}(\\theta_i)\\,
         r'(|\\theta_i| + \\varepsilon)/p`.
+
+    Raises:
+        NonFiniteResult: (:mod:`theorybook.boundary`) when the gradient has no finite value:
+            constants so extreme (``c2`` near 0, ``c1`` near the largest float) that a factor of
+            :math:`r'` overflows while another underflows.
     """
     x = theta.detach().clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(penalty(x, c1, c2, eps), x)
