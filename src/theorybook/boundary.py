@@ -50,6 +50,7 @@ import inspect
 import math
 import re
 import sys
+import threading
 import typing
 from collections.abc import Callable
 from typing import Any, TypeVar, cast, overload
@@ -123,12 +124,21 @@ def _is_tracer(value: object) -> bool:
     return isinstance(value, jax.core.Tracer)
 
 
+def _all_finite_numpy(value: np.ndarray) -> bool:
+    """Whether a floating or complex array holds only finite values: one pass (a sum, finite
+    exactly when every term is, unless it overflows) and the exact test only if it is not."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(value.sum()):
+            return True
+    return bool(np.isfinite(value).all())
+
+
 def _array_facts(value: object) -> tuple[int, bool] | None:
     """``(size, all finite)`` of a NumPy, torch or JAX array of numbers; None for anything else."""
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "fcbiu":
             return None
-        finite = value.dtype.kind not in "fc" or bool(np.isfinite(value).all())
+        finite = value.dtype.kind not in "fc" or value.size == 0 or _all_finite_numpy(value)
         return int(value.size), finite
     module = type(value).__module__
     if module.startswith("torch"):
@@ -136,14 +146,21 @@ def _array_facts(value: object) -> tuple[int, bool] | None:
 
         if isinstance(value, torch.Tensor):
             floating = value.is_floating_point() or value.is_complex()
-            finite = not floating or bool(torch.isfinite(value.detach()).all())
+            finite = True
+            if floating and value.numel():
+                t = value.detach()
+                finite = bool(torch.isfinite(t.sum())) or bool(torch.isfinite(t).all())
             return int(value.numel()), finite
     if module.startswith("jax") and not _is_tracer(value):
         import jax
 
         if isinstance(value, jax.Array):
             kind = np.dtype(value.dtype).kind
-            finite = kind not in "fc" or bool(np.isfinite(np.asarray(value)).all())
+            finite = True
+            if kind in "fc" and value.size:
+                import jax.numpy as jnp
+
+                finite = bool(jnp.isfinite(value.sum())) or bool(jnp.isfinite(value).all())
             return int(value.size), finite
     return None
 
@@ -180,33 +197,49 @@ def _nonfinite_part(result: object, depth: int = 0) -> str | None:
     return None
 
 
-def _summary(err: Exception, where: str) -> str:
-    """The lines of a jaxtyping/beartype message that a reader needs: parameter, expected, actual."""
-    text = str(err)
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    param = next((ln for ln in lines if "typechecking parameter" in ln), "")
-    expected = next((ln for ln in lines if ln.startswith("Expected type")), "")
-    actual = next((ln for ln in lines if ln.startswith("Actual value")), "")
-    if "return value" in text and not param:
-        return f"{where} returned a value of the wrong type or shape: {lines[0] if lines else ''}"
-    if param:
-        arg = param.split("parameter", 1)[1].strip(" .")
-        reason = " ".join(x for x in (expected, actual) if x)
-        reason = re.sub(r"<class '(.*?)'>", r"\1", reason)
-        return f"{where}: argument {arg} does not match its declared type. {reason}".strip()
-    return f"{where}: {lines[0] if lines else type(err).__name__}"
+def _describe(value: object) -> str:
+    """A short description of an argument's value: its type, and dtype and shape for arrays."""
+    shape = getattr(value, "shape", None)
+    dtype = getattr(value, "dtype", None)
+    if shape is not None and dtype is not None:
+        kind = type(value).__module__.split(".")[0]
+        return f"{kind} array of dtype {dtype} and shape {tuple(shape)}"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _hint_text(hint: Any) -> str:
+    text = hint.__name__ if isinstance(hint, type) and not hasattr(hint, "dim_str") else str(hint)
+    text = re.sub(r"<class '(.*?)'>", r"\1", text)
+    return text.replace("jaxtyping.", "").replace("typing.", "")
+
+
+def _mismatch(where: str, name: str, hint: Any, value: object, seen: list[str]) -> str:
+    """The message of an argument that does not match its annotation."""
+    message = (
+        f"{where}: argument {name!r} does not match its declared type. "
+        f"Expected type: {_hint_text(hint)}. Actual value: {_describe(value)}."
+    )
+    if seen and getattr(value, "shape", None) is not None:
+        message += f" Array arguments checked before it: {', '.join(seen)}."
+    return message
 
 
 def _prefixed(where: str, err: Exception) -> Exception:
     return type(err)(f"{where}: {err}")
 
 
+_NESTING = threading.local()
+"""How many checked calls are running in this thread: a checked function called from inside
+another (the package calling its own public functions) is not checked again."""
+
+
 def _wrap(fn: F, where: str, finite_result: bool) -> F:
-    from beartype import BeartypeConf, beartype
-    from jaxtyping import TypeCheckError, jaxtyped
+    from beartype import BeartypeConf
+    from beartype.door import is_bearable
+    from jaxtyping import jaxtyped
 
     conf = BeartypeConf(is_pep484_tower=True)
-    inner = jaxtyped(typechecker=beartype(conf=conf))(fn)
     signature = inspect.signature(fn)
 
     @functools.cache
@@ -215,29 +248,41 @@ def _wrap(fn: F, where: str, finite_result: bool) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        depth = getattr(_NESTING, "depth", 0)
+        if depth:
+            return fn(*args, **kwargs)
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as err:
             raise TypeError(f"{where}: {err}") from None
         traced = False
-        for name, value in list(bound.arguments.items()):
-            declared = plan().get(name)
-            if declared is None or (value is None and declared.allows_none):
-                continue
-            if declared.number is not None and not _is_tracer(value):
-                try:
-                    bound.arguments[name] = declared.number.check(name, value)
-                except (TypeError, ValueError) as err:
-                    raise _prefixed(where, err) from None
-            elif (choices := outside_choices(declared.hint, value)) is not None:
-                raise ValueError(f"{where}: {name} must be one of {choices}, got {value!r}")
-            elif declared.array is not None:
-                traced = traced or _is_tracer(value)
-                _check_array_values(where, name, value, declared.options)
+        seen: list[str] = []
+        # One jaxtyping context for all arguments: a dimension name binds one size across them.
+        with jaxtyped("context"):
+            for name, value in list(bound.arguments.items()):
+                declared = plan().get(name)
+                if declared is None or (value is None and declared.allows_none):
+                    continue
+                if declared.number is not None and not _is_tracer(value):
+                    try:
+                        bound.arguments[name] = declared.number.check(name, value)
+                    except (TypeError, ValueError) as err:
+                        raise _prefixed(where, err) from None
+                    continue
+                if (choices := outside_choices(declared.hint, value)) is not None:
+                    raise ValueError(f"{where}: {name} must be one of {choices}, got {value!r}")
+                if declared.array is not None:
+                    traced = traced or _is_tracer(value)
+                    _check_array_values(where, name, value, declared.options)
+                if declared.hint is not Any and not is_bearable(value, declared.hint, conf=conf):
+                    raise TypeError(_mismatch(where, name, declared.hint, value, seen))
+                if declared.array is not None and hasattr(value, "shape"):
+                    seen.append(f"{name} {tuple(value.shape)}")
+        _NESTING.depth = depth + 1
         try:
-            result = inner(*bound.args, **bound.kwargs)
-        except TypeCheckError as err:
-            raise TypeError(_summary(err, where)) from None
+            result = fn(*bound.args, **bound.kwargs)
+        finally:
+            _NESTING.depth = depth
         if finite_result and not traced:
             part = _nonfinite_part(result)
             if part is not None:
