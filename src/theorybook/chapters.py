@@ -72,7 +72,7 @@ class Chapter:
         """
         config_cls = self.module("config").Config
         if cfg is None:
-            cfg = self.config(None if scale is None else check_scale(scale))
+            cfg = self.config(None if scale is None else check_scale(scale, "scale"))
         elif not isinstance(cfg, config_cls):
             raise TypeError(
                 f"cfg must be a theorybook.{self.package}.Config, got {type(cfg).__name__}"
