@@ -21,6 +21,9 @@ microseconds, not the tens of microseconds of a checked call.
 0.5
 
 Used by every chapter's ``Config.validate`` and public functions (see *Contributing*).
+
+Length: one concept, the checkers of single arguments; most of the lines are their documented
+options and the checks of those options.
 """
 
 from __future__ import annotations
@@ -35,12 +38,16 @@ import torch
 from jaxtyping import Float
 from jaxtyping import Real as RealDtype
 
-from theorybook.declared import ArrayOptions, Interval, IntRange, NonNegativeInt
-
-IntBound = Annotated[int, IntRange()] | None
+# The ranges of the checkers' own options. Not theorybook.boundary's aliases: theorybook.declared
+# checks every declared range with the checkers below, so importing it here would be an import
+# cycle. An ``Annotated`` int or float without a range rule reads, for @checked and for the
+# generic malformed-input test, as any int or any finite real.
+IntBound = Annotated[int, "any int; None for no bound"] | None
 """An optional bound of an integer: any int, or ``None`` for no bound."""
-RealBound = Annotated[float, Interval()] | None
+RealBound = Annotated[float, "any finite real; None for no bound"] | None
 """An optional bound of a real number: any finite real, or ``None`` for no bound."""
+Count = Annotated[int, "an int >= 0"]
+"""A count that may be zero (``min_size``, ``min_len``, ``ndim``); checked in the body."""
 
 __all__ = [
     "array",
@@ -241,7 +248,7 @@ def int_sequence(
     values: object,
     *,
     low: IntBound = None,
-    min_len: NonNegativeInt = 1,
+    min_len: Count = 1,
     unique: bool = False,
 ) -> tuple[int, ...]:
     """A sequence of ints as a tuple.
@@ -276,7 +283,7 @@ def real_sequence(
     low: RealBound = None,
     high: RealBound = None,
     low_open: bool = False,
-    min_len: NonNegativeInt = 1,
+    min_len: Count = 1,
 ) -> tuple[float, ...]:
     """A sequence of finite floats within the bounds, as a tuple.
 
@@ -361,9 +368,9 @@ def array(
     name: str,
     value: object,
     *,
-    ndim: NonNegativeInt | Sequence[NonNegativeInt] | None = None,
-    shape: Sequence[NonNegativeInt | None] | None = None,
-    min_size: NonNegativeInt = 1,
+    ndim: Count | Sequence[Count] | None = None,
+    shape: Sequence[Count | None] | None = None,
+    min_size: Count = 1,
     finite: bool = True,
     dtype: Any = np.float64,
 ) -> np.ndarray:
@@ -430,11 +437,11 @@ def tensor(
     name: str,
     value: object,
     *,
-    ndim: NonNegativeInt | Sequence[NonNegativeInt] | None = None,
-    shape: Sequence[NonNegativeInt | None] | None = None,
+    ndim: Count | Sequence[Count] | None = None,
+    shape: Sequence[Count | None] | None = None,
     floating: bool = True,
     finite: bool = True,
-    min_size: NonNegativeInt = 1,
+    min_size: Count = 1,
 ) -> torch.Tensor:
     """``value`` itself, checked to be a torch tensor of the given shape.
 
@@ -471,9 +478,7 @@ def tensor(
     return value
 
 
-def finite_tensor(
-    name: str, value: Annotated[RealDtype[torch.Tensor, "*shape"], ArrayOptions(may_be_empty=True)]
-) -> torch.Tensor:
+def finite_tensor(name: str, value: RealDtype[torch.Tensor, "*shape"]) -> torch.Tensor:
     """``value`` itself, or ``ValueError`` if it holds NaN or inf.
 
     ``value`` is a real tensor (floating, integer or bool; an empty one is finite). A complex
@@ -505,12 +510,13 @@ def same_length(**named: Any) -> int:
 
 def matches_module(
     name: str,
-    value: Annotated[
-        Float[torch.Tensor, "*shape"], ArrayOptions(may_be_empty=True, may_be_nonfinite=True)
-    ],
+    value: Float[torch.Tensor, "*shape"],
     module: torch.nn.Module,
 ) -> torch.Tensor:
     """``value`` itself, or ``TypeError`` if its dtype or device differs from ``module``'s.
+
+    ``value`` is a floating tensor; it may be empty or hold NaN: only its dtype and device are
+    checked here.
 
     A float64 batch given to a float32 network (or a CPU tensor to a CUDA one) otherwise fails
     deep inside torch with a message about ``mat1`` and ``mat2``.
