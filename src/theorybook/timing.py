@@ -76,7 +76,8 @@ class TimingStats:
 
     @property
     def spread(self) -> float:
-        """``max / min`` of the runs: how noisy the measurement was."""
+        """``max / min`` of the runs: how noisy the measurement was (``inf`` when the fastest run
+        took no measurable time: the clock's resolution, not a real ratio)."""
         return max(self.times) / min(self.times) if min(self.times) > 0 else math.inf
 
 
