@@ -22,11 +22,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+from theorybook._deferred import checked
+
 __all__ = ["RESULTS_ENV_VAR", "find_results_dir", "load_record", "record_path"]
 
 RESULTS_ENV_VAR = "THEORYBOOK_RESULTS"
 
 
+@checked
 def find_results_dir(root: str | os.PathLike[str] | None = None) -> Path | None:
     """The ``results`` folder to read recorded runs from, or ``None`` if there is none.
 
@@ -37,8 +40,6 @@ def find_results_dir(root: str | os.PathLike[str] | None = None) -> Path | None:
     directory or any of its parents.
     """
     if root is not None:
-        if not isinstance(root, str | os.PathLike):
-            raise TypeError(f"root must be a path, got {type(root).__name__}")
         path = Path(root)
         if not path.is_dir():
             raise ValueError(f"root={str(path)!r} is not a folder")
@@ -57,6 +58,7 @@ def find_results_dir(root: str | os.PathLike[str] | None = None) -> Path | None:
     return None
 
 
+@checked
 def record_path(
     chapter: str, name: str, *, root: str | os.PathLike[str] | None = None
 ) -> Path | None:
@@ -71,12 +73,13 @@ def record_path(
         The path (which may not exist), or ``None`` when no ``results`` folder is found.
     """
     for label, value in (("chapter", chapter), ("name", name)):
-        if not isinstance(value, str) or not value or "/" in value or value.startswith("."):
+        if not value or "/" in value or "\\" in value or value.startswith("."):
             raise ValueError(f"{label} must be a plain file or folder name, got {value!r}")
     base = find_results_dir(root)
     return None if base is None else base / chapter / name
 
 
+@checked
 def load_record(
     chapter: str, name: str, *, root: str | os.PathLike[str] | None = None
 ) -> Any | None:
