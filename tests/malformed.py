@@ -205,12 +205,15 @@ class Mutation:
 
     ``strict``: the call must raise ``ValueError``/``TypeError`` naming the parameter. Otherwise
     (another floating dtype) a clear error naming the parameter *or* a normal return both pass.
+    ``also``: other parameters whose naming counts too (a size mismatched between two arguments
+    sharing a dimension name is reported on whichever of them is checked second).
     """
 
     parameter: str
     label: str
     value: Any
     strict: bool = True
+    also: tuple[str, ...] = ()
 
 
 def _is_array(value: Any) -> bool:
@@ -258,12 +261,17 @@ def _declares_float(hint: Any) -> bool:
     return bool(dtypes) and "float32" in dtypes and "int64" not in dtypes
 
 
-def _shared_dims(name: str, params: dict[str, DeclaredParameter], bound: dict[str, Any]) -> set:
-    """Dimension names of ``name`` that another array argument of this call also declares."""
-    others: set[str] = set()
+def _shared_dims(
+    name: str, params: dict[str, DeclaredParameter], bound: dict[str, Any]
+) -> dict[str, tuple[str, ...]]:
+    """Dimension names of ``name`` that other array arguments of this call also declare, each
+    with those arguments."""
+    others: dict[str, tuple[str, ...]] = {}
     for other, p in params.items():
         if other != name and p.array is not None and _is_array(bound.get(other)):
-            others |= {n for n in map(_dim_name, _dims(p.array)) if n is not None}
+            for n in map(_dim_name, _dims(p.array)):
+                if n is not None:
+                    others[n] = (*others.get(n, ()), other)
     return others
 
 
@@ -306,6 +314,7 @@ def _array_mutations(
                     name,
                     f"size of {dim_name!r} mismatched",
                     _take(value, axis, value.shape[axis] - 1),
+                    also=shared[dim_name],
                 )
     yield Mutation(name, "a string", "not an array")
 
@@ -383,7 +392,7 @@ def outcome(fn: Any, bound: inspect.BoundArguments, mutation: Mutation) -> str |
     except Hung:
         return "hung"
     except (ValueError, TypeError) as err:
-        if names_parameter(str(err), mutation.parameter):
+        if any(names_parameter(str(err), p) for p in (mutation.parameter, *mutation.also)):
             return None
         return f"{type(err).__name__} not naming the argument: {str(err)[:160]!r}"
     except Exception as err:
