@@ -32,6 +32,7 @@ from theorybook.distill import (
     limit_weights,
     mobahi_toy,
     optimal_alpha,
+    random_problem,
     run_alpha_search,
     run_convergence,
     run_exactness,
@@ -217,7 +218,7 @@ def test_greedy_toy_alphas():
 
 
 def test_grid_search_alpha_and_alpha_grid():
-    assert grid_search_alpha([3.0, 1.0, 2.0], [0.0, 0.5, 1.0]) == (0.5, 1.0)
+    assert grid_search_alpha(np.array([3.0, 1.0, 2.0]), np.array([0.0, 0.5, 1.0])) == (0.5, 1.0)
     assert alpha_grid(0.25).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
     with pytest.raises(ValueError, match="integer"):
         alpha_grid(0.3)
@@ -229,7 +230,6 @@ def test_grid_search_alpha_and_alpha_grid():
 @pytest.mark.parametrize(
     "K, y, lam, alpha, steps, match",
     [
-        (np.ones((3, 4)), np.ones(3), 0.1, 0.5, 2, "square"),
         (np.array([[1.0, 0.5], [0.1, 1.0]]), np.ones(2), 0.1, 0.5, 2, "symmetric"),
         (np.array([[1.0, 2.0], [2.0, 1.0]]), np.ones(2), 0.1, 0.5, 2, "positive semi-definite"),
         (np.eye(3), np.ones(3), 0.0, 0.5, 2, "lam"),
@@ -237,8 +237,7 @@ def test_grid_search_alpha_and_alpha_grid():
         (np.eye(3), np.ones(3), 0.1, 1.5, 2, "alpha"),
         (np.eye(3), np.ones(3), 0.1, -0.1, 2, "alpha"),
         (np.eye(3), np.ones(3), 0.1, 0.5, 0, "steps"),
-        (np.eye(3), np.ones(4), 0.1, 0.5, 2, r"\(3,\)"),
-        (np.eye(3) * np.nan, np.ones(3), 0.1, 0.5, 2, "finite"),
+        (np.eye(3) * np.nan, np.ones(3), 0.1, 0.5, 2, "'K' contains NaN or inf"),
     ],
 )
 def test_bad_input_raises(K, y, lam, alpha, steps, match):
@@ -246,14 +245,28 @@ def test_bad_input_raises(K, y, lam, alpha, steps, match):
         distill_fits(K, y, lam=lam, alpha=alpha, steps=steps)
 
 
+@pytest.mark.parametrize(
+    "K, y, match",
+    [
+        (np.ones((3, 4)), np.ones(3), "'K'"),  # not square
+        (np.eye(3), np.ones(4), "'y'"),  # y's length differs from K's
+        (np.eye(3, dtype=np.int64), np.ones(3), "'K'"),  # integers, not floats
+        (np.eye(3), [1.0, 2.0, 3.0], "'y'"),  # a list, not an array
+    ],
+)
+def test_shapes_and_dtypes_are_declared(K, y, match):
+    with pytest.raises(TypeError, match=match):
+        distill_fits(K, y, lam=0.1, alpha=0.5, steps=2)
+
+
 def test_bad_types_and_test_kernel():
     with pytest.raises(TypeError):
         distill_fits(np.eye(2), np.ones(2), lam=0.1, alpha=0.5, steps=2.0)  # steps must be an int
     with pytest.raises(TypeError):
-        distill_fits(np.eye(2), ["a", "b"], lam=0.1, alpha=0.5, steps=2)
-    with pytest.raises(ValueError, match=r"\(m, 2\)"):
+        distill_fits(np.eye(2), np.array(["a", "b"]), lam=0.1, alpha=0.5, steps=2)
+    with pytest.raises(TypeError, match="K_test"):
         distill_predict(np.eye(2), np.ones((4, 3)), np.ones(2), lam=0.1, alpha=0.5, steps=2)
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(TypeError, match="reference"):
         optimal_alpha(np.ones(3), np.zeros(3), np.ones(4))
     with pytest.raises(ValueError, match="coincide"):
         optimal_alpha(np.ones(3), np.ones(3), np.zeros(3))
@@ -264,30 +277,33 @@ def test_bad_types_and_test_kernel():
 # ----------------------------------------------------------------- malformed inputs
 
 INDEFINITE = np.array([[1.0, 2.0], [2.0, 1.0]])
+Y2 = np.array([1.0, 2.0])
 
 
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: limit_fit(INDEFINITE, [1.0, 2.0], lam=0.5, alpha=0.5), "positive semi-definite"),
+        (lambda: limit_fit(INDEFINITE, Y2, lam=0.5, alpha=0.5), "positive semi-definite"),
         (
-            lambda: limit_predict(INDEFINITE, np.ones((1, 2)), [1.0, 2.0], lam=0.5, alpha=0.5),
+            lambda: limit_predict(INDEFINITE, np.ones((1, 2)), Y2, lam=0.5, alpha=0.5),
             "semi-definite",
         ),
         (
-            lambda: distill_fits_by_refitting(INDEFINITE, [1.0, 2.0], lam=0.1, alpha=0.5, steps=3),
+            lambda: distill_fits_by_refitting(INDEFINITE, Y2, lam=0.1, alpha=0.5, steps=3),
             "semi-definite",
         ),
-        (lambda: limit_weights([-1.0, 1.0], lam=1.0, alpha=0.5), "d must be >= 0|eigenvalues d"),
-        (lambda: limit_weights([-2.0, 1.0], lam=1.0, alpha=0.5), "eigenvalues d"),
+        (lambda: limit_weights(np.array([-1.0, 1.0]), lam=1.0, alpha=0.5), "eigenvalues d"),
+        (lambda: limit_weights(np.array([-2.0, 1.0]), lam=1.0, alpha=0.5), "eigenvalues d"),
         (lambda: distill_fits(np.eye(6), np.ones(6), lam=0.1, alpha=0.5, steps=10**9), "steps"),
-        (lambda: alpha_grid(1e-12), "grid step"),
-        (lambda: sparsification_ratios(5.0), "B"),
-        (lambda: sparsification_ratios([[1.0, 2.0], [0.0, 1.0]]), "> 0"),
-        (lambda: optimal_alpha([], [], []), "at least 1 element"),
+        (lambda: alpha_grid(1e-12), "step"),
+        (lambda: sparsification_ratios(np.ones((2, 2, 2))), "B"),
+        (lambda: sparsification_ratios(np.array([[1.0, 2.0], [0.0, 1.0]])), "> 0"),
+        (lambda: optimal_alpha(np.zeros(0), np.zeros(0), np.zeros(0)), "empty"),
         (lambda: mobahi_toy(lam=0), "lam"),
         (lambda: mobahi_toy(gamma=-1.0), "gamma"),
-        (lambda: grid_search_alpha([float("nan"), 1.0], [0.0, 1.0]), "losses"),
+        (lambda: grid_search_alpha(np.array([np.nan, 1.0]), np.array([0.0, 1.0])), "losses"),
+        (lambda: grid_search_alpha(np.array([2.0, 1.0]), np.array([-5.0, 0.5])), r"grid\[0\]"),
+        (lambda: random_problem(10**5), "'n'|n = "),
         (
             lambda: distill_fits(np.eye(2), np.ones(2), lam=0.1, alpha=float("nan"), steps=2),
             "alpha",
@@ -303,7 +319,8 @@ def test_malformed_input_gets_a_clear_value_error(call, match):
     "call",
     [
         lambda: distill_fits(np.eye(2), np.ones(2), lam=True, alpha=0.5, steps=2),
-        lambda: optimal_alpha([1.0, 2.0], [0.0, 0.0], [1.0, 1.0], clip="yes"),
+        lambda: optimal_alpha(Y2, np.zeros(2), np.ones(2), clip="yes"),
+        lambda: sparsification_ratios(5.0),
         lambda: run_toy("smoke"),
         lambda: chapter_claims(1, Config()),
         lambda: Results(1, 2, 3, 4, 5),
@@ -318,12 +335,19 @@ def test_alpha_search_grid_domain(problem):
     K, Kt, y = problem
     z = np.zeros(Kt.shape[0])
     prev = distill_fits(K, y, lam=0.1, alpha=0.0, steps=1)[-1]
+    grid = np.array([-5.0, 0.5, 5.0])
     with pytest.raises(ValueError, match=r"grid\[0\]"):
-        krr_step_alpha_search(K, Kt, y, z, 0.1, prev, grid=[-5.0, 0.5, 5.0], repeats=1)
+        krr_step_alpha_search(K, Kt, y, z, 0.1, prev, grid=grid, repeats=1)
+    with pytest.raises(ValueError, match=r"grid\[2\]"):
+        krr_step_alpha_search(K, Kt, y, z, 0.1, prev, grid=np.array([0.0, 1.0, 1.5]), repeats=1)
     # unconstrained α*: any finite grid is allowed
-    grid = [-5.0, 0.5, 5.0]
     res = krr_step_alpha_search(K, Kt, y, z, 0.1, prev, grid=grid, clip=False, repeats=1)
     assert res.grid.tolist() == [-5.0, 0.5, 5.0]
+    # the same rule for a grid search of losses measured elsewhere
+    losses = np.array([3.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match=r"grid\[0\]"):
+        grid_search_alpha(losses, grid)
+    assert grid_search_alpha(losses, grid, constrained=False) == (0.5, 1.0)
 
 
 def test_numpy_scalars_are_accepted():
@@ -441,7 +465,7 @@ def test_cholesky_and_eigh_paths_agree(problem, alpha):
     assert np.max(np.abs(chol - eig)) <= 1e-10
     np.testing.assert_array_equal(auto, chol)
     with pytest.raises(ValueError, match="positive semi-definite"):
-        distill_fits(INDEFINITE, [1.0, 2.0], lam=2.0, alpha=0.5, steps=2, method="cholesky")
+        distill_fits(INDEFINITE, Y2, lam=2.0, alpha=0.5, steps=2, method="cholesky")
     with pytest.raises(ValueError, match="method"):
         distill_fits(K, y, lam=0.1, alpha=0.5, steps=2, method="lu")  # type: ignore[arg-type]
 
@@ -470,8 +494,8 @@ def test_alpha_sweep_agrees_with_refitting(problem):
     np.testing.assert_allclose(no_test.train_mse, sweep.train_mse, rtol=0, atol=1e-14)
     with pytest.raises(ValueError, match="together"):
         alpha_sweep(K, y, lam=0.1, alphas=alphas, steps=2, K_test=Kt)
-    with pytest.raises(ValueError, match="alphas"):
-        alpha_sweep(K, y, lam=0.1, alphas=[0.5, 1.5], steps=2)
+    with pytest.raises(ValueError, match=r"alphas\[1\]"):
+        alpha_sweep(K, y, lam=0.1, alphas=np.array([0.5, 1.5]), steps=2)
 
 
 def test_estimate_alpha_minimises_the_training_loss(problem):
