@@ -7,6 +7,7 @@ import pytest
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.metrics.pairwise import rbf_kernel
 
+from theorybook.boundary import NonFiniteResult
 from theorybook.distill import (
     PUBLISHED_TOY_ALPHA0,
     PUBLISHED_TOY_ALPHA0_LIMIT,
@@ -19,11 +20,13 @@ from theorybook.distill import (
     alpha_grid,
     alpha_sweep,
     chapter_claims,
+    distill_coefficients,
     distill_fits,
     distill_fits_by_refitting,
     distill_predict,
     eigen_weights,
     estimate_alpha,
+    greedy_optimal_alphas,
     grid_search_alpha,
     kernel_eigen,
     krr_step_alpha_search,
@@ -512,3 +515,101 @@ def test_estimate_alpha_minimises_the_training_loss(problem):
 
     assert loss(a_hat) <= min(loss(a) for a in np.linspace(-5, 5, 2001)) + 1e-12
     assert a_hat > 1.0  # against the training targets the labels' own fit is preferred
+
+
+# ----------------------------------------------------------------- degenerate limits
+
+
+def _singular_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    X = np.repeat(np.linspace(0, 1, 5)[:, None], 2, axis=0)  # duplicated points: K singular
+    return (
+        rbf_kernel(X, gamma=1.0),
+        rbf_kernel(np.array([[0.3]]), X, gamma=1.0),
+        np.sin(3 * X[:, 0]),
+    )
+
+
+@pytest.mark.parametrize("lam", [1e-16, 1e-30, 1e-300])
+def test_a_ridge_below_round_off_is_refused_or_handled(lam):
+    """K + λI of a singular K with λ below round-off: the fits (weights in [0, 1]) stay exact
+    in the eigenbasis; what needs the solve itself names ``lam`` instead of returning
+    round-off amplified by 1/λ."""
+    K, Kt, y = _singular_problem()
+    auto = distill_fits(K, y, lam=lam, alpha=0.5, steps=3)
+    np.testing.assert_array_equal(
+        auto, distill_fits(K, y, lam=lam, alpha=0.5, steps=3, method="eigh")
+    )
+    assert np.max(np.abs(auto)) <= np.max(np.abs(y)) + 1e-12
+    eig = kernel_eigen(K)
+    lim = limit_fit(K, y, lam=lam, alpha=1.0)
+    expected = eig.V @ (limit_weights(eig.d, lam=lam, alpha=1.0) * (eig.V.T @ y))
+    np.testing.assert_allclose(lim, expected, atol=1e-12)
+    z = np.ones(1)
+    for call in (
+        lambda: distill_fits(K, y, lam=lam, alpha=0.5, steps=3, method="cholesky"),
+        lambda: distill_coefficients(K, y, lam=lam, alpha=0.5, steps=3),
+        lambda: distill_predict(K, Kt, y, lam=lam, alpha=0.5, steps=3),
+        lambda: distill_fits_by_refitting(K, y, lam=lam, alpha=0.5, steps=3),
+        lambda: alpha_sweep(K, y, lam=lam, alphas=np.array([0.5]), steps=2, K_test=Kt, reference=z),
+        lambda: krr_step_alpha_search(
+            K, Kt, y, z, lam, 0.5 * y, grid=np.array([0.0, 1.0]), repeats=1
+        ),
+        lambda: greedy_optimal_alphas(K, Kt, y, z, lam, 3),
+    ):
+        with pytest.raises(ValueError, match="lam is too small"):
+            call()
+    if lam < 1e-16:
+        with pytest.raises(ValueError, match="lam is too small"):
+            limit_predict(K, Kt, y, lam=lam, alpha=1.0)
+    # the training losses of a sweep need no solve
+    sweep = alpha_sweep(K, y, lam=lam, alphas=np.array([0.0, 0.5, 1.0]), steps=2)
+    assert np.all(np.isfinite(sweep.train_mse))
+
+
+@pytest.mark.parametrize("alpha", [5e-324, 1e-300])
+def test_the_limit_as_alpha_tends_to_zero(alpha):
+    """λ/α overflows for α → 0⁺: the limit is then computed as α K (αK + λI)⁻¹ y → 0."""
+    K, y = mobahi_toy().K, mobahi_toy().y
+    fit = limit_fit(K, y, lam=0.2, alpha=alpha)
+    assert (
+        np.all(np.isfinite(fit)) and np.max(np.abs(fit)) <= 1e3 * alpha * np.max(np.abs(y)) + 1e-320
+    )
+    np.testing.assert_array_equal(limit_fit(K, y, lam=1e300, alpha=alpha), 0.0)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-150, 1.0, 1e150, 1e300])
+def test_optimal_alpha_is_scale_free(scale):
+    """α* is the same for huge or tiny (finite) inputs: no overflow, no underflow of ‖a − b‖²."""
+    a, b, z = np.array([1.0, 2.0]), np.array([-1.0, 0.0]), np.array([0.5, 1.0])
+    assert optimal_alpha(a * scale, b * scale, z * scale, clip=False) == pytest.approx(0.625)
+    # outputs 10⁻³⁰⁰ apart against a reference of 1: α* ≈ 10³⁰⁰, clipped to the edge
+    assert optimal_alpha(np.array([1e-300, 0.0]), np.zeros(2), np.array([1.0, 0.0])) == 1.0
+    # ... and a subnormal difference: an unclipped α* beyond 10³⁰⁸ is reported, not returned
+    with pytest.raises(NonFiniteResult, match="optimal_alpha"):
+        optimal_alpha(np.array([1e-310, 0.0]), np.zeros(2), np.array([1.0, 0.0]), clip=False)
+
+
+def test_ratios_that_overflow_are_reported():
+    with pytest.raises(NonFiniteResult, match="sparsification_ratios"):
+        sparsification_ratios(np.array([1e300, 1e-300]))
+
+
+def test_a_random_problem_too_large_is_refused_before_allocating():
+    with pytest.raises(ValueError, match="n_test"):
+        random_problem(10_000, n_test=10**5)
+
+
+def test_package_loops_call_no_checked_function(monkeypatch, problem):
+    """The timed closed form and grid search, and the greedy chain, use the unchecked twins."""
+    import theorybook.distill.alpha as alpha_module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a checked function was called from a loop")
+
+    for name in ("optimal_alpha", "grid_search_alpha"):
+        monkeypatch.setattr(alpha_module, name, refuse)
+    K, Kt, y = problem
+    z = np.cos(4 * np.linspace(0, 1, Kt.shape[0]))
+    prev = distill_fits(K, y, lam=0.1, alpha=0.0, steps=2)[-1]
+    alpha_module.krr_step_alpha_search(K, Kt, y, z, 0.1, prev, grid=alpha_grid(0.1), repeats=1)
+    alpha_module.greedy_optimal_alphas(K, Kt, y, z, 0.1, 4)

@@ -64,8 +64,9 @@ def optimal_alpha(
 ) -> float:
     """Closed-form ``α*`` of :eq:`distill-alpha-star` for outputs that are affine in ``α``.
 
-    ``α*`` is invariant to a common scale of the three arrays, so they are divided by their
-    largest absolute entry first: huge (finite) inputs do not overflow the inner products.
+    ``α*`` is invariant to a common scale of the three arrays, so they are rescaled (by powers
+    of two, exactly) first: huge finite inputs do not overflow the inner products, and outputs
+    that differ only by a tiny amount do not underflow ``‖f_gt − f_sd‖²``.
 
     Arguments:
         f_ground_truth: outputs (any shape, e.g. ``(m,)`` values or ``(m, classes)``
@@ -82,11 +83,10 @@ def optimal_alpha(
 
     Raises:
         ValueError: for empty or non-finite inputs, or identical ``α = 1`` and ``α = 0``
-            outputs (every ``α`` then gives the same loss; also when they differ by less than
-            round-off of their scale).
+            outputs (every ``α`` then gives the same loss).
         TypeError: for shapes that differ.
-        NonFiniteResult: for an unclipped ``α*`` that overflows (outputs that differ only
-            at round-off far below the reference's scale).
+        NonFiniteResult: for an unclipped ``α*`` beyond ``10³⁰⁸`` (outputs that differ by
+            some 10⁻³⁰⁸ of the reference's scale); clipped, it is 0 or 1.
     """
     return _optimal_alpha(f_ground_truth, f_self_distilled, reference, clip)
 
@@ -94,17 +94,21 @@ def optimal_alpha(
 def _optimal_alpha(a: Array, b: Array, z: Array, clip: bool) -> float:
     """:func:`optimal_alpha` without the checks, for the package's own loops.
 
-    ``α* = ⟨a − b, z − b⟩ / ‖a − b‖²`` (:eq:`distill-alpha-star`), after dividing the three
-    arrays by their largest absolute entry (``α*`` does not change).
+    ``α* = ⟨a − b, z − b⟩ / ‖a − b‖²`` (:eq:`distill-alpha-star`). The three arrays are first
+    divided by a power of two near their largest entry, and ``a − b`` by one near its own:
+    exact operations (the same bits as the plain formula for ordinary inputs) that keep huge
+    inputs from overflowing and nearly equal outputs from underflowing ``‖a − b‖²``.
     """
     a, b, z = (np.asarray(v, dtype=np.float64) for v in (a, b, z))
-    scale = max(float(np.max(np.abs(v))) for v in (a, b, z)) or 1.0
-    a, b, z = a / scale, b / scale, z / scale
+    e = int(np.frexp(max(float(np.max(np.abs(v))) for v in (a, b, z)))[1])
+    a, b, z = np.ldexp(a, -e), np.ldexp(b, -e), np.ldexp(z, -e)
     diff = (a - b).ravel()
-    denom = float(diff @ diff)
-    if denom == 0.0:
+    if not np.any(diff):
         raise ValueError("the α = 1 and α = 0 outputs coincide: every α gives the same loss")
-    alpha = float(diff @ (z - b).ravel()) / denom
+    k = int(np.frexp(float(np.max(np.abs(diff))))[1])
+    diff = np.ldexp(diff, -k)
+    with np.errstate(over="ignore"):
+        alpha = float(np.ldexp(float(diff @ (z - b).ravel()) / float(diff @ diff), -k))
     return float(np.clip(alpha, 0.0, 1.0)) if clip else alpha
 
 
@@ -274,7 +278,7 @@ def krr_step_alpha_search(
         gv = check_weights("grid", grid)
     else:
         gv = np.asarray(grid, dtype=np.float64)
-    factor = _ridge_cholesky(Kc, lam, "lam")
+    factor = _ridge_cholesky(Kc, lam)
 
     def closed_form() -> float:
         _, f_gt = _krr_student(factor, Kr, yv, pv, 1.0, Kc)
@@ -351,7 +355,7 @@ def greedy_optimal_alphas(
         raise ValueError(
             f"steps × n = {T} × {n} exceeds {MAX_ELEMENTS}: ask for fewer greedy steps"
         )
-    factor = _ridge_cholesky(Kc, lam, "lam")
+    factor = _ridge_cholesky(Kc, lam)
     fit, pred = _krr_student(factor, Kr, yv, yv, 1.0, Kc)
     alphas: list[float] = []
     losses = [float(np.mean((pred - z) ** 2))]

@@ -17,6 +17,7 @@ through the book's one loop, :func:`theorybook.training.train_loop`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Annotated
 
 import torch
@@ -25,16 +26,28 @@ from torch import Tensor, nn
 
 from theorybook.boundary import FiniteReal, IntRange, NonNegativeInt, PositiveInt, Seed, checked
 from theorybook.distill.config import Training
-from theorybook.training import DivergenceGuard, train_loop
+from theorybook.training import DivergenceGuard, TrainingDiverged, train_loop
 from theorybook.validation import matches_module
 
 __all__ = [
+    "WEIGHT_GROWTH",
     "distillation_loss",
     "make_mlp",
     "parameter_norm_penalty",
     "predict_proba",
     "train_student",
 ]
+
+
+#: A student whose largest weight grows past ``WEIGHT_GROWTH × max(largest initial weight, 1)``
+#: has diverged. Its loss cannot show it: softmax outputs are bounded, so the loss of
+#: :eq:`distill-deep-loss` stays below 2 while Adam at a huge learning rate (each step moves a
+#: weight by about the learning rate) throws the weights away.
+WEIGHT_GROWTH = 1e6
+
+
+def _largest_weight(params: Sequence[Tensor]) -> float:
+    return max(float(p.detach().abs().max()) for p in params)
 
 
 @checked
@@ -129,7 +142,9 @@ def train_student(
     The loss adds ``training.reg_coef · Σ_W ‖W‖₂`` (:func:`parameter_norm_penalty`). Each
     optimiser step is one minibatch, run by :func:`theorybook.training.train_loop`: a loss that
     is not finite or has grown 10⁶-fold raises :class:`~theorybook.training.TrainingDiverged`
-    naming the distillation ``step``, ``α`` and the optimiser step.
+    naming the distillation ``step``, ``α`` and the optimiser step, and so does a weight that
+    has grown :data:`WEIGHT_GROWTH`-fold (the loss is bounded, so a learning rate of 10⁶ shows
+    only in the weights).
 
     Arguments:
         X: the inputs ``(n, features)``, float32 or float64 (the model takes ``X``'s dtype and
@@ -172,6 +187,9 @@ def train_student(
     ).to(device=X.device, dtype=X.dtype)
     onehot = F.one_hot(y.long(), num_classes=max(n_classes, 2)).to(X.dtype)
     opt = torch.optim.Adam(model.parameters(), lr=training.lr, weight_decay=training.weight_decay)
+    params = list(model.parameters())
+    weight_limit = WEIGHT_GROWTH * max(_largest_weight(params), 1.0)
+    where = f"student of distillation step {step} (α = {a:g})"
     gen = torch.Generator(device="cpu").manual_seed(init_seed + 1)
     n = X.shape[0]
     batches = math.ceil(n / training.batch_size)
@@ -190,9 +208,14 @@ def train_student(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        largest = _largest_weight(params)
+        if not largest <= weight_limit:
+            raise TrainingDiverged(
+                f"{where} diverged at step {t}: a weight reached {largest:.3g}, more than "
+                f"{WEIGHT_GROWTH:g}× the initial scale; lower the learning rate"
+            )
         return loss
 
-    where = f"student of distillation step {step} (α = {a:g})"
     model.train()
     train_loop(
         one_step,

@@ -19,10 +19,14 @@ name (``K`` is ``(n, n)``, ``y`` ``(n,)``, ``K_test`` ``(m, n)``), finite non-em
 semi-definite (PSD) wherever the maths needs it (:mod:`~theorybook.distill.checks`). The losses
 of many ``α`` from one eigendecomposition are in :mod:`~theorybook.distill.sweep`.
 
-Degenerate limits. A tiny ridge ``λ`` with a singular ``K`` makes ``K + λI`` numerically
-singular: the Cholesky paths raise ``ValueError`` naming ``lam`` (:func:`distill_fits`,
-:func:`limit_fit`, :func:`limit_predict`), and results that overflow raise
-:class:`~theorybook.boundary.NonFiniteResult` instead of returning ``inf``.
+Degenerate limits. A tiny ridge ``λ`` with a (numerically) singular ``K`` makes ``K + λI``
+ill-conditioned: a linear solve with it keeps no correct digit once its condition number passes
+:data:`MAX_CONDITION` (``1/ε``). Fits at the training points stay well defined (their
+eigen-weights ``B`` lie in ``[0, 1]``): :func:`distill_fits` (``method="auto"``) and
+:func:`limit_fit` then switch to the eigenbasis. What needs the solve itself (dual
+coefficients, predictions at new points, the explicit refits) raises ``ValueError`` naming
+``lam``. Results that still overflow raise :class:`~theorybook.boundary.NonFiniteResult`
+instead of returning ``inf``.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Literal
 import numpy as np
 from jaxtyping import Float
 from numpy.typing import NDArray
-from scipy.linalg import cho_factor, cho_solve, eigh
+from scipy.linalg import cho_factor, cho_solve, eigh, eigvalsh
 
 from theorybook.boundary import PositiveInt, PositiveReal, Probability, checked
 from theorybook.distill.checks import (
@@ -45,6 +49,7 @@ from theorybook.distill.checks import (
 )
 
 __all__ = [
+    "MAX_CONDITION",
     "KernelEigen",
     "distill_coefficients",
     "distill_fits",
@@ -59,6 +64,10 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
+
+#: the largest condition number of ``K + λI`` a linear solve is trusted with: ``1/ε`` (about
+#: ``4.5·10¹⁵``); beyond it the solve keeps no correct digit.
+MAX_CONDITION = 1.0 / float(np.finfo(np.float64).eps)
 
 
 def _eigenvalues(d: Float[np.ndarray, " n"]) -> Array:
@@ -189,7 +198,8 @@ def sparsification_ratios(B: Float[np.ndarray, "*steps n"]) -> Float[np.ndarray,
         raise ValueError(f"B needs at least two eigen-weights to form ratios, got {arr.shape}")
     if np.any(arr <= 0):
         raise ValueError("eigen-weights must be > 0 to form ratios (drop zero eigenvalues first)")
-    return arr[..., :-1] / arr[..., 1:]
+    with np.errstate(over="ignore"):  # an overflow is reported as NonFiniteResult
+        return arr[..., :-1] / arr[..., 1:]
 
 
 # --------------------------------------------------------------------------- fits
@@ -208,9 +218,9 @@ def distill_coefficients(
 
     ``c⁽ᵗ⁾ = (K + λI)⁻¹ ỹ⁽ᵗ⁾ = V (D + λI)⁻¹ [α I + (1 − α) B⁽ᵗ⁻¹⁾] Vᵀ y`` with ``B⁽⁰⁾ = I``
     (:eq:`distill-closed-form`): the paper's ``V D⁻¹ B⁽ᵗ⁾ Vᵀ y`` written without ``D⁻¹``, so
-    it also holds for a singular ``K``. With a tiny ``λ`` and zero eigenvalues the factor
-    ``(D + λI)⁻¹`` is huge; coefficients that overflow raise
-    :class:`~theorybook.boundary.NonFiniteResult`.
+    it also holds for a singular ``K``, as long as ``λ`` lifts it: when the condition number
+    ``(d_max + λ)/(d_min + λ)`` of ``K + λI`` exceeds :data:`MAX_CONDITION` the coefficients
+    are round-off amplified past any meaning, and ``ValueError`` names ``lam``.
 
     Arguments:
         K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD), or its :class:`KernelEigen`
@@ -225,6 +235,7 @@ def distill_coefficients(
     eig = K if isinstance(K, KernelEigen) else KernelEigen(K)
     yv = check_targets("y", y, eig.n)
     T = check_steps(steps, eig.n)
+    _check_condition(eig.d, lam)
     B = eigen_weights(eig.d, lam=lam, alpha=alpha, steps=T)
     prev = np.vstack([np.ones((1, eig.n)), B[:-1]])
     C = (alpha + (1.0 - alpha) * prev) / (eig.d + lam)
@@ -257,11 +268,15 @@ def distill_fits(
     Cholesky path by factorising ``K + δI`` with ``δ = PSD_RTOL · max(max diag K, 1)`` (it exists
     exactly when no eigenvalue lies below ``−δ``, the test :class:`KernelEigen` applies).
 
+    A ``λ`` too small to lift a singular ``K`` (``K + λI`` without a Cholesky factor, or with a
+    condition number above :data:`MAX_CONDITION`) leaves the Cholesky path no correct digit:
+    ``"auto"`` then takes the eigh path, whose weights ``B⁽ᵗ⁾ ∈ [0, 1]`` stay exact for any
+    ``λ > 0``, and ``"cholesky"`` raises ``ValueError`` naming ``lam``.
+
     Raises ``ValueError`` for a non-symmetric or indefinite ``K``, ``λ ≤ 0``, ``α ∉ [0, 1]``,
     ``steps < 1``, a result of more than :data:`~theorybook.distill.checks.MAX_ELEMENTS` values
-    (checked before any work), an unknown ``method``, or a ``λ`` so small that ``K + λI`` has
-    no Cholesky factor (a singular ``K`` with ``λ`` below round-off); ``TypeError`` for a
-    non-square ``K``, a ``y`` whose length differs from ``K``'s, or non-numeric arguments.
+    (checked before any work) or an unknown ``method``; ``TypeError`` for a non-square ``K``, a
+    ``y`` whose length differs from ``K``'s, or non-numeric arguments.
 
     Arguments:
         K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
@@ -277,11 +292,18 @@ def distill_fits(
     Kc = check_kernel(K)
     T = check_steps(steps, Kc.shape[0])
     yv = check_targets("y", y, Kc.shape[0])
-    if method == "eigh":
+    factor = None
+    if method != "eigh":
+        _check_psd_by_cholesky(Kc)
+        try:
+            factor = _ridge_cholesky(Kc, lam)
+        except ValueError:
+            if method == "cholesky":
+                raise
+    if factor is None:
         eig = KernelEigen(Kc)
         B = eigen_weights(eig.d, lam=lam, alpha=alpha, steps=T)
         return (B * (eig.V.T @ yv)) @ eig.V.T
-    factor = _psd_cholesky(Kc, lam)
     fits = np.empty((T, Kc.shape[0]))
     target = yv
     for t in range(T):
@@ -290,8 +312,8 @@ def distill_fits(
     return fits
 
 
-def _psd_cholesky(K: Array, lam: float) -> tuple[Array, bool]:
-    """Cholesky factor of ``K + λI`` after checking ``K`` is PSD (:func:`distill_fits`)."""
+def _check_psd_by_cholesky(K: Array) -> None:
+    """``ValueError`` unless ``K + δI`` has a Cholesky factor (``K`` is PSD to ``δ``)."""
     n = K.shape[0]
     scale_ = max(float(np.max(np.diag(K))), 1.0)
     shifted = K + PSD_RTOL * scale_ * np.eye(n)
@@ -302,20 +324,45 @@ def _psd_cholesky(K: Array, lam: float) -> tuple[Array, bool]:
             "K must be positive semi-definite: K + δI has no Cholesky factor for "
             f"δ = {PSD_RTOL * scale_:.1e}, so K has an eigenvalue below −δ"
         ) from None
-    return _ridge_cholesky(K, lam, "lam")
 
 
-def _ridge_cholesky(K: Array, ridge: float, name: str) -> tuple[Array, bool]:
-    """Cholesky factor of ``K + ridge·I``, or ``ValueError`` naming the ridge's argument when
-    it does not exist (``K`` singular to round-off and the ridge too small to lift it, or ``K``
-    indefinite)."""
+def _too_small(ridge: float, detail: str) -> ValueError:
+    return ValueError(
+        f"lam is too small for this K: K + {ridge:.3g}·I {detail}, so a linear solve with it "
+        "keeps no correct digit (K is singular to round-off and the ridge does not lift it); "
+        "raise lam"
+    )
+
+
+def _check_condition(d: Array, ridge: float) -> None:
+    """``ValueError`` naming ``lam`` when ``K + ridge·I`` is too ill-conditioned to solve with.
+
+    ``d`` are the eigenvalues of a PSD ``K`` (any order, negatives from round-off count as
+    zero); the condition number is ``(d_max + ridge)/(d_min + ridge)``, refused above
+    :data:`MAX_CONDITION`.
+    """
+    d_max, d_min = max(float(np.max(d)), 0.0), max(float(np.min(d)), 0.0)
+    cond = (d_max + ridge) / (d_min + ridge)
+    if not cond <= MAX_CONDITION:
+        raise _too_small(ridge, f"has condition number {cond:.1e} > {MAX_CONDITION:.1e} (1/ε)")
+
+
+def _ridge_cholesky(K: Array, ridge: float) -> tuple[Array, bool]:
+    """Cholesky factor of ``K + ridge·I`` for a PSD ``K``, or ``ValueError`` naming ``lam`` when
+    it does not exist or its condition number exceeds :data:`MAX_CONDITION` (estimated from the
+    factor's diagonal: ``(max L_ii / min L_ii)²`` is a lower bound of it).
+
+    """
     try:
-        return cho_factor(K + ridge * np.eye(K.shape[0]), check_finite=False)
+        factor = cho_factor(K + ridge * np.eye(K.shape[0]), check_finite=False)
     except np.linalg.LinAlgError:
-        raise ValueError(
-            f"K + {ridge:.3g}·I is not positive definite: K is singular to round-off (or "
-            f"indefinite) and the ridge is too small to lift it; raise {name}"
-        ) from None
+        raise _too_small(ridge, "is not positive definite") from None
+    diag = np.abs(np.diag(factor[0]))
+    with np.errstate(over="ignore", divide="ignore"):
+        cond = float((np.max(diag) / np.min(diag)) ** 2)
+    if not cond <= MAX_CONDITION:
+        raise _too_small(ridge, f"has condition number above {cond:.1e} > {MAX_CONDITION:.1e}")
+    return factor
 
 
 @checked
@@ -367,7 +414,9 @@ def distill_fits_by_refitting(
     ``alpha=λ``, i.e. it solves ``(K + λI) c = ỹ⁽ᵗ⁾`` afresh) to the mixed targets of
     :eq:`distill-mixed-targets`. Returns the training fits ``(steps, n)``, and with ``K_test``
     also the predictions ``(steps, m)``. ``K`` must be PSD, as for :func:`distill_fits` (an
-    indefinite ``K`` raises ``ValueError`` instead of refitting a meaningless problem).
+    indefinite ``K`` raises ``ValueError`` instead of refitting a meaningless problem), and
+    ``K + λI`` solvable: a condition number above :data:`MAX_CONDITION` raises ``ValueError``
+    naming ``lam`` (scikit-learn would fall back to a least-squares solution with a warning).
 
     Arguments:
         K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
@@ -382,7 +431,10 @@ def distill_fits_by_refitting(
     """
     from sklearn.kernel_ridge import KernelRidge
 
-    Kc = check_kernel(K, psd=True)
+    Kc = check_kernel(K)
+    d = eigvalsh(Kc)
+    check_psd_spectrum(d)
+    _check_condition(d, lam)
     n = Kc.shape[0]
     yv = check_targets("y", y, n)
     Kt = None if K_test is None else check_cross_kernel("K_test", K_test, n)
@@ -413,8 +465,9 @@ def limit_fit(
     Cholesky factorisation of ``K + (λ/α) I``; for ``α = 0`` the fits collapse to zero. ``K``
     must be PSD, as for :func:`distill_fits` (checked from its eigenvalues). As ``α → 0⁺`` the
     ridge ``λ/α`` may overflow; the fit is then computed as ``α K (αK + λI)⁻¹ y``, which tends
-    to zero continuously. A ridge too small to lift a singular ``K`` raises ``ValueError``
-    naming ``lam``.
+    to zero continuously. A ridge ``λ/α`` too small to lift a singular ``K`` (no Cholesky
+    factor, or a condition number above :data:`MAX_CONDITION`) is handled in the eigenbasis:
+    ``V B⁽∞⁾ Vᵀ y`` with the weights of :func:`limit_weights`, which lie in ``[0, 1]``.
 
     Arguments:
         K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
@@ -427,7 +480,11 @@ def limit_fit(
     """
     Kc = check_kernel(K, psd=True)
     yv = check_targets("y", y, Kc.shape[0])
-    return Kc @ _limit_coef(Kc, yv, lam, alpha)
+    try:
+        return Kc @ _limit_coef(Kc, yv, lam, alpha)
+    except ValueError:  # K + (λ/α)I too ill-conditioned for a solve: the eigenbasis
+        eig = KernelEigen(Kc)
+        return eig.V @ (limit_weights(eig.d, lam=lam, alpha=alpha) * (eig.V.T @ yv))
 
 
 @checked
@@ -441,8 +498,9 @@ def limit_predict(
 ) -> Float[np.ndarray, " m"]:
     """The ``t → ∞`` predictions at new points: ``k(x)ᵀ (K + (λ/α) I)⁻¹ y`` (zero if ``α = 0``).
 
-    ``K`` must be PSD (checked), as for :func:`distill_fits`; small ``α`` and small ``λ`` are
-    handled as in :func:`limit_fit`.
+    ``K`` must be PSD (checked), as for :func:`distill_fits`; a small ``α`` is handled as in
+    :func:`limit_fit`. A ridge ``λ/α`` too small to lift a singular ``K`` (the solve would keep
+    no correct digit: see :data:`MAX_CONDITION`) raises ``ValueError`` naming ``lam``.
 
     Arguments:
         K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
@@ -466,7 +524,7 @@ def _limit_coef(K: Array, y: Array, lam: float, alpha: float) -> Array:
         return np.zeros_like(y)
     ridge = lam / alpha
     if not np.isfinite(ridge):
-        factor = _ridge_cholesky(alpha * K, lam, "lam")
+        factor = _ridge_cholesky(alpha * K, lam)
         return alpha * np.asarray(cho_solve(factor, y))
-    factor = _ridge_cholesky(K, ridge, "lam")
+    factor = _ridge_cholesky(K, ridge)
     return np.asarray(cho_solve(factor, y))

@@ -23,7 +23,7 @@ from theorybook.distill.checks import (
     check_targets,
     check_weights,
 )
-from theorybook.distill.kernel import KernelEigen
+from theorybook.distill.kernel import KernelEigen, _check_condition
 
 __all__ = ["AlphaSweep", "alpha_sweep"]
 
@@ -69,7 +69,11 @@ def alpha_sweep(
     :eq:`distill-limit`. Refitting would cost ``T`` solves of ``K + λI`` per ``α``.
 
     ``K`` is a kernel matrix (validated, PSD) or its :class:`KernelEigen`; ``alphas`` a vector of
-    weights in ``[0, 1]``; ``K_test`` ``(m, n)`` and ``reference`` ``(m,)`` go together.
+    weights in ``[0, 1]`` (``ValueError`` names the first outsider, ``alphas[i]``); ``K_test``
+    ``(m, n)`` and ``reference`` ``(m,)`` go together. The training losses use weights in
+    ``[0, 1]`` and hold for any ``λ > 0``; the test losses need ``(D + λI)⁻¹``, and a ``λ`` too
+    small to lift a singular ``K`` (condition number above
+    :data:`~theorybook.distill.kernel.MAX_CONDITION`) raises ``ValueError`` naming ``lam``.
 
     Arguments:
         K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD), or its :class:`~theorybook.distill.kernel.KernelEigen`
@@ -96,6 +100,7 @@ def alpha_sweep(
     W: Array | None = None
     z: Array = np.zeros(0)
     if K_test is not None:
+        _check_condition(eig.d, lam)
         W = check_cross_kernel("K_test", K_test, n) @ eig.V
         z = np.asarray(reference, dtype=np.float64)
         if z.shape != (W.shape[0],):
