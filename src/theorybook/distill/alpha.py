@@ -34,7 +34,7 @@ from theorybook.distill.checks import (
     check_targets,
     check_weights,
 )
-from theorybook.distill.kernel import _ridge_cholesky
+from theorybook.distill.solve import ridge_cholesky
 from theorybook.timing import best_of
 
 __all__ = [
@@ -278,7 +278,7 @@ def krr_step_alpha_search(
         gv = check_weights("grid", grid)
     else:
         gv = np.asarray(grid, dtype=np.float64)
-    factor = _ridge_cholesky(Kc, lam)
+    factor = ridge_cholesky(Kc, lam)
 
     def closed_form() -> float:
         _, f_gt = _krr_student(factor, Kr, yv, pv, 1.0, Kc)
@@ -355,7 +355,7 @@ def greedy_optimal_alphas(
         raise ValueError(
             f"steps × n = {T} × {n} exceeds {MAX_ELEMENTS}: ask for fewer greedy steps"
         )
-    factor = _ridge_cholesky(Kc, lam)
+    factor = ridge_cholesky(Kc, lam)
     fit, pred = _krr_student(factor, Kr, yv, yv, 1.0, Kc)
     alphas: list[float] = []
     losses = [float(np.mean((pred - z) ** 2))]

@@ -21,7 +21,7 @@ of many ``α`` from one eigendecomposition are in :mod:`~theorybook.distill.swee
 
 Degenerate limits. A tiny ridge ``λ`` with a (numerically) singular ``K`` makes ``K + λI``
 ill-conditioned: a linear solve with it keeps no correct digit once its condition number passes
-:data:`MAX_CONDITION` (``1/ε``). Fits at the training points stay well defined (their
+:data:`~theorybook.distill.solve.MAX_CONDITION` (``1/ε``). Fits at the training points stay well defined (their
 eigen-weights ``B`` lie in ``[0, 1]``): :func:`distill_fits` (``method="auto"``) and
 :func:`limit_fit` then switch to the eigenbasis. What needs the solve itself (dual
 coefficients, predictions at new points, the explicit refits) raises ``ValueError`` naming
@@ -36,20 +36,19 @@ from typing import Literal
 import numpy as np
 from jaxtyping import Float
 from numpy.typing import NDArray
-from scipy.linalg import cho_factor, cho_solve, eigh, eigvalsh
+from scipy.linalg import cho_solve, eigh, eigvalsh
 
 from theorybook.boundary import PositiveInt, PositiveReal, Probability, checked
 from theorybook.distill.checks import (
-    PSD_RTOL,
     check_cross_kernel,
     check_kernel,
     check_psd_spectrum,
     check_steps,
     check_targets,
 )
+from theorybook.distill.solve import check_condition, check_psd_by_cholesky, ridge_cholesky
 
 __all__ = [
-    "MAX_CONDITION",
     "KernelEigen",
     "distill_coefficients",
     "distill_fits",
@@ -64,10 +63,6 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
-
-#: the largest condition number of ``K + λI`` a linear solve is trusted with: ``1/ε`` (about
-#: ``4.5·10¹⁵``); beyond it the solve keeps no correct digit.
-MAX_CONDITION = 1.0 / float(np.finfo(np.float64).eps)
 
 
 def _eigenvalues(d: Float[np.ndarray, " n"]) -> Array:
@@ -219,7 +214,7 @@ def distill_coefficients(
     ``c⁽ᵗ⁾ = (K + λI)⁻¹ ỹ⁽ᵗ⁾ = V (D + λI)⁻¹ [α I + (1 − α) B⁽ᵗ⁻¹⁾] Vᵀ y`` with ``B⁽⁰⁾ = I``
     (:eq:`distill-closed-form`): the paper's ``V D⁻¹ B⁽ᵗ⁾ Vᵀ y`` written without ``D⁻¹``, so
     it also holds for a singular ``K``, as long as ``λ`` lifts it: when the condition number
-    ``(d_max + λ)/(d_min + λ)`` of ``K + λI`` exceeds :data:`MAX_CONDITION` the coefficients
+    ``(d_max + λ)/(d_min + λ)`` of ``K + λI`` exceeds :data:`~theorybook.distill.solve.MAX_CONDITION` the coefficients
     are round-off amplified past any meaning, and ``ValueError`` names ``lam``.
 
     Arguments:
@@ -235,7 +230,7 @@ def distill_coefficients(
     eig = K if isinstance(K, KernelEigen) else KernelEigen(K)
     yv = check_targets("y", y, eig.n)
     T = check_steps(steps, eig.n)
-    _check_condition(eig.d, lam)
+    check_condition(eig.d, lam)
     B = eigen_weights(eig.d, lam=lam, alpha=alpha, steps=T)
     prev = np.vstack([np.ones((1, eig.n)), B[:-1]])
     C = (alpha + (1.0 - alpha) * prev) / (eig.d + lam)
@@ -269,7 +264,7 @@ def distill_fits(
     exactly when no eigenvalue lies below ``−δ``, the test :class:`KernelEigen` applies).
 
     A ``λ`` too small to lift a singular ``K`` (``K + λI`` without a Cholesky factor, or with a
-    condition number above :data:`MAX_CONDITION`) leaves the Cholesky path no correct digit:
+    condition number above :data:`~theorybook.distill.solve.MAX_CONDITION`) leaves the Cholesky path no correct digit:
     ``"auto"`` then takes the eigh path, whose weights ``B⁽ᵗ⁾ ∈ [0, 1]`` stay exact for any
     ``λ > 0``, and ``"cholesky"`` raises ``ValueError`` naming ``lam``.
 
@@ -294,9 +289,9 @@ def distill_fits(
     yv = check_targets("y", y, Kc.shape[0])
     factor = None
     if method != "eigh":
-        _check_psd_by_cholesky(Kc)
+        check_psd_by_cholesky(Kc)
         try:
-            factor = _ridge_cholesky(Kc, lam)
+            factor = ridge_cholesky(Kc, lam)
         except ValueError:
             if method == "cholesky":
                 raise
@@ -310,59 +305,6 @@ def distill_fits(
         fits[t] = target - lam * cho_solve(factor, target)
         target = alpha * yv + (1.0 - alpha) * fits[t]
     return fits
-
-
-def _check_psd_by_cholesky(K: Array) -> None:
-    """``ValueError`` unless ``K + δI`` has a Cholesky factor (``K`` is PSD to ``δ``)."""
-    n = K.shape[0]
-    scale_ = max(float(np.max(np.diag(K))), 1.0)
-    shifted = K + PSD_RTOL * scale_ * np.eye(n)
-    try:
-        cho_factor(shifted, overwrite_a=True, check_finite=False)
-    except np.linalg.LinAlgError:
-        raise ValueError(
-            "K must be positive semi-definite: K + δI has no Cholesky factor for "
-            f"δ = {PSD_RTOL * scale_:.1e}, so K has an eigenvalue below −δ"
-        ) from None
-
-
-def _too_small(ridge: float, detail: str) -> ValueError:
-    return ValueError(
-        f"lam is too small for this K: K + {ridge:.3g}·I {detail}, so a linear solve with it "
-        "keeps no correct digit (K is singular to round-off and the ridge does not lift it); "
-        "raise lam"
-    )
-
-
-def _check_condition(d: Array, ridge: float) -> None:
-    """``ValueError`` naming ``lam`` when ``K + ridge·I`` is too ill-conditioned to solve with.
-
-    ``d`` are the eigenvalues of a PSD ``K`` (any order, negatives from round-off count as
-    zero); the condition number is ``(d_max + ridge)/(d_min + ridge)``, refused above
-    :data:`MAX_CONDITION`.
-    """
-    d_max, d_min = max(float(np.max(d)), 0.0), max(float(np.min(d)), 0.0)
-    cond = (d_max + ridge) / (d_min + ridge)
-    if not cond <= MAX_CONDITION:
-        raise _too_small(ridge, f"has condition number {cond:.1e} > {MAX_CONDITION:.1e} (1/ε)")
-
-
-def _ridge_cholesky(K: Array, ridge: float) -> tuple[Array, bool]:
-    """Cholesky factor of ``K + ridge·I`` for a PSD ``K``, or ``ValueError`` naming ``lam`` when
-    it does not exist or its condition number exceeds :data:`MAX_CONDITION` (estimated from the
-    factor's diagonal: ``(max L_ii / min L_ii)²`` is a lower bound of it).
-
-    """
-    try:
-        factor = cho_factor(K + ridge * np.eye(K.shape[0]), check_finite=False)
-    except np.linalg.LinAlgError:
-        raise _too_small(ridge, "is not positive definite") from None
-    diag = np.abs(np.diag(factor[0]))
-    with np.errstate(over="ignore", divide="ignore"):
-        cond = float((np.max(diag) / np.min(diag)) ** 2)
-    if not cond <= MAX_CONDITION:
-        raise _too_small(ridge, f"has condition number above {cond:.1e} > {MAX_CONDITION:.1e}")
-    return factor
 
 
 @checked
@@ -415,7 +357,7 @@ def distill_fits_by_refitting(
     :eq:`distill-mixed-targets`. Returns the training fits ``(steps, n)``, and with ``K_test``
     also the predictions ``(steps, m)``. ``K`` must be PSD, as for :func:`distill_fits` (an
     indefinite ``K`` raises ``ValueError`` instead of refitting a meaningless problem), and
-    ``K + λI`` solvable: a condition number above :data:`MAX_CONDITION` raises ``ValueError``
+    ``K + λI`` solvable: a condition number above :data:`~theorybook.distill.solve.MAX_CONDITION` raises ``ValueError``
     naming ``lam`` (scikit-learn would fall back to a least-squares solution with a warning).
 
     Arguments:
@@ -434,7 +376,7 @@ def distill_fits_by_refitting(
     Kc = check_kernel(K)
     d = eigvalsh(Kc)
     check_psd_spectrum(d)
-    _check_condition(d, lam)
+    check_condition(d, lam)
     n = Kc.shape[0]
     yv = check_targets("y", y, n)
     Kt = None if K_test is None else check_cross_kernel("K_test", K_test, n)
@@ -466,7 +408,7 @@ def limit_fit(
     must be PSD, as for :func:`distill_fits` (checked from its eigenvalues). As ``α → 0⁺`` the
     ridge ``λ/α`` may overflow; the fit is then computed as ``α K (αK + λI)⁻¹ y``, which tends
     to zero continuously. A ridge ``λ/α`` too small to lift a singular ``K`` (no Cholesky
-    factor, or a condition number above :data:`MAX_CONDITION`) is handled in the eigenbasis:
+    factor, or a condition number above :data:`~theorybook.distill.solve.MAX_CONDITION`) is handled in the eigenbasis:
     ``V B⁽∞⁾ Vᵀ y`` with the weights of :func:`limit_weights`, which lie in ``[0, 1]``.
 
     Arguments:
@@ -500,7 +442,7 @@ def limit_predict(
 
     ``K`` must be PSD (checked), as for :func:`distill_fits`; a small ``α`` is handled as in
     :func:`limit_fit`. A ridge ``λ/α`` too small to lift a singular ``K`` (the solve would keep
-    no correct digit: see :data:`MAX_CONDITION`) raises ``ValueError`` naming ``lam``.
+    no correct digit: see :data:`~theorybook.distill.solve.MAX_CONDITION`) raises ``ValueError`` naming ``lam``.
 
     Arguments:
         K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
@@ -524,7 +466,7 @@ def _limit_coef(K: Array, y: Array, lam: float, alpha: float) -> Array:
         return np.zeros_like(y)
     ridge = lam / alpha
     if not np.isfinite(ridge):
-        factor = _ridge_cholesky(alpha * K, lam)
+        factor = ridge_cholesky(alpha * K, lam)
         return alpha * np.asarray(cho_solve(factor, y))
-    factor = _ridge_cholesky(K, ridge)
+    factor = ridge_cholesky(K, ridge)
     return np.asarray(cho_solve(factor, y))

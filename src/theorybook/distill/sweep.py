@@ -23,7 +23,8 @@ from theorybook.distill.checks import (
     check_targets,
     check_weights,
 )
-from theorybook.distill.kernel import KernelEigen, _check_condition
+from theorybook.distill.kernel import KernelEigen
+from theorybook.distill.solve import check_condition
 
 __all__ = ["AlphaSweep", "alpha_sweep"]
 
@@ -73,7 +74,7 @@ def alpha_sweep(
     ``(m, n)`` and ``reference`` ``(m,)`` go together. The training losses use weights in
     ``[0, 1]`` and hold for any ``λ > 0``; the test losses need ``(D + λI)⁻¹``, and a ``λ`` too
     small to lift a singular ``K`` (condition number above
-    :data:`~theorybook.distill.kernel.MAX_CONDITION`) raises ``ValueError`` naming ``lam``.
+    :data:`~theorybook.distill.solve.MAX_CONDITION`) raises ``ValueError`` naming ``lam``.
 
     Arguments:
         K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD), or its :class:`~theorybook.distill.kernel.KernelEigen`
@@ -100,7 +101,7 @@ def alpha_sweep(
     W: Array | None = None
     z: Array = np.zeros(0)
     if K_test is not None:
-        _check_condition(eig.d, lam)
+        check_condition(eig.d, lam)
         W = check_cross_kernel("K_test", K_test, n) @ eig.V
         z = np.asarray(reference, dtype=np.float64)
         if z.shape != (W.shape[0],):
