@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
+from boundary_examples.distill import MODULE_EXAMPLES
+from malformed import bind, mutations, outcome, public_callables
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.metrics.pairwise import rbf_kernel
 
@@ -613,3 +617,40 @@ def test_package_loops_call_no_checked_function(monkeypatch, problem):
     prev = distill_fits(K, y, lam=0.1, alpha=0.0, steps=2)[-1]
     alpha_module.krr_step_alpha_search(K, Kt, y, z, 0.1, prev, grid=alpha_grid(0.1), repeats=1)
     alpha_module.greedy_optimal_alphas(K, Kt, y, z, 0.1, 4)
+
+
+# ----------------------------------------------------------------- the modules' own callables
+
+_MODULES = ("alpha", "checks", "claims", "config", "data", "experiments", "figures", "kernel")
+_MODULES += ("results", "solve", "sweep")
+
+
+def _unexported() -> list[str]:
+    """``module.name`` of each public callable of a module that the package does not re-export
+    (the network's module, which needs torch, has its own test)."""
+    package = set(public_callables("theorybook.distill"))
+    return sorted(
+        f"{m}.{name}"
+        for m in _MODULES
+        for name in public_callables(f"theorybook.distill.{m}")
+        if name not in package
+    )
+
+
+def test_every_unexported_callable_has_an_example():
+    assert sorted(MODULE_EXAMPLES) == _unexported()
+
+
+@pytest.mark.parametrize("key", sorted(MODULE_EXAMPLES))
+def test_module_callables_get_clear_errors(key):
+    """The generic malformed-input test for the callables the package does not re-export."""
+    module, name = key.split(".")
+    fn = getattr(importlib.import_module(f"theorybook.distill.{module}"), name)
+    example = MODULE_EXAMPLES[key]()
+    fn(*example.args, **example.kwargs)
+    problems = []
+    for mutation in mutations(fn, dict(bind(fn, example).arguments)):
+        problem = outcome(fn, bind(fn, MODULE_EXAMPLES[key]()), mutation)
+        if problem is not None:
+            problems.append(f"  {mutation.parameter} = {mutation.label}: {problem}")
+    assert not problems, f"{key}:\n" + "\n".join(problems)

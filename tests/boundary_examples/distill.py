@@ -192,6 +192,19 @@ EXAMPLES = {
 
 NOT_DRIVEN: dict[str, str] = {}
 
+#: Public callables of the subpackage's modules that the package does not re-export, keyed
+#: ``module.name`` (driven by ``tests/test_distill.py``; the network's by
+#: ``tests/test_distill_deep.py`` from :data:`DEEP_EXAMPLES`).
+MODULE_EXAMPLES: dict[str, Any] = {
+    "checks.check_psd_spectrum": lambda: call(_d(), "K"),
+    "checks.check_steps": lambda: call(3, 7),
+    "checks.check_weights": lambda: call("alphas", np.array([0.0, 0.4, 1.0])),
+    "figures.alpha_colour": lambda: call(0.35),
+    "solve.check_condition": lambda: call(_d(), 0.1),
+    "solve.check_psd_by_cholesky": lambda: call(_K()),
+    "solve.ridge_cholesky": lambda: call(_K(), 0.1),
+}
+
 
 # --------------------------------------------------------------------------- the digits network
 
