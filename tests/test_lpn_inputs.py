@@ -239,6 +239,7 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ),
     ("perturb mix level>1", lambda: lpn.perturb(_images(), "mix", 2.0), ValueError, "level"),
     ("perturb kind", lambda: lpn.perturb(_images(), "rotate", 0.1), ValueError, "kind"),
+    ("perturb blur 1e300", lambda: lpn.perturb(_images(), "blur", 1e300), ValueError, "level"),
 ]
 
 

@@ -25,6 +25,7 @@ from theorybook.lpn.config import DIGITS_COUNT, Config
 __all__ = [
     "CROP_PHOTOS",
     "DIGITS_COUNT",
+    "MAX_BLUR_SIDES",
     "PATCH_TEST_PHOTO",
     "PATCH_TRAIN_PHOTOS",
     "PERTURBATIONS",
@@ -78,6 +79,9 @@ PERTURBATIONS: dict[str, tuple[float, ...]] = {
     "mix": (0.0, 0.125, 0.25, 0.375, 0.5),
 }
 """Perturbation levels: noise σ (clipped to [0, 1]), blur σ in pixels, mixing weight λ."""
+
+MAX_BLUR_SIDES = 10
+"""The widest blur :func:`perturb` applies, in image sides (the chapter's widest is 2 pixels)."""
 
 PerturbationKind = Literal["noise", "blur", "mix"]
 """The kinds of :data:`PERTURBATIONS`."""
@@ -187,7 +191,8 @@ def perturb(
     Arguments:
         images: the clean images ``(n, 1, s, s)`` in [0, 1].
         kind: one of :data:`PERTURBATIONS` (``"noise"``, ``"blur"``, ``"mix"``).
-        level: the noise σ, the blur width in pixels, or the mixing weight λ.
+        level: the noise σ, the blur width in pixels (at most :data:`MAX_BLUR_SIDES` image
+            sides), or the mixing weight λ (at most 1).
         seed: the seed of the noise (``"noise"`` only).
 
     Returns:
@@ -196,6 +201,13 @@ def perturb(
     images = check_images(images, "images")
     if kind == "mix" and level > 1:
         raise ValueError(f"level must be <= 1 for kind='mix' (a mixing weight), got {level}")
+    side = images.shape[-1]
+    if kind == "blur" and level > MAX_BLUR_SIDES * side:
+        raise ValueError(
+            f"level must be <= {MAX_BLUR_SIDES}·s = {MAX_BLUR_SIDES * side} pixels for "
+            f"kind='blur' on {side}×{side} images, got {level}: a wider blur leaves almost "
+            "nothing of the image, and scipy's kernel (radius 4·level) would not fit in memory"
+        )
     if level == 0:
         return images.copy()
     if kind == "noise":
