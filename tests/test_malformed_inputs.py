@@ -100,7 +100,7 @@ def _bare_numbers(fn: object) -> list[str]:
         leaves = [a for a in (typing.get_args(p.hint) or (p.hint,)) if a is not type(None)]
         if p.hint in (int, float) or (
             typing.get_origin(p.hint) is not typing.Annotated
-            and set(leaves) <= {int, float}
+            and all(leaf in (int, float) for leaf in leaves)
             and leaves
         ):
             out.append(p.name)
