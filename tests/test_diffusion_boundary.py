@@ -224,3 +224,13 @@ def test_the_inner_loops_call_the_unchecked_twins(monkeypatch) -> None:
     monkeypatch.setattr(training, "add_noise", refuse)
     hist = D.train_denoiser(_cnn().train(), _images(), training=Training(steps=2, batch_size=2))
     assert hist.steps == 2
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: D.BiasFreeCNN(channels=2, layers=2), lambda: D.BiasFreeUNet(channels=2)]
+)
+def test_a_network_called_on_images_of_another_dtype_names_them(make) -> None:
+    with pytest.raises(TypeError, match="y has dtype torch.float64"):
+        make()(torch.rand(1, 1, 8, 8, dtype=torch.float64))
+    net = make().double()
+    assert net(torch.rand(1, 1, 8, 8, dtype=torch.float64)).dtype == torch.float64

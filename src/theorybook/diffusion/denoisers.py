@@ -56,6 +56,13 @@ def check_output(name: str, out: object, like: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def _same_dtype(name: str, y: torch.Tensor, module: nn.Module, weight: torch.Tensor) -> None:
+    """``TypeError`` naming ``name`` if ``y``'s dtype or device differs from ``weight``'s (a
+    network's first weight: one comparison per call, cheap enough for every forward pass)."""
+    if y.dtype != weight.dtype or y.device != weight.device:
+        v.matches_module(name, y, module)
+
+
 def check_denoiser_input(name: str, y: torch.Tensor, denoiser: object) -> torch.Tensor:
     """``y`` itself, or ``TypeError`` naming ``name`` if ``denoiser`` is a module whose dtype or
     device differs from ``y``'s (:func:`theorybook.validation.matches_module`)."""
@@ -134,6 +141,9 @@ class BiasFreeCNN(nn.Module):
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         check_images("y", y, channels=self.in_channels, finite=False)
+        first = self.net[0]
+        assert isinstance(first, nn.Conv2d)
+        _same_dtype("y", y, self, first.weight)
         return y - self.net(y)
 
 
@@ -194,6 +204,7 @@ class BiasFreeUNet(nn.Module):
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         check_images("y", y, channels=self.in_channels, finite=False)
+        _same_dtype("y", y, self, self.out.weight)
         factor = 2**self.levels
         if y.shape[-1] % factor or y.shape[-2] % factor:
             raise ValueError(
