@@ -44,6 +44,7 @@ cannot say (positive definiteness, symmetry, a model's dtype against an input's)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -246,6 +247,10 @@ def _wrap(fn: F, where: str, finite_result: bool) -> F:
     def plan() -> dict[str, DeclaredParameter]:
         return declared_parameters(fn)
 
+    @functools.cache
+    def has_arrays() -> bool:
+        return any(p.array is not None for p in plan().values())
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         depth = getattr(_NESTING, "depth", 0)
@@ -258,7 +263,8 @@ def _wrap(fn: F, where: str, finite_result: bool) -> F:
         traced = False
         seen: list[str] = []
         # One jaxtyping context for all arguments: a dimension name binds one size across them.
-        with jaxtyped("context"):
+        # (Entered only where an array is declared: jaxtyping imports JAX on its first context.)
+        with jaxtyped("context") if has_arrays() else contextlib.nullcontext():
             for name, value in list(bound.arguments.items()):
                 declared = plan().get(name)
                 if declared is None or (value is None and declared.allows_none):
@@ -315,7 +321,12 @@ def checked(fn: Any = None, /, *, finite_result: bool = True) -> Any:
         The wrapped function, with ``fn``'s signature and docstring (or the class itself).
     """
 
+    if not isinstance(finite_result, bool):
+        raise TypeError(f"checked: finite_result must be a bool, got {finite_result!r}")
+
     def apply(target: Any) -> Any:
+        if not callable(target):
+            raise TypeError(f"checked: expected a function or a class, got {target!r}")
         if isinstance(target, type):
             init = target.__dict__.get("__init__", target.__init__)  # type: ignore[misc]
             name = target.__qualname__

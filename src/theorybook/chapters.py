@@ -20,8 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from theorybook._deferred import checked
-from theorybook.boundary import NonNegativeReal, check_fields, record
+from theorybook.boundary import NonNegativeReal, check_fields, checked, record
 from theorybook.claims import ClaimTable
 from theorybook.scales import check_scale, scale
 
@@ -55,8 +54,6 @@ class Chapter:
     package: str
 
     def __post_init__(self) -> None:
-        # check_fields rather than @checked: CHAPTERS is built at import, and @checked's first
-        # use imports JAX (see theorybook._deferred)
         check_fields(self)
         if not re.fullmatch(r"\d\d_\w+", self.stem):
             raise ValueError(

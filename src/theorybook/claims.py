@@ -56,8 +56,7 @@ from typing import Any, Literal, cast, get_args
 
 import numpy as np
 
-from theorybook._deferred import checked
-from theorybook.boundary import FiniteReal, NonNegativeReal
+from theorybook.boundary import FiniteReal, NonNegativeReal, checked
 from theorybook.scales import Scale, _scale_rank, scale
 
 __all__ = [

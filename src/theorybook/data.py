@@ -21,8 +21,7 @@ import numpy as np
 from jaxtyping import Float, Int
 from numpy.typing import DTypeLike, NDArray
 
-from theorybook._deferred import checked
-from theorybook.boundary import IntRange, PositiveInt, Seed, record
+from theorybook.boundary import IntRange, PositiveInt, Seed, checked, record
 
 __all__ = [
     "BUNDLED_IMAGES",

@@ -46,8 +46,16 @@ MAX_SEED = 2**32 - 1
 class IntRange:
     """Annotation metadata: an ``int`` with ``low ≤ value ≤ high`` (either bound optional)."""
 
-    low: int | None = None
-    high: int | None = None
+    low: AnyInt | None = None
+    high: AnyInt | None = None
+
+    def __post_init__(self) -> None:
+        for end in ("low", "high"):
+            value = getattr(self, end)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise TypeError(f"IntRange: {end} must be an int or None, got {value!r}")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"IntRange: low ({self.low}) must not exceed high ({self.high})")
 
     def check(self, name: str, value: object) -> int:
         """``value`` as a Python int, or ``TypeError``/``ValueError`` naming ``name``."""
@@ -69,11 +77,32 @@ class IntRange:
 class Interval:
     """Annotation metadata: a real number in an interval (finite unless ``finite=False``)."""
 
-    low: float | None = None
-    high: float | None = None
+    low: FiniteReal | None = None
+    high: FiniteReal | None = None
     low_open: bool = False
     high_open: bool = False
     finite: bool = True
+
+    def __post_init__(self) -> None:
+        for end in ("low", "high"):
+            value = getattr(self, end)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"Interval: {end} must be a real number or None, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"Interval: {end} must be finite (None for no bound), got {value}")
+        for flag in ("low_open", "high_open", "finite"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"Interval: {flag} must be a bool, got {getattr(self, flag)!r}")
+        if self.low is not None and self.high is not None:
+            empty = self.low > self.high or (
+                self.low == self.high and (self.low_open or self.high_open)
+            )
+            if empty:
+                raise ValueError(
+                    f"Interval: low ({self.low}) and high ({self.high}) leave no value"
+                )
 
     def check(self, name: str, value: object) -> float:
         """``value`` as a Python float, or ``TypeError``/``ValueError`` naming ``name``."""
@@ -109,6 +138,11 @@ class ArrayOptions:
     may_be_empty: bool = False
     may_be_nonfinite: bool = False
 
+    def __post_init__(self) -> None:
+        for flag in ("may_be_empty", "may_be_nonfinite"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"ArrayOptions: {flag} must be a bool, got {getattr(self, flag)!r}")
+
 
 MAY_BE_EMPTY = ArrayOptions(may_be_empty=True)
 MAY_BE_NONFINITE = ArrayOptions(may_be_nonfinite=True)
@@ -137,12 +171,16 @@ def record(cls: C) -> C:
     Records (the frozen dataclasses of each chapter's ``results.py``, a solver's result) are
     outside the generic malformed-input test: their fields are checked where they are computed.
     """
+    if not isinstance(cls, type):
+        raise TypeError(f"record: cls must be a class, got {cls!r}")
     cls.__theorybook_record__ = True  # type: ignore[attr-defined]
     return cls
 
 
 def is_record(cls: type) -> bool:
     """Whether ``cls`` was marked with :func:`record`."""
+    if not isinstance(cls, type):
+        raise TypeError(f"is_record: cls must be a class, got {cls!r}")
     return bool(cls.__dict__.get("__theorybook_record__", False))
 
 
@@ -178,6 +216,7 @@ def allows_none(hint: Any) -> bool:
     return any(member is type(None) for member in members(hint))
 
 
+@record
 @dataclass(frozen=True)
 class DeclaredParameter:
     """What one parameter's annotation declares (read by :func:`checked` and by the tests)."""

@@ -27,8 +27,7 @@ from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from theorybook._deferred import checked
-from theorybook.boundary import PositiveInt, PositiveReal
+from theorybook.boundary import PositiveInt, PositiveReal, checked
 
 __all__ = [
     "COLUMN_WIDTH",

@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from theorybook._deferred import checked
+from theorybook.boundary import checked
 
 __all__ = ["RESULTS_ENV_VAR", "find_results_dir", "load_record", "record_path"]
 

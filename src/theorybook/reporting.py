@@ -23,8 +23,7 @@ from typing import Any, TypeVar
 
 from tqdm.std import tqdm as _tqdm
 
-from theorybook._deferred import checked
-from theorybook.boundary import NonNegativeInt, NonNegativeReal, PositiveInt, Seed, record
+from theorybook.boundary import NonNegativeInt, NonNegativeReal, PositiveInt, Seed, checked, record
 from theorybook.scales import SCALE_ENV_VAR, Settings, scale
 
 __all__ = [

@@ -19,8 +19,7 @@ from contextlib import _GeneratorContextManager, contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
-from theorybook._deferred import checked
-from theorybook.boundary import PositiveInt, Seed
+from theorybook.boundary import PositiveInt, Seed, checked
 
 if TYPE_CHECKING:  # pragma: no cover - imported for type hints only
     import torch

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Self, get_args
 
-from theorybook._deferred import checked
+from theorybook.boundary import checked
 
 __all__ = [
     "DEFAULT_SCALE",

@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from theorybook._deferred import checked
-from theorybook.boundary import NonNegativeInt, PositiveInt, record
+from theorybook.boundary import NonNegativeInt, PositiveInt, checked, record
 
 __all__ = ["Timer", "TimingStats", "best_of", "timed"]
 

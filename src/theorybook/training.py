@@ -36,13 +36,13 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from theorybook import validation as v
-from theorybook._deferred import checked
 from theorybook.boundary import (
     ArrayOptions,
     Interval,
     NonNegativeInt,
     PositiveInt,
     PositiveReal,
+    checked,
     record,
 )
 
