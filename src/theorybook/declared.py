@@ -9,6 +9,7 @@ re-exported by :mod:`theorybook.boundary`, the module to import from.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import math
 import typing
@@ -274,6 +275,22 @@ def outside_choices(hint: Any, value: object) -> tuple[Any, ...] | None:
     return choices
 
 
+def _type_hints(target: Callable[..., Any]) -> dict[str, Any]:
+    """``typing.get_type_hints`` of ``target``; a module that its annotations name but its module
+    imports only lazily (``torch`` in :mod:`theorybook.validation`) is imported now."""
+    modules: dict[str, Any] = {}
+    while True:
+        try:
+            return typing.get_type_hints(target, localns=modules, include_extras=True)
+        except NameError as err:
+            if err.name is None or err.name in modules:
+                raise
+            try:
+                modules[err.name] = importlib.import_module(err.name)
+            except ImportError:
+                raise err from None
+
+
 def declared_parameters(fn: Callable[..., Any]) -> dict[str, DeclaredParameter]:
     """Each parameter of ``fn`` (a function, or a class's constructor) and what it declares.
 
@@ -285,7 +302,7 @@ def declared_parameters(fn: Callable[..., Any]) -> dict[str, DeclaredParameter]:
     """
     target = fn.__init__ if isinstance(fn, type) else fn  # type: ignore[misc]
     target = inspect.unwrap(target)
-    hints = typing.get_type_hints(target, include_extras=True)
+    hints = _type_hints(target)
     out: dict[str, DeclaredParameter] = {}
     for name, param in inspect.signature(target).parameters.items():
         if name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):

@@ -31,12 +31,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from numbers import Integral, Real
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import numpy as np
-import torch
 from jaxtyping import Float
 from jaxtyping import Real as RealDtype
+
+if TYPE_CHECKING:  # torch is imported where it is used: the JAX chapters never load it
+    import torch
 
 # The ranges of the checkers' own options. Not theorybook.boundary's aliases: theorybook.declared
 # checks every declared range with the checkers below, so importing it here would be an import
@@ -460,6 +462,8 @@ def tensor(
     Returns:
         ``value``.
     """
+    import torch
+
     allowed, expected = _shape_options("tensor", ndim, shape)
     floating = _flag("tensor", "floating", floating)
     finite = _flag("tensor", "finite", finite)
@@ -484,6 +488,8 @@ def finite_tensor(name: str, value: RealDtype[torch.Tensor, "*shape"]) -> torch.
     ``value`` is a real tensor (floating, integer or bool; an empty one is finite). A complex
     tensor raises ``TypeError``: the book's tensors are real.
     """
+    import torch
+
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {_type_name(value)}")
     if value.is_complex():
@@ -534,6 +540,8 @@ def matches_module(
             dtypes or devices differ. (Only dtype and device: values and shapes are the caller's
             to check.)
     """
+    import torch
+
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {_type_name(value)}")
     if not isinstance(module, torch.nn.Module):

@@ -471,13 +471,6 @@ def run_all(cfg: Config, *, progress: bool = False) -> Results:
     their prior and PnP; the patch models
     (:func:`~theorybook.lpn.image_models.train_patch_models`), PnP on patches, the patch LPN on
     larger images and sparse-view CT; and the training-step timing.
-
-    Arguments:
-        cfg: the chapter's settings (``Config.preset(scale())``).
-        progress: show progress bars.
-
-    Returns:
-        The :class:`Results` of every experiment.
     """
     laplacian = run_laplacian(cfg, progress=progress)
     lpn, cnn, histories = train_digits_models(cfg, progress=progress)
