@@ -11,6 +11,8 @@ of ``--repeats`` runs after a warm-up), interleaved so that load drifts hit both
 The overhead is ``checked / unchecked − 1``. The hot paths are the calls a reader is most likely
 to put in a loop, at the sizes the chapters use:
 
+* ``rae.train_autoencoder``: a whole training run (200 steps), the entry point a reader calls
+  once; its steps call the unchecked twin, so the checks are paid once;
 * ``rae.dae_loss`` in one training step (forward, backward and an Adam step) of chapter 1's score
   auto-encoder on a batch of 256 points in R² (the book's two-dimensional experiments);
 * ``rae.jacobian_terms`` (exact), the contractive term, on the same batch;
@@ -35,11 +37,11 @@ os.environ.setdefault("THEORYBOOK_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from theorybook.runtime import torch_threads  # noqa: E402
-from theorybook.timing import best_of  # noqa: E402
+from theorybook.runtime import torch_threads
+from theorybook.timing import best_of
 
 HotPath = tuple[str, Callable[[], object], Callable[[], object]]
 
@@ -104,7 +106,11 @@ def ntk_classifier(n: int = 2000) -> HotPath:
     def bare() -> object:
         return np.where(np.linalg.solve(K, y) @ K_test >= 0, 1.0, -1.0)
 
-    return (f"ntk.kernel_classifier (n = {n} train, {n} test)", lambda: kernel_classifier(K, y, K_test), bare)
+    return (
+        f"ntk.kernel_classifier (n = {n} train, {n} test)",
+        lambda: kernel_classifier(K, y, K_test),
+        bare,
+    )
 
 
 def ntk_gram_path(n: int = 500) -> HotPath:
@@ -121,7 +127,31 @@ def ntk_gram_path(n: int = 500) -> HotPath:
     )
 
 
+def rae_training_run(steps: int = 200) -> HotPath:
+    from theorybook.rae import ScoreAutoencoder, Training, train_autoencoder
+
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((2000, 2))
+    training = Training(steps=steps, batch_size=256, lr=1e-3)
+    body = train_autoencoder.__wrapped__  # the function as written, without @checked
+
+    def run(fn: Callable[..., object]) -> Callable[[], object]:
+        def go() -> object:
+            torch.manual_seed(0)
+            model = ScoreAutoencoder(2, hidden=64, depth=2, sigma=0.1)
+            return fn(model, data, criterion="dae", training=training)
+
+        return go
+
+    return (
+        f"rae.train_autoencoder ({steps} DAE steps; against its body without @checked)",
+        run(train_autoencoder),
+        run(body),
+    )
+
+
 HOT_PATHS: tuple[Callable[[], HotPath], ...] = (
+    rae_training_run,
     rae_training_step,
     rae_jacobian,
     ntk_classifier,

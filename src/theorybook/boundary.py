@@ -77,11 +77,11 @@ from theorybook.declared import (
     declared_parameters,
     is_array_hint,
     is_record,
+    mark_record,
     members,
     metadata,
     number_rule,
     outside_choices,
-    record,
 )
 
 __all__ = [
@@ -108,6 +108,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+C = TypeVar("C", bound=type)
 
 
 class NonFiniteResult(FloatingPointError):
@@ -326,7 +327,7 @@ def checked(fn: Any = None, /, *, finite_result: bool = True) -> Any:
 
     def apply(target: Any) -> Any:
         if not callable(target):
-            raise TypeError(f"checked: expected a function or a class, got {target!r}")
+            raise TypeError(f"checked: fn must be a function or a class, got {target!r}")
         if isinstance(target, type):
             init = target.__dict__.get("__init__", target.__init__)  # type: ignore[misc]
             name = target.__qualname__
@@ -346,7 +347,39 @@ def _field_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, include_extras=True)
 
 
-def check_fields(obj: Any) -> None:
+def record(cls: C) -> C:
+    """Mark a frozen dataclass as a *result record* and check its fields when it is built.
+
+    Records (each chapter's ``results.py``, a solver's or a trainer's result) are built by the
+    package's own functions. Their fields are checked at construction like a ``Settings`` block's
+    (:func:`check_fields` with ``record=True``): types, dtypes, ranks and declared ranges, so a
+    negative time, a list for a tensor or a float16 sample is refused; NaN is allowed (a value
+    that was not measured) and so are empty or non-finite arrays. Records are outside the generic
+    malformed-input test. Apply it above ``@dataclass``.
+
+    Arguments:
+        cls: a dataclass.
+
+    Returns:
+        ``cls``, whose constructor now checks its fields.
+    """
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise TypeError(
+            f"record: cls must be a dataclass (apply @record above @dataclass), got {cls!r}"
+        )
+    init = cls.__dict__["__init__"]
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        if type(self) is cls:
+            check_fields(self, record=True)
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    return mark_record(cls)
+
+
+def check_fields(obj: Any, *, record: bool = False) -> None:
     """Check a dataclass instance's fields against their annotations, as :func:`checked` would.
 
     Numbers with a declared range (or bare ``int``/``float``) are checked and stored back as
@@ -355,6 +388,8 @@ def check_fields(obj: Any) -> None:
 
     Arguments:
         obj: a dataclass instance (frozen ones included).
+        record: the rules of a result record: NaN passes a number's range (a value not
+            measured), and arrays may be empty or hold NaN/inf.
 
     Raises:
         TypeError, ValueError: naming ``Class.field``.
@@ -363,9 +398,11 @@ def check_fields(obj: Any) -> None:
     from beartype.door import die_if_unbearable
     from beartype.roar import BeartypeException
 
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        raise TypeError(f"check_fields: obj must be a dataclass instance, got {obj!r}")
     conf = BeartypeConf(is_pep484_tower=True)
     cls = type(obj)
-    hints = _field_hints(cls)  # type: ignore[arg-type]
+    hints = _field_hints(cls)
     for field in dataclasses.fields(obj):
         hint = hints.get(field.name, Any)
         value = getattr(obj, field.name)
@@ -376,9 +413,12 @@ def check_fields(obj: Any) -> None:
             raise ValueError(f"{where} must be one of {choices}, got {value!r}")
         rule = number_rule(hint)
         if rule is not None:
-            object.__setattr__(obj, field.name, rule.check(where, value))
-            continue
-        if any(is_array_hint(m) for m in members(hint)):
+            not_measured = record and isinstance(value, float | np.floating) and math.isnan(value)
+            if not not_measured:
+                object.__setattr__(obj, field.name, rule.check(where, value))
+                continue
+            rule = None
+        if any(is_array_hint(m) for m in members(hint)) and not record:
             options = next(
                 (m for m in metadata(hint) if isinstance(m, ArrayOptions)), ArrayOptions()
             )

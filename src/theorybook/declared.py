@@ -35,7 +35,7 @@ __all__ = [
     "declared_parameters",
     "is_record",
     "outside_choices",
-    "record",
+    "mark_record",
 ]
 
 C = TypeVar("C", bound=type)
@@ -166,12 +166,8 @@ FiniteReal = Annotated[float, Interval()]
 """Any finite real."""
 
 
-def record(cls: C) -> C:
-    """Mark a class as a *result record*: built by the package's own functions, not by readers.
-
-    Records (the frozen dataclasses of each chapter's ``results.py``, a solver's result) are
-    outside the generic malformed-input test: their fields are checked where they are computed.
-    """
+def mark_record(cls: C) -> C:
+    """Mark ``cls`` as a result record (see :func:`theorybook.boundary.record`)."""
     if not isinstance(cls, type):
         raise TypeError(f"record: cls must be a class, got {cls!r}")
     cls.__theorybook_record__ = True  # type: ignore[attr-defined]
@@ -179,7 +175,7 @@ def record(cls: C) -> C:
 
 
 def is_record(cls: type) -> bool:
-    """Whether ``cls`` was marked with :func:`record`."""
+    """Whether ``cls`` was marked with :func:`theorybook.boundary.record`."""
     if not isinstance(cls, type):
         raise TypeError(f"is_record: cls must be a class, got {cls!r}")
     return bool(cls.__dict__.get("__theorybook_record__", False))
@@ -217,7 +213,7 @@ def allows_none(hint: Any) -> bool:
     return any(member is type(None) for member in members(hint))
 
 
-@record
+@mark_record
 @dataclass(frozen=True)
 class DeclaredParameter:
     """What one parameter's annotation declares (read by :func:`checked` and by the tests)."""
@@ -300,6 +296,8 @@ def declared_parameters(fn: Callable[..., Any]) -> dict[str, DeclaredParameter]:
     Returns:
         ``{name: DeclaredParameter}`` in signature order, without ``self``.
     """
+    if not callable(fn):
+        raise TypeError(f"declared_parameters: fn must be a function or a class, got {fn!r}")
     target = fn.__init__ if isinstance(fn, type) else fn  # type: ignore[misc]
     target = inspect.unwrap(target)
     hints = _type_hints(target)
