@@ -15,7 +15,7 @@ import math
 import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 __all__ = [
     "MAY_BE_EMPTY",
@@ -266,7 +266,10 @@ def outside_choices(hint: Any, value: object) -> tuple[Any, ...] | None:
     choices = literal_choices(hint)
     if not choices or not isinstance(value, str) or value in choices:
         return None
-    if any(m is str for m in leaves(hint)):
+    others = [
+        m for m in leaves(hint) if m is not type(None) and typing.get_origin(m) is not Literal
+    ]
+    if others:  # e.g. PositiveInt | Literal["policy"]: a string may be a wrong type; say all
         return None
     return choices
 

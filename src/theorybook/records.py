@@ -95,8 +95,14 @@ def load_record(
         The record, or ``None`` if it is not there.
 
     Raises:
-        ValueError: if the file exists but is not valid JSON.
+        ValueError: if ``chapter`` is not a chapter of the book (a misspelled chapter would
+            otherwise look like a missing record), or the file exists but is not valid JSON.
     """
+    from theorybook.chapters import CHAPTERS
+
+    stems = [c.stem for c in CHAPTERS]
+    if chapter not in stems:
+        raise ValueError(f"chapter must be one of the book's chapters {stems}, got {chapter!r}")
     path = record_path(chapter, name, root=root)
     if path is None or not path.is_file():
         return None

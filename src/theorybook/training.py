@@ -340,5 +340,6 @@ def check_iterates(
     if biggest > limit:
         raise SolverDiverged(
             f"{where} diverged at step {step}: an iterate entry reached {biggest:.3g} "
-            f"(limit {limit:g}); use a smaller step"
+            f"(limit {limit:g}): a step size or learning rate too large, or a start outside the "
+            "method's domain"
         )

@@ -23,6 +23,7 @@ from theorybook.boundary import (
     PositiveReal,
     Seed,
 )
+from theorybook.lpn.model import SoftplusBeta
 from theorybook.scales import ScaledConfig, Settings
 
 __all__ = [
@@ -64,7 +65,7 @@ class Laplace(Settings):
 
     hidden: PositiveInt = 50
     layers: PositiveInt = 4
-    beta: PositiveReal = 10.0
+    beta: SoftplusBeta = 10.0
     batch: PositiveInt = 512
     pretrain_steps: PositiveInt = 4000
     pretrain_lrs: Sequence[PositiveReal] = (1e-3, 1e-4)
@@ -106,7 +107,7 @@ class Denoisers(Settings):
 
     hidden: PositiveInt = 32
     alpha: NonNegativeReal = 0.01
-    beta: PositiveReal = 10.0
+    beta: SoftplusBeta = 10.0
     cnn_depth: Annotated[int, IntRange(low=2)] = 5
     noise: PositiveReal = 0.1
     batch: PositiveInt = 128

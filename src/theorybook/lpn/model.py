@@ -29,8 +29,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from theorybook.boundary import IntRange, NonNegativeReal, PositiveInt, PositiveReal, checked
+from theorybook.boundary import (
+    Interval,
+    IntRange,
+    NonNegativeReal,
+    PositiveInt,
+    checked,
+)
 from theorybook.validation import int_sequence
+
+SoftplusBeta = Annotated[float, Interval(low=0.0, low_open=True, high=1e6)]
+"""The sharpness β of the softplus activation: β·z must stay representable in float32 (torch
+converts β to the tensor's dtype), and beyond 10⁶ softplus_β is ReLU to float32 precision."""
 
 __all__ = ["ConvLPN", "ConvexPotentialNet", "LPN", "PlainCNN"]
 
@@ -112,7 +122,7 @@ class LPN(ConvexPotentialNet):
         hidden: PositiveInt = 50,
         layers: PositiveInt = 4,
         *,
-        beta: PositiveReal = 10.0,
+        beta: SoftplusBeta = 10.0,
         alpha: NonNegativeReal = 0.0,
     ) -> None:
         super().__init__()
@@ -173,7 +183,7 @@ class ConvLPN(ConvexPotentialNet):
         hidden: PositiveInt = 32,
         strides: Sequence[Stride] = (1, 2, 1, 2),
         *,
-        beta: PositiveReal = 10.0,
+        beta: SoftplusBeta = 10.0,
         alpha: NonNegativeReal = 0.01,
         init: Literal["paper", "default"] = "paper",
     ) -> None:
@@ -250,7 +260,7 @@ class PlainCNN(nn.Module):
         hidden: PositiveInt = 32,
         depth: Annotated[int, IntRange(low=2)] = 4,
         *,
-        beta: PositiveReal = 10.0,
+        beta: SoftplusBeta = 10.0,
     ) -> None:
         super().__init__()
         self.channels = channels

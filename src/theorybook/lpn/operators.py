@@ -217,7 +217,9 @@ class RadonCT(LinearOp):
     AᵀA, computed once.
     """
 
-    def __init__(self, n: Annotated[int, IntRange(low=4)], angles: PositiveInt) -> None:
+    def __init__(
+        self, n: Annotated[int, IntRange(low=4)], angles: Annotated[int, IntRange(low=1, high=4096)]
+    ) -> None:
         self.n, self.angles = n, angles
         raw, norm, shape = _radon_matrix(n, angles)
         self.scale = norm

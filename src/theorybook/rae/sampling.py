@@ -142,11 +142,18 @@ def _start(x0: NDArray[np.floating], seed: int) -> tuple[NDArray[np.float64], An
     return np.asarray(x0, dtype=np.float64), np.random.default_rng(seed)
 
 
+STUCK_AFTER = 100
+"""Proposals, all rejected, after which a run is refused: the chains never moved."""
+
+
 def _run(
     x: NDArray[np.float64],
     n_steps: int,
     step_fn: Callable[[NDArray[np.float64], int], tuple[NDArray[np.float64], NDArray[np.bool_]]],
+    step_name: str,
 ) -> MCMCResult:
+    """Run the chains; ``ValueError`` naming ``step_name`` if at least :data:`STUCK_AFTER`
+    proposals were made and none was accepted (a step far too large for the target)."""
     chains = np.empty((n_steps + 1, *x.shape))
     chains[0] = x
     accepted = 0
@@ -157,6 +164,11 @@ def _run(
         chains[k + 1] = x
     elapsed = max(time.perf_counter() - start, 1e-12)
     total = n_steps * x.shape[0]
+    if accepted == 0 and total >= STUCK_AFTER:
+        raise ValueError(
+            f"no proposal was accepted in {total} proposals ({n_steps} steps of {x.shape[0]} "
+            f"chains): {step_name} is too large for this target, and the chains never moved"
+        )
     return MCMCResult(chains, accepted / total, total / elapsed)
 
 
@@ -199,7 +211,7 @@ def approximate_mh(
         acc = np.log(rng.random(len(x))) < log_a
         return np.where(acc[:, None], prop, x), acc
 
-    return _run(x, n_steps, step)
+    return _run(x, n_steps, step, "proposal_std")
 
 
 @checked
@@ -235,7 +247,7 @@ def exact_mh(
         lp = np.where(acc, lp_new, lp)
         return np.where(acc[:, None], prop, x), acc
 
-    return _run(x, n_steps, step)
+    return _run(x, n_steps, step, "proposal_std")
 
 
 @checked
@@ -284,7 +296,7 @@ def langevin_mh(
         s_x = np.where(acc[:, None], s_p, s_x)
         return np.where(acc[:, None], prop, x), acc
 
-    return _run(x, n_steps, step)
+    return _run(x, n_steps, step, "step_size")
 
 
 @checked
