@@ -205,12 +205,16 @@ class Mutation:
 
     ``strict``: the call must raise ``ValueError``/``TypeError`` naming the parameter. Otherwise
     (another floating dtype) a clear error naming the parameter *or* a normal return both pass.
+    ``partners``: for a size mismatched with other arguments sharing a dimension name, those
+    arguments; an error naming one of them (the one whose size disagrees with the first seen)
+    also passes.
     """
 
     parameter: str
     label: str
     value: Any
     strict: bool = True
+    partners: tuple[str, ...] = ()
 
 
 def _is_array(value: Any) -> bool:
@@ -267,6 +271,20 @@ def _shared_dims(name: str, params: dict[str, DeclaredParameter], bound: dict[st
     return others
 
 
+def _dim_partners(
+    name: str, dim_name: str, params: dict[str, DeclaredParameter], bound: dict
+) -> tuple[str, ...]:
+    """The other array arguments of this call that declare the dimension ``dim_name``."""
+    return tuple(
+        other
+        for other, p in params.items()
+        if other != name
+        and p.array is not None
+        and _is_array(bound.get(other))
+        and dim_name in map(_dim_name, _dims(p.array))
+    )
+
+
 def _accepts_str(hint: Any) -> bool:
     if hint is Any or hint is object or hint is str:
         return True
@@ -306,6 +324,7 @@ def _array_mutations(
                     name,
                     f"size of {dim_name!r} mismatched",
                     _take(value, axis, value.shape[axis] - 1),
+                    partners=_dim_partners(name, dim_name, params, bound),
                 )
     yield Mutation(name, "a string", "not an array")
 
@@ -383,7 +402,7 @@ def outcome(fn: Any, bound: inspect.BoundArguments, mutation: Mutation) -> str |
     except Hung:
         return "hung"
     except (ValueError, TypeError) as err:
-        if names_parameter(str(err), mutation.parameter):
+        if any(names_parameter(str(err), p) for p in (mutation.parameter, *mutation.partners)):
             return None
         return f"{type(err).__name__} not naming the argument: {str(err)[:160]!r}"
     except Exception as err:
