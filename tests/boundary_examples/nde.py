@@ -54,8 +54,15 @@ def _cfg() -> Any:
         classifier=Classifier(
             n_train=8, n_test=8, hidden=2, epochs=1, methods=("vanilla", "ernode"), lam_sweep=()
         ),
-        latent=Latent(epochs=1, n_train=4, n_test=2, hidden=2, batch_size=4, lams=(1.0,),
-                      methods=("vanilla", "ernode")),  # fmt: skip
+        latent=Latent(
+            epochs=1,
+            n_train=4,
+            n_test=2,
+            hidden=2,
+            batch_size=4,
+            lams=(1.0,),
+            methods=("vanilla", "ernode"),
+        ),  # fmt: skip
         seeds=(),
     )
 
@@ -82,7 +89,10 @@ def _circles_result() -> Any:
     from theorybook.nde.results import CirclesResult
 
     runs = {"vanilla": _node_run("vanilla", 26, 0.9), "ernode": _node_run("ernode", 20, 0.9)}
-    held = {"vanilla": [_node_run("vanilla", 26, 0.9, 1)], "ernode": [_node_run("ernode", 20, 0.9, 1)]}
+    held = {
+        "vanilla": [_node_run("vanilla", 26, 0.9, 1)],
+        "ernode": [_node_run("ernode", 20, 0.9, 1)],
+    }
     return CirclesResult(_circles(), runs, [_node_run("ernode", 14, 0.8)], held)
 
 
@@ -215,9 +225,7 @@ def _solve_sde() -> Call:
     import jax.numpy as jnp
 
     ts = np.linspace(0.0, 1.0, 3, dtype=np.float32)
-    return call(
-        lambda y: -y, lambda y: 0.1 * y, jnp.ones(2), ts, jax.random.PRNGKey(0), tol=0.3
-    )
+    return call(lambda y: -y, lambda y: 0.1 * y, jnp.ones(2), ts, jax.random.PRNGKey(0), tol=0.3)
 
 
 def _sde_data_call() -> Call:
@@ -290,6 +298,8 @@ NOT_DRIVEN = {
 }
 
 BOUNDARY_ONLY = {
+    "train_node_jax": "compiling its training and test steps takes about 10 s; its valid runs are "
+    "test_nde_jax.py::test_train_node_jax_taynode_runs and the divergence test beside it",
     "train_neural_sde": "compiling the SDE training step takes about 15 s; its valid run is "
     "test_nde_jax.py::test_error_regularized_solver_matches_ode_wrapper_and_trains_sde",
     "train_neural_sde_sweep": "as train_neural_sde; its valid run is "

@@ -19,6 +19,7 @@ from typing import Any, cast
 from theorybook.boundary import Seed, checked
 from theorybook.nde.config import Agreement, Config
 from theorybook.nde.results import AgreementResult
+from theorybook.validation import positive_real
 
 __all__ = [
     "PendingAgreement",
@@ -112,7 +113,9 @@ class PendingAgreement:
         )
 
     def result(self, timeout: float = 300.0) -> AgreementResult:
-        """The record of :func:`agreement_record`; raises ``RuntimeError`` if the subprocess failed."""
+        """The record of :func:`agreement_record`; raises ``RuntimeError`` if the subprocess failed
+        (or took longer than ``timeout`` seconds, > 0)."""
+        timeout = positive_real("timeout", timeout)
         try:
             out, err = self._proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

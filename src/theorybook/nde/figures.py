@@ -6,6 +6,7 @@ Colours mean the same method in every panel (:data:`METHOD_COLORS`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import numpy as np
@@ -26,7 +27,6 @@ from theorybook.nde.results import (
     LatentResult,
     SDEResult,
     SolverChecks,
-    TaynodeResult,
 )
 from theorybook.plotting import PALETTE, label_panels, new_figure
 
@@ -331,8 +331,17 @@ def vector_fields_figure(
 
 
 @checked
-def taynode_figure(jax_runs: TaynodeResult) -> Figure:
-    """JAX training: NFE of each training solve, and the median time of one jitted iteration."""
+def taynode_figure(jax_runs: Mapping[str, Any]) -> Figure:
+    """JAX training: NFE of each training solve, and the median time of one jitted iteration.
+
+    Arguments:
+        jax_runs: the :class:`~theorybook.nde.results.TaynodeResult` of
+            :func:`~theorybook.nde.experiments.run_taynode_comparison` (or any mapping of method
+            names to :class:`~theorybook.nde.train_jax.JaxNodeRun`).
+
+    Returns:
+        The figure.
+    """
     fig, (ax1, ax2) = new_figure(1, 2, height=2.8)
     names = list(jax_runs)
     for m in names:

@@ -58,8 +58,7 @@ __all__ = [
 ]
 
 AtLeastTwo = Annotated[int, IntRange(low=2)]
-Drift = Callable[[jax.Array], jax.Array]
-"""``y ↦`` an array shaped like ``y`` (the drift, or the diagonal of the diffusion)."""
+Drift = Callable[[jax.Array], jax.Array]  # y ↦ an array shaped like y
 
 SPIRAL_A = np.array([[-0.1, 2.0], [-2.0, -0.1]], dtype=np.float32)
 
@@ -183,25 +182,27 @@ def _solve_sde(
         diffrax.ODETerm(lambda t, y, a: drift(y)),
         diffrax.ControlTerm(lambda t, y, a: lx.DiagonalLinearOperator(diffusion(y)), bm),
     )
-    try:
-        sol = diffrax.diffeqsolve(
-            terms,
-            ErrorRegularizedSolver(diffrax.SPaRK(), tol, tol),
-            t0,
-            t1,
-            dt0,
-            y0,
-            saveat=diffrax.SaveAt(ts=jnp.asarray(ts), solver_state=True),
-            stepsize_controller=diffrax.PIDController(rtol=tol, atol=tol, dtmin=1e-4),
-            max_steps=max_steps,
-            throw=bool(throw),
-        )
-    except eqx.EquinoxRuntimeError:
-        raise SolverError(
-            f"solve_sde: the solve failed (more than max_steps={max_steps} steps or a "
-            "non-finite state)"
-        ) from None
-    return sol.ys, sol.stats["num_steps"], sol.solver_state[1][0]
+    sol = diffrax.diffeqsolve(
+        terms,
+        ErrorRegularizedSolver(diffrax.SPaRK(), tol, tol),
+        t0,
+        t1,
+        dt0,
+        y0,
+        saveat=diffrax.SaveAt(ts=jnp.asarray(ts), solver_state=True),
+        stepsize_controller=diffrax.PIDController(rtol=tol, atol=tol, dtmin=1e-4),
+        max_steps=max_steps,
+        throw=False,  # a failure is raised below, naming the step
+    )
+    steps = sol.stats["num_steps"]
+    if throw:  # under jit/vmap, when the compiled solve runs
+        failed = sol.result != diffrax.RESULTS.successful
+        why = f"more than max_steps={max_steps} steps or a non-finite state (a blow-up)"
+        if isinstance(steps, jax.core.Tracer):
+            sol = eqx.error_if(sol, failed, f"solve_sde: the solve failed: {why}")
+        elif bool(failed):
+            raise SolverError(f"solve_sde: the solve diverged at step {int(steps)}: {why}")
+    return sol.ys, steps, sol.solver_state[1][0]
 
 
 @checked

@@ -271,8 +271,9 @@ def regularized_diffeqsolve(
         ``ODETerm`` whose vector field does not return ``y0``'s shape and dtype (diffrax would
         broadcast a scalar into every component: a wrong solution).
     SolverError
-        (with ``throw=True``, called outside ``jit``) when the solve fails: more than
-        ``max_steps`` steps, or a non-finite state (the dynamics blow up).
+        (with ``throw=True``, called outside ``jit``) when the solve fails, naming the step:
+        more than ``max_steps`` steps, or a non-finite state (the dynamics blow up). Under
+        ``jit`` the same message is raised by the compiled solve (``equinox``'s runtime error).
     """
     if adjoint is not None and not isinstance(
         adjoint, diffrax.RecursiveCheckpointAdjoint | diffrax.DirectAdjoint
@@ -346,23 +347,27 @@ def _regularized_diffeqsolve(
     reg = RegularizedSolver(solver, rtol=float(ctl.rtol), atol=float(ctl.atol), norm=ctl.norm)
     base = saveat if saveat is not None else diffrax.SaveAt(t1=True)
     saveat_full = eqx.tree_at(lambda s: s.solver_state, base, True)
-    try:
-        sol = diffrax.diffeqsolve(
-            terms,
-            reg,
-            t0,
-            t1,
-            dt0,
-            y0,
-            args=args,
-            saveat=saveat_full,
-            stepsize_controller=ctl,
-            adjoint=adjoint,
-            max_steps=max_steps,
-            throw=bool(throw),
-        )
-    except eqx.EquinoxRuntimeError as err:
-        raise SolverError(_solver_failure(str(err), max_steps)) from None
+    sol = diffrax.diffeqsolve(
+        terms,
+        reg,
+        t0,
+        t1,
+        dt0,
+        y0,
+        args=args,
+        saveat=saveat_full,
+        stepsize_controller=ctl,
+        adjoint=adjoint,
+        max_steps=max_steps,
+        throw=False,  # a failure is raised below, naming the step
+    )
+    if throw:
+        failed = sol.result != diffrax.RESULTS.successful
+        steps = sol.stats["num_steps"]
+        if isinstance(steps, jax.core.Tracer):  # under jit: fail when the solve runs
+            sol = eqx.error_if(sol, failed, _solver_failure(str(sol.result), max_steps, None))
+        elif bool(failed):
+            raise SolverError(_solver_failure(str(sol.result), max_steps, int(steps)))
     _, (r_e, r_s, e_max, s_max) = sol.solver_state
     tableau: Any = reg.solver.tableau
     n_stages = len(tableau.c) + 1
@@ -380,14 +385,17 @@ def _regularized_diffeqsolve(
     return sol, stats
 
 
-def _solver_failure(message: str, max_steps: int) -> str:
+def _solver_failure(message: str, max_steps: int, step: int | None) -> str:
+    """The message of a failed solve: why (from diffrax's ``RESULTS``) and, when known, the
+    step (attempted steps, accepted or rejected) at which it stopped."""
     if "max_steps" in message or "maximum number of solver steps" in message:
-        why = f"more than max_steps={max_steps} steps"
+        why = f"more than max_steps={max_steps} steps (the dynamics blow up or are too stiff)"
     elif "non-finite" in message or "NaN" in message or "nan" in message:
         why = "the state or step size became non-finite (the dynamics blow up)"
     else:
-        why = "diffrax reported an unsuccessful solve"
-    return f"regularized_diffeqsolve: the solve failed: {why}"
+        why = f"diffrax reported an unsuccessful solve ({message})"
+    at = "" if step is None else f" diverged at step {step}:"
+    return f"regularized_diffeqsolve: the solve failed;{at} {why}"
 
 
 @checked
