@@ -94,9 +94,9 @@ class LatentODE(nn.Module):
             )
         field: Any = lambda tt, z: self.func(z)  # autonomous latent dynamics
         if taylor:  # TayNODE: integrate ‖z''‖² in one more state column
-            from theorybook.nde.taynode_torch import TaylorAugmentedField
+            from theorybook.nde.taynode_torch import _TaylorAugmentedField
 
-            field = TaylorAugmentedField(field)
+            field = _TaylorAugmentedField(field)  # unchecked: built at every training step
             z0 = torch.cat([z0, torch.zeros_like(z0[:, :1])], dim=-1)
         return _regularized_odeint(  # unchecked: one solve per training step
             field,

@@ -58,13 +58,9 @@ def _second_derivative(
     return f, d2
 
 
-@checked
-class TaylorAugmentedField(nn.Module):
-    """The field of ``(z, r)`` with ``z' = f(t, z)`` and ``r' = ‖d²z/dt²‖²`` row by row.
-
-    The state has shape ``(batch, dim + 1)``; its last column integrates TayNODE's ``R_2`` for each
-    sample (equation :eq:`nde-taynode`).
-    """
+class _TaylorAugmentedField(nn.Module):
+    """:class:`TaylorAugmentedField` without the check of its constructor: the trainers build one
+    per training step."""
 
     def __init__(self, func: Field) -> None:
         super().__init__()
@@ -74,3 +70,15 @@ class TaylorAugmentedField(nn.Module):
         z = state[..., :-1]
         f, d2 = _second_derivative(self.func, t, z)  # unchecked: called at every stage
         return torch.cat([f, d2.pow(2).sum(-1, keepdim=True)], dim=-1)
+
+
+@checked
+class TaylorAugmentedField(_TaylorAugmentedField):
+    """The field of ``(z, r)`` with ``z' = f(t, z)`` and ``r' = ‖d²z/dt²‖²`` row by row.
+
+    The state has shape ``(batch, dim + 1)``; its last column integrates TayNODE's ``R_2`` for each
+    sample (equation :eq:`nde-taynode`).
+    """
+
+    def __init__(self, func: Field) -> None:
+        super().__init__(func)

@@ -177,14 +177,14 @@ class NODEClassifier(nn.Module):
         """Logits, solve statistics and TayNODE's ``R_2 = mean_b ∫₀¹ ‖z_b''‖² dt`` from one solve
         of the augmented state ``(z, r)`` (:class:`~theorybook.nde.taynode_torch.TaylorAugmentedField`,
         equation :eq:`nde-taynode`)."""
-        from theorybook.nde.taynode_torch import TaylorAugmentedField
+        from theorybook.nde.taynode_torch import _TaylorAugmentedField
 
         x = self._check_input(x)
         t = torch.tensor([0.0, 1.0], dtype=torch.float64)
         state = torch.cat([x, torch.zeros_like(x[:, :1])], dim=-1)
         opts: dict[str, object] = {"max_num_steps": self.max_num_steps}
         zs, stats = _regularized_odeint(
-            TaylorAugmentedField(self.func), state, t, rtol=self.rtol, atol=self.atol, options=opts
+            _TaylorAugmentedField(self.func), state, t, rtol=self.rtol, atol=self.atol, options=opts
         )
         end = zs[-1]
         return self.head(end[:, :-1]), stats, end[:, -1].mean()
