@@ -88,6 +88,29 @@ def test_every_module_callable_is_driven() -> None:
     assert len(CALLABLES) >= 40  # the count the report gives; a new export raises it
 
 
+def test_results_of_the_boundary_only_callables_match_their_return_annotations() -> None:
+    """Their valid call is not run here, so check that the declared return type accepts what
+    they return (a generic result type with an unresolvable parameter once failed there)."""
+    import typing
+
+    from beartype import BeartypeConf
+    from beartype.door import is_bearable
+
+    runs = table._sde_result().runs
+    returns = {
+        "run_taynode_comparison": table._taynode_result(),
+        "train_node_jax": table._taynode_result()["ernode"],
+        "train_neural_sde": runs["vanilla"],
+        "train_neural_sde_sweep": list(runs.values()),
+        "run_backend_agreement": table._results().agreement,
+        "agreement_record": table._results().agreement.as_dict(),
+    }
+    conf = BeartypeConf(is_pep484_tower=True)
+    for name, value in returns.items():
+        hint = typing.get_type_hints(CALLABLES[name])["return"]
+        assert is_bearable(value, hint, conf=conf), name
+
+
 def test_every_public_number_of_the_modules_declares_its_range() -> None:
     """As ``test_malformed_inputs.test_every_public_number_declares_its_range``, for the modules
     (read through ``declared_parameters``: their ``Callable[[...], ...]`` hints hold lists)."""

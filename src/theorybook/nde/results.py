@@ -264,9 +264,11 @@ class SDEResult:
 
 @record
 @dataclass(frozen=True)
-class TaynodeResult(Mapping[str, "JaxNodeRun"]):
+class TaynodeResult(Mapping[str, Any]):
     """The JAX runs of :func:`~theorybook.nde.experiments.run_taynode_comparison`, keyed by
-    method (reads like a dict)."""
+    method (reads like a dict of :class:`~theorybook.nde.train_jax.JaxNodeRun`; the base says
+    ``Any`` because that type is imported for type checkers only, and a run-time type check of
+    a checked function's result would have to resolve it)."""
 
     runs: dict[str, JaxNodeRun]
 
