@@ -395,10 +395,11 @@ def outcome(fn: Any, bound: inspect.BoundArguments, mutation: Mutation) -> str |
     """None if the malformed call was handled as it should; else what went wrong."""
     arguments = dict(bound.arguments)
     arguments[mutation.parameter] = mutation.value
-    args = [arguments.pop(p) for p in _positional_only(fn) if p in arguments]
+    # BoundArguments places each argument (positional-only ones, *args, **kwargs) where it goes
+    mutated = inspect.BoundArguments(bound.signature, arguments)  # type: ignore[arg-type]
     try:
         with time_limit(CALL_TIMEOUT_S):
-            fn(*args, **arguments)
+            fn(*mutated.args, **mutated.kwargs)
     except Hung:
         return "hung"
     except (ValueError, TypeError) as err:

@@ -27,6 +27,7 @@ from theorybook.arnet import (
     paper_c_lambda,
     random_stationary_coef,
     regularizer_derivative,
+    regularizer_gradient,
     regularizer_terms,
     scaled_lr,
     sparse_coef,
@@ -38,6 +39,7 @@ from theorybook.arnet import (
 from theorybook.arnet.experiments import run_dense, run_regularizer_shape
 from theorybook.arnet.paper import FIG2A_MEDIANS
 from theorybook.arnet.recorded import load_high_order_record
+from theorybook.arnet.regularizer import lambda_schedule
 from theorybook.arnet.small_data import (
     run_c_lambda_sweep,
     run_lr_sweep,
@@ -88,7 +90,7 @@ def test_generate_ar_rejects_nonstationary_and_bad_args() -> None:
         generate_ar([0.5], 0)
     with pytest.raises(ValueError):
         generate_ar([0.5], 10, noise_std=-1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError, match="coef"):  # a wrong rank is a wrong type
         generate_ar([[0.5]], 10)
 
 
@@ -104,20 +106,20 @@ def test_lag_matrix_layout_lag1_first_and_is_a_view() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "error"),
     [
-        np.ones((5, 2)),
-        np.array([1.0, np.nan] + [0.0] * 10),
-        np.array([1.0, np.inf] + [0.0] * 10),
-        np.zeros(6),
+        (np.ones((5, 2)), TypeError),  # a wrong rank is a wrong type (the annotation's)
+        (np.array([1.0, np.nan] + [0.0] * 10), ValueError),
+        (np.array([1.0, np.inf] + [0.0] * 10), ValueError),
+        (np.zeros(6), ValueError),
     ],
 )
-def test_bad_series_raise_value_error(bad: np.ndarray) -> None:
-    with pytest.raises(ValueError):
+def test_bad_series_raise_clear_errors(bad: np.ndarray, error: type[Exception]) -> None:
+    with pytest.raises(error, match="series"):
         lag_matrix(bad, 3)
-    with pytest.raises(ValueError):
+    with pytest.raises(error, match="series"):
         fit_least_squares(bad, 3)
-    with pytest.raises(ValueError):
+    with pytest.raises(error, match="series"):
         fit_arnet(bad, 3, epochs=1)
 
 
@@ -282,6 +284,15 @@ def test_every_trainer_stops_at_a_huge_learning_rate_naming_the_step(
     training = Training(lr=1e8, schedule=schedule)  # type: ignore[arg-type]
     with pytest.raises(TrainingDiverged, match=r"AR-Net \(peak lr = 1e\+08\) diverged at step \d+"):
         fit_arnet(y, 2, sparsity=sparsity, epochs=3, hidden=hidden, training=training)
+
+
+def test_experiments_stop_at_the_diverged_step_instead_of_reporting_it() -> None:
+    # the pipeline passes a diverged fit on (only the learning-rate sweep counts it, as sTPE 100)
+    cfg = SMOKE.replace(**{"training.lr": 1e8})
+    with pytest.raises(TrainingDiverged, match=r"AR-Net \(peak lr = 1e\+08\) diverged at step \d+"):
+        run_small_data(cfg, seeds=[0])
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+"):
+        run_dense(cfg.replace(seeds=1, **{"dense.orders": (3,)}))
 
 
 def test_arnet_history_is_built_from_the_training_loop() -> None:
@@ -624,6 +635,74 @@ BAD_CALLS = {
 def test_malformed_inputs_raise_clear_errors(name: str) -> None:
     with pytest.raises((TypeError, ValueError)):
         BAD_CALLS[name]()
+
+
+# ---------------------------------------------------------------- schedules and degenerate limits
+
+
+def test_lambda_ramp_refuses_progress_outside_training() -> None:
+    # the ramp is defined over training: past its end (or before its start) it is refused,
+    # never extrapolated
+    assert lambda_ramp(1.0, 2.0) == 2.0 and lambda_ramp(0.0, 2.0) == 0.0
+    for progress in (1.0 + 1e-12, 1.5, -1e-12):
+        with pytest.raises(ValueError, match="progress"):
+            lambda_ramp(progress, 2.0)
+    # the vectorised schedule the fit uses has one weight per step, and no entry past its end
+    steps = lambda_schedule(10, 2.0)
+    assert steps.shape == (10,) and steps[0] == 0.0 and steps[-1] == 2.0
+    np.testing.assert_allclose(steps, [lambda_ramp(t / 10, 2.0) for t in range(10)])
+    with pytest.raises(ValueError, match="total_steps"):
+        lambda_schedule(0, 2.0)
+
+
+def test_least_squares_and_autoreg_are_scale_free_at_extreme_scales() -> None:
+    # at 1e-300 or 1e300 the lag columns and the intercept's column of ones differ by more than
+    # the SVD's cut-off; the fit is redone on the standardised series instead of returning zeros
+    y = generate_ar([0.5, -0.2], 300, seed=0) + 1.0
+    ls = fit_least_squares(y, 2)
+    for scale in (1e-300, 1e-320, 1e300):
+        for fit in (fit_least_squares, fit_autoreg):
+            scaled = fit(y * scale, 2)
+            np.testing.assert_allclose(scaled.coef, ls.coef, atol=1e-3)
+            assert scaled.intercept == pytest.approx(ls.intercept * scale, rel=1e-2)
+
+
+def test_degenerate_limits_raise_named_errors() -> None:
+    from theorybook.boundary import NonFiniteResult
+
+    with pytest.raises(ValueError, match="noise_std"):
+        generate_ar([0.5], 100, noise_std=1e308)  # the series overflows
+    with pytest.raises(ValueError, match="sparsity"):
+        lambda_max(1e-320, 0.05)  # lambda(s) overflows
+    with pytest.raises(ValueError, match="c2"):
+        regularizer_derivative(np.array([0.0, 0.5]), 3.0, 1e-310)  # inf * 0
+    with pytest.raises(NonFiniteResult, match="regularizer_gradient"):
+        regularizer_gradient(torch.tensor([0.5]), 3.0, 1e-300, 0.0)
+    with pytest.raises(NonFiniteResult, match="one_step_mse"):
+        one_step_mse(generate_ar([0.5], 100) * 1e300, [0.5, 0.1])
+    with pytest.raises(NonFiniteResult, match="scaled_lr"):
+        scaled_lr(1e308, 10**6)
+    with pytest.raises(ValueError, match="device"):
+        fit_arnet(generate_ar([0.5], 300), 2, epochs=1, device=torch.device("meta"))
+    # the regulariser's extremes stop training at a named step
+    y = generate_ar([0.5, 0.2], 300, seed=0)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+"):
+        fit_arnet(y, 2, 0.5, epochs=2, regularizer=Regularizer(c2=1e-300))
+
+
+def test_degenerate_limits_handled_as_documented() -> None:
+    # the derivative's +inf at 0 is meaningful and returned
+    assert np.isinf(regularizer_derivative(np.array([0.0, 0.5]))[0])
+    # autograd's inf * sign(0) at a zero weight with eps = 0 is the subgradient 0, not NaN
+    grad = regularizer_gradient(torch.tensor([0.0, 0.5, -0.5]), eps=0.0)
+    assert grad[0] == 0.0 and torch.all(torch.isfinite(grad)) and grad[1] == -grad[2]
+    # sTPE is scale-free: sums that would overflow are rescaled first
+    assert stpe([1e308, 1e308], [1e308, 0.0]) == pytest.approx(100 / 3)
+    assert stpe([2.0, 2.0], [2.0, 0.0]) == pytest.approx(100 / 3)
+    # row counts beyond the float range get the largest batch
+    assert auto_batch_size(10**400) == auto_batch_size(10**8) == 4096
+    # the regulariser's terms saturate at 1 instead of overflowing
+    np.testing.assert_array_equal(regularizer_terms(np.array([0.0, 2.0]), 3.0, 1e-310), [0, 1])
 
 
 # ---------------------------------------------------------------- paper preset

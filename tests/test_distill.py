@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
+from boundary_examples.distill import MODULE_EXAMPLES
+from malformed import bind, mutations, outcome, public_callables
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.metrics.pairwise import rbf_kernel
 
+from theorybook.boundary import NonFiniteResult
 from theorybook.distill import (
     PUBLISHED_TOY_ALPHA0,
     PUBLISHED_TOY_ALPHA0_LIMIT,
@@ -19,11 +24,13 @@ from theorybook.distill import (
     alpha_grid,
     alpha_sweep,
     chapter_claims,
+    distill_coefficients,
     distill_fits,
     distill_fits_by_refitting,
     distill_predict,
     eigen_weights,
     estimate_alpha,
+    greedy_optimal_alphas,
     grid_search_alpha,
     kernel_eigen,
     krr_step_alpha_search,
@@ -32,6 +39,7 @@ from theorybook.distill import (
     limit_weights,
     mobahi_toy,
     optimal_alpha,
+    random_problem,
     run_alpha_search,
     run_convergence,
     run_exactness,
@@ -217,7 +225,7 @@ def test_greedy_toy_alphas():
 
 
 def test_grid_search_alpha_and_alpha_grid():
-    assert grid_search_alpha([3.0, 1.0, 2.0], [0.0, 0.5, 1.0]) == (0.5, 1.0)
+    assert grid_search_alpha(np.array([3.0, 1.0, 2.0]), np.array([0.0, 0.5, 1.0])) == (0.5, 1.0)
     assert alpha_grid(0.25).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
     with pytest.raises(ValueError, match="integer"):
         alpha_grid(0.3)
@@ -229,7 +237,6 @@ def test_grid_search_alpha_and_alpha_grid():
 @pytest.mark.parametrize(
     "K, y, lam, alpha, steps, match",
     [
-        (np.ones((3, 4)), np.ones(3), 0.1, 0.5, 2, "square"),
         (np.array([[1.0, 0.5], [0.1, 1.0]]), np.ones(2), 0.1, 0.5, 2, "symmetric"),
         (np.array([[1.0, 2.0], [2.0, 1.0]]), np.ones(2), 0.1, 0.5, 2, "positive semi-definite"),
         (np.eye(3), np.ones(3), 0.0, 0.5, 2, "lam"),
@@ -237,8 +244,7 @@ def test_grid_search_alpha_and_alpha_grid():
         (np.eye(3), np.ones(3), 0.1, 1.5, 2, "alpha"),
         (np.eye(3), np.ones(3), 0.1, -0.1, 2, "alpha"),
         (np.eye(3), np.ones(3), 0.1, 0.5, 0, "steps"),
-        (np.eye(3), np.ones(4), 0.1, 0.5, 2, r"\(3,\)"),
-        (np.eye(3) * np.nan, np.ones(3), 0.1, 0.5, 2, "finite"),
+        (np.eye(3) * np.nan, np.ones(3), 0.1, 0.5, 2, "'K' contains NaN or inf"),
     ],
 )
 def test_bad_input_raises(K, y, lam, alpha, steps, match):
@@ -246,14 +252,28 @@ def test_bad_input_raises(K, y, lam, alpha, steps, match):
         distill_fits(K, y, lam=lam, alpha=alpha, steps=steps)
 
 
+@pytest.mark.parametrize(
+    "K, y, match",
+    [
+        (np.ones((3, 4)), np.ones(3), "'K'"),  # not square
+        (np.eye(3), np.ones(4), "'y'"),  # y's length differs from K's
+        (np.eye(3, dtype=np.int64), np.ones(3), "'K'"),  # integers, not floats
+        (np.eye(3), [1.0, 2.0, 3.0], "'y'"),  # a list, not an array
+    ],
+)
+def test_shapes_and_dtypes_are_declared(K, y, match):
+    with pytest.raises(TypeError, match=match):
+        distill_fits(K, y, lam=0.1, alpha=0.5, steps=2)
+
+
 def test_bad_types_and_test_kernel():
     with pytest.raises(TypeError):
         distill_fits(np.eye(2), np.ones(2), lam=0.1, alpha=0.5, steps=2.0)  # steps must be an int
     with pytest.raises(TypeError):
-        distill_fits(np.eye(2), ["a", "b"], lam=0.1, alpha=0.5, steps=2)
-    with pytest.raises(ValueError, match=r"\(m, 2\)"):
+        distill_fits(np.eye(2), np.array(["a", "b"]), lam=0.1, alpha=0.5, steps=2)
+    with pytest.raises(TypeError, match="K_test"):
         distill_predict(np.eye(2), np.ones((4, 3)), np.ones(2), lam=0.1, alpha=0.5, steps=2)
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(TypeError, match="reference"):
         optimal_alpha(np.ones(3), np.zeros(3), np.ones(4))
     with pytest.raises(ValueError, match="coincide"):
         optimal_alpha(np.ones(3), np.ones(3), np.zeros(3))
@@ -264,30 +284,33 @@ def test_bad_types_and_test_kernel():
 # ----------------------------------------------------------------- malformed inputs
 
 INDEFINITE = np.array([[1.0, 2.0], [2.0, 1.0]])
+Y2 = np.array([1.0, 2.0])
 
 
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: limit_fit(INDEFINITE, [1.0, 2.0], lam=0.5, alpha=0.5), "positive semi-definite"),
+        (lambda: limit_fit(INDEFINITE, Y2, lam=0.5, alpha=0.5), "positive semi-definite"),
         (
-            lambda: limit_predict(INDEFINITE, np.ones((1, 2)), [1.0, 2.0], lam=0.5, alpha=0.5),
+            lambda: limit_predict(INDEFINITE, np.ones((1, 2)), Y2, lam=0.5, alpha=0.5),
             "semi-definite",
         ),
         (
-            lambda: distill_fits_by_refitting(INDEFINITE, [1.0, 2.0], lam=0.1, alpha=0.5, steps=3),
+            lambda: distill_fits_by_refitting(INDEFINITE, Y2, lam=0.1, alpha=0.5, steps=3),
             "semi-definite",
         ),
-        (lambda: limit_weights([-1.0, 1.0], lam=1.0, alpha=0.5), "d must be >= 0|eigenvalues d"),
-        (lambda: limit_weights([-2.0, 1.0], lam=1.0, alpha=0.5), "eigenvalues d"),
+        (lambda: limit_weights(np.array([-1.0, 1.0]), lam=1.0, alpha=0.5), "eigenvalues d"),
+        (lambda: limit_weights(np.array([-2.0, 1.0]), lam=1.0, alpha=0.5), "eigenvalues d"),
         (lambda: distill_fits(np.eye(6), np.ones(6), lam=0.1, alpha=0.5, steps=10**9), "steps"),
-        (lambda: alpha_grid(1e-12), "grid step"),
-        (lambda: sparsification_ratios(5.0), "B"),
-        (lambda: sparsification_ratios([[1.0, 2.0], [0.0, 1.0]]), "> 0"),
-        (lambda: optimal_alpha([], [], []), "at least 1 element"),
+        (lambda: alpha_grid(1e-12), "step"),
+        (lambda: sparsification_ratios(np.ones((2, 2, 2))), "B"),
+        (lambda: sparsification_ratios(np.array([[1.0, 2.0], [0.0, 1.0]])), "> 0"),
+        (lambda: optimal_alpha(np.zeros(0), np.zeros(0), np.zeros(0)), "empty"),
         (lambda: mobahi_toy(lam=0), "lam"),
         (lambda: mobahi_toy(gamma=-1.0), "gamma"),
-        (lambda: grid_search_alpha([float("nan"), 1.0], [0.0, 1.0]), "losses"),
+        (lambda: grid_search_alpha(np.array([np.nan, 1.0]), np.array([0.0, 1.0])), "losses"),
+        (lambda: grid_search_alpha(np.array([2.0, 1.0]), np.array([-5.0, 0.5])), r"grid\[0\]"),
+        (lambda: random_problem(10**5), "'n'|n = "),
         (
             lambda: distill_fits(np.eye(2), np.ones(2), lam=0.1, alpha=float("nan"), steps=2),
             "alpha",
@@ -303,7 +326,8 @@ def test_malformed_input_gets_a_clear_value_error(call, match):
     "call",
     [
         lambda: distill_fits(np.eye(2), np.ones(2), lam=True, alpha=0.5, steps=2),
-        lambda: optimal_alpha([1.0, 2.0], [0.0, 0.0], [1.0, 1.0], clip="yes"),
+        lambda: optimal_alpha(Y2, np.zeros(2), np.ones(2), clip="yes"),
+        lambda: sparsification_ratios(5.0),
         lambda: run_toy("smoke"),
         lambda: chapter_claims(1, Config()),
         lambda: Results(1, 2, 3, 4, 5),
@@ -318,12 +342,19 @@ def test_alpha_search_grid_domain(problem):
     K, Kt, y = problem
     z = np.zeros(Kt.shape[0])
     prev = distill_fits(K, y, lam=0.1, alpha=0.0, steps=1)[-1]
+    grid = np.array([-5.0, 0.5, 5.0])
     with pytest.raises(ValueError, match=r"grid\[0\]"):
-        krr_step_alpha_search(K, Kt, y, z, 0.1, prev, grid=[-5.0, 0.5, 5.0], repeats=1)
+        krr_step_alpha_search(K, Kt, y, z, 0.1, prev, grid=grid, repeats=1)
+    with pytest.raises(ValueError, match=r"grid\[2\]"):
+        krr_step_alpha_search(K, Kt, y, z, 0.1, prev, grid=np.array([0.0, 1.0, 1.5]), repeats=1)
     # unconstrained α*: any finite grid is allowed
-    grid = [-5.0, 0.5, 5.0]
     res = krr_step_alpha_search(K, Kt, y, z, 0.1, prev, grid=grid, clip=False, repeats=1)
     assert res.grid.tolist() == [-5.0, 0.5, 5.0]
+    # the same rule for a grid search of losses measured elsewhere
+    losses = np.array([3.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match=r"grid\[0\]"):
+        grid_search_alpha(losses, grid)
+    assert grid_search_alpha(losses, grid, constrained=False) == (0.5, 1.0)
 
 
 def test_numpy_scalars_are_accepted():
@@ -441,7 +472,7 @@ def test_cholesky_and_eigh_paths_agree(problem, alpha):
     assert np.max(np.abs(chol - eig)) <= 1e-10
     np.testing.assert_array_equal(auto, chol)
     with pytest.raises(ValueError, match="positive semi-definite"):
-        distill_fits(INDEFINITE, [1.0, 2.0], lam=2.0, alpha=0.5, steps=2, method="cholesky")
+        distill_fits(INDEFINITE, Y2, lam=2.0, alpha=0.5, steps=2, method="cholesky")
     with pytest.raises(ValueError, match="method"):
         distill_fits(K, y, lam=0.1, alpha=0.5, steps=2, method="lu")  # type: ignore[arg-type]
 
@@ -470,8 +501,8 @@ def test_alpha_sweep_agrees_with_refitting(problem):
     np.testing.assert_allclose(no_test.train_mse, sweep.train_mse, rtol=0, atol=1e-14)
     with pytest.raises(ValueError, match="together"):
         alpha_sweep(K, y, lam=0.1, alphas=alphas, steps=2, K_test=Kt)
-    with pytest.raises(ValueError, match="alphas"):
-        alpha_sweep(K, y, lam=0.1, alphas=[0.5, 1.5], steps=2)
+    with pytest.raises(ValueError, match=r"alphas\[1\]"):
+        alpha_sweep(K, y, lam=0.1, alphas=np.array([0.5, 1.5]), steps=2)
 
 
 def test_estimate_alpha_minimises_the_training_loss(problem):
@@ -488,3 +519,138 @@ def test_estimate_alpha_minimises_the_training_loss(problem):
 
     assert loss(a_hat) <= min(loss(a) for a in np.linspace(-5, 5, 2001)) + 1e-12
     assert a_hat > 1.0  # against the training targets the labels' own fit is preferred
+
+
+# ----------------------------------------------------------------- degenerate limits
+
+
+def _singular_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    X = np.repeat(np.linspace(0, 1, 5)[:, None], 2, axis=0)  # duplicated points: K singular
+    return (
+        rbf_kernel(X, gamma=1.0),
+        rbf_kernel(np.array([[0.3]]), X, gamma=1.0),
+        np.sin(3 * X[:, 0]),
+    )
+
+
+@pytest.mark.parametrize("lam", [1e-16, 1e-30, 1e-300])
+def test_a_ridge_below_round_off_is_refused_or_handled(lam):
+    """K + λI of a singular K with λ below round-off: the fits (weights in [0, 1]) stay exact
+    in the eigenbasis; what needs the solve itself names ``lam`` instead of returning
+    round-off amplified by 1/λ."""
+    K, Kt, y = _singular_problem()
+    auto = distill_fits(K, y, lam=lam, alpha=0.5, steps=3)
+    np.testing.assert_array_equal(
+        auto, distill_fits(K, y, lam=lam, alpha=0.5, steps=3, method="eigh")
+    )
+    assert np.max(np.abs(auto)) <= np.max(np.abs(y)) + 1e-12
+    eig = kernel_eigen(K)
+    lim = limit_fit(K, y, lam=lam, alpha=1.0)
+    expected = eig.V @ (limit_weights(eig.d, lam=lam, alpha=1.0) * (eig.V.T @ y))
+    np.testing.assert_allclose(lim, expected, atol=1e-12)
+    z = np.ones(1)
+    for call in (
+        lambda: distill_fits(K, y, lam=lam, alpha=0.5, steps=3, method="cholesky"),
+        lambda: distill_coefficients(K, y, lam=lam, alpha=0.5, steps=3),
+        lambda: distill_predict(K, Kt, y, lam=lam, alpha=0.5, steps=3),
+        lambda: distill_fits_by_refitting(K, y, lam=lam, alpha=0.5, steps=3),
+        lambda: alpha_sweep(K, y, lam=lam, alphas=np.array([0.5]), steps=2, K_test=Kt, reference=z),
+        lambda: krr_step_alpha_search(
+            K, Kt, y, z, lam, 0.5 * y, grid=np.array([0.0, 1.0]), repeats=1
+        ),
+        lambda: greedy_optimal_alphas(K, Kt, y, z, lam, 3),
+    ):
+        with pytest.raises(ValueError, match="lam is too small"):
+            call()
+    if lam < 1e-16:
+        with pytest.raises(ValueError, match="lam is too small"):
+            limit_predict(K, Kt, y, lam=lam, alpha=1.0)
+    # the training losses of a sweep need no solve
+    sweep = alpha_sweep(K, y, lam=lam, alphas=np.array([0.0, 0.5, 1.0]), steps=2)
+    assert np.all(np.isfinite(sweep.train_mse))
+
+
+@pytest.mark.parametrize("alpha", [5e-324, 1e-300])
+def test_the_limit_as_alpha_tends_to_zero(alpha):
+    """λ/α overflows for α → 0⁺: the limit is then computed as α K (αK + λI)⁻¹ y → 0."""
+    K, y = mobahi_toy().K, mobahi_toy().y
+    fit = limit_fit(K, y, lam=0.2, alpha=alpha)
+    assert (
+        np.all(np.isfinite(fit)) and np.max(np.abs(fit)) <= 1e3 * alpha * np.max(np.abs(y)) + 1e-320
+    )
+    np.testing.assert_array_equal(limit_fit(K, y, lam=1e300, alpha=alpha), 0.0)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-150, 1.0, 1e150, 1e300])
+def test_optimal_alpha_is_scale_free(scale):
+    """α* is the same for huge or tiny (finite) inputs: no overflow, no underflow of ‖a − b‖²."""
+    a, b, z = np.array([1.0, 2.0]), np.array([-1.0, 0.0]), np.array([0.5, 1.0])
+    assert optimal_alpha(a * scale, b * scale, z * scale, clip=False) == pytest.approx(0.625)
+    # outputs 10⁻³⁰⁰ apart against a reference of 1: α* ≈ 10³⁰⁰, clipped to the edge
+    assert optimal_alpha(np.array([1e-300, 0.0]), np.zeros(2), np.array([1.0, 0.0])) == 1.0
+    # ... and a subnormal difference: an unclipped α* beyond 10³⁰⁸ is reported, not returned
+    with pytest.raises(NonFiniteResult, match="optimal_alpha"):
+        optimal_alpha(np.array([1e-310, 0.0]), np.zeros(2), np.array([1.0, 0.0]), clip=False)
+
+
+def test_ratios_that_overflow_are_reported():
+    with pytest.raises(NonFiniteResult, match="sparsification_ratios"):
+        sparsification_ratios(np.array([1e300, 1e-300]))
+
+
+def test_a_random_problem_too_large_is_refused_before_allocating():
+    with pytest.raises(ValueError, match="n_test"):
+        random_problem(10_000, n_test=10**5)
+
+
+def test_package_loops_call_no_checked_function(monkeypatch, problem):
+    """The timed closed form and grid search, and the greedy chain, use the unchecked twins."""
+    import theorybook.distill.alpha as alpha_module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a checked function was called from a loop")
+
+    for name in ("optimal_alpha", "grid_search_alpha"):
+        monkeypatch.setattr(alpha_module, name, refuse)
+    K, Kt, y = problem
+    z = np.cos(4 * np.linspace(0, 1, Kt.shape[0]))
+    prev = distill_fits(K, y, lam=0.1, alpha=0.0, steps=2)[-1]
+    alpha_module.krr_step_alpha_search(K, Kt, y, z, 0.1, prev, grid=alpha_grid(0.1), repeats=1)
+    alpha_module.greedy_optimal_alphas(K, Kt, y, z, 0.1, 4)
+
+
+# ----------------------------------------------------------------- the modules' own callables
+
+_MODULES = ("alpha", "checks", "claims", "config", "data", "experiments", "figures", "kernel")
+_MODULES += ("results", "solve", "sweep")
+
+
+def _unexported() -> list[str]:
+    """``module.name`` of each public callable of a module that the package does not re-export
+    (the network's module, which needs torch, has its own test)."""
+    package = set(public_callables("theorybook.distill"))
+    return sorted(
+        f"{m}.{name}"
+        for m in _MODULES
+        for name in public_callables(f"theorybook.distill.{m}")
+        if name not in package
+    )
+
+
+def test_every_unexported_callable_has_an_example():
+    assert sorted(MODULE_EXAMPLES) == _unexported()
+
+
+@pytest.mark.parametrize("key", sorted(MODULE_EXAMPLES))
+def test_module_callables_get_clear_errors(key):
+    """The generic malformed-input test for the callables the package does not re-export."""
+    module, name = key.split(".")
+    fn = getattr(importlib.import_module(f"theorybook.distill.{module}"), name)
+    example = MODULE_EXAMPLES[key]()
+    fn(*example.args, **example.kwargs)
+    problems = []
+    for mutation in mutations(fn, dict(bind(fn, example).arguments)):
+        problem = outcome(fn, bind(fn, MODULE_EXAMPLES[key]()), mutation)
+        if problem is not None:
+            problems.append(f"  {mutation.parameter} = {mutation.label}: {problem}")
+    assert not problems, f"{key}:\n" + "\n".join(problems)

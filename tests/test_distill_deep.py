@@ -7,7 +7,10 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from boundary_examples.distill import deep_example
+from malformed import bind, mutations, outcome
 
+import theorybook.distill.deep as deep_module
 from theorybook.distill import (
     ESTIMATE,
     ESTIMATE_VAL,
@@ -58,8 +61,10 @@ def test_distillation_loss_mixes_the_two_targets():
         distillation_loss(logits, onehot, teacher, float("nan"))
     with pytest.raises(TypeError, match="logits"):
         distillation_loss(np.zeros((6, 4)), onehot, None, 1.0)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="onehot"):
+    with pytest.raises(TypeError, match="onehot"):
         distillation_loss(logits, onehot[:3], None, 1.0)
+    with pytest.raises(ValueError, match="logits"):
+        distillation_loss(torch.full((6, 4), float("nan")), onehot, None, 1.0)
 
 
 def test_parameter_norm_penalty_is_a_sum_of_norms():
@@ -103,11 +108,12 @@ def test_divergence_names_the_step():
     d = load_digits_split(Digits(n_train=100, n_val=50), seed=0)
     X = torch.as_tensor(d.X_train).clone()
     X[5] = float("inf")  # a bad row: the inputs are rejected before any training
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="'X' contains NaN or inf"):
         train_student(X, torch.as_tensor(d.y_train), None, 1.0, training=_small(), init_seed=0)
     with pytest.raises(
-        TrainingDiverged, match=r"distillation step 3 \(α = 1\) diverged at step 1: loss = nan"
-    ):
+        TrainingDiverged,
+        match=r"distillation step 3 \(α = 1\) diverged at step 0: a weight reached 1e\+30",
+    ):  # the first Adam step moves every weight by ~lr: stopped before the loss turns NaN
         train_student(
             torch.as_tensor(d.X_train),
             torch.as_tensor(d.y_train),
@@ -117,6 +123,61 @@ def test_divergence_names_the_step():
             init_seed=0,
             step=3,
         )
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5])
+@pytest.mark.parametrize("reg_coef", [1e-4, 0.0])
+def test_a_student_at_lr_1e6_stops_at_its_weights(alpha, reg_coef):
+    """At lr = 10⁶ the loss stays bounded (softmax outputs are) and finite, but every Adam step
+    moves a weight by about 10⁶: the weight guard stops the run at the step it happens."""
+    d = load_digits_split(Digits(n_train=100, n_val=50), seed=0)
+    X, y = torch.as_tensor(d.X_train), torch.as_tensor(d.y_train)
+    teacher = None if alpha == 1.0 else torch.full((len(y), 10), 0.1)
+    with pytest.raises(
+        TrainingDiverged, match=r"distillation step 2 .* diverged at step \d+: a weight"
+    ):
+        train_student(
+            X,
+            y,
+            teacher,
+            alpha,
+            training=_small(hidden=32, epochs=5, lr=1e6, reg_coef=reg_coef),
+            init_seed=0,
+            step=2,
+        )
+
+
+def test_the_training_loop_calls_no_checked_function(monkeypatch):
+    """The loss and the penalty run once per optimiser step: the loop uses their unchecked
+    twins, so the public (checked) functions are never called from it."""
+    import theorybook.distill.deep as deep
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a checked function was called from the training loop")
+
+    for name in ("distillation_loss", "parameter_norm_penalty"):
+        monkeypatch.setattr(deep, name, refuse)
+    X, y = torch.rand(20, 5), torch.randint(0, 3, (20,))
+    teacher = torch.softmax(torch.randn(20, 3), dim=1)
+    model = deep.train_student(X, y, teacher, 0.5, training=_small(epochs=2), init_seed=0)
+    assert torch.isfinite(deep.predict_proba(model, X)).all()
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in deep_module.__all__ if callable(getattr(deep_module, n))]
+)
+def test_deep_functions_get_clear_errors(name):
+    """The generic malformed-input test, for the network's module (the package does not
+    re-export it: it imports torch)."""
+    fn = getattr(deep_module, name)
+    example = deep_example(name)
+    fn(*example.args, **example.kwargs)
+    problems = []
+    for mutation in mutations(fn, dict(bind(fn, example).arguments)):
+        problem = outcome(fn, bind(fn, deep_example(name)), mutation)
+        if problem is not None:
+            problems.append(f"  {mutation.parameter} = {mutation.label}: {problem}")
+    assert not problems, f"{name}:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("alpha", [1.0, 0.5])
@@ -180,7 +241,7 @@ def test_train_settings_are_checked(changes, match):
 
 def test_train_student_checks_its_inputs():
     X, y = torch.rand(20, 64), torch.randint(0, 10, (20,))
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(TypeError, match="'y'"):  # its length differs from X's
         train_student(X, y[:10], None, 1.0, training=_small(), init_seed=0)
     with pytest.raises(TypeError, match="y"):
         train_student(X, y.float(), None, 1.0, training=_small(), init_seed=0)

@@ -206,7 +206,7 @@ def test_proximal_matching_loss_formula_and_range() -> None:
     assert float(proximal_matching_loss(pred * 100, target, 0.1)) < 1.0
     with pytest.raises(ValueError):
         proximal_matching_loss(pred, target, 0.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError, match="target"):
         proximal_matching_loss(pred, torch.zeros(2, 3), 1.0)
 
 
@@ -280,7 +280,7 @@ def test_adjoint_identity_and_normal_solve(op) -> None:
 
 
 def test_soft_threshold_and_posterior_stats() -> None:
-    assert np.allclose(soft_threshold([-3, -0.5, 0, 0.7, 2.5]), [-2, 0, 0, 0, 1.5])
+    assert np.allclose(soft_threshold(np.array([-3, -0.5, 0, 0.7, 2.5])), [-2, 0, 0, 0, 1.5])
     ys = np.array([-2.0, 0.0, 0.5, 3.0])
     mean, median = laplace_posterior_stats(ys)
 

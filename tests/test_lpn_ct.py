@@ -234,7 +234,7 @@ def test_patch_functions_reject_bad_inputs() -> None:
         lpn(torch.rand(1, 1, 4, 4, dtype=torch.float64))
     with pytest.raises(ValueError, match="boundary"):
         patch_average(model, torch.rand(1, 1, 16, 16), patch=8, boundary="reflect")
-    with pytest.raises(ValueError, match="image"):
+    with pytest.raises(TypeError, match="image"):
         jacobian_asymmetry(lpn, torch.rand(2, 1, 16, 16, dtype=torch.float64))
 
 

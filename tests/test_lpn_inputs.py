@@ -61,14 +61,14 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     (
         "l2 loss broadcast",
         lambda: lpn.loss_value("l2", torch.zeros(4, 1), torch.zeros(4)),
-        ValueError,
-        "shapes differ",
+        TypeError,
+        "target",
     ),
     (
         "l1 loss broadcast",
         lambda: lpn.loss_value("l1", torch.zeros(4, 1), torch.zeros(4)),
-        ValueError,
-        "shapes differ",
+        TypeError,
+        "target",
     ),
     (
         "unknown loss",
@@ -82,8 +82,13 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         ValueError,
         "gamma",
     ),
-    ("Stage lr str", lambda: lpn.Stage(10, "l2", "a"), TypeError, "Stage.lr"),
-    ("Stage gamma inf", lambda: lpn.Stage(10, "pm", 1e-3, float("inf")), ValueError, "Stage.gamma"),
+    ("Stage lr str", lambda: lpn.Stage(10, "l2", "a"), TypeError, "Stage: lr"),
+    (
+        "Stage gamma inf",
+        lambda: lpn.Stage(10, "pm", 1e-3, float("inf")),
+        ValueError,
+        "Stage: gamma",
+    ),
     ("Stage gamma on l1", lambda: lpn.Stage(10, "l1", 1e-3, 0.1), ValueError, "gamma"),
     (
         "paper_schedule n_stages=0",
@@ -124,7 +129,7 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
             iters=2,
             x_true=torch.zeros(3, 1, 8, 8, dtype=torch.float64),
         ),
-        ValueError,
+        TypeError,
         "x_true",
     ),
     ("pnp_pgd y NaN", lambda: lpn.pnp_pgd(_op(), _nan_y(), _lpn(), iters=2), ValueError, "y"),
@@ -135,8 +140,8 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     (
         "image_metrics shape",
         lambda: lpn.image_metrics(np.zeros((2, 8, 8)), np.zeros((3, 8, 8))),
-        ValueError,
-        "shapes differ",
+        TypeError,
+        "x_true",
     ),
     ("image_metrics list", lambda: lpn.image_metrics([0.0], [0.0]), TypeError, "x_hat"),
     (
@@ -157,27 +162,33 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         TypeError,
         "y",
     ),
-    ("soft_threshold NaN", lambda: lpn.soft_threshold([float("nan")]), ValueError, "y"),
+    ("soft_threshold NaN", lambda: lpn.soft_threshold(np.array([np.nan])), ValueError, "y"),
+    ("soft_threshold list", lambda: lpn.soft_threshold([1.0]), TypeError, "y"),
     (
         "laplace n_grid=1",
-        lambda: lpn.laplace_posterior_stats([1.0], n_grid=1),
+        lambda: lpn.laplace_posterior_stats(np.array([1.0]), n_grid=1),
         ValueError,
         "n_grid",
     ),
     (
         "laplace n_grid=2",
-        lambda: lpn.laplace_posterior_stats([1.0], n_grid=2),
+        lambda: lpn.laplace_posterior_stats(np.array([1.0]), n_grid=2),
         ValueError,
         "n_grid",
     ),
     (
         "laplace half_width=0",
-        lambda: lpn.laplace_posterior_stats([1.0], half_width=0),
+        lambda: lpn.laplace_posterior_stats(np.array([1.0]), half_width=0),
         ValueError,
         "half_width",
     ),
-    ("laplace y NaN", lambda: lpn.laplace_posterior_stats([float("nan")]), ValueError, "y"),
-    ("laplace y beyond grid", lambda: lpn.laplace_posterior_stats([1e4]), ValueError, "half_width"),
+    ("laplace y NaN", lambda: lpn.laplace_posterior_stats(np.array([np.nan])), ValueError, "y"),
+    (
+        "laplace y beyond grid",
+        lambda: lpn.laplace_posterior_stats(np.array([1e4])),
+        ValueError,
+        "half_width",
+    ),
     ("PlainCNN beta=-1", lambda: lpn.PlainCNN(beta=-1), ValueError, "beta"),
     ("PlainCNN beta=0", lambda: lpn.PlainCNN(beta=0), ValueError, "beta"),
     (
@@ -228,6 +239,7 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ),
     ("perturb mix level>1", lambda: lpn.perturb(_images(), "mix", 2.0), ValueError, "level"),
     ("perturb kind", lambda: lpn.perturb(_images(), "rotate", 0.1), ValueError, "kind"),
+    ("perturb blur 1e300", lambda: lpn.perturb(_images(), "blur", 1e300), ValueError, "level"),
 ]
 
 
@@ -288,3 +300,85 @@ def test_negative_control_nonconvex_lpn_fails_psd_and_exact_prox() -> None:
     assert rep.lambda_min < -1e-3  # ... but not PSD
     err, gap = lpn.prox_grid_check(model, torch.linspace(-3, 3, 61))
     assert err / gap > 2.0  # and f is not the prox of the R it defines
+
+
+def test_inversion_without_a_preimage_names_the_lbfgs_iteration() -> None:
+    """An α = 0 LPN is bounded, so x far outside its range has no pre-image: the objective
+    ψ_θ(y) − ⟨x, y⟩ is unbounded below and the L-BFGS iterates run off. Every point L-BFGS
+    evaluates is checked, so this stops naming the iteration instead of returning NaN."""
+    torch.manual_seed(0)
+    model = lpn.LPN(1, 8, 2, alpha=0.0).double()
+    far = torch.full((3, 1), 1e3, dtype=torch.float64)
+    with pytest.raises(SolverDiverged, match=r"invert \(L-BFGS, chunk 0\) diverged at step \d+"):
+        lpn.invert(model, far, max_iter=200)
+    with pytest.raises(SolverDiverged, match=r"invert \(L-BFGS, chunk 0\) diverged at step \d+"):
+        lpn.learned_prior(model, far, max_iter=200)
+    # in the range, the same model inverts (the check does not stop a convergent run)
+    inside = model(torch.linspace(-1, 1, 5, dtype=torch.float64).reshape(-1, 1)).detach()
+    assert float(lpn.invert(model, inside, max_iter=200).residual.max()) < 1e-6
+
+
+def test_networks_get_inputs_they_can_take() -> None:
+    """An input of another dtype or shape than a network takes gets an error naming the
+    argument (not torch's 'mat1 and mat2' from inside the network)."""
+    model = _lpn()
+    with pytest.raises(TypeError, match="x has dtype torch.float32"):
+        lpn.invert(model, torch.zeros(2, 1, 8, 8))
+    with pytest.raises(ValueError, match="y does not fit the model"):
+        lpn.prior_at_output(model, torch.zeros(2, 1, 4, 4, dtype=torch.float64))
+    with pytest.raises(ValueError, match="points does not fit the model"):
+        lpn.jacobian_report(lpn.LPN(2, 4, 2), torch.zeros(3, 1))
+    with pytest.raises(TypeError, match="images Aᵀy of y"):
+        lpn.pnp_pgd(_op(), _y().float(), model, iters=2)
+    with pytest.raises(TypeError, match="sampler"):
+        lpn.train_lpn(
+            lpn.LPN(1, 4, 2).double(),
+            lambda: (torch.zeros(4, 1), torch.zeros(4, 1)),
+            [lpn.Stage(2, "l2", 1e-3)],
+        )
+    with pytest.raises(ValueError, match=r"x \(cut into patch × patch windows\)"):
+        lpn.patch_average(lpn.ConvLPN(8, 1, 4), torch.zeros(1, 1, 8, 8), patch=4)
+    with pytest.raises(TypeError, match="denoiser must map"):
+        lpn.pnp_pgd(_op(), _y(), lambda v: v[:, 0], iters=2)
+    with pytest.raises(TypeError, match="fn cannot be applied to image"):
+        lpn.jacobian_asymmetry(_lpn(), torch.zeros(1, 1, 8, 8))
+    with pytest.raises(ValueError, match="y must hold measurements of CompressedSensing"):
+        lpn.tikhonov(lpn.CompressedSensing(8, 10), _y(), 0.1)
+    with pytest.raises(ValueError, match="x0 must hold images of GaussianBlur"):
+        lpn.pnp_admm(_op(), _y(), _lpn(), x0=torch.zeros(2, 1, 4, 4, dtype=torch.float64))
+
+
+def test_degenerate_limits_are_handled() -> None:
+    pred, target = torch.ones(3, 2), torch.zeros(3, 2)
+    target[0] = 1.0  # sample 0 exact
+    for gamma in (1e-30, 1e-200):  # γ² underflows in float32: the γ → 0 limit, 2 of 3 samples
+        assert float(lpn.proximal_matching_loss(pred, target, gamma)) == pytest.approx(2 / 3)
+    assert float(lpn.proximal_matching_loss(pred.double(), target.double(), 1e-200)) == (
+        pytest.approx(2 / 3)
+    )
+    assert float(lpn.proximal_matching_loss(pred, target, 1e200)) == 0.0  # γ² = inf: 0
+    assert float(lpn.loss_value("pm", pred, target, 1e-30)) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="n_stages"):
+        lpn.paper_schedule(4000, 1e300, n_stages=40)
+    assert lpn.paper_schedule(4000, 1e-300, n_stages=20)[1].gamma == pytest.approx(1e-300 * 2**19)
+    with np.errstate(all="raise"):  # σ → 0: a unit impulse, without an overflow warning
+        blur = lpn.GaussianBlur(8, 1e-200)
+    x = torch.rand(1, 1, 8, 8, dtype=torch.float64)
+    assert torch.allclose(blur(x), x)
+    assert torch.allclose(lpn.GaussianBlur(8, 1e200)(x), x.mean().expand_as(x))
+    assert lpn.operator_norm(_ZeroOp()) == 0.0
+    with pytest.raises(ValueError, match="n_grid"):
+        lpn.laplace_posterior_stats(np.array([0.0]), sigma=1e-200, half_width=30.0)
+
+
+class _ZeroOp(lpn.LinearOp):
+    """A = 0: the power iteration reaches the zero vector at once."""
+
+    n = 4
+    measurement_shape = (1, 4, 4)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(x)
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(y)

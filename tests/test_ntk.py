@@ -20,6 +20,7 @@ from theorybook.ntk import (
     hilbert_classifier,
     kernel_classifier,
     kernel_gradient_descent,
+    kernel_scores,
     kernel_sweep,
     log_nngp_kernel,
     majority_vote,
@@ -278,6 +279,10 @@ def test_presets_keep_their_sizes() -> None:
 # --- bad inputs -----------------------------------------------------------------------------
 
 
+def _y(*labels: float) -> np.ndarray:
+    return np.array(labels, dtype=np.float64)
+
+
 def _smoke(**changes: object) -> Config:
     return Config.preset("smoke").replace(**changes)
 
@@ -286,33 +291,43 @@ BAD_CALLS = [
     (lambda: resolve_activation("tanh"), ValueError, "unknown activation"),
     (lambda: resolve_activation([0.5, 0.5]), ValueError, "sum"),
     (lambda: resolve_activation([]), ValueError, "at least"),
-    (lambda: resolve_activation(["a"]), TypeError, "numbers"),
+    (lambda: resolve_activation(["a"]), TypeError, "activation"),
     (lambda: resolve_activation(3), TypeError, "activation"),
     (lambda: resolve_activation("sine_-1"), ValueError, "sine_a"),
     (lambda: resolve_activation("sine_x"), ValueError, "sine_<a>"),
     (lambda: resolve_activation("hermite_0"), ValueError, "hermite_k"),
     (lambda: resolve_activation([np.nan, 1.0]), ValueError, "finite"),
     (lambda: nngp_kernel(np.ones((3, 2)), _sphere(2, 2), 1, "relu"), ValueError, "unit-norm"),
-    (lambda: nngp_kernel(_sphere(3), _sphere(2, 2), 1, "relu"), ValueError, "same dimension"),
+    (lambda: nngp_kernel(_sphere(3), _sphere(2, 2), 1, "relu"), TypeError, "'Z'"),
     (lambda: nngp_kernel(_sphere(3), _sphere(2), -1, "relu"), ValueError, "depth"),
     (lambda: nngp_kernel(_sphere(3), _sphere(2), 2.0, "relu"), TypeError, "depth"),
-    (lambda: nngp_kernel(_sphere(3)[0], _sphere(2), 1, "relu"), ValueError, "dimension"),
+    (lambda: nngp_kernel(_sphere(3)[0], _sphere(2), 1, "relu"), TypeError, "'X'"),
     (lambda: ntk_kernel(_sphere(3), _sphere(2), 1200, "3d_opt"), ValueError, "normalized"),
     (lambda: log_nngp_kernel(_sphere(3), _sphere(2), 2, "relu"), ValueError, "polynomial"),
     (lambda: kernel_sweep(_sphere(3), _sphere(2), (5, 2), "relu"), ValueError, "increasing"),
     (lambda: kernel_sweep(_sphere(3), _sphere(2), (1,), "relu", kernel="x"), ValueError, "kernel"),
-    (lambda: kernel_classifier(np.eye(3), [1, -1, 0], np.ones((3, 2))), ValueError, "labels"),
-    (lambda: kernel_classifier(np.eye(3), [1, -1], np.ones((3, 2))), ValueError, "labels"),
+    (lambda: kernel_classifier(np.eye(3), _y(1, -1, 0), np.ones((3, 2))), ValueError, "labels"),
+    (lambda: kernel_classifier(np.eye(3), [1.0, -1.0, 1.0], np.ones((3, 2))), TypeError, "'y'"),
+    (lambda: kernel_classifier(np.eye(3), _y(1, -1), np.ones((3, 2))), TypeError, "'y'"),
     (
-        lambda: kernel_classifier(np.ones((3, 3)), [1, -1, 1], np.ones((3, 2))),
+        lambda: kernel_classifier(np.ones((3, 3)), _y(1, -1, 1), np.ones((3, 2))),
         ValueError,
         "singular",
     ),
-    (lambda: kernel_classifier(np.eye(3), [1, -1, 1], np.ones((2, 2))), ValueError, "rows"),
-    (lambda: kernel_classifier(np.ones((3, 2)), [1, -1, 1], np.ones((3, 2))), ValueError, "square"),
-    (lambda: kernel_classifier(np.eye(2), [1, 1], [[np.nan], [1]]), ValueError, "finite"),
-    (lambda: hilbert_classifier(_sphere(3), [1, 1, -1], _sphere(2), 0.0), ValueError, "alpha"),
-    (lambda: hilbert_classifier(_sphere(3), [1, 1], _sphere(2), 1.0), ValueError, "labels"),
+    (lambda: kernel_classifier(np.eye(3), _y(1, -1, 1), np.ones((2, 2))), TypeError, "K_test"),
+    (lambda: kernel_classifier(np.ones((3, 2)), _y(1, -1, 1), np.ones((3, 2))), TypeError, "K_"),
+    (
+        lambda: kernel_classifier(np.eye(2), _y(1, 1), np.array([[np.nan], [1.0]])),
+        ValueError,
+        "K_test",
+    ),
+    (
+        lambda: kernel_scores(np.triu(np.ones((3, 3))), _y(1, -1, 1), np.ones((3, 2))),
+        ValueError,
+        "symmetric",
+    ),
+    (lambda: hilbert_classifier(_sphere(3), _y(1, 1, -1), _sphere(2), 0.0), ValueError, "alpha"),
+    (lambda: hilbert_classifier(_sphere(3), _y(1, 1), _sphere(2), 1.0), TypeError, "'y'"),
     (lambda: bayes_classifier(_sphere(3), (1, 2), (2, 1), 0.4), ValueError, "agree"),
     (lambda: bayes_classifier(np.abs(_sphere(3, 2)), (1, 2), (2, 1), 1.0), ValueError, "prior"),
     (lambda: dirichlet_sphere_data(0, (1, 2), (2, 1)), ValueError, "n"),
@@ -320,38 +335,39 @@ BAD_CALLS = [
     (lambda: dirichlet_sphere_data(10, (1, -2), (2, 1)), ValueError, "alphas1"),
     (lambda: dirichlet_sphere_data(10, (1, 2), (2, 1), 1.5), ValueError, "prior"),
     (lambda: dirichlet_setting(4), ValueError, "dim"),
-    (lambda: majority_vote([1, -1], 0), ValueError, "n_test"),
-    (lambda: agreement([1, -1], [1]), ValueError, "same length"),
+    (lambda: majority_vote(_y(1, -1), 0), ValueError, "n_test"),
+    (lambda: agreement(_y(1, -1), _y(1)), TypeError, "'b'"),
+    (lambda: agreement(_y(1, -1), _y(1, 0.5)), ValueError, "b must hold labels"),
     (lambda: empirical_nngp(_sphere(3), _sphere(2), 2, "erf", width=0), ValueError, "width"),
     (lambda: singular_exponent([1.0]), ValueError, "ǎ"),
     (
         lambda: train_network(
-            _sphere(3), [1, -1], _sphere(2), "erf", width=4, steps=1, learning_rate=0.1
+            _sphere(3), _y(1, -1), _sphere(2), "erf", width=4, steps=1, learning_rate=0.1
         ),
-        ValueError,
-        "y has",
+        TypeError,
+        "'y'",
     ),
     (
         lambda: train_network(
-            _sphere(3), [1, -1, 1], _sphere(2), "erf", width=4, steps=0, learning_rate=0.1
+            _sphere(3), _y(1, -1, 1), _sphere(2), "erf", width=4, steps=0, learning_rate=0.1
         ),
         ValueError,
         "steps",
     ),
     (
         lambda: kernel_gradient_descent(
-            _sphere(3), [1, -1, 1], _sphere(2), "erf", steps=1, learning_rate=-1.0
+            _sphere(3), _y(1, -1, 1), _sphere(2), "erf", steps=1, learning_rate=-1.0
         ),
         ValueError,
         "learning_rate",
     ),
-    (lambda: _smoke(**{"training.lr_scale": 2.5}), ValueError, "below 2"),
+    (lambda: _smoke(**{"training.lr_scale": 2.5}), ValueError, "lr_scale must be < 2"),
     (lambda: _smoke(**{"consistency.ns": (200, 100)}), ValueError, "increasing"),
     (lambda: _smoke(prior=0.0), ValueError, "prior"),
     (lambda: _smoke(**{"taxonomy.dim": 4}), ValueError, "Taxonomy.dim"),
     (lambda: _smoke(**{"hilbert.activation": "tanh"}), ValueError, "tanh"),
     (lambda: _smoke(**{"hilbert.deep_from": 200}), ValueError, "deep_from"),
-    (lambda: _smoke(**{"width.points": 1}), ValueError, "at least 2"),
+    (lambda: _smoke(**{"width.points": 1}), ValueError, "points must be >= 2"),
     (lambda: _smoke(**{"official.dims": (3, 4)}), ValueError, "dims"),
     (lambda: _smoke(**{"taxonomy.seeds": (0, 0)}), ValueError, "seeds"),
     (lambda: dirichlet_sphere_data(10, (1, 2), (2, 1)).split(10), ValueError, "n_train"),
@@ -362,6 +378,124 @@ BAD_CALLS = [
 def test_bad_inputs_give_clear_errors(call: object, error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         call()  # type: ignore[operator]
+
+
+# --- degenerate limits ----------------------------------------------------------------------
+
+
+def test_an_ill_conditioned_solve_raises_unless_allowed() -> None:
+    """K_train one rounding error from singular: the solve "succeeds" with coefficients of order
+    1e15, whose scores are rounding noise; that is refused unless asked for."""
+    k_train = np.ones((3, 3)) + 1e-15 * np.eye(3)
+    y, k_test = _y(1, -1, 1), np.array([[1.0], [0.0], [0.0]])
+    with pytest.raises(ValueError, match=r"K_train is ill-conditioned.*allow_ill_conditioned"):
+        kernel_scores(k_train, y, k_test)
+    with pytest.raises(ValueError, match="K_train is ill-conditioned"):
+        kernel_classifier(k_train, y, k_test)
+    scores = kernel_scores(k_train, y, k_test, allow_ill_conditioned=True)
+    assert np.max(np.abs(scores)) > 1e12  # the noise the check refuses by default
+    # a well-conditioned kernel is unaffected
+    X = _sphere(20)
+    k = nngp_kernel(X, _sphere(30, seed=1), 3, "erf")
+    assert np.all(np.isfinite(kernel_scores(nngp_gram(X, 3, "erf"), _y(*[1, -1] * 10), k)))
+
+
+def test_kernel_scores_need_a_symmetric_gram_matrix() -> None:
+    k = np.eye(3)
+    k[0, 2] = 0.5
+    with pytest.raises(ValueError, match="K_train must be a symmetric"):
+        kernel_classifier(k, _y(1, -1, 1), np.ones((3, 2)))
+    log = log_nngp_kernel(_sphere(4), _sphere(4, seed=1), 2, "hermite_2")
+    with pytest.raises(ValueError, match="K_train must be a symmetric"):
+        kernel_classifier(log, _y(1, -1, 1, 1), np.ones((4, 2)))
+    k[2, 0] = 0.5 * (1 + 1e-13)  # rounding-level asymmetry is accepted
+    assert kernel_classifier(k, _y(1, -1, 1), np.ones((3, 2))).shape == (2,)
+
+
+def test_distance_classifiers_at_extreme_scales_and_exponents() -> None:
+    X, Z = _sphere(30), _sphere(20, seed=1)
+    y = np.where(X[:, 0] > 0, 1.0, -1.0)
+    nearest = one_nn(X, y, Z)
+    for scale in (1e-200, 1e200):
+        assert np.array_equal(one_nn(scale * X, y, scale * Z), nearest)
+        assert np.array_equal(
+            hilbert_classifier(scale * X, y, scale * Z, 2.0), hilbert_classifier(X, y, Z, 2.0)
+        )
+    # α log‖z − x‖ overflows: the weights are taken relative to the nearest point (1-NN)
+    assert np.array_equal(hilbert_classifier(X, y, Z, 1e308), nearest)
+    pos = np.abs(_sphere(10, seed=2))
+    bayes = bayes_classifier(pos, (1, 2, 1), (2, 1, 1), 0.4)
+    assert np.array_equal(bayes_classifier(1e-250 * pos, (1, 2, 1), (2, 1, 1), 0.4), bayes)
+    assert np.array_equal(bayes_classifier(1e250 * pos, (1, 2, 1), (2, 1, 1), 0.4), bayes)
+    with pytest.raises(ValueError, match="zero row"):
+        bayes_classifier(np.vstack([pos, np.zeros(3)]), (1, 2, 1), (2, 1, 1), 0.4)
+
+
+def test_degenerate_concentrations_raise_naming_them() -> None:
+    with pytest.raises(ValueError, match="alphas1"):
+        dirichlet_sphere_data(20, (1e-300, 1e-300), (1e-300, 1e-300))
+    with pytest.raises(ValueError, match="alphas1"):
+        dirichlet_sphere_data(20, (1e300, 1e300), (1e300, 1e300))
+
+
+def test_activations_whose_duals_would_leave_float64_are_refused() -> None:
+    from theorybook.ntk import Activation
+    from theorybook.ntk.dual import MAX_HERMITE_DEGREE, MAX_SINE_PARAMETER
+
+    assert resolve_activation(f"sine_{MAX_SINE_PARAMETER}").dual(np.float64(1.0)) == 1.0
+    with pytest.raises(ValueError, match="sine_a"):
+        resolve_activation("sine_1000")  # sinh(1000) overflows: ǎ would be inf / inf
+    with pytest.raises(ValueError, match="sine_a"):
+        resolve_activation("sine_1e-320")
+    with pytest.raises(ValueError, match="degree"):
+        resolve_activation(np.eye(MAX_HERMITE_DEGREE + 2)[-1])
+    with pytest.raises(ValueError, match="parameter"):
+        Activation(name="s", family="sine", parameter=0.0)
+    with pytest.raises(ValueError, match="coefficients"):
+        Activation(name="h", family="hermite", coefficients=(0.5, 0.5))
+    with pytest.raises(ValueError, match="coefficients"):
+        Activation(name="r", family="relu", coefficients=(1.0,))
+    with pytest.raises(ValueError, match="family"):
+        Activation(name="t", family="tanh")  # type: ignore[arg-type]  # outside the Literal, deliberately
+    # normalised only to within NORMALIZATION_TOL: ǎ′(1) < 1, no singular exponent
+    with pytest.raises(ValueError, match="undefined"):
+        singular_exponent([0.0, math.sqrt(1.0 - 1e-11)])
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_overflowing_diagonals_and_duals_raise_named_errors() -> None:
+    from theorybook.boundary import NonFiniteResult
+    from theorybook.ntk import hermite_coefficients, monte_carlo_dual
+
+    assert math.isfinite(ntk_diagonal(1000, "3d_opt"))
+    with pytest.raises(ValueError, match="depth 1100"):
+        ntk_diagonal(1100, "3d_opt")
+    with pytest.raises(ValueError, match="overflows"):
+        ntk_kernel_numpy(_sphere(3), _sphere(2), 1100, "3d_opt")
+    with pytest.raises(ValueError, match="overflows"):
+        kernel_sweep(_sphere(3), None, (10, 1100), "3d_opt")
+    with pytest.raises(ValueError, match="phi"):
+        monte_carlo_dual(lambda x: x[:-1], np.array([0.5]), samples=10)
+    with pytest.raises(ValueError, match="phi"):
+        monte_carlo_dual(lambda x: np.exp(1000 * x), np.array([0.5]), samples=10)
+    with pytest.raises(NonFiniteResult, match="monte_carlo_dual"):
+        monte_carlo_dual(lambda x: np.full_like(x, 1e200), np.array([0.5]), samples=10)
+    with pytest.raises(NonFiniteResult, match="hermite_coefficients"):
+        hermite_coefficients(lambda x: np.full_like(x, 1e307), 20, nodes=60)
+
+
+def test_log_kernels_hold_signs_and_logs() -> None:
+    from theorybook.ntk import LogKernel
+
+    k = LogKernel(sign=np.array([[1.0, 0.0]]), log_abs=np.array([[-2.0, -np.inf]]))
+    assert k.shape == (1, 2) and k.dense().tolist() == [[math.exp(-2.0), 0.0]]
+    with pytest.raises(ValueError, match="sign"):
+        LogKernel(sign=np.array([[0.5]]), log_abs=np.array([[0.0]]))
+    with pytest.raises(ValueError, match="log_abs"):
+        LogKernel(sign=np.array([[1.0]]), log_abs=np.array([[np.nan]]))
+    with pytest.raises(TypeError, match="log_abs"):
+        LogKernel(sign=np.ones((2, 2)), log_abs=np.zeros((2, 3)))
 
 
 # --- claims at smoke scale ------------------------------------------------------------------

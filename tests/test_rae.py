@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from theorybook.boundary import NonFiniteResult
 from theorybook.rae import (
     Config,
     GaussianMixture,
@@ -256,6 +257,25 @@ def test_samplers_with_a_huge_step_raise_naming_the_step(name: str) -> None:
         HUGE_STEP_SAMPLERS[name](np.zeros((4, 1)))
 
 
+def test_a_sampler_on_a_learned_score_with_a_huge_step_raises_naming_the_step() -> None:
+    m = ScoreAutoencoder(1, hidden=4, sigma=0.1)
+    with pytest.raises(SolverDiverged, match=r"approximate MH \(proposals\) diverged at step 1"):
+        approximate_mh(partial(estimated_score, m), np.zeros((4, 1)), 20, 1e13, seed=0)
+
+
+@pytest.mark.parametrize("sampler", ["approximate", "langevin"])
+def test_a_score_turning_nan_mid_run_is_reported_with_its_step(sampler: str) -> None:
+    calls = {"n": 0}
+
+    def score(x: np.ndarray) -> np.ndarray:
+        calls["n"] += 1
+        return np.full_like(x, np.nan) if calls["n"] > 3 else -x
+
+    run = approximate_mh if sampler == "approximate" else langevin_mh
+    with pytest.raises(ValueError, match=r"score at step \d+ returned NaN or inf"):
+        run(score, np.zeros((4, 1)), 10, 0.1, seed=0)
+
+
 def test_linear_autoencoders_match_the_closed_form() -> None:
     cfg = Config.preset("smoke")
     res = ex.run_linear(cfg)
@@ -304,6 +324,72 @@ def test_knn_kl_divergence() -> None:
     assert abs(knn_kl_divergence(a, b)) < 0.05
     # KL(N(0, I) ‖ N(μ, I)) = ‖μ‖²/2 = 1 for μ = (1, 1)
     assert abs(knn_kl_divergence(a, b + 1.0) - 1.0) < 0.15
+
+
+# ----------------------------------------------------------------------------- degenerate limits
+
+
+def test_optimal_linear_map_tends_to_the_projection_onto_the_range_of_a_singular_cov() -> None:
+    v = np.array([1.0, 1.0]) / np.sqrt(2.0)
+    cov = np.outer(v, v)  # rank one: Σ + σ²I is singular to working precision as σ → 0
+    for sigma in (1e-9, 1e-200):  # the second: σ² underflows to 0
+        w = optimal_linear_reconstruction(cov, sigma).numpy()
+        np.testing.assert_allclose(w, cov, atol=1e-12)
+        grad = linear_criterion_gradient(w, cov, sigma).numpy()
+        assert np.isfinite(grad).all() and np.abs(grad).max() < 1e-12
+    with pytest.raises(ValueError, match="sigma = 1e.200 is too large"):
+        optimal_linear_reconstruction(cov, 1e200)
+    with pytest.raises(ValueError, match="cov must be positive semi-definite"):
+        optimal_linear_reconstruction(np.array([[1.0, 0.0], [0.0, -1.0]]), 0.1)
+
+
+DEGENERATE = {
+    "σ⁴ of a training level underflows": (
+        "sigma_schedule\\[1\\]",
+        lambda: train_autoencoder(
+            ScoreAutoencoder(1, hidden=4),
+            np.zeros((8, 1)),
+            sigma_schedule=(0.1, 1e-80),
+            training=Training(steps=1, batch_size=4),
+        ),
+    ),
+    "σ² of a model underflows": ("sigma", lambda: ScoreAutoencoder(1, sigma=1e-160)),
+    "σ² of a model overflows": ("sigma", lambda: LinearAutoencoder(1, sigma=1e160)),
+    "σ² of the RCAE penalty overflows": ("sigma", lambda: rcae_loss(M, X, 1e160)),
+    "a mixture std whose square underflows": (
+        "stds",
+        lambda: GaussianMixture([0.0], [1e-160], [1.0]),
+    ),
+    "a ninja-star box whose cells underflow": ("half_width", lambda: NinjaStar(half_width=1e-200)),
+    "a ninja-star box whose energy overflows": ("half_width", lambda: NinjaStar(half_width=1e100)),
+    "a digits split with an empty held-out part": (
+        "test_fraction",
+        lambda: load_digits_split(test_fraction=1e-5),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEGENERATE))
+def test_degenerate_limits_raise_naming_the_argument(name: str) -> None:
+    argument, make = DEGENERATE[name]
+    with pytest.raises(ValueError, match=argument):
+        make()
+
+
+def test_an_unscaled_model_at_a_tiny_sigma_raises_instead_of_returning_inf() -> None:
+    m = ScoreAutoencoder(1, hidden=4, sigma=1e-30, scaled=False)  # g/σ² overflows float32
+    with pytest.raises(NonFiniteResult, match="estimated_score"):
+        estimated_score(m, np.ones((3, 1)))
+
+
+def test_knn_kl_divergence_of_coincident_points_is_finite() -> None:
+    a = np.zeros((10, 2))
+    assert math.isfinite(knn_kl_divergence(a, a.copy(), k=3))
+
+
+def test_a_batch_of_another_dtype_is_refused_naming_it() -> None:
+    with pytest.raises(TypeError, match="x has dtype torch.float64"):
+        dae_loss(M, X.double(), 0.1)
 
 
 # ----------------------------------------------------------------------------- bad inputs

@@ -44,12 +44,14 @@ cannot say (positive definiteness, symmetry, a model's dtype against an input's)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
 import math
 import re
 import sys
+import threading
 import typing
 from collections.abc import Callable
 from typing import Any, TypeVar, cast, overload
@@ -75,11 +77,11 @@ from theorybook.declared import (
     declared_parameters,
     is_array_hint,
     is_record,
+    mark_record,
     members,
     metadata,
     number_rule,
     outside_choices,
-    record,
 )
 
 __all__ = [
@@ -106,6 +108,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+C = TypeVar("C", bound=type)
 
 
 class NonFiniteResult(FloatingPointError):
@@ -123,12 +126,21 @@ def _is_tracer(value: object) -> bool:
     return isinstance(value, jax.core.Tracer)
 
 
+def _all_finite_numpy(value: np.ndarray) -> bool:
+    """Whether a floating or complex array holds only finite values: one pass (a sum, finite
+    exactly when every term is, unless it overflows) and the exact test only if it is not."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(value.sum()):
+            return True
+    return bool(np.isfinite(value).all())
+
+
 def _array_facts(value: object) -> tuple[int, bool] | None:
     """``(size, all finite)`` of a NumPy, torch or JAX array of numbers; None for anything else."""
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "fcbiu":
             return None
-        finite = value.dtype.kind not in "fc" or bool(np.isfinite(value).all())
+        finite = value.dtype.kind not in "fc" or value.size == 0 or _all_finite_numpy(value)
         return int(value.size), finite
     module = type(value).__module__
     if module.startswith("torch"):
@@ -136,14 +148,21 @@ def _array_facts(value: object) -> tuple[int, bool] | None:
 
         if isinstance(value, torch.Tensor):
             floating = value.is_floating_point() or value.is_complex()
-            finite = not floating or bool(torch.isfinite(value.detach()).all())
+            finite = True
+            if floating and value.numel():
+                t = value.detach()
+                finite = bool(torch.isfinite(t.sum())) or bool(torch.isfinite(t).all())
             return int(value.numel()), finite
     if module.startswith("jax") and not _is_tracer(value):
         import jax
 
         if isinstance(value, jax.Array):
             kind = np.dtype(value.dtype).kind
-            finite = kind not in "fc" or bool(np.isfinite(np.asarray(value)).all())
+            finite = True
+            if kind in "fc" and value.size:
+                import jax.numpy as jnp
+
+                finite = bool(jnp.isfinite(value.sum())) or bool(jnp.isfinite(value).all())
             return int(value.size), finite
     return None
 
@@ -180,64 +199,97 @@ def _nonfinite_part(result: object, depth: int = 0) -> str | None:
     return None
 
 
-def _summary(err: Exception, where: str) -> str:
-    """The lines of a jaxtyping/beartype message that a reader needs: parameter, expected, actual."""
-    text = str(err)
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    param = next((ln for ln in lines if "typechecking parameter" in ln), "")
-    expected = next((ln for ln in lines if ln.startswith("Expected type")), "")
-    actual = next((ln for ln in lines if ln.startswith("Actual value")), "")
-    if "return value" in text and not param:
-        return f"{where} returned a value of the wrong type or shape: {lines[0] if lines else ''}"
-    if param:
-        arg = param.split("parameter", 1)[1].strip(" .")
-        reason = " ".join(x for x in (expected, actual) if x)
-        reason = re.sub(r"<class '(.*?)'>", r"\1", reason)
-        return f"{where}: argument {arg} does not match its declared type. {reason}".strip()
-    return f"{where}: {lines[0] if lines else type(err).__name__}"
+def _describe(value: object) -> str:
+    """A short description of an argument's value: its type, and dtype and shape for arrays."""
+    shape = getattr(value, "shape", None)
+    dtype = getattr(value, "dtype", None)
+    if shape is not None and dtype is not None:
+        kind = type(value).__module__.split(".")[0]
+        return f"{kind} array of dtype {dtype} and shape {tuple(shape)}"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _hint_text(hint: Any) -> str:
+    text = hint.__name__ if isinstance(hint, type) and not hasattr(hint, "dim_str") else str(hint)
+    text = re.sub(r"<class '(.*?)'>", r"\1", text)
+    return text.replace("jaxtyping.", "").replace("typing.", "")
+
+
+def _mismatch(where: str, name: str, hint: Any, value: object, seen: list[str]) -> str:
+    """The message of an argument that does not match its annotation."""
+    message = (
+        f"{where}: argument {name!r} does not match its declared type. "
+        f"Expected type: {_hint_text(hint)}. Actual value: {_describe(value)}."
+    )
+    if seen and getattr(value, "shape", None) is not None:
+        message += f" Array arguments checked before it: {', '.join(seen)}."
+    return message
 
 
 def _prefixed(where: str, err: Exception) -> Exception:
     return type(err)(f"{where}: {err}")
 
 
+_NESTING = threading.local()
+"""How many checked calls are running in this thread: a checked function called from inside
+another (the package calling its own public functions) is not checked again."""
+
+
 def _wrap(fn: F, where: str, finite_result: bool) -> F:
-    from beartype import BeartypeConf, beartype
-    from jaxtyping import TypeCheckError, jaxtyped
+    from beartype import BeartypeConf
+    from beartype.door import is_bearable
+    from jaxtyping import jaxtyped
 
     conf = BeartypeConf(is_pep484_tower=True)
-    inner = jaxtyped(typechecker=beartype(conf=conf))(fn)
     signature = inspect.signature(fn)
 
     @functools.cache
     def plan() -> dict[str, DeclaredParameter]:
         return declared_parameters(fn)
 
+    @functools.cache
+    def has_arrays() -> bool:
+        return any(p.array is not None for p in plan().values())
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        depth = getattr(_NESTING, "depth", 0)
+        if depth:
+            return fn(*args, **kwargs)
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as err:
             raise TypeError(f"{where}: {err}") from None
         traced = False
-        for name, value in list(bound.arguments.items()):
-            declared = plan().get(name)
-            if declared is None or (value is None and declared.allows_none):
-                continue
-            if declared.number is not None and not _is_tracer(value):
-                try:
-                    bound.arguments[name] = declared.number.check(name, value)
-                except (TypeError, ValueError) as err:
-                    raise _prefixed(where, err) from None
-            elif (choices := outside_choices(declared.hint, value)) is not None:
-                raise ValueError(f"{where}: {name} must be one of {choices}, got {value!r}")
-            elif declared.array is not None:
-                traced = traced or _is_tracer(value)
-                _check_array_values(where, name, value, declared.options)
+        seen: list[str] = []
+        # One jaxtyping context for all arguments: a dimension name binds one size across them.
+        # (Entered only where an array is declared: jaxtyping imports JAX on its first context.)
+        with jaxtyped("context") if has_arrays() else contextlib.nullcontext():
+            for name, value in list(bound.arguments.items()):
+                declared = plan().get(name)
+                if declared is None or (value is None and declared.allows_none):
+                    continue
+                if declared.number is not None and not _is_tracer(value):
+                    try:
+                        bound.arguments[name] = declared.number.check(name, value)
+                    except (TypeError, ValueError) as err:
+                        raise _prefixed(where, err) from None
+                    continue
+                if (choices := outside_choices(declared.hint, value)) is not None:
+                    raise ValueError(f"{where}: {name} must be one of {choices}, got {value!r}")
+                if declared.array is not None:
+                    traced = traced or _is_tracer(value)
+                    _check_array_values(where, name, value, declared.options)
+                if declared.hint is not Any and not is_bearable(value, declared.hint, conf=conf):
+                    raise TypeError(_mismatch(where, name, declared.hint, value, seen))
+                if declared.array is not None and hasattr(value, "shape"):
+                    seen.append(f"{name} {tuple(value.shape)}")
+        _NESTING.depth = depth + 1
         try:
-            result = inner(*bound.args, **bound.kwargs)
-        except TypeCheckError as err:
-            raise TypeError(_summary(err, where)) from None
+            result = fn(*bound.args, **bound.kwargs)
+        finally:
+            _NESTING.depth = depth
         if finite_result and not traced:
             part = _nonfinite_part(result)
             if part is not None:
@@ -270,7 +322,12 @@ def checked(fn: Any = None, /, *, finite_result: bool = True) -> Any:
         The wrapped function, with ``fn``'s signature and docstring (or the class itself).
     """
 
+    if not isinstance(finite_result, bool):
+        raise TypeError(f"checked: finite_result must be a bool, got {finite_result!r}")
+
     def apply(target: Any) -> Any:
+        if not callable(target):
+            raise TypeError(f"checked: fn must be a function or a class, got {target!r}")
         if isinstance(target, type):
             init = target.__dict__.get("__init__", target.__init__)  # type: ignore[misc]
             name = target.__qualname__
@@ -290,7 +347,39 @@ def _field_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, include_extras=True)
 
 
-def check_fields(obj: Any) -> None:
+def record(cls: C) -> C:
+    """Mark a frozen dataclass as a *result record* and check its fields when it is built.
+
+    Records (each chapter's ``results.py``, a solver's or a trainer's result) are built by the
+    package's own functions. Their fields are checked at construction like a ``Settings`` block's
+    (:func:`check_fields` with ``record=True``): types, dtypes, ranks and declared ranges, so a
+    negative time, a list for a tensor or a float16 sample is refused; NaN is allowed (a value
+    that was not measured) and so are empty or non-finite arrays. Records are outside the generic
+    malformed-input test. Apply it above ``@dataclass``.
+
+    Arguments:
+        cls: a dataclass.
+
+    Returns:
+        ``cls``, whose constructor now checks its fields.
+    """
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise TypeError(
+            f"record: cls must be a dataclass (apply @record above @dataclass), got {cls!r}"
+        )
+    init = cls.__dict__["__init__"]
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        if type(self) is cls:
+            check_fields(self, record=True)
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    return mark_record(cls)
+
+
+def check_fields(obj: Any, *, record: bool = False) -> None:
     """Check a dataclass instance's fields against their annotations, as :func:`checked` would.
 
     Numbers with a declared range (or bare ``int``/``float``) are checked and stored back as
@@ -299,6 +388,8 @@ def check_fields(obj: Any) -> None:
 
     Arguments:
         obj: a dataclass instance (frozen ones included).
+        record: the rules of a result record: NaN passes a number's range (a value not
+            measured), and arrays may be empty or hold NaN/inf.
 
     Raises:
         TypeError, ValueError: naming ``Class.field``.
@@ -307,9 +398,11 @@ def check_fields(obj: Any) -> None:
     from beartype.door import die_if_unbearable
     from beartype.roar import BeartypeException
 
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        raise TypeError(f"check_fields: obj must be a dataclass instance, got {obj!r}")
     conf = BeartypeConf(is_pep484_tower=True)
     cls = type(obj)
-    hints = _field_hints(cls)  # type: ignore[arg-type]
+    hints = _field_hints(cls)
     for field in dataclasses.fields(obj):
         hint = hints.get(field.name, Any)
         value = getattr(obj, field.name)
@@ -320,9 +413,12 @@ def check_fields(obj: Any) -> None:
             raise ValueError(f"{where} must be one of {choices}, got {value!r}")
         rule = number_rule(hint)
         if rule is not None:
-            object.__setattr__(obj, field.name, rule.check(where, value))
-            continue
-        if any(is_array_hint(m) for m in members(hint)):
+            not_measured = record and isinstance(value, float | np.floating) and math.isnan(value)
+            if not not_measured:
+                object.__setattr__(obj, field.name, rule.check(where, value))
+                continue
+            rule = None
+        if any(is_array_hint(m) for m in members(hint)) and not record:
             options = next(
                 (m for m in metadata(hint) if isinstance(m, ArrayOptions)), ArrayOptions()
             )

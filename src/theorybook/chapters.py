@@ -15,33 +15,55 @@ Chapter packages are imported only when a chapter is run.
 from __future__ import annotations
 
 import importlib
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from theorybook.boundary import NonNegativeReal, check_fields, checked, record
 from theorybook.claims import ClaimTable
 from theorybook.scales import check_scale, scale
 
 __all__ = ["CHAPTERS", "Chapter", "ChapterRun", "chapter"]
 
 
+@record
 @dataclass(frozen=True)
 class ChapterRun:
-    """One run of a chapter's pipeline: its config, results, claims table and wall time."""
+    """One run of a chapter's pipeline: its config, results, claims table and wall time.
+
+    Built by :meth:`Chapter.run`.
+    """
 
     chapter: str
     cfg: Any
     results: Any
     table: ClaimTable
-    wall_seconds: float
+    wall_seconds: NonNegativeReal
 
 
 @dataclass(frozen=True)
 class Chapter:
-    """A chapter of the book: its notebook's stem (``06_ar_net``) and its subpackage (``arnet``)."""
+    """A chapter of the book: its notebook's stem (``06_ar_net``) and its subpackage (``arnet``).
+
+    ``stem`` starts with the chapter's two-digit number and an underscore; ``package`` is the
+    name of a subpackage of :mod:`theorybook` (imported only when the chapter is used).
+    """
 
     stem: str
     package: str
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if not re.fullmatch(r"\d\d_\w+", self.stem):
+            raise ValueError(
+                f"stem must be the notebook's stem, two digits, '_' and a name, e.g. "
+                f"'06_ar_net'; got {self.stem!r}"
+            )
+        if not self.package.isidentifier():
+            raise ValueError(
+                f"package must name a subpackage of theorybook (e.g. 'arnet'), got {self.package!r}"
+            )
 
     @property
     def number(self) -> str:
@@ -72,7 +94,7 @@ class Chapter:
         """
         config_cls = self.module("config").Config
         if cfg is None:
-            cfg = self.config(None if scale is None else check_scale(scale))
+            cfg = self.config(None if scale is None else check_scale(scale, "scale"))
         elif not isinstance(cfg, config_cls):
             raise TypeError(
                 f"cfg must be a theorybook.{self.package}.Config, got {type(cfg).__name__}"
@@ -95,14 +117,14 @@ CHAPTERS: tuple[Chapter, ...] = (
 """Every chapter, in the book's order."""
 
 
+@checked
 def chapter(key: str) -> Chapter:
     """The chapter named by its number (``"06"``), its notebook stem or its subpackage.
 
     Raises:
+        TypeError: if ``key`` is not a string.
         ValueError: naming the chapters, if none matches.
     """
-    if not isinstance(key, str):
-        raise TypeError(f"key must be a string such as '06' or 'arnet', got {type(key).__name__}")
     for c in CHAPTERS:
         if key in (c.number, c.stem, c.package):
             return c

@@ -54,7 +54,10 @@ from numbers import Real
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
-from theorybook.scales import Scale, check_scale, scale, scale_rank
+import numpy as np
+
+from theorybook.boundary import FiniteReal, NonNegativeReal, checked
+from theorybook.scales import Scale, _scale_rank, scale
 
 __all__ = [
     "CLAIMS_DIR_ENV_VAR",
@@ -73,7 +76,11 @@ __all__ = [
     "reported",
 ]
 
-MeasuredValue = float | int | bool | None
+MeasuredValue = float | int | bool | np.floating | np.integer | np.bool_ | None
+"""A measured value: a Python or NumPy number or bool, or ``None`` (not measured). NaN and ±inf
+are allowed (a failed computation): they never pass a check."""
+PaperValue = float | int | np.floating | np.integer | str | None
+"""The paper's own value: a number (not NaN), a short text, or ``None``."""
 Kind = Literal["exact", "reproduction", "extension"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 _KIND_TITLES = {"reproduction": "Reproductions", "exact": "Exact checks", "extension": "Extensions"}
@@ -85,7 +92,8 @@ CLAIMS_MIME_TYPE = "application/vnd.theorybook.claims+json"
 CLAIMS_DIR_ENV_VAR = "THEORYBOOK_CLAIMS_DIR"
 """When set (``make book`` sets it), displaying a table also writes ``<dir>/<chapter>.json``."""
 
-_CHECK_KINDS = ("range", "close", "true", "reported")
+CheckKind = Literal["range", "close", "true", "reported"]
+_CHECK_KINDS: tuple[CheckKind, ...] = get_args(CheckKind)
 
 
 def _format_value(value: object) -> str:
@@ -107,6 +115,7 @@ def _is_nan(value: object) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool) and math.isnan(float(value))
 
 
+@checked
 @dataclass(frozen=True)
 class Check:
     """A comparison a measured value must pass. Build it with :func:`at_most`, :func:`at_least`,
@@ -116,20 +125,14 @@ class Check:
     measurement is a failed computation, not a very good result. Bounds are finite and ordered.
     """
 
-    kind: str
-    low: float | None = None
-    high: float | None = None
-    target: float | None = None
+    kind: CheckKind
+    low: FiniteReal | None = None
+    high: FiniteReal | None = None
+    target: FiniteReal | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in _CHECK_KINDS:
-            raise ValueError(f"unknown check kind {self.kind!r}; expected one of {_CHECK_KINDS}")
         if self.kind == "close" and (self.target is None or self.high is None):
             raise ValueError("a 'close' check needs a target and a tolerance (use close_to)")
-        for name in ("low", "high", "target"):
-            value = getattr(self, name)
-            if value is not None:
-                _finite(name, value)
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError(f"a check needs low <= high, got low={self.low} > high={self.high}")
 
@@ -168,34 +171,30 @@ class Check:
         return f"in [{_format_value(self.low)}, {_format_value(self.high)}]"
 
 
-def _finite(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {x}")
-    return x
-
-
-def at_most(bound: float) -> Check:
+@checked
+def at_most(bound: FiniteReal) -> Check:
     """Passes when the measured value is ``≤ bound``."""
-    return Check("range", high=_finite("bound", bound))
+    return Check("range", high=bound)
 
 
-def at_least(bound: float) -> Check:
+@checked
+def at_least(bound: FiniteReal) -> Check:
     """Passes when the measured value is ``≥ bound``."""
-    return Check("range", low=_finite("bound", bound))
+    return Check("range", low=bound)
 
 
-def between(low: float, high: float) -> Check:
+@checked
+def between(low: FiniteReal, high: FiniteReal) -> Check:
     """Passes when ``low ≤ value ≤ high``."""
-    lo, hi = _finite("low", low), _finite("high", high)
-    if lo > hi:
-        raise ValueError(f"between() needs low <= high, got {lo} > {hi}")
-    return Check("range", low=lo, high=hi)
+    if low > high:
+        raise ValueError(f"between() needs low <= high, got low={low} > high={high}")
+    return Check("range", low=low, high=high)
 
 
-def close_to(target: float, *, abs_tol: float = 0.0, rel_tol: float = 0.0) -> Check:
+@checked
+def close_to(
+    target: FiniteReal, *, abs_tol: NonNegativeReal = 0.0, rel_tol: NonNegativeReal = 0.0
+) -> Check:
     """A check that passes when ``|value − target| ≤ max(abs_tol, rel_tol·|target|)``.
 
     Arguments:
@@ -205,22 +204,29 @@ def close_to(target: float, *, abs_tol: float = 0.0, rel_tol: float = 0.0) -> Ch
 
     Returns:
         A :class:`Check` of kind ``close``.
+
+    Raises:
+        ValueError: if both tolerances are zero, or ``target ± tolerance`` overflows.
     """
-    t = _finite("target", target)
-    a, r = _finite("abs_tol", abs_tol), _finite("rel_tol", rel_tol)
-    if a < 0 or r < 0:
-        raise ValueError(f"tolerances must be non-negative, got abs_tol={a}, rel_tol={r}")
-    tol = max(a, r * abs(t))
+    tol = max(abs_tol, rel_tol * abs(target))
     if tol == 0:
         raise ValueError("close_to() needs a positive abs_tol or rel_tol")
-    return Check("close", low=t - tol, high=t + tol, target=t)
+    low, high = target - tol, target + tol
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(
+            f"close_to(): target ± tolerance overflows (target={target}, abs_tol={abs_tol}, "
+            f"rel_tol={rel_tol}); use a smaller tolerance"
+        )
+    return Check("close", low=low, high=high, target=target)
 
 
+@checked
 def is_true() -> Check:
     """Passes when the measured value is truthy (for yes/no facts); NaN and ``None`` never pass."""
     return Check("true")
 
 
+@checked
 def reported() -> Check:
     """No verdict: the value is shown but decides nothing (status ``reported``).
 
@@ -264,13 +270,7 @@ _STATUS_MARKS = {
 }
 
 
-def _check_measured(claim_id: str, name: str, value: object) -> None:
-    if value is not None and not isinstance(value, Real | bool):
-        raise TypeError(
-            f"claim {claim_id!r}: {name} must be a number, a bool or None, got {type(value).__name__}"
-        )
-
-
+@checked
 @dataclass(frozen=True)
 class Claim:
     """One claim, the value we measured and whether it holds.
@@ -321,7 +321,7 @@ class Claim:
     where: str
     measured: MeasuredValue
     check: Check
-    paper_value: float | str | None = None
+    paper_value: PaperValue = None
     baseline: MeasuredValue = None
     baseline_name: str = ""
     calibrated_on: str = ""
@@ -332,25 +332,16 @@ class Claim:
     note: str = ""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not self.id:
+        # Types, Literal choices (kind, expected_at, scale) and the Check are checked by
+        # @checked before this runs; what is left are the relations between fields.
+        if not self.id:
             raise ValueError("a claim needs a non-empty string id")
-        if not isinstance(self.statement, str) or not self.statement.strip():
+        if not self.statement.strip():
             raise ValueError(f"claim {self.id!r}: statement must be a non-empty string")
-        if self.kind not in KINDS:
-            raise ValueError(f"claim {self.id!r}: kind must be one of {KINDS}, got {self.kind!r}")
-        if not isinstance(self.where, str) or not self.where.strip():
+        if not self.where.strip():
             raise ValueError(
                 f"claim {self.id!r}: where must locate the claim (e.g. 'Thm. 1', 'Fig. 3')"
             )
-        if not isinstance(self.check, Check):
-            raise TypeError(
-                f"claim {self.id!r}: check must be a Check (use at_most, close_to, ...), "
-                f"got {self.check!r}"
-            )
-        _check_measured(self.id, "measured", self.measured)
-        _check_measured(self.id, "baseline", self.baseline)
-        if self.paper_value is not None and not isinstance(self.paper_value, Real | str):
-            raise TypeError(f"claim {self.id!r}: paper_value must be a number, a string or None")
         if _is_nan(self.paper_value):
             raise ValueError(f"claim {self.id!r}: paper_value must not be NaN (use None)")
         if self.baseline is not None and not self.baseline_name.strip():
@@ -359,10 +350,8 @@ class Claim:
             raise ValueError(
                 f"claim {self.id!r}: held_out=True needs calibrated_on (what was tuned)"
             )
-        object.__setattr__(self, "expected_at", check_scale(self.expected_at))
-        object.__setattr__(self, "scale", check_scale(self.scale))
         if (
-            scale_rank(self.expected_at) > scale_rank(self.scale)
+            _scale_rank(self.expected_at) > _scale_rank(self.scale)
             and not self.pending_reason.strip()
         ):
             raise ValueError(
@@ -391,7 +380,7 @@ class Claim:
             if self.calibrated_on and not self.held_out:
                 return Status.CALIBRATED
             return Status.HOLDS
-        if scale_rank(self.scale) < scale_rank(self.expected_at):
+        if _scale_rank(self.scale) < _scale_rank(self.expected_at):
             return Status.PENDING
         return Status.FAILS
 
@@ -484,6 +473,7 @@ class ClaimsNotHolding(AssertionError):
     """Raised by :meth:`ClaimTable.assert_hold` when a claim does not hold."""
 
 
+@checked
 @dataclass(frozen=True, init=False)
 class ClaimTable:
     """The *What we reproduced* table of a chapter: every claim, holding or not, grouped by kind.
@@ -501,15 +491,15 @@ class ClaimTable:
         self, claims: Iterable[Claim], *, chapter: str = "", title: str = "What we reproduced"
     ) -> None:
         items = tuple(claims)
-        for c in items:
+        for i, c in enumerate(items):
             if not isinstance(c, Claim):
-                raise TypeError(f"ClaimTable takes Claim objects, got {type(c).__name__}")
+                raise TypeError(
+                    f"ClaimTable takes Claim objects: claims[{i}] is a {type(c).__name__}"
+                )
         ids = [c.id for c in items]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"claim ids must be unique, repeated: {duplicates}")
-        if not isinstance(chapter, str):
-            raise TypeError(f"chapter must be a string, got {type(chapter).__name__}")
         object.__setattr__(self, "claims", items)
         object.__setattr__(self, "chapter", chapter)
         object.__setattr__(self, "title", title)
@@ -617,7 +607,7 @@ class ClaimTable:
         return "\n".join(out + notes)
 
     def _scales_text(self) -> str:
-        scales = sorted({c.scale for c in self.claims}, key=scale_rank)
+        scales = sorted({c.scale for c in self.claims}, key=_scale_rank)
         return ", ".join(scales) if scales else "—"
 
     def _cell_notes(self, c: Claim) -> str:
@@ -692,6 +682,8 @@ class ClaimTable:
 
         Returns the path written, or ``None`` when no directory is given or set. Needs ``chapter``.
         """
+        if directory is not None and not isinstance(directory, str | os.PathLike):
+            raise TypeError(f"directory must be a path, got {type(directory).__name__}")
         target_dir = directory if directory is not None else os.environ.get(CLAIMS_DIR_ENV_VAR)
         if not target_dir:
             return None

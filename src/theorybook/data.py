@@ -15,13 +15,13 @@ import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from jaxtyping import Float, Int
 from numpy.typing import DTypeLike, NDArray
 
-from theorybook.validation import int_in_range, positive_int
-from theorybook.validation import seed as check_seed
+from theorybook.boundary import IntRange, PositiveInt, Seed, checked, record
 
 __all__ = [
     "BUNDLED_IMAGES",
@@ -78,6 +78,7 @@ DEFAULT_PATCH_IMAGES: tuple[str, ...] = (
 
 
 @contextmanager
+@checked
 def offline(what: str = "a data loader") -> Iterator[None]:
     """Within this block, opening a network connection raises :class:`OfflineDataError`.
 
@@ -103,18 +104,25 @@ def offline(what: str = "a data loader") -> Iterator[None]:
 
 
 def _check_dtype(dtype: DTypeLike) -> np.dtype[Any]:
-    dt = np.dtype(dtype)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as err:
+        raise TypeError(f"dtype must be a floating NumPy dtype, got {dtype!r} ({err})") from None
     if dt.kind != "f":
         raise TypeError(f"dtype must be a floating dtype (float32 or float64), got {dt}")
     return dt
 
 
+@record
 @dataclass(frozen=True)
 class DigitsImages:
-    """Handwritten digits as images in ``[0, 1]``: ``images`` (n, h, w), ``labels`` (n,) in 0..9."""
+    """Handwritten digits as images in ``[0, 1]``: ``images`` (n, h, w), ``labels`` (n,) in 0..9.
 
-    images: NDArray[np.floating[Any]]
-    labels: NDArray[np.int64]
+    Built by :func:`load_digits_images`.
+    """
+
+    images: Float[np.ndarray, "n h w"]
+    labels: Int[np.ndarray, " n"]
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -125,7 +133,10 @@ class DigitsImages:
         return self.images.reshape(len(self.images), -1)
 
 
-def load_digits_images(*, pad_to: int | None = None, dtype: DTypeLike = np.float32) -> DigitsImages:
+@checked
+def load_digits_images(
+    *, pad_to: Annotated[int, IntRange(low=8)] | None = None, dtype: DTypeLike = np.float32
+) -> DigitsImages:
     """scikit-learn's digits (1,797 images, 8×8) scaled to ``[0, 1]``: the book's MNIST stand-in.
 
     ``pad_to`` zero-pads each image symmetrically to ``pad_to × pad_to`` (e.g. 16 for a
@@ -135,7 +146,6 @@ def load_digits_images(*, pad_to: int | None = None, dtype: DTypeLike = np.float
 
     dt = _check_dtype(dtype)
     if pad_to is not None:
-        pad_to = int_in_range("pad_to", pad_to, low=8)
         if pad_to % 2:
             raise ValueError(f"pad_to must be an even number >= 8, got {pad_to}")
     with offline("sklearn.datasets.load_digits"):
@@ -147,6 +157,7 @@ def load_digits_images(*, pad_to: int | None = None, dtype: DTypeLike = np.float
     return DigitsImages(images=images, labels=bunch.target.astype(np.int64))
 
 
+@checked
 def bundled_image(
     name: str, *, grayscale: bool = True, dtype: DTypeLike = np.float32
 ) -> NDArray[Any]:
@@ -164,7 +175,7 @@ def bundled_image(
     from skimage.color import rgb2gray, rgba2rgb
     from skimage.util import img_as_float
 
-    if not isinstance(name, str) or name not in BUNDLED_IMAGES:
+    if name not in BUNDLED_IMAGES:
         raise ValueError(
             f"{name!r} is not a bundled scikit-image photograph (others would need a download); "
             f"choose one of {', '.join(BUNDLED_IMAGES)}"
@@ -180,12 +191,13 @@ def bundled_image(
     return np.clip(image, 0.0, 1.0).astype(dt)
 
 
+@checked
 def natural_image_patches(
-    n_patches: int,
-    patch_size: int = 8,
+    n_patches: PositiveInt,
+    patch_size: Annotated[int, IntRange(low=2)] = 8,
     *,
     images: Sequence[str] = DEFAULT_PATCH_IMAGES,
-    seed: int = 0,
+    seed: Seed = 0,
     dtype: DTypeLike = np.float32,
 ) -> NDArray[Any]:
     """``n_patches`` grey-scale patches cut at random from bundled photographs.
@@ -203,19 +215,23 @@ def natural_image_patches(
     Returns:
         An array (n_patches, s, s) with values in ``[0, 1]``.
     """
-    n_patches = positive_int("n_patches", n_patches)
-    patch_size = int_in_range("patch_size", patch_size, low=2)
-    seed = check_seed("seed", seed)
     if isinstance(images, str) or not images:
         raise ValueError("images must be a non-empty sequence of names from BUNDLED_IMAGES")
     rng = np.random.default_rng(seed)
-    photos = [bundled_image(name, dtype=dtype) for name in images]
+    dt = _check_dtype(dtype)
+    for i, name in enumerate(images):
+        if name not in BUNDLED_IMAGES:
+            raise ValueError(
+                f"images[{i}] = {name!r} is not a bundled scikit-image photograph; "
+                f"choose from {', '.join(BUNDLED_IMAGES)}"
+            )
+    photos = [bundled_image(name, dtype=dt) for name in images]
     for name, photo in zip(images, photos, strict=True):
         if min(photo.shape) < patch_size:
             raise ValueError(
                 f"patch_size {patch_size} exceeds the image {name!r} of shape {photo.shape}"
             )
-    out = np.empty((n_patches, patch_size, patch_size), dtype=_check_dtype(dtype))
+    out = np.empty((n_patches, patch_size, patch_size), dtype=dt)
     for i in range(n_patches):
         photo = photos[i % len(photos)]
         r = rng.integers(0, photo.shape[0] - patch_size + 1)
@@ -224,6 +240,7 @@ def natural_image_patches(
     return out
 
 
+@checked
 def load_lfw_faces(*, faces_only: bool = True, dtype: DTypeLike = np.float32) -> NDArray[Any]:
     """scikit-image's ``lfw_subset``: 25×25 grey-scale images in ``[0, 1]``.
 

@@ -9,12 +9,13 @@ re-exported by :mod:`theorybook.boundary`, the module to import from.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import math
 import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 __all__ = [
     "MAY_BE_EMPTY",
@@ -34,7 +35,7 @@ __all__ = [
     "declared_parameters",
     "is_record",
     "outside_choices",
-    "record",
+    "mark_record",
 ]
 
 C = TypeVar("C", bound=type)
@@ -46,8 +47,16 @@ MAX_SEED = 2**32 - 1
 class IntRange:
     """Annotation metadata: an ``int`` with ``low ≤ value ≤ high`` (either bound optional)."""
 
-    low: int | None = None
-    high: int | None = None
+    low: AnyInt | None = None
+    high: AnyInt | None = None
+
+    def __post_init__(self) -> None:
+        for end in ("low", "high"):
+            value = getattr(self, end)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise TypeError(f"IntRange: {end} must be an int or None, got {value!r}")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"IntRange: low ({self.low}) must not exceed high ({self.high})")
 
     def check(self, name: str, value: object) -> int:
         """``value`` as a Python int, or ``TypeError``/``ValueError`` naming ``name``."""
@@ -69,11 +78,32 @@ class IntRange:
 class Interval:
     """Annotation metadata: a real number in an interval (finite unless ``finite=False``)."""
 
-    low: float | None = None
-    high: float | None = None
+    low: FiniteReal | None = None
+    high: FiniteReal | None = None
     low_open: bool = False
     high_open: bool = False
     finite: bool = True
+
+    def __post_init__(self) -> None:
+        for end in ("low", "high"):
+            value = getattr(self, end)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"Interval: {end} must be a real number or None, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"Interval: {end} must be finite (None for no bound), got {value}")
+        for flag in ("low_open", "high_open", "finite"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"Interval: {flag} must be a bool, got {getattr(self, flag)!r}")
+        if self.low is not None and self.high is not None:
+            empty = self.low > self.high or (
+                self.low == self.high and (self.low_open or self.high_open)
+            )
+            if empty:
+                raise ValueError(
+                    f"Interval: low ({self.low}) and high ({self.high}) leave no value"
+                )
 
     def check(self, name: str, value: object) -> float:
         """``value`` as a Python float, or ``TypeError``/``ValueError`` naming ``name``."""
@@ -109,6 +139,11 @@ class ArrayOptions:
     may_be_empty: bool = False
     may_be_nonfinite: bool = False
 
+    def __post_init__(self) -> None:
+        for flag in ("may_be_empty", "may_be_nonfinite"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"ArrayOptions: {flag} must be a bool, got {getattr(self, flag)!r}")
+
 
 MAY_BE_EMPTY = ArrayOptions(may_be_empty=True)
 MAY_BE_NONFINITE = ArrayOptions(may_be_nonfinite=True)
@@ -131,18 +166,18 @@ FiniteReal = Annotated[float, Interval()]
 """Any finite real."""
 
 
-def record(cls: C) -> C:
-    """Mark a class as a *result record*: built by the package's own functions, not by readers.
-
-    Records (the frozen dataclasses of each chapter's ``results.py``, a solver's result) are
-    outside the generic malformed-input test: their fields are checked where they are computed.
-    """
+def mark_record(cls: C) -> C:
+    """Mark ``cls`` as a result record (see :func:`theorybook.boundary.record`)."""
+    if not isinstance(cls, type):
+        raise TypeError(f"record: cls must be a class, got {cls!r}")
     cls.__theorybook_record__ = True  # type: ignore[attr-defined]
     return cls
 
 
 def is_record(cls: type) -> bool:
-    """Whether ``cls`` was marked with :func:`record`."""
+    """Whether ``cls`` was marked with :func:`theorybook.boundary.record`."""
+    if not isinstance(cls, type):
+        raise TypeError(f"is_record: cls must be a class, got {cls!r}")
     return bool(cls.__dict__.get("__theorybook_record__", False))
 
 
@@ -178,6 +213,7 @@ def allows_none(hint: Any) -> bool:
     return any(member is type(None) for member in members(hint))
 
 
+@mark_record
 @dataclass(frozen=True)
 class DeclaredParameter:
     """What one parameter's annotation declares (read by :func:`checked` and by the tests)."""
@@ -230,9 +266,28 @@ def outside_choices(hint: Any, value: object) -> tuple[Any, ...] | None:
     choices = literal_choices(hint)
     if not choices or not isinstance(value, str) or value in choices:
         return None
-    if any(m is str for m in leaves(hint)):
+    others = [
+        m for m in leaves(hint) if m is not type(None) and typing.get_origin(m) is not Literal
+    ]
+    if others:  # e.g. PositiveInt | Literal["policy"]: a string may be a wrong type; say all
         return None
     return choices
+
+
+def _type_hints(target: Callable[..., Any]) -> dict[str, Any]:
+    """``typing.get_type_hints`` of ``target``; a module that its annotations name but its module
+    imports only lazily (``torch`` in :mod:`theorybook.validation`) is imported now."""
+    modules: dict[str, Any] = {}
+    while True:
+        try:
+            return typing.get_type_hints(target, localns=modules, include_extras=True)
+        except NameError as err:
+            if err.name is None or err.name in modules:
+                raise
+            try:
+                modules[err.name] = importlib.import_module(err.name)
+            except ImportError:
+                raise err from None
 
 
 def declared_parameters(fn: Callable[..., Any]) -> dict[str, DeclaredParameter]:
@@ -244,9 +299,11 @@ def declared_parameters(fn: Callable[..., Any]) -> dict[str, DeclaredParameter]:
     Returns:
         ``{name: DeclaredParameter}`` in signature order, without ``self``.
     """
+    if not callable(fn):
+        raise TypeError(f"declared_parameters: fn must be a function or a class, got {fn!r}")
     target = fn.__init__ if isinstance(fn, type) else fn  # type: ignore[misc]
     target = inspect.unwrap(target)
-    hints = typing.get_type_hints(target, include_extras=True)
+    hints = _type_hints(target)
     out: dict[str, DeclaredParameter] = {}
     for name, param in inspect.signature(target).parameters.items():
         if name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):

@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import os
 import re
+import typing
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import matplotlib as mpl
 import numpy as np
 from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from theorybook.boundary import PositiveInt, PositiveReal, checked
 
 __all__ = [
     "COLUMN_WIDTH",
@@ -51,6 +54,9 @@ PALETTE: dict[str, str] = {
 
 SEQUENTIAL_CMAP = "viridis"
 DIVERGING_CMAP = "RdBu_r"
+
+FigureFormat = Literal["png", "pdf", "svg"]
+"""The file formats :func:`save_figure` writes."""
 
 _CYCLE = [PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "sky", "purple", "black")]
 
@@ -88,6 +94,7 @@ BOOK_RC: dict[str, Any] = {
 }
 
 
+@checked
 def use_book_style() -> None:
     """Apply the book's matplotlib style to every later figure (call once per chapter).
 
@@ -105,12 +112,13 @@ def use_book_style() -> None:
         pass
 
 
+@checked
 def new_figure(
-    nrows: int = 1,
-    ncols: int = 1,
+    nrows: PositiveInt = 1,
+    ncols: PositiveInt = 1,
     *,
-    width: float | None = None,
-    height: float | None = None,
+    width: PositiveReal | None = None,
+    height: PositiveReal | None = None,
     **subplot_kw: Any,
 ) -> tuple[Figure, Any]:
     """``plt.subplots`` in the book style, sized ``width × height`` inches, outside pyplot.
@@ -134,9 +142,6 @@ def new_figure(
         ``(fig, ax)`` with ``ax`` a single :class:`~matplotlib.axes.Axes` for one panel, else an
         array of them.
     """
-    from theorybook.validation import positive_int, positive_real
-
-    nrows, ncols = positive_int("nrows", nrows), positive_int("ncols", ncols)
     use_book_style()
     single = nrows == 1 and ncols == 1
     w = COLUMN_WIDTH if width is None and not single else 5.0 if width is None else width
@@ -145,7 +150,6 @@ def new_figure(
         if height is None
         else height
     )
-    w, h = positive_real("width", w), positive_real("height", h)
     figure_kw = {k: subplot_kw.pop(k) for k in _FIGURE_KEYWORDS if k in subplot_kw}
     fig = Figure(figsize=(w, h), **figure_kw)
     return fig, fig.subplots(nrows, ncols, **subplot_kw)
@@ -155,11 +159,22 @@ _FIGURE_KEYWORDS = ("dpi", "facecolor", "edgecolor", "layout", "constrained_layo
 """Keywords of ``plt.subplots`` that belong to the figure rather than to its grid of axes."""
 
 
-def label_panels(axes: Sequence[Axes] | np.ndarray, *, start: str = "a") -> None:
-    """Write (a), (b), ... in the top-left corner of each panel (outside the title's line)."""
-    if not (isinstance(start, str) and len(start) == 1 and "a" <= start <= "z"):
+@checked
+def label_panels(axes: Axes | Sequence[Axes] | np.ndarray, *, start: str = "a") -> None:
+    """Write (a), (b), ... in the top-left corner of each panel (outside the title's line).
+
+    Arguments:
+        axes: one panel, or a sequence or array of them (as :func:`new_figure` returns).
+        start: the first panel's letter.
+    """
+    if not (len(start) == 1 and "a" <= start <= "z"):
         raise ValueError(f"start must be one lower-case letter, got {start!r}")
     flat = list(np.ravel(np.asarray(axes, dtype=object)))
+    if not flat:
+        raise ValueError("axes must hold at least one panel, got none")
+    for i, ax in enumerate(flat):
+        if not isinstance(ax, Axes):
+            raise TypeError(f"axes must hold matplotlib Axes; item {i} is a {type(ax).__name__}")
     if ord(start) + len(flat) - 1 > ord("z"):
         raise ValueError(f"{len(flat)} panels starting at {start!r} run past 'z'")
     for i, ax in enumerate(flat):
@@ -174,6 +189,7 @@ def label_panels(axes: Sequence[Axes] | np.ndarray, *, start: str = "a") -> None
         )
 
 
+@checked
 def save_figure(
     fig: Figure,
     name: str,
@@ -195,9 +211,9 @@ def save_figure(
     """
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
         raise ValueError(f"figure name must use letters, digits, '-' or '_', got {name!r}")
-    allowed = {"png", "pdf", "svg"}
+    allowed = set(typing.get_args(FigureFormat))
     bad = [f for f in formats if f not in allowed]
-    if bad or not formats:
+    if bad or not formats or isinstance(formats, str):
         raise ValueError(
             f"formats must be a non-empty subset of {sorted(allowed)}, got {list(formats)}"
         )

@@ -22,11 +22,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+from theorybook.boundary import checked
+
 __all__ = ["RESULTS_ENV_VAR", "find_results_dir", "load_record", "record_path"]
 
 RESULTS_ENV_VAR = "THEORYBOOK_RESULTS"
 
 
+@checked
 def find_results_dir(root: str | os.PathLike[str] | None = None) -> Path | None:
     """The ``results`` folder to read recorded runs from, or ``None`` if there is none.
 
@@ -37,8 +40,6 @@ def find_results_dir(root: str | os.PathLike[str] | None = None) -> Path | None:
     directory or any of its parents.
     """
     if root is not None:
-        if not isinstance(root, str | os.PathLike):
-            raise TypeError(f"root must be a path, got {type(root).__name__}")
         path = Path(root)
         if not path.is_dir():
             raise ValueError(f"root={str(path)!r} is not a folder")
@@ -57,6 +58,7 @@ def find_results_dir(root: str | os.PathLike[str] | None = None) -> Path | None:
     return None
 
 
+@checked
 def record_path(
     chapter: str, name: str, *, root: str | os.PathLike[str] | None = None
 ) -> Path | None:
@@ -71,12 +73,13 @@ def record_path(
         The path (which may not exist), or ``None`` when no ``results`` folder is found.
     """
     for label, value in (("chapter", chapter), ("name", name)):
-        if not isinstance(value, str) or not value or "/" in value or value.startswith("."):
+        if not value or "/" in value or "\\" in value or value.startswith("."):
             raise ValueError(f"{label} must be a plain file or folder name, got {value!r}")
     base = find_results_dir(root)
     return None if base is None else base / chapter / name
 
 
+@checked
 def load_record(
     chapter: str, name: str, *, root: str | os.PathLike[str] | None = None
 ) -> Any | None:
@@ -92,8 +95,14 @@ def load_record(
         The record, or ``None`` if it is not there.
 
     Raises:
-        ValueError: if the file exists but is not valid JSON.
+        ValueError: if ``chapter`` is not a chapter of the book (a misspelled chapter would
+            otherwise look like a missing record), or the file exists but is not valid JSON.
     """
+    from theorybook.chapters import CHAPTERS
+
+    stems = [c.stem for c in CHAPTERS]
+    if chapter not in stems:
+        raise ValueError(f"chapter must be one of the book's chapters {stems}, got {chapter!r}")
     path = record_path(chapter, name, root=root)
     if path is None or not path.is_file():
         return None

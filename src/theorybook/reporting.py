@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from tqdm.std import tqdm as _tqdm
 
+from theorybook.boundary import NonNegativeInt, NonNegativeReal, PositiveInt, Seed, checked, record
 from theorybook.scales import SCALE_ENV_VAR, Settings, scale
 
 __all__ = [
@@ -41,11 +42,12 @@ T = TypeVar("T")
 PROGRESS_ENV_VAR = "THEORYBOOK_PROGRESS"
 
 
+@checked
 def progress(
     iterable: Iterable[T] | None = None,
     *,
     desc: str = "",
-    total: int | None = None,
+    total: NonNegativeInt | None = None,
     disable: bool = False,
     leave: bool = True,
 ) -> Any:
@@ -95,6 +97,7 @@ class _FinalLineBar(_tqdm):
             print(line, file=sys.stderr, flush=True)
 
 
+@checked
 def glue(name: str, value: object, *, display: bool = True) -> None:
     """Store ``value`` under ``name`` for the book's ``{glue}`` roles, wherever the notebook runs.
 
@@ -111,7 +114,7 @@ def glue(name: str, value: object, *, display: bool = True) -> None:
         value: the number, string or figure to store.
         display: also show the value where the cell runs.
     """
-    if not isinstance(name, str) or not name:
+    if not name:
         raise ValueError(f"glue name must be a non-empty string, got {name!r}")
     import numpy as np
 
@@ -128,6 +131,7 @@ def glue(name: str, value: object, *, display: bool = True) -> None:
     myst_glue(name, value, display=display)
 
 
+@checked
 def git_commit(path: str | os.PathLike[str] | None = None) -> str | None:
     """The git commit (with ``-dirty`` when the tree has changes) of the checkout holding ``path``.
 
@@ -180,6 +184,7 @@ _REPORTED_PACKAGES = (
 )
 
 
+@record
 @dataclass(frozen=True)
 class EnvironmentReport:
     """What produced a chapter's outputs: scale, hardware, versions and commit.
@@ -190,7 +195,7 @@ class EnvironmentReport:
     scale: str
     device: str
     cpu: str
-    cpu_count: int
+    cpu_count: PositiveInt
     gpu: str | None
     jax_backend: str
     python: str
@@ -233,6 +238,7 @@ class EnvironmentReport:
         return dataclasses.asdict(self)
 
 
+@checked
 def environment_report(*, include_jax: bool = True) -> EnvironmentReport:
     """Collect the run card every chapter prints in its first cell.
 
@@ -268,12 +274,23 @@ def environment_report(*, include_jax: bool = True) -> EnvironmentReport:
     )
 
 
+def _json_default(value: object) -> object:
+    """How :func:`save_manifest` writes what JSON does not know: NumPy scalars as numbers (so a
+    NaN among them is refused like a Python one), anything else as its text."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+@checked
 def save_manifest(
     path: str | os.PathLike[str],
     *,
     chapter: str,
-    seed: int,
-    wall_seconds: float,
+    seed: Seed,
+    wall_seconds: NonNegativeReal,
     config: Mapping[str, Any] | Settings | None = None,
     numbers: Mapping[str, Any] | None = None,
 ) -> Path:
@@ -286,28 +303,18 @@ def save_manifest(
         wall_seconds: the run's wall time (≥ 0).
         config: the run's ``Config`` (or a mapping).
         numbers: the values a figure or claims table was drawn from; JSON-serializable and finite
-            (store a missing value as ``None``).
+            (store a missing value as ``None``). NumPy scalars are written as numbers; other
+            objects JSON does not know, as their text.
 
     Returns:
         The path written.
     """
-    from theorybook import validation
-
-    if not isinstance(chapter, str) or not chapter:
+    if not chapter:
         raise ValueError("chapter must name the chapter, e.g. '05_self_distillation'")
-    wall_seconds = validation.real("wall_seconds", wall_seconds, low=0.0)
-    if numbers is not None and not isinstance(numbers, Mapping):
-        raise TypeError(
-            f"numbers must be a mapping of names to values, got {type(numbers).__name__}"
-        )
-    if config is not None and not isinstance(config, Mapping | Settings):
-        raise TypeError(
-            f"config must be a Config (Settings) or a mapping, got {type(config).__name__}"
-        )
     cfg = config.as_dict() if isinstance(config, Settings) else dict(config or {})
     payload = {
         "chapter": chapter,
-        "seed": validation.seed("seed", seed),
+        "seed": seed,
         "wall_seconds": wall_seconds,
         "config": cfg,
         "numbers": dict(numbers or {}),
@@ -316,10 +323,10 @@ def save_manifest(
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        text = json.dumps(payload, indent=2, sort_keys=True, default=str, allow_nan=False)
+        text = json.dumps(payload, indent=2, sort_keys=True, default=_json_default, allow_nan=False)
     except ValueError:
         raise ValueError(
-            "save_manifest: numbers must be finite (NaN or inf found); "
+            "save_manifest: numbers (and config) must be finite (NaN or inf found); "
             "store a missing value as None"
         ) from None
     target.write_text(text + "\n")

@@ -4,18 +4,39 @@ Heavy libraries (torch, jax) are imported lazily, inside the functions that need
 ``import theorybook.runtime`` stays cheap. The scale switch lives in :mod:`theorybook.scales`,
 timing in :mod:`theorybook.timing`, the run card and progress bars in
 :mod:`theorybook.reporting`, the training loop in :mod:`theorybook.training`.
+
+The functions check their arguments with :func:`~theorybook.boundary.checked` (built at their
+first call, so that importing this module imports neither torch nor JAX).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import random
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import _GeneratorContextManager, contextmanager
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
+
+from theorybook.boundary import PositiveInt, Seed, checked
 
 if TYPE_CHECKING:  # pragma: no cover - imported for type hints only
     import torch
+else:
+
+    class _OnFirstUse(ModuleType):
+        """A module imported when one of its attributes is first read.
+
+        The annotations (``-> torch.device``) are read at run time by
+        :func:`~theorybook.boundary.checked`; this name resolves them without importing torch
+        when this module is imported.
+        """
+
+        def __getattr__(self, attribute: str) -> Any:
+            return getattr(importlib.import_module(self.__name__), attribute)
+
+    torch = _OnFirstUse("torch")
 
 __all__ = [
     "DEVICE_ENV_VAR",
@@ -32,18 +53,21 @@ DEVICE_ENV_VAR = "THEORYBOOK_DEVICE"
 THREADS_ENV_VAR = "THEORYBOOK_THREADS"
 
 
+@checked
 def device(prefer: str | None = None) -> torch.device:
     """The torch device to compute on: CUDA when available, else CPU.
 
     ``prefer="cpu"`` forces the CPU; ``THEORYBOOK_DEVICE`` (e.g. ``cpu`` or ``cuda:1``) overrides
     the choice for a whole run. Never hard-code ``cuda:0`` in a chapter: call this.
+
+    Raises:
+        ValueError: naming ``prefer`` (or ``THEORYBOOK_DEVICE``, whichever gave the name) if it
+            is not a torch device, or asks for CUDA where there is none.
     """
     import torch
 
     source = "prefer" if prefer is not None else DEVICE_ENV_VAR
     choice = prefer if prefer is not None else os.environ.get(DEVICE_ENV_VAR)
-    if choice is not None and not isinstance(choice, str):
-        raise TypeError(f"prefer must be a device name such as 'cpu' or 'cuda', got {choice!r}")
     if choice and choice.strip():
         try:
             dev = torch.device(choice.strip())
@@ -61,6 +85,7 @@ def device(prefer: str | None = None) -> torch.device:
     return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
 
 
+@checked
 def compute_threads() -> int | None:
     """The book's thread policy for small CPU models: the number of torch threads to use.
 
@@ -84,15 +109,30 @@ def compute_threads() -> int | None:
     return 1
 
 
-@contextmanager
-def torch_threads(n: int | None | Literal["policy"] = "policy") -> Iterator[None]:
+@checked
+def torch_threads(
+    n: PositiveInt | None | Literal["policy"] = "policy",
+) -> _GeneratorContextManager[None]:
     """Run the block with ``torch.set_num_threads(n)`` and restore the previous count afterwards.
 
-    The default ``"policy"`` uses :func:`compute_threads`; ``None`` leaves the count unchanged.
-    A notebook that changes the global count must not leak it into later cells, so every
-    experiment runs inside this context (it also works as a decorator:
+    The default ``"policy"`` uses :func:`compute_threads` (read when the block starts); ``None``
+    leaves the count unchanged. A notebook that changes the global count must not leak it into
+    later cells, so every experiment runs inside this context (it also works as a decorator:
     ``@torch_threads()``).
+
+    Raises:
+        TypeError, ValueError: naming ``n`` when the context is made (not when it is entered),
+            unless it is a positive int, ``None`` or ``"policy"``.
     """
+    if n is not None and n != "policy":
+        from theorybook.validation import positive_int
+
+        n = positive_int("torch_threads: n", n)
+    return _threads(n)
+
+
+@contextmanager
+def _threads(n: int | None | Literal["policy"]) -> Iterator[None]:
     import torch
 
     if n == "policy":
@@ -100,8 +140,6 @@ def torch_threads(n: int | None | Literal["policy"] = "policy") -> Iterator[None
     if n is None:
         yield
         return
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"the number of torch threads must be a positive int or None, got {n!r}")
     previous = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -110,18 +148,17 @@ def torch_threads(n: int | None | Literal["policy"] = "policy") -> Iterator[None
         torch.set_num_threads(previous)
 
 
-def seed_everything(seed: int) -> int:
+@checked
+def seed_everything(seed: Seed) -> int:
     """Seed Python's ``random``, NumPy's global generator and torch (CPU and CUDA).
 
-    Returns the seed itself, which ``jax.random.PRNGKey`` accepts (see :func:`jax_key`), so a
-    JAX experiment starts from ``key = jax_key(seed_everything(0))``. New NumPy code should still
-    take an explicit ``np.random.default_rng(seed)``.
+    Returns the seed itself (a Python int, also for a NumPy integer), which
+    ``jax.random.PRNGKey`` accepts (see :func:`jax_key`), so a JAX experiment starts from
+    ``key = jax_key(seed_everything(0))``. New NumPy code should still take an explicit
+    ``np.random.default_rng(seed)``.
     """
     import numpy as np
 
-    from theorybook.validation import seed as check_seed
-
-    seed = check_seed("seed", seed)
     random.seed(seed)
     np.random.seed(seed)
     try:
@@ -132,15 +169,15 @@ def seed_everything(seed: int) -> int:
     return seed
 
 
-def jax_key(seed: int) -> Any:
+@checked
+def jax_key(seed: Seed) -> Any:
     """A ``jax.random.PRNGKey`` for ``seed`` (imports JAX)."""
     import jax
 
-    from theorybook.validation import seed as check_seed
-
-    return jax.random.PRNGKey(check_seed("seed", seed))
+    return jax.random.PRNGKey(seed)
 
 
+@checked
 def enable_jax_x64() -> None:
     """Switch JAX to float64. Call it before any JAX array exists: JAX defaults to float32."""
     import jax

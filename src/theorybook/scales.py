@@ -30,6 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Self, get_args
 
+from theorybook.boundary import checked
+
 __all__ = [
     "DEFAULT_SCALE",
     "SCALES",
@@ -50,13 +52,22 @@ SCALE_ENV_VAR = "THEORYBOOK_SCALE"
 DEFAULT_SCALE: Scale = "book"
 
 
-def check_scale(value: object) -> Scale:
-    """Return ``value`` as a :data:`Scale`, or raise ``ValueError`` naming the allowed values."""
+def check_scale(value: object, name: str = "scale") -> Scale:
+    """Return ``value`` as a :data:`Scale` (case and surrounding blanks ignored).
+
+    A checker in the manner of :mod:`theorybook.validation` (so not decorated): ``name`` is what
+    the caller calls the value (a parameter, a field, ``THEORYBOOK_SCALE``), and the error names
+    it, so that a bad argument is never blamed on the environment variable or the reverse.
+
+    Raises:
+        TypeError: if ``value`` is not a string.
+        ValueError: naming ``name`` and the allowed values, if it is not a scale.
+    """
     if not isinstance(value, str):
-        raise TypeError(f"scale must be a string, one of {SCALES}; got {type(value).__name__}")
+        raise TypeError(f"{name} must be a string, one of {SCALES}; got {type(value).__name__}")
     normalized = value.strip().lower()
     if normalized not in SCALES:
-        raise ValueError(f"unknown scale {value!r}: must be one of {', '.join(SCALES)}")
+        raise ValueError(f"{name}={value!r} is not a scale: use one of {', '.join(SCALES)}")
     scale_value: Scale = normalized  # narrowed by the membership test above
     return scale_value
 
@@ -72,17 +83,23 @@ def scale() -> Scale:
     raw = os.environ.get(SCALE_ENV_VAR)
     if raw is None or raw.strip() == "":
         return DEFAULT_SCALE
-    try:
-        return check_scale(raw)
-    except ValueError:
-        raise ValueError(
-            f"{SCALE_ENV_VAR}={raw!r} is not a scale: set it to one of {', '.join(SCALES)}"
-        ) from None
+    return check_scale(raw, SCALE_ENV_VAR)
 
 
+def _scale_rank(value: str, name: str = "value") -> int:
+    """:func:`scale_rank` without the argument check of :func:`~theorybook.boundary.checked`
+    (claims rank their scales every time a status is read)."""
+    return SCALES.index(check_scale(value, name))
+
+
+@checked
 def scale_rank(value: str) -> int:
-    """Position of a scale in ``smoke < book < paper`` (0, 1 or 2)."""
-    return SCALES.index(check_scale(value))
+    """Position of a scale in ``smoke < book < paper`` (0, 1 or 2).
+
+    Raises:
+        TypeError, ValueError: naming ``value`` if it is not a scale.
+    """
+    return _scale_rank(value)
 
 
 @dataclass(frozen=True)
@@ -200,7 +217,7 @@ class ScaledConfig(Settings):
     @classmethod
     def preset(cls, which: str | None = None) -> Self:
         """The preset for ``which`` (default: the current :func:`scale`)."""
-        chosen = scale() if which is None else check_scale(which)
+        chosen = scale() if which is None else check_scale(which, "which")
         table = cls.presets()
         missing = [s for s in SCALES if s not in table]
         if missing:

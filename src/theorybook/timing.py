@@ -12,36 +12,41 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from theorybook.boundary import NonNegativeInt, PositiveInt, checked, record
+
 __all__ = ["Timer", "TimingStats", "best_of", "timed"]
 
 
+def _sync(cuda_sync: bool) -> None:
+    """Wait for queued CUDA work (when asked and CUDA is there)."""
+    if cuda_sync:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+
+
+@checked
 @dataclass
 class Timer:
     """Wall-clock timer: ``with Timer() as t: ...`` then ``t.seconds``.
 
     With ``cuda_sync=True`` it waits for queued CUDA work before reading the clock, so GPU
-    timings measure the work and not only its launch.
+    timings measure the work and not only its launch. ``seconds`` is NaN until the block ends.
     """
 
     label: str = ""
     cuda_sync: bool = False
-    seconds: float = float("nan")
-    _start: float = field(default=0.0, repr=False)
-
-    def _sync(self) -> None:
-        if self.cuda_sync:
-            import torch
-
-            if torch.cuda.is_available():
-                torch.cuda.synchronize()
+    seconds: float = field(default=math.nan, init=False)
+    _start: float = field(default=0.0, init=False, repr=False)
 
     def __enter__(self) -> Timer:
-        self._sync()
+        _sync(self.cuda_sync)
         self._start = time.perf_counter()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._sync()
+        _sync(self.cuda_sync)
         self.seconds = time.perf_counter() - self._start
 
     def __str__(self) -> str:
@@ -49,6 +54,7 @@ class Timer:
         return f"{prefix}{self.seconds:.3f} s"
 
 
+@record
 @dataclass(frozen=True)
 class TimingStats:
     """Wall-clock times of repeated runs of one callable (seconds)."""
@@ -69,12 +75,18 @@ class TimingStats:
 
     @property
     def spread(self) -> float:
-        """``max / min`` of the runs: how noisy the measurement was."""
+        """``max / min`` of the runs: how noisy the measurement was (``inf`` when the fastest run
+        took no measurable time: the clock's resolution, not a real ratio)."""
         return max(self.times) / min(self.times) if min(self.times) > 0 else math.inf
 
 
+@checked
 def best_of(
-    fn: Callable[[], object], *, repeats: int = 5, warmup: int = 1, cuda_sync: bool = False
+    fn: Callable[[], object],
+    *,
+    repeats: PositiveInt = 5,
+    warmup: NonNegativeInt = 1,
+    cuda_sync: bool = False,
 ) -> TimingStats:
     """Time ``fn()`` ``repeats`` times after ``warmup`` untimed calls, in this process.
 
@@ -90,22 +102,20 @@ def best_of(
     Returns:
         The :class:`TimingStats` of the timed calls.
     """
-    from theorybook.validation import non_negative_int, positive_int
-
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    repeats = positive_int("repeats", repeats)
-    for _ in range(non_negative_int("warmup", warmup)):
+    for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeats):
-        with Timer(cuda_sync=cuda_sync) as t:
-            fn()
-        times.append(t.seconds)
+        _sync(cuda_sync)
+        start = time.perf_counter()
+        fn()
+        _sync(cuda_sync)
+        times.append(time.perf_counter() - start)
     return TimingStats(tuple(times))
 
 
 @contextmanager
+@checked
 def timed(label: str = "", *, cuda_sync: bool = False, verbose: bool = False) -> Iterator[Timer]:
     """Context manager around :class:`Timer` that can print the elapsed time on exit.
 

@@ -21,6 +21,11 @@ is stopped, not returned).
 Iterative solvers and samplers (plug-and-play iterations, ODE/SDE samplers, kernel gradient
 descent) call :func:`check_iterates` on their state every step; it raises
 :class:`SolverDiverged` naming the step when an iterate stops being finite or blows up.
+
+:func:`train_loop` and :class:`DivergenceGuard` check their arguments with
+:func:`~theorybook.boundary.checked`. :func:`check_iterates`, :func:`check_finite_loss` and
+:meth:`DivergenceGuard.check` run once per step of an inner loop, so they are not decorated: they
+check their own arguments in a few microseconds.
 """
 
 from __future__ import annotations
@@ -28,9 +33,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from theorybook import validation as v
+from theorybook.boundary import (
+    ArrayOptions,
+    Interval,
+    NonNegativeInt,
+    PositiveInt,
+    PositiveReal,
+    checked,
+    record,
+)
 
 __all__ = [
     "Diverged",
@@ -48,6 +62,14 @@ DEFAULT_GROWTH = 1e6
 
 DEFAULT_ITERATE_LIMIT = 1e12
 """An iterate whose largest absolute entry exceeds this has blown up."""
+
+Growth = Annotated[float, Interval(low=1.0, low_open=True, finite=False)]
+"""An allowed growth factor: a real > 1, or ``math.inf`` for no limit."""
+Limit = Annotated[float, Interval(low=0.0, low_open=True, finite=False)]
+"""The largest absolute iterate entry allowed: a real > 0, or ``math.inf`` for no limit."""
+Iterate = Annotated[object, ArrayOptions(may_be_empty=True, may_be_nonfinite=True)]
+"""A solver's state: a real torch tensor, NumPy or JAX array, or number. It may be empty, and
+non-finite: that is what :func:`check_iterates` reports (as :class:`SolverDiverged`)."""
 
 
 class Diverged(FloatingPointError):
@@ -69,38 +91,56 @@ class SolverDiverged(Diverged):
     """
 
 
-def _as_float(value: object) -> float:
+def _as_float(value: object, what: str = "a loss") -> float:
     """A Python float from a number, a NumPy/JAX scalar or a one-element torch tensor."""
     if hasattr(value, "detach"):
         value = value.detach()
     try:
         return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RuntimeError):
+        shape = getattr(value, "shape", None)
+        held = f" of shape {tuple(shape)}" if shape is not None else ""
         raise TypeError(
-            f"a loss must be a real number or a one-element tensor, got {type(value).__name__}"
+            f"{what} must be a real number or a one-element tensor, "
+            f"got {type(value).__name__}{held}"
         ) from None
 
 
-def check_finite_loss(loss: object, *, step: int, where: str = "training") -> float:
+def _step_number(where: str, step: object) -> int:
+    """``step`` as an int >= 0 (the fast path costs one type test: these run every step)."""
+    if type(step) is int and step >= 0:
+        return step
+    return v.int_in_range(f"{where}: step", step, low=0)
+
+
+def check_finite_loss(loss: object, *, step: NonNegativeInt, where: str = "training") -> float:
     """``loss`` as a float, or :class:`TrainingDiverged` naming ``where`` and the step.
 
     The finiteness half of :class:`DivergenceGuard`, for loops that cannot use
     :func:`train_loop` (a loss evaluated outside any training step).
 
+    Not decorated with :func:`~theorybook.boundary.checked`: it may run once per step.
+
     Arguments:
         loss: a number, a NumPy/JAX scalar or a one-element tensor.
-        step: the step's number, for the message.
+        step: the step's number (≥ 0), for the message.
         where: what is being trained, for the message.
 
     Returns:
         The loss as a Python float.
+
+    Raises:
+        TypeError: if ``loss`` is not a number or one-element tensor, or ``step`` not an int.
+        TrainingDiverged: if ``loss`` is NaN or infinite.
     """
-    value = _as_float(loss)
+    step = _step_number("check_finite_loss", step)
+    value = _as_float(loss, "loss")
     if not math.isfinite(value):
         raise TrainingDiverged(f"{where} diverged at step {step}: loss = {value}")
     return value
 
 
+@checked
 @dataclass
 class DivergenceGuard:
     """Stops a run whose loss is not finite or has grown far past its start.
@@ -113,26 +153,21 @@ class DivergenceGuard:
 
     Arguments:
         where: what is being trained, for the message ("denoiser", "AR-Net (lr = 0.1)").
-        growth: the allowed growth factor over the first loss (> 1).
+        growth: the allowed growth factor over the first loss (> 1, or ``math.inf``).
         floor: the smallest reference scale (> 0), so that a first loss near zero does not make
             every later one look like an explosion.
     """
 
     where: str = "training"
-    growth: float = DEFAULT_GROWTH
-    floor: float = 1.0
+    growth: Growth = DEFAULT_GROWTH
+    floor: PositiveReal = 1.0
     first: float | None = field(default=None, init=False)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.where, str):
-            raise TypeError(f"where must be a string, got {type(self.where).__name__}")
-        self.growth = v.real("growth", self.growth, low=1.0, low_open=True, finite=False)
-        self.floor = v.positive_real("floor", self.floor)
 
     def check(self, loss: object, *, step: int, context: str = "") -> float:
         """``loss`` as a float, or :class:`TrainingDiverged` naming the step and the loss.
 
-        ``context`` (e.g. ``"epoch 3"``) is added to the message.
+        ``context`` (e.g. ``"epoch 3"``) is added to the message. Called once per step, so not
+        decorated: ``step`` is assumed to be the caller's loop counter.
         """
         value = _as_float(loss)
         where = f"{self.where} ({context})" if context else self.where
@@ -150,6 +185,7 @@ class DivergenceGuard:
         return value
 
 
+@record
 @dataclass(frozen=True)
 class TrainingHistory:
     """What :func:`train_loop` records: the loss of every step and any other per-step values.
@@ -176,14 +212,16 @@ StepResult = Any
 """What a step function returns: its loss, or ``(loss, {name: value, ...})``."""
 
 
+@checked
 def train_loop(
     step: Callable[[int], StepResult],
-    steps: int,
+    steps: PositiveInt,
     *,
     desc: str = "training",
     progress: bool = False,
     guard: DivergenceGuard | None = None,
-    start: int = 1,
+    start: NonNegativeInt = 1,
+    context: str = "",
 ) -> TrainingHistory:
     """Run ``step(t)`` for ``t = start, …, start + steps − 1`` with a progress bar and a guard.
 
@@ -197,21 +235,20 @@ def train_loop(
         guard: the divergence check; default ``DivergenceGuard(where=desc)``.
         start: the number of the first step (a schedule continued over several calls counts its
             steps from where it left off, so an error names the step of the whole run).
+        context: where in a longer run this call is (``"epoch 3"``, ``"stage 2"``), added to a
+            divergence message after the guard's name.
 
     Returns:
         The :class:`TrainingHistory` of the run.
 
     Raises:
-        TrainingDiverged: at the first step whose loss is NaN, inf or has exploded.
+        TrainingDiverged: at the first step whose loss is NaN, inf or has exploded, naming the
+            step (and ``context``).
+        TypeError: if a step returns something other than a loss or ``(loss, extras)``.
     """
     from theorybook.reporting import progress as progress_bar
 
-    v.callable_("step", step)
-    steps = v.positive_int("steps", steps)
-    start = v.non_negative_int("start", start)
     guard = DivergenceGuard(where=desc) if guard is None else guard
-    if not isinstance(guard, DivergenceGuard):
-        raise TypeError(f"guard must be a DivergenceGuard, got {type(guard).__name__}")
     losses: list[float] = []
     records: dict[str, list[float]] = {}
     bar = progress_bar(total=steps, desc=desc, disable=not progress, leave=False)
@@ -223,12 +260,18 @@ def train_loop(
                 if len(out) != 2 or not isinstance(out[1], Mapping):
                     raise TypeError(
                         "a step function must return its loss or (loss, {name: value}); got a "
-                        f"tuple of {len(out)}"
+                        f"tuple of {len(out)} at step {t}"
                     )
                 out, extras = out
-            losses.append(guard.check(out, step=t))
+            try:
+                loss = _as_float(out, f"the loss returned by step {t}")
+            except TypeError as err:
+                raise TypeError(f"train_loop: {err}") from None
+            losses.append(guard.check(loss, step=t, context=context))
             for name, value in extras.items():
-                records.setdefault(name, []).append(_as_float(value))
+                records.setdefault(name, []).append(
+                    _as_float(value, f"the value {name!r} returned by step {t}")
+                )
             bar.update()
     finally:
         bar.close()
@@ -238,38 +281,58 @@ def train_loop(
 
 
 def check_iterates(
-    value: object,
+    value: Iterate,
     *,
-    step: int,
+    step: NonNegativeInt,
     where: str,
-    limit: float = DEFAULT_ITERATE_LIMIT,
+    limit: Limit = DEFAULT_ITERATE_LIMIT,
 ) -> None:
     """Raise :class:`SolverDiverged` if an iterate holds NaN/inf or an entry beyond ``limit``.
 
     ``value`` is a torch tensor, a NumPy or JAX array, or a number. Call it once per iteration
-    of an iterative solver or sampler (its cost is one reduction over the iterate).
+    of an iterative solver or sampler (its cost is one reduction over the iterate). Not
+    decorated with :func:`~theorybook.boundary.checked` for that reason: its arguments are
+    checked in the body, in a few type tests.
 
     Arguments:
         value: the current iterate.
-        step: the iteration's number, for the message.
+        step: the iteration's number (≥ 0), for the message.
         where: the solver's name, for the message ("PnP-PGD (step 50)").
-        limit: the largest absolute entry allowed (> 0).
+        limit: the largest absolute entry allowed (> 0; ``math.inf`` keeps only the
+            finiteness test).
 
     Raises:
         SolverDiverged: naming ``where``, the step and the largest entry.
+        TypeError, ValueError: if ``value`` is not numeric, or ``step``/``limit`` are malformed.
     """
     import numpy as np
 
+    step = _step_number("check_iterates", step)
+    if type(limit) is not float or not limit > 0:
+        limit = v.real("check_iterates: limit", limit, low=0.0, low_open=True, finite=False)
     if hasattr(value, "detach"):
         import torch
 
         t = value.detach()
+        if t.dtype == torch.bool:  # abs() refuses bool tensors; they are finite and <= 1
+            t = t.to(torch.uint8)
+        elif t.is_complex():
+            raise TypeError(
+                f"{where}: the iterate (check_iterates' value) must be real, got {t.dtype}"
+            )
         biggest = float(t.abs().max()) if t.numel() else 0.0
         finite = bool(torch.isfinite(t).all())
     else:
         arr = np.asarray(value)
         if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-            raise TypeError(f"{where}: iterate must be numeric, got {type(value).__name__}")
+            raise TypeError(
+                f"{where}: the iterate (check_iterates' value) must be numeric, "
+                f"got {type(value).__name__}"
+            )
+        if np.iscomplexobj(arr):
+            raise TypeError(
+                f"{where}: the iterate (check_iterates' value) must be real, got {arr.dtype}"
+            )
         biggest = float(np.max(np.abs(arr))) if arr.size else 0.0
         finite = bool(np.all(np.isfinite(arr)))
     if not finite:
@@ -277,5 +340,6 @@ def check_iterates(
     if biggest > limit:
         raise SolverDiverged(
             f"{where} diverged at step {step}: an iterate entry reached {biggest:.3g} "
-            f"(limit {limit:g}); use a smaller step"
+            f"(limit {limit:g}): a step size or learning rate too large, or a start outside the "
+            "method's domain"
         )

@@ -8,16 +8,26 @@ compared with both.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
-from theorybook.arnet.data import check_series, lag_matrix
+from theorybook.arnet.data import (
+    Series,
+    _lag_matrix,
+    _series,
+    _standardise,
+    _standardised_intercept,
+    lag_matrix,
+)
+from theorybook.boundary import PositiveInt, checked, record
 
 __all__ = ["ARFit", "fit_autoreg", "fit_least_squares", "require_variation"]
 
 
+@record
 @dataclass(frozen=True)
 class ARFit:
     """A fitted AR(p): ``coef`` (lag 1 first), ``intercept``, the method's name and fit time."""
@@ -27,7 +37,7 @@ class ARFit:
     method: str
     seconds: float
 
-    def predict(self, series: ArrayLike) -> NDArray[np.float64]:
+    def predict(self, series: Series) -> NDArray[np.float64]:
         """One-step predictions of ``series[p:]``."""
         return self.intercept + lag_matrix(series, self.coef.size) @ self.coef
 
@@ -38,42 +48,95 @@ def require_variation(y: NDArray[np.float64], name: str = "series") -> None:
         raise ValueError(f"{name} is constant; AR coefficients are not identifiable")
 
 
-def fit_least_squares(series: ArrayLike, p: int) -> ARFit:
+@checked
+def fit_least_squares(series: Series, p: PositiveInt) -> ARFit:
     """Classic AR(p) by ordinary least squares with an intercept (``numpy.linalg.lstsq``).
 
     Solves :math:`\\min_{c, w} \\sum_{t>p} (y_t - c - \\sum_i w_i y_{t-i})^2` through the SVD of the
     ``(n - p) × (p + 1)`` design matrix (:eq:`arnet-ls`): :math:`O(n p^2)` time. A constant
     series raises ``ValueError``.
+
+    Degenerate limits: when the design matrix is rank-deficient at the series' own scale (a series
+    of values near ``1e-300`` or ``1e300``, whose lag columns the SVD cannot tell from zero beside
+    the intercept's column of ones), the fit is redone on the standardised series
+    (:func:`~theorybook.arnet.standardise`; AR coefficients are scale-free) and the intercept
+    mapped back, instead of returning the zero coefficients of the truncated SVD. If the
+    standardised design is rank-deficient too (a noiseless periodic series, whose lags are
+    collinear), the result is the minimum-norm solution.
     """
-    y = check_series(series, p)
-    require_variation(y)
-    start = time.perf_counter()
+    return _fit_least_squares(_series(series, p), p)
+
+
+def _lstsq_ar(y: NDArray[np.float64], p: int) -> tuple[NDArray[np.float64], int]:
+    """Least-squares ``[c, w_1, ..., w_p]`` of an AR(p) with intercept, and the design's rank."""
     design = np.empty((y.size - p, p + 1))
     design[:, 0] = 1.0
-    design[:, 1:] = lag_matrix(y, p)
-    beta, *_ = np.linalg.lstsq(design, y[p:], rcond=None)
+    design[:, 1:] = _lag_matrix(y, p)
+    beta, _, rank, _ = np.linalg.lstsq(design, y[p:], rcond=None)
+    return np.asarray(beta, dtype=np.float64), int(rank)
+
+
+def _fit_least_squares(y: NDArray[np.float64], p: int) -> ARFit:
+    """:func:`fit_least_squares` of a checked series (the timing loop's twin: no checks)."""
+    require_variation(y)
+    start = time.perf_counter()
+    beta, rank = _lstsq_ar(y, p)
+    coef = np.asarray(beta[1:], dtype=np.float64).copy()
+    intercept = float(beta[0])
+    if rank < p + 1:  # rank-deficient at this scale: solve on the standardised series
+        z, mean, std = _standardise(y)
+        beta, _ = _lstsq_ar(z, p)
+        coef = np.asarray(beta[1:], dtype=np.float64).copy()
+        intercept = _standardised_intercept(float(beta[0]), coef, mean=mean, std=std)
     return ARFit(
-        coef=np.asarray(beta[1:], dtype=np.float64).copy(),
-        intercept=float(beta[0]),
+        coef=coef,
+        intercept=intercept,
         method="least squares",
         seconds=time.perf_counter() - start,
     )
 
 
-def fit_autoreg(series: ArrayLike, p: int) -> ARFit:
+@checked
+def fit_autoreg(series: Series, p: PositiveInt) -> ARFit:
     """Classic AR(p) with statsmodels ``AutoReg(series, lags=p, trend="c")`` (conditional OLS).
 
-    A constant series raises ``ValueError``."""
+    A constant series raises ``ValueError``. When statsmodels finds the design rank-deficient at
+    the series' own scale (``SingularMatrixWarning``: values near ``1e-300`` or ``1e300``), the
+    fit is redone on the standardised series and the intercept mapped back, as
+    :func:`fit_least_squares` does.
+    """
+    return _fit_autoreg(_series(series, p), p)
+
+
+def _autoreg_params(y: NDArray[np.float64], p: int) -> NDArray[np.float64]:
     from statsmodels.tsa.ar_model import AutoReg
 
-    y = check_series(series, p)
+    return np.asarray(AutoReg(y, lags=p, trend="c").fit().params, dtype=np.float64)
+
+
+def _fit_autoreg(y: NDArray[np.float64], p: int) -> ARFit:
+    """:func:`fit_autoreg` of a checked series (the timing loop's twin: no checks)."""
+    from statsmodels.tools.sm_exceptions import SingularMatrixWarning
+
     require_variation(y)
     start = time.perf_counter()
-    res = AutoReg(y, lags=p, trend="c").fit()
-    params = np.asarray(res.params, dtype=np.float64)
+    singular = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SingularMatrixWarning)
+        try:
+            params = _autoreg_params(y, p)
+        except SingularMatrixWarning:
+            singular = True
+    if singular:  # rank-deficient at this scale: fit the standardised series
+        z, mean, std = _standardise(y)
+        params = _autoreg_params(z, p)
+        coef = params[1:].copy()
+        intercept = _standardised_intercept(float(params[0]), coef, mean=mean, std=std)
+    else:
+        coef, intercept = params[1:].copy(), float(params[0])
     return ARFit(
-        coef=params[1:].copy(),
-        intercept=float(params[0]),
+        coef=coef,
+        intercept=intercept,
         method="statsmodels AutoReg",
         seconds=time.perf_counter() - start,
     )

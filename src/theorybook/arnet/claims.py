@@ -32,6 +32,7 @@ from theorybook.arnet.small_claims import (
     sparsity_claim,
     spread_note,
 )
+from theorybook.boundary import checked
 from theorybook.claims import (
     Claim,
     ClaimTable,
@@ -234,6 +235,7 @@ def _timing_claims(timing: TimingResult) -> list[Claim]:
     ]
 
 
+@checked
 def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     """The chapter's claims table from the experiments' results (:func:`run_all
     <theorybook.arnet.experiments.run_all>`).
@@ -250,10 +252,6 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     from the record; otherwise it is pending (needs the paper preset). The exact rows use
     ``cfg.regularizer``'s constants.
     """
-    if not isinstance(results, Results):
-        raise TypeError(f"results must be the chapter's Results, got {type(results).__name__}")
-    if not isinstance(cfg, Config):
-        raise TypeError(f"cfg must be an arnet Config, got {type(cfg).__name__}")
     dense, small = results.dense, results.small
     if not isinstance(dense, DenseResult) or not isinstance(small, SmallDataResult):
         raise TypeError("chapter_claims needs a DenseResult and a SmallDataResult")

@@ -20,16 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from theorybook.scales import ScaledConfig, Settings
-from theorybook.validation import (
-    int_sequence,
-    one_of,
-    positive_int,
-    real,
-    real_sequence,
+from theorybook.boundary import (
+    Interval,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
 )
+from theorybook.scales import ScaledConfig, Settings
+from theorybook.validation import int_sequence, real, real_sequence
 
 __all__ = [
     "RAMPS",
@@ -37,6 +37,7 @@ __all__ = [
     "TUNED_ON",
     "Config",
     "Dense",
+    "Density",
     "Ramp",
     "Regularizer",
     "Schedule",
@@ -55,6 +56,9 @@ Ramp = Literal["quadratic", "linear", "none"]
 Schedule = Literal["one-cycle", "constant"]
 SCHEDULES: tuple[str, ...] = ("one-cycle", "constant")
 RAMPS: tuple[str, ...] = ("quadratic", "linear", "none")
+Density = Annotated[float, Interval(low=0.0, high=1.0, low_open=True)]
+"""A density of non-zero weights (AR-Net's sparsity estimate ``s``, the end of a ramp): a real in
+``(0, 1]``."""
 
 
 @dataclass(frozen=True)
@@ -67,17 +71,9 @@ class Training(Settings):
     ``"one-cycle"`` (the official v1.2 code's) or ``"constant"``.
     """
 
-    batch_size: int | None = None
-    lr: float = 1e-2
+    batch_size: PositiveInt | None = None
+    lr: PositiveReal = 1e-2
     schedule: Schedule = "one-cycle"
-
-    def validate(self) -> None:
-        self.require_positive_reals("lr")
-        if self.batch_size is not None:
-            object.__setattr__(
-                self, "batch_size", positive_int("Training.batch_size", self.batch_size)
-            )
-        one_of("Training.schedule", self.schedule, SCHEDULES)
 
 
 @dataclass(frozen=True)
@@ -91,32 +87,27 @@ class Regularizer(Settings):
     ``ramp_end``: the warm-up of :math:`\\lambda` (:func:`~theorybook.arnet.lambda_ramp`).
     """
 
-    c1: float = 3.0
-    c2: float = 3.0
-    eps: float = 1e-4
-    c_lambda: float | Literal["paper"] = 0.05
+    c1: PositiveReal = 3.0
+    c2: PositiveReal = 3.0
+    eps: NonNegativeReal = 1e-4
+    c_lambda: NonNegativeReal | Literal["paper"] = 0.05
     ramp: Ramp = "quadratic"
-    ramp_end: float = 0.5
+    ramp_end: Density = 0.5
 
     def validate(self) -> None:
-        self.require_positive_reals("c1", "c2")
-        object.__setattr__(self, "eps", real("Regularizer.eps", self.eps, low=0.0))
-        if isinstance(self.c_lambda, str):
-            one_of("Regularizer.c_lambda", self.c_lambda, ("paper",))
-        else:
+        # a number or "paper": the annotation checks the type and the choice, this the range
+        if not isinstance(self.c_lambda, str):
             object.__setattr__(
                 self, "c_lambda", real("Regularizer.c_lambda", self.c_lambda, low=0.0)
             )
-        one_of("Regularizer.ramp", self.ramp, RAMPS)
-        object.__setattr__(
-            self,
-            "ramp_end",
-            real("Regularizer.ramp_end", self.ramp_end, low=0.0, high=1.0, low_open=True),
-        )
 
 
 def _orders(owner: str, orders: object, *, low: int = 1) -> tuple[int, ...]:
     return int_sequence(f"{owner}.orders", orders, low=low)
+
+
+Orders = tuple[PositiveInt, ...]
+"""Model orders: a non-empty tuple of ints ≥ 1 (their range is checked in ``validate``)."""
 
 
 @dataclass(frozen=True)
@@ -124,12 +115,11 @@ class Dense(Settings):
     """Dense AR(p) with ``p`` known (paper §4.1, Fig. 2): model orders, training length and
     epochs."""
 
-    orders: tuple[int, ...] = (3, 5, 10, 20)
-    n_train: int = 10_000
-    epochs: int = 10
+    orders: Orders = (3, 5, 10, 20)
+    n_train: PositiveInt = 10_000
+    epochs: PositiveInt = 10
 
     def validate(self) -> None:
-        self.require_positive_ints("n_train", "epochs")
         object.__setattr__(self, "orders", _orders("Dense", self.orders))
 
 
@@ -137,12 +127,11 @@ class Dense(Settings):
 class SparseOrder(Settings):
     """Sparse AR(3) fitted at unknown orders (paper §4.1.1, Fig. 4); every order is ``>= 3``."""
 
-    orders: tuple[int, ...] = (3, 10, 30, 100, 300)
-    n_train: int = 10_000
-    epochs: int = 10
+    orders: Orders = (3, 10, 30, 100, 300)
+    n_train: PositiveInt = 10_000
+    epochs: PositiveInt = 10
 
     def validate(self) -> None:
-        self.require_positive_ints("n_train", "epochs")
         orders = int_sequence("SparseOrder.orders", self.orders, low=1)
         if min(orders) < 3:
             raise ValueError(
@@ -157,14 +146,13 @@ class SmallData(Settings):
     ``0 .. seeds - 1``, training length, model order (``>= 10``: the process has lag 10), epochs
     and AR-Net's mini-batch size."""
 
-    seeds: int = 10
-    n_train: int = 1000
-    order: int = 20
-    epochs: int = 100
-    batch: int = 32
+    seeds: PositiveInt = 10
+    n_train: PositiveInt = 1000
+    order: PositiveInt = 20
+    epochs: PositiveInt = 100
+    batch: PositiveInt = 32
 
     def validate(self) -> None:
-        self.require_positive_ints("seeds", "n_train", "order", "epochs", "batch")
         if self.order < 10:
             raise ValueError(
                 f"SmallData.order must be >= 10 (the sparse process has lag 10), got {self.order}"
@@ -178,14 +166,14 @@ class Sweeps(Settings):
     ``c_values``, ``sparsities`` and ``lrs`` are the grids of :math:`c_\\lambda`, of AR-Net's
     sparsity estimate ``s`` and of the peak learning rate."""
 
-    seeds: int = 5
-    tune_seed0: int = 100
-    c_values: tuple[float, ...] = (0.005, 0.02, 0.05, 0.2)
-    sparsities: tuple[float, ...] = (0.015, 0.05, 0.15, 0.5)
-    lrs: tuple[float, ...] = (1e-3, 3e-3, 1e-2, 1e-1)
+    seeds: PositiveInt = 5
+    tune_seed0: PositiveInt = 100
+    c_values: tuple[NonNegativeReal, ...] = (0.005, 0.02, 0.05, 0.2)
+    sparsities: tuple[Density, ...] = (0.015, 0.05, 0.15, 0.5)
+    lrs: tuple[PositiveReal, ...] = (1e-3, 3e-3, 1e-2, 1e-1)
 
     def validate(self) -> None:
-        self.require_positive_ints("seeds", "tune_seed0")
+        # the annotations check the tuples' types; the entries' ranges are checked here
         object.__setattr__(
             self, "c_values", real_sequence("Sweeps.c_values", self.c_values, low=0.0)
         )
@@ -205,17 +193,14 @@ class Timing(Settings):
     time (the median is reported), AR-Net's fixed number of epochs, and whether to time
     statsmodels ``AutoReg`` too."""
 
-    orders: tuple[int, ...] = (10, 30, 100, 300)
-    n: int = 20_000
-    repeats: int = 3
-    epochs: int = 10
+    orders: Orders = (10, 30, 100, 300)
+    n: PositiveInt = 20_000
+    repeats: PositiveInt = 3
+    epochs: PositiveInt = 10
     autoreg: bool = True
 
     def validate(self) -> None:
-        self.require_positive_ints("n", "repeats", "epochs")
         object.__setattr__(self, "orders", _orders("Timing", self.orders))
-        if not isinstance(self.autoreg, bool):
-            raise TypeError(f"Timing.autoreg must be a bool, got {type(self.autoreg).__name__}")
 
 
 @dataclass(frozen=True)
@@ -223,20 +208,12 @@ class Sunspots(Settings):
     """The yearly sunspot numbers: model order, AR-Net epochs and seeds, held-out years, the
     sparse variant's density estimate ``s`` and AR-Net's mini-batch size."""
 
-    order: int = 12
-    epochs: int = 500
-    seeds: int = 3
-    n_test: int = 50
-    sparsity: float = 0.25
-    batch: int = 32
-
-    def validate(self) -> None:
-        self.require_positive_ints("order", "epochs", "seeds", "n_test", "batch")
-        object.__setattr__(
-            self,
-            "sparsity",
-            real("Sunspots.sparsity", self.sparsity, low=0.0, high=1.0, low_open=True),
-        )
+    order: PositiveInt = 12
+    epochs: PositiveInt = 500
+    seeds: PositiveInt = 3
+    n_test: PositiveInt = 50
+    sparsity: Density = 0.25
+    batch: PositiveInt = 32
 
 
 @dataclass(frozen=True)
@@ -248,8 +225,8 @@ class Config(ScaledConfig):
     :func:`~theorybook.arnet.fit_arnet`'s defaults); the other blocks size one experiment each.
     """
 
-    seeds: int = 5
-    test_n: int = 10_000
+    seeds: PositiveInt = 5
+    test_n: PositiveInt = 10_000
     training: Training = Training()
     regularizer: Regularizer = Regularizer()
     dense: Dense = Dense()
@@ -260,23 +237,7 @@ class Config(ScaledConfig):
     sunspots: Sunspots = Sunspots()
 
     def validate(self) -> None:
-        self.require_positive_ints("seeds", "test_n")
         name = type(self).__name__
-        for field, cls in (
-            ("training", Training),
-            ("regularizer", Regularizer),
-            ("dense", Dense),
-            ("sparse", SparseOrder),
-            ("small", SmallData),
-            ("sweeps", Sweeps),
-            ("timing", Timing),
-            ("sunspots", Sunspots),
-        ):
-            if not isinstance(getattr(self, field), cls):
-                raise TypeError(
-                    f"{name}.{field} must be a {cls.__name__}, "
-                    f"got {type(getattr(self, field)).__name__}"
-                )
         if self.sweeps.tune_seed0 < self.small.seeds:
             raise ValueError(
                 f"{name}.sweeps.tune_seed0 = {self.sweeps.tune_seed0} overlaps the measured seeds "

@@ -13,27 +13,32 @@ is :math:`w_1`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from jaxtyping import Float, Real
+from numpy.typing import NDArray
 from scipy.signal import lfilter
 from statsmodels.tsa.arima_process import ArmaProcess
 
-from theorybook.data import offline
-from theorybook.validation import (
-    array,
-    int_sequence,
-    non_negative_int,
-    positive_int,
-    real,
-    real_sequence,
+from theorybook.boundary import (
+    FiniteReal,
+    IntRange,
+    NonNegativeInt,
+    PositiveInt,
+    PositiveReal,
+    Seed,
+    checked,
 )
-from theorybook.validation import seed as check_seed
+from theorybook.data import offline
+from theorybook.validation import array, int_sequence, real_sequence
 
 __all__ = [
     "AR3_WEIGHTS",
+    "Coefficients",
     "SPARSE_LAGS",
     "SPARSE_WEIGHTS",
+    "Series",
     "check_series",
     "generate_ar",
     "is_stationary",
@@ -54,17 +59,37 @@ AR3_WEIGHTS: tuple[float, ...] = (0.2, 0.3, -0.5)
 [0.2, 0.3, −0.5]"): these weights at lags 1, 2, 3."""
 
 
-def _as_coef(coef: ArrayLike, name: str = "coef") -> NDArray[np.float64]:
+Coefficients = Real[np.ndarray, " p"] | Sequence[FiniteReal]
+"""AR coefficients, lag 1 first: a 1-D NumPy array or a sequence of numbers."""
+Series = Real[np.ndarray, " n"]
+"""A time series: a 1-D NumPy array of real numbers."""
+
+
+def _as_coef(coef: object, name: str = "coef") -> NDArray[np.float64]:
     return array(name, coef, ndim=1)
 
 
+def _series(series: object, p: int | None = None, *, name: str = "series") -> NDArray[np.float64]:
+    """:func:`check_series` without the annotation checks (for callers that made them)."""
+    y = array(name, series, ndim=1, finite=False)
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"{name} contains NaN or inf")
+    if p is not None and y.size < 2 * p + 1:
+        raise ValueError(
+            f"{name} has {y.size} samples, too short for an AR({p}) fit "
+            f"(need at least 2p + 1 = {2 * p + 1})"
+        )
+    return y
+
+
+@checked
 def check_series(
-    series: ArrayLike, p: int | None = None, *, name: str = "series"
-) -> NDArray[np.float64]:
+    series: Series, p: PositiveInt | None = None, *, name: str = "series"
+) -> Float[np.ndarray, " n"]:
     """Return ``series`` as a finite 1-D float64 array long enough for an AR(``p``) fit.
 
     Arguments:
-        series: the values, a 1-D array-like of numbers.
+        series: the values, a 1-D NumPy array of real numbers (integers included).
         p: the model order the series must be long enough for (``None``: no length check).
         name: the parameter's name, for the messages.
 
@@ -72,40 +97,30 @@ def check_series(
         The series as a float64 array.
 
     Raises:
-        ValueError: for a non-1-D input, NaN/inf values, or fewer than ``2 p + 1`` samples (an
+        ValueError: for an empty series, NaN/inf values, or fewer than ``2 p + 1`` samples (an
             AR(p) fit needs at least ``p + 1`` equations for ``p + 1`` unknowns after losing
             ``p`` values to the lags).
-        TypeError: for a non-numeric series or a non-integer ``p``.
+        TypeError: for anything but a 1-D real NumPy array, or a non-integer ``p``.
     """
-    y = np.asarray(series)
-    if y.dtype == object or not (np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_):
-        raise TypeError(f"{name} must be numeric, got dtype {y.dtype}")
-    y = y.astype(np.float64, copy=False)
-    if y.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {y.shape}")
-    if not np.all(np.isfinite(y)):
-        raise ValueError(f"{name} contains NaN or inf")
-    if p is not None:
-        p = positive_int("p", p)
-        if y.size < 2 * p + 1:
-            raise ValueError(
-                f"{name} has {y.size} samples, too short for an AR({p}) fit "
-                f"(need at least 2p + 1 = {2 * p + 1})"
-            )
-    return y
+    return _series(series, p, name=name)
 
 
-def is_stationary(coef: ArrayLike) -> bool:
+@checked
+def is_stationary(coef: Coefficients) -> bool:
     """Whether AR coefficients (lag 1 first) define a stationary process.
 
     Uses statsmodels' ``ArmaProcess.from_coeffs(coef).isstationary``: all roots of
     :math:`1 - \\sum_i w_i z^i` outside the unit circle.
     """
-    w = _as_coef(coef)
+    return _is_stationary(_as_coef(coef))
+
+
+def _is_stationary(w: NDArray[np.float64]) -> bool:
     return bool(ArmaProcess.from_coeffs(w).isstationary)
 
 
-def random_stationary_coef(p: int, seed: int) -> NDArray[np.float64]:
+@checked
+def random_stationary_coef(p: PositiveInt, seed: Seed) -> Float[np.ndarray, " p"]:
     """Random stationary AR(p) coefficients for the dense experiment (paper §3.1).
 
     The paper (§3.1) says only that random coefficients are sampled and scaled so that
@@ -120,23 +135,25 @@ def random_stationary_coef(p: int, seed: int) -> NDArray[np.float64]:
     (:math:`|\\sum_i w_i z^i| \\le \\sum_i |w_i| < 1` on the closed unit disc), so the redraw only
     matters for small ``p``.
     """
-    p = positive_int("p", p)
-    rng = np.random.default_rng(check_seed("seed", seed))
+    rng = np.random.default_rng(seed)
     for _ in range(1000):
         w = rng.uniform(-1.0, 1.0, size=p)
         total = np.abs(w).sum()
         if total > 1.0:
             w *= rng.uniform(0.5, 1.0) / total
-        if is_stationary(w):
+        if _is_stationary(w):
             return w
     raise RuntimeError(
         f"no stationary AR({p}) draw in 1000 tries (seed {seed})"
     )  # pragma: no cover
 
 
+@checked
 def sparse_coef(
-    p: int = 20, lags: Sequence[int] = SPARSE_LAGS, weights: Sequence[float] = SPARSE_WEIGHTS
-) -> NDArray[np.float64]:
+    p: PositiveInt = 20,
+    lags: Sequence[PositiveInt] = SPARSE_LAGS,
+    weights: Sequence[FiniteReal] = SPARSE_WEIGHTS,
+) -> Float[np.ndarray, " p"]:
     """Length-``p`` coefficients that are zero except ``weights`` at ``lags`` (1-based).
 
     The default is the paper's sparse process: 0.2, 0.3, −0.5 at lags 1, 3, 10, model order 20.
@@ -154,7 +171,6 @@ def sparse_coef(
         ValueError: for ``p < 1``, repeated lags, lags outside ``1..p``, non-finite weights, or
             ``lags`` and ``weights`` of different lengths.
     """
-    p = positive_int("p", p)
     lag_t = int_sequence("lags", lags, low=1, unique=True)
     w_t = real_sequence("weights", weights)
     if len(lag_t) != len(w_t):
@@ -166,9 +182,14 @@ def sparse_coef(
     return w
 
 
+@checked
 def generate_ar(
-    coef: ArrayLike, n: int, noise_std: float = 1.0, seed: int = 0, burn_in: int | None = None
-) -> NDArray[np.float64]:
+    coef: Coefficients,
+    n: Annotated[int, IntRange(low=2)],
+    noise_std: PositiveReal = 1.0,
+    seed: Seed = 0,
+    burn_in: NonNegativeInt | None = None,
+) -> Float[np.ndarray, " n"]:
     """A zero-mean sample of length ``n`` of the AR process with coefficients ``coef`` (lag 1 first).
 
     Gaussian noise :math:`e_t \\sim \\mathcal N(0, \\sigma^2)` is filtered by
@@ -190,35 +211,45 @@ def generate_ar(
     Raises:
         TypeError: for a non-integer ``n``, ``seed`` or ``burn_in``.
         ValueError: for non-stationary or non-finite coefficients, ``n < 2``, a negative seed or
-            burn-in, or a non-positive ``noise_std``.
+            burn-in, a non-positive ``noise_std``, or a ``noise_std`` so large (near the largest
+            float) that the series overflows: the degenerate limit is refused, never returned as
+            inf or NaN.
     """
     w = _as_coef(coef)
-    n = positive_int("n", n)
-    if n < 2:
-        raise ValueError("n must be >= 2 (the sample mean is subtracted), got 1")
-    noise_std = real("noise_std", noise_std, low=0.0, low_open=True)
-    seed = check_seed("seed", seed)
-    if not is_stationary(w):
+    if not _is_stationary(w):
         raise ValueError(
             "coef defines a non-stationary process (a root of the AR polynomial "
             "lies on or inside the unit circle)"
         )
-    burn = max(1000, 10 * w.size) if burn_in is None else non_negative_int("burn_in", burn_in)
+    burn = max(1000, 10 * w.size) if burn_in is None else burn_in
     rng = np.random.default_rng(seed)
-    e = rng.normal(0.0, noise_std, size=n + burn)
-    y = lfilter([1.0], np.concatenate(([1.0], -w)), e)[burn:]
-    return y - y.mean()
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = rng.normal(0.0, noise_std, size=n + burn)
+        y = lfilter([1.0], np.concatenate(([1.0], -w)), e)[burn:]
+        out = y - y.mean()
+    if not np.all(np.isfinite(out)):
+        raise ValueError(
+            f"noise_std = {noise_std:g} is too large: the series overflows the float range"
+        )
+    return out
 
 
-def lag_matrix(series: ArrayLike, p: int) -> NDArray[np.float64]:
+@checked
+def lag_matrix(series: Series, p: PositiveInt) -> Float[np.ndarray, "rows p"]:
     """The ``(n - p, p)`` design matrix of an AR(p) fit, lag 1 first, as a read-only strided view.
 
     Row ``t`` holds the ``p`` values before ``series[p + t]``: ``X[t, j] = series[p + t - 1 - j]``,
     so that the target vector is ``series[p:]`` and ``X @ coef`` is the one-step prediction of
     eq. (1). Built with ``numpy.lib.stride_tricks.as_strided`` (no copy, no row loop); call
-    ``np.ascontiguousarray`` if you need to write to it.
+    ``np.ascontiguousarray`` if you need to write to it. ``series`` must hold at least
+    ``2p + 1`` finite values.
     """
-    y = np.ascontiguousarray(check_series(series, p))
+    return _lag_matrix(_series(series, p), p)
+
+
+def _lag_matrix(y: NDArray[np.float64], p: int) -> NDArray[np.float64]:
+    """:func:`lag_matrix` of a checked float64 series."""
+    y = np.ascontiguousarray(y)
     step = y.strides[0]
     view = np.lib.stride_tricks.as_strided(
         y[p - 1 :], shape=(y.size - p, p), strides=(step, -step), writeable=False
@@ -226,7 +257,10 @@ def lag_matrix(series: ArrayLike, p: int) -> NDArray[np.float64]:
     return view
 
 
-def standardise(series: ArrayLike) -> tuple[NDArray[np.float64], float, float]:
+@checked
+def standardise(
+    series: Series,
+) -> tuple[Float[np.ndarray, " n"], float, float]:
     """``(z, m, σ)``: the series standardised, ``z = (y - m)/σ``, with its mean and standard
     deviation, computed without overflow for huge-scale series (AR coefficients are invariant to
     the scale, and the paper's constants assume normalised data).
@@ -234,7 +268,11 @@ def standardise(series: ArrayLike) -> tuple[NDArray[np.float64], float, float]:
     Raises ``ValueError`` for a constant series (AR coefficients are not identifiable) or a bad
     series (:func:`check_series`).
     """
-    y = check_series(series)
+    return _standardise(_series(series))
+
+
+def _standardise(y: NDArray[np.float64]) -> tuple[NDArray[np.float64], float, float]:
+    """:func:`standardise` of a checked float64 series."""
     if not np.ptp(y) > 0:
         raise ValueError("series is constant; AR coefficients are not identifiable")
     scale = float(np.max(np.abs(y)))
@@ -245,16 +283,31 @@ def standardise(series: ArrayLike) -> tuple[NDArray[np.float64], float, float]:
     return (u - mean_u) / std_u, mean_u * scale, std_u * scale
 
 
+def _standardised_intercept(b0: float, w: NDArray[np.float64], *, mean: float, std: float) -> float:
+    """The intercept in series units of a fit on the standardised series
+    (:func:`~theorybook.arnet.standardised_intercept` on checked arguments)."""
+    return std * b0 + mean * (1.0 - float(w.sum()))
+
+
+@checked
 def train_test_split(
-    series: NDArray[np.float64], n_train: int
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The first ``n_train`` values and the rest (the paper's split: train first, test last)."""
-    n_train = positive_int("n_train", n_train)
+    series: Series, n_train: PositiveInt
+) -> tuple[Real[np.ndarray, " train"], Real[np.ndarray, " test"]]:
+    """The first ``n_train`` values and the rest (the paper's split: train first, test last).
+
+    Arguments:
+        series: the whole series, a 1-D NumPy array.
+        n_train: how many values go to training, below the series' length.
+
+    Returns:
+        ``(series[:n_train], series[n_train:])``, views of ``series``.
+    """
     if not n_train < len(series):
         raise ValueError(f"n_train must be below the series length {len(series)}, got {n_train}")
     return series[:n_train], series[n_train:]
 
 
+@checked
 def load_sunspots() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Years and yearly mean sunspot numbers, 1700–2008, from ``statsmodels.datasets.sunspots``.
 

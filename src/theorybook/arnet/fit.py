@@ -16,18 +16,30 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 from torch import nn
 from torch.nn import functional as F
 
-from theorybook.arnet.config import Regularizer, Training
-from theorybook.arnet.data import check_series, lag_matrix, standardise
-from theorybook.arnet.regularizer import lambda_max, lambda_schedule, paper_c_lambda, penalty
+from theorybook.arnet.config import Density, Regularizer, Training
+from theorybook.arnet.data import (
+    Coefficients,
+    Series,
+    _series,
+    _standardise,
+    _standardised_intercept,
+    lag_matrix,
+)
+from theorybook.arnet.regularizer import (
+    _lambda_schedule,
+    _paper_c_lambda,
+    lambda_max,
+    penalty,
+)
+from theorybook.boundary import FiniteReal, PositiveInt, PositiveReal, Seed, checked, record
 from theorybook.runtime import device as resolve_device
 from theorybook.runtime import torch_threads
 from theorybook.training import DivergenceGuard, TrainingDiverged, TrainingHistory, train_loop
-from theorybook.validation import array, positive_int, positive_real, real
-from theorybook.validation import seed as seed_check
+from theorybook.validation import array, int_in_range
 
 __all__ = [
     "GROWTH_LIMIT",
@@ -62,6 +74,7 @@ LR_REFERENCE_BATCH = 128
 """Batch size up to which ``lr`` is the peak learning rate itself (:func:`scaled_lr`)."""
 
 
+@record
 @dataclass(frozen=True)
 class ARNetHistory:
     """Per-epoch training record, built from the :class:`~theorybook.training.TrainingHistory`
@@ -79,6 +92,7 @@ class ARNetHistory:
         return int(self.mse.size)
 
 
+@record
 @dataclass(frozen=True)
 class ARNetResult:
     """A fitted AR-Net.
@@ -104,7 +118,7 @@ class ARNetResult:
     batch_size: int = 0
     peak_lr: float = math.nan
 
-    def predict(self, series: ArrayLike) -> NDArray[np.float64]:
+    def predict(self, series: Series) -> NDArray[np.float64]:
         """One-step predictions of ``series[p:]`` by the linear part (exact for ``hidden=()``)."""
         return self.intercept + lag_matrix(series, self.coef.size) @ self.coef
 
@@ -128,7 +142,8 @@ def _first_linear(net: nn.Module) -> nn.Linear:
     raise AssertionError("no linear layer")  # pragma: no cover
 
 
-def auto_batch_size(n_rows: int) -> int:
+@checked
+def auto_batch_size(n_rows: PositiveInt) -> int:
     r"""The default mini-batch size for ``n_rows`` training rows:
     :math:`B = 2^{\mathrm{round}(\log_2 \sqrt{2n})}`, clipped to
     [:data:`MIN_AUTO_BATCH`, :data:`MAX_AUTO_BATCH`].
@@ -137,27 +152,32 @@ def auto_batch_size(n_rows: int) -> int:
     128 at ``10^4`` and 512 at ``10^5``. The batch grows with ``n``, so the loop's per-step
     overhead is spread over more rows, but more slowly than ``n``: the sparse fit needs a few
     thousand steps to settle its near-zero weights (with 2048 rows per step, 490 steps, it left
-    off-support weights of 0.02 at ``p = 100``).
+    off-support weights of 0.02 at ``p = 100``). Row counts beyond the float range (Python ints
+    are unbounded) get :data:`MAX_AUTO_BATCH`, the cap they would reach anyway.
     """
-    n_rows = positive_int("n_rows", n_rows)
+    if n_rows >= MAX_AUTO_BATCH**2:  # the cap; math.sqrt(2.0 * n) overflows past ~1e308
+        return MAX_AUTO_BATCH
     b = 2 ** round(math.log2(math.sqrt(2.0 * n_rows)))
     return int(min(MAX_AUTO_BATCH, max(MIN_AUTO_BATCH, b)))
 
 
-def scaled_lr(lr: float, batch_size: int) -> float:
+@checked
+def scaled_lr(lr: PositiveReal, batch_size: PositiveInt) -> float:
     r"""The peak learning rate for a batch of ``batch_size``:
     :math:`\eta\,\max(1, \sqrt{B / B_0})` with :math:`B_0 =` :data:`LR_REFERENCE_BATCH`.
 
     ``lr`` is the peak rate at batches up to :math:`B_0`; above it the rate grows with the square
     root of the batch, which keeps the variance of a step's gradient noise times the rate squared
-    constant (the usual rule for Adam-type optimisers).
+    constant (the usual rule for Adam-type optimisers). A rate so close to the largest float
+    that the scaled rate overflows raises ``NonFiniteResult`` (:mod:`theorybook.boundary`).
     """
-    lr = positive_real("lr", lr)
-    batch_size = positive_int("batch_size", batch_size)
     return lr * max(1.0, math.sqrt(batch_size / LR_REFERENCE_BATCH))
 
 
-def standardised_intercept(b0: float, coef: ArrayLike, *, mean: float, std: float) -> float:
+@checked
+def standardised_intercept(
+    b0: FiniteReal, coef: Coefficients, *, mean: FiniteReal, std: PositiveReal
+) -> float:
     r"""The intercept in series units of a fit on the standardised series ``z = (y - m)/σ``.
 
     :math:`z_t = b_0 + \sum_i w_i z_{t-i}` is :math:`y_t = \sigma b_0 + m(1 - \sum_i w_i) +
@@ -172,43 +192,47 @@ def standardised_intercept(b0: float, coef: ArrayLike, *, mean: float, std: floa
 
     Returns:
         The intercept in the units of the series.
+
+    Raises:
+        NonFiniteResult: (:mod:`theorybook.boundary`) when the intercept overflows the float
+            range (``std`` or ``mean`` near the largest float).
     """
-    w = array("coef", coef, ndim=1)
-    b0 = real("b0", b0)
-    std = positive_real("std", std)
-    mean = real("mean", mean)
-    return std * b0 + mean * (1.0 - float(w.sum()))
+    return _standardised_intercept(b0, array("coef", coef, ndim=1), mean=mean, std=std)
 
 
 def _resolve_device(device: torch.device | str | None) -> torch.device:
+    """A usable device: the CPU, or a CUDA device that exists here (else ``ValueError``)."""
     if device is None:
         return torch.device("cpu")
-    if isinstance(device, torch.device):
-        return device
-    if isinstance(device, str):
-        try:
-            return resolve_device(device)
-        except ValueError as err:
-            raise ValueError(
-                f"device={device!r} is not usable here: use 'cpu', or 'cuda'/'cuda:N' when "
-                f"CUDA is available ({err})"
-            ) from None
-    raise TypeError(f"device must be a torch.device, a string or None, got {device!r}")
+    try:
+        dev = resolve_device(str(device))
+    except ValueError as err:
+        raise ValueError(
+            f"device={device!r} is not usable here: use 'cpu', or 'cuda'/'cuda:N' when "
+            f"CUDA is available ({err})"
+        ) from None
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={device!r} is not usable here: there are {torch.cuda.device_count()} "
+            "CUDA devices"
+        )
+    return dev
 
 
+@checked
 def fit_arnet(
-    series: ArrayLike,
-    p: int,
-    sparsity: float | None = None,
-    epochs: int = 10,
+    series: Series,
+    p: PositiveInt,
+    sparsity: Density | None = None,
+    epochs: PositiveInt = 10,
     *,
     training: Training = Training(),
     regularizer: Regularizer = Regularizer(),
-    hidden: Sequence[int] = (),
-    seed: int = 0,
+    hidden: Sequence[PositiveInt] = (),
+    seed: Seed = 0,
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float32,
-    threads: int | None = 1,
+    threads: PositiveInt | None = 1,
 ) -> ARNetResult:
     r"""Fit AR-Net (paper §3.3, :eq:`arnet-reg`) to ``series`` with model order ``p``.
 
@@ -261,38 +285,32 @@ def fit_arnet(
         The :class:`ARNetResult`.
 
     Raises:
-        TypeError: for a non-integer count or seed, a non-numeric series, or settings that are
-            not a :class:`~theorybook.arnet.config.Training` / ``Regularizer``.
-        ValueError: for a bad series (too short, constant, NaN/inf, not 1-D) or parameter, or an
-            unknown device.
+        TypeError: for a non-integer count or seed, a series that is not a 1-D real NumPy array,
+            settings that are not a :class:`~theorybook.arnet.config.Training` /
+            ``Regularizer``, or a non-floating ``dtype``.
+        ValueError: for a bad series (too short, constant, empty, NaN/inf) or parameter, a
+            ``sparsity`` so small that :math:`\lambda(s)` overflows, or a device that is not
+            usable here (not the CPU or an existing CUDA device).
         TrainingDiverged: when a step's loss is NaN/inf or above :data:`STEP_GROWTH_LIMIT`
             times the first step's (naming that step), or when an epoch's mean data loss grows
             past :data:`GROWTH_LIMIT` times the first step's (training made the fit much worse:
-            lower ``lr``).
+            lower ``lr``). Regulariser constants so extreme that the penalty has no finite value
+            (``c2`` near 0, ``c1`` or ``c_lambda`` near the largest float) stop the same way.
     """
-    y = check_series(series, p)
-    p = positive_int("p", p)
-    epochs = positive_int("epochs", epochs)
-    if not isinstance(training, Training):
-        raise TypeError(f"training must be a Training, got {type(training).__name__}")
-    if not isinstance(regularizer, Regularizer):
-        raise TypeError(f"regularizer must be a Regularizer, got {type(regularizer).__name__}")
+    y = _series(series, p)
     n_rows = y.size - p
     batch = auto_batch_size(n_rows) if training.batch_size is None else training.batch_size
     batch = min(batch, n_rows)
     peak_lr = scaled_lr(training.lr, batch)
-    hidden_t = tuple(positive_int(f"hidden[{i}]", h) for i, h in enumerate(hidden))
-    seed_value = seed_check("seed", seed)
+    hidden_t = tuple(int_in_range(f"hidden[{i}]", h, low=1) for i, h in enumerate(hidden))
     if isinstance(regularizer.c_lambda, str):
-        c_value = paper_c_lambda(y, p)
+        c_value = _paper_c_lambda(y, p)
     else:
         c_value = regularizer.c_lambda
     lam_top = lambda_max(sparsity, c_value)
     dev = _resolve_device(device)
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+    if not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
-    if threads is not None:
-        threads = positive_int("threads", threads)
     with torch_threads(threads):
         return _train(
             y,
@@ -306,7 +324,7 @@ def fit_arnet(
             training=training,
             regularizer=regularizer,
             hidden_t=hidden_t,
-            seed_value=seed_value,
+            seed_value=seed,
             dev=dev,
             dtype=dtype,
         )
@@ -343,7 +361,7 @@ def _train(
     start = time.perf_counter()
     gen = torch.Generator().manual_seed(seed_value)
     torch.manual_seed(seed_value)
-    zs, mean, std = standardise(y)
+    zs, mean, std = _standardise(y)
     # reversed series r: its window k is (z[N-1-k], ..., z[N-p-k]), the lags of target z[N-k];
     # row j of the design (target z[N-1-j] = r[j]) is window j + 1: a strided view, no copy
     r = torch.as_tensor(zs[::-1].copy(), dtype=dtype, device=dev)
@@ -353,7 +371,7 @@ def _train(
     steps_per_epoch = math.ceil(n_rows / batch_size)
     total_steps = steps_per_epoch * epochs
     perms = torch.stack([torch.randperm(n_rows, generator=gen) for _ in range(epochs)]).to(dev)
-    lam_steps = lambda_schedule(total_steps, lam_top, regularizer=regularizer).tolist()
+    lam_steps = _lambda_schedule(total_steps, lam_top, regularizer).tolist()
     c1, c2, eps = regularizer.c1, regularizer.c2, regularizer.eps
 
     net = _build_net(p, hidden_t).to(device=dev, dtype=dtype)
@@ -426,7 +444,7 @@ def _train(
         b0 = float(first.bias.detach().double().cpu())
     else:
         w, b0 = _mean_linearisation(net, design)
-    intercept = standardised_intercept(b0, w, mean=mean, std=std)
+    intercept = _standardised_intercept(b0, w, mean=mean, std=std)
     hist = ARNetHistory(
         mse=np.asarray(steps.records["mse"]),
         reg=np.asarray(steps.records["reg"]),

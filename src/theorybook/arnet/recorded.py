@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from theorybook.arnet.results import HighOrderRecord, SparseOrderResult
+from theorybook.boundary import checked
 from theorybook.records import load_record
 from theorybook.validation import int_sequence
 
@@ -61,6 +62,7 @@ def parse_high_order(payload: Any, *, source: str = HIGH_ORDER_FILE) -> HighOrde
         raise ValueError(f"{source} is not a high-order record: {err}") from None
 
 
+@checked
 def load_high_order_record(*, root: str | os.PathLike[str] | None = None) -> HighOrderRecord | None:
     """The recorded high-order grid, ``results/06_ar_net/high_order.json``, or ``None`` when
     there is no record (:func:`theorybook.records.load_record` finds the ``results`` folder;

@@ -17,11 +17,21 @@ import math
 
 import numpy as np
 import torch
-from numpy.typing import ArrayLike, NDArray
+from jaxtyping import Float, Real
+from numpy.typing import NDArray
+from torch import Tensor
 
-from theorybook.arnet.config import RAMPS, Ramp, Regularizer
-from theorybook.arnet.data import check_series, lag_matrix, standardise
-from theorybook.validation import array, one_of, positive_int, positive_real, real, tensor
+from theorybook.arnet.config import Density, Ramp, Regularizer
+from theorybook.arnet.data import Series, _lag_matrix, _series, _standardise
+from theorybook.boundary import (
+    FiniteReal,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    Probability,
+    checked,
+)
+from theorybook.validation import array
 
 __all__ = [
     "lambda_max",
@@ -36,13 +46,16 @@ __all__ = [
 ]
 
 
-def _check_c(c1: float, c2: float) -> tuple[float, float]:
-    return positive_real("c1", c1), positive_real("c2", c2)
+Weights = Real[np.ndarray, "*shape"] | FiniteReal
+"""Weights for the NumPy forms of the regulariser: a number or an array (up to two dimensions)."""
+Terms = Float[np.ndarray, "*shape"] | float
+"""Their elementwise value: an array shaped like the weights (a number for a number)."""
 
 
+@checked
 def regularizer_terms(
-    theta: ArrayLike, c1: float = Regularizer.c1, c2: float = Regularizer.c2
-) -> NDArray[np.float64]:
+    theta: Weights, c1: PositiveReal = Regularizer.c1, c2: PositiveReal = Regularizer.c2
+) -> Terms:
     """Per-weight penalty :math:`r(\\theta) = 2/(1 + e^{-c_1 |\\theta|^{1/c_2}}) - 1
     = \\tanh(c_1|\\theta|^{1/c_2}/2)`.
 
@@ -55,20 +68,23 @@ def regularizer_terms(
         c2: the root constant :math:`c_2 > 0`.
 
     Returns:
-        :math:`r(\\theta)` elementwise, in ``[0, 1)``.
+        :math:`r(\\theta)` elementwise, in ``[0, 1]`` (1 once :math:`c_1|\\theta|^{1/c_2}` is
+        large enough that the exponential underflows).
     """
-    c1, c2 = _check_c(c1, c2)
     x = np.abs(array("theta", theta, ndim=(0, 1, 2)))
-    return 2.0 / (1.0 + np.exp(-c1 * x ** (1.0 / c2))) - 1.0
+    with np.errstate(over="ignore", under="ignore"):
+        return 2.0 / (1.0 + np.exp(-c1 * x ** (1.0 / c2))) - 1.0
 
 
+@checked(finite_result=False)
 def regularizer_derivative(
-    theta: ArrayLike, c1: float = Regularizer.c1, c2: float = Regularizer.c2
-) -> NDArray[np.float64]:
+    theta: Weights, c1: PositiveReal = Regularizer.c1, c2: PositiveReal = Regularizer.c2
+) -> Terms:
     """:math:`r'(|\\theta|) = 2\\sigma(1-\\sigma)\\,\\frac{c_1}{c_2}\\,|\\theta|^{1/c_2 - 1}` with
     :math:`\\sigma = 1/(1 + e^{-c_1|\\theta|^{1/c_2}})` (:eq:`arnet-dreg`).
 
-    Infinite at 0 when ``c2 > 1``. ``theta`` must be finite.
+    ``+inf`` at 0 when ``c2 > 1`` (the root's slope; the result is checked for NaN only, not for
+    that meaningful infinity). ``theta`` must be finite.
 
     Arguments:
         theta: weights (a number or an array of up to two dimensions).
@@ -77,21 +93,32 @@ def regularizer_derivative(
 
     Returns:
         :math:`r'(|\\theta|)` elementwise.
+
+    Raises:
+        ValueError: when the formula has no value (NaN) at a weight: constants so extreme that
+            :math:`c_1/c_2` or a power overflows (say ``c2 = 1e-310``) meet a factor that
+            underflows to 0.
     """
-    c1, c2 = _check_c(c1, c2)
     x = np.abs(array("theta", theta, ndim=(0, 1, 2)))
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
         u = x ** (1.0 / c2)
         sig = 1.0 / (1.0 + np.exp(-c1 * u))
-        return 2.0 * sig * (1.0 - sig) * (c1 / c2) * x ** (1.0 / c2 - 1.0)
+        out = 2.0 * sig * (1.0 - sig) * (c1 / c2) * x ** (1.0 / c2 - 1.0)
+    if np.any(np.isnan(out)):
+        raise ValueError(
+            f"regularizer_derivative has no finite value at some weights for c1 = {c1:g}, "
+            f"c2 = {c2:g}: c1/c2 or |theta|^(1/c2) overflows while another factor underflows"
+        )
+    return out
 
 
+@checked
 def sparsity_regularizer(
-    theta: torch.Tensor,
-    c1: float = Regularizer.c1,
-    c2: float = Regularizer.c2,
-    eps: float = Regularizer.eps,
-) -> torch.Tensor:
+    theta: Float[Tensor, "*shape"],
+    c1: PositiveReal = Regularizer.c1,
+    c2: PositiveReal = Regularizer.c2,
+    eps: NonNegativeReal = Regularizer.eps,
+) -> Float[Tensor, ""]:
     """The paper's sparsity regulariser :math:`R(\\theta)`, the mean of :func:`regularizer_terms`
     at :math:`|\\theta| + \\varepsilon`.
 
@@ -115,9 +142,6 @@ def sparsity_regularizer(
         ValueError: if it is empty or holds NaN/inf, or for non-positive ``c1``, ``c2`` or
             negative ``eps``.
     """
-    tensor("theta", theta)
-    c1, c2 = _check_c(c1, c2)
-    eps = real("eps", eps, low=0.0)
     return penalty(theta, c1, c2, eps)
 
 
@@ -137,16 +161,19 @@ def penalty(theta: torch.Tensor, c1: float, c2: float, eps: float) -> torch.Tens
     return (2.0 * torch.sigmoid(c1 * u) - 1.0).mean()
 
 
+@checked
 def regularizer_gradient(
-    theta: torch.Tensor,
-    c1: float = Regularizer.c1,
-    c2: float = Regularizer.c2,
-    eps: float = Regularizer.eps,
-) -> torch.Tensor:
+    theta: Float[Tensor, "*shape"],
+    c1: PositiveReal = Regularizer.c1,
+    c2: PositiveReal = Regularizer.c2,
+    eps: NonNegativeReal = Regularizer.eps,
+) -> Float[Tensor, "*shape"]:
     """The gradient :math:`\\nabla_\\theta R(\\theta)` of :func:`sparsity_regularizer` by autograd
     (``torch.autograd.grad``; ``theta`` itself is left without a ``.grad``).
 
-    At exactly zero autograd takes :math:`\\operatorname{sign}(0) = 0`, so the gradient there is 0.
+    At exactly zero the gradient is 0: autograd takes :math:`\\operatorname{sign}(0) = 0` there
+    (with ``eps = 0`` the root's infinite slope times that 0 is NaN in autograd, so zero weights
+    are set to the subgradient 0 explicitly).
 
     Arguments:
         theta: a floating-point tensor of weights, finite and not empty.
@@ -157,32 +184,48 @@ def regularizer_gradient(
     Returns:
         A tensor shaped like ``theta``: :math:`\\operatorname{sign}(\\theta_i)\\,
         r'(|\\theta_i| + \\varepsilon)/p`.
+
+    Raises:
+        NonFiniteResult: (:mod:`theorybook.boundary`) when the gradient has no finite value:
+            constants so extreme (``c2`` near 0, ``c1`` near the largest float) that a factor of
+            :math:`r'` overflows while another underflows.
     """
-    x = tensor("theta", theta).detach().clone().requires_grad_(True)
-    (grad,) = torch.autograd.grad(sparsity_regularizer(x, c1, c2, eps), x)
-    return grad
+    x = theta.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(penalty(x, c1, c2, eps), x)
+    return torch.where(x.detach() == 0, torch.zeros_like(grad), grad)
 
 
-def lambda_max(sparsity: float | None, c_lambda: float) -> float:
+@checked
+def lambda_max(sparsity: Density | None, c_lambda: NonNegativeReal) -> float:
     """:math:`\\lambda(s) = c_\\lambda (1/s - 1)` (:eq:`arnet-lambda`, paper §3.3.1); 0 when
     ``sparsity`` is ``None`` or 1.
 
     ``sparsity`` is the estimated density of non-zero weights, in (0, 1]; ``c_lambda >= 0``.
+    A ``sparsity`` so small (or ``c_lambda`` so large) that :math:`\\lambda` overflows raises
+    ``ValueError`` naming both.
     """
-    c_lambda = real("c_lambda", c_lambda, low=0.0)
     if sparsity is None:
         return 0.0
-    sparsity = real("sparsity", sparsity, low=0.0, high=1.0, low_open=True)
-    return c_lambda * (1.0 / sparsity - 1.0)
+    lam = c_lambda * (1.0 / sparsity - 1.0)
+    if not math.isfinite(lam):
+        raise ValueError(
+            f"lambda(s) = c_lambda (1/s - 1) overflows for sparsity = {sparsity:g} and "
+            f"c_lambda = {c_lambda:g}"
+        )
+    return lam
 
 
+@checked
 def lambda_ramp(
-    progress: float,
-    lam: float,
+    progress: Probability,
+    lam: NonNegativeReal,
     ramp: Ramp = Regularizer.ramp,
-    ramp_end: float = Regularizer.ramp_end,
+    ramp_end: Density = Regularizer.ramp_end,
 ) -> float:
     """Regularisation weight at training ``progress`` in [0, 1] (the warm-up of the official code).
+
+    The ramp is defined over training only: a ``progress`` past its end (above 1) or before its
+    start is refused (``ValueError`` naming ``progress``), never extrapolated.
 
     ``"quadratic"`` (AR-Net v1.2): :math:`\\lambda \\min(1, t/t_e)^2`, reaching ``lam`` at
     ``ramp_end`` (default half of training). ``"linear"`` (v0.1, NeuralProphet): :math:`\\lambda
@@ -197,10 +240,6 @@ def lambda_ramp(
     Returns:
         The weight at ``progress``.
     """
-    progress = real("progress", progress, low=0.0, high=1.0 + 1e-9)
-    lam = real("lam", lam, low=0.0)
-    ramp_end = real("ramp_end", ramp_end, low=0.0, high=1.0, low_open=True)
-    one_of("ramp", ramp, RAMPS)
     frac = min(1.0, progress / ramp_end)
     if ramp == "quadratic":
         return lam * frac**2
@@ -209,12 +248,13 @@ def lambda_ramp(
     return lam
 
 
+@checked
 def lambda_schedule(
-    total_steps: int,
-    lam_top: float,
+    total_steps: PositiveInt,
+    lam_top: NonNegativeReal,
     *,
     regularizer: Regularizer = Regularizer(),
-) -> NDArray[np.float64]:
+) -> Float[np.ndarray, " steps"]:
     """:func:`lambda_ramp` at every step ``t / total_steps``, ``t = 0 … total_steps - 1``,
     vectorised (the weight each training step uses).
 
@@ -224,10 +264,16 @@ def lambda_schedule(
         regularizer: the ramp's shape and end (``ramp``, ``ramp_end``).
 
     Returns:
-        The ``total_steps`` weights.
+        The ``total_steps`` weights (the schedule has no entry past its end: index
+        ``total_steps`` does not exist).
     """
-    total_steps = positive_int("total_steps", total_steps)
-    lam_top = real("lam_top", lam_top, low=0.0)
+    return _lambda_schedule(total_steps, lam_top, regularizer)
+
+
+def _lambda_schedule(
+    total_steps: int, lam_top: float, regularizer: Regularizer
+) -> NDArray[np.float64]:
+    """:func:`lambda_schedule` on checked arguments (what :func:`fit_arnet` calls)."""
     frac = np.minimum(1.0, np.arange(total_steps) / total_steps / regularizer.ramp_end)
     if regularizer.ramp == "quadratic":
         return lam_top * frac**2
@@ -236,19 +282,24 @@ def lambda_schedule(
     return np.full(total_steps, lam_top)
 
 
-def paper_c_lambda(series: ArrayLike, p: int) -> float:
+@checked
+def paper_c_lambda(series: Series, p: PositiveInt) -> float:
     r"""The paper's rule :math:`c_\lambda = \sqrt{\hat L}/100` (§3.3.1) on the standardised series.
 
     :math:`\hat L` is the estimated noise variance of the data, taken as the residual mean square
     of a least-squares AR fit of order ``min(p, 100)`` to the standardised series (the loss
     AR-Net is trained on). This is what ``fit_arnet`` uses with ``c_lambda="paper"``.
     """
-    y = check_series(series, p)
-    z, _, _ = standardise(y)
-    q = min(positive_int("p", p), 100)
+    return _paper_c_lambda(_series(series, p), p)
+
+
+def _paper_c_lambda(y: NDArray[np.float64], p: int) -> float:
+    """:func:`paper_c_lambda` of a checked series."""
+    z, _, _ = _standardise(y)
+    q = min(p, 100)
     design = np.empty((z.size - q, q + 1))
     design[:, 0] = 1.0
-    design[:, 1:] = lag_matrix(z, q)
+    design[:, 1:] = _lag_matrix(z, q)
     beta, *_ = np.linalg.lstsq(design, z[q:], rcond=None)
     loss = float(np.mean((z[q:] - design @ beta) ** 2))
     return math.sqrt(loss) / 100.0

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from theorybook.arnet.baselines import ARFit
 from theorybook.arnet.fit import ARNetResult
+from theorybook.boundary import record
 from theorybook.validation import positive_real
 
 __all__ = [
@@ -38,6 +39,7 @@ KEPT_TOL = 0.01
 """A sparse fit *keeps* a lag whose ``|ŵ|`` exceeds this (the sunspots experiment)."""
 
 
+@record
 @dataclass(frozen=True)
 class RegularizerShape:
     """``R`` and ``R'`` per weight on a grid of ``|θ|`` from 0 (where ``R' = ∞``)."""
@@ -49,6 +51,7 @@ class RegularizerShape:
     c2: float
 
 
+@record
 @dataclass(frozen=True)
 class DenseResult:
     """Dense AR(p) with known ``p``; arrays are ``(len(orders), seeds)``.
@@ -68,6 +71,7 @@ class DenseResult:
     example: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 
 
+@record
 @dataclass(frozen=True)
 class SparseOrderResult:
     """AR(3) data fitted at model orders ``orders`` (density ``s = 3/p``); arrays
@@ -83,6 +87,7 @@ class SparseOrderResult:
     seconds_arnet: NDArray[np.float64]
 
 
+@record
 @dataclass(frozen=True)
 class HighOrderRecord:
     """A recorded run of the paper's high-order grid (``scripts/arnet_high_order.py``).
@@ -98,6 +103,7 @@ class HighOrderRecord:
     cpu: str
 
 
+@record
 @dataclass(frozen=True)
 class SmallDataResult:
     """Small-data sparse case (paper §4.1.1 "Small Datasets", Figs. 6–7): lags 1, 3, 10, order 20.
@@ -132,6 +138,7 @@ class SmallDataResult:
         )
 
 
+@record
 @dataclass(frozen=True)
 class CLambdaSweep:
     """The small-data problem over a grid of ``c_lambda`` values (same seeds for each).
@@ -162,6 +169,7 @@ class CLambdaSweep:
         )
 
 
+@record
 @dataclass(frozen=True)
 class SparsitySweep:
     """The small-data problem with AR-Net's sparsity estimate ``s`` off by up to a factor of ten
@@ -176,6 +184,7 @@ class SparsitySweep:
     max_off_support: NDArray[np.float64]
 
 
+@record
 @dataclass(frozen=True)
 class LearningRateSweep:
     """The small-data problem over a grid of peak learning rates, with the one-cycle schedule and
@@ -197,6 +206,7 @@ class LearningRateSweep:
         return float(med.max() / med.min())
 
 
+@record
 @dataclass(frozen=True)
 class TimingResult:
     """Fit times (seconds, median of ``repeats`` after one warm-up) against ``p`` at ``n``
@@ -240,6 +250,7 @@ class TimingResult:
         return None
 
 
+@record
 @dataclass(frozen=True)
 class SunspotsResult:
     """Yearly sunspot numbers (statsmodels' bundled data, 1700–2008): AR(p) fits compared.
@@ -269,6 +280,7 @@ class SunspotsResult:
         return tuple(int(i) + 1 for i in np.flatnonzero(coef > tol))
 
 
+@record
 @dataclass(frozen=True)
 class Results:
     """Everything :func:`~theorybook.arnet.experiments.run_all` runs, one field per experiment.

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from theorybook.arnet.baselines import fit_least_squares
-from theorybook.arnet.config import Config
+from theorybook.arnet.config import Config, Density
 from theorybook.arnet.data import generate_ar, sparse_coef, train_test_split
 from theorybook.arnet.fit import fit_arnet
 from theorybook.arnet.metrics import one_step_mse, stpe, top_k_lags
@@ -26,18 +26,13 @@ from theorybook.arnet.results import (
     SmallDataResult,
     SparsitySweep,
 )
+from theorybook.boundary import NonNegativeReal, Seed, checked
 from theorybook.reporting import progress as progress_bar
 from theorybook.runtime import seed_everything, torch_threads
 from theorybook.training import TrainingDiverged
 from theorybook.validation import real, seed
 
 __all__ = ["run_c_lambda_sweep", "run_lr_sweep", "run_small_data", "run_sparsity_sweep"]
-
-
-def _check_cfg(cfg: object) -> Config:
-    if not isinstance(cfg, Config):
-        raise TypeError(f"cfg must be an arnet Config, got {type(cfg).__name__}")
-    return cfg
 
 
 def _c_lambda(value: float | str | None, cfg: Config) -> float | Literal["paper"]:
@@ -57,12 +52,13 @@ def _seed_list(seeds: Sequence[int] | None, default: range) -> tuple[int, ...]:
 
 
 @torch_threads()
+@checked
 def run_small_data(
     cfg: Config,
     *,
-    c_lambda: float | Literal["paper"] | None = None,
-    sparsity: float | None = None,
-    seeds: Sequence[int] | None = None,
+    c_lambda: NonNegativeReal | Literal["paper"] | None = None,
+    sparsity: Density | None = None,
+    seeds: Sequence[Seed] | None = None,
     progress: bool = False,
 ) -> SmallDataResult:
     """Fit least squares and sparse AR-Net on the paper's sparse process (``cfg.small``).
@@ -72,14 +68,11 @@ def run_small_data(
     AR-Net's estimate ``s`` of the density of non-zero weights (default: the true ``3/p``).
     ``seeds``: default ``0 .. cfg.small.seeds - 1``.
     """
-    cfg = _check_cfg(cfg)
     regularizer = cfg.regularizer.replace(c_lambda=_c_lambda(c_lambda, cfg))
     training = cfg.training.replace(batch_size=cfg.small.batch)
     p = cfg.small.order
     w = sparse_coef(p)
-    s_est = (
-        3 / p if sparsity is None else real("sparsity", sparsity, low=0.0, high=1.0, low_open=True)
-    )
+    s_est = 3 / p if sparsity is None else sparsity
     seed_list = _seed_list(seeds, range(cfg.small.seeds))
     off = np.ones(p, dtype=bool)
     off[np.flatnonzero(w)] = False
@@ -129,14 +122,14 @@ def run_small_data(
     return SmallDataResult(seeds=seed_list, c_lambda=regularizer.c_lambda, true_coef=w, **arrays)
 
 
+@checked
 def run_c_lambda_sweep(
-    cfg: Config, *, seeds: Sequence[int] | None = None, progress: bool = False
+    cfg: Config, *, seeds: Sequence[Seed] | None = None, progress: bool = False
 ) -> CLambdaSweep:
     """:func:`run_small_data` for each ``c_lambda`` in ``cfg.sweeps.c_values`` and for the
     paper's rule, on ``seeds``: by default the held-out seeds ``cfg.sweeps.tune_seed0 ..
     cfg.sweeps.tune_seed0 + cfg.sweeps.seeds - 1``, disjoint from the seeds the chapter measures
     on, so that :attr:`CLambdaSweep.best` is a constant tuned on held-out data."""
-    cfg = _check_cfg(cfg)
     values = cfg.sweeps.c_values
     start = cfg.sweeps.tune_seed0
     seed_list = _seed_list(seeds, range(start, start + cfg.sweeps.seeds))
@@ -156,16 +149,16 @@ def run_c_lambda_sweep(
     )
 
 
+@checked
 def run_sparsity_sweep(
     cfg: Config,
     *,
-    c_lambda: float | Literal["paper"] | None = None,
-    seeds: Sequence[int] | None = None,
+    c_lambda: NonNegativeReal | Literal["paper"] | None = None,
+    seeds: Sequence[Seed] | None = None,
     progress: bool = False,
 ) -> SparsitySweep:
     """:func:`run_small_data` for each estimate ``s`` in ``cfg.sweeps.sparsities`` (true
     ``s = 0.15`` at ``p = 20``), on ``seeds`` (default ``0 .. cfg.sweeps.seeds - 1``)."""
-    cfg = _check_cfg(cfg)
     values = cfg.sweeps.sparsities
     seed_list = _seed_list(seeds, range(cfg.sweeps.seeds))
     runs = [
@@ -183,11 +176,12 @@ def run_sparsity_sweep(
 
 
 @torch_threads()
+@checked
 def run_lr_sweep(
     cfg: Config,
     *,
-    c_lambda: float | Literal["paper"] | None = None,
-    seeds: Sequence[int] | None = None,
+    c_lambda: NonNegativeReal | Literal["paper"] | None = None,
+    seeds: Sequence[Seed] | None = None,
     progress: bool = False,
 ) -> LearningRateSweep:
     """Sparse AR-Net on the small-data problem (``s = 3/p``) for each peak learning rate in
@@ -195,7 +189,6 @@ def run_lr_sweep(
     sensitive to learning rate", and a one-cycle policy is suggested), on ``seeds`` (default
     ``0 .. cfg.sweeps.seeds - 1``). A fit that diverges (``TrainingDiverged``) counts as sTPE 100.
     """
-    cfg = _check_cfg(cfg)
     values = cfg.sweeps.lrs
     seed_list = _seed_list(seeds, range(cfg.sweeps.seeds))
     regularizer = cfg.regularizer.replace(c_lambda=_c_lambda(c_lambda, cfg))

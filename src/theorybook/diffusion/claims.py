@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from theorybook.boundary import checked
 from theorybook.claims import Claim, ClaimTable, at_least, at_most, close_to, reported
 from theorybook.diffusion.config import Config
 from theorybook.diffusion.results import CAlphaResult, DiskResult, Results
@@ -44,6 +45,7 @@ def _frac_above(values: torch.Tensor, threshold: float) -> float:
     return float((values > threshold).double().mean())
 
 
+@checked
 def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     """The chapter's claims from the experiments' results (the synthetic-image rows are
     unmeasured when ``results.calpha`` or ``results.disks`` is ``None``)."""

@@ -13,14 +13,18 @@ The options are grouped by concept, one :class:`~theorybook.scales.Settings` blo
 * :class:`Synthetic`, :class:`CAlpha`, :class:`Disks`: the synthetic-image experiments (their
   own :class:`Training` block: σ_max = 0.4).
 
-The block defaults are the book preset's values.
+The block defaults are the book preset's values. Each field declares its type and range in its
+annotation (checked when a block is built, :func:`theorybook.boundary.check_fields`); ``validate``
+keeps the relations between fields.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from theorybook import validation as v
+from theorybook.boundary import Interval, IntRange, PositiveInt, PositiveReal, Seed
 from theorybook.scales import ScaledConfig, Settings
 
 __all__ = [
@@ -57,21 +61,10 @@ class Patches(Settings):
     kept when their pixel standard deviation exceeds ``min_std``, deduplicated; the first
     ``n_test`` of the shuffled pool are held out."""
 
-    patch_size: int = 8
-    stride: int = 8
-    min_std: float = 0.02
-    n_test: int = 500
-
-    def validate(self) -> None:
-        name = type(self).__name__
-        self.require_positive_ints("stride", "n_test")
-        size = v.int_in_range(f"{name}.patch_size", self.patch_size, low=4)
-        if size**2 > 4096:
-            raise ValueError(f"{name}.patch_size must be at most 64 (Jacobians of d ≤ 4096)")
-        object.__setattr__(self, "patch_size", size)
-        object.__setattr__(
-            self, "min_std", v.real(f"{name}.min_std", self.min_std, low=0.0, high=0.5)
-        )
+    patch_size: Annotated[int, IntRange(low=4, high=64)] = 8  # Jacobians of d ≤ 4096
+    stride: PositiveInt = 8
+    min_std: Annotated[float, Interval(low=0.0, high=0.5)] = 0.02
+    n_test: PositiveInt = 500
 
 
 @dataclass(frozen=True)
@@ -79,14 +72,8 @@ class Network(Settings):
     """The :class:`~theorybook.diffusion.BiasFreeUNet` of every experiment: ``channels`` at the
     top level, ``levels`` down-sampling levels."""
 
-    channels: int = 16
-    levels: int = 1
-
-    def validate(self) -> None:
-        self.require_positive_ints("channels")
-        object.__setattr__(
-            self, "levels", v.int_in_range("Network.levels", self.levels, low=1, high=6)
-        )
+    channels: PositiveInt = 16
+    levels: Annotated[int, IntRange(low=1, high=6)] = 1
 
 
 @dataclass(frozen=True)
@@ -95,14 +82,10 @@ class Training(Settings):
     images drawn with replacement, learning rate ``lr`` with cosine decay, noise levels
     ``σ = sigma_max·u²``, ``u ~ U[0, 1]``."""
 
-    steps: int = 1500
-    batch_size: int = 64
-    lr: float = 2e-3
-    sigma_max: float = 1.0
-
-    def validate(self) -> None:
-        self.require_positive_ints("steps", "batch_size")
-        self.require_positive_reals("lr", "sigma_max")
+    steps: PositiveInt = 1500
+    batch_size: PositiveInt = 64
+    lr: PositiveReal = 2e-3
+    sigma_max: PositiveReal = 1.0
 
 
 @dataclass(frozen=True)
@@ -111,25 +94,18 @@ class Sampler(Settings):
     stopping level ``sigma_final``, first step size ``h0``, noise injection ``beta`` (β = 1
     injects none) and the step cap ``max_steps``."""
 
-    sigma0: float = 1.0
-    sigma_final: float = 0.05
-    h0: float = 0.01
-    beta: float = 0.1
-    max_steps: int = 2000
+    sigma0: PositiveReal = 1.0
+    sigma_final: PositiveReal = 0.05
+    h0: Annotated[float, Interval(low=0.0, high=1.0, low_open=True)] = 0.01
+    beta: Annotated[float, Interval(low=0.0, high=1.0, low_open=True)] = 0.1
+    max_steps: PositiveInt = 2000
 
     def validate(self) -> None:
-        name = type(self).__name__
-        self.require_positive_reals("sigma0", "sigma_final")
-        self.require_positive_ints("max_steps")
         if self.sigma_final >= self.sigma0:
             raise ValueError(
-                f"{name}.sigma_final ({self.sigma_final}) must be below sigma0 ({self.sigma0})"
+                f"{type(self).__name__}.sigma_final ({self.sigma_final}) must be below sigma0 "
+                f"({self.sigma0})"
             )
-        for field in ("h0", "beta"):
-            value = v.real(
-                f"{name}.{field}", getattr(self, field), low=0.0, high=1.0, low_open=True
-            )
-            object.__setattr__(self, field, value)
 
 
 @dataclass(frozen=True)
@@ -137,13 +113,12 @@ class Transition(Settings):
     """Memorization → generalization: for each N in ``ns`` two UNets on disjoint sets,
     ``n_samples`` samples per model, output PSNR at each σ of ``psnr_sigmas``."""
 
-    ns: tuple[int, ...] = (10, 100, 1000)
-    n_samples: int = 32
-    psnr_sigmas: tuple[float, ...] = (0.05, 0.1, 0.2, 0.4)
+    ns: tuple[PositiveInt, ...] = (10, 100, 1000)
+    n_samples: PositiveInt = 32
+    psnr_sigmas: tuple[PositiveReal, ...] = (0.05, 0.1, 0.2, 0.4)
 
     def validate(self) -> None:
         name = type(self).__name__
-        self.require_positive_ints("n_samples")
         ns = v.int_sequence(f"{name}.ns", self.ns, low=1, min_len=2, unique=True)
         if list(ns) != sorted(ns):
             raise ValueError(f"{name}.ns must be increasing, got {ns}")
@@ -156,14 +131,12 @@ class JacobianStudy(Settings):
     """The Jacobian view: ``tr J`` at each σ of ``sigmas`` (≥ 3) on ``images`` test patches,
     eigenvectors at ``eig_sigma``, SURE on ``sure_images`` patches per σ."""
 
-    sigmas: tuple[float, ...] = (0.05, 0.1, 0.2, 0.4, 0.8)
-    images: int = 8
-    eig_sigma: float = 0.1
-    sure_images: int = 64
+    sigmas: tuple[PositiveReal, ...] = (0.05, 0.1, 0.2, 0.4, 0.8)
+    images: PositiveInt = 8
+    eig_sigma: PositiveReal = 0.1
+    sure_images: PositiveInt = 64
 
     def validate(self) -> None:
-        self.require_positive_ints("images", "sure_images")
-        self.require_positive_reals("eig_sigma")
         _increasing(self, "sigmas")
         if len(self.sigmas) < 3:
             raise ValueError("JacobianStudy.sigmas needs at least 3 noise levels")
@@ -173,12 +146,8 @@ class JacobianStudy(Settings):
 class SamplerCheck(Settings):
     """The sampler driven by an exact MMSE denoiser: ``samples`` images of ``size × size``."""
 
-    size: int = 16
-    samples: int = 256
-
-    def validate(self) -> None:
-        self.require_positive_ints("samples")
-        object.__setattr__(self, "size", v.int_in_range("SamplerCheck.size", self.size, low=2))
+    size: Annotated[int, IntRange(low=2)] = 16
+    samples: PositiveInt = 256
 
 
 @dataclass(frozen=True)
@@ -186,26 +155,18 @@ class Synthetic(Settings):
     """Synthetic images (C^α, disks): ``size``-pixel sides, one UNet per class trained on ``n``
     images with ``training`` (σ = 0.4·u²), ``test`` held-out images."""
 
-    size: int = 16
-    n: int = 4096
-    test: int = 256
+    size: Annotated[int, IntRange(low=8, high=32)] = 16
+    n: PositiveInt = 4096
+    test: PositiveInt = 256
     training: Training = Training(sigma_max=0.4)
-
-    def validate(self) -> None:
-        self.require_positive_ints("n", "test")
-        object.__setattr__(
-            self, "size", v.int_in_range("Synthetic.size", self.size, low=8, high=32)
-        )
-        if not isinstance(self.training, Training):
-            raise TypeError(f"Synthetic.training must be a Training, got {self.training!r}")
 
 
 @dataclass(frozen=True)
 class CAlpha(Settings):
     """C^α images for each α of ``alphas``; the MSE slope is fitted over ``sigmas`` (≥ 2)."""
 
-    alphas: tuple[float, ...] = (1.0, 3.0)
-    sigmas: tuple[float, ...] = (0.02, 0.04, 0.08, 0.16, 0.32)
+    alphas: tuple[PositiveReal, ...] = (1.0, 3.0)
+    sigmas: tuple[PositiveReal, ...] = (0.02, 0.04, 0.08, 0.16, 0.32)
 
     def validate(self) -> None:
         alphas = v.real_sequence("CAlpha.alphas", self.alphas, low=0.0, low_open=True, min_len=1)
@@ -218,30 +179,14 @@ class Disks(Settings):
     """Disks: Jacobians of ``images`` test disks at each σ of ``sigmas`` (≥ 2), eigenvalues at
     ``eig_sigma`` (one of ``sigmas``)."""
 
-    images: int = 8
-    sigmas: tuple[float, ...] = (0.01, 0.02, 0.04, 0.08, 0.16)
-    eig_sigma: float = 0.04
+    images: PositiveInt = 8
+    sigmas: tuple[PositiveReal, ...] = (0.01, 0.02, 0.04, 0.08, 0.16)
+    eig_sigma: PositiveReal = 0.04
 
     def validate(self) -> None:
-        self.require_positive_ints("images")
-        self.require_positive_reals("eig_sigma")
         _increasing(self, "sigmas", min_len=2)
         if self.eig_sigma not in self.sigmas:
             raise ValueError(f"Disks.eig_sigma ({self.eig_sigma}) must be one of sigmas")
-
-
-_BLOCKS = {
-    "patches": Patches,
-    "network": Network,
-    "training": Training,
-    "sampler": Sampler,
-    "transition": Transition,
-    "jacobian": JacobianStudy,
-    "check": SamplerCheck,
-    "synthetic": Synthetic,
-    "calpha": CAlpha,
-    "disks": Disks,
-}
 
 
 @dataclass(frozen=True)
@@ -254,8 +199,8 @@ class Config(ScaledConfig):
     ``synthetic.size``) must be divisible by ``2**network.levels``.
     """
 
-    seed: int = 0
-    sample_seed: int = 1
+    seed: Seed = 0
+    sample_seed: Seed = 1
     patches: Patches = Patches()
     network: Network = Network()
     training: Training = Training()
@@ -268,15 +213,9 @@ class Config(ScaledConfig):
     disks: Disks = Disks()
 
     def validate(self) -> None:
-        """Check the seeds, the blocks' types and the image sides against the UNet's depth."""
+        """Check the image sides against the UNet's depth (the seeds' ranges and the blocks'
+        types are declared in the annotations)."""
         name = type(self).__name__
-        object.__setattr__(self, "seed", v.seed(f"{name}.seed", self.seed))
-        object.__setattr__(self, "sample_seed", v.seed(f"{name}.sample_seed", self.sample_seed))
-        for field, cls in _BLOCKS.items():
-            if not isinstance(getattr(self, field), cls):
-                raise TypeError(
-                    f"{name}.{field} must be a {cls.__name__}, got {getattr(self, field)!r}"
-                )
         factor = 2**self.network.levels
         for field, side in (
             ("patches.patch_size", self.patches.patch_size),

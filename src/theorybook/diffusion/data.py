@@ -11,11 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 import torch
+from jaxtyping import Float, Int
+from torch import Tensor
 
 from theorybook import validation as v
+from theorybook.boundary import (
+    Interval,
+    IntRange,
+    NonNegativeReal,
+    PositiveInt,
+    Seed,
+    checked,
+    record,
+)
 from theorybook.data import BUNDLED_IMAGES, bundled_image, offline
 from theorybook.diffusion.config import Patches
 
@@ -39,31 +51,43 @@ PATCH_PHOTOS: tuple[str, ...] = tuple(
 """The bundled photographs patches are cut from (synthetic and text images left out)."""
 
 
+Threshold = Annotated[float, Interval(low=-1.0, high=1.0)]
+"""A cosine similarity threshold, in [−1, 1]."""
+
+
 def _flat_centered(x: torch.Tensor) -> torch.Tensor:
     f = x.flatten(1).double()
     f = f - f.mean(1, keepdim=True)
     return f / f.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
-def cosine_similarity(a: object, b: object) -> torch.Tensor:
-    """Mean-removed cosine similarity of paired images ``a[i]``, ``b[i]`` (B,) in [−1, 1]."""
-    ta = v.tensor("a", a, ndim=4)
-    tb = v.tensor("b", b, ndim=4)
-    if ta.shape != tb.shape:
-        raise ValueError(
-            f"a and b must have the same shape, got {tuple(ta.shape)} and {tuple(tb.shape)}"
-        )
+def _cosine_similarity(ta: torch.Tensor, tb: torch.Tensor) -> torch.Tensor:
     return (_flat_centered(ta) * _flat_centered(tb)).sum(1)
 
 
-def nearest_similarity(images: object, reference: object) -> tuple[torch.Tensor, torch.Tensor]:
-    """For each image, the highest mean-removed cosine similarity to ``reference`` and its index."""
-    ti = v.tensor("images", images, ndim=4)
-    tr = v.tensor("reference", reference, ndim=4)
-    if ti.shape[1:] != tr.shape[1:]:
-        raise ValueError(
-            f"images {tuple(ti.shape[1:])} and reference {tuple(tr.shape[1:])} differ in shape"
-        )
+@checked
+def cosine_similarity(
+    a: Float[Tensor, "batch c h w"], b: Float[Tensor, "batch c h w"]
+) -> Float[Tensor, " batch"]:
+    """Mean-removed cosine similarity of paired images ``a[i]``, ``b[i]`` (B,) in [−1, 1].
+
+    A constant image (zero after its mean is removed) has similarity 0 to every image.
+    """
+    return _cosine_similarity(a, b)
+
+
+@checked
+def nearest_similarity(
+    images: Float[Tensor, "n c h w"], reference: Float[Tensor, "m c h w"]
+) -> tuple[Float[Tensor, " n"], Int[Tensor, " n"]]:
+    """For each image, the highest mean-removed cosine similarity to ``reference`` and its index.
+
+    A constant image (zero after its mean is removed) has similarity 0 to every image.
+    """
+    return _nearest_similarity(images, reference)
+
+
+def _nearest_similarity(ti: torch.Tensor, tr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     best = torch.full((len(ti),), -2.0, dtype=torch.float64)
     idx = torch.zeros(len(ti), dtype=torch.long)
     fi = _flat_centered(ti)
@@ -76,9 +100,13 @@ def nearest_similarity(images: object, reference: object) -> tuple[torch.Tensor,
     return best, idx
 
 
+@checked
 def deduplicate(
-    images: object, *, threshold: float = DEDUP_THRESHOLD, limit: int | None = None
-) -> torch.Tensor:
+    images: Float[Tensor, "n c h w"],
+    *,
+    threshold: Threshold = DEDUP_THRESHOLD,
+    limit: PositiveInt | None = None,
+) -> Int[Tensor, " kept"]:
     """Indices of ``images`` (N, C, H, W) kept by greedy near-duplicate removal.
 
     An image is dropped when its mean-removed cosine similarity to an earlier kept image exceeds
@@ -92,9 +120,11 @@ def deduplicate(
     Returns:
         The kept indices, increasing (a long tensor).
     """
-    t = v.tensor("images", images, ndim=4)
-    threshold = v.real("threshold", threshold, low=-1.0, high=1.0)
-    limit = len(t) if limit is None else v.positive_int("limit", limit)
+    return _deduplicate(images, threshold=threshold, limit=limit)
+
+
+def _deduplicate(t: torch.Tensor, *, threshold: float, limit: int | None) -> torch.Tensor:
+    limit = len(t) if limit is None else limit
     flat = _flat_centered(t).float()
     kept: list[int] = []
     kept_vecs = torch.empty(0, flat.shape[1])
@@ -118,16 +148,17 @@ def deduplicate(
     return torch.tensor(kept[:limit], dtype=torch.long)
 
 
+@checked
 def patch_pool(
-    patch_size: int = 8,
+    patch_size: Annotated[int, IntRange(low=2)] = 8,
     *,
-    stride: int | None = None,
-    min_std: float = 0.02,
+    stride: PositiveInt | None = None,
+    min_std: NonNegativeReal = 0.02,
     photos: Sequence[str] = PATCH_PHOTOS,
-    threshold: float = DEDUP_THRESHOLD,
-    limit: int | None = None,
-    seed: int = 0,
-) -> torch.Tensor:
+    threshold: Threshold = DEDUP_THRESHOLD,
+    limit: PositiveInt | None = None,
+    seed: Seed = 0,
+) -> Float[Tensor, "n 1 h w"]:
     """All non-flat, deduplicated ``patch_size²`` patches of ``photos``, shuffled (n, 1, s, s).
 
     Patches are cut on a grid of step ``stride`` (default ``patch_size``), dropped when their
@@ -144,13 +175,18 @@ def patch_pool(
 
     Returns:
         The patches (n, 1, patch_size, patch_size).
+
+    Raises:
+        ValueError: if ``photos`` is empty or names a photograph that is not bundled, or if no
+            patch is left (``patch_size`` larger than every photograph, or ``min_std`` above
+            every patch's standard deviation).
     """
-    patch_size = v.int_in_range("patch_size", patch_size, low=2)
-    stride = patch_size if stride is None else v.positive_int("stride", stride)
-    min_std = v.real("min_std", min_std, low=0.0)
+    stride = patch_size if stride is None else stride
     if isinstance(photos, str) or not photos:
         raise ValueError("photos must be a non-empty sequence of names from BUNDLED_IMAGES")
-    seed = v.seed("seed", seed)
+    unknown = [name for name in photos if name not in BUNDLED_IMAGES]
+    if unknown:
+        raise ValueError(f"photos holds names that are not in BUNDLED_IMAGES: {unknown}")
     pieces = []
     with offline("theorybook.diffusion.patch_pool"):
         for name in photos:
@@ -159,13 +195,18 @@ def patch_pool(
                 continue
             tiles = img.unfold(0, patch_size, stride).unfold(1, patch_size, stride)
             pieces.append(tiles.reshape(-1, 1, patch_size, patch_size))
+    if not pieces:
+        raise ValueError(f"patch_size = {patch_size} exceeds every photograph of photos")
     pool = torch.cat(pieces)
     pool = pool[pool.flatten(1).std(1) > min_std]
+    if not len(pool):
+        raise ValueError(f"min_std = {min_std} leaves no patch (every patch is flatter)")
     gen = torch.Generator().manual_seed(seed)
     pool = pool[torch.randperm(len(pool), generator=gen)]
-    return pool[deduplicate(pool, threshold=threshold, limit=limit)].contiguous()
+    return pool[_deduplicate(pool, threshold=threshold, limit=limit)].contiguous()
 
 
+@record
 @dataclass(frozen=True)
 class PatchSplit:
     """A pool split into a held-out ``test`` set and a ``train_pool`` for the S1/S2 splits."""
@@ -183,11 +224,12 @@ class PatchSplit:
         return self.train_pool[:n], self.train_pool[n : 2 * n]
 
 
+@checked
 def patch_split(
     patches: Patches = Patches(),
     *,
-    n_train: int | None = None,
-    seed: int = 0,
+    n_train: PositiveInt | None = None,
+    seed: Seed = 0,
 ) -> PatchSplit:
     """:func:`patch_pool` of ``patches`` split into ``patches.n_test`` test patches and the rest.
 
@@ -203,10 +245,8 @@ def patch_split(
     Raises:
         ValueError: if the deduplicated pool is too small.
     """
-    if not isinstance(patches, Patches):
-        raise TypeError(f"patches must be a Patches block, got {type(patches).__name__}")
     n_test = patches.n_test
-    limit = None if n_train is None else n_test + v.positive_int("n_train", n_train)
+    limit = None if n_train is None else n_test + n_train
     pool = patch_pool(
         patches.patch_size,
         stride=patches.stride,

@@ -10,12 +10,22 @@ an input) and predict the noise ``r(y)``; the denoised image is ``f(y) = y − r
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 from torch import nn
 
 from theorybook import validation as v
+from theorybook.boundary import Interval, IntRange, PositiveInt, PositiveReal, checked
 
-__all__ = ["BiasFreeBatchNorm2d", "BiasFreeCNN", "BiasFreeUNet", "check_images"]
+__all__ = [
+    "BiasFreeBatchNorm2d",
+    "BiasFreeCNN",
+    "BiasFreeUNet",
+    "check_denoiser_input",
+    "check_images",
+    "check_output",
+]
 
 
 def check_images(
@@ -35,6 +45,33 @@ def check_images(
     return t
 
 
+def check_output(name: str, out: object, like: torch.Tensor) -> torch.Tensor:
+    """``out`` itself if it is a tensor of ``like``'s shape; else ``ValueError`` naming ``name``
+    (a denoiser's output, which would otherwise broadcast or fail deep inside torch)."""
+    if not isinstance(out, torch.Tensor) or out.shape != like.shape:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(
+            f"{name} must return a tensor of its input's shape {tuple(like.shape)}, got {got}"
+        )
+    return out
+
+
+def _same_dtype(name: str, y: torch.Tensor, module: nn.Module, weight: torch.Tensor) -> None:
+    """``TypeError`` naming ``name`` if ``y``'s dtype or device differs from ``weight``'s (a
+    network's first weight: one comparison per call, cheap enough for every forward pass)."""
+    if y.dtype != weight.dtype or y.device != weight.device:
+        v.matches_module(name, y, module)
+
+
+def check_denoiser_input(name: str, y: torch.Tensor, denoiser: object) -> torch.Tensor:
+    """``y`` itself, or ``TypeError`` naming ``name`` if ``denoiser`` is a module whose dtype or
+    device differs from ``y``'s (:func:`theorybook.validation.matches_module`)."""
+    if isinstance(denoiser, nn.Module):
+        v.matches_module(name, y, denoiser)
+    return y
+
+
+@checked
 class BiasFreeBatchNorm2d(nn.Module):
     """Batch normalisation without mean subtraction or shift: ``x ↦ γ · x / sqrt(var + eps)``.
 
@@ -43,11 +80,16 @@ class BiasFreeBatchNorm2d(nn.Module):
     scaling and so linear.
     """
 
-    def __init__(self, channels: int, *, momentum: float = 0.1, eps: float = 1e-5) -> None:
+    def __init__(
+        self,
+        channels: PositiveInt,
+        *,
+        momentum: Annotated[float, Interval(low=0.0, high=1.0, low_open=True)] = 0.1,
+        eps: PositiveReal = 1e-5,
+    ) -> None:
         super().__init__()
-        channels = v.positive_int("channels", channels)
-        self.momentum = v.real("momentum", momentum, low=0.0, high=1.0, low_open=True)
-        self.eps = v.positive_real("eps", eps)
+        self.momentum = momentum
+        self.eps = eps
         self.gamma = nn.Parameter(torch.ones(1, channels, 1, 1))
         self.running_var: torch.Tensor
         self.register_buffer("running_var", torch.ones(1, channels, 1, 1))
@@ -70,6 +112,7 @@ def _block(c_in: int, c_out: int, *, batchnorm: bool = True) -> list[nn.Module]:
     return layers
 
 
+@checked
 class BiasFreeCNN(nn.Module):
     """BF-CNN: ``layers`` 3×3 convolutions without bias, bias-free batch norm and ReLU.
 
@@ -77,11 +120,15 @@ class BiasFreeCNN(nn.Module):
     denoised image ``y − r(y)``. The paper's BF-CNN has 21 layers of 64 channels (App. A.1).
     """
 
-    def __init__(self, in_channels: int = 1, *, channels: int = 32, layers: int = 6) -> None:
+    def __init__(
+        self,
+        in_channels: PositiveInt = 1,
+        *,
+        channels: PositiveInt = 32,
+        layers: Annotated[int, IntRange(low=2)] = 6,
+    ) -> None:
         super().__init__()
-        self.in_channels = v.positive_int("in_channels", in_channels)
-        channels = v.positive_int("channels", channels)
-        layers = v.int_in_range("layers", layers, low=2)
+        self.in_channels = in_channels
         mods: list[nn.Module] = _block(self.in_channels, channels, batchnorm=False)
         for _ in range(layers - 2):
             mods += _block(channels, channels)
@@ -94,6 +141,9 @@ class BiasFreeCNN(nn.Module):
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         check_images("y", y, channels=self.in_channels, finite=False)
+        first = self.net[0]
+        assert isinstance(first, nn.Conv2d)
+        _same_dtype("y", y, self, first.weight)
         return y - self.net(y)
 
 
@@ -102,6 +152,7 @@ class _DoubleConv(nn.Sequential):
         super().__init__(*_block(c_in, c_out), *_block(c_out, c_out))
 
 
+@checked
 class BiasFreeUNet(nn.Module):
     """A small bias-free UNet: ``levels`` encoder blocks, a middle block, ``levels`` decoders.
 
@@ -113,11 +164,16 @@ class BiasFreeUNet(nn.Module):
     with ``levels=1``. Image sides must be divisible by ``2**levels``.
     """
 
-    def __init__(self, in_channels: int = 1, *, channels: int = 32, levels: int = 2) -> None:
+    def __init__(
+        self,
+        in_channels: PositiveInt = 1,
+        *,
+        channels: PositiveInt = 32,
+        levels: Annotated[int, IntRange(low=1, high=6)] = 2,
+    ) -> None:
         super().__init__()
-        self.in_channels = v.positive_int("in_channels", in_channels)
-        channels = v.positive_int("channels", channels)
-        self.levels = v.int_in_range("levels", levels, low=1, high=6)
+        self.in_channels = in_channels
+        self.levels = levels
         widths = [channels * 2**k for k in range(self.levels + 1)]
         self.down = nn.ModuleList()
         c_in = self.in_channels
@@ -148,6 +204,7 @@ class BiasFreeUNet(nn.Module):
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         check_images("y", y, channels=self.in_channels, finite=False)
+        _same_dtype("y", y, self, self.out.weight)
         factor = 2**self.levels
         if y.shape[-1] % factor or y.shape[-2] % factor:
             raise ValueError(

@@ -30,19 +30,26 @@ deviations (small σ), the flat intensity prior changes nothing measurable.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 import torch
+from jaxtyping import Float
+from torch import Tensor
 
-from theorybook import validation as v
+from theorybook.boundary import Interval, IntRange, PositiveInt, PositiveReal, Seed, checked
 
 __all__ = ["GEOMETRY_BOX", "DiskMMSEDenoiser", "disk_masks", "disk_parameters", "render_disks"]
 
 GEOMETRY_BOX = ((0.3, 0.7), (0.3, 0.7), (0.15, 0.3))
 """Prior ranges of the centre (row, column) and radius, in units of the image side."""
 
+Side = Annotated[int, IntRange(low=4)]
+"""An image side of the disk images (≥ 4 pixels)."""
 
-def disk_parameters(n: int, size: int, seed: int = 0) -> np.ndarray:
+
+@checked
+def disk_parameters(n: PositiveInt, size: Side, seed: Seed = 0) -> Float[np.ndarray, "n 5"]:
     """``n`` disks' parameters ``(c_row, c_col, r, fg, bg)`` (pixels and intensities).
 
     The centre and radius are uniform on :data:`GEOMETRY_BOX` (in units of ``size``), the
@@ -56,9 +63,7 @@ def disk_parameters(n: int, size: int, seed: int = 0) -> np.ndarray:
     Returns:
         The parameters, an (n, 5) float64 array.
     """
-    n = v.positive_int("n", n)
-    size = v.int_in_range("size", size, low=4)
-    rng = np.random.default_rng(v.seed("seed", seed))
+    rng = np.random.default_rng(seed)
     (c_lo, c_hi), _, (r_lo, r_hi) = GEOMETRY_BOX
     centre = rng.uniform(c_lo * size, c_hi * size, size=(n, 2))
     radius = rng.uniform(r_lo * size, r_hi * size, size=n)
@@ -67,13 +72,14 @@ def disk_parameters(n: int, size: int, seed: int = 0) -> np.ndarray:
     return np.column_stack([centre, radius, fg, bg])
 
 
-def disk_masks(geometry: torch.Tensor, size: int) -> torch.Tensor:
-    """Anti-aliased masks ``clip(r − ‖p − c‖ + 1/2, 0, 1)`` of geometries (G, 3), shape
-    (G, size, size), in the dtype of ``geometry``."""
-    geometry = v.tensor("geometry", geometry, ndim=2)
-    if geometry.shape[1] != 3:
-        raise ValueError(f"geometry must have shape (G, 3), got {tuple(geometry.shape)}")
-    size = v.int_in_range("size", size, low=4)
+@checked
+def disk_masks(geometry: Float[Tensor, "g 3"], size: Side) -> Float[Tensor, "g h w"]:
+    """Anti-aliased masks ``clip(r − ‖p − c‖ + 1/2, 0, 1)`` of geometries (G, 3) (centre row,
+    centre column, radius, in pixels), shape (G, size, size), in the dtype of ``geometry``."""
+    return _disk_masks(geometry, size)
+
+
+def _disk_masks(geometry: torch.Tensor, size: int) -> torch.Tensor:
     grid = torch.arange(size, dtype=geometry.dtype, device=geometry.device) + 0.5
     dist = torch.sqrt(
         (grid[None, :, None] - geometry[:, 0, None, None]) ** 2
@@ -82,13 +88,16 @@ def disk_masks(geometry: torch.Tensor, size: int) -> torch.Tensor:
     return (geometry[:, 2, None, None] - dist + 0.5).clamp(0.0, 1.0)
 
 
-def render_disks(params: object, size: int) -> torch.Tensor:
+@checked
+def render_disks(params: Float[np.ndarray, "n 5"], size: Side) -> Float[Tensor, "n 1 h w"]:
     """Disk images (n, 1, size, size), float32, from parameters (n, 5) as in
     :func:`disk_parameters`."""
+    return _render_disks(params, size)
+
+
+def _render_disks(params: np.ndarray, size: int) -> torch.Tensor:
     p = torch.as_tensor(np.asarray(params, dtype=np.float64))
-    if p.ndim != 2 or p.shape[1] != 5:
-        raise ValueError(f"params must have shape (n, 5), got {tuple(p.shape)}")
-    masks = disk_masks(p[:, :3], size)
+    masks = _disk_masks(p[:, :3], size)
     x = p[:, 4, None, None] + (p[:, 3] - p[:, 4])[:, None, None] * masks
     return x[:, None].float()
 
@@ -101,38 +110,45 @@ class _Posterior:
     geometry: torch.Tensor  # (G, 3)
 
 
+@checked
 class DiskMMSEDenoiser:
     """The MMSE denoiser ``(y, σ) → E[x | y]`` of :func:`~theorybook.diffusion.disk_images`
     at side ``size`` (module docstring), by grid integration over the geometry.
 
     ``coarse`` points per axis on the prior box, then ``passes`` refinements of ``points`` per
     axis over the posterior mean ± ``width`` standard deviations (float64 throughout).
+
+    Its methods take ``y``, images (B, 1, size, size) or one image (1, size, size), and the
+    noise level ``sigma`` > 0. As σ → 0 the posterior concentrates on one grid point; a σ so
+    small that ``1/σ²`` overflows float64 (σ below about 1e-154) raises
+    :class:`~theorybook.boundary.NonFiniteResult` instead of returning NaN.
     """
 
     def __init__(
         self,
-        size: int,
+        size: Annotated[int, IntRange(low=4, high=64)],
         *,
-        coarse: int = 24,
-        points: int = 17,
-        passes: int = 3,
-        width: float = 6.0,
+        coarse: Annotated[int, IntRange(low=3, high=200)] = 24,
+        points: Annotated[int, IntRange(low=3, high=100)] = 17,
+        passes: Annotated[int, IntRange(low=0, high=20)] = 3,
+        width: Annotated[float, Interval(low=1.0, high=50.0)] = 6.0,
     ) -> None:
-        self.size = v.int_in_range("size", size, low=4, high=64)
-        self.coarse = v.int_in_range("coarse", coarse, low=3, high=200)
-        self.points = v.int_in_range("points", points, low=3, high=100)
-        self.passes = v.int_in_range("passes", passes, low=0, high=20)
-        self.width = v.real("width", width, low=1.0, high=50.0)
+        self.size = size
+        self.coarse = coarse
+        self.points = points
+        self.passes = passes
+        self.width = width
         self.box = torch.tensor(GEOMETRY_BOX, dtype=torch.float64) * size  # (3, 2)
 
-    def _check(self, y: object, sigma: float) -> tuple[torch.Tensor, float]:
-        t = v.tensor("y", y, ndim=(3, 4))
-        t = t[None] if t.ndim == 3 else t
+    def _check(self, y: torch.Tensor) -> torch.Tensor:
+        if y.ndim > 4:
+            raise ValueError(f"y must be (B, 1, H, W) or (1, H, W), got shape {tuple(y.shape)}")
+        t = y[None] if y.ndim == 3 else y
         if tuple(t.shape[1:]) != (1, self.size, self.size):
             raise ValueError(
                 f"y must hold images of shape (1, {self.size}, {self.size}), got {tuple(t.shape)}"
             )
-        return t, v.positive_real("sigma", sigma)
+        return t
 
     def _grid(self, lo: torch.Tensor, hi: torch.Tensor, n: int) -> torch.Tensor:
         lo, hi = lo.detach(), hi.detach()  # the grid is a quadrature rule, not a function of y
@@ -140,7 +156,7 @@ class DiskMMSEDenoiser:
         return torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
 
     def _posterior(self, y: torch.Tensor, sigma: float, geometry: torch.Tensor) -> _Posterior:
-        m = disk_masks(geometry, self.size).reshape(len(geometry), -1)
+        m = _disk_masks(geometry, self.size).reshape(len(geometry), -1)
         d = m.shape[1]
         centred = m - m.mean(1, keepdim=True)
         norm = centred.norm(dim=1)
@@ -171,19 +187,25 @@ class DiskMMSEDenoiser:
             post = self._posterior(y, sigma, self._grid(new_lo, new_hi, self.points))
         return post
 
-    def __call__(self, y: object, sigma: float) -> torch.Tensor:
+    @checked
+    def __call__(
+        self, y: Float[Tensor, "*batch 1 h w"], sigma: PositiveReal
+    ) -> Float[Tensor, "b 1 h w"]:
         """``E[x | y]`` for images (B, 1, size, size) or (1, size, size) at noise ``sigma``."""
-        batch, sigma = self._check(y, sigma)
+        batch = self._check(y)
         out = []
         for img in batch.double().reshape(len(batch), -1):
             post = self.posterior(img, sigma)
             out.append(post.weights @ post.means)
         return torch.stack(out).reshape(batch.shape).to(batch.dtype)
 
-    def moments(self, y: object, sigma: float) -> tuple[torch.Tensor, torch.Tensor]:
+    @checked
+    def moments(
+        self, y: Float[Tensor, "*batch 1 h w"], sigma: PositiveReal
+    ) -> tuple[Float[Tensor, "b 1 h w"], Float[Tensor, "b d d"]]:
         """Posterior mean (B, 1, size, size) and ``J(y) = Cov[x | y]/σ²`` (B, d, d), float64,
         from one grid integration: ``J = Σ w_g P_g + Cov_w(P_g y)/σ²``."""
-        batch, sigma = self._check(y, sigma)
+        batch = self._check(y)
         d = self.size**2
         means, jacs = [], []
         ones = torch.full((d,), d**-0.5, dtype=torch.float64)
@@ -198,6 +220,9 @@ class DiskMMSEDenoiser:
             jacs.append(j + dev.T @ dev / sigma**2)
         return torch.stack(means).reshape(batch.shape), torch.stack(jacs)
 
-    def jacobian(self, y: object, sigma: float) -> torch.Tensor:
+    @checked
+    def jacobian(
+        self, y: Float[Tensor, "*batch 1 h w"], sigma: PositiveReal
+    ) -> Float[Tensor, "b d d"]:
         """``J(y) = Cov[x | y]/σ²`` (B, d, d), float64 (see :meth:`moments`)."""
         return self.moments(y, sigma)[1]

@@ -17,12 +17,13 @@ from functools import partial
 
 import torch
 
+from theorybook.boundary import checked
 from theorybook.diffusion.config import Config
 from theorybook.diffusion.data import nearest_similarity, patch_split
 from theorybook.diffusion.denoisers import BiasFreeUNet
 from theorybook.diffusion.generalization import pairwise_generalization
 from theorybook.diffusion.jacobian import (
-    denoiser_jacobian,
+    _denoiser_jacobian,
     homogeneity_error,
     jacobian_eigen,
     linearity_error,
@@ -54,6 +55,7 @@ __all__ = [
 
 
 @torch_threads()
+@checked
 def run_sampler_check(cfg: Config, *, progress: bool = False) -> SamplerCheckResult:
     """Sample ``cfg.check.samples`` images from the MMSE denoiser of one fixed image."""
     seed_everything(cfg.seed)
@@ -83,6 +85,7 @@ def run_sampler_check(cfg: Config, *, progress: bool = False) -> SamplerCheckRes
     )
 
 
+@checked
 def build_models(cfg: Config) -> tuple[BiasFreeUNet, BiasFreeUNet]:
     """The two UNets of a pair, initialised with seeds ``cfg.seed`` and ``cfg.seed + 1``."""
     models = []
@@ -94,6 +97,7 @@ def build_models(cfg: Config) -> tuple[BiasFreeUNet, BiasFreeUNet]:
 
 
 @torch_threads()
+@checked
 def run_transition(cfg: Config, *, progress: bool = False) -> TransitionResult:
     """Train a pair of UNets on disjoint sets for each N in ``cfg.transition.ns`` and compare
     their samples."""
@@ -171,6 +175,7 @@ def run_transition(cfg: Config, *, progress: bool = False) -> TransitionResult:
 
 
 @torch_threads()
+@checked
 def run_jacobian(
     cfg: Config, transition: TransitionResult, *, progress: bool = False
 ) -> JacobianResult:
@@ -201,7 +206,7 @@ def run_jacobian(
     z0 = torch.randn(x0.shape, generator=gen, device=dev)
     for s in study.sigmas:
         y = x_j + s * torch.randn(x_j.shape, generator=gen, device=dev)
-        tr = denoiser_jacobian(model, y).diagonal(dim1=1, dim2=2).sum(-1)
+        tr = _denoiser_jacobian(model, y).diagonal(dim1=1, dim2=2).sum(-1)
         traces.append(float(tr.mean()))
         trace_sd.append(float(tr.std()) if len(tr) > 1 else 0.0)
         ys = x_s + s * torch.randn(x_s.shape, generator=gen, device=dev)
@@ -231,7 +236,7 @@ def run_jacobian(
         net = BiasFreeUNet(channels=cfg.network.channels, levels=cfg.network.levels)
         net = net.to(dev).eval()
         img = torch.rand(1, 1, size, size, device=dev)
-        times.append(1e3 * best_of(partial(denoiser_jacobian, net, img), repeats=3).median)
+        times.append(1e3 * best_of(partial(_denoiser_jacobian, net, img), repeats=3).median)
     return JacobianResult(
         n=n,
         sigmas=study.sigmas,
@@ -256,6 +261,7 @@ def run_jacobian(
     )
 
 
+@checked
 def run_all(cfg: Config, *, progress: bool = False) -> Results:
     """Every experiment of the chapter, in the notebook's order: the sampler check, the
     transition, the Jacobian view of its largest-N model, C^α images and disks."""

@@ -13,16 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+from jaxtyping import Float
+from torch import Tensor
 
-from theorybook import validation as v
+from theorybook.boundary import PositiveInt, Seed, checked, record
 from theorybook.diffusion.config import Sampler
-from theorybook.diffusion.data import cosine_similarity, nearest_similarity
-from theorybook.diffusion.denoisers import check_images
+from theorybook.diffusion.data import _cosine_similarity, _nearest_similarity
 from theorybook.diffusion.sampler import sample
 
 __all__ = ["PairResult", "pairwise_generalization"]
 
 
+@record
 @dataclass(frozen=True)
 class PairResult:
     """Samples of two denoisers from shared seeds and their similarities (all per sample).
@@ -44,14 +46,15 @@ class PairResult:
     steps: torch.Tensor
 
 
+@checked
 def pairwise_generalization(
-    model_a: Callable[[torch.Tensor], torch.Tensor],
-    model_b: Callable[[torch.Tensor], torch.Tensor],
-    train_a: object,
-    train_b: object,
+    model_a: Callable[[Tensor], Tensor],
+    model_b: Callable[[Tensor], Tensor],
+    train_a: Float[Tensor, "n c h w"],
+    train_b: Float[Tensor, "m c h w"],
     *,
-    n_samples: int = 32,
-    seed: int = 0,
+    n_samples: PositiveInt = 32,
+    seed: Seed = 0,
     sampler: Sampler = Sampler(),
 ) -> PairResult:
     """Sample ``n_samples`` images from each model with the same ``seed`` and compare them.
@@ -70,26 +73,17 @@ def pairwise_generalization(
     Returns:
         A :class:`PairResult`.
     """
-    v.callable_("model_a", model_a)
-    v.callable_("model_b", model_b)
-    ta = check_images("train_a", train_a)
-    tb = check_images("train_b", train_b)
-    if ta.shape[1:] != tb.shape[1:]:
-        raise ValueError(
-            f"train_a and train_b hold images of different shapes: {tuple(ta.shape[1:])} "
-            f"and {tuple(tb.shape[1:])}"
-        )
-    n_samples = v.positive_int("n_samples", n_samples)
+    ta, tb = train_a, train_b
     shape = (n_samples, *ta.shape[1:])
     ra = sample(model_a, shape, sampler=sampler, seed=seed)
     rb = sample(model_b, shape, sampler=sampler, seed=seed)
     sa, sb = ra.samples.detach().cpu(), rb.samples.detach().cpu()
-    near_a, idx_a = nearest_similarity(sa, ta.cpu())
-    near_b, idx_b = nearest_similarity(sb, tb.cpu())
+    near_a, idx_a = _nearest_similarity(sa, ta.cpu())
+    near_b, idx_b = _nearest_similarity(sb, tb.cpu())
     return PairResult(
         samples_a=sa,
         samples_b=sb,
-        paired=cosine_similarity(sa, sb),
+        paired=_cosine_similarity(sa, sb),
         nearest_a=near_a,
         nearest_b=near_b,
         index_a=idx_a,

@@ -13,11 +13,18 @@ a 5-dimensional manifold of images.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 import torch
+from jaxtyping import Float
+from torch import Tensor
 
-from theorybook import validation as v
-from theorybook.diffusion.disks import disk_parameters, render_disks
+from theorybook.boundary import Interval, PositiveInt, Seed, checked
+from theorybook.diffusion.disks import Side, _render_disks, disk_parameters
+
+Regularity = Annotated[float, Interval(low=0.0, high=20.0, low_open=True)]
+"""A regularity exponent α or β of the C^α images, in (0, 20]."""
 
 __all__ = ["c_alpha_images", "disk_images"]
 
@@ -35,9 +42,15 @@ def _filtered_noise(
     return out / np.where(scale > 0, scale, 1.0)
 
 
+@checked
 def c_alpha_images(
-    n: int, size: int, alpha: float, seed: int = 0, *, beta: float | None = None
-) -> torch.Tensor:
+    n: PositiveInt,
+    size: Side,
+    alpha: Regularity,
+    seed: Seed = 0,
+    *,
+    beta: Regularity | None = None,
+) -> Float[Tensor, "n 1 h w"]:
     """``n`` C^α images of ``size × size`` in [0, 1] (paper App. E, Alg. 2).
 
     For such images the optimal denoiser's MSE decays as ``σ^{2α/(α+1)}``
@@ -48,16 +61,13 @@ def c_alpha_images(
         size: the image side (≥ 4).
         alpha: the contour's regularity (0 < α ≤ 20).
         seed: seeds the contours and the backgrounds.
-        beta: the backgrounds' regularity (default ``alpha``).
+        beta: the backgrounds' regularity (0 < β ≤ 20; default ``alpha``).
 
     Returns:
         The images (n, 1, size, size), float32.
     """
-    n = v.positive_int("n", n)
-    size = v.int_in_range("size", size, low=4)
-    alpha = v.real("alpha", alpha, low=0.0, low_open=True, high=20.0)
-    beta = alpha if beta is None else v.real("beta", beta, low=0.0, low_open=True, high=20.0)
-    rng = np.random.default_rng(v.seed("seed", seed))
+    beta = alpha if beta is None else beta
+    rng = np.random.default_rng(seed)
     big = 2 * size
     contour = _filtered_noise(rng, (n, big), alpha, axes=(1,))
     contour = big / 2 + contour * big / 8 + rng.uniform(-big / 4, big / 4, size=(n, 1))
@@ -72,7 +82,8 @@ def c_alpha_images(
     return torch.from_numpy(np.clip(x, 0.0, 1.0)[:, None].astype(np.float32))
 
 
-def disk_images(n: int, size: int, seed: int = 0) -> torch.Tensor:
+@checked
+def disk_images(n: PositiveInt, size: Side, seed: Seed = 0) -> Float[Tensor, "n 1 h w"]:
     """``n`` anti-aliased disks of ``size × size`` in [0, 1].
 
     Five parameters per image (:func:`~theorybook.diffusion.disks.disk_parameters`): centre
@@ -86,4 +97,4 @@ def disk_images(n: int, size: int, seed: int = 0) -> torch.Tensor:
     Returns:
         The images (n, 1, size, size), float32.
     """
-    return render_disks(disk_parameters(n, size, seed=seed), size)
+    return _render_disks(disk_parameters(n, size, seed=seed), size)

@@ -16,9 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
+from jaxtyping import Float
+from torch import Tensor
 
 from theorybook import validation as v
-from theorybook.diffusion.denoisers import check_images
+from theorybook.boundary import PositiveReal, checked, record
+from theorybook.diffusion.denoisers import check_denoiser_input, check_output
 
 __all__ = [
     "JacobianEigen",
@@ -30,24 +33,23 @@ __all__ = [
     "sure_estimate",
 ]
 
-Denoiser = Callable[[torch.Tensor], torch.Tensor]
+Denoiser = Callable[[Tensor], Tensor]
 MAX_PIXELS = 4096
 
-
-def _as_batch(y: object) -> torch.Tensor:
-    t = v.tensor("y", y, ndim=(3, 4))
-    return t[None] if t.ndim == 3 else t
+Images = Float[Tensor, "*batch c h w"]
+"""One image (C, H, W) or a batch (B, C, H, W) (more leading axes are refused in the body)."""
 
 
-def denoiser_jacobian(denoiser: Denoiser, y: object) -> torch.Tensor:
-    """The Jacobians ``J(y) = ∂f/∂y`` at each image of ``y``, shape (B, d, d), d = C·H·W.
+def _as_batch(y: torch.Tensor, denoiser: object) -> torch.Tensor:
+    """``y`` as a batch (B, C, H, W), checked against a module denoiser's dtype and device."""
+    if y.ndim > 4:
+        raise ValueError(f"y must be (C, H, W) or (B, C, H, W), got shape {tuple(y.shape)}")
+    batch = y[None] if y.ndim == 3 else y
+    return check_denoiser_input("y", batch, denoiser)
 
-    ``y`` is one image (C, H, W) or a batch (B, C, H, W). The denoiser must act on each image
-    independently (a network in eval mode does; in training mode batch norm couples the batch,
-    so this raises). Images larger than 4096 pixels are refused (the matrix would not fit).
-    """
-    v.callable_("denoiser", denoiser)
-    batch = _as_batch(y)
+
+def _denoiser_jacobian(denoiser: Denoiser, batch: torch.Tensor) -> torch.Tensor:
+    """:func:`denoiser_jacobian` of a batch (B, C, H, W), without the argument checks."""
     if getattr(denoiser, "training", False):
         raise ValueError("denoiser is in training mode (batch statistics); call .eval() first")
     d = batch[0].numel()
@@ -59,15 +61,35 @@ def denoiser_jacobian(denoiser: Denoiser, y: object) -> torch.Tensor:
         return denoiser(x.reshape(1, *shape)).reshape(-1)
 
     jac = torch.func.vmap(torch.func.jacrev(single))(batch.reshape(len(batch), -1))
+    if jac.shape != (len(batch), d, d):
+        raise ValueError(
+            f"denoiser must return a tensor of its input's shape {tuple(shape)} per image; its "
+            f"Jacobians have shape {tuple(jac.shape)}"
+        )
     return jac.detach()
 
 
-def effective_dimension(denoiser: Denoiser, y: object) -> torch.Tensor:
+@checked
+def denoiser_jacobian(denoiser: Denoiser, y: Images) -> Float[Tensor, "b d d"]:
+    """The Jacobians ``J(y) = ∂f/∂y`` at each image of ``y``, shape (B, d, d), d = C·H·W.
+
+    ``y`` is one image (C, H, W) or a batch (B, C, H, W). The denoiser must act on each image
+    independently (a network in eval mode does; in training mode batch norm couples the batch,
+    so this raises) and return its input's shape. Images larger than 4096 pixels are refused
+    (the matrix would not fit).
+    """
+    return _denoiser_jacobian(denoiser, _as_batch(y, denoiser))
+
+
+@checked
+def effective_dimension(denoiser: Denoiser, y: Images) -> Float[Tensor, " b"]:
     """``tr J(y)`` per image (B,): the effective dimension of the denoiser's local subspace."""
-    return denoiser_jacobian(denoiser, y).diagonal(dim1=1, dim2=2).sum(-1)
+    batch = _as_batch(y, denoiser)
+    return _denoiser_jacobian(denoiser, batch).diagonal(dim1=1, dim2=2).sum(-1)
 
 
-def sure_estimate(denoiser: Denoiser, y: object, sigma: float) -> torch.Tensor:
+@checked
+def sure_estimate(denoiser: Denoiser, y: Images, sigma: PositiveReal) -> Float[Tensor, " b"]:
     """Stein's unbiased estimate of the per-pixel MSE ``‖f(y) − x‖²/d``, :eq:`diffusion-sure`.
 
     ``(2σ² tr J(y) + ‖y − f(y)‖² − σ² d) / d``, using only the noisy images ``y`` and the
@@ -81,15 +103,16 @@ def sure_estimate(denoiser: Denoiser, y: object, sigma: float) -> torch.Tensor:
     Returns:
         The estimate per image (B,).
     """
-    sigma = v.positive_real("sigma", sigma)
-    batch = _as_batch(y)
+    batch = _as_batch(y, denoiser)
     d = batch[0].numel()
-    tr = effective_dimension(denoiser, batch)
+    tr = _denoiser_jacobian(denoiser, batch).diagonal(dim1=1, dim2=2).sum(-1)
     with torch.no_grad():
-        resid = (batch - denoiser(batch)).flatten(1).square().sum(1)
+        f = check_output("denoiser", denoiser(batch), batch)
+        resid = (batch - f).flatten(1).square().sum(1)
     return (2 * sigma**2 * tr + resid - sigma**2 * d) / d
 
 
+@record
 @dataclass(frozen=True)
 class JacobianEigen:
     """Eigen-decomposition of the symmetric part of J at one image.
@@ -105,12 +128,14 @@ class JacobianEigen:
     trace: float
 
 
-def jacobian_eigen(denoiser: Denoiser, y: object) -> JacobianEigen:
-    """Eigenvalues and eigenvectors of ``(J + Jᵀ)/2`` at a single image ``y`` (C, H, W)."""
-    t = v.tensor("y", y, ndim=(3, 4))
-    if t.ndim == 4 and len(t) != 1:
-        raise ValueError(f"jacobian_eigen takes one image, got a batch of {len(t)}")
-    jac = denoiser_jacobian(denoiser, t)[0].double()
+@checked
+def jacobian_eigen(denoiser: Denoiser, y: Images) -> JacobianEigen:
+    """Eigenvalues and eigenvectors of ``(J + Jᵀ)/2`` at a single image ``y`` (C, H, W) (or a
+    batch of one)."""
+    batch = _as_batch(y, denoiser)
+    if len(batch) != 1:
+        raise ValueError(f"jacobian_eigen takes one image y, got a batch of {len(batch)}")
+    jac = _denoiser_jacobian(denoiser, batch)[0].double()
     sym = (jac + jac.T) / 2
     values, vectors = torch.linalg.eigh(sym)
     order = torch.argsort(values, descending=True)
@@ -123,38 +148,54 @@ def jacobian_eigen(denoiser: Denoiser, y: object) -> JacobianEigen:
     )
 
 
-def linearity_error(denoiser: Denoiser, y: object) -> float:
-    """The largest relative error ``‖J(y) y − f(y)‖ / ‖f(y)‖`` over the images of ``y``."""
-    batch = _as_batch(y)
-    jac = denoiser_jacobian(denoiser, batch)
+@checked
+def linearity_error(denoiser: Denoiser, y: Images) -> float:
+    """The largest relative error ``‖J(y) y − f(y)‖ / ‖f(y)‖`` over the images of ``y``.
+
+    The norm ``‖f(y)‖`` is floored at 1e-30 (a denoiser that returns zero, as a bias-free one
+    does at ``y = 0``, gets an error of ``‖J(y) y‖ / 1e-30``, zero for a homogeneous one).
+    """
+    batch = _as_batch(y, denoiser)
+    jac = _denoiser_jacobian(denoiser, batch)
     with torch.no_grad():
-        f = denoiser(batch).flatten(1)
+        f = check_output("denoiser", denoiser(batch), batch).flatten(1)
     jy = torch.einsum("bij,bj->bi", jac, batch.flatten(1))
     return float(((jy - f).norm(dim=1) / f.norm(dim=1).clamp_min(1e-30)).max())
 
 
+@checked
 def homogeneity_error(
-    denoiser: Denoiser, y: object, scales: Sequence[float] = (0.1, 0.5, 2.0, 10.0)
+    denoiser: Denoiser,
+    y: Float[Tensor, "batch c h w"],
+    scales: Sequence[PositiveReal] = (0.1, 0.5, 2.0, 10.0),
 ) -> float:
     """The largest ``‖f(a y) − a f(y)‖ / ‖a f(y)‖`` over ``a`` in ``scales`` and the images of y.
 
-    Zero for a positively homogeneous denoiser (:eq:`diffusion-homogeneity`).
+    Zero for a positively homogeneous denoiser (:eq:`diffusion-homogeneity`). The norm
+    ``‖a f(y)‖`` is floored at 1e-30 (a denoiser that returns zero, as a bias-free one does at
+    ``y = 0``, is homogeneous there when ``f(a y)`` is zero too).
 
     Arguments:
-        denoiser: the denoiser ``f``.
+        denoiser: the denoiser ``f`` (in either mode: training mode is what this measures
+            against).
         y: the images (B, C, H, W).
-        scales: the factors ``a`` (> 0).
+        scales: the factors ``a`` (> 0; a scale so large that ``a·y`` overflows raises
+            ``ValueError``).
 
     Returns:
         The largest relative error.
     """
-    batch = check_images("y", y)
+    batch = check_denoiser_input("y", y, denoiser)
     factors = v.real_sequence("scales", scales, low=0.0, low_open=True)
     worst = 0.0
     with torch.no_grad():
-        f = denoiser(batch)
+        f = check_output("denoiser", denoiser(batch), batch)
         for a in factors:
-            fa = denoiser(a * batch)
-            err = (fa - a * f).flatten(1).norm(dim=1) / (a * f).flatten(1).norm(dim=1)
+            scaled = a * batch
+            if not bool(torch.isfinite(scaled).all()):
+                raise ValueError(f"scales holds {a:g}, which overflows a·y in {batch.dtype}")
+            fa = denoiser(scaled)
+            norm = (a * f).flatten(1).norm(dim=1).clamp_min(1e-30)
+            err = (fa - a * f).flatten(1).norm(dim=1) / norm
             worst = max(worst, float(err.max()))
     return worst

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from theorybook.boundary import record
 from theorybook.diffusion.data import PatchSplit
 from theorybook.diffusion.denoisers import BiasFreeUNet
 from theorybook.diffusion.generalization import PairResult
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 
+@record
 @dataclass(frozen=True)
 class SamplerCheckResult:
     """σ_t of the sampler driven by an exact MMSE denoiser, against ``σ_1 ∏_{s<t}(1 − β h_s)``.
@@ -47,6 +49,7 @@ class SamplerCheckResult:
     steps_beta1: int
 
 
+@record
 @dataclass(frozen=True)
 class NResult:
     """Everything measured at one training-set size N (similarities are per sample)."""
@@ -62,6 +65,7 @@ class NResult:
     histories: tuple[TrainingHistory, TrainingHistory]
 
 
+@record
 @dataclass(frozen=True)
 class TransitionResult:
     """The memorization → generalization experiment: one :class:`NResult` per N.
@@ -97,6 +101,7 @@ class TransitionResult:
         return tuple(out)
 
 
+@record
 @dataclass(frozen=True)
 class JacobianResult:
     """The Jacobian view of the largest-N model A of a :class:`TransitionResult`.
@@ -134,6 +139,7 @@ class JacobianResult:
     jacobian_ms: tuple[float, ...]
 
 
+@record
 @dataclass(frozen=True)
 class CAlphaResult:
     """Per α: the test MSE per pixel at each σ of ``sigmas`` (``mse``, (A, S)), the fitted
@@ -158,6 +164,7 @@ class CAlphaResult:
         return bool((self.mse[:, 0] > self.sigmas[0] ** 2).all())
 
 
+@record
 @dataclass(frozen=True)
 class DiskResult:
     """Disks: for the exact MMSE denoiser and the trained UNet, at each σ of ``sigmas``, the
@@ -194,6 +201,7 @@ class DiskResult:
         return self.dims_net[0] > self.size**2
 
 
+@record
 @dataclass(frozen=True)
 class Results:
     """Every experiment of the chapter (what :func:`~theorybook.diffusion.run_all` returns).

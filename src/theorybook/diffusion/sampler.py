@@ -12,18 +12,24 @@ The settings σ₀, σ_final, h₀, β and the step cap form one
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
 import torch
+from jaxtyping import Float
+from torch import Tensor
 
 from theorybook import validation as v
+from theorybook.boundary import FiniteReal, Interval, PositiveInt, Seed, checked, record
 from theorybook.diffusion.config import Sampler
+from theorybook.diffusion.denoisers import check_output
 from theorybook.training import check_iterates
 
 __all__ = ["SampleResult", "sample", "step_schedule"]
 
 
+@record
 @dataclass(frozen=True)
 class SampleResult:
     """What :func:`sample` returns.
@@ -44,21 +50,24 @@ class SampleResult:
     converged: torch.Tensor
 
 
-def step_schedule(h0: float, steps: int) -> torch.Tensor:
+@checked
+def step_schedule(
+    h0: Annotated[float, Interval(low=0.0, high=1.0, low_open=True)], steps: PositiveInt
+) -> Float[Tensor, " steps"]:
     """``h_t = h_0 t / (1 + h_0 (t − 1))`` for ``t = 1 … steps`` (float64)."""
-    h0 = v.real("h0", h0, low=0.0, high=1.0, low_open=True)
-    t = torch.arange(1, v.positive_int("steps", steps) + 1, dtype=torch.float64)
+    t = torch.arange(1, steps + 1, dtype=torch.float64)
     return h0 * t / (1 + h0 * (t - 1))
 
 
 @torch.no_grad()
+@checked(finite_result=False)
 def sample(
-    denoiser: Callable[[torch.Tensor], torch.Tensor],
-    shape: tuple[int, ...],
+    denoiser: Callable[[Tensor], Tensor],
+    shape: Sequence[PositiveInt],
     *,
     sampler: Sampler = Sampler(),
-    seed: int = 0,
-    mean: float = 0.5,
+    seed: Seed = 0,
+    mean: FiniteReal = 0.5,
 ) -> SampleResult:
     """Draw ``shape[0]`` samples of shape ``shape[1:]`` with the blind denoiser ``denoiser``.
 
@@ -77,7 +86,9 @@ def sample(
         mean: the mean ``m`` of the initial image.
 
     Returns:
-        A :class:`SampleResult`.
+        A :class:`SampleResult`. Its ``sigmas`` and ``gammas`` hold NaN after a sample stopped
+        (so the result is not checked for NaN as a whole); its ``samples`` and ``final`` are
+        finite.
 
     Raises:
         TypeError, ValueError: on a non-callable denoiser, an invalid shape or settings, or a
@@ -85,22 +96,19 @@ def sample(
         SolverDiverged: naming the step, when the denoiser's output or the iterate holds NaN or
             inf or an entry beyond 10¹² (:func:`theorybook.training.check_iterates`).
     """
-    v.callable_("denoiser", denoiser)
     dims = v.int_sequence("shape", shape, low=1)
     if len(dims) != 4:
         raise ValueError(f"shape must be (B, C, H, W), got {dims}")
-    if not isinstance(sampler, Sampler):
-        raise TypeError(f"sampler must be a Sampler block, got {type(sampler).__name__}")
     sigma0, sigma_final = sampler.sigma0, sampler.sigma_final
     h0, beta, max_steps = sampler.h0, sampler.beta, sampler.max_steps
-    seed = v.seed("seed", seed)
-    mean = v.real("mean", mean)
 
     param = next(iter(getattr(denoiser, "parameters", lambda: iter(()))()), None)
     dev = param.device if param is not None else torch.device("cpu")
+    # a module's own floating dtype (a float64 network gets float64 iterates); else float32
+    dtype = param.dtype if param is not None and param.is_floating_point() else None
     gen = torch.Generator(device=dev).manual_seed(seed)
     b, d = dims[0], dims[1] * dims[2] * dims[3]
-    y = mean + sigma0 * torch.randn(dims, generator=gen, device=dev)
+    y = mean + sigma0 * torch.randn(dims, generator=gen, device=dev, dtype=dtype)
     active = torch.ones(b, dtype=torch.bool, device=dev)
     converged = torch.zeros(b, dtype=torch.bool, device=dev)
     steps = torch.zeros(b, dtype=torch.long, device=dev)
@@ -111,12 +119,7 @@ def sample(
     while bool(active.any()) and t < max_steps:
         t += 1
         h = h0 * t / (1 + h0 * (t - 1))
-        xhat = denoiser(y)
-        if not isinstance(xhat, torch.Tensor) or xhat.shape != y.shape:
-            raise ValueError(
-                f"denoiser must return a tensor of the input's shape {tuple(y.shape)}, "
-                f"got {getattr(xhat, 'shape', type(xhat).__name__)}"
-            )
+        xhat = check_output("denoiser", denoiser(y), y)
         check_iterates(xhat, step=t, where="sampler (the denoiser's output)")
         r = xhat - y
         sigma = r.flatten(1).norm(dim=1) / d**0.5
@@ -125,7 +128,7 @@ def sample(
         converged |= done
         active &= ~(done | blown)
         gamma = sigma * max((1 - beta * h) ** 2 - (1 - h) ** 2, 0.0) ** 0.5
-        z = torch.randn(dims, generator=gen, device=dev)
+        z = torch.randn(dims, generator=gen, device=dev, dtype=dtype)
         step = h * r + gamma[:, None, None, None] * z
         y = torch.where(active[:, None, None, None], y + step, y)
         check_iterates(y, step=t, where="sampler")
@@ -134,7 +137,8 @@ def sample(
         gammas.append(torch.where(active, gamma, nan))
         steps += active.long()
         hs.append(h)
-    samples = denoiser(y)
+    samples = check_output("denoiser", denoiser(y), y)
+    check_iterates(samples, step=t, where="sampler (the denoiser's final output)")
     return SampleResult(
         samples=samples,
         final=y,

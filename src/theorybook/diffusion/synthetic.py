@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from jaxtyping import Float
+from torch import Tensor
 
-from theorybook import validation as v
+from theorybook.boundary import PositiveInt, Seed, checked
 from theorybook.diffusion.config import Config
 from theorybook.diffusion.denoisers import BiasFreeUNet
-from theorybook.diffusion.disks import DiskMMSEDenoiser, disk_parameters, render_disks
+from theorybook.diffusion.disks import DiskMMSEDenoiser, Side, _render_disks, disk_parameters
 from theorybook.diffusion.images import c_alpha_images
-from theorybook.diffusion.jacobian import denoiser_jacobian
+from theorybook.diffusion.jacobian import _denoiser_jacobian
 from theorybook.diffusion.results import CAlphaResult, DiskResult
 from theorybook.diffusion.training import train_denoiser
 from theorybook.runtime import device, seed_everything, torch_threads
@@ -41,16 +43,29 @@ PAPER_DISK_EIGENVALUES = (1.177, 1.067, 1.004, 0.999, 0.945, 0.674, 0.552, 0.39,
 _TRAIN_SEED, _TEST_SEED, _NOISE_SEED = 1000, 2000, 3000
 
 
-def loglog_slope(sigmas: object, mses: object) -> float:
+@checked
+def loglog_slope(sigmas: Float[np.ndarray, " n"], mses: Float[np.ndarray, " n"]) -> float:
     """Least-squares slope of ``log MSE`` against ``log σ²`` (the PSNR-curve slope of the
-    paper's Figs. 4–5: output PSNR against input PSNR)."""
-    s = v.array("sigmas", sigmas, ndim=1)
-    m = v.array("mses", mses, ndim=1)
-    if len(s) != len(m) or len(s) < 2:
-        raise ValueError(f"sigmas and mses need the same length ≥ 2, got {len(s)} and {len(m)}")
-    if (s <= 0).any() or (m <= 0).any():
-        raise ValueError("sigmas and mses must be positive")
-    return float(np.polyfit(np.log(s**2), np.log(m), 1)[0])
+    paper's Figs. 4–5: output PSNR against input PSNR).
+
+    Arguments:
+        sigmas: the noise levels (n,), positive, at least two distinct.
+        mses: the MSE at each (n,), positive.
+
+    Returns:
+        The fitted slope.
+    """
+    s, m = sigmas.astype(np.float64), mses.astype(np.float64)
+    if len(s) < 2:
+        raise ValueError(f"sigmas and mses need at least 2 values, got {len(s)}")
+    if (s <= 0).any():
+        raise ValueError("sigmas must be positive")
+    if (m <= 0).any():
+        raise ValueError("mses must be positive")
+    x = np.log(s**2)
+    if not np.ptp(x) > 0:
+        raise ValueError("sigmas must hold at least two distinct values (squares that differ)")
+    return float(np.polyfit(x, np.log(m), 1)[0])
 
 
 def _train(
@@ -80,6 +95,7 @@ def _mse(model: BiasFreeUNet, x: torch.Tensor, sigmas: tuple[float, ...], seed: 
 
 
 @torch_threads()
+@checked
 def run_calpha(cfg: Config, *, progress: bool = False) -> CAlphaResult:
     """Train one UNet per α on ``cfg.synthetic.n`` C^α images and fit its MSE decay exponent."""
     seed_everything(cfg.seed)
@@ -105,23 +121,31 @@ def run_calpha(cfg: Config, *, progress: bool = False) -> CAlphaResult:
     )
 
 
-def held_out_disks(n: int, size: int, seed: int) -> torch.Tensor:
+@checked
+def held_out_disks(n: PositiveInt, size: Side, seed: Seed) -> Float[Tensor, "n 1 h w"]:
     """``n`` disks whose intensities lie in [0.1, 0.9] and differ by at least 0.3 (so the
     geometry is visible and the intensity box is far from the posterior at small σ).
 
+    The disks are the first ``n`` accepted among ``40 n`` draws of :func:`disk_parameters`
+    (a quarter is accepted on average); in the rare case that fewer are, ``80 n``, ``160 n``, …
+    are drawn instead.
+
     Arguments:
         n: the number of disks.
-        size: the image side.
+        size: the image side (≥ 4).
         seed: seeds the disks' parameters.
 
     Returns:
         The images (n, 1, size, size), float32.
     """
-    n = v.positive_int("n", n)
-    p = disk_parameters(40 * n, size, seed=seed)
-    fg, bg = p[:, 3], p[:, 4]
-    keep = (abs(fg - bg) >= 0.3) & (np.minimum(fg, bg) >= 0.1) & (np.maximum(fg, bg) <= 0.9)
-    return render_disks(p[keep][:n], size)
+    draws = 40 * n
+    while True:
+        p = disk_parameters(draws, size, seed=seed)
+        fg, bg = p[:, 3], p[:, 4]
+        keep = (abs(fg - bg) >= 0.3) & (np.minimum(fg, bg) >= 0.1) & (np.maximum(fg, bg) <= 0.9)
+        if keep.sum() >= n:
+            return _render_disks(p[keep][:n], size)
+        draws *= 2
 
 
 def _sym_eig(j: torch.Tensor, k: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
@@ -131,6 +155,7 @@ def _sym_eig(j: torch.Tensor, k: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @torch_threads()
+@checked
 def run_disks(cfg: Config, *, progress: bool = False) -> DiskResult:
     """Train a UNet on ``cfg.synthetic.n`` disks; compare its Jacobian with the exact
     optimum's."""
@@ -150,7 +175,7 @@ def run_disks(cfg: Config, *, progress: bool = False) -> DiskResult:
     for s in cfg.disks.sigmas:
         y = x + s * torch.randn(x.shape, generator=gen)
         mean_e, j_e = exact.moments(y, s)
-        j_n = denoiser_jacobian(model, y.to(dev)).cpu().double()
+        j_n = _denoiser_jacobian(model, y.to(dev)).cpu().double()
         tr_e.append(float(j_e.diagonal(dim1=1, dim2=2).sum(-1).mean()))
         tr_n.append(float(j_n.diagonal(dim1=1, dim2=2).sum(-1).mean()))
         with torch.no_grad():

@@ -9,42 +9,63 @@ whose guard stops a diverging run (``TrainingDiverged``, naming the step).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
-from torch import nn
+from jaxtyping import Float
+from torch import Tensor, nn
 
 from theorybook import validation as v
+from theorybook.boundary import PositiveReal, Seed, checked
 from theorybook.diffusion.config import Training
-from theorybook.diffusion.denoisers import check_images
+from theorybook.diffusion.denoisers import check_denoiser_input, check_output
 from theorybook.training import TrainingHistory, train_loop
 
 __all__ = ["add_noise", "psnr", "train_denoiser"]
 
+PSNR_CAP_DB = 200.0
+"""The PSNR of a denoiser whose error is zero (an MSE floor of 1e-20)."""
 
-def add_noise(
+
+def _add_noise(
     images: torch.Tensor, sigma_max: float, generator: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Noisy copies ``x + σ z`` with ``σ = sigma_max·u²``, ``u ~ U[0, 1]`` drawn per image.
-
-    Arguments:
-        images: clean images (B, C, H, W).
-        sigma_max: the largest noise level.
-        generator: the random stream of ``u`` and ``z`` (on the images' device).
-
-    Returns:
-        The noisy images ``y`` (B, C, H, W) and their noise levels ``σ`` (B,).
-    """
+    """:func:`add_noise` without the argument checks (called at every training step)."""
     u = torch.rand(len(images), generator=generator, device=images.device)
     sigma = sigma_max * u.square()
     z = torch.randn(images.shape, generator=generator, device=images.device)
     return images + sigma[:, None, None, None] * z, sigma
 
 
+@checked
+def add_noise(
+    images: Float[Tensor, "batch c h w"], sigma_max: PositiveReal, generator: torch.Generator
+) -> tuple[Float[Tensor, "batch c h w"], Float[Tensor, " batch"]]:
+    """Noisy copies ``x + σ z`` with ``σ = sigma_max·u²``, ``u ~ U[0, 1]`` drawn per image.
+
+    Arguments:
+        images: clean images (B, C, H, W).
+        sigma_max: the largest noise level (> 0).
+        generator: the random stream of ``u`` and ``z`` (on the images' device).
+
+    Returns:
+        The noisy images ``y`` (B, C, H, W) and their noise levels ``σ`` (B,).
+    """
+    if generator.device.type != images.device.type:
+        raise ValueError(
+            f"generator is on {generator.device} but images are on {images.device}; "
+            "create the generator on the images' device"
+        )
+    return _add_noise(images, sigma_max, generator)
+
+
+@checked
 def train_denoiser(
     model: nn.Module,
-    images: object,
+    images: Float[Tensor, "n c h w"],
     *,
     training: Training = Training(),
-    seed: int = 0,
+    seed: Seed = 0,
     progress: bool = False,
     desc: str = "training",
 ) -> TrainingHistory:
@@ -57,7 +78,8 @@ def train_denoiser(
 
     Arguments:
         model: the denoiser, a ``torch.nn.Module`` with parameters.
-        images: the training images (N, C, H, W).
+        images: the training images (N, C, H, W), of the model's dtype (they are moved to its
+            device).
         training: steps, batch size, learning rate and σ_max.
         seed: seeds the batches and the noise.
         progress: show a progress bar.
@@ -67,18 +89,13 @@ def train_denoiser(
         The per-step losses (MSE per pixel), a :class:`theorybook.training.TrainingHistory`.
 
     Raises:
+        TypeError: if ``images``' dtype differs from the model's.
         TrainingDiverged: naming the first step whose loss is NaN, infinite or has exploded.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(training, Training):
-        raise TypeError(f"training must be a Training block, got {type(training).__name__}")
-    x = check_images("images", images)
-    seed = v.seed("seed", seed)
     param = next(iter(model.parameters()), None)
     if param is None:
         raise ValueError("model has no parameters to train")
-    x = x.to(param.device)
+    x = v.matches_module("images", images.to(param.device), model)
     gen = torch.Generator(device=param.device).manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=training.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=training.steps)
@@ -86,7 +103,7 @@ def train_denoiser(
     def step(t: int) -> torch.Tensor:
         idx = torch.randint(len(x), (training.batch_size,), generator=gen, device=x.device)
         clean = x[idx]
-        noisy, _ = add_noise(clean, training.sigma_max, gen)
+        noisy, _ = _add_noise(clean, training.sigma_max, gen)
         loss = (model(noisy) - clean).square().mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -102,26 +119,32 @@ def train_denoiser(
 
 
 @torch.no_grad()
-def psnr(denoiser: nn.Module | object, images: object, sigma: float, *, seed: int = 0) -> float:
+@checked
+def psnr(
+    denoiser: Callable[[Tensor], Tensor],
+    images: Float[Tensor, "batch c h w"],
+    sigma: PositiveReal,
+    *,
+    seed: Seed = 0,
+) -> float:
     """Mean output PSNR (dB, peak 1) of ``denoiser`` on ``images`` noised at ``sigma``.
 
     ``10 log10(1 / MSE)`` with the MSE averaged over all images and pixels (paper Fig. 1 plots
-    this against the input PSNR).
+    this against the input PSNR). A denoiser with zero error (the limit of a memorizer on its
+    own training images as σ → 0) gets :data:`PSNR_CAP_DB` (200 dB, an MSE floor of 1e-20).
 
     Arguments:
-        denoiser: a callable ``y ↦ x̂`` on (B, C, H, W) tensors.
-        images: the clean images (B, C, H, W).
+        denoiser: a callable ``y ↦ x̂`` on (B, C, H, W) tensors, returning the input's shape.
+        images: the clean images (B, C, H, W) (of the denoiser's dtype, for a module).
         sigma: the noise level (> 0).
         seed: seeds the noise.
 
     Returns:
         The PSNR in dB.
     """
-    v.callable_("denoiser", denoiser)
-    x = check_images("images", images)
-    sigma = v.positive_real("sigma", sigma)
-    gen = torch.Generator(device=x.device).manual_seed(v.seed("seed", seed))
+    x = check_denoiser_input("images", images, denoiser)
+    gen = torch.Generator(device=x.device).manual_seed(seed)
     y = x + sigma * torch.randn(x.shape, generator=gen, device=x.device)
-    out = denoiser(y)  # type: ignore[operator]
+    out = check_output("denoiser", denoiser(y), y)
     mse = float((out - x).square().mean())
     return 10.0 * float(torch.log10(torch.tensor(1.0 / max(mse, 1e-20))))

@@ -2,10 +2,12 @@
 
 Kernel ridge regression distilled into itself, with the labels mixed into every step's targets:
 closed forms in the kernel eigenbasis (:mod:`~theorybook.distill.kernel`, the losses of many
-weights at once in :mod:`~theorybook.distill.sweep`), the optimal weight of the labels
-(:mod:`~theorybook.distill.alpha`), a small PyTorch network on digits
-(:mod:`~theorybook.distill.deep`, which imports torch lazily), the toy problem, published numbers
-and data splits (:mod:`~theorybook.distill.data`), the settings (:mod:`~theorybook.distill.config`),
+weights at once in :mod:`~theorybook.distill.sweep`, the checks of kernels and of solves with
+``K + λI`` in :mod:`~theorybook.distill.checks` and :mod:`~theorybook.distill.solve`), the
+optimal weight of the labels (:mod:`~theorybook.distill.alpha`), a small PyTorch network on
+digits (:mod:`~theorybook.distill.deep`, not imported by the package: it needs torch), the toy
+problem, published numbers and data splits (:mod:`~theorybook.distill.data`), the settings
+(:mod:`~theorybook.distill.config`),
 the experiments (:mod:`~theorybook.distill.experiments`: :func:`run_all` returns the
 :class:`Results` of :mod:`~theorybook.distill.results`), figures
 (:mod:`~theorybook.distill.figures`) and the claims table (:func:`chapter_claims`).

@@ -19,19 +19,23 @@ outputs against the training targets, unconstrained (:eq:`distill-alpha-hat`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
-from scipy.linalg import cho_factor, cho_solve
+from jaxtyping import Float
+from numpy.typing import NDArray
+from scipy.linalg import cho_solve
 
+from theorybook.boundary import Interval, PositiveInt, PositiveReal, checked, record
 from theorybook.distill.checks import (
     MAX_ELEMENTS,
     check_cross_kernel,
     check_kernel,
     check_targets,
+    check_weights,
 )
+from theorybook.distill.solve import ridge_cholesky
 from theorybook.timing import best_of
-from theorybook.validation import array, positive_int, positive_real, real
 
 __all__ = [
     "MIN_GRID_STEP",
@@ -50,20 +54,19 @@ Array = NDArray[np.float64]
 MIN_GRID_STEP = 1e-6
 
 
-def _flag(name: str, value: object) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
-    return bool(value)
-
-
+@checked
 def optimal_alpha(
-    f_ground_truth: ArrayLike,
-    f_self_distilled: ArrayLike,
-    reference: ArrayLike,
+    f_ground_truth: Float[np.ndarray, "*shape"],
+    f_self_distilled: Float[np.ndarray, "*shape"],
+    reference: Float[np.ndarray, "*shape"],
     *,
     clip: bool = True,
 ) -> float:
     """Closed-form ``α*`` of :eq:`distill-alpha-star` for outputs that are affine in ``α``.
+
+    ``α*`` is invariant to a common scale of the three arrays, so they are rescaled (by powers
+    of two, exactly) first: huge finite inputs do not overflow the inner products, and outputs
+    that differ only by a tiny amount do not underflow ``‖f_gt − f_sd‖²``.
 
     Arguments:
         f_ground_truth: outputs (any shape, e.g. ``(m,)`` values or ``(m, classes)``
@@ -79,28 +82,41 @@ def optimal_alpha(
         ``α*``, a float.
 
     Raises:
-        ValueError: for empty or non-finite inputs, mismatched shapes, or identical ``α = 1``
-            and ``α = 0`` outputs (every ``α`` then gives the same loss).
+        ValueError: for empty or non-finite inputs, or identical ``α = 1`` and ``α = 0``
+            outputs (every ``α`` then gives the same loss).
+        TypeError: for shapes that differ.
+        NonFiniteResult: for an unclipped ``α*`` beyond ``10³⁰⁸`` (outputs that differ by
+            some 10⁻³⁰⁸ of the reference's scale); clipped, it is 0 or 1.
     """
-    a = array("f_ground_truth", f_ground_truth)
-    b = array("f_self_distilled", f_self_distilled)
-    z = array("reference", reference)
-    clip = _flag("clip", clip)
-    if not (a.shape == b.shape == z.shape):
-        raise ValueError(
-            f"f_ground_truth, f_self_distilled and reference must share one shape, got "
-            f"{a.shape}, {b.shape}, {z.shape}"
-        )
+    return _optimal_alpha(f_ground_truth, f_self_distilled, reference, clip)
+
+
+def _optimal_alpha(a: Array, b: Array, z: Array, clip: bool) -> float:
+    """:func:`optimal_alpha` without the checks, for the package's own loops.
+
+    ``α* = ⟨a − b, z − b⟩ / ‖a − b‖²`` (:eq:`distill-alpha-star`). The three arrays are first
+    divided by a power of two near their largest entry, and ``a − b`` by one near its own:
+    exact operations (the same bits as the plain formula for ordinary inputs) that keep huge
+    inputs from overflowing and nearly equal outputs from underflowing ``‖a − b‖²``.
+    """
+    a, b, z = (np.asarray(v, dtype=np.float64) for v in (a, b, z))
+    e = int(np.frexp(max(float(np.max(np.abs(v))) for v in (a, b, z)))[1])
+    a, b, z = np.ldexp(a, -e), np.ldexp(b, -e), np.ldexp(z, -e)
     diff = (a - b).ravel()
-    denom = float(diff @ diff)
-    if denom == 0.0:
+    if not np.any(diff):
         raise ValueError("the α = 1 and α = 0 outputs coincide: every α gives the same loss")
-    alpha = float(diff @ (z - b).ravel()) / denom
+    k = int(np.frexp(float(np.max(np.abs(diff))))[1])
+    diff = np.ldexp(diff, -k)
+    with np.errstate(over="ignore"):
+        alpha = float(np.ldexp(float(diff @ (z - b).ravel()) / float(diff @ diff), -k))
     return float(np.clip(alpha, 0.0, 1.0)) if clip else alpha
 
 
+@checked
 def estimate_alpha(
-    teacher_outputs: ArrayLike, self_distilled_outputs: ArrayLike, targets: ArrayLike
+    teacher_outputs: Float[np.ndarray, "*shape"],
+    self_distilled_outputs: Float[np.ndarray, "*shape"],
+    targets: Float[np.ndarray, "*shape"],
 ) -> float:
     """The network estimate ``α̂⁽ᵗ⁾`` of :eq:`distill-alpha-hat`, unconstrained.
 
@@ -115,7 +131,7 @@ def estimate_alpha(
 
     Arguments are outputs of one shape on the training points (values ``(n,)`` or
     probabilities ``(n, classes)``) and the targets (one-hot labels) of that shape.
-    Raises ``ValueError`` as :func:`optimal_alpha` does.
+    Raises as :func:`optimal_alpha` does.
 
     Arguments:
         teacher_outputs: the step-1 fit ``ŷ⁽¹⁾`` on the training points (the ``α = 1`` student)
@@ -125,36 +141,55 @@ def estimate_alpha(
     Returns:
         ``α̂⁽ᵗ⁾``, a float (unconstrained).
     """
-    return optimal_alpha(teacher_outputs, self_distilled_outputs, targets, clip=False)
+    return _optimal_alpha(teacher_outputs, self_distilled_outputs, targets, False)
 
 
-def alpha_grid(step: float = 1e-3) -> Array:
+@checked
+def alpha_grid(
+    step: Annotated[float, Interval(low=MIN_GRID_STEP, high=1.0)] = 1e-3,
+) -> Float[np.ndarray, " g"]:
     """The grid ``0, step, 2·step, …, 1``.
 
     ``1/step`` must be an integer and ``step`` at least :data:`MIN_GRID_STEP` (a finer grid
     would only spend memory: the closed form of :func:`optimal_alpha` is exact).
     """
-    step_f = positive_real("step", step)
-    if not MIN_GRID_STEP <= step_f <= 1.0:
-        raise ValueError(f"grid step must lie in [{MIN_GRID_STEP:g}, 1], got {step_f}")
-    n = round(1.0 / step_f)
-    if abs(n * step_f - 1.0) > 1e-9:
-        raise ValueError(f"1/step must be an integer so the grid ends at 1, got step={step_f}")
+    n = round(1.0 / step)
+    if abs(n * step - 1.0) > 1e-9:
+        raise ValueError(f"1/step must be an integer so the grid ends at 1, got step={step}")
     return np.linspace(0.0, 1.0, n + 1)
 
 
-def grid_search_alpha(losses: ArrayLike, grid: ArrayLike) -> tuple[float, float]:
-    """``(best α, its loss)`` from losses measured on a grid of ``α`` (ties: the first one)."""
-    lv = array("losses", losses, ndim=1)
-    gv = array("grid", grid, ndim=1)
-    if lv.shape != gv.shape:
-        raise ValueError(
-            f"losses and grid must be vectors of one length, got {lv.shape} and {gv.shape}"
-        )
-    i = int(np.argmin(lv))
-    return float(gv[i]), float(lv[i])
+@checked
+def grid_search_alpha(
+    losses: Float[np.ndarray, " g"],
+    grid: Float[np.ndarray, " g"],
+    *,
+    constrained: bool = True,
+) -> tuple[float, float]:
+    """``(best α, its loss)`` from losses measured on a grid of ``α`` (ties: the first one).
+
+    Arguments:
+        losses: the loss measured at each grid weight
+        grid: the weights, of the same length; with ``constrained=True`` (the paper's range,
+            the default) each must lie in ``[0, 1]``, else ``ValueError`` names the first
+            outsider (``grid[i]``)
+        constrained: ``False`` allows any finite grid (the unconstrained search of
+            :func:`krr_step_alpha_search` with ``clip=False``)
+
+    Returns:
+        The best weight and its loss.
+    """
+    gv = check_weights("grid", grid) if constrained else grid
+    return _grid_search_alpha(losses, gv)
 
 
+def _grid_search_alpha(losses: Array, grid: Array) -> tuple[float, float]:
+    """:func:`grid_search_alpha` without the checks, for the timed grid search."""
+    i = int(np.argmin(losses))
+    return float(grid[i]), float(losses[i])
+
+
+@record
 @dataclass(frozen=True)
 class AlphaSearch:
     """Closed-form ``α*`` against a grid search at one step of KRR self-distillation.
@@ -191,24 +226,18 @@ def _krr_student(
     return K @ c, K_ref @ c
 
 
-def _reference(reference: ArrayLike, m: int) -> Array:
-    z = array("reference", reference, ndim=1)
-    if z.shape != (m,):
-        raise ValueError(f"reference must have shape ({m},) to match K_ref, got {z.shape}")
-    return z
-
-
+@checked
 def krr_step_alpha_search(
-    K: ArrayLike,
-    K_ref: ArrayLike,
-    y: ArrayLike,
-    reference: ArrayLike,
-    lam: float,
-    prev_fit: ArrayLike,
+    K: Float[np.ndarray, "n n"],
+    K_ref: Float[np.ndarray, "m n"],
+    y: Float[np.ndarray, " n"],
+    reference: Float[np.ndarray, " m"],
+    lam: PositiveReal,
+    prev_fit: Float[np.ndarray, " n"],
     *,
-    grid: ArrayLike | None = None,
+    grid: Float[np.ndarray, " g"] | None = None,
     clip: bool = True,
-    repeats: int = 5,
+    repeats: PositiveInt = 5,
 ) -> AlphaSearch:
     """Closed-form ``α*`` (:eq:`distill-alpha-star`) and a grid search for one KRR step.
 
@@ -219,8 +248,10 @@ def krr_step_alpha_search(
     timing compares 2 solves against ``len(grid)`` solves; each is timed ``repeats`` times.
 
     ``grid`` (default :func:`alpha_grid`) holds the weights to try. With ``clip=True`` (α is a
-    weight, the paper's range) every grid value must lie in ``[0, 1]``; with ``clip=False`` the
-    closed form is unconstrained and any finite grid is allowed.
+    weight, the paper's range) every grid value must lie in ``[0, 1]`` (``ValueError`` names the
+    first outsider, ``grid[i]``); with ``clip=False`` the closed form is unconstrained and any
+    finite grid is allowed. ``K`` must be PSD (checked from its eigenvalues, outside the
+    timings); a ridge too small to lift a singular ``K`` raises ``ValueError`` naming ``lam``.
 
     Arguments:
         K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
@@ -236,34 +267,30 @@ def krr_step_alpha_search(
     Returns:
         The :class:`AlphaSearch`: both answers, their losses and timings.
     """
-    clip = _flag("clip", clip)
-    lam_f = positive_real("lam", lam)
-    repeats = positive_int("repeats", repeats)
-    Kc = check_kernel(K)
+    Kc = check_kernel(K, psd=True)
     n = Kc.shape[0]
     yv, pv = check_targets("y", y, n), check_targets("prev_fit", prev_fit, n)
     Kr = check_cross_kernel("K_ref", K_ref, n)
-    z = _reference(reference, Kr.shape[0])
+    z = np.asarray(reference, dtype=np.float64)
     if grid is None:
         gv = alpha_grid()
+    elif clip:
+        gv = check_weights("grid", grid)
     else:
-        gv = array("grid", grid, ndim=1)
-        if clip:
-            for i, g in enumerate(gv):
-                real(f"grid[{i}]", float(g), low=0.0, high=1.0)
-    factor = cho_factor(Kc + lam_f * np.eye(n))
+        gv = np.asarray(grid, dtype=np.float64)
+    factor = ridge_cholesky(Kc, lam)
 
     def closed_form() -> float:
         _, f_gt = _krr_student(factor, Kr, yv, pv, 1.0, Kc)
         _, f_sd = _krr_student(factor, Kr, yv, pv, 0.0, Kc)
-        return optimal_alpha(f_gt, f_sd, z, clip=clip)
+        return _optimal_alpha(f_gt, f_sd, z, clip)
 
     def grid_search() -> tuple[Array, float, float]:
         losses = np.empty(gv.shape[0])
         for i, a in enumerate(gv):
             _, f = _krr_student(factor, Kr, yv, pv, float(a), Kc)
             losses[i] = np.mean((f - z) ** 2)
-        best, loss = grid_search_alpha(losses, gv)
+        best, loss = _grid_search_alpha(losses, gv)
         return losses, best, loss
 
     a_star = closed_form()
@@ -287,22 +314,24 @@ def krr_step_alpha_search(
     )
 
 
+@checked
 def greedy_optimal_alphas(
-    K: ArrayLike,
-    K_ref: ArrayLike,
-    y: ArrayLike,
-    reference: ArrayLike,
-    lam: float,
-    steps: int,
+    K: Float[np.ndarray, "n n"],
+    K_ref: Float[np.ndarray, "m n"],
+    y: Float[np.ndarray, " n"],
+    reference: Float[np.ndarray, " m"],
+    lam: PositiveReal,
+    steps: PositiveInt,
     *,
     clip: bool = True,
-) -> tuple[Array, Array]:
+) -> tuple[Float[np.ndarray, " t1"], Float[np.ndarray, " t"]]:
     """Choose ``α*`` greedily at steps ``2 … T`` (:eq:`distill-alpha-star`), each given the
     previous fit.
 
     Returns ``(alphas, losses)``: ``alphas`` has length ``T − 1`` (steps 2..T), ``losses`` length
     ``T`` (step 1, the teacher, then each greedy student), the mean squared error against
-    ``reference`` at the reference points.
+    ``reference`` at the reference points. ``K`` must be PSD (checked); a ridge too small to
+    lift a singular ``K`` raises ``ValueError`` naming ``lam``.
 
     Arguments:
         K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD)
@@ -316,26 +345,24 @@ def greedy_optimal_alphas(
     Returns:
         ``(alphas, losses)``, of lengths ``T − 1`` and ``T``.
     """
-    clip = _flag("clip", clip)
-    lam_f = positive_real("lam", lam)
-    T = positive_int("steps", steps)
-    Kc = check_kernel(K)
+    T = steps
+    Kc = check_kernel(K, psd=True)
     n = Kc.shape[0]
     yv = check_targets("y", y, n)
     Kr = check_cross_kernel("K_ref", K_ref, n)
-    z = _reference(reference, Kr.shape[0])
+    z = np.asarray(reference, dtype=np.float64)
     if T * n > MAX_ELEMENTS:
         raise ValueError(
             f"steps × n = {T} × {n} exceeds {MAX_ELEMENTS}: ask for fewer greedy steps"
         )
-    factor = cho_factor(Kc + lam_f * np.eye(n))
+    factor = ridge_cholesky(Kc, lam)
     fit, pred = _krr_student(factor, Kr, yv, yv, 1.0, Kc)
     alphas: list[float] = []
     losses = [float(np.mean((pred - z) ** 2))]
     for _ in range(T - 1):
         _, f_gt = _krr_student(factor, Kr, yv, fit, 1.0, Kc)
         _, f_sd = _krr_student(factor, Kr, yv, fit, 0.0, Kc)
-        a = optimal_alpha(f_gt, f_sd, z, clip=clip)
+        a = _optimal_alpha(f_gt, f_sd, z, clip)
         fit, pred = _krr_student(factor, Kr, yv, fit, a, Kc)
         alphas.append(a)
         losses.append(float(np.mean((pred - z) ** 2)))

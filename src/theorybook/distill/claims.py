@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from theorybook.boundary import checked
 from theorybook.claims import Claim, ClaimTable, Status, at_least, at_most, is_true, reported
 from theorybook.distill.config import SELECTION_SEEDS, Config
 from theorybook.distill.data import (
@@ -209,6 +210,7 @@ def _deep_rows(deep: DeepResult) -> list[Claim]:
     ]
 
 
+@checked
 def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     """The chapter's *What we reproduced* table from the experiments' results.
 
@@ -220,10 +222,6 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     Returns:
         The :class:`~theorybook.claims.ClaimTable` of chapter ``05_self_distillation``.
     """
-    if not isinstance(results, Results):
-        raise TypeError(f"results must be a distill Results, got {type(results).__name__}")
-    if not isinstance(cfg, Config):
-        raise TypeError(f"cfg must be a distill Config, got {type(cfg).__name__}")
     toy, exact, conv = results.toy, results.exactness, results.convergence
     sparse, search, deep = results.sparsification, results.alpha_search, results.deep
     s = search.search
@@ -339,17 +337,20 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
 # --------------------------------------------------------------------------- prose from the table
 
 
+@checked
 def toy_agreement(table: ClaimTable) -> tuple[int, int]:
     """``(rows that hold, rows)`` among the toy rows :data:`TOY_ROWS` present in ``table``."""
     rows = [c for c in table if c.id in TOY_ROWS]
     return sum(c.status is Status.HOLDS for c in rows), len(rows)
 
 
+@checked
 def deep_verdict(table: ClaimTable, deep: DeepResult) -> str:
     """The digits section's verdict on the estimate and its variant, from the table's rows.
 
     Arguments:
-        table: the chapter's table (rows ``deep-alpha-hat`` and ``deep-alpha-hat-val``).
+        table: the chapter's table (rows ``deep-alpha-hat`` and ``deep-alpha-hat-val``;
+            ``ValueError`` without them).
         deep: the digits run the table was built from.
 
     Returns:
@@ -357,6 +358,11 @@ def deep_verdict(table: ClaimTable, deep: DeepResult) -> str:
         (the row's status), what the students trained at α̂ reach, how far the validation variant
         misses and whether a constant guess at the nearer edge of ``[0, 1]`` does as well.
     """
+    if not any(c.id == "deep-alpha-hat" for c in table):
+        raise ValueError(
+            "table has no row 'deep-alpha-hat': build it with chapter_claims from Results that "
+            "hold the digits run (deep)"
+        )
     n = len(deep.seeds)
     hats = ", ".join(f"{s.alpha_hat[0]:.2f}" for s in deep.seeds)
     best = ", ".join(f"{s.alpha_grid_best:g}" for s in deep.seeds)
@@ -393,6 +399,7 @@ def deep_verdict(table: ClaimTable, deep: DeepResult) -> str:
     return text + f" The grid's optimum is inside $(0, 1)$ for {interior} of {n} seeds."
 
 
+@checked
 def chain_changes_text(deep: DeepResult) -> str:
     """Change of test accuracy from the teacher to the last step, per fixed-weight chain.
 

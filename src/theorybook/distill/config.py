@@ -12,10 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Annotated
 
+from theorybook.boundary import (
+    Interval,
+    IntRange,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+)
 from theorybook.distill.alpha import MIN_GRID_STEP
 from theorybook.scales import ScaledConfig, Settings
-from theorybook.validation import int_in_range, int_sequence, real, real_sequence
+from theorybook.validation import int_sequence, real_sequence
 from theorybook.validation import seed as check_seed
 
 __all__ = [
@@ -57,12 +65,19 @@ def _alphas(owner: Settings, name: str, *, positive: bool = False) -> None:
     object.__setattr__(owner, name, values)
 
 
+GridStep = Annotated[float, Interval(low=MIN_GRID_STEP, high=0.5)]
+"""The step of a grid of weights on ``[0, 1]`` (it must also divide 1: checked in ``validate``)."""
+AtLeastTwo = Annotated[int, IntRange(low=2)]
+"""A count of at least 2 (distillation steps with a student after the teacher)."""
+AtLeastTen = Annotated[int, IntRange(low=10)]
+"""A split's size: at least 10 images."""
+
+
 def _grid_step(owner: Settings, name: str) -> None:
     where = f"{type(owner).__name__}.{name}"
-    v = real(where, getattr(owner, name), low=MIN_GRID_STEP, high=0.5)
+    v = getattr(owner, name)
     if abs(round(1 / v) * v - 1) > 1e-9:
         raise ValueError(f"{where} must divide 1, got {v}")
-    object.__setattr__(owner, name, v)
 
 
 @dataclass(frozen=True)
@@ -70,14 +85,12 @@ class Toy(Settings):
     """Mobahi's toy (Borup & Andersen's ``toy_example``): RBF ``exp(−γ(x − x')²)``, ridge λ,
     ``steps`` distillation steps for each weight in ``alphas``."""
 
-    gamma: float = 80.0
-    lam: float = 0.2
-    steps: int = 6
+    gamma: PositiveReal = 80.0
+    lam: PositiveReal = 0.2
+    steps: PositiveInt = 6
     alphas: tuple[float, ...] = (0.0, 0.25, 0.35, 0.7)
 
     def validate(self) -> None:
-        self.require_positive_reals("gamma", "lam")
-        self.require_positive_ints("steps")
         _alphas(self, "alphas")
 
 
@@ -86,11 +99,10 @@ class Exactness(Settings):
     """The closed form against explicit refitting: weights, steps and the random problem's size."""
 
     alphas: tuple[float, ...] = (0.0, 0.3, 0.7)
-    steps: int = 30
-    n_random: int = 200
+    steps: PositiveInt = 30
+    n_random: PositiveInt = 200
 
     def validate(self) -> None:
-        self.require_positive_ints("steps", "n_random")
         _alphas(self, "alphas")
 
 
@@ -99,10 +111,9 @@ class Convergence(Settings):
     """Convergence to KRR with λ/α (weights in ``(0, 1]``) and the collapse at α = 0."""
 
     alphas: tuple[float, ...] = (0.1, 0.35, 0.7, 1.0)
-    steps: int = 60
+    steps: PositiveInt = 60
 
     def validate(self) -> None:
-        self.require_positive_ints("steps")
         _alphas(self, "alphas", positive=True)
 
 
@@ -110,16 +121,8 @@ class Convergence(Settings):
 class Sparsification(Settings):
     """Eigen-weight ratios over ``steps`` at α = 0 and at ``alpha``."""
 
-    alpha: float = 0.35
-    steps: int = 30
-
-    def validate(self) -> None:
-        self.require_positive_ints("steps")
-        object.__setattr__(
-            self,
-            "alpha",
-            real("Sparsification.alpha", self.alpha, low=0.0, high=1.0, low_open=True),
-        )
+    alpha: Annotated[float, Interval(low=0.0, high=1.0, low_open=True)] = 0.35
+    steps: PositiveInt = 30
 
 
 @dataclass(frozen=True)
@@ -127,13 +130,11 @@ class Search(Settings):
     """Closed-form α* at distillation step ``at_step`` against a grid of step ``grid_step``;
     both are timed ``repeats`` times (medians, :func:`theorybook.timing.best_of`)."""
 
-    at_step: int = 3
-    grid_step: float = 1e-3
-    repeats: int = 5
+    at_step: AtLeastTwo = 3
+    grid_step: GridStep = 1e-3
+    repeats: PositiveInt = 5
 
     def validate(self) -> None:
-        self.require_positive_ints("repeats")
-        object.__setattr__(self, "at_step", int_in_range("Search.at_step", self.at_step, low=2))
         _grid_step(self, "grid_step")
 
 
@@ -142,21 +143,11 @@ class Digits(Settings):
     """The digits split: training and validation sizes (the test set is the rest) and the
     fraction of training labels flipped (symmetric label noise)."""
 
-    n_train: int = 800
-    n_val: int = 400
-    label_noise: float = 0.4
+    n_train: AtLeastTen = 800
+    n_val: AtLeastTen = 400
+    label_noise: Annotated[float, Interval(low=0.0, high=0.9, high_open=True)] = 0.4
 
     def validate(self) -> None:
-        self.require_positive_ints("n_train", "n_val")
-        object.__setattr__(
-            self,
-            "label_noise",
-            real("Digits.label_noise", self.label_noise, low=0.0, high=0.9, high_open=True),
-        )
-        if self.n_train < 10 or self.n_val < 10:
-            raise ValueError(
-                f"Digits.n_train and n_val must be >= 10, got {self.n_train}, {self.n_val}"
-            )
         available = DIGITS_N - DIGITS_MIN_TEST
         if self.n_train + self.n_val > available:
             raise ValueError(
@@ -176,19 +167,13 @@ class Training(Settings):
     the official code.
     """
 
-    hidden: int = 128
-    depth: int = 2
-    epochs: int = 40
-    batch_size: int = 128
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    reg_coef: float = 1e-4
-
-    def validate(self) -> None:
-        self.require_positive_ints("hidden", "depth", "epochs", "batch_size")
-        self.require_positive_reals("lr")
-        for name in ("weight_decay", "reg_coef"):
-            object.__setattr__(self, name, real(f"Training.{name}", getattr(self, name), low=0.0))
+    hidden: PositiveInt = 128
+    depth: PositiveInt = 2
+    epochs: PositiveInt = 40
+    batch_size: PositiveInt = 128
+    lr: PositiveReal = 1e-3
+    weight_decay: NonNegativeReal = 0.0
+    reg_coef: NonNegativeReal = 1e-4
 
 
 @dataclass(frozen=True)
@@ -201,12 +186,11 @@ class Deep(Settings):
     """
 
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    steps: int = 4
+    steps: AtLeastTwo = 4
     fixed_alphas: tuple[float, ...] = (0.0, 0.5)
-    grid_step: float = 0.1
+    grid_step: GridStep = 0.1
 
     def validate(self) -> None:
-        object.__setattr__(self, "steps", int_in_range("Deep.steps", self.steps, low=2))
         _alphas(self, "fixed_alphas")
         _grid_step(self, "grid_step")
         seeds = int_sequence("Deep.seeds", self.seeds, low=0, unique=True)
@@ -239,23 +223,6 @@ class Config(ScaledConfig):
     digits: Digits = Digits()
     training: Training = Training()
     deep: Deep = Deep()
-
-    def validate(self) -> None:
-        """Check that every block is the right type (each block checks its own fields)."""
-        blocks = {
-            "toy": Toy,
-            "exactness": Exactness,
-            "convergence": Convergence,
-            "sparsification": Sparsification,
-            "search": Search,
-            "digits": Digits,
-            "training": Training,
-            "deep": Deep,
-        }
-        for name, cls in blocks.items():
-            value = getattr(self, name)
-            if not isinstance(value, cls):
-                raise TypeError(f"Config.{name} must be a {cls.__name__}, got {value!r}")
 
     @classmethod
     def presets(cls) -> Mapping[str, Config]:

@@ -20,9 +20,9 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.metrics.pairwise import rbf_kernel
 
+from theorybook.boundary import PositiveInt, PositiveReal, Seed, checked, record
+from theorybook.distill.checks import MAX_ELEMENTS
 from theorybook.distill.config import DIGITS_MIN_TEST, DIGITS_N, Digits
-from theorybook.validation import positive_int, positive_real
-from theorybook.validation import seed as check_seed
 
 __all__ = [
     "DIGITS_MIN_TEST",
@@ -74,6 +74,7 @@ PUBLISHED_TOY_ALPHA025 = (0.16477, 0.15309, 0.14958, 0.14903, 0.14946, 0.15011)
 PUBLISHED_TOY_ALPHA025_LIMIT = 0.15250
 
 
+@record
 @dataclass(frozen=True)
 class ToyProblem:
     """The toy: training inputs/labels, the 101-point evaluation grid, the truth sin 2πx, kernels."""
@@ -88,23 +89,23 @@ class ToyProblem:
     gamma: float
 
 
-def mobahi_toy(*, gamma: float = 80.0, lam: float = 0.2) -> ToyProblem:
+@checked
+def mobahi_toy(*, gamma: PositiveReal = 80.0, lam: PositiveReal = 0.2) -> ToyProblem:
     """Mobahi's 11-point sinusoid with the kernel ``k(x, x') = exp(−γ (x − x')²)``.
 
     This is :func:`sklearn.metrics.pairwise.rbf_kernel` with ``gamma=γ``; it is the convention
     that reproduces the published losses (``exp(−(x − x')²/(2σ²))`` with ``σ² = 1/γ`` does not).
     The defaults are the official toy example's (:class:`~theorybook.distill.config.Toy`).
     """
-    gamma_f = positive_real("gamma", gamma)
-    lam_f = positive_real("lam", lam)
     x_grid = np.linspace(0.0, 1.0, 101)
-    K = rbf_kernel(TOY_X[:, None], gamma=gamma_f)
-    K_grid = rbf_kernel(x_grid[:, None], TOY_X[:, None], gamma=gamma_f)
+    K = rbf_kernel(TOY_X[:, None], gamma=gamma)
+    K_grid = rbf_kernel(x_grid[:, None], TOY_X[:, None], gamma=gamma)
     return ToyProblem(
-        TOY_X.copy(), TOY_Y.copy(), x_grid, np.sin(2 * np.pi * x_grid), K, K_grid, lam_f, gamma_f
+        TOY_X.copy(), TOY_Y.copy(), x_grid, np.sin(2 * np.pi * x_grid), K, K_grid, lam, gamma
     )
 
 
+@record
 @dataclass(frozen=True)
 class RandomProblem:
     """Random points in ``[0, 1]³`` with an RBF kernel: labels ``sin 3x₁ + x₂² + noise``."""
@@ -115,7 +116,10 @@ class RandomProblem:
     lam: float
 
 
-def random_problem(n: int, *, n_test: int = 50, seed: int = 0, gamma: float = 2.0) -> RandomProblem:
+@checked
+def random_problem(
+    n: PositiveInt, *, n_test: PositiveInt = 50, seed: Seed = 0, gamma: PositiveReal = 2.0
+) -> RandomProblem:
     """``n`` training and ``n_test`` test points in ``[0, 1]³``, ``k = exp(−γ‖x − x'‖²)``, λ = 0.05.
 
     Arguments:
@@ -126,17 +130,25 @@ def random_problem(n: int, *, n_test: int = 50, seed: int = 0, gamma: float = 2.
 
     Returns:
         The :class:`RandomProblem` (kernels, labels, ``λ = 0.05``).
+
+    Raises:
+        ValueError: when a kernel would hold more than
+            :data:`~theorybook.distill.checks.MAX_ELEMENTS` values (naming ``n`` or ``n_test``).
     """
-    n = positive_int("n", n)
-    n_test = positive_int("n_test", n_test)
-    rng = np.random.default_rng(check_seed("seed", seed))
-    gamma_f = positive_real("gamma", gamma)
+    for name, rows in (("n", n), ("n_test", n_test)):
+        if rows * n > MAX_ELEMENTS:
+            raise ValueError(
+                f"{name} = {rows} with n = {n} would build a {rows} × {n} kernel, more than "
+                f"{MAX_ELEMENTS} values"
+            )
+    rng = np.random.default_rng(seed)
     X = rng.uniform(size=(n, 3))
     Xt = rng.uniform(size=(n_test, 3))
     y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2 + 0.3 * rng.standard_normal(n)
-    return RandomProblem(rbf_kernel(X, gamma=gamma_f), rbf_kernel(Xt, X, gamma=gamma_f), y, 0.05)
+    return RandomProblem(rbf_kernel(X, gamma=gamma), rbf_kernel(Xt, X, gamma=gamma), y, 0.05)
 
 
+@record
 @dataclass(frozen=True)
 class DigitsSplit:
     """Digits features in ``[0, 1]`` (n, 64) and labels, split into train / validation / test.
@@ -155,7 +167,8 @@ class DigitsSplit:
     noisy_fraction: float
 
 
-def load_digits_split(digits: Digits = Digits(), *, seed: int = 0) -> DigitsSplit:
+@checked
+def load_digits_split(digits: Digits = Digits(), *, seed: Seed = 0) -> DigitsSplit:
     """A seeded stratified split of the 1,797 digits; the test set is what is left.
 
     Arguments:
@@ -173,10 +186,8 @@ def load_digits_split(digits: Digits = Digits(), *, seed: int = 0) -> DigitsSpli
 
     from theorybook.data import load_digits_images
 
-    if not isinstance(digits, Digits):
-        raise TypeError(f"digits must be a Digits settings block, got {type(digits).__name__}")
     n_train, n_val, noise = digits.n_train, digits.n_val, digits.label_noise
-    s = check_seed("seed", seed)
+    s = seed
     data = load_digits_images(dtype=np.float32)
     X, y = data.flat, data.labels
     X_tr, X_rest, y_tr, y_rest = train_test_split(

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.kernel_ridge import KernelRidge
 
+from theorybook.boundary import Seed, checked
 from theorybook.distill.alpha import (
     alpha_grid,
     estimate_alpha,
@@ -68,21 +69,6 @@ __all__ = [
 Array = NDArray[np.float64]
 
 
-def _config(cfg: object) -> Config:
-    if not isinstance(cfg, Config):
-        raise TypeError(
-            f"cfg must be a theorybook.distill.Config (e.g. Config.preset('smoke')), "
-            f"got {type(cfg).__name__}"
-        )
-    return cfg
-
-
-def _flag(progress: object) -> bool:
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be True or False, got {progress!r}")
-    return progress
-
-
 def _mse(pred: Array, truth: Array) -> Array:
     return np.asarray(np.mean((pred - truth) ** 2, axis=-1))
 
@@ -94,12 +80,12 @@ def _toy(cfg: Config) -> ToyProblem:
 # --------------------------------------------------------------------------- kernel part
 
 
+@checked
 def run_toy(cfg: Config, *, progress: bool = False) -> ToyResult:
     """Losses of the toy for each ``cfg.toy.alphas`` over ``cfg.toy.steps`` steps, and t → ∞.
 
     Milliseconds: ``progress`` is accepted for a uniform signature and shows nothing.
     """
-    cfg = _config(cfg)
     prob = _toy(cfg)
     preds = np.stack(
         [
@@ -115,7 +101,8 @@ def run_toy(cfg: Config, *, progress: bool = False) -> ToyResult:
     )
 
 
-def run_exactness(cfg: Config, seed: int = 0, *, progress: bool = False) -> ExactnessResult:
+@checked
+def run_exactness(cfg: Config, seed: Seed = 0, *, progress: bool = False) -> ExactnessResult:
     """Compare :func:`distill_fits`/:func:`distill_predict` with scikit-learn refits.
 
     Two problems: the toy, and ``cfg.exactness.n_random`` random points in ``[0, 1]³``
@@ -129,7 +116,6 @@ def run_exactness(cfg: Config, seed: int = 0, *, progress: bool = False) -> Exac
     Returns:
         The :class:`~theorybook.distill.results.ExactnessResult`.
     """
-    cfg = _config(cfg)
     prob = _toy(cfg)
     rp = random_problem(cfg.exactness.n_random, seed=seed)
     diffs_toy: list[float] = []
@@ -169,9 +155,9 @@ def run_exactness(cfg: Config, seed: int = 0, *, progress: bool = False) -> Exac
     )
 
 
+@checked
 def run_convergence(cfg: Config, *, progress: bool = False) -> ConvergenceResult:
     """On the toy: geometric convergence to KRR with λ/α, and the collapse at α = 0."""
-    cfg = _config(cfg)
     prob = _toy(cfg)
     d = kernel_eigen(prob.K).d
     A = d / (d + prob.lam)
@@ -219,9 +205,9 @@ def run_convergence(cfg: Config, *, progress: bool = False) -> ConvergenceResult
     )
 
 
+@checked
 def run_sparsification(cfg: Config, *, progress: bool = False) -> SparsificationResult:
     """Eigen-weight ratios across steps (Mobahi's sparsification), α = 0 vs ``cfg.sparsification.alpha``."""
-    cfg = _config(cfg)
     prob = _toy(cfg)
     d = kernel_eigen(prob.K).d
     r0 = sparsification_ratios(
@@ -236,6 +222,7 @@ def run_sparsification(cfg: Config, *, progress: bool = False) -> Sparsification
     return SparsificationResult(cfg.sparsification.alpha, r0, ra, rl, d)
 
 
+@checked
 def run_alpha_search(cfg: Config, *, progress: bool = False) -> AlphaSearchResult:
     """α* on the toy, with the truth sin 2πx on the grid as reference.
 
@@ -243,7 +230,6 @@ def run_alpha_search(cfg: Config, *, progress: bool = False) -> AlphaSearchResul
     earlier steps); α* is clipped to [0, 1] and compared with a grid of step
     ``cfg.search.grid_step``; both are timed ``cfg.search.repeats`` times (medians).
     """
-    cfg = _config(cfg)
     prob = _toy(cfg)
     prev = distill_fits(prob.K, prob.y, lam=prob.lam, alpha=0.0, steps=cfg.search.at_step - 1)[-1]
     search = krr_step_alpha_search(
@@ -268,6 +254,7 @@ def run_alpha_search(cfg: Config, *, progress: bool = False) -> AlphaSearchResul
 # --------------------------------------------------------------------------- digits network
 
 
+@checked
 def run_deep_digits(cfg: Config, *, progress: bool = False) -> DeepResult:
     """Self-distil an MLP on label-noisy digits for several α and for the estimated α̂.
 
@@ -287,8 +274,6 @@ def run_deep_digits(cfg: Config, *, progress: bool = False) -> DeepResult:
     from theorybook.reporting import progress as progress_bar
     from theorybook.runtime import device, torch_threads
 
-    cfg = _config(cfg)
-    _flag(progress)
     dev = device()
     grid = alpha_grid(cfg.deep.grid_step)
     results: list[DeepSeedResult] = []
@@ -436,14 +421,13 @@ def _deep_seed(
 # --------------------------------------------------------------------------- the chapter
 
 
+@checked
 def run_all(cfg: Config, *, progress: bool = False) -> Results:
     """Every experiment of the chapter, in the notebook's order, as one :class:`Results`.
 
     The kernel experiments take milliseconds; the digits network (:func:`run_deep_digits`)
     takes the run's time, and ``progress`` shows its bar.
     """
-    cfg = _config(cfg)
-    _flag(progress)
     return Results(
         toy=run_toy(cfg),
         exactness=run_exactness(cfg),

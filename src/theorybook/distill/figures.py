@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from theorybook.boundary import FiniteReal, Probability, checked
 from theorybook.distill.results import (
     ESTIMATE,
     ESTIMATE_VAL,
@@ -53,7 +54,8 @@ VARIANT_COLOUR = PALETTE["vermillion"]
 _RATIO_COLOURS = (PALETTE["black"], PALETTE["purple"], PALETTE["sky"])
 
 
-def alpha_colour(alpha: float) -> str:
+@checked
+def alpha_colour(alpha: FiniteReal) -> str:
     """The chapter's colour for weight ``alpha`` (grey for a weight without its own colour)."""
     for a, c in ALPHA_COLOURS.items():
         if abs(a - alpha) < 1e-9:
@@ -65,8 +67,15 @@ def _legend_below(ax: Axes, ncols: int = 2) -> None:
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=ncols, fontsize=9)
 
 
-def toy_figure(toy: ToyResult, *, highlight: float = 0.35) -> Figure:
-    """Toy loss per step for each α with its limit (a), and fits of α = 0 and ``highlight`` (b)."""
+@checked
+def toy_figure(toy: ToyResult, *, highlight: Probability = 0.35) -> Figure:
+    """Toy loss per step for each α with its limit (a), and fits of α = 0 and ``highlight`` (b).
+
+    ``toy`` must hold the α = 0 run (panel b draws it; ``ValueError`` otherwise); ``highlight``
+    is drawn when ``toy`` holds it.
+    """
+    if not any(a == 0.0 for a in toy.alphas):
+        raise ValueError(f"toy must hold the α = 0 run (panel b draws it), got alphas {toy.alphas}")
     fig, (ax1, ax2) = new_figure(1, 2, width=COLUMN_WIDTH, height=3.6)
     steps = np.arange(1, toy.losses.shape[1] + 1)
     for a, row, lim in zip(toy.alphas, toy.losses, toy.limit_losses):
@@ -74,7 +83,8 @@ def toy_figure(toy: ToyResult, *, highlight: float = 0.35) -> Figure:
         ax1.plot(steps, row, marker="o", ms=4, color=c, label=rf"$\alpha = {a:g}$")
         if a > 0:
             ax1.axhline(lim, color=c, ls=":", lw=1.2)
-    top = max(float(toy.losses.max()), float(toy.limit_losses[np.asarray(toy.alphas) > 0].max()))
+    positive = np.asarray(toy.alphas) > 0
+    top = max(float(toy.losses.max()), float(toy.limit_losses[positive].max(initial=0.0)))
     ax1.set(
         xlabel=r"distillation step $t$",
         ylabel=r"MSE against $\sin 2\pi x$",
@@ -112,6 +122,7 @@ def toy_figure(toy: ToyResult, *, highlight: float = 0.35) -> Figure:
     return fig
 
 
+@checked
 def convergence_figure(conv: ConvergenceResult) -> Figure:
     """Gap to the limit against the geometric bound per α (a); the α = 0 collapse (b)."""
     fig, (ax1, ax2) = new_figure(1, 2, width=COLUMN_WIDTH, height=3.4)
@@ -148,6 +159,7 @@ def convergence_figure(conv: ConvergenceResult) -> Figure:
     return fig
 
 
+@checked
 def sparsification_figure(sparse: SparsificationResult) -> Figure:
     """Eigen-weight ratios over steps: unbounded growth at α = 0 (a), a finite limit at α > 0 (b)."""
     fig, (ax1, ax2) = new_figure(1, 2, width=COLUMN_WIDTH, height=3.5)
@@ -167,6 +179,7 @@ def sparsification_figure(sparse: SparsificationResult) -> Figure:
     return fig
 
 
+@checked
 def alpha_search_figure(search: AlphaSearchResult) -> Figure:
     """The loss over α is a parabola and the closed-form α* sits at its minimum."""
     s = search.search
@@ -183,6 +196,7 @@ def alpha_search_figure(search: AlphaSearchResult) -> Figure:
     return fig
 
 
+@checked
 def deep_figure(deep: DeepResult) -> Figure:
     """Test accuracy per step with its range over seeds (a); validation loss over the α grid (b)."""
     fig, (ax1, ax2) = new_figure(1, 2, width=COLUMN_WIDTH, height=3.8)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from theorybook.boundary import checked, record
 from theorybook.distill.alpha import AlphaSearch
 from theorybook.distill.data import ToyProblem
 
@@ -44,6 +45,7 @@ ESTIMATE_VAL = "α̂ val"
 # --------------------------------------------------------------------------- kernel part
 
 
+@record
 @dataclass(frozen=True)
 class ToyResult:
     """Loss against sin 2πx on the grid, per α (rows) and step (columns), and the limits."""
@@ -63,6 +65,7 @@ class ToyResult:
         raise KeyError(f"α = {alpha} was not run; alphas: {self.alphas}")
 
 
+@record
 @dataclass(frozen=True)
 class ExactnessResult:
     """Largest ``|closed form − explicit refit|`` over α, steps and points, per problem."""
@@ -80,6 +83,7 @@ class ExactnessResult:
         return max(self.max_abs_diff_toy, self.max_abs_diff_random)
 
 
+@record
 @dataclass(frozen=True)
 class ConvergenceResult:
     """Distance of step t to the limit, per α, and the α = 0 collapse on the toy.
@@ -102,6 +106,7 @@ class ConvergenceResult:
     zero_alpha_loss: Array  # (steps,): toy loss for α = 0
 
 
+@record
 @dataclass(frozen=True)
 class SparsificationResult:
     """Ratios ``B_k⁽ᵗ⁾ / B_{k+1}⁽ᵗ⁾`` on the toy for α = 0 and α = ``alpha``, and their limits."""
@@ -150,6 +155,7 @@ class SparsificationResult:
         )
 
 
+@record
 @dataclass(frozen=True)
 class AlphaSearchResult:
     """Closed-form α* against a grid at ``step`` (previous steps α = 0), and greedy α* sequences."""
@@ -171,6 +177,7 @@ class AlphaSearchResult:
 # --------------------------------------------------------------------------- digits network
 
 
+@record
 @dataclass(frozen=True)
 class DeepSeedResult:
     """One seed of the digits experiment.
@@ -244,6 +251,7 @@ class DeepSeedResult:
         return int(np.sum(self.grid < 1.0))
 
 
+@record
 @dataclass(frozen=True)
 class DeepResult:
     """All seeds of the digits experiment, the device and the wall time."""
@@ -303,10 +311,9 @@ class DeepResult:
         return np.asarray(self.chain(label).std(axis=0, ddof=1 if len(self.seeds) > 1 else 0))
 
 
+@checked
 def deep_numbers(result: DeepResult) -> dict[str, Any]:
     """Plain, JSON-ready numbers of a :class:`DeepResult` (accuracies, estimates, grid losses)."""
-    if not isinstance(result, DeepResult):
-        raise TypeError(f"result must be a DeepResult, got {type(result).__name__}")
     labels = list(result.seeds[0].chains)
     return {
         "device": result.device,
@@ -339,11 +346,13 @@ def deep_numbers(result: DeepResult) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the chapter
 
 
+@checked
 @dataclass(frozen=True)
 class Results:
     """Every experiment's result: what :func:`~theorybook.distill.experiments.run_all` returns.
 
-    ``deep`` is ``None`` only for a table of the kernel rows alone (every preset runs it).
+    ``deep`` is ``None`` only for a table of the kernel rows alone (every preset runs it). The
+    notebook builds one from the experiments it ran; each field's type is checked.
     """
 
     toy: ToyResult
@@ -352,17 +361,3 @@ class Results:
     sparsification: SparsificationResult
     alpha_search: AlphaSearchResult
     deep: DeepResult | None = None
-
-    def __post_init__(self) -> None:
-        for name, kind in (
-            ("toy", ToyResult),
-            ("exactness", ExactnessResult),
-            ("convergence", ConvergenceResult),
-            ("sparsification", SparsificationResult),
-            ("alpha_search", AlphaSearchResult),
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, kind):
-                raise TypeError(f"{name} must be a {kind.__name__}, got {type(value).__name__}")
-        if self.deep is not None and not isinstance(self.deep, DeepResult):
-            raise TypeError(f"deep must be a DeepResult or None, got {type(self.deep).__name__}")

@@ -12,17 +12,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from jaxtyping import Float
+from numpy.typing import NDArray
 
-from theorybook.distill.checks import MAX_ELEMENTS, check_cross_kernel, check_steps, check_targets
+from theorybook.boundary import PositiveInt, PositiveReal, checked, record
+from theorybook.distill.checks import (
+    MAX_ELEMENTS,
+    check_cross_kernel,
+    check_steps,
+    check_targets,
+    check_weights,
+)
 from theorybook.distill.kernel import KernelEigen
-from theorybook.validation import array, positive_int, positive_real, probability
+from theorybook.distill.solve import check_condition
 
 __all__ = ["AlphaSweep", "alpha_sweep"]
 
 Array = NDArray[np.float64]
 
 
+@record
 @dataclass(frozen=True)
 class AlphaSweep:
     """Losses of every step for many weights ``α`` from one eigendecomposition.
@@ -39,16 +48,17 @@ class AlphaSweep:
     limit_test_mse: Array | None = None
 
 
+@checked
 def alpha_sweep(
-    K: ArrayLike | KernelEigen,
-    y: ArrayLike,
+    K: Float[np.ndarray, "n n"] | KernelEigen,
+    y: Float[np.ndarray, " n"],
     *,
-    lam: float,
-    alphas: ArrayLike,
-    steps: int,
-    K_test: ArrayLike | None = None,
-    reference: ArrayLike | None = None,
-    block: int = 64,
+    lam: PositiveReal,
+    alphas: Float[np.ndarray, " a"],
+    steps: PositiveInt,
+    K_test: Float[np.ndarray, "m n"] | None = None,
+    reference: Float[np.ndarray, " m"] | None = None,
+    block: PositiveInt = 64,
 ) -> AlphaSweep:
     """Training (and test) losses of steps ``1 … T`` and the limit for every ``α`` in ``alphas``.
 
@@ -60,7 +70,11 @@ def alpha_sweep(
     :eq:`distill-limit`. Refitting would cost ``T`` solves of ``K + λI`` per ``α``.
 
     ``K`` is a kernel matrix (validated, PSD) or its :class:`KernelEigen`; ``alphas`` a vector of
-    weights in ``[0, 1]``; ``K_test`` ``(m, n)`` and ``reference`` ``(m,)`` go together.
+    weights in ``[0, 1]`` (``ValueError`` names the first outsider, ``alphas[i]``); ``K_test``
+    ``(m, n)`` and ``reference`` ``(m,)`` go together. The training losses use weights in
+    ``[0, 1]`` and hold for any ``λ > 0``; the test losses need ``(D + λI)⁻¹``, and a ``λ`` too
+    small to lift a singular ``K`` (condition number above
+    :data:`~theorybook.distill.solve.MAX_CONDITION`) raises ``ValueError`` naming ``lam``.
 
     Arguments:
         K: the kernel matrix ``(n, n)`` of the training points (square, symmetric, PSD), or its :class:`~theorybook.distill.kernel.KernelEigen`
@@ -75,13 +89,7 @@ def alpha_sweep(
     Returns:
         The :class:`AlphaSweep` of losses.
     """
-    lam_f = positive_real("lam", lam)
-    av = array("alphas", alphas, ndim=1)
-    for i, a in enumerate(av):
-        probability(f"alphas[{i}]", float(a))
-    if av.shape[0] == 0:
-        raise ValueError("alphas must hold at least one weight")
-    positive_int("block", block)
+    av = check_weights("alphas", alphas)
     eig = K if isinstance(K, KernelEigen) else KernelEigen(K)
     n = eig.n
     yv = check_targets("y", y, n)
@@ -93,12 +101,13 @@ def alpha_sweep(
     W: Array | None = None
     z: Array = np.zeros(0)
     if K_test is not None:
+        check_condition(eig.d, lam)
         W = check_cross_kernel("K_test", K_test, n) @ eig.V
-        z = array("reference", reference, ndim=1)
+        z = np.asarray(reference, dtype=np.float64)
         if z.shape != (W.shape[0],):
             raise ValueError(f"reference must have shape ({W.shape[0]},) to match K_test")
     d, u = eig.d, eig.V.T @ yv
-    A = d / (d + lam_f)
+    A = d / (d + lam)
     u2 = u**2
     train = np.empty((av.shape[0], T))
     test = None if W is None else np.empty((av.shape[0], T))
@@ -110,14 +119,14 @@ def alpha_sweep(
             B = A * mix
             train[lo : lo + block, t] = ((B - 1.0) ** 2) @ u2 / n
             if W is not None and test is not None:
-                pred = (mix * (u / (d + lam_f))) @ W.T
+                pred = (mix * (u / (d + lam))) @ W.T
                 test[lo : lo + block, t] = np.mean((pred - z) ** 2, axis=1)
             prev = B
-    binf = av[:, None] * d / (av[:, None] * d + lam_f)
+    binf = av[:, None] * d / (av[:, None] * d + lam)
     lim_train = ((binf - 1.0) ** 2) @ u2 / n
     lim_test = None
     if W is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
-            coef = np.where(av[:, None] > 0, av[:, None] / (av[:, None] * d + lam_f), 0.0)
+            coef = np.where(av[:, None] > 0, av[:, None] / (av[:, None] * d + lam), 0.0)
         lim_test = np.mean(((coef * u) @ W.T - z) ** 2, axis=1)
     return AlphaSweep(av, train, lim_train, test, lim_test)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from theorybook.boundary import checked
 from theorybook.claims import Claim, ClaimTable, at_least, at_most
 from theorybook.lpn.config import Config
 from theorybook.lpn.pnp_claims import (
@@ -51,6 +52,7 @@ def _by_level(prior: DigitsPriorResult, kind: str) -> str:
     return f"R_θ(clean) below the perturbed level, by level: {pairs}"
 
 
+@checked
 def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     """The chapter's claims table, filed under ``"03_learned_proximal_networks"``.
 
@@ -64,10 +66,6 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
         The :class:`~theorybook.claims.ClaimTable`: the structural (``exact``) rows, the Laplace
         and digits-prior reproductions, and the PnP, CT and patch rows.
     """
-    if not isinstance(results, Results):
-        raise TypeError(f"results must be a theorybook.lpn.Results, got {type(results).__name__}")
-    if not isinstance(cfg, Config):
-        raise TypeError(f"cfg must be a theorybook.lpn.Config, got {type(cfg).__name__}")
     lap, prior, pnp, patches = results.laplacian, results.prior, results.pnp, results.patches
     ct, patch_prox = results.ct, results.patch_prox
     deb, cs = pnp

@@ -9,9 +9,21 @@ and their solvers), :class:`Patches` (natural-image patches and larger crops), :
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
 from theorybook import validation as v
+from theorybook.boundary import (
+    Interval,
+    IntRange,
+    NonNegativeInt,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    Seed,
+)
+from theorybook.lpn.model import SoftplusBeta
 from theorybook.scales import ScaledConfig, Settings
 
 __all__ = [
@@ -51,20 +63,20 @@ class Laplace(Settings):
     ``pm_lrs``.
     """
 
-    hidden: int = 50
-    layers: int = 4
-    beta: float = 10.0
-    batch: int = 512
-    pretrain_steps: int = 4000
-    pretrain_lrs: tuple[float, ...] = (1e-3, 1e-4)
-    gammas: tuple[float, ...] = (0.5, 0.3, 0.2, 0.1)
-    pm_steps: int = 1000
-    pm_lrs: tuple[float, ...] = (1e-3, 1e-4, 1e-4, 1e-5)
+    hidden: PositiveInt = 50
+    layers: PositiveInt = 4
+    beta: SoftplusBeta = 10.0
+    batch: PositiveInt = 512
+    pretrain_steps: PositiveInt = 4000
+    pretrain_lrs: Sequence[PositiveReal] = (1e-3, 1e-4)
+    gammas: Sequence[PositiveReal] = (0.5, 0.3, 0.2, 0.1)
+    pm_steps: PositiveInt = 1000
+    pm_lrs: Sequence[PositiveReal] = (1e-3, 1e-4, 1e-4, 1e-5)
 
     def validate(self) -> None:
-        """Check every field; raise ``TypeError``/``ValueError`` naming it."""
-        self.require_positive_ints("hidden", "layers", "batch", "pretrain_steps", "pm_steps")
-        self.require_positive_reals("beta")
+        """Check each sequence's entries (stored as a tuple) and the relations between fields;
+        raise ``TypeError``/``ValueError`` naming them (the fields' annotations are checked
+        first)."""
         for name in ("pretrain_lrs", "gammas", "pm_lrs"):
             values = v.real_sequence(f"Laplace.{name}", getattr(self, name), low=0.0, low_open=True)
             _set(self, name, values)
@@ -93,26 +105,17 @@ class Denoisers(Settings):
     the CNN trains with the ℓ₂ loss at ``cnn_lr``.
     """
 
-    hidden: int = 32
-    alpha: float = 0.01
-    beta: float = 10.0
-    cnn_depth: int = 5
-    noise: float = 0.1
-    batch: int = 128
-    lr_pretrain: float = 1e-3
-    lr_pm: float = 1e-4
-    n_stages: int = 4
-    gamma_pixel: float = 0.08
-    cnn_lr: float = 1e-3
-
-    def validate(self) -> None:
-        """Check every field; raise ``TypeError``/``ValueError`` naming it."""
-        self.require_positive_ints("hidden", "batch", "n_stages")
-        self.require_positive_reals(
-            "beta", "noise", "lr_pretrain", "lr_pm", "gamma_pixel", "cnn_lr"
-        )
-        _set(self, "alpha", v.real("Denoisers.alpha", self.alpha, low=0.0))
-        _set(self, "cnn_depth", v.int_in_range("Denoisers.cnn_depth", self.cnn_depth, low=2))
+    hidden: PositiveInt = 32
+    alpha: NonNegativeReal = 0.01
+    beta: SoftplusBeta = 10.0
+    cnn_depth: Annotated[int, IntRange(low=2)] = 5
+    noise: PositiveReal = 0.1
+    batch: PositiveInt = 128
+    lr_pretrain: PositiveReal = 1e-3
+    lr_pm: PositiveReal = 1e-4
+    n_stages: PositiveInt = 4
+    gamma_pixel: PositiveReal = 0.08
+    cnn_lr: PositiveReal = 1e-3
 
 
 @dataclass(frozen=True)
@@ -123,20 +126,15 @@ class Digits(Settings):
     ``cnn_steps`` (the same budget in every preset); ``n_test`` test digits.
     """
 
-    pad_to: int = 8
-    steps: int = 3000
-    cnn_steps: int = 3000
-    n_test: int = 100
+    pad_to: Annotated[int, IntRange(low=8)] = 8
+    steps: Annotated[int, IntRange(low=8)] = 3000  # the l1 half plus four stages
+    cnn_steps: PositiveInt = 3000
+    n_test: PositiveInt = 100
 
     def validate(self) -> None:
-        """Check every field; raise ``TypeError``/``ValueError`` naming it."""
-        self.require_positive_ints("cnn_steps", "n_test")
-        pad_to = v.int_in_range("Digits.pad_to", self.pad_to, low=8)
-        if pad_to % 2:
-            raise ValueError(f"Digits.pad_to must be an even number >= 8, got {pad_to}")
-        _set(self, "pad_to", pad_to)
-        steps = v.int_in_range("Digits.steps (l1 half plus four stages)", self.steps, low=8)
-        _set(self, "steps", steps)
+        """Check that ``pad_to`` is even (the fields' annotations are checked first)."""
+        if self.pad_to % 2:
+            raise ValueError(f"Digits.pad_to must be an even number >= 8, got {self.pad_to}")
 
 
 @dataclass(frozen=True)
@@ -148,19 +146,12 @@ class PnP(Settings):
     noise ``meas_noise``.
     """
 
-    images: int = 20
-    val_images: int = 10
-    iters: int = 40
-    blur_sigma: float = 1.0
-    cs_fraction: float = 0.5
-    meas_noise: float = 0.02
-
-    def validate(self) -> None:
-        """Check every field; raise ``TypeError``/``ValueError`` naming it."""
-        self.require_positive_ints("images", "val_images", "iters")
-        self.require_positive_reals("blur_sigma", "meas_noise")
-        cs = v.real("PnP.cs_fraction", self.cs_fraction, low=0.0, high=1.0, low_open=True)
-        _set(self, "cs_fraction", cs)
+    images: PositiveInt = 20
+    val_images: PositiveInt = 10
+    iters: PositiveInt = 40
+    blur_sigma: PositiveReal = 1.0
+    cs_fraction: Annotated[float, Interval(low=0.0, high=1.0, low_open=True)] = 0.5
+    meas_noise: PositiveReal = 0.02
 
 
 @dataclass(frozen=True)
@@ -174,27 +165,20 @@ class Patches(Settings):
     the LPN is averaged over periodic patches at stride ``stride``.
     """
 
-    size: int = 8
-    train: int = 20000
-    steps: int = 2000
-    cnn_steps: int = 2000
-    min_std: float = 0.05
-    stride: int = 4
-    crop_size: int = 64
+    size: Annotated[int, IntRange(low=4)] = 8
+    train: PositiveInt = 20000
+    steps: Annotated[int, IntRange(low=8)] = 2000  # the l1 half plus four stages
+    cnn_steps: PositiveInt = 2000
+    min_std: Annotated[float, Interval(low=0.0, high=0.5, high_open=True)] = 0.05
+    stride: PositiveInt = 4
+    crop_size: PositiveInt = 64
 
     def validate(self) -> None:
-        """Check every field; raise ``TypeError``/``ValueError`` naming it."""
-        self.require_positive_ints("train", "cnn_steps")
-        _set(self, "size", v.int_in_range("Patches.size", self.size, low=4))
-        steps = v.int_in_range("Patches.steps (l1 half plus four stages)", self.steps, low=8)
-        _set(self, "steps", steps)
-        std = v.real("Patches.min_std", self.min_std, low=0.0, high=0.5, high_open=True)
-        _set(self, "min_std", std)
-        stride = v.int_in_range("Patches.stride", self.stride, low=1)
-        if self.size % stride:
-            raise ValueError(f"Patches.stride must divide size = {self.size}, got {stride}")
-        _set(self, "stride", stride)
-        _set(self, "crop_size", _side("Patches.crop_size", self.crop_size, self))
+        """Check that ``stride`` divides ``size`` and ``crop_size`` is a side the patch average
+        covers (the fields' annotations are checked first)."""
+        if self.size % self.stride:
+            raise ValueError(f"Patches.stride must divide size = {self.size}, got {self.stride}")
+        _side("Patches.crop_size", self.crop_size, self)
 
 
 def _side(name: str, value: object, patches: Patches) -> int:
@@ -212,14 +196,10 @@ class CT(Settings):
     """Sparse-view CT: ``angles`` views of phantoms of side ``size``; ``val_images`` validation
     and ``images`` test phantoms (the Shepp–Logan phantom first)."""
 
-    size: int = 32
-    angles: int = 20
-    images: int = 6
-    val_images: int = 3
-
-    def validate(self) -> None:
-        """Check every field; raise ``TypeError``/``ValueError`` naming it."""
-        self.require_positive_ints("size", "angles", "images", "val_images")
+    size: PositiveInt = 32
+    angles: PositiveInt = 20
+    images: PositiveInt = 6
+    val_images: PositiveInt = 3
 
 
 @dataclass(frozen=True)
@@ -227,15 +207,9 @@ class Timing(Settings):
     """Timing of training steps: the median of ``repeats`` Adam steps at learning rate ``lr``
     after ``warmup`` untimed ones."""
 
-    repeats: int = 30
-    warmup: int = 5
-    lr: float = 1e-4
-
-    def validate(self) -> None:
-        """Check every field; raise ``TypeError``/``ValueError`` naming it."""
-        self.require_positive_ints("repeats")
-        self.require_positive_reals("lr")
-        _set(self, "warmup", v.non_negative_int("Timing.warmup", self.warmup))
+    repeats: PositiveInt = 30
+    warmup: NonNegativeInt = 5
+    lr: PositiveReal = 1e-4
 
 
 @dataclass(frozen=True)
@@ -248,7 +222,7 @@ class Config(ScaledConfig):
     reuse the patch models; ``ct.size`` must be a multiple of ``patches.stride``.
     """
 
-    seed: int = 0
+    seed: Seed = 0
     laplace: Laplace = Laplace()
     denoisers: Denoisers = Denoisers()
     digits: Digits = Digits()
@@ -258,24 +232,9 @@ class Config(ScaledConfig):
     timing: Timing = Timing()
 
     def validate(self) -> None:
-        """Check the seed and the constraints across blocks (each block checks its own)."""
+        """Check the constraints across blocks (each block checks its own; the seed and the
+        blocks' types are checked from the annotations first)."""
         name = type(self).__name__
-        _set(self, "seed", v.seed(f"{name}.seed", self.seed))
-        blocks = (
-            ("laplace", Laplace),
-            ("denoisers", Denoisers),
-            ("digits", Digits),
-            ("pnp", PnP),
-            ("patches", Patches),
-            ("ct", CT),
-            ("timing", Timing),
-        )
-        for field, cls in blocks:
-            if not isinstance(getattr(self, field), cls):
-                raise TypeError(
-                    f"{name}.{field} must be a {cls.__name__}, "
-                    f"got {type(getattr(self, field)).__name__}"
-                )
         _side(f"{name}.ct.size", self.ct.size, self.patches)
         held = self.digits.n_test + self.pnp.val_images
         if held >= DIGITS_COUNT:

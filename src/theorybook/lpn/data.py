@@ -11,18 +11,21 @@ loader goes through :mod:`theorybook.data`, whose loaders run under
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import torch
+from jaxtyping import Float, Float32
 from scipy.ndimage import gaussian_filter
 
+from theorybook.boundary import NonNegativeReal, PositiveInt, PositiveReal, Seed, checked
 from theorybook.data import bundled_image, load_digits_images, natural_image_patches, offline
 from theorybook.lpn.config import DIGITS_COUNT, Config
-from theorybook.validation import one_of, positive_int, positive_real, real, seed
 
 __all__ = [
     "CROP_PHOTOS",
     "DIGITS_COUNT",
+    "MAX_BLUR_SIDES",
     "PATCH_TEST_PHOTO",
     "PATCH_TRAIN_PHOTOS",
     "PERTURBATIONS",
@@ -77,6 +80,15 @@ PERTURBATIONS: dict[str, tuple[float, ...]] = {
 }
 """Perturbation levels: noise σ (clipped to [0, 1]), blur σ in pixels, mixing weight λ."""
 
+MAX_BLUR_SIDES = 10
+"""The widest blur :func:`perturb` applies, in image sides (the chapter's widest is 2 pixels)."""
+
+PerturbationKind = Literal["noise", "blur", "mix"]
+"""The kinds of :data:`PERTURBATIONS`."""
+
+Images = Float[np.ndarray, "n 1 s s"]
+"""A batch of square grey images in [0, 1]."""
+
 
 def check_images(images: object, what: str) -> np.ndarray:
     """``images`` itself if it is a non-empty float array ``(n, 1, s, s)`` with values in [0, 1].
@@ -97,14 +109,19 @@ def check_images(images: object, what: str) -> np.ndarray:
     return images
 
 
+@checked
 def digits_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(train, validation, test) digits ``(n, 1, s, s)`` from a seeded permutation.
 
     ``digits.n_test`` test and ``pnp.val_images`` validation images; the rest of the 1,797 digits
     (:data:`DIGITS_COUNT`) train. s = ``cfg.digits.pad_to``.
+
+    Arguments:
+        cfg: the chapter's settings.
+
+    Returns:
+        ``(train, validation, test)``, float32 arrays ``(n, 1, s, s)`` in [0, 1].
     """
-    if not isinstance(cfg, Config):
-        raise TypeError(f"cfg must be a theorybook.lpn.Config, got {type(cfg).__name__}")
     images = load_digits_images(pad_to=cfg.digits.pad_to).images[:, None].astype(np.float32)
     held = cfg.digits.n_test + cfg.pnp.val_images
     if held >= len(images):
@@ -118,6 +135,7 @@ def digits_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return images[train], images[val], images[test]
 
 
+@checked
 def patch_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(train, validation, test) grey-scale patches ``(n, 1, s, s)``, s = ``cfg.patches.size``.
 
@@ -127,9 +145,13 @@ def patch_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     non-overlapping s × s tiles, tiles with pixel standard deviation below ``patch_min_std``
     (flat sky, on which every method is near-perfect) are dropped, and a seeded permutation
     gives ``pnp_val_images`` validation and ``pnp_images`` test tiles, disjoint by construction.
+
+    Arguments:
+        cfg: the chapter's settings.
+
+    Returns:
+        ``(train, validation, test)``, float32 arrays ``(n, 1, s, s)`` in [0, 1].
     """
-    if not isinstance(cfg, Config):
-        raise TypeError(f"cfg must be a theorybook.lpn.Config, got {type(cfg).__name__}")
     s = cfg.patches.size
     train = natural_image_patches(cfg.patches.train, s, images=PATCH_TRAIN_PHOTOS, seed=cfg.seed)
     photo = bundled_image(PATCH_TEST_PHOTO)
@@ -156,7 +178,10 @@ def patch_split(cfg: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def perturb(images: np.ndarray, kind: str, level: float, *, seed: int = 0) -> np.ndarray:
+@checked
+def perturb(
+    images: Images, kind: PerturbationKind, level: NonNegativeReal, *, seed: Seed = 0
+) -> Float[np.ndarray, "n 1 s s"]:
     """Perturb ``images`` ``(n, 1, s, s)`` in [0, 1].
 
     ``"noise"``: clip(x + level·ε, 0, 1); ``"blur"``: a Gaussian filter of width ``level``
@@ -166,20 +191,27 @@ def perturb(images: np.ndarray, kind: str, level: float, *, seed: int = 0) -> np
     Arguments:
         images: the clean images ``(n, 1, s, s)`` in [0, 1].
         kind: one of :data:`PERTURBATIONS` (``"noise"``, ``"blur"``, ``"mix"``).
-        level: the noise σ, the blur width in pixels, or the mixing weight λ.
+        level: the noise σ, the blur width in pixels (at most :data:`MAX_BLUR_SIDES` image
+            sides), or the mixing weight λ (at most 1).
         seed: the seed of the noise (``"noise"`` only).
 
     Returns:
         The perturbed images, same shape and dtype (a copy at level 0).
     """
     images = check_images(images, "images")
-    one_of("kind", kind, PERTURBATIONS)
-    level = real("level", level, low=0.0, high=1.0 if kind == "mix" else None)
-    seed_ = _seed(seed)
+    if kind == "mix" and level > 1:
+        raise ValueError(f"level must be <= 1 for kind='mix' (a mixing weight), got {level}")
+    side = images.shape[-1]
+    if kind == "blur" and level > MAX_BLUR_SIDES * side:
+        raise ValueError(
+            f"level must be <= {MAX_BLUR_SIDES}·s = {MAX_BLUR_SIDES * side} pixels for "
+            f"kind='blur' on {side}×{side} images, got {level}: a wider blur leaves almost "
+            "nothing of the image, and scipy's kernel (radius 4·level) would not fit in memory"
+        )
     if level == 0:
         return images.copy()
     if kind == "noise":
-        rng = np.random.default_rng(seed_)
+        rng = np.random.default_rng(seed)
         noisy = images + level * rng.standard_normal(images.shape)
         return np.clip(noisy, 0, 1).astype(images.dtype)
     if kind == "blur":
@@ -189,14 +221,11 @@ def perturb(images: np.ndarray, kind: str, level: float, *, seed: int = 0) -> np
     return ((1 - level) * images + level * np.roll(images, 1, axis=0)).astype(images.dtype)
 
 
-def _seed(value: object) -> int:
-    return seed("seed", value)
-
-
-def laplace_sampler(batch: int, *, b: float = 1.0, sigma: float = 1.0) -> Sampler:
+@checked
+def laplace_sampler(
+    batch: PositiveInt, *, b: PositiveReal = 1.0, sigma: PositiveReal = 1.0
+) -> Sampler:
     """Pairs (x, y) with x ~ Laplace(0, b) and y = x + σ·N(0, 1), shape ``(batch, 1)``."""
-    batch = positive_int("batch", batch)
-    b, sigma = positive_real("b", b), positive_real("sigma", sigma)
     dist = torch.distributions.Laplace(0.0, b)
 
     def sample() -> tuple[torch.Tensor, torch.Tensor]:
@@ -206,11 +235,10 @@ def laplace_sampler(batch: int, *, b: float = 1.0, sigma: float = 1.0) -> Sample
     return sample
 
 
-def image_sampler(train: np.ndarray, batch: int, sigma: float) -> Sampler:
+@checked
+def image_sampler(train: Images, batch: PositiveInt, sigma: PositiveReal) -> Sampler:
     """Pairs (x, x + σ·ε) with x drawn uniformly (with replacement) from ``train`` (n, 1, s, s)."""
     data = torch.as_tensor(check_images(train, "train"))
-    batch = positive_int("batch", batch)
-    sigma = positive_real("sigma", sigma)
 
     def sample() -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.randint(0, len(data), (batch,))
@@ -220,7 +248,10 @@ def image_sampler(train: np.ndarray, batch: int, sigma: float) -> Sampler:
     return sample
 
 
-def random_phantoms(count: int, size: int, *, seed: int = 0) -> np.ndarray:
+@checked
+def random_phantoms(
+    count: PositiveInt, size: PositiveInt, *, seed: Seed = 0
+) -> Float32[np.ndarray, "count 1 size size"]:
     """``count`` random-ellipse phantoms ``(count, 1, size, size)`` in [0, 1] (seeded).
 
     Shepp–Logan-like: an outer ellipse of intensity in [0.8, 1] (the skull), an inner one
@@ -235,8 +266,7 @@ def random_phantoms(count: int, size: int, *, seed: int = 0) -> np.ndarray:
     Returns:
         A float32 array ``(count, 1, size, size)``.
     """
-    count, size = positive_int("count", count), positive_int("size", size)
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(seed)
     grid = np.linspace(-1, 1, size)
     xx, yy = np.meshgrid(grid, grid)
 
@@ -268,27 +298,39 @@ def random_phantoms(count: int, size: int, *, seed: int = 0) -> np.ndarray:
     return out
 
 
-def shepp_logan(size: int) -> np.ndarray:
-    """scikit-image's (modified) Shepp–Logan phantom resized to ``(1, 1, size, size)`` in [0, 1]."""
+@checked
+def shepp_logan(size: PositiveInt) -> Float32[np.ndarray, "1 1 size size"]:
+    """scikit-image's (modified) Shepp–Logan phantom resized to ``(1, 1, size, size)`` in [0, 1].
+
+    Arguments:
+        size: the side in pixels.
+
+    Returns:
+        A float32 array ``(1, 1, size, size)``.
+    """
     import skimage.data
     from skimage.transform import resize
 
-    size = positive_int("size", size)
     with offline("skimage.data.shepp_logan_phantom"):
         phantom = skimage.data.shepp_logan_phantom()
     small = resize(phantom, (size, size), anti_aliasing=True)
     return np.clip(small, 0.0, 1.0).astype(np.float32)[None, None]
 
 
+@checked
 def ct_split(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     """(validation, test) CT phantoms ``(n, 1, s, s)``, s = ``cfg.ct.size``.
 
     Validation: ``ct_val_images`` random phantoms (seed ``cfg.seed + 101``); test: the
     Shepp–Logan phantom followed by ``ct_images − 1`` random phantoms from another seed
     (``cfg.seed + 202``), so no test image is a validation image.
+
+    Arguments:
+        cfg: the chapter's settings.
+
+    Returns:
+        ``(validation, test)``, float32 arrays ``(n, 1, s, s)`` in [0, 1].
     """
-    if not isinstance(cfg, Config):
-        raise TypeError(f"cfg must be a theorybook.lpn.Config, got {type(cfg).__name__}")
     val = random_phantoms(cfg.ct.val_images, cfg.ct.size, seed=cfg.seed + 101)
     test = [shepp_logan(cfg.ct.size)]
     if cfg.ct.images > 1:
@@ -315,6 +357,7 @@ def crop_photo(name: str) -> np.ndarray:
     return np.clip(rgb2gray(img_as_float(left)), 0.0, 1.0).astype(np.float32)
 
 
+@checked
 def crop_split(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     """(validation, test) grey-scale crops ``(4, 1, c, c)`` of :data:`CROP_PHOTOS`, c = ``patches.crop_size``.
 
@@ -324,9 +367,13 @@ def crop_split(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     the validation crop the c × c square at its top-left quarter point (disjoint from the
     centre for photos at least 4c on a side, as these 500 × 741 to 872 × 1000 images are at
     c ≤ 125).
+
+    Arguments:
+        cfg: the chapter's settings.
+
+    Returns:
+        ``(validation, test)``, float32 arrays ``(4, 1, c, c)`` in [0, 1].
     """
-    if not isinstance(cfg, Config):
-        raise TypeError(f"cfg must be a theorybook.lpn.Config, got {type(cfg).__name__}")
     c = cfg.patches.crop_size
     val, test = [], []
     for name in CROP_PHOTOS:

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 import torch
+from jaxtyping import Float
+from torch import Tensor
 
+from theorybook.boundary import IntRange, PositiveReal, checked, record
+from theorybook.lpn._types import check_model_input
 from theorybook.lpn.model import LPN, ConvexPotentialNet
-from theorybook.lpn.prior import prior_at_output
-from theorybook.validation import int_in_range, positive_real, tensor
+from theorybook.lpn.prior import Batch, _prior_at_output
 
 __all__ = ["JacobianReport", "jacobian_report", "prox_grid_check"]
 
 
+@record
 @dataclass(frozen=True)
 class JacobianReport:
     """Relative asymmetry ``max|J − Jᵀ|/max|J|`` and extreme eigenvalues of ½(J + Jᵀ), worst over
@@ -31,13 +36,21 @@ class JacobianReport:
     lambda_max: float
 
 
-def jacobian_report(model: ConvexPotentialNet, points: torch.Tensor) -> JacobianReport:
-    """The Jacobian of f_θ (= ∇²ψ_θ) at each of ``points`` (a batch), in float64."""
-    if not isinstance(model, ConvexPotentialNet):
-        raise TypeError(f"model must be an LPN or ConvLPN, got {type(model).__name__}")
-    tensor("points", points, min_size=1)
-    if len(points) == 0:
-        raise ValueError("points must hold at least one point")
+@checked
+def jacobian_report(model: ConvexPotentialNet, points: Batch) -> JacobianReport:
+    """The Jacobian of f_θ (= ∇²ψ_θ) at each of ``points`` (a batch), in float64.
+
+    A Jacobian that is zero everywhere has asymmetry 0 (the norm is floored at 1e−300).
+
+    Arguments:
+        model: the LPN f_θ = ∇ψ_θ (a float64 copy is differentiated).
+        points: the points, a batch of the model's inputs (any floating dtype).
+
+    Returns:
+        The :class:`JacobianReport`: the worst relative asymmetry and the extreme eigenvalues
+        of the symmetric part over the points.
+    """
+    check_model_input("points", points.to(_model_dtype(model)), model)
     m = copy.deepcopy(model).double()
     asym, lo, hi = 0.0, np.inf, -np.inf
     for p in points.double():
@@ -53,8 +66,18 @@ def jacobian_report(model: ConvexPotentialNet, points: torch.Tensor) -> Jacobian
     return JacobianReport(asym, lo, hi)
 
 
+def _model_dtype(model: torch.nn.Module) -> torch.dtype:
+    first = next(iter(model.parameters()), None)
+    return torch.float64 if first is None else first.dtype
+
+
+@checked
 def prox_grid_check(
-    model: LPN, y_test: torch.Tensor, *, y_range: float = 8.0, n_grid: int = 20001
+    model: LPN,
+    y_test: Float[Tensor, "*points"],
+    *,
+    y_range: PositiveReal = 8.0,
+    n_grid: Annotated[int, IntRange(low=3)] = 20001,
 ) -> tuple[float, float]:
     """argmin over a grid of ½(x − y)² + R_θ(x) reproduces f_θ(y) (1-D models).
 
@@ -70,15 +93,16 @@ def prox_grid_check(
 
     Returns:
         ``(error, grid gap)`` as above.
+
+    Raises:
+        ValueError: for a model of ``dim`` > 1; :class:`~theorybook.boundary.NonFiniteResult`
+            if ``y_range`` is so large that R_θ overflows on the grid.
     """
-    if not isinstance(model, LPN) or model.dim != 1:
-        raise ValueError("prox_grid_check is for 1-D LPNs (LPN(dim=1))")
-    tensor("y_test", y_test)
-    y_range = positive_real("y_range", y_range)
-    n_grid = int_in_range("n_grid", n_grid, low=3)
+    if model.dim != 1:
+        raise ValueError(f"model must be a 1-D LPN (LPN(dim=1)), got dim = {model.dim}")
     m = copy.deepcopy(model).double()
     u = torch.linspace(-y_range, y_range, n_grid, dtype=torch.float64).reshape(-1, 1)
-    xg, rg = prior_at_output(m, u)
+    xg, rg = _prior_at_output(m, u)
     xg, rg = xg.ravel(), rg.ravel()
     yt = y_test.double().reshape(-1)
     with torch.no_grad():

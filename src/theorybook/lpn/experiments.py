@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from theorybook.boundary import checked
 from theorybook.lpn.config import Config
 from theorybook.lpn.data import (
     CROP_PHOTOS,
@@ -406,7 +407,7 @@ def run_patch_prox(
     p, s = m64.image_size, cfg.patches.stride
     small = torch.as_tensor(test_np[:1, :, : 2 * p, : 2 * p], dtype=torch.float64)
     periodic = PatchLPN(m64, stride=s)
-    asym = {
+    asym: dict[str, float] = {
         b: jacobian_asymmetry(partial(patch_average, m64, patch=p, stride=s, boundary=b), small)
         for b in BOUNDARIES
     }
@@ -462,6 +463,7 @@ def run_patch_prox(
     )
 
 
+@checked
 def run_all(cfg: Config, *, progress: bool = False) -> Results:
     """Every experiment of the chapter, in the notebook's order, as one :class:`Results`.
 
@@ -470,7 +472,6 @@ def run_all(cfg: Config, *, progress: bool = False) -> Results:
     (:func:`~theorybook.lpn.image_models.train_patch_models`), PnP on patches, the patch LPN on
     larger images and sparse-view CT; and the training-step timing.
     """
-    cfg = check_config(cfg)
     laplacian = run_laplacian(cfg, progress=progress)
     lpn, cnn, histories = train_digits_models(cfg, progress=progress)
     prior = run_digits_prior(cfg, lpn, history=histories["lpn"], progress=progress)

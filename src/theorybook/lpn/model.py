@@ -23,22 +23,29 @@ step and every constructor calls it once, so a fresh model is already a valid LP
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Annotated, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from theorybook.validation import int_in_range, int_sequence, one_of, real
+from theorybook.boundary import (
+    Interval,
+    IntRange,
+    NonNegativeReal,
+    PositiveInt,
+    checked,
+)
+from theorybook.validation import int_sequence
+
+SoftplusBeta = Annotated[float, Interval(low=0.0, low_open=True, high=1e6)]
+"""The sharpness β of the softplus activation: β·z must stay representable in float32 (torch
+converts β to the tensor's dtype), and beyond 10⁶ softplus_β is ReLU to float32 precision."""
 
 __all__ = ["ConvLPN", "ConvexPotentialNet", "LPN", "PlainCNN"]
 
-
-def _check_positive(name: str, value: object, *, allow_zero: bool = False) -> float:
-    return real(name, value, low=0.0, low_open=not allow_zero)
-
-
-def _check_int(name: str, value: object, low: int) -> int:
-    return int_in_range(name, value, low=low)
+Stride = Annotated[int, IntRange(low=1, high=2)]
+"""A convolution stride of :class:`ConvLPN`: 1 or 2."""
 
 
 def _weight(module: nn.Module) -> torch.Tensor:
@@ -97,6 +104,7 @@ class ConvexPotentialNet(nn.Module):
         return grad if keep_graph else grad.detach()
 
 
+@checked
 class LPN(ConvexPotentialNet):
     """Fully connected LPN for vectors in ℝ^dim (the chapter's 1-D Laplacian experiment).
 
@@ -110,18 +118,14 @@ class LPN(ConvexPotentialNet):
 
     def __init__(
         self,
-        dim: int = 1,
-        hidden: int = 50,
-        layers: int = 4,
+        dim: PositiveInt = 1,
+        hidden: PositiveInt = 50,
+        layers: PositiveInt = 4,
         *,
-        beta: float = 10.0,
-        alpha: float = 0.0,
+        beta: SoftplusBeta = 10.0,
+        alpha: NonNegativeReal = 0.0,
     ) -> None:
         super().__init__()
-        dim, hidden = _check_int("dim", dim, 1), _check_int("hidden", hidden, 1)
-        layers = _check_int("layers", layers, 1)
-        beta = _check_positive("beta", beta)
-        alpha = _check_positive("alpha", alpha, allow_zero=True)
         self.dim, self.hidden, self.layers = dim, hidden, layers
         self.beta, self.alpha = float(beta), float(alpha)
         self.skips = nn.ModuleList([nn.Linear(dim, hidden) for _ in range(layers)])
@@ -158,6 +162,7 @@ def _conv_out(size: int, stride: int) -> int:
     return (size + 2 * 1 - 3) // stride + 1
 
 
+@checked
 class ConvLPN(ConvexPotentialNet):
     """Convolutional LPN for images ``(batch, channels, size, size)`` (the chapter's digits prior).
 
@@ -173,25 +178,19 @@ class ConvLPN(ConvexPotentialNet):
 
     def __init__(
         self,
-        image_size: int = 8,
-        channels: int = 1,
-        hidden: int = 32,
-        strides: Sequence[int] = (1, 2, 1, 2),
+        image_size: Annotated[int, IntRange(low=2)] = 8,
+        channels: PositiveInt = 1,
+        hidden: PositiveInt = 32,
+        strides: Sequence[Stride] = (1, 2, 1, 2),
         *,
-        beta: float = 10.0,
-        alpha: float = 0.01,
-        init: str = "paper",
+        beta: SoftplusBeta = 10.0,
+        alpha: NonNegativeReal = 0.01,
+        init: Literal["paper", "default"] = "paper",
     ) -> None:
         super().__init__()
-        image_size = _check_int("image_size", image_size, 2)
-        channels = _check_int("channels", channels, 1)
-        hidden = _check_int("hidden", hidden, 1)
         strides = int_sequence("strides", strides, low=1)
         if any(s not in (1, 2) for s in strides):
             raise ValueError(f"strides must be a non-empty sequence of 1s and 2s, got {strides}")
-        beta = _check_positive("beta", beta)
-        alpha = _check_positive("alpha", alpha, allow_zero=True)
-        one_of("init", init, ("paper", "default"))
         self.image_size, self.channels, self.hidden = image_size, channels, hidden
         self.strides = strides
         self.beta, self.alpha = float(beta), float(alpha)
@@ -247,6 +246,7 @@ class ConvLPN(ConvexPotentialNet):
         return psi + self.alpha * (y * y).flatten(1).sum(dim=1)
 
 
+@checked
 class PlainCNN(nn.Module):
     """The unconstrained baseline: a residual CNN denoiser x̂ = y − D(y) with no convexity.
 
@@ -255,21 +255,22 @@ class PlainCNN(nn.Module):
     """
 
     def __init__(
-        self, channels: int = 1, hidden: int = 32, depth: int = 4, *, beta: float = 10.0
+        self,
+        channels: PositiveInt = 1,
+        hidden: PositiveInt = 32,
+        depth: Annotated[int, IntRange(low=2)] = 4,
+        *,
+        beta: SoftplusBeta = 10.0,
     ) -> None:
         super().__init__()
-        channels = _check_int("channels", channels, 1)
-        hidden = _check_int("hidden", hidden, 1)
-        depth = _check_int("depth", depth, 2)
         self.channels = channels
-        self.beta = _check_positive("beta", beta)
+        self.beta = beta
         widths = [channels] + [hidden] * (depth - 1) + [channels]
         self.convs = nn.ModuleList(
             [nn.Conv2d(a, b, 3, padding=1) for a, b in zip(widths[:-1], widths[1:], strict=True)]
         )
 
-    def forward(self, y: torch.Tensor) -> torch.Tensor:
-        """x̂ = y − D(y) for images ``(batch, channels, h, w)``."""
+    def _check_input(self, y: torch.Tensor) -> None:
         if not isinstance(y, torch.Tensor):
             raise TypeError(f"PlainCNN expects a torch.Tensor, got {type(y).__name__}")
         if y.ndim != 4 or y.shape[1] != self.channels:
@@ -278,6 +279,10 @@ class PlainCNN(nn.Module):
             )
         if not y.is_floating_point():
             raise TypeError(f"PlainCNN expects a floating-point tensor, got {y.dtype}")
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        """x̂ = y − D(y) for images ``(batch, channels, h, w)``."""
+        self._check_input(y)
         z = y
         for conv in self.convs[:-1]:
             z = F.softplus(conv(z), beta=self.beta)

@@ -15,13 +15,15 @@ orthonormal 2-D FFT (``torch.fft``), are scaled so that ‖A‖ ≤ 1, and provi
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated
 
 import numpy as np
 import torch
 from scipy.sparse import csr_matrix
 from scipy.sparse.linalg import LinearOperator, cg, svds
 
-from theorybook.validation import int_in_range, one_of, positive_int, positive_real, seed
+from theorybook.boundary import IntRange, PositiveInt, PositiveReal, Seed, checked
+from theorybook.validation import one_of, positive_real
 
 __all__ = ["CompressedSensing", "GaussianBlur", "LinearOp", "RadonCT", "operator_norm"]
 
@@ -36,9 +38,37 @@ def _check_images(x: torch.Tensor, n: int, what: str) -> None:
 
 
 class LinearOp:
-    """Base class: ``__call__`` (A), ``adjoint`` (Aᵀ), ``normal_solve`` ((AᵀA + ρI)⁻¹ b)."""
+    """Base class: ``__call__`` (A), ``adjoint`` (Aᵀ), ``normal_solve`` ((AᵀA + ρI)⁻¹ b).
+
+    Images are ``(batch, 1, n, n)``; measurements ``(batch, *measurement_shape)``.
+    :meth:`check_images` and :meth:`check_measurements` check an argument against these shapes
+    with a message naming it (the public solvers call them once, before their loops).
+    """
 
     n: int
+    measurement_shape: tuple[int, ...]
+
+    def check_images(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        """``x`` itself if it is a batch of this operator's images, else ``ValueError`` naming
+        ``name``."""
+        if x.ndim != 4 or tuple(x.shape[1:]) != (1, self.n, self.n):
+            raise ValueError(
+                f"{name} must hold images of {type(self).__name__}, shape (batch, 1, {self.n}, "
+                f"{self.n}), got {tuple(x.shape)}"
+            )
+        return x
+
+    def check_measurements(self, name: str, y: torch.Tensor) -> torch.Tensor:
+        """``y`` itself if it is a batch of this operator's measurements, else ``ValueError``
+        naming ``name``."""
+        expected = tuple(self.measurement_shape)
+        if y.ndim != len(expected) + 1 or tuple(y.shape[1:]) != expected:
+            want = ", ".join(map(str, ("batch", *expected)))
+            raise ValueError(
+                f"{name} must hold measurements of {type(self).__name__}, shape ({want}), "
+                f"got {tuple(y.shape)}"
+            )
+        return y
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -71,19 +101,22 @@ class LinearOp:
         return torch.as_tensor(sol.reshape(shape), dtype=dtype, device=b.device)
 
 
+@checked
 class GaussianBlur(LinearOp):
     """Circular Gaussian blur of ``n × n`` images with standard deviation ``sigma`` pixels.
 
     A = F⁻¹ diag(k̂) F with k̂ real and in (0, 1] (the kernel is symmetric and sums to 1), so
-    A = Aᵀ, ‖A‖ = 1 and (AᵀA + ρI)⁻¹ is exact in the Fourier domain.
+    A = Aᵀ, ‖A‖ = 1 and (AᵀA + ρI)⁻¹ is exact in the Fourier domain. The limits of ``sigma`` are
+    handled: σ → 0 gives the identity (the kernel is a unit impulse once ``(d/σ)²`` overflows)
+    and a huge σ the average over the image (a constant kernel).
     """
 
-    def __init__(self, n: int, sigma: float) -> None:
-        n = int_in_range("n", n, low=2)
-        sigma = positive_real("sigma", sigma)
+    def __init__(self, n: Annotated[int, IntRange(low=2)], sigma: PositiveReal) -> None:
         self.n, self.sigma = n, sigma
+        self.measurement_shape = (1, n, n)
         d = np.minimum(np.arange(n), n - np.arange(n)).astype(np.float64)
-        k1 = np.exp(-0.5 * (d / sigma) ** 2)
+        with np.errstate(over="ignore"):  # σ → 0: (d/σ)² = inf, exp(−inf) = 0, a unit impulse
+            k1 = np.exp(-0.5 * (d / sigma) ** 2)
         kernel = np.outer(k1, k1)
         kernel /= kernel.sum()
         self.kernel = torch.as_tensor(kernel)
@@ -107,6 +140,7 @@ class GaussianBlur(LinearOp):
         return self._apply(b, 1.0 / (self.spectrum**2 + rho))
 
 
+@checked
 class CompressedSensing(LinearOp):
     """A = S C D: signs D = diag(±1), circular convolution C with a random Gaussian filter whose
     spectrum is scaled to max modulus 1, and S keeping ``m`` random pixels of the n² (seeded).
@@ -114,11 +148,14 @@ class CompressedSensing(LinearOp):
     Measurements have shape ``(batch, m)``; Aᵀ scatters them back and applies Cᵀ and D.
     """
 
-    def __init__(self, n: int, m: int, *, seed: int = 0) -> None:
-        n = int_in_range("n", n, low=2)
-        m = int_in_range("m", m, low=1, high=n * n)
+    def __init__(
+        self, n: Annotated[int, IntRange(low=2)], m: PositiveInt, *, seed: Seed = 0
+    ) -> None:
+        if m > n * n:
+            raise ValueError(f"m must be <= n² = {n * n} (the number of pixels), got {m}")
         self.n, self.m = n, m
-        rng = np.random.default_rng(_seed(seed))
+        self.measurement_shape = (m,)
+        rng = np.random.default_rng(seed)
         self.signs = torch.as_tensor(rng.choice([-1.0, 1.0], size=(n, n)))
         spec = np.fft.fft2(rng.standard_normal((n, n)))
         self.spectrum = torch.as_tensor(spec / np.abs(spec).max())
@@ -166,6 +203,7 @@ def _radon_matrix(n: int, angles: int) -> tuple[np.ndarray, float, tuple[int, in
     return matrix, float(norm), (int(shape[0]), int(shape[1]))
 
 
+@checked
 class RadonCT(LinearOp):
     """Sparse-view parallel-beam CT of ``n × n`` images from ``angles`` equispaced views.
 
@@ -179,14 +217,15 @@ class RadonCT(LinearOp):
     AᵀA, computed once.
     """
 
-    def __init__(self, n: int, angles: int) -> None:
-        n = int_in_range("n", n, low=4)
-        angles = int_in_range("angles", angles, low=1)
+    def __init__(
+        self, n: Annotated[int, IntRange(low=4)], angles: Annotated[int, IntRange(low=1, high=4096)]
+    ) -> None:
         self.n, self.angles = n, angles
         raw, norm, shape = _radon_matrix(n, angles)
         self.scale = norm
         self.sinogram_shape = shape
         self.m = raw.shape[0]
+        self.measurement_shape = (self.m,)
         self.theta = np.linspace(0.0, 180.0, angles, endpoint=False)
         self.matrix = torch.as_tensor(raw / norm)
         self._eig: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -235,12 +274,11 @@ class RadonCT(LinearOp):
         return torch.as_tensor(np.stack(out)[:, None], dtype=y.dtype, device=y.device)
 
 
-def _seed(value: object) -> int:
-    return seed("seed", value)
-
-
-def operator_norm(op: LinearOp, *, iters: int = 200, seed: int = 0) -> float:
+@checked
+def operator_norm(op: LinearOp, *, iters: PositiveInt = 200, seed: Seed = 0) -> float:
     """‖A‖₂ by ``iters`` ≥ 1 power iterations on AᵀA (float64), from a seeded random start.
+
+    An operator that maps the iterate to zero (AᵀA x = 0 exactly) has the estimate 0.
 
     Arguments:
         op: the operator A.
@@ -250,12 +288,12 @@ def operator_norm(op: LinearOp, *, iters: int = 200, seed: int = 0) -> float:
     Returns:
         The estimate of the largest singular value of A.
     """
-    if not isinstance(op, LinearOp):
-        raise TypeError(f"op must be a LinearOp, got {type(op).__name__}")
-    iters = positive_int("iters", iters)
-    gen = torch.Generator().manual_seed(_seed(seed))
+    gen = torch.Generator().manual_seed(seed)
     x = torch.randn(1, 1, op.n, op.n, generator=gen, dtype=torch.float64)
     for _ in range(iters):
         x = op.normal(x)
-        x = x / x.norm()
+        norm = x.norm()
+        if norm == 0:  # AᵀA x = 0: x lies in the null space, the power iteration stops at 0
+            return 0.0
+        x = x / norm
     return float(op.normal(x).norm().sqrt())

@@ -21,17 +21,24 @@ with D the diagonal count of patches covering each pixel (the chapter's eq.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Annotated, Literal
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from jaxtyping import Float
+from torch import Tensor, nn
 
+from theorybook.boundary import IntRange, PositiveInt, checked
+from theorybook.lpn._types import check_model_input
 from theorybook.lpn.model import ConvexPotentialNet, ConvLPN
-from theorybook.validation import int_in_range, one_of, tensor
+from theorybook.validation import int_in_range
 
 __all__ = ["BOUNDARIES", "PatchLPN", "jacobian_asymmetry", "patch_average"]
 
-BOUNDARIES: tuple[str, ...] = ("periodic", "border")
+Boundary = Literal["periodic", "border"]
+"""How patches meet the image edge (see :data:`BOUNDARIES`)."""
+
+BOUNDARIES: tuple[Boundary, ...] = ("periodic", "border")
 """How patches meet the image edge: wrapped around (uniform coverage) or kept inside."""
 
 
@@ -50,8 +57,8 @@ def _check_image(x: object, patch: int, stride: int, what: str) -> torch.Tensor:
     n = int(x.shape[-1])
     if n < patch or n % stride:
         raise ValueError(
-            f"{what} needs an image side ≥ the patch size {patch} and divisible by the "
-            f"stride {stride}, got {n}"
+            f"{what} needs an image side n ≥ the patch size {patch} and divisible by the "
+            f"stride {stride}, got n = {n}"
         )
     if not x.is_floating_point():
         raise TypeError(f"{what} expects a floating-point tensor, got {x.dtype}")
@@ -74,6 +81,7 @@ def _border_positions(n: int, patch: int, stride: int) -> list[int]:
     return pos
 
 
+@checked
 class PatchLPN(ConvexPotentialNet):
     """A patch ConvLPN made an image-size-agnostic LPN by periodic patch averaging.
 
@@ -83,10 +91,12 @@ class PatchLPN(ConvexPotentialNet):
     of some R, which :func:`~theorybook.lpn.prior.prior_at_output` evaluates exactly.
     """
 
-    def __init__(self, patch_model: ConvLPN, *, stride: int = 4) -> None:
+    def __init__(self, patch_model: ConvLPN, *, stride: PositiveInt = 4) -> None:
         super().__init__()
-        if not isinstance(patch_model, ConvLPN) or patch_model.channels != 1:
-            raise TypeError("patch_model must be a one-channel ConvLPN")
+        if patch_model.channels != 1:
+            raise ValueError(
+                f"patch_model must be a one-channel ConvLPN, got {patch_model.channels} channels"
+            )
         self.patch_model = patch_model
         self.patch = patch_model.image_size
         self.stride = _check_stride(self.patch, stride)
@@ -107,14 +117,15 @@ class PatchLPN(ConvexPotentialNet):
         return psi.sum(dim=1) / self.coverage
 
 
+@checked
 def patch_average(
-    model: Callable[[torch.Tensor], torch.Tensor],
-    x: torch.Tensor,
+    model: Callable[[Tensor], Tensor],
+    x: Float[Tensor, "batch 1 n n"],
     *,
-    patch: int,
-    stride: int = 4,
-    boundary: str = "border",
-) -> torch.Tensor:
+    patch: Annotated[int, IntRange(low=2)],
+    stride: PositiveInt = 4,
+    boundary: Boundary = "border",
+) -> Float[Tensor, "batch 1 n n"]:
     """D⁻¹ Σᵢ Pᵢᵀ model(Pᵢx) for images ``x`` ``(batch, 1, n, n)``, eq. :eq:`lpn-patch`.
 
     ``boundary="periodic"``: windows of the wrapped image at every stride offset (D = (p/s)² I);
@@ -131,15 +142,19 @@ def patch_average(
 
     Returns:
         The averaged output, the shape of ``x``.
+
+    Raises:
+        TypeError, ValueError: naming the argument: a stride that does not divide ``patch``, an
+            image side below ``patch`` or not a multiple of ``stride`` (``x``), an input the
+            network ``model`` cannot take (``x``), or a ``model`` that does not map a batch of
+            patches to the same shape.
     """
-    patch = int_in_range("patch", patch, low=2)
     stride = _check_stride(patch, stride)
-    one_of("boundary", boundary, BOUNDARIES)
-    x = _check_image(tensor("x", x), patch, stride, "patch_average")
+    x = _check_image(x, patch, stride, "patch_average: x")
     b, n = x.shape[0], int(x.shape[-1])
     if boundary == "periodic":
         patches, _ = _periodic_patches(x, patch, stride)
-        out = model(patches).reshape(b, -1, patch * patch).transpose(1, 2)
+        out = _patch_model_output(model, patches).reshape(b, -1, patch * patch).transpose(1, 2)
         size = n + patch - stride
         summed = F.fold(out, (size, size), patch, stride=stride)
         # wrap the overhang back onto the image
@@ -150,7 +165,7 @@ def patch_average(
         return summed[..., :n, :n] / (patch // stride) ** 2
     pos = _border_positions(n, patch, stride)
     windows = torch.stack([x[:, :, i : i + patch, j : j + patch] for i in pos for j in pos], 1)
-    out = model(windows.reshape(-1, 1, patch, patch)).reshape(windows.shape)
+    out = _patch_model_output(model, windows.reshape(-1, 1, patch, patch)).reshape(windows.shape)
     summed = torch.zeros_like(x)
     count = torch.zeros_like(x)
     k = 0
@@ -162,16 +177,49 @@ def patch_average(
     return summed / count
 
 
-def jacobian_asymmetry(fn: Callable[[torch.Tensor], torch.Tensor], image: torch.Tensor) -> float:
+def _patch_model_output(model: Callable[[Tensor], Tensor], patches: Tensor) -> Tensor:
+    """``model(patches)``, or an error naming ``x`` or ``model`` (not one from inside torch)."""
+    check_model_input("x (cut into patch × patch windows)", patches, model)
+    out = model(patches)
+    if not isinstance(out, torch.Tensor) or out.shape != patches.shape:
+        raise TypeError(
+            f"model must map a batch of patches {tuple(patches.shape)} to a tensor of the same "
+            f"shape, got {type(out).__name__} {tuple(getattr(out, 'shape', ()))}"
+        )
+    return out
+
+
+@checked
+def jacobian_asymmetry(fn: Callable[[Tensor], Tensor], image: Float[Tensor, "1 1 n n"]) -> float:
     """‖J − Jᵀ‖_F / ‖J‖_F of an image-to-image map ``fn`` at one image ``(1, 1, n, n)``.
 
     J is the n² × n² Jacobian by autograd (use float64 maps). A gradient field (such as a
-    prox, ∇ of a convex function) has J symmetric: the ratio is 0 up to rounding.
+    prox, ∇ of a convex function) has J symmetric: the ratio is 0 up to rounding. A map with
+    J = 0 at ``image`` gives 0 (the norm is floored at 1e−300).
+
+    Arguments:
+        fn: the map, ``(1, 1, n, n) → (1, 1, n, n)``, differentiable by autograd.
+        image: the point at which J is taken.
+
+    Returns:
+        The relative asymmetry, ≥ 0.
+
+    Raises:
+        TypeError: if ``fn`` cannot be applied to ``image`` (a network of another dtype, say)
+            or does not return a tensor of its shape.
     """
-    image = tensor("image", image)
-    if image.ndim != 4 or image.shape[:2] != (1, 1):
-        raise ValueError(f"image must have shape (1, 1, n, n), got {tuple(image.shape)}")
     shape = image.shape
+    try:
+        probe = fn(image.detach())
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise TypeError(
+            f"fn cannot be applied to image (shape {tuple(shape)}, {image.dtype}): {err}"
+        ) from None
+    if not isinstance(probe, torch.Tensor) or probe.numel() != image.numel():
+        raise TypeError(
+            f"fn must map image {tuple(shape)} to a tensor of the same size, got "
+            f"{type(probe).__name__} {tuple(getattr(probe, 'shape', ()))}"
+        )
 
     def flat(v: torch.Tensor) -> torch.Tensor:
         return fn(v.reshape(shape)).reshape(-1)

@@ -15,18 +15,23 @@ Any callable denoiser can be plugged in (TV, a plain CNN); objectives are only r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import numpy as np
 import torch
+from jaxtyping import Float
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+from torch import Tensor
 
+from theorybook.boundary import Interval, PositiveInt, PositiveReal, checked, record
+from theorybook.lpn._types import Denoiser, Float3264, check_model_input
 from theorybook.lpn.model import ConvexPotentialNet
 from theorybook.lpn.operators import LinearOp
-from theorybook.lpn.prior import prior_at_output
+from theorybook.lpn.prior import _prior_at_output
 from theorybook.training import check_iterates
-from theorybook.validation import callable_, positive_int, positive_real, tensor
 
 __all__ = [
     "PnPResult",
@@ -38,10 +43,17 @@ __all__ = [
     "tv_denoiser",
 ]
 
+Measurements = Float3264[Tensor, "batch *measurement"]
+"""A batch of measurements y = Ax (+ noise) of a :class:`~theorybook.lpn.operators.LinearOp`."""
+Images = Float3264[Tensor, "batch 1 n n"]
+"""A batch of images of a :class:`~theorybook.lpn.operators.LinearOp`."""
+AnyImages = Float[Tensor, "*shape"] | Float[np.ndarray, "*shape"]
+"""Image batches as tensors or NumPy arrays (for :func:`image_metrics`)."""
+Objective = Float[np.ndarray, "iterations *samples"]
+"""A recorded objective, iterations × samples (as :attr:`PnPResult.objective`)."""
 
-Denoiser = Callable[[torch.Tensor], torch.Tensor]
 
-
+@record
 @dataclass(frozen=True)
 class PnPResult:
     """Final estimate ``x`` and per-iteration diagnostics.
@@ -66,32 +78,34 @@ def _psnr_batch(x_hat: torch.Tensor, x_true: torch.Tensor) -> float:
     )
 
 
-def _as_numpy(name: str, value: object) -> np.ndarray:
+def _as_numpy(value: torch.Tensor | np.ndarray) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy().astype(np.float64)
-    if isinstance(value, np.ndarray):
-        return value.astype(np.float64)
-    raise TypeError(f"{name} must be a torch.Tensor or a NumPy array, got {type(value).__name__}")
+    return value.astype(np.float64)
 
 
-def image_metrics(
-    x_hat: torch.Tensor | np.ndarray, x_true: torch.Tensor | np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+@checked(finite_result=False)
+def image_metrics(x_hat: AnyImages, x_true: AnyImages) -> tuple[np.ndarray, np.ndarray]:
     """Per-image PSNR and SSIM (scikit-image, data range 1) of ``x_hat`` clipped to [0, 1].
 
     Both are image batches ``(n, h, w)`` or ``(n, 1, h, w)`` of the same shape, as tensors or
-    NumPy arrays; ``x_true`` must be finite (a NaN in ``x_hat`` raises too).
+    NumPy arrays, finite. The PSNR of an image reproduced exactly is +inf, which is why the
+    result is not required to be finite.
+
+    Arguments:
+        x_hat: the estimates.
+        x_true: the true images.
+
+    Returns:
+        ``(psnr, ssim)``, one value per image.
     """
-    a, b = _as_numpy("x_hat", x_hat), _as_numpy("x_true", x_true)
-    if a.shape != b.shape:
-        raise ValueError(f"x_hat and x_true shapes differ: {a.shape} vs {b.shape}")
-    if a.ndim not in (3, 4) or (a.ndim == 4 and a.shape[1] != 1) or a.shape[0] == 0:
-        raise ValueError(f"expected a batch of grey images (n, [1,] h, w), got shape {a.shape}")
+    a, b = _as_numpy(x_hat), _as_numpy(x_true)
+    if a.ndim not in (3, 4) or (a.ndim == 4 and a.shape[1] != 1):
+        raise ValueError(
+            f"x_hat and x_true must be batches of grey images (n, [1,] h, w), got shape {a.shape}"
+        )
     if min(a.shape[-2:]) < 3:
-        raise ValueError(f"images must be at least 3×3 for SSIM, got {a.shape[-2:]}")
-    for name, arr in (("x_hat", a), ("x_true", b)):
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} holds NaN or inf")
+        raise ValueError(f"x_hat: images must be at least 3×3 for SSIM, got {a.shape[-2:]}")
     a = np.clip(a, 0, 1).reshape(a.shape[0], *a.shape[-2:])
     b = b.reshape(a.shape)
     win = min(7, a.shape[-1] - (1 - a.shape[-1] % 2))
@@ -107,34 +121,47 @@ def image_metrics(
     return psnr, ssim
 
 
-def objective_settling(objective: np.ndarray, *, fraction: float = 0.25) -> float:
+@checked
+def objective_settling(
+    objective: Objective,
+    *,
+    fraction: Annotated[float, Interval(low=0.0, high=1.0, low_open=True, high_open=True)] = 0.25,
+) -> float:
     """How much a recorded objective still moves at the end of a run.
 
-    For ``objective`` of shape ``(K, n)`` (iterations × samples, as in :class:`PnPResult`),
-    returns ``max_i |F[K,i] − F[K−m,i]| / max(1, |F[K,i]|)`` with ``m = max(1, ⌊fraction·K⌋)``: a
-    converged run gives a number near 0. Raises ``ValueError`` for fewer than two iterations or
-    a non-finite objective.
+    For ``objective`` of shape ``(K, n)`` (iterations × samples, as in :class:`PnPResult`) or
+    ``(K,)``, returns ``max_i |F[K,i] − F[K−m,i]| / max(1, |F[K,i]|)`` with
+    ``m = max(1, ⌊fraction·K⌋)``: a converged run gives a number near 0. Raises ``ValueError``
+    for fewer than two iterations, more than two axes or a non-finite objective.
+
+    Arguments:
+        objective: the recorded objective, iterations × samples.
+        fraction: how far back (a fraction of the iterations) the last value is compared.
+
+    Returns:
+        The largest relative change over the last ``m`` iterations.
     """
     obj = np.asarray(objective, dtype=np.float64)
     if obj.ndim == 1:
         obj = obj[:, None]
     if obj.ndim != 2 or obj.shape[0] < 2:
         raise ValueError(f"objective must be (iterations ≥ 2, samples), got shape {obj.shape}")
-    if not np.all(np.isfinite(obj)):
-        raise ValueError("objective holds NaN or inf")
-    fraction = positive_real("fraction", fraction)
-    if fraction >= 1:
-        raise ValueError(f"fraction must be in (0, 1), got {fraction}")
     m = max(1, int(fraction * obj.shape[0]))
     last, before = obj[-1], obj[-1 - m]
     return float(np.max(np.abs(last - before) / np.maximum(1.0, np.abs(last))))
 
 
-def tv_denoiser(weight: float) -> Denoiser:
-    """TV denoising (scikit-image ``denoise_tv_chambolle``, {cite}`rudin1992tv`) image by image."""
-    from skimage.restoration import denoise_tv_chambolle
+@checked
+def tv_denoiser(weight: PositiveReal) -> Denoiser:
+    """TV denoising (scikit-image ``denoise_tv_chambolle``, {cite}`rudin1992tv`) image by image.
 
-    weight = positive_real("weight", weight)
+    Arguments:
+        weight: the TV weight (> 0; larger removes more).
+
+    Returns:
+        The denoiser, a function of a batch of images ``(batch, 1, h, w)``.
+    """
+    from skimage.restoration import denoise_tv_chambolle
 
     def denoise(v: torch.Tensor) -> torch.Tensor:
         arr = v.detach().cpu().numpy()
@@ -144,51 +171,49 @@ def tv_denoiser(weight: float) -> Denoiser:
     return denoise
 
 
-def tikhonov(op: LinearOp, y: torch.Tensor, lam: float) -> torch.Tensor:
+@checked
+def tikhonov(op: LinearOp, y: Measurements, lam: PositiveReal) -> Images:
     """The Tikhonov / regularised least-squares solution (AᵀA + λI)⁻¹Aᵀy, λ > 0.
+
+    As λ → 0 the solve's condition number grows like ‖A‖²/λ: the result tends to the
+    least-squares solution where A is injective, and rounding errors in the null space of A are
+    amplified by 1/λ (for :class:`~theorybook.lpn.operators.RadonCT` at λ ≲ 1e−12 they dominate).
+    It is returned as computed; a solve that overflows raises
+    :class:`~theorybook.boundary.NonFiniteResult`.
 
     Arguments:
         op: the forward operator A.
-        y: the measurements.
+        y: the measurements, ``(batch, *op.measurement_shape)``.
         lam: the weight λ > 0.
 
     Returns:
         The estimate, one image per measurement.
     """
-    if not isinstance(op, LinearOp):
-        raise TypeError(f"op must be a LinearOp, got {type(op).__name__}")
-    tensor("y", y)
-    return op.normal_solve(op.adjoint(y), positive_real("lam", lam))
+    op.check_measurements("y", y)
+    return op.normal_solve(op.adjoint(y), lam)
 
 
-def _check(
+def _start(
     op: LinearOp,
     y: torch.Tensor,
-    denoiser: object,
-    iters: int,
+    denoiser: Denoiser,
     x0: torch.Tensor | None,
     x_true: torch.Tensor | None,
-) -> tuple[torch.Tensor, int]:
-    """Validate the common arguments; return the start Aᵀy (or x0) and ``iters``."""
-    if not isinstance(op, LinearOp):
-        raise TypeError(f"op must be a LinearOp, got {type(op).__name__}")
-    tensor("y", y)
-    callable_("denoiser", denoiser)
-    iters = positive_int("iters", iters)
+) -> torch.Tensor:
+    """Check what annotations cannot say (shapes against the operator, a network denoiser's
+    dtype and input shape); return the start Aᵀy (or x0)."""
+    op.check_measurements("y", y)
     start = op.adjoint(y)
+    try:
+        check_model_input("y", start, denoiser)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"the denoiser cannot take the images Aᵀy of y: {err}") from None
     if x0 is not None:
-        tensor("x0", x0)
-        if x0.shape != start.shape:
-            raise ValueError(f"x0 must have shape {tuple(start.shape)}, got {tuple(x0.shape)}")
+        op.check_images("x0", x0)
         start = x0.detach().clone()
     if x_true is not None:
-        tensor("x_true", x_true)
-        if x_true.shape != start.shape:
-            raise ValueError(
-                f"x_true must have the shape of the images, {tuple(start.shape)}, "
-                f"got {tuple(x_true.shape)}"
-            )
-    return start, iters
+        op.check_images("x_true", x_true)
+    return start
 
 
 def _data_term(op: LinearOp, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -210,15 +235,33 @@ class _Trace:
         denoiser: Denoiser,
         v: torch.Tensor,
         objective: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None,
+        *,
+        step: int,
+        where: str,
     ) -> torch.Tensor:
-        """Apply the denoiser; for an LPN also record ``objective(output, R_θ(output))`` exactly."""
+        """Apply the denoiser; for an LPN also record ``objective(output, R_θ(output))`` exactly.
+
+        The output must be finite and within bounds, and the objective finite
+        (:func:`~theorybook.training.check_iterates`, naming ``where`` and ``step``); a
+        denoiser's output must have the shape of its input.
+        """
         if isinstance(denoiser, ConvexPotentialNet):
-            out, r = prior_at_output(denoiser, v)
+            out, r = _prior_at_output(denoiser, v)
+            check_iterates(out, step=step, where=where)
             if objective is not None:
-                self.objs.append(objective(out, r).cpu().numpy())
+                value = objective(out, r).cpu().numpy()
+                check_iterates(value, step=step, where=f"{where} (objective)", limit=math.inf)
+                self.objs.append(value)
             return out
         with torch.no_grad():
-            return denoiser(v).detach()
+            out = denoiser(v)
+        if not isinstance(out, torch.Tensor) or out.shape != v.shape:
+            raise TypeError(
+                f"denoiser must map a batch of images {tuple(v.shape)} to a tensor of the same "
+                f"shape, got {type(out).__name__} {tuple(getattr(out, 'shape', ()))}"
+            )
+        check_iterates(out, step=step, where=where)
+        return out.detach()
 
     def record(self, new: torch.Tensor, old: torch.Tensor) -> None:
         self.steps.append(float((new - old).reshape(new.shape[0], -1).norm(dim=1).max()))
@@ -237,15 +280,16 @@ class _Trace:
         )
 
 
+@checked(finite_result=False)
 def pnp_pgd(
     op: LinearOp,
-    y: torch.Tensor,
+    y: Measurements,
     denoiser: Denoiser,
     *,
-    step: float = 1.0,
-    iters: int = 40,
-    x0: torch.Tensor | None = None,
-    x_true: torch.Tensor | None = None,
+    step: PositiveReal = 1.0,
+    iters: PositiveInt = 40,
+    x0: Images | None = None,
+    x_true: Images | None = None,
     keep_iterates: bool = False,
 ) -> PnPResult:
     """PnP proximal gradient descent, eq. :eq:`lpn-pgd`: x_{k+1} = D(x_k − η Aᵀ(Ax_k − y)).
@@ -268,12 +312,14 @@ def pnp_pgd(
         The :class:`PnPResult`: the last iterate and the per-iteration diagnostics.
 
     Raises ``TypeError``/``ValueError`` for malformed arguments (NaN in ``y``, shapes that do
-    not match the operator) and :class:`~theorybook.training.SolverDiverged` naming the first
-    iteration (step) whose iterate is not finite or has blown up
-    (:func:`~theorybook.training.check_iterates`).
+    not match the operator, a network denoiser of another dtype than ``y``) and
+    :class:`~theorybook.training.SolverDiverged` naming the first iteration (step) whose
+    iterate is not finite or has blown up (an entry beyond 1e12; a step far above 1/‖AᵀA‖, such
+    as η = 50 for a blur, gets there within a few iterations), or whose exact objective is not
+    finite (:func:`~theorybook.training.check_iterates`). The result is not required to be
+    finite as a whole: the PSNR of an iterate equal to ``x_true`` is +inf.
     """
-    x, iters = _check(op, y, denoiser, iters, x0, x_true)
-    step = positive_real("step", step)
+    x = _start(op, y, denoiser, x0, x_true)
     trace = _Trace(x_true, keep_iterates)
 
     def objective(out: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
@@ -281,22 +327,22 @@ def pnp_pgd(
 
     for k in range(1, iters + 1):
         v = x - step * op.adjoint(op(x) - y)
-        x_new = trace.prox(denoiser, v, objective)
-        check_iterates(x_new, step=k, where="PnP-PGD")
+        x_new = trace.prox(denoiser, v, objective, step=k, where="PnP-PGD")
         trace.record(x_new, x)
         x = x_new
     return trace.result(x)
 
 
+@checked(finite_result=False)
 def pnp_admm(
     op: LinearOp,
-    y: torch.Tensor,
+    y: Measurements,
     denoiser: Denoiser,
     *,
-    rho: float = 1.0,
-    iters: int = 40,
-    x0: torch.Tensor | None = None,
-    x_true: torch.Tensor | None = None,
+    rho: PositiveReal = 1.0,
+    iters: PositiveInt = 40,
+    x0: Images | None = None,
+    x_true: Images | None = None,
     keep_iterates: bool = False,
 ) -> PnPResult:
     """PnP-ADMM, eq. :eq:`lpn-admm` (scaled form): returns the z iterates (outputs of the prox).
@@ -316,10 +362,11 @@ def pnp_admm(
     Returns:
         The :class:`PnPResult` of the z iterates.
 
-    Raises like :func:`pnp_pgd`.
+    Raises like :func:`pnp_pgd`. As ρ → 0 the x-step (AᵀA + ρI)⁻¹ amplifies the null space of A
+    by 1/ρ (see :func:`tikhonov`); iterates that blow up raise
+    :class:`~theorybook.training.SolverDiverged` naming the step.
     """
-    z, iters = _check(op, y, denoiser, iters, x0, x_true)
-    rho = positive_real("rho", rho)
+    z = _start(op, y, denoiser, x0, x_true)
     aty = op.adjoint(y)
     u = torch.zeros_like(z)
     trace = _Trace(x_true, keep_iterates)
@@ -329,8 +376,7 @@ def pnp_admm(
 
     for k in range(1, iters + 1):
         x = op.normal_solve(aty + rho * (z - u), rho)
-        z_new = trace.prox(denoiser, x + u, objective)
-        check_iterates(z_new, step=k, where="PnP-ADMM")
+        z_new = trace.prox(denoiser, x + u, objective, step=k, where="PnP-ADMM")
         u = u + x - z_new
         trace.record(z_new, z)
         z = z_new

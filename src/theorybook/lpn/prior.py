@@ -7,7 +7,9 @@ For x = f_θ(ŷ) the regulariser whose prox is f_θ is (paper §3, chapter eq. :
 
 up to an additive constant; equivalently R_θ(x) = ψ_θ*(x) − ½‖x‖² with ψ_θ* the convex conjugate.
 ŷ solves the convex problem min_y ψ_θ(y) − ⟨x, y⟩ (strongly convex when α > 0), which
-:func:`invert` hands to ``torch.optim.LBFGS`` with a strong-Wolfe line search.
+:func:`invert` hands to ``torch.optim.LBFGS`` with a strong-Wolfe line search; every point the
+solver evaluates is checked (:func:`~theorybook.training.check_iterates`), so a problem without
+a minimiser stops with :class:`~theorybook.training.SolverDiverged` naming the L-BFGS iteration.
 """
 
 from __future__ import annotations
@@ -15,13 +17,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from jaxtyping import Float
+from torch import Tensor
 
+from theorybook.boundary import PositiveInt, PositiveReal, checked, record
+from theorybook.lpn._types import check_model_input
 from theorybook.lpn.model import ConvexPotentialNet
-from theorybook.validation import positive_int, positive_real, tensor
+from theorybook.training import check_iterates
 
 __all__ = ["Inversion", "invert", "learned_prior", "prior_at_output"]
 
+Batch = Float[Tensor, "batch *sample"]
+"""A batch of inputs (or outputs) of an LPN."""
 
+
+@record
 @dataclass(frozen=True)
 class Inversion:
     """ŷ with f_θ(ŷ) ≈ x; ``residual`` is ‖f_θ(ŷ) − x‖ per sample; ``iterations`` L-BFGS iterations."""
@@ -31,20 +41,15 @@ class Inversion:
     iterations: int
 
 
-def _check_model(model: object) -> ConvexPotentialNet:
-    if not isinstance(model, ConvexPotentialNet):
-        raise TypeError(f"expected an LPN or ConvLPN, got {type(model).__name__}")
-    return model
-
-
+@checked
 def invert(
     model: ConvexPotentialNet,
-    x: torch.Tensor,
+    x: Batch,
     *,
-    y0: torch.Tensor | None = None,
-    max_iter: int = 500,
-    tol: float = 1e-9,
-    chunk: int = 256,
+    y0: Batch | None = None,
+    max_iter: PositiveInt = 500,
+    tol: PositiveReal = 1e-9,
+    chunk: PositiveInt = 256,
 ) -> Inversion:
     """Find ŷ = f_θ⁻¹(x) by minimising the convex ψ_θ(y) − ⟨x, y⟩ with L-BFGS.
 
@@ -52,10 +57,16 @@ def invert(
     Samples are independent; they are solved ``chunk`` at a time as one summed problem. The
     start is ``y0`` (default x itself). Use float64 models for tight residuals.
 
+    Every point L-BFGS evaluates (each iteration's line search included) must be finite, with
+    entries below 1e12, and give a finite objective: an x outside the range of f_θ (possible
+    when α = 0, where f_θ is bounded) has no pre-image, the objective is unbounded below and
+    the iterates run off; this stops with :class:`~theorybook.training.SolverDiverged` naming
+    the chunk and the L-BFGS iteration instead of returning NaN.
+
     Arguments:
         model: the LPN f_θ = ∇ψ_θ.
-        x: the points to invert, a batch.
-        y0: the start (default ``x``).
+        x: the points to invert, a batch of the model's inputs (its dtype).
+        y0: the start (default ``x``), the shape of ``x``.
         max_iter: the L-BFGS iterations per chunk.
         tol: the gradient tolerance, ``max |f_θ(y) − x|``.
         chunk: how many samples are solved together.
@@ -63,19 +74,18 @@ def invert(
     Returns:
         The :class:`Inversion`: ŷ, the residuals ‖f_θ(ŷ) − x‖ and the iterations taken.
 
-    Raises ``TypeError`` for a model that is not an LPN or a non-tensor ``x``, and
-    ``ValueError`` for NaN/inf in ``x`` or ``y0``, mismatched shapes or a non-positive ``tol``.
+    Raises:
+        TypeError, ValueError: for malformed arguments, naming them (an ``x`` the model cannot
+            take: another dtype or shape).
+        SolverDiverged: when an iterate or the objective is not finite or an iterate blows up.
     """
-    model = _check_model(model)
-    tensor("x", x, ndim=range(1, 8))
-    max_iter, chunk = positive_int("max_iter", max_iter), positive_int("chunk", chunk)
-    tol = positive_real("tol", tol)
-    start = x if y0 is None else tensor("y0", y0)
-    if start.shape != x.shape:
-        raise ValueError(f"y0 has shape {tuple(start.shape)}, x has {tuple(x.shape)}")
+    check_model_input("x", x, model)
+    start = x if y0 is None else y0
+    if y0 is not None:
+        check_model_input("y0", y0, model)
     x = x.detach()
     outs, iters = [], 0
-    for lo in range(0, x.shape[0], chunk):
+    for index, lo in enumerate(range(0, x.shape[0], chunk)):
         xc = x[lo : lo + chunk]
         y = start[lo : lo + chunk].detach().clone().requires_grad_(True)
         opt = torch.optim.LBFGS(
@@ -88,16 +98,24 @@ def invert(
             history_size=50,
             line_search_fn="strong_wolfe",
         )
+        where = f"invert (L-BFGS, chunk {index})"
+        state = opt.state[y]
 
-        def closure(y: torch.Tensor = y, xc: torch.Tensor = xc) -> torch.Tensor:
+        def closure(
+            y: torch.Tensor = y, xc: torch.Tensor = xc, where: str = where, state: dict = state
+        ) -> torch.Tensor:
+            # L-BFGS numbers its iterations in state["n_iter"] (0 for the start's evaluation)
+            step = int(state.get("n_iter", 0))
+            check_iterates(y, step=step, where=where)
             with torch.enable_grad():
                 obj = model.potential(y).sum() - (xc * y).sum()
                 (g,) = torch.autograd.grad(obj, y)
+            check_iterates(obj, step=step, where=f"{where} objective", limit=float("inf"))
             y.grad = g
             return obj.detach()
 
         opt.step(closure)
-        iters = max(iters, int(opt.state[opt._params[0]]["n_iter"]))
+        iters = max(iters, int(state["n_iter"]))
         outs.append(y.detach())
     y_hat = torch.cat(outs)
     with torch.no_grad():
@@ -105,17 +123,9 @@ def invert(
     return Inversion(y=y_hat, residual=residual, iterations=iters)
 
 
-def prior_at_output(
-    model: ConvexPotentialNet, y: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(x, R_θ(x)) at x = f_θ(y), exactly and without inversion (eq. :eq:`lpn-prior` with ŷ = y).
-
-    Valid when f_θ is injective (α > 0), or in general as ψ_θ*(x) − ½‖x‖² since y maximises
-    ⟨y, x⟩ − ψ_θ(y) whenever x = ∇ψ_θ(y). PnP iterates x_{k+1} = f_θ(v_k) use it to evaluate the
-    objective exactly.
-    """
-    model = _check_model(model)
-    y = tensor("y", y).detach()
+def _prior_at_output(model: ConvexPotentialNet, y: torch.Tensor) -> tuple[Tensor, Tensor]:
+    """:func:`prior_at_output` without the checks of its arguments (for the PnP loops)."""
+    y = y.detach()
     with torch.no_grad():
         x = model(y)
         psi = model.potential(y)
@@ -124,13 +134,33 @@ def prior_at_output(
     return x, r
 
 
+@checked
+def prior_at_output(model: ConvexPotentialNet, y: Batch) -> tuple[Batch, Float[Tensor, " batch"]]:
+    """(x, R_θ(x)) at x = f_θ(y), exactly and without inversion (eq. :eq:`lpn-prior` with ŷ = y).
+
+    Valid when f_θ is injective (α > 0), or in general as ψ_θ*(x) − ½‖x‖² since y maximises
+    ⟨y, x⟩ − ψ_θ(y) whenever x = ∇ψ_θ(y). PnP iterates x_{k+1} = f_θ(v_k) use it to evaluate the
+    objective exactly.
+
+    Arguments:
+        model: the LPN f_θ = ∇ψ_θ.
+        y: the inputs, a batch of the model's inputs (its dtype).
+
+    Returns:
+        ``(x, R_θ(x))``: the outputs f_θ(y) and the prior there, one value per sample.
+    """
+    check_model_input("y", y, model)
+    return _prior_at_output(model, y)
+
+
+@checked
 def learned_prior(
     model: ConvexPotentialNet,
-    x: torch.Tensor,
+    x: Batch,
     *,
     return_inversion: bool = False,
     **invert_kwargs: object,
-) -> torch.Tensor | tuple[torch.Tensor, Inversion]:
+) -> Float[Tensor, " batch"] | tuple[Float[Tensor, " batch"], Inversion]:
     """R_θ(x) up to an additive constant, one value per sample (eq. :eq:`lpn-prior`).
 
     ŷ comes from :func:`invert` (keyword arguments are passed on); ``return_inversion=True`` also

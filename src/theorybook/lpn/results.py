@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from theorybook.boundary import record
 from theorybook.lpn.diagnostics import JacobianReport
 from theorybook.lpn.model import LPN
 from theorybook.lpn.pnp import PnPResult
@@ -33,6 +34,7 @@ PRIOR_RANGE = 3.0
 """|x| ≤ PRIOR_RANGE is where the Laplace toy's learned priors are compared with |x|."""
 
 
+@record
 @dataclass(frozen=True)
 class LaplacianResult:
     """Denoisers and priors learned on the Laplace toy with ℓ₂, ℓ₁ and proximal matching.
@@ -61,6 +63,7 @@ class LaplacianResult:
     seconds: float = 0.0
 
 
+@record
 @dataclass(frozen=True)
 class DigitsPriorResult:
     """R_θ over perturbation sweeps: ``priors[kind]`` has shape (levels, digits.n_test).
@@ -84,6 +87,7 @@ class DigitsPriorResult:
     frac_mix_above_chord: float = float("nan")
 
 
+@record
 @dataclass(frozen=True)
 class PnPProblemResult:
     """One inverse problem: metrics per method, tuned parameters, PnP diagnostics, examples.
@@ -114,6 +118,7 @@ class PnPProblemResult:
     rho_theory: float = 0.0
 
 
+@record
 @dataclass(frozen=True)
 class PnPResults:
     """The problems of one :func:`~theorybook.lpn.experiments.run_pnp` call (deblurring, compressed sensing), in order.
@@ -134,6 +139,7 @@ class PnPResults:
         return self.problems[index]
 
 
+@record
 @dataclass(frozen=True)
 class CTResult:
     """Sparse-view CT of phantoms: the PnP comparison (with FBP) and the operator's size.
@@ -152,6 +158,7 @@ class CTResult:
     seconds: float = 0.0
 
 
+@record
 @dataclass(frozen=True)
 class PatchProxResult:
     """The patch LPN on crops of side ``patches.crop_size``: is the patch average a prox, and how good is it.
@@ -173,6 +180,7 @@ class PatchProxResult:
     seconds: float = 0.0
 
 
+@record
 @dataclass(frozen=True)
 class StepTiming:
     """Median milliseconds per Adam step (forward, loss, backward) and parameter counts."""
@@ -189,6 +197,7 @@ class StepTiming:
         return self.lpn_ms / self.cnn_ms
 
 
+@record
 @dataclass(frozen=True)
 class Results:
     """Every experiment of the chapter, as :func:`~theorybook.lpn.experiments.run_all` runs them.

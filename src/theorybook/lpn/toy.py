@@ -9,38 +9,59 @@ x ~ Laplace(0, b), y = x + σ·N(0, 1). The posterior is ``p(x | y) ∝ exp(−|
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from jaxtyping import Float64, Real
 from scipy.integrate import cumulative_trapezoid, trapezoid
 
-from theorybook.validation import array, int_in_range, positive_real, real
+from theorybook.boundary import (
+    MAY_BE_EMPTY,
+    IntRange,
+    NonNegativeReal,
+    PositiveReal,
+    checked,
+)
 
 __all__ = ["laplace_posterior_stats", "soft_threshold"]
 
 
-def soft_threshold(y: ArrayLike, tau: float = 1.0) -> NDArray[np.float64]:
-    """``sign(y)·max(|y| − τ, 0)``, the prox of ``τ|·|`` and the MAP denoiser of the Laplace toy."""
-    tau = real("tau", tau, low=0.0)
-    arr = array("y", y, min_size=0)
+@checked
+def soft_threshold(
+    y: Annotated[Real[np.ndarray, "*shape"], MAY_BE_EMPTY], tau: NonNegativeReal = 1.0
+) -> Float64[np.ndarray, "*shape"]:
+    """``sign(y)·max(|y| − τ, 0)``, the prox of ``τ|·|`` and the MAP denoiser of the Laplace toy.
+
+    Arguments:
+        y: the inputs, a NumPy array of any shape (empty allowed), finite.
+        tau: the threshold τ ≥ 0.
+
+    Returns:
+        The thresholded values, float64, the shape of ``y``.
+    """
+    arr = np.asarray(y, dtype=np.float64)
     return np.sign(arr) * np.maximum(np.abs(arr) - tau, 0.0)
 
 
+@checked
 def laplace_posterior_stats(
-    y: ArrayLike,
+    y: Real[np.ndarray, " n"],
     *,
-    b: float = 1.0,
-    sigma: float = 1.0,
-    half_width: float = 30.0,
-    n_grid: int = 20001,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    b: PositiveReal = 1.0,
+    sigma: PositiveReal = 1.0,
+    half_width: PositiveReal = 30.0,
+    n_grid: Annotated[int, IntRange(low=3)] = 20001,
+) -> tuple[Float64[np.ndarray, " n"], Float64[np.ndarray, " n"]]:
     """(posterior mean, posterior median) of x given y for the Laplace toy, by quadrature.
 
     The trapezoid grid has ``n_grid`` points on [−half_width, half_width]. It must resolve the
     posterior (spacing at most min(b, σ)/10) and contain it: every ``|y|`` must lie at least
-    10·σ inside the grid, or ``ValueError`` says which bound is violated.
+    10·σ inside the grid, or ``ValueError`` says which bound is violated. Scales so extreme that
+    the quadrature overflows (σ or b beyond ~1e150) raise
+    :class:`~theorybook.boundary.NonFiniteResult`.
 
     Arguments:
-        y: the observations.
+        y: the observations, a 1-D NumPy array.
         b: the Laplace scale of x.
         sigma: the noise σ.
         half_width: the grid covers [−half_width, half_width].
@@ -49,10 +70,7 @@ def laplace_posterior_stats(
     Returns:
         ``(mean, median)``, one value per ``y``.
     """
-    b, sigma = positive_real("b", b), positive_real("sigma", sigma)
-    half_width = positive_real("half_width", half_width)
-    n_grid = int_in_range("n_grid", n_grid, low=3)
-    ys = np.atleast_1d(array("y", y))
+    ys = np.asarray(y, dtype=np.float64)
     spacing = 2 * half_width / (n_grid - 1)
     if spacing > min(b, sigma) / 10:
         raise ValueError(
@@ -65,7 +83,8 @@ def laplace_posterior_stats(
             f"{half_width - 10 * sigma:.3g}: the posterior would be cut by the grid"
         )
     grid = np.linspace(-half_width, half_width, n_grid)
-    log_post = -np.abs(grid)[None, :] / b - (ys[:, None] - grid[None, :]) ** 2 / (2 * sigma**2)
+    # sigma * sigma, not sigma**2: the same float, but inf rather than OverflowError for a huge σ
+    log_post = -np.abs(grid)[None, :] / b - (ys[:, None] - grid[None, :]) ** 2 / (2 * sigma * sigma)
     w = np.exp(log_post - log_post.max(axis=1, keepdims=True))
     z = trapezoid(w, grid, axis=1)
     mean = trapezoid(w * grid[None, :], grid, axis=1) / z

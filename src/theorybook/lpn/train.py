@@ -13,16 +13,20 @@ runs proximal matching with γ decreasing in stages (:func:`paper_schedule`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from jaxtyping import Float
+from torch import Tensor, nn
 
+from theorybook.boundary import NonNegativeInt, PositiveInt, PositiveReal, checked
+from theorybook.lpn._types import check_model_input
 from theorybook.training import DivergenceGuard, TrainingHistory, train_loop
-from theorybook.validation import callable_, non_negative_int, one_of, positive_int, positive_real
+from theorybook.validation import real_sequence
 
 __all__ = [
     "LossName",
@@ -36,27 +40,29 @@ __all__ = [
 
 LossName = Literal["l2", "l1", "pm"]
 
-
-def _check_pair(pred: object, target: object) -> None:
-    if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
-        raise TypeError(
-            f"pred and target must be torch tensors, got {type(pred).__name__} and "
-            f"{type(target).__name__}"
-        )
-    if pred.shape != target.shape:
-        raise ValueError(
-            f"pred and target shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)} "
-            "(no broadcasting: a loss over mismatched shapes is silently wrong)"
-        )
-    if pred.ndim < 1 or pred.shape[0] == 0:
-        raise ValueError("pred must have a non-empty batch dimension")
+Batch = Float[Tensor, "batch *sample"]
+"""A batch of denoised or clean samples (any shape after the batch axis)."""
 
 
-def proximal_matching_loss(pred: torch.Tensor, target: torch.Tensor, gamma: float) -> torch.Tensor:
+def _proximal_matching_loss(pred: Tensor, target: Tensor, gamma: float) -> Tensor:
+    """:func:`proximal_matching_loss` without the checks of its arguments (for training loops)."""
+    sq = (pred - target).reshape(pred.shape[0], -1).pow(2).sum(dim=1)
+    scale = gamma * gamma  # = gamma**2 as a float, but inf (not OverflowError) for a huge γ
+    if scale < torch.finfo(sq.dtype).tiny:
+        # γ² underflows in this dtype (γ ≲ 1e−19 in float32): the γ → 0 limit, 1 unless x̂ = x
+        return (sq > 0).to(sq.dtype).mean()
+    return (1.0 - torch.exp(-sq / scale)).mean()
+
+
+@checked
+def proximal_matching_loss(pred: Batch, target: Batch, gamma: PositiveReal) -> Float[Tensor, ""]:
     """Mean over the batch of m_γ(‖pred − target‖) = 1 − exp(−‖pred − target‖²/γ²) (eq. :eq:`lpn-pm`).
 
-    ``pred`` and ``target`` have the same shape ``(batch, ...)``; the norm runs over all
-    non-batch dimensions. Values lie in [0, 1).
+    ``pred`` and ``target`` have the same shape ``(batch, ...)`` (no broadcasting: a loss over
+    mismatched shapes is silently wrong); the norm runs over all non-batch dimensions. Values
+    lie in [0, 1). The limits of γ are handled: a γ whose square underflows in the dtype of
+    ``pred`` gives the γ → 0 limit (1 for each sample with ``pred ≠ target``, 0 otherwise, with
+    no gradient), and a huge γ gives 0.
 
     Arguments:
         pred: the denoised batch.
@@ -66,15 +72,24 @@ def proximal_matching_loss(pred: torch.Tensor, target: torch.Tensor, gamma: floa
     Returns:
         The loss, a scalar tensor.
     """
-    _check_pair(pred, target)
-    gamma = positive_real("gamma", gamma)
-    sq = (pred - target).reshape(pred.shape[0], -1).pow(2).sum(dim=1)
-    return (1.0 - torch.exp(-sq / gamma**2)).mean()
+    return _proximal_matching_loss(pred, target, gamma)
 
 
+def _loss_value(name: str, pred: Tensor, target: Tensor, gamma: float | None) -> Tensor:
+    """:func:`loss_value` without the checks of its arguments (for training loops)."""
+    if name == "l2":
+        return F.mse_loss(pred, target)
+    if name == "l1":
+        return F.l1_loss(pred, target)
+    if gamma is None:
+        raise ValueError("the proximal matching loss needs gamma")
+    return _proximal_matching_loss(pred, target, gamma)
+
+
+@checked
 def loss_value(
-    name: LossName, pred: torch.Tensor, target: torch.Tensor, gamma: float | None = None
-) -> torch.Tensor:
+    name: LossName, pred: Batch, target: Batch, gamma: PositiveReal | None = None
+) -> Float[Tensor, ""]:
     """The training loss ``name``: ``"l2"`` (mean squared error), ``"l1"`` (mean absolute error) or
     ``"pm"`` (:func:`proximal_matching_loss`, needs ``gamma``).
 
@@ -87,47 +102,37 @@ def loss_value(
     Returns:
         The loss, a scalar tensor.
     """
-    one_of("name", name, ("l2", "l1", "pm"))
-    _check_pair(pred, target)
-    if name == "l2":
-        return F.mse_loss(pred, target)
-    if name == "l1":
-        return F.l1_loss(pred, target)
-    if name == "pm":
-        if gamma is None:
-            raise ValueError("the proximal matching loss needs gamma")
-        return proximal_matching_loss(pred, target, gamma)
-    raise ValueError(f"unknown loss {name!r}; use 'l2', 'l1' or 'pm'")
+    return _loss_value(name, pred, target, gamma)
 
 
+@checked
 @dataclass(frozen=True)
 class Stage:
-    """One stage of training: ``steps`` Adam steps of loss ``loss`` at learning rate ``lr``."""
+    """One stage of training: ``steps`` Adam steps of loss ``loss`` at learning rate ``lr``.
 
-    steps: int
+    ``gamma`` is the proximal-matching γ: required by ``"pm"`` stages, refused by the others.
+    """
+
+    steps: NonNegativeInt
     loss: LossName
-    lr: float
-    gamma: float | None = None
+    lr: PositiveReal
+    gamma: PositiveReal | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "steps", non_negative_int("Stage.steps", self.steps))
-        one_of("Stage.loss", self.loss, ("l2", "l1", "pm"))
-        object.__setattr__(self, "lr", positive_real("Stage.lr", self.lr))
-        if self.loss == "pm":
-            if self.gamma is None:
-                raise ValueError("a proximal-matching stage needs gamma > 0, got None")
-            object.__setattr__(self, "gamma", positive_real("Stage.gamma", self.gamma))
-        elif self.gamma is not None:
+        if self.loss == "pm" and self.gamma is None:
+            raise ValueError("a proximal-matching stage needs gamma > 0, got None")
+        if self.loss != "pm" and self.gamma is not None:
             raise ValueError(f"gamma is only used by 'pm' stages, got gamma={self.gamma!r}")
 
 
+@checked
 def paper_schedule(
-    total_steps: int,
-    gamma_min: float,
+    total_steps: PositiveInt,
+    gamma_min: PositiveReal,
     *,
-    n_stages: int = 4,
-    lr_pretrain: float = 1e-3,
-    lr_pm: float = 1e-4,
+    n_stages: PositiveInt = 4,
+    lr_pretrain: PositiveReal = 1e-3,
+    lr_pm: PositiveReal = 1e-4,
 ) -> list[Stage]:
     """The paper's image schedule: half the steps ℓ₁ at ``lr_pretrain``, then proximal matching at
     ``lr_pm`` in ``n_stages`` equal stages with γ = γ_min·2^(n_stages−1−i), i.e. γ_min·{8, 4, 2, 1}.
@@ -143,24 +148,31 @@ def paper_schedule(
 
     Returns:
         The list of :class:`Stage` s.
+
+    Raises:
+        ValueError: if ``total_steps`` < 2·``n_stages``, or if the first stage's
+            γ = γ_min·2^(n_stages−1) overflows a float.
     """
-    n_stages = positive_int("n_stages", n_stages)
-    total_steps = positive_int("total_steps", total_steps)
-    gamma_min = positive_real("gamma_min", gamma_min)
-    lr_pretrain = positive_real("lr_pretrain", lr_pretrain)
-    lr_pm = positive_real("lr_pm", lr_pm)
     if total_steps < 2 * n_stages:
-        raise ValueError(f"total_steps must be at least {2 * n_stages}, got {total_steps}")
+        raise ValueError(
+            f"total_steps must be at least 2·n_stages = {2 * n_stages}, got {total_steps}"
+        )
+    try:  # ldexp(γ, k) = γ·2^k exactly, or OverflowError
+        gammas = [math.ldexp(gamma_min, n_stages - 1 - i) for i in range(n_stages)]
+    except OverflowError:
+        raise ValueError(
+            f"gamma_min·2^(n_stages − 1) overflows a float (gamma_min = {gamma_min:g}, "
+            f"n_stages = {n_stages})"
+        ) from None
     pre = total_steps // 2
     per = (total_steps - pre) // n_stages
     stages = [Stage(pre, "l1", lr_pretrain)]
-    stages += [
-        Stage(per, "pm", lr_pm, gamma_min * 2 ** (n_stages - 1 - i)) for i in range(n_stages)
-    ]
+    stages += [Stage(per, "pm", lr_pm, gamma) for gamma in gammas]
     return stages
 
 
-def split_schedule(steps: int, loss: LossName, lrs: Sequence[float]) -> list[Stage]:
+@checked
+def split_schedule(steps: PositiveInt, loss: LossName, lrs: Sequence[PositiveReal]) -> list[Stage]:
     """``steps`` steps of ``loss`` in equal parts at the learning rates ``lrs``, the last part
     taking the remainder: ``[Stage(s//2, loss, 1e-3), Stage(s − s//2, loss, 1e-4)]`` for
     ``lrs = (1e-3, 1e-4)`` (the Laplace toy's pretraining).
@@ -173,9 +185,7 @@ def split_schedule(steps: int, loss: LossName, lrs: Sequence[float]) -> list[Sta
     Returns:
         The list of :class:`Stage` s.
     """
-    steps = positive_int("steps", steps)
-    if not isinstance(lrs, Sequence) or not lrs:
-        raise TypeError(f"lrs must be a non-empty sequence of learning rates, got {lrs!r}")
+    lrs = real_sequence("lrs", lrs, low=0.0, low_open=True)
     part = steps // len(lrs)
     parts = [part] * (len(lrs) - 1) + [steps - part * (len(lrs) - 1)]
     return [Stage(n, loss, lr) for n, lr in zip(parts, lrs, strict=True)]
@@ -184,7 +194,7 @@ def split_schedule(steps: int, loss: LossName, lrs: Sequence[float]) -> list[Sta
 Sampler = Callable[[], tuple[torch.Tensor, torch.Tensor]]
 
 
-def _batch(sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor]:
+def _batch(sampler: Sampler, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     out = sampler()
     if not isinstance(out, tuple | list) or len(out) != 2:
         raise TypeError(
@@ -199,6 +209,10 @@ def _batch(sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor]:
             f"sampler() returned clean {tuple(clean.shape)} and noisy {tuple(noisy.shape)}: "
             "the shapes must match"
         )
+    try:
+        check_model_input("noisy", noisy, model)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"the model cannot take the batches of sampler(): {err}") from None
     return clean, noisy
 
 
@@ -218,10 +232,11 @@ def _stage_label(index: int, stage: Stage) -> str:
     return f"stage {index}: {stage.loss}, lr={stage.lr:g}{gamma}"
 
 
+@checked
 def train_lpn(
     model: nn.Module,
     sampler: Sampler,
-    schedule: Sequence[Stage],
+    schedule: Stage | Sequence[Stage],
     *,
     project: bool = True,
     progress: bool = False,
@@ -252,14 +267,12 @@ def train_lpn(
 
     Raises:
         TypeError: for a model that is not an ``nn.Module``, a non-callable sampler, a schedule
-            of non-stages, or a sampler that does not return two tensors.
+            of non-stages, or a sampler that does not return two tensors (or returns a dtype
+            other than the model's).
         ValueError: for an empty schedule or a batch whose clean and noisy tensors differ in
-            shape.
+            shape (or that the model cannot take).
         TrainingDiverged: at the first step whose loss is NaN, infinite or exploding.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    callable_("sampler", sampler)
     if isinstance(schedule, Stage):
         schedule = [schedule]
     schedule = list(schedule)
@@ -281,8 +294,8 @@ def train_lpn(
         if t == 1 or plan[t - 2] != index:  # the first step of a stage sets its learning rate
             for group in optimizer.param_groups:
                 group["lr"] = stage.lr
-        clean, noisy = _batch(sampler)
-        loss = loss_value(stage.loss, model(noisy), clean, stage.gamma)
+        clean, noisy = _batch(sampler, model)
+        loss = _loss_value(stage.loss, model(noisy), clean, stage.gamma)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -6,6 +6,7 @@ neighbour, or a singular kernel classifier ``sign Σ y_i ‖x − x_i‖^(−α)
 intrinsic dimension the last is the consistent Hilbert-kernel estimate.
 
 * :mod:`~theorybook.ntk.dual`: dual activations from Hermite coefficients, ``α``, the regime;
+* :mod:`~theorybook.ntk.estimates`: duals estimated by quadrature and Monte Carlo (checks);
 * :mod:`~theorybook.ntk.kernels`: the NNGP / NTK depth recursion (JAX, float64), Gram matrices;
 * :mod:`~theorybook.ntk.logdomain`: the NNGP in the log domain (polynomial activations);
 * :mod:`~theorybook.ntk.reference`: the same recursion in plain NumPy (checks and baseline);
@@ -46,11 +47,10 @@ from theorybook.ntk.dual import (
     Activation,
     deep_limit,
     dual_activation,
-    hermite_coefficients,
-    monte_carlo_dual,
     resolve_activation,
     singular_exponent,
 )
+from theorybook.ntk.estimates import hermite_coefficients, monte_carlo_dual
 from theorybook.ntk.experiments import run_all
 from theorybook.ntk.kernels import (
     kernel_sweep,

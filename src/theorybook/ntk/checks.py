@@ -19,11 +19,10 @@ from theorybook.ntk.dual import (
     DESIGNED_ACTIVATIONS,
     NAMED_ACTIVATIONS,
     float64,
-    hermite_coefficients,
-    monte_carlo_dual,
     resolve_activation,
     singular_exponent,
 )
+from theorybook.ntk.estimates import hermite_coefficients, monte_carlo_dual
 from theorybook.ntk.kernels import (
     COINCIDE_TOL,
     depth_recursion,

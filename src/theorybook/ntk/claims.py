@@ -8,6 +8,7 @@ official code (``uhlerlab/inf_depth_ntks``) and are located as such.
 
 from __future__ import annotations
 
+from theorybook.boundary import checked
 from theorybook.claims import Claim, ClaimTable, at_least, at_most, between, close_to, reported
 from theorybook.ntk.config import Config
 from theorybook.ntk.results import Results
@@ -19,6 +20,7 @@ CHAPTER = "04_ntk_optimal_classifiers"
 _ABSTRACT = "Abstract (arXiv 2204.14126 / PNAS)"
 
 
+@checked
 def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     """The chapter's claims: exact identities, the three limits, consistency, extensions.
 

@@ -11,6 +11,12 @@ depth grows this classifier becomes one of three (:eq:`ntk-limits`): **majority 
 
 Kernel matrices follow the official code's layout: ``K_train`` is ``(n, n)`` and ``K_test`` is
 ``(n, m)``, the kernel between the ``n`` training and the ``m`` test points.
+
+Two degenerate limits are handled here rather than returned as noise: a ``K_train`` whose solve
+amplifies the labels by more than :data:`ILL_CONDITIONED` (the coefficients are then rounding
+noise, of order 1e15 near singularity) raises unless the caller opts in, and points of huge or
+tiny magnitude are rescaled before the distances of :func:`one_nn` and
+:func:`hilbert_classifier` (whose rules do not depend on a common scale) are taken.
 """
 
 from __future__ import annotations
@@ -18,12 +24,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from jaxtyping import Float
 from numpy.typing import NDArray
 
+from theorybook.boundary import PositiveInt, PositiveReal, checked
+from theorybook.ntk.data import ClassPrior
 from theorybook.ntk.logdomain import LogKernel
-from theorybook.validation import array, positive_real, probability, real_sequence
 
 __all__ = [
+    "ILL_CONDITIONED",
+    "SYMMETRY_TOL",
     "agreement",
     "bayes_classifier",
     "hilbert_classifier",
@@ -33,17 +43,25 @@ __all__ = [
     "one_nn",
 ]
 
+ILL_CONDITIONED = 1e12
+"""The largest amplification ``‖a‖_∞ ‖K_train‖_∞ / ‖y‖_∞`` of the labels by the solve
+``K_train a = y`` that :func:`kernel_scores` accepts by default. It is a lower bound of the
+condition number ``κ_∞(K_train)``, and rounding can change the coefficients by about
+``κ·ε``: beyond ``10¹²`` that is more than ``2·10⁻⁴`` of their size, and near a singular
+``K_train`` the "scores" are rounding noise of order 1e15."""
 
-def _labels(name: str, y: object, n: int | None = None) -> NDArray[np.float64]:
-    out = array(name, y, ndim=(1, 2))
-    if out.ndim == 2:
-        if out.shape[1] != 1:
-            raise ValueError(f"{name} must be a vector of labels, got shape {out.shape}")
-        out = out[:, 0]
+SYMMETRY_TOL = 1e-10
+"""How far ``K_train`` may be from symmetric: ``max|K − Kᵀ| ≤ SYMMETRY_TOL · max|K|``."""
+
+_RESCALE_ABOVE = 1e100
+_RESCALE_BELOW = 1e-100
+
+
+def _labels(name: str, y: NDArray[np.floating]) -> NDArray[np.float64]:
+    """``y`` (shape checked at the boundary) as float64, or ``ValueError`` unless in ``{±1}``."""
+    out = np.asarray(y, dtype=np.float64)
     if not np.all(np.isin(out, (-1.0, 1.0))):
         raise ValueError(f"{name} must hold labels in {{-1, +1}}, got values {np.unique(out)[:5]}")
-    if n is not None and out.shape[0] != n:
-        raise ValueError(f"{name} has {out.shape[0]} labels but the data has {n} points")
     return out
 
 
@@ -51,34 +69,73 @@ def _sign(scores: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.where(scores < 0.0, -1.0, 1.0)
 
 
+def _symmetric_norm(name: str, matrix: NDArray[np.float64], tile: int = 256) -> float:
+    """``‖matrix‖_∞`` (the largest row sum of ``|K|``), or ``ValueError`` naming ``name`` unless
+    the square ``matrix`` is symmetric within :data:`SYMMETRY_TOL`. Compares the tiles above the
+    diagonal with the transposed tiles below it, ``tile × tile`` at a time (cache-sized, no
+    ``n × n`` temporary): about a tenth of the solve's time at ``n = 2000``."""
+    n = matrix.shape[0]
+    largest, norm, worst = 0.0, 0.0, 0.0
+    for start in range(0, n, tile):
+        rows = matrix[start : start + tile]
+        magnitude = np.abs(rows)
+        largest = max(largest, float(np.max(magnitude)))
+        norm = max(norm, float(np.max(np.sum(magnitude, axis=1))))
+        for col in range(start, n, tile):
+            gap = rows[:, col : col + tile] - matrix[col : col + tile, start : start + tile].T
+            worst = max(worst, float(np.max(np.abs(gap))))
+    if worst > SYMMETRY_TOL * largest:
+        raise ValueError(
+            f"{name} must be a symmetric kernel (Gram) matrix; max|K − Kᵀ| = {worst:.3g} "
+            f"against max|K| = {largest:.3g}"
+        )
+    return norm
+
+
+@checked
 def kernel_scores(
-    K_train: NDArray[np.float64] | LogKernel,
-    y: object,
-    K_test: NDArray[np.float64] | LogKernel,
-) -> NDArray[np.float64]:
+    K_train: Float[np.ndarray, "n n"] | LogKernel,
+    y: Float[np.ndarray, " n"],
+    K_test: Float[np.ndarray, "n m"] | LogKernel,
+    *,
+    allow_ill_conditioned: bool = False,
+) -> Float[np.ndarray, " m"]:
     """``f(x) = yᵀ K_train⁻¹ K_test``, the interpolating predictor of :eq:`ntk-classifier`.
 
     A :class:`~theorybook.ntk.logdomain.LogKernel` ``K_test`` is used without leaving the log
     domain: each test column is rescaled by its largest entry first, which leaves the sign of the
     score unchanged and avoids underflow; the scores returned are then those rescaled ones.
 
+    The solve is checked: an exactly singular ``K_train`` raises, and so does one that amplifies
+    the labels by more than :data:`ILL_CONDITIONED` (``‖a‖_∞ ‖K_train‖_∞ / ‖y‖_∞``, a lower
+    bound of its condition number), where the scores would be dominated by rounding. Pass
+    ``allow_ill_conditioned=True`` to get them anyway (a depth sweep that starts at shallow,
+    rank-deficient kernels, whose classifiers are then only defined up to rounding).
+
     Arguments:
-        K_train: the kernel between training points, ``(n, n)`` (dense or log domain).
+        K_train: the kernel between training points, ``(n, n)`` and symmetric (dense or log
+            domain).
         y: the training labels in ``{±1}``, shape ``(n,)``.
         K_test: the kernel between training and test points, ``(n, m)``.
+        allow_ill_conditioned: return the scores of an ill-conditioned (not singular) solve.
 
     Returns:
         The scores ``f`` at the test points, shape ``(m,)``.
 
     Raises:
-        ValueError: on mismatched shapes, non-finite entries, labels outside ``{±1}`` or a singular
-            ``K_train``.
+        ValueError: on mismatched shapes, a non-symmetric ``K_train``, labels outside ``{±1}``,
+            a singular or (unless allowed) ill-conditioned ``K_train``, or a ``K_test`` column
+            that is zero in the log domain.
+        NonFiniteResult: if the scores overflow (kernel entries of order 1e300).
     """
-    gram = K_train.dense() if isinstance(K_train, LogKernel) else array("K_train", K_train, ndim=2)
+    gram = K_train.dense() if isinstance(K_train, LogKernel) else np.asarray(K_train, np.float64)
     n = gram.shape[0]
     if gram.shape != (n, n):
         raise ValueError(f"K_train must be square, got shape {gram.shape}")
-    labels = _labels("y", y, n)
+    norm = _symmetric_norm("K_train", gram)
+    labels = _labels("y", y)
+    if labels.shape[0] != n:
+        raise ValueError(f"y has {labels.shape[0]} labels but K_train has {n} rows")
     if isinstance(K_test, LogKernel):
         if K_test.shape[0] != n:
             raise ValueError(
@@ -89,7 +146,7 @@ def kernel_scores(
             raise ValueError("K_test has a test column with every entry zero")
         cross = K_test.sign * np.exp(K_test.log_abs - top)
     else:
-        cross = array("K_test", K_test, ndim=2)
+        cross = np.asarray(K_test, dtype=np.float64)
         if cross.shape[0] != n:
             raise ValueError(
                 f"K_test must have {n} rows (one per training point), got shape {cross.shape}"
@@ -102,47 +159,82 @@ def kernel_scores(
             "training points, or a kernel that has become constant)"
         ) from None
     if not np.all(np.isfinite(coef)):
-        raise ValueError("solving K_train a = y gave non-finite coefficients")
+        raise ValueError(
+            "K_train is singular to working precision: solving K_train a = y gave non-finite "
+            "coefficients"
+        )
+    amplification = float(np.max(np.abs(coef))) * norm
+    if amplification > ILL_CONDITIONED and not allow_ill_conditioned:
+        raise ValueError(
+            f"K_train is ill-conditioned: solving K_train a = y amplifies the labels by "
+            f"{amplification:.2g} (> ILL_CONDITIONED = {ILL_CONDITIONED:.0e}), so the scores "
+            "would be rounding noise (near-coinciding training points, or a rank-deficient "
+            "shallow kernel); pass allow_ill_conditioned=True to get them anyway"
+        )
     scores: NDArray[np.float64] = coef @ cross
     return scores
 
 
+@checked
 def kernel_classifier(
-    K_train: NDArray[np.float64] | LogKernel,
-    y: object,
-    K_test: NDArray[np.float64] | LogKernel,
-) -> NDArray[np.float64]:
+    K_train: Float[np.ndarray, "n n"] | LogKernel,
+    y: Float[np.ndarray, " n"],
+    K_test: Float[np.ndarray, "n m"] | LogKernel,
+    *,
+    allow_ill_conditioned: bool = False,
+) -> Float[np.ndarray, " m"]:
     """``sign(yᵀ K_train⁻¹ K_test)`` in ``{−1, +1}`` (ties go to +1), :eq:`ntk-classifier`.
 
     Arguments:
-        K_train: the kernel between training points, ``(n, n)`` (dense or log domain).
+        K_train: the kernel between training points, ``(n, n)`` and symmetric (dense or log
+            domain).
         y: the training labels in ``{±1}``, shape ``(n,)``.
         K_test: the kernel between training and test points, ``(n, m)``.
+        allow_ill_conditioned: classify even when the solve is ill-conditioned (see
+            :func:`kernel_scores`).
 
     Returns:
         The predicted labels in ``{±1}``, shape ``(m,)``.
+
+    Raises:
+        ValueError: as :func:`kernel_scores`.
+        NonFiniteResult: if the scores overflow (as :func:`kernel_scores`).
     """
-    return _sign(kernel_scores(K_train, y, K_test))
+    return _sign(kernel_scores(K_train, y, K_test, allow_ill_conditioned=allow_ill_conditioned))
 
 
-def _train_test(X: object, y: object, Z: object) -> tuple[NDArray[np.float64], ...]:
-    x = array("X", X, ndim=2)
-    z = array("Z", Z, ndim=2)
-    if x.shape[1] != z.shape[1]:
-        raise ValueError(f"X and Z must have the same dimension, got {x.shape[1]} and {z.shape[1]}")
-    return x, _labels("y", y, x.shape[0]), z
+def _comparable(x: NDArray[np.float64], z: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+    """``x`` and ``z`` divided by their largest magnitude when it is beyond ``1e±100`` (squared
+    distances would overflow or underflow); unchanged otherwise."""
+    scale = max(float(np.max(np.abs(x))), float(np.max(np.abs(z))))
+    if scale > _RESCALE_ABOVE or 0.0 < scale < _RESCALE_BELOW:
+        return x / scale, z / scale
+    return x, z
 
 
-def majority_vote(y: object, n_test: int) -> NDArray[np.float64]:
-    """The majority label of ``y`` (+1 on a tie), repeated ``n_test`` times."""
-    from theorybook.validation import positive_int
+@checked
+def majority_vote(y: Float[np.ndarray, " n"], n_test: PositiveInt) -> Float[np.ndarray, " m"]:
+    """The majority label of ``y`` (+1 on a tie), repeated ``n_test`` times.
 
+    Arguments:
+        y: labels in ``{±1}``, shape ``(n,)``.
+        n_test: the number of test points.
+
+    Returns:
+        The majority label, shape ``(n_test,)``.
+    """
     labels = _labels("y", y)
-    return np.full(positive_int("n_test", n_test), 1.0 if labels.sum() >= 0 else -1.0)
+    return np.full(n_test, 1.0 if labels.sum() >= 0 else -1.0)
 
 
-def one_nn(X: object, y: object, Z: object) -> NDArray[np.float64]:
+@checked
+def one_nn(
+    X: Float[np.ndarray, "n d"], y: Float[np.ndarray, " n"], Z: Float[np.ndarray, "m d"]
+) -> Float[np.ndarray, " m"]:
     """The 1-nearest-neighbour rule (scikit-learn's ``KNeighborsClassifier(n_neighbors=1)``).
+
+    Points of magnitude beyond ``1e±100`` are rescaled together first (the rule does not depend
+    on a common scale; their squared distances would overflow or underflow).
 
     Arguments:
         X: training points, shape ``(n, D)``.
@@ -154,18 +246,28 @@ def one_nn(X: object, y: object, Z: object) -> NDArray[np.float64]:
     """
     from sklearn.neighbors import KNeighborsClassifier
 
-    x, labels, z = _train_test(X, y, Z)
+    labels = _labels("y", y)
+    x, z = _comparable(np.asarray(X, np.float64), np.asarray(Z, np.float64))
     model = KNeighborsClassifier(n_neighbors=1).fit(x, labels)
     out: NDArray[np.float64] = model.predict(z).astype(np.float64)
     return out
 
 
-def hilbert_classifier(X: object, y: object, Z: object, alpha: float) -> NDArray[np.float64]:
+@checked
+def hilbert_classifier(
+    X: Float[np.ndarray, "n d"],
+    y: Float[np.ndarray, " n"],
+    Z: Float[np.ndarray, "m d"],
+    alpha: PositiveReal,
+) -> Float[np.ndarray, " m"]:
     """``sign Σ_i y_i ‖z − x_i‖^(−α)``: the singular-kernel classifier, :eq:`ntk-hilbert`.
 
     With ``α`` equal to the intrinsic dimension it is the Hilbert-kernel estimate. Weights are
     computed as ``exp(−α log‖z − x_i‖)`` rescaled per test point, so no power overflows; a test
-    point that coincides with training points takes their label sum's sign.
+    point that coincides with training points takes their label sum's sign. For a huge ``α``
+    (where ``α log‖z − x_i‖`` overflows) the weights are computed relative to the nearest
+    training point, and the rule tends to 1-NN. Points of magnitude beyond ``1e±100`` are
+    rescaled together first.
 
     Arguments:
         X: training points, shape ``(n, D)``.
@@ -178,30 +280,41 @@ def hilbert_classifier(X: object, y: object, Z: object, alpha: float) -> NDArray
     """
     from scipy.spatial.distance import cdist
 
-    x, labels, z = _train_test(X, y, Z)
-    alpha = positive_real("alpha", alpha)
+    labels = _labels("y", y)
+    x, z = _comparable(np.asarray(X, np.float64), np.asarray(Z, np.float64))
     dist = cdist(x, z)
     zero = dist == 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_w = -alpha * np.log(dist)
+    coincide = np.any(zero, axis=0, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_d = np.log(dist)
+        log_w = -alpha * log_d
         log_w -= np.max(log_w, axis=0, keepdims=True)
-    scores = labels @ np.where(
-        np.any(zero, axis=0, keepdims=True), zero.astype(float), np.exp(log_w)
-    )
+        unstable = np.any(~np.isfinite(log_w), axis=0, keepdims=True) & ~coincide
+        if np.any(unstable):  # α log d overflowed: weights relative to the nearest point
+            stable = -alpha * (log_d - np.min(log_d, axis=0, keepdims=True))
+            log_w = np.where(unstable, stable, log_w)
+        weights = np.where(coincide, zero.astype(float), np.exp(log_w))
+    scores = labels @ weights
     return _sign(scores)
 
 
+@checked
 def bayes_classifier(
-    X: object, alphas1: Sequence[float], alphas2: Sequence[float], prior: float
-) -> NDArray[np.float64]:
+    X: Float[np.ndarray, "m d"],
+    alphas1: Sequence[PositiveReal],
+    alphas2: Sequence[PositiveReal],
+    prior: ClassPrior,
+) -> Float[np.ndarray, " m"]:
     """The Bayes-optimal rule for the Dirichlet-on-the-sphere data of :func:`dirichlet_sphere_data`.
 
     A point ``x`` on the sphere came from the simplex point ``s = x / Σ_j x_j`` (the map is a
     bijection of the positive orthant, with the same Jacobian for both classes), so the rule is
-    ``+1`` where ``prior·Dir(s; alphas1) > (1 − prior)·Dir(s; alphas2)``.
+    ``+1`` where ``prior·Dir(s; alphas1) > (1 − prior)·Dir(s; alphas2)``. Only the direction of
+    a point matters: rows of magnitude beyond ``1e±100`` are divided by their largest entry
+    first.
 
     Arguments:
-        X: points on the sphere in the positive orthant, shape ``(m, D)``.
+        X: nonzero points in the positive orthant (on the sphere), shape ``(m, D)``.
         alphas1: the Dirichlet concentrations of class +1 (``D`` of them).
         alphas2: those of class −1.
         prior: the probability of class +1, in ``(0, 1)``.
@@ -211,18 +324,22 @@ def bayes_classifier(
     """
     from scipy.stats import dirichlet
 
-    x = array("X", X, ndim=2)
+    from theorybook.validation import real_sequence
+
+    x = np.asarray(X, dtype=np.float64)
     a1 = np.asarray(real_sequence("alphas1", alphas1, low=0.0, low_open=True, min_len=2))
     a2 = np.asarray(real_sequence("alphas2", alphas2, low=0.0, low_open=True, min_len=2))
     if not (a1.size == a2.size == x.shape[1]):
         raise ValueError(
             f"alphas1 ({a1.size}), alphas2 ({a2.size}) and X's dimension ({x.shape[1]}) must agree"
         )
-    prior = probability("prior", prior)
-    if not 0.0 < prior < 1.0:
-        raise ValueError(f"prior must lie strictly between 0 and 1, got {prior}")
     if np.any(x < 0.0):
         raise ValueError("X must lie in the positive orthant (Dirichlet data on the sphere)")
+    top = np.max(x, axis=1, keepdims=True)
+    if np.any(top == 0.0):
+        raise ValueError("X has a zero row: a point of the simplex needs a positive entry")
+    if np.any(top > _RESCALE_ABOVE) or np.any(top < _RESCALE_BELOW):
+        x = x / top
     simplex = np.maximum(x / x.sum(axis=1, keepdims=True), 1e-300)
     simplex /= simplex.sum(axis=1, keepdims=True)
     log1 = dirichlet.logpdf(simplex.T, a1) + np.log(prior)
@@ -230,9 +347,16 @@ def bayes_classifier(
     return np.where(log1 > log2, 1.0, -1.0)
 
 
-def agreement(a: object, b: object) -> float:
-    """The fraction of points on which two label vectors agree."""
+@checked
+def agreement(a: Float[np.ndarray, " n"], b: Float[np.ndarray, " n"]) -> float:
+    """The fraction of points on which two label vectors agree.
+
+    Arguments:
+        a: labels in ``{±1}``, shape ``(n,)``.
+        b: labels in ``{±1}``, shape ``(n,)``.
+
+    Returns:
+        The fraction of equal entries, in ``[0, 1]``.
+    """
     first, second = _labels("a", a), _labels("b", b)
-    if first.shape != second.shape:
-        raise ValueError(f"a and b must have the same length, got {first.size} and {second.size}")
     return float(np.mean(first == second))

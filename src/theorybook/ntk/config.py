@@ -10,10 +10,12 @@ the Hilbert classifier, and the exponent scan), :class:`Consistency` (accuracy a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from theorybook.ntk.data import DIRICHLET_SETTINGS, OFFICIAL_PRIOR, OFFICIAL_SEED
+from theorybook.boundary import Interval, IntRange, PositiveInt, Seed
+from theorybook.ntk.data import DIRICHLET_SETTINGS, OFFICIAL_PRIOR, OFFICIAL_SEED, ClassPrior
 from theorybook.scales import ScaledConfig, Settings
-from theorybook.validation import int_sequence, one_of, positive_int, probability, seed
+from theorybook.validation import int_sequence, one_of
 
 __all__ = [
     "Config",
@@ -64,17 +66,16 @@ class Taxonomy(Settings):
     ``hermite_depths`` are the depths swept.
     """
 
-    dim: int = 3
-    n_train: int = 50
-    n_test: int = 200
-    seeds: tuple[int, ...] = (0, 1, 2)
-    relu_depths: tuple[int, ...] = (10, 100, 1000, 5000, 20000)
-    hermite_depths: tuple[int, ...] = (1, 2, 4, 6, 8, 10, 12, 14)
+    dim: PositiveInt = 3
+    n_train: PositiveInt = 50
+    n_test: PositiveInt = 200
+    seeds: tuple[Seed, ...] = (0, 1, 2)
+    relu_depths: tuple[PositiveInt, ...] = (10, 100, 1000, 5000, 20000)
+    hermite_depths: tuple[PositiveInt, ...] = (1, 2, 4, 6, 8, 10, 12, 14)
 
     def validate(self) -> None:
-        """Counts positive, the dimension official, depths increasing, seeds distinct."""
+        """The dimension official, depths increasing, seeds distinct."""
         _dim(self)
-        self.require_positive_ints("n_train", "n_test")
         _increasing(self, "relu_depths", "hermite_depths")
         _seeds(self)
 
@@ -89,16 +90,15 @@ class Hilbert(Settings):
     """
 
     activation: str = "3d_opt"
-    n_train: int = 1000
-    n_test: int = 1000
-    depths: tuple[int, ...] = (10, 30, 60, 100, 300)
-    deep_from: int = 60
-    ntk_depth: int = 50
+    n_train: PositiveInt = 1000
+    n_test: PositiveInt = 1000
+    depths: tuple[PositiveInt, ...] = (10, 30, 60, 100, 300)
+    deep_from: PositiveInt = 60
+    ntk_depth: PositiveInt = 50
 
     def validate(self) -> None:
-        """Counts positive, depths increasing with at least one from ``deep_from`` on."""
+        """Depths increasing with at least one from ``deep_from`` on."""
         _activation(self)
-        self.require_positive_ints("n_train", "n_test", "deep_from", "ntk_depth")
         _increasing(self, "depths")
         if self.depths[-1] < self.deep_from:
             raise ValueError(
@@ -110,18 +110,17 @@ class Hilbert(Settings):
 class Consistency(Settings):
     """Accuracy against the number of training points ``ns`` on ``D = dim`` data."""
 
-    dim: int = 2
+    dim: PositiveInt = 2
     activation: str = "2d_opt"
-    depth: int = 100
-    ns: tuple[int, ...] = (125, 250, 500, 1000, 2000)
-    n_test: int = 2000
-    seeds: tuple[int, ...] = (0, 1, 2)
+    depth: PositiveInt = 100
+    ns: tuple[PositiveInt, ...] = (125, 250, 500, 1000, 2000)
+    n_test: PositiveInt = 2000
+    seeds: tuple[Seed, ...] = (0, 1, 2)
 
     def validate(self) -> None:
-        """Counts positive, ``ns`` increasing, seeds distinct, names known."""
+        """``ns`` increasing, seeds distinct, names known."""
         _dim(self)
         _activation(self)
-        self.require_positive_ints("depth", "n_test")
         _increasing(self, "ns")
         _seeds(self)
 
@@ -130,17 +129,16 @@ class Consistency(Settings):
 class OfficialSettings(Settings):
     """The designed ``Nd_opt`` activations on the official ``D = 3, 5, 9`` settings (one ``n``)."""
 
-    dims: tuple[int, ...] = (3, 5, 9)
-    n: int = 1000
-    n_test: int = 1000
-    depth: int = 100
+    dims: tuple[PositiveInt, ...] = (3, 5, 9)
+    n: PositiveInt = 1000
+    n_test: PositiveInt = 1000
+    depth: PositiveInt = 100
 
     def validate(self) -> None:
-        """Dimensions among 3, 5, 9 and increasing; counts positive."""
+        """Dimensions among 3, 5, 9 and increasing."""
         _increasing(self, "dims")
         for dim in self.dims:
             one_of("OfficialSettings.dims", dim, (3, 5, 9))
-        self.require_positive_ints("n", "n_test", "depth")
 
 
 @dataclass(frozen=True)
@@ -148,17 +146,14 @@ class Width(Settings):
     """Empirical NNGP of random networks of growing width on ``points`` random unit vectors."""
 
     activation: str = "sine_2.676"
-    depth: int = 3
-    points: int = 20
-    widths: tuple[int, ...] = (64, 256, 1024, 4096)
-    seeds: tuple[int, ...] = (0, 1, 2)
+    depth: PositiveInt = 3
+    points: Annotated[int, IntRange(low=2)] = 20
+    widths: tuple[PositiveInt, ...] = (64, 256, 1024, 4096)
+    seeds: tuple[Seed, ...] = (0, 1, 2)
 
     def validate(self) -> None:
-        """Depth positive, at least two points, widths increasing, seeds distinct."""
+        """Widths increasing, seeds distinct, the activation known."""
         _activation(self)
-        self.require_positive_ints("depth", "points")
-        if self.points < 2:
-            raise ValueError(f"Width.points must be at least 2, got {self.points}")
         _increasing(self, "widths")
         _seeds(self)
 
@@ -168,29 +163,23 @@ class Training(Settings):
     """One-hidden-layer networks trained by gradient descent against the NTK dynamics.
 
     ``lr_scale`` is the step in units of ``n / λ_max(K)``, the largest stable step of
-    :eq:`ntk-gd` being 2 in these units.
+    :eq:`ntk-gd` being 2 in these units: it lies in ``(0, 2)`` (gradient descent diverges
+    beyond).
     """
 
-    dim: int = 3
-    n: int = 100
-    n_test: int = 200
+    dim: PositiveInt = 3
+    n: PositiveInt = 100
+    n_test: PositiveInt = 200
     activation: str = "erf"
-    widths: tuple[int, ...] = (64, 256, 1024, 4096)
-    seeds: tuple[int, ...] = (0, 1, 2)
-    steps: int = 200
-    lr_scale: float = 1.0
+    widths: tuple[PositiveInt, ...] = (64, 256, 1024, 4096)
+    seeds: tuple[Seed, ...] = (0, 1, 2)
+    steps: PositiveInt = 200
+    lr_scale: Annotated[float, Interval(low=0.0, high=2.0, low_open=True, high_open=True)] = 1.0
 
     def validate(self) -> None:
-        """Counts positive, widths increasing, seeds distinct, ``0 < lr_scale < 2``."""
+        """Widths increasing, seeds distinct, names known."""
         _dim(self)
         _activation(self)
-        self.require_positive_ints("n", "n_test", "steps")
-        self.require_positive_reals("lr_scale")
-        if self.lr_scale >= 2.0:
-            raise ValueError(
-                "Training.lr_scale must be below 2 (gradient descent diverges beyond), "
-                f"got {self.lr_scale}"
-            )
         _increasing(self, "widths")
         _seeds(self)
 
@@ -199,26 +188,22 @@ class Training(Settings):
 class Timing(Settings):
     """The jitted recursion against a NumPy loop: an ``n × n`` NNGP at ``depth``."""
 
-    n: int = 1000
-    depth: int = 100
-    repeats: int = 3
-
-    def validate(self) -> None:
-        """Counts positive."""
-        self.require_positive_ints("n", "depth", "repeats")
+    n: PositiveInt = 1000
+    depth: PositiveInt = 100
+    repeats: PositiveInt = 3
 
 
 @dataclass(frozen=True)
 class Config(ScaledConfig):
     """Sizes of the chapter's experiments, one settings block per experiment.
 
-    ``seed`` and ``prior``: the official data seed and class prior; ``mc_samples``: Monte-Carlo
-    samples per dual in the exact checks.
+    ``seed`` and ``prior``: the official data seed and class prior (in ``(0, 1)``);
+    ``mc_samples``: Monte-Carlo samples per dual in the exact checks (at least 2).
     """
 
-    seed: int = OFFICIAL_SEED
-    prior: float = OFFICIAL_PRIOR
-    mc_samples: int = 100_000
+    seed: Seed = OFFICIAL_SEED
+    prior: ClassPrior = OFFICIAL_PRIOR
+    mc_samples: Annotated[int, IntRange(low=2)] = 100_000
     taxonomy: Taxonomy = Taxonomy()
     hilbert: Hilbert = Hilbert()
     consistency: Consistency = Consistency()
@@ -226,15 +211,6 @@ class Config(ScaledConfig):
     width: Width = Width()
     training: Training = Training()
     timing: Timing = Timing()
-
-    def validate(self) -> None:
-        """Check the seed, the prior and the sample count (the blocks check themselves)."""
-        name = type(self).__name__
-        object.__setattr__(self, "seed", seed(f"{name}.seed", self.seed))
-        object.__setattr__(self, "prior", probability(f"{name}.prior", self.prior))
-        if not 0.0 < self.prior < 1.0:
-            raise ValueError(f"{name}.prior must lie strictly between 0 and 1, got {self.prior}")
-        object.__setattr__(self, "mc_samples", positive_int(f"{name}.mc_samples", self.mc_samples))
 
     @classmethod
     def presets(cls) -> dict[str, Config]:

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
+from jaxtyping import Float
 from numpy.typing import NDArray
 
-from theorybook.validation import positive_int, probability, real_sequence
-from theorybook.validation import seed as check_seed
+from theorybook.boundary import Interval, PositiveInt, PositiveReal, Seed, checked, record
+from theorybook.validation import real_sequence
 
 __all__ = [
     "DIRICHLET_SETTINGS",
+    "ClassPrior",
     "MIN_DISTANCE",
     "OFFICIAL_PRIOR",
     "OFFICIAL_SEED",
@@ -46,11 +49,15 @@ OFFICIAL_PRIOR = 0.4
 OFFICIAL_SEED = 1717
 """The official experiments' seed (``main.py``)."""
 
+ClassPrior = Annotated[float, Interval(low=0.0, high=1.0, low_open=True, high_open=True)]
+"""The probability of class +1, strictly between 0 and 1."""
+
 MIN_DISTANCE = 1e-6
 """Points closer than this are redrawn (a recursion in ``ξ = xᵀz`` cannot tell them apart)."""
 _MAX_TRIES = 1000
 
 
+@record
 @dataclass(frozen=True)
 class DirichletData:
     """Unit-norm points ``X`` (``n × D``), labels ``y`` in ``{±1}`` and the class parameters."""
@@ -66,29 +73,37 @@ class DirichletData:
         """The ambient dimension ``D`` (the intrinsic dimension is ``D − 1``)."""
         return int(self.X.shape[1])
 
-    def split(self, n_train: int) -> tuple[NDArray[np.float64], ...]:
+    @checked
+    def split(self, n_train: PositiveInt) -> tuple[NDArray[np.float64], ...]:
         """``(X, y, Z, y_Z)``: the first ``n_train`` points to train on, the rest to test on."""
-        n = positive_int("n_train", n_train)
+        n = n_train
         if n >= self.X.shape[0]:
             raise ValueError(f"n_train must be below the {self.X.shape[0]} points, got {n}")
         return self.X[:n], self.y[:n], self.X[n:], self.y[n:]
 
 
-def dirichlet_setting(dim: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """The official ``(alphas1, alphas2)`` for ambient dimension ``dim`` ∈ {2, 3, 5, 9}."""
-    if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
-        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
-    if int(dim) not in DIRICHLET_SETTINGS:
+@checked
+def dirichlet_setting(dim: PositiveInt) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The official ``(alphas1, alphas2)`` for ambient dimension ``dim`` ∈ {2, 3, 5, 9}.
+
+    Arguments:
+        dim: the ambient dimension ``D``.
+
+    Returns:
+        The concentrations of class +1 and of class −1, ``D`` each.
+    """
+    if dim not in DIRICHLET_SETTINGS:
         raise ValueError(f"dim must be one of {sorted(DIRICHLET_SETTINGS)}, got {dim}")
-    return DIRICHLET_SETTINGS[int(dim)]
+    return DIRICHLET_SETTINGS[dim]
 
 
+@checked
 def dirichlet_sphere_data(
-    n: int,
-    alphas1: Sequence[float],
-    alphas2: Sequence[float],
-    prior: float = OFFICIAL_PRIOR,
-    seed: int = OFFICIAL_SEED,
+    n: PositiveInt,
+    alphas1: Sequence[PositiveReal],
+    alphas2: Sequence[PositiveReal],
+    prior: ClassPrior = OFFICIAL_PRIOR,
+    seed: Seed = OFFICIAL_SEED,
 ) -> DirichletData:
     """``n`` labelled points: ``y = +1`` with probability ``prior``, ``x ~ Dir(alphas)``, ``x/‖x‖``.
 
@@ -109,21 +124,19 @@ def dirichlet_sphere_data(
 
     Raises:
         ValueError: for non-positive concentrations, mismatched lengths, or a prior outside
-            ``(0, 1)``.
+            ``(0, 1)``; also for concentrations so small or so large that ``n`` points
+            ``MIN_DISTANCE`` apart cannot be drawn (they pile up on the simplex's vertices or
+            centre).
     """
     from scipy.spatial import cKDTree
 
-    n = positive_int("n", n)
     a1 = real_sequence("alphas1", alphas1, low=0.0, low_open=True, min_len=2)
     a2 = real_sequence("alphas2", alphas2, low=0.0, low_open=True, min_len=2)
     if len(a1) != len(a2):
         raise ValueError(
             f"alphas1 and alphas2 must have the same length, got {len(a1)} and {len(a2)}"
         )
-    prior = probability("prior", prior)
-    if not 0.0 < prior < 1.0:
-        raise ValueError(f"prior must lie strictly between 0 and 1, got {prior}")
-    rng = np.random.default_rng(check_seed("seed", seed))
+    rng = np.random.default_rng(seed)
     y = np.where(rng.random(n) < prior, 1.0, -1.0)
     simplex = np.where((y > 0)[:, None], rng.dirichlet(a1, size=n), rng.dirichlet(a2, size=n))
     X = simplex / np.linalg.norm(simplex, axis=1, keepdims=True)
@@ -140,15 +153,17 @@ def dirichlet_sphere_data(
             rng.dirichlet(a2, size=redo.size),
         )
         X[redo] = fresh / np.linalg.norm(fresh, axis=1, keepdims=True)
-    else:  # pragma: no cover - needs pathological concentrations
-        raise RuntimeError(
-            f"could not draw {n} points {MIN_DISTANCE} apart in {_MAX_TRIES} rounds; "
-            "raise the concentrations or lower n"
+    else:
+        raise ValueError(
+            f"could not draw {n} points {MIN_DISTANCE} apart in {_MAX_TRIES} rounds: alphas1 "
+            f"{a1} and alphas2 {a2} put the points at the simplex's vertices (concentrations "
+            "≪ 1) or at one point (≫ 1), or n is too large; change the concentrations or lower n"
         )
     return DirichletData(X=X, y=y, alphas1=a1, alphas2=a2, prior=prior)
 
 
-def sphere_points(n: int, dim: int, seed: int) -> NDArray[np.float64]:
+@checked
+def sphere_points(n: PositiveInt, dim: PositiveInt, seed: Seed) -> Float[np.ndarray, "n dim"]:
     """``n`` points drawn uniformly on the unit sphere of ``R^dim`` (normalised Gaussians).
 
     Arguments:
@@ -159,8 +174,7 @@ def sphere_points(n: int, dim: int, seed: int) -> NDArray[np.float64]:
     Returns:
         An ``(n, dim)`` array of unit-norm rows.
     """
-    n, dim = positive_int("n", n), positive_int("dim", dim)
-    rng = np.random.default_rng(check_seed("seed", seed))
+    rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, dim))
     out: NDArray[np.float64] = x / np.linalg.norm(x, axis=1, keepdims=True)
     return out

@@ -33,35 +33,47 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from jaxtyping import Float
 from numpy.typing import NDArray
 
+from theorybook.boundary import FiniteReal, NonNegativeReal, checked
 from theorybook.validation import (
     array,
-    callable_,
     int_in_range,
-    positive_int,
     real,
     real_sequence,
 )
-from theorybook.validation import seed as check_seed
 
 __all__ = [
     "DESIGNED_ACTIVATIONS",
+    "MAX_HERMITE_DEGREE",
+    "MAX_SINE_PARAMETER",
+    "MIN_SINE_PARAMETER",
     "Activation",
+    "ActivationLike",
     "D_OPTIMAL",
     "NAMED_ACTIVATIONS",
     "NORMALIZATION_TOL",
     "deep_limit",
     "dual_activation",
     "float64",
-    "hermite_coefficients",
-    "monte_carlo_dual",
     "resolve_activation",
     "singular_exponent",
 ]
 
 NORMALIZATION_TOL = 1e-10
 """How far ``Σ a_i²`` may be from 1 for a sequence of Hermite coefficients."""
+
+MAX_HERMITE_DEGREE = 64
+"""The highest Hermite degree of a polynomial activation (``hermite_64``, or 65 coefficients):
+``φ`` divides by ``√(i!)``, which leaves float64 beyond degree 170."""
+
+MIN_SINE_PARAMETER = 1e-300
+"""The smallest ``a`` of ``sine_a``: ``φ`` multiplies by ``√(e^a / sinh a)``, which overflows
+float64 for subnormal ``a`` (the activation tends to the identity as ``a → 0``)."""
+
+MAX_SINE_PARAMETER = 700.0
+"""The largest ``a`` of ``sine_a``: ``sinh a`` and ``e^a`` overflow float64 beyond about 709."""
 
 D_OPTIMAL: dict[str, tuple[float, ...]] = {
     "2d_opt": (0.0, math.sqrt(0.5), 0.0, 0.0, 0.0, 0.0, 0.0, math.sqrt(0.5)),
@@ -112,19 +124,52 @@ Family = Literal["hermite", "relu", "erf", "sine"]
 _ERF_NORM = (2.0 / math.pi) * math.asin(2.0 / 3.0)
 
 
+@checked
 @dataclass(frozen=True)
 class Activation:
     """A normalised activation: its dual ``ǎ``, the dual ``ǎ′`` of its derivative and ``φ``.
 
     Build it with :func:`resolve_activation`. ``coefficients`` holds the Hermite coefficients
-    of a polynomial activation (``family == "hermite"``) and is empty otherwise; ``parameter``
-    is the ``a`` of ``sine_a``.
+    of a polynomial activation (``family == "hermite"``, at most ``MAX_HERMITE_DEGREE + 1`` of
+    them, ``Σ a_i² = 1``) and is empty otherwise; ``parameter`` is the ``a`` of ``sine_a``
+    (``MIN_SINE_PARAMETER ≤ a ≤ MAX_SINE_PARAMETER``) and 0 otherwise.
+
+    Raises:
+        ValueError: naming the field, for coefficients or a parameter that do not describe a
+            normalised activation with finite duals.
     """
 
     name: str
     family: Family
-    coefficients: tuple[float, ...] = ()
-    parameter: float = 0.0
+    coefficients: tuple[FiniteReal, ...] = ()
+    parameter: NonNegativeReal = 0.0
+
+    def __post_init__(self) -> None:
+        where = f"Activation {self.name!r}"
+        if self.family == "hermite":
+            if not self.coefficients:
+                raise ValueError(f"{where}: a hermite activation needs coefficients")
+            if len(self.coefficients) > MAX_HERMITE_DEGREE + 1:
+                raise ValueError(
+                    f"{where}: coefficients must have degree at most {MAX_HERMITE_DEGREE}, "
+                    f"got {len(self.coefficients)} coefficients"
+                )
+            if not all(math.isfinite(a) for a in self.coefficients):
+                raise ValueError(f"{where}: coefficients must be finite")
+            total = math.fsum(a * a for a in self.coefficients)
+            if abs(total - 1.0) > NORMALIZATION_TOL:
+                raise ValueError(
+                    f"{where}: coefficients must satisfy sum(a_i**2) = 1, got {total!r}"
+                )
+        elif self.coefficients:
+            raise ValueError(f"{where}: coefficients are only for the hermite family")
+        if self.family == "sine" and not (
+            MIN_SINE_PARAMETER <= self.parameter <= MAX_SINE_PARAMETER
+        ):
+            raise ValueError(
+                f"{where}: parameter (the a of sine_a) must lie in [{MIN_SINE_PARAMETER:g}, "
+                f"{MAX_SINE_PARAMETER:g}], got {self.parameter!r}"
+            )
 
     # --- the dual activation and its derivative, :eq:`ntk-dual` -------------------------------
     def dual(self, xi: Any) -> Any:
@@ -264,17 +309,35 @@ def _from_coefficients(values: Sequence[float], name: str) -> Activation:
         )
     while len(coeffs) > 1 and coeffs[-1] == 0.0:
         coeffs = coeffs[:-1]
+    if len(coeffs) > MAX_HERMITE_DEGREE + 1:
+        raise ValueError(
+            f"activation (Hermite coefficients) must have degree at most {MAX_HERMITE_DEGREE}, "
+            f"got {len(coeffs)} coefficients"
+        )
     return Activation(name=name, family="hermite", coefficients=coeffs)
 
 
-def resolve_activation(activation: str | Sequence[float] | Activation) -> Activation:
+ActivationLike = str | Sequence[FiniteReal] | Float[np.ndarray, " n_coefficients"] | Activation
+"""What every function of the chapter accepts as an activation: a name, Hermite coefficients
+(a sequence or a 1-D array) or an :class:`Activation` (see :func:`resolve_activation`)."""
+
+
+@checked
+def resolve_activation(activation: ActivationLike) -> Activation:
     """The :class:`Activation` for a name, a sequence of Hermite coefficients or an Activation.
+
+    Arguments:
+        activation: a name (see the module docstring), Hermite coefficients ``(a_0, a_1, …)``
+            with ``Σ a_i² = 1`` (at most ``MAX_HERMITE_DEGREE + 1`` of them), or an Activation.
+
+    Returns:
+        The activation.
 
     Raises:
         TypeError: if ``activation`` is neither a string, a sequence of numbers nor an Activation.
-    ValueError
-        for an unknown name, ``sine_a`` with ``a ≤ 0``, ``hermite_k`` with ``k < 1``, or
-        coefficients with ``Σ a_i² ≠ 1``.
+        ValueError: for an unknown name, ``sine_a`` with ``a`` outside
+            ``[MIN_SINE_PARAMETER, MAX_SINE_PARAMETER]``, ``hermite_k`` with ``k`` outside
+            ``[1, MAX_HERMITE_DEGREE]``, or coefficients with ``Σ a_i² ≠ 1``.
     """
     if isinstance(activation, Activation):
         return activation
@@ -293,7 +356,12 @@ def resolve_activation(activation: str | Sequence[float] | Activation) -> Activa
                 raise ValueError(
                     f"sine activations are named 'sine_<a>', got {activation!r}"
                 ) from None
-            a = real("the a of sine_a", a, low=0.0, low_open=True)
+            a = real(
+                "activation: the a of sine_a",
+                a,
+                low=MIN_SINE_PARAMETER,
+                high=MAX_SINE_PARAMETER,
+            )
             return Activation(name=name, family="sine", parameter=a)
         if name.startswith("hermite_"):
             try:
@@ -302,7 +370,7 @@ def resolve_activation(activation: str | Sequence[float] | Activation) -> Activa
                 raise ValueError(
                     f"Hermite activations are named 'hermite_<k>', got {activation!r}"
                 ) from None
-            k = int_in_range("the k of hermite_k", k, low=1, high=64)
+            k = int_in_range("activation: the k of hermite_k", k, low=1, high=MAX_HERMITE_DEGREE)
             return Activation(name=name, family="hermite", coefficients=(0.0,) * k + (1.0,))
         known = ", ".join(NAMED_ACTIVATIONS)
         raise ValueError(
@@ -319,22 +387,39 @@ def resolve_activation(activation: str | Sequence[float] | Activation) -> Activa
     return _from_coefficients(tuple(float(c) for c in coeffs), label)
 
 
+@checked
 def dual_activation(
-    activation: str | Sequence[float] | Activation,
+    activation: ActivationLike,
 ) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
-    """The pair ``(ǎ, ǎ′)`` of :eq:`ntk-dual` and :eq:`ntk-dual-hermite` as callables."""
+    """The pair ``(ǎ, ǎ′)`` of :eq:`ntk-dual` and :eq:`ntk-dual-hermite` as callables.
+
+    Arguments:
+        activation: a name, Hermite coefficients or an :class:`Activation`.
+
+    Returns:
+        ``(ǎ, ǎ′)``, elementwise on NumPy or JAX arrays.
+    """
     act = resolve_activation(activation)
     return act.dual, act.dual_prime
 
 
-def singular_exponent(activation: str | Sequence[float] | Activation) -> float:
+@checked
+def singular_exponent(activation: ActivationLike) -> float:
     """The exponent ``α = 2 ln(1/ǎ′(0)) / ln ǎ′(1)`` of the singular-kernel limit, :eq:`ntk-alpha`.
 
-    Defined when ``ǎ(0) = 0`` and ``0 < ǎ′(0) < 1``: then 0 attracts, 1 repels, and the deep
-    NNGP classifier tends to ``sign Σ_i y_i ‖x − x_i‖^(−α)``.
+    Defined when ``ǎ(0) = 0``, ``0 < ǎ′(0) < 1`` and ``ǎ′(1) > 1``: then 0 attracts, 1 repels,
+    and the deep NNGP classifier tends to ``sign Σ_i y_i ‖x − x_i‖^(−α)``.
+
+    Arguments:
+        activation: a name, Hermite coefficients or an :class:`Activation`.
+
+    Returns:
+        ``α > 0``.
 
     Raises:
-        ValueError: for activations in the other regimes (majority vote, 1-NN), naming the regime.
+        ValueError: for activations in the other regimes (majority vote, 1-NN), naming the regime;
+            also when ``ǎ′(1) ≤ 1`` (coefficients normalised only to within
+            ``NORMALIZATION_TOL``), where the exponent is undefined.
     """
     act = resolve_activation(activation)
     a0, a1, slope = act.dual_at_zero, act.slope_at_zero, act.slope_at_one
@@ -348,11 +433,17 @@ def singular_exponent(activation: str | Sequence[float] | Activation) -> float:
             f"{act.name}: ǎ′(0) = {a1:.4g}; the singular exponent needs 0 < ǎ′(0) < 1 "
             f"(this activation's deep limit is {deep_limit(act)!r})"
         )
+    if slope <= 1.0:
+        raise ValueError(
+            f"{act.name}: ǎ′(1) = {slope!r} ≤ 1, so 1 does not repel and the singular exponent "
+            "is undefined (activation's coefficients normalised only approximately?)"
+        )
     return 2.0 * math.log(1.0 / a1) / math.log(slope)
 
 
+@checked
 def deep_limit(
-    activation: str | Sequence[float] | Activation,
+    activation: ActivationLike,
 ) -> Literal["majority vote", "1-NN", "singular kernel", "no single limit"]:
     """Which classifier the infinitely deep kernel classifier becomes, from ``ǎ(0), ǎ′(0), ǎ′(1)``.
 
@@ -360,6 +451,12 @@ def deep_limit(
     * ``ǎ(0) = ǎ′(0) = 0``: correlations below 1 collapse super-exponentially: **1-NN**;
     * ``ǎ(0) = 0`` and ``0 < ǎ′(0) < 1``: a **singular kernel** of exponent
       :func:`singular_exponent`.
+
+    Arguments:
+        activation: a name, Hermite coefficients or an :class:`Activation`.
+
+    Returns:
+        The limit's name (``"no single limit"`` for the other cases).
     """
     act = resolve_activation(activation)
     a0, a1, slope = act.dual_at_zero, act.slope_at_zero, act.slope_at_one
@@ -370,78 +467,3 @@ def deep_limit(
     if abs(a0) <= 1e-12 and 0.0 < a1 < 1.0:
         return "singular kernel"
     return "no single limit"
-
-
-def hermite_coefficients(
-    phi: Callable[[NDArray[np.float64]], Any], degree: int, *, nodes: int = 200
-) -> NDArray[np.float64]:
-    """The coefficients ``a_i = E[φ(u) h_i(u)]``, ``i = 0..degree``, by Gauss–Hermite quadrature.
-
-    ``h_i = He_i/√(i!)``; the quadrature (NumPy's ``hermegauss``) is exact for polynomial ``φ``
-    of degree below ``2·nodes − degree`` and converges fast for smooth ``φ``.
-
-    Arguments:
-        phi: the activation, mapping an array of points to values of the same shape.
-        degree: the highest coefficient's index (0 to 150).
-        nodes: the number of quadrature nodes (more than ``degree``).
-
-    Returns:
-        ``(a_0, …, a_degree)``.
-    """
-    from numpy.polynomial.hermite_e import hermegauss
-
-    callable_("phi", phi)
-    degree = int_in_range("degree", degree, low=0, high=150)
-    nodes = int_in_range("nodes", nodes, low=degree + 1, high=2000)
-    x, w = hermegauss(nodes)
-    w = w / math.sqrt(2.0 * math.pi)
-    values = np.asarray(phi(x), dtype=np.float64)
-    if values.shape != x.shape or not np.all(np.isfinite(values)):
-        raise ValueError("phi must map an array of points to finite values of the same shape")
-    out = np.empty(degree + 1)
-    prev, cur = np.ones_like(x), x.copy()
-    for i in range(degree + 1):
-        he = prev if i == 0 else cur
-        out[i] = np.sum(w * values * he) / math.sqrt(math.factorial(i))
-        if i >= 1:
-            prev, cur = cur, x * cur - i * prev
-    return out
-
-
-def monte_carlo_dual(
-    phi: Callable[[Any], Any],
-    xi: Any,
-    *,
-    samples: int = 200_000,
-    seed: int = 0,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Monte-Carlo estimate of ``E[φ(u) φ(v)]`` at each correlation ``ξ`` and its standard error.
-
-    ``u = z_1``, ``v = ξ z_1 + √(1 − ξ²) z_2`` with independent standard normals; the same
-    ``samples`` draws serve every ``ξ``.
-
-    Arguments:
-        phi: the activation (or its derivative), vectorised over NumPy arrays.
-        xi: the correlations, in ``[−1, 1]``.
-        samples: the number of draws (≥ 2).
-        seed: the seed of the draws.
-
-    Returns:
-        ``(means, standard_errors)``, one entry per correlation.
-    """
-    callable_("phi", phi)
-    grid = array("xi", xi, ndim=1)
-    if np.any(np.abs(grid) > 1.0):
-        raise ValueError("correlations xi must lie in [-1, 1]")
-    samples = positive_int("samples", samples)
-    if samples < 2:
-        raise ValueError("samples must be at least 2 to estimate a standard error")
-    rng = np.random.default_rng(check_seed("seed", seed))
-    z1, z2 = rng.standard_normal(samples), rng.standard_normal(samples)
-    fu = np.asarray(phi(z1), dtype=np.float64)
-    means, errors = np.empty(grid.size), np.empty(grid.size)
-    for j, r in enumerate(grid):
-        prod = fu * np.asarray(phi(r * z1 + math.sqrt(1.0 - r * r) * z2), dtype=np.float64)
-        means[j] = prod.mean()
-        errors[j] = prod.std(ddof=1) / math.sqrt(samples)
-    return means, errors

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from theorybook.boundary import checked
 from theorybook.ntk.checks import run_exact_checks
 from theorybook.ntk.config import Config
 from theorybook.ntk.consistency import run_consistency, run_settings
@@ -125,8 +126,17 @@ def run_timing(cfg: Config, *, progress: bool = False) -> TimingResult:
     return TimingResult(n=n, depth=depth, activation=act, jax_seconds=jax_t, numpy_seconds=numpy_t)
 
 
+@checked
 def run_all(cfg: Config, *, progress: bool = False) -> Results:
-    """Every experiment of the chapter, in the notebook's order (the exact checks last)."""
+    """Every experiment of the chapter, in the notebook's order (the exact checks last).
+
+    Arguments:
+        cfg: the chapter's configuration (a preset of :class:`~theorybook.ntk.config.Config`).
+        progress: show progress bars.
+
+    Returns:
+        Every experiment's result.
+    """
     relu = run_relu_limit(cfg, progress=progress)
     hermite = run_hermite_limit(cfg, progress=progress)
     hilbert = run_hilbert_limit(cfg, progress=progress)

@@ -30,16 +30,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from jaxtyping import Float
 from numpy.typing import NDArray
 
-from theorybook.ntk.dual import Activation, float64, resolve_activation
+from theorybook.boundary import NonNegativeInt, checked
+from theorybook.ntk.dual import Activation, ActivationLike, float64, resolve_activation
 from theorybook.validation import array, non_negative_int
 
 __all__ = [
     "COINCIDE_TOL",
+    "ActivationLike",
     "UNIT_NORM_TOL",
     "check_unit_rows",
     "correlations",
@@ -60,8 +63,6 @@ COINCIDE_TOL = 1e-13
 point and get the analytic diagonal. Rows are renormalised first, so a point paired with itself
 has ``|1 − ξ|`` of a few ulp; distinct points closer than this cannot be resolved by a recursion
 in ``ξ`` (:func:`~theorybook.ntk.data.dirichlet_sphere_data` keeps points ``1e-6`` apart)."""
-
-ActivationLike = str | Sequence[float] | Activation
 
 
 def check_unit_rows(name: str, value: object) -> NDArray[np.float64]:
@@ -156,10 +157,34 @@ def _pairs(
     )
 
 
-def ntk_diagonal(depth: int, activation: ActivationLike) -> float:
-    """``Kᴸ(x, x) = Σ_{l=0}^{L} ǎ′(1)^l``, the NTK of a point with itself, :eq:`ntk-diagonal`."""
-    depth = non_negative_int("depth", depth)
-    slope = resolve_activation(activation).slope_at_one
+@checked
+def ntk_diagonal(depth: NonNegativeInt, activation: ActivationLike) -> float:
+    """``Kᴸ(x, x) = Σ_{l=0}^{L} ǎ′(1)^l``, the NTK of a point with itself, :eq:`ntk-diagonal`.
+
+    Arguments:
+        depth: ``L ≥ 0``, the number of layers.
+        activation: a name, Hermite coefficients or an :class:`~theorybook.ntk.dual.Activation`.
+
+    Returns:
+        The diagonal, ``L + 1`` for ``ǎ′(1) = 1``.
+
+    Raises:
+        ValueError: naming ``depth`` when the sum overflows float64 (``ǎ′(1) > 1``: beyond
+            about ``1024 / log₂ ǎ′(1)`` layers).
+    """
+    act = resolve_activation(activation)
+    total = _ntk_diagonal(depth, act)
+    if not math.isfinite(total):
+        raise ValueError(
+            f"the NTK diagonal of {act.name} overflows float64 at depth {depth} "
+            f"(ǎ′(1) = {act.slope_at_one:.4g}); use a smaller depth"
+        )
+    return total
+
+
+def _ntk_diagonal(depth: int, act: Activation) -> float:
+    """:func:`ntk_diagonal` without the checks: ``math.inf`` where the sum overflows."""
+    slope = act.slope_at_one
     total = 1.0
     for _ in range(depth):  # k_l = 1 + ǎ′(1) k_(l−1): exact for ǎ′(1) near 1 too
         total = 1.0 + slope * total
@@ -251,10 +276,11 @@ def _recursion(
     return out
 
 
+@checked
 def nngp_kernel(
-    X: object,
-    Z: object | None,
-    depth: int,
+    X: Float[np.ndarray, "n d"],
+    Z: Float[np.ndarray, "m d"] | None,
+    depth: NonNegativeInt,
     activation: ActivationLike,
     *,
     analytic_diagonal: bool = True,
@@ -287,7 +313,10 @@ def nngp_kernel(
     return pairs.layout(_recursion(pairs.xi, depth, act, ntk=False), 1.0)
 
 
-def nngp_gram(X: object, depth: int, activation: ActivationLike) -> NDArray[np.float64]:
+@checked
+def nngp_gram(
+    X: Float[np.ndarray, "n d"], depth: NonNegativeInt, activation: ActivationLike
+) -> Float[np.ndarray, "n n"]:
     """The NNGP Gram matrix ``Σᴸ(X, X)``: :func:`nngp_kernel` with ``Z = X``, each pair once.
 
     The recursion runs over the ``n(n − 1)/2`` pairs ``i < j`` only, packed into one vector; the
@@ -301,13 +330,15 @@ def nngp_gram(X: object, depth: int, activation: ActivationLike) -> NDArray[np.f
     Returns:
         ``Σᴸ(X, X)``, shape ``(n, n)``, exactly symmetric.
     """
-    return nngp_kernel(X, None, depth, activation)
+    pairs, depth, act = _pairs(X, None, depth, activation)
+    return pairs.layout(_recursion(pairs.xi, depth, act, ntk=False), 1.0)
 
 
+@checked
 def ntk_kernel(
-    X: object,
-    Z: object | None,
-    depth: int,
+    X: Float[np.ndarray, "n d"],
+    Z: Float[np.ndarray, "m d"] | None,
+    depth: NonNegativeInt,
     activation: ActivationLike,
     *,
     normalized: bool = False,
@@ -334,19 +365,34 @@ def ntk_kernel(
         ``Kᴸ(X, Z)`` (or ``Kᴸ / Kᴸ(x, x)``), shape ``(n, m)``.
 
     Raises:
-        ValueError: as :func:`nngp_kernel`; also when the diagonal overflows float64 without
-            ``normalized``.
+        ValueError: as :func:`nngp_kernel`; also when the diagonal :func:`ntk_diagonal`
+            overflows float64 (normalised or not: the recursion's values grow with it).
     """
+    return _ntk_kernel(
+        X, Z, depth, activation, normalized=normalized, analytic_diagonal=analytic_diagonal
+    )
+
+
+def _ntk_kernel(
+    X: object,
+    Z: object | None,
+    depth: int,
+    activation: ActivationLike,
+    *,
+    normalized: bool,
+    analytic_diagonal: bool,
+) -> NDArray[np.float64]:
+    """:func:`ntk_kernel`'s body (also :func:`ntk_gram`'s)."""
     if analytic_diagonal:
         pairs, depth, act = _pairs(X, Z, depth, activation)
     else:
         xi, depth, act = _inputs(X, X if Z is None else Z, depth, activation)
         pairs = _Pairs(xi=xi, shape=(xi.shape[0], xi.shape[1]))
-    diag = ntk_diagonal(depth, act)
+    diag = _ntk_diagonal(depth, act)
     if not math.isfinite(diag):
         raise ValueError(
-            f"the NTK diagonal overflows float64 at depth {depth} for {act.name}; "
-            "use normalized=True"
+            f"the NTK diagonal overflows float64 at depth {depth} for {act.name}"
+            + ("" if normalized else "; use normalized=True")
         )
     k = _recursion(pairs.xi, depth, act, ntk=True)
     out = pairs.layout(k, diag) if analytic_diagonal else k
@@ -355,9 +401,14 @@ def ntk_kernel(
     return out / diag if normalized else out
 
 
+@checked
 def ntk_gram(
-    X: object, depth: int, activation: ActivationLike, *, normalized: bool = False
-) -> NDArray[np.float64]:
+    X: Float[np.ndarray, "n d"],
+    depth: NonNegativeInt,
+    activation: ActivationLike,
+    *,
+    normalized: bool = False,
+) -> Float[np.ndarray, "n n"]:
     """The NTK Gram matrix ``Kᴸ(X, X)``: :func:`ntk_kernel` with ``Z = X``, each pair once.
 
     The recursion runs over the ``n(n − 1)/2`` pairs ``i < j`` only, packed into one vector; the
@@ -375,16 +426,17 @@ def ntk_gram(
     Raises:
         ValueError: as :func:`ntk_kernel`.
     """
-    return ntk_kernel(X, None, depth, activation, normalized=normalized)
+    return _ntk_kernel(X, None, depth, activation, normalized=normalized, analytic_diagonal=True)
 
 
+@checked
 def kernel_sweep(
-    X: object,
-    Z: object | None,
-    depths: Sequence[int],
+    X: Float[np.ndarray, "n d"],
+    Z: Float[np.ndarray, "m d"] | None,
+    depths: Sequence[NonNegativeInt],
     activation: ActivationLike,
     *,
-    kernel: str = "ntk",
+    kernel: Literal["ntk", "nngp"] = "ntk",
 ) -> tuple[NDArray[np.float64], ...]:
     """The NNGP or NTK at each of the increasing ``depths``, from one pass of the recursion.
 
@@ -401,10 +453,13 @@ def kernel_sweep(
 
     Returns:
         One ``(n, m)`` kernel per depth, in the order of ``depths``.
-    """
-    from theorybook.validation import int_sequence, one_of
 
-    kernel = one_of("kernel", kernel, ("ntk", "nngp"))
+    Raises:
+        ValueError: as :func:`nngp_kernel`; for depths that do not increase, or a depth at
+            which the NTK diagonal overflows float64.
+    """
+    from theorybook.validation import int_sequence
+
     levels = int_sequence("depths", depths, low=0)
     if any(b <= a for a, b in zip(levels, levels[1:], strict=False)):
         raise ValueError(f"depths must be strictly increasing, got {levels}")
@@ -422,9 +477,12 @@ def kernel_sweep(
             if kernel == "nngp":
                 out = np.array(sigma, dtype=np.float64)
             else:
-                diag = ntk_diagonal(depth, act)
+                diag = _ntk_diagonal(depth, act)
                 if not math.isfinite(diag):
-                    raise ValueError(f"the NTK diagonal overflows float64 at depth {depth}")
+                    raise ValueError(
+                        f"the NTK diagonal of {act.name} overflows float64 at depth {depth} "
+                        f"(depths {levels})"
+                    )
                 out = np.array(k, dtype=np.float64) / diag
             outs.append(pairs.layout(out, 1.0))
     return tuple(outs)

@@ -9,32 +9,43 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from jaxtyping import Float
 from numpy.typing import NDArray
 
-from theorybook.ntk.dual import Activation, float64, resolve_activation
-from theorybook.ntk.kernels import COINCIDE_TOL, ActivationLike, correlations
-from theorybook.validation import non_negative_int
+from theorybook.boundary import MAY_BE_NONFINITE, NonNegativeInt, checked
+from theorybook.ntk.dual import Activation, ActivationLike, float64, resolve_activation
+from theorybook.ntk.kernels import COINCIDE_TOL, correlations
 
 __all__ = ["LogKernel", "log_nngp_kernel"]
 
 _COMPILED_LOG: dict[Activation, Any] = {}
 
 
+@checked
 @dataclass(frozen=True)
 class LogKernel:
-    """A kernel stored as ``sign · exp(log_abs)``: entries far below float64's range survive."""
+    """A kernel stored as ``sign · exp(log_abs)``: entries far below float64's range survive.
 
-    sign: NDArray[np.float64]
-    log_abs: NDArray[np.float64]
+    Arguments:
+        sign: the signs of the entries, each ``−1``, ``0`` or ``+1``, shape ``(n, m)``.
+        log_abs: ``log|entry|``, shape ``(n, m)``: finite, or ``−inf`` for an entry 0.
+
+    Raises:
+        ValueError: for signs other than ``−1, 0, +1``, or NaN or ``+inf`` in ``log_abs``.
+    """
+
+    sign: Float[np.ndarray, "n m"]
+    log_abs: Annotated[Float[np.ndarray, "n m"], MAY_BE_NONFINITE]
 
     def __post_init__(self) -> None:
-        if self.sign.shape != self.log_abs.shape or self.sign.ndim != 2:
+        if not np.all(np.isin(self.sign, (-1.0, 0.0, 1.0))):
+            raise ValueError("LogKernel: sign must hold only -1, 0 and +1")
+        if np.any(np.isnan(self.log_abs)) or np.any(self.log_abs == np.inf):
             raise ValueError(
-                "LogKernel needs 2-D sign and log_abs of the same shape, got "
-                f"{self.sign.shape} and {self.log_abs.shape}"
+                "LogKernel: log_abs must be finite, or -inf for an entry 0; it holds NaN or +inf"
             )
 
     @property
@@ -70,12 +81,20 @@ def _compiled_log(act: Activation) -> Any:
     return _COMPILED_LOG[act]
 
 
-def log_nngp_kernel(X: object, Z: object, depth: int, activation: ActivationLike) -> LogKernel:
+@checked(finite_result=False)
+def log_nngp_kernel(
+    X: Float[np.ndarray, "n d"],
+    Z: Float[np.ndarray, "m d"],
+    depth: NonNegativeInt,
+    activation: ActivationLike,
+) -> LogKernel:
     """:func:`~theorybook.ntk.kernels.nngp_kernel` in the log domain, for polynomial activations (Hermite coefficients).
 
     With ``ǎ(ξ) = Σ_i c_i ξ^i`` and ``ξ = s·e^t`` the layer is a signed log-sum-exp,
     ``log|ǎ(ξ)| = logsumexp_i(log c_i + i t)`` with signs ``s^i``: exact where the ordinary
-    recursion underflows (``ξ^(2^L)`` for ``hermite_2`` at ``L ≳ 10``).
+    recursion underflows (``ξ^(2^L)`` for ``hermite_2`` at ``L ≳ 10``). An entry that is exactly
+    0 (orthogonal points under an odd activation) has ``log_abs = −inf`` and sign 0, hence no
+    finiteness check of the result; the :class:`LogKernel` refuses NaN and ``+inf``.
 
     Arguments:
         X: training (or first) points, unit-norm rows, shape ``(n, D)``.
@@ -90,11 +109,7 @@ def log_nngp_kernel(X: object, Z: object, depth: int, activation: ActivationLike
     Raises:
         ValueError: for activations that are not finite Hermite combinations (relu, erf, sine).
     """
-    xi, depth, act = (
-        correlations(X, Z),
-        non_negative_int("depth", depth),
-        resolve_activation(activation),
-    )
+    xi, act = correlations(X, Z), resolve_activation(activation)
     if act.family != "hermite":
         raise ValueError(
             f"log_nngp_kernel needs a polynomial activation (Hermite coefficients); {act.name} "

@@ -8,18 +8,22 @@ The checks and the timing baseline of :mod:`theorybook.ntk.kernels`: the NNGP an
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
+from jaxtyping import Float
 
-from theorybook.ntk.dual import resolve_activation
-from theorybook.ntk.kernels import COINCIDE_TOL, ActivationLike, correlations, ntk_diagonal
-from theorybook.validation import non_negative_int
+from theorybook.boundary import NonNegativeInt, checked
+from theorybook.ntk.dual import Activation, ActivationLike, resolve_activation
+from theorybook.ntk.kernels import COINCIDE_TOL, _ntk_diagonal, correlations
 
 __all__ = ["nngp_kernel_numpy", "ntk_kernel_numpy", "ntk_kernel_unrolled"]
 
 
+@checked
 def nngp_kernel_numpy(
-    X: object, Z: object, depth: int, activation: ActivationLike
-) -> NDArray[np.float64]:
+    X: Float[np.ndarray, "n d"],
+    Z: Float[np.ndarray, "m d"],
+    depth: NonNegativeInt,
+    activation: ActivationLike,
+) -> Float[np.ndarray, "n m"]:
     """:func:`~theorybook.ntk.kernels.nngp_kernel` as a plain NumPy loop over layers (the reference and timing baseline).
 
     Arguments:
@@ -31,11 +35,7 @@ def nngp_kernel_numpy(
     Returns:
         ``Σᴸ(X, Z)``, shape ``(n, m)``.
     """
-    xi, depth, act = (
-        correlations(X, Z),
-        non_negative_int("depth", depth),
-        resolve_activation(activation),
-    )
+    xi, act = correlations(X, Z), resolve_activation(activation)
     sigma = xi.copy()
     for _ in range(depth):
         sigma = np.clip(act.dual(sigma), -1.0, 1.0)
@@ -44,9 +44,13 @@ def nngp_kernel_numpy(
     return out
 
 
+@checked
 def ntk_kernel_numpy(
-    X: object, Z: object, depth: int, activation: ActivationLike
-) -> NDArray[np.float64]:
+    X: Float[np.ndarray, "n d"],
+    Z: Float[np.ndarray, "m d"],
+    depth: NonNegativeInt,
+    activation: ActivationLike,
+) -> Float[np.ndarray, "n m"]:
     """:func:`~theorybook.ntk.kernels.ntk_kernel` as a plain NumPy loop over layers (reference implementation).
 
     Arguments:
@@ -58,24 +62,25 @@ def ntk_kernel_numpy(
     Returns:
         ``Kᴸ(X, Z)``, shape ``(n, m)``.
     """
-    xi, depth, act = (
-        correlations(X, Z),
-        non_negative_int("depth", depth),
-        resolve_activation(activation),
-    )
+    xi, act = correlations(X, Z), resolve_activation(activation)
+    diag = _diagonal(depth, act)  # before the loop: it raises where the values overflow
     sigma, k = xi.copy(), xi.copy()
     for _ in range(depth):
         new_sigma = np.clip(act.dual(sigma), -1.0, 1.0)
         k = new_sigma + k * act.dual_prime(sigma)
         sigma = new_sigma
     out = np.array(k, dtype=np.float64)
-    out[xi >= 1.0 - COINCIDE_TOL] = ntk_diagonal(depth, act)
+    out[xi >= 1.0 - COINCIDE_TOL] = diag
     return out
 
 
+@checked
 def ntk_kernel_unrolled(
-    X: object, Z: object, depth: int, activation: ActivationLike
-) -> NDArray[np.float64]:
+    X: Float[np.ndarray, "n d"],
+    Z: Float[np.ndarray, "m d"],
+    depth: NonNegativeInt,
+    activation: ActivationLike,
+) -> Float[np.ndarray, "n m"]:
     """The NTK from the unrolled sum ``Kᴸ = Σ_{l=0}^{L} Σˡ Π_{j=l}^{L−1} ǎ′(Σʲ)`` (:eq:`ntk-unrolled`).
 
     Quadratic in the depth: a check of :func:`~theorybook.ntk.kernels.ntk_kernel`, not a replacement.
@@ -89,11 +94,8 @@ def ntk_kernel_unrolled(
     Returns:
         ``Kᴸ(X, Z)``, shape ``(n, m)``.
     """
-    xi, depth, act = (
-        correlations(X, Z),
-        non_negative_int("depth", depth),
-        resolve_activation(activation),
-    )
+    xi, act = correlations(X, Z), resolve_activation(activation)
+    diag = _diagonal(depth, act)
     sigmas = [xi.copy()]
     for _ in range(depth):
         sigmas.append(np.clip(act.dual(sigmas[-1]), -1.0, 1.0))
@@ -104,5 +106,13 @@ def ntk_kernel_unrolled(
         for j in range(layer, depth):
             term = term * slopes[j]
         total += term
-    total[xi >= 1.0 - COINCIDE_TOL] = ntk_diagonal(depth, act)
+    total[xi >= 1.0 - COINCIDE_TOL] = diag
     return total
+
+
+def _diagonal(depth: int, act: Activation) -> float:
+    """The analytic NTK diagonal, or ``ValueError`` naming ``depth`` where it overflows."""
+    diag = _ntk_diagonal(depth, act)
+    if not np.isfinite(diag):
+        raise ValueError(f"the NTK diagonal of {act.name} overflows float64 at depth {depth}")
+    return diag

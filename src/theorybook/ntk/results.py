@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from theorybook.boundary import record
+
 __all__ = [
     "ConsistencyResult",
     "ExactChecks",
@@ -24,6 +26,7 @@ __all__ = [
 ]
 
 
+@record
 @dataclass(frozen=True)
 class ExactChecks:
     """Identities that hold by construction, each as a worst-case error."""
@@ -43,6 +46,7 @@ class ExactChecks:
     diagonal_depth: int
 
 
+@record
 @dataclass(frozen=True)
 class LimitSweep:
     """Agreement, per seed and depth, of a deep kernel classifier with its predicted limit."""
@@ -67,6 +71,7 @@ class LimitSweep:
         return tuple(float(v) for v in np.min(np.asarray(self.agreement), axis=0))
 
 
+@record
 @dataclass(frozen=True)
 class HilbertLimit:
     """The designed activation's NNGP classifier against the Hilbert classifier of exponent ``α``.
@@ -102,6 +107,7 @@ class HilbertLimit:
         return max(deep) if deep else None
 
 
+@record
 @dataclass(frozen=True)
 class ExponentScan:
     """Agreement of the NNGP and NTK classifiers with Hilbert classifiers of exponent ``p``."""
@@ -125,6 +131,7 @@ class ExponentScan:
         return self.exponents[int(np.argmax(self.ntk_agreement))]
 
 
+@record
 @dataclass(frozen=True)
 class ConsistencyResult:
     """Test accuracy per method, seed and training-set size (``[method][seed][n]``)."""
@@ -154,6 +161,7 @@ class ConsistencyResult:
         return min(min(row) for row in self.kernel_hilbert_agreement)
 
 
+@record
 @dataclass(frozen=True)
 class SettingsResult:
     """Accuracy of each method on the official ``D = 3, 5, 9`` settings (one ``n``)."""
@@ -167,6 +175,7 @@ class SettingsResult:
     kernel_hilbert_agreement: tuple[float, ...]
 
 
+@record
 @dataclass(frozen=True)
 class WidthResult:
     """RMS error of the empirical NNGP of random networks against the analytic one."""
@@ -184,6 +193,7 @@ class WidthResult:
         return float(np.polyfit(np.log(self.widths), np.log(mean), 1)[0])
 
 
+@record
 @dataclass(frozen=True)
 class TrainingResult:
     """Trained finite networks against the NTK gradient-descent prediction on test points."""
@@ -220,6 +230,7 @@ class TrainingResult:
         return min(r[-1] for r in self.sign_agreement)
 
 
+@record
 @dataclass(frozen=True)
 class TimingResult:
     """Median wall-clock seconds of the jitted recursion and of the NumPy loop."""
@@ -236,6 +247,7 @@ class TimingResult:
         return self.numpy_seconds / self.jax_seconds
 
 
+@record
 @dataclass(frozen=True)
 class Results:
     """Every experiment of chapter 4, as :func:`~theorybook.ntk.experiments.run_all` returns."""

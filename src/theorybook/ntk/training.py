@@ -15,22 +15,22 @@ steps run by :func:`theorybook.training.train_loop`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from jaxtyping import Float
 from numpy.typing import NDArray
 
-from theorybook.ntk.dual import Activation, float64, resolve_activation
-from theorybook.ntk.kernels import check_unit_rows, ntk_kernel
+from theorybook.boundary import PositiveInt, PositiveReal, Seed, checked, record
+from theorybook.ntk.dual import Activation, ActivationLike, float64, resolve_activation
+from theorybook.ntk.kernels import _ntk_kernel, check_unit_rows
 from theorybook.training import TrainingHistory, check_iterates, train_loop
-from theorybook.validation import array, positive_int, positive_real
-from theorybook.validation import seed as check_seed
 
 __all__ = ["TrainedNetwork", "kernel_gradient_descent", "train_network"]
 
 
+@record
 @dataclass(frozen=True)
 class TrainedNetwork:
     """Outputs of a trained centred network on the test points, and its loss per step."""
@@ -41,25 +41,21 @@ class TrainedNetwork:
 
 
 def _data(X: object, y: object, Z: object) -> tuple[NDArray[np.float64], ...]:
-    x = check_unit_rows("X", X)
-    z = check_unit_rows("Z", Z)
-    if x.shape[1] != z.shape[1]:
-        raise ValueError(f"X and Z must have the same dimension, got {x.shape[1]} and {z.shape[1]}")
-    labels = array("y", y, ndim=1)
-    if labels.shape[0] != x.shape[0]:
-        raise ValueError(f"y has {labels.shape[0]} entries but X has {x.shape[0]} rows")
-    return x, labels, z
+    """Unit rows ``X``, ``Z`` (shapes and dtypes are checked at the boundary) and ``y``."""
+    labels = np.asarray(y, dtype=np.float64)
+    return check_unit_rows("X", X), labels, check_unit_rows("Z", Z)
 
 
+@checked
 def kernel_gradient_descent(
-    X: object,
-    y: object,
-    Z: object,
-    activation: str | Sequence[float] | Activation,
+    X: Float[np.ndarray, "n d"],
+    y: Float[np.ndarray, " n"],
+    Z: Float[np.ndarray, "m d"],
+    activation: ActivationLike,
     *,
-    steps: int,
-    learning_rate: float,
-) -> NDArray[np.float64]:
+    steps: PositiveInt,
+    learning_rate: PositiveReal,
+) -> Float[np.ndarray, " m"]:
     """The infinite-width prediction at ``Z`` after ``steps`` steps of :eq:`ntk-gd` from 0.
 
     ``f_{t+1}(·) = f_t(·) − (η/n) K(·, X) (f_t(X) − y)`` with the one-hidden-layer NTK
@@ -82,10 +78,10 @@ def kernel_gradient_descent(
             finite or blow up (a step ``η`` above ``2n / λ_max(K)``).
     """
     x, labels, z = _data(X, y, Z)
-    steps = positive_int("steps", steps)
-    eta = positive_real("learning_rate", learning_rate)
+    eta = learning_rate
     act = resolve_activation(activation)
-    k_train, k_test = ntk_kernel(x, x, 1, act), ntk_kernel(x, z, 1, act)
+    k_train = _ntk_kernel(x, x, 1, act, normalized=False, analytic_diagonal=True)
+    k_test = _ntk_kernel(x, z, 1, act, normalized=False, analytic_diagonal=True)
     n = x.shape[0]
     f_train, f_test = np.zeros(n), np.zeros(z.shape[0])
     for t in range(1, steps + 1):
@@ -126,16 +122,17 @@ def _compiled_training(act: Activation) -> tuple[Any, Any, Any]:
     return _COMPILED[act]
 
 
+@checked
 def train_network(
-    X: object,
-    y: object,
-    Z: object,
-    activation: str | Sequence[float] | Activation,
+    X: Float[np.ndarray, "n d"],
+    y: Float[np.ndarray, " n"],
+    Z: Float[np.ndarray, "m d"],
+    activation: ActivationLike,
     *,
-    width: int,
-    steps: int,
-    learning_rate: float,
-    seed: int = 0,
+    width: PositiveInt,
+    steps: PositiveInt,
+    learning_rate: PositiveReal,
+    seed: Seed = 0,
     progress: bool = False,
 ) -> TrainedNetwork:
     """Train a centred one-hidden-layer network of the given width with ``optax.sgd``.
@@ -165,12 +162,10 @@ def train_network(
     import jax.numpy as jnp
 
     x, labels, z = _data(X, y, Z)
-    width = positive_int("width", width)
-    steps = positive_int("steps", steps)
-    eta = positive_real("learning_rate", learning_rate)
+    eta = learning_rate
     act = resolve_activation(activation)
     with float64():
-        rng = np.random.default_rng(check_seed("seed", seed))
+        rng = np.random.default_rng(seed)
         params0 = {
             "W": jnp.asarray(rng.standard_normal((x.shape[1], width))),
             "v": jnp.asarray(rng.standard_normal(width)),

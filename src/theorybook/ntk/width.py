@@ -9,28 +9,26 @@ inner product ``Σ̂ᴸ(x, z) = φ(gᴸ(x))·φ(gᴸ(z))/w`` converges to the NN
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
-from numpy.typing import NDArray
+from jaxtyping import Float
 
-from theorybook.ntk.dual import Activation, resolve_activation
+from theorybook.boundary import PositiveInt, Seed, checked
+from theorybook.ntk.dual import ActivationLike, resolve_activation
 from theorybook.ntk.kernels import check_unit_rows
-from theorybook.validation import positive_int
-from theorybook.validation import seed as check_seed
 
 __all__ = ["empirical_nngp"]
 
 
+@checked
 def empirical_nngp(
-    X: object,
-    Z: object,
-    depth: int,
-    activation: str | Sequence[float] | Activation,
+    X: Float[np.ndarray, "n d"],
+    Z: Float[np.ndarray, "m d"],
+    depth: PositiveInt,
+    activation: ActivationLike,
     *,
-    width: int,
-    seed: int = 0,
-) -> NDArray[np.float64]:
+    width: PositiveInt,
+    seed: Seed = 0,
+) -> Float[np.ndarray, "n m"]:
     """``Σ̂ᴸ(X, Z)`` of one random network of the given width (NumPy weights, float64), :eq:`ntk-width`.
 
     Arguments:
@@ -47,18 +45,18 @@ def empirical_nngp(
     Raises:
         ValueError: on rows that are not unit-norm, mismatched dimensions, or a non-positive
             depth or width.
+        NonFiniteResult: if the features overflow float64 (a polynomial activation of high
+            degree, composed over many layers).
     """
     x = check_unit_rows("X", X)
     z = check_unit_rows("Z", Z)
     if x.shape[1] != z.shape[1]:
         raise ValueError(f"X and Z must have the same dimension, got {x.shape[1]} and {z.shape[1]}")
-    depth = positive_int("depth", depth)
-    width = positive_int("width", width)
     act = resolve_activation(activation)
-    rng = np.random.default_rng(check_seed("seed", seed))
+    rng = np.random.default_rng(seed)
     g = np.concatenate([x, z]) @ rng.standard_normal((x.shape[1], width))
     for _ in range(1, depth):
         g = act.phi_numpy(g) @ rng.standard_normal((width, width)) / np.sqrt(width)
     features = act.phi_numpy(g)
-    gram: NDArray[np.float64] = features[: x.shape[0]] @ features[x.shape[0] :].T / width
+    gram: np.ndarray = features[: x.shape[0]] @ features[x.shape[0] :].T / width
     return gram

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from theorybook.boundary import checked
 from theorybook.claims import Claim, ClaimTable, at_least, at_most, close_to, reported
-from theorybook.rae.config import Config, check_config
+from theorybook.rae.config import Config
 from theorybook.rae.results import Results
 
 __all__ = ["CHAPTER", "chapter_claims"]
@@ -20,12 +21,10 @@ CHAPTER = "01_regularized_autoencoders"
 ABSTRACT = "Abstract"
 
 
+@checked
 def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     """Every claim of the chapter, measured on ``results`` (what :func:`run_all` returns for
     ``cfg``, or the same built from the ``run_*`` one at a time)."""
-    if not isinstance(results, Results):
-        raise TypeError(f"results must be a theorybook.rae Results, got {type(results).__name__}")
-    check_config(cfg)
     tweedie, linear, scores, energy = (
         results.tweedie,
         results.linear,

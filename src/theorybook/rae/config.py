@@ -14,9 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Annotated
 
+from theorybook.boundary import (
+    IntRange,
+    NonNegativeInt,
+    PositiveInt,
+    PositiveReal,
+    Seed,
+)
 from theorybook.scales import ScaledConfig, Settings
-from theorybook.validation import non_negative_int, real_sequence, seed
+from theorybook.validation import real_sequence
 
 __all__ = [
     "Config",
@@ -31,6 +39,9 @@ __all__ = [
     "check_config",
 ]
 
+GridSize = Annotated[int, IntRange(low=3)]
+"""A grid of at least three points per axis."""
+
 
 def _sigmas(block: Settings, name: str) -> None:
     values = real_sequence(
@@ -44,11 +55,8 @@ class Network(Settings):
     """The MLP ``h`` of ``r = x + σ²h`` (eq. :eq:`rae-param`): ``depth`` tanh layers of width
     ``hidden``."""
 
-    hidden: int = 64
-    depth: int = 2
-
-    def validate(self) -> None:
-        self.require_positive_ints("hidden", "depth")
+    hidden: PositiveInt = 64
+    depth: PositiveInt = 2
 
 
 @dataclass(frozen=True)
@@ -57,13 +65,9 @@ class Training(Settings):
     steps at each σ level on mini-batches of ``batch_size`` (drawn with replacement), the learning
     rate ``lr`` cosine-decayed to 0 within each level."""
 
-    steps: int = 1000
-    batch_size: int = 512
-    lr: float = 3e-3
-
-    def validate(self) -> None:
-        self.require_positive_ints("steps", "batch_size")
-        self.require_positive_reals("lr")
+    steps: PositiveInt = 1000
+    batch_size: PositiveInt = 512
+    lr: PositiveReal = 3e-3
 
 
 @dataclass(frozen=True)
@@ -73,20 +77,16 @@ class Sampler(Settings):
     ``proposal_std``, Langevin proposals of step ``langevin_step``, and ``n_points`` trapezoid
     nodes for the energy difference (eq. :eq:`rae-delta`)."""
 
-    chains: int = 500
-    steps: int = 1500
-    burn_in: int = 0
-    proposal_std: float = 2.0
-    langevin_step: float = 0.02
-    n_points: int = 5
+    chains: PositiveInt = 500
+    steps: PositiveInt = 1500
+    burn_in: NonNegativeInt = 0
+    proposal_std: PositiveReal = 2.0
+    langevin_step: PositiveReal = 0.02
+    n_points: PositiveInt = 5
 
     def validate(self) -> None:
-        self.require_positive_ints("chains", "steps", "n_points")
-        self.require_positive_reals("proposal_std", "langevin_step")
-        burn = non_negative_int("Sampler.burn_in", self.burn_in)
-        if burn >= self.steps:
-            raise ValueError(f"Sampler.burn_in must be < steps = {self.steps}, got {burn}")
-        object.__setattr__(self, "burn_in", burn)
+        if self.burn_in >= self.steps:
+            raise ValueError(f"Sampler.burn_in must be < steps = {self.steps}, got {self.burn_in}")
 
 
 @dataclass(frozen=True)
@@ -95,34 +95,26 @@ class Mixture(Settings):
     each of ``sigmas`` (``n_train`` samples, a grid of ``grid`` points on [−2, 2]), the Hessian,
     "not an energy", and approximate MH on the learned score (``sampler``)."""
 
-    sigmas: tuple[float, ...] = (0.3, 0.1, 0.03)
-    n_train: int = 20_000
-    grid: int = 401
-    tweedie_sigma: float = 0.3
+    sigmas: tuple[PositiveReal, ...] = (0.3, 0.1, 0.03)
+    n_train: PositiveInt = 20_000
+    grid: GridSize = 401
+    tweedie_sigma: PositiveReal = 0.3
     training: Training = Training(steps=1500)
     sampler: Sampler = Sampler(chains=500, steps=1500, burn_in=500, proposal_std=2.0)
 
     def validate(self) -> None:
-        self.require_positive_ints("n_train", "grid")
-        self.require_positive_reals("tweedie_sigma")
         _sigmas(self, "sigmas")
         if len(self.sigmas) < 2:
             raise ValueError("Mixture.sigmas needs at least two noise levels")
-        if self.grid < 3:
-            raise ValueError(f"Mixture.grid must be >= 3, got {self.grid}")
 
 
 @dataclass(frozen=True)
 class LinearGaussian(Settings):
     """Linear auto-encoders on ``n_train`` samples of the 2-D Gaussian, at noise level ``sigma``."""
 
-    sigma: float = 0.5
-    n_train: int = 50_000
+    sigma: PositiveReal = 0.5
+    n_train: PositiveInt = 50_000
     training: Training = Training(steps=1500, batch_size=2048, lr=1e-2)
-
-    def validate(self) -> None:
-        self.require_positive_ints("n_train")
-        self.require_positive_reals("sigma")
 
 
 @dataclass(frozen=True)
@@ -131,18 +123,14 @@ class Spiral(Settings):
     ``grid`` × ``grid`` lattice, and the fraction of points within ``near_distance`` of the curve
     that move closer."""
 
-    n_train: int = 10_000
-    sigmas: tuple[float, ...] = (0.3, 0.1, 0.05)
-    grid: int = 25
-    near_distance: float = 0.1
+    n_train: PositiveInt = 10_000
+    sigmas: tuple[PositiveReal, ...] = (0.3, 0.1, 0.05)
+    grid: GridSize = 25
+    near_distance: PositiveReal = 0.1
     training: Training = Training(steps=1000, lr=1e-2)
 
     def validate(self) -> None:
-        self.require_positive_ints("n_train", "grid")
-        self.require_positive_reals("near_distance")
         _sigmas(self, "sigmas")
-        if self.grid < 3:
-            raise ValueError(f"Spiral.grid must be >= 3, got {self.grid}")
 
 
 @dataclass(frozen=True)
@@ -151,19 +139,16 @@ class Star(Settings):
     (``knn`` neighbours) with ``reference`` reference samples; the learned score is a DAE trained
     on ``n_train`` samples with σ annealed through ``sigmas``."""
 
-    runs: int = 10
-    reference: int = 2000
-    knn: int = 5
-    n_train: int = 10_000
-    sigmas: tuple[float, ...] = (0.3, 0.1)
+    runs: Annotated[int, IntRange(low=2)] = 10
+    reference: PositiveInt = 2000
+    knn: PositiveInt = 5
+    n_train: PositiveInt = 10_000
+    sigmas: tuple[PositiveReal, ...] = (0.3, 0.1)
     training: Training = Training(steps=1000)
     sampler: Sampler = Sampler(chains=1000, steps=400, proposal_std=0.5, langevin_step=0.02)
 
     def validate(self) -> None:
-        self.require_positive_ints("runs", "reference", "knn", "n_train")
         _sigmas(self, "sigmas")
-        if self.runs < 2:
-            raise ValueError(f"Star.runs must be >= 2 (a spread), got {self.runs}")
         if self.reference <= self.knn or self.sampler.chains <= self.knn:
             raise ValueError("Star.reference and Star.sampler.chains must exceed Star.knn")
 
@@ -174,17 +159,16 @@ class Digits(Settings):
     (``n_shown`` evenly spaced states of each are kept), and a timing of the RCAE loss on
     ``timing_batch`` digits."""
 
-    sigmas: tuple[float, ...] = (0.5, 0.3, 0.2)
+    sigmas: tuple[PositiveReal, ...] = (0.5, 0.3, 0.2)
     network: Network = Network(hidden=256)
     training: Training = Training(steps=1000, lr=1e-3)
     sampler: Sampler = Sampler(
         chains=8, steps=400, proposal_std=0.02, langevin_step=0.002, n_points=3
     )
-    n_shown: int = 10
-    timing_batch: int = 32
+    n_shown: PositiveInt = 10
+    timing_batch: PositiveInt = 32
 
     def validate(self) -> None:
-        self.require_positive_ints("n_shown", "timing_batch")
         _sigmas(self, "sigmas")
 
 
@@ -198,29 +182,13 @@ class Config(ScaledConfig):
     the ninja-star energy; ``digits``: the 64-dimensional digits.
     """
 
-    seed: int = 0
+    seed: Seed = 0
     network: Network = Network()
     mixture: Mixture = Mixture()
     linear: LinearGaussian = LinearGaussian()
     spiral: Spiral = Spiral()
     star: Star = Star()
     digits: Digits = Digits()
-
-    def validate(self) -> None:
-        object.__setattr__(self, "seed", seed("Config.seed", self.seed))
-        blocks = {
-            "network": Network,
-            "mixture": Mixture,
-            "linear": LinearGaussian,
-            "spiral": Spiral,
-            "star": Star,
-            "digits": Digits,
-        }
-        for name, cls in blocks.items():
-            if not isinstance(getattr(self, name), cls):
-                raise TypeError(
-                    f"Config.{name} must be a {cls.__name__}, got {type(getattr(self, name))}"
-                )
 
     @classmethod
     def presets(cls) -> Mapping[str, Config]:

@@ -12,10 +12,17 @@
 
 from __future__ import annotations
 
-import torch
+from typing import Literal
 
-from theorybook.rae.models import ReconstructionModel
-from theorybook.validation import array, one_of, positive_int, positive_real, tensor
+import numpy as np
+import torch
+from jaxtyping import Float
+from torch import Tensor
+
+from theorybook.boundary import PositiveInt, PositiveReal, checked
+from theorybook.rae._limits import sigma_power
+from theorybook.rae.models import ReconstructionModel, check_fits
+from theorybook.validation import matches_module
 
 __all__ = [
     "dae_loss",
@@ -25,53 +32,60 @@ __all__ = [
     "rcae_loss",
 ]
 
-
-def _check(model: object, x: object, sigma: object) -> tuple[ReconstructionModel, float]:
-    if not isinstance(model, ReconstructionModel):
-        raise TypeError(
-            f"model must be a ScoreAutoencoder or another ReconstructionModel, "
-            f"got {type(model).__name__}"
-        )
-    tensor("x", x, shape=(None, model.dim))
-    return model, positive_real("sigma", sigma)
+Jacobian = Literal["exact", "hutchinson"]
+"""How the Jacobian norm is computed: one backward pass per dimension, or Hutchinson probes."""
 
 
+def _check_points(model: ReconstructionModel, x: Tensor) -> None:
+    check_fits(model, "x", x)
+    matches_module("x", x, model)
+
+
+@checked
 def dae_loss(
     model: ReconstructionModel,
-    x: torch.Tensor,
-    sigma: float,
+    x: Float[Tensor, "n d"],
+    sigma: PositiveReal,
     *,
     generator: torch.Generator | None = None,
-) -> torch.Tensor:
+) -> Float[Tensor, ""]:
     """``mean_i ‖r(x_i + σε_i) − x_i‖²`` with fresh ``ε_i ~ N(0, I)`` (eq. :eq:`rae-dae`).
 
     The residual is formed as ``σε + D(x + σε)`` with ``D = r − id``, the same number without the
-    cancellation of ``r(x̃) − x`` at small σ.
+    cancellation of ``r(x̃) − x`` at small σ (computed by ``_dae_loss``, below).
 
     Arguments:
         model: the reconstruction ``r``.
-        x: clean points, a tensor of shape ``(n, d)``.
+        x: clean points, a tensor of shape ``(n, d)`` of the model's dtype and device.
         sigma: the noise level σ (> 0).
         generator: the torch generator of the noise ``ε`` (default: torch's global one).
 
     Returns:
         The criterion as a scalar tensor with gradients.
     """
-    model, sigma = _check(model, x, sigma)
+    _check_points(model, x)
+    return _dae_loss(model, x, sigma, generator)
+
+
+def _dae_loss(
+    model: ReconstructionModel, x: Tensor, sigma: float, generator: torch.Generator | None
+) -> Tensor:
+    """The DAE criterion, unchecked (what a training step calls)."""
     eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
     noise = sigma * eps
     residual = noise + model.displacement(x + noise)
     return (residual**2).sum(dim=1).mean()
 
 
+@checked
 def jacobian_terms(
     model: ReconstructionModel,
-    x: torch.Tensor,
+    x: Float[Tensor, "n d"],
     *,
-    jacobian: str = "exact",
-    n_probes: int = 1,
+    jacobian: Jacobian = "exact",
+    n_probes: PositiveInt = 1,
     generator: torch.Generator | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> tuple[Float[Tensor, " n"], Float[Tensor, " n"]]:
     """Per-point ``tr J_D(x)`` and ``‖J_D(x)‖²_F`` of the displacement ``D = r − id``, shape ``(n,)``.
 
     ``jacobian="exact"`` takes one backward pass per dimension; ``"hutchinson"`` averages
@@ -80,7 +94,7 @@ def jacobian_terms(
 
     Arguments:
         model: the reconstruction ``r = x + D(x)``.
-        x: points, a tensor of shape ``(n, d)``.
+        x: points, a tensor of shape ``(n, d)`` of the model's dtype and device.
         jacobian: ``"exact"`` or ``"hutchinson"``.
         n_probes: Rademacher probes per point (Hutchinson only).
         generator: the torch generator of the probes (default: torch's global one).
@@ -88,8 +102,7 @@ def jacobian_terms(
     Returns:
         ``(trace, frobenius)``, two tensors of shape ``(n,)``.
     """
-    one_of("jacobian", jacobian, ("exact", "hutchinson"))
-    n_probes = positive_int("n_probes", n_probes)
+    _check_points(model, x)
     xr = x.detach().requires_grad_(True)
     disp = model.displacement(xr)
     return _jacobian_terms(xr, disp, model.dim, jacobian, n_probes, generator)
@@ -122,24 +135,26 @@ def _jacobian_terms(
     return trace / n_probes, frob / n_probes
 
 
+@checked
 def rcae_loss(
     model: ReconstructionModel,
-    x: torch.Tensor,
-    sigma: float,
+    x: Float[Tensor, "n d"],
+    sigma: PositiveReal,
     *,
-    jacobian: str = "exact",
-    n_probes: int = 1,
+    jacobian: Jacobian = "exact",
+    n_probes: PositiveInt = 1,
     generator: torch.Generator | None = None,
-) -> torch.Tensor:
+) -> Float[Tensor, ""]:
     """``mean_i [‖r(x_i) − x_i‖² + σ²‖∂r/∂x(x_i)‖²_F]`` (eq. :eq:`rae-rcae`).
 
     With ``r = x + D``, ``‖∂r/∂x‖²_F = d + 2 tr J_D + ‖J_D‖²_F`` (:func:`jacobian_terms`); the
-    constant ``d`` is kept so the value is the criterion itself.
+    constant ``d`` is kept so the value is the criterion itself (computed by ``_rcae_loss``, below).
 
     Arguments:
         model: the reconstruction ``r``.
-        x: points, a tensor of shape ``(n, d)``.
-        sigma: the weight σ of the Jacobian penalty (> 0).
+        x: points, a tensor of shape ``(n, d)`` of the model's dtype and device.
+        sigma: the weight σ of the Jacobian penalty (> 0; ``ValueError`` if σ² leaves the
+            float64 range).
         jacobian: how the Jacobian norm is computed, ``"exact"`` or ``"hutchinson"``
             (:func:`jacobian_terms`).
         n_probes: Rademacher probes per point (Hutchinson only).
@@ -148,9 +163,20 @@ def rcae_loss(
     Returns:
         The criterion as a scalar tensor with gradients.
     """
-    model, sigma = _check(model, x, sigma)
-    one_of("jacobian", jacobian, ("exact", "hutchinson"))
-    n_probes = positive_int("n_probes", n_probes)
+    _check_points(model, x)
+    sigma_power("sigma", sigma, 2)
+    return _rcae_loss(model, x, sigma, jacobian, n_probes, generator)
+
+
+def _rcae_loss(
+    model: ReconstructionModel,
+    x: Tensor,
+    sigma: float,
+    jacobian: str,
+    n_probes: int,
+    generator: torch.Generator | None,
+) -> Tensor:
+    """The RCAE criterion, unchecked (what a training step calls)."""
     xr = x.detach().requires_grad_(True)
     disp = model.displacement(xr)
     trace, frob = _jacobian_terms(xr, disp, model.dim, jacobian, n_probes, generator)
@@ -158,24 +184,59 @@ def rcae_loss(
     return ((disp**2).sum(1) + sigma**2 * jac_norm).mean()
 
 
-def optimal_linear_reconstruction(cov: object, sigma: float) -> torch.Tensor:
+def _covariance(name: str, cov: np.ndarray) -> Tensor:
+    """``cov`` as a float64 tensor, checked symmetric positive semi-definite."""
+    c = torch.from_numpy(np.asarray(cov, dtype=np.float64))
+    if not torch.allclose(c, c.T, atol=1e-12):
+        raise ValueError(f"{name} must be symmetric")
+    eigenvalues = torch.linalg.eigvalsh(c)
+    scale = float(eigenvalues.abs().max())
+    if float(eigenvalues.min()) < -1e-10 * scale:
+        raise ValueError(
+            f"{name} must be positive semi-definite, got an eigenvalue of "
+            f"{float(eigenvalues.min()):.3g}"
+        )
+    return c
+
+
+CONDITION_LIMIT = 1e12
+"""Above this condition number of ``Σ + σ²I``, :func:`optimal_linear_reconstruction` takes the
+eigendecomposition route instead of a linear solve."""
+
+
+@checked
+def optimal_linear_reconstruction(
+    cov: Float[np.ndarray, "d d"], sigma: PositiveReal
+) -> Float[Tensor, "d d"]:
     """``W* = Σ(Σ + σ²I)⁻¹`` (eq. :eq:`rae-linear`) as a float64 tensor of shape ``(d, d)``.
 
     The minimiser over linear maps of both :func:`dae_loss` and :func:`rcae_loss` in expectation,
-    for data with mean 0 and covariance ``Σ`` (symmetric positive semi-definite).
+    for data with mean 0 and covariance ``Σ`` (symmetric positive semi-definite; ``ValueError``
+    otherwise).
+
+    The limit σ → 0: when ``Σ + σ²I`` is ill-conditioned (condition number above
+    :data:`CONDITION_LIMIT`: a singular ``Σ`` and a σ² far below its spectrum, or σ² underflowing
+    to 0), ``W*`` is computed from the eigendecomposition ``Σ = U diag(λ) Uᵀ`` as
+    ``U diag(λ/(λ + σ²)) Uᵀ`` with ``0/0`` read as 0: it tends to the orthogonal projection onto
+    the range of ``Σ``. A σ whose square overflows raises ``ValueError``.
     """
-    c = array("cov", cov, ndim=2)
-    if c.shape[0] != c.shape[1]:
-        raise ValueError(f"cov must be square, got shape {c.shape}")
-    if not torch.allclose(torch.from_numpy(c), torch.from_numpy(c).T, atol=1e-12):
-        raise ValueError("cov must be symmetric")
-    sigma = positive_real("sigma", sigma)
-    s = torch.from_numpy(c)
+    s = _covariance("cov", cov)
+    var = sigma_power("sigma", sigma, 2, allow_underflow=True)
     eye = torch.eye(len(s), dtype=s.dtype)
-    return torch.linalg.solve(s + sigma**2 * eye, s).T
+    shifted = s + var * eye
+    if float(torch.linalg.cond(shifted)) <= CONDITION_LIMIT:
+        return torch.linalg.solve(shifted, s).T
+    lam, u = torch.linalg.eigh(s)
+    lam = lam.clamp(min=0.0)
+    denominator = lam + var
+    ratio = torch.where(denominator > 0, lam / torch.where(denominator > 0, denominator, 1.0), 0.0)
+    return (u * ratio) @ u.T
 
 
-def linear_criterion_gradient(w: object, cov: object, sigma: float) -> torch.Tensor:
+@checked
+def linear_criterion_gradient(
+    w: Float[np.ndarray, "d d"], cov: Float[np.ndarray, "d d"], sigma: PositiveReal
+) -> Float[Tensor, "d d"]:
     """``∂/∂W E[‖Wx − x‖² + σ²‖W‖²_F] = 2(W − I)Σ + 2σ²W`` for ``x ~ (0, Σ)``.
 
     For a linear map the DAE criterion has the same expectation
@@ -183,16 +244,15 @@ def linear_criterion_gradient(w: object, cov: object, sigma: float) -> torch.Ten
 
     Arguments:
         w: the linear map ``W``, shape ``(d, d)``.
-        cov: the data covariance ``Σ``, shape ``(d, d)``.
-        sigma: the noise level σ (> 0).
+        cov: the data covariance ``Σ``, shape ``(d, d)`` (symmetric positive semi-definite).
+        sigma: the noise level σ (> 0). A σ² that underflows gives the σ → 0 limit
+            ``2(W − I)Σ``; one that overflows raises ``ValueError``.
 
     Returns:
         The gradient, a float64 tensor of shape ``(d, d)`` (zero at ``W*``, eq. :eq:`rae-linear`).
     """
-    wm = torch.from_numpy(array("w", w, ndim=2))
-    c = torch.from_numpy(array("cov", cov, ndim=2))
-    if wm.shape != c.shape or c.shape[0] != c.shape[1]:
-        raise ValueError(f"w and cov must be square of the same shape, got {wm.shape}, {c.shape}")
-    sigma = positive_real("sigma", sigma)
+    wm = torch.from_numpy(np.asarray(w, dtype=np.float64))
+    c = _covariance("cov", cov)
+    var = sigma_power("sigma", sigma, 2, allow_underflow=True)
     eye = torch.eye(len(c), dtype=c.dtype)
-    return 2 * (wm - eye) @ c + 2 * sigma**2 * wm
+    return 2 * (wm - eye) @ c + 2 * var * wm

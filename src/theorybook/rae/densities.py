@@ -16,13 +16,26 @@ differentiable). ``sample(n, seed)`` returns a NumPy array of shape ``(n, d)``.
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import numpy as np
 import torch
+from jaxtyping import Float
 from numpy.typing import NDArray
 
+from theorybook.boundary import (
+    FiniteReal,
+    IntRange,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    Seed,
+    checked,
+)
+from theorybook.rae._limits import sigma_power
 from theorybook.validation import array, positive_int, positive_real, real, seed
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,6 +52,12 @@ __all__ = [
 ]
 
 Points = TypeVar("Points", NDArray[np.float64], torch.Tensor)
+
+Means = Float[np.ndarray, "k d"] | Sequence[Sequence[FiniteReal]] | Sequence[FiniteReal]
+"""Component means: an array ``(k, d)``, ``k`` lists of ``d`` numbers, or a list of ``k`` numbers
+(``d = 1``)."""
+PerComponent = Float[np.ndarray, " k"] | Sequence[FiniteReal]
+"""One number per component: an array ``(k,)`` or a list."""
 
 
 def _as_tensor(name: str, x: object, dim: int) -> tuple[torch.Tensor, bool]:
@@ -61,25 +80,30 @@ def _back(value: torch.Tensor, was_tensor: bool) -> Any:
     return value if was_tensor else value.detach().numpy()
 
 
+@checked
 class GaussianMixture:
     """``p(x) = Σ_j w_j N(x; μ_j, s_j² I)`` on ℝ^d.
 
     Arguments
     ---------
     means:
-        shape ``(k, d)`` (a 1-D sequence of length ``k`` means ``d = 1``).
+        an array of shape ``(k, d)``, or a list of ``k`` lists of ``d`` numbers (a flat list of
+        ``k`` numbers means ``d = 1``).
     stds:
-        ``k`` positive standard deviations, one isotropic std per component.
+        ``k`` positive standard deviations, one isotropic std per component; each ``s_j²`` must
+        be a normal float64 number (``s_j`` between about 1.5e-154 and 1.3e154), since the
+        density divides by it.
     weights:
         ``k`` non-negative weights summing to one (within 1e-6; they are renormalised).
 
     Raises
     ------
     ValueError
-        on mismatched lengths, a non-positive std, negative weights or weights not summing to 1.
+        on mismatched lengths, a non-positive std (or one whose square under- or overflows),
+        negative weights or weights not summing to 1.
     """
 
-    def __init__(self, means: object, stds: object, weights: object) -> None:
+    def __init__(self, means: Means, stds: PerComponent, weights: PerComponent) -> None:
         m = array("means", means, ndim=(1, 2))
         if m.ndim == 1:
             m = m[:, None]
@@ -92,6 +116,13 @@ class GaussianMixture:
             )
         if np.any(s <= 0):
             raise ValueError(f"stds must be > 0, got {s.tolist()}")
+        with np.errstate(over="ignore", under="ignore"):
+            variances = s**2
+        if np.any(variances < sys.float_info.min) or not np.all(np.isfinite(variances)):
+            raise ValueError(
+                f"stds must have squares that are normal float64 numbers (about 1.5e-154 to "
+                f"1.3e154), got {s.tolist()}"
+            )
         if np.any(w < 0) or abs(float(w.sum()) - 1.0) > 1e-6:
             raise ValueError(f"weights must be >= 0 and sum to 1, got {w.tolist()}")
         self.means: NDArray[np.float64] = m
@@ -153,9 +184,10 @@ class GaussianMixture:
 
     def smoothed(self, sigma: float) -> GaussianMixture:
         """The density of ``x + σε``, ``p_σ = p * N(0, σ²I)``: the same mixture with stds
-        ``√(s_j² + σ²)`` (eq. :eq:`rae-smoothed`)."""
+        ``√(s_j² + σ²)`` (eq. :eq:`rae-smoothed`); ``ValueError`` if σ² overflows."""
         sigma = real("sigma", sigma, low=0.0)
-        return GaussianMixture(self.means, np.sqrt(self.stds**2 + sigma**2), self.weights)
+        var = sigma_power("sigma", sigma, 2, allow_underflow=True)
+        return GaussianMixture(self.means, np.sqrt(self.stds**2 + var), self.weights)
 
     def posterior_mean(self, x_noisy: Points, sigma: float) -> Points:
         """``E[x | x + σε = x̃]`` in closed form, from Bayes' rule over components.
@@ -165,6 +197,7 @@ class GaussianMixture:
         use the score; eq. :eq:`rae-tweedie` says it equals ``x̃ + σ²∇log p_σ(x̃)``.
         """
         sigma = positive_real("sigma", sigma)
+        sigma_power("sigma", sigma, 2, allow_underflow=True)
         t, was = _as_tensor("x_noisy", x_noisy, self.dim)
         logc, _ = self.smoothed(sigma)._log_components(t)
         gamma = torch.softmax(logc, dim=1)
@@ -186,6 +219,7 @@ def _seed(value: object) -> int:
     return seed("seed", value)
 
 
+@checked
 class NinjaStar:
     """The 2-D "ninja star" density ``p ∝ exp(−E)`` with
     ``E(x, y) = (√(x²+y²) − 2)² + (x² − y²)² + ½ log(x² + y² + 1)``.
@@ -194,15 +228,35 @@ class NinjaStar:
     by quadrature on a ``grid`` × ``grid`` lattice over ``[−half_width, half_width]²`` (computed
     once, lazily); ``sample`` draws lattice cells with probability ∝ ``exp(−E)`` at their centre
     and a uniform position inside the cell.
+
+    ``grid`` must be at least 50 (an accurate normaliser). ``half_width`` must keep the lattice's
+    cell area ``(2·half_width/grid)²`` a normal float64 number and ``E`` finite on the box
+    (roughly ``1e-150 < half_width < 1e77``); otherwise the normaliser would be ``−inf`` or NaN and
+    the constructor raises ``ValueError``. The normaliser is accurate only when the box holds the
+    ring (``half_width ≳ 3``) and the cells are small against it.
     """
 
     dim = 2
 
-    def __init__(self, *, half_width: float = 5.0, grid: int = 1000) -> None:
-        self.half_width = positive_real("half_width", half_width)
-        self.grid = positive_int("grid", grid)
-        if self.grid < 50:
-            raise ValueError(f"grid must be >= 50 for an accurate normaliser, got {self.grid}")
+    def __init__(
+        self,
+        *,
+        half_width: PositiveReal = 5.0,
+        grid: Annotated[int, IntRange(low=50)] = 1000,
+    ) -> None:
+        self.half_width = half_width
+        self.grid = grid
+        cell = 2 * half_width / grid
+        if cell * cell < sys.float_info.min:
+            raise ValueError(
+                f"half_width = {half_width:g} is too small for a grid of {grid}: the cell area "
+                f"(2·half_width/grid)² underflows float64"
+            )
+        corner = torch.tensor([[half_width, 0.0]], dtype=torch.float64)
+        if not bool(torch.isfinite(self._energy(corner)).all()):
+            raise ValueError(
+                f"half_width = {half_width:g} is too large: the energy overflows float64 on the box"
+            )
 
     def __repr__(self) -> str:
         return f"NinjaStar(half_width={self.half_width}, grid={self.grid})"
@@ -268,14 +322,17 @@ SPIRAL_SCALE: float = 0.04
 """The spiral's radial scale: radius ``0.04 t`` for ``t`` in :data:`SPIRAL_T_RANGE`."""
 
 
-def spiral_curve(n: int = 20_000) -> NDArray[np.float64]:
+@checked
+def spiral_curve(n: PositiveInt = 20_000) -> Float[np.ndarray, "n 2"]:
     """``n`` points evenly spaced in ``t`` along the noiseless spiral, shape ``(n, 2)``."""
-    n = positive_int("n", n)
     t = np.linspace(*SPIRAL_T_RANGE, n)
     return SPIRAL_SCALE * t[:, None] * np.stack([np.sin(t), np.cos(t)], axis=1)
 
 
-def sample_spiral(n: int, seed: int, *, noise: float = 0.0) -> NDArray[np.float64]:
+@checked
+def sample_spiral(
+    n: PositiveInt, seed: Seed, *, noise: NonNegativeReal = 0.0
+) -> Float[np.ndarray, "n 2"]:
     """``n`` points ``0.04 t (sin t, cos t)`` with ``t ~ U(3, 15)``, plus ``N(0, noise²I)``.
 
     The spiral spans radii 0.12 to 0.6: a 1-D manifold in the plane.
@@ -284,13 +341,13 @@ def sample_spiral(n: int, seed: int, *, noise: float = 0.0) -> NDArray[np.float6
         n: the number of points.
         seed: the seed of ``numpy.random.default_rng`` (curve parameters, then noise).
         noise: the std of the isotropic Gaussian noise (≥ 0; 0 puts the points on the curve).
+            A noise so large that a point overflows raises
+            :class:`~theorybook.boundary.NonFiniteResult`.
 
     Returns:
         The points, shape ``(n, 2)``.
     """
-    n = positive_int("n", n)
-    noise = real("noise", noise, low=0.0)
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(seed)
     t = rng.uniform(*SPIRAL_T_RANGE, size=n)
     pts = SPIRAL_SCALE * t[:, None] * np.stack([np.sin(t), np.cos(t)], axis=1)
     return pts + noise * rng.standard_normal((n, 2))
@@ -299,12 +356,14 @@ def sample_spiral(n: int, seed: int, *, noise: float = 0.0) -> NDArray[np.float6
 _TREE: list[cKDTree] = []
 
 
-def distance_to_spiral(points: object) -> NDArray[np.float64]:
+@checked
+def distance_to_spiral(points: Float[np.ndarray, "n 2"]) -> Float[np.ndarray, " n"]:
     """Euclidean distance from each point ``(n, 2)`` to the noiseless spiral, shape ``(n,)``
-    (to a 20 000-point polyline: error below 1e-4)."""
+    (to a 20 000-point polyline: error below 1e-4). Points so far away that the distance
+    overflows raise :class:`~theorybook.boundary.NonFiniteResult`."""
     from scipy.spatial import cKDTree
 
-    pts = array("points", points, shape=(None, 2))
+    pts = np.asarray(points, dtype=np.float64)
     if not _TREE:
         _TREE.append(cKDTree(spiral_curve()))
     dist, _ = _TREE[0].query(pts)

@@ -11,7 +11,8 @@ learned score: 1-D, the ninja star, the digits). Each ``run_*`` takes the chapte
 
 from __future__ import annotations
 
-from theorybook.rae.config import Config, check_config
+from theorybook.boundary import checked
+from theorybook.rae.config import Config
 from theorybook.rae.results import Results
 from theorybook.rae.sampling_experiments import run_digits, run_mh_1d, run_star
 from theorybook.rae.score_experiments import (
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 
+@checked
 def run_all(cfg: Config, *, progress: bool = False) -> Results:
     """Run every experiment of the chapter on ``cfg``, in the notebook's order.
 
@@ -46,7 +48,6 @@ def run_all(cfg: Config, *, progress: bool = False) -> Results:
         The :class:`~theorybook.rae.results.Results` that
         :func:`~theorybook.rae.claims.chapter_claims` reads.
     """
-    cfg = check_config(cfg)
     tweedie = run_tweedie(cfg, progress=progress)
     linear = run_linear(cfg, progress=progress)
     scores = run_score_vs_sigma(cfg, progress=progress)

@@ -9,13 +9,16 @@ criteria stay well scaled as ``σ → 0``; ``scaled=False`` gives the plain resi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal, overload
 
 import numpy as np
 import torch
-from torch import nn
+from jaxtyping import Float
+from torch import Tensor, nn
 
-from theorybook.validation import array, one_of, positive_int, positive_real, tensor
+from theorybook.boundary import PositiveInt, PositiveReal, checked
+from theorybook.rae._limits import sigma_power
+from theorybook.validation import positive_real
 
 __all__ = [
     "LinearAutoencoder",
@@ -40,8 +43,11 @@ class ReconstructionModel(nn.Module):
         raise NotImplementedError
 
     def set_sigma(self, sigma: float) -> None:
-        """Change the noise level (validated: a finite float > 0)."""
-        self.sigma = positive_real("sigma", sigma)
+        """Change the noise level (validated: a finite float > 0 whose square is a normal float64
+        number, about 1.5e-154 to 1.3e154, since ``r = x + σ²h`` and the score divides by σ²)."""
+        sigma = positive_real("sigma", sigma)
+        sigma_power("sigma", sigma, 2)
+        self.sigma = sigma
 
     def score_field(self, x: torch.Tensor) -> torch.Tensor:
         """``(r(x) − x)/σ²`` (subclasses compute it without cancellation where they can)."""
@@ -62,6 +68,7 @@ def _mlp(dim: int, hidden: int, depth: int, activation: str) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+@checked
 class ScoreAutoencoder(ReconstructionModel):
     """``r(x) = x + σ² h(x)`` with ``h`` an MLP ``d → hidden (× depth) → d`` (eq. :eq:`rae-param`).
 
@@ -72,7 +79,8 @@ class ScoreAutoencoder(ReconstructionModel):
     hidden, depth:
         width and number of hidden layers of ``h``.
     sigma:
-        the noise level ``σ`` (the trainer changes it along a σ schedule).
+        the noise level ``σ`` (the trainer changes it along a σ schedule); ``σ²`` must be a normal
+        float64 number (``ValueError`` otherwise).
     scaled:
         ``True`` (default) for ``r = x + σ²h``; ``False`` for ``r = x + g`` (the network outputs
         the displacement itself and the score estimate is ``g/σ²``).
@@ -83,21 +91,16 @@ class ScoreAutoencoder(ReconstructionModel):
 
     def __init__(
         self,
-        dim: int,
+        dim: PositiveInt,
         *,
-        hidden: int = 64,
-        depth: int = 2,
-        sigma: float = 0.1,
+        hidden: PositiveInt = 64,
+        depth: PositiveInt = 2,
+        sigma: PositiveReal = 0.1,
         scaled: bool = True,
-        activation: str = "tanh",
+        activation: Literal["tanh", "softplus", "silu"] = "tanh",
     ) -> None:
         super().__init__()
-        self.dim = positive_int("dim", dim)
-        hidden = positive_int("hidden", hidden)
-        depth = positive_int("depth", depth)
-        if not isinstance(scaled, bool):
-            raise TypeError(f"scaled must be a bool, got {type(scaled).__name__}")
-        one_of("activation", activation, ("tanh", "softplus", "silu"))
+        self.dim = dim
         self.set_sigma(sigma)
         self.scaled = scaled
         self.net = _mlp(self.dim, hidden, depth, activation)
@@ -111,12 +114,14 @@ class ScoreAutoencoder(ReconstructionModel):
         return g if self.scaled else g / self.sigma**2
 
 
+@checked
 class LinearAutoencoder(ReconstructionModel):
-    """``r(x) = W x + b``, initialised at ``W = 0, b = 0``."""
+    """``r(x) = W x + b``, initialised at ``W = 0, b = 0``, at noise level ``sigma`` (as for
+    :class:`ScoreAutoencoder`)."""
 
-    def __init__(self, dim: int, *, sigma: float = 0.1) -> None:
+    def __init__(self, dim: PositiveInt, *, sigma: PositiveReal = 0.1) -> None:
         super().__init__()
-        self.dim = positive_int("dim", dim)
+        self.dim = dim
         self.set_sigma(sigma)
         self.linear = nn.Linear(self.dim, self.dim)
         nn.init.zeros_(self.linear.weight)
@@ -131,47 +136,85 @@ class LinearAutoencoder(ReconstructionModel):
         return self.linear.weight.detach().cpu().double().numpy()
 
 
-def _model_and_points(model: object, x: object) -> tuple[ReconstructionModel, torch.Tensor, bool]:
-    if not isinstance(model, ReconstructionModel):
-        raise TypeError(
-            f"model must be a ScoreAutoencoder or another ReconstructionModel, "
-            f"got {type(model).__name__}"
+Points = Float[np.ndarray, "n d"] | Float[Tensor, "n d"]
+"""Points ``(n, d)``: a NumPy array, or a torch tensor (converted to the model's dtype/device)."""
+
+
+def check_fits(model: ReconstructionModel, name: str, x: np.ndarray | Tensor) -> None:
+    """``ValueError`` naming ``name`` unless the points ``x`` have the model's dimension."""
+    if x.shape[-1] != model.dim:
+        raise ValueError(
+            f"{name} must have shape (n, {model.dim}) for a model of dimension {model.dim}, "
+            f"got {tuple(x.shape)}"
         )
-    param = next(model.parameters())
-    if isinstance(x, torch.Tensor):
-        t = tensor("x", x, shape=(None, model.dim))
-        return model, t.to(dtype=param.dtype, device=param.device), True
-    arr = array("x", x, shape=(None, model.dim))
-    return model, torch.as_tensor(arr, dtype=param.dtype, device=param.device), False
 
 
-def estimated_score(model: ReconstructionModel, x: Any) -> Any:
+def _as_model_input(model: ReconstructionModel, x: np.ndarray | Tensor) -> tuple[Tensor, bool]:
+    """``x`` as a tensor of the model's dtype and device, and whether it came in as a tensor."""
+    param = next(model.parameters(), None)
+    dtype = torch.get_default_dtype() if param is None else param.dtype
+    device = None if param is None else param.device
+    if isinstance(x, Tensor):
+        return x.to(dtype=dtype, device=device), True
+    return torch.as_tensor(np.asarray(x, dtype=np.float64), dtype=dtype, device=device), False
+
+
+@overload
+def estimated_score(
+    model: ReconstructionModel, x: Float[np.ndarray, "n d"]
+) -> Float[np.ndarray, "n d"]: ...
+@overload
+def estimated_score(
+    model: ReconstructionModel, x: Float[Tensor, "n d"]
+) -> Float[Tensor, "n d"]: ...
+@checked
+def estimated_score(model: ReconstructionModel, x: Points) -> Points:
     """The score estimate ``ŝ(x) = (r(x) − x)/σ²`` (eq. :eq:`rae-estimators`), shape ``(n, d)``.
 
     ``x`` is a NumPy array (returns NumPy float64, no gradient) or a tensor (returns a tensor on
     the model's device, differentiable). With ``r = x + σ²h`` this is ``h(x)``, computed without
-    the cancellation of ``r(x) − x``.
+    the cancellation of ``r(x) − x``. A result holding NaN or inf (an unscaled model ``r = x + g``
+    at a σ so small that ``g/σ²`` overflows the model's dtype) raises
+    :class:`~theorybook.boundary.NonFiniteResult`.
     """
-    m, t, was = _model_and_points(model, x)
+    check_fits(model, "x", x)
+    return _estimated_score(model, x)
+
+
+def _estimated_score(model: ReconstructionModel, x: np.ndarray | Tensor) -> np.ndarray | Tensor:
+    """:func:`estimated_score` unchecked: the score callable the package's samplers call per step."""
+    t, was = _as_model_input(model, x)
     if was:
-        return m.score_field(t)
+        return model.score_field(t)
     with torch.no_grad():
-        return m.score_field(t).double().cpu().numpy()
+        return model.score_field(t).double().cpu().numpy()
 
 
-def estimated_hessian(model: ReconstructionModel, x: Any) -> Any:
+@overload
+def estimated_hessian(
+    model: ReconstructionModel, x: Float[np.ndarray, "n d"]
+) -> Float[np.ndarray, "n d d"]: ...
+@overload
+def estimated_hessian(
+    model: ReconstructionModel, x: Float[Tensor, "n d"]
+) -> Float[Tensor, "n d d"]: ...
+@checked
+def estimated_hessian(
+    model: ReconstructionModel, x: Points
+) -> Float[np.ndarray, "n d d"] | Float[Tensor, "n d d"]:
     """The Hessian estimate ``(∂r/∂x − I)/σ²`` (eq. :eq:`rae-estimators`), shape ``(n, d, d)``.
 
     Row ``i`` is the gradient of the ``i``-th score component (exact autograd Jacobian, one
     backward pass per dimension). Returns NumPy for NumPy input, a detached tensor otherwise.
     """
-    m, t, was = _model_and_points(model, x)
+    check_fits(model, "x", x)
+    t, was = _as_model_input(model, x)
     t = t.detach().requires_grad_(True)
     with torch.enable_grad():
-        s = m.score_field(t)
+        s = model.score_field(t)
         rows = [
-            torch.autograd.grad(s[:, i].sum(), t, retain_graph=i < m.dim - 1)[0]
-            for i in range(m.dim)
+            torch.autograd.grad(s[:, i].sum(), t, retain_graph=i < model.dim - 1)[0]
+            for i in range(model.dim)
         ]
     hess = torch.stack(rows, dim=1).detach()
     return hess if was else hess.double().cpu().numpy()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from theorybook.boundary import record
 from theorybook.rae.models import ScoreAutoencoder
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
 Array = NDArray[np.float64]
 
 
+@record
 @dataclass(frozen=True)
 class TweedieResult:
     """``E[x | x̃]`` three ways on a grid of noisy points ``x̃`` (1-D mixture, one σ)."""
@@ -42,6 +44,7 @@ class TweedieResult:
     max_error_bayes: float
 
 
+@record
 @dataclass(frozen=True)
 class LinearResult:
     """The optimal linear map ``Σ(Σ + σ²I)⁻¹`` and linear auto-encoders trained by each criterion."""
@@ -54,6 +57,7 @@ class LinearResult:
     gradient_at_optimum: float
 
 
+@record
 @dataclass(frozen=True)
 class ScoreSigmaResult:
     """DAE and RCAE score estimates on the 1-D mixture at each σ (no annealing), a DAE
@@ -79,6 +83,7 @@ class ScoreSigmaResult:
     models: dict[tuple[str, float], ScoreAutoencoder]
 
 
+@record
 @dataclass(frozen=True)
 class EnergyResult:
     """Reconstruction error against the log-density integrated from the learned score (1-D).
@@ -103,6 +108,7 @@ class EnergyResult:
     delta_reconstruction: float
 
 
+@record
 @dataclass(frozen=True)
 class MH1DResult:
     """Approximate MH on the learned score (smallest-σ RCAE) and exact MH, 1-D mixture."""
@@ -117,6 +123,7 @@ class MH1DResult:
     true_std: float
 
 
+@record
 @dataclass(frozen=True)
 class SpiralResult:
     """A DAE trained on the spiral with annealed σ; its field ``r(x) − x`` on a grid.
@@ -140,6 +147,7 @@ class SpiralResult:
     sigma: float
 
 
+@record
 @dataclass(frozen=True)
 class StarResult:
     """MH on the ninja-star energy over ``runs`` independent runs per method.
@@ -161,6 +169,7 @@ class StarResult:
     learned_sigma: float
 
 
+@record
 @dataclass(frozen=True)
 class DigitsResult:
     """A DAE (``r = x + σ²h``) on the 64-d digits, trained with annealed σ, and chains on its score.
@@ -190,6 +199,7 @@ class DigitsResult:
     jacobian_seconds: dict[str, float]
 
 
+@record
 @dataclass(frozen=True)
 class Results:
     """Every experiment of the chapter, as :func:`~theorybook.rae.experiments.run_all` returns

@@ -29,17 +29,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from jaxtyping import Float
 from numpy.typing import NDArray
 
+from theorybook.boundary import PositiveInt, PositiveReal, Seed, checked, record
 from theorybook.training import check_iterates
-from theorybook.validation import (
-    array,
-    callable_,
-    non_negative_int,
-    positive_int,
-    positive_real,
-    seed,
-)
+from theorybook.validation import non_negative_int, positive_int
 
 __all__ = [
     "MCMCResult",
@@ -50,9 +45,14 @@ __all__ = [
     "langevin_mh",
 ]
 
-ScoreFn = Callable[[NDArray[np.float64]], Any]
+ScoreFn = Callable[..., Any]
+"""A score or log-density: a callable from NumPy points ``(n, d)`` to ``(n, d)`` or ``(n,)``."""
+
+Chains = Float[np.ndarray, "chains d"]
+"""Starting points of the chains, one row each."""
 
 
+@record
 @dataclass(frozen=True)
 class MCMCResult:
     """Chains of shape ``(n_steps + 1, n_chains, d)`` (the start included), the fraction of
@@ -72,18 +72,33 @@ class MCMCResult:
         return kept.reshape(-1, kept.shape[-1])
 
 
-def _call(fn: ScoreFn, x: NDArray[np.float64], shape: tuple[int, ...], what: str) -> Any:
-    out = np.asarray(fn(x), dtype=np.float64)
+def _call(
+    fn: ScoreFn, x: NDArray[np.float64], shape: tuple[int, ...], what: str, where: str = ""
+) -> Any:
+    at = f" {where}" if where else ""
+    try:
+        out = np.asarray(fn(x), dtype=np.float64)
+    except TypeError as err:  # a callable of the wrong signature: say which argument it was
+        raise TypeError(
+            f"{what}{at}: calling it on points of shape {x.shape} failed: {err}"
+        ) from err
     if out.shape != shape:
-        raise ValueError(f"{what} must return shape {shape} for points {x.shape}, got {out.shape}")
+        raise ValueError(
+            f"{what}{at} must return shape {shape} for points {x.shape}, got {out.shape}"
+        )
     if not np.all(np.isfinite(out)):
-        raise ValueError(f"{what} returned NaN or inf")
+        raise ValueError(f"{what}{at} returned NaN or inf")
     return out
 
 
+@checked
 def integrated_log_ratio(
-    score: ScoreFn, x: object, x_new: object, *, n_points: int = 5
-) -> NDArray[np.float64]:
+    score: ScoreFn,
+    x: Float[np.ndarray, "n d"],
+    x_new: Float[np.ndarray, "n d"],
+    *,
+    n_points: PositiveInt = 5,
+) -> Float[np.ndarray, " n"]:
     """``Δ ≈ ∫₀¹ s(x + t(x_new − x))·(x_new − x) dt`` per row (eq. :eq:`rae-delta`), shape ``(n,)``.
 
     Trapezoid rule on ``n_points`` equally spaced nodes; ``n_points=1`` is the one-point rule
@@ -98,41 +113,47 @@ def integrated_log_ratio(
     Returns:
         The estimates of ``log p(x_new) − log p(x)``, shape ``(n,)``.
     """
-    callable_("score", score)
-    a = array("x", x, ndim=2)
-    b = array("x_new", x_new, shape=a.shape)
-    n_points = positive_int("n_points", n_points)
+    a = np.asarray(x, dtype=np.float64)
+    b = np.asarray(x_new, dtype=np.float64)
     return _delta(score, a, b, n_points)
 
 
 def _delta(
-    score: ScoreFn, a: NDArray[np.float64], b: NDArray[np.float64], n_points: int
+    score: ScoreFn,
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    n_points: int,
+    where: str = "",
 ) -> NDArray[np.float64]:
     step = b - a
     n, d = a.shape
     if n_points == 1:
-        s = _call(score, a, (n, d), "score")
+        s = _call(score, a, (n, d), "score", where)
         return np.asarray((s * step).sum(1))
     ts = np.linspace(0.0, 1.0, n_points)
     w = np.full(n_points, 1.0 / (n_points - 1))
     w[[0, -1]] *= 0.5
     pts = (a[None] + ts[:, None, None] * step[None]).reshape(-1, d)
-    s = _call(score, pts, (n_points * n, d), "score").reshape(n_points, n, d)
+    s = _call(score, pts, (n_points * n, d), "score", where).reshape(n_points, n, d)
     return np.asarray(np.einsum("k,knd,nd->n", w, s, step))
 
 
-def _start(x0: object, n_steps: object, seed_: object) -> tuple[NDArray[np.float64], int, Any]:
-    x = array("x0", x0, ndim=2)
-    n = positive_int("n_steps", n_steps)
-    rng = np.random.default_rng(seed("seed", seed_))
-    return x, n, rng
+def _start(x0: NDArray[np.floating], seed: int) -> tuple[NDArray[np.float64], Any]:
+    return np.asarray(x0, dtype=np.float64), np.random.default_rng(seed)
+
+
+STUCK_AFTER = 100
+"""Proposals, all rejected, after which a run is refused: the chains never moved."""
 
 
 def _run(
     x: NDArray[np.float64],
     n_steps: int,
     step_fn: Callable[[NDArray[np.float64], int], tuple[NDArray[np.float64], NDArray[np.bool_]]],
+    step_name: str,
 ) -> MCMCResult:
+    """Run the chains; ``ValueError`` naming ``step_name`` if at least :data:`STUCK_AFTER`
+    proposals were made and none was accepted (a step far too large for the target)."""
     chains = np.empty((n_steps + 1, *x.shape))
     chains[0] = x
     accepted = 0
@@ -143,17 +164,23 @@ def _run(
         chains[k + 1] = x
     elapsed = max(time.perf_counter() - start, 1e-12)
     total = n_steps * x.shape[0]
+    if accepted == 0 and total >= STUCK_AFTER:
+        raise ValueError(
+            f"no proposal was accepted in {total} proposals ({n_steps} steps of {x.shape[0]} "
+            f"chains): {step_name} is too large for this target, and the chains never moved"
+        )
     return MCMCResult(chains, accepted / total, total / elapsed)
 
 
+@checked
 def approximate_mh(
     score: ScoreFn,
-    x0: object,
-    n_steps: int,
-    proposal_std: float,
-    seed: int,
+    x0: Chains,
+    n_steps: PositiveInt,
+    proposal_std: PositiveReal,
+    seed: Seed,
     *,
-    n_points: int = 5,
+    n_points: PositiveInt = 5,
 ) -> MCMCResult:
     """Random-walk Metropolis–Hastings accepting with ``min(1, exp Δ)``, Δ from the score
     (eq. :eq:`rae-delta`; ``n_points`` trapezoid nodes).
@@ -172,24 +199,24 @@ def approximate_mh(
     Raises:
         SolverDiverged: naming the step at which a proposal holds NaN/inf or an entry beyond
             1e12 (a step size far too large).
+        ValueError: naming the step at which ``score`` returns NaN/inf or a wrong shape.
     """
-    callable_("score", score)
-    x, n, rng = _start(x0, n_steps, seed)
-    tau = positive_real("proposal_std", proposal_std)
-    n_points = positive_int("n_points", n_points)
+    x, rng = _start(x0, seed)
+    tau = proposal_std
 
     def step(x: NDArray[np.float64], k: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         prop = x + tau * rng.standard_normal(x.shape)
         check_iterates(prop, step=k, where="approximate MH (proposals)")
-        log_a = _delta(score, x, prop, n_points)
+        log_a = _delta(score, x, prop, n_points, f"at step {k}")
         acc = np.log(rng.random(len(x))) < log_a
         return np.where(acc[:, None], prop, x), acc
 
-    return _run(x, n, step)
+    return _run(x, n_steps, step, "proposal_std")
 
 
+@checked
 def exact_mh(
-    log_prob: ScoreFn, x0: object, n_steps: int, proposal_std: float, seed: int
+    log_prob: ScoreFn, x0: Chains, n_steps: PositiveInt, proposal_std: PositiveReal, seed: Seed
 ) -> MCMCResult:
     """Random-walk Metropolis–Hastings with the exact ``log p`` (the reference sampler).
 
@@ -205,32 +232,33 @@ def exact_mh(
 
     Raises:
         SolverDiverged: naming the step at which a proposal blows up.
+        ValueError: naming the step at which ``log_prob`` returns NaN/inf or a wrong shape.
     """
-    callable_("log_prob", log_prob)
-    x, n, rng = _start(x0, n_steps, seed)
-    tau = positive_real("proposal_std", proposal_std)
-    lp = _call(log_prob, x, (len(x),), "log_prob")
+    x, rng = _start(x0, seed)
+    tau = proposal_std
+    lp = _call(log_prob, x, (len(x),), "log_prob", "at the start x0")
 
     def step(x: NDArray[np.float64], k: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         nonlocal lp
         prop = x + tau * rng.standard_normal(x.shape)
         check_iterates(prop, step=k, where="exact MH (proposals)")
-        lp_new = _call(log_prob, prop, (len(x),), "log_prob")
+        lp_new = _call(log_prob, prop, (len(x),), "log_prob", f"at step {k}")
         acc = np.log(rng.random(len(x))) < lp_new - lp
         lp = np.where(acc, lp_new, lp)
         return np.where(acc[:, None], prop, x), acc
 
-    return _run(x, n, step)
+    return _run(x, n_steps, step, "proposal_std")
 
 
+@checked
 def langevin_mh(
     score: ScoreFn,
-    x0: object,
-    n_steps: int,
-    step_size: float,
-    seed: int,
+    x0: Chains,
+    n_steps: PositiveInt,
+    step_size: PositiveReal,
+    seed: Seed,
     *,
-    n_points: int = 5,
+    n_points: PositiveInt = 5,
 ) -> MCMCResult:
     """Metropolis-adjusted Langevin on a score: propose ``x* = x + ε s(x) + √(2ε) z`` and accept
     with ``min(1, exp(Δ + log q(x | x*) − log q(x* | x)))``, ``Δ`` integrated along the segment
@@ -249,29 +277,32 @@ def langevin_mh(
 
     Raises:
         SolverDiverged: naming the step at which a proposal blows up.
+        ValueError: naming the step at which ``score`` returns NaN/inf or a wrong shape.
     """
-    callable_("score", score)
-    x, n, rng = _start(x0, n_steps, seed)
-    eps = positive_real("step_size", step_size)
-    n_points = positive_int("n_points", n_points)
-    s_x = _call(score, x, x.shape, "score")
+    x, rng = _start(x0, seed)
+    eps = step_size
+    s_x = _call(score, x, x.shape, "score", "at the start x0")
 
     def step(x: NDArray[np.float64], k: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         nonlocal s_x
         prop = x + eps * s_x + np.sqrt(2 * eps) * rng.standard_normal(x.shape)
         check_iterates(prop, step=k, where="Langevin MH (proposals)")
-        s_p = _call(score, prop, x.shape, "score")
+        at = f"at step {k}"
+        s_p = _call(score, prop, x.shape, "score", at)
         fwd = ((prop - x - eps * s_x) ** 2).sum(1)
         bwd = ((x - prop - eps * s_p) ** 2).sum(1)
-        log_a = _delta(score, x, prop, n_points) + (fwd - bwd) / (4 * eps)
+        log_a = _delta(score, x, prop, n_points, at) + (fwd - bwd) / (4 * eps)
         acc = np.log(rng.random(len(x))) < log_a
         s_x = np.where(acc[:, None], s_p, s_x)
         return np.where(acc[:, None], prop, x), acc
 
-    return _run(x, n, step)
+    return _run(x, n_steps, step, "step_size")
 
 
-def knn_kl_divergence(reference: object, samples: object, *, k: int = 5) -> float:
+@checked
+def knn_kl_divergence(
+    reference: Float[np.ndarray, "n d"], samples: Float[np.ndarray, "m d"], *, k: PositiveInt = 5
+) -> float:
     """The k-nearest-neighbour estimate of ``KL(p_ref ‖ p_samples)`` from two samples.
 
     ``D̂ = (d/n) Σ_i log(ν_k(i)/ρ_k(i)) + log(m/(n − 1))``, with ``ρ_k(i)`` the distance from
@@ -284,13 +315,15 @@ def knn_kl_divergence(reference: object, samples: object, *, k: int = 5) -> floa
         k: the neighbour order (``n > k`` and ``m ≥ k``).
 
     Returns:
-        The estimate ``D̂`` (it can be slightly negative when the two agree).
+        The estimate ``D̂`` (it can be slightly negative when the two agree). Coincident points
+        (a distance of 0) are handled by flooring every distance at 1e-300 before the logarithm;
+        points so far apart that a distance overflows raise
+        :class:`~theorybook.boundary.NonFiniteResult`.
     """
     from scipy.spatial import cKDTree
 
-    ref = array("reference", reference, ndim=2)
-    smp = array("samples", samples, shape=(None, ref.shape[1]))
-    k = positive_int("k", k)
+    ref = np.asarray(reference, dtype=np.float64)
+    smp = np.asarray(samples, dtype=np.float64)
     n, d = ref.shape
     m = len(smp)
     if n <= k or m < k:

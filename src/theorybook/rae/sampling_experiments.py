@@ -16,10 +16,10 @@ import torch
 from numpy.typing import NDArray
 
 from theorybook.rae.config import Config, check_config
-from theorybook.rae.criteria import rcae_loss
+from theorybook.rae.criteria import _rcae_loss
 from theorybook.rae.data import bimodal_mixture, load_digits_split
 from theorybook.rae.densities import NinjaStar
-from theorybook.rae.models import estimated_score
+from theorybook.rae.models import _estimated_score
 from theorybook.rae.results import DigitsResult, MH1DResult, ScoreSigmaResult, StarResult
 from theorybook.rae.sampling import approximate_mh, exact_mh, knn_kl_divergence, langevin_mh
 from theorybook.rae.score_experiments import SMALL_MODEL_THREADS, check_scores, score_network
@@ -47,7 +47,7 @@ def run_mh_1d(cfg: Config, scores: ScoreSigmaResult, *, progress: bool = False) 
     model = scores.models[("rcae", scores.sigmas[-1])]
     x0 = np.zeros((sampler.chains, 1))
     approx = approximate_mh(
-        partial(estimated_score, model),
+        partial(_estimated_score, model),
         x0,
         sampler.steps,
         sampler.proposal_std,
@@ -92,7 +92,7 @@ def run_star(cfg: Config, *, progress: bool = False) -> StarResult:
         training=settings.training,
         seed=cfg.seed,
     )
-    learned = partial(estimated_score, dae)
+    learned = partial(_estimated_score, dae)
     kl: dict[str, list[float]] = {m: [] for m in methods}
     acc: dict[str, list[float]] = {m: [] for m in methods}
     speed: dict[str, list[float]] = {m: [] for m in methods}
@@ -157,7 +157,7 @@ def run_digits(cfg: Config, *, progress: bool = False) -> DigitsResult:
         progress=progress,
     )
     sigma = model.sigma
-    score = partial(estimated_score, model)
+    score = partial(_estimated_score, model)
     rng = np.random.default_rng(cfg.seed)
     x0 = split.test[rng.choice(len(split.test), sampler.chains, replace=False)]
     n, nodes = sampler.steps, sampler.n_points
@@ -192,7 +192,7 @@ def run_digits(cfg: Config, *, progress: bool = False) -> DigitsResult:
 
     def loss_and_gradient(jacobian: str) -> None:
         # one loss and its gradient, as a training step computes them (no parameter update)
-        torch.autograd.grad(rcae_loss(model, xb, sigma, jacobian=jacobian), params)
+        torch.autograd.grad(_rcae_loss(model, xb, sigma, jacobian, 1, None), params)
 
     timing = {j: best_of(partial(loss_and_gradient, j), repeats=3) for j in ("exact", "hutchinson")}
     return DigitsResult(

@@ -12,28 +12,34 @@ far less gradient noise (eq. :eq:`rae-dsm`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Literal
 
+import numpy as np
 import torch
+from jaxtyping import Float
 
+from theorybook.boundary import PositiveInt, PositiveReal, Seed, checked
+from theorybook.rae._limits import sigma_power
 from theorybook.rae.config import Training
-from theorybook.rae.criteria import dae_loss, rcae_loss
-from theorybook.rae.models import ReconstructionModel
+from theorybook.rae.criteria import Jacobian, _dae_loss, _rcae_loss
+from theorybook.rae.models import ReconstructionModel, check_fits
 from theorybook.training import DivergenceGuard, TrainingHistory, train_loop
-from theorybook.validation import array, one_of, positive_int, real_sequence, seed
+from theorybook.validation import real_sequence
 
 __all__ = ["train_autoencoder"]
 
 
+@checked
 def train_autoencoder(
     model: ReconstructionModel,
-    data: object,
+    data: Float[np.ndarray, "n d"],
     *,
-    criterion: str = "rcae",
-    sigma_schedule: Sequence[float] = (0.1,),
+    criterion: Literal["dae", "rcae"] = "rcae",
+    sigma_schedule: Sequence[PositiveReal] = (0.1,),
     training: Training = Training(),
-    seed: int = 0,
-    jacobian: str = "exact",
-    n_probes: int = 1,
+    seed: Seed = 0,
+    jacobian: Jacobian = "exact",
+    n_probes: PositiveInt = 1,
     progress: bool = False,
 ) -> TrainingHistory:
     """Train ``model`` in place on ``data`` (shape ``(n, d)``) and return the loss history.
@@ -44,7 +50,8 @@ def train_autoencoder(
         data: the training points, shape ``(n, d)``.
         criterion: ``"dae"`` (eq. :eq:`rae-dae`) or ``"rcae"`` (eq. :eq:`rae-rcae`).
         sigma_schedule: the noise levels, in order; ``training.steps`` steps at each. One value:
-            no annealing.
+            no annealing. The loss is divided by σ⁴, so each σ⁴ must be a normal float64 number
+            (σ between about 1.2e-77 and 1.1e77; ``ValueError`` naming the level otherwise).
         training: Adam steps per σ level, mini-batch size (sampled with replacement) and initial
             learning rate (cosine-decayed to 0 within each level).
         seed: the seed of batches, noise and probes.
@@ -58,26 +65,22 @@ def train_autoencoder(
         the criterion / σ⁴ of step ``t + 1``, ``records["sigma"][t]`` its σ.
 
     Raises:
+        ValueError: on data of the wrong dimension for ``model`` or a σ level outside the range
+            above.
         TrainingDiverged: naming the step (counted over the whole schedule) and the σ level whose
             loss is NaN, infinite or has exploded.
     """
-    if not isinstance(model, ReconstructionModel):
-        raise TypeError(
-            f"model must be a ScoreAutoencoder or another ReconstructionModel, "
-            f"got {type(model).__name__}"
-        )
-    if not isinstance(training, Training):
-        raise TypeError(f"training must be a rae Training block, got {type(training).__name__}")
-    x_all = array("data", data, shape=(None, model.dim))
-    one_of("criterion", criterion, ("dae", "rcae"))
-    one_of("jacobian", jacobian, ("exact", "hutchinson"))
+    check_fits(model, "data", data)
     sigmas = real_sequence("sigma_schedule", sigma_schedule, low=0.0, low_open=True)
-    n_probes = positive_int("n_probes", n_probes)
-    seed_ = _seed(seed)
-    param = next(model.parameters())
+    for level, sigma in enumerate(sigmas):
+        sigma_power(f"sigma_schedule[{level}]", sigma, 4)
+    param = next(model.parameters(), None)
+    if param is None:
+        raise ValueError("model has no parameters to train")
+    x_all = np.asarray(data, dtype=np.float64)
     data_t = torch.as_tensor(x_all, dtype=param.dtype, device=param.device)
-    gen = torch.Generator(device=param.device).manual_seed(seed_)
-    torch.manual_seed(seed_)
+    gen = torch.Generator(device=param.device).manual_seed(seed)
+    torch.manual_seed(seed)
     losses: list[float] = []
     sigma_log: list[float] = []
     model.train()
@@ -118,9 +121,9 @@ def _stage(
         idx = torch.randint(0, len(data_t), shape, generator=gen, device=data_t.device)
         xb = data_t[idx]
         if criterion == "dae":
-            loss = dae_loss(model, xb, sigma, generator=gen)
+            loss = _dae_loss(model, xb, sigma, gen)
         else:
-            loss = rcae_loss(model, xb, sigma, jacobian=jacobian, n_probes=n_probes, generator=gen)
+            loss = _rcae_loss(model, xb, sigma, jacobian, n_probes, gen)
         scaled = loss / sigma**4
         opt.zero_grad(set_to_none=True)
         scaled.backward()
@@ -129,7 +132,3 @@ def _stage(
         return scaled, {"sigma": sigma}
 
     return step
-
-
-def _seed(value: object) -> int:
-    return seed("seed", value)
