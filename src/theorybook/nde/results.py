@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover - types only: importing them would import 
     from theorybook.nde.sde import SDEData, SDERun
     from theorybook.nde.train_jax import JaxNodeRun
     from theorybook.nde.train_torch import NodeRun
+else:  # at run time (a record checks its fields when built) they are Any: each run is checked
+    # where it is built (a record itself), and resolving them would import torch or JAX
+    LatentRun = NodeRun = JaxNodeRun = SDEData = SDERun = Any
 
 __all__ = [
     "SDE_FIT_TOLERANCE",

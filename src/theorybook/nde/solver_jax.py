@@ -28,7 +28,8 @@ import numpy as np
 from jax.experimental import jet
 from jaxtyping import Float
 
-from theorybook.boundary import FiniteReal, PositiveInt, PositiveReal, checked, record
+from theorybook.boundary import FiniteReal, PositiveInt, PositiveReal, checked
+from theorybook.declared import mark_record
 from theorybook.nde.config import TaylorOrder
 from theorybook.nde.stability import SolverError, stability_size
 
@@ -96,7 +97,7 @@ def _tableau_matrices(tab: Any) -> tuple[np.ndarray, np.ndarray]:
     return a, np.asarray(tab.b_sol, dtype=np.float64)
 
 
-@record
+@mark_record  # a pytree built inside jit (its fields may be tracers): marked, not checked
 class JaxSolveStats(NamedTuple):
     """What one :func:`regularized_diffeqsolve` recorded (a pytree: usable under ``jit``/``grad``).
 

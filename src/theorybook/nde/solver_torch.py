@@ -33,7 +33,8 @@ import torch
 from jaxtyping import AbstractDtype
 from torch import Tensor, nn
 
-from theorybook.boundary import PositiveReal, checked, record
+from theorybook.boundary import PositiveReal, checked
+from theorybook.declared import mark_record
 from theorybook.nde.stability import SolverError, dopri5_stability_size, stability_size
 from theorybook.validation import one_of, positive_int, real
 
@@ -99,7 +100,7 @@ DEFAULT_MAX_NUM_STEPS = 10_000
 """Step cap of every solve (accepted plus rejected steps), unless ``options`` sets its own."""
 
 
-@record
+@mark_record  # built by every solve of a training loop: marked, its fields not re-checked
 @dataclass
 class SolveStats:
     """What one :func:`regularized_odeint` solve recorded.
@@ -336,8 +337,7 @@ _OPTION_RULES: dict[str, dict[str, Any]] = {
 
 
 def _checked_options(options: dict[str, Any] | None) -> dict[str, Any]:
-    """A copy of ``options`` whose keys are options of torchdiffeq's adaptive solvers and whose
-    values are checked (``TypeError``/``ValueError`` naming ``options['key']``)."""
+    """A copy of ``options``: torchdiffeq's adaptive-solver options, checked, named in errors."""
     opts = dict(options or {})
     known = sorted({*_OPTION_RULES, "step_t", "jump_t", "max_num_steps", "dtype"})
     for key, value in opts.items():
