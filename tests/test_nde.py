@@ -179,7 +179,7 @@ def test_dopri8_stiffness_estimate_exact_for_linear_system() -> None:
 def test_input_validation(mlp: ODEFunc, x: torch.Tensor) -> None:
     with pytest.raises(ValueError, match="adjoint"):
         regularized_odeint(mlp, x, T01, adjoint=True)
-    with pytest.raises(ValueError, match="fixed-step"):
+    with pytest.raises(ValueError, match="method must be one of"):  # rk4: no error estimate
         regularized_odeint(mlp, x, T01, method="rk4")
     with pytest.raises(ValueError, match="method"):
         regularized_odeint(mlp, x, T01, method="dopri7")
@@ -251,9 +251,8 @@ def test_train_node_history_and_regularizer_effect() -> None:
 
 def test_training_divergence_is_reported() -> None:
     d = make_circles_data(16, 8)
-    bad = type(d)(d.name, d.x_train * np.float32(np.nan), d.y_train, d.x_test, d.y_test)
-    with pytest.raises(ValueError, match="finite"):
-        train_node(bad, "vanilla", epochs=2, hidden=4)
+    with pytest.raises(ValueError, match="'x_train' contains NaN"):  # refused before training
+        type(d)(d.name, d.x_train * np.float32(np.nan), d.y_train, d.x_test, d.y_test)
 
 
 def test_spirals_and_latent_ode() -> None:
@@ -330,7 +329,7 @@ def test_torch_side_imports_no_torchdiffeq_at_import_time() -> None:
 def test_bad_inputs_give_clear_errors(mlp: ODEFunc, x: torch.Tensor) -> None:
     with pytest.raises(ValueError, match="shape of y"):
         regularized_odeint(lambda t, y: y[:, :1], x, T01)
-    with pytest.raises(ValueError, match="y0 must hold only finite"):
+    with pytest.raises(ValueError, match="'y0' contains NaN"):
         regularized_odeint(mlp, torch.tensor([[float("nan"), 1.0]]), T01)
     with pytest.raises(ValueError, match="rtol"):
         regularized_odeint(mlp, x, T01, rtol=float("nan"))
@@ -343,7 +342,7 @@ def test_bad_inputs_give_clear_errors(mlp: ODEFunc, x: torch.Tensor) -> None:
     with pytest.raises(ValueError, match="hidden"):
         ODEFunc(2, -1)
     model = NODEClassifier(2, 8, 2)
-    with pytest.raises(TypeError, match="double"):
+    with pytest.raises(TypeError, match="x has dtype torch.float64"):
         model(torch.ones(3, 2, dtype=torch.float64))
     with pytest.raises(ValueError, match=r"\(batch, 2\)"):
         model(torch.ones(3, 5))
@@ -387,7 +386,7 @@ def test_train_node_bad_arguments() -> None:
     with pytest.raises(TypeError, match="epochs"):
         train_node(d, epochs=2.5, hidden=4)  # type: ignore[arg-type]
     short = type(d)(d.name, d.x_train, d.y_train, d.x_test, d.y_test)
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(TypeError, match="'y_train'"):  # as many labels as points
         type(d)(d.name, d.x_train, d.y_train[:5], d.x_test, d.y_test)
     assert short.dim == 2
     spirals = make_spirals(6, 4, n_times=6)

@@ -16,8 +16,10 @@ import subprocess
 import sys
 from typing import Any, cast
 
+from theorybook.boundary import Seed, checked
 from theorybook.nde.config import Agreement, Config
 from theorybook.nde.results import AgreementResult
+from theorybook.validation import positive_real
 
 __all__ = [
     "PendingAgreement",
@@ -27,8 +29,9 @@ __all__ = [
 ]
 
 
+@checked
 def agreement_record(
-    seed: int = 0,
+    seed: Seed = 0,
     *,
     agreement: Agreement = Agreement(),
 ) -> dict[str, Any]:
@@ -93,10 +96,11 @@ def agreement_record(
     }
 
 
+@checked
 class PendingAgreement:
     """A running agreement subprocess; :meth:`result` waits for it and parses its record."""
 
-    def __init__(self, seed: int, agreement: Agreement) -> None:
+    def __init__(self, seed: Seed, agreement: Agreement) -> None:
         env = dict(os.environ)
         env.setdefault("JAX_PLATFORMS", "cpu")
         settings = json.dumps({"seed": seed, **agreement.as_dict()})
@@ -109,7 +113,9 @@ class PendingAgreement:
         )
 
     def result(self, timeout: float = 300.0) -> AgreementResult:
-        """The record of :func:`agreement_record`; raises ``RuntimeError`` if the subprocess failed."""
+        """The record of :func:`agreement_record`; raises ``RuntimeError`` if the subprocess failed
+        (or took longer than ``timeout`` seconds, > 0)."""
+        timeout = positive_real("timeout", timeout)
         try:
             out, err = self._proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -127,14 +133,14 @@ class PendingAgreement:
             self._proc.communicate()
 
 
+@checked
 def start_backend_agreement(cfg: Config) -> PendingAgreement:
     """Start :func:`agreement_record` (seed ``cfg.seed``, settings ``cfg.agreement``) in a fresh
     process with JAX in float64; returns at once, so the caller works while it runs."""
-    if not isinstance(cfg, Config):
-        raise TypeError(f"cfg must be a theorybook.nde.Config, got {type(cfg).__name__}")
     return PendingAgreement(cfg.seed, cfg.agreement)
 
 
+@checked
 def run_backend_agreement(cfg: Config, *, progress: bool = False) -> AgreementResult:
     """:func:`agreement_record` computed in a fresh Python process with JAX in float64 (seed
     ``cfg.seed``, settings ``cfg.agreement``); ``progress`` is accepted for the one signature."""

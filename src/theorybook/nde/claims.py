@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from theorybook.boundary import checked
 from theorybook.claims import Claim, ClaimTable, at_least, at_most, is_true, reported
 from theorybook.nde.config import Config
 from theorybook.nde.results import Results, SDEResult
@@ -28,6 +29,7 @@ def _mean(values: list[float]) -> float | None:
     return float(sum(values) / len(values)) if values else None
 
 
+@checked
 def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     """The chapter's claims with the values this run measured.
 
@@ -40,10 +42,6 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     Returns:
         The :class:`~theorybook.claims.ClaimTable` of chapter 7.
     """
-    if not isinstance(results, Results):
-        raise TypeError(f"results must be a theorybook.nde.Results, got {type(results).__name__}")
-    if not isinstance(cfg, Config):
-        raise TypeError(f"cfg must be a theorybook.nde.Config, got {type(cfg).__name__}")
     checks, agreement, circles = results.checks, results.agreement, results.circles
     jax_runs, digits, latent, sde = results.taynode, results.digits, results.latent, results.sde
     v, e = circles.runs["vanilla"], circles.runs["ernode"]

@@ -13,18 +13,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from theorybook.scales import ScaledConfig, Settings
-from theorybook.validation import (
-    int_in_range,
-    int_sequence,
-    non_negative_int,
-    one_of,
-    positive_int,
-    real,
-    real_sequence,
-    seed,
+from theorybook.boundary import (
+    Interval,
+    IntRange,
+    NonNegativeInt,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    Seed,
 )
+from theorybook.declared import MAX_SEED
+from theorybook.scales import ScaledConfig, Settings
+from theorybook.validation import int_sequence, one_of, real_sequence
 
 __all__ = [
     "INDEPENDENT_DEFAULTS",
@@ -57,6 +59,16 @@ INDEPENDENT_DEFAULTS: dict[str, str] = {
 test ``test_function_defaults_are_the_config_settings``)."""
 
 
+OpenUnit = Annotated[float, Interval(low=0.0, high=1.0, low_open=True, high_open=True)]
+"""A real in the open interval (0, 1) (STEER's half-width ``b``)."""
+
+TaylorOrder = Annotated[int, IntRange(low=1, high=8)]
+"""TayNODE's order ``K``: one Taylor-mode (``jet``) call per order above 1, so it is capped."""
+
+FloatType = Literal["float32", "float64"]
+"""The floating-point type of a model and its data."""
+
+
 def _check_methods(owner: str, chosen: tuple[str, ...], allowed: tuple[str, ...]) -> None:
     for m in chosen:
         one_of(f"{owner}[...]", m, allowed)
@@ -80,26 +92,21 @@ class Classifier(Settings):
     model's and the data's floating-point type.
     """
 
-    problem: str = "moons"
-    n_train: int = 512
-    n_test: int = 1024
-    noise: float = 0.3
-    hidden: int = 64
-    epochs: int = 300
-    lr: float = 3e-3
-    lam_error: float = 0.1
-    lam_error_end: float = 0.1
+    problem: Literal["moons", "circles"] = "moons"
+    n_train: Annotated[int, IntRange(low=4)] = 512
+    n_test: Annotated[int, IntRange(low=4)] = 1024
+    noise: NonNegativeReal = 0.3
+    hidden: PositiveInt = 64
+    epochs: PositiveInt = 300
+    lr: PositiveReal = 3e-3
+    lam_error: PositiveReal = 0.1
+    lam_error_end: PositiveReal = 0.1
     methods: tuple[str, ...] = TORCH_METHODS
     held_out_methods: tuple[str, ...] = ("vanilla", "ernode")
     lam_sweep: tuple[float, ...] = (1.0, 10.0)
-    dtype: str = "float32"
+    dtype: FloatType = "float32"
 
     def validate(self) -> None:
-        self.require_positive_ints("n_train", "n_test", "hidden", "epochs")
-        one_of("Classifier.dtype", self.dtype, ("float32", "float64"))
-        self.require_positive_reals("lr", "lam_error", "lam_error_end")
-        one_of("Classifier.problem", self.problem, ("moons", "circles"))
-        real("Classifier.noise", self.noise, low=0.0)
         _needs_vanilla_and_ernode("Classifier.methods", tuple(self.methods))
         _needs_vanilla_and_ernode("Classifier.held_out_methods", tuple(self.held_out_methods))
         real_sequence("Classifier.lam_sweep", self.lam_sweep, low=0.0, low_open=True, min_len=0)
@@ -114,32 +121,24 @@ class Regularizers(Settings):
     and ``taynode_order`` its order ``K``.
     """
 
-    lam_stiff: float = 0.1
-    steer_b: float = 0.5
-    lam_taynode: float = 1e-2
-    taynode_order: int = 2
-
-    def validate(self) -> None:
-        self.require_positive_reals("lam_stiff", "lam_taynode")
-        self.require_positive_ints("taynode_order")
-        real("Regularizers.steer_b", self.steer_b, low=0.0, high=1.0, low_open=True, high_open=True)
+    lam_stiff: PositiveReal = 0.1
+    steer_b: OpenUnit = 0.5
+    lam_taynode: PositiveReal = 1e-2
+    taynode_order: TaylorOrder = 2
 
 
 @dataclass(frozen=True)
 class JaxComparison(Settings):
     """The JAX comparison with TayNODE (a smaller model on the classifier's problem)."""
 
-    n_train: int = 256
-    hidden: int = 32
-    iters: int = 150
-    lr: float = 1e-2
-    dt0: float = 0.05
+    n_train: Annotated[int, IntRange(low=4)] = 256
+    hidden: PositiveInt = 32
+    iters: Annotated[int, IntRange(low=2)] = 150
+    lr: PositiveReal = 1e-2
+    dt0: PositiveReal = 0.05
     methods: tuple[str, ...] = ("vanilla", "ernode", "taynode")
 
     def validate(self) -> None:
-        self.require_positive_ints("n_train", "hidden")
-        self.require_positive_reals("lr", "dt0")
-        int_in_range("JaxComparison.iters", self.iters, low=2)
         methods = tuple(self.methods)
         _check_methods("JaxComparison.methods", methods, ("vanilla", "ernode", "taynode"))
         if not {"ernode", "taynode"} <= set(methods):
@@ -158,24 +157,19 @@ class Digits(Settings):
     ``epochs = 0`` skips the experiment.
     """
 
-    epochs: int = 30
-    n_test: int = 397
-    hidden: int = 64
-    batch_size: int = 128
-    lam_error: float = 1.0
-    lam_error_end: float = 0.1
-    lr: float = 3e-3
-    rtol: float = 1.4e-8
-    atol: float = 1.4e-8
-    dtype: str = "float64"
+    epochs: NonNegativeInt = 30
+    n_test: Annotated[int, IntRange(low=10, high=1797 - 10)] = 397
+    hidden: PositiveInt = 64
+    batch_size: PositiveInt = 128
+    lam_error: PositiveReal = 1.0
+    lam_error_end: PositiveReal = 0.1
+    lr: PositiveReal = 3e-3
+    rtol: PositiveReal = 1.4e-8
+    atol: PositiveReal = 1.4e-8
+    dtype: FloatType = "float64"
     methods: tuple[str, ...] = ("vanilla", "ernode", "srnode", "steer", "ernode+srnode")
 
     def validate(self) -> None:
-        non_negative_int("Digits.epochs", self.epochs)
-        int_in_range("Digits.n_test", self.n_test, low=10, high=1797 - 10)
-        self.require_positive_ints("hidden", "batch_size")
-        self.require_positive_reals("lam_error", "lam_error_end", "lr", "rtol", "atol")
-        one_of("Digits.dtype", self.dtype, ("float32", "float64"))
         _needs_vanilla_and_ernode("Digits.methods", tuple(self.methods))
 
 
@@ -187,21 +181,17 @@ class Latent(Settings):
     observation noise.
     """
 
-    epochs: int = 100
-    n_train: int = 300
-    n_test: int = 100
-    noise: float = 0.05
-    hidden: int = 32
-    batch_size: int = 50
-    lr: float = 1e-2
+    epochs: NonNegativeInt = 100
+    n_train: Annotated[int, IntRange(low=2)] = 300
+    n_test: Annotated[int, IntRange(low=2)] = 100
+    noise: NonNegativeReal = 0.05
+    hidden: PositiveInt = 32
+    batch_size: PositiveInt = 50
+    lr: PositiveReal = 1e-2
     lams: tuple[float, ...] = (3.0, 10.0)
     methods: tuple[str, ...] = TORCH_METHODS
 
     def validate(self) -> None:
-        non_negative_int("Latent.epochs", self.epochs)
-        self.require_positive_ints("n_train", "n_test", "hidden", "batch_size")
-        self.require_positive_reals("lr")
-        real("Latent.noise", self.noise, low=0.0)
         real_sequence("Latent.lams", self.lams, low=0.0, low_open=True)
         _needs_vanilla_and_ernode("Latent.methods", tuple(self.methods))
 
@@ -214,17 +204,14 @@ class SDE(Settings):
     official code; vanilla and ERNODE at each ``λ`` of ``lams``.
     """
 
-    iters: int = 250
-    hidden: int = 50
-    lr: float = 1e-2
+    iters: NonNegativeInt = 250
+    hidden: PositiveInt = 50
+    lr: PositiveReal = 1e-2
     lams: tuple[float, ...] = (0.1, 1.0, 10.0)
 
     def validate(self) -> None:
-        non_negative_int("SDE.iters", self.iters)
         if self.iters == 1:
             raise ValueError("SDE.iters must be 0 (skip) or >= 2, got 1")
-        self.require_positive_ints("hidden")
-        self.require_positive_reals("lr")
         real_sequence("SDE.lams", self.lams, low=0.0, low_open=True)
 
 
@@ -234,16 +221,12 @@ class Agreement(Settings):
     ``hidden``) solved in float64 on ``[0, t1]`` at ``rtol``/``atol`` from the first step
     ``dt0``."""
 
-    rtol: float = 1e-6
-    atol: float = 1e-6
-    dt0: float = 0.05
-    t1: float = 2.0
-    batch: int = 8
-    hidden: int = 16
-
-    def validate(self) -> None:
-        self.require_positive_reals("rtol", "atol", "dt0", "t1")
-        self.require_positive_ints("batch", "hidden")
+    rtol: PositiveReal = 1e-6
+    atol: PositiveReal = 1e-6
+    dt0: PositiveReal = 0.05
+    t1: PositiveReal = 2.0
+    batch: PositiveInt = 8
+    hidden: PositiveInt = 16
 
 
 @dataclass(frozen=True)
@@ -268,11 +251,11 @@ class Config(ScaledConfig):
     latent: Latent = Latent(epochs=0)
     sde: SDE = SDE(iters=0)
     agreement: Agreement = Agreement()
-    rtol: float = 1e-5
-    atol: float = 1e-5
-    seed: int = 0
+    rtol: PositiveReal = 1e-5
+    atol: PositiveReal = 1e-5
+    seed: Seed = 0
     seeds: tuple[int, ...] = (1, 2, 3)
-    cpu_threads: int | None = 1
+    cpu_threads: PositiveInt | None = 1
     torch_device: str | None = "cpu"
 
     def validate(self) -> None:
@@ -288,13 +271,11 @@ class Config(ScaledConfig):
         for name, cls in blocks.items():
             if not isinstance(getattr(self, name), cls):
                 raise TypeError(f"Config.{name} must be a {cls.__name__}")
-        self.require_positive_reals("rtol", "atol")
-        seed("seed", self.seed)
         seeds = int_sequence("seeds", self.seeds, low=0, min_len=0, unique=True)
+        if any(s > MAX_SEED for s in seeds):
+            raise ValueError(f"seeds must be <= {MAX_SEED}, got {seeds}")
         if self.seed in seeds:
             raise ValueError(f"seeds must not contain the main seed {self.seed} (held out)")
-        if self.cpu_threads is not None:
-            positive_int("cpu_threads", self.cpu_threads)
         if self.torch_device is not None and not isinstance(self.torch_device, str):
             raise TypeError(f"torch_device must be a string or None, got {self.torch_device!r}")
         if self.torch_device is not None and not re.fullmatch(

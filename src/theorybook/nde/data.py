@@ -8,11 +8,23 @@ halves of the chapter use it (this module imports no torch and no JAX).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
+from jaxtyping import Float, Int
 
+from theorybook.boundary import (
+    Interval,
+    IntRange,
+    NonNegativeReal,
+    PositiveReal,
+    Seed,
+    checked,
+)
 from theorybook.data import offline
-from theorybook.validation import int_in_range, positive_real, real, seed
+
+AtLeastFour = Annotated[int, IntRange(low=4)]
+AtLeastTwo = Annotated[int, IntRange(low=2)]
 
 __all__ = [
     "ClassificationData",
@@ -24,34 +36,26 @@ __all__ = [
 ]
 
 
+@checked
 @dataclass(frozen=True)
 class ClassificationData:
-    """Train/test split as float32 features ``(n, dim)`` and int64 labels ``(n,)`` (NumPy)."""
+    """Train/test split as floating features ``(n, dim)`` and integer labels ``(n,)`` (NumPy;
+    the book's makers give float32 and int64).
+
+    Checked on construction: non-empty, finite features; as many labels as points; the same
+    ``dim`` in both splits; labels ``≥ 0`` (class ``k`` is label ``k``).
+    """
 
     name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
+    x_train: Float[np.ndarray, "n_train dim"]
+    y_train: Int[np.ndarray, " n_train"]
+    x_test: Float[np.ndarray, "n_test dim"]
+    y_test: Int[np.ndarray, " n_test"]
 
     def __post_init__(self) -> None:
         for part in ("train", "test"):
-            x, y = getattr(self, f"x_{part}"), getattr(self, f"y_{part}")
-            if not isinstance(x, np.ndarray) or x.ndim != 2:
-                raise ValueError(f"x_{part} must be a 2-D NumPy array (n, dim)")
-            if not isinstance(y, np.ndarray) or y.ndim != 1:
-                raise ValueError(f"y_{part} must be a 1-D NumPy array of labels")
-            if len(x) != len(y):
-                raise ValueError(
-                    f"x_{part} and y_{part} must have the same length, got {len(x)} and {len(y)}"
-                )
-            if len(x) == 0:
-                raise ValueError(f"the {part} split is empty")
-        if self.x_train.shape[1] != self.x_test.shape[1]:
-            raise ValueError(
-                f"train and test features differ in dimension: {self.x_train.shape[1]} vs "
-                f"{self.x_test.shape[1]}"
-            )
+            if np.any(getattr(self, f"y_{part}") < 0):
+                raise ValueError(f"y_{part} must hold labels >= 0 (class k is label k)")
 
     @property
     def dim(self) -> int:
@@ -64,8 +68,9 @@ class ClassificationData:
         return int(max(self.y_train.max(), self.y_test.max()) + 1)
 
 
+@checked
 def make_circles_data(
-    n_train: int, n_test: int, *, noise: float = 0.1, seed: int = 0
+    n_train: AtLeastFour, n_test: AtLeastFour, *, noise: NonNegativeReal = 0.1, seed: Seed = 0
 ) -> ClassificationData:
     """Concentric circles of radii 0.5 and 1.5 with Gaussian noise of standard deviation ``noise``
     (scikit-learn's ``make_circles``, rescaled). Label 0 is the outer circle, 1 the inner one.
@@ -81,18 +86,18 @@ def make_circles_data(
 
     Raises:
         TypeError, ValueError: for non-integer or too small sizes and a negative or non-finite
-            ``noise``.
+            ``noise``, or a ``noise`` so large that the points overflow float32.
     """
     from sklearn.datasets import make_circles
 
-    n_train, n_test, noise, rs = _check_2d_args(n_train, n_test, noise, seed)
     with offline("make_circles_data"):
-        x, y = make_circles(n_train + n_test, noise=noise / 1.5, factor=1 / 3, random_state=rs)
+        x, y = make_circles(n_train + n_test, noise=noise / 1.5, factor=1 / 3, random_state=seed)
     return _split_2d("circles", 1.5 * x, y, n_train)
 
 
+@checked
 def make_moons_data(
-    n_train: int, n_test: int, *, noise: float = 0.3, seed: int = 0
+    n_train: AtLeastFour, n_test: AtLeastFour, *, noise: NonNegativeReal = 0.3, seed: Seed = 0
 ) -> ClassificationData:
     """Two interleaving half-moons (scikit-learn's ``make_moons``) with Gaussian noise of standard
     deviation ``noise``, centred and scaled by ``1/0.75`` so both classes lie in about
@@ -110,51 +115,49 @@ def make_moons_data(
 
     Raises:
         TypeError, ValueError: for non-integer or too small sizes and a negative or non-finite
-            ``noise``.
+            ``noise``, or a ``noise`` so large that the points overflow float32.
     """
     from sklearn.datasets import make_moons
 
-    n_train, n_test, noise, rs = _check_2d_args(n_train, n_test, noise, seed)
     with offline("make_moons_data"):
-        x, y = make_moons(n_train + n_test, noise=noise, random_state=rs)
+        x, y = make_moons(n_train + n_test, noise=noise, random_state=seed)
     return _split_2d("moons", (x - np.array([0.5, 0.25])) / 0.75, y, n_train)
-
-
-def _check_2d_args(
-    n_train: object, n_test: object, noise: object, seed: object
-) -> tuple[int, int, float, int]:
-    """The validated sizes (at least 4 each), noise (finite, ≥ 0) and seed of a 2-D problem."""
-    return (
-        int_in_range("n_train", n_train, low=4),
-        int_in_range("n_test", n_test, low=4),
-        real("noise", noise, low=0.0),
-        _seed(seed),
-    )
 
 
 def _split_2d(name: str, x: np.ndarray, y: np.ndarray, n_train: int) -> ClassificationData:
     """The first ``n_train`` points for training, the rest for testing (float32 / int64)."""
-    x = np.asarray(x, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        x = np.asarray(x, dtype=np.float32)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(
+            f"make_{name}_data: noise is so large that the points overflow float32; use a "
+            "smaller noise"
+        )
     y = np.asarray(y, dtype=np.int64)
     return ClassificationData(name, x[:n_train], y[:n_train], x[n_train:], y[n_train:])
 
 
-def _seed(value: object) -> int:
-    return seed("seed", value)
-
-
-def make_digits_data(n_test: int = 397, *, seed: int = 0) -> ClassificationData:
+@checked
+def make_digits_data(
+    n_test: Annotated[int, IntRange(low=10, high=1797 - 10)] = 397, *, seed: Seed = 0
+) -> ClassificationData:
     """scikit-learn's 8×8 digits (1797 images, 64 features), stratified split, standardized with
-    the training statistics."""
+    the training statistics.
+
+    Arguments:
+        n_test: test images (10 ≤ n_test ≤ 1787, so that every class is in both splits).
+        seed: seed of the split.
+
+    Returns:
+        The :class:`ClassificationData` (float32 features, int64 labels).
+    """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    n_test = int_in_range("n_test", n_test, low=10, high=1797 - 10)
-    rs = _seed(seed)
     with offline("make_digits_data"):
         x, y = load_digits(return_X_y=True)
-    xtr, xte, ytr, yte = train_test_split(x, y, test_size=n_test, random_state=rs, stratify=y)
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=n_test, random_state=seed, stratify=y)
     sc = StandardScaler().fit(xtr)
     return ClassificationData(
         "digits",
@@ -165,26 +168,39 @@ def make_digits_data(n_test: int = 397, *, seed: int = 0) -> ClassificationData:
     )
 
 
+@checked
 @dataclass(frozen=True)
 class SpiralData:
-    """Spirals on a shared irregular grid ``t`` (float32): ``x`` (n, T, 2), observation mask (n, T)."""
+    """Trajectories on a shared time grid ``t`` (strictly increasing, at least two times):
+    observations ``x`` (n, T, obs) and observation masks (n, T) of 0s and 1s, for training and
+    testing (floating NumPy arrays; :func:`make_spirals` gives float32).
+    """
 
-    t: np.ndarray
-    x_train: np.ndarray
-    mask_train: np.ndarray
-    x_test: np.ndarray
-    mask_test: np.ndarray
+    t: Float[np.ndarray, " T"]
+    x_train: Float[np.ndarray, "n_train T obs"]
+    mask_train: Float[np.ndarray, "n_train T"]
+    x_test: Float[np.ndarray, "n_test T obs"]
+    mask_test: Float[np.ndarray, "n_test T"]
+
+    def __post_init__(self) -> None:
+        if self.t.shape[0] < 2 or not np.all(np.diff(self.t) > 0):
+            raise ValueError("t must be strictly increasing with at least two times")
+        for name in ("mask_train", "mask_test"):
+            mask = getattr(self, name)
+            if not np.all((mask == 0) | (mask == 1)):
+                raise ValueError(f"{name} must hold only 0s and 1s")
 
 
+@checked
 def make_spirals(
-    n_train: int,
-    n_test: int,
+    n_train: AtLeastTwo,
+    n_test: AtLeastTwo,
     *,
-    n_times: int = 40,
-    t_max: float = 4.0,
-    obs_frac: float = 0.5,
-    noise: float = 0.05,
-    seed: int = 0,
+    n_times: AtLeastFour = 40,
+    t_max: PositiveReal = 4.0,
+    obs_frac: Annotated[float, Interval(low=0.0, high=1.0, low_open=True)] = 0.5,
+    noise: NonNegativeReal = 0.05,
+    seed: Seed = 0,
 ) -> SpiralData:
     """Damped spirals ``x(t) = e^{tA} x₀``, ``A = [[−0.1, ±2], [∓2, −0.1]]``, on ``n_times`` sorted
     uniform times in ``[0, t_max]``.
@@ -203,15 +219,21 @@ def make_spirals(
 
     Returns:
         The :class:`SpiralData` (float32).
+
+    Raises:
+        TypeError, ValueError: for malformed arguments, and for a grid float32 cannot hold
+            (``t_max`` so small, or ``n_times`` so large, that times coincide; ``t_max`` so large
+            that they overflow) or a ``noise`` whose observations overflow float32.
     """
-    n_train = int_in_range("n_train", n_train, low=2)
-    n_test = int_in_range("n_test", n_test, low=2)
-    n_times = int_in_range("n_times", n_times, low=4)
-    t_max = positive_real("t_max", t_max)
-    obs_frac = real("obs_frac", obs_frac, low=0.0, high=1.0, low_open=True)
-    noise = real("noise", noise, low=0.0)
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(seed)
     t = np.sort(np.concatenate([[0.0], rng.uniform(0.0, t_max, n_times - 1)]))
+    with np.errstate(over="ignore"):
+        t32 = t.astype(np.float32)
+    if not (np.all(np.isfinite(t32)) and np.all(np.diff(t32) > 0)):
+        raise ValueError(
+            f"make_spirals: the grid of n_times={n_times} times in [0, t_max={t_max:g}] does not "
+            "fit float32 (times coincide or overflow); use another t_max or fewer n_times"
+        )
     n = n_train + n_test
     r = rng.uniform(0.5, 1.5, n)
     phi = rng.uniform(0, 2 * np.pi, n)
@@ -223,7 +245,8 @@ def make_spirals(
     )
     mask = rng.random((n, n_times)) < obs_frac
     mask[:, 0] = True
-    x, mask = x.astype(np.float32), mask.astype(np.float32)
-    return SpiralData(
-        t.astype(np.float32), x[:n_train], mask[:n_train], x[n_train:], mask[n_train:]
-    )
+    with np.errstate(over="ignore"):
+        x, mask = x.astype(np.float32), mask.astype(np.float32)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("make_spirals: noise is so large that the observations overflow float32")
+    return SpiralData(t32, x[:n_train], mask[:n_train], x[n_train:], mask[n_train:])

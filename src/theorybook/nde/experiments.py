@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import numpy as np
 
+from theorybook.boundary import IntRange, Seed, checked
 from theorybook.nde.agreement import run_backend_agreement, start_backend_agreement
 from theorybook.nde.config import Config, Regularizers
 from theorybook.nde.data import (
@@ -36,9 +37,10 @@ from theorybook.nde.results import (
 from theorybook.runtime import seed_everything, torch_threads
 
 if TYPE_CHECKING:  # pragma: no cover
-    from theorybook.nde.latent import LatentRun
+    from theorybook.nde.latent import LatentMethod, LatentRun
     from theorybook.nde.solver_torch import SolveStats
-    from theorybook.nde.train_torch import NodeRun
+    from theorybook.nde.train_jax import JaxMethod
+    from theorybook.nde.train_torch import Method, NodeRun
 
 R = TypeVar("R")
 
@@ -80,6 +82,7 @@ def _rhos(stats: SolveStats) -> np.ndarray:
 
 
 @_threads
+@checked
 def run_solver_checks(cfg: Config, *, progress: bool = False) -> SolverChecks:
     """Free NFE, ``E_j ≤ 1``, ``R_E ≤ t₁ − t₀``, a non-zero gradient and the stiffness estimate
     (a random MLP field on ``cfg.seed``'s circles, and ``y' = diag(−1, −100) y`` in float64);
@@ -179,19 +182,21 @@ def _weights(
     return 0.0, None, None
 
 
-def make_problem(cfg: Config, seed: int, *, n_train: int | None = None) -> ClassificationData:
+@checked
+def make_problem(
+    cfg: Config, seed: Seed, *, n_train: Annotated[int, IntRange(low=4)] | None = None
+) -> ClassificationData:
     """The two-dimensional classification problem of ``cfg.classifier`` drawn with ``seed``.
 
     Arguments:
         cfg: the chapter's configuration (problem, noise and sizes from ``cfg.classifier``).
         seed: the seed of the draw.
-        n_train: the number of training points (default ``cfg.classifier.n_train``); the test
-            set has ``cfg.classifier.n_test`` points.
+        n_train: the number of training points (≥ 4; default ``cfg.classifier.n_train``); the
+            test set has ``cfg.classifier.n_test`` points.
 
     Returns:
         The :class:`~theorybook.nde.data.ClassificationData` of moons or circles.
     """
-    cfg = _check_cfg(cfg)
     c = cfg.classifier
     maker = make_moons_data if c.problem == "moons" else make_circles_data
     n = c.n_train if n_train is None else n_train
@@ -208,7 +213,7 @@ def _train_moons(
     lam0, lam1, lam_stiff = _weights(method, cfg.regularizers, c.lam_error, c.lam_error_end)
     return train_node(
         data,
-        method,
+        cast("Method", method),
         lam0=lam0,
         lam1=lam1,
         lam_stiff=lam_stiff,
@@ -226,6 +231,7 @@ def _train_moons(
 
 
 @_threads
+@checked
 def run_circles(cfg: Config, *, progress: bool = False) -> CirclesResult:
     """The PyTorch classifier on ``cfg.classifier.problem`` (moons by default; the name is kept
     from the circles problem of earlier versions): ``cfg.classifier.methods`` on seed
@@ -263,6 +269,7 @@ def run_circles(cfg: Config, *, progress: bool = False) -> CirclesResult:
 
 
 @_threads
+@checked
 def run_digits(cfg: Config, *, progress: bool = False) -> CirclesResult | None:
     """The classifier on scikit-learn's digits (64-d state, minibatches) at tolerance
     ``cfg.digits.rtol``/``atol`` in ``cfg.digits.dtype``, ``λ`` annealed from ``cfg.digits.lam_error``
@@ -278,7 +285,7 @@ def run_digits(cfg: Config, *, progress: bool = False) -> CirclesResult | None:
         lam0, lam1, lam_stiff = _weights(m, cfg.regularizers, dg.lam_error, dg.lam_error_end)
         runs[m] = train_node(
             data,
-            m,
+            cast("Method", m),
             lam0=lam0,
             lam1=lam1,
             lam_stiff=lam_stiff,
@@ -298,6 +305,7 @@ def run_digits(cfg: Config, *, progress: bool = False) -> CirclesResult | None:
 
 
 @_threads
+@checked
 def run_latent(cfg: Config, *, progress: bool = False) -> LatentResult | None:
     """Latent ODE on spirals: vanilla, ERNODE at each ``λ`` of ``cfg.latent.lams`` and the other
     methods of ``cfg.latent.methods`` (ERNODE + SRNODE at the first ``λ``); ``None`` if
@@ -312,7 +320,7 @@ def run_latent(cfg: Config, *, progress: bool = False) -> LatentResult | None:
     def train(method: str, lam0: float = 0.0, lam_stiff: float | None = None) -> LatentRun:
         return train_latent_ode(
             data,
-            method,
+            cast("LatentMethod", method),
             lam0=lam0,
             lam_stiff=lam_stiff,
             steer_b=regs.steer_b,
@@ -342,10 +350,10 @@ def run_latent(cfg: Config, *, progress: bool = False) -> LatentResult | None:
     return LatentResult(data, runs)
 
 
+@checked
 def run_sde(cfg: Config, *, progress: bool = False) -> SDEResult | None:
     """The paper's toy neural SDE (JAX, adaptive SPaRK): vanilla and ERNODE at each ``λ`` of
     ``cfg.sde.lams``; ``None`` if ``cfg.sde.iters == 0``."""
-    cfg = _check_cfg(cfg)
     if cfg.sde.iters == 0:
         return None
     from theorybook.nde.sde import make_sde_data, train_neural_sde_sweep
@@ -367,9 +375,9 @@ def run_sde(cfg: Config, *, progress: bool = False) -> SDEResult | None:
     return SDEResult(data, named)
 
 
+@checked
 def run_taynode_comparison(cfg: Config, *, progress: bool = False) -> TaynodeResult:
     """``cfg.jax.methods`` trained in JAX with the same model, optimizer and solver."""
-    cfg = _check_cfg(cfg)
     from theorybook.nde.train_jax import train_node_jax
 
     jx = cfg.jax
@@ -383,7 +391,7 @@ def run_taynode_comparison(cfg: Config, *, progress: bool = False) -> TaynodeRes
         {
             m: train_node_jax(
                 data,
-                m,
+                cast("JaxMethod", m),
                 lam=lams[m],
                 iters=jx.iters,
                 hidden=jx.hidden,
@@ -400,6 +408,7 @@ def run_taynode_comparison(cfg: Config, *, progress: bool = False) -> TaynodeRes
     )
 
 
+@checked
 def run_all(cfg: Config, *, progress: bool = False) -> Results:
     """Every experiment of the chapter, in the notebook's order.
 
@@ -413,7 +422,6 @@ def run_all(cfg: Config, *, progress: bool = False) -> Results:
     Returns:
         The :class:`~theorybook.nde.results.Results` of every experiment.
     """
-    cfg = _check_cfg(cfg)
     pending = start_backend_agreement(cfg)
     try:
         checks = run_solver_checks(cfg, progress=progress)

@@ -6,13 +6,32 @@ Colours mean the same method in every panel (:data:`METHOD_COLORS`).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 import numpy as np
+from jaxtyping import Float
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from theorybook.boundary import (
+    FiniteReal,
+    IntRange,
+    NonNegativeInt,
+    PositiveInt,
+    PositiveReal,
+    checked,
+)
+from theorybook.nde.results import (
+    CirclesResult,
+    LatentResult,
+    SDEResult,
+    SolverChecks,
+)
 from theorybook.plotting import PALETTE, label_panels, new_figure
+
+GridSize = Annotated[int, IntRange(low=2, high=1000)]
+"""Points per axis of a plotted grid (at most 1000: a million arrows is no figure)."""
 
 __all__ = [
     "CLASS_COLORS",
@@ -55,7 +74,8 @@ def _smooth(y: np.ndarray, window: int) -> np.ndarray:
     return np.asarray(num / den)
 
 
-def stiffness_figure(checks: Any) -> Figure:
+@checked
+def stiffness_figure(checks: SolverChecks) -> Figure:
     """Stiffness estimate ``ρ_j`` and ``h_j ρ_j / s_stab`` per accepted step on
     ``z' = diag(−1, −100) z``, from the stiff eigenvector and from a mixed start."""
     fig, (ax1, ax2) = new_figure(1, 2, height=2.8)
@@ -79,7 +99,8 @@ def stiffness_figure(checks: Any) -> Figure:
     return fig
 
 
-def circles_training_figure(circles: Any, *, smooth: int = 15) -> Figure:
+@checked
+def circles_training_figure(circles: CirclesResult, *, smooth: PositiveInt = 15) -> Figure:
     """NFE per training solve and training cross-entropy per epoch for every method.
 
     Vanilla and ERNODE show the mean over all their seeds (line) and the min–max range (band);
@@ -122,7 +143,8 @@ def circles_training_figure(circles: Any, *, smooth: int = 15) -> Figure:
     return fig
 
 
-def methods_figure(result: Any) -> Figure:
+@checked
+def methods_figure(result: CirclesResult) -> Figure:
     """Test NFE, test accuracy, training time and prediction time of every method: one dot per
     seed, a bar at the mean and a line from the lowest to the highest seed."""
     fig, axes = new_figure(2, 2, height=4.6)
@@ -149,26 +171,37 @@ def methods_figure(result: Any) -> Figure:
     return fig
 
 
+def _classifier(model: object, dim: int | None = 2) -> Any:
+    """``model`` itself if it is a :class:`~theorybook.nde.train_torch.NODEClassifier` (whose
+    state has ``dim`` dimensions, if given), else ``TypeError``/``ValueError`` naming it."""
+    from theorybook.nde.train_torch import NODEClassifier
+
+    if not isinstance(model, NODEClassifier):
+        raise TypeError(f"model must be a NODEClassifier, got {type(model).__name__}")
+    if dim is not None and model.func.dim != dim:
+        raise ValueError(f"model must have a {dim}-dimensional state, got {model.func.dim}")
+    return model
+
+
+@checked
 def vector_field(
-    model: Any, t: float = 0.5, lim: float = 2.5, n: int = 21
+    model: Any, t: FiniteReal = 0.5, lim: PositiveReal = 2.5, n: GridSize = 21
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The learned field ``f(t, z)`` on an ``n × n`` grid of ``[−lim, lim]²``: ``(X, Y, U, V)``.
 
     Arguments:
-        model: a trained classifier (its ``func`` is drawn).
+        model: a trained two-dimensional :class:`~theorybook.nde.train_torch.NODEClassifier`
+            (its ``func`` is drawn).
         t: the time.
         lim: the half-width of the grid.
-        n: grid points per axis.
+        n: grid points per axis (2 to 1000).
 
     Returns:
         ``(X, Y, U, V)``.
     """
     import torch
 
-    from theorybook.validation import int_in_range, positive_real
-
-    lim = positive_real("lim", lim)
-    n = int_in_range("n", n, low=2)
+    model = _classifier(model)
     g = np.linspace(-lim, lim, n)
     xx, yy = np.meshgrid(g, g)
     w = next(model.parameters())
@@ -178,32 +211,45 @@ def vector_field(
     return xx, yy, v[:, 0].reshape(n, n), v[:, 1].reshape(n, n)
 
 
-def trajectories(model: Any, x: np.ndarray, n_times: int = 30) -> np.ndarray:
+@checked
+def trajectories(
+    model: Any,
+    x: Float[np.ndarray, "n dim"],
+    n_times: Annotated[int, IntRange(low=2, high=100_000)] = 30,
+) -> np.ndarray:
     """Solutions ``z(t)`` from the points ``x`` on ``n_times`` times in ``[0, 1]``: shape
     ``(n_times, len(x), dim)`` (solved by :func:`~theorybook.nde.solver_torch.regularized_odeint`
     with the model's tolerances and step cap).
 
     Arguments:
-        model: a trained classifier.
-        x: the start points ``(n, dim)``.
-        n_times: the save times.
+        model: a trained :class:`~theorybook.nde.train_torch.NODEClassifier`.
+        x: the start points ``(n, dim)``, ``dim`` the model's.
+        n_times: the save times (2 to 100,000).
 
     Returns:
         The states ``(n_times, n, dim)``.
+
+    Raises:
+        TypeError, ValueError: for malformed arguments.
+        SolverError: if the solve fails (a model whose dynamics blow up from ``x``).
     """
     import torch
 
-    from theorybook.nde.solver_torch import regularized_odeint
-    from theorybook.validation import array, int_in_range
+    from theorybook.nde.solver_torch import _regularized_odeint
 
-    n_times = int_in_range("n_times", n_times, low=2)
-    x = array("x", x, ndim=2)
+    model = _classifier(model, dim=None)
+    if x.shape[1] != model.func.dim:
+        raise ValueError(f"x must have the model's {model.func.dim} columns, got {x.shape[1]}")
     w = next(model.parameters())
+    with np.errstate(over="ignore"):
+        x0 = torch.from_numpy(np.asarray(x, dtype=np.float64)).to(w.device, w.dtype)
+    if not bool(torch.isfinite(x0).all()):
+        raise ValueError(f"x overflows the model's dtype {w.dtype}")
     t = torch.linspace(0.0, 1.0, n_times, dtype=torch.float64, device=w.device)
     with torch.no_grad():
-        zs, _ = regularized_odeint(
+        zs, _ = _regularized_odeint(
             model.func,
-            torch.from_numpy(x).to(w.device, w.dtype),
+            x0,
             t,
             rtol=model.rtol,
             atol=model.atol,
@@ -221,7 +267,10 @@ def _class_names(problem: str) -> tuple[str, str]:
     return ("class 0", "class 1")
 
 
-def vector_fields_figure(circles: Any, *, n_points: int = 120, n_grid: int = 15) -> Figure:
+@checked
+def vector_fields_figure(
+    circles: CirclesResult, *, n_points: PositiveInt = 120, n_grid: GridSize = 15
+) -> Figure:
     """The learned fields ``f_θ(0.5, z)`` of vanilla, ERNODE and the strongest swept λ, with the
     test points' trajectories, on shared axes (wide enough for every trajectory) and one arrow
     scale, so that arrow lengths compare across panels.
@@ -281,16 +330,26 @@ def vector_fields_figure(circles: Any, *, n_points: int = 120, n_grid: int = 15)
     return fig
 
 
-def taynode_figure(jax_runs: Any) -> Figure:
-    """JAX training: NFE of each training solve, and the median time of one jitted iteration."""
+@checked
+def taynode_figure(jax_runs: Mapping[str, Any]) -> Figure:
+    """JAX training: NFE of each training solve, and the median time of one jitted iteration.
+
+    Arguments:
+        jax_runs: the :class:`~theorybook.nde.results.TaynodeResult` of
+            :func:`~theorybook.nde.experiments.run_taynode_comparison` (or any mapping of method
+            names to :class:`~theorybook.nde.train_jax.JaxNodeRun`).
+
+    Returns:
+        The figure.
+    """
     fig, (ax1, ax2) = new_figure(1, 2, height=2.8)
     names = list(jax_runs)
     for m in names:
-        ax1.plot(jax_runs[m].history["nfe"], color=METHOD_COLORS[m], label=m)
+        ax1.plot(jax_runs[m].history["nfe"], color=METHOD_COLORS.get(m, "0.5"), label=m)
     ax2.bar(
         names,
         [1e3 * jax_runs[m].iter_seconds for m in names],
-        color=[METHOD_COLORS[m] for m in names],
+        color=[METHOD_COLORS.get(m, "0.5") for m in names],
     )
     ax1.set(xlabel="iteration", ylabel="NFE of the training solve")
     ax2.set(xlabel="method", ylabel="ms per iteration (median)")
@@ -299,10 +358,15 @@ def taynode_figure(jax_runs: Any) -> Figure:
     return fig
 
 
-def latent_figure(latent: Any, *, index: int = 0) -> Figure:
-    """Latent ODE: NFE per training solve for each run, and the reconstruction of one test
-    trajectory by vanilla and the first ERNODE run."""
+@checked
+def latent_figure(latent: LatentResult, *, index: NonNegativeInt = 0) -> Figure:
+    """Latent ODE: NFE per training solve for each run, and the reconstruction of the test
+    trajectory ``index`` (``< n_test``) by vanilla and the first ERNODE run."""
     import torch
+
+    n_test = latent.data.x_test.shape[0]
+    if index >= n_test:
+        raise ValueError(f"index must be < {n_test} (the number of test trajectories), got {index}")
 
     fig, (ax1, ax2) = new_figure(1, 2, height=3.2)
     extra = iter([METHOD_COLORS["strong"], PALETTE["yellow"], PALETTE["sky"]])
@@ -317,10 +381,10 @@ def latent_figure(latent: Any, *, index: int = 0) -> Figure:
     ax1.set(xlabel="epoch", ylabel="NFE per training solve")
     ax1.legend(loc="upper left", fontsize=7)
     d = latent.data
-    t = torch.from_numpy(d.t)
+    t = torch.from_numpy(np.asarray(d.t, dtype=np.float32))  # the model's precision
     t_fine = torch.linspace(0.0, float(d.t[-1]), 200)
-    xi = torch.from_numpy(d.x_test[index : index + 1])
-    mi = torch.from_numpy(d.mask_test[index : index + 1])
+    xi = torch.from_numpy(np.asarray(d.x_test[index : index + 1], dtype=np.float32))
+    mi = torch.from_numpy(np.asarray(d.mask_test[index : index + 1], dtype=np.float32))
     obs = d.mask_test[index] > 0
     ax2.plot(
         d.x_test[index, obs, 0], d.x_test[index, obs, 1], "o", color="0.3", ms=4, label="observed"
@@ -330,8 +394,8 @@ def latent_figure(latent: Any, *, index: int = 0) -> Figure:
     )
     for (name, run), col in list(zip(latent.runs.items(), styles, strict=False))[:2]:
         dev = next(run.model.parameters()).device
-        rec = run.model.reconstruct(t.to(dev), xi.to(dev), mi.to(dev), t_fine.to(dev))[0]
-        rec = rec.cpu().numpy()
+        out = run.model.reconstruct(t.to(dev), xi.to(dev), mi.to(dev), t_fine.to(dev))[0]
+        rec = out.cpu().numpy()
         ax2.plot(rec[:, 0], rec[:, 1], color=col, label=f"{name} ({run.test_nfe} NFE)")
     ax2.set(xlabel=r"$x_1$", ylabel=r"$x_2$", aspect="equal")
     ax2.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
@@ -339,7 +403,8 @@ def latent_figure(latent: Any, *, index: int = 0) -> Figure:
     return fig
 
 
-def sde_figure(sde: Any, *, smooth: int = 15) -> Figure:
+@checked
+def sde_figure(sde: SDEResult, *, smooth: PositiveInt = 15) -> Figure:
     """Neural SDE: (a) adaptive steps per sample path during training (running mean over
     ``smooth`` iterations) and (b) test MSE against test steps per path of every run, the ``λ``
     chosen on the validation paths circled."""

@@ -12,22 +12,22 @@ decoder maps ``z(t)`` back to the data. The loss is the negative ELBO (Gaussian 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
 from torch import nn
 
-from theorybook.nde.config import Config, Latent, Regularizers
+from theorybook.boundary import NonNegativeReal, PositiveInt, PositiveReal, Seed, checked, record
+from theorybook.nde.config import Config, Latent, OpenUnit, Regularizers
 from theorybook.nde.data import SpiralData, make_spirals
-from theorybook.nde.solver_torch import SolverError, SolveStats, regularized_odeint
+from theorybook.nde.solver_torch import SolverError, SolveStats, _regularized_odeint
 from theorybook.nde.train_torch import check_lam_stiff
 from theorybook.runtime import device, seed_everything
 from theorybook.timing import Timer, best_of
 from theorybook.training import TrainingDiverged, train_loop
-from theorybook.validation import one_of, positive_int, positive_real, real
-from theorybook.validation import seed as check_seed
 
 __all__ = [
     "LATENT_METHODS",
@@ -38,34 +38,25 @@ __all__ = [
     "train_latent_ode",
 ]
 
-LATENT_METHODS: tuple[str, ...] = (
-    "vanilla",
-    "ernode",
-    "srnode",
-    "steer",
-    "ernode+srnode",
-    "taynode",
-)
+LatentMethod = Literal["vanilla", "ernode", "srnode", "steer", "ernode+srnode", "taynode"]
+LATENT_METHODS: tuple[str, ...] = get_args(LatentMethod)
 
 
+@checked
 class LatentODE(nn.Module):
     """GRU encoder (backwards in time, masked) → ``q(z₀)``; latent field ``z' = f_θ(z)``; linear decoder."""
 
     def __init__(
         self,
-        obs_dim: int = 2,
-        latent: int = 4,
-        hidden: int = 32,
-        rtol: float = 1e-5,
-        atol: float = 1e-5,
-        max_num_steps: int = 10_000,
+        obs_dim: PositiveInt = 2,
+        latent: PositiveInt = 4,
+        hidden: PositiveInt = 32,
+        rtol: PositiveReal = 1e-5,
+        atol: PositiveReal = 1e-5,
+        max_num_steps: PositiveInt = 10_000,
     ) -> None:
         super().__init__()
-        obs_dim = positive_int("obs_dim", obs_dim)
-        latent = positive_int("latent", latent)
-        hidden = positive_int("hidden", hidden)
-        rtol, atol = positive_real("rtol", rtol), positive_real("atol", atol)
-        self.max_num_steps = positive_int("max_num_steps", max_num_steps)
+        self.max_num_steps = max_num_steps
         self.obs_dim = obs_dim
         self.gru = nn.GRUCell(2 * obs_dim + 1, hidden)
         self.to_q = nn.Linear(hidden, 2 * latent)
@@ -83,6 +74,9 @@ class LatentODE(nn.Module):
             raise ValueError(f"t must be 1-D with {x.shape[1]} times, got {tuple(t.shape)}")
         if mask.shape != x.shape[:2]:
             raise ValueError(f"mask must have shape {tuple(x.shape[:2])}, got {tuple(mask.shape)}")
+        for name, v in (("t", t), ("x", x), ("mask", mask)):
+            if not v.is_floating_point() or not bool(torch.isfinite(v).all()):
+                raise ValueError(f"{name} must be a floating tensor of finite values")
         w = self.to_q.weight
         if x.dtype != w.dtype:
             raise TypeError(
@@ -100,11 +94,11 @@ class LatentODE(nn.Module):
             )
         field: Any = lambda tt, z: self.func(z)  # autonomous latent dynamics
         if taylor:  # TayNODE: integrate ‖z''‖² in one more state column
-            from theorybook.nde.taynode_torch import TaylorAugmentedField
+            from theorybook.nde.taynode_torch import _TaylorAugmentedField
 
-            field = TaylorAugmentedField(field)
+            field = _TaylorAugmentedField(field)  # unchecked: built at every training step
             z0 = torch.cat([z0, torch.zeros_like(z0[:, :1])], dim=-1)
-        return regularized_odeint(
+        return _regularized_odeint(  # unchecked: one solve per training step
             field,
             z0,
             t.to(torch.float64),
@@ -168,6 +162,7 @@ class LatentODE(nn.Module):
         return self.dec(zs).transpose(0, 1)
 
 
+@record
 @dataclass(frozen=True)
 class LatentRun:
     """A latent-ODE training run: per-epoch history and test metrics (interpolation MSE at unobserved points)."""
@@ -183,25 +178,26 @@ class LatentRun:
     seed: int = 0
 
 
+@checked
 def train_latent_ode(
     data: SpiralData,
-    method: str = "vanilla",
+    method: LatentMethod = "vanilla",
     *,
-    lam0: float = 0.0,
-    lam_stiff: float | None = None,
-    steer_b: float = Regularizers.steer_b,
-    epochs: int = Latent.epochs,
-    batch_size: int = Latent.batch_size,
-    latent: int = 4,
-    hidden: int = Latent.hidden,
-    lr: float = Latent.lr,
-    obs_sigma: float = 0.1,
-    rtol: float = Config.rtol,
-    atol: float = Config.atol,
-    seed: int = 0,
+    lam0: NonNegativeReal = 0.0,
+    lam_stiff: PositiveReal | None = None,
+    steer_b: OpenUnit = Regularizers.steer_b,
+    epochs: PositiveInt = Latent.epochs,
+    batch_size: PositiveInt = Latent.batch_size,
+    latent: PositiveInt = 4,
+    hidden: PositiveInt = Latent.hidden,
+    lr: PositiveReal = Latent.lr,
+    obs_sigma: PositiveReal = 0.1,
+    rtol: PositiveReal = Config.rtol,
+    atol: PositiveReal = Config.atol,
+    seed: Seed = 0,
     progress: bool = False,
     torch_device: str | None = Config.torch_device,
-    max_num_steps: int = 2_000,
+    max_num_steps: PositiveInt = 2_000,
 ) -> LatentRun:
     """Adam on the negative ELBO ``Σ_obs ‖x̂ − x‖²/(2σ²) + KL(q(z₀) ‖ N(0, I))`` (per trajectory)
     ``+ λ R_E`` (equation :eq:`nde-ernode`), one step per minibatch through
@@ -224,7 +220,8 @@ def train_latent_ode(
         latent: dimension of the latent state.
         hidden: width of the GRU and of the latent field.
         lr: Adam's learning rate.
-        obs_sigma: the observation noise ``σ`` of the likelihood.
+        obs_sigma: the observation noise ``σ`` of the likelihood (``1/(2σ²)`` must be a finite,
+            non-zero float: σ between about 1e-150 and 1e150).
         rtol: relative tolerance of every solve.
         atol: absolute tolerance of every solve.
         seed: seed of the initialization, the minibatches, the samples of ``z₀`` and STEER.
@@ -234,31 +231,30 @@ def train_latent_ode(
 
     Returns:
         The :class:`LatentRun`: per-epoch history, the interpolation MSE at the unobserved test
-        points, the test NFE, timings and the model.
+        points (``data.mask_test`` must hold some), the test NFE, timings and the model.
 
     Raises:
         TypeError, ValueError: for malformed arguments (``latent=0``, a negative ``lam0``, ...).
         TrainingDiverged: naming the step (and epoch) on a non-finite or exploding loss or a
             failed training solve (a non-finite initial state from the encoder, more than
-            ``max_num_steps`` steps, a non-finite state).
+            ``max_num_steps`` steps, a non-finite state), or a failed test solve after training.
     """
-    if not isinstance(data, SpiralData):
-        raise TypeError(f"data must be a SpiralData, got {type(data).__name__}")
-    method = one_of("method", method, LATENT_METHODS)
-    lam0 = real("lam0", lam0, low=0.0)
+    try:
+        inv_two_var = 1.0 / (2.0 * obs_sigma**2)
+    except OverflowError:  # σ² overflows: the weight underflows to 0
+        inv_two_var = 0.0
+    except ZeroDivisionError:  # σ² underflows to 0
+        inv_two_var = math.inf
+    if not 0.0 < inv_two_var < math.inf:
+        raise ValueError(
+            f"obs_sigma={obs_sigma:g} is degenerate: the likelihood's 1/(2 obs_sigma^2) is "
+            f"{inv_two_var:g} in floating point"
+        )
     if method not in ("vanilla", "steer") and lam0 <= 0:
         raise ValueError(f"{method} needs lam0 > 0")
     if method in ("vanilla", "steer") and lam0 != 0:
         raise ValueError(f"{method} has no regularizer: lam0 must be 0, got {lam0}")
     lam_stiff = check_lam_stiff(method, lam_stiff)
-    steer_b = real("steer_b", steer_b, low=0.0, high=1.0, low_open=True, high_open=True)
-    epochs = positive_int("epochs", epochs)
-    batch_size = positive_int("batch_size", batch_size)
-    latent = positive_int("latent", latent)
-    hidden = positive_int("hidden", hidden)
-    lr = positive_real("lr", lr)
-    obs_sigma = positive_real("obs_sigma", obs_sigma)
-    seed = check_seed("seed", seed)
     try:
         dev = device(torch_device)
     except ValueError as err:
@@ -266,8 +262,24 @@ def train_latent_ode(
     seed_everything(seed)
     gen = torch.Generator().manual_seed(seed)
     sync = dev.type == "cuda"
-    t = torch.from_numpy(data.t).to(dev)
-    x, m = torch.from_numpy(data.x_train).to(dev), torch.from_numpy(data.mask_train).to(dev)
+
+    def as_tensor(name: str) -> torch.Tensor:  # the model is float32, as the book's data
+        with np.errstate(over="ignore"):
+            out = torch.from_numpy(np.asarray(getattr(data, name), dtype=np.float32)).to(dev)
+        if not bool(torch.isfinite(out).all()):
+            raise ValueError(f"data.{name} overflows float32 (the model's precision)")
+        return out
+
+    t = as_tensor("t")
+    if not bool((t[1:] > t[:-1]).all()):
+        raise ValueError("data.t must stay strictly increasing in float32 (the model's precision)")
+    x, m = as_tensor("x_train"), as_tensor("mask_train")
+    xt, mt = as_tensor("x_test"), as_tensor("mask_test")
+    if not bool((mt == 0).any()):
+        raise ValueError(
+            "data.mask_test observes every point: the test metric (the MSE at unobserved points) "
+            "needs at least one held-out point"
+        )
     model = LatentODE(
         data.x_train.shape[-1], latent, hidden, rtol, atol, max_num_steps=max_num_steps
     ).to(dev)
@@ -330,7 +342,6 @@ def train_latent_ode(
         return loss
 
     train_loop(step, epochs * n_batches, desc=where, progress=progress)
-    xt, mt = torch.from_numpy(data.x_test).to(dev), torch.from_numpy(data.mask_test).to(dev)
     with torch.no_grad():
         try:
             xh, _, _, st = model(t, xt, mt, sample=False)

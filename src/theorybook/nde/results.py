@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from theorybook.boundary import record
 from theorybook.nde.data import ClassificationData, SpiralData
 
 if TYPE_CHECKING:  # pragma: no cover - types only: importing them would import torch or JAX
@@ -22,6 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover - types only: importing them would import 
     from theorybook.nde.sde import SDEData, SDERun
     from theorybook.nde.train_jax import JaxNodeRun
     from theorybook.nde.train_torch import NodeRun
+else:  # at run time (a record checks its fields when built) they are Any: each run is checked
+    # where it is built (a record itself), and resolving them would import torch or JAX
+    LatentRun = NodeRun = JaxNodeRun = SDEData = SDERun = Any
 
 __all__ = [
     "SDE_FIT_TOLERANCE",
@@ -35,6 +39,7 @@ __all__ = [
 ]
 
 
+@record
 @dataclass(frozen=True)
 class SolverChecks:
     """The solver-level checks: a random MLP field, and ``y' = diag(−1, −100) y`` in float64."""
@@ -69,6 +74,7 @@ class SolverChecks:
         )
 
 
+@record
 @dataclass(frozen=True)
 class AgreementResult:
     """torchdiffeq and diffrax on the same float64 solve: steps, evaluations, ``R_E``, ``R_S`` and
@@ -97,6 +103,7 @@ def _spread(values: list[float]) -> tuple[float, float]:
     return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
 
 
+@record
 @dataclass(frozen=True)
 class CirclesResult:
     """Runs of the PyTorch classifier on the two-dimensional problem (moons by default) or digits.
@@ -173,6 +180,7 @@ class CirclesResult:
         return rows
 
 
+@record
 @dataclass(frozen=True)
 class LatentResult:
     """Latent-ODE runs on spirals: vanilla, ERNODE at each ``λ`` of ``cfg.latent_lams`` and the
@@ -207,6 +215,7 @@ SDE_FIT_TOLERANCE = 1.1
 """A swept ``λ`` qualifies when its validation loss is at most this factor times vanilla's."""
 
 
+@record
 @dataclass(frozen=True)
 class SDEResult:
     """Neural-SDE runs keyed ``"vanilla"`` and ``"ernode λ=…"`` (one per ``λ`` of
@@ -256,10 +265,13 @@ class SDEResult:
         return max((r for k, r in self.runs.items() if k != "vanilla"), key=lambda r: r.lam)
 
 
+@record
 @dataclass(frozen=True)
-class TaynodeResult(Mapping[str, "JaxNodeRun"]):
+class TaynodeResult(Mapping[str, Any]):
     """The JAX runs of :func:`~theorybook.nde.experiments.run_taynode_comparison`, keyed by
-    method (reads like a dict)."""
+    method (reads like a dict of :class:`~theorybook.nde.train_jax.JaxNodeRun`; the base says
+    ``Any`` because that type is imported for type checkers only, and a run-time type check of
+    a checked function's result would have to resolve it)."""
 
     runs: dict[str, JaxNodeRun]
 
@@ -273,6 +285,7 @@ class TaynodeResult(Mapping[str, "JaxNodeRun"]):
         return len(self.runs)
 
 
+@record
 @dataclass(frozen=True)
 class Results:
     """Every experiment of the chapter (``None`` where the preset skips one)."""

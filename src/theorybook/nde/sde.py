@@ -18,8 +18,9 @@ does for ODEs (the stiffness estimate is not defined for these stochastic method
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import diffrax
 import equinox as eqx
@@ -28,14 +29,23 @@ import jax.numpy as jnp
 import lineax as lx
 import numpy as np
 import optax
+from jaxtyping import Float, UInt32
 
+from theorybook.boundary import (
+    IntRange,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    Seed,
+    checked,
+    record,
+)
 from theorybook.nde.config import SDE
 from theorybook.nde.solver_jax import WrappedAdaptiveSolver, error_ratio
 from theorybook.nde.stability import SolverError
 from theorybook.timing import Timer
 from theorybook.training import TrainingDiverged, train_loop
-from theorybook.validation import array, callable_, int_in_range, positive_int, positive_real, real
-from theorybook.validation import seed as check_seed
+from theorybook.validation import real
 
 __all__ = [
     "SDEData",
@@ -47,9 +57,13 @@ __all__ = [
     "train_neural_sde_sweep",
 ]
 
+AtLeastTwo = Annotated[int, IntRange(low=2)]
+Drift = Callable[[jax.Array], jax.Array]  # y ↦ an array shaped like y
+
 SPIRAL_A = np.array([[-0.1, 2.0], [-2.0, -0.1]], dtype=np.float32)
 
 
+@checked
 class ErrorRegularizedSolver(WrappedAdaptiveSolver, diffrax.AbstractStratonovichSolver):
     """Wraps an adaptive diffrax ODE or Stratonovich SDE solver; its state also carries ``(R_E, max_j E_j)``.
 
@@ -88,16 +102,17 @@ class ErrorRegularizedSolver(WrappedAdaptiveSolver, diffrax.AbstractStratonovich
         return y1, y_error, dense, (inner, (r_e + h * e_j, jnp.maximum(e_max, e_j))), result
 
 
+@checked
 def solve_sde(
-    drift: Any,
-    diffusion: Any,
-    y0: jax.Array,
-    ts: np.ndarray,
-    key: jax.Array,
+    drift: Drift,
+    diffusion: Drift,
+    y0: Float[jax.Array, " dim"],
+    ts: Float[np.ndarray, " times"],
+    key: UInt32[jax.Array, " 2"],
     *,
-    tol: float,
-    dt0: float = 0.05,
-    max_steps: int = 4096,
+    tol: PositiveReal,
+    dt0: PositiveReal = 0.05,
+    max_steps: PositiveInt = 4096,
     throw: bool = True,
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """One sample path of ``dy = drift(y) dt + diag(diffusion(y)) ∘ dW`` saved at the NumPy times
@@ -110,11 +125,11 @@ def solve_sde(
     raises :class:`~theorybook.nde.stability.SolverError`.
 
     Arguments:
-        drift: ``y ↦`` the drift.
-        diffusion: ``y ↦`` the diagonal of the diffusion.
-        y0: the initial state.
-        ts: the save times.
-        key: the key of the virtual Brownian tree.
+        drift: ``y ↦`` the drift, shaped like ``y``.
+        diffusion: ``y ↦`` the diagonal of the diffusion, shaped like ``y``.
+        y0: the initial state (a vector).
+        ts: the save times (strictly increasing in float32, at least two).
+        key: the key of the virtual Brownian tree (``jax.random.PRNGKey``).
         tol: the controller's relative and absolute tolerance.
         dt0: the first step.
         max_steps: the cap on attempted steps.
@@ -122,15 +137,43 @@ def solve_sde(
 
     Returns:
         ``(ys, num_steps, R_E)``.
+
+    Raises:
+        TypeError, ValueError: for malformed arguments, naming them (``drift`` or ``diffusion``
+            returning another shape than ``y0``'s, found by ``jax.eval_shape``).
+        SolverError: with ``throw=True``, when the solve fails.
     """
-    callable_("drift", drift)
-    callable_("diffusion", diffusion)
-    ts = array("ts", ts, ndim=1, dtype=np.float32)
-    if ts.size < 2 or not np.all(np.diff(ts) > 0):
-        raise ValueError("ts must be strictly increasing with at least two times")
-    tol = positive_real("tol", tol)
-    dt0 = positive_real("dt0", dt0)
-    max_steps = positive_int("max_steps", max_steps)
+    ts32 = np.asarray(ts, dtype=np.float32)
+    if ts32.size < 2 or not np.all(np.diff(ts32) > 0):
+        raise ValueError("ts must be strictly increasing (in float32) with at least two times")
+    for name, fn in (("drift", drift), ("diffusion", diffusion)):
+        try:
+            out = jax.eval_shape(fn, y0)
+        except Exception as err:
+            raise TypeError(f"{name} fails on y0: {type(err).__name__}: {err}") from None
+        if getattr(out, "shape", None) != y0.shape:
+            raise ValueError(
+                f"{name}(y) must return y0's shape {y0.shape}, got {getattr(out, 'shape', out)!r}"
+            )
+    return _solve_sde(
+        drift, diffusion, y0, ts32, key, tol=tol, dt0=dt0, max_steps=max_steps, throw=throw
+    )
+
+
+def _solve_sde(
+    drift: Drift,
+    diffusion: Drift,
+    y0: jax.Array,
+    ts: np.ndarray,
+    key: jax.Array,
+    *,
+    tol: float,
+    dt0: float = 0.05,
+    max_steps: int = 4096,
+    throw: bool = True,
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """:func:`solve_sde` unchecked (run under ``jit``/``vmap`` by the package's loops)."""
+    ts = np.asarray(ts, dtype=np.float32)
     t0, t1 = float(ts[0]), float(ts[-1])
     bm = diffrax.VirtualBrownianTree(
         t0, t1, tol=1e-3, shape=y0.shape, key=key, levy_area=diffrax.SpaceTimeLevyArea
@@ -139,39 +182,55 @@ def solve_sde(
         diffrax.ODETerm(lambda t, y, a: drift(y)),
         diffrax.ControlTerm(lambda t, y, a: lx.DiagonalLinearOperator(diffusion(y)), bm),
     )
-    try:
-        sol = diffrax.diffeqsolve(
-            terms,
-            ErrorRegularizedSolver(diffrax.SPaRK(), tol, tol),
-            t0,
-            t1,
-            dt0,
-            y0,
-            saveat=diffrax.SaveAt(ts=jnp.asarray(ts), solver_state=True),
-            stepsize_controller=diffrax.PIDController(rtol=tol, atol=tol, dtmin=1e-4),
-            max_steps=max_steps,
-            throw=bool(throw),
-        )
-    except eqx.EquinoxRuntimeError:
-        raise SolverError(
-            f"solve_sde: the solve failed (more than max_steps={max_steps} steps or a "
-            "non-finite state)"
-        ) from None
-    return sol.ys, sol.stats["num_steps"], sol.solver_state[1][0]
+    sol = diffrax.diffeqsolve(
+        terms,
+        ErrorRegularizedSolver(diffrax.SPaRK(), tol, tol),
+        t0,
+        t1,
+        dt0,
+        y0,
+        saveat=diffrax.SaveAt(ts=jnp.asarray(ts), solver_state=True),
+        stepsize_controller=diffrax.PIDController(rtol=tol, atol=tol, dtmin=1e-4),
+        max_steps=max_steps,
+        throw=False,  # a failure is raised below, naming the step
+    )
+    steps = sol.stats["num_steps"]
+    if throw:  # under jit/vmap, when the compiled solve runs
+        failed = sol.result != diffrax.RESULTS.successful
+        why = f"more than max_steps={max_steps} steps or a non-finite state (a blow-up)"
+        if isinstance(steps, jax.core.Tracer):
+            sol = eqx.error_if(sol, failed, f"solve_sde: the solve failed: {why}")
+        elif bool(failed):
+            raise SolverError(f"solve_sde: the solve diverged at step {int(steps)}: {why}")
+    return sol.ys, steps, sol.solver_state[1][0]
 
 
+@checked
 @dataclass(frozen=True)
 class SDEData:
-    """Observation times, empirical mean and variance (``(T, 2)`` each) of the true SDE's sample paths."""
+    """Observation times ``ts`` (strictly increasing, at least two), empirical mean and variance
+    (``(T, dim)`` each, variances ``≥ 0``) of the true SDE's sample paths, and their start ``y0``."""
 
-    ts: np.ndarray
-    mean: np.ndarray
-    var: np.ndarray
-    y0: np.ndarray
+    ts: Float[np.ndarray, " T"]
+    mean: Float[np.ndarray, "T dim"]
+    var: Float[np.ndarray, "T dim"]
+    y0: Float[np.ndarray, " dim"]
+
+    def __post_init__(self) -> None:
+        ts32 = np.asarray(self.ts, dtype=np.float32)
+        if ts32.size < 2 or not np.all(np.diff(ts32) > 0):
+            raise ValueError("ts must be strictly increasing (in float32) with at least two times")
+        if np.any(self.var < 0):
+            raise ValueError("var must hold variances >= 0")
 
 
+@checked
 def make_sde_data(
-    n_paths: int = 10_000, n_times: int = 30, *, seed: int = 0, tol: float = 0.01
+    n_paths: AtLeastTwo = 10_000,
+    n_times: AtLeastTwo = 30,
+    *,
+    seed: Seed = 0,
+    tol: PositiveReal = 0.01,
 ) -> SDEData:
     """Simulate the paper's Itô spiral SDE ``du = A u³ dt + 0.2 u dW`` (float32) with ``SPaRK`` at
     tolerance ``tol``, through its Stratonovich form (drift ``A u³ − ½ σ ∂σ/∂u = A u³ − 0.02 u``
@@ -186,17 +245,13 @@ def make_sde_data(
     Returns:
         The :class:`SDEData` (times, means, variances, initial state).
     """
-    n_paths = int_in_range("n_paths", n_paths, low=2)
-    n_times = int_in_range("n_times", n_times, low=2)
-    seed = check_seed("seed", seed)
-    tol = positive_real("tol", tol)
     a = jnp.asarray(SPIRAL_A)
     ts = np.linspace(0.0, 1.0, n_times, dtype=np.float32)
     y0 = jnp.array([2.0, 0.0])
     keys = jax.random.split(jax.random.PRNGKey(seed), n_paths)
     ys, _, _ = jax.jit(
         jax.vmap(
-            lambda k: solve_sde(
+            lambda k: _solve_sde(
                 lambda y: (y**3) @ a.T - 0.02 * y,
                 lambda y: 0.2 * y,
                 y0,
@@ -213,6 +268,7 @@ def make_sde_data(
     return SDEData(np.asarray(ts), ys.mean(0), ys.var(0), np.asarray(y0))
 
 
+@record
 @dataclass(frozen=True)
 class SDERun:
     """A neural-SDE training run (``history``: loss, reg, steps, wall).
@@ -261,26 +317,27 @@ def _fit(
 
     ts, y0 = data.ts, jnp.asarray(data.y0)
     ys, steps, r_e = jax.vmap(
-        lambda k: solve_sde(drift, diffusion, y0, ts, k, tol=tol, max_steps=max_steps, throw=False)
+        lambda k: _solve_sde(drift, diffusion, y0, ts, k, tol=tol, max_steps=max_steps, throw=False)
     )(jax.random.split(key, n_paths))
     loss = jnp.sum((ys.mean(0) - data.mean) ** 2) + jnp.sum((ys.var(0) - data.var) ** 2)
     ok = jnp.all(jnp.isfinite(ys)) & jnp.all(steps < max_steps)
     return loss, jnp.mean(steps), jnp.mean(r_e), ok
 
 
+@checked
 def train_neural_sde(
     data: SDEData,
     *,
-    lam: float = 0.0,
-    iters: int = SDE.iters,
-    n_paths: int = 100,
-    eval_paths: int = 1000,
-    hidden: int = SDE.hidden,
-    lr: float = SDE.lr,
-    tol: float = 0.3,
-    seed: int = 0,
+    lam: NonNegativeReal = 0.0,
+    iters: AtLeastTwo = SDE.iters,
+    n_paths: AtLeastTwo = 100,
+    eval_paths: AtLeastTwo = 1000,
+    hidden: PositiveInt = SDE.hidden,
+    lr: PositiveReal = SDE.lr,
+    tol: PositiveReal = 0.3,
+    seed: Seed = 0,
     progress: bool = False,
-    max_steps: int = 4096,
+    max_steps: PositiveInt = 4096,
 ) -> SDERun:
     """AdaBelief (optax) on ``Σ_t ‖mean − mean_data‖² + ‖var − var_data‖² + λ mean_paths R_E``.
 
@@ -318,19 +375,20 @@ def train_neural_sde(
     )[0]
 
 
+@checked
 def train_neural_sde_sweep(
     data: SDEData,
     lams: tuple[float, ...] | list[float],
     *,
-    iters: int = SDE.iters,
-    n_paths: int = 100,
-    eval_paths: int = 1000,
-    hidden: int = SDE.hidden,
-    lr: float = SDE.lr,
-    tol: float = 0.3,
-    seed: int = 0,
+    iters: AtLeastTwo = SDE.iters,
+    n_paths: AtLeastTwo = 100,
+    eval_paths: AtLeastTwo = 1000,
+    hidden: PositiveInt = SDE.hidden,
+    lr: PositiveReal = SDE.lr,
+    tol: PositiveReal = 0.3,
+    seed: Seed = 0,
     progress: bool = False,
-    max_steps: int = 4096,
+    max_steps: PositiveInt = 4096,
 ) -> list[SDERun]:
     """:func:`train_neural_sde` for each ``λ`` of ``lams`` from the same initialization and
     Brownian keys, sharing one compiled training step (``λ`` is an argument of it).
@@ -356,21 +414,17 @@ def train_neural_sde_sweep(
     Raises:
         TypeError, ValueError: for malformed arguments (``lams`` must be non-negative reals).
         TrainingDiverged: naming the step on a non-finite or exploding loss or a failed solve
-            (more than ``max_steps`` steps on a path, a non-finite state).
+            (more than ``max_steps`` steps on a path, a non-finite state), or naming the run
+            when an evaluation solve after training fails.
     """
-    if not isinstance(data, SDEData):
-        raise TypeError(f"data must be an SDEData, got {type(data).__name__}")
-    lams = [real("lams[...]", lam, low=0.0) for lam in lams]
+    lams = [real(f"lams[{i}]", lam, low=0.0) for i, lam in enumerate(lams)]
     if not lams:
         raise ValueError("lams must hold at least one value")
-    iters = int_in_range("iters", iters, low=2)
-    n_paths = int_in_range("n_paths", n_paths, low=2)
-    eval_paths = int_in_range("eval_paths", eval_paths, low=2)
-    hidden = positive_int("hidden", hidden)
-    lr = positive_real("lr", lr)
-    tol = positive_real("tol", tol)
-    seed = check_seed("seed", seed)
-    max_steps = positive_int("max_steps", max_steps)
+    if data.y0.shape != (2,):
+        raise ValueError(
+            f"data must describe a two-dimensional SDE (the model's drift maps R² to R²), got "
+            f"y0 of shape {data.y0.shape}"
+        )
     opt = optax.adabelief(lr)
 
     def objective(

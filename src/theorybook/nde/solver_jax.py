@@ -16,6 +16,7 @@ caller has enabled it with :func:`theorybook.runtime.enable_jax_x64`).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -25,9 +26,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.experimental import jet
+from jaxtyping import Float
 
+from theorybook.boundary import FiniteReal, PositiveInt, PositiveReal, checked
+from theorybook.declared import mark_record
+from theorybook.nde.config import TaylorOrder
 from theorybook.nde.stability import SolverError, stability_size
-from theorybook.validation import callable_, positive_int, positive_real
 
 __all__ = [
     "JaxSolveStats",
@@ -64,8 +68,8 @@ class WrappedAdaptiveSolver(diffrax.AbstractAdaptiveSolver):
     """
 
     solver: diffrax.AbstractSolver
-    rtol: float
-    atol: float
+    rtol: PositiveReal
+    atol: PositiveReal
 
     @property
     def term_structure(self) -> Any:
@@ -93,6 +97,7 @@ def _tableau_matrices(tab: Any) -> tuple[np.ndarray, np.ndarray]:
     return a, np.asarray(tab.b_sol, dtype=np.float64)
 
 
+@mark_record  # a pytree built inside jit (its fields may be tracers): marked, not checked
 class JaxSolveStats(NamedTuple):
     """What one :func:`regularized_diffeqsolve` recorded (a pytree: usable under ``jit``/``grad``).
 
@@ -112,6 +117,7 @@ class JaxSolveStats(NamedTuple):
     max_error: jax.Array
 
 
+@checked
 def has_stiffness_estimate(solver: diffrax.AbstractERK) -> bool:
     """Whether ``solver``'s stages give the stiffness estimate ``ρ_j``: first-same-as-last with its
     last two stages both at ``t_j`` (Dopri5, Tsit5, Dopri8; not Bosh3, Heun)."""
@@ -121,6 +127,7 @@ def has_stiffness_estimate(solver: diffrax.AbstractERK) -> bool:
     )
 
 
+@checked
 class RegularizedSolver(WrappedAdaptiveSolver):
     """A diffrax Runge–Kutta solver whose state also accumulates ``R_E`` and ``R_S`` (equations :eq:`nde-ernode`, :eq:`nde-srnode`).
 
@@ -143,8 +150,8 @@ class RegularizedSolver(WrappedAdaptiveSolver):
         self,
         solver: diffrax.AbstractERK | None = None,
         *,
-        rtol: float,
-        atol: float,
+        rtol: PositiveReal,
+        atol: PositiveReal,
         norm: Callable[[Any], Any] | None = None,
     ) -> None:
         solver = diffrax.Dopri5() if solver is None else solver
@@ -154,8 +161,6 @@ class RegularizedSolver(WrappedAdaptiveSolver):
                 "RegularizedSolver needs an explicit Runge-Kutta solver with an embedded error "
                 f"estimate (Tsit5, Dopri5, Dopri8, Bosh3, Heun), got {solver!r}"
             )
-        positive_real("rtol", rtol)
-        positive_real("atol", atol)
         self.solver = solver
         self.rtol = float(rtol)
         self.atol = float(atol)
@@ -198,21 +203,22 @@ class RegularizedSolver(WrappedAdaptiveSolver):
         return y1, y_error, dense_info, (inner, acc), result
 
 
+@checked
 def regularized_diffeqsolve(
     terms: diffrax.AbstractTerm,
-    y0: jax.Array,
-    t0: float,
-    t1: float,
+    y0: Float[jax.Array, "*state"] | Float[np.ndarray, "*state"],
+    t0: FiniteReal,
+    t1: FiniteReal,
     *,
     solver: diffrax.AbstractERK | None = None,
-    dt0: float | None = 0.05,
-    rtol: float = 1e-5,
-    atol: float = 1e-5,
+    dt0: PositiveReal = 0.05,
+    rtol: PositiveReal = 1e-5,
+    atol: PositiveReal = 1e-5,
     args: Any = None,
     saveat: diffrax.SaveAt | None = None,
     stepsize_controller: diffrax.PIDController | None = None,
     adjoint: diffrax.AbstractAdjoint | None = None,
-    max_steps: int = 4096,
+    max_steps: PositiveInt = 4096,
     throw: bool = True,
 ) -> tuple[diffrax.Solution, JaxSolveStats]:
     """``diffrax.diffeqsolve`` that also records ``R_E`` and ``R_S`` (equations :eq:`nde-ernode`, :eq:`nde-srnode`).
@@ -237,7 +243,7 @@ def regularized_diffeqsolve(
 
     Arguments:
         terms: the ``diffrax.ODETerm`` of the dynamics.
-        y0: the initial state (a floating-point array).
+        y0: the initial state (a floating-point JAX or NumPy array, any shape; no pytrees).
         t0: the start time.
         t1: the end time (``> t0``).
         solver: an adaptive explicit Runge–Kutta solver (default ``Dopri5``).
@@ -257,65 +263,112 @@ def regularized_diffeqsolve(
 
     Raises
     ------
-    ValueError
-        for an adjoint other than ``RecursiveCheckpointAdjoint`` or ``DirectAdjoint`` (continuous
-        adjoints such as ``BacksolveAdjoint`` integrate a separate ODE backwards and never
-        differentiate through the forward solver's error estimates), a non-finite ``y0``,
-        ``max_steps < 1``, ``t1 <= t0`` or a non-positive ``dt0``/tolerance.
+    TypeError, ValueError
+        for malformed arguments, naming them: an adjoint other than
+        ``RecursiveCheckpointAdjoint`` or ``DirectAdjoint`` (continuous adjoints such as
+        ``BacksolveAdjoint`` integrate a separate ODE backwards and never differentiate through
+        the forward solver's error estimates), a non-finite or empty ``y0``, ``max_steps < 1``,
+        ``t1 <= t0`` (also in ``y0``'s precision), a non-positive ``dt0``/tolerance, or an
+        ``ODETerm`` whose vector field does not return ``y0``'s shape and dtype (diffrax would
+        broadcast a scalar into every component: a wrong solution).
     SolverError
-        (with ``throw=True``, called outside ``jit``) when the solve fails: more than
-        ``max_steps`` steps, or a non-finite state (the dynamics blow up).
+        (with ``throw=True``, called outside ``jit``) when the solve fails, naming the step:
+        more than ``max_steps`` steps, or a non-finite state (the dynamics blow up). Under
+        ``jit`` the same message is raised by the compiled solve (``equinox``'s runtime error).
     """
+    if adjoint is not None and not isinstance(
+        adjoint, diffrax.RecursiveCheckpointAdjoint | diffrax.DirectAdjoint
+    ):
+        raise ValueError(
+            f"adjoint: {type(adjoint).__name__} cannot differentiate the solver's internal error "
+            "estimates; use diffrax.RecursiveCheckpointAdjoint (discretise-then-optimise) as Pal "
+            "et al. do."
+        )
+    dtype = jnp.result_type(y0)
+    low, high, step = (np.asarray(v, dtype=dtype) for v in (t0, t1, dt0))
+    if not (np.isfinite(high) and np.isfinite(low) and high > low):
+        raise ValueError(f"need t1 > t0 (in y0's precision, {dtype}), got t0={t0}, t1={t1}")
+    if not (np.isfinite(step) and step > 0):
+        raise ValueError(f"dt0={dt0} is not a positive finite number in y0's precision ({dtype})")
+    if isinstance(terms, diffrax.ODETerm):
+        try:
+            out = jax.eval_shape(terms.vector_field, t0, jnp.asarray(y0), args)
+        except Exception as err:  # the user's field fails on the state: say so, naming terms
+            raise TypeError(
+                f"terms: the vector field fails on y0: {type(err).__name__}: {err}"
+            ) from None
+        shape = getattr(out, "shape", None)
+        if shape != jnp.shape(y0) or getattr(out, "dtype", None) != dtype:
+            raise ValueError(
+                f"terms: the vector field must return y0's shape {jnp.shape(y0)} and dtype "
+                f"{dtype}, got {shape} ({getattr(out, 'dtype', type(out).__name__)}); diffrax "
+                "would broadcast it into a wrong solution"
+            )
+    return _regularized_diffeqsolve(
+        terms,
+        jnp.asarray(y0),
+        t0,
+        t1,
+        solver=solver,
+        dt0=dt0,
+        rtol=rtol,
+        atol=atol,
+        args=args,
+        saveat=saveat,
+        stepsize_controller=stepsize_controller,
+        adjoint=adjoint,
+        max_steps=max_steps,
+        throw=throw,
+    )
+
+
+def _regularized_diffeqsolve(
+    terms: diffrax.AbstractTerm,
+    y0: jax.Array,
+    t0: float,
+    t1: float,
+    *,
+    solver: diffrax.AbstractERK | None = None,
+    dt0: float = 0.05,
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+    args: Any = None,
+    saveat: diffrax.SaveAt | None = None,
+    stepsize_controller: diffrax.PIDController | None = None,
+    adjoint: diffrax.AbstractAdjoint | None = None,
+    max_steps: int = 4096,
+    throw: bool = True,
+) -> tuple[diffrax.Solution, JaxSolveStats]:
+    """:func:`regularized_diffeqsolve` unchecked, for the package's jitted training steps."""
     if adjoint is None:
         adjoint = diffrax.RecursiveCheckpointAdjoint()
-    if not isinstance(adjoint, diffrax.RecursiveCheckpointAdjoint | diffrax.DirectAdjoint):
-        raise ValueError(
-            f"{type(adjoint).__name__} cannot differentiate the solver's internal error estimates; use "
-            "diffrax.RecursiveCheckpointAdjoint (discretise-then-optimise) as Pal et al. do."
-        )
-    if not isinstance(y0, jax.Array | np.ndarray) or not jnp.issubdtype(
-        jnp.asarray(y0).dtype, jnp.floating
-    ):
-        raise TypeError("y0 must be a floating-point JAX/NumPy array (pytrees are not supported)")
-    if dt0 is None or not float(dt0) > 0:
-        raise ValueError(
-            "dt0 must be a positive float: the NFE count is exact for a given first step"
-        )
-    if not float(t1) > float(t0):
-        raise ValueError(f"need t1 > t0, got t0={t0}, t1={t1}")
-    max_steps = positive_int("max_steps", max_steps)
-    if not isinstance(y0, jax.core.Tracer) and not bool(np.all(np.isfinite(np.asarray(y0)))):
-        raise ValueError("y0 must hold only finite values; it contains NaN or inf")
-    if not isinstance(terms, diffrax.AbstractTerm):
-        raise TypeError(f"terms must be a diffrax term (ODETerm), got {type(terms).__name__}")
     if stepsize_controller is None:
         stepsize_controller = diffrax.PIDController(rtol=rtol, atol=atol)
-    if not isinstance(stepsize_controller, diffrax.PIDController):
-        raise TypeError(
-            "stepsize_controller must be a diffrax.PIDController (its rtol/atol define the error "
-            f"ratio E_j), got {type(stepsize_controller).__name__}"
-        )
     ctl = stepsize_controller
     reg = RegularizedSolver(solver, rtol=float(ctl.rtol), atol=float(ctl.atol), norm=ctl.norm)
     base = saveat if saveat is not None else diffrax.SaveAt(t1=True)
     saveat_full = eqx.tree_at(lambda s: s.solver_state, base, True)
-    try:
-        sol = diffrax.diffeqsolve(
-            terms,
-            reg,
-            t0,
-            t1,
-            dt0,
-            y0,
-            args=args,
-            saveat=saveat_full,
-            stepsize_controller=ctl,
-            adjoint=adjoint,
-            max_steps=max_steps,
-            throw=bool(throw),
-        )
-    except eqx.EquinoxRuntimeError as err:
-        raise SolverError(_solver_failure(str(err), max_steps)) from None
+    sol = diffrax.diffeqsolve(
+        terms,
+        reg,
+        t0,
+        t1,
+        dt0,
+        y0,
+        args=args,
+        saveat=saveat_full,
+        stepsize_controller=ctl,
+        adjoint=adjoint,
+        max_steps=max_steps,
+        throw=False,  # a failure is raised below, naming the step
+    )
+    if throw:
+        failed = sol.result != diffrax.RESULTS.successful
+        steps = sol.stats["num_steps"]
+        if isinstance(steps, jax.core.Tracer):  # under jit: fail when the solve runs
+            sol = eqx.error_if(sol, failed, _solver_failure(str(sol.result), max_steps, None))
+        elif bool(failed):
+            raise SolverError(_solver_failure(str(sol.result), max_steps, int(steps)))
     _, (r_e, r_s, e_max, s_max) = sol.solver_state
     tableau: Any = reg.solver.tableau
     n_stages = len(tableau.c) + 1
@@ -333,18 +386,25 @@ def regularized_diffeqsolve(
     return sol, stats
 
 
-def _solver_failure(message: str, max_steps: int) -> str:
+def _solver_failure(message: str, max_steps: int, step: int | None) -> str:
+    """The message of a failed solve: why (from diffrax's ``RESULTS``) and, when known, the
+    step (attempted steps, accepted or rejected) at which it stopped."""
     if "max_steps" in message or "maximum number of solver steps" in message:
-        why = f"more than max_steps={max_steps} steps"
+        why = f"more than max_steps={max_steps} steps (the dynamics blow up or are too stiff)"
     elif "non-finite" in message or "NaN" in message or "nan" in message:
         why = "the state or step size became non-finite (the dynamics blow up)"
     else:
-        why = "diffrax reported an unsuccessful solve"
-    return f"regularized_diffeqsolve: the solve failed: {why}"
+        why = f"diffrax reported an unsuccessful solve ({message})"
+    at = "" if step is None else f" diverged at step {step}:"
+    return f"regularized_diffeqsolve: the solve failed;{at} {why}"
 
 
+@checked
 def taylor_derivative(
-    f: Callable[[Any, jax.Array], jax.Array], t: Any, z: jax.Array, order: int
+    f: Callable[[Any, jax.Array], jax.Array],
+    t: FiniteReal,
+    z: Float[jax.Array, "*state"],
+    order: TaylorOrder,
 ) -> jax.Array:
     """``d^K z/dt^K`` along the solution of ``z' = f(t, z)`` at ``(t, z)``, by Taylor-mode AD.
 
@@ -353,26 +413,22 @@ def taylor_derivative(
     ``x^{(1..k)}`` into ``x^{(2..k+1)}``. ``K = 1`` is ``f`` itself; ``K − 1`` jet calls give order ``K``.
 
     Arguments:
-        f: the vector field ``f(t, z)``.
+        f: the vector field ``f(t, z)``, returning an array shaped like ``z``.
         t: the time.
         z: the state.
-        order: ``K ≥ 1``.
+        order: ``1 ≤ K ≤ 8`` (each order above 1 costs one more ``jet`` call).
 
     Returns:
         ``z^{(K)}(t)``, shaped like ``z``.
     """
-    callable_("f", f)
-    order = positive_int("order", order)
-    if not hasattr(z, "shape") or not hasattr(z, "dtype"):
-        raise TypeError(f"z must be a JAX/NumPy array, got {type(z).__name__}")
+    _check_jax_field(f, t, z)  # f(t, z) shaped like z (jax.eval_shape: nothing is computed)
     shape = z.shape
-    t = jnp.asarray(t, dtype=z.dtype)
 
     def g(x: jax.Array) -> jax.Array:
         zz, tt = x[:-1].reshape(shape), x[-1]
         return jnp.concatenate([f(tt, zz).reshape(-1), jnp.ones((1,), dtype=x.dtype)])
 
-    x0 = jnp.concatenate([z.reshape(-1), t[None]])
+    x0 = jnp.concatenate([z.reshape(-1), jnp.asarray(t, dtype=z.dtype)[None]])
     derivs = [g(x0)]
     for _ in range(order - 1):
         _, out = jet.jet(g, (x0,), (derivs,))
@@ -380,8 +436,30 @@ def taylor_derivative(
     return derivs[-1][:-1].reshape(shape)
 
 
+_taylor_derivative = inspect.unwrap(taylor_derivative)
+""":func:`taylor_derivative` without the argument checks of its boundary (called inside jitted
+vector fields, where ``t`` is a tracer)."""
+
+
+def _check_jax_field(f: Callable[[Any, jax.Array], jax.Array], t: Any, z: jax.Array) -> None:
+    """``ValueError`` naming ``f`` unless ``f(t, z)`` has ``z``'s shape (found by
+    ``jax.eval_shape``: nothing is computed)."""
+    try:
+        out = jax.eval_shape(f, jnp.asarray(t, dtype=z.dtype), z)
+    except Exception as err:
+        raise TypeError(f"f fails on z: {type(err).__name__}: {err}") from None
+    if getattr(out, "shape", None) != z.shape:
+        raise ValueError(
+            f"f(t, z) must return z's shape {z.shape}, got {getattr(out, 'shape', out)!r}"
+        )
+
+
+@checked
 def taynode_regularizer(
-    f: Callable[[Any, jax.Array], jax.Array], t: Any, z: jax.Array, order: int = 2
+    f: Callable[[Any, jax.Array], jax.Array],
+    t: FiniteReal,
+    z: Float[jax.Array, "batch dim"],
+    order: TaylorOrder = 2,
 ) -> jax.Array:
     """Integrand of TayNODE's ``R_K = ∫ ‖d^K z/dt^K‖² dt`` (Kelly et al. 2020), averaged over the batch.
 
@@ -392,12 +470,18 @@ def taynode_regularizer(
         f: the vector field ``f(t, z)``.
         t: the time.
         z: the batch of states, ``(batch, dim)``.
-        order: ``K ≥ 1`` (equation :eq:`nde-taynode`).
+        order: ``1 ≤ K ≤ 8`` (equation :eq:`nde-taynode`).
 
     Returns:
         The scalar ``mean_b ‖z_b^{(K)}(t)‖²``.
     """
-    if not hasattr(z, "ndim") or z.ndim != 2:
-        raise ValueError(f"z must have shape (batch, dim), got {getattr(z, 'shape', z)}")
-    dk = taylor_derivative(f, t, z, order)
+    _check_jax_field(f, t, z)
+    return _taynode_regularizer(f, t, z, order)
+
+
+def _taynode_regularizer(
+    f: Callable[[Any, jax.Array], jax.Array], t: Any, z: jax.Array, order: int = 2
+) -> jax.Array:
+    """:func:`taynode_regularizer` unchecked (called at every stage of a jitted solve)."""
+    dk = _taylor_derivative(f, t, z, order)
     return jnp.mean(jnp.sum(jnp.square(dk), axis=-1))

@@ -17,7 +17,8 @@ records them without changing the solver:
   The other methods have no two stages at ``t_j``: their ``R_S`` is ``None``.
 
 Tableau, error norm and step-size controller are torchdiffeq's own; written here is only the
-accumulation of equations :eq:`nde-ernode` and :eq:`nde-srnode` of the chapter.
+accumulation of equations :eq:`nde-ernode` and :eq:`nde-srnode` of the chapter (and the checks of
+the public boundary; the package's own loops call the unchecked ``_regularized_odeint``).
 """
 
 from __future__ import annotations
@@ -25,14 +26,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 import torch
-from torch import nn
+from jaxtyping import AbstractDtype
+from torch import Tensor, nn
 
+from theorybook.boundary import PositiveReal, checked
+from theorybook.declared import mark_record
 from theorybook.nde.stability import SolverError, dopri5_stability_size, stability_size
-from theorybook.validation import callable_, one_of, positive_int, positive_real, tensor
+from theorybook.validation import one_of, positive_int, real
 
 __all__ = [
     "ADAPTIVE_METHODS",
@@ -47,29 +51,37 @@ __all__ = [
 ]
 
 
-ADAPTIVE_METHODS = ("dopri5", "bosh3", "fehlberg2", "adaptive_heun", "dopri8")
+if TYPE_CHECKING:  # what jaxtyping's own dtypes are to a static checker
+    from typing import Annotated as Float3264
+else:
+
+    class Float3264(AbstractDtype):
+        """jaxtyping dtype float32 or float64 (torchdiffeq's float16 step control underflows)."""
+
+        dtypes = ["float32", "float64"]
+
+
+Field = Callable[[Tensor, Tensor], Tensor]
+"""A vector field ``f(t, y)``: returns a tensor shaped like ``y``, of ``y``'s dtype."""
+
+AdaptiveMethod = Literal["dopri5", "bosh3", "fehlberg2", "adaptive_heun", "dopri8"]
+ADAPTIVE_METHODS: tuple[str, ...] = get_args(AdaptiveMethod)
 """torchdiffeq methods with an embedded error estimate, hence an ``R_E``."""
 
-STIFFNESS_METHODS = ("dopri5", "dopri8")
+StiffnessMethod = Literal["dopri5", "dopri8"]
+STIFFNESS_METHODS: tuple[str, ...] = get_args(StiffnessMethod)
 """Methods whose last two stages both sit at ``t_j``, the second at ``y_j``: these give ``R_S``."""
 
-_FIXED_STEP_METHODS = (
-    "euler",
-    "midpoint",
-    "rk4",
-    "explicit_adams",
-    "implicit_adams",
-    "fixed_adams",
-    "heun2",
-    "heun3",
-)
+
+@checked
+def method_stability_size(method: StiffnessMethod) -> float:
+    """``s_stab`` of a torchdiffeq method in :data:`STIFFNESS_METHODS`, from torchdiffeq's own
+    tableau (stage matrix from its ``beta`` rows, weights ``c_sol``); cached."""
+    return _method_stability_size(method)
 
 
 @functools.cache
-def method_stability_size(method: str) -> float:
-    """``s_stab`` of a torchdiffeq method in :data:`STIFFNESS_METHODS`, from torchdiffeq's own
-    tableau (stage matrix from its ``beta`` rows, weights ``c_sol``); cached."""
-    method = one_of("method", method, STIFFNESS_METHODS)
+def _method_stability_size(method: str) -> float:
     if method == "dopri5":
         return dopri5_stability_size()
     from torchdiffeq._impl.dopri8 import _DOPRI8_TABLEAU as tab
@@ -81,13 +93,14 @@ def method_stability_size(method: str) -> float:
     return stability_size(a, tab.c_sol.double().numpy())
 
 
-STIFFNESS_FORMS = ("integral", "max")
+STIFFNESS_FORMS: tuple[str, ...] = ("integral", "max")
 """Forms of ``R_S``: ``Σ_j |h_j| ρ_j / s_stab`` or ``max_j ρ_j / s_stab`` (see :meth:`SolveStats.stiffness`)."""
 
 DEFAULT_MAX_NUM_STEPS = 10_000
 """Step cap of every solve (accepted plus rejected steps), unless ``options`` sets its own."""
 
 
+@mark_record  # built by every solve of a training loop: marked, its fields not re-checked
 @dataclass
 class SolveStats:
     """What one :func:`regularized_odeint` solve recorded.
@@ -117,11 +130,7 @@ class SolveStats:
         """The stiffness regularizer in one of two forms: ``"integral"``,
         ``R_S = Σ_j |h_j| ρ_j / s_stab`` (equation :eq:`nde-srnode`, the default), or ``"max"``,
         ``max_j ρ_j / s_stab`` (the official code's form: no step size, maximum over steps).
-
-        Raises
-        ------
-        ValueError
-            for another ``form``, or when the method gives no stiffness estimate.
+        ``ValueError`` for another ``form``, or when the method gives no stiffness estimate.
         """
         form = one_of("form", form, STIFFNESS_FORMS)
         value = self.stiffness_estimate if form == "integral" else self.stiffness_max
@@ -137,6 +146,23 @@ def _rms(x: torch.Tensor) -> torch.Tensor:
     ms = x.abs().pow(2).mean()
     pos = ms > 0
     return torch.where(pos, torch.where(pos, ms, torch.ones_like(ms)).sqrt(), torch.zeros_like(ms))
+
+
+def _check_field_output(out: object, y: Tensor, evaluation: int) -> None:
+    """Raise naming ``func`` unless ``out`` has ``y``'s shape and dtype: at every evaluation, since
+    a scalar (or a shape that changes with ``t``) would be broadcast into a wrong solution."""
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"func must return a torch.Tensor, got {type(out).__name__}")
+    if out.shape != y.shape:
+        raise ValueError(
+            f"func(t, y) must return the shape of y {tuple(y.shape)}, got {tuple(out.shape)} "
+            f"at evaluation {evaluation}"
+        )
+    if out.dtype != y.dtype:
+        raise TypeError(
+            f"func(t, y) must return the dtype of y ({y.dtype}), got {out.dtype} at "
+            f"evaluation {evaluation}"
+        )
 
 
 class _StepRecorder(nn.Module):
@@ -162,14 +188,7 @@ class _StepRecorder(nn.Module):
     def forward(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         self.nfe += 1
         out = self.func(t, y)
-        if self.nfe == 1:
-            if not isinstance(out, torch.Tensor):
-                raise TypeError(f"func must return a torch.Tensor, got {type(out).__name__}")
-            if out.shape != y.shape:
-                raise ValueError(
-                    f"func(t, y) must return the shape of y {tuple(y.shape)}, "
-                    f"got {tuple(out.shape)}"
-                )
+        _check_field_output(out, y, self.nfe)
         if self.armed:
             self.last = [*self.last[-1:], (y, out)]
         return out
@@ -222,19 +241,20 @@ class _StepRecorder(nn.Module):
         self.armed = False
 
 
+@checked
 def regularized_odeint(
-    func: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-    y0: torch.Tensor,
-    t: torch.Tensor,
-    method: str = "dopri5",
-    rtol: float = 1e-5,
-    atol: float = 1e-5,
+    func: Field,
+    y0: Float3264[Tensor, "*state"],
+    t: Float3264[Tensor, " times"],
+    method: AdaptiveMethod = "dopri5",
+    rtol: PositiveReal = 1e-5,
+    atol: PositiveReal = 1e-5,
     *,
     options: dict[str, Any] | None = None,
     adjoint: bool = False,
     land_on_end: bool = True,
     record_states: bool = False,
-) -> tuple[torch.Tensor, SolveStats]:
+) -> tuple[Tensor, SolveStats]:
     """``torchdiffeq.odeint`` that also records ``R_E`` and ``R_S``: a drop-in replacement.
 
     Implements equations :eq:`nde-ernode` and :eq:`nde-srnode` (Pal et al. 2021): over accepted
@@ -251,14 +271,16 @@ def regularized_odeint(
     Parameters
     ----------
     func, y0, t, rtol, atol, options
-        as for ``torchdiffeq.odeint``; ``t`` must be strictly increasing, ``y0`` finite and
-        floating point. ``options`` may not set ``norm`` (the recorder supplies torchdiffeq's RMS
-        norm itself); ``options["max_num_steps"]`` caps the attempted steps (default
-        :data:`DEFAULT_MAX_NUM_STEPS`).
+        as for ``torchdiffeq.odeint``; ``func(t, y)`` must return a tensor of ``y``'s shape and
+        dtype at every evaluation (checked at each: a scalar is not broadcast); ``y0`` finite,
+        float32/float64, any shape; ``t`` float32/float64, ≥ 2 strictly increasing times.
+        ``options``: torchdiffeq's adaptive-solver options, each checked, except ``norm`` (the
+        recorder's own); ``max_num_steps`` caps the steps (default :data:`DEFAULT_MAX_NUM_STEPS`).
     method
         one of :data:`ADAPTIVE_METHODS` (``dopri5``, ``bosh3``, ``fehlberg2``, ``adaptive_heun``,
         ``dopri8``): a method with an embedded error estimate. ``R_S`` needs two last stages at
-        ``t_j`` and is ``None`` except for ``dopri5`` and ``dopri8``. Fixed-step methods raise.
+        ``t_j`` and is ``None`` except for ``dopri5`` and ``dopri8``. Fixed-step methods
+        (``rk4``, ``euler``, …) have no error estimate, hence no ``R_E``: they are refused.
     adjoint
         must stay ``False``: ``odeint_adjoint`` integrates a separate adjoint ODE backwards and never
         differentiates the forward solver's error estimates, so it cannot train these regularizers.
@@ -277,47 +299,96 @@ def regularized_odeint(
     Raises
     ------
     TypeError, ValueError
-        for malformed inputs (including ``func`` returning a different shape from ``y0``).
+        for malformed inputs, naming the argument (``func`` included, see above).
     SolverError
-        when the solve fails: step-size underflow, a non-finite state, or more than
-        ``max_num_steps`` steps (torchdiffeq's bare ``AssertionError`` never escapes).
+        naming the step, when the solve fails: step-size underflow, a non-finite state, or more
+        than ``max_num_steps`` steps (torchdiffeq's bare ``AssertionError`` never escapes).
     """
-    from torchdiffeq import odeint
-
     if adjoint:
         raise ValueError(
             "regularized_odeint cannot use the adjoint method: odeint_adjoint solves a separate "
             "adjoint ODE and never sees the forward solver's error estimates, so dR_E/dθ would be "
             "lost. Use adjoint=False (backpropagate through the solver, as Pal et al. do)."
         )
-    if method in _FIXED_STEP_METHODS:
-        raise ValueError(
-            f"method={method!r} is a fixed-step method: it has no embedded error estimate, so "
-            f"there is no R_E to record; use one of {ADAPTIVE_METHODS}"
-        )
-    method = one_of("method", method, ADAPTIVE_METHODS)
-    stiff = method in STIFFNESS_METHODS
-    callable_("func", func)
-    if not isinstance(y0, torch.Tensor) or not torch.is_floating_point(y0):
-        raise TypeError(f"y0 must be a floating-point torch.Tensor, got {type(y0).__name__}")
-    tensor("y0", y0)
-    if not isinstance(t, torch.Tensor) or t.ndim != 1 or t.numel() < 2:
-        raise ValueError("t must be a 1-D tensor with at least two times")
-    tensor("t", t)
-    if not bool((t[1:] > t[:-1]).all()):
-        raise ValueError("t must be strictly increasing")
-    rtol = positive_real("rtol", rtol)
-    atol = positive_real("atol", atol)
-    if options is not None and not isinstance(options, dict):
-        raise TypeError(f"options must be a dict, got {type(options).__name__}")
-    opts = dict(options or {})
-    opts["max_num_steps"] = positive_int(
-        "options['max_num_steps']", opts.get("max_num_steps", DEFAULT_MAX_NUM_STEPS)
+    if t.shape[0] < 2 or not bool((t[1:] > t[:-1]).all()):
+        raise ValueError("regularized_odeint: t must hold at least two strictly increasing times")
+    opts = _checked_options(options)
+    return _regularized_odeint(
+        func,
+        y0,
+        t,
+        method,
+        rtol,
+        atol,
+        options=opts,
+        land_on_end=land_on_end,
+        record_states=record_states,
     )
-    if "norm" in opts:
-        raise ValueError(
-            "options['norm'] is reserved: the recorder passes torchdiffeq's RMS norm itself"
+
+
+_OPTION_RULES: dict[str, dict[str, Any]] = {
+    "first_step": dict(low=0.0, low_open=True),
+    "min_step": dict(low=0.0),
+    "max_step": dict(low=0.0, low_open=True, finite=False),
+    "safety": dict(low=0.0, high=1.0, low_open=True),
+    "ifactor": dict(low=1.0),
+    "dfactor": dict(low=0.0, high=1.0, low_open=True),
+}
+
+
+def _checked_options(options: dict[str, Any] | None) -> dict[str, Any]:
+    """A copy of ``options``: torchdiffeq's adaptive-solver options, checked, named in errors."""
+    opts = dict(options or {})
+    known = sorted({*_OPTION_RULES, "step_t", "jump_t", "max_num_steps", "dtype"})
+    for key, value in opts.items():
+        name = f"options[{key!r}]"
+        if key == "norm":
+            raise ValueError(f"{name} is reserved: the recorder passes torchdiffeq's RMS norm")
+        if key not in known:
+            raise ValueError(f"options has an unknown key {key!r}; known keys: {known}")
+        if key in _OPTION_RULES and value is not None:
+            opts[key] = real(name, value, **_OPTION_RULES[key])
+        elif key == "max_num_steps":
+            opts[key] = positive_int(name, value)
+        elif key == "dtype" and not (isinstance(value, torch.dtype) and value.is_floating_point):
+            raise TypeError(f"{name} must be a floating torch.dtype, got {value!r}")
+        elif key in ("step_t", "jump_t") and value is not None:
+            if not isinstance(value, torch.Tensor | np.ndarray | list | tuple):
+                raise TypeError(f"{name} must be a 1-D tensor of times, got {type(value).__name__}")
+            try:
+                opts[key] = torch.as_tensor(value, dtype=torch.float64)
+            except (TypeError, ValueError, RuntimeError):
+                raise TypeError(f"{name} must hold real times") from None
+            if opts[key].ndim != 1 or not bool(torch.isfinite(opts[key]).all()):
+                raise ValueError(f"{name} must be a 1-D tensor of finite times")
+    return opts
+
+
+def _regularized_odeint(
+    func: Field,
+    y0: Tensor,
+    t: Tensor,
+    method: str = "dopri5",
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+    *,
+    options: dict[str, Any] | None = None,
+    land_on_end: bool = True,
+    record_states: bool = False,
+) -> tuple[Tensor, SolveStats]:
+    """:func:`regularized_odeint` unchecked, for the package's loops (training steps, test
+    solves). A non-finite ``y0`` (from a model that has blown up) raises :class:`SolverError`
+    naming step 0, so that a trainer reports divergence, not a malformed argument."""
+    from torchdiffeq import odeint
+
+    if not bool(torch.isfinite(y0.detach()).all()):
+        raise SolverError(
+            "regularized_odeint diverged at step 0: the initial state y0 is not finite (the "
+            "model that produced it has blown up)"
         )
+    stiff = method in STIFFNESS_METHODS
+    opts = dict(options or {})
+    opts["max_num_steps"] = opts.get("max_num_steps") or DEFAULT_MAX_NUM_STEPS
     t = t.to(y0.device)
     if land_on_end:
         extra = t[-1:].detach().to(torch.float64)
@@ -355,7 +426,7 @@ def regularized_odeint(
     r_e = (errs * hs).sum()
     r_s = s_max = rhos = None
     if stiff:
-        s_stab = method_stability_size(method)
+        s_stab = _method_stability_size(method)
         rhos = torch.stack(recorder.rhos) if recorder.rhos else torch.zeros_like(hs)
         r_s = (rhos * hs).sum() / s_stab
         zero = torch.zeros((), dtype=fdtype, device=y0.device)
@@ -390,13 +461,10 @@ DOPRI5_B_ERROR = (
 diffrax use): the weights of the error estimate."""
 
 
+@checked
 def replay_error_ratios(
-    func: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-    stats: SolveStats,
-    *,
-    rtol: float,
-    atol: float,
-) -> torch.Tensor:
+    func: Field, stats: SolveStats, *, rtol: PositiveReal, atol: PositiveReal
+) -> Tensor:
     """Recompute every accepted step's ``E_j`` (equation :eq:`nde-error-estimate`) from scratch.
 
     Each step ``(t_{j-1}, y_{j-1}, h_j)`` recorded with ``record_states=True`` is taken again with
@@ -406,12 +474,10 @@ def replay_error_ratios(
     """
     from theorybook.nde.stability import DOPRI5_A
 
-    callable_("func", func)
-    rtol, atol = positive_real("rtol", rtol), positive_real("atol", atol)
     if len(stats.step_starts) != len(stats.step_sizes):
         raise ValueError("stats has no recorded step starts: solve with record_states=True")
     c = DOPRI5_A.sum(axis=1)
-    out = []
+    out: list[torch.Tensor] = []
     with torch.no_grad():
         for (t0, y0), h in zip(stats.step_starts, stats.step_sizes.tolist(), strict=True):
             y = y0.to(torch.float64)
@@ -421,7 +487,10 @@ def replay_error_ratios(
                     (float(DOPRI5_A[i, m]) * ks[m] for m in range(i)), torch.zeros_like(y)
                 )
                 ti = torch.tensor(t0 + float(c[i]) * h, dtype=torch.float64)
-                ks.append(func(ti, g.to(y0.dtype)).to(torch.float64))
+                gi = g.to(y0.dtype)
+                k = func(ti, gi)
+                _check_field_output(k, gi, len(out) * 7 + i + 1)
+                ks.append(k.to(torch.float64))
             y1 = g  # stage 7 is evaluated at the new point (first-same-as-last)
             err = h * sum(
                 (w * k for w, k in zip(DOPRI5_B_ERROR, ks, strict=True)), torch.zeros_like(y)

@@ -15,16 +15,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-from torch import nn
+from jaxtyping import Float
+from torch import Tensor, nn
 
-from theorybook.validation import tensor
+from theorybook.boundary import checked
+from theorybook.nde.solver_torch import Field, Float3264, _check_field_output
 
 __all__ = ["TaylorAugmentedField", "second_time_derivative"]
 
 
+@checked
 def second_time_derivative(
-    func: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], t: torch.Tensor, z: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
+    func: Field, t: Float[Tensor, ""], z: Float3264[Tensor, "batch dim"]
+) -> tuple[Tensor, Tensor]:
     """``(f(t, z), d²z/dt²)`` with ``d²z/dt² = ∂f/∂z f + ∂f/∂t`` (Kelly et al. 2020, ``K = 2``).
 
     One forward-mode product of ``(t, z) ↦ f(t, z)`` with the tangent ``(1, f(t, z))``; gradients
@@ -38,11 +41,12 @@ def second_time_derivative(
     Returns:
         ``(f(t, z), d²z/dt²)``, both shaped like ``z``.
 
-    Raises ``TypeError`` if ``z`` is not a floating tensor.
+    Raises:
+        TypeError, ValueError: for malformed arguments, or ``func(t, z)`` not shaped like ``z``
+            (or of another dtype).
     """
-    if not callable(func):
-        raise TypeError(f"func must be callable, got {type(func).__name__}")
-    return _second_derivative(func, t, tensor("z", z))
+    _check_field_output(func(t.to(z.dtype), z), z, 1)
+    return _second_derivative(func, t, z)
 
 
 def _second_derivative(
@@ -54,20 +58,27 @@ def _second_derivative(
     return f, d2
 
 
-class TaylorAugmentedField(nn.Module):
-    """The field of ``(z, r)`` with ``z' = f(t, z)`` and ``r' = ‖d²z/dt²‖²`` row by row.
+class _TaylorAugmentedField(nn.Module):
+    """:class:`TaylorAugmentedField` without the check of its constructor: the trainers build one
+    per training step."""
 
-    The state has shape ``(batch, dim + 1)``; its last column integrates TayNODE's ``R_2`` for each
-    sample (equation :eq:`nde-taynode`).
-    """
-
-    def __init__(self, func: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+    def __init__(self, func: Field) -> None:
         super().__init__()
-        if not callable(func):
-            raise TypeError(f"func must be callable (t, z) -> dz/dt, got {type(func).__name__}")
         self.func = func
 
     def forward(self, t: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         z = state[..., :-1]
         f, d2 = _second_derivative(self.func, t, z)  # unchecked: called at every stage
         return torch.cat([f, d2.pow(2).sum(-1, keepdim=True)], dim=-1)
+
+
+@checked
+class TaylorAugmentedField(_TaylorAugmentedField):
+    """The field of ``(z, r)`` with ``z' = f(t, z)`` and ``r' = ‖d²z/dt²‖²`` row by row.
+
+    The state has shape ``(batch, dim + 1)``; its last column integrates TayNODE's ``R_2`` for each
+    sample (equation :eq:`nde-taynode`).
+    """
+
+    def __init__(self, func: Field) -> None:
+        super().__init__(func)

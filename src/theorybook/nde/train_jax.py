@@ -13,35 +13,72 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
 import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jaxtyping import Float, Int, UInt32
 
-from theorybook.nde.config import Config, JaxComparison, Regularizers
+from theorybook.boundary import (
+    IntRange,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    Seed,
+    checked,
+    record,
+)
+from theorybook.nde.config import Config, JaxComparison, Regularizers, TaylorOrder
 from theorybook.nde.data import ClassificationData
-from theorybook.nde.solver_jax import regularized_diffeqsolve, taynode_regularizer
+from theorybook.nde.solver_jax import _regularized_diffeqsolve, _taynode_regularizer
 from theorybook.timing import Timer
 from theorybook.training import DivergenceGuard, TrainingDiverged, train_loop
-from theorybook.validation import int_in_range, one_of, positive_int, positive_real, real
-from theorybook.validation import seed as check_seed
 
 __all__ = ["JAX_METHODS", "JaxNodeRun", "init_mlp", "jax_node_loss", "mlp_field", "train_node_jax"]
 
-JAX_METHODS: tuple[str, ...] = ("vanilla", "ernode", "taynode")
+JaxMethod = Literal["vanilla", "ernode", "taynode"]
+JAX_METHODS: tuple[str, ...] = get_args(JaxMethod)
 Params = dict[str, Any]
 
 
-def init_mlp(key: jax.Array, dim: int, hidden: int, n_classes: int) -> Params:
+def _check_params(params: Params, dim: int | None = None) -> None:
+    """``TypeError``/``ValueError`` naming ``params`` unless it is :func:`init_mlp`'s layout:
+    ``W0 (dim + 1, h)``, ``W1 (h, h)``, ``W2 (h, dim)``, ``W3 (dim, c)`` and biases ``b0…b3``,
+    floating and finite (``dim``: the state's dimension, if known)."""
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict of arrays (init_mlp), got {type(params).__name__}")
+    missing = sorted({f"{p}{i}" for p in "Wb" for i in range(4)} - set(params))
+    if missing:
+        raise ValueError(f"params lacks {missing} (build it with init_mlp)")
+    shapes = {k: tuple(np.shape(v)) for k, v in params.items()}
+    w0, w1, w2, w3 = (shapes[f"W{i}"] for i in range(4))
+    ok = all(len(w) == 2 for w in (w0, w1, w2, w3))
+    ok = ok and w1 == (w0[1], w0[1]) and w2 == (w0[1], w0[0] - 1) and w3[0] == w0[0] - 1
+    ok = ok and all(shapes[f"b{i}"] == (w[1],) for i, w in enumerate((w0, w1, w2, w3)))
+    if not ok or (dim is not None and w0[0] != dim + 1):
+        raise ValueError(f"params has shapes {shapes}, not init_mlp's for a state of dim {dim}")
+    for k in sorted(params):
+        v = np.asarray(params[k])
+        if not np.issubdtype(v.dtype, np.floating) or not np.all(np.isfinite(v)):
+            raise ValueError(f"params[{k!r}] must hold finite floating values")
+
+
+@checked
+def init_mlp(
+    key: UInt32[jax.Array, " 2"],
+    dim: PositiveInt,
+    hidden: PositiveInt,
+    n_classes: Annotated[int, IntRange(low=2)],
+) -> Params:
     """Parameters of the vector field ``[z, t] → hidden → hidden → dim`` (tanh) and the linear head.
 
     Uniform ``±1/√fan_in`` initialisation, as ``torch.nn.Linear``.
 
     Arguments:
-        key: the JAX random key.
+        key: the JAX random key (``jax.random.PRNGKey``).
         dim: the state's dimension.
         hidden: the field's width.
         n_classes: the head's outputs.
@@ -59,8 +96,17 @@ def init_mlp(key: jax.Array, dim: int, hidden: int, n_classes: int) -> Params:
     return params
 
 
+@checked
 def mlp_field(params: Params) -> Callable[[Any, jax.Array], jax.Array]:
-    """The vector field ``f(t, z)`` for a batch ``z`` of shape ``(batch, dim)``."""
+    """The vector field ``f(t, z)`` for a batch ``z`` of shape ``(batch, dim)``.
+
+    ``params`` must be :func:`init_mlp`'s (checked: names, shapes, finite floats).
+    """
+    _check_params(params)
+    return _mlp_field(params)
+
+
+def _mlp_field(params: Params) -> Callable[[Any, jax.Array], jax.Array]:
 
     def f(t: Any, z: jax.Array) -> jax.Array:
         tt = jnp.broadcast_to(jnp.asarray(t, z.dtype), z.shape[:-1] + (1,))
@@ -71,18 +117,19 @@ def mlp_field(params: Params) -> Callable[[Any, jax.Array], jax.Array]:
     return f
 
 
+@checked
 def jax_node_loss(
     params: Params,
-    x: jax.Array,
-    y: jax.Array,
-    method: str,
-    lam: float,
+    x: Float[jax.Array, "batch dim"],
+    y: Int[jax.Array, " batch"],
+    method: JaxMethod,
+    lam: NonNegativeReal,
     *,
-    rtol: float,
-    atol: float,
-    dt0: float,
-    order: int = 2,
-    max_steps: int = 4096,
+    rtol: PositiveReal,
+    atol: PositiveReal,
+    dt0: PositiveReal,
+    order: TaylorOrder = 2,
+    max_steps: PositiveInt = 4096,
 ) -> tuple[Any, tuple[Any, ...]]:
     """``CE + λ R`` with ``R = R_E`` (ERNODE, equation :eq:`nde-ernode`), TayNODE's ``R_K``
     (equation :eq:`nde-taynode`) or nothing; returns ``(loss, (ce, R, nfe, ok))`` where ``ok`` says
@@ -103,16 +150,40 @@ def jax_node_loss(
     Returns:
         ``(loss, (ce, R, nfe, ok))``.
     """
-    f = mlp_field(params)
+    _check_params(params, x.shape[-1])
+    if bool(jnp.any((y < 0) | (y >= params["W3"].shape[1]))):
+        raise ValueError(f"y must hold labels in [0, {params['W3'].shape[1]}) (the head's outputs)")
+    return _jax_node_loss(
+        params, x, y, method, lam, rtol=rtol, atol=atol, dt0=dt0, order=order, max_steps=max_steps
+    )
+
+
+def _jax_node_loss(
+    params: Params,
+    x: jax.Array,
+    y: jax.Array,
+    method: str,
+    lam: float,
+    *,
+    rtol: float,
+    atol: float,
+    dt0: float,
+    order: int = 2,
+    max_steps: int = 4096,
+) -> tuple[Any, tuple[Any, ...]]:
+    """:func:`jax_node_loss` unchecked (traced inside the jitted training step)."""
+    f = _mlp_field(params)
     b, d = x.shape
     if method == "taynode":
 
         def vf(t: Any, yy: jax.Array, args: Any) -> jax.Array:
             z = yy[:-1].reshape(b, d)
-            return jnp.concatenate([f(t, z).reshape(-1), taynode_regularizer(f, t, z, order)[None]])
+            return jnp.concatenate(
+                [f(t, z).reshape(-1), _taynode_regularizer(f, t, z, order)[None]]
+            )
 
         y0 = jnp.concatenate([x.reshape(-1), jnp.zeros((1,), x.dtype)])
-        sol, st = regularized_diffeqsolve(
+        sol, st = _regularized_diffeqsolve(
             diffrax.ODETerm(vf),
             y0,
             0.0,
@@ -127,7 +198,7 @@ def jax_node_loss(
         ys: Any = sol.ys
         z1, reg = ys[-1][:-1].reshape(b, d), ys[-1][-1]
     else:
-        sol, st = regularized_diffeqsolve(
+        sol, st = _regularized_diffeqsolve(
             diffrax.ODETerm(lambda t, z, args: f(t, z)),
             x,
             0.0,
@@ -148,6 +219,7 @@ def jax_node_loss(
     return loss, (ce, reg, st.nfe, ok)
 
 
+@record
 @dataclass(frozen=True)
 class JaxNodeRun:
     """A JAX training run: per-iteration history, test metrics and timings.
@@ -169,21 +241,22 @@ class JaxNodeRun:
     params: Params
 
 
+@checked
 def train_node_jax(
     data: ClassificationData,
-    method: str = "vanilla",
+    method: JaxMethod = "vanilla",
     *,
-    lam: float = 0.0,
-    iters: int = JaxComparison.iters,
-    hidden: int = JaxComparison.hidden,
-    lr: float = JaxComparison.lr,
-    rtol: float = Config.rtol,
-    atol: float = Config.atol,
-    dt0: float = JaxComparison.dt0,
-    order: int = Regularizers.taynode_order,
-    seed: int = 0,
+    lam: NonNegativeReal = 0.0,
+    iters: Annotated[int, IntRange(low=2)] = JaxComparison.iters,
+    hidden: PositiveInt = JaxComparison.hidden,
+    lr: PositiveReal = JaxComparison.lr,
+    rtol: PositiveReal = Config.rtol,
+    atol: PositiveReal = Config.atol,
+    dt0: PositiveReal = JaxComparison.dt0,
+    order: TaylorOrder = Regularizers.taynode_order,
+    seed: Seed = 0,
     progress: bool = False,
-    max_steps: int = 2_000,
+    max_steps: PositiveInt = 2_000,
 ) -> JaxNodeRun:
     """Full-batch Adam (optax) on ``data`` with ``method`` in :data:`JAX_METHODS`; float32.
 
@@ -215,23 +288,15 @@ def train_node_jax(
             training solve fails (more than ``max_steps`` steps, a non-finite state): never
             diffrax's opaque runtime error.
     """
-    if not isinstance(data, ClassificationData):
-        raise TypeError(f"data must be a ClassificationData, got {type(data).__name__}")
-    method = one_of("method", method, JAX_METHODS)
-    lam = real("lam", lam, low=0.0)
     if method != "vanilla" and lam <= 0:
         raise ValueError(f"{method} needs lam > 0")
     if method == "vanilla" and lam != 0:
         raise ValueError(f"vanilla has no regularizer: lam must be 0, got {lam}")
-    iters = int_in_range("iters", iters, low=2)
-    hidden = positive_int("hidden", hidden)
-    lr = positive_real("lr", lr)
-    rtol, atol = positive_real("rtol", rtol), positive_real("atol", atol)
-    dt0 = positive_real("dt0", dt0)
-    order = positive_int("order", order)
-    seed = check_seed("seed", seed)
-    max_steps = positive_int("max_steps", max_steps)
-    x = jnp.asarray(data.x_train, dtype=jnp.float32)
+    with np.errstate(over="ignore"):
+        x = jnp.asarray(data.x_train, dtype=jnp.float32)
+        xt = jnp.asarray(data.x_test, dtype=jnp.float32)
+    if not (bool(jnp.all(jnp.isfinite(x))) and bool(jnp.all(jnp.isfinite(xt)))):
+        raise ValueError("data.x_train or data.x_test overflows float32 (the model's precision)")
     y = jnp.asarray(data.y_train)
     params = init_mlp(jax.random.PRNGKey(seed), data.dim, hidden, max(data.n_classes, 2))
     opt = optax.adam(lr)
@@ -240,7 +305,9 @@ def train_node_jax(
 
     @jax.jit
     def update(p: Params, s: Any) -> tuple[Params, Any, jax.Array, tuple[jax.Array, ...]]:
-        (loss, aux), g = jax.value_and_grad(jax_node_loss, has_aux=True)(p, x, y, method, lam, **kw)
+        (loss, aux), g = jax.value_and_grad(_jax_node_loss, has_aux=True)(
+            p, x, y, method, lam, **kw
+        )
         upd, s = opt.update(g, s, p)
         return optax.apply_updates(p, upd), s, loss, aux
 
@@ -270,7 +337,6 @@ def train_node_jax(
 
     train_loop(step, iters, desc=f"jax {method}", progress=progress, guard=DivergenceGuard(where))
     predict = jax.jit(lambda p, xx: _predict(p, xx, rtol, atol, dt0, max_steps))
-    xt = jnp.asarray(data.x_test, dtype=jnp.float32)
     logits, nfe, ok = jax.block_until_ready(predict(params, xt))
     if not bool(ok):
         raise TrainingDiverged(f"{where}: the test solve after training failed")
@@ -288,8 +354,8 @@ def train_node_jax(
 def _predict(
     params: Params, x: jax.Array, rtol: float, atol: float, dt0: float, max_steps: int
 ) -> tuple[Any, Any, Any]:
-    f = mlp_field(params)
-    sol, st = regularized_diffeqsolve(
+    f = _mlp_field(params)
+    sol, st = _regularized_diffeqsolve(
         diffrax.ODETerm(lambda t, z, args: f(t, z)),
         x,
         0.0,

@@ -11,35 +11,34 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
-import numpy as np
 import torch
-from torch import nn
+from jaxtyping import Int
+from torch import Tensor, nn
 
-from theorybook.nde.config import Classifier, Config, Regularizers
+from theorybook.boundary import (
+    IntRange,
+    NonNegativeInt,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    Seed,
+    checked,
+    record,
+)
+from theorybook.nde.config import Classifier, Config, FloatType, OpenUnit, Regularizers
 from theorybook.nde.data import ClassificationData, make_circles_data, make_digits_data
 from theorybook.nde.solver_torch import (
-    STIFFNESS_FORMS,
+    Float3264,
     SolverError,
     SolveStats,
-    regularized_odeint,
+    _regularized_odeint,
 )
 from theorybook.runtime import device, seed_everything
 from theorybook.timing import Timer, best_of
 from theorybook.training import TrainingDiverged, train_loop
-from theorybook.validation import (
-    int_in_range,
-    non_negative_int,
-    one_of,
-    positive_int,
-    positive_real,
-    real,
-    same_length,
-)
-from theorybook.validation import (
-    seed as check_seed,
-)
+from theorybook.validation import finite_tensor, matches_module, real
 
 __all__ = [
     "DTYPES",
@@ -57,16 +56,21 @@ __all__ = [
 ]
 
 Method = Literal["vanilla", "ernode", "srnode", "steer", "ernode+srnode", "taynode"]
-METHODS: tuple[str, ...] = ("vanilla", "ernode", "srnode", "steer", "ernode+srnode", "taynode")
+METHODS: tuple[str, ...] = get_args(Method)
 REGULARIZED: tuple[str, ...] = ("ernode", "srnode", "ernode+srnode", "taynode")
 """The methods whose loss carries ``λ R`` (they need ``lam0 > 0``)."""
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
+
+StiffnessForm = Literal["integral", "max"]
 
 TRAIN_MAX_NUM_STEPS = 2_000
 """Step cap of each training solve: a flow that needs more has blown up (see :func:`train_node`)."""
 
 
-def lambda_schedule(epoch: int, epochs: int, lam0: float, lam1: float) -> float:
+@checked
+def lambda_schedule(
+    epoch: NonNegativeInt, epochs: PositiveInt, lam0: NonNegativeReal, lam1: NonNegativeReal
+) -> float:
     """``λ(e) = λ₀ exp(−k e)``, ``k = log(λ₀/λ₁)/epochs`` (official RegNeuralDE schedule,
     equation :eq:`nde-objective`; constant if ``λ₀ = λ₁``).
 
@@ -77,26 +81,29 @@ def lambda_schedule(epoch: int, epochs: int, lam0: float, lam1: float) -> float:
         lam1: ``λ₁ ≥ 0``.
 
     Returns:
-        ``λ(e)``.
+        ``λ(e)`` (finite for every finite ``λ₀``, ``λ₁``: a ratio ``λ₀/λ₁`` that overflows or
+        underflows is taken in log space; ``λ(e)`` underflows to 0 far past ``epochs``).
     """
-    epochs = positive_int("epochs", epochs)
-    epoch = non_negative_int("epoch", epoch)
-    lam0 = real("lam0", lam0, low=0.0)
-    lam1 = real("lam1", lam1, low=0.0)
+    return _lambda_schedule(epoch, epochs, lam0, lam1)
+
+
+def _lambda_schedule(epoch: int, epochs: int, lam0: float, lam1: float) -> float:
     if lam0 == 0.0 or lam1 == 0.0 or lam0 == lam1:
         return float(lam0)
-    k = math.log(lam0 / lam1) / epochs
+    ratio = lam0 / lam1
+    log_ratio = math.log(ratio) if 0.0 < ratio < math.inf else math.log(lam0) - math.log(lam1)
+    k = log_ratio / epochs
     return float(lam0 * math.exp(-k * epoch))
 
 
+@checked
 class ODEFunc(nn.Module):
     """Vector field ``f(t, z) = W₃ tanh(W₂ tanh(W₁ [z, t]))``: time concatenated to the state, as in
     the paper."""
 
-    def __init__(self, dim: int, hidden: int) -> None:
+    def __init__(self, dim: PositiveInt, hidden: PositiveInt) -> None:
         super().__init__()
-        self.dim = positive_int("dim", dim)
-        hidden = positive_int("hidden", hidden)
+        self.dim = dim
         self.net = nn.Sequential(
             nn.Linear(self.dim + 1, hidden),
             nn.Tanh(),
@@ -118,40 +125,50 @@ class ODEFunc(nn.Module):
         return self.net(torch.cat([z, tt], dim=-1))
 
 
+@checked
 class NODEClassifier(nn.Module):
     """``x ↦ W z(T)``, ``z(0) = x``, ``z' = f_θ(t, z)`` (equation :eq:`nde-node`), solved by
-    :func:`regularized_odeint` with at most ``max_num_steps`` steps."""
+    :func:`~theorybook.nde.solver_torch.regularized_odeint` with at most ``max_num_steps`` steps.
+
+    :meth:`forward` (called at every training step) checks its input by hand, cheaply: a
+    tensor ``(batch, dim)`` of finite values with the model's dtype.
+    """
 
     def __init__(
         self,
-        dim: int,
-        hidden: int,
-        n_classes: int,
+        dim: PositiveInt,
+        hidden: PositiveInt,
+        n_classes: Annotated[int, IntRange(low=2)],
         *,
-        rtol: float = 1e-5,
-        atol: float = 1e-5,
-        first_step: float | None = None,
-        max_num_steps: int = 10_000,
+        rtol: PositiveReal = 1e-5,
+        atol: PositiveReal = 1e-5,
+        first_step: PositiveReal | None = None,
+        max_num_steps: PositiveInt = 10_000,
     ) -> None:
         super().__init__()
         self.func = ODEFunc(dim, hidden)
-        self.head = nn.Linear(dim, int_in_range("n_classes", n_classes, low=2))
-        self.rtol = positive_real("rtol", rtol)
-        self.atol = positive_real("atol", atol)
-        self.first_step = None if first_step is None else positive_real("first_step", first_step)
-        self.max_num_steps = positive_int("max_num_steps", max_num_steps)
+        self.head = nn.Linear(dim, n_classes)
+        self.rtol, self.atol = rtol, atol
+        self.first_step = first_step
+        self.max_num_steps = max_num_steps
 
-    def forward(self, x: torch.Tensor, t1: float = 1.0) -> tuple[torch.Tensor, SolveStats]:
+    def _check_input(self, x: object) -> torch.Tensor:
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
         if x.ndim != 2 or x.shape[1] != self.func.dim:
             raise ValueError(f"x must be (batch, {self.func.dim}), got {tuple(x.shape)}")
-        t1 = positive_real("t1", t1)
+        if x.shape[0] == 0:
+            raise ValueError("x must hold at least one point, got an empty batch")
+        return finite_tensor("x", matches_module("x", x, self))
+
+    def forward(self, x: torch.Tensor, t1: float = 1.0) -> tuple[torch.Tensor, SolveStats]:
+        x = self._check_input(x)
+        t1 = real("t1", t1, low=0.0, low_open=True)
         t = torch.tensor([0.0, t1], dtype=torch.float64)
         opts: dict[str, object] = {"max_num_steps": self.max_num_steps}
         if self.first_step is not None:
             opts["first_step"] = self.first_step
-        zs, stats = regularized_odeint(
+        zs, stats = _regularized_odeint(  # unchecked: one solve per training step
             self.func, x, t, rtol=self.rtol, atol=self.atol, options=opts
         )
         return self.head(zs[-1]), stats
@@ -160,20 +177,20 @@ class NODEClassifier(nn.Module):
         """Logits, solve statistics and TayNODE's ``R_2 = mean_b ∫₀¹ ‖z_b''‖² dt`` from one solve
         of the augmented state ``(z, r)`` (:class:`~theorybook.nde.taynode_torch.TaylorAugmentedField`,
         equation :eq:`nde-taynode`)."""
-        from theorybook.nde.taynode_torch import TaylorAugmentedField
+        from theorybook.nde.taynode_torch import _TaylorAugmentedField
 
-        if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != self.func.dim:
-            raise ValueError(f"x must be a (batch, {self.func.dim}) tensor")
+        x = self._check_input(x)
         t = torch.tensor([0.0, 1.0], dtype=torch.float64)
         state = torch.cat([x, torch.zeros_like(x[:, :1])], dim=-1)
         opts: dict[str, object] = {"max_num_steps": self.max_num_steps}
-        zs, stats = regularized_odeint(
-            TaylorAugmentedField(self.func), state, t, rtol=self.rtol, atol=self.atol, options=opts
+        zs, stats = _regularized_odeint(
+            _TaylorAugmentedField(self.func), state, t, rtol=self.rtol, atol=self.atol, options=opts
         )
         end = zs[-1]
         return self.head(end[:, :-1]), stats, end[:, -1].mean()
 
 
+@record
 @dataclass(frozen=True)
 class NodeRun:
     """One training run: per-epoch history and the final test metrics.
@@ -197,18 +214,14 @@ class NodeRun:
     seed: int = 0
 
 
-def _check_data(data: object) -> ClassificationData:
-    if not isinstance(data, ClassificationData):
-        raise TypeError(f"data must be a ClassificationData, got {type(data).__name__}")
-    same_length(x_train=data.x_train, y_train=data.y_train)
-    same_length(x_test=data.x_test, y_test=data.y_test)
-    for name in ("x_train", "x_test"):
-        arr = getattr(data, name)
-        if not np.issubdtype(arr.dtype, np.floating):
-            raise TypeError(f"data.{name} must hold floats, got dtype {arr.dtype}")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"data.{name} must hold only finite values; it contains NaN or inf")
-    return data
+def _features(
+    data: ClassificationData, name: str, dev: torch.device, dtype: torch.dtype
+) -> torch.Tensor:
+    """``data.<name>`` as a tensor of the model's dtype, or ``ValueError`` if it overflows it."""
+    out = torch.from_numpy(getattr(data, name)).to(dev, dtype)
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError(f"data.{name} overflows {dtype} (the model's dtype)")
+    return out
 
 
 def check_lam_stiff(method: str, lam_stiff: object) -> float | None:
@@ -223,26 +236,27 @@ def check_lam_stiff(method: str, lam_stiff: object) -> float | None:
     return None
 
 
+@checked
 def train_node(
     data: ClassificationData,
-    method: str = "vanilla",
+    method: Method = "vanilla",
     *,
-    lam0: float = 0.0,
-    lam1: float | None = None,
-    epochs: int = Classifier.epochs,
-    batch_size: int | None = None,
-    hidden: int = Classifier.hidden,
-    lr: float = Classifier.lr,
-    rtol: float = Config.rtol,
-    atol: float = Config.atol,
-    steer_b: float = Regularizers.steer_b,
-    seed: int = 0,
+    lam0: NonNegativeReal = 0.0,
+    lam1: NonNegativeReal | None = None,
+    epochs: PositiveInt = Classifier.epochs,
+    batch_size: PositiveInt | None = None,
+    hidden: PositiveInt = Classifier.hidden,
+    lr: PositiveReal = Classifier.lr,
+    rtol: PositiveReal = Config.rtol,
+    atol: PositiveReal = Config.atol,
+    steer_b: OpenUnit = Regularizers.steer_b,
+    seed: Seed = 0,
     progress: bool = False,
     torch_device: str | None = Config.torch_device,
-    dtype: str = Classifier.dtype,
-    max_num_steps: int = TRAIN_MAX_NUM_STEPS,
-    stiffness: str = "integral",
-    lam_stiff: float | None = None,
+    dtype: FloatType = Classifier.dtype,
+    max_num_steps: PositiveInt = TRAIN_MAX_NUM_STEPS,
+    stiffness: StiffnessForm = "integral",
+    lam_stiff: PositiveReal | None = None,
 ) -> NodeRun:
     """Train a :class:`NODEClassifier` with Adam and return its :class:`NodeRun`.
 
@@ -291,26 +305,15 @@ def train_node(
             ``max_num_steps`` steps): a large learning rate stops with this error instead of
             hanging in one solve.
     """
-    data = _check_data(data)
-    method = one_of("method", method, METHODS)
-    epochs = positive_int("epochs", epochs)
-    hidden = positive_int("hidden", hidden)
-    lr = positive_real("lr", lr)
-    rtol, atol = positive_real("rtol", rtol), positive_real("atol", atol)
-    seed = check_seed("seed", seed)
-    max_num_steps = positive_int("max_num_steps", max_num_steps)
-    lam0 = real("lam0", lam0, low=0.0)
-    lam1 = lam0 if lam1 is None else real("lam1", lam1, low=0.0)
+    lam1 = lam0 if lam1 is None else lam1
     if method in REGULARIZED and (lam0 <= 0 or lam1 <= 0):
         raise ValueError(f"{method} needs lam0 > 0 (and lam1 > 0), got {lam0}, {lam1}")
     if method in ("vanilla", "steer") and (lam0 != 0 or lam1 != 0):
         raise ValueError(f"{method} has no regularizer: lam0/lam1 must be 0, got {lam0}, {lam1}")
     lam_stiff = check_lam_stiff(method, lam_stiff)
-    stiffness = one_of("stiffness", stiffness, STIFFNESS_FORMS)
-    steer_b = real("steer_b", steer_b, low=0.0, high=1.0, low_open=True, high_open=True)
-    tdtype = DTYPES[one_of("dtype", dtype, tuple(DTYPES))]
+    tdtype = DTYPES[dtype]
     n = len(data.x_train)
-    bs = n if batch_size is None else min(positive_int("batch_size", batch_size), n)
+    bs = n if batch_size is None else min(batch_size, n)
     n_batches = len(range(0, n, bs))
     try:
         dev = device(torch_device)
@@ -318,10 +321,9 @@ def train_node(
         raise ValueError(f"torch_device={torch_device!r}: {err}") from None
     seed_everything(seed)
     gen = torch.Generator().manual_seed(seed)
-    xtr = torch.from_numpy(data.x_train).to(dev, tdtype)
-    ytr = torch.from_numpy(data.y_train).to(dev)
-    xte = torch.from_numpy(data.x_test).to(dev, tdtype)
-    yte = torch.from_numpy(data.y_test).to(dev)
+    xtr, xte = _features(data, "x_train", dev, tdtype), _features(data, "x_test", dev, tdtype)
+    ytr = torch.from_numpy(data.y_train).to(dev, torch.long)
+    yte = torch.from_numpy(data.y_test).to(dev, torch.long)
     model = NODEClassifier(
         data.dim, hidden, max(data.n_classes, 2), rtol=rtol, atol=atol, max_num_steps=max_num_steps
     ).to(dev, tdtype)
@@ -340,7 +342,7 @@ def train_node(
         nonlocal lam, perm, tot, wall, epoch_seconds
         epoch, b = divmod(t - 1, n_batches)
         if b == 0:
-            lam = lambda_schedule(epoch, epochs, lam0, lam1) if method in REGULARIZED else 0.0
+            lam = _lambda_schedule(epoch, epochs, lam0, lam1) if method in REGULARIZED else 0.0
             perm = torch.randperm(n, generator=gen).to(dev)
             tot = {"loss": 0.0, "reg": 0.0, "acc": 0.0, "nfe": 0.0}
             epoch_seconds = 0.0
@@ -393,8 +395,12 @@ def train_node(
     return NodeRun(method, lam0, hist, test_acc, test_nfe, wall, pred, model, seed)
 
 
+@checked
 def evaluate_node(
-    model: NODEClassifier, x: torch.Tensor, y: torch.Tensor, repeats: int = 7
+    model: NODEClassifier,
+    x: Float3264[Tensor, "n dim"],
+    y: Int[Tensor, " n"],
+    repeats: PositiveInt = 7,
 ) -> tuple[float, int, float]:
     """Test accuracy, NFE of one solve over ``x`` at ``T = 1`` and the median of ``repeats`` timed
     predictions (:func:`theorybook.timing.best_of`).
@@ -407,9 +413,13 @@ def evaluate_node(
 
     Returns:
         ``(accuracy, NFE, median seconds per prediction)``.
+
+    Raises:
+        TypeError, ValueError: for malformed arguments (``x`` of another dtype or device than
+            the model's, or another ``dim``).
+        SolverError: if the test solve fails (a model that has blown up).
     """
-    repeats = positive_int("repeats", repeats)
-    same_length(x=x, y=y)
+    matches_module("x", x, model)
     with torch.no_grad():
         logits, stats = model(x, 1.0)
         timing = best_of(
