@@ -77,6 +77,7 @@ from theorybook.declared import (
     declared_parameters,
     is_array_hint,
     is_record,
+    leaves,
     mark_record,
     members,
     metadata,
@@ -157,7 +158,10 @@ def _array_facts(value: object) -> tuple[int, bool] | None:
         import jax
 
         if isinstance(value, jax.Array):
-            kind = np.dtype(value.dtype).kind
+            try:
+                kind = np.dtype(value.dtype).kind
+            except TypeError:  # a typed PRNG key (jax.random.key): not numbers
+                return None
             finite = True
             if kind in "fc" and value.size:
                 import jax.numpy as jnp
@@ -227,6 +231,16 @@ def _mismatch(where: str, name: str, hint: Any, value: object, seen: list[str]) 
     return message
 
 
+def _or_else(hint: Any) -> str:
+    """ ", or a value of type int" for the non-``Literal`` types a hint also allows."""
+    others = [
+        _hint_text(m)
+        for m in leaves(hint)
+        if m is not type(None) and typing.get_origin(m) is not typing.Literal
+    ]
+    return f", or a value of type {' | '.join(others)}" if others else ""
+
+
 def _prefixed(where: str, err: Exception) -> Exception:
     return type(err)(f"{where}: {err}")
 
@@ -277,7 +291,10 @@ def _wrap(fn: F, where: str, finite_result: bool) -> F:
                         raise _prefixed(where, err) from None
                     continue
                 if (choices := outside_choices(declared.hint, value)) is not None:
-                    raise ValueError(f"{where}: {name} must be one of {choices}, got {value!r}")
+                    raise ValueError(
+                        f"{where}: {name} must be one of {choices}{_or_else(declared.hint)}, "
+                        f"got {value!r}"
+                    )
                 if declared.array is not None:
                     traced = traced or _is_tracer(value)
                     _check_array_values(where, name, value, declared.options)
@@ -400,6 +417,8 @@ def check_fields(obj: Any, *, record: bool = False) -> None:
 
     if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
         raise TypeError(f"check_fields: obj must be a dataclass instance, got {obj!r}")
+    if not isinstance(record, bool):
+        raise TypeError(f"check_fields: record must be a bool, got {record!r}")
     conf = BeartypeConf(is_pep484_tower=True)
     cls = type(obj)
     hints = _field_hints(cls)
@@ -410,7 +429,7 @@ def check_fields(obj: Any, *, record: bool = False) -> None:
         if value is None and allows_none(hint):
             continue
         if (choices := outside_choices(hint, value)) is not None:
-            raise ValueError(f"{where} must be one of {choices}, got {value!r}")
+            raise ValueError(f"{where} must be one of {choices}{_or_else(hint)}, got {value!r}")
         rule = number_rule(hint)
         if rule is not None:
             not_measured = record and isinstance(value, float | np.floating) and math.isnan(value)

@@ -269,7 +269,11 @@ def outside_choices(hint: Any, value: object) -> tuple[Any, ...] | None:
     others = [
         m for m in leaves(hint) if m is not type(None) and typing.get_origin(m) is not Literal
     ]
-    if others:  # e.g. PositiveInt | Literal["policy"]: a string may be a wrong type; say all
+    if any(m in (int, float) for m in others):
+        try:  # "4" for PositiveInt | Literal["policy"]: a number of the wrong type, not a choice
+            float(value)
+        except ValueError:
+            return choices
         return None
     return choices
 

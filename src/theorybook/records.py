@@ -100,11 +100,15 @@ def load_record(
     """
     from theorybook.chapters import CHAPTERS
 
-    stems = [c.stem for c in CHAPTERS]
-    if chapter not in stems:
-        raise ValueError(f"chapter must be one of the book's chapters {stems}, got {chapter!r}")
     path = record_path(chapter, name, root=root)
     if path is None or not path.is_file():
+        stems = [c.stem for c in CHAPTERS]
+        known_folder = path is not None and path.parent.is_dir()
+        if chapter not in stems and not known_folder:
+            raise ValueError(
+                f"chapter must be one of the book's chapters {stems} (or a folder of the "
+                f"results directory), got {chapter!r}"
+            )
         return None
     text = path.read_text()
     try:

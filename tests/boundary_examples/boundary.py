@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from malformed import call
@@ -20,8 +21,8 @@ class _Block(Settings):
     lr: PositiveReal = 0.1
 
 
-def _fresh_class() -> type:  # record() marks the class it is given: a new one for each call
-    return type("Fresh", (), {})
+def _fresh_class() -> type:  # record() wraps the class it is given: a new one for each call
+    return dataclasses.make_dataclass("Fresh", [("x", float)], frozen=True)
 
 
 EXAMPLES = {
