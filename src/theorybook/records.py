@@ -103,8 +103,7 @@ def load_record(
     path = record_path(chapter, name, root=root)
     if path is None or not path.is_file():
         stems = [c.stem for c in CHAPTERS]
-        known_folder = path is not None and path.parent.is_dir()
-        if chapter not in stems and not known_folder:
+        if path is not None and chapter not in stems and not path.parent.is_dir():
             raise ValueError(
                 f"chapter must be one of the book's chapters {stems} (or a folder of the "
                 f"results directory), got {chapter!r}"
