@@ -19,19 +19,24 @@ that names the function and the argument:
    :class:`Interval` (``PositiveInt``, ``Probability``, …), or a bare ``int``/``float``, is checked
    by :mod:`theorybook.validation` and converted to a Python number (so ``np.int64(3)`` is an
    ``int``). A bare ``float`` must be finite; say ``Annotated[float, Interval(finite=False)]``
-   where ±inf is meaningful.
+   where ±inf is meaningful. A string outside the argument's ``Literal`` choices is a
+   ``ValueError`` listing them.
 2. **Values of arrays** (``ValueError``): an array argument (jaxtyping annotation) must be
    non-empty and hold only finite values, unless its annotation carries :data:`MAY_BE_EMPTY` or
    :data:`MAY_BE_NONFINITE`.
 3. **Types, dtypes and shapes** (``TypeError``): jaxtyping run by beartype, two maintained
    libraries: wrong ranks, sizes that disagree between arguments sharing a dimension name,
    integer or complex arrays where floating ones are declared, NumPy where torch is declared,
-   wrong Python types, a string outside a ``Literal``.
+   wrong Python types.
 
 After the body, the result (an array, a float, or a tuple, list or dataclass of them, one level
 deep) must be finite; otherwise :class:`NonFiniteResult` names the function: a valid input that
 reaches a degenerate limit (σ → 0, an ill-conditioned solve) fails loudly instead of returning
 NaN. ``@checked(finite_result=False)`` opts out where a non-finite result is meaningful.
+
+A checked function called from inside another checked call (the package calling its own public
+functions) is not checked again: the boundary is the outermost call, and the inner loops pay
+nothing. Result records (:func:`record`) check their fields when built, allowing NaN.
 
 Applied to a class, :func:`checked` checks the constructor the same way (a dataclass's fields, an
 ``nn.Module``'s ``__init__``). :func:`check_fields` serves dataclasses that validate in
