@@ -417,8 +417,6 @@ def check_fields(obj: Any, *, record: bool = False) -> None:
         TypeError, ValueError: naming ``Class.field``.
     """
     from beartype import BeartypeConf
-    from beartype.door import die_if_unbearable
-    from beartype.roar import BeartypeException
 
     if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
         raise TypeError(f"check_fields: obj must be a dataclass instance, got {obj!r}")
@@ -427,6 +425,22 @@ def check_fields(obj: Any, *, record: bool = False) -> None:
     conf = BeartypeConf(is_pep484_tower=True)
     cls = type(obj)
     hints = _field_hints(cls)
+    arrays = any(is_array_hint(m) for h in hints.values() for m in members(h))
+    # One jaxtyping context for all fields: a dimension name binds one size across them.
+    with _array_context() if arrays else contextlib.nullcontext():
+        _check_each_field(obj, cls, hints, record, conf)
+
+
+def _array_context() -> Any:
+    from jaxtyping import jaxtyped
+
+    return jaxtyped("context")
+
+
+def _check_each_field(obj: Any, cls: type, hints: dict[str, Any], record: bool, conf: Any) -> None:
+    from beartype.door import die_if_unbearable
+    from beartype.roar import BeartypeException
+
     for field in dataclasses.fields(obj):
         hint = hints.get(field.name, Any)
         value = getattr(obj, field.name)

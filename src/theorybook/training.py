@@ -31,7 +31,7 @@ check their own arguments in a few microseconds.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -212,6 +212,26 @@ StepResult = Any
 """What a step function returns: its loss, or ``(loss, {name: value, ...})``."""
 
 
+WEIGHT_CHECK_EVERY = 10
+"""How often (in steps) :func:`train_loop` checks the watched parameters' growth."""
+
+
+def _largest_entry(tensors: Sequence[Any]) -> float:
+    """The largest ``|entry|`` over torch tensors (one host sync), NaN if any is NaN."""
+    import torch
+
+    with torch.no_grad():
+        tops = [t.detach().abs().max() for t in tensors if t.numel()]
+        if not tops:
+            return 0.0
+        try:  # one device, one sync
+            stacked = torch.stack([x.to(torch.float32) for x in tops])
+        except RuntimeError:  # tensors on several devices
+            stacked = torch.stack([x.to(torch.float32).cpu() for x in tops])
+        largest = float(stacked.max())
+        return math.nan if bool(torch.isnan(stacked).any()) else largest
+
+
 @checked
 def train_loop(
     step: Callable[[int], StepResult],
@@ -222,8 +242,15 @@ def train_loop(
     guard: DivergenceGuard | None = None,
     start: NonNegativeInt = 1,
     context: str = "",
+    parameters: Sequence[Any] | None = None,
 ) -> TrainingHistory:
     """Run ``step(t)`` for ``t = start, …, start + steps − 1`` with a progress bar and a guard.
+
+    A loss can stay bounded while the weights explode (a mean squared error of bounded outputs,
+    or a network driven to the identity map at a huge learning rate): pass the model's
+    ``parameters`` and the run also stops once their largest entry has grown more than
+    ``guard.growth``-fold over its start (``max(·, 1)``), checked every
+    :data:`WEIGHT_CHECK_EVERY` steps and at the last one.
 
     Arguments:
         step: one optimisation step. Returns the step's loss (a number, a NumPy/JAX scalar or a
@@ -237,18 +264,22 @@ def train_loop(
             steps from where it left off, so an error names the step of the whole run).
         context: where in a longer run this call is (``"epoch 3"``, ``"stage 2"``), added to a
             divergence message after the guard's name.
+        parameters: the tensors the steps optimise (``list(model.parameters())``), watched for
+            growth; None watches the loss only.
 
     Returns:
         The :class:`TrainingHistory` of the run.
 
     Raises:
-        TrainingDiverged: at the first step whose loss is NaN, inf or has exploded, naming the
-            step (and ``context``).
+        TrainingDiverged: at the first step whose loss is NaN, inf or has exploded, or whose
+            weights have, naming the step (and ``context``).
         TypeError: if a step returns something other than a loss or ``(loss, extras)``.
     """
     from theorybook.reporting import progress as progress_bar
 
     guard = DivergenceGuard(where=desc) if guard is None else guard
+    watched = list(parameters) if parameters is not None else []
+    weight_limit = guard.growth * max(_largest_entry(watched), 1.0) if watched else math.inf
     losses: list[float] = []
     records: dict[str, list[float]] = {}
     bar = progress_bar(total=steps, desc=desc, disable=not progress, leave=False)
@@ -272,6 +303,15 @@ def train_loop(
                 records.setdefault(name, []).append(
                     _as_float(value, f"the value {name!r} returned by step {t}")
                 )
+            last = t == start + steps - 1
+            if watched and ((t - start + 1) % WEIGHT_CHECK_EVERY == 0 or last):
+                largest = _largest_entry(watched)
+                if not largest <= weight_limit:
+                    where = f"{guard.where} ({context})" if context else guard.where
+                    raise TrainingDiverged(
+                        f"{where} diverged at step {t}: a weight reached {largest:.3g}, more than "
+                        f"{guard.growth:g} times its initial scale (a learning rate too large)"
+                    )
             bar.update()
     finally:
         bar.close()

@@ -133,6 +133,8 @@ def int_in_range(name: str, value: object, *, low: IntBound = None, high: IntBou
         low = _int_bound("int_in_range", "low", low)
     if high is not None and type(high) is not int:
         high = _int_bound("int_in_range", "high", high)
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"int_in_range: low ({low}) must not exceed high ({high}) (for {name})")
     if type(value) is int:  # the common case, without the slower ABC test
         out = value
     elif isinstance(value, bool | np.bool_) or not isinstance(value, Integral):
