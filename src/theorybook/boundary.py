@@ -80,6 +80,7 @@ from theorybook.declared import (
     Seed,
     allows_none,
     declared_parameters,
+    element_rule,
     is_array_hint,
     is_record,
     leaves,
@@ -236,6 +237,21 @@ def _mismatch(where: str, name: str, hint: Any, value: object, seen: list[str]) 
     return message
 
 
+def _checked_elements(where: str, value: Any, hint: Any, record: bool) -> Any:
+    """``value`` with each element checked against ``hint``'s element rule (if it has one and
+    ``value`` is a tuple or list), as the same kind of sequence; else ``value``."""
+    rule = element_rule(hint)
+    if rule is None or not isinstance(value, tuple | list):
+        return value
+    out = []
+    for i, item in enumerate(value):
+        if record and isinstance(item, float) and math.isnan(item):
+            out.append(item)
+        else:
+            out.append(rule.check(f"{where}[{i}]", item))
+    return type(value)(out) if type(value) in (tuple, list) else value
+
+
 def _or_else(hint: Any) -> str:
     """ ", or a value of type int" for the non-``Literal`` types a hint also allows."""
     others = [
@@ -295,6 +311,12 @@ def _wrap(fn: F, where: str, finite_result: bool) -> F:
                     except (TypeError, ValueError) as err:
                         raise _prefixed(where, err) from None
                     continue
+                if isinstance(value, tuple | list) and not _is_tracer(value):
+                    try:
+                        value = _checked_elements(name, value, declared.hint, record=False)
+                    except (TypeError, ValueError) as err:
+                        raise _prefixed(where, err) from None
+                    bound.arguments[name] = value
                 if (choices := outside_choices(declared.hint, value)) is not None:
                     raise ValueError(
                         f"{where}: {name} must be one of {choices}{_or_else(declared.hint)}, "
@@ -449,6 +471,9 @@ def _check_each_field(obj: Any, cls: type, hints: dict[str, Any], record: bool, 
             continue
         if (choices := outside_choices(hint, value)) is not None:
             raise ValueError(f"{where} must be one of {choices}{_or_else(hint)}, got {value!r}")
+        if isinstance(value, tuple | list):
+            value = _checked_elements(where, value, hint, record)
+            object.__setattr__(obj, field.name, value)
         rule = number_rule(hint)
         if rule is not None:
             not_measured = record and isinstance(value, float | np.floating) and math.isnan(value)

@@ -33,6 +33,7 @@ __all__ = [
     "Probability",
     "Seed",
     "declared_parameters",
+    "element_rule",
     "is_record",
     "outside_choices",
     "mark_record",
@@ -249,6 +250,21 @@ def number_rule(hint: Any) -> IntRange | Interval | None:
         if isinstance(rule, IntRange | Interval):
             return rule
     return IntRange() if types[0] is int else Interval()
+
+
+def element_rule(hint: Any) -> IntRange | Interval | None:
+    """The range rule of the elements of a ``tuple[X, ...]`` or ``Sequence[X]`` of numbers (the
+    first such member of ``hint``), or None."""
+    import collections.abc
+
+    for m in leaves(hint):
+        origin = typing.get_origin(m)
+        args = typing.get_args(m)
+        if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+            return number_rule(args[0])
+        if origin in (collections.abc.Sequence, list) and len(args) == 1:
+            return number_rule(args[0])
+    return None
 
 
 def literal_choices(hint: Any) -> tuple[Any, ...]:
