@@ -275,8 +275,10 @@ def test_bad_types_and_test_kernel():
         distill_predict(np.eye(2), np.ones((4, 3)), np.ones(2), lam=0.1, alpha=0.5, steps=2)
     with pytest.raises(TypeError, match="reference"):
         optimal_alpha(np.ones(3), np.zeros(3), np.ones(4))
-    with pytest.raises(ValueError, match="coincide"):
+    with pytest.raises(ValueError, match="f_ground_truth and f_self_distilled coincide"):
         optimal_alpha(np.ones(3), np.ones(3), np.zeros(3))
+    with pytest.raises(ValueError, match="teacher_outputs and self_distilled_outputs coincide"):
+        estimate_alpha(np.ones(3), np.ones(3), np.zeros(3))
     with pytest.raises(ValueError, match="method"):
         eigen_weights(np.ones(2), lam=0.1, alpha=0.5, steps=2, method="nope")  # type: ignore[arg-type]
 

@@ -147,6 +147,21 @@ def test_a_student_at_lr_1e6_stops_at_its_weights(alpha, reg_coef):
         )
 
 
+def test_train_loop_watches_the_students_weights(monkeypatch):
+    """train_student hands its parameters to train_loop: with the student's own per-step weight
+    check switched off, the loop's watch still stops a run at lr = 10⁶ whose loss stays bounded."""
+    monkeypatch.setattr(deep_module, "WEIGHT_GROWTH", float("inf"))
+    d = load_digits_split(Digits(n_train=100, n_val=50), seed=0)
+    X, y = torch.as_tensor(d.X_train), torch.as_tensor(d.y_train)
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"distillation step 2 .* diverged at step \d+: a weight reached .* times its initial",
+    ):
+        train_student(
+            X, y, None, 1.0, training=_small(hidden=32, epochs=5, lr=1e6), init_seed=0, step=2
+        )
+
+
 def test_the_training_loop_calls_no_checked_function(monkeypatch):
     """The loss and the penalty run once per optimiser step: the loop uses their unchecked
     twins, so the public (checked) functions are never called from it."""

@@ -22,11 +22,19 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import numpy as np
-from jaxtyping import Float
+from jaxtyping import Float, Float64
 from numpy.typing import NDArray
 from scipy.linalg import cho_solve
 
-from theorybook.boundary import Interval, PositiveInt, PositiveReal, checked, record
+from theorybook.boundary import (
+    FiniteReal,
+    Interval,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    checked,
+    record,
+)
 from theorybook.distill.checks import (
     MAX_ELEMENTS,
     check_cross_kernel,
@@ -49,6 +57,8 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
+#: the max/min ratio of timed runs (≥ 1; inf when the fastest run read 0 s).
+Spread = Annotated[float, Interval(low=1.0, finite=False)]
 
 #: the finest grid step :func:`alpha_grid` builds (a million and one points).
 MIN_GRID_STEP = 1e-6
@@ -91,20 +101,30 @@ def optimal_alpha(
     return _optimal_alpha(f_ground_truth, f_self_distilled, reference, clip)
 
 
-def _optimal_alpha(a: Array, b: Array, z: Array, clip: bool) -> float:
+def _optimal_alpha(
+    a: Array,
+    b: Array,
+    z: Array,
+    clip: bool,
+    names: tuple[str, str] = ("f_ground_truth", "f_self_distilled"),
+) -> float:
     """:func:`optimal_alpha` without the checks, for the package's own loops.
 
     ``α* = ⟨a − b, z − b⟩ / ‖a − b‖²`` (:eq:`distill-alpha-star`). The three arrays are first
     divided by a power of two near their largest entry, and ``a − b`` by one near its own:
     exact operations (the same bits as the plain formula for ordinary inputs) that keep huge
     inputs from overflowing and nearly equal outputs from underflowing ``‖a − b‖²``.
+    ``names`` are the arguments ``a`` and ``b`` of the public caller, for the error message.
     """
     a, b, z = (np.asarray(v, dtype=np.float64) for v in (a, b, z))
     e = int(np.frexp(max(float(np.max(np.abs(v))) for v in (a, b, z)))[1])
     a, b, z = np.ldexp(a, -e), np.ldexp(b, -e), np.ldexp(z, -e)
     diff = (a - b).ravel()
     if not np.any(diff):
-        raise ValueError("the α = 1 and α = 0 outputs coincide: every α gives the same loss")
+        raise ValueError(
+            f"{names[0]} and {names[1]} coincide (the α = 1 and α = 0 outputs are equal): "
+            "every α gives the same loss"
+        )
     k = int(np.frexp(float(np.max(np.abs(diff))))[1])
     diff = np.ldexp(diff, -k)
     with np.errstate(over="ignore"):
@@ -141,7 +161,13 @@ def estimate_alpha(
     Returns:
         ``α̂⁽ᵗ⁾``, a float (unconstrained).
     """
-    return _optimal_alpha(teacher_outputs, self_distilled_outputs, targets, False)
+    return _optimal_alpha(
+        teacher_outputs,
+        self_distilled_outputs,
+        targets,
+        False,
+        ("teacher_outputs", "self_distilled_outputs"),
+    )
 
 
 @checked
@@ -200,17 +226,17 @@ class AlphaSearch:
     ``spread_*`` their max/min.
     """
 
-    alpha_star: float
-    loss_star: float
-    grid: Array
-    grid_losses: Array
-    alpha_grid_best: float
-    loss_grid_best: float
-    seconds_closed_form: float
-    seconds_grid: float
-    spread_closed_form: float = 1.0
-    spread_grid: float = 1.0
-    repeats: int = 1
+    alpha_star: FiniteReal  # unconstrained (clip=False) it may leave [0, 1]
+    loss_star: NonNegativeReal
+    grid: Float64[np.ndarray, " g"]
+    grid_losses: Float64[np.ndarray, " g"]
+    alpha_grid_best: FiniteReal
+    loss_grid_best: NonNegativeReal
+    seconds_closed_form: NonNegativeReal
+    seconds_grid: NonNegativeReal
+    spread_closed_form: Spread = 1.0
+    spread_grid: Spread = 1.0
+    repeats: PositiveInt = 1
 
     @property
     def speedup(self) -> float:

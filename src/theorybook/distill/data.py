@@ -15,12 +15,22 @@ the ``α = 0.35`` run, as the README's text and a recomputation show) and the st
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
+from jaxtyping import Float32, Float64, Int64
 from numpy.typing import NDArray
 from sklearn.metrics.pairwise import rbf_kernel
 
-from theorybook.boundary import PositiveInt, PositiveReal, Seed, checked, record
+from theorybook.boundary import (
+    IntRange,
+    PositiveInt,
+    PositiveReal,
+    Probability,
+    Seed,
+    checked,
+    record,
+)
 from theorybook.distill.checks import MAX_ELEMENTS
 from theorybook.distill.config import DIGITS_MIN_TEST, DIGITS_N, Digits
 
@@ -79,14 +89,14 @@ PUBLISHED_TOY_ALPHA025_LIMIT = 0.15250
 class ToyProblem:
     """The toy: training inputs/labels, the 101-point evaluation grid, the truth sin 2πx, kernels."""
 
-    x: Array
-    y: Array
-    x_grid: Array
-    truth: Array
-    K: Array
-    K_grid: Array
-    lam: float
-    gamma: float
+    x: Float64[np.ndarray, " n"]
+    y: Float64[np.ndarray, " n"]
+    x_grid: Float64[np.ndarray, " m"]
+    truth: Float64[np.ndarray, " m"]
+    K: Float64[np.ndarray, "n n"]
+    K_grid: Float64[np.ndarray, "m n"]
+    lam: PositiveReal
+    gamma: PositiveReal
 
 
 @checked
@@ -110,10 +120,10 @@ def mobahi_toy(*, gamma: PositiveReal = 80.0, lam: PositiveReal = 0.2) -> ToyPro
 class RandomProblem:
     """Random points in ``[0, 1]³`` with an RBF kernel: labels ``sin 3x₁ + x₂² + noise``."""
 
-    K: Array
-    K_test: Array
-    y: Array
-    lam: float
+    K: Float64[np.ndarray, "n n"]
+    K_test: Float64[np.ndarray, "m n"]
+    y: Float64[np.ndarray, " n"]
+    lam: PositiveReal
 
 
 @checked
@@ -157,14 +167,14 @@ class DigitsSplit:
     labels are clean.
     """
 
-    X_train: NDArray[np.float32]
-    y_train: NDArray[np.int64]
-    X_val: NDArray[np.float32]
-    y_val: NDArray[np.int64]
-    X_test: NDArray[np.float32]
-    y_test: NDArray[np.int64]
-    n_classes: int
-    noisy_fraction: float
+    X_train: Float32[np.ndarray, "n_train f"]
+    y_train: Int64[np.ndarray, " n_train"]
+    X_val: Float32[np.ndarray, "n_val f"]
+    y_val: Int64[np.ndarray, " n_val"]
+    X_test: Float32[np.ndarray, "n_test f"]
+    y_test: Int64[np.ndarray, " n_test"]
+    n_classes: Annotated[int, IntRange(low=2)]
+    noisy_fraction: Probability
 
 
 @checked

@@ -223,6 +223,7 @@ def train_student(
         desc=where,
         guard=DivergenceGuard(where=where),
         start=0,
+        parameters=params,
     )
     model.eval()
     return model

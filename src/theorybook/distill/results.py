@@ -14,9 +14,18 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from jaxtyping import Float64
 from numpy.typing import NDArray
 
-from theorybook.boundary import checked, record
+from theorybook.boundary import (
+    FiniteReal,
+    NonNegativeReal,
+    PositiveInt,
+    Probability,
+    Seed,
+    checked,
+    record,
+)
 from theorybook.distill.alpha import AlphaSearch
 from theorybook.distill.data import ToyProblem
 
@@ -51,11 +60,11 @@ class ToyResult:
     """Loss against sin 2πx on the grid, per α (rows) and step (columns), and the limits."""
 
     problem: ToyProblem
-    alphas: tuple[float, ...]
-    losses: Array  # (n_alpha, steps)
-    limit_losses: Array  # (n_alpha,)
-    predictions: Array  # (n_alpha, steps, 101)
-    limit_predictions: Array  # (n_alpha, 101)
+    alphas: tuple[Probability, ...]
+    losses: Float64[np.ndarray, "a steps"]
+    limit_losses: Float64[np.ndarray, " a"]
+    predictions: Float64[np.ndarray, "a steps m"]  # m = 101 grid points
+    limit_predictions: Float64[np.ndarray, "a m"]
 
     def row(self, alpha: float) -> int:
         """The row of ``alpha`` in :attr:`losses` (``KeyError`` if it was not run)."""
@@ -70,12 +79,12 @@ class ToyResult:
 class ExactnessResult:
     """Largest ``|closed form − explicit refit|`` over α, steps and points, per problem."""
 
-    alphas: tuple[float, ...]
-    steps: int
-    max_abs_diff_toy: float
-    max_abs_diff_random: float
-    n_random: int
-    max_abs_diff_sum_vs_recursion: float
+    alphas: tuple[Probability, ...]
+    steps: PositiveInt
+    max_abs_diff_toy: NonNegativeReal
+    max_abs_diff_random: NonNegativeReal
+    n_random: PositiveInt
+    max_abs_diff_sum_vs_recursion: NonNegativeReal
 
     @property
     def max_abs_diff(self) -> float:
@@ -95,15 +104,15 @@ class ConvergenceResult:
     B⁽∞⁾|``; ``fit_vs_sklearn[i]``: ``max |ŷ⁽ᵀ⁾ − KernelRidge(λ/α)|`` after ``T`` steps.
     """
 
-    alphas: tuple[float, ...]
-    weight_errors: Array  # (n_alpha, steps): max_k |B_k⁽ᵗ⁾ − B_k⁽∞⁾|
-    geometric_excess: float
-    fit_vs_sklearn: Array  # (n_alpha,)
-    limit_vs_sklearn: Array  # (n_alpha,)
-    fixed_point_residual: Array  # (n_alpha,)
-    zero_alpha_norms: Array  # (steps,): ‖ŷ⁽ᵗ⁾‖ / ‖y‖ for α = 0
-    zero_alpha_bound: Array  # (steps,): a_max^t, the bound on that ratio
-    zero_alpha_loss: Array  # (steps,): toy loss for α = 0
+    alphas: tuple[Probability, ...]
+    weight_errors: Float64[np.ndarray, "a steps"]  # max_k |B_k⁽ᵗ⁾ − B_k⁽∞⁾|
+    geometric_excess: FiniteReal  # ≤ 0 when the bound holds
+    fit_vs_sklearn: Float64[np.ndarray, " a"]
+    limit_vs_sklearn: Float64[np.ndarray, " a"]
+    fixed_point_residual: Float64[np.ndarray, " a"]
+    zero_alpha_norms: Float64[np.ndarray, " steps"]  # ‖ŷ⁽ᵗ⁾‖ / ‖y‖ for α = 0
+    zero_alpha_bound: Float64[np.ndarray, " steps"]  # a_max^t, the bound on that ratio
+    zero_alpha_loss: Float64[np.ndarray, " steps"]  # toy loss for α = 0
 
 
 @record
@@ -111,11 +120,11 @@ class ConvergenceResult:
 class SparsificationResult:
     """Ratios ``B_k⁽ᵗ⁾ / B_{k+1}⁽ᵗ⁾`` on the toy for α = 0 and α = ``alpha``, and their limits."""
 
-    alpha: float
-    ratios_zero: Array  # (steps, n − 1)
-    ratios_alpha: Array  # (steps, n − 1)
-    ratios_alpha_limit: Array  # (n − 1,)
-    eigenvalues: Array
+    alpha: Probability
+    ratios_zero: Float64[np.ndarray, "steps k"]  # k = n − 1
+    ratios_alpha: Float64[np.ndarray, "steps k"]
+    ratios_alpha_limit: Float64[np.ndarray, " k"]
+    eigenvalues: Float64[np.ndarray, " n"]
 
     @property
     def zero_monotone(self) -> bool:
@@ -160,12 +169,12 @@ class SparsificationResult:
 class AlphaSearchResult:
     """Closed-form α* against a grid at ``step`` (previous steps α = 0), and greedy α* sequences."""
 
-    step: int
+    step: PositiveInt
     search: AlphaSearch
-    greedy_alphas_clipped: Array
-    greedy_losses_clipped: Array
-    greedy_alphas_free: Array
-    greedy_losses_free: Array
+    greedy_alphas_clipped: Float64[np.ndarray, " later"]  # steps 2..T
+    greedy_losses_clipped: Float64[np.ndarray, " steps"]  # steps 1..T
+    greedy_alphas_free: Float64[np.ndarray, " later"]
+    greedy_losses_free: Float64[np.ndarray, " steps"]
 
     @property
     def free_step2_side(self) -> Literal["below", "inside", "above"]:
@@ -194,18 +203,18 @@ class DeepSeedResult:
     neither counts the shared teacher.
     """
 
-    seed: int
-    chains: Mapping[str, tuple[float, ...]]
-    chain_val_loss: Mapping[str, tuple[float, ...]]
-    alpha_hat: tuple[float, ...]
-    alpha_hat_val: tuple[float, ...]
-    alpha_hat_val_free: tuple[float, ...]
-    grid: Array
-    grid_val_loss: Array
-    grid_test_acc: Array
-    alpha_grid_best: float
-    seconds_estimate: float
-    seconds_grid: float
+    seed: Seed
+    chains: Mapping[str, tuple[Probability, ...]]
+    chain_val_loss: Mapping[str, tuple[NonNegativeReal, ...]]
+    alpha_hat: tuple[FiniteReal, ...]
+    alpha_hat_val: tuple[Probability, ...]
+    alpha_hat_val_free: tuple[FiniteReal, ...]
+    grid: Float64[np.ndarray, " g"]
+    grid_val_loss: Float64[np.ndarray, " g"]
+    grid_test_acc: Float64[np.ndarray, " g"]
+    alpha_grid_best: Probability
+    seconds_estimate: NonNegativeReal
+    seconds_grid: NonNegativeReal
 
     @property
     def cell(self) -> float:
@@ -257,10 +266,10 @@ class DeepResult:
     """All seeds of the digits experiment, the device and the wall time."""
 
     seeds: tuple[DeepSeedResult, ...]
-    steps: int
+    steps: PositiveInt
     device: str
-    seconds: float
-    noisy_fraction: float
+    seconds: NonNegativeReal
+    noisy_fraction: Probability
 
     @property
     def max_cells_off(self) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from jaxtyping import Float
+from jaxtyping import Float, Float64
 from numpy.typing import NDArray
 
 from theorybook.boundary import PositiveInt, PositiveReal, checked, record
@@ -41,11 +41,11 @@ class AlphaSweep:
     without ``K_test``); ``limit_*`` the ``t → ∞`` values (:eq:`distill-limit`).
     """
 
-    alphas: Array
-    train_mse: Array
-    limit_train_mse: Array
-    test_mse: Array | None = None
-    limit_test_mse: Array | None = None
+    alphas: Float64[np.ndarray, " a"]
+    train_mse: Float64[np.ndarray, "a steps"]
+    limit_train_mse: Float64[np.ndarray, " a"]
+    test_mse: Float64[np.ndarray, "a steps"] | None = None
+    limit_test_mse: Float64[np.ndarray, " a"] | None = None
 
 
 @checked
