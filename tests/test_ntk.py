@@ -541,3 +541,61 @@ def test_paper_preset_starts() -> None:
     )
     assert net.history.steps == 1 and np.all(np.isfinite(net.test_outputs))
     assert gram.shape == (2, 2) and np.all(np.isfinite(gram))
+
+
+def test_records_refuse_out_of_range_values_and_mismatched_lengths():
+    """Result records check the numbers inside their tuples and that their lengths agree."""
+    import dataclasses
+
+    from theorybook.ntk.results import LimitSweep, SettingsResult, TimingResult
+
+    sweep = LimitSweep(
+        activation="relu",
+        kernel="ntk",
+        limit="majority",
+        depths=(1, 2),
+        seeds=(0, 1),
+        agreement=((1.0, 0.5), (0.75, math.nan)),  # NaN: not measured
+        n_train=10,
+        n_test=20,
+    )
+    with pytest.raises(ValueError, match=r"LimitSweep.agreement\[0\]\[1\] must be <= 1"):
+        dataclasses.replace(sweep, agreement=((1.0, 1.5), (0.5, 0.5)))
+    with pytest.raises(ValueError, match=r"LimitSweep.agreement\[1\] must hold one entry"):
+        dataclasses.replace(sweep, agreement=((1.0, 0.5), (0.5,)))
+    with pytest.raises(ValueError, match="LimitSweep.agreement must hold one entry per element"):
+        dataclasses.replace(sweep, seeds=(0, 1, 2))
+    with pytest.raises(ValueError, match=r"LimitSweep.depths\[0\] must be >= 1"):
+        dataclasses.replace(sweep, depths=(0, 2))
+    with pytest.raises(ValueError, match="LimitSweep.n_train must be >= 1"):
+        dataclasses.replace(sweep, n_train=-5)
+    settings = SettingsResult(
+        dims=(3, 5),
+        activations=("3d_opt", "5d_opt"),
+        n=10,
+        n_test=10,
+        depth=4,
+        accuracy={"NNGP": (0.5, 0.75)},
+        kernel_hilbert_agreement=(1.0, 1.0),
+    )
+    with pytest.raises(ValueError, match=r"SettingsResult.accuracy\['NNGP'\] must hold one"):
+        dataclasses.replace(settings, accuracy={"NNGP": (0.5,)})
+    with pytest.raises(ValueError, match=r"SettingsResult.accuracy\['NNGP'\]\[0\] must be >= 0"):
+        dataclasses.replace(settings, accuracy={"NNGP": (-0.5, 0.5)})
+    with pytest.raises(ValueError, match="TimingResult.jax_seconds must be >= 0"):
+        TimingResult(n=4, depth=2, activation="relu", jax_seconds=-1.0, numpy_seconds=1.0)
+
+
+def test_dirichlet_data_record_checks_dtype_and_lengths():
+    """``DirichletData`` refuses float16 points, a label per point missing, a wrong ``α``."""
+    import dataclasses
+
+    data = dirichlet_sphere_data(10, *dirichlet_setting(3))
+    with pytest.raises(TypeError, match="DirichletData.X"):
+        dataclasses.replace(data, X=data.X.astype(np.float16))
+    with pytest.raises(TypeError, match="DirichletData.y"):
+        dataclasses.replace(data, y=data.y[:3])
+    with pytest.raises(ValueError, match="one parameter per coordinate"):
+        dataclasses.replace(data, alphas1=(1.0, 2.0))
+    with pytest.raises(ValueError, match=r"DirichletData.alphas2\[0\]"):
+        dataclasses.replace(data, alphas2=(-1.0, 1.0, 1.0))

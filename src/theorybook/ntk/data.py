@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import numpy as np
-from jaxtyping import Float
+from jaxtyping import Float, Float64
 from numpy.typing import NDArray
 
 from theorybook.boundary import Interval, PositiveInt, PositiveReal, Seed, checked, record
@@ -62,11 +62,22 @@ _MAX_TRIES = 1000
 class DirichletData:
     """Unit-norm points ``X`` (``n × D``), labels ``y`` in ``{±1}`` and the class parameters."""
 
-    X: NDArray[np.float64]
-    y: NDArray[np.float64]
-    alphas1: tuple[float, ...]
-    alphas2: tuple[float, ...]
-    prior: float
+    X: Float64[np.ndarray, "n D"]
+    y: Float64[np.ndarray, " n"]
+    alphas1: tuple[PositiveReal, ...]  # [D]
+    alphas2: tuple[PositiveReal, ...]  # [D]
+    prior: ClassPrior
+
+    def __post_init__(self) -> None:
+        for name in ("alphas1", "alphas2"):
+            alphas = getattr(self, name)
+            real_sequence(f"DirichletData.{name}", alphas, low=0.0, low_open=True)
+            if isinstance(self.X, np.ndarray) and self.X.ndim == 2:
+                if len(alphas) != self.X.shape[1]:
+                    raise ValueError(
+                        f"DirichletData.{name} must hold one parameter per coordinate of X "
+                        f"({self.X.shape[1]}), got {len(alphas)}"
+                    )
 
     @property
     def dim(self) -> int:

@@ -6,11 +6,22 @@ claims table read them.
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from theorybook.boundary import record
+from theorybook.boundary import (
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    Probability,
+    Seed,
+    record,
+)
+from theorybook.declared import number_rule
 
 __all__ = [
     "ConsistencyResult",
@@ -26,24 +37,86 @@ __all__ = [
 ]
 
 
+def _check_elements(where: str, value: object, hint: Any) -> None:
+    """Check each number inside a tuple or dict field against its declared range (NaN passes).
+
+    The record's own check (:func:`~theorybook.boundary.record`) checks a number field's range
+    and every field's type; the ranges of numbers *inside* tuples and dicts are checked here.
+    """
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is tuple and isinstance(value, tuple):
+        if len(args) == 2 and args[1] is Ellipsis:
+            for i, item in enumerate(value):
+                _check_element(f"{where}[{i}]", item, args[0])
+        elif len(args) == len(value):
+            for i, (item, item_hint) in enumerate(zip(value, args, strict=True)):
+                _check_element(f"{where}[{i}]", item, item_hint)
+    elif origin is dict and isinstance(value, dict):
+        for key, item in value.items():
+            _check_element(f"{where}[{key!r}]", item, args[1])
+
+
+def _check_element(where: str, value: object, hint: Any) -> None:
+    rule = number_rule(hint)
+    if rule is None:
+        _check_elements(where, value, hint)
+    elif not (isinstance(value, float | np.floating) and np.isnan(value)):
+        rule.check(where, value)
+
+
+def _check_shape(where: str, value: object, dims: list[tuple[str, int]]) -> None:
+    if not dims or not isinstance(value, tuple):
+        return  # a wrong type is the record check's to report
+    name, size = dims[0]
+    if len(value) != size:
+        raise ValueError(
+            f"{where} must hold one entry per element of {name} ({size}), got {len(value)}"
+        )
+    for i, item in enumerate(value):
+        _check_shape(f"{where}[{i}]", item, dims[1:])
+
+
+def _check_record(obj: Any, shapes: dict[str, tuple[str, ...]]) -> None:
+    """The ranges of the numbers inside ``obj``'s tuples and dicts, and the tuples' lengths.
+
+    ``shapes`` maps a field to the fields whose lengths its nesting must have: ``{"agreement":
+    ("seeds", "depths")}`` says ``agreement[seed][depth]``; a dict field's every value must.
+    """
+    cls = type(obj)
+    hints = typing.get_type_hints(cls, include_extras=True)
+    for field in dataclasses.fields(obj):
+        _check_elements(f"{cls.__name__}.{field.name}", getattr(obj, field.name), hints[field.name])
+    for name, dims in shapes.items():
+        value = getattr(obj, name)
+        sizes = [(d, len(getattr(obj, d))) for d in dims]
+        items = value.items() if isinstance(value, dict) else [(None, value)]
+        for key, item in items:
+            where = f"{cls.__name__}.{name}" + ("" if key is None else f"[{key!r}]")
+            _check_shape(where, item, sizes)
+
+
 @record
 @dataclass(frozen=True)
 class ExactChecks:
     """Identities that hold by construction, each as a worst-case error."""
 
-    dual_at_one_error: float
-    mc_max_z_dual: float
-    mc_max_z_slope: float
-    hermite_series_error: float
-    polynomial_coefficient_error: float
-    exponents: dict[str, float]
-    exponent_error: float
-    relu_angle_form_error: float
-    unrolled_error: float
-    numpy_error: float
-    diagonal_error_fixed: float
-    diagonal_error_naive: float
-    diagonal_depth: int
+    dual_at_one_error: NonNegativeReal
+    mc_max_z_dual: NonNegativeReal
+    mc_max_z_slope: NonNegativeReal
+    hermite_series_error: NonNegativeReal
+    polynomial_coefficient_error: NonNegativeReal
+    exponents: dict[str, PositiveReal]
+    exponent_error: NonNegativeReal
+    relu_angle_form_error: NonNegativeReal
+    unrolled_error: NonNegativeReal
+    numpy_error: NonNegativeReal
+    diagonal_error_fixed: NonNegativeReal
+    diagonal_error_naive: NonNegativeReal
+    diagonal_depth: PositiveInt
+
+    def __post_init__(self) -> None:
+        _check_record(self, {})
 
 
 @record
@@ -54,11 +127,14 @@ class LimitSweep:
     activation: str
     kernel: str
     limit: str
-    depths: tuple[int, ...]
-    seeds: tuple[int, ...]
-    agreement: tuple[tuple[float, ...], ...]  # [seed][depth]
-    n_train: int
-    n_test: int
+    depths: tuple[PositiveInt, ...]
+    seeds: tuple[Seed, ...]
+    agreement: tuple[tuple[Probability, ...], ...]  # [seed][depth]
+    n_train: PositiveInt
+    n_test: PositiveInt
+
+    def __post_init__(self) -> None:
+        _check_record(self, {"agreement": ("seeds", "depths")})
 
     @property
     def mean_agreement(self) -> tuple[float, ...]:
@@ -81,16 +157,22 @@ class HilbertLimit:
     """
 
     activation: str
-    alpha: float
-    dim: int
-    n_train: int
-    depths: tuple[int, ...]
-    deep_from: int
-    agreement: tuple[float, ...]
-    nn_agreement: tuple[float, ...]
-    accuracy: tuple[float, ...]
-    hilbert_accuracy: float
-    nn_accuracy: float
+    alpha: PositiveReal
+    dim: PositiveInt
+    n_train: PositiveInt
+    depths: tuple[PositiveInt, ...]
+    deep_from: PositiveInt
+    agreement: tuple[Probability, ...]  # [depth]
+    nn_agreement: tuple[Probability, ...]  # [depth]
+    accuracy: tuple[Probability, ...]  # [depth]
+    hilbert_accuracy: Probability
+    nn_accuracy: Probability
+
+    def __post_init__(self) -> None:
+        _check_record(
+            self,
+            {name: ("depths",) for name in ("agreement", "nn_agreement", "accuracy")},
+        )
 
     @property
     def deep_agreement(self) -> float | None:
@@ -113,12 +195,15 @@ class ExponentScan:
     """Agreement of the NNGP and NTK classifiers with Hilbert classifiers of exponent ``p``."""
 
     activation: str
-    alpha: float
-    exponents: tuple[float, ...]
-    nngp_depth: int
-    ntk_depth: int
-    nngp_agreement: tuple[float, ...]
-    ntk_agreement: tuple[float, ...]
+    alpha: PositiveReal
+    exponents: tuple[PositiveReal, ...]
+    nngp_depth: PositiveInt
+    ntk_depth: PositiveInt
+    nngp_agreement: tuple[Probability, ...]  # [exponent]
+    ntk_agreement: tuple[Probability, ...]  # [exponent]
+
+    def __post_init__(self) -> None:
+        _check_record(self, {"nngp_agreement": ("exponents",), "ntk_agreement": ("exponents",)})
 
     @property
     def nngp_best(self) -> float:
@@ -136,15 +221,20 @@ class ExponentScan:
 class ConsistencyResult:
     """Test accuracy per method, seed and training-set size (``[method][seed][n]``)."""
 
-    dim: int
+    dim: PositiveInt
     activation: str
-    depth: int
-    alpha: float
-    ns: tuple[int, ...]
-    seeds: tuple[int, ...]
-    n_test: int
-    accuracy: dict[str, tuple[tuple[float, ...], ...]]
-    kernel_hilbert_agreement: tuple[tuple[float, ...], ...]
+    depth: PositiveInt
+    alpha: PositiveReal
+    ns: tuple[PositiveInt, ...]
+    seeds: tuple[Seed, ...]
+    n_test: PositiveInt
+    accuracy: dict[str, tuple[tuple[Probability, ...], ...]]  # method -> [seed][n]
+    kernel_hilbert_agreement: tuple[tuple[Probability, ...], ...]  # [seed][n]
+
+    def __post_init__(self) -> None:
+        _check_record(
+            self, {"accuracy": ("seeds", "ns"), "kernel_hilbert_agreement": ("seeds", "ns")}
+        )
 
     def mean(self, method: str) -> tuple[float, ...]:
         """Accuracy of ``method`` per ``n``, averaged over seeds."""
@@ -166,13 +256,23 @@ class ConsistencyResult:
 class SettingsResult:
     """Accuracy of each method on the official ``D = 3, 5, 9`` settings (one ``n``)."""
 
-    dims: tuple[int, ...]
-    activations: tuple[str, ...]
-    n: int
-    n_test: int
-    depth: int
-    accuracy: dict[str, tuple[float, ...]]  # method -> per dim
-    kernel_hilbert_agreement: tuple[float, ...]
+    dims: tuple[PositiveInt, ...]
+    activations: tuple[str, ...]  # [dim]
+    n: PositiveInt
+    n_test: PositiveInt
+    depth: PositiveInt
+    accuracy: dict[str, tuple[Probability, ...]]  # method -> [dim]
+    kernel_hilbert_agreement: tuple[Probability, ...]  # [dim]
+
+    def __post_init__(self) -> None:
+        _check_record(
+            self,
+            {
+                "activations": ("dims",),
+                "accuracy": ("dims",),
+                "kernel_hilbert_agreement": ("dims",),
+            },
+        )
 
 
 @record
@@ -181,10 +281,13 @@ class WidthResult:
     """RMS error of the empirical NNGP of random networks against the analytic one."""
 
     activation: str
-    depth: int
-    widths: tuple[int, ...]
-    seeds: tuple[int, ...]
-    rms_error: tuple[tuple[float, ...], ...]  # [seed][width]
+    depth: PositiveInt
+    widths: tuple[PositiveInt, ...]
+    seeds: tuple[Seed, ...]
+    rms_error: tuple[tuple[NonNegativeReal, ...], ...]  # [seed][width]
+
+    def __post_init__(self) -> None:
+        _check_record(self, {"rms_error": ("seeds", "widths")})
 
     @property
     def slope(self) -> float:
@@ -199,14 +302,23 @@ class TrainingResult:
     """Trained finite networks against the NTK gradient-descent prediction on test points."""
 
     activation: str
-    n: int
-    widths: tuple[int, ...]
-    seeds: tuple[int, ...]
-    steps: int
-    learning_rate: float
-    relative_error: tuple[tuple[float, ...], ...]  # [seed][width]
-    sign_agreement: tuple[tuple[float, ...], ...]  # [seed][width]
-    final_loss: tuple[tuple[float, ...], ...]  # [seed][width]
+    n: PositiveInt
+    widths: tuple[PositiveInt, ...]
+    seeds: tuple[Seed, ...]
+    steps: PositiveInt
+    learning_rate: PositiveReal
+    relative_error: tuple[tuple[NonNegativeReal, ...], ...]  # [seed][width]
+    sign_agreement: tuple[tuple[Probability, ...], ...]  # [seed][width]
+    final_loss: tuple[tuple[NonNegativeReal, ...], ...]  # [seed][width]
+
+    def __post_init__(self) -> None:
+        _check_record(
+            self,
+            {
+                name: ("seeds", "widths")
+                for name in ("relative_error", "sign_agreement", "final_loss")
+            },
+        )
 
     @property
     def slope(self) -> float:
@@ -235,11 +347,11 @@ class TrainingResult:
 class TimingResult:
     """Median wall-clock seconds of the jitted recursion and of the NumPy loop."""
 
-    n: int
-    depth: int
+    n: PositiveInt
+    depth: PositiveInt
     activation: str
-    jax_seconds: float
-    numpy_seconds: float
+    jax_seconds: NonNegativeReal
+    numpy_seconds: NonNegativeReal
 
     @property
     def speedup(self) -> float:

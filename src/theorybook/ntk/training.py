@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from jaxtyping import Float
+from jaxtyping import Float, Float64
 from numpy.typing import NDArray
 
 from theorybook.boundary import PositiveInt, PositiveReal, Seed, checked, record
@@ -35,8 +35,8 @@ __all__ = ["TrainedNetwork", "kernel_gradient_descent", "train_network"]
 class TrainedNetwork:
     """Outputs of a trained centred network on the test points, and its loss per step."""
 
-    width: int
-    test_outputs: NDArray[np.float64]
+    width: PositiveInt
+    test_outputs: Float64[np.ndarray, " m"]
     history: TrainingHistory
 
 
