@@ -244,6 +244,37 @@ def test_training_at_a_huge_learning_rate_raises_naming_the_step(
         )
 
 
+def test_training_stops_when_weights_explode_under_a_bounded_loss() -> None:
+    """A model whose displacement saturates (``σ² tanh(h)``) keeps a bounded DAE loss at any
+    learning rate; at lr 1e7 its weights still explode, and the trainer stops naming the step."""
+
+    class Saturating(ScoreAutoencoder):
+        def displacement(self, x: torch.Tensor) -> torch.Tensor:
+            return self.sigma**2 * torch.tanh(self.net(x))
+
+    torch.manual_seed(0)
+    data = np.random.default_rng(0).normal(size=(256, 2))
+    net = Saturating(2, hidden=8)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+: a weight reached"):
+        train_autoencoder(
+            net,
+            data,
+            criterion="dae",
+            sigma_schedule=(0.3,),
+            training=Training(steps=50, batch_size=64, lr=1e7),
+        )
+
+
+def test_models_refuse_an_input_of_another_dtype_naming_it() -> None:
+    """A float64 batch to a float32 network: a TypeError naming ``x``, not torch's mat1/mat2."""
+    x = torch.randn(5, 2).double()
+    for net in (ScoreAutoencoder(2, hidden=8, depth=1), LinearAutoencoder(2)):
+        with pytest.raises(TypeError, match=r"^x has dtype torch.float64"):
+            net(x)
+        with pytest.raises(TypeError, match=r"^x has dtype torch.float64"):
+            net.score_field(x)
+
+
 HUGE_STEP_SAMPLERS = {
     "approximate MH": lambda x0: approximate_mh(P.score, x0, 20, 1e13, seed=0),
     "exact MH": lambda x0: exact_mh(P.log_prob, x0, 20, 1e13, seed=0),
@@ -617,3 +648,22 @@ def test_paper_preset_builds_and_steps() -> None:
     chains = cfg.star.sampler.chains
     res = approximate_mh(star.score, star.sample(chains, seed=0), 1, 0.5, seed=0)
     assert res.chains.shape == (2, chains, 2)
+
+
+def test_result_records_refuse_values_their_fields_rule_out() -> None:
+    """A record checks ranges, dtypes and lengths shared across its grid fields; NaN passes."""
+    import dataclasses
+
+    from theorybook.rae.results import TweedieResult
+
+    g = np.zeros(5)
+    ok = TweedieResult(0.1, g, g, g, g, 0.0, float("nan"))
+    bad: list[dict[str, object]] = [
+        {"max_error_bayes": -1.0},
+        {"sigma": 0.0},
+        {"by_bayes": np.zeros(4)},
+        {"by_bayes": np.zeros(5, dtype=np.float16)},
+    ]
+    for change in bad:
+        with pytest.raises((TypeError, ValueError), match="TweedieResult"):
+            dataclasses.replace(ok, **change)  # type: ignore[arg-type]

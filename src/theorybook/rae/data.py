@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import numpy as np
+from jaxtyping import Float64, Int64
 from numpy.typing import NDArray
 
 from theorybook.boundary import Interval, Seed, checked, record
@@ -38,10 +39,10 @@ def bimodal_mixture() -> GaussianMixture:
 class DigitsSplit:
     """Digits as 64-vectors in ``[0, 1]`` (float64): a training part and a held-out part."""
 
-    train: NDArray[np.float64]
-    train_labels: NDArray[np.int64]
-    test: NDArray[np.float64]
-    test_labels: NDArray[np.int64]
+    train: Float64[np.ndarray, "n_train 64"]
+    train_labels: Int64[np.ndarray, " n_train"]
+    test: Float64[np.ndarray, "n_test 64"]
+    test_labels: Int64[np.ndarray, " n_test"]
 
 
 @checked

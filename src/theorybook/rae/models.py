@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from theorybook.boundary import PositiveInt, PositiveReal, checked
 from theorybook.rae._limits import sigma_power
-from theorybook.validation import positive_real
+from theorybook.validation import matches_module, positive_real
 
 __all__ = [
     "LinearAutoencoder",
@@ -50,10 +50,16 @@ class ReconstructionModel(nn.Module):
         self.sigma = sigma
 
     def score_field(self, x: torch.Tensor) -> torch.Tensor:
-        """``(r(x) − x)/σ²`` (subclasses compute it without cancellation where they can)."""
+        """``(r(x) − x)/σ²`` (subclasses compute it without cancellation where they can).
+
+        ``TypeError`` naming ``x`` if its dtype or device is not the model's."""
+        matches_module("x", x, self)
         return self.displacement(x) / self.sigma**2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``r(x) = x + D(x)``; ``TypeError`` naming ``x`` if its dtype or device is not the
+        model's (a float64 batch to a float32 network)."""
+        matches_module("x", x, self)
         return x + self.displacement(x)
 
 
@@ -110,6 +116,7 @@ class ScoreAutoencoder(ReconstructionModel):
         return self.sigma**2 * g if self.scaled else g
 
     def score_field(self, x: torch.Tensor) -> torch.Tensor:
+        matches_module("x", x, self)
         g = self.net(x)
         return g if self.scaled else g / self.sigma**2
 

@@ -8,11 +8,19 @@ One type per experiment of :mod:`theorybook.rae.experiments`, and :class:`Result
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
-from numpy.typing import NDArray
+from jaxtyping import Bool, Float64
 
-from theorybook.boundary import record
+from theorybook.boundary import (
+    Interval,
+    NonNegativeInt,
+    NonNegativeReal,
+    PositiveReal,
+    Probability,
+    record,
+)
 from theorybook.rae.models import ScoreAutoencoder
 
 __all__ = [
@@ -27,7 +35,11 @@ __all__ = [
     "TweedieResult",
 ]
 
-Array = NDArray[np.float64]
+Grid = Float64[np.ndarray, " g"]
+"""Values on the chapter's 1-D grid (one per grid point; every such field of a record agrees)."""
+Matrix = Float64[np.ndarray, "d d"]
+NonNegativeOrInf = Annotated[float, Interval(low=0.0, finite=False)]
+"""A real ≥ 0, or +inf (a distance to a set that may be empty)."""
 
 
 @record
@@ -35,13 +47,13 @@ Array = NDArray[np.float64]
 class TweedieResult:
     """``E[x | x̃]`` three ways on a grid of noisy points ``x̃`` (1-D mixture, one σ)."""
 
-    sigma: float
-    x_noisy: Array
-    by_quadrature: Array
-    by_bayes: Array
-    by_tweedie: Array
-    max_error_quadrature: float
-    max_error_bayes: float
+    sigma: PositiveReal
+    x_noisy: Grid
+    by_quadrature: Grid
+    by_bayes: Grid
+    by_tweedie: Grid
+    max_error_quadrature: NonNegativeReal
+    max_error_bayes: NonNegativeReal
 
 
 @record
@@ -49,12 +61,12 @@ class TweedieResult:
 class LinearResult:
     """The optimal linear map ``Σ(Σ + σ²I)⁻¹`` and linear auto-encoders trained by each criterion."""
 
-    sigma: float
-    cov: Array
-    optimum: Array
-    trained: dict[str, Array]
-    errors: dict[str, float]
-    gradient_at_optimum: float
+    sigma: PositiveReal
+    cov: Matrix
+    optimum: Matrix
+    trained: dict[str, Matrix]
+    errors: dict[str, NonNegativeReal]
+    gradient_at_optimum: NonNegativeReal
 
 
 @record
@@ -69,17 +81,17 @@ class ScoreSigmaResult:
     ``(∂r/∂x − 1)/σ²`` at the smallest σ. ``models`` holds the trained networks.
     """
 
-    sigmas: tuple[float, ...]
-    x: Array
-    density: Array
-    true_score: Array
-    smoothed_scores: dict[float, Array]
-    scores: dict[tuple[str, float], Array]
-    error_true: dict[tuple[str, float], float]
-    error_smoothed: dict[tuple[str, float], float]
-    true_hessian: Array
-    hessian: Array
-    hessian_error: float
+    sigmas: tuple[PositiveReal, ...]
+    x: Grid
+    density: Grid
+    true_score: Grid
+    smoothed_scores: dict[float, Grid]
+    scores: dict[tuple[str, float], Grid]
+    error_true: dict[tuple[str, float], NonNegativeReal]
+    error_smoothed: dict[tuple[str, float], NonNegativeReal]
+    true_hessian: Grid
+    hessian: Grid
+    hessian_error: NonNegativeReal
     models: dict[tuple[str, float], ScoreAutoencoder]
 
 
@@ -95,14 +107,14 @@ class EnergyResult:
     ``minimum_offset`` the largest distance from one of −1, 0, 1 to the nearest of them.
     """
 
-    sigma: float
-    x: Array
-    reconstruction_error: Array
-    log_density: Array
-    true_log_density: Array
-    at: dict[float, float]
-    local_minima: Array
-    minimum_offset: float
+    sigma: PositiveReal
+    x: Grid
+    reconstruction_error: Grid
+    log_density: Grid
+    true_log_density: Grid
+    at: dict[float, Probability]
+    local_minima: Float64[np.ndarray, " minima"]
+    minimum_offset: NonNegativeOrInf
     delta_learned: float
     delta_true: float
     delta_reconstruction: float
@@ -113,14 +125,14 @@ class EnergyResult:
 class MH1DResult:
     """Approximate MH on the learned score (smallest-σ RCAE) and exact MH, 1-D mixture."""
 
-    samples: Array
-    acceptance_rate: float
-    chain_steps_per_second: float
-    mode_fraction: float
-    std: float
-    exact_mode_fraction: float
-    exact_std: float
-    true_std: float
+    samples: Float64[np.ndarray, " samples"]
+    acceptance_rate: Probability
+    chain_steps_per_second: PositiveReal
+    mode_fraction: Probability
+    std: NonNegativeReal
+    exact_mode_fraction: Probability
+    exact_std: NonNegativeReal
+    true_std: PositiveReal
 
 
 @record
@@ -135,16 +147,16 @@ class SpiralResult:
     curvature bias of ``E[x | x̃]``.
     """
 
-    data: Array
-    grid: Array
-    field: Array
-    distance_before: Array
-    distance_after: Array
-    band: NDArray[np.bool_]
-    moved_closer: float
-    near_distance: float
-    moved_closer_within: float
-    sigma: float
+    data: Float64[np.ndarray, "n 2"]
+    grid: Float64[np.ndarray, "p 2"]
+    field: Float64[np.ndarray, "p 2"]
+    distance_before: Float64[np.ndarray, " p"]
+    distance_after: Float64[np.ndarray, " p"]
+    band: Bool[np.ndarray, " p"]
+    moved_closer: Probability
+    near_distance: PositiveReal
+    moved_closer_within: Probability
+    sigma: PositiveReal
 
 
 @record
@@ -160,13 +172,13 @@ class StarResult:
     states of the first run; ``reference_kl`` the same estimator between two reference samples.
     """
 
-    kl: dict[str, Array]
-    acceptance: dict[str, float]
-    chain_steps_per_second: dict[str, float]
-    samples: dict[str, Array]
-    reference: Array
-    reference_kl: Array
-    learned_sigma: float
+    kl: dict[str, Float64[np.ndarray, " runs"]]
+    acceptance: dict[str, Probability]
+    chain_steps_per_second: dict[str, PositiveReal]
+    samples: dict[str, Float64[np.ndarray, "chains 2"]]
+    reference: Float64[np.ndarray, "reference 2"]
+    reference_kl: Float64[np.ndarray, " runs"]
+    learned_sigma: PositiveReal
 
 
 @record
@@ -186,17 +198,17 @@ class DigitsResult:
     ``jacobian_seconds`` times one RCAE loss evaluation with the exact and the Hutchinson norm.
     """
 
-    sigma: float
-    chains: dict[str, Array]
-    acceptance: dict[str, float]
-    chain_steps_per_second: dict[str, float]
-    class_histogram: dict[str, Array]
-    classes_reached: dict[str, int]
-    nearest_train: dict[str, Array]
-    nearest_train_heldout: Array
-    moved: dict[str, Array]
-    classifier_accuracy: float
-    jacobian_seconds: dict[str, float]
+    sigma: PositiveReal
+    chains: dict[str, Float64[np.ndarray, "shown chains 64"]]
+    acceptance: dict[str, Probability]
+    chain_steps_per_second: dict[str, PositiveReal]
+    class_histogram: dict[str, Float64[np.ndarray, " 10"]]
+    classes_reached: dict[str, NonNegativeInt]
+    nearest_train: dict[str, Float64[np.ndarray, " chains"]]
+    nearest_train_heldout: Float64[np.ndarray, " heldout"]
+    moved: dict[str, Float64[np.ndarray, " chains"]]
+    classifier_accuracy: Probability
+    jacobian_seconds: dict[str, NonNegativeReal]
 
 
 @record

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from jaxtyping import Float
+from jaxtyping import Float, Float64
 from numpy.typing import NDArray
 
-from theorybook.boundary import PositiveInt, PositiveReal, Seed, checked, record
+from theorybook.boundary import PositiveInt, PositiveReal, Probability, Seed, checked, record
 from theorybook.training import check_iterates
 from theorybook.validation import non_negative_int, positive_int
 
@@ -58,9 +58,9 @@ class MCMCResult:
     """Chains of shape ``(n_steps + 1, n_chains, d)`` (the start included), the fraction of
     accepted proposals over all chains and steps, and the throughput in chain-steps per second."""
 
-    chains: NDArray[np.float64]
-    acceptance_rate: float
-    chain_steps_per_second: float
+    chains: Float64[np.ndarray, "steps chains d"]
+    acceptance_rate: Probability
+    chain_steps_per_second: PositiveReal
 
     def samples(self, *, burn_in: int = 0, thin: int = 1) -> NDArray[np.float64]:
         """The states after ``burn_in`` steps, every ``thin``-th, pooled: shape ``(m, d)``."""

@@ -95,6 +95,7 @@ def train_autoencoder(
             progress=progress,
             guard=DivergenceGuard(where=where),
             start=level * training.steps + 1,
+            parameters=list(model.parameters()),
         )
         losses += history.losses
         sigma_log += history.records["sigma"]
