@@ -744,3 +744,51 @@ def test_paper_preset_builds_and_steps() -> None:
         regularizer=cfg.regularizer.replace(c_lambda="paper"),
     )
     assert np.all(np.isfinite(net.coef))
+
+
+def test_arnet_training_watches_the_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    # AR-Net's loss is unbounded in its weights (a linear or ReLU output), so a huge learning
+    # rate already shows in the loss at step 2; the fit still hands train_loop its weights, so a
+    # weight growing past the guard's factor stops the run as well
+    import theorybook.arnet.fit as fit_module
+
+    seen: list[list[torch.Tensor]] = []
+    original = fit_module.train_loop
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(list(kwargs["parameters"]))  # type: ignore[call-overload]
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fit_module, "train_loop", spy)
+    net = fit_arnet(generate_ar([0.5], 300, seed=0), 2, epochs=2, hidden=(4,))
+    assert len(seen) == 1
+    assert [id(p) for p in seen[0]] == [id(p) for p in net.model.parameters()]
+
+
+def test_arnet_records_refuse_nonsense_fields() -> None:
+    import dataclasses
+
+    from theorybook.arnet.baselines import fit_least_squares
+    from theorybook.arnet.results import DenseResult, TimingResult
+
+    fit = fit_least_squares(generate_ar([0.5], 300, seed=0), 2)
+    with pytest.raises(ValueError, match=r"ARFit\.seconds"):
+        dataclasses.replace(fit, seconds=-1.0)
+    with pytest.raises(TypeError, match=r"ARFit\.coef"):
+        dataclasses.replace(fit, coef=fit.coef.astype(np.float16))
+    assert np.isnan(dataclasses.replace(fit, seconds=float("nan")).seconds)  # not measured
+    grid = np.ones((2, 3))
+    with pytest.raises(TypeError, match=r"DenseResult\.max_gap"):
+        DenseResult(
+            orders=(3, 10),
+            n_train=100,
+            stpe_ls=grid,
+            stpe_arnet=grid,
+            mse_ls=grid,
+            mse_arnet=grid,
+            max_gap=np.ones((2, 4)),  # another number of seeds
+            example=(np.ones(3), np.ones(3), np.ones(3)),
+        )
+    times = np.ones(3)
+    with pytest.raises(ValueError, match=r"TimingResult\.repeats"):
+        TimingResult((1, 2, 3), 100, 3, 0, times, times, times, times, times, times)

@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from jaxtyping import Float64
 from numpy.typing import NDArray
 
 from theorybook.arnet.data import (
@@ -22,7 +23,7 @@ from theorybook.arnet.data import (
     _standardised_intercept,
     lag_matrix,
 )
-from theorybook.boundary import PositiveInt, checked, record
+from theorybook.boundary import NonNegativeReal, PositiveInt, checked, record
 
 __all__ = ["ARFit", "fit_autoreg", "fit_least_squares", "require_variation"]
 
@@ -32,10 +33,10 @@ __all__ = ["ARFit", "fit_autoreg", "fit_least_squares", "require_variation"]
 class ARFit:
     """A fitted AR(p): ``coef`` (lag 1 first), ``intercept``, the method's name and fit time."""
 
-    coef: NDArray[np.float64]
+    coef: Float64[np.ndarray, " p"]
     intercept: float
     method: str
-    seconds: float
+    seconds: NonNegativeReal
 
     def predict(self, series: Series) -> NDArray[np.float64]:
         """One-step predictions of ``series[p:]``."""

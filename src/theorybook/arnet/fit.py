@@ -5,6 +5,9 @@ AR-Net is the auto-regression :eq:`arnet-ar` read as a neural network: one linea
 (paper §3.2). The sparse variant (paper §3.3.1) adds the regulariser of
 :mod:`theorybook.arnet.regularizer`, weighted by :math:`\\lambda(s)`. Every optimiser step runs
 through :func:`theorybook.training.train_loop` with a :class:`~theorybook.training.DivergenceGuard`.
+
+Length: one concept, the fit: :func:`fit_arnet`, the records it returns and the helpers of its
+training loop (batch size, learning-rate scaling, the intercept and the mean linearisation).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from jaxtyping import Float64
 from numpy.typing import NDArray
 from torch import nn
 from torch.nn import functional as F
@@ -35,7 +39,16 @@ from theorybook.arnet.regularizer import (
     lambda_max,
     penalty,
 )
-from theorybook.boundary import FiniteReal, PositiveInt, PositiveReal, Seed, checked, record
+from theorybook.boundary import (
+    FiniteReal,
+    NonNegativeInt,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    Seed,
+    checked,
+    record,
+)
 from theorybook.runtime import device as resolve_device
 from theorybook.runtime import torch_threads
 from theorybook.training import DivergenceGuard, TrainingDiverged, TrainingHistory, train_loop
@@ -82,10 +95,10 @@ class ARNetHistory:
     used at the epoch's end and the learning rate at its end. ``steps`` is the loop's own
     per-step history (the loss of every step)."""
 
-    mse: NDArray[np.float64]
-    reg: NDArray[np.float64]
-    lam: NDArray[np.float64]
-    lr: NDArray[np.float64]
+    mse: Float64[np.ndarray, " epochs"]
+    reg: Float64[np.ndarray, " epochs"]
+    lam: Float64[np.ndarray, " epochs"]
+    lr: Float64[np.ndarray, " epochs"]
     steps: TrainingHistory
 
     def __len__(self) -> int:
@@ -106,17 +119,17 @@ class ARNetResult:
     size and peak learning rate used. The fit always runs its whole schedule.
     """
 
-    coef: NDArray[np.float64]
+    coef: Float64[np.ndarray, " p"]
     intercept: float
     history: ARNetHistory
-    lambda_max: float
-    sparsity: float | None
-    epochs: int
-    seconds: float
+    lambda_max: NonNegativeReal
+    sparsity: Density | None
+    epochs: PositiveInt
+    seconds: NonNegativeReal
     model: nn.Module
-    c_lambda: float = math.nan
-    batch_size: int = 0
-    peak_lr: float = math.nan
+    c_lambda: NonNegativeReal = math.nan
+    batch_size: NonNegativeInt = 0
+    peak_lr: PositiveReal = math.nan
 
     def predict(self, series: Series) -> NDArray[np.float64]:
         """One-step predictions of ``series[p:]`` by the linear part (exact for ``hidden=()``)."""
@@ -437,7 +450,9 @@ def _train(
         return value, summary
 
     guard = DivergenceGuard(where=where, growth=STEP_GROWTH_LIMIT, floor=1.0)
-    steps = train_loop(step, total_steps, desc=where, guard=guard)
+    steps = train_loop(
+        step, total_steps, desc=where, guard=guard, parameters=list(net.parameters())
+    )
     net.eval()
     if not hidden_t:
         w = first.weight.detach().double().cpu().numpy().ravel()

@@ -8,13 +8,22 @@ otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
-from numpy.typing import NDArray
+from jaxtyping import Bool, Float64
 
 from theorybook.arnet.baselines import ARFit
+from theorybook.arnet.config import Density
 from theorybook.arnet.fit import ARNetResult
-from theorybook.boundary import record
+from theorybook.boundary import (
+    NonNegativeInt,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    Seed,
+    record,
+)
 from theorybook.validation import positive_real
 
 __all__ = [
@@ -44,11 +53,11 @@ KEPT_TOL = 0.01
 class RegularizerShape:
     """``R`` and ``R'`` per weight on a grid of ``|θ|`` from 0 (where ``R' = ∞``)."""
 
-    theta: NDArray[np.float64]
-    r: NDArray[np.float64]
-    dr: NDArray[np.float64]
-    c1: float
-    c2: float
+    theta: Float64[np.ndarray, " grid"]
+    r: Float64[np.ndarray, " grid"]
+    dr: Float64[np.ndarray, " grid"]
+    c1: PositiveReal
+    c2: PositiveReal
 
 
 @record
@@ -61,14 +70,14 @@ class DenseResult:
     seed 0.
     """
 
-    orders: tuple[int, ...]
-    n_train: int
-    stpe_ls: NDArray[np.float64]
-    stpe_arnet: NDArray[np.float64]
-    mse_ls: NDArray[np.float64]
-    mse_arnet: NDArray[np.float64]
-    max_gap: NDArray[np.float64]
-    example: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+    orders: tuple[PositiveInt, ...]
+    n_train: PositiveInt
+    stpe_ls: Float64[np.ndarray, "orders seeds"]
+    stpe_arnet: Float64[np.ndarray, "orders seeds"]
+    mse_ls: Float64[np.ndarray, "orders seeds"]
+    mse_arnet: Float64[np.ndarray, "orders seeds"]
+    max_gap: Float64[np.ndarray, "orders seeds"]
+    example: tuple[Float64[np.ndarray, " p"], Float64[np.ndarray, " p"], Float64[np.ndarray, " p"]]
 
 
 @record
@@ -77,14 +86,14 @@ class SparseOrderResult:
     """AR(3) data fitted at model orders ``orders`` (density ``s = 3/p``); arrays
     ``(orders, seeds)``."""
 
-    orders: tuple[int, ...]
-    n_train: int
-    stpe_ls: NDArray[np.float64]
-    stpe_arnet: NDArray[np.float64]
-    mse_ls: NDArray[np.float64]
-    mse_arnet: NDArray[np.float64]
-    seconds_ls: NDArray[np.float64]
-    seconds_arnet: NDArray[np.float64]
+    orders: tuple[PositiveInt, ...]
+    n_train: PositiveInt
+    stpe_ls: Float64[np.ndarray, "orders seeds"]
+    stpe_arnet: Float64[np.ndarray, "orders seeds"]
+    mse_ls: Float64[np.ndarray, "orders seeds"]
+    mse_arnet: Float64[np.ndarray, "orders seeds"]
+    seconds_ls: Float64[np.ndarray, "orders seeds"]
+    seconds_arnet: Float64[np.ndarray, "orders seeds"]
 
 
 @record
@@ -99,7 +108,7 @@ class HighOrderRecord:
     result: SparseOrderResult
     commit: str
     recorded_on: str
-    wall_seconds: float
+    wall_seconds: NonNegativeReal
     cpu: str
 
 
@@ -114,20 +123,20 @@ class SmallDataResult:
     the setting used (a number or ``"paper"``) and ``c_lambda_used`` the value per seed.
     """
 
-    seeds: tuple[int, ...]
-    c_lambda: float | str
-    c_lambda_used: NDArray[np.float64]
-    true_coef: NDArray[np.float64]
-    coef_ls: NDArray[np.float64]
-    coef_arnet: NDArray[np.float64]
-    stpe_ls: NDArray[np.float64]
-    stpe_arnet: NDArray[np.float64]
-    mse_ls: NDArray[np.float64]
-    mse_arnet: NDArray[np.float64]
-    support_ok: NDArray[np.bool_]
-    support_ok_ls: NDArray[np.bool_]
-    max_off_support: NDArray[np.float64]
-    max_off_support_ls: NDArray[np.float64]
+    seeds: tuple[Seed, ...]
+    c_lambda: NonNegativeReal | Literal["paper"]
+    c_lambda_used: Float64[np.ndarray, " seeds"]
+    true_coef: Float64[np.ndarray, " p"]
+    coef_ls: Float64[np.ndarray, "seeds p"]
+    coef_arnet: Float64[np.ndarray, "seeds p"]
+    stpe_ls: Float64[np.ndarray, " seeds"]
+    stpe_arnet: Float64[np.ndarray, " seeds"]
+    mse_ls: Float64[np.ndarray, " seeds"]
+    mse_arnet: Float64[np.ndarray, " seeds"]
+    support_ok: Bool[np.ndarray, " seeds"]
+    support_ok_ls: Bool[np.ndarray, " seeds"]
+    max_off_support: Float64[np.ndarray, " seeds"]
+    max_off_support_ls: Float64[np.ndarray, " seeds"]
 
     def off_support_clean(self, tol: float = OFF_SUPPORT_TOL) -> tuple[float, float]:
         """Fractions of seeds whose every off-support ``|ŵ|`` is below ``tol``: (AR-Net, LS)."""
@@ -147,13 +156,13 @@ class CLambdaSweep:
     the paper's rule :math:`\\sqrt{\\hat L}/100` per seed, ``stpe_paper`` the sTPE with it.
     """
 
-    c_values: tuple[float, ...]
-    seeds: tuple[int, ...]
-    stpe: NDArray[np.float64]
-    max_off_support: NDArray[np.float64]
-    paper_rule: NDArray[np.float64]
-    stpe_paper: NDArray[np.float64]
-    stpe_ls: NDArray[np.float64]
+    c_values: tuple[NonNegativeReal, ...]
+    seeds: tuple[Seed, ...]
+    stpe: Float64[np.ndarray, "c_values seeds"]
+    max_off_support: Float64[np.ndarray, "c_values seeds"]
+    paper_rule: Float64[np.ndarray, " seeds"]
+    stpe_paper: Float64[np.ndarray, " seeds"]
+    stpe_ls: Float64[np.ndarray, " seeds"]
 
     @property
     def best(self) -> float:
@@ -176,12 +185,12 @@ class SparsitySweep:
     (paper §5). ``stpe`` and ``max_off_support`` are ``(len(sparsities), len(seeds))``;
     ``true_sparsity`` is the true density ``3/p``."""
 
-    sparsities: tuple[float, ...]
-    true_sparsity: float
-    seeds: tuple[int, ...]
-    c_lambda: float | str
-    stpe: NDArray[np.float64]
-    max_off_support: NDArray[np.float64]
+    sparsities: tuple[Density, ...]
+    true_sparsity: Density
+    seeds: tuple[Seed, ...]
+    c_lambda: NonNegativeReal | Literal["paper"]
+    stpe: Float64[np.ndarray, "sparsities seeds"]
+    max_off_support: Float64[np.ndarray, "sparsities seeds"]
 
 
 @record
@@ -191,11 +200,11 @@ class LearningRateSweep:
     with a constant rate (same seeds, same epochs). ``stpe[schedule]`` is ``(len(lrs), seeds)``;
     a fit that diverged (``TrainingDiverged``) counts as sTPE 100, the metric's maximum."""
 
-    lrs: tuple[float, ...]
-    seeds: tuple[int, ...]
-    c_lambda: float | str
-    stpe: dict[str, NDArray[np.float64]]
-    diverged: dict[str, int]
+    lrs: tuple[PositiveReal, ...]
+    seeds: tuple[Seed, ...]
+    c_lambda: NonNegativeReal | Literal["paper"]
+    stpe: dict[str, Float64[np.ndarray, "lrs seeds"]]
+    diverged: dict[str, NonNegativeInt]
 
     def spread(self, schedule: str, *, low: float = 0.0) -> float:
         """Worst over best median sTPE across the learning rates ``>= low`` (1 = insensitive)."""
@@ -217,16 +226,16 @@ class TimingResult:
     the repeats.
     """
 
-    orders: tuple[int, ...]
-    n: int
-    epochs: int
-    repeats: int
-    lstsq: NDArray[np.float64]
-    autoreg: NDArray[np.float64]
-    arnet_epoch: NDArray[np.float64]
-    arnet_full: NDArray[np.float64]
-    lstsq_spread: NDArray[np.float64]
-    arnet_spread: NDArray[np.float64]
+    orders: tuple[PositiveInt, ...]
+    n: PositiveInt
+    epochs: PositiveInt
+    repeats: PositiveInt
+    lstsq: Float64[np.ndarray, " orders"]
+    autoreg: Float64[np.ndarray, " orders"]
+    arnet_epoch: Float64[np.ndarray, " orders"]
+    arnet_full: Float64[np.ndarray, " orders"]
+    lstsq_spread: Float64[np.ndarray, " orders"]
+    arnet_spread: Float64[np.ndarray, " orders"]
 
     def ratio(self, name: str) -> float:
         """Time at the largest order over time at the smallest, for ``name`` in the fields above."""
@@ -260,13 +269,13 @@ class SunspotsResult:
     for the two AR-Net variants, the coefficients ``(seeds, p)`` and test MSEs of every seed.
     """
 
-    years: NDArray[np.float64]
-    series: NDArray[np.float64]
-    n_test: int
+    years: Float64[np.ndarray, " years"]
+    series: Float64[np.ndarray, " years"]
+    n_test: PositiveInt
     fits: dict[str, ARFit | ARNetResult]
-    test_mse: dict[str, float]
-    coef_seeds: dict[str, NDArray[np.float64]]
-    mse_seeds: dict[str, NDArray[np.float64]]
+    test_mse: dict[str, NonNegativeReal]
+    coef_seeds: dict[str, Float64[np.ndarray, "seeds p"]]
+    mse_seeds: dict[str, Float64[np.ndarray, " seeds"]]
 
     @property
     def sparse_name(self) -> str:
