@@ -42,6 +42,20 @@ def test_a_huge_learning_rate_in_the_synthetic_training_names_the_step() -> None
         )
 
 
+@pytest.mark.parametrize("lr", [1e6, 1e7])
+def test_a_huge_learning_rate_with_a_bounded_loss_stops_on_the_weights_growth(lr: float) -> None:
+    # at these rates the UNet is driven to the identity map: its loss stays bounded (the noise)
+    # while its weights explode; train_denoiser passes the parameters to train_loop
+    torch.manual_seed(0)
+    with pytest.raises(TrainingDiverged, match=r"disks diverged at step \d+: a weight"):
+        D.train_denoiser(
+            D.BiasFreeUNet(channels=8, levels=1),
+            torch.rand(16, 1, 8, 8),
+            training=Training(steps=50, batch_size=8, lr=lr),
+            desc="disks",
+        )
+
+
 def test_the_blind_fixed_point_names_the_step_where_its_sigma_estimate_diverges() -> None:
     calls = []
 
@@ -234,3 +248,49 @@ def test_a_network_called_on_images_of_another_dtype_names_them(make) -> None:
         make()(torch.rand(1, 1, 8, 8, dtype=torch.float64))
     net = make().double()
     assert net(torch.rand(1, 1, 8, 8, dtype=torch.float64)).dtype == torch.float64
+
+
+def test_the_parts_of_a_network_name_an_input_of_another_dtype() -> None:
+    x = torch.rand(2, 2, 8, 8, dtype=torch.float64)
+    with pytest.raises(TypeError, match="x has dtype torch.float64"):
+        D.BiasFreeBatchNorm2d(2)(x)
+    for net in (D.BiasFreeCNN(channels=2, layers=2), D.BiasFreeUNet(channels=2)):
+        with pytest.raises(TypeError, match="y has dtype torch.float64"):
+            net.residual(x[:, :1])
+
+
+# ---------------------------------------------------------------- result records
+
+
+def _pair(n: int = 3) -> D.PairResult:
+    x = torch.rand(n, 1, 4, 4)
+    s = torch.rand(n, dtype=torch.float64)
+    i = torch.zeros(n, dtype=torch.long)
+    return D.PairResult(x, x, s, s, s, i, i, torch.ones(n, dtype=torch.bool), i)
+
+
+def test_records_refuse_what_their_fields_do_not_declare() -> None:
+    import dataclasses
+
+    pair = _pair()
+    with pytest.raises(TypeError, match="PairResult.paired"):
+        dataclasses.replace(pair, paired=torch.rand(4, dtype=torch.float64))  # 4 ≠ 3 samples
+    with pytest.raises(TypeError, match="PairResult.samples_a"):
+        dataclasses.replace(pair, samples_a=pair.samples_a.half())
+    with pytest.raises(TypeError, match="PairResult.samples_b"):
+        dataclasses.replace(pair, samples_b=pair.samples_b.flatten())
+    check = D.SamplerCheckResult((1.0, 0.5), (1.0, 0.5), 0.0, 0.0, 10.0, 5)
+    with pytest.raises(ValueError, match="steps_beta1"):
+        dataclasses.replace(check, steps_beta1=-5)
+    with pytest.raises(ValueError, match=r"sigma_rms\[1\]"):
+        dataclasses.replace(check, sigma_rms=(1.0, -0.5))
+    with pytest.raises(ValueError, match="sigma_rms, predicted must have one length"):
+        dataclasses.replace(check, predicted=(1.0,))
+    assert dataclasses.replace(check, max_rel_dev=float("nan")).steps_beta1 == 5  # NaN passes
+    calpha = D.CAlphaResult(
+        (1.0,), (0.1, 0.2), np.ones((1, 2)), (0.5,), (0.5,), torch.rand(1, 2, 1, 4, 4)
+    )
+    with pytest.raises(ValueError, match=r"optimal\[0\]"):
+        dataclasses.replace(calpha, optimal=(1.5,))
+    with pytest.raises(ValueError, match="mse must be"):
+        dataclasses.replace(calpha, mse=np.ones((1, 3)))

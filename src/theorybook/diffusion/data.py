@@ -29,6 +29,7 @@ from theorybook.boundary import (
     record,
 )
 from theorybook.data import BUNDLED_IMAGES, bundled_image, offline
+from theorybook.diffusion._types import Float3264
 from theorybook.diffusion.config import Patches
 
 __all__ = [
@@ -211,8 +212,8 @@ def patch_pool(
 class PatchSplit:
     """A pool split into a held-out ``test`` set and a ``train_pool`` for the S1/S2 splits."""
 
-    test: torch.Tensor
-    train_pool: torch.Tensor
+    test: Float3264[Tensor, "n_test c h w"]
+    train_pool: Float3264[Tensor, "n_pool c h w"]
 
     def subsets(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Disjoint training sets ``S1`` (the first n of the pool) and ``S2`` (the next n)."""

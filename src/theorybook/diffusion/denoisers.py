@@ -95,6 +95,7 @@ class BiasFreeBatchNorm2d(nn.Module):
         self.register_buffer("running_var", torch.ones(1, channels, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _same_dtype("x", x, self, self.gamma)
         if self.training:
             var = x.var(dim=(0, 2, 3), keepdim=True, unbiased=False)
             with torch.no_grad():
@@ -137,6 +138,9 @@ class BiasFreeCNN(nn.Module):
 
     def residual(self, y: torch.Tensor) -> torch.Tensor:
         """The predicted noise ``r(y)``."""
+        first = self.net[0]
+        assert isinstance(first, nn.Conv2d)
+        _same_dtype("y", y, self, first.weight)
         return self.net(y)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
@@ -191,6 +195,7 @@ class BiasFreeUNet(nn.Module):
 
     def residual(self, y: torch.Tensor) -> torch.Tensor:
         """The predicted noise ``r(y)``."""
+        _same_dtype("y", y, self, self.out.weight)
         skips = []
         h = y
         for block in self.down:

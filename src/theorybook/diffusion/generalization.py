@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from jaxtyping import Float
+from jaxtyping import Bool, Float, Int
 from torch import Tensor
 
 from theorybook.boundary import PositiveInt, Seed, checked, record
+from theorybook.diffusion._types import Float3264
 from theorybook.diffusion.config import Sampler
 from theorybook.diffusion.data import _cosine_similarity, _nearest_similarity
 from theorybook.diffusion.sampler import sample
@@ -35,15 +36,15 @@ class PairResult:
     the two step counts.
     """
 
-    samples_a: torch.Tensor
-    samples_b: torch.Tensor
-    paired: torch.Tensor
-    nearest_a: torch.Tensor
-    nearest_b: torch.Tensor
-    index_a: torch.Tensor
-    index_b: torch.Tensor
-    converged: torch.Tensor
-    steps: torch.Tensor
+    samples_a: Float3264[Tensor, "samples c h w"]
+    samples_b: Float3264[Tensor, "samples c h w"]
+    paired: Float3264[Tensor, " samples"]
+    nearest_a: Float3264[Tensor, " samples"]
+    nearest_b: Float3264[Tensor, " samples"]
+    index_a: Int[Tensor, " samples"]
+    index_b: Int[Tensor, " samples"]
+    converged: Bool[Tensor, " samples"]
+    steps: Int[Tensor, " samples"]
 
 
 @checked

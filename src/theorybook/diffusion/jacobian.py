@@ -20,7 +20,8 @@ from jaxtyping import Float
 from torch import Tensor
 
 from theorybook import validation as v
-from theorybook.boundary import PositiveReal, checked, record
+from theorybook.boundary import NonNegativeReal, PositiveReal, checked, record
+from theorybook.diffusion._types import Float3264
 from theorybook.diffusion.denoisers import check_denoiser_input, check_output
 
 __all__ = [
@@ -122,9 +123,9 @@ class JacobianEigen:
     Jacobian is by :eq:`diffusion-miyasawa`), and ``trace``.
     """
 
-    values: torch.Tensor
-    vectors: torch.Tensor
-    asymmetry: float
+    values: Float3264[Tensor, " d"]
+    vectors: Float3264[Tensor, "d d"]
+    asymmetry: NonNegativeReal
     trace: float
 
 

@@ -12,9 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
+from torch import Tensor
 
-from theorybook.boundary import record
+from theorybook.boundary import (
+    NonNegativeInt,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    Probability,
+    record,
+)
+from theorybook.diffusion._types import Float3264, check_tuples
 from theorybook.diffusion.data import PatchSplit
 from theorybook.diffusion.denoisers import BiasFreeUNet
 from theorybook.diffusion.generalization import PairResult
@@ -41,12 +49,15 @@ class SamplerCheckResult:
     noise with β = 1 (zero by construction); ``steps_beta1`` its number of steps.
     """
 
-    sigma_rms: tuple[float, ...]
-    predicted: tuple[float, ...]
-    max_rel_dev: float
-    gamma_max_beta1: float
-    steps_mean: float
-    steps_beta1: int
+    sigma_rms: tuple[NonNegativeReal, ...]
+    predicted: tuple[NonNegativeReal, ...]
+    max_rel_dev: NonNegativeReal
+    gamma_max_beta1: NonNegativeReal
+    steps_mean: NonNegativeReal
+    steps_beta1: NonNegativeInt
+
+    def __post_init__(self) -> None:
+        check_tuples(self, ("sigma_rms", "predicted"))
 
 
 @record
@@ -54,15 +65,26 @@ class SamplerCheckResult:
 class NResult:
     """Everything measured at one training-set size N (similarities are per sample)."""
 
-    n: int
+    n: PositiveInt
     pair: PairResult
     memorizer: PairResult
-    heldout_nearest: torch.Tensor
+    heldout_nearest: Float3264[Tensor, " samples"]
     psnr_train: tuple[float, ...]
     psnr_test: tuple[float, ...]
     memorizer_psnr_train: tuple[float, ...]
     memorizer_psnr_test: tuple[float, ...]
     histories: tuple[TrainingHistory, TrainingHistory]
+
+    def __post_init__(self) -> None:
+        check_tuples(
+            self, ("psnr_train", "psnr_test", "memorizer_psnr_train", "memorizer_psnr_test")
+        )
+        if not (len(self.heldout_nearest) == len(self.pair.paired) == len(self.memorizer.paired)):
+            raise ValueError(
+                "NResult: heldout_nearest, pair and memorizer must hold one number of samples; "
+                f"got {len(self.heldout_nearest)}, {len(self.pair.paired)} and "
+                f"{len(self.memorizer.paired)}"
+            )
 
 
 @record
@@ -74,13 +96,22 @@ class TransitionResult:
     the total training time; ``images_per_second`` the sampler's throughput with a trained model.
     """
 
-    ns: tuple[int, ...]
+    ns: tuple[PositiveInt, ...]
     results: tuple[NResult, ...]
     models: dict[int, tuple[BiasFreeUNet, BiasFreeUNet]]
     split: PatchSplit
-    psnr_sigmas: tuple[float, ...]
-    train_seconds: float
-    images_per_second: float
+    psnr_sigmas: tuple[PositiveReal, ...]
+    train_seconds: NonNegativeReal
+    images_per_second: NonNegativeReal
+
+    def __post_init__(self) -> None:
+        check_tuples(self, ("ns", "results"))
+        for n, r in zip(self.ns, self.results, strict=True):
+            if r.n != n or len(r.psnr_train) != len(self.psnr_sigmas):
+                raise ValueError(
+                    f"TransitionResult: the result at N = {n} has n = {r.n} and "
+                    f"{len(r.psnr_train)} PSNRs for {len(self.psnr_sigmas)} psnr_sigmas"
+                )
 
     def median(self, what: str) -> tuple[float, ...]:
         """The median over samples of ``paired``, ``nearest_a``, ``memorizer_nearest``,
@@ -117,26 +148,40 @@ class JacobianResult:
     time of one Jacobian (median) for each side in ``jacobian_sizes``.
     """
 
-    n: int
-    sigmas: tuple[float, ...]
+    n: PositiveInt
+    sigmas: tuple[PositiveReal, ...]
     trace: tuple[float, ...]
-    trace_sd: tuple[float, ...]
+    trace_sd: tuple[NonNegativeReal, ...]
     sure: tuple[float, ...]
-    mse: tuple[float, ...]
-    sure_se: tuple[float, ...]
-    eig_sigma: float
-    clean: torch.Tensor
-    noisy: torch.Tensor
-    denoised: torch.Tensor
-    eigenvalues: torch.Tensor
-    eigenvectors: torch.Tensor
+    mse: tuple[NonNegativeReal, ...]
+    sure_se: tuple[NonNegativeReal, ...]
+    eig_sigma: PositiveReal
+    clean: Float3264[Tensor, "c h w"]
+    noisy: Float3264[Tensor, "c h w"]
+    denoised: Float3264[Tensor, "c h w"]
+    eigenvalues: Float3264[Tensor, " d"]
+    eigenvectors: Float3264[Tensor, "d d"]
     spectra: tuple[tuple[float, ...], ...]
-    linearity: float
-    homogeneity: float
-    homogeneity_train_mode: float
-    asymmetry: float
-    jacobian_sizes: tuple[int, ...]
-    jacobian_ms: tuple[float, ...]
+    linearity: NonNegativeReal
+    homogeneity: NonNegativeReal
+    homogeneity_train_mode: NonNegativeReal
+    asymmetry: NonNegativeReal
+    jacobian_sizes: tuple[PositiveInt, ...]
+    jacobian_ms: tuple[NonNegativeReal, ...]
+
+    def __post_init__(self) -> None:
+        check_tuples(
+            self,
+            ("sigmas", "trace", "trace_sd", "sure", "mse", "sure_se", "spectra"),
+            ("jacobian_sizes", "jacobian_ms"),
+        )
+        d = self.clean.numel()
+        if len(self.eigenvalues) != d or any(len(s) != d for s in self.spectra):
+            raise ValueError(
+                f"JacobianResult: eigenvalues and each spectrum must hold d = {d} values (the "
+                f"pixels of clean {tuple(self.clean.shape)}); eigenvalues has "
+                f"{len(self.eigenvalues)}"
+            )
 
 
 @record
@@ -145,12 +190,20 @@ class CAlphaResult:
     """Per α: the test MSE per pixel at each σ of ``sigmas`` (``mse``, (A, S)), the fitted
     slope, the optimum α/(α+1), and a few test images (``examples``, (A, k, 1, H, W))."""
 
-    alphas: tuple[float, ...]
-    sigmas: tuple[float, ...]
-    mse: np.ndarray
+    alphas: tuple[PositiveReal, ...]
+    sigmas: tuple[PositiveReal, ...]
+    mse: Float3264[np.ndarray, "alpha sigma"]
     slopes: tuple[float, ...]
-    optimal: tuple[float, ...]
-    examples: torch.Tensor
+    optimal: tuple[Probability, ...]
+    examples: Float3264[Tensor, "alpha k 1 h w"]
+
+    def __post_init__(self) -> None:
+        check_tuples(self, ("alphas", "slopes", "optimal"))
+        if self.mse.shape != (len(self.alphas), len(self.sigmas)):
+            raise ValueError(
+                f"CAlphaResult: mse must be (alphas, sigmas) = ({len(self.alphas)}, "
+                f"{len(self.sigmas)}), got {self.mse.shape}"
+            )
 
     @property
     def error_floor(self) -> float:
@@ -173,19 +226,28 @@ class DiskResult:
     ``eig_sigma`` the eigenvalues (k, d) of both Jacobians per test disk (descending) and, for
     the first disk, the clean and noisy images and both Jacobians' top eigenvectors (d, 10)."""
 
-    size: int
-    sigmas: tuple[float, ...]
+    size: PositiveInt
+    sigmas: tuple[PositiveReal, ...]
     trace_exact: tuple[float, ...]
     trace_net: tuple[float, ...]
-    dims_exact: tuple[float, ...]
-    dims_net: tuple[float, ...]
-    eig_sigma: float
-    eig_exact: torch.Tensor
-    eig_net: torch.Tensor
-    clean: torch.Tensor
-    noisy: torch.Tensor
-    vectors_exact: torch.Tensor
-    vectors_net: torch.Tensor
+    dims_exact: tuple[NonNegativeReal, ...]
+    dims_net: tuple[NonNegativeReal, ...]
+    eig_sigma: PositiveReal
+    eig_exact: Float3264[Tensor, "k d"]
+    eig_net: Float3264[Tensor, "k d"]
+    clean: Float3264[Tensor, "c size size"]
+    noisy: Float3264[Tensor, "c size size"]
+    vectors_exact: Float3264[Tensor, "d top"]
+    vectors_net: Float3264[Tensor, "d top"]
+
+    def __post_init__(self) -> None:
+        check_tuples(self, ("sigmas", "trace_exact", "trace_net", "dims_exact", "dims_net"))
+        if self.clean.shape[-1] != self.size or self.eig_exact.shape[-1] != self.size**2:
+            raise ValueError(
+                f"DiskResult: clean must be {self.size}×{self.size} and eig_exact hold "
+                f"{self.size**2} eigenvalues per disk; got {tuple(self.clean.shape)} and "
+                f"{tuple(self.eig_exact.shape)}"
+            )
 
     def count_above(self, which: str, level: float = 0.5) -> np.ndarray:
         """Number of eigenvalues above ``level`` per test disk at ``eig_sigma``."""

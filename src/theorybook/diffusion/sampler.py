@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import torch
-from jaxtyping import Float
+from jaxtyping import Bool, Float, Float64, Int
 from torch import Tensor
 
 from theorybook import validation as v
 from theorybook.boundary import FiniteReal, Interval, PositiveInt, Seed, checked, record
+from theorybook.diffusion._types import Float3264
 from theorybook.diffusion.config import Sampler
 from theorybook.diffusion.denoisers import check_output
 from theorybook.training import check_iterates
@@ -41,13 +42,13 @@ class SampleResult:
     ``sigma_final`` within ``max_steps`` (of the :class:`~theorybook.diffusion.config.Sampler`).
     """
 
-    samples: torch.Tensor
-    final: torch.Tensor
-    sigmas: torch.Tensor
-    gammas: torch.Tensor
-    h: torch.Tensor
-    steps: torch.Tensor
-    converged: torch.Tensor
+    samples: Float3264[Tensor, "batch c h w"]
+    final: Float3264[Tensor, "batch c h w"]
+    sigmas: Float3264[Tensor, "steps batch"]
+    gammas: Float3264[Tensor, "steps batch"]
+    h: Float64[Tensor, " steps"]
+    steps: Int[Tensor, " batch"]
+    converged: Bool[Tensor, " batch"]
 
 
 @checked

@@ -90,7 +90,9 @@ def train_denoiser(
 
     Raises:
         TypeError: if ``images``' dtype differs from the model's.
-        TrainingDiverged: naming the first step whose loss is NaN, infinite or has exploded.
+        TrainingDiverged: naming the first step whose loss is NaN, infinite or has exploded, or
+            whose weights have grown 10⁶-fold (a bounded loss can hide them, e.g. a denoiser
+            driven to the identity map at a huge learning rate).
     """
     param = next(iter(model.parameters()), None)
     if param is None:
@@ -113,7 +115,9 @@ def train_denoiser(
 
     model.train()
     try:
-        return train_loop(step, training.steps, desc=desc, progress=progress)
+        return train_loop(
+            step, training.steps, desc=desc, progress=progress, parameters=list(model.parameters())
+        )
     finally:
         model.eval()
 
