@@ -348,6 +348,52 @@ def test_networks_get_inputs_they_can_take() -> None:
         lpn.pnp_admm(_op(), _y(), _lpn(), x0=torch.zeros(2, 1, 4, 4, dtype=torch.float64))
 
 
+def test_forward_names_an_input_of_another_dtype() -> None:
+    """Every network's forward (and potential) refuses a float64 batch when its weights are
+    float32 with a TypeError naming the input, not torch's 'mat1 and mat2'; the abstract base
+    says which subclasses to use."""
+    torch.manual_seed(0)
+    nets: list[tuple[torch.nn.Module, tuple[int, ...]]] = [
+        (lpn.LPN(1, 8, 2), (4, 1)),
+        (lpn.ConvLPN(8, 1, 4), (2, 1, 8, 8)),
+        (lpn.PlainCNN(1, 4, 2), (2, 1, 8, 8)),
+        (lpn.PatchLPN(lpn.ConvLPN(4, 1, 4), stride=2), (1, 1, 8, 8)),
+    ]
+    for net, shape in nets:
+        x = torch.randn(*shape, dtype=torch.float64)
+        with pytest.raises(TypeError, match=r"y has dtype torch.float64 .* torch.float32"):
+            net(x)
+        if isinstance(net, lpn.ConvexPotentialNet):
+            with pytest.raises(TypeError, match=r"y has dtype torch.float64"):
+                net.potential(x)
+        assert net(x.float()).shape == shape
+    for call in (
+        lambda: lpn.ConvexPotentialNet()(torch.randn(4, 1)),
+        lambda: lpn.ConvexPotentialNet().potential(torch.randn(4, 1)),
+        lambda: lpn.ConvexPotentialNet().project_(),
+    ):
+        with pytest.raises(
+            NotImplementedError, match=r"abstract base .* LPN .* ConvLPN .*PatchLPN"
+        ):
+            call()
+
+
+def test_bounded_loss_with_exploding_weights_stops() -> None:
+    """Proximal matching's loss is at most 1, so at a learning rate of 1e7 it stays bounded
+    while the weights run off (to ~6e7 in 100 steps): train_lpn watches the parameters and
+    stops with TrainingDiverged naming the run and the step."""
+    torch.manual_seed(0)
+
+    def sampler() -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.rand(16, 1)
+        return x, x + 0.1 * torch.randn_like(x)
+
+    with pytest.raises(TrainingDiverged, match=r"Laplace PM diverged at step \d+: a weight"):
+        lpn.train_lpn(
+            lpn.LPN(1, 8, 2), sampler, [lpn.Stage(100, "pm", 1e7, 0.5)], desc="Laplace PM"
+        )
+
+
 def test_degenerate_limits_are_handled() -> None:
     pred, target = torch.ones(3, 2), torch.zeros(3, 2)
     target[0] = 1.0  # sample 0 exact

@@ -17,7 +17,7 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
-from theorybook.boundary import IntRange, PositiveReal, checked, record
+from theorybook.boundary import FiniteReal, IntRange, NonNegativeReal, PositiveReal, checked, record
 from theorybook.lpn._types import check_model_input
 from theorybook.lpn.model import LPN, ConvexPotentialNet
 from theorybook.lpn.prior import Batch, _prior_at_output
@@ -31,9 +31,9 @@ class JacobianReport:
     """Relative asymmetry ``max|J − Jᵀ|/max|J|`` and extreme eigenvalues of ½(J + Jᵀ), worst over
     points."""
 
-    asymmetry: float
-    lambda_min: float
-    lambda_max: float
+    asymmetry: NonNegativeReal
+    lambda_min: FiniteReal
+    lambda_max: FiniteReal
 
 
 @checked

@@ -164,6 +164,7 @@ def time_training_steps(cfg: Config) -> StepTiming:
         opt = torch.optim.Adam(net.parameters(), lr=cfg.timing.lr)
         guard = DivergenceGuard(where=f"timing ({key})")
         counter = [1]
+        params: list[torch.Tensor] = list(net.parameters())
 
         def step(
             t: int, net: torch.nn.Module = net, opt: torch.optim.Optimizer = opt
@@ -178,8 +179,9 @@ def time_training_steps(cfg: Config) -> StepTiming:
             step: Callable[[int], torch.Tensor] = step,
             guard: DivergenceGuard = guard,
             counter: list[int] = counter,
+            params: list[torch.Tensor] = params,
         ) -> None:
-            train_loop(step, 1, desc="timing", guard=guard, start=counter[0])
+            train_loop(step, 1, desc="timing", guard=guard, start=counter[0], parameters=params)
             counter[0] += 1
 
         stats[key] = best_of(

@@ -36,7 +36,7 @@ from theorybook.boundary import (
     PositiveInt,
     checked,
 )
-from theorybook.validation import int_sequence
+from theorybook.validation import int_sequence, matches_module
 
 SoftplusBeta = Annotated[float, Interval(low=0.0, low_open=True, high=1e6)]
 """The sharpness β of the softplus activation: β·z must stay representable in float32 (torch
@@ -55,6 +55,14 @@ def _weight(module: nn.Module) -> torch.Tensor:
     return weight
 
 
+def _abstract(method: str) -> str:
+    return (
+        f"ConvexPotentialNet.{method}: ConvexPotentialNet is an abstract base class; use one of "
+        "its subclasses LPN (vectors), ConvLPN (images) or PatchLPN (a ConvLPN on larger "
+        "images, from theorybook.lpn.patches)"
+    )
+
+
 class ConvexPotentialNet(nn.Module):
     """Common part of :class:`LPN` and :class:`ConvLPN`: ``forward`` is the gradient of ``potential``.
 
@@ -65,16 +73,16 @@ class ConvexPotentialNet(nn.Module):
     alpha: float
     beta: float
 
-    def potential(self, y: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+    def potential(self, y: torch.Tensor) -> torch.Tensor:
         """ψ_θ(y), one value per sample."""
-        raise NotImplementedError
+        raise NotImplementedError(_abstract("potential"))
 
-    def constrained_modules(self) -> Iterator[nn.Module]:  # pragma: no cover - abstract
+    def constrained_modules(self) -> Iterator[nn.Module]:
         """The layers whose weights must stay non-negative."""
-        raise NotImplementedError
+        raise NotImplementedError(_abstract("constrained_modules"))
 
     def _check_input(self, y: torch.Tensor) -> None:
-        raise NotImplementedError  # pragma: no cover
+        raise NotImplementedError(_abstract("forward"))
 
     @torch.no_grad()
     def project_(self) -> ConvexPotentialNet:
@@ -147,6 +155,7 @@ class LPN(ConvexPotentialNet):
             raise ValueError(f"LPN expects shape (batch, {self.dim}), got {tuple(y.shape)}")
         if not y.is_floating_point():
             raise TypeError(f"LPN expects a floating-point tensor, got {y.dtype}")
+        matches_module("y", y, self)
 
     def potential(self, y: torch.Tensor) -> torch.Tensor:
         """ψ_θ(y) of eq. :eq:`lpn-icnn`, shape ``(batch,)``."""
@@ -232,6 +241,7 @@ class ConvLPN(ConvexPotentialNet):
             )
         if not y.is_floating_point():
             raise TypeError(f"ConvLPN expects a floating-point tensor, got {y.dtype}")
+        matches_module("y", y, self)
 
     def potential(self, y: torch.Tensor) -> torch.Tensor:
         """ψ_θ(y), shape ``(batch,)``."""
@@ -279,6 +289,7 @@ class PlainCNN(nn.Module):
             )
         if not y.is_floating_point():
             raise TypeError(f"PlainCNN expects a floating-point tensor, got {y.dtype}")
+        matches_module("y", y, self)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         """x̂ = y − D(y) for images ``(batch, channels, h, w)``."""

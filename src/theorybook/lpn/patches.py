@@ -31,7 +31,7 @@ from torch import Tensor, nn
 from theorybook.boundary import IntRange, PositiveInt, checked
 from theorybook.lpn._types import check_model_input
 from theorybook.lpn.model import ConvexPotentialNet, ConvLPN
-from theorybook.validation import int_in_range
+from theorybook.validation import int_in_range, matches_module
 
 __all__ = ["BOUNDARIES", "PatchLPN", "jacobian_asymmetry", "patch_average"]
 
@@ -108,6 +108,7 @@ class PatchLPN(ConvexPotentialNet):
 
     def _check_input(self, y: torch.Tensor) -> None:
         _check_image(y, self.patch, self.stride, "PatchLPN")
+        matches_module("y", y, self)
 
     def potential(self, y: torch.Tensor) -> torch.Tensor:
         """Φ(y) = (1/k) Σᵢ ψ(Pᵢy), shape ``(batch,)``, k = (p/s)²."""

@@ -22,7 +22,7 @@ from typing import Annotated
 
 import numpy as np
 import torch
-from jaxtyping import Float
+from jaxtyping import Float, Float64
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from torch import Tensor
 
@@ -63,11 +63,13 @@ class PnPResult:
     iteration k when ``x_true`` was given; ``iterates`` the stacked iterates of sample 0 if kept.
     """
 
-    x: torch.Tensor
-    step_norm: np.ndarray
-    objective: np.ndarray
-    psnr: np.ndarray
-    iterates: np.ndarray = field(default_factory=lambda: np.empty(0))
+    x: Float3264[Tensor, "batch 1 n n"]
+    step_norm: Float64[np.ndarray, " iters"]
+    objective: Float3264[np.ndarray, "iters batch"] | Float64[np.ndarray, " 0"]
+    psnr: Float64[np.ndarray, " iters"] | Float64[np.ndarray, " 0"]
+    iterates: Float3264[np.ndarray, "iters 1 n n"] | Float64[np.ndarray, " 0"] = field(
+        default_factory=lambda: np.empty(0)
+    )
 
 
 def _psnr_batch(x_hat: torch.Tensor, x_true: torch.Tensor) -> float:

@@ -20,8 +20,8 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
-from theorybook.boundary import PositiveInt, PositiveReal, checked, record
-from theorybook.lpn._types import check_model_input
+from theorybook.boundary import NonNegativeInt, PositiveInt, PositiveReal, checked, record
+from theorybook.lpn._types import Float3264, check_model_input
 from theorybook.lpn.model import ConvexPotentialNet
 from theorybook.training import check_iterates
 
@@ -30,15 +30,18 @@ __all__ = ["Inversion", "invert", "learned_prior", "prior_at_output"]
 Batch = Float[Tensor, "batch *sample"]
 """A batch of inputs (or outputs) of an LPN."""
 
+Solutions = Float3264[Tensor, "batch *sample"]
+"""Pre-images ŷ found by :func:`invert`, in the model's single or double precision."""
+
 
 @record
 @dataclass(frozen=True)
 class Inversion:
     """ŷ with f_θ(ŷ) ≈ x; ``residual`` is ‖f_θ(ŷ) − x‖ per sample; ``iterations`` L-BFGS iterations."""
 
-    y: torch.Tensor
-    residual: torch.Tensor
-    iterations: int
+    y: Solutions
+    residual: Float3264[Tensor, " batch"]
+    iterations: NonNegativeInt
 
 
 @checked

@@ -9,10 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import numpy as np
+from jaxtyping import Float64
 
-from theorybook.boundary import record
+from theorybook.boundary import (
+    FiniteReal,
+    Interval,
+    NonNegativeInt,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    Probability,
+    record,
+)
+from theorybook.lpn._types import Float3264
 from theorybook.lpn.diagnostics import JacobianReport
 from theorybook.lpn.model import LPN
 from theorybook.lpn.pnp import PnPResult
@@ -33,6 +45,9 @@ __all__ = [
 PRIOR_RANGE = 3.0
 """|x| ≤ PRIOR_RANGE is where the Laplace toy's learned priors are compared with |x|."""
 
+Spread = Annotated[float, Interval(low=1.0, finite=False)]
+"""max/min of repeated timings (≥ 1; inf when the fastest run took no measurable time)."""
+
 
 @record
 @dataclass(frozen=True)
@@ -43,24 +58,24 @@ class LaplacianResult:
     the learned prior from the true −σ² log p_x = |x| (up to its constant).
     """
 
-    y: np.ndarray
-    soft: np.ndarray
-    mmse: np.ndarray
-    median: np.ndarray
-    outputs: dict[str, np.ndarray]
-    prior_x: dict[str, np.ndarray]
-    prior_r: dict[str, np.ndarray]
-    potential: dict[str, np.ndarray]
-    errors_soft: dict[str, float]
-    errors_mmse: dict[str, float]
-    errors_median: dict[str, float]
-    prior_errors: dict[str, float]
-    prox_check: tuple[float, float]
-    inversion_gap: float
+    y: Float64[np.ndarray, " grid"]
+    soft: Float64[np.ndarray, " grid"]
+    mmse: Float64[np.ndarray, " grid"]
+    median: Float64[np.ndarray, " grid"]
+    outputs: dict[str, Float64[np.ndarray, " grid"]]
+    prior_x: dict[str, Float64[np.ndarray, " prior_grid"]]
+    prior_r: dict[str, Float64[np.ndarray, " prior_grid"]]
+    potential: dict[str, Float64[np.ndarray, " grid"]]
+    errors_soft: dict[str, NonNegativeReal]
+    errors_mmse: dict[str, NonNegativeReal]
+    errors_median: dict[str, NonNegativeReal]
+    prior_errors: dict[str, NonNegativeReal]
+    prox_check: tuple[NonNegativeReal, NonNegativeReal]
+    inversion_gap: NonNegativeReal
     jacobian: JacobianReport
     histories: dict[str, TrainingHistory]
     models: dict[str, LPN] = field(repr=False, default_factory=dict)
-    seconds: float = 0.0
+    seconds: NonNegativeReal = 0.0
 
 
 @record
@@ -73,18 +88,18 @@ class DigitsPriorResult:
     (1 − λ)x + λx′ all have R_θ above the chord (1 − λ)R_θ(x) + λR_θ(x′), for every λ > 0 swept.
     """
 
-    levels: dict[str, tuple[float, ...]]
-    priors: dict[str, np.ndarray]
-    examples: dict[str, np.ndarray]
-    frac_monotone: dict[str, float]
-    frac_clean_lowest: dict[str, float]
-    frac_mix_above_both: float
-    max_residual: float
+    levels: dict[str, tuple[NonNegativeReal, ...]]
+    priors: dict[str, Float64[np.ndarray, "_levels test"]]
+    examples: dict[str, Float3264[np.ndarray, "_levels side side"]]
+    frac_monotone: dict[str, Probability]
+    frac_clean_lowest: dict[str, Probability]
+    frac_mix_above_both: Probability
+    max_residual: NonNegativeReal
     jacobian: JacobianReport
     history: TrainingHistory
-    seconds: float = 0.0
-    frac_below_by_level: dict[str, np.ndarray] = field(default_factory=dict)
-    frac_mix_above_chord: float = float("nan")
+    seconds: NonNegativeReal = 0.0
+    frac_below_by_level: dict[str, Float64[np.ndarray, " _perturbed"]] = field(default_factory=dict)
+    frac_mix_above_chord: Probability = float("nan")
 
 
 @record
@@ -102,20 +117,22 @@ class PnPProblemResult:
     """
 
     name: str
-    op_norm: float
+    op_norm: PositiveReal
     psnr: dict[str, float]
     ssim: dict[str, float]
-    tuned: dict[str, float]
+    tuned: dict[str, PositiveReal]
     runs: dict[str, PnPResult]
-    examples: dict[str, np.ndarray]
-    objective_max_increase: float
+    examples: dict[str, Float3264[np.ndarray, "side side"]]
+    objective_max_increase: FiniteReal
     dataset: str = "digits"
-    psnr_images: dict[str, np.ndarray] = field(default_factory=dict)
-    objective_reference: np.ndarray = field(default_factory=lambda: np.empty(0))
-    reference_iters: int = 0
-    example_index: int = 0
+    psnr_images: dict[str, Float3264[np.ndarray, " images"]] = field(default_factory=dict)
+    objective_reference: Float3264[np.ndarray, " images"] | Float64[np.ndarray, " 0"] = field(
+        default_factory=lambda: np.empty(0)
+    )
+    reference_iters: NonNegativeInt = 0
+    example_index: NonNegativeInt = 0
     admm_theory: PnPResult | None = None
-    rho_theory: float = 0.0
+    rho_theory: NonNegativeReal = 0.0
 
 
 @record
@@ -150,12 +167,12 @@ class CTResult:
     """
 
     problem: PnPProblemResult
-    size: int
-    angles: int
-    measurements: int
+    size: PositiveInt
+    angles: PositiveInt
+    measurements: PositiveInt
     fbp_filter: str = "ramp"
-    adjoint_gap: float = float("nan")
-    seconds: float = 0.0
+    adjoint_gap: NonNegativeReal = float("nan")
+    seconds: NonNegativeReal = 0.0
 
 
 @record
@@ -170,14 +187,14 @@ class PatchProxResult:
     ``deblur`` the PnP comparison of :func:`~theorybook.lpn.experiments.run_pnp` on the crops with the periodic patch LPN.
     """
 
-    asymmetry: dict[str, float]
-    lambda_min: float
-    denoise_psnr: dict[str, np.ndarray]
-    tv_weight: float
+    asymmetry: dict[str, NonNegativeReal]
+    lambda_min: FiniteReal
+    denoise_psnr: dict[str, Float3264[np.ndarray, " crops"]]
+    tv_weight: PositiveReal
     deblur: PnPProblemResult
     photos: tuple[str, ...]
-    examples: dict[str, np.ndarray] = field(default_factory=dict)
-    seconds: float = 0.0
+    examples: dict[str, Float3264[np.ndarray, "height width"]] = field(default_factory=dict)
+    seconds: NonNegativeReal = 0.0
 
 
 @record
@@ -185,12 +202,12 @@ class PatchProxResult:
 class StepTiming:
     """Median milliseconds per Adam step (forward, loss, backward) and parameter counts."""
 
-    lpn_ms: float
-    cnn_ms: float
-    lpn_params: int
-    cnn_params: int
-    lpn_spread: float = 1.0
-    cnn_spread: float = 1.0
+    lpn_ms: NonNegativeReal
+    cnn_ms: NonNegativeReal
+    lpn_params: PositiveInt
+    cnn_params: PositiveInt
+    lpn_spread: Spread = 1.0
+    cnn_spread: Spread = 1.0
 
     @property
     def ratio(self) -> float:

@@ -305,7 +305,12 @@ def train_lpn(
 
     labels = [_stage_label(index, schedule[index]) for index in plan]
     history = train_loop(
-        step, len(plan), desc=desc, progress=progress, guard=_StageGuard(desc, labels)
+        step,
+        len(plan),
+        desc=desc,
+        progress=progress,
+        guard=_StageGuard(desc, labels),
+        parameters=params,
     )
     model.eval()
     return history
