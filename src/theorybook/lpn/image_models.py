@@ -164,7 +164,6 @@ def time_training_steps(cfg: Config) -> StepTiming:
         opt = torch.optim.Adam(net.parameters(), lr=cfg.timing.lr)
         guard = DivergenceGuard(where=f"timing ({key})")
         counter = [1]
-        params: list[torch.Tensor] = list(net.parameters())
 
         def step(
             t: int, net: torch.nn.Module = net, opt: torch.optim.Optimizer = opt
@@ -179,9 +178,9 @@ def time_training_steps(cfg: Config) -> StepTiming:
             step: Callable[[int], torch.Tensor] = step,
             guard: DivergenceGuard = guard,
             counter: list[int] = counter,
-            params: list[torch.Tensor] = params,
         ) -> None:
-            train_loop(step, 1, desc="timing", guard=guard, start=counter[0], parameters=params)
+            # no weight watch here: it would add a host sync to the step being timed
+            train_loop(step, 1, desc="timing", guard=guard, start=counter[0])
             counter[0] += 1
 
         stats[key] = best_of(
