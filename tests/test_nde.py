@@ -350,7 +350,7 @@ def test_bad_inputs_give_clear_errors(mlp: ODEFunc, x: torch.Tensor) -> None:
         LatentODE(latent=-1)
     lat = LatentODE()
     spirals = make_spirals(4, 2, n_times=5)
-    with pytest.raises(TypeError, match="double"):
+    with pytest.raises(TypeError, match="x has dtype torch.float64"):
         lat.encode(
             torch.from_numpy(spirals.t),
             torch.from_numpy(spirals.x_train).double(),

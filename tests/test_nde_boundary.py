@@ -330,3 +330,82 @@ def test_t0_t1_that_collapse_in_the_state_precision_are_named() -> None:
         regularized_diffeqsolve(term, jnp.ones(2), 1.0, 1.0 + 1e-12)  # equal in float32
     with pytest.raises(ValueError, match="t1 > t0"):
         regularized_diffeqsolve(term, jnp.ones(2), 0.0, 1e300)  # inf in float32
+
+
+@torch_threads(1)
+def test_the_torch_trainers_watch_their_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both torch trainers pass the model's parameters to ``train_loop`` (the loss of a solve
+    that still finishes can hide exploding weights). At a huge learning rate their solves fail
+    first, so the wiring is checked directly: ``train_loop`` gets every parameter of the model,
+    and weights that grow 10⁶-fold stop the run with TrainingDiverged naming the step."""
+    from theorybook import training
+    from theorybook.nde import latent, train_torch
+    from theorybook.nde.data import make_circles_data, make_spirals
+
+    seen: dict[str, int] = {}
+
+    def blow_up(step: object, steps: int, **kwargs: object) -> object:
+        params = kwargs["parameters"]
+        assert isinstance(params, list) and params
+        seen[str(kwargs["desc"])] = len(params)
+
+        def exploding(t: int) -> float:
+            loss = step(t)  # type: ignore[operator]
+            with torch.no_grad():
+                params[0].mul_(1e4)  # the loss stays bounded for a step or two; the weights do not
+            return float(loss.detach())
+
+        return training.train_loop(exploding, steps, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(train_torch, "train_loop", blow_up)
+    monkeypatch.setattr(latent, "train_loop", blow_up)
+    d = make_circles_data(16, 8, seed=0)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+: a weight reached"):
+        train_torch.train_node(d, epochs=20, batch_size=16, hidden=4, max_num_steps=200)
+    spirals = make_spirals(8, 4, n_times=6, seed=0)
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+: a weight reached"):
+        latent.train_latent_ode(spirals, epochs=20, batch_size=8, hidden=4, max_num_steps=200)
+    assert len(seen) == 2
+
+
+def test_findings_of_the_review_are_refused_by_name() -> None:
+    from theorybook.nde.config import Config
+    from theorybook.nde.figures import taynode_figure
+    from theorybook.nde.latent import LatentODE
+    from theorybook.nde.train_torch import NODEClassifier, ODEFunc, lambda_schedule
+
+    with pytest.raises(ValueError, match="rtol"):
+        Config.preset("smoke").replace(rtol=1e-300, atol=1e-300)
+    with pytest.raises(ValueError, match="lam0 and lam1 both > 0"):
+        lambda_schedule(5, 10, 0.0, 1.0)
+    with pytest.raises(ValueError, match="lam0 and lam1 both > 0"):
+        lambda_schedule(5, 10, 1.0, 0.0)
+    assert lambda_schedule(5, 10, 0.0, 0.0) == 0.0
+    with pytest.raises(ValueError, match="empty"):
+        taynode_figure({})
+    with pytest.raises(TypeError, match="z has dtype torch.float64"):
+        ODEFunc(2, 4)(torch.tensor(0.0), torch.randn(3, 2).double())
+    with pytest.raises(TypeError, match="x has dtype torch.float64"):
+        NODEClassifier(2, 4, 2)(torch.randn(3, 2).double())
+    t, x, m = torch.linspace(0, 1, 5), torch.randn(2, 5, 2), torch.ones(2, 5)
+    for name, args in (("t", (t.double(), x, m)), ("mask", (t, x, m.double()))):
+        with pytest.raises(TypeError, match=f"{name} has dtype torch.float64"):
+            LatentODE(2, 3, 4)(*args)
+
+
+def test_records_refuse_values_outside_their_declared_ranges() -> None:
+    import dataclasses
+
+    from theorybook.nde.config import Config
+    from theorybook.nde.experiments import run_solver_checks
+
+    checks = run_solver_checks(Config.preset("smoke"))
+    with pytest.raises(ValueError, match="SolverChecks.nfe_plain"):
+        dataclasses.replace(checks, nfe_plain=-5)
+    with pytest.raises(TypeError, match="SolverChecks.step_sizes"):
+        dataclasses.replace(checks, step_sizes=checks.step_sizes[:-1])
+    with pytest.raises(TypeError, match="SolverChecks.h_stiff"):
+        dataclasses.replace(checks, h_stiff=checks.h_stiff.astype(np.float16))
+    assert math.isnan(
+        dataclasses.replace(checks, replay_max_abs_diff=float("nan")).replay_max_abs_diff
+    )

@@ -65,6 +65,10 @@ OpenUnit = Annotated[float, Interval(low=0.0, high=1.0, low_open=True, high_open
 TaylorOrder = Annotated[int, IntRange(low=1, high=8)]
 """TayNODE's order ``K``: one Taylor-mode (``jet``) call per order above 1, so it is capped."""
 
+Tolerance = Annotated[float, Interval(low=1e-14)]
+"""An adaptive solver's ``rtol``/``atol``: at least 1e-14 (a tolerance below float64's resolution
+makes the step size underflow at the first step)."""
+
 FloatType = Literal["float32", "float64"]
 """The floating-point type of a model and its data."""
 
@@ -164,8 +168,8 @@ class Digits(Settings):
     lam_error: PositiveReal = 1.0
     lam_error_end: PositiveReal = 0.1
     lr: PositiveReal = 3e-3
-    rtol: PositiveReal = 1.4e-8
-    atol: PositiveReal = 1.4e-8
+    rtol: Tolerance = 1.4e-8
+    atol: Tolerance = 1.4e-8
     dtype: FloatType = "float64"
     methods: tuple[str, ...] = ("vanilla", "ernode", "srnode", "steer", "ernode+srnode")
 
@@ -221,8 +225,8 @@ class Agreement(Settings):
     ``hidden``) solved in float64 on ``[0, t1]`` at ``rtol``/``atol`` from the first step
     ``dt0``."""
 
-    rtol: PositiveReal = 1e-6
-    atol: PositiveReal = 1e-6
+    rtol: Tolerance = 1e-6
+    atol: Tolerance = 1e-6
     dt0: PositiveReal = 0.05
     t1: PositiveReal = 2.0
     batch: PositiveInt = 8
@@ -251,8 +255,8 @@ class Config(ScaledConfig):
     latent: Latent = Latent(epochs=0)
     sde: SDE = SDE(iters=0)
     agreement: Agreement = Agreement()
-    rtol: PositiveReal = 1e-5
-    atol: PositiveReal = 1e-5
+    rtol: Tolerance = 1e-5
+    atol: Tolerance = 1e-5
     seed: Seed = 0
     seeds: tuple[int, ...] = (1, 2, 3)
     cpu_threads: PositiveInt | None = 1

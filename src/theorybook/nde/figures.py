@@ -341,7 +341,12 @@ def taynode_figure(jax_runs: Mapping[str, Any]) -> Figure:
 
     Returns:
         The figure.
+
+    Raises:
+        ValueError: if ``jax_runs`` is empty (there would be nothing to draw).
     """
+    if len(jax_runs) == 0:
+        raise ValueError("taynode_figure: jax_runs is empty; pass at least one method's run")
     fig, (ax1, ax2) = new_figure(1, 2, height=2.8)
     names = list(jax_runs)
     for m in names:

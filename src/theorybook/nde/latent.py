@@ -28,6 +28,7 @@ from theorybook.nde.train_torch import check_lam_stiff
 from theorybook.runtime import device, seed_everything
 from theorybook.timing import Timer, best_of
 from theorybook.training import TrainingDiverged, train_loop
+from theorybook.validation import matches_module
 
 __all__ = [
     "LATENT_METHODS",
@@ -77,12 +78,8 @@ class LatentODE(nn.Module):
         for name, v in (("t", t), ("x", x), ("mask", mask)):
             if not v.is_floating_point() or not bool(torch.isfinite(v).all()):
                 raise ValueError(f"{name} must be a floating tensor of finite values")
-        w = self.to_q.weight
-        if x.dtype != w.dtype:
-            raise TypeError(
-                f"x has dtype {x.dtype} but the model's weights are {w.dtype}; convert one "
-                "(e.g. model.double() for float64 data)"
-            )
+        for name, v in (("x", x), ("t", t), ("mask", mask)):  # a dtype or device of its own
+            matches_module(name, v, self)
 
     def _solve(
         self, z0: torch.Tensor, t: torch.Tensor, *, taylor: bool = False
@@ -167,15 +164,15 @@ class LatentODE(nn.Module):
 class LatentRun:
     """A latent-ODE training run: per-epoch history and test metrics (interpolation MSE at unobserved points)."""
 
-    method: str
-    lam0: float
+    method: LatentMethod
+    lam0: NonNegativeReal
     history: dict[str, list[float]]
-    test_mse: float
-    test_nfe: int
-    train_seconds: float
-    predict_seconds: float
+    test_mse: NonNegativeReal
+    test_nfe: PositiveInt
+    train_seconds: NonNegativeReal
+    predict_seconds: NonNegativeReal
     model: LatentODE = field(repr=False)
-    seed: int = 0
+    seed: Seed = 0
 
 
 @checked
@@ -341,7 +338,13 @@ def train_latent_ode(
             hist["wall"].append(wall)
         return loss
 
-    train_loop(step, epochs * n_batches, desc=where, progress=progress)
+    train_loop(
+        step,
+        epochs * n_batches,
+        desc=where,
+        progress=progress,
+        parameters=list(model.parameters()),
+    )
     with torch.no_grad():
         try:
             xh, _, _, st = model(t, xt, mt, sample=False)

@@ -14,8 +14,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from jaxtyping import Float32, Float64
 
-from theorybook.boundary import record
+from theorybook.boundary import (
+    NonNegativeInt,
+    NonNegativeReal,
+    PositiveInt,
+    PositiveReal,
+    record,
+)
 from theorybook.nde.data import ClassificationData, SpiralData
 
 if TYPE_CHECKING:  # pragma: no cover - types only: importing them would import torch or JAX
@@ -44,22 +51,30 @@ __all__ = [
 class SolverChecks:
     """The solver-level checks: a random MLP field, and ``y' = diag(−1, −100) y`` in float64."""
 
-    nfe_plain: int
-    nfe_regularized: int
-    max_error: float
-    r_e: float
-    span: float
-    grad_norm: float
+    nfe_plain: PositiveInt
+    nfe_regularized: PositiveInt
+    max_error: NonNegativeReal
+    r_e: NonNegativeReal
+    span: PositiveReal
+    grad_norm: NonNegativeReal
     adjoint_raises: bool
-    step_errors: np.ndarray = field(repr=False)
-    step_sizes: np.ndarray = field(repr=False)
-    rho_stiff: np.ndarray = field(repr=False)
-    rho_mixed: np.ndarray = field(repr=False)
-    h_stiff: np.ndarray = field(repr=False)
-    h_mixed: np.ndarray = field(repr=False)
-    s_stab: float = 3.3066
-    replay_max_abs_diff: float = float("nan")
-    replay_steps: int = 0
+    step_errors: Float32[np.ndarray, " steps"] | Float64[np.ndarray, " steps"] = field(repr=False)
+    step_sizes: Float32[np.ndarray, " steps"] | Float64[np.ndarray, " steps"] = field(repr=False)
+    rho_stiff: Float32[np.ndarray, " stiff_steps"] | Float64[np.ndarray, " stiff_steps"] = field(
+        repr=False
+    )
+    rho_mixed: Float32[np.ndarray, " mixed_steps"] | Float64[np.ndarray, " mixed_steps"] = field(
+        repr=False
+    )
+    h_stiff: Float32[np.ndarray, " stiff_steps"] | Float64[np.ndarray, " stiff_steps"] = field(
+        repr=False
+    )
+    h_mixed: Float32[np.ndarray, " mixed_steps"] | Float64[np.ndarray, " mixed_steps"] = field(
+        repr=False
+    )
+    s_stab: PositiveReal = 3.3066
+    replay_max_abs_diff: NonNegativeReal = float("nan")
+    replay_steps: NonNegativeInt = 0
 
     @property
     def stiff_rel_dev(self) -> float:
@@ -80,17 +95,17 @@ class AgreementResult:
     """torchdiffeq and diffrax on the same float64 solve: steps, evaluations, ``R_E``, ``R_S`` and
     the end state of each (:func:`~theorybook.nde.agreement.run_backend_agreement`)."""
 
-    steps_jax: int
-    steps_torch: int
-    nfe_jax: int
-    nfe_torch: int
-    r_e_jax: float
-    r_e_torch: float
-    r_e_rel_diff: float
-    r_s_jax: float
-    r_s_torch: float
-    r_s_rel_diff: float
-    y1_max_diff: float
+    steps_jax: PositiveInt
+    steps_torch: PositiveInt
+    nfe_jax: PositiveInt
+    nfe_torch: PositiveInt
+    r_e_jax: NonNegativeReal
+    r_e_torch: NonNegativeReal
+    r_e_rel_diff: NonNegativeReal
+    r_s_jax: NonNegativeReal
+    r_s_torch: NonNegativeReal
+    r_s_rel_diff: NonNegativeReal
+    y1_max_diff: NonNegativeReal
 
     def as_dict(self) -> dict[str, float]:
         """The record as a plain dictionary (for a table)."""

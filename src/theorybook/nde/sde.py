@@ -277,16 +277,16 @@ class SDERun:
     different keys: the validation paths choose ``λ``, the test paths measure the claims.
     """
 
-    lam: float
+    lam: NonNegativeReal
     history: dict[str, list[float]]
-    test_loss: float
-    test_steps: float
-    train_seconds: float
-    iter_seconds: float
-    predict_seconds: float
+    test_loss: NonNegativeReal
+    test_steps: NonNegativeReal
+    train_seconds: NonNegativeReal
+    iter_seconds: NonNegativeReal
+    predict_seconds: NonNegativeReal
     params: dict[str, Any]
-    val_loss: float = float("nan")
-    val_steps: float = float("nan")
+    val_loss: NonNegativeReal = float("nan")
+    val_steps: NonNegativeReal = float("nan")
 
 
 def _init(key: jax.Array, hidden: int) -> dict[str, jax.Array]:

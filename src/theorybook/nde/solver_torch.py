@@ -110,8 +110,8 @@ class SolveStats:
     tensors that carry gradients to the parameters of the vector field. ``stiffness_max`` is
     ``max_j ρ_j / s_stab``, the form of the official code (no step size, maximum over steps). The
     stiffness fields are ``None`` for methods outside :data:`STIFFNESS_METHODS`. The per-step
-    tensors are detached float64 copies, for inspection. ``nfe`` counts every call of the vector
-    field, including the two of the initial-step selection.
+    tensors are detached copies in the state's dtype, for inspection. ``nfe`` counts every call
+    of the vector field, including the two of the initial-step selection.
     """
 
     nfe: int

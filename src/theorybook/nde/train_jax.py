@@ -27,6 +27,7 @@ from theorybook.boundary import (
     NonNegativeReal,
     PositiveInt,
     PositiveReal,
+    Probability,
     Seed,
     checked,
     record,
@@ -229,15 +230,15 @@ class JaxNodeRun:
     (forward NFE of the training solve, augmented for TayNODE) and ``wall`` to lists.
     """
 
-    method: str
-    lam: float
+    method: JaxMethod
+    lam: NonNegativeReal
     history: dict[str, list[float]]
-    test_acc: float
-    test_nfe: int
-    train_seconds: float
-    compile_seconds: float
-    iter_seconds: float
-    predict_seconds: float
+    test_acc: Probability
+    test_nfe: PositiveInt
+    train_seconds: NonNegativeReal
+    compile_seconds: NonNegativeReal
+    iter_seconds: NonNegativeReal
+    predict_seconds: NonNegativeReal
     params: Params
 
 

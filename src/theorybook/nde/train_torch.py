@@ -23,6 +23,7 @@ from theorybook.boundary import (
     NonNegativeReal,
     PositiveInt,
     PositiveReal,
+    Probability,
     Seed,
     checked,
     record,
@@ -83,7 +84,16 @@ def lambda_schedule(
     Returns:
         ``λ(e)`` (finite for every finite ``λ₀``, ``λ₁``: a ratio ``λ₀/λ₁`` that overflows or
         underflows is taken in log space; ``λ(e)`` underflows to 0 far past ``epochs``).
+
+    Raises:
+        ValueError: if exactly one of ``λ₀``, ``λ₁`` is 0 (a geometric schedule can neither
+            leave nor reach 0; ``λ₀ = λ₁ = 0`` is the constant 0).
     """
+    if (lam0 == 0.0) != (lam1 == 0.0):
+        raise ValueError(
+            f"lambda_schedule: a geometric schedule needs lam0 and lam1 both > 0 (or both 0), "
+            f"got lam0={lam0}, lam1={lam1}"
+        )
     return _lambda_schedule(epoch, epochs, lam0, lam1)
 
 
@@ -113,14 +123,9 @@ class ODEFunc(nn.Module):
         )
 
     def forward(self, t: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        matches_module("z", z, self)
         if z.shape[-1] != self.dim:
             raise ValueError(f"z must have last dimension {self.dim}, got shape {tuple(z.shape)}")
-        w = self.net[0].weight
-        if z.dtype != w.dtype:
-            raise TypeError(
-                f"z has dtype {z.dtype} but the field's weights are {w.dtype}; convert one "
-                "(e.g. model.double() for float64 inputs)"
-            )
         tt = torch.ones_like(z[..., :1]) * torch.as_tensor(t, device=z.device).to(z.dtype)
         return self.net(torch.cat([z, tt], dim=-1))
 
@@ -203,15 +208,15 @@ class NodeRun:
     test predictions (:func:`theorybook.timing.best_of`).
     """
 
-    method: str
-    lam0: float
+    method: Method
+    lam0: NonNegativeReal
     history: dict[str, list[float]]
-    test_acc: float
-    test_nfe: int
-    train_seconds: float
-    predict_seconds: float
+    test_acc: Probability
+    test_nfe: PositiveInt
+    train_seconds: NonNegativeReal
+    predict_seconds: NonNegativeReal
     model: NODEClassifier = field(repr=False)
-    seed: int = 0
+    seed: Seed = 0
 
 
 def _features(
@@ -387,7 +392,13 @@ def train_node(
             hist["wall"].append(wall)
         return loss
 
-    train_loop(step, epochs * n_batches, desc=where, progress=progress)
+    train_loop(
+        step,
+        epochs * n_batches,
+        desc=where,
+        progress=progress,
+        parameters=list(model.parameters()),
+    )
     try:
         test_acc, test_nfe, pred = evaluate_node(model, xte, yte)
     except SolverError as err:
