@@ -489,5 +489,9 @@ def _check_each_field(obj: Any, cls: type, hints: dict[str, Any], record: bool, 
         try:
             die_if_unbearable(value, hint, conf=conf)
         except BeartypeException as err:
-            first = str(err).splitlines()[0]
-            raise TypeError(f"{where} does not match its declared type: {first}") from None
+            detail = str(err).splitlines()[0]
+            size = re.search(r"the size of dimension .*", detail)
+            raise TypeError(
+                f"{where} does not match its declared type. Expected type: {_hint_text(hint)}. "
+                f"Actual value: {_describe(value)}." + (f" ({size.group(0)})" if size else "")
+            ) from None

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from theorybook.boundary import NonNegativeInt, PositiveInt, checked, record
+from theorybook.boundary import NonNegativeInt, NonNegativeReal, PositiveInt, checked, record
 
 __all__ = ["Timer", "TimingStats", "best_of", "timed"]
 
@@ -59,7 +59,7 @@ class Timer:
 class TimingStats:
     """Wall-clock times of repeated runs of one callable (seconds)."""
 
-    times: tuple[float, ...]
+    times: tuple[NonNegativeReal, ...]
 
     @property
     def median(self) -> float:

@@ -71,10 +71,14 @@ class LinearOp:
         return y
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(
+            "LinearOp is an abstract base: use GaussianBlur, CompressedSensing or RadonCT"
+        )
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(
+            "LinearOp is an abstract base: use GaussianBlur, CompressedSensing or RadonCT"
+        )
 
     def normal(self, x: torch.Tensor) -> torch.Tensor:
         """AᵀA x."""
