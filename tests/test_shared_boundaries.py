@@ -104,28 +104,6 @@ def test_checks_refuse_nan_infinite_and_inverted_bounds(make) -> None:
 # --- divergence: every trainer and iterative solver of the shared modules ------------------------
 
 
-def _sgd_step(lr: float):
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(32, 2, generator=gen)
-    y = x @ torch.tensor([1.0, -1.0])
-    w = torch.zeros(2, requires_grad=True)
-    opt = torch.optim.SGD([w], lr=lr)
-
-    def step(t: int) -> torch.Tensor:
-        loss = (x @ w - y).square().mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
-
-
-def test_train_loop_driven_to_divergence_names_the_step_and_the_context() -> None:
-    with pytest.raises(TrainingDiverged, match=r"toy \(epoch 3\) diverged at step \d+"):
-        train_loop(_sgd_step(1e6), 100, desc="toy", start=41, context="epoch 3")
-
-
 def test_a_guard_without_growth_limit_still_stops_at_inf() -> None:
     losses = iter([1.0, 1e30, math.inf])
     with pytest.raises(TrainingDiverged, match="step 3: loss = inf"):

@@ -264,3 +264,8 @@ def test_validation_array_refuses_complex_and_none() -> None:
         array("x", None)
     with pytest.raises(TypeError, match="x must be an array of numbers"):
         array("x", [[1, 2], [3]])
+
+
+def test_train_loop_driven_to_divergence_names_the_step_and_the_context() -> None:
+    with pytest.raises(TrainingDiverged, match=r"toy \(epoch 3\) diverged at step \d+"):
+        train_loop(_linear_regression_step(1e6), 100, desc="toy", start=41, context="epoch 3")
