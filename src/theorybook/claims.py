@@ -15,7 +15,15 @@ the evidence honest:
 Its :attr:`Claim.status` is one of
 
 ``holds``
-    the measurement passes the check (and, for a comparative claim, the baseline does not);
+    the measurement passes the check and its challenger does not (or, rarely, the row says why
+    no challenger makes sense: ``unchallenged_reason``);
+``unchallenged``
+    a reproduction or extension passes, but nothing simpler was measured against it: no null
+    model (the identity denoiser, a sampler that never moves, a fixed basis, the untrained
+    network) and no competitor ran under the same check, so a trivial method might pass too;
+``within noise``
+    the measurement passes, but its spread over seeds or test points (:class:`Spread`) reaches
+    past the check's bound: the margin is smaller than the noise;
 ``calibrated``
     it passes, but a constant of the run was tuned on the very data or seeds it is measured on;
 ``fails``
@@ -24,9 +32,25 @@ Its :attr:`Claim.status` is one of
     it does not pass at this run's scale, which is below the scale the claim is expected at;
     ``pending_reason`` names what the larger preset changes;
 ``not separating``
-    the method passes, but so does its baseline: the check does not tell them apart;
+    the method passes, but so does its challenger (the ``baseline``): the check does not tell
+    them apart;
 ``reported``
     a number shown without a verdict (e.g. a wall-clock ratio that is not robust enough to decide).
+
+The rules apply in this order: no verdict → ``reported``; the measurement passes → ``not
+separating`` if the challenger passes too, else ``within noise`` if the spread does not pass,
+else ``unchallenged`` if a reproduction or extension has no challenger and no reason, else
+``calibrated`` if tuned on the data measured, else ``holds``; it does not pass → ``pending`` below
+the scale the row expects, else ``fails``.
+
+Three rules are enforced when a row or table is built, so a table cannot overstate:
+
+* *pending means scale*: a row expected above the smallest scale names the preset settings that
+  the larger preset changes (``pending_on``), and a table built with its ``config`` checks that
+  those settings do differ between the presets;
+* *one measured quantity is one row*: two verdict rows of a table may not carry the same measured
+  number;
+* a spread must contain the value it is the spread of.
 
 Length: one concept, kept in one module: the check, the claim whose status the check decides, and
 the table that shows and exports those statuses. The status rules are read in one place.
@@ -47,6 +71,7 @@ import enum
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -56,8 +81,16 @@ from typing import Any, Literal, cast, get_args
 
 import numpy as np
 
-from theorybook.boundary import FiniteReal, NonNegativeReal, checked
-from theorybook.scales import Scale, _scale_rank, scale
+from theorybook.boundary import (
+    FiniteReal,
+    NonNegativeInt,
+    NonNegativeReal,
+    PositiveInt,
+    Probability,
+    Seed,
+    checked,
+)
+from theorybook.scales import Scale, ScaledConfig, _scale_rank, scale
 
 __all__ = [
     "CLAIMS_DIR_ENV_VAR",
@@ -67,11 +100,14 @@ __all__ = [
     "ClaimTable",
     "ClaimsNotHolding",
     "Kind",
+    "Spread",
     "Status",
     "at_least",
     "at_most",
     "between",
     "close_to",
+    "inline_math_html",
+    "inline_math_text",
     "is_true",
     "reported",
 ]
@@ -92,6 +128,7 @@ CLAIMS_MIME_TYPE = "application/vnd.theorybook.claims+json"
 CLAIMS_DIR_ENV_VAR = "THEORYBOOK_CLAIMS_DIR"
 """When set (``make book`` sets it), displaying a table also writes ``<dir>/<chapter>.json``."""
 
+BaselineRole = Literal["null model", "competitor"]
 CheckKind = Literal["range", "close", "true", "reported"]
 _CHECK_KINDS: tuple[CheckKind, ...] = get_args(CheckKind)
 
@@ -109,6 +146,29 @@ def _format_value(value: object) -> str:
             return f"{x:.3g}"
         return f"{x:.4g}"
     return str(value)
+
+
+_INLINE_MATH = re.compile(r"\$([^$\n]+)\$")
+
+
+def inline_math_html(text: str) -> str:
+    """``text`` escaped for HTML, with each ``$...$`` span as MathJax inline maths.
+
+    The span carries Sphinx's own class for inline maths (``math``), which the book's MathJax
+    configuration typesets wherever it appears, raw HTML and notebook outputs included.
+    """
+    out, last = [], 0
+    for m in _INLINE_MATH.finditer(text):
+        out.append(escape(text[last : m.start()]))
+        out.append(f"<span class='math notranslate nohighlight'>\\({escape(m.group(1))}\\)</span>")
+        last = m.end()
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+def inline_math_text(text: str) -> str:
+    """``text`` with the dollars of its ``$...$`` spans removed (for terminals and JSON)."""
+    return _INLINE_MATH.sub(lambda m: m.group(1), text)
 
 
 def _is_nan(value: object) -> bool:
@@ -169,6 +229,157 @@ class Check:
         if self.high is None:
             return f"≥ {_format_value(self.low)}"
         return f"in [{_format_value(self.low)}, {_format_value(self.high)}]"
+
+
+@checked
+@dataclass(frozen=True)
+class Spread:
+    """The noise of a measured value: a band ``[low, high]`` it would move within if the seeds or
+    test points were drawn again, and what the band is.
+
+    A claim with a spread holds only if every value in the band passes its check (checks are
+    intervals, so both ends suffice); when the value passes and an end does not, the row is
+    *within noise*. What the band is decides what the check is applied to: build it with
+
+    * :meth:`over_seeds`: the range of per-seed values (the check applies to every seed);
+    * :meth:`mean_interval`: a Student-t interval of the mean over seeds (applies to the mean,
+      with its uncertainty);
+    * :meth:`bootstrap`: a percentile bootstrap interval of a statistic over test points
+      (``scipy.stats.bootstrap``);
+    * :meth:`binomial`: a Wilson interval of a fraction of successes (``scipy.stats.binomtest``);
+    * the constructor, for a band computed elsewhere (say what it is in ``what``).
+
+    ``values`` keeps the per-seed (or per-run) values when there are few enough to show.
+    """
+
+    low: FiniteReal
+    high: FiniteReal
+    what: str
+    values: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.low > self.high:
+            raise ValueError(f"a spread needs low <= high, got low={self.low} > high={self.high}")
+        if not self.what.strip():
+            raise ValueError(
+                "a spread must say what it is, e.g. 'range over 5 seeds' or "
+                "'95 % bootstrap interval over 2000 test points'"
+            )
+        if not all(math.isfinite(v) for v in self.values):
+            raise ValueError(f"a spread's values must be finite, got {self.values}")
+
+    @staticmethod
+    def _finite_values(values: Sequence[float] | np.ndarray, name: str, least: int) -> np.ndarray:
+        arr = np.asarray(values, dtype=float)
+        if arr.ndim != 1 or arr.size < least:
+            raise ValueError(
+                f"{name} needs a 1-D sequence of at least {least} values, got shape {arr.shape}"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} needs finite values, got {arr.tolist()}")
+        return arr
+
+    @classmethod
+    def over_seeds(cls, values: Sequence[float] | np.ndarray, *, unit: str = "seeds") -> Spread:
+        """The range (min, max) of per-seed values: a check on this band holds on every seed."""
+        arr = cls._finite_values(values, "Spread.over_seeds", 2)
+        return cls(
+            float(arr.min()),
+            float(arr.max()),
+            f"range over {arr.size} {unit}",
+            tuple(float(v) for v in arr),
+        )
+
+    @classmethod
+    def mean_interval(
+        cls,
+        values: Sequence[float] | np.ndarray,
+        *,
+        level: Probability = 0.95,
+        unit: str = "seeds",
+    ) -> Spread:
+        """A Student-t interval of the mean of per-seed values, ``mean ± t·s/√n``."""
+        from scipy import stats
+
+        if not 0.0 < level < 1.0:
+            raise ValueError(f"level must be in (0, 1), got {level}")
+        arr = cls._finite_values(values, "Spread.mean_interval", 2)
+        half = float(stats.t.ppf(0.5 + level / 2, arr.size - 1) * arr.std(ddof=1))
+        half /= math.sqrt(arr.size)
+        mean = float(arr.mean())
+        return cls(
+            mean - half,
+            mean + half,
+            f"{level:.0%} t-interval of the mean over {arr.size} {unit}",
+            tuple(float(v) for v in arr) if arr.size <= 20 else (),
+        )
+
+    @classmethod
+    def bootstrap(
+        cls,
+        values: Sequence[float] | np.ndarray,
+        *,
+        statistic: Any = np.mean,
+        level: Probability = 0.95,
+        resamples: PositiveInt = 2000,
+        seed: Seed = 0,
+        unit: str = "test points",
+    ) -> Spread:
+        """A percentile bootstrap interval of ``statistic`` over per-point values
+        (``scipy.stats.bootstrap``, seeded)."""
+        from scipy import stats
+
+        if not 0.0 < level < 1.0:
+            raise ValueError(f"level must be in (0, 1), got {level}")
+        if resamples < 100:
+            raise ValueError(f"resamples must be >= 100, got {resamples}")
+        arr = cls._finite_values(values, "Spread.bootstrap", 2)
+        res = stats.bootstrap(
+            (arr,),
+            statistic,
+            confidence_level=level,
+            n_resamples=resamples,
+            method="percentile",
+            vectorized=False,
+            random_state=np.random.default_rng(seed),
+        )
+        point = float(statistic(arr))
+        low = min(float(res.confidence_interval.low), point)
+        high = max(float(res.confidence_interval.high), point)
+        return cls(low, high, f"{level:.0%} bootstrap interval over {arr.size} {unit}")
+
+    @classmethod
+    def binomial(
+        cls,
+        successes: NonNegativeInt,
+        trials: PositiveInt,
+        *,
+        level: Probability = 0.95,
+        unit: str = "trials",
+    ) -> Spread:
+        """A Wilson interval of the fraction ``successes / trials`` (``scipy.stats.binomtest``)."""
+        from scipy import stats
+
+        if isinstance(successes, bool) or isinstance(trials, bool):
+            raise TypeError("successes and trials must be integers, not bools")
+        successes, trials = int(successes), int(trials)
+        if trials < 1 or not 0 <= successes <= trials:
+            raise ValueError(
+                f"need 0 <= successes <= trials and trials >= 1, got {successes}/{trials}"
+            )
+        if not 0.0 < level < 1.0:
+            raise ValueError(f"level must be in (0, 1), got {level}")
+        ci = stats.binomtest(successes, trials).proportion_ci(level, method="wilson")
+        return cls(
+            float(ci.low), float(ci.high), f"{level:.0%} Wilson interval over {trials} {unit}"
+        )
+
+    def describe(self) -> str:
+        """``[low, high] (what)``, plus the per-seed values when kept."""
+        text = f"[{_format_value(self.low)}, {_format_value(self.high)}] ({self.what})"
+        if self.values:
+            text += ": " + ", ".join(_format_value(v) for v in self.values)
+        return text
 
 
 @checked
@@ -240,6 +451,8 @@ class Status(enum.Enum):
     """Outcome of a claim at this run's scale."""
 
     HOLDS = "holds"
+    UNCHALLENGED = "unchallenged"
+    WITHIN_NOISE = "within noise"
     CALIBRATED = "calibrated"
     FAILS = "fails"
     PENDING = "pending"
@@ -254,6 +467,8 @@ class Status(enum.Enum):
 
 _STATUS_CSS = {
     Status.HOLDS: "holds",
+    Status.UNCHALLENGED: "unchallenged",
+    Status.WITHIN_NOISE: "within-noise",
     Status.CALIBRATED: "calibrated",
     Status.FAILS: "fails",
     Status.PENDING: "pending",
@@ -262,6 +477,8 @@ _STATUS_CSS = {
 }
 _STATUS_MARKS = {
     Status.HOLDS: "✓",
+    Status.UNCHALLENGED: "?",
+    Status.WITHIN_NOISE: "~",
     Status.CALIBRATED: "≈",
     Status.FAILS: "✗",
     Status.PENDING: "…",
@@ -295,10 +512,27 @@ class Claim:
         the paper's own number (or short text), verified against its text; ``None`` when the
         paper reports only a figure or a statement. Never our earlier runs, never planning notes.
     baseline:
-        for a comparative claim, the baseline's value under the *same* check. If the baseline
-        passes too, the claim is ``not separating``.
+        the *challenger*: the value, under the *same* check and in the same run, of the strongest
+        simple alternative that could pass it. If it passes too, the claim is ``not
+        separating``. A reproduction or extension that passes without one is ``unchallenged``.
     baseline_name:
-        what the baseline is (``"least squares"``); required with ``baseline``.
+        what the challenger is (``"identity denoiser"``, ``"least squares"``); required with
+        ``baseline``.
+    baseline_role:
+        ``"null model"`` (something that ignores the method's ingredient: the identity map, a
+        sampler that never moves, a fixed basis, the untrained network) or ``"competitor"``
+        (the strongest alternative method).
+    unchallenged_reason:
+        why no null model or competitor makes sense for this row (rare: a reviewer will ask).
+        With it, a passing row without a challenger holds, but is not counted as challenged.
+    spread:
+        the measured value's noise over seeds or test points (:class:`Spread`); the verdict
+        needs the whole band to pass, else the row is ``within noise``.
+    procedure:
+        where the procedure measured here is specified, verified against that source: the
+        paper's section (``"§4.2, the setting of Fig. 3"``) or the official code
+        (``"official code, make_C_alpha_images"``). Required for a reproduction: a result whose
+        procedure is our reading of a text we could not verify is an ``extension``.
     calibrated_on:
         the data or seeds a constant of this run was tuned on. A passing claim shows as
         ``calibrated`` unless ``held_out`` says the measurement used disjoint data or seeds.
@@ -306,8 +540,13 @@ class Claim:
         ``True`` when the measurement is on data/seeds disjoint from ``calibrated_on``.
     expected_at:
         the smallest scale at which we expect the claim to hold.
+    pending_on:
+        the preset settings, as dotted names of the chapter's ``Config``
+        (``"mixture.training.steps"``), whose larger values are expected to decide the claim;
+        required whenever ``expected_at`` is above ``"smoke"``. A table built with ``config``
+        checks that they differ between the run's preset and the expected one.
     pending_reason:
-        what the larger preset changes (more steps, more data, a lower tolerance); required
+        why those settings decide it (more steps, more data, a lower tolerance); required
         whenever ``expected_at`` is above the run's ``scale``.
     scale:
         the scale of the run that measured it (default: the current :func:`~theorybook.scales.scale`).
@@ -324,9 +563,14 @@ class Claim:
     paper_value: PaperValue = None
     baseline: MeasuredValue = None
     baseline_name: str = ""
+    baseline_role: BaselineRole = "competitor"
+    unchallenged_reason: str = ""
+    spread: Spread | None = None
+    procedure: str = ""
     calibrated_on: str = ""
     held_out: bool = False
     expected_at: Scale = "smoke"
+    pending_on: tuple[str, ...] = ()
     pending_reason: str = ""
     scale: Scale = field(default_factory=scale)
     note: str = ""
@@ -346,6 +590,46 @@ class Claim:
             raise ValueError(f"claim {self.id!r}: paper_value must not be NaN (use None)")
         if self.baseline is not None and not self.baseline_name.strip():
             raise ValueError(f"claim {self.id!r}: a baseline value needs baseline_name")
+        if self.kind == "reproduction" and not self.procedure.strip():
+            raise ValueError(
+                f"claim {self.id!r} is a reproduction: say in procedure where the procedure "
+                "measured here is specified (the paper's section or the official code); if it "
+                "is our reading of a text we could not verify, make the row an extension"
+            )
+        if self.baseline is not None and self.unchallenged_reason.strip():
+            raise ValueError(
+                f"claim {self.id!r} has a challenger ({self.baseline_name}) and an "
+                "unchallenged_reason: keep one"
+            )
+        if self.unchallenged_reason.strip() and self.kind == "exact":
+            raise ValueError(
+                f"claim {self.id!r}: an exact check needs no challenger; drop unchallenged_reason"
+            )
+        if self.spread is not None:
+            if self.check.kind == "true":
+                raise ValueError(
+                    f"claim {self.id!r}: a yes/no check has no spread; check a number instead"
+                )
+            value = self.measured
+            if value is not None and not isinstance(value, bool) and math.isfinite(float(value)):
+                x, lo, hi = float(value), self.spread.low, self.spread.high
+                slack = 1e-9 * max(1.0, abs(x))
+                if not lo - slack <= x <= hi + slack:
+                    raise ValueError(
+                        f"claim {self.id!r}: the spread [{lo:.4g}, {hi:.4g}] "
+                        f"({self.spread.what}) does not contain the measured value {x:.4g}"
+                    )
+        if self.expected_at != "smoke" and not self.pending_on:
+            raise ValueError(
+                f"claim {self.id!r} is expected at {self.expected_at} scale: name in pending_on "
+                "the preset settings (dotted Config names) whose larger values decide it"
+            )
+        for name in self.pending_on:
+            if not name.strip() or " " in name:
+                raise ValueError(
+                    f"claim {self.id!r}: pending_on takes dotted Config names such as "
+                    f"'training.steps', got {name!r}"
+                )
         if self.held_out and not self.calibrated_on:
             raise ValueError(
                 f"claim {self.id!r}: held_out=True needs calibrated_on (what was tuned)"
@@ -370,6 +654,18 @@ class Claim:
         return None if self.baseline is None else self.check.passes(self.baseline)
 
     @property
+    def spread_passes(self) -> bool | None:
+        """Whether both ends of the spread pass the check (``None`` without a spread)."""
+        if self.spread is None:
+            return None
+        return self.check.passes(self.spread.low) and self.check.passes(self.spread.high)
+
+    @property
+    def challenged(self) -> bool:
+        """Whether a challenger was measured under the same check (and did not pass)."""
+        return self.baseline is not None and not self.baseline_passes
+
+    @property
     def status(self) -> Status:
         """The verdict; see the module docstring for the order in which the rules apply."""
         if not self.check.decides:
@@ -377,6 +673,14 @@ class Claim:
         if self.passes:
             if self.baseline_passes:
                 return Status.NOT_SEPARATING
+            if self.spread_passes is False:
+                return Status.WITHIN_NOISE
+            if (
+                self.kind != "exact"
+                and self.baseline is None
+                and not self.unchallenged_reason.strip()
+            ):
+                return Status.UNCHALLENGED
             if self.calibrated_on and not self.held_out:
                 return Status.CALIBRATED
             return Status.HOLDS
@@ -387,8 +691,8 @@ class Claim:
     def verdict(self, **sentences: str) -> str:
         """The sentence written for this row's status, for a glued verdict in the prose.
 
-        Keys are status names (``holds``, ``calibrated``, ``fails``, ``pending``,
-        ``not_separating``, ``reported``); ``other`` covers any status not given. A notebook glues
+        Keys are status names (``holds``, ``unchallenged``, ``within_noise``, ``calibrated``,
+        ``fails``, ``pending``, ``not_separating``, ``reported``); ``other`` covers any status not given. A notebook glues
         ``table["id"].verdict(holds="...", fails="...", other="...")``, so the sentence can never
         disagree with the table: the threshold lives in the row's check only.
 
@@ -424,14 +728,22 @@ class Claim:
         baseline = ""
         if self.baseline is not None:
             verdict = "passes too" if self.baseline_passes else "does not pass"
-            baseline = f"{self.baseline_name}: {_format_value(self.baseline)} ({verdict})"
+            baseline = (
+                f"{self.baseline_role} {self.baseline_name}: {_format_value(self.baseline)} "
+                f"({verdict})"
+            )
+        elif self.unchallenged_reason:
+            baseline = f"none: {self.unchallenged_reason}"
+        ours = _format_value(self.measured)
+        if self.spread is not None:
+            ours += f" {self.spread.describe()}"
         return {
             "id": self.id,
             "kind": self.kind,
-            "claim": self.statement,
+            "claim": inline_math_text(self.statement),
             "where": self.where,
             "paper": _format_value(self.paper_value),
-            "ours": _format_value(self.measured),
+            "ours": ours,
             "baseline": baseline or "—",
             "check": self.check.describe(),
             "scale": f"{self.scale} (expected at {self.expected_at})",
@@ -458,15 +770,79 @@ class Claim:
             "measured": plain(self.measured),
             "baseline": plain(self.baseline),
             "baseline_name": self.baseline_name,
+            "baseline_role": self.baseline_role if self.baseline is not None else "",
+            "challenged": self.challenged,
+            "unchallenged_reason": self.unchallenged_reason,
+            "spread": None
+            if self.spread is None
+            else {
+                "low": self.spread.low,
+                "high": self.spread.high,
+                "what": self.spread.what,
+                "values": list(self.spread.values),
+            },
+            "procedure": self.procedure,
             "check": self.check.describe(),
             "status": self.status.label,
             "scale": self.scale,
             "expected_at": self.expected_at,
             "calibrated_on": self.calibrated_on,
             "held_out": self.held_out,
+            "pending_on": list(self.pending_on),
             "pending_reason": self.pending_reason,
             "note": self.note,
         }
+
+
+def _refuse_one_quantity_twice(claims: Sequence[Claim]) -> None:
+    """Raise if two verdict rows (reproduction or extension) carry the same measured number."""
+    seen: dict[float, str] = {}
+    for c in claims:
+        if c.kind == "exact" or not c.check.decides or isinstance(c.measured, bool | np.bool_):
+            continue
+        if c.measured is None or _is_nan(c.measured):
+            continue
+        x = float(c.measured)
+        if not math.isfinite(x) or x == round(x):
+            continue  # integers (counts, zero) may coincide by chance
+        if x in seen:
+            raise ValueError(
+                f"claims {seen[x]!r} and {c.id!r} carry the same measured value {x:.6g}: one "
+                "measured quantity is one row; merge them, or measure two quantities"
+            )
+        seen[x] = c.id
+
+
+def _setting(cfg: object, dotted: str) -> object:
+    value = cfg
+    for part in dotted.split("."):
+        if not hasattr(value, part):
+            raise ValueError(
+                f"pending_on names {dotted!r}, but {type(cfg).__name__} has no setting {part!r} "
+                "there"
+            )
+        value = getattr(value, part)
+    return value
+
+
+def _check_pending_settings(claims: Sequence[Claim], config: type[ScaledConfig]) -> None:
+    """Raise unless every row pending at its scale names settings its expected preset changes."""
+    if not (isinstance(config, type) and issubclass(config, ScaledConfig)):
+        raise TypeError(f"config must be a ScaledConfig subclass, got {config!r}")
+    for c in claims:
+        names = c.pending_on
+        for name in names:  # a misspelt setting is an error at every scale
+            _setting(config.preset("smoke"), name)
+        if _scale_rank(c.expected_at) <= _scale_rank(c.scale):
+            continue
+        ran, expected = config.preset(c.scale), config.preset(c.expected_at)
+        same = [n for n in names if _setting(ran, n) == _setting(expected, n)]
+        if same:
+            raise ValueError(
+                f"claim {c.id!r} waits for the {c.expected_at} preset, but {same} are the same in "
+                f"the {c.scale} and {c.expected_at} presets: a scale that changes nothing the "
+                "claim depends on cannot decide it (redesign the row, or let it fail)"
+            )
 
 
 class ClaimsNotHolding(AssertionError):
@@ -481,6 +857,15 @@ class ClaimTable:
     ``chapter`` names the chapter (its notebook's stem, e.g. ``"06_ar_net"``); displaying the
     table in a notebook then also carries its records for the Scorecard page, and writes
     ``$THEORYBOOK_CLAIMS_DIR/<chapter>.json`` when that variable is set.
+
+    ``config`` is the chapter's ``Config`` class (a :class:`~theorybook.scales.ScaledConfig`).
+    With it, every row that is pending at its run's scale must name in ``pending_on`` settings
+    that the expected scale's preset changes: a row cannot wait for a scale that changes nothing
+    it depends on. Two verdict rows may not carry the same measured number (one measured
+    quantity is one row).
+
+    Statements may hold inline TeX between dollars (``"$R_\\theta$ is convex"``): the HTML
+    table and the Scorecard render it as maths, the text forms show the TeX.
     """
 
     claims: tuple[Claim, ...]
@@ -488,7 +873,12 @@ class ClaimTable:
     title: str
 
     def __init__(
-        self, claims: Iterable[Claim], *, chapter: str = "", title: str = "What we reproduced"
+        self,
+        claims: Iterable[Claim],
+        *,
+        chapter: str = "",
+        title: str = "What we reproduced",
+        config: type[ScaledConfig] | None = None,
     ) -> None:
         items = tuple(claims)
         for i, c in enumerate(items):
@@ -500,6 +890,9 @@ class ClaimTable:
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"claim ids must be unique, repeated: {duplicates}")
+        _refuse_one_quantity_twice(items)
+        if config is not None:
+            _check_pending_settings(items, config)
         object.__setattr__(self, "claims", items)
         object.__setattr__(self, "chapter", chapter)
         object.__setattr__(self, "title", title)
@@ -536,6 +929,11 @@ class ClaimTable:
                 out[kind] = by_status
         return out
 
+    def challenged_holds(self, kind: Kind = "reproduction") -> tuple[Claim, ...]:
+        """The rows of ``kind`` that hold against a challenger that does not pass: the
+        Scorecard's headline number for reproductions."""
+        return tuple(c for c in self.of_kind(kind) if c.status is Status.HOLDS and c.challenged)
+
     def failures(self) -> list[Claim]:
         """The claims that fail at a scale where they were expected to hold."""
         return [c for c in self.claims if c.status is Status.FAILS]
@@ -564,17 +962,20 @@ class ClaimTable:
         return [c.record(self.chapter) for c in self.claims]
 
     def summary(self) -> str:
-        """One line, e.g. ``reproductions: 6 hold, 2 fail, 1 pending · exact: 9 hold``."""
+        """One line, e.g. ``reproductions: 6 hold (5 challenged), 2 fail · exact: 9 hold``."""
         if not self.claims:
             return "no claims"
         verbs = {"holds": "hold", "fails": "fail"}
         plural = {"reproduction": "reproductions", "exact": "exact", "extension": "extensions"}
         parts = []
         for kind, by_status in self.counts().items():
-            inner = ", ".join(
-                f"{n} {verbs.get(s, s) if n != 1 else s}" for s, n in by_status.items()
-            )
-            parts.append(f"{plural[kind]}: {inner}")
+            bits = []
+            for s, n in by_status.items():
+                bit = f"{n} {verbs.get(s, s) if n != 1 else s}"
+                if s == "holds" and kind != "exact":
+                    bit += f" ({len(self.challenged_holds(cast(Kind, kind)))} challenged)"
+                bits.append(bit)
+            parts.append(f"{plural[kind]}: {', '.join(bits)}")
         return " · ".join(parts)
 
     _COLUMNS = (
@@ -619,7 +1020,10 @@ class ClaimTable:
                 + (" (measured on held-out data)" if c.held_out else "")
             )
         if c.status is Status.PENDING:
-            bits.append("pending: " + escape(c.pending_reason))
+            on = ", ".join(c.pending_on)
+            bits.append(f"pending on {escape(on)}: " + escape(c.pending_reason))
+        if c.procedure:
+            bits.append("procedure: " + escape(c.procedure))
         if c.note:
             bits.append(escape(c.note))
         return " · ".join(bits)
@@ -644,7 +1048,7 @@ class ClaimTable:
                 r = c.row()
                 css = _STATUS_CSS[c.status]
                 cells = [
-                    f"{escape(r['claim'])}<br><small>{self._cell_notes(c)}</small>",
+                    f"{inline_math_html(c.statement)}<br><small>{self._cell_notes(c)}</small>",
                     escape(r["where"]),
                     escape(r["paper"]),
                     f"<b>{escape(r['ours'])}</b>",
