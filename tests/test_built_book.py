@@ -104,3 +104,15 @@ def test_scorecard_lists_every_chapter_with_its_claims() -> None:
     for page in _chapter_pages():
         assert f"chapters/{page.stem}.html" in scorecard
     assert "not executed in this build" not in scorecard
+    # the figure: one bar per chapter, and the headline counts of challenged reproductions
+    assert scorecard.count("class='theorybook-scorecard-figure'") == 1
+    challenged = total = 0
+    for page in _chapter_pages():
+        records = json.loads((claims_dir / f"{page.stem}.json").read_text())
+        reps = [r for r in records if r["kind"] == "reproduction"]
+        held = sum(r["status"] == "holds" and r.get("challenged") for r in reps)
+        assert f"{held} of {len(reps)} hold challenged" in scorecard
+        challenged, total = challenged + held, total + len(reps)
+    assert f"{challenged} of {total} reproductions hold challenged" in scorecard
+    # statements' maths is typeset, never shown between raw dollars
+    assert "mathjax" in scorecard.lower()

@@ -16,6 +16,11 @@ Scorecard
     on every build, and also writes the records to ``_build/claims/<chapter>.json``. Nothing is
     typed by hand and nothing is recomputed.
 
+    The page opens with a figure, one bar per chapter, that splits the chapter's reproductions
+    by status; its headline number is the reproductions that hold *challenged* (a null model or
+    competitor was measured against them in the same run and did not pass). Statements render
+    their ``$...$`` maths with MathJax.
+
 Bibliography labels
     ``theorybook_authoryear`` is pybtex's ``unsrt`` style with labels such as ``Triebe+ 2019``
     instead of ``[1]``, matching the author-year citations in the text.
@@ -35,13 +40,37 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util.docutils import SphinxDirective
 
+from theorybook.claims import inline_math_html
+
 CLAIMS_MIME_TYPE = "application/vnd.theorybook.claims+json"
 SCORECARD_DOC = "book/scorecard"
 _CHAPTER_DOC = re.compile(r"^chapters/(\d\d)_[A-Za-z0-9_]+$")
 _KIND_ORDER = ("reproduction", "exact", "extension")
 _KIND_TITLES = {"reproduction": "reproductions", "exact": "exact checks", "extension": "extensions"}
-_STATUS_ORDER = ("holds", "calibrated", "pending", "not separating", "fails", "reported")
-_LISTED = ("fails", "calibrated", "not separating", "pending")
+_STATUS_ORDER = (
+    "holds",
+    "unchallenged",
+    "within noise",
+    "calibrated",
+    "pending",
+    "not separating",
+    "fails",
+    "reported",
+)
+_LISTED = ("fails", "within noise", "not separating", "unchallenged", "calibrated", "pending")
+# The segments of a chapter's bar in the Scorecard figure: a hold is split by whether a challenger
+# was measured against it (the headline) or the row says why none makes sense.
+_SEGMENTS = (
+    ("holds, challenged", "holds-challenged"),
+    ("holds, no challenger (reason given)", "holds-reason"),
+    ("unchallenged", "unchallenged"),
+    ("within noise", "within-noise"),
+    ("calibrated", "calibrated"),
+    ("not separating", "not-separating"),
+    ("pending", "pending"),
+    ("fails", "fails"),
+    ("reported", "reported"),
+)
 
 
 def chapter_number(docname: str) -> int | None:
@@ -155,6 +184,24 @@ def _write_claims_json(app: Sphinx, claims: dict[str, list[dict[str, Any]]]) -> 
         (folder / f"{chapter}.json").write_text(text, encoding="utf-8")
 
 
+def _detail(record: dict[str, Any]) -> str:
+    """What a listed row's status rests on: the pending settings, the tuned constant, the
+    spread, the challenger that passes too."""
+    status = record["status"]
+    if status == "pending":
+        on = ", ".join(record.get("pending_on") or [])
+        reason = record.get("pending_reason") or ""
+        return f"pending on {on}: {reason}" if on else reason
+    if status == "calibrated":
+        return str(record.get("calibrated_on") or "")
+    if status == "within noise" and record.get("spread"):
+        spread = record["spread"]
+        return f"{spread['what']}: [{spread['low']:.4g}, {spread['high']:.4g}]"
+    if status == "not separating" and record.get("baseline_name"):
+        return f"{record['baseline_name']} passes too"
+    return ""
+
+
 def _count_line(records: list[dict[str, Any]]) -> str:
     parts = []
     for kind in _KIND_ORDER:
@@ -163,6 +210,83 @@ def _count_line(records: list[dict[str, Any]]) -> str:
             inner = ", ".join(f"{counts[s]} {s}" for s in _STATUS_ORDER if counts[s])
             parts.append(f"<b>{_KIND_TITLES[kind]}</b>: {escape(inner)}")
     return " · ".join(parts) or "no claims"
+
+
+def _segment(record: dict[str, Any]) -> str:
+    """The bar segment of one reproduction row."""
+    status = str(record["status"])
+    if status == "holds":
+        return (
+            "holds, challenged"
+            if record.get("challenged")
+            else ("holds, no challenger (reason given)")
+        )
+    return status
+
+
+def challenged_holds(records: list[dict[str, Any]]) -> int:
+    """The number of reproductions that hold against a challenger that does not pass."""
+    return sum(
+        1
+        for r in records
+        if r["kind"] == "reproduction" and r["status"] == "holds" and r.get("challenged")
+    )
+
+
+def scorecard_figure(chapters: list[tuple[int, str, str, list[dict[str, Any]]]]) -> str:
+    """An inline SVG: one bar per chapter, its reproductions split by status.
+
+    ``chapters`` holds ``(number, title, href, records)``. Bars share one scale (one unit per
+    row), so their lengths compare; each segment has a tooltip, and the fills come from the
+    theme's colour variables (``book/_static/theorybook.css``), so the figure follows light and
+    dark mode.
+    """
+    row_h, bar_h, left, right, width = 30, 18, 150, 170, 760
+    most = max([sum(r["kind"] == "reproduction" for r in recs) for *_, recs in chapters] + [1])
+    unit = (width - left - right) / most
+    legend_y = 20 + row_h * len(chapters) + 10
+    height = legend_y + 24 * ((len(_SEGMENTS) + 2) // 3) + 8
+    out = [
+        f"<svg class='theorybook-scorecard-figure' viewBox='0 0 {width} {height}' role='img' "
+        "aria-labelledby='tb-scorecard-figure-title' xmlns='http://www.w3.org/2000/svg'>",
+        "<title id='tb-scorecard-figure-title'>Reproductions per chapter, by status</title>",
+    ]
+    for i, (number, title, href, records) in enumerate(chapters):
+        y = 20 + row_h * i
+        reps = [r for r in records if r["kind"] == "reproduction"]
+        out.append(
+            f"<a href='{escape(href)}'><text class='tb-fig-label' x='{left - 8}' "
+            f"y='{y + bar_h - 4}' text-anchor='end'>{number}. {escape(_short(title))}</text></a>"
+        )
+        counts = Counter(_segment(r) for r in reps)
+        x = float(left)
+        for name, css in _SEGMENTS:
+            n = counts[name]
+            if not n:
+                continue
+            w = n * unit
+            out.append(
+                f"<rect class='tb-seg tb-seg-{css}' x='{x:.1f}' y='{y}' width='{w:.1f}' "
+                f"height='{bar_h}'><title>Chapter {number}: {n} {escape(name)}</title></rect>"
+            )
+            x += w
+        if not reps:
+            text = "not executed" if not records else "no reproductions"
+        else:
+            text = f"{challenged_holds(records)} of {len(reps)} hold challenged"
+        out.append(f"<text class='tb-fig-count' x='{x + 8:.1f}' y='{y + bar_h - 4}'>{text}</text>")
+    for j, (name, css) in enumerate(_SEGMENTS):
+        lx, ly = 10 + (j % 3) * 250, legend_y + 24 * (j // 3)
+        out.append(
+            f"<rect class='tb-seg tb-seg-{css}' x='{lx}' y='{ly}' width='14' height='14'/>"
+            f"<text class='tb-fig-legend' x='{lx + 20}' y='{ly + 12}'>{escape(name)}</text>"
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _short(title: str, limit: int = 22) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
 class ScorecardDirective(SphinxDirective):
@@ -177,15 +301,16 @@ class ScorecardDirective(SphinxDirective):
         chapters = sorted(d for d in self.env.found_docs if chapter_number(d) is not None)
         html = ["<div class='theorybook-scorecard'>"]
         totals: Counter[tuple[str, str]] = Counter()
+        bars: list[tuple[int, str, str, list[dict[str, Any]]]] = []
         for docname in chapters:
             stem = docname.split("/", 1)[1]
             title = self.env.titles.get(docname)
             name = title.astext() if title is not None else stem
             href = f"../{docname}.html"
             records = claims.get(stem)
-            html.append(
-                f"<h2>Chapter {chapter_number(docname)}: <a href='{href}'>{escape(name)}</a></h2>"
-            )
+            number = chapter_number(docname) or 0
+            bars.append((number, name, href, records or []))
+            html.append(f"<h2>Chapter {number}: <a href='{href}'>{escape(name)}</a></h2>")
             if not records:
                 html.append(
                     "<p>No claims recorded: the chapter was not executed in this build.</p>"
@@ -193,8 +318,10 @@ class ScorecardDirective(SphinxDirective):
                 continue
             totals.update((r["kind"], r["status"]) for r in records)
             scale = ", ".join(sorted({r["scale"] for r in records}))
+            reps = sum(r["kind"] == "reproduction" for r in records)
             html.append(
-                f"<p>Run at {escape(scale)} scale. {_count_line(records)}. "
+                f"<p><b>{challenged_holds(records)} of {reps} reproductions hold "
+                f"challenged.</b> Run at {escape(scale)} scale. {_count_line(records)}. "
                 f"<a href='{href}#claim-{escape(stem)}-{escape(records[0]['id'])}'>"
                 "The chapter's table</a>.</p>"
             )
@@ -203,20 +330,25 @@ class ScorecardDirective(SphinxDirective):
                 html.append("<ul>")
                 for r in sorted(listed, key=lambda r: _LISTED.index(r["status"])):
                     anchor = f"{href}#claim-{escape(stem)}-{escape(r['id'])}"
-                    detail = (
-                        r.get("pending_reason")
-                        if r["status"] == "pending"
-                        else (r.get("calibrated_on") if r["status"] == "calibrated" else "")
-                    )
-                    extra = f" ({escape(detail)})" if detail else ""
+                    extra = f" ({escape(_detail(r))})" if _detail(r) else ""
                     html.append(
                         f"<li><span class='tb-status tb-{r['status'].replace(' ', '-')}'>"
                         f"{escape(r['status'])}</span> · {escape(r['kind'])} · "
-                        f"<a href='{anchor}'>{escape(r['statement'])}</a>{extra}</li>"
+                        f"<a href='{anchor}'>{inline_math_html(r['statement'])}</a>{extra}</li>"
                     )
                 html.append("</ul>")
+        html.insert(
+            1,
+            "<figure class='theorybook-scorecard-bars'>"
+            + scorecard_figure(bars)
+            + "<figcaption>Each chapter's reproductions, one unit of length per row, split by "
+            "status. <i>Holds, challenged</i>: the row passes and a null model or competitor "
+            "measured in the same run under the same check does not.</figcaption></figure>",
+        )
         if totals:
-            lines = []
+            challenged = sum(challenged_holds(recs) for *_, recs in bars)
+            reps = sum(r["kind"] == "reproduction" for *_, recs in bars for r in recs)
+            lines = [f"<b>{challenged} of {reps} reproductions hold challenged</b>"]
             for kind in _KIND_ORDER:
                 inner = ", ".join(
                     f"{totals[(kind, s)]} {s}" for s in _STATUS_ORDER if totals[(kind, s)]
@@ -285,6 +417,9 @@ def _register_authoryear_style() -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     _register_authoryear_style()
+    # MathJax on every page: the Scorecard's statements are maths inside raw HTML, which Sphinx
+    # does not count when it decides which pages need MathJax.
+    app.set_html_assets_policy("always")
     app.add_directive("theorybook-scorecard", ScorecardDirective)
     app.connect("env-get-outdated", _always_reread_scorecard)
     app.connect("env-before-read-docs", _read_scorecard_last)
