@@ -35,6 +35,9 @@ CHAPTER = "04_ntk_optimal_classifiers"
 
 _ABSTRACT = "Abstract (arXiv 2204.14126 / PNAS)"
 _CODE = "official code (uhlerlab/inf_depth_ntks @ 25514ed)"
+#: an exponent within this distance of another counts as a match (the NTK-exponent row's
+#: tolerance); the Hilbert row's challenger is the best-matching exponent further away.
+_EXPONENT_TOL = 0.5
 _AGREEMENT = (
     "; we measure the fraction of test points on which the two classifiers' predicted labels agree"
 )
@@ -71,6 +74,11 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     accuracy = {k: np.asarray(v) for k, v in consistency.accuracy.items()}
     gap_per_seed = accuracy["kernel"][:, -1] - accuracy["Bayes"][:, -1]
     majority_gap = consistency.gap_to_bayes("majority vote")[-1]
+    other_agreement, other_exponent = max(
+        (a, p)
+        for p, a in zip(scan.exponents, scan.nngp_agreement, strict=True)
+        if abs(p - hilbert.alpha) > _EXPONENT_TOL
+    )
     claims = [
         Claim(
             "dual-normalised",
@@ -212,13 +220,16 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             where=_ABSTRACT,
             measured=hilbert.deep_agreement,
             check=at_least(0.995),
-            baseline=hilbert.deep_nn_agreement,
-            baseline_name="1-NN in place of the Hilbert classifier (best agreement)",
+            baseline=other_agreement,
+            baseline_name=f"Hilbert classifier of exponent {other_exponent:g} in its place "
+            f"(the best of |p − α| > {_EXPONENT_TOL:g}, deepest NNGP)",
             baseline_role="competitor",
             procedure=f"{_CODE}: main.py's 3d_opt NNGP at depth 100 ('Consistent for 3d data') on "
             "the D = 3 Dirichlet setting of its comments, against models.py's devroye_classifier "
             "(the Hilbert estimate, weights ‖x − z‖^−(D−1))" + _AGREEMENT,
-            note=f"D = {hilbert.dim}; worst agreement over depths ≥ {deep_from}",
+            note=f"D = {hilbert.dim}; worst agreement over depths ≥ {deep_from}; the challenger "
+            f"is measured at depth {scan.nngp_depth} only, which favours it; best agreement "
+            f"with 1-NN {hilbert.deep_nn_agreement:.3f}",
         ),
         Claim(
             "consistency-vs-1nn",
@@ -266,7 +277,7 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             kind="extension",
             where="NTK vs NNGP at finite depth (derived in this chapter)",
             measured=scan.ntk_best,
-            check=close_to(scan.alpha + 2.0, abs_tol=0.5),
+            check=close_to(scan.alpha + 2.0, abs_tol=_EXPONENT_TOL),
             baseline=scan.nngp_best,
             baseline_name="NNGP best exponent",
             baseline_role="null model",
