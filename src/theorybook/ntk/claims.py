@@ -77,7 +77,7 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     other_agreement, other_exponent = max(
         (a, p)
         for p, a in zip(scan.exponents, scan.nngp_agreement, strict=True)
-        if abs(p - hilbert.alpha) > _EXPONENT_TOL
+        if abs(p - hilbert.alpha) > _EXPONENT_TOL + 1e-9  # α is computed: round-off
     )
     claims = [
         Claim(
