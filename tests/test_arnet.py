@@ -492,25 +492,44 @@ def test_regularizer_shape_grid_starts_at_zero() -> None:
 def test_claims_at_smoke_scale() -> None:
     cfg = Config.preset("smoke")
     dense = run_dense(cfg)
+    paper = run_small_data(cfg, c_lambda="paper", seeds=range(3))
     tuned = run_small_data(cfg, seeds=range(3))
-    table = chapter_claims(Results(dense=dense, small=tuned, tuned=tuned), cfg)
-    table.assert_hold(["dense-agree", "dense-mse", "small-ls"])
+    table = chapter_claims(Results(dense=dense, small=paper, tuned=tuned), cfg)
     table.assert_hold(
         ["reg-tanh", "reg-shape", "reg-train", "reg-grad", "intercept-map", "lag-matrix"]
     )
-    # without the tuning sweep the tuned constant shows as calibrated, never as holds
-    for cid in ("small-arnet", "tuned-stpe", "tuned-support"):
-        assert table[cid].status.label == "calibrated", cid
+    for cid in ("dense-agree", "dense-mse", "small-ls"):
+        assert table[cid].passes, cid
+    # nothing simpler is measured against AR-Net's agreement with least squares
+    assert table["dense-agree"].status.label == "unchallenged"
+    # least squares reaches the noise variance too: the MSE check does not separate them
+    assert table["dense-mse"].baseline_passes
+    assert table["dense-mse"].status.label == "not separating"
+    # least squares' own sTPE over three seeds: its t-interval is wider than the tolerance
+    assert table["small-ls"].spread is not None
+    assert table["small-ls"].status.label == "within noise"
+    assert not table["small-arnet"].calibrated_on  # the paper's rule: nothing tuned
+    # without the tuning sweep the tuned constant is calibrated on the data measured, never
+    # held out; over three seeds the spread decides first (within noise), and nothing holds
+    alone = chapter_claims(Results(dense=dense, small=tuned), cfg)
+    for row in (table["tuned-stpe"], table["tuned-support"], alone["small-arnet"]):
+        assert row.passes and row.calibrated_on and not row.held_out, row.id
+        assert row.spread is not None and row.status.label == "within noise", row.id
+    # one run shown as both the paper's rule and the tuned constant is one quantity twice
+    with pytest.raises(ValueError, match="one measured quantity is one row"):
+        chapter_claims(Results(dense=dense, small=tuned, tuned=tuned), cfg)
+    for c in table.of_kind("reproduction"):
+        assert c.procedure, c.id
     # with the sweep on held-out seeds it counts as held out, but only on disjoint seeds
     sweep = run_c_lambda_sweep(cfg)
     assert sweep.c_values == (0.01, 0.05)
     assert set(sweep.seeds).isdisjoint(tuned.seeds) and sweep.best in sweep.c_values
     chosen = run_small_data(cfg, c_lambda=sweep.best, seeds=range(3))
-    held = chapter_claims(Results(dense=dense, small=chosen, tuned=chosen, sweep=sweep), cfg)
+    held = chapter_claims(Results(dense=dense, small=paper, tuned=chosen, sweep=sweep), cfg)
     assert held["tuned-stpe"].held_out and held["tuned-stpe"].status.label != "calibrated"
     assert "chosen from" in held["tuned-stpe"].calibrated_on
     overlap = run_small_data(cfg, c_lambda=sweep.best, seeds=sweep.seeds)
-    same = chapter_claims(Results(dense=dense, small=overlap, tuned=overlap, sweep=sweep), cfg)
+    same = chapter_claims(Results(dense=dense, small=paper, tuned=overlap, sweep=sweep), cfg)
     assert not same["tuned-stpe"].held_out
     # the support check separates AR-Net from least squares
     assert table["tuned-support"].baseline_passes is False

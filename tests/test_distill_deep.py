@@ -340,6 +340,12 @@ def test_degenerate_boundary_agreement_is_not_shown_as_holding():
     assert "Degenerate" in row.note and "2.7" in row.note
     # the estimate itself, 2.7 against a best of 1.0, is 17 cells off: a failure, not a pass
     assert table["deep-alpha-hat"].status.label in {"fails", "pending"}
+    # the paper's estimator could not be read: the row is our extension, challenged by the
+    # constant guess at the nearer edge and shown with its range over the seeds
+    for cid in ("deep-alpha-hat", "deep-alpha-hat-val"):
+        assert table[cid].kind == "extension" and table[cid].baseline_role == "null model"
+        assert table[cid].spread is not None and table[cid].spread.what == "range over 3 seeds"
+    assert not table.of_kind("reproduction")
     assert "misses" in deep_verdict(table, boundary)
     assert "no closer than a constant guess" in deep_verdict(table, boundary)
     interior = DeepResult((_fake_seed(0.5, 0.5),) * 3, 2, "cpu", 1.0, 0.3)

@@ -512,8 +512,33 @@ def test_claims_hold_at_smoke_scale(smoke_table: object) -> None:
 
     assert isinstance(smoke_table, ClaimTable)
     assert smoke_table.chapter == "04_ntk_optimal_classifiers"
-    bad = [c.id for c in smoke_table.claims if c.status in (Status.FAILS, Status.NOT_SEPARATING)]
-    assert not bad, f"claims failing at smoke scale: {bad}"
+    assert not smoke_table.failures()
+    # on 300 points the designed network agrees as well with a Hilbert classifier of an
+    # exponent more than 0.5 away: the check does not pin the exponent at smoke scale
+    hilbert = smoke_table["designed-hilbert"]
+    assert hilbert.passes and hilbert.status is Status.NOT_SEPARATING
+    assert "exponent" in hilbert.baseline_name
+    bad = [c.id for c in smoke_table.claims if c.status is Status.NOT_SEPARATING]
+    assert bad == ["designed-hilbert"]
+    # the other rows with a challenger separate from it at smoke scale; the rows without one
+    # pass their check but stay unchallenged
+    challenged = {c.id for c in smoke_table.challenged_holds()}
+    assert challenged == {"hermite-1nn", "consistency-vs-1nn"}
+    for c in smoke_table.claims:
+        if c.status is Status.UNCHALLENGED:
+            assert c.passes and c.baseline is None and c.kind != "exact", c.id
+    assert {c.id for c in smoke_table.claims if c.status is Status.UNCHALLENGED} == {
+        "relu-majority-rises",
+        "kernel-equals-hilbert",
+        "designed-hilbert-dims",
+        "width-rate",
+        "trained-network-rate",
+    }
+    # one measured quantity is one row: the consistency gap is challenged by 1-NN only
+    assert "consistency-vs-majority" not in {c.id for c in smoke_table.claims}
+    assert "majority vote" in smoke_table["consistency-vs-1nn"].note
+    for c in smoke_table.of_kind("reproduction"):
+        assert "inf_depth_ntks" in c.procedure, c.id
 
 
 # --- the paper preset starts ----------------------------------------------------------------

@@ -80,7 +80,8 @@ def exact_claims(
     return [
         Claim(
             "reg-tanh",
-            "Each term of R equals tanh(c₁|θ|^(1/c₂)/2) (max abs. difference on a grid)",
+            "Each term of R equals $\\tanh(c_1 |\\theta|^{1/c_2} / 2)$ (max abs. difference on a "
+            "grid)",
             kind="exact",
             where="§3.3.1, p. 5 (R(θ))",
             measured=tanh_gap,
@@ -99,7 +100,8 @@ def exact_claims(
         Claim(
             "reg-train",
             f"The penalty training uses is the paper's term at |θ| + ε (ε = {reg_eps:g}): "
-            f"R_ε(0) = tanh(c₁ε^(1/c₂)/2) and its slope next to 0 is r′(ε), finite",
+            f"$R_\\varepsilon(0) = \\tanh(c_1 \\varepsilon^{{1/c_2}} / 2)$ and its slope next to 0 "
+            "is r′(ε), finite",
             kind="exact",
             where="§3.3.1, p. 5 (R(θ)); ε is ours",
             measured=train_ok,
