@@ -97,3 +97,19 @@ def test_smoothed_kl_of_the_ninja_star_grows_with_sigma() -> None:
     kls = [star.smoothed_kl(s) for s in (0.05, 0.1, 0.3)]
     assert 0.0 <= kls[0] < kls[1] < kls[2]
     assert kls[0] < 0.01
+
+
+def test_energy_distance_sees_distance_and_collapse() -> None:
+    from theorybook.rae.sampling import energy_distance
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(300, 4))
+    b = rng.normal(size=(300, 4))
+    assert energy_distance(a, a) == 0.0
+    same = energy_distance(a, b)
+    shifted = energy_distance(a + 1.0, b)
+    collapsed = energy_distance(np.repeat(a[:1], 300, axis=0), b)
+    assert 0.0 <= same < 0.1 < shifted
+    assert collapsed > 0.5  # one point repeated is far from the distribution in energy distance
+    with pytest.raises((TypeError, ValueError), match="d"):
+        energy_distance(a, b[:, :3])

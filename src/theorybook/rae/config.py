@@ -161,8 +161,9 @@ class Star(Settings):
 @dataclass(frozen=True)
 class Digits(Settings):
     """A DAE on the 64-d digits with σ annealed through ``sigmas``, chains on its score started
-    from uniform noise (``n_shown`` evenly spaced states of each are kept), and a timing of the
-    RCAE loss on ``timing_batch`` digits."""
+    from uniform noise (``n_shown`` evenly spaced states of each are kept), compared with the
+    held-out digits against ``reference_draws`` sets of noised and denoised training digits,
+    and a timing of the RCAE loss on ``timing_batch`` digits."""
 
     sigmas: tuple[PositiveReal, ...] = (0.5, 0.3, 0.2)
     network: Network = Network(hidden=256)
@@ -171,6 +172,7 @@ class Digits(Settings):
         chains=32, steps=400, proposal_std=0.02, langevin_step=0.002, n_points=3
     )
     n_shown: PositiveInt = 10
+    reference_draws: Annotated[int, IntRange(low=20)] = 200
     timing_batch: PositiveInt = 32
 
     def validate(self) -> None:

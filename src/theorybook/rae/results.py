@@ -245,9 +245,13 @@ class DigitsResult:
     fraction of final states per class under a logistic-regression classifier of the training
     digits, and ``classes_reached[m]`` the number of classes with at least one final state;
     ``nearest_train[m]`` the distance from each final state to its nearest training
-    digit, ``nearest_train_heldout`` the same for held-out digits and ``nearest_train_start`` for
-    the chains' starting states (uniform noise) denoised once; ``moved[m]`` the distance of each
-    final state from its (denoised) starting state.
+    digit, ``nearest_train_heldout`` the same for held-out digits and ``nearest_train_null`` for
+    the null models (``"never moves"``: the starting noise denoised once; ``"iterated
+    denoiser"``: ``x ← r(x)`` repeated as many times as the chains step); ``moved[m]`` the
+    distance of each final state from its (denoised) starting state. ``energy_distance`` holds
+    the energy distance of each sampler's and null model's final states to the held-out digits,
+    ``energy_distance_reference`` the same for sets of as many training digits, noised at σ and
+    denoised once.
     ``jacobian_seconds`` times one RCAE loss evaluation with the exact and the Hutchinson norm.
     """
 
@@ -259,7 +263,9 @@ class DigitsResult:
     classes_reached: dict[str, NonNegativeInt]
     nearest_train: dict[str, Float64[np.ndarray, " chains"]]
     nearest_train_heldout: Float64[np.ndarray, " heldout"]
-    nearest_train_start: Float64[np.ndarray, " chains"]
+    nearest_train_null: dict[str, Float64[np.ndarray, " chains"]]
+    energy_distance: dict[str, NonNegativeReal]
+    energy_distance_reference: Float64[np.ndarray, " draws"]
     moved: dict[str, Float64[np.ndarray, " chains"]]
     classifier_accuracy: Probability
     jacobian_seconds: dict[str, NonNegativeReal]

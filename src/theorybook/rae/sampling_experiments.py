@@ -24,7 +24,13 @@ from theorybook.rae.data import bimodal_mixture, load_digits_split
 from theorybook.rae.densities import GaussianMixture, NinjaStar
 from theorybook.rae.models import _estimated_score
 from theorybook.rae.results import DigitsResult, MH1DResult, ScoreSigmaResult, StarResult
-from theorybook.rae.sampling import approximate_mh, exact_mh, knn_kl_divergence, langevin_mh
+from theorybook.rae.sampling import (
+    approximate_mh,
+    energy_distance,
+    exact_mh,
+    knn_kl_divergence,
+    langevin_mh,
+)
 from theorybook.rae.score_experiments import SMALL_MODEL_THREADS, check_scores, score_network
 from theorybook.rae.training import train_autoencoder
 from theorybook.reporting import progress as progress_bar
@@ -213,8 +219,13 @@ def run_star(cfg: Config, *, progress: bool = False) -> StarResult:
 @torch_threads(SMALL_MODEL_THREADS)
 def run_digits(cfg: Config, *, progress: bool = False) -> DigitsResult:
     """Train on the digits' training part, then run approximate MH and Langevin MH chains from
-    uniform noise in ``[0, 1]⁶⁴``; the chains' starting states, denoised once, are the null
-    model (a sampler that never moves)."""
+    uniform noise in ``[0, 1]⁶⁴``. Two null models start from the same noise: a sampler that
+    never moves, and the denoiser iterated as many times as the chains take steps
+    (``x ← r(x)``, no sampling). Final states, denoised once, are compared with the held-out
+    digits by their distance to the nearest training digit and by the energy distance
+    (:func:`~theorybook.rae.sampling.energy_distance`); the reference for the latter is
+    ``reference_draws`` sets of as many training digits, noised at σ and denoised once (what a
+    perfect sampler of ``p_σ`` would give through the same denoising)."""
     cfg = check_config(cfg)
     settings, sampler = cfg.digits, cfg.digits.sampler
     n_shown = settings.n_shown
@@ -263,6 +274,18 @@ def run_digits(cfg: Config, *, progress: bool = False) -> DigitsResult:
         hist[m] = np.bincount(clf.predict(final), minlength=10) / len(final)
         near[m] = tree.query(final)[0]
         moved[m] = np.sqrt(((final - denoise(r.chains[0])) ** 2).sum(1))
+    with torch.no_grad():
+        iterated = torch.as_tensor(x0, dtype=torch.float32)
+        for _ in range(n):
+            iterated = model(iterated)
+    nulls = {"never moves": denoise(x0), "iterated denoiser": denoise(iterated.double().numpy())}
+    finals = {m: denoise(r.chains[-1]) for m, r in runs.items()} | nulls
+    reference = []
+    for _ in range(settings.reference_draws):
+        pick = split.train[rng.choice(len(split.train), sampler.chains, replace=False)]
+        reference.append(
+            energy_distance(denoise(pick + sigma * rng.standard_normal(pick.shape)), split.test)
+        )
     xb = torch.as_tensor(split.train[: settings.timing_batch], dtype=torch.float32)
 
     params = list(model.parameters())
@@ -281,7 +304,9 @@ def run_digits(cfg: Config, *, progress: bool = False) -> DigitsResult:
         classes_reached={m: int(np.count_nonzero(h)) for m, h in hist.items()},
         nearest_train=near,
         nearest_train_heldout=tree.query(split.test)[0],
-        nearest_train_start=tree.query(denoise(x0))[0],
+        nearest_train_null={m: tree.query(v)[0] for m, v in nulls.items()},
+        energy_distance={m: energy_distance(v, split.test) for m, v in finals.items()},
+        energy_distance_reference=np.asarray(reference),
         moved=moved,
         classifier_accuracy=float(clf.score(split.test, split.test_labels)),
         jacobian_seconds={j: t.median for j, t in timing.items()},
