@@ -1,8 +1,8 @@
 """The claims table of the regularized auto-encoder chapter (chapter 1).
 
 Kinds. The paper's body (theorem, section and figure numbers, its experiments' procedures) could
-not be read: the stored copies of the paper that the search tool reaches return its first page
-only (title, abstract, keywords), and the paper has no official code release. Its claims are
+not be read: the copies of the paper available to us show its first page only (title,
+abstract, keywords), and the paper has no official code release. Its claims are
 therefore located by the abstract, which states each of them, and every row whose procedure is
 ours (the test densities, the checks, the thresholds) is an *extension* of the abstract's claim;
 no row is a reproduction and no row quotes a paper value. The first author's research
