@@ -4,11 +4,12 @@ Alain and Bengio (2014): the optimal reconstruction ``r`` of a denoising or cont
 auto-encoder at small noise ``σ`` is ``x + σ²∇log p(x)``, so ``(r(x) − x)/σ²`` estimates the score.
 
 Densities: :class:`GaussianMixture`, :class:`NinjaStar`, :func:`sample_spiral`.
-Criteria: :func:`dae_loss`, :func:`rcae_loss`, :func:`optimal_linear_reconstruction`.
+Criteria: :func:`dae_loss`, :func:`rcae_loss`, :func:`optimal_linear_reconstruction`, and the
+exact finite-σ RCAE optimum in 1-D, :func:`rcae_optimum_1d`.
 Models: :class:`ScoreAutoencoder` (``r = x + σ²h``), :class:`LinearAutoencoder`,
 :func:`estimated_score`, :func:`estimated_hessian`. Training: :func:`train_autoencoder` (its
 options in a :class:`Training` block). Sampling: :func:`approximate_mh`, :func:`langevin_mh`,
-:func:`exact_mh`. The pipeline: :class:`Config` (presets) → :func:`run_all` → :class:`Results` →
+:func:`exact_mh`, and :func:`energy_distance` to compare samples. The pipeline: :class:`Config` (presets) → :func:`run_all` → :class:`Results` →
 :func:`chapter_claims`; the experiments one at a time in :mod:`theorybook.rae.experiments`, the
 figures in :mod:`~theorybook.rae.figures`.
 """
@@ -31,6 +32,7 @@ from theorybook.rae.criteria import (
     linear_criterion_gradient,
     optimal_linear_reconstruction,
     rcae_loss,
+    rcae_optimum_1d,
 )
 from theorybook.rae.data import GAUSSIAN_COV, DigitsSplit, bimodal_mixture, load_digits_split
 from theorybook.rae.densities import (
@@ -52,6 +54,7 @@ from theorybook.rae.results import Results
 from theorybook.rae.sampling import (
     MCMCResult,
     approximate_mh,
+    energy_distance,
     exact_mh,
     integrated_log_ratio,
     knn_kl_divergence,
@@ -83,6 +86,7 @@ __all__ = [
     "chapter_claims",
     "dae_loss",
     "distance_to_spiral",
+    "energy_distance",
     "estimated_hessian",
     "estimated_score",
     "exact_mh",
@@ -94,6 +98,7 @@ __all__ = [
     "load_digits_split",
     "optimal_linear_reconstruction",
     "rcae_loss",
+    "rcae_optimum_1d",
     "run_all",
     "sample_spiral",
     "spiral_curve",

@@ -307,6 +307,20 @@ class NinjaStar:
         gy = ring * ys - cross * ys + log_term * ys
         return _back(-torch.stack([gx, gy], dim=1), was)
 
+    def smoothed_kl(self, sigma: float) -> float:
+        """``KL(p ‖ p_σ)`` for ``p_σ = p * N(0, σ²I)`` (eq. :eq:`rae-smoothed`), by quadrature on
+        the lattice: ``p_σ`` is the lattice density convolved with a Gaussian of σ
+        (``scipy.ndimage.gaussian_filter``, zero outside the box)."""
+        from scipy.ndimage import gaussian_filter
+
+        sigma = positive_real("sigma", sigma)
+        _, prob, h, _ = self._lattice
+        p = prob.reshape(self.grid, self.grid)
+        p_sigma = gaussian_filter(p, sigma / h, mode="constant")
+        inside = p > 0
+        ratio = p[inside] / np.maximum(p_sigma[inside], sys.float_info.min)
+        return float(max((p[inside] * np.log(ratio)).sum(), 0.0))
+
     def sample(self, n: int, seed: int) -> NDArray[np.float64]:
         """``n`` reference draws, shape ``(n, 2)`` (lattice cells ∝ density, uniform inside)."""
         n = positive_int("n", n)

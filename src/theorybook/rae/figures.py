@@ -1,7 +1,8 @@
 """Every figure of the regularized auto-encoder chapter: functions of results returning a Figure.
 
 Colours are fixed per method in all panels: DAE blue, RCAE orange, annealed DAE green, the exact
-quantity black, the smoothed (finite-σ) target sky blue.
+quantity black, the smoothed (finite-σ) target sky blue, the exact finite-σ RCAE optimum
+reddish purple.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ COLOURS: dict[str, str] = {
     "rcae": PALETTE["orange"],
     "dae_annealed": PALETTE["green"],
     "rcae_unscaled": PALETTE["sky"],
+    "optimum": PALETTE["purple"],
     "true": PALETTE["black"],
     "smoothed": PALETTE["sky"],
     "exact": PALETTE["black"],
@@ -53,7 +55,8 @@ LABELS = {
 
 
 def score_figure(res: ScoreSigmaResult) -> Figure:
-    """(a) Estimated scores at the smallest σ against ∇log p; (b) error against σ."""
+    """(a) Estimated scores at the smallest σ against ∇log p; (b) error against σ, with the
+    exact finite-σ RCAE optimum's own error."""
     fig, axes = new_figure(1, 2, height=3.0)
     ax = axes[0]
     small = res.sigmas[-1]
@@ -81,6 +84,14 @@ def score_figure(res: ScoreSigmaResult) -> Figure:
             mfc="white",
             label=rf"{LABELS[name]} vs $\nabla\log p_\sigma$",
         )
+    ax.loglog(
+        res.sigmas,
+        [res.optimum_error_true[s] for s in res.sigmas],
+        ":",
+        color=COLOURS["optimum"],
+        lw=2,
+        label=r"exact RCAE optimum vs $\nabla\log p$",
+    )
     for name, marker in (("dae_annealed", "D"), ("rcae_unscaled", "^")):
         ax.loglog(
             [small],
@@ -153,7 +164,8 @@ def spiral_figure(res: SpiralResult) -> Figure:
 
 def sampling_figure(mh: MH1DResult, star: StarResult) -> Figure:
     """(a) 1-D approximate-MH samples against p; (b) ninja-star samples, exact vs trapezoid;
-    (c) KL to reference samples over independent runs, per method."""
+    (c) KL to reference samples over independent runs, per method (the last columns at the
+    authors' smaller proposal step, and the null model ``p_σ₀``)."""
     fig, axes = new_figure(1, 3, height=2.7)
     ax = axes[0]
     p = bimodal_mixture()
@@ -171,14 +183,20 @@ def sampling_figure(mh: MH1DResult, star: StarResult) -> Figure:
     ax.set(xlabel=r"$x_1$", ylabel=r"$x_2$", aspect="equal", xlim=(-3.2, 3.2), ylim=(-3.2, 3.2))
     ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, markerscale=4)
     ax = axes[2]
-    methods = list(star.kl)
+    tau_small = f"{star.small_step:g}"
+    columns = [(m, star.kl[m], COLOURS[m]) for m in star.kl]
+    columns += [
+        (f"{m}, τ = {tau_small}", star.kl_small_step[m], COLOURS[m]) for m in star.kl_small_step
+    ]
+    columns.append(("null: p_σ₀", star.kl_null["smoothed"], "0.55"))
     rng = np.random.default_rng(0)
-    for i, m in enumerate(methods):
-        v = star.kl[m]
-        ax.scatter(i + 0.15 * rng.standard_normal(len(v)), v, s=8, color=COLOURS[m])
+    for i, (_, v, colour) in enumerate(columns):
+        ax.scatter(i + 0.15 * rng.standard_normal(len(v)), v, s=8, color=colour)
         ax.errorbar(i, v.mean(), yerr=v.std(ddof=1), fmt="_", color="k", capsize=4, ms=14)
     ax.axhline(0.0, color="0.6", lw=0.8)
-    ax.set_xticks(range(len(methods)), methods, rotation=30, fontsize=7)
+    ax.set_xticks(range(len(columns)), [c[0] for c in columns], rotation=55, fontsize=6.5)
+    for tick in ax.get_xticklabels():
+        tick.set_horizontalalignment("right")
     ax.set(ylabel="k-NN KL to reference")
     label_panels(axes)
     return fig
@@ -203,7 +221,7 @@ def digits_chains_figure(res: DigitsResult, *, max_chains: int = 4) -> Figure:
                 ax.imshow(res.chains[m][j, c].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
                 ax.set_xticks([])
                 ax.set_yticks([])
-            short = "random walk" if m.startswith("approximate") else m.split()[0]
-            axes[k * n_chains + c, 0].set_ylabel(f"{short} {c + 1}", fontsize=6)
+            short = "walk" if m.startswith("approximate") else "Langevin"
+            axes[k * n_chains + c, 0].set_ylabel(f"{short} {c + 1}", fontsize=5.5)
     fig.supxlabel("chain state, start (left) to end (right)", fontsize=8)
     return fig

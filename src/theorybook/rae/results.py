@@ -38,6 +38,8 @@ __all__ = [
 Grid = Float64[np.ndarray, " g"]
 """Values on the chapter's 1-D grid (one per grid point; every such field of a record agrees)."""
 Matrix = Float64[np.ndarray, "d d"]
+Seeds = Float64[np.ndarray, " seeds"]
+"""One value per training seed (every such field of a record agrees on the number)."""
 NonNegativeOrInf = Annotated[float, Interval(low=0.0, finite=False)]
 """A real ≥ 0, or +inf (a distance to a set that may be empty)."""
 
@@ -76,9 +78,16 @@ class ScoreSigmaResult:
     annealed down to the smallest σ (key ``"dae_annealed"``) and an RCAE with the unscaled
     parameterisation ``r = x + g`` at the smallest σ (key ``"rcae_unscaled"``).
 
-    ``scores[(criterion, σ)]`` is ``(r − x)/σ²`` on ``x``; ``error_true`` / ``error_smoothed`` the
-    p-weighted relative errors against ``∇log p`` and ``∇log p_σ``. ``hessian`` is the RCAE's
-    ``(∂r/∂x − 1)/σ²`` at the smallest σ. ``models`` holds the trained networks.
+    ``scores[(criterion, σ)]`` is ``(r − x)/σ²`` on ``x``; ``error_true`` / ``error_smoothed`` /
+    ``error_optimum`` the p-weighted relative errors against ``∇log p``, ``∇log p_σ`` and the
+    exact RCAE optimum at that σ (``optimum_scores[σ]``, eq. :eq:`rae-euler-lagrange`), whose own
+    errors are ``optimum_error_true`` and ``optimum_error_smoothed``; ``solver_error`` checks the
+    solver against the closed form on a Gaussian. ``linear_error_smoothed[σ]`` is the error of
+    the best linear reconstruction's score (a Gaussian fit) against ``∇log p_σ``.
+    ``hessian`` is the RCAE's ``(∂r/∂x − 1)/σ²`` at the smallest σ, ``annealed_hessian_error``
+    the same error for the annealed DAE. The smallest-σ RCAE is trained on several seeds
+    (``seed_models``, the first being ``models[("rcae", σ)]``); ``seed_error_true``,
+    ``seed_error_optimum`` and ``seed_hessian_error`` hold its errors per seed.
     """
 
     sigmas: tuple[PositiveReal, ...]
@@ -86,13 +95,24 @@ class ScoreSigmaResult:
     density: Grid
     true_score: Grid
     smoothed_scores: dict[float, Grid]
+    optimum_scores: dict[float, Grid]
+    optimum_error_true: dict[float, NonNegativeReal]
+    optimum_error_smoothed: dict[float, NonNegativeReal]
+    solver_error: NonNegativeReal
+    linear_error_smoothed: dict[float, NonNegativeReal]
     scores: dict[tuple[str, float], Grid]
     error_true: dict[tuple[str, float], NonNegativeReal]
     error_smoothed: dict[tuple[str, float], NonNegativeReal]
+    error_optimum: dict[tuple[str, float], NonNegativeReal]
     true_hessian: Grid
     hessian: Grid
     hessian_error: NonNegativeReal
+    annealed_hessian_error: NonNegativeReal
+    seed_error_true: Seeds
+    seed_error_optimum: Seeds
+    seed_hessian_error: Seeds
     models: dict[tuple[str, float], ScoreAutoencoder]
+    seed_models: tuple[ScoreAutoencoder, ...]
 
 
 @record
@@ -104,7 +124,11 @@ class EnergyResult:
     (trapezoid), ``true_log_density`` the exact ``log p − log p(0)``. ``at`` maps the points
     −1, 0, 1 to their reconstruction error divided by its maximum over the grid;
     ``local_minima`` lists the grid's local minima of the reconstruction error and
-    ``minimum_offset`` the largest distance from one of −1, 0, 1 to the nearest of them.
+    ``minimum_offset`` the largest distance from one of −1, 0, 1 to the nearest of them
+    (``seed_minimum_offset`` per training seed, ``null_minimum_offset`` for the null models).
+    ``delta_learned`` (per seed: ``seed_delta_learned``) is ``log p(0) − log p(1)`` integrated
+    from the learned score, ``delta_reconstruction`` the same read off the reconstruction error
+    as an energy, ``delta_true`` the exact value.
     """
 
     sigma: PositiveReal
@@ -115,7 +139,10 @@ class EnergyResult:
     at: dict[float, Probability]
     local_minima: Float64[np.ndarray, " minima"]
     minimum_offset: NonNegativeOrInf
+    seed_minimum_offset: Float64[np.ndarray, " seeds"]
+    null_minimum_offset: dict[str, NonNegativeOrInf]
     delta_learned: float
+    seed_delta_learned: Float64[np.ndarray, " seeds"]
     delta_true: float
     delta_reconstruction: float
 
@@ -123,7 +150,13 @@ class EnergyResult:
 @record
 @dataclass(frozen=True)
 class MH1DResult:
-    """Approximate MH on the learned score (smallest-σ RCAE) and exact MH, 1-D mixture."""
+    """Approximate MH on the learned score (smallest-σ RCAE) and exact MH, 1-D mixture.
+
+    ``ks_distance`` is the Kolmogorov–Smirnov distance between the pooled samples and ``p``
+    (on a grid), ``ks_band`` its 95 % bootstrap interval over chains, ``exact_ks_distance`` the
+    same for the exact-MH chains and ``null_ks_distance`` the distance from ``p`` of two null
+    models' distributions (computed exactly).
+    """
 
     samples: Float64[np.ndarray, " samples"]
     acceptance_rate: Probability
@@ -133,6 +166,10 @@ class MH1DResult:
     exact_mode_fraction: Probability
     exact_std: NonNegativeReal
     true_std: PositiveReal
+    ks_distance: Probability
+    ks_band: tuple[Probability, Probability]
+    exact_ks_distance: Probability
+    null_ks_distance: dict[str, Probability]
 
 
 @record
@@ -141,8 +178,11 @@ class SpiralResult:
     """A DAE trained on the spiral with annealed σ; its field ``r(x) − x`` on a grid.
 
     ``band`` marks grid points at distance ``2σ`` to ``4σ`` from the curve (σ the final training
-    level) and ``moved_closer`` is the fraction of those whose distance shrinks under
-    ``x ← r(x)``; ``moved_closer_within`` is the same fraction over all grid points closer than
+    level), ``band_ratios`` their distance after ``x ← r(x)`` divided by the distance before and
+    ``shrink`` the median of those ratios; ``linear_shrink`` is the same median for the best
+    linear reconstruction. ``moved_closer`` is the fraction of band points whose distance
+    shrinks at all (``linear_moved_closer`` for the linear reconstruction);
+    ``moved_closer_within`` the same fraction over all grid points closer than
     ``near_distance``. Closer than about σ the move is smaller than the network's error and the
     curvature bias of ``E[x | x̃]``.
     """
@@ -153,7 +193,11 @@ class SpiralResult:
     distance_before: Float64[np.ndarray, " p"]
     distance_after: Float64[np.ndarray, " p"]
     band: Bool[np.ndarray, " p"]
+    band_ratios: Float64[np.ndarray, " band"]
+    shrink: NonNegativeReal
+    linear_shrink: NonNegativeReal
     moved_closer: Probability
+    linear_moved_closer: Probability
     near_distance: PositiveReal
     moved_closer_within: Probability
     sigma: PositiveReal
@@ -170,15 +214,23 @@ class StarResult:
     density with σ annealed through ``cfg.star.sigmas``; it targets the smoothed ``p_σ``).
     ``kl[m]`` holds the k-NN estimate of KL(reference ‖ chain) per run; ``samples[m]`` the final
     states of the first run; ``reference_kl`` the same estimator between two reference samples.
+    ``kl_small_step`` holds the exact-energy and one-point chains run again at the authors'
+    proposal std ``small_step``; ``kl_null`` two null models scored alike in every run (the
+    starting states, and exact samples of the density smoothed at the first σ of the DAE's
+    schedule). ``smoothing_kl[σ]`` is ``KL(p ‖ p_σ)`` by quadrature on the density's lattice.
     """
 
     kl: dict[str, Float64[np.ndarray, " runs"]]
+    kl_small_step: dict[str, Float64[np.ndarray, " runs"]]
+    kl_null: dict[str, Float64[np.ndarray, " runs"]]
+    small_step: PositiveReal
     acceptance: dict[str, Probability]
     chain_steps_per_second: dict[str, PositiveReal]
     samples: dict[str, Float64[np.ndarray, "chains 2"]]
     reference: Float64[np.ndarray, "reference 2"]
     reference_kl: Float64[np.ndarray, " runs"]
     learned_sigma: PositiveReal
+    smoothing_kl: dict[float, NonNegativeReal]
 
 
 @record
@@ -193,8 +245,13 @@ class DigitsResult:
     fraction of final states per class under a logistic-regression classifier of the training
     digits, and ``classes_reached[m]`` the number of classes with at least one final state;
     ``nearest_train[m]`` the distance from each final state to its nearest training
-    digit, ``nearest_train_heldout`` the same for held-out digits; ``moved[m]`` the distance of
-    each final state from its (denoised) starting digit.
+    digit, ``nearest_train_heldout`` the same for held-out digits and ``nearest_train_null`` for
+    the null models (``"never moves"``: the starting noise denoised once; ``"iterated
+    denoiser"``: ``x ← r(x)`` repeated as many times as the chains step); ``moved[m]`` the
+    distance of each final state from its (denoised) starting state. ``energy_distance`` holds
+    the energy distance of each sampler's and null model's final states to the held-out digits,
+    ``energy_distance_reference`` the same for sets of as many training digits, noised at σ and
+    denoised once.
     ``jacobian_seconds`` times one RCAE loss evaluation with the exact and the Hutchinson norm.
     """
 
@@ -206,6 +263,9 @@ class DigitsResult:
     classes_reached: dict[str, NonNegativeInt]
     nearest_train: dict[str, Float64[np.ndarray, " chains"]]
     nearest_train_heldout: Float64[np.ndarray, " heldout"]
+    nearest_train_null: dict[str, Float64[np.ndarray, " chains"]]
+    energy_distance: dict[str, NonNegativeReal]
+    energy_distance_reference: Float64[np.ndarray, " draws"]
     moved: dict[str, Float64[np.ndarray, " chains"]]
     classifier_accuracy: Probability
     jacobian_seconds: dict[str, NonNegativeReal]

@@ -13,34 +13,65 @@ from functools import partial
 
 import numpy as np
 import torch
+from jaxtyping import Float
 from numpy.typing import NDArray
 
+from theorybook.boundary import checked
+from theorybook.claims import Spread
 from theorybook.rae.config import Config, check_config
 from theorybook.rae.criteria import _rcae_loss
 from theorybook.rae.data import bimodal_mixture, load_digits_split
-from theorybook.rae.densities import NinjaStar
+from theorybook.rae.densities import GaussianMixture, NinjaStar
 from theorybook.rae.models import _estimated_score
 from theorybook.rae.results import DigitsResult, MH1DResult, ScoreSigmaResult, StarResult
-from theorybook.rae.sampling import approximate_mh, exact_mh, knn_kl_divergence, langevin_mh
+from theorybook.rae.sampling import (
+    approximate_mh,
+    energy_distance,
+    exact_mh,
+    knn_kl_divergence,
+    langevin_mh,
+)
 from theorybook.rae.score_experiments import SMALL_MODEL_THREADS, check_scores, score_network
 from theorybook.rae.training import train_autoencoder
 from theorybook.reporting import progress as progress_bar
 from theorybook.runtime import seed_everything, torch_threads
 from theorybook.timing import best_of
 
-__all__ = ["run_digits", "run_mh_1d", "run_star"]
+__all__ = ["KS_GRID", "mixture_cdf", "run_digits", "run_mh_1d", "run_star"]
 
 Array = NDArray[np.float64]
 
 
 # --------------------------------------------------------------------------- 1-D MH
 
+KS_GRID = np.linspace(-2.5, 2.5, 1201)
+"""The points at which :func:`run_mh_1d` compares distribution functions (spacing 0.004)."""
+
+
+@checked
+def mixture_cdf(p: GaussianMixture, x: Float[np.ndarray, " m"]) -> Float[np.ndarray, " m"]:
+    """The distribution function of a 1-D Gaussian mixture at the points ``x`` (shape ``(m,)``)."""
+    from scipy.stats import norm
+
+    z = (np.asarray(x, dtype=np.float64)[:, None] - p.means[None, :, 0]) / p.stds[None, :]
+    return np.asarray(norm.cdf(z) @ p.weights, dtype=np.float64)
+
+
+def _chain_cdfs(chains: Array) -> Array:
+    """Per-chain empirical distribution functions on :data:`KS_GRID`: ``chains`` has shape
+    ``(steps, n_chains)``, the result ``(n_chains, len(KS_GRID))``."""
+    ordered = np.sort(chains, axis=0)
+    counts = np.stack([np.searchsorted(c, KS_GRID, side="right") for c in ordered.T])
+    return counts / len(chains)
+
 
 @torch_threads(SMALL_MODEL_THREADS)
 def run_mh_1d(cfg: Config, scores: ScoreSigmaResult, *, progress: bool = False) -> MH1DResult:
     """Chains on the smallest-σ RCAE of ``scores`` started at 0: ``cfg.mixture.sampler.steps``
     steps, the first ``burn_in`` discarded (``progress`` is accepted for a uniform interface; the
-    chains take seconds)."""
+    chains take seconds). The pooled samples are compared with ``p`` by the Kolmogorov–Smirnov
+    distance ``sup |F_n − F|`` on :data:`KS_GRID`, with a percentile bootstrap over chains; the
+    null model is the density smoothed at the largest σ, ``p_σ``, compared exactly."""
     cfg = check_config(cfg)
     scores = check_scores(scores)
     sampler = cfg.mixture.sampler
@@ -59,6 +90,18 @@ def run_mh_1d(cfg: Config, scores: ScoreSigmaResult, *, progress: bool = False) 
     s = approx.samples(burn_in=sampler.burn_in)[:, 0]
     e = exact.samples(burn_in=sampler.burn_in)[:, 0]
     true_std = float(np.sqrt((p.weights * (p.stds**2 + p.means[:, 0] ** 2)).sum()))
+    target = mixture_cdf(p, KS_GRID)
+    per_chain = _chain_cdfs(approx.chains[sampler.burn_in :, :, 0])
+
+    def ks(index: Array) -> float:
+        return float(np.abs(per_chain[index.astype(int)].mean(0) - target).max())
+
+    band = Spread.bootstrap(
+        np.arange(sampler.chains, dtype=np.float64), statistic=ks, resamples=500, seed=cfg.seed
+    )
+    exact_cdf = _chain_cdfs(exact.chains[sampler.burn_in :, :, 0]).mean(0)
+    smoothed = p.smoothed(scores.sigmas[0])
+    gaussian = GaussianMixture([[0.0]], [true_std], [1.0])
     return MH1DResult(
         samples=s,
         acceptance_rate=approx.acceptance_rate,
@@ -68,6 +111,17 @@ def run_mh_1d(cfg: Config, scores: ScoreSigmaResult, *, progress: bool = False) 
         exact_mode_fraction=float((e > 0).mean()),
         exact_std=float(e.std()),
         true_std=true_std,
+        ks_distance=ks(np.arange(sampler.chains, dtype=np.float64)),
+        ks_band=(band.low, band.high),
+        exact_ks_distance=float(np.abs(exact_cdf - target).max()),
+        null_ks_distance={
+            f"the density smoothed at σ = {scores.sigmas[0]:g}": float(
+                np.abs(mixture_cdf(smoothed, KS_GRID) - target).max()
+            ),
+            "a Gaussian of the same variance": float(
+                np.abs(mixture_cdf(gaussian, KS_GRID) - target).max()
+            ),
+        },
     )
 
 
@@ -76,8 +130,16 @@ def run_mh_1d(cfg: Config, scores: ScoreSigmaResult, *, progress: bool = False) 
 
 @torch_threads(SMALL_MODEL_THREADS)
 def run_star(cfg: Config, *, progress: bool = False) -> StarResult:
-    """Chains start uniform on ``[−3, 3]²`` and run ``cfg.star.sampler.steps`` steps; their final states
-    are compared with an independent reference sample of the same density."""
+    """Chains start uniform on ``[−3, 3]²`` and run ``cfg.star.sampler.steps`` steps; their final
+    states are compared with an independent reference sample of the same density.
+
+    At the proposal std ``cfg.star.sampler.proposal_std`` five samplers run (exact energy,
+    one-point and trapezoid Δ on the exact score, Langevin MH, trapezoid Δ on the learned score);
+    at the authors' smaller step ``cfg.star.small_step`` the exact-energy and one-point chains run
+    again. Two null models are scored by the same estimator in every run: the chains' starting
+    states (a sampler that never moves) and exact samples of the density smoothed at the first
+    σ of the DAE's schedule, ``p_σ₀`` (a perfect sampler of what the DAE knew before
+    annealing)."""
     cfg = check_config(cfg)
     settings, sampler = cfg.star, cfg.star.sampler
     star = NinjaStar()
@@ -93,20 +155,25 @@ def run_star(cfg: Config, *, progress: bool = False) -> StarResult:
         seed=cfg.seed,
     )
     learned = partial(_estimated_score, dae)
+    first = settings.sigmas[0]
+    nulls = ("never moves", "smoothed")
     kl: dict[str, list[float]] = {m: [] for m in methods}
+    kl_small: dict[str, list[float]] = {m: [] for m in ("exact", "one-point")}
+    kl_null: dict[str, list[float]] = {m: [] for m in nulls}
     acc: dict[str, list[float]] = {m: [] for m in methods}
     speed: dict[str, list[float]] = {m: [] for m in methods}
     samples: dict[str, Array] = {}
     ref_kl = []
     reference = star.sample(settings.reference, cfg.seed)
     k = settings.knn
+    tau, tau_small = sampler.proposal_std, settings.small_step
+    n, nodes = sampler.steps, sampler.n_points
     for run in progress_bar(range(settings.runs), desc="star runs", disable=not progress):
         rs = cfg.seed + 1000 * (run + 1)
         rng = np.random.default_rng(rs)
         x0 = rng.uniform(-3, 3, size=(sampler.chains, 2))
         ref = star.sample(settings.reference, rs + 1)
         ref_kl.append(knn_kl_divergence(ref, star.sample(sampler.chains, rs + 2), k=k))
-        tau, n, nodes = sampler.proposal_std, sampler.steps, sampler.n_points
         results = {
             "exact": exact_mh(star.log_prob, x0, n, tau, rs),
             "one-point": approximate_mh(star.score, x0, n, tau, rs, n_points=1),
@@ -121,14 +188,28 @@ def run_star(cfg: Config, *, progress: bool = False) -> StarResult:
             speed[m].append(r.chain_steps_per_second)
             if run == 0:
                 samples[m] = final
+        small = {
+            "exact": exact_mh(star.log_prob, x0, n, tau_small, rs),
+            "one-point": approximate_mh(star.score, x0, n, tau_small, rs, n_points=1),
+        }
+        for m, r in small.items():
+            kl_small[m].append(knn_kl_divergence(ref, r.chains[-1], k=k))
+        noise = np.random.default_rng(rs + 3).standard_normal((sampler.chains, 2))
+        blurred = star.sample(sampler.chains, rs + 4) + first * noise
+        kl_null[nulls[0]].append(knn_kl_divergence(ref, x0, k=k))
+        kl_null[nulls[1]].append(knn_kl_divergence(ref, blurred, k=k))
     return StarResult(
         kl={m: np.asarray(v) for m, v in kl.items()},
+        kl_small_step={m: np.asarray(v) for m, v in kl_small.items()},
+        kl_null={m: np.asarray(v) for m, v in kl_null.items()},
+        small_step=tau_small,
         acceptance={m: float(np.mean(v)) for m, v in acc.items()},
         chain_steps_per_second={m: float(np.median(v)) for m, v in speed.items()},
         samples=samples,
         reference=reference,
         reference_kl=np.asarray(ref_kl),
         learned_sigma=dae.sigma,
+        smoothing_kl={s: star.smoothed_kl(s) for s in (dae.sigma, first)},
     )
 
 
@@ -137,7 +218,14 @@ def run_star(cfg: Config, *, progress: bool = False) -> StarResult:
 
 @torch_threads(SMALL_MODEL_THREADS)
 def run_digits(cfg: Config, *, progress: bool = False) -> DigitsResult:
-    """Train on the digits' training part, then run approximate MH and Langevin MH chains."""
+    """Train on the digits' training part, then run approximate MH and Langevin MH chains from
+    uniform noise in ``[0, 1]⁶⁴``. Two null models start from the same noise: a sampler that
+    never moves, and the denoiser iterated as many times as the chains take steps
+    (``x ← r(x)``, no sampling). Final states, denoised once, are compared with the held-out
+    digits by their distance to the nearest training digit and by the energy distance
+    (:func:`~theorybook.rae.sampling.energy_distance`); the reference for the latter is
+    ``reference_draws`` sets of as many training digits, noised at σ and denoised once (what a
+    perfect sampler of ``p_σ`` would give through the same denoising)."""
     cfg = check_config(cfg)
     settings, sampler = cfg.digits, cfg.digits.sampler
     n_shown = settings.n_shown
@@ -159,7 +247,7 @@ def run_digits(cfg: Config, *, progress: bool = False) -> DigitsResult:
     sigma = model.sigma
     score = partial(_estimated_score, model)
     rng = np.random.default_rng(cfg.seed)
-    x0 = split.test[rng.choice(len(split.test), sampler.chains, replace=False)]
+    x0 = rng.uniform(0.0, 1.0, size=(sampler.chains, 64))
     n, nodes = sampler.steps, sampler.n_points
     runs = {
         "approximate MH": approximate_mh(
@@ -186,6 +274,18 @@ def run_digits(cfg: Config, *, progress: bool = False) -> DigitsResult:
         hist[m] = np.bincount(clf.predict(final), minlength=10) / len(final)
         near[m] = tree.query(final)[0]
         moved[m] = np.sqrt(((final - denoise(r.chains[0])) ** 2).sum(1))
+    with torch.no_grad():
+        iterated = torch.as_tensor(x0, dtype=torch.float32)
+        for _ in range(n):
+            iterated = model(iterated)
+    nulls = {"never moves": denoise(x0), "iterated denoiser": denoise(iterated.double().numpy())}
+    finals = {m: denoise(r.chains[-1]) for m, r in runs.items()} | nulls
+    reference = []
+    for _ in range(settings.reference_draws):
+        pick = split.train[rng.choice(len(split.train), sampler.chains, replace=False)]
+        reference.append(
+            energy_distance(denoise(pick + sigma * rng.standard_normal(pick.shape)), split.test)
+        )
     xb = torch.as_tensor(split.train[: settings.timing_batch], dtype=torch.float32)
 
     params = list(model.parameters())
@@ -204,6 +304,9 @@ def run_digits(cfg: Config, *, progress: bool = False) -> DigitsResult:
         classes_reached={m: int(np.count_nonzero(h)) for m, h in hist.items()},
         nearest_train=near,
         nearest_train_heldout=tree.query(split.test)[0],
+        nearest_train_null={m: tree.query(v)[0] for m, v in nulls.items()},
+        energy_distance={m: energy_distance(v, split.test) for m, v in finals.items()},
+        energy_distance_reference=np.asarray(reference),
         moved=moved,
         classifier_accuracy=float(clf.score(split.test, split.test_labels)),
         jacobian_seconds={j: t.median for j, t in timing.items()},

@@ -11,17 +11,25 @@ result of :mod:`theorybook.rae.results`.
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated
 
 import numpy as np
 import torch
+from jaxtyping import Float
 from numpy.typing import NDArray
 
+from theorybook.boundary import Interval, PositiveReal, checked
 from theorybook.rae.config import Config, Network, check_config
-from theorybook.rae.criteria import linear_criterion_gradient, optimal_linear_reconstruction
+from theorybook.rae.criteria import (
+    linear_criterion_gradient,
+    optimal_linear_reconstruction,
+    rcae_optimum_1d,
+)
 from theorybook.rae.data import GAUSSIAN_COV, bimodal_mixture
-from theorybook.rae.densities import distance_to_spiral, sample_spiral
+from theorybook.rae.densities import GaussianMixture, distance_to_spiral, sample_spiral
 from theorybook.rae.models import (
     LinearAutoencoder,
+    ReconstructionModel,
     ScoreAutoencoder,
     estimated_hessian,
     estimated_score,
@@ -42,12 +50,15 @@ from theorybook.validation import array, same_length
 __all__ = [
     "SMALL_MODEL_THREADS",
     "check_scores",
+    "linear_score",
+    "minima_offset",
     "run_linear",
     "run_not_an_energy",
     "run_score_vs_sigma",
     "run_spiral",
     "run_tweedie",
     "score_network",
+    "solver_check",
     "weighted_relative_error",
 ]
 
@@ -116,7 +127,7 @@ def run_tweedie(cfg: Config, *, progress: bool = False) -> TweedieResult:
     sigma = cfg.mixture.tweedie_sigma
     p = bimodal_mixture()
     xt = np.linspace(-2.5, 2.5, cfg.mixture.grid)[:, None]
-    x = np.linspace(-8.0, 8.0, 40_001)
+    x = np.linspace(-8.0, 8.0, 8_001)
     logp = p.log_prob(x[:, None])
     logk = -0.5 * (xt - x[None, :]) ** 2 / sigma**2
     lw = logp[None, :] + logk
@@ -168,11 +179,77 @@ def run_linear(cfg: Config, *, progress: bool = False) -> LinearResult:
 # --------------------------------------------------------------------------- 1-D score vs σ
 
 
+@checked
+def linear_score(
+    data: Float[np.ndarray, "n 1"], sigma: PositiveReal, x: Float[np.ndarray, "m 1"]
+) -> Float[np.ndarray, "m 1"]:
+    """The score read off the best *linear* reconstruction at noise level ``sigma``:
+    ``r(x) = μ + v/(v + σ²)(x − μ)`` (eq. :eq:`rae-linear` for the data's mean ``μ`` and
+    variance ``v``), so ``(r − x)/σ² = −(x − μ)/(v + σ²)``, the score of a Gaussian fit to the
+    data smoothed by σ. The null model of the 1-D rows: an auto-encoder with no capacity for the
+    density's shape. ``data`` has shape ``(n, 1)``, ``x`` shape ``(m, 1)``; returns ``(m, 1)``."""
+    d = np.asarray(data, dtype=np.float64)
+    pts = np.asarray(x, dtype=np.float64)
+    mean, var = float(d.mean()), float(d.var())
+    return np.asarray(-(pts - mean) / (var + sigma**2), dtype=np.float64)
+
+
+def _optimum_on(p: GaussianMixture, sigma: float, x: Array) -> Array:
+    """The exact RCAE optimum's score at ``sigma`` (:func:`rcae_optimum_1d`) on the points ``x``."""
+    nodes, h = rcae_optimum_1d(p, sigma)
+    return np.interp(x, nodes, h)
+
+
+@checked
+def solver_check(
+    sigma: PositiveReal, *, std: Annotated[float, Interval(low=0.05, high=1.0)] = 0.5
+) -> float:
+    """The Euler–Lagrange solver against a closed form: for ``p = N(0, s²)`` the RCAE optimum is
+    linear, ``r*(x) = s²/(s² + σ²) x`` (eq. :eq:`rae-linear`), so ``h = −x/(s² + σ²)``.
+    Returns the largest error within three standard deviations, relative to the largest
+    ``|h|`` there."""
+    gaussian = GaussianMixture([[0.0]], [std], [1.0])
+    nodes, h = rcae_optimum_1d(gaussian, sigma)
+    inside = np.abs(nodes) <= 3 * std
+    exact = -nodes[inside] / (std**2 + sigma**2)
+    return float(np.abs(h[inside] - exact).max() / np.abs(exact).max())
+
+
+def _train_1d(
+    cfg: Config,
+    data: Array,
+    name: str,
+    schedule: tuple[float, ...],
+    seed: int,
+) -> ScoreAutoencoder:
+    """One network of :func:`run_score_vs_sigma`: ``name`` is ``dae``, ``rcae``,
+    ``dae_annealed`` or ``rcae_unscaled``; an annealed run takes the same number of steps in
+    total as a single-σ run."""
+    seed_everything(seed)
+    model = score_network(cfg.network, 1, schedule[0], scaled=name != "rcae_unscaled")
+    training = cfg.mixture.training
+    if len(schedule) > 1:
+        training = training.replace(steps=max(1, training.steps // len(schedule)))
+    train_autoencoder(
+        model,
+        data,
+        criterion="dae" if name.startswith("dae") else "rcae",
+        sigma_schedule=schedule,
+        training=training,
+        seed=seed,
+    )
+    return model
+
+
 @torch_threads(SMALL_MODEL_THREADS)
 def run_score_vs_sigma(cfg: Config, *, progress: bool = False) -> ScoreSigmaResult:
     """Train DAE and RCAE (``r = x + σ²h``) at each σ of ``cfg.mixture.sigmas`` on the bimodal
     mixture, plus a DAE annealed through all levels (``cfg.mixture.training.steps`` steps in
-    total) and an RCAE with the unscaled parameterisation ``r = x + g`` at the smallest σ."""
+    total), an RCAE with the unscaled parameterisation ``r = x + g`` at the smallest σ, and the
+    smallest-σ RCAE again on ``cfg.mixture.seeds − 1`` further seeds (each its own training
+    sample, initialisation and batches). Every network is compared with ``∇log p``, with
+    ``∇log p_σ`` (eq. :eq:`rae-tweedie`) and with the exact RCAE optimum at its σ
+    (:func:`~theorybook.rae.criteria.rcae_optimum_1d`)."""
     cfg = check_config(cfg)
     mix = cfg.mixture
     p = bimodal_mixture()
@@ -187,47 +264,83 @@ def run_score_vs_sigma(cfg: Config, *, progress: bool = False) -> ScoreSigmaResu
     ]
     runs.append(("dae_annealed", sigmas))
     runs.append(("rcae_unscaled", (smallest,)))
-    scores, e_true, e_smooth, models = {}, {}, {}, {}
     smoothed = {s: p.smoothed(s).score(x) for s in sigmas}
+    optimum = {s: _optimum_on(p, s, x[:, 0])[:, None] for s in sigmas}
+    scores, e_true, e_smooth, e_opt, models = {}, {}, {}, {}, {}
     for name, schedule in progress_bar(runs, desc="1-D fits", disable=not progress):
-        seed_everything(cfg.seed)
-        model = score_network(cfg.network, 1, schedule[0], scaled=name != "rcae_unscaled")
-        training = mix.training
-        if len(schedule) > 1:  # the annealed DAE: the same number of steps in total
-            training = training.replace(steps=max(1, training.steps // len(schedule)))
-        train_autoencoder(
-            model,
-            data,
-            criterion="dae" if name.startswith("dae") else "rcae",
-            sigma_schedule=schedule,
-            training=training,
-            seed=cfg.seed,
-        )
+        model = _train_1d(cfg, data, name, schedule, cfg.seed)
         key = (name, schedule[-1])
         s_hat = estimated_score(model, x)
         scores[key] = s_hat
         e_true[key] = weighted_relative_error(s_hat, true, dens)
         e_smooth[key] = weighted_relative_error(s_hat, smoothed[schedule[-1]], dens)
+        e_opt[key] = weighted_relative_error(s_hat, optimum[schedule[-1]], dens)
         models[key] = model
     hess_true = p.hessian(x)[:, 0, 0]
-    hess = estimated_hessian(models[("rcae", smallest)], x)[:, 0, 0]
+    seed_models = [models[("rcae", smallest)]]
+    for k in range(1, mix.seeds):
+        seed = cfg.seed + k
+        seed_models.append(_train_1d(cfg, p.sample(mix.n_train, seed), "rcae", (smallest,), seed))
+    seed_scores = [estimated_score(m, x) for m in seed_models]
+    seed_hessians = [estimated_hessian(m, x)[:, 0, 0] for m in seed_models]
+    hess = seed_hessians[0]
+    annealed_hessian = estimated_hessian(models[("dae_annealed", smallest)], x)[:, 0, 0]
+
+    def errors(estimates: list[Array], target: Array) -> Array:
+        return np.array([weighted_relative_error(e, target, dens) for e in estimates])
+
     return ScoreSigmaResult(
         sigmas=sigmas,
         x=x[:, 0],
         density=dens,
         true_score=true[:, 0],
         smoothed_scores={s: v[:, 0] for s, v in smoothed.items()},
+        optimum_scores={s: v[:, 0] for s, v in optimum.items()},
+        optimum_error_true={s: weighted_relative_error(v, true, dens) for s, v in optimum.items()},
+        optimum_error_smoothed={
+            s: weighted_relative_error(v, smoothed[s], dens) for s, v in optimum.items()
+        },
+        solver_error=solver_check(sigmas[0]),
+        linear_error_smoothed={
+            s: weighted_relative_error(linear_score(data, s, x), smoothed[s], dens) for s in sigmas
+        },
         scores={k: v[:, 0] for k, v in scores.items()},
         error_true=e_true,
         error_smoothed=e_smooth,
+        error_optimum=e_opt,
         true_hessian=hess_true,
         hessian=hess,
         hessian_error=weighted_relative_error(hess, hess_true, dens),
+        annealed_hessian_error=weighted_relative_error(annealed_hessian, hess_true, dens),
+        seed_error_true=errors(seed_scores, true),
+        seed_error_optimum=errors(seed_scores, optimum[smallest]),
+        seed_hessian_error=errors(seed_hessians, hess_true),
         models=models,
+        seed_models=tuple(seed_models),
     )
 
 
 # --------------------------------------------------------------------------- not an energy
+
+
+@checked(finite_result=False)
+def minima_offset(rec: Float[np.ndarray, " g"], x: Float[np.ndarray, " g"]) -> float:
+    """The largest distance from one of −1, 0, 1 (the modes and the trough of the mixture) to the
+    nearest local minimum of ``rec`` on the grid ``x`` (``inf`` when ``rec`` has none)."""
+    r = np.asarray(rec, dtype=np.float64)
+    g = np.asarray(x, dtype=np.float64)
+    inner = (r[1:-1] < r[:-2]) & (r[1:-1] <= r[2:])
+    minima = g[1:-1][inner]
+    if not len(minima):
+        return float("inf")
+    return max(float(np.abs(minima - c).min()) for c in (-1.0, 0.0, 1.0))
+
+
+def _delta_from_score(model: ReconstructionModel) -> float:
+    """``log p(0) − log p(1)`` as the integral of the model's score from 1 to 0 (201 nodes)."""
+    one, zero = np.array([[1.0]]), np.array([[0.0]])
+    score_fn = partial(estimated_score, model)
+    return float(integrated_log_ratio(score_fn, one, zero, n_points=201)[0])
 
 
 def run_not_an_energy(
@@ -235,8 +348,10 @@ def run_not_an_energy(
 ) -> EnergyResult:
     """Read the "reconstruction error is not an energy" picture off the smallest-σ RCAE of
     ``scores`` (the result of :func:`run_score_vs_sigma` on ``cfg``; ``progress`` is accepted for
-    a uniform interface: this is instant)."""
-    check_config(cfg)
+    a uniform interface: this is instant), on every training seed, and the same readings off two
+    null models: the best linear reconstruction (:func:`linear_score`) and the untrained
+    network."""
+    cfg = check_config(cfg)
     scores = check_scores(scores)
     sigma = scores.sigmas[-1]
     model = scores.models[("rcae", sigma)]
@@ -252,15 +367,17 @@ def run_not_an_energy(
         i = int(np.argmin(np.abs(x - point)))
         at[point] = float(rec[i] / rec.max())
     inner = (rec[1:-1] < rec[:-2]) & (rec[1:-1] <= rec[2:])
-    minima = x[1:-1][inner]
-    offset = max(float(np.abs(minima - c).min()) if len(minima) else np.inf for c in (-1, 0, 1))
     one, zero = np.array([[1.0]]), np.array([[0.0]])
-    score_fn = partial(estimated_score, model)
-    d_learned = float(integrated_log_ratio(score_fn, one, zero, n_points=201)[0])
     d_true = float(p.log_prob(zero)[0] - p.log_prob(one)[0])
     # reconstruction error read as an energy E = ‖r − x‖² / (2σ⁴) = ‖ŝ‖²/2
     e = lambda z: float(((estimated_score(model, z)) ** 2).sum() / 2)
     d_rec = -(e(zero) - e(one))
+    seed_recs = [(sigma**2 * estimated_score(m, x[:, None])[:, 0]) ** 2 for m in scores.seed_models]
+    data = p.sample(cfg.mixture.n_train, cfg.seed)
+    seed_everything(cfg.seed)
+    untrained = score_network(cfg.network, 1, sigma)
+    untrained_rec = (sigma**2 * estimated_score(untrained, x[:, None])[:, 0]) ** 2
+    linear_rec = (sigma**2 * linear_score(data, sigma, x[:, None])[:, 0]) ** 2
     return EnergyResult(
         sigma=sigma,
         x=x,
@@ -268,9 +385,15 @@ def run_not_an_energy(
         log_density=cum - cum[i0],
         true_log_density=true - true[i0],
         at=at,
-        local_minima=minima,
-        minimum_offset=offset,
-        delta_learned=d_learned,
+        local_minima=x[1:-1][inner],
+        minimum_offset=minima_offset(rec, x),
+        seed_minimum_offset=np.array([minima_offset(r, x) for r in seed_recs]),
+        null_minimum_offset={
+            "best linear reconstruction": minima_offset(linear_rec, x),
+            "untrained network": minima_offset(untrained_rec, x),
+        },
+        delta_learned=_delta_from_score(model),
+        seed_delta_learned=np.array([_delta_from_score(m) for m in scores.seed_models]),
         delta_true=d_true,
         delta_reconstruction=d_rec,
     )
@@ -281,7 +404,11 @@ def run_not_an_energy(
 
 @torch_threads(SMALL_MODEL_THREADS)
 def run_spiral(cfg: Config, *, progress: bool = False) -> SpiralResult:
-    """Train on ``cfg.spiral.n_train`` noiseless spiral points through ``cfg.spiral.sigmas``."""
+    """Train on ``cfg.spiral.n_train`` noiseless spiral points through ``cfg.spiral.sigmas``, and
+    measure how far ``x ← r(x)`` brings grid points towards the curve: for the points at distance
+    2σ to 4σ (σ the last level) the ratio of their distances after and before, for the trained
+    DAE and for the null model, the best linear reconstruction ``μ + Σ(Σ + σ²I)⁻¹(x − μ)``
+    (eq. :eq:`rae-linear` for the data's mean and covariance)."""
     cfg = check_config(cfg)
     spiral = cfg.spiral
     near_distance = spiral.near_distance
@@ -303,10 +430,15 @@ def run_spiral(cfg: Config, *, progress: bool = False) -> SpiralResult:
     with torch.no_grad():
         t = torch.as_tensor(grid, dtype=torch.float32)
         field = (model(t) - t).double().numpy()
+    mean = data.mean(0)
+    w = optimal_linear_reconstruction(np.cov(data.T), model.sigma).numpy()
+    linear = mean + (grid - mean) @ w.T
     before = distance_to_spiral(grid)
     after = distance_to_spiral(grid + field)
+    after_linear = distance_to_spiral(linear)
     near = before <= near_distance
     band = (before >= 2 * model.sigma) & (before <= 4 * model.sigma)
+    ratios = after[band] / before[band]
     return SpiralResult(
         data=data,
         grid=grid,
@@ -314,7 +446,11 @@ def run_spiral(cfg: Config, *, progress: bool = False) -> SpiralResult:
         distance_before=before,
         distance_after=after,
         band=band,
+        band_ratios=ratios,
+        shrink=float(np.median(ratios)),
+        linear_shrink=float(np.median(after_linear[band] / before[band])),
         moved_closer=float((after[band] < before[band]).mean()),
+        linear_moved_closer=float((after_linear[band] < before[band]).mean()),
         near_distance=near_distance,
         moved_closer_within=float((after[near] < before[near]).mean()),
         sigma=model.sigma,
