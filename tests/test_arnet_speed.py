@@ -1,4 +1,5 @@
-"""AR-Net's compiled fit (theorybook.arnet.scan) against the torch trainer it replaces.
+"""AR-Net's compiled fit (theorybook.arnet.scan) against the torch trainer it replaces, and the
+recorded timing benchmark the chapter quotes.
 
 The compiled fit (optax AdamW in a jitted lax.scan per epoch, torch's OneCycleLR rates) must be
 the torch trainer's algorithm: same start, shuffles, schedules and update, so the two agree to
@@ -9,14 +10,22 @@ rounding (in float64 as in float32), so their end points are compared at the acc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
-from theorybook.arnet import Training, fit_arnet, fit_least_squares, generate_ar
+from theorybook.arnet import (
+    Training,
+    fit_arnet,
+    fit_least_squares,
+    generate_ar,
+    load_timing_record,
+)
 from theorybook.arnet import fit as fit_module
 from theorybook.arnet.regularizer import penalty
 from theorybook.arnet.scan import _compiled_epoch, schedule_table
@@ -119,3 +128,27 @@ def test_seeds_and_settings_reuse_the_compiled_scan() -> None:
     fit_arnet(y, 4, sparsity=0.25, epochs=3, seed=7, training=Training(lr=0.003))
     fit_arnet(y, 4, sparsity=0.5, epochs=2, training=Training(schedule="constant"))
     assert compiled._cache_size() == before
+
+
+def test_the_recorded_benchmark_is_read_and_a_bad_one_refused(tmp_path: Path) -> None:
+    assert load_timing_record(root=tmp_path) is None
+    folder = tmp_path / "06_ar_net"
+    folder.mkdir()
+    times = {k: [1.0, 2.0] for k in ("lstsq", "autoreg", "arnet_epoch", "arnet_full")}
+    spreads = {k: [1.0, 1.0] for k in ("lstsq_spread", "arnet_spread")}
+    payload: dict[str, Any] = {
+        "n": 100_000, "epochs": 10, "repeats": 3, "orders": [10, 100], **times, **spreads,
+        "ratio_order": 100, "arnet_over_lstsq": 0.2, "arnet_first_fit_s": 2.5,
+        "max_abs_dw": 0.009, "load_average_start": [1.5, 1.0, 1.0], "cpu": "x",
+        "recorded_on": "2026-12-07T10:00:00Z",
+    }  # fmt: skip
+    (folder / "bench_n1e5.json").write_text(json.dumps(payload))
+    record = load_timing_record(root=tmp_path)
+    assert record is not None and record.torch_over_lstsq is None
+    assert record.arnet_over_lstsq == 0.2 and record.timing.orders == (10, 100)
+    (folder / "bench_n1e5.json").write_text(json.dumps({**payload, "torch_over_lstsq": 1.6}))
+    assert load_timing_record(root=tmp_path).torch_over_lstsq == 1.6  # type: ignore[union-attr]
+    del payload["ratio_order"]  # a record written before the ratio line
+    (folder / "bench_n1e5.json").write_text(json.dumps(payload))
+    with pytest.raises(ValueError, match="not a timing record"):
+        load_timing_record(root=tmp_path)
