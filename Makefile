@@ -95,11 +95,12 @@ EXECUTION_KEY = $$( (echo "$(THEORYBOOK_SCALE)"; cat $(CONSTRAINTS) pyproject.to
 # The chapters execute first, JOBS at a time (xargs -P, longest-running chapters first), each into
 # the execution cache (scripts/execute_chapter.py: myst-nb's own execution); Jupyter Book then finds
 # every chapter there and only renders. Every process gets the same thread settings whatever JOBS
-# is: torch through THEORYBOOK_THREADS, BLAS through the variables below, and the XLA flags (with
-# JAX 0.10 these do not stop XLA's CPU client from running loop fusions on every core the process
-# may use; pinning each job to a core would, and is not done yet).
+# is: torch through THEORYBOOK_THREADS, BLAS through the variables below, and the XLA flags. With
+# JAX 0.10 the XLA flags do not stop XLA's CPU client from running on every core the process may
+# use, so with JOBS > 1 each job pins itself (and its kernel) to one core, chosen by its xargs slot
+# (THEORYBOOK_JOB_SLOT): two jobs, two cores.
 BOOK_ENV = THEORYBOOK_SCALE=$(THEORYBOOK_SCALE) THEORYBOOK_PROGRESS=off THEORYBOOK_THREADS=1 \
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 THEORYBOOK_JOBS=$(JOBS) \
     XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 BOOK_ORDER = $(shell printf '%s\n' $(NOTEBOOKS) | sort -r)
 
@@ -114,7 +115,7 @@ book: $(VENV)/.installed-book $(VENV)/.installed-test
 	echo "executing the chapters, $(JOBS) at a time"; \
 	$(BIN)/python scripts/execute_chapter.py --prepare || exit 1; \
 	printf '%s\n' $(BOOK_ORDER) | $(BOOK_ENV) xargs -P $(JOBS) -n 1 \
-	    $(BIN)/python scripts/execute_chapter.py || exit 1; \
+	    --process-slot-var=THEORYBOOK_JOB_SLOT $(BIN)/python scripts/execute_chapter.py || exit 1; \
 	$(BOOK_ENV) $(BIN)/jupyter-book build . $(WARNINGS_FAIL) --keep-going $$all \
 	    && echo "$$key" > _build/.execution-key
 	@$(MAKE) --no-print-directory check-book

@@ -32,47 +32,21 @@ halved.
 
 from __future__ import annotations
 
-import os
-import time
-
-
-def _idlest_cpu(seconds: float = 0.5) -> int:
-    """The CPU of this process's affinity set that was idlest over ``seconds`` (Linux)."""
-    allowed = sorted(os.sched_getaffinity(0))
-
-    def idle() -> dict[int, int]:
-        out = {}
-        with open("/proc/stat") as stat:
-            for line in stat:
-                name, *fields = line.split()
-                if name.startswith("cpu") and name[3:].isdigit():
-                    out[int(name[3:])] = int(fields[3]) + int(fields[4])
-        return out
-
-    try:
-        before = idle()
-        time.sleep(seconds)
-        after = idle()
-    except OSError:
-        return allowed[0]
-    return max(allowed, key=lambda c: after.get(c, 0) - before.get(c, 0))
-
+from one_core import pin_to_idlest_core
 
 # One thread: XLA's CPU client sizes its thread pool from the process's CPU affinity (the
-# XLA_FLAGS below are not enough for JAX 0.10), so the process, and the neural-tangents
-# subprocess that inherits it, is pinned to one core before anything imports JAX.
-_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_ONE_THREAD}".strip()
-CPU = _idlest_cpu() if hasattr(os, "sched_setaffinity") else -1
-if CPU >= 0:
-    os.sched_setaffinity(0, {CPU})
+# XLA_FLAGS are not enough for JAX 0.10), so the process, and the neural-tangents subprocess
+# that inherits it, is pinned to one core before anything imports JAX.
+CPU = pin_to_idlest_core()
 
 import argparse  # noqa: E402  (XLA_FLAGS must be set before anything imports JAX)
 import json  # noqa: E402
 import math  # noqa: E402
+import os  # noqa: E402
 import platform  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
+import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 

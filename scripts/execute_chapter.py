@@ -10,18 +10,52 @@ already in the cache is not run again.
     python scripts/execute_chapter.py --prepare            # once, before the parallel jobs
     python scripts/execute_chapter.py chapters/06_ar_net.ipynb
 
+One thread per job: when ``make book`` runs more than one chapter at a time it passes the number
+of jobs (``THEORYBOOK_JOBS``) and each job's slot (``THEORYBOOK_JOB_SLOT``, from ``xargs
+--process-slot-var``), and the job pins itself to one core, the slot-th of those it may use
+(:func:`pin_to_job_core`), before anything starts the notebook's kernel, which inherits the
+affinity. ``THEORYBOOK_THREADS=1`` holds torch to one thread, but XLA's CPU client (JAX 0.10)
+sizes its thread pool from the cores the process may use and ignores the one-thread ``XLA_FLAGS``;
+pinned, every thread of the kernel, JAX's and torch's included, runs on that one core, and two jobs
+run on two cores. A job run alone (``JOBS=1``) is not pinned.
+
 Exits non-zero, printing the failing cell's traceback, if the notebook raises.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "_build" / ".jupyter_cache"
+JOBS_ENV_VAR = "THEORYBOOK_JOBS"
+SLOT_ENV_VAR = "THEORYBOOK_JOB_SLOT"
+
+
+def pin_to_job_core(slot: int, jobs: int) -> int | None:
+    """With more than one job at a time, pin this process (and every process and thread it
+    starts later) to one core: the ``slot``-th of the cores it may use, counting round. Returns
+    the core, or ``None`` when nothing was pinned (one job, or no ``sched_setaffinity``)."""
+    if jobs <= 1 or not hasattr(os, "sched_setaffinity"):
+        return None
+    if slot < 0:
+        raise ValueError(f"the job slot must be >= 0, got {slot}")
+    allowed = sorted(os.sched_getaffinity(0))
+    core = allowed[slot % len(allowed)]
+    os.sched_setaffinity(0, {core})
+    return core
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
 
 
 def _execution_settings() -> tuple[int, bool]:
@@ -90,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("name a notebook, or pass --prepare")
     if not args.notebook.is_file():
         parser.error(f"no notebook at {args.notebook}")
+    core = pin_to_job_core(_env_int(SLOT_ENV_VAR, 0), _env_int(JOBS_ENV_VAR, 1))
+    if core is not None:
+        print(f"{args.notebook.stem}: pinned to core {core}", flush=True)
     return execute(args.notebook)
 
 

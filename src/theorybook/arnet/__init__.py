@@ -49,7 +49,7 @@ from theorybook.arnet.fit import (
     standardised_intercept,
 )
 from theorybook.arnet.metrics import one_step_mse, stpe, top_k_lags
-from theorybook.arnet.recorded import load_high_order_record
+from theorybook.arnet.recorded import load_high_order_record, load_timing_record
 from theorybook.arnet.regularizer import (
     lambda_max,
     lambda_ramp,
@@ -91,6 +91,7 @@ __all__ = [
     "lambda_ramp",
     "load_high_order_record",
     "load_sunspots",
+    "load_timing_record",
     "one_step_mse",
     "paper_c_lambda",
     "random_stationary_coef",

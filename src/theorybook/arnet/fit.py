@@ -5,6 +5,8 @@ AR-Net is the auto-regression :eq:`arnet-ar` read as a neural network: one linea
 (paper §3.2). The sparse variant (paper §3.3.1) adds the regulariser of
 :mod:`theorybook.arnet.regularizer`, weighted by :math:`\\lambda(s)`. Every optimiser step runs
 through :func:`theorybook.training.train_loop` with a :class:`~theorybook.training.DivergenceGuard`.
+AR-Net itself (one layer, on the CPU) trains in compiled scans (:mod:`theorybook.arnet.scan`);
+networks with hidden layers, GPUs and other dtypes train step by step in torch.
 
 Length: one concept, the fit: :func:`fit_arnet`, the records it returns and the helpers of its
 training loop (batch size, learning-rate scaling, the intercept and the mean linearisation).
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +41,7 @@ from theorybook.arnet.regularizer import (
     lambda_max,
     penalty,
 )
+from theorybook.arnet.scan import ScanSteps, StepValues, one_cycle, schedule_table
 from theorybook.boundary import (
     FiniteReal,
     NonNegativeInt,
@@ -261,19 +264,29 @@ def fit_arnet(
 
     The series is standardised before training (AR coefficients are invariant to scale, and the
     paper's constants assume normalised data); the intercept is mapped back
-    (:func:`standardised_intercept`). Optimiser: ``torch.optim.AdamW`` (no weight decay, fused
-    step) with a ``OneCycleLR`` schedule, as the official v1.2 code (one-cycle) does, peaking at
-    :func:`scaled_lr`\ ``(lr, batch_size)``; a schedule shorter than
-    :data:`MIN_ONE_CYCLE_STEPS` steps runs at that constant rate. The fit always runs the whole
-    schedule (``epochs`` epochs): stopping early would take the weights mid-anneal, at a high
-    learning rate. ``training.schedule="constant"`` trains at the constant rate instead (the
-    baseline of the chapter's learning-rate sweep).
+    (:func:`standardised_intercept`). Optimiser: AdamW (no weight decay) with torch's
+    ``OneCycleLR`` schedule (learning rate and Adam's :math:`\beta_1`), as the official v1.2
+    code (one-cycle) does, peaking at :func:`scaled_lr`\ ``(lr, batch_size)``; a schedule
+    shorter than :data:`MIN_ONE_CYCLE_STEPS` steps runs at that constant rate. The fit always
+    runs the whole schedule (``epochs`` epochs): stopping early would take the weights
+    mid-anneal, at a high learning rate. ``training.schedule="constant"`` trains at the constant
+    rate instead (the baseline of the chapter's learning-rate sweep).
+
+    AR-Net itself (``hidden=()``) on the CPU in float32 or float64 trains in compiled scans
+    (:mod:`theorybook.arnet.scan`): each epoch's steps in one jitted ``jax.lax.scan``, the
+    gradient by ``jax.value_and_grad``, the update by ``optax.adamw`` at the rates torch's
+    ``OneCycleLR`` gives; the first fit of a shape in a process compiles the scan (about a second
+    on one core). Networks with hidden layers, GPUs and other dtypes train step by step in torch
+    (autograd, ``torch.optim.AdamW`` with its fused step, ``OneCycleLR``). Both start from torch's
+    initial weights under ``seed`` with the same shuffles and schedules and agree to rounding
+    (which the regulariser amplifies in sparse fits).
 
     ``training.batch_size=None`` (the default) picks :func:`auto_batch_size` of the number of
-    rows. The loop is lean: the ``(n - p) × p`` design matrix is a strided view of the
-    (reversed) series, never copied; a mini-batch gathers its rows from it; the shuffles of every
-    epoch are drawn before training. The steps run through
-    :func:`theorybook.training.train_loop`.
+    rows. The ``(n - p) × p`` design matrix is never built: a mini-batch gathers its rows from
+    the (reversed) series; the shuffles of every epoch are drawn before training. The steps run
+    through :func:`theorybook.training.train_loop` (the compiled fit hands it the steps of an
+    epoch one by one after the epoch's scan, so a diverged step is named, and the weights it
+    checks are those at the end of the epoch).
 
     Arguments:
         series: the 1-D training series, at least ``2p + 1`` long, not constant.
@@ -292,7 +305,8 @@ def fit_arnet(
             :func:`theorybook.runtime.torch_threads`, restored afterwards; ``None`` leaves the
             count alone). The default 1 is fastest: each step's tensors are too small to gain
             from threads, and on a loaded machine a second thread made a ``p = 300`` epoch about
-            ten times slower.
+            ten times slower. The compiled fit runs on XLA's CPU threads, which follow the
+            process's CPU affinity (``os.sched_setaffinity``), not this count.
 
     Returns:
         The :class:`ARNetResult`.
@@ -377,62 +391,46 @@ def _train(
     zs, mean, std = _standardise(y)
     # reversed series r: its window k is (z[N-1-k], ..., z[N-p-k]), the lags of target z[N-k];
     # row j of the design (target z[N-1-j] = r[j]) is window j + 1: a strided view, no copy
-    r = torch.as_tensor(zs[::-1].copy(), dtype=dtype, device=dev)
+    reversed_z = zs[::-1].copy()
+    r = torch.as_tensor(reversed_z, dtype=dtype, device=dev)
     n_rows = y.size - p
     design = r.unfold(0, p, 1)[1 : n_rows + 1]
-    target = r[:n_rows]
     steps_per_epoch = math.ceil(n_rows / batch_size)
     total_steps = steps_per_epoch * epochs
     perms = torch.stack([torch.randperm(n_rows, generator=gen) for _ in range(epochs)]).to(dev)
-    lam_steps = _lambda_schedule(total_steps, lam_top, regularizer).tolist()
-    c1, c2, eps = regularizer.c1, regularizer.c2, regularizer.eps
+    lam_steps = _lambda_schedule(total_steps, lam_top, regularizer)
+    cycle = training.schedule == "one-cycle" and total_steps >= MIN_ONE_CYCLE_STEPS
+    consts = (regularizer.c1, regularizer.c2, regularizer.eps) if lam_top > 0 else None
 
     net = _build_net(p, hidden_t).to(device=dev, dtype=dtype)
     first = _first_linear(net)
-    opt = _adamw(net, lr, dev)
-    sched: torch.optim.lr_scheduler.LRScheduler | None = None
-    if training.schedule == "one-cycle" and total_steps >= MIN_ONE_CYCLE_STEPS:
-        sched = torch.optim.lr_scheduler.OneCycleLR(
-            opt,
-            max_lr=lr,
-            total_steps=total_steps,
-            pct_start=0.25,
-            div_factor=25.0,
-            final_div_factor=1e4,
-        )
-    forward = (lambda x: F.linear(x, first.weight, first.bias)) if not hidden_t else net
+    run: Callable[[int], StepValues]
+    if _compiled_fit(hidden_t, dev, dtype):
+        run = ScanSteps(
+            reversed_z, perms, batch_size, lam_steps, schedule_table(lr, total_steps, cycle),
+            consts, first,
+        )  # fmt: skip
+    else:
+        run = _torch_steps(
+            net, design, r[:n_rows], perms, batch_size, lam_steps.tolist(), lr,
+            cycle=cycle, total_steps=total_steps, consts=consts,
+        )  # fmt: skip
     where = f"AR-Net (peak lr = {lr:g})"
     sums = _EpochSums()
 
     def step(t: int) -> float | tuple[float, dict[str, float]]:
         """Optimiser step ``t`` (1-based); at an epoch's end, also that epoch's summary."""
+        values = run(t)
+        if not math.isfinite(values.loss):
+            return values.loss  # the guard stops the run at this step
         epoch, b = divmod(t - 1, steps_per_epoch)
-        idx = perms[epoch][b * batch_size : (b + 1) * batch_size]
-        pred = forward(design[idx]).squeeze(-1)
-        mse = torch.mean((pred - target[idx]) ** 2)
-        lam = lam_steps[t - 1]
-        if lam_top > 0:
-            reg: torch.Tensor | None = penalty(first.weight, c1, c2, eps)
-            loss = mse + lam * reg
-        else:
-            reg = None
-            loss = mse
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            return value  # the guard stops the run at this step, before the update
-        mse_value = value if reg is None else float(mse.detach())
         if t == 1:
-            sums.first_mse = mse_value
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if sched is not None:
-            sched.step()
-        sums.mse += mse_value * idx.numel()
-        if reg is not None:
-            sums.reg += float(reg.detach())
+            sums.first_mse = values.mse
+        sums.mse += values.mse * values.rows
+        if values.reg is not None:
+            sums.reg += values.reg
         if b < steps_per_epoch - 1:
-            return value
+            return values.loss
         epoch_mse = sums.mse / n_rows
         if epoch_mse > GROWTH_LIMIT * max(sums.first_mse, 1.0):
             raise TrainingDiverged(
@@ -443,11 +441,11 @@ def _train(
         summary = {
             "mse": epoch_mse,
             "reg": sums.reg / steps_per_epoch,
-            "lam": lam,
-            "lr": float(opt.param_groups[0]["lr"]),
+            "lam": float(lam_steps[t - 1]),
+            "lr": values.lr,
         }
         sums.mse, sums.reg = 0.0, 0.0
-        return value, summary
+        return values.loss, summary
 
     guard = DivergenceGuard(where=where, growth=STEP_GROWTH_LIMIT, floor=1.0)
     steps = train_loop(
@@ -505,3 +503,58 @@ def _adamw(net: nn.Module, lr: float, dev: torch.device) -> torch.optim.AdamW:
         return torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.0, fused=True)
     except (RuntimeError, ValueError):  # pragma: no cover - no fused kernel for this device
         return torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.0, foreach=True)
+
+
+def _compiled_fit(hidden: tuple[int, ...], dev: torch.device, dtype: torch.dtype) -> bool:
+    """Whether the fit runs as compiled scans (:mod:`theorybook.arnet.scan`): AR-Net's own layer
+    (no hidden layers) on the CPU in float32 or float64."""
+    return not hidden and dev.type == "cpu" and dtype in (torch.float32, torch.float64)
+
+
+def _torch_steps(
+    net: nn.Module,
+    design: torch.Tensor,
+    target: torch.Tensor,
+    perms: torch.Tensor,
+    batch_size: int,
+    lam_steps: list[float],
+    lr: float,
+    *,
+    cycle: bool,
+    total_steps: int,
+    consts: tuple[float, float, float] | None,
+) -> Callable[[int], StepValues]:
+    """The optimiser steps of a network with hidden layers, on a GPU or in another dtype:
+    autograd, ``torch.optim.AdamW`` (:func:`_adamw`) and ``OneCycleLR`` (:func:`one_cycle`)."""
+    first = _first_linear(net)
+    opt = _adamw(net, lr, design.device)
+    sched = one_cycle(opt, lr, total_steps) if cycle else None
+    forward = net if not isinstance(net, nn.Linear) else (
+        lambda x: F.linear(x, first.weight, first.bias)
+    )  # fmt: skip
+    steps_per_epoch = math.ceil(design.shape[0] / batch_size)
+
+    def run(t: int) -> StepValues:
+        epoch, b = divmod(t - 1, steps_per_epoch)
+        idx = perms[epoch][b * batch_size : (b + 1) * batch_size]
+        pred = forward(design[idx]).squeeze(-1)
+        mse = torch.mean((pred - target[idx]) ** 2)
+        reg = None if consts is None else penalty(first.weight, *consts)
+        loss = mse if reg is None else mse + lam_steps[t - 1] * reg
+        value = float(loss.detach())
+        if not math.isfinite(value):  # no update: the guard stops the run at this step
+            return StepValues(value, value, None, 0, math.nan)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        return StepValues(
+            loss=value,
+            mse=value if reg is None else float(mse.detach()),
+            reg=None if reg is None else float(reg.detach()),
+            rows=idx.numel(),
+            lr=float(opt.param_groups[0]["lr"]),
+        )
+
+    return run

@@ -1,9 +1,11 @@
-"""The recorded paper-size run of the AR-Net chapter (chapter 6): the high-order grid.
+"""The recorded paper-size runs of the AR-Net chapter (chapter 6): the high-order grid and the
+timing benchmark.
 
 ``scripts/arnet_high_order.py`` runs the paper's high orders (up to ``p = 1000`` on ``N = 10^5``
-samples) once and records them in ``results/06_ar_net/high_order.json``; the chapter shows that
-record, read through :func:`theorybook.records.load_record` (from a checkout, a wheel or a
-downloaded notebook).
+samples) once and records them in ``results/06_ar_net/high_order.json``;
+``benchmarks/bench_arnet.py`` times the fits at ``N = 10^5`` on one core and records them in
+``results/06_ar_net/bench_n1e5.json``. The chapter shows those records, read through
+:func:`theorybook.records.load_record` (from a checkout, a wheel or a downloaded notebook).
 """
 
 from __future__ import annotations
@@ -13,17 +15,32 @@ from typing import Any
 
 import numpy as np
 
-from theorybook.arnet.results import HighOrderRecord, SparseOrderResult
+from theorybook.arnet.results import (
+    HighOrderRecord,
+    SparseOrderResult,
+    TimingRecord,
+    TimingResult,
+)
 from theorybook.boundary import checked
 from theorybook.records import load_record
 from theorybook.validation import int_sequence
 
-__all__ = ["CHAPTER_FOLDER", "HIGH_ORDER_FILE", "load_high_order_record", "parse_high_order"]
+__all__ = [
+    "CHAPTER_FOLDER",
+    "HIGH_ORDER_FILE",
+    "TIMING_FILE",
+    "load_high_order_record",
+    "load_timing_record",
+    "parse_high_order",
+    "parse_timing",
+]
 
 CHAPTER_FOLDER = "06_ar_net"
 """The chapter's folder under ``results/``."""
 HIGH_ORDER_FILE = "high_order.json"
 """The record's file name in :data:`CHAPTER_FOLDER`."""
+TIMING_FILE = "bench_n1e5.json"
+"""The timing benchmark's record in :data:`CHAPTER_FOLDER`."""
 
 _ARRAYS = ("stpe_ls", "stpe_arnet", "mse_ls", "mse_arnet", "seconds_ls", "seconds_arnet")
 
@@ -74,3 +91,59 @@ def load_high_order_record(*, root: str | os.PathLike[str] | None = None) -> Hig
     if payload is None:
         return None
     return parse_high_order(payload, source=f"{CHAPTER_FOLDER}/{HIGH_ORDER_FILE}")
+
+
+_TIMING_ARRAYS = ("lstsq", "autoreg", "arnet_epoch", "arnet_full", "lstsq_spread", "arnet_spread")
+
+
+def parse_timing(payload: Any, *, source: str = TIMING_FILE) -> TimingRecord:
+    """The :class:`~theorybook.arnet.results.TimingRecord` in a parsed benchmark record.
+
+    Arguments:
+        payload: ``benchmarks/bench_arnet.py``'s JSON.
+        source: where it came from, for the error message.
+
+    Returns:
+        The record.
+
+    Raises:
+        ValueError: when ``payload`` is not such a record (an older record without the default
+            fit's ratio line included).
+    """
+    try:
+        arrays = {k: np.asarray(payload[k], dtype=float) for k in _TIMING_ARRAYS}
+        orders = int_sequence("orders", payload["orders"], low=1)
+        timing = TimingResult(
+            orders=orders,
+            n=int(payload["n"]),
+            epochs=int(payload["epochs"]),
+            repeats=int(payload["repeats"]),
+            **arrays,
+        )
+        torch_ratio = payload.get("torch_over_lstsq")
+        return TimingRecord(
+            timing=timing,
+            ratio_order=int(payload["ratio_order"]),
+            arnet_over_lstsq=float(payload["arnet_over_lstsq"]),
+            torch_over_lstsq=None if torch_ratio is None else float(torch_ratio),
+            first_fit_seconds=float(payload["arnet_first_fit_s"]),
+            max_abs_dw=float(payload["max_abs_dw"]),
+            load_average=float(payload["load_average_start"][0]),
+            cpu=str(payload.get("cpu", "")),
+            recorded_on=str(payload.get("recorded_on", "")),
+        )
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
+        raise ValueError(f"{source} is not a timing record: {err}") from None
+
+
+@checked
+def load_timing_record(*, root: str | os.PathLike[str] | None = None) -> TimingRecord | None:
+    """The recorded timing benchmark, ``results/06_ar_net/bench_n1e5.json``, or ``None`` when
+    there is no record (``root`` names the ``results`` folder explicitly).
+
+    Raises ``ValueError`` when the file exists but is not such a record.
+    """
+    payload = load_record(CHAPTER_FOLDER, TIMING_FILE, root=root)
+    if payload is None:
+        return None
+    return parse_timing(payload, source=f"{CHAPTER_FOLDER}/{TIMING_FILE}")

@@ -14,6 +14,8 @@ user's estimate of the fraction of non-zero coefficients; training ramps :math:`
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -145,20 +147,27 @@ def sparsity_regularizer(
     return penalty(theta, c1, c2, eps)
 
 
-def penalty(theta: torch.Tensor, c1: float, c2: float, eps: float) -> torch.Tensor:
-    """:func:`sparsity_regularizer` without the argument checks, for the training loop.
+def penalty(
+    theta: Any, c1: Any, c2: Any, eps: Any, *, sigmoid: Callable[[Any], Any] = torch.sigmoid
+) -> Any:
+    """:func:`sparsity_regularizer` without the argument checks, for the training loops.
+
+    One formula for both trainers: ``theta`` is a torch tensor (the default ``sigmoid``) or a
+    JAX array (with ``sigmoid=jax.nn.sigmoid``, inside the jitted fit of
+    :mod:`theorybook.arnet.scan`; the constants may then be traced scalars).
 
     Arguments:
-        theta: a floating-point tensor of weights.
+        theta: a floating-point tensor (or JAX array) of weights.
         c1: the steepness constant.
         c2: the root constant.
         eps: the shift added to ``|theta|``.
+        sigmoid: the logistic function of ``theta``'s array library.
 
     Returns:
-        The scalar tensor :math:`R(\\theta)` at :math:`|\\theta| + \\varepsilon`.
+        The scalar :math:`R(\\theta)` at :math:`|\\theta| + \\varepsilon`.
     """
-    u = (theta.abs() + eps) ** (1.0 / c2)
-    return (2.0 * torch.sigmoid(c1 * u) - 1.0).mean()
+    u = (abs(theta) + eps) ** (1.0 / c2)
+    return (2.0 * sigmoid(c1 * u) - 1.0).mean()
 
 
 @checked

@@ -39,6 +39,7 @@ __all__ = [
     "SparseOrderResult",
     "SparsitySweep",
     "SunspotsResult",
+    "TimingRecord",
     "TimingResult",
 ]
 
@@ -257,6 +258,31 @@ class TimingResult:
             if full <= ls:
                 return int(p)
         return None
+
+
+@record
+@dataclass(frozen=True)
+class TimingRecord:
+    """The recorded timing benchmark at the paper's size (``benchmarks/bench_arnet.py``,
+    ``results/06_ar_net/bench_n1e5.json``), every fit on one pinned core.
+
+    ``timing`` holds the times against the order; at ``ratio_order`` (``p = 100``) the default fit
+    took ``arnet_over_lstsq`` times least squares' time (median of the repeats; its coefficients
+    within ``max_abs_dw`` of least squares'), the eager torch trainer it replaces
+    ``torch_over_lstsq`` (``None`` if not timed), and the first fit in the process, which starts JAX
+    and compiles the scan, ``first_fit_seconds``. ``load_average`` is the 1-minute load average
+    at the start of the run.
+    """
+
+    timing: TimingResult
+    ratio_order: PositiveInt
+    arnet_over_lstsq: NonNegativeReal
+    torch_over_lstsq: NonNegativeReal | None
+    first_fit_seconds: NonNegativeReal
+    max_abs_dw: NonNegativeReal
+    load_average: NonNegativeReal
+    cpu: str
+    recorded_on: str
 
 
 @record

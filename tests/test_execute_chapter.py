@@ -1,0 +1,85 @@
+"""`make book`'s parallel chapter jobs hold JAX (and torch) to one core each.
+
+``scripts/execute_chapter.py`` pins a job to one core, chosen by its xargs slot, when more than
+one chapter runs at a time; the notebook's kernel, a subprocess, inherits the affinity. The probe
+below is such a job's process: pinned the same way, it runs a JAX computation (which starts XLA's
+CPU client and its thread pool) and a torch one, then reports the affinity of every thread it has.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "execute_chapter.py"
+
+PROBE = r"""
+import json, os, runpy, sys
+job = runpy.run_path(sys.argv[1])  # the script's functions, without running its main
+core = job["pin_to_job_core"](int(sys.argv[2]), int(sys.argv[3]))
+import jax, jax.numpy as jnp, torch
+x = jnp.ones((256, 256))
+(x @ x).block_until_ready()
+torch.ones(256, 256) @ torch.ones(256, 256)
+masks = {}
+for tid in os.listdir("/proc/self/task"):
+    with open(f"/proc/self/task/{tid}/status") as status:
+        for line in status:
+            if line.startswith("Cpus_allowed_list:"):
+                masks[tid] = line.split(":", 1)[1].strip()
+print(json.dumps({"core": core, "affinity": sorted(os.sched_getaffinity(0)), "masks": masks,
+                  "devices": len(jax.devices("cpu"))}))
+"""
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "sched_setaffinity") or not Path("/proc/self/task").is_dir(),
+    reason="CPU affinity is a Linux feature",
+)
+
+
+def _probe(slot: int, jobs: int) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # the flags alone don't pin
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, str(SCRIPT), str(slot), str(jobs)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, "JAX_PLATFORMS": "cpu"},
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    out: dict[str, object] = json.loads(run.stdout.strip().splitlines()[-1])
+    return out
+
+
+def test_a_parallel_job_runs_jax_and_torch_on_one_core() -> None:
+    allowed = sorted(os.sched_getaffinity(0))
+    first, second = _probe(0, 2), _probe(1, 2)
+    for slot, out in ((0, first), (1, second)):
+        core = allowed[slot % len(allowed)]
+        assert out["core"] == core and out["affinity"] == [core]
+        masks = out["masks"]
+        assert isinstance(masks, dict) and len(masks) > 1  # XLA's and torch's threads exist ...
+        assert set(masks.values()) == {str(core)}  # ... and every one is held to that core
+    if len(allowed) > 1:
+        assert first["core"] != second["core"]  # two jobs, two cores
+
+
+def test_a_job_run_alone_is_not_pinned() -> None:
+    out = _probe(0, 1)
+    assert out["core"] is None and out["affinity"] == sorted(os.sched_getaffinity(0))
+
+
+def test_make_book_passes_the_jobs_and_each_job_its_slot() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert "THEORYBOOK_JOBS=$(JOBS)" in makefile
+    assert "--process-slot-var=THEORYBOOK_JOB_SLOT" in makefile
+    script = SCRIPT.read_text()
+    assert 'SLOT_ENV_VAR = "THEORYBOOK_JOB_SLOT"' in script
+    assert 'JOBS_ENV_VAR = "THEORYBOOK_JOBS"' in script
