@@ -85,6 +85,9 @@ EXAMPLES = {
     "optimal_linear_reconstruction": lambda: call(GAUSSIAN_COV.copy(), 0.5),
     "linear_criterion_gradient": lambda: call(0.5 * np.eye(2), GAUSSIAN_COV.copy(), 0.5),
     "rcae_optimum_1d": lambda: call(bimodal_mixture(), 0.1, nodes=2001),
+    "rcae_criterion_1d": lambda: call(
+        bimodal_mixture(), 0.1, np.linspace(-4.0, 4.0, 401), np.zeros(401)
+    ),
     "estimated_score": lambda: call(_model(), _points()),
     "estimated_hessian": lambda: call(_model(), _points()),
     "train_autoencoder": lambda: call(

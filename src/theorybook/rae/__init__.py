@@ -5,7 +5,8 @@ auto-encoder at small noise ``σ`` is ``x + σ²∇log p(x)``, so ``(r(x) − x)
 
 Densities: :class:`GaussianMixture`, :class:`NinjaStar`, :func:`sample_spiral`.
 Criteria: :func:`dae_loss`, :func:`rcae_loss`, :func:`optimal_linear_reconstruction`, and the
-exact finite-σ RCAE optimum in 1-D, :func:`rcae_optimum_1d`.
+exact finite-σ RCAE optimum in 1-D, :func:`rcae_optimum_1d`, with the criterion by quadrature,
+:func:`rcae_criterion_1d`.
 Models: :class:`ScoreAutoencoder` (``r = x + σ²h``), :class:`LinearAutoencoder`,
 :func:`estimated_score`, :func:`estimated_hessian`. Training: :func:`train_autoencoder` (its
 options in a :class:`Training` block). Sampling: :func:`approximate_mh`, :func:`langevin_mh`,
@@ -31,6 +32,7 @@ from theorybook.rae.criteria import (
     jacobian_terms,
     linear_criterion_gradient,
     optimal_linear_reconstruction,
+    rcae_criterion_1d,
     rcae_loss,
     rcae_optimum_1d,
 )
@@ -97,6 +99,7 @@ __all__ = [
     "linear_criterion_gradient",
     "load_digits_split",
     "optimal_linear_reconstruction",
+    "rcae_criterion_1d",
     "rcae_loss",
     "rcae_optimum_1d",
     "run_all",

@@ -94,10 +94,12 @@ class Mixture(Settings):
     """The 1-D Gaussian mixture: Tweedie's formula at ``tweedie_sigma``, the score against σ at
     each of ``sigmas`` (``n_train`` samples, a grid of ``grid`` points on [−2, 2]), the Hessian,
     "not an energy", and approximate MH on the learned score (``sampler``). The smallest-σ RCAE,
-    which the Hessian, "not an energy" and the energy difference read, is trained on ``seeds``
-    seeds."""
+    which the Hessian, "not an energy", the energy difference and the 1-D sampler read, is
+    trained on ``seeds`` seeds. The exact RCAE optimum (no training) is also solved at each of
+    ``limit_sigmas``, where its limit σ → 0 is measured."""
 
     sigmas: tuple[PositiveReal, ...] = (0.3, 0.1, 0.03)
+    limit_sigmas: tuple[PositiveReal, ...] = (0.3, 0.1, 0.03, 0.01)
     seeds: Annotated[int, IntRange(low=2)] = 3
     n_train: PositiveInt = 20_000
     grid: GridSize = 401
@@ -107,8 +109,11 @@ class Mixture(Settings):
 
     def validate(self) -> None:
         _sigmas(self, "sigmas")
+        _sigmas(self, "limit_sigmas")
         if len(self.sigmas) < 2:
             raise ValueError("Mixture.sigmas needs at least two noise levels")
+        if len(set(self.limit_sigmas)) < 2:
+            raise ValueError("Mixture.limit_sigmas needs at least two distinct noise levels")
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,14 @@
 * :func:`linear_criterion_gradient` -- the gradient of either criterion's expectation with
   respect to ``W`` for a linear map (zero at the optimum);
 * :func:`rcae_optimum_1d` -- the exact minimiser of the RCAE criterion over all functions at a
-  finite σ, for a 1-D density, from its Euler–Lagrange equation (eq. :eq:`rae-euler-lagrange`).
+  finite σ, for a 1-D density, from its Euler–Lagrange equation (eq. :eq:`rae-euler-lagrange`);
+* :func:`rcae_criterion_1d` -- the RCAE criterion of a 1-D reconstruction given on a grid, by
+  quadrature (to compare candidate optima).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 import numpy as np
@@ -32,6 +35,7 @@ __all__ = [
     "jacobian_terms",
     "linear_criterion_gradient",
     "optimal_linear_reconstruction",
+    "rcae_criterion_1d",
     "rcae_loss",
     "rcae_optimum_1d",
 ]
@@ -52,6 +56,7 @@ def dae_loss(
     sigma: PositiveReal,
     *,
     generator: torch.Generator | None = None,
+    noise: Float[Tensor, "n d"] | None = None,
 ) -> Float[Tensor, ""]:
     """``mean_i ‖r(x_i + σε_i) − x_i‖²`` with fresh ``ε_i ~ N(0, I)`` (eq. :eq:`rae-dae`).
 
@@ -63,19 +68,30 @@ def dae_loss(
         x: clean points, a tensor of shape ``(n, d)`` of the model's dtype and device.
         sigma: the noise level σ (> 0).
         generator: the torch generator of the noise ``ε`` (default: torch's global one).
+        noise: the draws ``ε`` themselves, shape ``(n, d)`` (then ``generator`` is unused): a
+            design whose first two moments match ``N(0, I)`` at each point gives the exact
+            expectation for a linear ``r``.
 
     Returns:
         The criterion as a scalar tensor with gradients.
     """
     _check_points(model, x)
-    return _dae_loss(model, x, sigma, generator)
+    if noise is not None:
+        check_fits(model, "noise", noise)
+        matches_module("noise", noise, model)
+    return _dae_loss(model, x, sigma, generator, noise)
 
 
 def _dae_loss(
-    model: ReconstructionModel, x: Tensor, sigma: float, generator: torch.Generator | None
+    model: ReconstructionModel,
+    x: Tensor,
+    sigma: float,
+    generator: torch.Generator | None,
+    eps: Tensor | None = None,
 ) -> Tensor:
-    """The DAE criterion, unchecked (what a training step calls)."""
-    eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+    """The DAE criterion, unchecked (what a training step calls); ``eps`` drawn unless given."""
+    if eps is None:
+        eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
     noise = sigma * eps
     residual = noise + model.displacement(x + noise)
     return (residual**2).sum(dim=1).mean()
@@ -262,11 +278,17 @@ def linear_criterion_gradient(
     return 2 * (wm - eye) @ c + 2 * var * wm
 
 
+SourceFn = Callable[[np.ndarray], np.ndarray]
+"""A right side ``f`` of eq. :eq:`rae-euler-lagrange` divided by ``p``: a callable from the grid's
+nodes, shape ``(m,)``, to values of shape ``(m,)``."""
+
+
 @checked
 def rcae_optimum_1d(
     density: GaussianMixture,
     sigma: PositiveReal,
     *,
+    source: SourceFn | None = None,
     half_width: PositiveReal = 4.0,
     nodes: Annotated[int, IntRange(low=3)] = 20_001,
 ) -> tuple[Float[np.ndarray, " m"], Float[np.ndarray, " m"]]:
@@ -289,6 +311,9 @@ def rcae_optimum_1d(
         density: a 1-D :class:`~theorybook.rae.densities.GaussianMixture` (its ``log_prob`` and
             ``score`` give ``p`` and ``p'/p``).
         sigma: the noise level σ (> 0).
+        source: solve ``−σ² (p h')' + p h = p f`` for another right side ``f`` (a callable from
+            the nodes to ``f`` on them), to test the solver on a manufactured solution; the
+            default ``f = p'/p`` gives the RCAE optimum.
         half_width: the half-width of the interval solved on; the density must be negligible
             at its ends.
         nodes: the number of grid nodes (≥ 3).
@@ -297,8 +322,9 @@ def rcae_optimum_1d(
         ``(x, h)``: the nodes and the optimum's score estimate ``(r*(x) − x)/σ²`` on them.
 
     Raises:
-        ValueError: for a density of dimension other than 1, or a grid so coarse that its
-            spacing exceeds σ (the solution would not be resolved).
+        ValueError: for a density of dimension other than 1, a grid so coarse that its
+            spacing exceeds σ (the solution would not be resolved), or a ``source`` that does
+            not return one finite value per node.
     """
     import scipy.sparse as sparse
     import scipy.sparse.linalg as sparse_linalg
@@ -321,5 +347,49 @@ def rcae_optimum_1d(
     diagonal[:-1] += c * p_face
     diagonal[1:] += c * p_face
     matrix = sparse.diags([diagonal, -c * p_face, -c * p_face], [0, 1, -1], format="csc")
-    rhs = p * density.score(x[:, None])[:, 0]
-    return x, np.asarray(sparse_linalg.spsolve(matrix, rhs), dtype=np.float64)
+    f = density.score(x[:, None])[:, 0] if source is None else np.asarray(source(x), dtype=float)
+    if f.shape != x.shape or not np.all(np.isfinite(f)):
+        raise ValueError(
+            f"source must return {len(x)} finite values (one per node), got shape {f.shape}"
+        )
+    return x, np.asarray(sparse_linalg.spsolve(matrix, p * f), dtype=np.float64)
+
+
+@checked
+def rcae_criterion_1d(
+    density: GaussianMixture,
+    sigma: PositiveReal,
+    x: Float[np.ndarray, " m"],
+    h: Float[np.ndarray, " m"],
+) -> float:
+    """The RCAE criterion ``∫ p [(r − x)² + σ² r'²] dx`` (eq. :eq:`rae-rcae`) of the reconstruction
+    ``r = x + σ²h`` given on a grid, by the trapezoid rule, with ``r'`` by central differences
+    (``numpy.gradient``): a quadrature independent of the finite volumes of
+    :func:`rcae_optimum_1d`, so candidate optima can be ranked by the criterion itself.
+
+    Arguments:
+        density: a 1-D :class:`~theorybook.rae.densities.GaussianMixture`.
+        sigma: the noise level σ (> 0).
+        x: increasing grid nodes, shape ``(m,)`` (m ≥ 3); the density must be negligible beyond
+            them.
+        h: the score estimate ``(r − x)/σ²`` on the nodes, shape ``(m,)``.
+
+    Returns:
+        The criterion (≥ 0).
+
+    Raises:
+        ValueError: for a density of dimension other than 1, fewer than three nodes, or nodes
+            that do not increase.
+    """
+    if density.dim != 1:
+        raise ValueError(f"density must be 1-D, got dimension {density.dim}")
+    nodes = np.asarray(x, dtype=np.float64)
+    values = np.asarray(h, dtype=np.float64)
+    if len(nodes) < 3 or np.any(np.diff(nodes) <= 0):
+        raise ValueError("x must hold at least three increasing nodes")
+    if values.shape != nodes.shape:
+        raise ValueError(f"h must have the shape of x, {nodes.shape}, got {values.shape}")
+    var = sigma_power("sigma", sigma, 2)
+    p = np.exp(density.log_prob(nodes[:, None]))
+    slope = 1.0 + var * np.gradient(values, nodes)
+    return float(np.trapezoid(p * ((var * values) ** 2 + var * slope**2), nodes))

@@ -61,14 +61,28 @@ class TweedieResult:
 @record
 @dataclass(frozen=True)
 class LinearResult:
-    """The optimal linear map ``Σ(Σ + σ²I)⁻¹`` and linear auto-encoders trained by each criterion."""
+    """The optimal linear map ``Σ(Σ + σ²I)⁻¹`` and linear auto-encoders trained by each criterion.
+
+    ``gradients[c]`` is the largest entry of criterion ``c``'s gradient at ``W*`` by autograd on a
+    sample of covariance exactly ``Σ`` (``gradient_at_optimum`` their maximum;
+    ``detuned_gradient`` the same at the optimum for a σ detuned by 5 %). ``sample_optimum`` is
+    ``W*`` for the training sample's covariance, the optimum of either criterion on that sample;
+    ``errors[c]`` is the largest entry error of the map trained by ``c`` against it and
+    ``population_errors[c]`` against ``W*``; ``detuned_errors[f]`` the same error of the sample's
+    closed form at ``fσ``, ``sample_optimum_error`` that of the sample optimum against ``W*``."""
 
     sigma: PositiveReal
     cov: Matrix
     optimum: Matrix
+    sample_optimum: Matrix
     trained: dict[str, Matrix]
     errors: dict[str, NonNegativeReal]
+    population_errors: dict[str, NonNegativeReal]
+    detuned_errors: dict[float, NonNegativeReal]
+    sample_optimum_error: NonNegativeReal
+    gradients: dict[str, NonNegativeReal]
     gradient_at_optimum: NonNegativeReal
+    detuned_gradient: NonNegativeReal
 
 
 @record
@@ -81,9 +95,17 @@ class ScoreSigmaResult:
     ``scores[(criterion, σ)]`` is ``(r − x)/σ²`` on ``x``; ``error_true`` / ``error_smoothed`` /
     ``error_optimum`` the p-weighted relative errors against ``∇log p``, ``∇log p_σ`` and the
     exact RCAE optimum at that σ (``optimum_scores[σ]``, eq. :eq:`rae-euler-lagrange`), whose own
-    errors are ``optimum_error_true`` and ``optimum_error_smoothed``; ``solver_error`` checks the
-    solver against the closed form on a Gaussian. ``linear_error_smoothed[σ]`` is the error of
-    the best linear reconstruction's score (a Gaussian fit) against ``∇log p_σ``.
+    errors are ``optimum_error_true`` and ``optimum_error_smoothed``. At each of
+    ``limit_sigmas`` (no training) ``limit_error_true`` holds the optimum's error against
+    ``∇log p`` and ``limit_smoothed_error_true`` that of ``∇log p_σ``; ``solver_error`` the
+    solver's relative error on a manufactured solution. At each training σ,
+    ``criterion_excess`` is the RCAE criterion of ``∇log p_σ`` relative to the optimum's, minus
+    one, and ``criterion_resolution`` the quadrature's relative resolution of that criterion.
+    ``target_position`` places the DAE, the RCAE and a kernel density estimate's score at the
+    largest σ on the segment from ``∇log p_σ`` (0) to the RCAE optimum (1);
+    ``kde_error_smoothed`` is that estimate's error against ``∇log p_σ``.
+    ``linear_error_smoothed[σ]`` is the error of the best linear reconstruction's score (a
+    Gaussian fit) against ``∇log p_σ``.
     ``hessian`` is the RCAE's ``(∂r/∂x − 1)/σ²`` at the smallest σ, ``annealed_hessian_error``
     the same error for the annealed DAE. The smallest-σ RCAE is trained on several seeds
     (``seed_models``, the first being ``models[("rcae", σ)]``); ``seed_error_true``,
@@ -98,7 +120,14 @@ class ScoreSigmaResult:
     optimum_scores: dict[float, Grid]
     optimum_error_true: dict[float, NonNegativeReal]
     optimum_error_smoothed: dict[float, NonNegativeReal]
-    solver_error: NonNegativeReal
+    limit_sigmas: tuple[PositiveReal, ...]
+    limit_error_true: dict[float, NonNegativeReal]
+    limit_smoothed_error_true: dict[float, NonNegativeReal]
+    solver_error: dict[float, NonNegativeReal]
+    criterion_excess: dict[float, float]
+    criterion_resolution: dict[float, NonNegativeReal]
+    target_position: dict[str, float]
+    kde_error_smoothed: NonNegativeReal
     linear_error_smoothed: dict[float, NonNegativeReal]
     scores: dict[tuple[str, float], Grid]
     error_true: dict[tuple[str, float], NonNegativeReal]
@@ -124,11 +153,13 @@ class EnergyResult:
     (trapezoid), ``true_log_density`` the exact ``log p − log p(0)``. ``at`` maps the points
     −1, 0, 1 to their reconstruction error divided by its maximum over the grid;
     ``local_minima`` lists the grid's local minima of the reconstruction error and
-    ``minimum_offset`` the largest distance from one of −1, 0, 1 to the nearest of them
-    (``seed_minimum_offset`` per training seed, ``null_minimum_offset`` for the null models).
-    ``delta_learned`` (per seed: ``seed_delta_learned``) is ``log p(0) − log p(1)`` integrated
-    from the learned score, ``delta_reconstruction`` the same read off the reconstruction error
-    as an energy, ``delta_true`` the exact value.
+    ``minimum_distance`` their Hausdorff distance to {−1, 0, 1} (``seed_minimum_distance`` and
+    ``seed_minimum_count``, the number of minima, per training seed; ``null_minimum_distance``
+    for the null models). ``delta_learned`` (per seed: ``seed_delta_learned``) is
+    ``log p(0) − log p(1)`` integrated from the learned score, ``delta_optimum`` the same from
+    the exact RCAE optimum at the network's σ, ``delta_null`` from two challengers' scores,
+    ``delta_reconstruction`` the same read off the reconstruction error as an energy,
+    ``delta_true`` the exact value.
     """
 
     sigma: PositiveReal
@@ -138,24 +169,30 @@ class EnergyResult:
     true_log_density: Grid
     at: dict[float, Probability]
     local_minima: Float64[np.ndarray, " minima"]
-    minimum_offset: NonNegativeOrInf
-    seed_minimum_offset: Float64[np.ndarray, " seeds"]
-    null_minimum_offset: dict[str, NonNegativeOrInf]
+    minimum_distance: NonNegativeOrInf
+    seed_minimum_distance: Float64[np.ndarray, " seeds"]
+    seed_minimum_count: Float64[np.ndarray, " seeds"]
+    null_minimum_distance: dict[str, NonNegativeOrInf]
     delta_learned: float
     seed_delta_learned: Float64[np.ndarray, " seeds"]
     delta_true: float
+    delta_optimum: float
     delta_reconstruction: float
+    delta_null: dict[str, float]
 
 
 @record
 @dataclass(frozen=True)
 class MH1DResult:
-    """Approximate MH on the learned score (smallest-σ RCAE) and exact MH, 1-D mixture.
+    """Approximate MH on the learned score of the smallest-σ RCAE of every training seed, and
+    exact MH, on the 1-D mixture.
 
-    ``ks_distance`` is the Kolmogorov–Smirnov distance between the pooled samples and ``p``
-    (on a grid), ``ks_band`` its 95 % bootstrap interval over chains, ``exact_ks_distance`` the
-    same for the exact-MH chains and ``null_ks_distance`` the distance from ``p`` of two null
-    models' distributions (computed exactly).
+    ``seed_ks_distance`` holds the Kolmogorov–Smirnov distance between each seed's pooled samples
+    and ``p`` (on a grid), ``ks_distance`` their mean; ``samples``, ``acceptance_rate``,
+    ``chain_steps_per_second``, ``mode_fraction`` and ``std`` describe the first seed's chains.
+    ``exact_ks_distance`` is the same distance for the exact-MH chains;
+    ``smoothed_ks_distance[σ]`` the distance from ``p`` of the density smoothed at σ and
+    ``null_ks_distance`` that of a Gaussian of the same variance (both computed exactly).
     """
 
     samples: Float64[np.ndarray, " samples"]
@@ -167,8 +204,9 @@ class MH1DResult:
     exact_std: NonNegativeReal
     true_std: PositiveReal
     ks_distance: Probability
-    ks_band: tuple[Probability, Probability]
+    seed_ks_distance: Float64[np.ndarray, " seeds"]
     exact_ks_distance: Probability
+    smoothed_ks_distance: dict[float, Probability]
     null_ks_distance: dict[str, Probability]
 
 
@@ -215,9 +253,18 @@ class StarResult:
     ``kl[m]`` holds the k-NN estimate of KL(reference ‖ chain) per run; ``samples[m]`` the final
     states of the first run; ``reference_kl`` the same estimator between two reference samples.
     ``kl_small_step`` holds the exact-energy and one-point chains run again at the authors'
-    proposal std ``small_step``; ``kl_null`` two null models scored alike in every run (the
-    starting states, and exact samples of the density smoothed at the first σ of the DAE's
-    schedule). ``smoothing_kl[σ]`` is ``KL(p ‖ p_σ)`` by quadrature on the density's lattice.
+    proposal std ``small_step``; ``kl_null`` null models scored alike in every run
+    (``"never moves"``: the starting states; ``"smoothed"``: exact samples of the density
+    smoothed at the first σ of the DAE's schedule; ``"smoothed final"``: the same at its last σ,
+    the DAE's own target). ``smoothing_kl[σ]`` is ``KL(p ‖ p_σ)`` by quadrature on the density's
+    lattice.
+
+    The trapezoid rule is also checked directly on one proposal from each final state of every
+    run's exact-energy chains: ``quadrature_flips`` holds, per proposal, ``|min(1, e^Δ̂) −
+    min(1, e^Δ)|``, the probability that Δ̂ changes the accept decision (for a shared uniform
+    draw), and ``flip_rate[m]`` its mean for the 5-node rule (``"trapezoid"``) and for
+    challengers (the same rule on the score of a mis-tempered star ``p^β``, and rules with fewer
+    nodes).
     """
 
     kl: dict[str, Float64[np.ndarray, " runs"]]
@@ -231,6 +278,8 @@ class StarResult:
     reference_kl: Float64[np.ndarray, " runs"]
     learned_sigma: PositiveReal
     smoothing_kl: dict[float, NonNegativeReal]
+    quadrature_flips: Float64[np.ndarray, " proposals"]
+    flip_rate: dict[str, Probability]
 
 
 @record

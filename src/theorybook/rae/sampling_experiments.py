@@ -17,7 +17,6 @@ from jaxtyping import Float
 from numpy.typing import NDArray
 
 from theorybook.boundary import checked
-from theorybook.claims import Spread
 from theorybook.rae.config import Config, check_config
 from theorybook.rae.criteria import _rcae_loss
 from theorybook.rae.data import bimodal_mixture, load_digits_split
@@ -28,6 +27,7 @@ from theorybook.rae.sampling import (
     approximate_mh,
     energy_distance,
     exact_mh,
+    integrated_log_ratio,
     knn_kl_divergence,
     langevin_mh,
 )
@@ -37,7 +37,15 @@ from theorybook.reporting import progress as progress_bar
 from theorybook.runtime import seed_everything, torch_threads
 from theorybook.timing import best_of
 
-__all__ = ["KS_GRID", "mixture_cdf", "run_digits", "run_mh_1d", "run_star"]
+__all__ = [
+    "KS_GRID",
+    "QUADRATURE_CHALLENGERS",
+    "SMOOTHED_NULLS",
+    "mixture_cdf",
+    "run_digits",
+    "run_mh_1d",
+    "run_star",
+]
 
 Array = NDArray[np.float64]
 
@@ -65,42 +73,50 @@ def _chain_cdfs(chains: Array) -> Array:
     return counts / len(chains)
 
 
+SMOOTHED_NULLS = (0.1, 0.15, 0.2, 0.3)
+"""The σ at which :func:`run_mh_1d` scores the smoothed density ``p_σ`` as a null model."""
+
+
+def _ks_to(chains: Array, target: Array) -> float:
+    """The KS distance on :data:`KS_GRID` between the pooled chains ``(steps, n_chains)`` and the
+    distribution function ``target``."""
+    return float(np.abs(_chain_cdfs(chains).mean(0) - target).max())
+
+
 @torch_threads(SMALL_MODEL_THREADS)
 def run_mh_1d(cfg: Config, scores: ScoreSigmaResult, *, progress: bool = False) -> MH1DResult:
-    """Chains on the smallest-σ RCAE of ``scores`` started at 0: ``cfg.mixture.sampler.steps``
-    steps, the first ``burn_in`` discarded (``progress`` is accepted for a uniform interface; the
-    chains take seconds). The pooled samples are compared with ``p`` by the Kolmogorov–Smirnov
-    distance ``sup |F_n − F|`` on :data:`KS_GRID`, with a percentile bootstrap over chains; the
-    null model is the density smoothed at the largest σ, ``p_σ``, compared exactly."""
+    """Chains on the smallest-σ RCAE of every training seed of ``scores`` (its ``seed_models``),
+    started at 0: ``cfg.mixture.sampler.steps`` steps, the first ``burn_in`` discarded; each
+    seed's chains have their own proposals (seed ``cfg.seed + k``). The pooled samples of each
+    seed are compared with ``p`` by the Kolmogorov–Smirnov distance ``sup |F_n − F|`` on
+    :data:`KS_GRID`; the null models, compared exactly, are the density smoothed at each σ of
+    :data:`SMOOTHED_NULLS` and a Gaussian of the same variance. ``progress`` shows a bar over the
+    seeds."""
     cfg = check_config(cfg)
     scores = check_scores(scores)
     sampler = cfg.mixture.sampler
-    model = scores.models[("rcae", scores.sigmas[-1])]
     x0 = np.zeros((sampler.chains, 1))
-    approx = approximate_mh(
-        partial(_estimated_score, model),
-        x0,
-        sampler.steps,
-        sampler.proposal_std,
-        cfg.seed,
-        n_points=sampler.n_points,
-    )
     p = bimodal_mixture()
+    target = mixture_cdf(p, KS_GRID)
+    runs = [
+        approximate_mh(
+            partial(_estimated_score, model),
+            x0,
+            sampler.steps,
+            sampler.proposal_std,
+            cfg.seed + k,
+            n_points=sampler.n_points,
+        )
+        for k, model in enumerate(
+            progress_bar(scores.seed_models, desc="1-D chains", disable=not progress)
+        )
+    ]
+    approx = runs[0]
     exact = exact_mh(p.log_prob, x0, sampler.steps, sampler.proposal_std, cfg.seed)
     s = approx.samples(burn_in=sampler.burn_in)[:, 0]
     e = exact.samples(burn_in=sampler.burn_in)[:, 0]
     true_std = float(np.sqrt((p.weights * (p.stds**2 + p.means[:, 0] ** 2)).sum()))
-    target = mixture_cdf(p, KS_GRID)
-    per_chain = _chain_cdfs(approx.chains[sampler.burn_in :, :, 0])
-
-    def ks(index: Array) -> float:
-        return float(np.abs(per_chain[index.astype(int)].mean(0) - target).max())
-
-    band = Spread.bootstrap(
-        np.arange(sampler.chains, dtype=np.float64), statistic=ks, resamples=500, seed=cfg.seed
-    )
-    exact_cdf = _chain_cdfs(exact.chains[sampler.burn_in :, :, 0]).mean(0)
-    smoothed = p.smoothed(scores.sigmas[0])
+    seed_ks = np.array([_ks_to(r.chains[sampler.burn_in :, :, 0], target) for r in runs])
     gaussian = GaussianMixture([[0.0]], [true_std], [1.0])
     return MH1DResult(
         samples=s,
@@ -111,13 +127,14 @@ def run_mh_1d(cfg: Config, scores: ScoreSigmaResult, *, progress: bool = False) 
         exact_mode_fraction=float((e > 0).mean()),
         exact_std=float(e.std()),
         true_std=true_std,
-        ks_distance=ks(np.arange(sampler.chains, dtype=np.float64)),
-        ks_band=(band.low, band.high),
-        exact_ks_distance=float(np.abs(exact_cdf - target).max()),
+        ks_distance=float(seed_ks.mean()),
+        seed_ks_distance=seed_ks,
+        exact_ks_distance=_ks_to(exact.chains[sampler.burn_in :, :, 0], target),
+        smoothed_ks_distance={
+            sigma: float(np.abs(mixture_cdf(p.smoothed(sigma), KS_GRID) - target).max())
+            for sigma in SMOOTHED_NULLS
+        },
         null_ks_distance={
-            f"the density smoothed at σ = {scores.sigmas[0]:g}": float(
-                np.abs(mixture_cdf(smoothed, KS_GRID) - target).max()
-            ),
             "a Gaussian of the same variance": float(
                 np.abs(mixture_cdf(gaussian, KS_GRID) - target).max()
             ),
@@ -126,6 +143,25 @@ def run_mh_1d(cfg: Config, scores: ScoreSigmaResult, *, progress: bool = False) 
 
 
 # --------------------------------------------------------------------------- ninja star
+
+QUADRATURE_CHALLENGERS: dict[str, tuple[float, int | None]] = {
+    "p^0.95, same rule": (0.95, None),
+    "p^1.05, same rule": (1.05, None),
+    "3-node rule": (1.0, 3),
+    "one-point rule": (1.0, 1),
+}
+"""Challengers of the trapezoid rule in :func:`run_star`: ``(β, nodes)`` for Δ̂ from the score of
+``p^β`` on ``nodes`` nodes (``None``: the sampler's own ``n_points``): a 5 % mis-tempered target
+with the same rule, and cruder rules on the exact score."""
+
+
+def _flips(delta_hat: Array, delta: Array) -> Array:
+    """``|min(1, e^Δ̂) − min(1, e^Δ)|`` per proposal: the probability that a shared uniform draw
+    accepts under one and rejects under the other."""
+    return np.asarray(
+        np.abs(np.exp(np.minimum(delta_hat, 0.0)) - np.exp(np.minimum(delta, 0.0))),
+        dtype=np.float64,
+    )
 
 
 @torch_threads(SMALL_MODEL_THREADS)
@@ -136,10 +172,14 @@ def run_star(cfg: Config, *, progress: bool = False) -> StarResult:
     At the proposal std ``cfg.star.sampler.proposal_std`` five samplers run (exact energy,
     one-point and trapezoid Δ on the exact score, Langevin MH, trapezoid Δ on the learned score);
     at the authors' smaller step ``cfg.star.small_step`` the exact-energy and one-point chains run
-    again. Two null models are scored by the same estimator in every run: the chains' starting
-    states (a sampler that never moves) and exact samples of the density smoothed at the first
-    σ of the DAE's schedule, ``p_σ₀`` (a perfect sampler of what the DAE knew before
-    annealing)."""
+    again. Three null models are scored by the same estimator in every run: the chains' starting
+    states (a sampler that never moves), and exact samples of the density smoothed at the first
+    and at the last σ of the DAE's schedule (a perfect sampler of what the DAE knew before
+    annealing, and of the smoothed density it is trained to know in the end).
+
+    The 5-node rule is also checked directly: from each final state of every run's exact-energy
+    chains one proposal is drawn, and the accept probability ``min(1, e^Δ̂)`` of the rule is
+    compared with the exact one (:data:`QUADRATURE_CHALLENGERS` alike)."""
     cfg = check_config(cfg)
     settings, sampler = cfg.star, cfg.star.sampler
     star = NinjaStar()
@@ -156,7 +196,10 @@ def run_star(cfg: Config, *, progress: bool = False) -> StarResult:
     )
     learned = partial(_estimated_score, dae)
     first = settings.sigmas[0]
-    nulls = ("never moves", "smoothed")
+    last = settings.sigmas[-1]
+    nulls = ("never moves", "smoothed", "smoothed final")
+    flips: list[Array] = []
+    challenger_flips: dict[str, list[Array]] = {m: [] for m in QUADRATURE_CHALLENGERS}
     kl: dict[str, list[float]] = {m: [] for m in methods}
     kl_small: dict[str, list[float]] = {m: [] for m in ("exact", "one-point")}
     kl_null: dict[str, list[float]] = {m: [] for m in nulls}
@@ -196,8 +239,19 @@ def run_star(cfg: Config, *, progress: bool = False) -> StarResult:
             kl_small[m].append(knn_kl_divergence(ref, r.chains[-1], k=k))
         noise = np.random.default_rng(rs + 3).standard_normal((sampler.chains, 2))
         blurred = star.sample(sampler.chains, rs + 4) + first * noise
+        noise_last = np.random.default_rng(rs + 5).standard_normal((sampler.chains, 2))
+        blurred_last = star.sample(sampler.chains, rs + 6) + last * noise_last
         kl_null[nulls[0]].append(knn_kl_divergence(ref, x0, k=k))
         kl_null[nulls[1]].append(knn_kl_divergence(ref, blurred, k=k))
+        kl_null[nulls[2]].append(knn_kl_divergence(ref, blurred_last, k=k))
+        a = results["exact"].chains[-1]
+        b = a + tau * np.random.default_rng(rs + 7).standard_normal(a.shape)
+        delta = star.log_prob(b) - star.log_prob(a)
+        flips.append(_flips(integrated_log_ratio(star.score, a, b, n_points=nodes), delta))
+        for m, (beta, m_nodes) in QUADRATURE_CHALLENGERS.items():
+            tempered = partial(_tempered_score, star, beta)
+            estimate = integrated_log_ratio(tempered, a, b, n_points=m_nodes or nodes)
+            challenger_flips[m].append(_flips(estimate, delta))
     return StarResult(
         kl={m: np.asarray(v) for m, v in kl.items()},
         kl_small_step={m: np.asarray(v) for m, v in kl_small.items()},
@@ -210,7 +264,15 @@ def run_star(cfg: Config, *, progress: bool = False) -> StarResult:
         reference_kl=np.asarray(ref_kl),
         learned_sigma=dae.sigma,
         smoothing_kl={s: star.smoothed_kl(s) for s in (dae.sigma, first)},
+        quadrature_flips=np.concatenate(flips),
+        flip_rate={"trapezoid": float(np.concatenate(flips).mean())}
+        | {m: float(np.concatenate(v).mean()) for m, v in challenger_flips.items()},
     )
+
+
+def _tempered_score(star: NinjaStar, beta: float, x: Array) -> Array:
+    """The score of ``p^β``: ``β ∇log p``."""
+    return np.asarray(beta * star.score(x), dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- digits

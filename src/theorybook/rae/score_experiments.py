@@ -3,36 +3,43 @@
 Tweedie's formula at finite σ (:func:`run_tweedie`), the Gaussian closed form
 (:func:`run_linear`), the score and Hessian as σ shrinks (:func:`run_score_vs_sigma`), the
 reconstruction error read as an energy (:func:`run_not_an_energy`) and the reconstruction field
-around a spiral (:func:`run_spiral`). Each ``run_*`` takes the chapter's
+around a spiral (:func:`run_spiral`); what they are measured against is in
+:mod:`theorybook.rae.references`. Each ``run_*`` takes the chapter's
 :class:`~theorybook.rae.config.Config` first, seeds itself from ``cfg.seed`` and returns a frozen
 result of :mod:`theorybook.rae.results`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Annotated
 
 import numpy as np
 import torch
-from jaxtyping import Float
 from numpy.typing import NDArray
 
-from theorybook.boundary import Interval, PositiveReal, checked
 from theorybook.rae.config import Config, Network, check_config
-from theorybook.rae.criteria import (
-    linear_criterion_gradient,
-    optimal_linear_reconstruction,
-    rcae_optimum_1d,
-)
+from theorybook.rae.criteria import optimal_linear_reconstruction, rcae_optimum_1d
 from theorybook.rae.data import GAUSSIAN_COV, bimodal_mixture
-from theorybook.rae.densities import GaussianMixture, distance_to_spiral, sample_spiral
+from theorybook.rae.densities import distance_to_spiral, sample_spiral
 from theorybook.rae.models import (
     LinearAutoencoder,
-    ReconstructionModel,
     ScoreAutoencoder,
     estimated_hessian,
     estimated_score,
+)
+from theorybook.rae.references import (
+    DETUNING,
+    TARGET_MINIMA,
+    criterion_excess,
+    criterion_gradients,
+    kde_score,
+    linear_score,
+    local_minima,
+    minima_distance,
+    solver_check,
+    target_position,
+    weighted_relative_error,
 )
 from theorybook.rae.results import (
     EnergyResult,
@@ -45,21 +52,16 @@ from theorybook.rae.sampling import integrated_log_ratio
 from theorybook.rae.training import train_autoencoder
 from theorybook.reporting import progress as progress_bar
 from theorybook.runtime import seed_everything, torch_threads
-from theorybook.validation import array, same_length
 
 __all__ = [
     "SMALL_MODEL_THREADS",
     "check_scores",
-    "linear_score",
-    "minima_offset",
     "run_linear",
     "run_not_an_energy",
     "run_score_vs_sigma",
     "run_spiral",
     "run_tweedie",
     "score_network",
-    "solver_check",
-    "weighted_relative_error",
 ]
 
 Array = NDArray[np.float64]
@@ -67,22 +69,6 @@ Array = NDArray[np.float64]
 SMALL_MODEL_THREADS = 1
 """Torch threads for this chapter's experiments: its networks (width 64 to 256, batches of 512)
 run fastest on one thread, and a second thread slows them down badly on a busy machine."""
-
-
-def weighted_relative_error(estimate: object, target: object, weight: object) -> float:
-    """``√(Σ w ‖estimate − target‖² / Σ w ‖target‖²)``: the p-weighted relative L² error."""
-    w = array("weight", weight, ndim=1)
-    e = array("estimate", estimate, ndim=(1, 2))
-    t = array("target", target, shape=e.shape)
-    e, t = e.reshape(len(e), -1), t.reshape(len(t), -1)
-    same_length(estimate=e, weight=w)
-    if np.any(w < 0):
-        raise ValueError("weight must be >= 0 everywhere")
-    num = float((w * ((e - t) ** 2).sum(1)).sum())
-    den = float((w * (t**2).sum(1)).sum())
-    if den <= 0:
-        raise ValueError("the target is zero wherever the weight is positive")
-    return float(np.sqrt(num / den))
 
 
 def check_scores(scores: object) -> ScoreSigmaResult:
@@ -151,15 +137,24 @@ def run_tweedie(cfg: Config, *, progress: bool = False) -> TweedieResult:
 
 @torch_threads(SMALL_MODEL_THREADS)
 def run_linear(cfg: Config, *, progress: bool = False) -> LinearResult:
-    """Train ``r(x) = Wx + b`` by the DAE and the RCAE criteria on ``N(0, Σ)`` samples."""
+    """Check that ``W* = Σ(Σ + σ²I)⁻¹`` zeroes the gradient of both criteria
+    (:func:`criterion_gradients`), and train ``r(x) = Wx + b`` by the DAE and the RCAE criteria
+    on ``N(0, Σ)`` samples. With ``b`` trained, the optimum of either criterion on the training
+    sample is ``W*(Ĉ) = Ĉ(Ĉ + σ²I)⁻¹`` for the sample's covariance ``Ĉ``; the trained maps are
+    measured against it, and against ``W*(Σ)``; the closed forms ``W*(Ĉ, cσ)`` at the detuned
+    noise levels of :data:`DETUNING` are measured against ``W*(Ĉ)`` alike."""
     cfg = check_config(cfg)
     seed_everything(cfg.seed)
     sigma = cfg.linear.sigma
     rng = np.random.default_rng(cfg.seed)
     data = rng.multivariate_normal(np.zeros(2), GAUSSIAN_COV, size=cfg.linear.n_train)
     w_star = optimal_linear_reconstruction(GAUSSIAN_COV, sigma).numpy()
-    grad = float(np.abs(linear_criterion_gradient(w_star, GAUSSIAN_COV, sigma).numpy()).max())
-    trained, errors = {}, {}
+    sample_cov = np.cov(data.T, bias=True)
+    w_sample = optimal_linear_reconstruction(sample_cov, sigma).numpy()
+    gradients = criterion_gradients(GAUSSIAN_COV, sigma, w_star, seed=cfg.seed)
+    detuned_w = optimal_linear_reconstruction(GAUSSIAN_COV, DETUNING[-1] * sigma).numpy()
+    detuned_gradients = criterion_gradients(GAUSSIAN_COV, sigma, detuned_w, seed=cfg.seed)
+    trained, errors, population_errors = {}, {}, {}
     for crit in ("dae", "rcae"):
         model = LinearAutoencoder(2, sigma=sigma).double()
         train_autoencoder(
@@ -172,47 +167,31 @@ def run_linear(cfg: Config, *, progress: bool = False) -> LinearResult:
             progress=progress,
         )
         trained[crit] = model.matrix
-        errors[crit] = float(np.abs(model.matrix - w_star).max())
-    return LinearResult(sigma, GAUSSIAN_COV.copy(), w_star, trained, errors, grad)
+        errors[crit] = float(np.abs(model.matrix - w_sample).max())
+        population_errors[crit] = float(np.abs(model.matrix - w_star).max())
+    detuned = {
+        c: float(
+            np.abs(optimal_linear_reconstruction(sample_cov, c * sigma).numpy() - w_sample).max()
+        )
+        for c in DETUNING
+    }
+    return LinearResult(
+        sigma=sigma,
+        cov=GAUSSIAN_COV.copy(),
+        optimum=w_star,
+        sample_optimum=w_sample,
+        trained=trained,
+        errors=errors,
+        population_errors=population_errors,
+        detuned_errors=detuned,
+        sample_optimum_error=float(np.abs(w_sample - w_star).max()),
+        gradients=gradients,
+        gradient_at_optimum=max(gradients.values()),
+        detuned_gradient=max(detuned_gradients.values()),
+    )
 
 
 # --------------------------------------------------------------------------- 1-D score vs σ
-
-
-@checked
-def linear_score(
-    data: Float[np.ndarray, "n 1"], sigma: PositiveReal, x: Float[np.ndarray, "m 1"]
-) -> Float[np.ndarray, "m 1"]:
-    """The score read off the best *linear* reconstruction at noise level ``sigma``:
-    ``r(x) = μ + v/(v + σ²)(x − μ)`` (eq. :eq:`rae-linear` for the data's mean ``μ`` and
-    variance ``v``), so ``(r − x)/σ² = −(x − μ)/(v + σ²)``, the score of a Gaussian fit to the
-    data smoothed by σ. The null model of the 1-D rows: an auto-encoder with no capacity for the
-    density's shape. ``data`` has shape ``(n, 1)``, ``x`` shape ``(m, 1)``; returns ``(m, 1)``."""
-    d = np.asarray(data, dtype=np.float64)
-    pts = np.asarray(x, dtype=np.float64)
-    mean, var = float(d.mean()), float(d.var())
-    return np.asarray(-(pts - mean) / (var + sigma**2), dtype=np.float64)
-
-
-def _optimum_on(p: GaussianMixture, sigma: float, x: Array) -> Array:
-    """The exact RCAE optimum's score at ``sigma`` (:func:`rcae_optimum_1d`) on the points ``x``."""
-    nodes, h = rcae_optimum_1d(p, sigma)
-    return np.interp(x, nodes, h)
-
-
-@checked
-def solver_check(
-    sigma: PositiveReal, *, std: Annotated[float, Interval(low=0.05, high=1.0)] = 0.5
-) -> float:
-    """The Euler–Lagrange solver against a closed form: for ``p = N(0, s²)`` the RCAE optimum is
-    linear, ``r*(x) = s²/(s² + σ²) x`` (eq. :eq:`rae-linear`), so ``h = −x/(s² + σ²)``.
-    Returns the largest error within three standard deviations, relative to the largest
-    ``|h|`` there."""
-    gaussian = GaussianMixture([[0.0]], [std], [1.0])
-    nodes, h = rcae_optimum_1d(gaussian, sigma)
-    inside = np.abs(nodes) <= 3 * std
-    exact = -nodes[inside] / (std**2 + sigma**2)
-    return float(np.abs(h[inside] - exact).max() / np.abs(exact).max())
 
 
 def _train_1d(
@@ -249,7 +228,16 @@ def run_score_vs_sigma(cfg: Config, *, progress: bool = False) -> ScoreSigmaResu
     smallest-σ RCAE again on ``cfg.mixture.seeds − 1`` further seeds (each its own training
     sample, initialisation and batches). Every network is compared with ``∇log p``, with
     ``∇log p_σ`` (eq. :eq:`rae-tweedie`) and with the exact RCAE optimum at its σ
-    (:func:`~theorybook.rae.criteria.rcae_optimum_1d`)."""
+    (:func:`~theorybook.rae.criteria.rcae_optimum_1d`).
+
+    The exact optimum is also solved at each of ``cfg.mixture.limit_sigmas`` (its error against
+    ``∇log p``, beside that of ``∇log p_σ``), the solver is checked on a manufactured solution
+    there (:func:`solver_check`), and at each training σ the RCAE criterion
+    (:func:`~theorybook.rae.criteria.rcae_criterion_1d`) of ``∇log p_σ`` is compared with the
+    optimum's, with the quadrature's own resolution (the optimum's criterion on the grid against
+    the same on a grid twice as fine). At the largest σ the DAE, the RCAE and the score of a
+    kernel density estimate of the training sample (:func:`kde_score`) are placed on the segment
+    from ``∇log p_σ`` to the RCAE optimum (:func:`~theorybook.rae.references.target_position`)."""
     cfg = check_config(cfg)
     mix = cfg.mixture
     p = bimodal_mixture()
@@ -265,7 +253,10 @@ def run_score_vs_sigma(cfg: Config, *, progress: bool = False) -> ScoreSigmaResu
     runs.append(("dae_annealed", sigmas))
     runs.append(("rcae_unscaled", (smallest,)))
     smoothed = {s: p.smoothed(s).score(x) for s in sigmas}
-    optimum = {s: _optimum_on(p, s, x[:, 0])[:, None] for s in sigmas}
+    solved = {s: rcae_optimum_1d(p, s) for s in {*sigmas, *mix.limit_sigmas}}
+    optimum = {s: np.interp(x[:, 0], *solved[s])[:, None] for s in sigmas}
+    limit_sigmas = tuple(sorted(set(mix.limit_sigmas), reverse=True))
+    criterion = {s: criterion_excess(p, s, *solved[s]) for s in sigmas}
     scores, e_true, e_smooth, e_opt, models = {}, {}, {}, {}, {}
     for name, schedule in progress_bar(runs, desc="1-D fits", disable=not progress):
         model = _train_1d(cfg, data, name, schedule, cfg.seed)
@@ -289,6 +280,14 @@ def run_score_vs_sigma(cfg: Config, *, progress: bool = False) -> ScoreSigmaResu
     def errors(estimates: list[Array], target: Array) -> Array:
         return np.array([weighted_relative_error(e, target, dens) for e in estimates])
 
+    big = sigmas[0]
+    between = (smoothed[big][:, 0], optimum[big][:, 0], dens)
+    position = {
+        name: target_position(scores[(name, big)][:, 0], *between) for name in ("dae", "rcae")
+    }
+    kde_big = kde_score(data, big, x)
+    position["kde"] = target_position(kde_big[:, 0], *between)
+
     return ScoreSigmaResult(
         sigmas=sigmas,
         x=x[:, 0],
@@ -300,7 +299,19 @@ def run_score_vs_sigma(cfg: Config, *, progress: bool = False) -> ScoreSigmaResu
         optimum_error_smoothed={
             s: weighted_relative_error(v, smoothed[s], dens) for s, v in optimum.items()
         },
-        solver_error=solver_check(sigmas[0]),
+        limit_sigmas=limit_sigmas,
+        limit_error_true={
+            s: weighted_relative_error(np.interp(x[:, 0], *solved[s])[:, None], true, dens)
+            for s in limit_sigmas
+        },
+        limit_smoothed_error_true={
+            s: weighted_relative_error(p.smoothed(s).score(x), true, dens) for s in limit_sigmas
+        },
+        solver_error={s: solver_check(s) for s in limit_sigmas},
+        criterion_excess={s: c[0] for s, c in criterion.items()},
+        criterion_resolution={s: c[1] for s, c in criterion.items()},
+        target_position=position,
+        kde_error_smoothed=weighted_relative_error(kde_big, smoothed[big], dens),
         linear_error_smoothed={
             s: weighted_relative_error(linear_score(data, s, x), smoothed[s], dens) for s in sigmas
         },
@@ -323,23 +334,9 @@ def run_score_vs_sigma(cfg: Config, *, progress: bool = False) -> ScoreSigmaResu
 # --------------------------------------------------------------------------- not an energy
 
 
-@checked(finite_result=False)
-def minima_offset(rec: Float[np.ndarray, " g"], x: Float[np.ndarray, " g"]) -> float:
-    """The largest distance from one of −1, 0, 1 (the modes and the trough of the mixture) to the
-    nearest local minimum of ``rec`` on the grid ``x`` (``inf`` when ``rec`` has none)."""
-    r = np.asarray(rec, dtype=np.float64)
-    g = np.asarray(x, dtype=np.float64)
-    inner = (r[1:-1] < r[:-2]) & (r[1:-1] <= r[2:])
-    minima = g[1:-1][inner]
-    if not len(minima):
-        return float("inf")
-    return max(float(np.abs(minima - c).min()) for c in (-1.0, 0.0, 1.0))
-
-
-def _delta_from_score(model: ReconstructionModel) -> float:
-    """``log p(0) − log p(1)`` as the integral of the model's score from 1 to 0 (201 nodes)."""
+def _log_ratio(score_fn: Callable[[Array], Array]) -> float:
+    """``log p(0) − log p(1)`` as the integral of ``score_fn`` from 1 to 0 (201 nodes)."""
     one, zero = np.array([[1.0]]), np.array([[0.0]])
-    score_fn = partial(estimated_score, model)
     return float(integrated_log_ratio(score_fn, one, zero, n_points=201)[0])
 
 
@@ -348,9 +345,13 @@ def run_not_an_energy(
 ) -> EnergyResult:
     """Read the "reconstruction error is not an energy" picture off the smallest-σ RCAE of
     ``scores`` (the result of :func:`run_score_vs_sigma` on ``cfg``; ``progress`` is accepted for
-    a uniform interface: this is instant), on every training seed, and the same readings off two
-    null models: the best linear reconstruction (:func:`linear_score`) and the untrained
-    network."""
+    a uniform interface: this is instant), on every training seed: the local minima of
+    ``‖r − x‖²`` (:func:`minima_distance`), also for three null models (the best linear
+    reconstruction, :func:`linear_score`; the untrained network; a white-noise field), and
+    ``log p(0) − log p(1)`` integrated along the learned score, against the same integral of the
+    exact RCAE optimum at that σ and of two challengers: ``∇log p_σ`` at the next σ up, and the
+    score of a kernel density estimate of the training sample at the network's σ
+    (:func:`kde_score`, the DAE's exact empirical optimum)."""
     cfg = check_config(cfg)
     scores = check_scores(scores)
     sigma = scores.sigmas[-1]
@@ -363,10 +364,9 @@ def run_not_an_energy(
     p = bimodal_mixture()
     true = p.log_prob(x[:, None])
     at = {}
-    for point in (-1.0, 0.0, 1.0):
+    for point in TARGET_MINIMA:
         i = int(np.argmin(np.abs(x - point)))
         at[point] = float(rec[i] / rec.max())
-    inner = (rec[1:-1] < rec[:-2]) & (rec[1:-1] <= rec[2:])
     one, zero = np.array([[1.0]]), np.array([[0.0]])
     d_true = float(p.log_prob(zero)[0] - p.log_prob(one)[0])
     # reconstruction error read as an energy E = ‖r − x‖² / (2σ⁴) = ‖ŝ‖²/2
@@ -378,6 +378,9 @@ def run_not_an_energy(
     untrained = score_network(cfg.network, 1, sigma)
     untrained_rec = (sigma**2 * estimated_score(untrained, x[:, None])[:, 0]) ** 2
     linear_rec = (sigma**2 * linear_score(data, sigma, x[:, None])[:, 0]) ** 2
+    white_noise = np.random.default_rng(cfg.seed).random(len(x))
+    nodes, h = rcae_optimum_1d(p, sigma)
+    next_up = scores.sigmas[-2]
     return EnergyResult(
         sigma=sigma,
         x=x,
@@ -385,17 +388,28 @@ def run_not_an_energy(
         log_density=cum - cum[i0],
         true_log_density=true - true[i0],
         at=at,
-        local_minima=x[1:-1][inner],
-        minimum_offset=minima_offset(rec, x),
-        seed_minimum_offset=np.array([minima_offset(r, x) for r in seed_recs]),
-        null_minimum_offset={
-            "best linear reconstruction": minima_offset(linear_rec, x),
-            "untrained network": minima_offset(untrained_rec, x),
+        local_minima=local_minima(rec, x),
+        minimum_distance=minima_distance(rec, x),
+        seed_minimum_distance=np.array([minima_distance(r, x) for r in seed_recs]),
+        seed_minimum_count=np.array([float(len(local_minima(r, x))) for r in seed_recs]),
+        null_minimum_distance={
+            "best linear reconstruction": minima_distance(linear_rec, x),
+            "untrained network": minima_distance(untrained_rec, x),
+            "white noise": minima_distance(white_noise, x),
         },
-        delta_learned=_delta_from_score(model),
-        seed_delta_learned=np.array([_delta_from_score(m) for m in scores.seed_models]),
+        delta_learned=_log_ratio(partial(estimated_score, model)),
+        seed_delta_learned=np.array(
+            [_log_ratio(partial(estimated_score, m)) for m in scores.seed_models]
+        ),
         delta_true=d_true,
+        delta_optimum=_log_ratio(lambda z: np.interp(z[:, 0], nodes, h)[:, None]),
         delta_reconstruction=d_rec,
+        delta_null={
+            f"∇log p_σ at σ = {next_up:g}": _log_ratio(p.smoothed(next_up).score),
+            f"kernel density estimate at σ = {sigma:g}": _log_ratio(
+                partial(kde_score, data, sigma)
+            ),
+        },
     )
 
 
