@@ -164,8 +164,9 @@ def spiral_figure(res: SpiralResult) -> Figure:
 
 def sampling_figure(mh: MH1DResult, star: StarResult) -> Figure:
     """(a) 1-D approximate-MH samples against p; (b) ninja-star samples, exact vs trapezoid;
-    (c) KL to reference samples over independent runs, per method (the last columns at the
-    authors' smaller proposal step, and the null model ``p_σ₀``)."""
+    (c) KL to reference samples over independent runs, per method (then the authors' smaller
+    proposal step, and the null models: exact samples of ``p_σ`` at the first and the last σ of
+    the DAE's schedule)."""
     fig, axes = new_figure(1, 3, height=2.7)
     ax = axes[0]
     p = bimodal_mixture()
@@ -188,7 +189,8 @@ def sampling_figure(mh: MH1DResult, star: StarResult) -> Figure:
     columns += [
         (f"{m}, τ = {tau_small}", star.kl_small_step[m], COLOURS[m]) for m in star.kl_small_step
     ]
-    columns.append(("null: p_σ₀", star.kl_null["smoothed"], "0.55"))
+    columns.append(("null: p_σ, first σ", star.kl_null["smoothed"], "0.55"))
+    columns.append(("null: p_σ, last σ", star.kl_null["smoothed final"], "0.75"))
     rng = np.random.default_rng(0)
     for i, (_, v, colour) in enumerate(columns):
         ax.scatter(i + 0.15 * rng.standard_normal(len(v)), v, s=8, color=colour)
