@@ -10,10 +10,16 @@ repository (``gyom/denoising_autoencoder``, not a release of the paper) supplies
 energy, the first-order energy difference and its proposal step 0.1; rows that use them say so.
 Rows that test a quadrature rule, a solver or a closed form are *exact*.
 
+Exact rows check the code by a route independent of it: the gradient of the criteria at the
+Gaussian closed form by autograd of the losses themselves, the Euler–Lagrange solver on a
+manufactured solution and by the criterion it minimises, the optimum's convergence order, and
+the trapezoid rule by the accept decisions it changes (against a mis-tempered target).
+
 Challengers. Every verdict row carries, measured in the same run under the same check, the
-hardest of the simple alternatives that could pass it (the identity map, the best linear
-reconstruction, the untrained network, a sampler that never moves, the density smoothed at the
-largest σ, the unscaled parameterisation, or the strongest competitor). Rows measured over
+hardest of the simple alternatives that could pass it (the closed form at a detuned σ, the best
+linear reconstruction, the other criterion's exact target, the untrained network, a white-noise
+field, a kernel density estimate of the sample, a sampler that never moves, the density smoothed
+at a larger σ, the unscaled parameterisation, or the strongest competitor). Rows measured over
 training seeds, chains, runs or grid points carry their spread.
 
 Length: one concept, the chapter's table: every row stands beside its challenger and spread, so
