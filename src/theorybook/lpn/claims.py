@@ -33,7 +33,6 @@ from theorybook.lpn.results import (
     LaplacianResult,
     Results,
 )
-from theorybook.lpn.sweeps import clean_lowest, mixture_above_both
 
 __all__ = ["CHAPTER", "STRUCTURAL_CLAIMS", "chapter_claims"]
 
@@ -139,16 +138,11 @@ def _prior_claims(prior: DigitsPriorResult, cfg: Config) -> list[Claim]:
     n, pairs = prior.n_images, prior.n_images // 2
     pending_on = ("digits.steps",)
     more = "more training steps (digits.steps) for the digits LPN"
-    tv, mix_levels = prior.tv, prior.levels["mix"]
-    # the same checks for total variation, and for its negative (a prior that rewards blur)
-    tv_low = {k: float(np.mean(clean_lowest(t))) for k, t in tv.items()}
-    anti_low = {k: float(np.mean(clean_lowest(-t))) for k, t in tv.items()}
-    tv_mix = float(np.mean(mixture_above_both(tv["mix"], mix_levels)))
-    anti_mix = float(np.mean(mixture_above_both(-tv["mix"], mix_levels)))
+    tv_frac, anti_frac = prior.fractions("TV"), prior.fractions("-TV")
     anti = (
         " One prior has to order all three sweeps: −TV, which merely penalises smooth images, "
         f"passes this check on {{:.2f}} but ranks noisy digits above clean ones "
-        f"({anti_low['noise']:.2f} on the noise row)."
+        f"({anti_frac['noise']:.2f} on the noise row)."
     )
 
     def levels(kind: str) -> str:
@@ -167,7 +161,7 @@ def _prior_claims(prior: DigitsPriorResult, cfg: Config) -> list[Claim]:
             procedure=_MNIST_PROCEDURE.format("gaussian", levels("noise"), ", clipped to [0, 1]"),
             measured=prior.frac_clean_lowest["noise"],
             check=at_least(0.9),
-            baseline=tv_low["noise"],
+            baseline=tv_frac["noise"],
             baseline_name=_TV,
             baseline_role="competitor",
             spread=count(prior.frac_clean_lowest["noise"], n),
@@ -187,7 +181,7 @@ def _prior_claims(prior: DigitsPriorResult, cfg: Config) -> list[Claim]:
             procedure=_MNIST_PROCEDURE.format("blur", levels("blur"), ", blur widths in pixels"),
             measured=prior.frac_clean_lowest["blur"],
             check=at_least(0.9),
-            baseline=tv_low["blur"],
+            baseline=tv_frac["blur"],
             baseline_name=_TV,
             baseline_role="competitor",
             spread=count(prior.frac_clean_lowest["blur"], n),
@@ -200,7 +194,7 @@ def _prior_claims(prior: DigitsPriorResult, cfg: Config) -> list[Claim]:
             f"Strictly rising along all levels here: {prior.frac_monotone['blur']:.2f}. "
             + _by_level(prior, "blur")
             + "."
-            + anti.format(anti_low["blur"]),
+            + anti.format(anti_frac["blur"]),
         ),
         Claim(
             "prior-mix",
@@ -213,7 +207,7 @@ def _prior_claims(prior: DigitsPriorResult, cfg: Config) -> list[Claim]:
             ),
             measured=prior.frac_mix_above_both,
             check=at_least(0.9),
-            baseline=tv_mix,
+            baseline=tv_frac["mix"],
             baseline_name=_TV,
             baseline_role="competitor",
             spread=count(prior.frac_mix_above_both, pairs, unit="pairs"),
@@ -223,7 +217,7 @@ def _prior_claims(prior: DigitsPriorResult, cfg: Config) -> list[Claim]:
             note=f"{pairs} pairs (digit i with digit n − 1 − i, each pair counted once). Official "
             "assets (not the paper's text), λ = 0…1: '9→2' R_θ = 1.68, 5.19, 6.60, 5.24, 2.05; "
             "'4→1' 1.66, 2.85, 3.23, 2.34, 0.40: both above both ends at every interior λ."
-            + anti.format(anti_mix),
+            + anti.format(anti_frac["mix"]),
         ),
     ]
 

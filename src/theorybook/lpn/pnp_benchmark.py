@@ -63,7 +63,7 @@ PGD_STEP = 0.95
 f = prox_R is PGD on h + R/η, so inside that range η can only weight the prior at least as much
 as 1/0.95 times R; the prior's weight is tuned through the relaxation λ instead."""
 
-RELAX_WEIGHTS: tuple[float, ...] = (0.03, 0.1, 0.25, 0.5, 1.0)
+RELAX_WEIGHTS: tuple[float, ...] = (0.01, 0.03, 0.1, 0.25, 0.5, 1.0)
 """The relaxation weights λ of PnP-PGD, tuned for each learned denoiser: the denoiser
 f_λ = (1 − λ)I + λf (:func:`~theorybook.lpn.pnp.relax`). For an LPN, f_λ is again exactly a prox
 (of R_λ, the prior of ψ_λ = (1 − λ)½‖·‖² + λψ_θ), so PGD keeps its descent guarantee at every λ;

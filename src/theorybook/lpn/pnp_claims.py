@@ -19,6 +19,7 @@ from theorybook.lpn.config import Config
 from theorybook.lpn.pnp import PnPResult, objective_settling
 from theorybook.lpn.pnp_benchmark import BASELINES, PGD_STEP, TUNING_GRIDS
 from theorybook.lpn.results import CTResult, PatchProxResult, PnPProblemResult
+from theorybook.scales import Scale
 
 __all__ = [
     "ABSTRACT_PNP",
@@ -226,7 +227,7 @@ def convergence_claims(
         )
     else:
         progress = f"The steps do not shrink over the second half of the run (rate {rate:.3f})."
-    expected = "paper" if shrinking else "book"
+    expected: Scale = "paper" if shrinking else "book"
     slow = (
         "ρ = 1.05‖AᵀA‖ weights R_θ heavily and ADMM moves slowly there; slow progress is not "
         "divergence, so the paper preset's longer runs (pnp.iters) decide the row"

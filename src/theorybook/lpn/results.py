@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 from jaxtyping import Float64
@@ -28,6 +28,7 @@ from theorybook.lpn._types import Float3264
 from theorybook.lpn.diagnostics import JacobianReport
 from theorybook.lpn.model import LPN
 from theorybook.lpn.pnp import PnPResult
+from theorybook.lpn.sweeps import clean_lowest, mixture_above_both
 from theorybook.training import TrainingHistory
 
 __all__ = [
@@ -110,6 +111,23 @@ class DigitsPriorResult:
     def n_images(self) -> int:
         """The number of test digits of each sweep."""
         return int(next(iter(self.priors.values())).shape[1])
+
+    def fractions(self, prior: Literal["R", "TV", "-TV"] = "R") -> dict[str, float]:
+        """What the claims count, for the learned ``"R"`` (R_θ), total variation ``"TV"`` or its
+        negative ``"-TV"`` (a prior that penalises smoothing): per kind, the fraction of digits
+        whose clean value lies below every perturbed level (noise, blur), and the fraction of
+        pairs whose interior mixtures score above both digits (mix)."""
+        if prior not in ("R", "TV", "-TV"):
+            raise ValueError(f"prior must be 'R', 'TV' or '-TV', got {prior!r}")
+        tables = self.priors if prior == "R" else self.tv
+        sign = -1.0 if prior == "-TV" else 1.0
+        out = {}
+        for kind, table in tables.items():
+            if kind == "mix":
+                out[kind] = float(np.mean(mixture_above_both(sign * table, self.levels[kind])))
+            else:
+                out[kind] = float(np.mean(clean_lowest(sign * table)))
+        return out
 
 
 @record
