@@ -24,7 +24,7 @@ from theorybook.lpn.decomposition import (
     decomposition_numbers,
     run_decomposition,
 )
-from theorybook.reporting import save_manifest
+from theorybook.reporting import git_commit, save_manifest
 from theorybook.runtime import torch_threads
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +44,9 @@ def main() -> None:
     cfg = Config.preset("book").replace(
         **{"digits.steps": args.steps, "digits.cnn_steps": args.steps, "pnp.images": args.images}
     )
+    code_commit = (
+        git_commit()
+    )  # the code that runs (the manifest's environment is taken at the end)
     start = time.perf_counter()
     with torch_threads():
         res = run_decomposition(cfg, seeds=tuple(range(args.seeds)), progress=True)
@@ -54,7 +57,7 @@ def main() -> None:
         seed=0,
         wall_seconds=wall,
         config=cfg,
-        numbers=decomposition_numbers(res),
+        numbers={**decomposition_numbers(res), "code_commit": code_commit},
     )
     for metric, by_model in res.psnr.items():
         means = ", ".join(f"{m} {v.mean():.2f}" for m, v in by_model.items())
