@@ -151,7 +151,8 @@ def decomposition_numbers(result: DecompositionResult) -> dict[str, Any]:
 def parse_decomposition(payload: Any, *, source: str = DECOMPOSITION_FILE) -> DecompositionResult:
     """The :class:`~theorybook.lpn.results.DecompositionResult` in a parsed manifest (the JSON of
     :func:`theorybook.reporting.save_manifest`, with ``numbers``, ``environment`` and
-    ``wall_seconds``).
+    ``wall_seconds``). Its ``commit`` is the one the code ran from (``numbers["code_commit"]``,
+    written by the script at the start) where recorded, else the manifest's.
 
     Raises:
         ValueError: when ``payload`` is not such a record.
@@ -176,7 +177,7 @@ def parse_decomposition(payload: Any, *, source: str = DECOMPOSITION_FILE) -> De
             test_images=int(nums["test_images"]),
             psnr=arrays(nums["psnr"], DECOMPOSITION_METRICS),
             tuned=arrays(nums["tuned"], DECOMPOSITION_METRICS[1:]),
-            commit=str(env.get("commit", "")),
+            commit=str(nums.get("code_commit") or env.get("commit", "")),
             recorded_on=str(env.get("timestamp", "")),
             wall_seconds=float(payload["wall_seconds"]),
         )
