@@ -159,7 +159,9 @@ def _step_ratio(run: PnPResult) -> float:
 def _decay_rate(run: PnPResult) -> float:
     """The geometric rate q of the step norms over the run's second half, s_K = q^(K/2)·s_{K/2}."""
     s = run.step_norm
-    half = len(s) // 2
+    half = max(1, len(s) // 2)
+    if len(s) < 2 or s[half - 1] <= 0:
+        return 0.0 if len(s) >= 2 else 1.0  # stopped moving; one step tells nothing
     return float((s[-1] / s[half - 1]) ** (1.0 / (len(s) - half)))
 
 
@@ -219,7 +221,9 @@ def convergence_claims(
     iters = len(runs[0].step_norm)
     shrinking = rate < 1.0
     if shrinking:
-        need = iters + math.log(0.1 / steps_theory) / math.log(rate) if steps_theory > 0.1 else 0
+        need = iters
+        if steps_theory > 0.1 and rate > 0:
+            need += math.log(0.1 / steps_theory) / math.log(rate)
         progress = (
             f"The steps shrink at a geometric rate {rate:.3f} per iteration over the second half "
             f"of the {iters} iterations (worst problem); at that rate the last step reaches a "
