@@ -141,8 +141,8 @@ def _prior_claims(prior: DigitsPriorResult, cfg: Config) -> list[Claim]:
     tv_frac, anti_frac = prior.fractions("TV"), prior.fractions("-TV")
     anti = (
         " One prior has to order all three sweeps: −TV, which merely penalises smooth images, "
-        f"passes this check on {{:.2f}} but ranks noisy digits above clean ones "
-        f"({anti_frac['noise']:.2f} on the noise row)."
+        f"passes this check on {{:.2f}} but scores noisy digits as more plausible than clean "
+        f"ones ({anti_frac['noise']:.2f} on the noise check)."
     )
 
     def levels(kind: str) -> str:
