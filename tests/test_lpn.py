@@ -366,6 +366,16 @@ def test_relaxed_lpn_is_an_exact_prox_and_keeps_pgd_descent() -> None:
         relax(model, 1.5)
 
 
+def test_decomposition_refuses_unequal_training() -> None:
+    from theorybook.lpn import Config, run_decomposition
+
+    cfg = Config.preset("smoke").replace(**{"digits.steps": 16, "digits.cnn_steps": 32})
+    with pytest.raises(ValueError, match="equal training"):
+        run_decomposition(cfg, seeds=(0,))
+    with pytest.raises((TypeError, ValueError)):
+        run_decomposition(cfg, seeds=(-1,))
+
+
 def test_sweep_statistics() -> None:
     from theorybook.lpn.sweeps import clean_lowest, mixture_above_both, total_variation
 

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from theorybook.boundary import checked
+from theorybook.boundary import Seed, checked
 from theorybook.lpn.config import Config
 from theorybook.lpn.data import digits_split
 from theorybook.lpn.image_models import check_config, train_digits_models
@@ -95,9 +95,10 @@ def _one_seed(cfg: Config, progress: bool) -> tuple[dict[str, dict[str, float]],
     return psnr, tuned
 
 
+@checked
 @torch_threads()
 def run_decomposition(
-    cfg: Config, *, seeds: tuple[int, ...] = (0, 1, 2), progress: bool = False
+    cfg: Config, *, seeds: tuple[Seed, ...] = (0, 1, 2), progress: bool = False
 ) -> DecompositionResult:
     """The three digits denoisers (plain CNN, ℓ₂-trained LPN, proximal-matching LPN) trained for
     ``digits.steps`` steps from each seed of ``seeds`` (data split and weights), measured under

@@ -221,7 +221,7 @@ def convergence_claims(
     iters = len(runs[0].step_norm)
     shrinking = rate < 1.0
     if shrinking:
-        need = iters
+        need: float = iters
         if steps_theory > 0.1 and rate > 0:
             need += math.log(0.1 / steps_theory) / math.log(rate)
         progress = (
