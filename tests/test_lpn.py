@@ -300,7 +300,13 @@ def test_perturbations() -> None:
     assert np.array_equal(perturb(imgs, "noise", 0.0), imgs)
     noisy = perturb(imgs, "noise", 0.3)
     assert noisy.min() >= 0 and noisy.max() <= 1 and not np.allclose(noisy, imgs)
-    assert np.allclose(perturb(imgs, "mix", 0.5), 0.5 * imgs + 0.5 * np.roll(imgs, 1, 0))
+    # the official pairing: image i mixes with image n − 1 − i (lpn/evaluate_prior.py)
+    assert np.allclose(perturb(imgs, "mix", 0.5), 0.5 * imgs + 0.5 * imgs[::-1])
+    assert np.allclose(perturb(imgs, "mix", 1.0), imgs[::-1])
+    # the official blur: scipy's Gaussian filter with its default (reflecting) border
+    from scipy.ndimage import gaussian_filter
+
+    assert np.allclose(perturb(imgs, "blur", 2.0)[0, 0], gaussian_filter(imgs[0, 0], 2.0))
     with pytest.raises(ValueError):
         perturb(imgs, "rotate", 1.0)
 
@@ -320,6 +326,72 @@ def test_pnp_pgd_objective_never_increases_for_any_lpn() -> None:
     assert adm.x.shape == x.shape and adm.objective.shape == (5, 3)
     with pytest.raises(ValueError):
         pnp_pgd(op, y, model, step=-1.0)
+
+
+def test_relaxed_lpn_is_an_exact_prox_and_keeps_pgd_descent() -> None:
+    from theorybook.lpn import PlainCNN, prior_at_output
+    from theorybook.lpn.pnp import RelaxedDenoiser, RelaxedLPN, relax
+
+    torch.manual_seed(3)
+    model = ConvLPN(8, 1, 8, alpha=0.01, init="default").double()
+    y = torch.rand(3, 1, 8, 8, dtype=torch.float64)
+    f = relax(model, 0.3)
+    assert isinstance(f, RelaxedLPN) and relax(model, 1.0) is model
+    with torch.no_grad():
+        assert torch.allclose(f(y), 0.7 * y + 0.3 * model(y))
+    # the gradient of (1 − λ)½‖·‖² + λψ_θ: a symmetric Jacobian ⪰ (1 − λ + 2λα)I
+    rep = jacobian_report(f, y[:1])
+    assert rep.asymmetry < 1e-10 and rep.lambda_min >= 0.7 - 1e-9
+    assert f.alpha == pytest.approx(0.35 + 0.3 * 0.01)
+    # R_λ at the outputs, exactly and by inversion, agree
+    x, r = prior_at_output(f, y)
+    r_inv = learned_prior(f, x)
+    assert isinstance(r_inv, torch.Tensor) and torch.allclose(r_inv, r, atol=1e-6)
+    # PnP-PGD with the relaxed LPN still never increases ½‖y − Ax‖² + R_λ/η
+    op = GaussianBlur(8, 1.0)
+    meas = op(y) + 0.02 * torch.randn_like(y)
+    run = pnp_pgd(op, meas, f, step=0.95, iters=30)
+    obj = run.objective
+    assert np.all(np.diff(obj, axis=0) <= 1e-9 * np.maximum(1.0, np.abs(obj[:-1])))
+    # a network without a potential is relaxed the same way, with no objective
+    cnn = PlainCNN(1, 4, 2).double()
+    g = relax(cnn, 0.5)
+    assert isinstance(g, RelaxedDenoiser)
+    with torch.no_grad():
+        assert torch.allclose(g(y), 0.5 * y + 0.5 * cnn(y))
+    assert pnp_pgd(op, meas, g, step=0.95, iters=3).objective.size == 0
+    with pytest.raises(ValueError):
+        relax(model, 0.0)
+    with pytest.raises(ValueError):
+        relax(model, 1.5)
+
+
+def test_decomposition_refuses_unequal_training() -> None:
+    from theorybook.lpn import Config, run_decomposition
+
+    cfg = Config.preset("smoke").replace(**{"digits.steps": 16, "digits.cnn_steps": 32})
+    with pytest.raises(ValueError, match="equal training"):
+        run_decomposition(cfg, seeds=(0,))
+    with pytest.raises((TypeError, ValueError)):
+        run_decomposition(cfg, seeds=(-1,))
+
+
+def test_sweep_statistics() -> None:
+    from theorybook.lpn.sweeps import clean_lowest, mixture_above_both, total_variation
+
+    flat = np.full((1, 1, 4, 4), 0.5)
+    edge = np.zeros((1, 1, 4, 4))
+    edge[..., 2:] = 1.0
+    np.testing.assert_allclose(total_variation(np.concatenate([flat, edge])), [0.0, 4.0])
+    table = np.array([[1.0, 3.0], [2.0, 2.0], [4.0, 5.0]])
+    assert clean_lowest(table).tolist() == [True, False]
+    # pair (0, 3): ends 1 and 2, interior 3 and 4 above both; pair (1, 2): ends 5 and 1, 2 < 5
+    mix = np.array(
+        [[1.0, 5.0, 1.0, 2.0], [3.0, 2.0, 2.0, 4.0], [4.0, 2.0, 2.0, 3.0], [2.0, 1.0, 5.0, 1.0]]
+    )
+    assert mixture_above_both(mix, (0.0, 0.25, 0.75, 1.0)).tolist() == [True, False]
+    with pytest.raises(ValueError):
+        mixture_above_both(mix[:, :3], (0.0, 0.25, 0.75, 1.0))
 
 
 # ------------------------------------------------------------------ run_pnp on any image set
@@ -386,17 +458,16 @@ def test_run_pnp_on_natural_image_patches() -> None:
             "PnP-PGD LPN",
             "PnP-ADMM LPN",
         }
-        # each learned denoiser has its own ADMM ρ and PGD step, tuned on the same grids
+        # each learned denoiser has its own ADMM ρ and PGD relaxation λ, tuned on the same grids
         assert set(r.tuned) == {
             "Tikhonov λ",
             "TV weight",
             "ADMM ρ",
             "ADMM ρ (CNN)",
-            "PGD η‖A‖²",
-            "PGD η‖A‖² (CNN)",
+            "PGD λ",
+            "PGD λ (CNN)",
         }
-        # every PGD step keeps the descent condition η < 1/‖AᵀA‖
-        assert all(r.tuned[k] < 1 for k in ("PGD η‖A‖²", "PGD η‖A‖² (CNN)"))
+        assert all(0 < r.tuned[k] <= 1 for k in ("PGD λ", "PGD λ (CNN)"))
         assert r.runs["PnP-ADMM CNN"].objective.size == 0  # no known R for the CNN
         assert all(np.isfinite(v) for v in r.psnr.values())
         assert all(-1 <= v <= 1 for v in r.ssim.values())

@@ -81,6 +81,7 @@ EXAMPLES = {
     "pnp_admm": lambda: _pnp("rho"),
     "pnp_pgd": lambda: _pnp("step"),
     "prior_at_output": lambda: call(_conv_lpn(), _images()),
+    "relax": lambda: call(_conv_lpn(), 0.5),
     "prox_grid_check": lambda: call(
         _lpn_1d(), torch.linspace(-2.0, 2.0, 5), y_range=4.0, n_grid=101
     ),
@@ -97,6 +98,11 @@ EXAMPLES = {
 }
 
 NOT_DRIVEN = {
+    "run_decomposition": (
+        "trains three digits networks per seed and tunes each in PnP (over 20 s at the smallest "
+        "Config); scripts/lpn_decomposition.py runs it, tests/test_lpn_claims.py reads its record "
+        "and tests/test_lpn.py checks that it refuses unequal training"
+    ),
     "run_all": (
         "runs every experiment of the chapter: over 7 s at the smallest Config, and its Laplace "
         "toy inverts the trained LPN at x in [-2.5, 2.5], which only trained models reach (an "

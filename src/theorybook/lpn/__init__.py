@@ -13,7 +13,10 @@ Modules: :mod:`~theorybook.lpn.config` (presets, one settings block per concept)
 :mod:`~theorybook.lpn.image_models` (training and timing the image denoisers),
 :mod:`~theorybook.lpn.pnp_benchmark` (the PnP tuning and benchmark harness),
 :mod:`~theorybook.lpn.results` (the result types), :mod:`~theorybook.lpn.experiments`
-(``run_*`` and ``run_all``), :mod:`~theorybook.lpn.figures`, and
+(``run_*`` and ``run_all``) with :mod:`~theorybook.lpn.large_images` (patch averages, CT),
+:mod:`~theorybook.lpn.sweeps` (the prior along perturbation sweeps),
+:mod:`~theorybook.lpn.decomposition` (the recorded split of the LPN's gap to the CNN),
+:mod:`~theorybook.lpn.figures`, and
 :mod:`~theorybook.lpn.pnp_claims` and :mod:`~theorybook.lpn.claims` (``chapter_claims``).
 """
 
@@ -28,6 +31,7 @@ from theorybook.lpn.data import (
     random_phantoms,
     shepp_logan,
 )
+from theorybook.lpn.decomposition import load_decomposition_record, run_decomposition
 from theorybook.lpn.diagnostics import JacobianReport, jacobian_report, prox_grid_check
 from theorybook.lpn.experiments import run_all
 from theorybook.lpn.model import LPN, ConvexPotentialNet, ConvLPN, PlainCNN
@@ -45,6 +49,7 @@ from theorybook.lpn.pnp import (
     objective_settling,
     pnp_admm,
     pnp_pgd,
+    relax,
     tikhonov,
     tv_denoiser,
 )
@@ -87,6 +92,7 @@ __all__ = [
     "jacobian_report",
     "laplace_posterior_stats",
     "learned_prior",
+    "load_decomposition_record",
     "loss_value",
     "operator_norm",
     "paper_schedule",
@@ -98,9 +104,11 @@ __all__ = [
     "prior_at_output",
     "prox_grid_check",
     "random_phantoms",
+    "relax",
     "shepp_logan",
     "proximal_matching_loss",
     "run_all",
+    "run_decomposition",
     "split_schedule",
     "soft_threshold",
     "tikhonov",

@@ -123,7 +123,8 @@ class Digits(Settings):
     """The learned prior of digits (the README's MNIST experiment, on scikit-learn digits).
 
     Digits padded to ``pad_to`` pixels; the ConvLPN trains for ``steps``, the plain CNN for
-    ``cnn_steps`` (the same budget in every preset); ``n_test`` test digits.
+    ``cnn_steps`` (the same budget in every preset); ``n_test`` test digits, an even number (the
+    mixing sweep pairs test digit i with digit n − 1 − i, as the official code does).
     """
 
     pad_to: Annotated[int, IntRange(low=8)] = 8
@@ -132,9 +133,14 @@ class Digits(Settings):
     n_test: PositiveInt = 100
 
     def validate(self) -> None:
-        """Check that ``pad_to`` is even (the fields' annotations are checked first)."""
+        """Check that ``pad_to`` and ``n_test`` are even (the fields' annotations are checked
+        first)."""
         if self.pad_to % 2:
             raise ValueError(f"Digits.pad_to must be an even number >= 8, got {self.pad_to}")
+        if self.n_test % 2:
+            raise ValueError(
+                f"Digits.n_test must be even (test digits are mixed in pairs), got {self.n_test}"
+            )
 
 
 @dataclass(frozen=True)

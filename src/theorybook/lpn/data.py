@@ -75,13 +75,16 @@ immunohistochemistry slide and the Hubble deep field. None of them is among
 
 PERTURBATIONS: dict[str, tuple[float, ...]] = {
     "noise": (0.0, 0.05, 0.1, 0.2, 0.3),
-    "blur": (0.0, 0.5, 1.0, 1.5, 2.0),
-    "mix": (0.0, 0.125, 0.25, 0.375, 0.5),
+    "blur": (0.0, 0.5, 1.0, 2.0, 4.0),
+    "mix": (0.0, 0.25, 0.5, 0.75, 1.0),
 }
-"""Perturbation levels: noise σ (clipped to [0, 1]), blur σ in pixels, mixing weight λ."""
+"""Perturbation levels: noise σ (clipped to [0, 1]), blur σ in pixels, mixing weight λ; the
+official sweeps (``exps/mnist/configs/mnist/prior/perturb/{gaussian,blur,convex}.json`` of the
+paper's repository). The blur widths are in pixels of our images, which are smaller than
+MNIST's 28 × 28, so the same width blurs more of each digit."""
 
 MAX_BLUR_SIDES = 10
-"""The widest blur :func:`perturb` applies, in image sides (the chapter's widest is 2 pixels)."""
+"""The widest blur :func:`perturb` applies, in image sides (the chapter's widest is 4 pixels)."""
 
 PerturbationKind = Literal["noise", "blur", "mix"]
 """The kinds of :data:`PERTURBATIONS`."""
@@ -185,8 +188,11 @@ def perturb(
     """Perturb ``images`` ``(n, 1, s, s)`` in [0, 1].
 
     ``"noise"``: clip(x + level·ε, 0, 1); ``"blur"``: a Gaussian filter of width ``level``
-    pixels (scipy.ndimage); ``"mix"``: (1 − level)·x + level·x′ with x′ the previous image in the
-    batch (the paper's convex combination of two digits; ``level`` ≤ 1).
+    pixels (``scipy.ndimage.gaussian_filter``, its default reflecting border); ``"mix"``:
+    (1 − level)·x + level·x′ with x′ the image at the mirrored position of the batch,
+    x′ᵢ = x_{n−1−i} (the convex combination of two digits; ``level`` ≤ 1). These are the
+    perturbations of the paper's official ``lpn/utils/perturb.py`` and ``lpn/evaluate_prior.py``;
+    as there, an even batch pairs no image with itself.
 
     Arguments:
         images: the clean images ``(n, 1, s, s)`` in [0, 1].
@@ -215,10 +221,8 @@ def perturb(
         noisy = images + level * rng.standard_normal(images.shape)
         return np.clip(noisy, 0, 1).astype(images.dtype)
     if kind == "blur":
-        return np.stack(
-            [gaussian_filter(im, sigma=(0, level, level), mode="constant") for im in images]
-        )
-    return ((1 - level) * images + level * np.roll(images, 1, axis=0)).astype(images.dtype)
+        return np.stack([gaussian_filter(im, sigma=(0, level, level)) for im in images])
+    return ((1 - level) * images + level * images[::-1]).astype(images.dtype)
 
 
 @checked

@@ -12,8 +12,9 @@ dataclass of :mod:`theorybook.lpn.results` that :mod:`theorybook.lpn.figures` dr
 * :func:`run_pnp`: plug-and-play deblurring and compressed sensing of digits or of
   natural-image patches (models of :func:`~theorybook.lpn.image_models.train_patch_models`),
   through the harness of :mod:`theorybook.lpn.pnp_benchmark`;
-* :func:`run_ct`: sparse-view CT of phantoms with the patch models;
-* :func:`run_patch_prox`: the patch LPN averaged over overlapping patches of larger images;
+* :func:`~theorybook.lpn.large_images.run_patch_prox` and
+  :func:`~theorybook.lpn.large_images.run_ct` (in :mod:`~theorybook.lpn.large_images`): the
+  patch LPN averaged over overlapping patches of larger images, and sparse-view CT of phantoms;
 * :func:`run_all`: all of them, and the training-step timing
   (:func:`~theorybook.lpn.image_models.time_training_steps`), as one :class:`Results`.
 """
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import time
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -31,16 +31,14 @@ import torch
 from theorybook.boundary import checked
 from theorybook.lpn.config import Config
 from theorybook.lpn.data import (
-    CROP_PHOTOS,
     PERTURBATIONS,
     check_images,
-    crop_split,
-    ct_split,
     digits_split,
     laplace_sampler,
     patch_split,
     perturb,
 )
+from theorybook.lpn.decomposition import load_decomposition_record
 from theorybook.lpn.diagnostics import jacobian_report, prox_grid_check
 from theorybook.lpn.image_models import (
     check_config,
@@ -48,27 +46,22 @@ from theorybook.lpn.image_models import (
     train_digits_models,
     train_patch_models,
 )
+from theorybook.lpn.large_images import run_ct, run_patch_prox
 from theorybook.lpn.model import LPN, ConvLPN, PlainCNN
-from theorybook.lpn.operators import CompressedSensing, GaussianBlur, LinearOp, RadonCT
-from theorybook.lpn.patches import BOUNDARIES, PatchLPN, jacobian_asymmetry, patch_average
-from theorybook.lpn.pnp import image_metrics, tv_denoiser
-from theorybook.lpn.pnp_benchmark import (
-    FBP_FILTERS,
-    TUNING_GRIDS,
-    check_learned,
-    measure,
-    solve_problem,
-    tune,
-)
+from theorybook.lpn.pnp_benchmark import check_learned, inverse_problems, solve_problem
 from theorybook.lpn.prior import learned_prior, prior_at_output
 from theorybook.lpn.results import (
     PRIOR_RANGE,
-    CTResult,
     DigitsPriorResult,
     LaplacianResult,
-    PatchProxResult,
     PnPResults,
     Results,
+)
+from theorybook.lpn.sweeps import (
+    below_by_level,
+    clean_lowest,
+    mixture_above_both,
+    total_variation,
 )
 from theorybook.lpn.toy import laplace_posterior_stats, soft_threshold
 from theorybook.lpn.train import Stage, split_schedule, train_lpn
@@ -83,6 +76,8 @@ __all__ = [
     "run_patch_prox",
     "run_pnp",
 ]
+# run_ct and run_patch_prox live in large_images; run_all runs them and the notebook calls them
+# from here with the rest of the experiments
 
 
 @torch_threads()
@@ -190,9 +185,12 @@ def run_digits_prior(
 ) -> DigitsPriorResult:
     """R_θ (by inversion) on ``digits.n_test`` test digits under noise, blur and mixing.
 
-    ``frac_monotone[kind]`` is the fraction of images whose R_θ rises strictly along all levels;
-    ``frac_clean_lowest[kind]`` the fraction with R_θ(clean) below every perturbed level;
-    ``frac_mix_above_both`` the fraction whose half-half mixture has R_θ above both clean digits.
+    The official sweeps and pairing (:data:`~theorybook.lpn.data.PERTURBATIONS`,
+    :func:`~theorybook.lpn.data.perturb`). ``frac_monotone[kind]`` is the fraction of digits
+    whose R_θ rises strictly along all levels, ``frac_clean_lowest[kind]`` the fraction with
+    R_θ(clean) below every perturbed level, ``frac_mix_above_both`` the fraction of digit pairs
+    whose mixtures at every 0 < λ < 1 score above both clean digits
+    (:mod:`~theorybook.lpn.sweeps`); ``tv`` holds the total variation of the same images.
     """
     cfg = check_config(cfg)
     if not isinstance(model, ConvLPN):
@@ -206,7 +204,7 @@ def run_digits_prior(
     seed_everything(cfg.seed)
     _, _, test = digits_split(cfg)
     m64 = copy.deepcopy(model).double()
-    priors, examples, mono, lowest, by_level = {}, {}, {}, {}, {}
+    priors, examples, mono, lowest, by_level, tv = {}, {}, {}, {}, {}, {}
     residual = 0.0
     kinds: Any = PERTURBATIONS.items()
     if progress:
@@ -223,15 +221,11 @@ def run_digits_prior(
         priors[kind] = table
         examples[kind] = batch.reshape(len(levels), len(test), *test.shape[-2:])[:, 0]
         mono[kind] = float(np.mean(np.all(np.diff(table, axis=0) > 0, axis=0)))
-        lowest[kind] = float(np.mean(np.all(table[1:] > table[0], axis=0)))
-        by_level[kind] = np.mean(table[1:] > table[0], axis=1)
-    # the mixture at λ = 1/2 against both of its clean endpoints x and x′ (x′ = the previous image)
-    ends = np.maximum(priors["mix"][0], np.roll(priors["mix"][0], 1))
-    above_both = float(np.mean(priors["mix"][-1] > ends))
-    # the chord between the endpoints: R_θ along the segment x → x′ against linear interpolation
-    lam = np.asarray(PERTURBATIONS["mix"])[:, None]
-    chord = (1 - lam) * priors["mix"][0] + lam * np.roll(priors["mix"][0], 1)
-    above_chord = float(np.mean(np.all(priors["mix"][1:] > chord[1:], axis=0)))
+        lowest[kind] = float(np.mean(clean_lowest(table)))
+        by_level[kind] = below_by_level(table)
+        tv[kind] = total_variation(batch).reshape(len(levels), len(test))
+        if kind == "mix":
+            above_both = float(np.mean(mixture_above_both(table, levels)))
     jac = jacobian_report(model, torch.as_tensor(test[:3]))
     return DigitsPriorResult(
         levels=dict(PERTURBATIONS),
@@ -245,7 +239,7 @@ def run_digits_prior(
         history=history if history is not None else TrainingHistory(losses=()),
         seconds=time.perf_counter() - start,
         frac_below_by_level=by_level,
-        frac_mix_above_chord=above_chord,
+        tv=tv,
     )
 
 
@@ -268,13 +262,15 @@ def run_pnp(
     pixels, measurement noise ``pnp.meas_noise``, on ``images = (validation, test)``, each an
     array ``(n, 1, s, s)`` in [0, 1] with s the LPN's ``image_size``; by default the validation
     and test digits of :func:`digits_split` (for patches pass ``patch_split(cfg)[1:]``).
-    ``dataset`` only labels the results. Tikhonov λ, the TV weight, and the ADMM ρ and PnP-PGD
-    step η of the LPN and of the plain CNN (each its own, on the same grids) are tuned by PSNR on
-    all validation images over :data:`~theorybook.lpn.pnp_benchmark.TUNING_GRIDS` (a grid value
-    at which a PnP run diverges scores −∞). Both learned denoisers run in PnP-PGD and in
-    PnP-ADMM. All methods then run on the first ``pnp.images`` test images. The PGD steps stay
-    in the descent range η < 1/‖AᵀA‖ (:data:`~theorybook.lpn.pnp_benchmark.PGD_STEPS`); TV's
-    PGD step is η = 0.95/‖A‖². Returns one :class:`PnPProblemResult` per problem.
+    ``dataset`` only labels the results. Tikhonov λ, the TV weight, and the ADMM ρ and the
+    PnP-PGD relaxation λ of the LPN and of the plain CNN (each its own, on the same grids,
+    :func:`~theorybook.lpn.pnp_benchmark.tune_learned`) are tuned by PSNR on all validation
+    images over :data:`~theorybook.lpn.pnp_benchmark.TUNING_GRIDS` (a grid value at which a PnP
+    run diverges scores −∞). Both learned denoisers run in PnP-PGD (relaxed,
+    :func:`~theorybook.lpn.pnp.relax`) and in PnP-ADMM. All methods then run on the first
+    ``pnp.images`` test images. Every PnP-PGD run takes the step η = 0.95/‖A‖²
+    (:data:`~theorybook.lpn.pnp_benchmark.PGD_STEP`), inside the descent range η < 1/‖AᵀA‖.
+    Returns one :class:`PnPProblemResult` per problem.
     """
     cfg = check_config(cfg)
     if not isinstance(lpn, ConvLPN):
@@ -298,13 +294,7 @@ def run_pnp(
             )
     val = torch.as_tensor(val_np, dtype=torch.float64)
     test = torch.as_tensor(test_np[: cfg.pnp.images], dtype=torch.float64)
-    n = int(test.shape[-1])
-    ops: dict[str, LinearOp] = {
-        "deblurring": GaussianBlur(n, cfg.pnp.blur_sigma),
-        "compressed sensing": CompressedSensing(
-            n, max(1, round(cfg.pnp.cs_fraction * n * n)), seed=cfg.seed
-        ),
-    }
+    ops = inverse_problems(cfg, int(test.shape[-1]))
     lpn64 = copy.deepcopy(lpn).double()
     cnn64 = copy.deepcopy(cnn).double() if cnn is not None else None
     problems: Any = list(ops.items())
@@ -319,150 +309,6 @@ def run_pnp(
     return PnPResults(tuple(results), dataset=dataset)
 
 
-# --- Sparse-view CT with the patch LPN -----------------------------------------------------------
-
-
-@torch_threads()
-def run_ct(cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *, progress: bool = False) -> CTResult:
-    """Sparse-view CT (:class:`RadonCT`, ``ct.angles`` views of phantoms of side ``ct.size``).
-
-    The patch models (trained on natural-image patches, :func:`train_patch_models`) are reused:
-    the LPN as the periodic patch average :class:`PatchLPN` (stride ``patches.stride``), an exact
-    prox on the whole image; the plain CNN, fully convolutional, on the whole image. Validation
-    and test images come from :func:`ct_split`; every method is tuned and run as in
-    :func:`run_pnp`, with filtered back-projection as a further baseline (its filter, one of
-    :data:`~theorybook.lpn.pnp_benchmark.FBP_FILTERS`, tuned on the validation phantoms).
-    """
-    cfg = check_config(cfg)
-    check_learned(lpn, cnn)
-    if not isinstance(lpn, ConvLPN):
-        raise TypeError(f"lpn must be the patch ConvLPN, got {type(lpn).__name__}")
-    start = time.perf_counter()
-    seed_everything(cfg.seed)
-    val_np, test_np = ct_split(cfg)
-    op = RadonCT(cfg.ct.size, cfg.ct.angles)
-    # float32: float64 convolutions are several times slower on a CPU (the objective's
-    # monotonicity is then checked to float32 precision)
-    lpn32 = PatchLPN(copy.deepcopy(lpn).float(), stride=cfg.patches.stride)
-    cnn32 = copy.deepcopy(cnn).float() if cnn is not None else None
-    val = torch.as_tensor(val_np, dtype=torch.float32)
-    y_val = measure(op, val, cfg.pnp.meas_noise, cfg.seed + 7)  # as solve_problem measures
-
-    def fbp_score(index: float) -> float:
-        est = op.fbp(y_val, filter_name=FBP_FILTERS[int(index)])
-        return float(image_metrics(est, val)[0].mean())
-
-    fbp_filter = FBP_FILTERS[int(tune(tuple(map(float, range(len(FBP_FILTERS)))), fbp_score))]
-    gen = torch.Generator().manual_seed(cfg.seed + 17)
-    x_r = torch.randn(1, 1, op.n, op.n, generator=gen, dtype=torch.float64)
-    y_r = torch.randn(1, op.m, generator=gen, dtype=torch.float64)
-    ax = op(x_r)
-    gap = float((ax * y_r).sum() - (x_r * op.adjoint(y_r)).sum()) / float(ax.norm() * y_r.norm())
-    problem = solve_problem(
-        cfg,
-        "sparse-view CT",
-        op,
-        val,
-        torch.as_tensor(test_np, dtype=torch.float32),
-        lpn32,
-        cnn32,
-        dataset="phantoms",
-        fbp_filter=fbp_filter,
-        example=0,  # the Shepp–Logan phantom
-        theory=False,
-        reference_factor=2,
-    )
-    return CTResult(
-        problem=problem,
-        size=cfg.ct.size,
-        angles=cfg.ct.angles,
-        measurements=op.m,
-        fbp_filter=fbp_filter,
-        adjoint_gap=abs(gap),
-        seconds=time.perf_counter() - start,
-    )
-
-
-# --- The patch LPN on larger images --------------------------------------------------------------
-
-
-@torch_threads()
-def run_patch_prox(
-    cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *, progress: bool = False
-) -> PatchProxResult:
-    """The patch LPN applied to larger images by averaging overlapping patch proxes.
-
-    Jacobian asymmetry of :func:`patch_average` with periodic and border windows on a small
-    crop; then denoising (noise σ = ``denoisers.noise``, the training level) and PnP deblurring of
-    the test crops of :func:`crop_split`, tuned on its validation crops.
-    """
-    cfg = check_config(cfg)
-    check_learned(lpn, cnn)
-    if not isinstance(lpn, ConvLPN):
-        raise TypeError(f"lpn must be the patch ConvLPN, got {type(lpn).__name__}")
-    start = time.perf_counter()
-    seed_everything(cfg.seed)
-    val_np, test_np = crop_split(cfg)
-    m64 = copy.deepcopy(lpn).double()
-    p, s = m64.image_size, cfg.patches.stride
-    small = torch.as_tensor(test_np[:1, :, : 2 * p, : 2 * p], dtype=torch.float64)
-    periodic = PatchLPN(m64, stride=s)
-    asym: dict[str, float] = {
-        b: jacobian_asymmetry(partial(patch_average, m64, patch=p, stride=s, boundary=b), small)
-        for b in BOUNDARIES
-    }
-    lam_min = jacobian_report(periodic, small).lambda_min
-    # the image-size experiments run in float32 (float64 convolutions are several times slower
-    # on a CPU); the Jacobians above are float64
-    m32 = copy.deepcopy(lpn).float()
-    periodic32 = PatchLPN(m32, stride=s)
-    val = torch.as_tensor(val_np, dtype=torch.float32)
-    test = torch.as_tensor(test_np, dtype=torch.float32)
-    gen = torch.Generator().manual_seed(cfg.seed + 13)
-    noisy_val = val + cfg.denoisers.noise * torch.randn(val.shape, generator=gen, dtype=val.dtype)
-    noisy = test + cfg.denoisers.noise * torch.randn(test.shape, generator=gen, dtype=test.dtype)
-
-    def score(weight: float) -> float:
-        return float(image_metrics(tv_denoiser(weight)(noisy_val), val)[0].mean())
-
-    tv_w = tune(TUNING_GRIDS["TV weight"], score)
-    with torch.no_grad():
-        outs = {
-            "noisy": noisy,
-            "TV": tv_denoiser(tv_w)(noisy),
-            "LPN periodic": periodic32(noisy),
-            "LPN border": patch_average(m32, noisy, patch=p, stride=s, boundary="border"),
-        }
-        if cnn is not None:
-            outs["CNN"] = copy.deepcopy(cnn).float()(noisy)
-    denoise = {k: image_metrics(v, test)[0] for k, v in outs.items()}
-    examples = {"truth": test[0, 0].numpy()}
-    examples.update({k: v[0, 0].clamp(0, 1).numpy() for k, v in outs.items()})
-    cnn32 = copy.deepcopy(cnn).float() if cnn is not None else None
-    deblur = solve_problem(
-        cfg,
-        "deblurring",
-        GaussianBlur(cfg.patches.crop_size, cfg.pnp.blur_sigma),
-        val,
-        test,
-        periodic32,
-        cnn32,
-        dataset="crops",
-        theory=False,
-        reference_factor=2,
-    )
-    return PatchProxResult(
-        asymmetry=asym,
-        lambda_min=lam_min,
-        denoise_psnr=denoise,
-        tv_weight=tv_w,
-        deblur=deblur,
-        photos=CROP_PHOTOS,
-        examples=examples,
-        seconds=time.perf_counter() - start,
-    )
-
-
 @checked
 def run_all(cfg: Config, *, progress: bool = False) -> Results:
     """Every experiment of the chapter, in the notebook's order, as one :class:`Results`.
@@ -470,7 +316,9 @@ def run_all(cfg: Config, *, progress: bool = False) -> Results:
     The Laplacian toy; the digits models (:func:`~theorybook.lpn.image_models.train_digits_models`),
     their prior and PnP; the patch models
     (:func:`~theorybook.lpn.image_models.train_patch_models`), PnP on patches, the patch LPN on
-    larger images and sparse-view CT; and the training-step timing.
+    larger images and sparse-view CT; the training-step timing; and the recorded decomposition
+    of the LPN's gap to the plain CNN
+    (:func:`~theorybook.lpn.decomposition.load_decomposition_record`, ``None`` without a record).
     """
     laplacian = run_laplacian(cfg, progress=progress)
     lpn, cnn, histories = train_digits_models(cfg, progress=progress)
@@ -497,4 +345,5 @@ def run_all(cfg: Config, *, progress: bool = False) -> Results:
         ct=ct,
         patch_prox=patch_prox,
         timing=timing,
+        decomposition=load_decomposition_record(),
     )

@@ -116,8 +116,9 @@ def digits_prior_figure(prior: DigitsPriorResult) -> Figure:
     """R_θ(perturbed) − R_θ(clean) per test digit along each perturbation, with thumbnails.
 
     Top row: the first test digit at each level, placed above its level. Bottom row (shared
-    axes): one thin line per test digit, the median in colour, and the two fractions the claims
-    check written in each panel.
+    axes): one thin line per test digit, the median in colour, and the fractions the claims
+    check written in each panel (for mixing, the pairs whose interior mixtures score above both
+    digits).
     """
     if not isinstance(prior, DigitsPriorResult):
         raise TypeError(f"prior must be a DigitsPriorResult, got {type(prior).__name__}")
@@ -146,11 +147,17 @@ def digits_prior_figure(prior: DigitsPriorResult) -> Figure:
         ax.set_xticks(range(n), labels, rotation=45 if long_labels else 0)
         ax.set_xlim(-0.5, n - 0.5)
         ax.set_xlabel(_KINDS.get(kind, kind))
+        if kind == "mix":
+            text = f"above both digits: {prior.frac_mix_above_both:.2f}"
+        else:
+            text = (
+                f"rises at every level: {prior.frac_monotone[kind]:.2f}\n"
+                f"clean lowest: {prior.frac_clean_lowest[kind]:.2f}"
+            )
         ax.text(
             0.03,
             0.97,
-            f"rises at every level: {prior.frac_monotone[kind]:.2f}\n"
-            f"clean lowest: {prior.frac_clean_lowest[kind]:.2f}",
+            text,
             transform=ax.transAxes,
             va="top",
             fontsize=8,

@@ -11,6 +11,7 @@ Every step runs through :func:`theorybook.training.train_loop`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import torch
@@ -54,14 +55,17 @@ def train_image_models(
     seed: int = 0,
     progress: bool = False,
     label: str = "images",
+    lpn_loss: Literal["paper", "l2"] = "paper",
 ) -> Trained:
     """Train a ConvLPN denoiser, and optionally the plain-CNN baseline, on clean ``train`` images.
 
     The LPN follows the paper's schedule (:func:`~theorybook.lpn.train.paper_schedule`: ℓ₁ for
     half of ``lpn_steps``, then ``denoisers.n_stages`` proximal-matching stages down to
-    γ_min = ``denoisers.gamma_pixel``·√pixels); unless ``cnn_steps`` is None, the plain CNN is
-    then seeded with ``seed + 1`` and trained with the ℓ₂ loss at ``denoisers.cnn_lr``. The
-    caller seeds the LPN.
+    γ_min = ``denoisers.gamma_pixel``·√pixels); with ``lpn_loss="l2"`` every stage of that
+    schedule keeps its steps and learning rate but uses the ℓ₂ loss (the same network, data and
+    budget without proximal matching). Unless ``cnn_steps`` is None, the plain CNN is then
+    seeded with ``seed + 1`` and trained with the ℓ₂ loss at ``denoisers.cnn_lr``. The caller
+    seeds the LPN.
 
     Arguments:
         train: clean images ``(n, 1, s, s)`` in [0, 1].
@@ -71,6 +75,7 @@ def train_image_models(
         seed: the run's seed (the CNN is seeded with ``seed + 1``).
         progress: show progress bars.
         label: the name of the images in the bars and in divergence messages.
+        lpn_loss: ``"paper"`` (ℓ₁, then proximal matching) or ``"l2"`` (ℓ₂ throughout).
 
     Returns:
         ``(lpn, cnn, histories)``: the trained models (``cnn`` None without ``cnn_steps``) and
@@ -90,6 +95,10 @@ def train_image_models(
     schedule = paper_schedule(
         lpn_steps, gamma_min, n_stages=d.n_stages, lr_pretrain=d.lr_pretrain, lr_pm=d.lr_pm
     )
+    if lpn_loss == "l2":
+        schedule = [Stage(stage.steps, "l2", stage.lr) for stage in schedule]
+    elif lpn_loss != "paper":
+        raise ValueError(f"lpn_loss must be 'paper' or 'l2', got {lpn_loss!r}")
     hist = {"lpn": train_lpn(model, sampler, schedule, progress=progress, desc=f"{label} LPN")}
     cnn = None
     if cnn_steps is not None:
@@ -101,10 +110,16 @@ def train_image_models(
     return model, cnn, hist
 
 
-def train_digits_models(cfg: Config, *, progress: bool = False, with_cnn: bool = True) -> Trained:
-    """Train the digits ConvLPN (``digits.steps``, paper schedule) and, optionally, the plain-CNN
-    baseline (``digits.cnn_steps``) on the training digits of
-    :func:`~theorybook.lpn.data.digits_split`."""
+def train_digits_models(
+    cfg: Config,
+    *,
+    progress: bool = False,
+    with_cnn: bool = True,
+    lpn_loss: Literal["paper", "l2"] = "paper",
+) -> Trained:
+    """Train the digits ConvLPN (``digits.steps``, the paper's schedule, or with ``lpn_loss="l2"``
+    its steps and learning rates with the ℓ₂ loss) and, optionally, the plain-CNN baseline
+    (``digits.cnn_steps``) on the training digits of :func:`~theorybook.lpn.data.digits_split`."""
     cfg = check_config(cfg)
     seed_everything(cfg.seed)
     train, _, _ = digits_split(cfg)
@@ -115,7 +130,8 @@ def train_digits_models(cfg: Config, *, progress: bool = False, with_cnn: bool =
         denoisers=cfg.denoisers,
         seed=cfg.seed,
         progress=progress,
-        label="digits",
+        label="digits" if lpn_loss == "paper" else "digits (ℓ2 LPN)",
+        lpn_loss=lpn_loss,
     )
 
 

@@ -9,6 +9,10 @@ For y = Ax + noise and a prox f = prox_R, the chapter's eqs. :eq:`lpn-pgd` and :
   monotonically and ‖x_{k+1} − x_k‖ → 0 (paper §4, convergence of PnP with LPN).
 * PnP-ADMM (scaled form, penalty ρ): x ← (AᵀA + ρI)⁻¹(Aᵀy + ρ(z − u)); z ← f(x + u);
   u ← u + x − z; a splitting for ½‖y − Az‖² + ρ·R(z).
+* The relaxed denoiser f_λ = (1 − λ)I + λf (:func:`relax`, eq. :eq:`lpn-relaxed`), 0 < λ ≤ 1:
+  for an LPN it is the gradient of ψ_λ = (1 − λ)½‖·‖² + λψ_θ, again convex, so f_λ is again
+  exactly a prox, of R_λ = ψ_λ* − ½‖·‖², and its objective is exact too. λ weakens the prior of
+  PnP-PGD without leaving the descent range of η.
 
 Any callable denoiser can be plugged in (TV, a plain CNN); objectives are only reported for LPNs.
 """
@@ -16,7 +20,7 @@ Any callable denoiser can be plugged in (TV, a plain CNN); objectives are only r
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -24,7 +28,7 @@ import numpy as np
 import torch
 from jaxtyping import Float, Float64
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
-from torch import Tensor
+from torch import Tensor, nn
 
 from theorybook.boundary import Interval, PositiveInt, PositiveReal, checked, record
 from theorybook.lpn._types import Denoiser, Float3264, check_model_input
@@ -39,6 +43,9 @@ __all__ = [
     "objective_settling",
     "pnp_admm",
     "pnp_pgd",
+    "RelaxedDenoiser",
+    "RelaxedLPN",
+    "relax",
     "tikhonov",
     "tv_denoiser",
 ]
@@ -51,6 +58,79 @@ AnyImages = Float[Tensor, "*shape"] | Float[np.ndarray, "*shape"]
 """Image batches as tensors or NumPy arrays (for :func:`image_metrics`)."""
 Objective = Float[np.ndarray, "iterations *samples"]
 """A recorded objective, iterations × samples (as :attr:`PnPResult.objective`)."""
+RelaxWeight = Annotated[float, Interval(low=0.0, high=1.0, low_open=True)]
+"""The weight λ ∈ (0, 1] of a relaxed denoiser (1 leaves it unchanged)."""
+
+
+class RelaxedLPN(ConvexPotentialNet):
+    """The relaxed LPN f_λ = (1 − λ)I + λf_θ, eq. :eq:`lpn-relaxed`: the gradient of
+
+    ψ_λ(y) = (1 − λ)·½‖y‖² + λ·ψ_θ(y),
+
+    convex as a non-negative combination of convex functions, so f_λ is again exactly the prox of
+    R_λ = ψ_λ* − ½‖·‖², which :func:`~theorybook.lpn.prior.prior_at_output` evaluates exactly at
+    every output. Its Hessian is ⪰ ((1 − λ) + 2λα)I, i.e. ``alpha`` = (1 − λ)/2 + λα in the
+    α‖y‖² convention. Build it with :func:`relax`.
+    """
+
+    def __init__(self, lpn: ConvexPotentialNet, weight: float) -> None:
+        super().__init__()
+        self.lpn, self.weight = lpn, float(weight)
+        self.alpha = (1.0 - self.weight) / 2 + self.weight * lpn.alpha
+        self.beta = lpn.beta
+
+    def constrained_modules(self) -> Iterator[nn.Module]:
+        yield from self.lpn.constrained_modules()
+
+    def _check_input(self, y: torch.Tensor) -> None:
+        self.lpn._check_input(y)
+
+    def potential(self, y: torch.Tensor) -> torch.Tensor:
+        """ψ_λ(y) = (1 − λ)·½‖y‖² + λ·ψ_θ(y), one value per sample."""
+        quad = 0.5 * (y * y).reshape(y.shape[0], -1).sum(1)
+        return (1.0 - self.weight) * quad + self.weight * self.lpn.potential(y)
+
+
+class RelaxedDenoiser(nn.Module):
+    """(1 − λ)y + λD(y) for a network denoiser D with no potential (the plain CNN): the same
+    relaxation as :class:`RelaxedLPN`, without a prox guarantee. Build it with :func:`relax`."""
+
+    def __init__(self, denoiser: nn.Module, weight: float) -> None:
+        super().__init__()
+        self.denoiser, self.weight = denoiser, float(weight)
+
+    def _check_input(self, y: torch.Tensor) -> None:
+        check = getattr(self.denoiser, "_check_input", None)
+        if check is not None:
+            check(y)
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        """(1 − λ)y + λD(y)."""
+        return (1.0 - self.weight) * y + self.weight * self.denoiser(y)
+
+
+@checked
+def relax(denoiser: nn.Module, weight: RelaxWeight) -> nn.Module:
+    """The relaxed denoiser f_λ = (1 − λ)I + λf, eq. :eq:`lpn-relaxed`.
+
+    For an LPN (a :class:`~theorybook.lpn.model.ConvexPotentialNet`) the result is a
+    :class:`RelaxedLPN`, exactly the prox of R_λ = ψ_λ* − ½‖·‖² with
+    ψ_λ = (1 − λ)½‖·‖² + λψ_θ; PnP-PGD with it at step η minimises ½‖y − Ax‖² + R_λ(x)/η and
+    keeps the descent guarantee for η < 1/‖AᵀA‖. Any other network denoiser gives a
+    :class:`RelaxedDenoiser`. ``weight`` = 1 returns ``denoiser`` itself.
+
+    Arguments:
+        denoiser: the network denoiser f (an LPN, or a network such as the plain CNN).
+        weight: λ ∈ (0, 1], the weight of f against the identity.
+
+    Returns:
+        f_λ, a network of the same dtype and input shape as ``denoiser``.
+    """
+    if weight == 1.0:
+        return denoiser
+    if isinstance(denoiser, ConvexPotentialNet):
+        return RelaxedLPN(denoiser, weight)
+    return RelaxedDenoiser(denoiser, weight)
 
 
 @record

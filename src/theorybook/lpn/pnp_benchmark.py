@@ -13,50 +13,72 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
+from torch import nn
 
 from theorybook.lpn.config import Config
 from theorybook.lpn.model import ConvexPotentialNet, PlainCNN
-from theorybook.lpn.operators import LinearOp, RadonCT, operator_norm
-from theorybook.lpn.pnp import PnPResult, image_metrics, pnp_admm, pnp_pgd, tikhonov, tv_denoiser
+from theorybook.lpn.operators import (
+    CompressedSensing,
+    GaussianBlur,
+    LinearOp,
+    RadonCT,
+    operator_norm,
+)
+from theorybook.lpn.pnp import (
+    PnPResult,
+    image_metrics,
+    pnp_admm,
+    pnp_pgd,
+    relax,
+    tikhonov,
+    tv_denoiser,
+)
 from theorybook.lpn.results import PnPProblemResult
 from theorybook.training import SolverDiverged
 
 __all__ = [
     "BASELINES",
     "FBP_FILTERS",
-    "PGD_STEPS",
+    "PGD_STEP",
     "REFERENCE_FACTOR",
+    "RELAX_WEIGHTS",
     "RHO_THEORY_FACTOR",
     "TUNING_GRIDS",
-    "TV_PGD_STEP",
     "check_learned",
+    "inverse_problems",
     "max_relative_rise",
     "measure",
     "solve_problem",
     "tune",
+    "tune_learned",
 ]
 
-PGD_STEPS: tuple[float, ...] = (0.25, 0.5, 0.95)
-"""PnP-PGD steps η, in units of 1/‖A‖², tuned for each learned denoiser. The iteration
-x ← f(x − η∇h(x)) with f = prox_R is PGD on h + R/η, so η is the weight of the data term
-against the learned prior; every value keeps the descent condition η < 1/‖AᵀA‖."""
+PGD_STEP = 0.95
+"""The PnP-PGD step η of every method, in units of 1/‖A‖²: the largest step of the descent range
+η < 1/‖AᵀA‖ that the PGD objective argument needs. The iteration x ← f(x − η∇h(x)) with
+f = prox_R is PGD on h + R/η, so inside that range η can only weight the prior at least as much
+as 1/0.95 times R; the prior's weight is tuned through the relaxation λ instead."""
 
-TV_PGD_STEP = 0.95
-"""PnP-PGD step of TV, in units of 1/‖A‖² (TV's own weight is tuned instead)."""
+RELAX_WEIGHTS: tuple[float, ...] = (0.01, 0.03, 0.1, 0.25, 0.5, 1.0)
+"""The relaxation weights λ of PnP-PGD, tuned for each learned denoiser: the denoiser
+f_λ = (1 − λ)I + λf (:func:`~theorybook.lpn.pnp.relax`). For an LPN, f_λ is again exactly a prox
+(of R_λ, the prior of ψ_λ = (1 − λ)½‖·‖² + λψ_θ), so PGD keeps its descent guarantee at every λ;
+smaller λ weakens the prior."""
 
 TUNING_GRIDS: dict[str, tuple[float, ...]] = {
     "Tikhonov λ": (1e-6, 1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1),
     "TV weight": (0.00003, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3),
     "ADMM ρ": (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
     "ADMM ρ (CNN)": (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
-    "PGD η‖A‖²": PGD_STEPS,
-    "PGD η‖A‖² (CNN)": PGD_STEPS,
+    "PGD λ": RELAX_WEIGHTS,
+    "PGD λ (CNN)": RELAX_WEIGHTS,
 }
 """The grids on which each method's one scalar is tuned by validation PSNR (the LPN's and the
-CNN's ADMM penalty on the same grid, and their PnP-PGD step on :data:`PGD_STEPS`)."""
+CNN's ADMM penalty on the same grid, and their PnP-PGD relaxation on :data:`RELAX_WEIGHTS`)."""
 
 FBP_FILTERS: tuple[str, ...] = ("ramp", "shepp-logan", "cosine", "hamming", "hann")
 """The filters of filtered back-projection (``skimage.transform.iradon``) tuned for CT."""
@@ -86,6 +108,18 @@ def tune(values: tuple[float, ...], score: Callable[[float], float]) -> float:
 
     scores = [safe(v) for v in values]
     return values[int(np.argmax(scores))]
+
+
+def inverse_problems(cfg: Config, n: int) -> dict[str, LinearOp]:
+    """The chapter's two inverse problems on ``n`` × ``n`` images: Gaussian blur of width
+    ``pnp.blur_sigma`` and compressed sensing of ``pnp.cs_fraction`` of the pixels (seeded with
+    ``cfg.seed``), under the names the results use."""
+    return {
+        "deblurring": GaussianBlur(n, cfg.pnp.blur_sigma),
+        "compressed sensing": CompressedSensing(
+            n, max(1, round(cfg.pnp.cs_fraction * n * n)), seed=cfg.seed
+        ),
+    }
 
 
 def measure(op: LinearOp, x: torch.Tensor, noise: float, seed: int) -> torch.Tensor:
@@ -123,8 +157,6 @@ class _Tuner:
     val: torch.Tensor
     eta: float
     iters: int
-    lpn: ConvexPotentialNet
-    cnn: PlainCNN | None = None
 
     def score(self, x_hat: torch.Tensor) -> float:
         return float(image_metrics(x_hat, self.val)[0].mean())
@@ -136,23 +168,31 @@ class _Tuner:
         run = pnp_pgd(self.op, self.y_val, tv_denoiser(weight), step=self.eta, iters=self.iters)
         return self.score(run.x)
 
-    def pgd(self, scale: float) -> float:
-        step = scale * self.eta / TV_PGD_STEP
-        return self.score(pnp_pgd(self.op, self.y_val, self.lpn, step=step, iters=self.iters).x)
+    def pgd(self, denoiser: nn.Module, weight: float) -> float:
+        f = relax(denoiser, weight)
+        return self.score(pnp_pgd(self.op, self.y_val, f, step=self.eta, iters=self.iters).x)
 
-    def pgd_cnn(self, scale: float) -> float:
-        if self.cnn is None:
-            return float("nan")
-        step = scale * self.eta / TV_PGD_STEP
-        return self.score(pnp_pgd(self.op, self.y_val, self.cnn, step=step, iters=self.iters).x)
+    def admm(self, denoiser: nn.Module, rho: float) -> float:
+        return self.score(pnp_admm(self.op, self.y_val, denoiser, rho=rho, iters=self.iters).x)
 
-    def admm(self, rho: float) -> float:
-        return self.score(pnp_admm(self.op, self.y_val, self.lpn, rho=rho, iters=self.iters).x)
 
-    def admm_cnn(self, rho: float) -> float:
-        if self.cnn is None:
-            return float("nan")
-        return self.score(pnp_admm(self.op, self.y_val, self.cnn, rho=rho, iters=self.iters).x)
+def tune_learned(
+    op: LinearOp,
+    y_val: torch.Tensor,
+    val: torch.Tensor,
+    denoiser: nn.Module,
+    *,
+    iters: int,
+    op_norm: float,
+) -> tuple[float, float]:
+    """``(ρ, λ)``: the ADMM penalty (on ``TUNING_GRIDS["ADMM ρ"]``) and the PnP-PGD relaxation
+    (on :data:`RELAX_WEIGHTS`, step η = :data:`PGD_STEP`/‖A‖², ``op_norm`` = ‖A‖) with the best
+    mean PSNR on the validation images ``val`` measured as ``y_val``, each run for ``iters``
+    iterations. Every learned denoiser of the chapter is tuned by this one function."""
+    tuner = _Tuner(op, y_val, val, PGD_STEP / op_norm**2, iters)
+    rho = tune(TUNING_GRIDS["ADMM ρ"], partial(tuner.admm, denoiser))
+    lam = tune(RELAX_WEIGHTS, partial(tuner.pgd, denoiser))
+    return rho, lam
 
 
 def check_learned(lpn: object, cnn: object) -> None:
@@ -193,7 +233,8 @@ def solve_problem(
         dataset: a label of the images, stored in the result.
         fbp_filter: for :class:`RadonCT`, the filtered back-projection baseline's filter.
         example: the test image shown in figures (default: the LPN's median-PSNR image).
-        theory: also run PnP-ADMM at ρ = :data:`RHO_THEORY_FACTOR`·‖AᵀA‖.
+        theory: also run PnP-ADMM at ρ = :data:`RHO_THEORY_FACTOR`·‖AᵀA‖, with the LPN and
+            (as its challenger) the plain CNN.
         reference_factor: the length of the PGD-LPN reference run, in multiples of
             ``pnp.iters``.
 
@@ -201,20 +242,22 @@ def solve_problem(
         The :class:`~theorybook.lpn.results.PnPProblemResult` of the problem.
     """
     norm = operator_norm(op)
-    eta = TV_PGD_STEP / norm**2
+    eta = PGD_STEP / norm**2
     y_val = measure(op, val, cfg.pnp.meas_noise, cfg.seed + 7)
     y = measure(op, test, cfg.pnp.meas_noise, cfg.seed + 11)
-    tuner = _Tuner(op, y_val, val, eta, max(4, cfg.pnp.iters // 2), lpn64, cnn64)
+    tune_iters = max(4, cfg.pnp.iters // 2)
+    tuner = _Tuner(op, y_val, val, eta, tune_iters)
     tuned = {
         "Tikhonov λ": tune(TUNING_GRIDS["Tikhonov λ"], tuner.tikhonov),
         "TV weight": tune(TUNING_GRIDS["TV weight"], tuner.tv),
-        "ADMM ρ": tune(TUNING_GRIDS["ADMM ρ"], tuner.admm),
-        "PGD η‖A‖²": tune(TUNING_GRIDS["PGD η‖A‖²"], tuner.pgd),
     }
+    learned: dict[str, nn.Module] = {"LPN": lpn64}
     if cnn64 is not None:
-        tuned["ADMM ρ (CNN)"] = tune(TUNING_GRIDS["ADMM ρ (CNN)"], tuner.admm_cnn)
-        tuned["PGD η‖A‖² (CNN)"] = tune(TUNING_GRIDS["PGD η‖A‖² (CNN)"], tuner.pgd_cnn)
-    eta_lpn = tuned["PGD η‖A‖²"] / norm**2
+        learned["CNN"] = cnn64
+    for label, net in learned.items():
+        suffix = "" if label == "LPN" else f" ({label})"
+        rho, lam = tune_learned(op, y_val, val, net, iters=tune_iters, op_norm=norm)
+        tuned[f"ADMM ρ{suffix}"], tuned[f"PGD λ{suffix}"] = rho, lam
     estimates: dict[str, torch.Tensor] = {"Aᵀy": op.adjoint(y)}
     if fbp_filter is not None and isinstance(op, RadonCT):
         estimates["FBP"] = op.fbp(y, filter_name=fbp_filter)
@@ -224,24 +267,27 @@ def solve_problem(
         op, y, tv_denoiser(tuned["TV weight"]), step=eta, iters=cfg.pnp.iters, x_true=test
     )
     if cnn64 is not None:
-        eta_cnn = tuned["PGD η‖A‖² (CNN)"] / norm**2
-        runs["PnP-PGD CNN"] = pnp_pgd(op, y, cnn64, step=eta_cnn, iters=cfg.pnp.iters, x_true=test)
+        cnn_pgd = relax(cnn64, tuned["PGD λ (CNN)"])
+        runs["PnP-PGD CNN"] = pnp_pgd(op, y, cnn_pgd, step=eta, iters=cfg.pnp.iters, x_true=test)
         runs["PnP-ADMM CNN"] = pnp_admm(
             op, y, cnn64, rho=tuned["ADMM ρ (CNN)"], iters=cfg.pnp.iters, x_true=test
         )
+    lpn_pgd = relax(lpn64, tuned["PGD λ"])
     runs["PnP-PGD LPN"] = pnp_pgd(
-        op, y, lpn64, step=eta_lpn, iters=cfg.pnp.iters, x_true=test, keep_iterates=True
+        op, y, lpn_pgd, step=eta, iters=cfg.pnp.iters, x_true=test, keep_iterates=True
     )
     runs["PnP-ADMM LPN"] = pnp_admm(
         op, y, lpn64, rho=tuned["ADMM ρ"], iters=cfg.pnp.iters, x_true=test
     )
     rho_theory = RHO_THEORY_FACTOR * norm**2
-    admm_theory = (
-        pnp_admm(op, y, lpn64, rho=rho_theory, iters=cfg.pnp.iters, x_true=test) if theory else None
-    )
+    admm_theory = admm_theory_cnn = None
+    if theory:
+        admm_theory = pnp_admm(op, y, lpn64, rho=rho_theory, iters=cfg.pnp.iters, x_true=test)
+        if cnn64 is not None:  # the same penalty with a denoiser that is not a prox
+            admm_theory_cnn = pnp_admm(op, y, cnn64, rho=rho_theory, iters=cfg.pnp.iters)
     # the reference optimum F*: the same PGD-LPN iteration continued from its last iterate
     extra = (reference_factor - 1) * cfg.pnp.iters
-    cont = pnp_pgd(op, y, lpn64, step=eta_lpn, iters=extra, x0=runs["PnP-PGD LPN"].x)
+    cont = pnp_pgd(op, y, lpn_pgd, step=eta, iters=extra, x0=runs["PnP-PGD LPN"].x)
     obj = runs["PnP-PGD LPN"].objective
     reference = np.minimum(obj.min(axis=0), cont.objective.min(axis=0))
     for key, run in runs.items():
@@ -276,4 +322,5 @@ def solve_problem(
         example_index=idx,
         admm_theory=admm_theory,
         rho_theory=rho_theory,
+        admm_theory_cnn=admm_theory_cnn,
     )

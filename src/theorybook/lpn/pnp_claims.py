@@ -1,33 +1,37 @@
 """The plug-and-play rows of chapter 3's claims table ({cite}`fang2024lpn`).
 
-The comparisons of a PnP reconstruction with its best baseline (a paired margin over the same
-test images), the convergence rows of PnP-ADMM, and the rows of the sparse-view CT and
-larger-image sections; :func:`~theorybook.lpn.claims.chapter_claims` assembles them with the
-structural, Laplace and digits-prior rows.
+The comparisons of a PnP reconstruction with its best baseline (a paired difference over the
+same test images, with its t-interval as the row's spread), the convergence rows of PnP-PGD and
+PnP-ADMM, and the rows of the sparse-view CT and larger-image sections;
+:func:`~theorybook.lpn.claims.chapter_claims` assembles them with the structural, Laplace and
+digits-prior rows.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from theorybook.claims import Claim, at_least, at_most
+from theorybook.claims import Claim, Spread, at_least, at_most
 from theorybook.lpn.config import Config
-from theorybook.lpn.pnp import objective_settling
-from theorybook.lpn.pnp_benchmark import BASELINES, TUNING_GRIDS
+from theorybook.lpn.pnp import PnPResult, objective_settling
+from theorybook.lpn.pnp_benchmark import BASELINES, PGD_STEP, TUNING_GRIDS
 from theorybook.lpn.results import CTResult, PatchProxResult, PnPProblemResult
+from theorybook.scales import Scale
 
 __all__ = [
     "ABSTRACT_PNP",
-    "admm_claims",
+    "MIN_GAIN_DB",
     "best_baseline",
+    "convergence_claims",
     "ct_claims",
     "grid_edges",
+    "paired_spread",
     "patch_denoise_summary",
     "patch_prox_claims",
     "pnp_claim",
-    "separation_margin",
 ]
 
 ABSTRACT_PNP = "Abstract: convergence guarantees for PnP with LPNs (theorem not readable here)"
@@ -38,66 +42,74 @@ _ADMM_THEORY = (
 )
 _PNP_WHERE = "§5 Experiments (CelebA deblurring, MayoCT CS); official README assets"
 
+MIN_GAIN_DB = 0.1
+"""The smallest mean PSNR gain (dB) over a baseline that counts as beating it; the row's spread
+(a t-interval of the paired difference over the test images) must clear it too."""
+
 
 def best_baseline(r: PnPProblemResult) -> tuple[str, float]:
     """The baseline (of :data:`BASELINES` present in ``r``) with the highest mean PSNR."""
     return max(((m, r.psnr[m]) for m in BASELINES if m in r.psnr), key=lambda t: t[1])
 
 
-def separation_margin(r: PnPProblemResult, method: str, baseline: str) -> float:
-    """Two standard errors (dB) of the per-image PSNR difference ``method − baseline``.
+def paired_spread(
+    method: np.ndarray, baseline: np.ndarray, *, unit: str = "test images"
+) -> Spread | None:
+    """The noise of a method's mean PSNR against a baseline measured on the same images: the
+    baseline's mean plus a 95 % t-interval of the mean paired difference ``method − baseline``
+    (:meth:`~theorybook.claims.Spread.mean_interval`); ``None`` for fewer than two images.
 
-    At least 0.1 dB. A method "beats" a baseline when its mean PSNR exceeds the baseline's by
-    more than this: a paired test over the same test images at about the 95 % level.
+    A row "method beats baseline by :data:`MIN_GAIN_DB`" holds only if this whole band clears
+    the bound, i.e. the interval of the mean difference lies above it.
     """
-    if method not in r.psnr_images or baseline not in r.psnr_images:
-        return 0.1
-    diff = np.asarray(r.psnr_images[method]) - np.asarray(r.psnr_images[baseline])
-    if len(diff) < 2:
-        return 0.1
-    return max(0.1, float(2 * diff.std(ddof=1) / np.sqrt(len(diff))))
+    method, baseline = np.asarray(method, dtype=float), np.asarray(baseline, dtype=float)
+    if len(method) < 2:
+        return None
+    iv = Spread.mean_interval(method - baseline, unit=unit)
+    base = float(np.mean(baseline))
+    return Spread(
+        base + iv.low,
+        base + iv.high,
+        f"baseline mean + 95 % t-interval of the paired difference over {len(method)} {unit}",
+    )
 
 
 def grid_edges(r: PnPProblemResult) -> list[str]:
     """The tuned scalars of ``r`` that sit at an end of their grid in :data:`TUNING_GRIDS`."""
+    why = {
+        ("Tikhonov λ", "smallest"): " (as λ → 0 the estimate tends to the minimum-norm "
+        "least-squares solution, a finite limit: the grid has reached it)",
+        ("TV weight", "smallest"): " (as the weight → 0, PnP-PGD with TV tends to plain gradient "
+        "descent on the data term stopped after the run's iterations, a finite limit that the "
+        "grid has reached)",
+        ("PGD λ", "largest"): " (λ = 1 is the unrelaxed denoiser)",
+        ("PGD λ", "smallest"): " (as λ → 0, PnP-PGD tends to gradient descent on the data term "
+        "stopped after the run's iterations)",
+    }
     out = []
     for key, grid in TUNING_GRIDS.items():
         value = r.tuned.get(key)
         if value is not None and value in (min(grid), max(grid)):
             end = "smallest" if value == min(grid) else "largest"
-            why = ""
-            if key == "Tikhonov λ" and end == "smallest":
-                why = (
-                    " (as λ → 0 the estimate tends to the minimum-norm least-squares "
-                    "solution, a finite limit: the grid has reached it)"
-                )
-            if key == "TV weight" and end == "smallest":
-                why = (
-                    " (as the weight → 0, PnP-PGD with TV tends to plain gradient descent on "
-                    "the data term stopped after the run's iterations, a finite limit that the "
-                    "grid has reached)"
-                )
-            if key.startswith("PGD η") and end == "largest":
-                why = " (the largest step of the descent range η < 1/‖AᵀA‖)"
-            out.append(f"{key} = {value:g} is the {end} value of its grid{why}")
+            reason = why.get((key.removesuffix(" (CNN)"), end), "")
+            out.append(f"{key} = {value:g} is the {end} value of its grid{reason}")
     return out
 
 
-def _like_for_like_note(r: PnPProblemResult, method: str, lpn_steps: int, cnn_steps: int) -> str:
-    grid = TUNING_GRIDS["ADMM ρ"]
+def _like_for_like_note(r: PnPProblemResult, lpn_steps: int, cnn_steps: int) -> str:
     edges = grid_edges(r)
     edge = (
         f" At the grid's edge: {'; '.join(edges)}." if edges else " Every tuned value is interior."
     )
     same = "the same number of" if lpn_steps == cnn_steps else f"{cnn_steps} against {lpn_steps}"
+    grid = ", ".join(f"{g:g}" for g in TUNING_GRIDS["ADMM ρ"])
+    lams = ", ".join(f"{g:g}" for g in TUNING_GRIDS["PGD λ"])
     return (
-        "Learned denoisers like for like: the LPN and the plain CNN each run in PnP-PGD "
-        "with their own step η‖A‖² tuned on "
-        f"{', '.join(f'{g:g}' for g in TUNING_GRIDS['PGD η‖A‖²'])} (inside η < 1/‖AᵀA‖) and in "
-        "PnP-ADMM with their own ρ tuned on "
-        f"{', '.join(f'{g:g}' for g in grid)} (validation images), after {same} training "
-        "steps; TV weight and Tikhonov λ tuned the same way. The CNN is ℓ2-trained, the LPN "
-        f"uses the paper's schedule; TV runs in PnP-PGD only.{edge}"
+        "Learned denoisers like for like: the LPN and the plain CNN each run in PnP-PGD at "
+        f"η = {PGD_STEP:g}/‖A‖² relaxed as (1 − λ)I + λf with their own λ tuned on {lams}, and "
+        f"in PnP-ADMM with their own ρ tuned on {grid} (validation images), after {same} "
+        "training steps; TV weight and Tikhonov λ tuned the same way. The CNN is ℓ2-trained, "
+        f"the LPN uses the paper's schedule; TV runs in PnP-PGD only.{edge}"
     )
 
 
@@ -108,100 +120,168 @@ def pnp_claim(
     claim_id: str,
     method: str,
     data: str,
+    pending_on: tuple[str, ...],
     lpn_steps: int,
     cnn_steps: int,
     paper_note: str,
 ) -> Claim:
+    """The row "``method`` beats the best baseline of ``r``": its mean test PSNR against the best
+    baseline's plus :data:`MIN_GAIN_DB`, with the paired t-interval as spread (:func:`paired_spread`)."""
     base_name, base = best_baseline(r)
-    margin = separation_margin(r, method, base_name)
-    tuned = "ADMM ρ" if "ADMM" in method else "no LPN scalar"
+    tuned = "ADMM ρ" if "ADMM" in method else "PGD λ"
+    n = len(r.psnr_images.get(method, []))
     return Claim(
         claim_id,
-        f"{method} beats the best baseline on {data} {r.name}: mean test PSNR (dB) above the "
-        "baseline's by more than two standard errors of the paired difference",
+        f"{method} beats the best baseline on {data} {r.name}: mean test PSNR (dB) at least "
+        f"{MIN_GAIN_DB:g} dB above the baseline's, over the whole 95 % interval of the paired "
+        "difference",
         kind="extension",
         where=_PNP_WHERE,
         measured=r.psnr[method],
-        check=at_least(base + margin),
+        check=at_least(base + MIN_GAIN_DB),
         baseline=base,
         baseline_name=base_name,
+        baseline_role="competitor",
+        spread=paired_spread(r.psnr_images[method], r.psnr_images[base_name]),
         calibrated_on=f"{tuned}, Tikhonov λ and TV weight on validation images",
         held_out=True,
         expected_at="book",
+        pending_on=pending_on,
         pending_reason="more LPN training steps and PnP iterations",
-        note=(
-            f"{len(r.psnr_images.get(method, []))} test images, margin {margin:.2f} dB. "
-            + _like_for_like_note(r, method, lpn_steps, cnn_steps)
-            + paper_note
-        ),
+        note=f"{n} test images. " + _like_for_like_note(r, lpn_steps, cnn_steps) + paper_note,
     )
 
 
-def admm_claims(problems: Sequence[PnPProblemResult], *, data: str = "digits") -> list[Claim]:
-    """Convergence rows of PnP-ADMM with the LPN (objective and step norms, as for PnP-PGD).
+def _step_ratio(run: PnPResult) -> float:
+    return float(run.step_norm[-1] / run.step_norm[0])
+
+
+def _decay_rate(run: PnPResult) -> float:
+    """The geometric rate q of the step norms over the run's second half, s_K = q^(K/2)·s_{K/2}."""
+    s = run.step_norm
+    half = max(1, len(s) // 2)
+    if len(s) < 2 or s[half - 1] <= 0:
+        return 0.0 if len(s) >= 2 else 1.0  # stopped moving; one step tells nothing
+    return float((s[-1] / s[half - 1]) ** (1.0 / (len(s) - half)))
+
+
+def convergence_claims(
+    problems: Sequence[PnPProblemResult], *, data: str = "digits"
+) -> list[Claim]:
+    """Convergence rows of PnP with the LPN on ``problems``: PnP-PGD's steps at the tuned λ, the
+    ADMM penalty range, and PnP-ADMM's steps and objective at ρ = 1.05‖AᵀA‖.
 
     The scaled ADMM of eq. :eq:`lpn-admm` minimises F(z) = ½‖y − Az‖² + ρ·R_θ(z); analyses of
     nonconvex ADMM ask the penalty ρ to exceed the Lipschitz constant ‖AᵀA‖ of the data term's
-    gradient. The rows check whether the tuned ρ lies in that range and whether, at
-    ρ = 1.05‖AᵀA‖, F settles and the steps ‖z_{k+1} − z_k‖ vanish.
+    gradient. Neither condition is read from the paper's theorem, so the rows are extensions.
+    Each step row is challenged by the plain CNN (no prox) under the same check. A large ρ
+    weights R_θ heavily and ADMM moves slowly; as long as the steps shrink, more iterations
+    (the paper preset) decide the rows, and a row fails only when they do not shrink.
     """
+    more = "more PnP iterations (pnp.iters)"
+    pgd = max(_step_ratio(r.runs["PnP-PGD LPN"]) for r in problems)
+    pgd_cnn = [_step_ratio(r.runs["PnP-PGD CNN"]) for r in problems if "PnP-PGD CNN" in r.runs]
+    rows = [
+        Claim(
+            "pgd-steps",
+            "PnP-PGD steps vanish, $\\|x_{k+1} - x_k\\| \\to 0$: last step over the first, "
+            f"worst {data} problem, at each denoiser's tuned relaxation λ",
+            kind="extension",
+            where=ABSTRACT_PNP,
+            measured=pgd,
+            check=at_most(0.1),
+            baseline=max(pgd_cnn) if pgd_cnn else None,
+            baseline_name="plain CNN in relaxed PnP-PGD (no prox)",
+            baseline_role="null model",
+            expected_at="book",
+            pending_on=("pnp.iters",),
+            pending_reason=more,
+            note="the descent argument (η < 1/‖AᵀA‖, exact prox) gives Σ‖x_{k+1} − x_k‖² < ∞; "
+            "the theorem's own statement could not be read. Tuned λ: "
+            + ", ".join(f"{r.name} {r.tuned['PGD λ']:g}" for r in problems),
+        )
+    ]
     theory = [r for r in problems if r.admm_theory is not None]
     if not theory:
-        return []
+        return rows
     ratio = min(r.tuned["ADMM ρ"] / r.op_norm**2 for r in problems)
-    tuned_runs = [r.runs["PnP-ADMM LPN"] for r in problems]
-    steps_tuned = max(run.step_norm[-1] / run.step_norm[0] for run in tuned_runs)
-    steps_theory = max(
-        r.admm_theory.step_norm[-1] / r.admm_theory.step_norm[0]
-        for r in theory
-        if r.admm_theory is not None
-    )
-    settle_theory = max(
-        objective_settling(r.admm_theory.objective) for r in theory if r.admm_theory is not None
-    )
-    settle_tuned = max(objective_settling(run.objective) for run in tuned_runs)
+    runs = [r.admm_theory for r in theory if r.admm_theory is not None]
+    steps_theory = max(_step_ratio(run) for run in runs)
+    rate = max(_decay_rate(run) for run in runs)
+    cnn_runs = [r.admm_theory_cnn for r in theory if r.admm_theory_cnn is not None]
+    steps_cnn = max(_step_ratio(run) for run in cnn_runs) if cnn_runs else None
+    steps_tuned = max(_step_ratio(r.runs["PnP-ADMM LPN"]) for r in problems)
+    settle_theory = max(objective_settling(run.objective) for run in runs)
+    settle_tuned = max(objective_settling(r.runs["PnP-ADMM LPN"].objective) for r in problems)
     psnr_note = "; ".join(
         f"{r.name}: {r.psnr['PnP-ADMM LPN']:.2f} dB at the tuned ρ = {r.tuned['ADMM ρ']:g}, "
-        f"{_mean_psnr(r):.2f} dB at ρ = {r.rho_theory:.3g}"
+        f"{_last_psnr(r.admm_theory):.2f} dB at ρ = {r.rho_theory:.3g}"
         for r in theory
     )
-    more = "more PnP iterations (pnp.iters)"
-    return [
+    iters = len(runs[0].step_norm)
+    shrinking = rate < 1.0
+    if shrinking:
+        need: float = iters
+        if steps_theory > 0.1 and rate > 0:
+            need += math.log(0.1 / steps_theory) / math.log(rate)
+        progress = (
+            f"The steps shrink at a geometric rate {rate:.3f} per iteration over the second half "
+            f"of the {iters} iterations (worst problem); at that rate the last step reaches a "
+            f"tenth of the first after about {max(iters, math.ceil(need))} iterations."
+        )
+    else:
+        progress = f"The steps do not shrink over the second half of the run (rate {rate:.3f})."
+    expected: Scale = "paper" if shrinking else "book"
+    slow = (
+        "ρ = 1.05‖AᵀA‖ weights R_θ heavily and ADMM moves slowly there; slow progress is not "
+        "divergence, so the paper preset's longer runs (pnp.iters) decide the row"
+    )
+    return rows + [
         Claim(
             "admm-rho-condition",
-            f"the tuned ρ satisfies the ADMM theory's ρ > ‖AᵀA‖ on {data}: smallest ρ/‖AᵀA‖ "
-            "over the problems",
+            f"the tuned ρ satisfies the ADMM theory's $\\rho > \\|A^\\top A\\|$ on {data}: "
+            "smallest $\\rho/\\|A^\\top A\\|$ over the problems",
             kind="extension",
             where=_ADMM_THEORY,
             measured=ratio,
             check=at_least(1.0),
+            unchallenged_reason="a property of the tuned penalty, not a method's result",
             note="ρ is tuned by validation PSNR; the theory's range is not what gives the best "
             f"images. {psnr_note}",
         ),
         Claim(
             "admm-steps",
-            f"PnP-ADMM steps vanish at ρ = 1.05‖AᵀA‖ on {data}: last step ‖z_{{k+1}} − z_k‖ "
-            "over the first, worst problem",
-            kind="reproduction",
+            f"PnP-ADMM steps vanish at $\\rho = 1.05\\|A^\\top A\\|$ on {data}: last step "
+            "$\\|z_{k+1} - z_k\\|$ over the first, worst problem",
+            kind="extension",
             where=_ADMM_THEORY,
             measured=steps_theory,
             check=at_most(0.1),
-            expected_at="book",
-            pending_reason=more,
-            note=f"at the tuned ρ (outside the theory's range) the same ratio is {steps_tuned:.3g}",
+            baseline=steps_cnn,
+            baseline_name="plain CNN in PnP-ADMM at the same ρ (no prox)",
+            baseline_role="null model",
+            expected_at=expected,
+            pending_on=("pnp.iters",),
+            pending_reason=slow,
+            note=f"{progress} At the tuned ρ (outside the theory's range) the same ratio is "
+            f"{steps_tuned:.3g}",
         ),
         Claim(
             "admm-objective",
-            f"the PnP-ADMM objective ½‖y − Az‖² + ρR_θ(z) settles at ρ = 1.05‖AᵀA‖ on {data}: "
-            "largest relative change over the last quarter of the iterations",
-            kind="reproduction",
+            "the PnP-ADMM objective $\\tfrac12\\|y - Az\\|^2 + \\rho R_\\theta(z)$ settles at "
+            f"$\\rho = 1.05\\|A^\\top A\\|$ on {data}: largest relative change over the last "
+            "quarter of the iterations",
+            kind="extension",
             where=_ADMM_THEORY,
             measured=settle_theory,
             check=at_most(1e-3),
-            expected_at="book",
-            pending_reason=more,
+            unchallenged_reason="the objective exists only for an exact prox: no other "
+            "denoiser of the chapter has one to settle",
+            expected_at=expected,
+            pending_on=("pnp.iters",),
+            pending_reason=slow,
             note="R_θ(z) exact at every z = f_θ(x + u). At the tuned ρ the same change is "
-            f"{settle_tuned:.2g}",
+            f"{settle_tuned:.2g}. {progress}",
         ),
     ]
 
@@ -215,19 +295,25 @@ _TOMO_ASSET = (
 
 def ct_claims(cfg: Config, ct: CTResult) -> list[Claim]:
     """Rows of the sparse-view CT section: the operator's adjoint, PGD descent with the periodic
-    patch LPN (an exact prox), and the PnP comparison against the best baseline and FBP."""
+    patch LPN (an exact prox), the LPN's gain over FBP, and the comparison with the best
+    baseline."""
     r = ct.problem
     setting = (
         f"{ct.angles} views of {ct.size}×{ct.size} phantoms ({ct.measurements} readings), "
         f"FBP filter '{ct.fbp_filter}' tuned on validation phantoms; the patch models (trained "
         "on natural-image patches) are reused, the LPN as the periodic patch average."
     )
-    fbp_margin = separation_margin(r, "PnP-ADMM LPN", "FBP")
+    fbp = np.asarray(r.psnr_images["FBP"])
+    gain = np.asarray(r.psnr_images["PnP-ADMM LPN"]) - fbp
+    classical = {m: float(np.mean(r.psnr_images[m] - fbp)) for m in ("Tikhonov", "PnP-PGD TV")}
+    best_classical = max(classical, key=classical.__getitem__)
+    pending_on = ("patches.steps", "pnp.iters")
     return [
         Claim(
             "ct-adjoint",
             "the explicit Radon matrix and its transpose are adjoint: "
-            "|⟨Ax, y⟩ − ⟨x, Aᵀy⟩| / (‖Ax‖‖y‖) at a random pair",
+            "$|\\langle Ax, y\\rangle - \\langle x, A^\\top y\\rangle| / (\\|Ax\\|\\|y\\|)$ at a "
+            "random pair",
             kind="exact",
             where="§5 (sparse-view CT); our operator from skimage.transform.radon",
             measured=ct.adjoint_gap,
@@ -241,24 +327,27 @@ def ct_claims(cfg: Config, ct: CTResult) -> list[Claim]:
             where=ABSTRACT_PNP,
             measured=r.objective_max_increase,
             check=at_most(1e-5),
-            note="the periodic patch average is ∇ of a convex function, hence an exact prox; "
-            "the CT runs are float32, so the bound is float32 rounding, not 1e-8",
+            note="the periodic patch average is ∇ of a convex function, hence an exact prox, and "
+            "so is its relaxation; the CT runs are float32, so the bound is float32 rounding",
         ),
         Claim(
             "pnp-ct-fbp",
-            "PnP-ADMM with the LPN beats filtered back-projection on sparse-view CT: mean test "
-            "PSNR (dB) above FBP's by more than two standard errors of the paired difference",
+            "PnP-ADMM with the LPN improves on filtered back-projection on sparse-view CT: mean "
+            "paired PSNR gain over FBP (dB) on the test phantoms",
             kind="extension",
             where=_PNP_WHERE,
-            measured=r.psnr["PnP-ADMM LPN"],
-            check=at_least(r.psnr["FBP"] + fbp_margin),
-            baseline=r.psnr["FBP"],
-            baseline_name="FBP",
+            measured=float(np.mean(gain)),
+            check=at_least(MIN_GAIN_DB),
+            baseline=classical[best_classical],
+            baseline_name=f"{best_classical}'s gain over FBP (no learned prior)",
+            baseline_role="competitor",
+            spread=Spread.mean_interval(gain, unit="test phantoms") if len(gain) > 1 else None,
             calibrated_on="ADMM ρ and the FBP filter on validation phantoms",
             held_out=True,
             expected_at="book",
+            pending_on=pending_on,
             pending_reason="more LPN training steps and PnP iterations",
-            note=f"margin {fbp_margin:.2f} dB. {setting}" + _TOMO_ASSET,
+            note=f"FBP {r.psnr['FBP']:.2f} dB. {setting}" + _TOMO_ASSET,
         ),
         pnp_claim(
             cfg,
@@ -266,6 +355,7 @@ def ct_claims(cfg: Config, ct: CTResult) -> list[Claim]:
             claim_id="pnp-ct",
             method="PnP-ADMM LPN",
             data="phantoms,",
+            pending_on=pending_on,
             lpn_steps=cfg.patches.steps,
             cnn_steps=cfg.patches.cnn_steps,
             paper_note=" " + setting,
@@ -281,15 +371,12 @@ def patch_prox_claims(cfg: Config, pp: PatchProxResult) -> list[Claim]:
     base_name = max(bases, key=lambda k: float(np.mean(bases[k])))
     base = bases[base_name]
     border = pp.denoise_psnr["LPN border"]
-    n = len(lpn_d)
-    diff = lpn_d - base
-    margin = max(0.1, float(2 * diff.std(ddof=1) / np.sqrt(n))) if n > 1 else 0.1
-    crops = f"{n} crops of {', '.join(pp.photos)} ({cfg.patches.crop_size}×{cfg.patches.crop_size})"
+    crops = f"{len(lpn_d)} crops of {', '.join(pp.photos)} ({cfg.patches.crop_size}×{cfg.patches.crop_size})"
     return [
         Claim(
             "patch-periodic-prox",
             "the periodic patch average (uniform coverage) has a symmetric Jacobian: "
-            "‖J − Jᵀ‖_F/‖J‖_F, float64",
+            "$\\|J - J^\\top\\|_F/\\|J\\|_F$, float64",
             kind="exact",
             where="our analysis of the paper's patch-wise prox (eq. lpn-patch)",
             measured=pp.asymmetry["periodic"],
@@ -299,28 +386,33 @@ def patch_prox_claims(cfg: Config, pp: PatchProxResult) -> list[Claim]:
         Claim(
             "patch-border-not-prox",
             "the border-normalised patch average (non-uniform coverage) is not a gradient field: "
-            "‖J − Jᵀ‖_F/‖J‖_F, float64",
+            "$\\|J - J^\\top\\|_F/\\|J\\|_F$, float64",
             kind="extension",
             where="our analysis of the paper's patch-wise prox (eq. lpn-patch)",
             measured=pp.asymmetry["border"],
             check=at_least(1e-3),
             baseline=pp.asymmetry["periodic"],
             baseline_name="periodic patch average",
+            baseline_role="null model",
             note="a non-symmetric Jacobian rules out f = ∇ψ, so the operator is not a prox",
         ),
         Claim(
             "patch-denoise",
             "the periodic patch LPN denoises larger images better than the best baseline: mean "
-            "PSNR (dB) at the training noise level, above the baseline by two standard errors",
+            f"PSNR (dB) at the training noise level, at least {MIN_GAIN_DB:g} dB above the "
+            "baseline's over the whole 95 % interval of the paired difference",
             kind="extension",
             where="§5 (patch-wise LPN on larger images); our test",
             measured=float(np.mean(lpn_d)),
-            check=at_least(float(np.mean(base)) + margin),
+            check=at_least(float(np.mean(base)) + MIN_GAIN_DB),
             baseline=float(np.mean(base)),
             baseline_name=base_name,
+            baseline_role="competitor",
+            spread=paired_spread(lpn_d, base, unit="crops"),
             calibrated_on="TV weight on validation crops",
             held_out=True,
             expected_at="book",
+            pending_on=("patches.steps",),
             pending_reason="more LPN training steps (patches.steps)",
             note=f"{crops}; none of these photographs is among the patch models' training ones. "
             f"The border-normalised average (not a prox) gives {float(np.mean(border)):.2f} dB",
@@ -331,6 +423,7 @@ def patch_prox_claims(cfg: Config, pp: PatchProxResult) -> list[Claim]:
             claim_id="pnp-crop-deblur",
             method="PnP-ADMM LPN",
             data="larger image crops,",
+            pending_on=("patches.steps", "pnp.iters"),
             lpn_steps=cfg.patches.steps,
             cnn_steps=cfg.patches.cnn_steps,
             paper_note=f" {crops}; the LPN is the periodic patch average.",
@@ -338,10 +431,10 @@ def patch_prox_claims(cfg: Config, pp: PatchProxResult) -> list[Claim]:
     ]
 
 
-def _mean_psnr(r: PnPProblemResult) -> float:
-    if r.admm_theory is None or len(r.admm_theory.psnr) == 0:
+def _last_psnr(run: PnPResult | None) -> float:
+    if run is None or len(run.psnr) == 0:
         return float("nan")
-    return float(r.admm_theory.psnr[-1])
+    return float(run.psnr[-1])
 
 
 def patch_denoise_summary(pp: PatchProxResult) -> str:

@@ -127,11 +127,16 @@ def invert(
 
 
 def _prior_at_output(model: ConvexPotentialNet, y: torch.Tensor) -> tuple[Tensor, Tensor]:
-    """:func:`prior_at_output` without the checks of its arguments (for the PnP loops)."""
-    y = y.detach()
-    with torch.no_grad():
-        x = model(y)
-        psi = model.potential(y)
+    """:func:`prior_at_output` without the checks of its arguments (for the PnP loops).
+
+    One pass: ψ_θ(y) and its gradient x = f_θ(y) come from the same forward and backward (what
+    ``model(y)`` computes), instead of a second forward for ψ_θ.
+    """
+    with torch.enable_grad():
+        y_in = y.detach().requires_grad_(True)
+        psi = model.potential(y_in)
+        (x,) = torch.autograd.grad(psi.sum(), y_in)
+    x, psi, y = x.detach(), psi.detach(), y.detach()
     n = y.shape[0]
     r = (y * x).reshape(n, -1).sum(1) - 0.5 * (x * x).reshape(n, -1).sum(1) - psi
     return x, r

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 from jaxtyping import Float64
@@ -28,10 +28,14 @@ from theorybook.lpn._types import Float3264
 from theorybook.lpn.diagnostics import JacobianReport
 from theorybook.lpn.model import LPN
 from theorybook.lpn.pnp import PnPResult
+from theorybook.lpn.sweeps import clean_lowest, mixture_above_both
 from theorybook.training import TrainingHistory
 
 __all__ = [
     "CTResult",
+    "DECOMPOSITION_METRICS",
+    "DECOMPOSITION_MODELS",
+    "DecompositionResult",
     "DigitsPriorResult",
     "LaplacianResult",
     "PRIOR_RANGE",
@@ -84,8 +88,10 @@ class DigitsPriorResult:
     """R_θ over perturbation sweeps: ``priors[kind]`` has shape (levels, digits.n_test).
 
     ``frac_below_by_level[kind][j]`` is the fraction of test digits with R_θ(clean) below R_θ at
-    the (j+1)-th perturbed level; ``frac_mix_above_chord`` the fraction whose mixtures
-    (1 − λ)x + λx′ all have R_θ above the chord (1 − λ)R_θ(x) + λR_θ(x′), for every λ > 0 swept.
+    the (j+1)-th perturbed level; ``frac_mix_above_both`` the fraction of the ``n_test/2`` digit
+    pairs whose mixtures at every 0 < λ < 1 have R_θ above both clean digits. ``tv[kind]`` is the
+    total variation of the same images, shaped like ``priors[kind]`` (the hand-crafted prior the
+    claims challenge R_θ with, :mod:`~theorybook.lpn.sweeps`).
     """
 
     levels: dict[str, tuple[NonNegativeReal, ...]]
@@ -99,7 +105,29 @@ class DigitsPriorResult:
     history: TrainingHistory
     seconds: NonNegativeReal = 0.0
     frac_below_by_level: dict[str, Float64[np.ndarray, " _perturbed"]] = field(default_factory=dict)
-    frac_mix_above_chord: Probability = float("nan")
+    tv: dict[str, Float64[np.ndarray, "_levels test"]] = field(default_factory=dict)
+
+    @property
+    def n_images(self) -> int:
+        """The number of test digits of each sweep."""
+        return int(next(iter(self.priors.values())).shape[1])
+
+    def fractions(self, prior: Literal["R", "TV", "-TV"] = "R") -> dict[str, float]:
+        """What the claims count, for the learned ``"R"`` (R_θ), total variation ``"TV"`` or its
+        negative ``"-TV"`` (a prior that penalises smoothing): per kind, the fraction of digits
+        whose clean value lies below every perturbed level (noise, blur), and the fraction of
+        pairs whose interior mixtures score above both digits (mix)."""
+        if prior not in ("R", "TV", "-TV"):
+            raise ValueError(f"prior must be 'R', 'TV' or '-TV', got {prior!r}")
+        tables = self.priors if prior == "R" else self.tv
+        sign = -1.0 if prior == "-TV" else 1.0
+        out = {}
+        for kind, table in tables.items():
+            if kind == "mix":
+                out[kind] = float(np.mean(mixture_above_both(sign * table, self.levels[kind])))
+            else:
+                out[kind] = float(np.mean(clean_lowest(sign * table)))
+        return out
 
 
 @record
@@ -113,7 +141,8 @@ class PnPProblemResult:
     convergence F(x_k) − F* is plotted (a reference below every reported iterate).
     ``admm_theory`` is PnP-ADMM with the LPN at ``rho_theory`` =
     :data:`~theorybook.lpn.pnp_benchmark.RHO_THEORY_FACTOR` · ‖AᵀA‖ (objective and step norms
-    recorded), the penalty range of the ADMM convergence theory.
+    recorded), the penalty range of the ADMM convergence theory, and ``admm_theory_cnn`` the
+    plain CNN at the same penalty (its step norms; no objective).
     """
 
     name: str
@@ -133,6 +162,7 @@ class PnPProblemResult:
     example_index: NonNegativeInt = 0
     admm_theory: PnPResult | None = None
     rho_theory: NonNegativeReal = 0.0
+    admm_theory_cnn: PnPResult | None = None
 
 
 @record
@@ -214,6 +244,49 @@ class StepTiming:
         return self.lpn_ms / self.cnn_ms
 
 
+DECOMPOSITION_MODELS: tuple[str, ...] = ("CNN", "LPN ℓ2", "LPN PM")
+"""The denoisers of the decomposition: the plain CNN (ℓ₂), the ConvLPN trained with ℓ₂ on the
+paper's steps and learning rates, and the ConvLPN trained with the paper's schedule (ℓ₁, then
+proximal matching)."""
+
+DECOMPOSITION_METRICS: tuple[str, ...] = (
+    "denoising",
+    "ADMM deblurring",
+    "ADMM compressed sensing",
+    "PGD deblurring",
+    "PGD compressed sensing",
+)
+"""What the decomposition measures: denoising PSNR at the training noise on the test digits, and
+the test PSNR of PnP-ADMM and of relaxed PnP-PGD on the digits problems (each tuned on
+validation digits)."""
+
+
+@record
+@dataclass(frozen=True)
+class DecompositionResult:
+    """Where the LPN's gap to the plain CNN comes from: the convexity constraint or the loss.
+
+    ``psnr[metric][model]`` holds the mean test PSNR (dB) of each seed, one value per seed of
+    ``seeds``, for every metric of :data:`DECOMPOSITION_METRICS` and model of
+    :data:`DECOMPOSITION_MODELS`, all trained for ``steps`` steps; ``tuned[metric][model]`` the
+    ADMM ρ or PGD λ tuned per seed (empty for denoising). ``commit``, ``recorded_on`` and
+    ``wall_seconds`` describe the recorded run it was read from (empty for a fresh run).
+    """
+
+    seeds: tuple[NonNegativeInt, ...]
+    steps: PositiveInt
+    test_images: PositiveInt
+    psnr: dict[str, dict[str, Float64[np.ndarray, " seeds"]]]
+    tuned: dict[str, dict[str, Float64[np.ndarray, " seeds"]]] = field(default_factory=dict)
+    commit: str = ""
+    recorded_on: str = ""
+    wall_seconds: NonNegativeReal = 0.0
+
+    def gap(self, metric: str, better: str, worse: str) -> np.ndarray:
+        """Per seed, PSNR of ``better`` minus PSNR of ``worse`` under ``metric`` (dB)."""
+        return self.psnr[metric][better] - self.psnr[metric][worse]
+
+
 @record
 @dataclass(frozen=True)
 class Results:
@@ -222,7 +295,8 @@ class Results:
     ``laplacian`` the 1-D toy, ``prior`` the digits prior, ``pnp`` the digits inverse problems,
     ``patches`` the same problems on natural-image patches, ``ct`` sparse-view CT and
     ``patch_prox`` the patch LPN on larger images (the last three reuse the patch models), and
-    ``timing`` the training-step cost; the optional ones may be left out.
+    ``timing`` the training-step cost, ``decomposition`` the recorded run that splits the
+    LPN's gap to the CNN into its causes; the optional ones may be left out.
     """
 
     laplacian: LaplacianResult
@@ -232,3 +306,4 @@ class Results:
     ct: CTResult | None = None
     patch_prox: PatchProxResult | None = None
     timing: StepTiming | None = None
+    decomposition: DecompositionResult | None = None
