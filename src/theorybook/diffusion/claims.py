@@ -284,7 +284,7 @@ def _transition_claims(results: Results, cfg: Config) -> list[Claim]:
             pending_on=_STEPS,
             pending_reason=_STEPS_REASON,
             note=(
-                f"A weaker form of the paper's near-copies: {_frac_above(first.pair.nearest_a, 0.95):.0%} "
+                f"A weaker form of the paper's near-copies: {first.near_copies():.0%} "
                 "of the samples have similarity above 0.95 to a training patch (the paper's "
                 "networks copy at this size). Medians at N = "
                 f"{first.n}: samples {np.median(near_first):.2f}, fresh patches "

@@ -102,6 +102,11 @@ class NResult:
                 f"{len(self.pair.paired)} and {len(self.memorizer.paired)}"
             )
 
+    def near_copies(self, threshold: float = 0.95) -> float:
+        """The fraction of model A's samples whose similarity to their nearest training patch
+        exceeds ``threshold`` (default 0.95, the paper's deduplication threshold, App. B.1)."""
+        return float((self.pair.nearest_a > threshold).double().mean())
+
     @property
     def psnr_train(self) -> tuple[float, ...]:
         """Model A's PSNR (dB) on its training set S1 at each σ."""

@@ -181,7 +181,16 @@ def noisy_images(
     images: Float[Tensor, "batch c h w"], sigma: PositiveReal, *, seed: Seed = 0
 ) -> Float[Tensor, "batch c h w"]:
     """``x + σ z`` with ``z`` standard Gaussian drawn from ``seed`` on the images' device: the
-    noisy images :func:`psnr` and :func:`image_errors` denoise for the same ``seed``."""
+    noisy images :func:`psnr` and :func:`image_errors` denoise for the same ``seed``.
+
+    Arguments:
+        images: the clean images ``x`` (B, C, H, W).
+        sigma: the noise level σ (> 0).
+        seed: seeds the noise ``z``.
+
+    Returns:
+        The noisy images (B, C, H, W), of the images' dtype and device.
+    """
     return _noisy(images, sigma, seed)
 
 
