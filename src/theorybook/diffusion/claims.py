@@ -105,6 +105,15 @@ def _one_sample(n: int, statistic: Callable[[np.ndarray], float], what: str) -> 
     return spread
 
 
+def _challenger_band(what: str, spread: Spread | None) -> str:
+    """``"; <what>: [low, high] (what the band is)"`` for a challenger whose value is near the
+    bound, or nothing without a spread."""
+    if spread is None:
+        return ""
+    head = f"{what} " if what else ""
+    return f"; {head}{spread.low:.3g} to {spread.high:.3g} ({spread.what})"
+
+
 def _median_gap(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.median(a) - np.median(b))
 
@@ -232,7 +241,8 @@ def _transition_claims(results: Results, cfg: Config) -> list[Claim]:
     net = f"{cfg.network.kind.upper()} ({cfg.training.steps} steps per model)"
 
     paired_first, paired_last = _t(first.pair.paired), _t(last.pair.paired)
-    memo_rise = _median_gap(_t(last.memorizer.paired), _t(first.memorizer.paired))
+    memo_first, memo_last = _t(first.memorizer.paired), _t(last.memorizer.paired)
+    memo_rise = _median_gap(memo_last, memo_first)
     near_first, held_first = _t(first.pair.nearest_a), _t(first.heldout_nearest)
     near_last, held_last = _t(last.pair.nearest_a), _t(last.heldout_nearest)
     other_first = _t(first.other_nearest)
@@ -263,8 +273,12 @@ def _transition_claims(results: Results, cfg: Config) -> list[Claim]:
             pending_reason=_STEPS_REASON,
             note="Median paired similarity by N: "
             + ", ".join(f"{p:.2f}" for p in medians("paired"))
-            + f"; memorizers: {', '.join(f'{p:.2f}' for p in medians('memorizer_paired'))}. "
-            + f"{net}.",
+            + f"; memorizers: {', '.join(f'{p:.2f}' for p in medians('memorizer_paired'))}"
+            + _challenger_band(
+                "the memorizers' rise",
+                _two_sample(memo_last, memo_first, _median_gap, samples),
+            )
+            + f". {net}.",
         ),
         Claim(
             "train-affinity-small-N",
@@ -284,7 +298,9 @@ def _transition_claims(results: Results, cfg: Config) -> list[Claim]:
             pending_on=_STEPS,
             pending_reason=_STEPS_REASON,
             note=(
-                f"A weaker form of the paper's near-copies: {first.near_copies():.0%} "
+                "The challenger, model B's samples against S1"
+                + _challenger_band("", _two_sample(other_first, held_first, _median_gap, samples))
+                + f". A weaker form of the paper's near-copies: {first.near_copies():.0%} "
                 "of the samples have similarity above 0.95 to a training patch (the paper's "
                 "networks copy at this size). Medians at N = "
                 f"{first.n}: samples {np.median(near_first):.2f}, fresh patches "

@@ -65,7 +65,7 @@ class Patches(Settings):
     patch_size: Annotated[int, IntRange(low=4, high=64)] = 8  # Jacobians of d ≤ 4096
     stride: PositiveInt = 8
     min_std: Annotated[float, Interval(low=0.0, high=0.5)] = 0.02
-    n_test: PositiveInt = 500
+    n_test: PositiveInt = 2000
 
 
 NetworkKind = Literal["bfcnn", "unet"]
@@ -130,7 +130,7 @@ class Transition(Settings):
     the largest set with its pixels permuted (paper App. C.3)."""
 
     ns: tuple[PositiveInt, ...] = (10, 1000)
-    n_samples: PositiveInt = 32
+    n_samples: PositiveInt = 128
     psnr_sigmas: tuple[PositiveReal, ...] = (0.02, 0.05, 0.1, 0.2)
     shuffled: bool = True
 
