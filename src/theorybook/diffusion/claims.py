@@ -52,6 +52,7 @@ _CALPHA = (
     "(factor (2, 2), β = α, as code/generate_c_alpha_dataset.py); slope of output against "
     "input PSNR as in §3.2 and Fig. 4, fitted where the network beats the identity"
 )
+_NAMES = {"bfcnn": "BF-CNN", "unet": "UNet"}
 _STEPS = ("training.steps",)
 _STEPS_REASON = (
     "the smoke preset trains each denoiser for 100 steps, too few for two models of a pair "
@@ -169,7 +170,7 @@ def _identity_claims(results: Results, cfg: Config) -> list[Claim]:
             baseline=jac.homogeneity_train_mode,
             baseline_name="the same network in training mode (batch statistics)",
             baseline_role="null model",
-            note=f"Trained {cfg.network.kind.upper()} of N = {jac.n}, "
+            note=f"Trained {_NAMES[cfg.network.kind]} of N = {jac.n}, "
             f"{cfg.jacobian.images} noisy test patches.",
         ),
         Claim(
@@ -238,7 +239,7 @@ def _transition_claims(results: Results, cfg: Config) -> list[Claim]:
     sigma = transition.psnr_sigmas[0]
     n_s = len(first.pair.paired)
     samples = f"{n_s} + {n_s} samples"
-    net = f"{cfg.network.kind.upper()} ({cfg.training.steps} steps per model)"
+    net = f"{_NAMES[cfg.network.kind]} ({cfg.training.steps} steps per model)"
 
     paired_first, paired_last = _t(first.pair.paired), _t(last.pair.paired)
     memo_first, memo_last = _t(first.memorizer.paired), _t(last.memorizer.paired)
@@ -521,7 +522,7 @@ def _jacobian_claims(results: Results, cfg: Config) -> list[Claim]:
 def _calpha_claims(cfg: Config, res: CAlphaResult | None) -> list[Claim]:
     syn = cfg.synthetic
     setting = (
-        f"{syn.size}×{syn.size} images; {syn.network.kind.upper()} trained on {syn.n} images "
+        f"{syn.size}×{syn.size} images; {_NAMES[syn.network.kind]} trained on {syn.n} images "
         f"for {syn.training.steps} steps; paper: its UNet on 80×80 images, N = 10^5"
     )
     out = []
