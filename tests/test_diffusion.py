@@ -85,6 +85,19 @@ def _diagnostics(train_mode: bool) -> dict[str, object]:
     return out
 
 
+def test_every_diagnostic_is_checked_for_state_changes() -> None:
+    import inspect
+
+    takes_a_denoiser = {
+        name
+        for name in D.__all__
+        if inspect.isfunction(fn := getattr(D, name))
+        and {"denoiser", "model_a"} & set(inspect.signature(fn).parameters)
+    }
+    not_diagnostics = {"blind", "state_preserved"}  # a wrapper, and the guard itself
+    assert takes_a_denoiser - not_diagnostics <= set(_diagnostics(train_mode=False))
+
+
 @pytest.mark.parametrize("train_mode", [False, True], ids=["eval", "train"])
 @pytest.mark.parametrize(
     "make",

@@ -349,6 +349,12 @@ class CAlphaResult:
         return tuple(self.slope(k, which="oracle") for k in range(len(self.alphas)))
 
     @property
+    def worse_than_identity(self) -> bool:
+        """Whether every α's network does worse than returning the noisy image at the smallest
+        noise level (mean error above σ₀²)."""
+        return bool((self.mse[:, 0] > self.sigmas[0] ** 2).all())
+
+    @property
     def common_fit(self) -> np.ndarray:
         """The noise levels where every α's network beats the identity: the range on which
         slopes of different α are compared."""
