@@ -552,7 +552,6 @@ def test_smoke_claims(monkeypatch: pytest.MonkeyPatch) -> None:
             "jacobian-linear",
             "sampler-schedule",
             "beta-one-no-noise",
-            "memorizer-copies",
             "sure",
             "disk-optimal-trace",
             "disk-optimal-rank",

@@ -107,12 +107,11 @@ def _one_sample(n: int, statistic: Callable[[np.ndarray], float], what: str) -> 
 
 
 def _challenger_band(what: str, spread: Spread | None) -> str:
-    """``"; <what>: [low, high] (what the band is)"`` for a challenger whose value is near the
-    bound, or nothing without a spread."""
+    """``"; <what>: low to high (what the band is)"``, the band of a challenger whose value is
+    near the bound, or nothing without a spread."""
     if spread is None:
         return ""
-    head = f"{what} " if what else ""
-    return f"; {head}{spread.low:.3g} to {spread.high:.3g} ({spread.what})"
+    return f"; {what}: {spread.low:.3g} to {spread.high:.3g} ({spread.what})"
 
 
 def _median_gap(a: np.ndarray, b: np.ndarray) -> float:
@@ -207,18 +206,21 @@ def _identity_claims(results: Results, cfg: Config) -> list[Claim]:
         ),
         Claim(
             "memorizer-copies",
-            f"Samples from the empirical-optimal denoiser are training images: all have "
-            f"cosine similarity > 0.99 to a training patch at N = {first.n}.",
-            kind="exact",
+            f"How often the empirical-optimal denoiser's samples are training patches: the "
+            f"fraction with cosine similarity > 0.99 to a training patch at N = {first.n}.",
+            kind="extension",
             where="§2.2 (memorization regime); Eq. (8) with the empirical distribution",
             measured=_frac_above(first.memorizer.nearest_a, 0.99),
-            check=at_least(1.0),
-            note="Fractions above 0.99 at each N: "
+            check=reported(),
+            note="Shown, not checked: the memorizing reference of the transition rows. Its output "
+            "is a softmax-weighted average of training patches, a single patch only as σ → 0; "
+            "the sampler stops at σ = 0.05, where a sample can still sit between two patches, "
+            "more often the more patches there are. Fractions above 0.99 at each N: "
             + ", ".join(
-                f"N = {r.n}: {_frac_above(r.memorizer.nearest_a, 0.99):.2f}"
+                f"N = {r.n}: {_frac_above(r.memorizer.nearest_a, 0.99):.3f}"
                 for r in transition.results
             )
-            + " (with more training images the sampler can stop between two of them).",
+            + f" ({len(first.memorizer.nearest_a)} samples each).",
         ),
         Claim(
             "sure",
@@ -299,13 +301,16 @@ def _transition_claims(results: Results, cfg: Config) -> list[Claim]:
             pending_on=_STEPS,
             pending_reason=_STEPS_REASON,
             note=(
-                "The challenger, model B's samples against S1"
-                + _challenger_band("", _two_sample(other_first, held_first, _median_gap, samples))
+                "Medians at N = "
+                f"{first.n}: samples {np.median(near_first):.2f}, fresh patches "
+                f"{np.median(held_first):.2f}, model B's samples {np.median(other_first):.2f}"
+                + _challenger_band(
+                    "model B's difference (the challenger)",
+                    _two_sample(other_first, held_first, _median_gap, samples),
+                )
                 + f". A weaker form of the paper's near-copies: {first.near_copies():.0%} "
                 "of the samples have similarity above 0.95 to a training patch (the paper's "
-                "networks copy at this size). Medians at N = "
-                f"{first.n}: samples {np.median(near_first):.2f}, fresh patches "
-                f"{np.median(held_first):.2f}, model B's samples {np.median(other_first):.2f}."
+                "networks copy at this size)."
             ),
         ),
         Claim(
