@@ -101,6 +101,11 @@ def build_models(cfg: Config) -> tuple[nn.Module, nn.Module]:
     return models[0], models[1]
 
 
+def _identity(y: Tensor) -> Tensor:
+    """The identity denoiser: its residual is zero, so a sampler driven by it never moves."""
+    return y
+
+
 def _errors(
     denoiser: Callable[[Tensor], Tensor], images: Tensor, sigmas: tuple[float, ...]
 ) -> np.ndarray:
@@ -204,6 +209,8 @@ def run_transition(cfg: Config, *, progress: bool = False) -> TransitionResult:
         fresh = split.test[:n_samples]
         held, _ = nearest_similarity(fresh, s1.cpu())
         other, _ = nearest_similarity(pair.samples_b, s1.cpu())
+        still = sample(_identity, pair.samples_a.shape, sampler=cfg.sampler, seed=seed).samples
+        still_near, _ = nearest_similarity(still.cpu(), s1.cpu())
         results.append(
             NResult(
                 n=n,
@@ -211,6 +218,7 @@ def run_transition(cfg: Config, *, progress: bool = False) -> TransitionResult:
                 memorizer=memo,
                 heldout_nearest=held,
                 other_nearest=other,
+                still_nearest=still_near,
                 train_errors=_errors(ma, s1, sigmas),
                 test_errors=_errors(ma, test, sigmas),
                 other_train_errors=_errors(mb, s1, sigmas),
@@ -227,6 +235,8 @@ def run_transition(cfg: Config, *, progress: bool = False) -> TransitionResult:
                         for j, s in enumerate(sigmas)
                     ]
                 ),
+                identity_train_errors=_errors(_identity, s1, sigmas),
+                identity_test_errors=_errors(_identity, test, sigmas),
                 histories=(hists[0], hists[1]),
             )
         )

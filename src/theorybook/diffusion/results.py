@@ -74,10 +74,13 @@ class NResult:
     ``pair``: model A (trained on S1) and model B (on S2) sampled from the same seeds;
     ``memorizer``: the same for the empirical-optimal denoisers of S1 and S2;
     ``heldout_nearest``: fresh held-out patches' similarity to their nearest patch of S1;
-    ``other_nearest``: B's samples' similarity to their nearest patch of S1 (a set B never saw).
+    ``other_nearest``: B's samples' similarity to their nearest patch of S1 (a set B never saw);
+    ``still_nearest``: the same for a sampler that never moves (the identity denoiser: its
+    samples are the initial noise images, identical for both models of a pair).
     Errors are per image (S, n) at each σ of the transition's ``psnr_sigmas``: A on S1
     (``train_errors``) and on the test patches (``test_errors``), B on S1 and on the test
-    patches (``other_train_errors``, ``other_test_errors``), and the memorizer of S1 on both.
+    patches (``other_train_errors``, ``other_test_errors``), the memorizer of S1 and the identity
+    denoiser on both.
     """
 
     n: PositiveInt
@@ -85,16 +88,24 @@ class NResult:
     memorizer: PairResult
     heldout_nearest: Float3264[Tensor, " samples"]
     other_nearest: Float3264[Tensor, " samples"]
+    still_nearest: Float3264[Tensor, " samples"]
     train_errors: Float3264[np.ndarray, "sigma n"]
     test_errors: Float3264[np.ndarray, "sigma n_test"]
     other_train_errors: Float3264[np.ndarray, "sigma n"]
     other_test_errors: Float3264[np.ndarray, "sigma n_test"]
     memorizer_train_errors: Float3264[np.ndarray, "sigma n"]
     memorizer_test_errors: Float3264[np.ndarray, "sigma n_test"]
+    identity_train_errors: Float3264[np.ndarray, "sigma n"]
+    identity_test_errors: Float3264[np.ndarray, "sigma n_test"]
     histories: tuple[TrainingHistory, TrainingHistory]
 
     def __post_init__(self) -> None:
-        sizes = {len(self.heldout_nearest), len(self.other_nearest), len(self.pair.paired)}
+        sizes = {
+            len(self.heldout_nearest),
+            len(self.other_nearest),
+            len(self.still_nearest),
+            len(self.pair.paired),
+        }
         if len(sizes | {len(self.memorizer.paired)}) != 1:
             raise ValueError(
                 "NResult: heldout_nearest, other_nearest, pair and memorizer must hold one "
@@ -173,7 +184,7 @@ class TransitionResult:
 
     def median(self, what: str) -> tuple[float, ...]:
         """The median over samples of ``paired``, ``nearest_a``, ``nearest_b``, ``other``,
-        ``memorizer_nearest``, ``memorizer_paired`` or ``heldout`` at each N."""
+        ``still``, ``memorizer_nearest``, ``memorizer_paired`` or ``heldout`` at each N."""
         out = []
         for r in self.results:
             values = {
@@ -181,6 +192,7 @@ class TransitionResult:
                 "nearest_a": r.pair.nearest_a,
                 "nearest_b": r.pair.nearest_b,
                 "other": r.other_nearest,
+                "still": r.still_nearest,
                 "memorizer_nearest": r.memorizer.nearest_a,
                 "memorizer_paired": r.memorizer.paired,
                 "heldout": r.heldout_nearest,
