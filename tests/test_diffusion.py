@@ -47,6 +47,73 @@ def test_training_mode_is_not_homogeneous(unet: D.BiasFreeUNet) -> None:
     assert err > 1e-3
 
 
+def _state(model: torch.nn.Module) -> tuple[dict[str, torch.Tensor], list[bool]]:
+    return (
+        {k: v.detach().clone() for k, v in model.state_dict().items()},
+        [m.training for m in model.modules()],
+    )
+
+
+def _same_state(model: torch.nn.Module, before: tuple[dict[str, torch.Tensor], list[bool]]) -> bool:
+    after = _state(model)
+    return after[1] == before[1] and all(torch.equal(after[0][k], v) for k, v in before[0].items())
+
+
+def _diagnostics(train_mode: bool) -> dict[str, object]:
+    """Every diagnostic of the package that evaluates a denoiser, as ``f(model)``; those that
+    refuse a model in training mode (Jacobians) only when ``train_mode`` is false."""
+    gen = torch.Generator().manual_seed(0)
+    y = 0.5 + 0.3 * torch.randn(6, 1, 8, 8, generator=gen)
+    x = torch.rand(6, 1, 8, 8, generator=gen)
+    out: dict[str, object] = {
+        "psnr": lambda m: D.psnr(m, x, 0.1),
+        "image_errors": lambda m: D.image_errors(m, x, 0.1),
+        "homogeneity_error": lambda m: D.homogeneity_error(m, y, (0.5, 10.0)),
+        "sample": lambda m: D.sample(m, (4, 1, 8, 8), sampler=Sampler(max_steps=5)),
+        "pairwise_generalization": lambda m: D.pairwise_generalization(
+            m, m, x, x, n_samples=2, sampler=Sampler(max_steps=5)
+        ),
+    }
+    if not train_mode:
+        out |= {
+            "denoiser_jacobian": lambda m: D.denoiser_jacobian(m, y[:2]),
+            "effective_dimension": lambda m: D.effective_dimension(m, y[:2]),
+            "sure_estimate": lambda m: D.sure_estimate(m, y[:2], 0.1),
+            "jacobian_eigen": lambda m: D.jacobian_eigen(m, y[:1]),
+            "linearity_error": lambda m: D.linearity_error(m, y[:2]),
+        }
+    return out
+
+
+def test_every_diagnostic_is_checked_for_state_changes() -> None:
+    import inspect
+
+    takes_a_denoiser = {
+        name
+        for name in D.__all__
+        if inspect.isfunction(fn := getattr(D, name))
+        and {"denoiser", "model_a"} & set(inspect.signature(fn).parameters)
+    }
+    not_diagnostics = {"blind", "state_preserved"}  # a wrapper, and the guard itself
+    assert takes_a_denoiser - not_diagnostics <= set(_diagnostics(train_mode=False))
+
+
+@pytest.mark.parametrize("train_mode", [False, True], ids=["eval", "train"])
+@pytest.mark.parametrize(
+    "make",
+    [lambda: D.BiasFreeCNN(channels=4, layers=4), lambda: D.BiasFreeUNet(channels=4, levels=1)],
+)
+def test_diagnostics_leave_a_model_unchanged(make, train_mode: bool) -> None:
+    torch.manual_seed(0)
+    model = make()
+    D.train_denoiser(model, torch.rand(16, 1, 8, 8), training=Training(steps=3, batch_size=8))
+    model.train(train_mode)
+    for name, diagnostic in _diagnostics(train_mode).items():
+        before = _state(model)
+        diagnostic(model)  # type: ignore[operator]
+        assert _same_state(model, before), f"{name} changed the model's state"
+
+
 def test_unet_defaults_work_on_16_and_larger() -> None:
     net = D.BiasFreeUNet().eval()
     for side in (16, 32):
@@ -148,6 +215,76 @@ def test_synthetic_images() -> None:
     torch.testing.assert_close(D.c_alpha_images(3, 16, 2.0, seed=0), c)
 
 
+def test_c_alpha_images_follow_the_official_generator() -> None:
+    from theorybook.diffusion.images import _power_filter
+
+    # |k|^-α on the integer frequencies, the zero frequency weighted as |k| = 1
+    f = _power_filter((8,), 2.0)
+    np.testing.assert_allclose(f, [1, 1, 1 / 4, 1 / 9, 1 / 16, 1 / 9, 1 / 4, 1])
+    # the image is M·B1 + (1 − M)·B2: M a step down each column blurred by a stride-1 2×2 box,
+    # one background spanning [u, 1] and the other [0, v]
+    from theorybook.diffusion.images import _c_alpha_parts
+
+    mask, b1, b2 = _c_alpha_parts(np.random.default_rng(2), 64, 16, 3.0, 3.0)
+    torch.testing.assert_close(
+        D.c_alpha_images(64, 16, 3.0, seed=2)[:, 0],
+        torch.from_numpy((mask * b1 + (1 - mask) * b2).astype(np.float32)),
+    )
+    assert set(np.unique(mask * 4).tolist()) <= {0.0, 1.0, 2.0, 3.0, 4.0}
+    assert bool((np.diff(mask, axis=1) >= 0).all())  # 0 above the contour, 1 below
+    lows = np.minimum(b1.min(axis=(1, 2)), b2.min(axis=(1, 2)))
+    highs = np.maximum(b1.max(axis=(1, 2)), b2.max(axis=(1, 2)))
+    np.testing.assert_allclose(lows, 0.0, atol=1e-12)
+    np.testing.assert_allclose(highs, 1.0, atol=1e-12)
+    bright_b1 = np.isclose(b1.max(axis=(1, 2)), 1.0)
+    np.testing.assert_allclose(
+        np.where(bright_b1, b2.min(axis=(1, 2)), b1.min(axis=(1, 2))), 0.0, atol=1e-12
+    )
+
+
+def test_dct_oracle_is_the_sum_of_min_of_coefficient_and_noise_energy() -> None:
+    import scipy.fft
+
+    gen = torch.Generator().manual_seed(0)
+    x = D.c_alpha_images(16, 8, 1.0, seed=1).double()
+    sigma = 0.05
+    draws = [
+        D.dct_oracle_errors(
+            x, x + sigma * torch.randn(x.shape, generator=gen, dtype=x.dtype), sigma
+        )
+        for _ in range(400)
+    ]
+    c = scipy.fft.dctn(x.numpy(), axes=(2, 3), norm="ortho")
+    expected = np.minimum(c**2, sigma**2).reshape(16, -1).mean(1)  # Eq. (12), kept = σ² each
+    np.testing.assert_allclose(np.mean(draws, axis=0), expected, rtol=0.1)
+    # with no noise the oracle keeps the image's large coefficients exactly
+    assert float(D.dct_oracle_errors(x, x, 1e-9).max()) < 1e-12
+
+
+def test_wiener_filter_is_permutation_equivariant() -> None:
+    x = D.c_alpha_images(200, 4, 1.0, seed=3)
+    perm = torch.randperm(16, generator=torch.Generator().manual_seed(0))
+
+    def shuffle(t: torch.Tensor) -> torch.Tensor:
+        return t.flatten(1)[:, perm].reshape(t.shape)
+
+    w, ws = D.wiener_denoiser(x), D.wiener_denoiser(shuffle(x))
+    y = x[:5].double() + 0.1 * torch.randn(5, 1, 4, 4, dtype=torch.float64)
+    torch.testing.assert_close(ws(shuffle(y), 0.1), shuffle(w(y, 0.1)))
+    # its Jacobian does not depend on y: tr J = Σ λ/(λ + σ²)
+    tr = D.effective_dimension(lambda v: w(v, 0.1), y[:2])
+    torch.testing.assert_close(
+        tr, torch.full((2,), float((w.evals / (w.evals + 0.01)).sum())).to(tr)
+    )
+
+
+def test_subspace_overlap() -> None:
+    eye = torch.eye(6, dtype=torch.float64)
+    assert D.subspace_overlap(eye[:, :2], eye[:, :2]) == pytest.approx(1.0)
+    assert D.subspace_overlap(eye[:, :2], eye[:, 2:4]) == pytest.approx(0.0)
+    assert D.subspace_overlap(eye[:, :2], eye[:, 1:3]) == pytest.approx(0.5)
+
+
 def test_disk_images_are_rendered_from_their_parameters() -> None:
     p = D.disk_parameters(5, 16, seed=3)
     assert p.shape == (5, 5)
@@ -213,15 +350,19 @@ def test_loglog_slope_recovers_a_power_law() -> None:
 def test_settings_blocks_are_the_book_preset_and_the_function_defaults() -> None:
     book = Config.preset("book")
     assert book == Config()
-    assert book.training == Training(steps=1500, batch_size=64, lr=2e-3, sigma_max=1.0)
+    assert book.training == Training(steps=2000, batch_size=64, lr=2e-3, sigma_max=1.0)
+    assert book.network == D.Network(kind="bfcnn", channels=32, layers=6)
     assert book.sampler == Sampler(sigma0=1.0, sigma_final=0.05, h0=0.01, beta=0.1)
-    assert book.synthetic.training == book.training.replace(sigma_max=0.4)
+    assert book.synthetic.training == Training(steps=1500, batch_size=32, sigma_max=0.4)
+    assert book.synthetic.network.kind == "unet"
     smoke = Config.preset("smoke")
     assert smoke.synthetic.training.batch_size == smoke.training.batch_size == 32
     paper = Config.preset("paper")
     assert paper.synthetic.training == paper.training.replace(sigma_max=0.4)
     cfg = book.replace(**{"sampler.beta": 1.0, "training.steps": 5})
     assert cfg.sampler.beta == 1.0 and cfg.training.steps == 5 and cfg.patches == book.patches
+    assert isinstance(D.build_network(book.network), D.BiasFreeCNN)
+    assert isinstance(D.build_network(book.synthetic.network), D.BiasFreeUNet)
 
 
 # ---------------------------------------------------------------- bad inputs
@@ -292,13 +433,23 @@ BAD_CALLS = [
     (lambda: D.held_out_disks(0, 16, seed=0), ValueError),
     (lambda: D.Disks(eig_sigma=0.5), ValueError),
     (lambda: D.Synthetic(size=7), ValueError),
-    (lambda: Config(network=D.Network(levels=2), synthetic=D.Synthetic(size=18)), ValueError),
+    (
+        lambda: Config(synthetic=D.Synthetic(size=18, network=D.Network(kind="unet", levels=2))),
+        ValueError,
+    ),
+    (lambda: D.CAlpha(alphas=(1.0,)), ValueError),
+    (lambda: D.CAlpha(alphas=(3.0, 1.0)), ValueError),
+    (lambda: D.Network(kind="mlp"), ValueError),
+    (lambda: D.wiener_denoiser(torch.rand(1, 1, 4, 4)), ValueError),
     (lambda: D.CAlpha(sigmas=(0.2, 0.1)), ValueError),
     (lambda: D.deduplicate(torch.rand(3, 1, 4, 4), threshold=2.0), ValueError),
     (lambda: D.patch_pool(8, photos=()), ValueError),
     (lambda: D.blind(lambda y, s: y, iterations=0), ValueError),
     (lambda: D.Transition(ns=(100, 10)), ValueError),
-    (lambda: Config(patches=D.Patches(patch_size=10), network=D.Network(levels=2)), ValueError),
+    (
+        lambda: Config(patches=D.Patches(patch_size=10), network=D.Network(kind="unet", levels=2)),
+        ValueError,
+    ),
     (lambda: Config().replace(**{"sampler.beta": 1.5}), ValueError),
     (lambda: Training(steps=True), TypeError),
     (lambda: D.JacobianStudy(sigmas=(0.1, 0.2)), ValueError),
@@ -373,10 +524,26 @@ def test_a_huge_sampler_step_raises_solver_diverged_naming_the_step() -> None:
 def test_smoke_claims(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("THEORYBOOK_SCALE", "smoke")
     cfg = Config.preset("smoke")
-    results = D.run_all(cfg)
+    transition = ex.run_transition(cfg)
+    before = {n: (_state(a), _state(b)) for n, (a, b) in transition.models.items()}
+    jacobian = ex.run_jacobian(cfg, transition)
+    for n, (a, b) in transition.models.items():  # the Jacobian view works on copies
+        assert _same_state(a, before[n][0]) and _same_state(b, before[n][1])
+    results = D.Results(
+        check=ex.run_sampler_check(cfg),
+        transition=transition,
+        jacobian=jacobian,
+        calpha=D.run_calpha(cfg),
+        disks=D.run_disks(cfg),
+    )
     calpha, disks = results.calpha, results.disks
     assert calpha is not None and disks is not None
     assert calpha.mse.shape == (len(cfg.calpha.alphas), len(cfg.calpha.sigmas))
+    assert transition.shuffled is not None
+    # the Wiener filter cannot tell shuffled pixels from the originals
+    np.testing.assert_allclose(
+        transition.shuffled.wiener_errors, transition.shuffled.wiener_shuffled_errors, rtol=1e-6
+    )
     table = D.chapter_claims(results, cfg)
     assert table.chapter == "02_diffusion_generalization"
     table.assert_hold(
@@ -385,18 +552,20 @@ def test_smoke_claims(monkeypatch: pytest.MonkeyPatch) -> None:
             "jacobian-linear",
             "sampler-schedule",
             "beta-one-no-noise",
-            "memorizer-copies",
             "sure",
             "disk-optimal-trace",
             "disk-optimal-rank",
         ]
     )
+    for c in table.of_kind("reproduction"):
+        assert c.procedure and c.baseline_name, c.id
     from theorybook.diffusion import figures
 
     for fig in (
         figures.sampler_figure(results.check),
         figures.samples_figure(results.transition),
         figures.transition_figure(results.transition),
+        figures.shuffled_figure(results.transition),
         figures.jacobian_figure(results.jacobian),
         figures.synthetic_figure(calpha, disks),
         figures.disk_eigenvectors_figure(disks),

@@ -288,9 +288,16 @@ def test_records_refuse_what_their_fields_do_not_declare() -> None:
         dataclasses.replace(check, predicted=(1.0,))
     assert dataclasses.replace(check, max_rel_dev=float("nan")).steps_beta1 == 5  # NaN passes
     calpha = D.CAlphaResult(
-        (1.0,), (0.1, 0.2), np.ones((1, 2)), (0.5,), (0.5,), torch.rand(1, 2, 1, 4, 4)
+        (1.0,),
+        (0.1, 0.2),
+        np.ones((1, 2, 3)),
+        np.ones((1, 2, 3)),
+        (0.5,),
+        torch.rand(1, 2, 1, 4, 4),
     )
     with pytest.raises(ValueError, match=r"optimal\[0\]"):
         dataclasses.replace(calpha, optimal=(1.5,))
-    with pytest.raises(ValueError, match="mse must be"):
-        dataclasses.replace(calpha, mse=np.ones((1, 3)))
+    with pytest.raises(ValueError, match="errors and oracle_errors must be"):
+        dataclasses.replace(calpha, errors=np.ones((1, 3, 3)))
+    with pytest.raises(ValueError, match="errors and oracle_errors must be"):
+        dataclasses.replace(calpha, oracle_errors=np.ones((1, 2, 4)))

@@ -1,7 +1,7 @@
 """One small valid call per public callable of ``theorybook.diffusion`` that cannot be synthesised.
 
 The experiments (``run_*``, ``chapter_claims``) run on :func:`tiny_config`: two-step trainings of
-two-channel UNets on 4×4 patches, three sampler steps, one test image per study. Their results
+two-channel networks on 4×4 patches, three sampler steps, one or two test images per study. Their results
 are cached (``functools.cache``) where another example takes them as input.
 """
 
@@ -36,14 +36,20 @@ def tiny_config() -> D.Config:
     training = D.Training(steps=2, batch_size=2)
     return D.Config(
         patches=D.Patches(patch_size=4, stride=32, n_test=2),
-        network=D.Network(channels=2, levels=1),
+        network=D.Network(channels=2, layers=2),
         training=training,
         sampler=D.Sampler(max_steps=3),
         transition=D.Transition(ns=(1, 2), n_samples=2, psnr_sigmas=(0.1,)),
         jacobian=D.JacobianStudy(sigmas=(0.1, 0.2, 0.4), images=1, sure_images=2),
         check=D.SamplerCheck(size=2, samples=2),
-        synthetic=D.Synthetic(size=8, n=2, test=2, training=training.replace(sigma_max=0.4)),
-        calpha=D.CAlpha(alphas=(1.0,), sigmas=(0.1, 0.2)),
+        synthetic=D.Synthetic(
+            size=8,
+            n=2,
+            test=2,
+            network=D.Network(kind="unet", channels=2, levels=1),
+            training=training.replace(sigma_max=0.4),
+        ),
+        calpha=D.CAlpha(alphas=(1.0, 2.0), sigmas=(0.1, 0.2)),
         disks=D.Disks(images=1, sigmas=(0.02, 0.04), eig_sigma=0.04),
     )
 
@@ -89,6 +95,13 @@ EXAMPLES = {
     ),
     "add_noise": lambda: call(_images(), 0.5, torch.Generator().manual_seed(0)),
     "blind": lambda: call(D.empirical_optimal_denoiser(_images()), iterations=2),
+    "build_network": lambda: call(D.Network(channels=2, layers=2)),
+    "dct_oracle_errors": lambda: call(_images(), _images(seed=1), 0.1),
+    "image_errors": lambda: call(_cnn(), _images(), 0.1),
+    "noisy_images": lambda: call(_images(), 0.1, seed=1),
+    "state_preserved": lambda: call(_cnn()),
+    "subspace_overlap": lambda: call(torch.eye(4)[:, :2], torch.eye(4)[:, 1:3]),
+    "wiener_denoiser": lambda: call(_images(3)),
     "chapter_claims": lambda: call(_results(), tiny_config()),
     "denoiser_jacobian": lambda: call(_cnn(), _images()),
     "effective_dimension": lambda: call(_cnn(), _images()),

@@ -27,6 +27,7 @@ from theorybook.diffusion.config import (
     Disks,
     JacobianStudy,
     Network,
+    NetworkKind,
     Patches,
     Sampler,
     SamplerCheck,
@@ -42,7 +43,13 @@ from theorybook.diffusion.data import (
     patch_pool,
     patch_split,
 )
-from theorybook.diffusion.denoisers import BiasFreeBatchNorm2d, BiasFreeCNN, BiasFreeUNet
+from theorybook.diffusion.denoisers import (
+    BiasFreeBatchNorm2d,
+    BiasFreeCNN,
+    BiasFreeUNet,
+    build_network,
+    state_preserved,
+)
 from theorybook.diffusion.disks import DiskMMSEDenoiser, disk_masks, disk_parameters, render_disks
 from theorybook.diffusion.experiments import (
     run_all,
@@ -67,6 +74,7 @@ from theorybook.diffusion.optimal import (
     blind,
     empirical_optimal_denoiser,
     gaussian_denoiser,
+    wiener_denoiser,
 )
 from theorybook.diffusion.results import (
     CAlphaResult,
@@ -75,11 +83,26 @@ from theorybook.diffusion.results import (
     NResult,
     Results,
     SamplerCheckResult,
+    ShuffledResult,
     TransitionResult,
 )
 from theorybook.diffusion.sampler import SampleResult, sample, step_schedule
-from theorybook.diffusion.synthetic import held_out_disks, loglog_slope, run_calpha, run_disks
-from theorybook.diffusion.training import add_noise, psnr, train_denoiser
+from theorybook.diffusion.synthetic import (
+    TANGENT_DIM,
+    dct_oracle_errors,
+    held_out_disks,
+    loglog_slope,
+    run_calpha,
+    run_disks,
+    subspace_overlap,
+)
+from theorybook.diffusion.training import (
+    add_noise,
+    image_errors,
+    noisy_images,
+    psnr,
+    train_denoiser,
+)
 
 __all__ = [
     "BiasFreeBatchNorm2d",
@@ -98,6 +121,7 @@ __all__ = [
     "JacobianStudy",
     "NResult",
     "Network",
+    "NetworkKind",
     "PairResult",
     "PatchSplit",
     "Patches",
@@ -106,15 +130,19 @@ __all__ = [
     "Sampler",
     "SamplerCheck",
     "SamplerCheckResult",
+    "ShuffledResult",
     "Synthetic",
+    "TANGENT_DIM",
     "Training",
     "Transition",
     "TransitionResult",
     "add_noise",
     "blind",
+    "build_network",
     "c_alpha_images",
     "chapter_claims",
     "cosine_similarity",
+    "dct_oracle_errors",
     "deduplicate",
     "denoiser_jacobian",
     "disk_images",
@@ -125,10 +153,12 @@ __all__ = [
     "gaussian_denoiser",
     "held_out_disks",
     "homogeneity_error",
+    "image_errors",
     "jacobian_eigen",
     "linearity_error",
     "loglog_slope",
     "nearest_similarity",
+    "noisy_images",
     "pairwise_generalization",
     "patch_pool",
     "patch_split",
@@ -141,7 +171,10 @@ __all__ = [
     "run_sampler_check",
     "run_transition",
     "sample",
+    "state_preserved",
     "step_schedule",
+    "subspace_overlap",
     "sure_estimate",
     "train_denoiser",
+    "wiener_denoiser",
 ]

@@ -10,6 +10,8 @@ an input) and predict the noise ``r(y)``; the denoised image is ``f(y) = y − r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import torch
@@ -17,14 +19,17 @@ from torch import nn
 
 from theorybook import validation as v
 from theorybook.boundary import Interval, IntRange, PositiveInt, PositiveReal, checked
+from theorybook.diffusion.config import Network
 
 __all__ = [
     "BiasFreeBatchNorm2d",
     "BiasFreeCNN",
     "BiasFreeUNet",
+    "build_network",
     "check_denoiser_input",
     "check_images",
     "check_output",
+    "state_preserved",
 ]
 
 
@@ -217,3 +222,35 @@ class BiasFreeUNet(nn.Module):
                 f"{factor}, got {tuple(y.shape[-2:])}"
             )
         return y - self.residual(y)
+
+
+@checked
+def build_network(network: Network = Network(), *, in_channels: PositiveInt = 1) -> nn.Module:
+    """The bias-free denoiser ``network`` describes: a :class:`BiasFreeCNN` of
+    ``network.layers`` convolutions or a :class:`BiasFreeUNet` of ``network.levels`` levels,
+    ``network.channels`` wide (initialised from torch's global random state)."""
+    if network.kind == "unet":
+        return BiasFreeUNet(in_channels, channels=network.channels, levels=network.levels)
+    return BiasFreeCNN(in_channels, channels=network.channels, layers=network.layers)
+
+
+@checked
+@contextmanager
+def state_preserved(denoiser: object) -> Iterator[None]:
+    """Run a diagnostic without changing a module's state: on exit, the buffers (the batch
+    norms' running variances, which a forward pass in training mode updates) and the
+    training flags of ``denoiser`` and its submodules are put back as they were. Anything
+    that is not an ``nn.Module`` passes through untouched."""
+    if not isinstance(denoiser, nn.Module):
+        yield
+        return
+    buffers = [(b, b.detach().clone()) for b in denoiser.buffers()]
+    modes = [(m, m.training) for m in denoiser.modules()]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for b, saved in buffers:
+                b.copy_(saved)
+        for m, mode in modes:
+            m.training = mode

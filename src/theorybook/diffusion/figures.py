@@ -22,6 +22,7 @@ __all__ = [
     "jacobian_figure",
     "samples_figure",
     "sampler_figure",
+    "shuffled_figure",
     "synthetic_figure",
     "transition_figure",
 ]
@@ -69,7 +70,8 @@ def samples_figure(result: TransitionResult, *, columns: int = 6) -> Figure:
 
 
 def transition_figure(result: TransitionResult) -> Figure:
-    """(a) paired and nearest-training similarities against N; (b) train/test PSNR against N."""
+    """(a) paired and nearest-training similarities against N; (b) train/test PSNR against N at
+    the smallest σ, with the memorizer's test PSNR and the noisy input's."""
     fig, (ax1, ax2) = new_figure(1, 2, height=3.0)
     ns = np.asarray(result.ns, dtype=float)
 
@@ -102,7 +104,7 @@ def transition_figure(result: TransitionResult) -> Figure:
     ax1.set_ylabel("cosine similarity")
     ax1.set_ylim(-0.2, 1.05)
     ax1.legend(fontsize=7, loc="lower right")
-    k = (len(result.psnr_sigmas) - 1) // 2
+    k = 0  # the smallest σ, where memorization shows
     sigma = result.psnr_sigmas[k]
     ax2.plot(
         ns,
@@ -154,8 +156,17 @@ def jacobian_figure(result: JacobianResult, *, n_vectors: int = 8) -> Figure:
     ax1.set_ylabel(r"eigenvalue $\lambda_k(y)$")
     ax1.legend(fontsize=7)
     ax2.errorbar(
-        result.sigmas, result.trace, yerr=result.trace_sd, marker="o", color=PALETTE["blue"]
+        result.sigmas,
+        result.trace,
+        yerr=result.trace_sd,
+        marker="o",
+        color=PALETTE["blue"],
+        label="network",
     )
+    ax2.plot(
+        result.sigmas, result.trace_wiener, "^--", color=PALETTE["green"], label="Wiener filter"
+    )
+    ax2.legend(fontsize=7)
     ax2.set_xscale("log")
     ax2.set_yscale("log")
     ax2.set_xticks(result.sigmas, [f"{s:g}" for s in result.sigmas])
@@ -201,39 +212,68 @@ def sampler_figure(result: SamplerCheckResult) -> Figure:
 
 
 def synthetic_figure(calpha: CAlphaResult, disks: DiskResult) -> Figure:
-    """(a) C^α: test MSE against σ² per α, with the fitted slope and the optimum α/(α+1);
-    (b) disks: tr J against σ, exact MMSE denoiser and UNet; (c) disks: eigenvalues of J at
-    ``eig_sigma`` (mean over test disks) with the paper's Fig. 5 values."""
+    """(a) C^α: test MSE against σ² per α for the network (filled) and the DCT oracle (open),
+    the fitted slopes in the legend, the noise levels outside the fit greyed; (b) disks: tr J
+    against σ for the exact MMSE denoiser, the UNet and the Wiener filter; (c) disks: eigenvalues
+    of J at ``eig_sigma`` (mean over test disks) with the paper's Fig. 5 values."""
     fig, axes = new_figure(1, 3, height=2.6)
     ax1, ax2, ax3 = axes
     s2 = np.asarray(calpha.sigmas) ** 2
     colors = [PALETTE["blue"], PALETTE["orange"], PALETTE["green"], PALETTE["vermillion"]]
     for k, alpha in enumerate(calpha.alphas):
         c = colors[k % len(colors)]
-        mse = calpha.mse[k]
-        ax1.loglog(s2, mse, "o", color=c, label=rf"$\alpha={alpha:g}$: {calpha.slopes[k]:.2f}")
-        mid = len(s2) // 2
-        ref = mse[mid] * (s2 / s2[mid]) ** calpha.optimal[k]
-        ax1.loglog(s2, ref, "--", color=c, lw=1)
+        fit = calpha.fit[k]
+        mse, oracle = calpha.mse[k], calpha.oracle_mse[k]
+        label = rf"$\alpha={alpha:g}$: {calpha.slopes[k]:.2f} / {calpha.oracle_slopes[k]:.2f}"
+        ax1.loglog(s2[fit], mse[fit], "o-", color=c, label=label)
+        ax1.loglog(s2[~fit], mse[~fit], "o", color=c, alpha=0.3)
+        ax1.loglog(s2[fit], oracle[fit], "s--", color=c, mfc="none", lw=1)
+    ax1.loglog(s2, s2, ":", color="0.5", lw=0.8, label="identity ($\\sigma^2$)")
     ax1.set_xlabel(r"$\sigma^2$")
     ax1.set_ylabel("test MSE per pixel")
-    ax1.legend(fontsize=7, title="fitted slope", title_fontsize=7)
+    ax1.legend(fontsize=6, title="slope: network / DCT oracle", title_fontsize=6)
     ax2.plot(disks.sigmas, disks.trace_exact, "o-", color=PALETTE["green"], label="exact MMSE")
     ax2.plot(disks.sigmas, disks.trace_net, "s-", color=PALETTE["blue"], label="UNet")
+    ax2.plot(disks.sigmas, disks.trace_wiener, "^--", color=PALETTE["orange"], label="Wiener")
     ax2.axhline(5, color="0.5", lw=0.8, ls=":")
     ax2.set_xscale("log")
+    ax2.set_yscale("log")
     ax2.set_xlabel(r"noise level $\sigma$")
     ax2.set_ylabel(r"$\mathrm{tr}\,J(y)$ (mean)")
     ax2.legend(fontsize=7)
     idx = np.arange(15)
     ax3.plot(idx, disks.eig_exact.mean(0)[:15], "o-", color=PALETTE["green"], label="exact MMSE")
     ax3.plot(idx, disks.eig_net.mean(0)[:15], "s-", color=PALETTE["blue"], label="UNet")
+    ax3.plot(idx, disks.eig_wiener[:15], "^--", color=PALETTE["orange"], label="Wiener")
     paper = PAPER_DISK_EIGENVALUES
     ax3.plot(np.arange(len(paper)), paper, "x", color=PALETTE["vermillion"], label="paper Fig. 5")
     ax3.set_xlabel("index $k$")
     ax3.set_ylabel(rf"$\lambda_k$ at $\sigma={disks.eig_sigma:g}$")
     ax3.legend(fontsize=7)
     label_panels(axes)
+    return fig
+
+
+def shuffled_figure(result: TransitionResult) -> Figure:
+    """Output against input PSNR at the largest N: model A on the test patches, the network
+    trained on pixel-shuffled patches on the shuffled test patches, and the Wiener filter (the
+    same for both)."""
+    if result.shuffled is None:
+        raise ValueError("this transition ran without the shuffled-pixel control")
+    fig, ax = new_figure(height=2.8)
+    last, sh = result.results[-1], result.shuffled
+    x = -20 * np.log10(np.asarray(result.psnr_sigmas))
+
+    def db(errors: np.ndarray) -> np.ndarray:
+        return 10 * np.log10(1 / np.maximum(errors.mean(axis=1), 1e-20))
+
+    ax.plot(x, db(last.test_errors), "o-", color=COLORS["test"], label="network, original pixels")
+    ax.plot(x, db(sh.errors), "s-", color=COLORS["train"], label="network, shuffled pixels")
+    ax.plot(x, db(sh.wiener_errors), "^--", color=COLORS["memorizer"], label="Wiener filter")
+    ax.plot(x, x, ":", color="0.5", lw=0.8, label="identity")
+    ax.set_xlabel("input PSNR (dB)")
+    ax.set_ylabel("output PSNR (dB)")
+    ax.legend(fontsize=7)
     return fig
 
 

@@ -54,7 +54,7 @@ def pairwise_generalization(
     train_a: Float[Tensor, "n c h w"],
     train_b: Float[Tensor, "m c h w"],
     *,
-    n_samples: PositiveInt = 32,
+    n_samples: PositiveInt = 128,
     seed: Seed = 0,
     sampler: Sampler = Sampler(),
 ) -> PairResult:

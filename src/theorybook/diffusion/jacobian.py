@@ -22,7 +22,7 @@ from torch import Tensor
 from theorybook import validation as v
 from theorybook.boundary import NonNegativeReal, PositiveReal, checked, record
 from theorybook.diffusion._types import Float3264
-from theorybook.diffusion.denoisers import check_denoiser_input, check_output
+from theorybook.diffusion.denoisers import check_denoiser_input, check_output, state_preserved
 
 __all__ = [
     "JacobianEigen",
@@ -178,7 +178,8 @@ def homogeneity_error(
 
     Arguments:
         denoiser: the denoiser ``f`` (in either mode: training mode is what this measures
-            against).
+            against); a module is left in the state it came in (in training mode its batch
+            norms' running variances are restored).
         y: the images (B, C, H, W).
         scales: the factors ``a`` (> 0; a scale so large that ``a·y`` overflows raises
             ``ValueError``).
@@ -189,7 +190,7 @@ def homogeneity_error(
     batch = check_denoiser_input("y", y, denoiser)
     factors = v.real_sequence("scales", scales, low=0.0, low_open=True)
     worst = 0.0
-    with torch.no_grad():
+    with torch.no_grad(), state_preserved(denoiser):
         f = check_output("denoiser", denoiser(batch), batch)
         for a in factors:
             scaled = a * batch

@@ -37,6 +37,7 @@ __all__ = [
     "blind",
     "empirical_optimal_denoiser",
     "gaussian_denoiser",
+    "wiener_denoiser",
 ]
 
 
@@ -239,4 +240,37 @@ def gaussian_denoiser(
         shape=(1, size, size),
         evals=evals.clamp_min(0.0),
         evecs=evecs,
+    )
+
+
+@checked
+def wiener_denoiser(images: Float[Tensor, "n c h w"]) -> GaussianDenoiser:
+    """The Wiener filter fitted on ``images`` (N, C, H, W): the exact MMSE denoiser of the
+    Gaussian with their empirical mean and covariance, ``x̂ = m + C (C + σ² I)⁻¹ (y − m)``.
+
+    The best denoiser that is linear (affine) in ``y`` for these second-order statistics: a
+    fixed basis (the principal components) with fixed shrinkage factors ``λ/(λ + σ²)``, the
+    same for every image. It is the null model of an *adaptive* basis: its Jacobian
+    ``C (C + σ² I)⁻¹`` does not depend on ``y``, and permuting the pixels of the data permutes
+    its basis without changing its error.
+
+    Arguments:
+        images: the training images (N ≥ 2), at most 4096 values each.
+
+    Returns:
+        A :class:`GaussianDenoiser` (float64).
+    """
+    if len(images) < 2:
+        raise ValueError(f"a covariance needs at least 2 images, got {len(images)}")
+    c, h, w = images.shape[1:]
+    if c * h * w > 4096:
+        raise ValueError(f"images of {c * h * w} values exceed the 4096 this function allows")
+    flat = images.flatten(1).double().cpu()
+    mean = flat.mean(0)
+    centred = flat - mean
+    cov = centred.T @ centred / (len(flat) - 1)
+    cov = (cov + cov.T) / 2
+    evals, evecs = torch.linalg.eigh(cov)
+    return GaussianDenoiser(
+        mean=mean, cov=cov, shape=(c, h, w), evals=evals.clamp_min(0.0), evecs=evecs
     )

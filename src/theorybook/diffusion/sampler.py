@@ -24,7 +24,7 @@ from theorybook import validation as v
 from theorybook.boundary import FiniteReal, Interval, PositiveInt, Seed, checked, record
 from theorybook.diffusion._types import Float3264
 from theorybook.diffusion.config import Sampler
-from theorybook.diffusion.denoisers import check_output
+from theorybook.diffusion.denoisers import check_output, state_preserved
 from theorybook.training import check_iterates
 
 __all__ = ["SampleResult", "sample", "step_schedule"]
@@ -89,7 +89,8 @@ def sample(
     Returns:
         A :class:`SampleResult`. Its ``sigmas`` and ``gammas`` hold NaN after a sample stopped
         (so the result is not checked for NaN as a whole); its ``samples`` and ``final`` are
-        finite.
+        finite. A module ``denoiser`` is left in the state it came in
+        (:func:`~theorybook.diffusion.denoisers.state_preserved`).
 
     Raises:
         TypeError, ValueError: on a non-callable denoiser, an invalid shape or settings, or a
@@ -100,6 +101,19 @@ def sample(
     dims = v.int_sequence("shape", shape, low=1)
     if len(dims) != 4:
         raise ValueError(f"shape must be (B, C, H, W), got {dims}")
+    with state_preserved(denoiser):
+        return _sample(denoiser, dims, sampler=sampler, seed=seed, mean=mean)
+
+
+def _sample(
+    denoiser: Callable[[Tensor], Tensor],
+    dims: tuple[int, ...],
+    *,
+    sampler: Sampler,
+    seed: int,
+    mean: float,
+) -> SampleResult:
+    """:func:`sample` after its argument checks."""
     sigma0, sigma_final = sampler.sigma0, sampler.sigma_final
     h0, beta, max_steps = sampler.h0, sampler.beta, sampler.max_steps
 

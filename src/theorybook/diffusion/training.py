@@ -18,10 +18,10 @@ from torch import Tensor, nn
 from theorybook import validation as v
 from theorybook.boundary import PositiveReal, Seed, checked
 from theorybook.diffusion.config import Training
-from theorybook.diffusion.denoisers import check_denoiser_input, check_output
+from theorybook.diffusion.denoisers import check_denoiser_input, check_output, state_preserved
 from theorybook.training import TrainingHistory, train_loop
 
-__all__ = ["add_noise", "psnr", "train_denoiser"]
+__all__ = ["add_noise", "image_errors", "noisy_images", "psnr", "train_denoiser"]
 
 PSNR_CAP_DB = 200.0
 """The PSNR of a denoiser whose error is zero (an MSE floor of 1e-20)."""
@@ -146,9 +146,64 @@ def psnr(
     Returns:
         The PSNR in dB.
     """
-    x = check_denoiser_input("images", images, denoiser)
-    gen = torch.Generator(device=x.device).manual_seed(seed)
-    y = x + sigma * torch.randn(x.shape, generator=gen, device=x.device)
-    out = check_output("denoiser", denoiser(y), y)
-    mse = float((out - x).square().mean())
+    mse = float(_image_errors(denoiser, images, sigma, seed).mean())
     return 10.0 * float(torch.log10(torch.tensor(1.0 / max(mse, 1e-20))))
+
+
+@torch.no_grad()
+@checked
+def image_errors(
+    denoiser: Callable[[Tensor], Tensor],
+    images: Float[Tensor, "batch c h w"],
+    sigma: PositiveReal,
+    *,
+    seed: Seed = 0,
+) -> Float[Tensor, " batch"]:
+    """The squared error per pixel of ``denoiser`` on each image of ``images`` noised at
+    ``sigma`` (B,): the terms whose mean :func:`psnr` turns into decibels (same noise for the
+    same ``seed``), kept per image for a bootstrap over images.
+
+    Arguments:
+        denoiser: a callable ``y ↦ x̂`` on (B, C, H, W) tensors, returning the input's shape; a
+            module is left in the state it came in.
+        images: the clean images (B, C, H, W) (of the denoiser's dtype, for a module).
+        sigma: the noise level (> 0).
+        seed: seeds the noise.
+
+    Returns:
+        ``‖x̂ − x‖²/d`` per image, float64 on the CPU.
+    """
+    return _image_errors(denoiser, images, sigma, seed)
+
+
+@checked
+def noisy_images(
+    images: Float[Tensor, "batch c h w"], sigma: PositiveReal, *, seed: Seed = 0
+) -> Float[Tensor, "batch c h w"]:
+    """``x + σ z`` with ``z`` standard Gaussian drawn from ``seed`` on the images' device: the
+    noisy images :func:`psnr` and :func:`image_errors` denoise for the same ``seed``.
+
+    Arguments:
+        images: the clean images ``x`` (B, C, H, W).
+        sigma: the noise level σ (> 0).
+        seed: seeds the noise ``z``.
+
+    Returns:
+        The noisy images (B, C, H, W), of the images' dtype and device.
+    """
+    return _noisy(images, sigma, seed)
+
+
+def _noisy(x: torch.Tensor, sigma: float, seed: int) -> torch.Tensor:
+    gen = torch.Generator(device=x.device).manual_seed(seed)
+    return x + sigma * torch.randn(x.shape, generator=gen, device=x.device, dtype=x.dtype)
+
+
+def _image_errors(
+    denoiser: Callable[[Tensor], Tensor], images: torch.Tensor, sigma: float, seed: int
+) -> torch.Tensor:
+    x = check_denoiser_input("images", images, denoiser)
+    y = _noisy(x, sigma, seed)
+    with state_preserved(denoiser):
+        out = check_output("denoiser", denoiser(y), y)
+    return (out - x).flatten(1).double().square().mean(1).cpu()
