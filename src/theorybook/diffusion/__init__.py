@@ -87,11 +87,11 @@ from theorybook.diffusion.results import (
     TransitionResult,
 )
 from theorybook.diffusion.sampler import SampleResult, sample, step_schedule
+from theorybook.diffusion.slopes import loglog_slope
 from theorybook.diffusion.synthetic import (
     TANGENT_DIM,
     dct_oracle_errors,
     held_out_disks,
-    loglog_slope,
     run_calpha,
     run_disks,
     subspace_overlap,

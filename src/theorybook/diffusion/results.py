@@ -26,6 +26,7 @@ from theorybook.boundary import (
 from theorybook.diffusion._types import Float3264, check_tuples
 from theorybook.diffusion.data import PatchSplit
 from theorybook.diffusion.generalization import PairResult
+from theorybook.diffusion.slopes import loglog_slope
 from theorybook.training import TrainingHistory
 
 __all__ = [
@@ -337,8 +338,6 @@ class CAlphaResult:
         ``levels`` (booleans (S,), default ``fit[k]``; NaN with fewer than two), for the
         ``"network"`` or the ``"oracle"``, on the test images ``images`` (indices, default all:
         a bootstrap passes resamples)."""
-        from theorybook.diffusion.synthetic import loglog_slope
-
         table = {"network": self.errors, "oracle": self.oracle_errors}
         if which not in table:
             raise ValueError(f"which must be 'network' or 'oracle', got {which!r}")

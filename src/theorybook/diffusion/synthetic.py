@@ -35,7 +35,6 @@ __all__ = [
     "TANGENT_DIM",
     "dct_oracle_errors",
     "held_out_disks",
-    "loglog_slope",
     "run_calpha",
     "run_disks",
     "subspace_overlap",
@@ -52,31 +51,6 @@ TANGENT_DIM = 5
 
 # seeds of the synthetic data: training sets, test sets and noise are disjoint streams
 _TRAIN_SEED, _TEST_SEED, _NOISE_SEED = 1000, 2000, 3000
-
-
-@checked
-def loglog_slope(sigmas: Float[np.ndarray, " n"], mses: Float[np.ndarray, " n"]) -> float:
-    """Least-squares slope of ``log MSE`` against ``log σ²`` (the PSNR-curve slope of the
-    paper's Figs. 4–5: output PSNR against input PSNR).
-
-    Arguments:
-        sigmas: the noise levels (n,), positive, at least two distinct.
-        mses: the MSE at each (n,), positive.
-
-    Returns:
-        The fitted slope.
-    """
-    s, m = sigmas.astype(np.float64), mses.astype(np.float64)
-    if len(s) < 2:
-        raise ValueError(f"sigmas and mses need at least 2 values, got {len(s)}")
-    if (s <= 0).any():
-        raise ValueError("sigmas must be positive")
-    if (m <= 0).any():
-        raise ValueError("mses must be positive")
-    x = np.log(s**2)
-    if not np.ptp(x) > 0:
-        raise ValueError("sigmas must hold at least two distinct values (squares that differ)")
-    return float(np.polyfit(x, np.log(m), 1)[0])
 
 
 @checked
