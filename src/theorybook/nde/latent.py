@@ -19,6 +19,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from theorybook.boundary import NonNegativeReal, PositiveInt, PositiveReal, Seed, checked, record
 from theorybook.nde.config import Config, Latent, OpenUnit, Regularizers
@@ -61,7 +62,9 @@ class LatentODE(nn.Module):
         self.obs_dim = obs_dim
         self.gru = nn.GRUCell(2 * obs_dim + 1, hidden)
         self.to_q = nn.Linear(hidden, 2 * latent)
-        self.func = nn.Sequential(nn.Linear(latent, hidden), nn.Tanh(), nn.Linear(hidden, latent))
+        first, last = nn.Linear(latent, hidden), nn.Linear(hidden, latent)
+        self.func = nn.Sequential(first, nn.Tanh(), last)
+        self._layers = (first, last)  # read directly at every evaluation (see _field)
         self.dec = nn.Linear(latent, obs_dim)
         self.latent, self.hidden, self.rtol, self.atol = latent, hidden, rtol, atol
 
@@ -89,7 +92,7 @@ class LatentODE(nn.Module):
                 "the initial latent state z(0) from the encoder is not finite (the encoder's "
                 "weights have blown up)"
             )
-        field: Any = lambda tt, z: self.func(z)  # autonomous latent dynamics
+        field: Any = self._field
         if taylor:  # TayNODE: integrate ‖z''‖² in one more state column
             from theorybook.nde.taynode_torch import _TaylorAugmentedField
 
@@ -104,6 +107,12 @@ class LatentODE(nn.Module):
             options={"max_num_steps": self.max_num_steps},
             stiffness=stiffness,
         )
+
+    def _field(self, tt: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The autonomous latent dynamics ``f_θ(z)``: ``self.func``'s operations, called without
+        its three module calls."""
+        first, last = self._layers
+        return F.linear(torch.tanh(F.linear(z, first.weight, first.bias)), last.weight, last.bias)
 
     def encode(
         self, t: torch.Tensor, x: torch.Tensor, mask: torch.Tensor
