@@ -98,6 +98,49 @@ def test_claim2_stiffness_gradient(mlp: ODEFunc, x: torch.Tensor) -> None:
     assert float(torch.cat(grads).norm()) > 0
 
 
+def test_solve_without_stiffness_is_the_same_solve(mlp: ODEFunc, x: torch.Tensor) -> None:
+    # The trainers of the methods without R_S skip it: same steps, solution, R_E and gradient.
+    from theorybook.nde.solver_torch import _regularized_odeint
+
+    ys, st = _regularized_odeint(mlp, x, T01)
+    (g,) = torch.autograd.grad(st.error_estimate, [mlp.net[2].weight])
+    ys_off, off = _regularized_odeint(mlp, x, T01, stiffness=False)
+    (g_off,) = torch.autograd.grad(off.error_estimate, [mlp.net[2].weight])
+    assert (off.nfe, off.num_steps) == (st.nfe, st.num_steps)
+    assert torch.equal(ys_off, ys) and torch.equal(off.error_estimate, st.error_estimate)
+    assert torch.equal(g_off, g)
+    assert off.stiffness_estimate is None and off.step_stiffness is None
+    with pytest.raises(ValueError, match="no stiffness estimate"):
+        off.stiffness()
+
+
+def test_encoder_update_where_observed_is_the_masked_blend() -> None:
+    # The GRU encoder keeps h where a point is unobserved: in one `where` for a 0/1 mask, which
+    # must give the blend m·GRU(x, h) + (1 − m)·h bit for bit (values and gradients), and the
+    # blend itself for a mask with other values.
+    d = make_spirals(8, 4, n_times=10, seed=1)
+    torch.manual_seed(0)
+    lat = LatentODE(hidden=8)
+    t, xs = torch.from_numpy(d.t), torch.from_numpy(d.x_train)
+
+    def blend(mask: torch.Tensor) -> torch.Tensor:
+        h = xs.new_zeros(xs.shape[0], lat.hidden)
+        dts = torch.cat([t[1:] - t[:-1], t.new_zeros(1)])
+        for i in range(t.shape[0] - 1, -1, -1):
+            m = mask[:, i : i + 1]
+            inp = torch.cat([xs[:, i] * m, m.expand(-1, 2), dts[i].expand(xs.shape[0], 1)], -1)
+            h = m * lat.gru(inp, h) + (1 - m) * h
+        return torch.cat(lat.to_q(h).chunk(2, -1), -1)
+
+    for mask in (torch.from_numpy(d.mask_train), 0.5 * torch.from_numpy(d.mask_train)):
+        got = torch.cat(lat.encode(t, xs, mask), -1)
+        want = blend(mask)
+        assert torch.equal(got, want)
+        g_got = torch.autograd.grad(got.square().sum(), list(lat.gru.parameters()))
+        g_want = torch.autograd.grad(want.square().sum(), list(lat.gru.parameters()))
+        assert all(torch.equal(a, b) for a, b in zip(g_got, g_want, strict=True))
+
+
 def test_claim3_stiffness_estimate_exact_for_linear_system() -> None:
     a = torch.diag(torch.tensor([-1.0, -100.0], dtype=torch.float64))
     _, s1 = regularized_odeint(

@@ -19,6 +19,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from theorybook.boundary import NonNegativeReal, PositiveInt, PositiveReal, Seed, checked, record
 from theorybook.nde.config import Config, Latent, OpenUnit, Regularizers
@@ -61,7 +62,9 @@ class LatentODE(nn.Module):
         self.obs_dim = obs_dim
         self.gru = nn.GRUCell(2 * obs_dim + 1, hidden)
         self.to_q = nn.Linear(hidden, 2 * latent)
-        self.func = nn.Sequential(nn.Linear(latent, hidden), nn.Tanh(), nn.Linear(hidden, latent))
+        first, last = nn.Linear(latent, hidden), nn.Linear(hidden, latent)
+        self.func = nn.Sequential(first, nn.Tanh(), last)
+        self._layers = (first, last)  # read directly at every evaluation (see _field)
         self.dec = nn.Linear(latent, obs_dim)
         self.latent, self.hidden, self.rtol, self.atol = latent, hidden, rtol, atol
 
@@ -82,14 +85,14 @@ class LatentODE(nn.Module):
             matches_module(name, v, self)
 
     def _solve(
-        self, z0: torch.Tensor, t: torch.Tensor, *, taylor: bool = False
+        self, z0: torch.Tensor, t: torch.Tensor, *, taylor: bool = False, stiffness: bool = False
     ) -> tuple[torch.Tensor, SolveStats]:
         if not bool(torch.isfinite(z0).all()):
             raise SolverError(
                 "the initial latent state z(0) from the encoder is not finite (the encoder's "
                 "weights have blown up)"
             )
-        field: Any = lambda tt, z: self.func(z)  # autonomous latent dynamics
+        field: Any = self._field
         if taylor:  # TayNODE: integrate ‖z''‖² in one more state column
             from theorybook.nde.taynode_torch import _TaylorAugmentedField
 
@@ -102,21 +105,34 @@ class LatentODE(nn.Module):
             rtol=self.rtol,
             atol=self.atol,
             options={"max_num_steps": self.max_num_steps},
+            stiffness=stiffness,
         )
+
+    def _field(self, tt: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The autonomous latent dynamics ``f_θ(z)``: ``self.func``'s operations, called without
+        its three module calls."""
+        first, last = self._layers
+        return F.linear(torch.tanh(F.linear(z, first.weight, first.bias)), last.weight, last.bias)
 
     def encode(
         self, t: torch.Tensor, x: torch.Tensor, mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(μ, log σ²)`` of ``q(z₀ | x)`` from a GRU run backwards over the observed points."""
         self._check(t, x, mask)
-        h = x.new_zeros(x.shape[0], self.hidden)
+        n, steps, d = x.shape
+        h = x.new_zeros(n, self.hidden)
         dts = torch.cat([t[1:] - t[:-1], t.new_zeros(1)])
-        for i in range(t.shape[0] - 1, -1, -1):  # backwards, updating only where observed
-            m = mask[:, i : i + 1]
-            inp = torch.cat(
-                [x[:, i] * m, m.expand(-1, x.shape[-1]), dts[i].expand(x.shape[0], 1)], -1
-            )
-            h = m * self.gru(inp, h) + (1 - m) * h
+        m = mask[..., None]
+        # The GRU's inputs at every time at once: (observed value, mask, time to the next point).
+        inputs = torch.cat([x * m, m.expand(-1, -1, d), dts.expand(n, steps)[..., None]], -1)
+        observed = mask == 1
+        binary = bool((observed | (mask == 0)).all())
+        for i in range(steps - 1, -1, -1):  # backwards, updating only where observed
+            new = self.gru(inputs[:, i], h)
+            if binary:  # the same values as the blend below for a 0/1 mask, in one operation
+                h = torch.where(observed[:, i : i + 1], new, h)
+            else:
+                h = m[:, i] * new + (1 - m[:, i]) * h
         mu, logvar = self.to_q(h).chunk(2, -1)
         return mu, logvar
 
@@ -128,15 +144,16 @@ class LatentODE(nn.Module):
         *,
         sample: bool = True,
         t_solve: torch.Tensor | None = None,
+        stiffness: bool = True,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, SolveStats]:
         """Reconstruction ``x̂`` (n, T, d), ``μ``, ``log σ²`` and the solve's :class:`SolveStats`.
 
         ``t_solve`` (same length as ``t``) replaces the times of the solve, e.g. STEER's randomly
-        moved end time.
+        moved end time; ``stiffness=False`` skips ``R_S`` (its fields ``None``).
         """
         mu, logvar = self.encode(t, x, mask)
         z0 = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if sample else mu
-        zs, stats = self._solve(z0, t if t_solve is None else t_solve)
+        zs, stats = self._solve(z0, t if t_solve is None else t_solve, stiffness=stiffness)
         return self.dec(zs).transpose(0, 1), mu, logvar, stats
 
     def forward_taylor(
@@ -286,6 +303,7 @@ def train_latent_ode(
     n_batches = len(range(0, n, batch_size))
     lam = lam0
     where = f"latent ODE {method}"
+    needs_stiffness = method in ("srnode", "ernode+srnode")  # the losses with R_S
     # Per-epoch state, set at the first minibatch of each epoch (same RNG draws, same order).
     perm = torch.empty(0, dtype=torch.long)
     tot = np.zeros(3)
@@ -307,9 +325,9 @@ def train_latent_ode(
                     half = steer_b * float(t[-1] - t[-2])
                     shift = half * (2.0 * float(torch.rand((), generator=gen)) - 1.0)
                     t_solve = torch.cat([t[:-1], t[-1:] + shift])
-                    xh, mu, logvar, st = model(t, x[idx], m[idx], t_solve=t_solve)
+                    xh, mu, logvar, st = model(t, x[idx], m[idx], t_solve=t_solve, stiffness=False)
                 else:
-                    xh, mu, logvar, st = model(t, x[idx], m[idx])
+                    xh, mu, logvar, st = model(t, x[idx], m[idx], stiffness=needs_stiffness)
             except SolverError as err:
                 raise TrainingDiverged(
                     f"{where} diverged at step {s} (epoch {epoch}, minibatch {b}): {err}"
@@ -347,13 +365,16 @@ def train_latent_ode(
     )
     with torch.no_grad():
         try:
-            xh, _, _, st = model(t, xt, mt, sample=False)
+            xh, _, _, st = model(t, xt, mt, sample=False, stiffness=False)
         except SolverError as err:
             raise TrainingDiverged(
                 f"{where}: the test solve after training failed: {err}"
             ) from None
         timing = best_of(
-            lambda: model(t, xt, mt, sample=False), repeats=5, warmup=0, cuda_sync=sync
+            lambda: model(t, xt, mt, sample=False, stiffness=False),
+            repeats=5,
+            warmup=0,
+            cuda_sync=sync,
         )
     held = 1 - mt
     mse = float((((xh - xt) ** 2).sum(-1) * held).sum() / (2 * held.sum()))

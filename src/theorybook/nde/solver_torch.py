@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import torch
 from jaxtyping import AbstractDtype
-from torch import Tensor, nn
+from torch import Tensor
 
 from theorybook.boundary import PositiveReal, checked
 from theorybook.declared import mark_record
@@ -109,9 +109,9 @@ class SolveStats:
     ``stiffness_estimate`` is ``R_S = Σ_j |h_j| ρ_j / s_stab`` (equation ``srnode``); both are scalar
     tensors that carry gradients to the parameters of the vector field. ``stiffness_max`` is
     ``max_j ρ_j / s_stab``, the form of the official code (no step size, maximum over steps). The
-    stiffness fields are ``None`` for methods outside :data:`STIFFNESS_METHODS`. The per-step
-    tensors are detached copies in the state's dtype, for inspection. ``nfe`` counts every call
-    of the vector field, including the two of the initial-step selection.
+    stiffness fields are ``None`` for methods outside :data:`STIFFNESS_METHODS` or when skipped.
+    The per-step tensors are detached copies in the state's dtype, for inspection. ``nfe`` counts
+    every call of the vector field, including the two of the initial-step selection.
     """
 
     nfe: int
@@ -165,13 +165,11 @@ def _check_field_output(out: object, y: Tensor, evaluation: int) -> None:
         )
 
 
-class _StepRecorder(nn.Module):
-    """Wraps the vector field: counts calls and records the quantities of each accepted step."""
+class _StepRecorder:
+    """Wraps the vector field: counts calls and records the quantities of each accepted step
+    (a plain object: a module's ``__setattr__`` costs more than this bookkeeping)."""
 
-    def __init__(
-        self, func: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, stiffness: bool
-    ) -> None:
-        super().__init__()
+    def __init__(self, func: Field, *, stiffness: bool, record_states: bool = False) -> None:
         self.func = func
         self.stiffness = stiffness
         self.nfe = 0
@@ -182,14 +180,14 @@ class _StepRecorder(nn.Module):
         self.steps: list[torch.Tensor] = []
         self.rhos: list[torch.Tensor] = []
         self.rejected = 0
-        self.record_states = False
+        self.record_states = record_states
         self.starts: list[tuple[float, torch.Tensor]] = []
 
-    def forward(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def __call__(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         self.nfe += 1
         out = self.func(t, y)
         _check_field_output(out, y, self.nfe)
-        if self.armed:
+        if self.armed and self.stiffness:
             self.last = [*self.last[-1:], (y, out)]
         return out
 
@@ -217,8 +215,7 @@ class _StepRecorder(nn.Module):
             )
 
     def callback_accept_step(self, t0: torch.Tensor, y0: torch.Tensor, dt: torch.Tensor) -> None:
-        need = 2 if self.stiffness else 1
-        if self.ratio is None or len(self.last) < need:  # pragma: no cover - torchdiffeq changed
+        if self.ratio is None or (self.stiffness and len(self.last) < 2):  # pragma: no cover
             raise RuntimeError("the Runge-Kutta step did not go through the recorder as expected")
         h = dt.detach().abs().to(self.ratio.dtype)
         if self.stiffness:
@@ -375,10 +372,12 @@ def _regularized_odeint(
     options: dict[str, Any] | None = None,
     land_on_end: bool = True,
     record_states: bool = False,
+    stiffness: bool = True,
 ) -> tuple[Tensor, SolveStats]:
     """:func:`regularized_odeint` unchecked, for the package's loops (training steps, test
     solves). A non-finite ``y0`` (from a model that has blown up) raises :class:`SolverError`
-    naming step 0, so that a trainer reports divergence, not a malformed argument."""
+    naming step 0, so that a trainer reports divergence, not a malformed argument.
+    ``stiffness=False`` leaves ``R_S`` out (``None``), for a loss without it."""
     from torchdiffeq import odeint
 
     if not bool(torch.isfinite(y0.detach()).all()):
@@ -386,7 +385,7 @@ def _regularized_odeint(
             "regularized_odeint diverged at step 0: the initial state y0 is not finite (the "
             "model that produced it has blown up)"
         )
-    stiff = method in STIFFNESS_METHODS
+    stiff = stiffness and method in STIFFNESS_METHODS
     opts = dict(options or {})
     opts["max_num_steps"] = opts.get("max_num_steps") or DEFAULT_MAX_NUM_STEPS
     t = t.to(y0.device)
@@ -396,8 +395,7 @@ def _regularized_odeint(
             given = torch.as_tensor(opts["step_t"], dtype=torch.float64, device=y0.device)
             extra = torch.unique(torch.cat([given, extra]))
         opts["step_t"] = extra
-    recorder = _StepRecorder(func, stiffness=stiff)
-    recorder.record_states = bool(record_states)
+    recorder = _StepRecorder(func, stiffness=stiff, record_states=bool(record_states))
     opts["norm"] = recorder.norm
     try:
         sol = odeint(recorder, y0, t, rtol=rtol, atol=atol, method=method, options=opts)
