@@ -3,7 +3,7 @@
 #                  execute JOBS at a time (default: the number of cores)
 #   make test      lint and types, unit tests, then every chapter notebook at smoke scale
 #   make test-gpu  every chapter (or CHAPTERS="06 07") at paper scale on a CUDA GPU, with
-#                  a manifest per chapter in results/<chapter>/
+#                  a record per chapter in results/<chapter>/sweeps/paper/
 # Scale of `make book`: THEORYBOOK_SCALE=smoke|book|paper (default book), e.g.
 #   make book THEORYBOOK_SCALE=smoke
 
@@ -81,8 +81,11 @@ endif
 # The one command a GPU machine runs: refuses to start without CUDA, runs each chapter at paper
 # scale from a clean kernel and writes results/<chapter>/paper-<time>.json (environment, wall time,
 # claims). JAX needs its CUDA build for the JAX chapters: pip install -U "jax[cuda12]".
+# The paper-chapters sweep (theorybook.sweep_studies): one cell per chapter, each notebook run from
+# a clean kernel at paper scale, one record per chapter in results/<chapter>/sweeps/paper/. A
+# rerun runs every chapter again (--rerun); RESUME=1 runs only the chapters not recorded yet.
 test-gpu: $(VENV)/.installed-test
-	THEORYBOOK_SCALE=paper $(BIN)/python scripts/run_chapters.py --scale paper --require-cuda \
+	$(BIN)/python scripts/sweep.py run paper-chapters --require-cuda $(if $(RESUME),,--rerun) \
 	    $(if $(strip $(CHAPTERS)),--chapters $(CHAPTERS),)
 
 # --- book ------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Execute chapter notebooks at one scale and write a manifest per chapter into ``results/``.
 
-Used by ``make test-gpu`` (paper scale on a CUDA machine) and for determinism checks (two smoke
-runs must give the same claim statuses)::
+For determinism checks (two smoke runs must give the same claim statuses) and before/after
+comparisons of a change (``make test-gpu`` runs the ``paper-chapters`` sweep instead:
+``scripts/sweep.py``)::
 
     python scripts/run_chapters.py --scale paper --chapters 06 07 --require-cuda
     python scripts/run_chapters.py --scale smoke --out /tmp/run1
@@ -28,7 +29,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CLAIMS_MIME_TYPE = "application/vnd.theorybook.claims+json"
 
 
 def _select(chapters: list[str]) -> list[Path]:
@@ -41,16 +41,6 @@ def _select(chapters: list[str]) -> list[Path]:
         names = ", ".join(nb.stem for nb in notebooks)
         raise SystemExit(f"no chapter matches {unknown}; chapters: {names}")
     return chosen
-
-
-def _claims(notebook: object) -> list[dict[str, object]]:
-    records: list[dict[str, object]] = []
-    for cell in notebook.cells:  # type: ignore[attr-defined]
-        for output in cell.get("outputs", []):
-            payload = output.get("data", {}).get(CLAIMS_MIME_TYPE)
-            if payload is not None:
-                records = list(payload.get("records", []))
-    return records
 
 
 def _write_manifest(
@@ -89,32 +79,18 @@ def _write_manifest(
 
 
 def run_one(path: Path, *, scale: str, out: Path, timeout: int) -> bool:
-    import nbformat
-    from nbclient import NotebookClient
+    """Execute one chapter's notebook from a clean kernel and write its manifest."""
+    from theorybook.sweep_records import execute_notebook
 
-    os.environ["THEORYBOOK_SCALE"] = scale
     os.environ.setdefault("THEORYBOOK_PROGRESS", "off")
-    notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    start = time.perf_counter()
-    error = None
-    try:
-        client.execute()
-    except Exception as err:  # report and go on with the other chapters
-        error = f"{type(err).__name__}: {str(err)[-2000:]}"
-    wall = time.perf_counter() - start
+    run = execute_notebook(path.stem, scale, timeout=timeout)
     return _write_manifest(
         path,
         scale=scale,
         out=out,
-        wall=wall,
-        error=error,
-        claims=_claims(notebook),
+        wall=run.wall_seconds,
+        error=run.error or None,
+        claims=[dict(c) for c in run.claims],
         mode="notebook",
     )
 

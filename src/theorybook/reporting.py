@@ -33,6 +33,7 @@ __all__ = [
     "git_commit",
     "glue",
     "progress",
+    "save_json",
     "save_manifest",
 ]
 
@@ -320,14 +321,35 @@ def save_manifest(
         "numbers": dict(numbers or {}),
         "environment": environment_report().as_dict(),
     }
+    return save_json(path, payload, what="save_manifest: numbers (and config)")
+
+
+@checked
+def save_json(
+    path: str | os.PathLike[str], payload: Mapping[str, Any], *, what: str = "save_json: payload"
+) -> Path:
+    """Write ``payload`` as indented JSON with sorted keys (its folder is created).
+
+    NumPy scalars are written as numbers; other objects JSON does not know, as their text.
+
+    Arguments:
+        path: the file to write.
+        payload: the JSON object; its numbers must be finite (a missing value is ``None``).
+        what: how an error names the payload.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: if a number is NaN or infinite.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         text = json.dumps(payload, indent=2, sort_keys=True, default=_json_default, allow_nan=False)
     except ValueError:
         raise ValueError(
-            "save_manifest: numbers (and config) must be finite (NaN or inf found); "
-            "store a missing value as None"
+            f"{what} must be finite (NaN or inf found); store a missing value as None"
         ) from None
     target.write_text(text + "\n")
     return target
