@@ -282,7 +282,7 @@ def run_training_projection(
     prob = _toy(cfg)
     rp = random_problem(cfg.exactness.n_random, seed=seed)
     rng = np.random.default_rng(seed)
-    cases: list[tuple[Array, Array, float]] = [(prob.K, prob.y, prob.lam), (rp.K, rp.y, rp.lam)]
+    cases: list[tuple[np.ndarray, np.ndarray, float]] = [(prob.K, prob.y, prob.lam), (rp.K, rp.y, rp.lam)]
     cases += [
         (rp.K, rng.standard_normal(rp.K.shape[0]), lam)
         for lam in PROJECTION_RIDGES
