@@ -282,9 +282,12 @@ def run_training_projection(
     prob = _toy(cfg)
     rp = random_problem(cfg.exactness.n_random, seed=seed)
     rng = np.random.default_rng(seed)
-    cases: list[tuple[np.ndarray, np.ndarray, float]] = [(prob.K, prob.y, prob.lam), (rp.K, rp.y, rp.lam)]
+    cases: list[tuple[np.ndarray, np.ndarray, float]] = [
+        (prob.K, prob.y, prob.lam),
+        (rp.K, rp.y, rp.lam),
+    ]
     cases += [
-        (rp.K, rng.standard_normal(rp.K.shape[0]), lam)
+        (rp.K, np.asarray(rng.standard_normal(rp.K.shape[0])), lam)
         for lam in PROJECTION_RIDGES
         for _ in range(PROJECTION_LABELS)
     ]

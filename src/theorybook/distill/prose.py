@@ -50,21 +50,32 @@ def deep_verdict(table: ClaimTable, deep: DeepResult) -> str:
         f"$[{s.grid_best_interval[0]:g}, {s.grid_best_interval[1]:g}]$" for s in deep.seeds
     )
     est_chain = 100 * deep.mean_chain(ESTIMATE)
-    constant = f" A single constant weight, $\\alpha = {deep.best_constant:g}$ for every seed, " + (
-        "lands in every interval too: the grid's optimum moves so much with the "
-        "validation sample that the check cannot tell an estimate from a fixed guess."
-        if table["deep-alpha-hat"].baseline_passes
-        else f"misses by up to {deep.constant_miss_cells:.1f} cells."
-    )
+    hit = bool(table["deep-alpha-hat"].baseline_passes)
+    guess = f" A single constant weight, $\\alpha = {deep.best_constant:g}$ for every seed, "
     within = (
         f"The held-out estimate, rounded to the grid, lies inside the 95 % bootstrap interval "
         f"of the grid's best weight for all {n} seeds (estimates {hats}; intervals "
-        f"{intervals})." + constant
+        f"{intervals})."
+        + guess
+        + (
+            "lands in every interval too: the grid's optimum moves so much with the "
+            "validation sample that the check cannot tell an estimate from a fixed guess."
+            if hit
+            else f"misses by up to {deep.constant_miss_cells:.1f} cells."
+        )
     )
     missed = (
         f"The held-out estimate misses: at step 2 it is {hats} for the {n} seeds, against "
         f"95 % bootstrap intervals of the grid's best weight of {intervals}, up to "
-        f"{deep.max_miss_cells:.1f} grid cells of {deep.seeds[0].cell:g} outside." + constant
+        f"{deep.max_miss_cells:.1f} grid cells of {deep.seeds[0].cell:g} outside."
+        + guess
+        + (
+            "lands in every interval: a fixed guess does better than the estimate, and the "
+            "intervals are so wide that even an estimate landing in them would not be told "
+            "apart from that guess."
+            if hit
+            else f"misses by up to {deep.constant_miss_cells:.1f} cells."
+        )
     )
     text = table["deep-alpha-hat"].verdict(holds=within, not_separating=within, other=missed)
     text += (
@@ -136,7 +147,7 @@ def speed_verdict(table: ClaimTable, search: AlphaSearchResult) -> str:
     return row.verdict(
         not_separating=f"That speed is not the closed form's alone: {brent}, since on an exact "
         "parabola its interpolation steps land on the minimum at once; against the search the "
-        f"closed form saves {s.evaluations_scalar} − 2 fits, not a grid.",
+        f"closed form saves {s.evaluations_scalar - 2} of {s.evaluations_scalar} fits, not a grid.",
         holds=f"Beyond the grid, {brent.replace(' as well', '')}, below the row's floor.",
         other=f"The closed form is not {SPEEDUP_FLOOR:g} times faster than the grid in this "
         f"run ({row.status.label}); {brent}.",
