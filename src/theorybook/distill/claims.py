@@ -336,7 +336,8 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
         Claim(
             "alpha-star",
             f"The closed-form α* at step {search.step} (a projection) is at least as good as the "
-            f"best α on a {len(s.grid)}-point grid",
+            f"best α on a {len(s.grid)}-point grid, both scored against the noiseless truth (an "
+            "oracle reference)",
             kind="exact",
             where="Abstract ('a closed form solution for the optimal choice of weighting "
             "parameter at each step')",
