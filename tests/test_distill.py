@@ -29,11 +29,12 @@ from theorybook.distill import (
     distill_fits_by_refitting,
     distill_predict,
     eigen_weights,
-    estimate_alpha,
     greedy_optimal_alphas,
+    grid_optimum_interval,
     grid_search_alpha,
     kernel_eigen,
     krr_step_alpha_search,
+    krr_training_projection,
     limit_fit,
     limit_predict,
     limit_weights,
@@ -45,8 +46,10 @@ from theorybook.distill import (
     run_exactness,
     run_sparsification,
     run_toy,
+    run_training_projection,
     sparsification_ratios,
     toy_agreement,
+    training_projection,
 )
 
 
@@ -278,7 +281,7 @@ def test_bad_types_and_test_kernel():
     with pytest.raises(ValueError, match="f_ground_truth and f_self_distilled coincide"):
         optimal_alpha(np.ones(3), np.ones(3), np.zeros(3))
     with pytest.raises(ValueError, match="teacher_outputs and self_distilled_outputs coincide"):
-        estimate_alpha(np.ones(3), np.ones(3), np.zeros(3))
+        training_projection(np.ones(3), np.ones(3), np.zeros(3))
     with pytest.raises(ValueError, match="method"):
         eigen_weights(np.ones(2), lam=0.1, alpha=0.5, steps=2, method="nope")  # type: ignore[arg-type]
 
@@ -427,6 +430,7 @@ def _kernel_results(cfg: Config) -> Results:
         convergence=run_convergence(cfg),
         sparsification=run_sparsification(cfg),
         alpha_search=run_alpha_search(cfg),
+        training_projection=run_training_projection(cfg),
     )
 
 
@@ -435,13 +439,24 @@ def test_kernel_claims_hold_at_smoke_scale():
     table = chapter_claims(_kernel_results(cfg), cfg)
     assert table.chapter == "05_self_distillation"
     exact = [c.id for c in table.of_kind("exact")]
-    assert {"closed-form", "limit-krr", "alpha-star", "toy-alpha0", "toy-alpha025"} <= set(exact)
+    assert {
+        "closed-form",
+        "limit-krr",
+        "alpha-star",
+        "toy-alpha0",
+        "toy-alpha025",
+        "train-projection-bound",
+    } <= set(exact)
     table.assert_hold(exact)  # the timing row is an extension and is not asserted in tests
     assert not table.of_kind("reproduction")  # nothing here is a number read in the paper
     for c in table:
         assert "[recollection]" not in c.where + c.note and "research notes" not in c.note
     assert kernel_eigen(mobahi_toy().K).d[0] > kernel_eigen(mobahi_toy().K).d[-1]
     assert toy_agreement(table) == (3, 3)
+    # the speed row is challenged by a scalar search timed alike, and shows its timing band
+    speed = table["alpha-star-speed"]
+    assert speed.baseline is not None and speed.baseline_role == "competitor"
+    assert speed.spread is not None and speed.spread.low <= speed.measured <= speed.spread.high
 
 
 def test_results_are_frozen():
@@ -507,13 +522,13 @@ def test_alpha_sweep_agrees_with_refitting(problem):
         alpha_sweep(K, y, lam=0.1, alphas=np.array([0.5, 1.5]), steps=2)
 
 
-def test_estimate_alpha_minimises_the_training_loss(problem):
-    """In kernel ridge regression the estimate is exact: the argmin of the training loss."""
+def test_training_projection_minimises_the_training_loss(problem):
+    """In kernel ridge regression the projection is exact: the argmin of the training loss."""
     K, _, y = problem
     prev = distill_fits(K, y, lam=0.1, alpha=0.0, steps=2)[-1]  # the teacher of step 3
     teacher = distill_fits(K, y, lam=0.1, alpha=1.0, steps=1)[-1]  # the α = 1 student
     sd = distill_fits(np.asarray(K), prev, lam=0.1, alpha=1.0, steps=1)[-1]  # α = 0 student
-    a_hat = estimate_alpha(teacher, sd, y)
+    a_hat = training_projection(teacher, sd, y)
 
     def loss(a: float) -> float:
         f = a * teacher + (1 - a) * sd  # the step-3 student with weight a (linear in a)
@@ -521,6 +536,38 @@ def test_estimate_alpha_minimises_the_training_loss(problem):
 
     assert loss(a_hat) <= min(loss(a) for a in np.linspace(-5, 5, 2001)) + 1e-12
     assert a_hat > 1.0  # against the training targets the labels' own fit is preferred
+
+
+@pytest.mark.parametrize("lam", [1e-3, 0.1, 10.0])
+def test_training_projection_is_above_its_kernel_floor(problem, lam):
+    """Eq. distill-alpha-train-bound: the weighted mean of (1 + a_k)/a_k, at least 1 + 1/a_1."""
+    K, _, y = problem
+    a_hat, floor = krr_training_projection(K, y, lam)
+    d, V = np.linalg.eigh(K)
+    a = d / (d + lam)
+    yk = V.T @ y
+    w = (a * (1 - a) * yk) ** 2
+    keep = w > 0
+    assert a_hat == pytest.approx(np.sum(w[keep] * (1 + a[keep]) / a[keep]) / w.sum(), rel=1e-8)
+    assert floor == pytest.approx(1 + 1 / a.max(), rel=1e-12)
+    assert a_hat >= floor > 2.0
+    # one eigendirection alone gives the floor of that direction exactly
+    top = V[:, -1]
+    a_top, floor_top = krr_training_projection(K, top, lam)
+    assert a_top == pytest.approx(floor_top, rel=1e-8)
+
+
+def test_grid_optimum_interval_brackets_a_flat_optimum_and_pins_a_sharp_one():
+    grid = np.linspace(0.0, 1.0, 11)
+    rng = np.random.default_rng(0)
+    sharp = (grid[:, None] - 0.3) ** 2 + 0.001 * rng.standard_normal((11, 200))
+    assert grid_optimum_interval(sharp, grid) == (pytest.approx(0.3), pytest.approx(0.3))
+    flat = 1e-4 * (grid[:, None] - 0.5) ** 2 + rng.standard_normal((11, 200))
+    low, high = grid_optimum_interval(flat, grid)
+    best = grid[np.argmin(flat.mean(axis=1))]
+    assert low <= best <= high and high - low >= 0.3  # noise dominates: a wide interval
+    with pytest.raises(TypeError, match="grid"):  # one weight per row of losses
+        grid_optimum_interval(flat[:5], grid)
 
 
 # ----------------------------------------------------------------- degenerate limits

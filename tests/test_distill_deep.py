@@ -13,7 +13,6 @@ from malformed import bind, mutations, outcome
 import theorybook.distill.deep as deep_module
 from theorybook.distill import (
     ESTIMATE,
-    ESTIMATE_VAL,
     Config,
     DeepResult,
     DeepSeedResult,
@@ -280,80 +279,114 @@ def test_deep_experiment_smoke(monkeypatch):
     seed = res.seeds[0]
     assert len(seed.alpha_hat) == cfg.deep.steps - 1
     assert all(np.isfinite(a) for a in seed.alpha_hat)  # unconstrained
-    assert all(0.0 <= a <= 1.0 for a in seed.alpha_hat_val)
-    assert len(seed.alpha_hat_val_free) == len(seed.alpha_hat_val)
-    assert set(seed.chains) == {"α=0", ESTIMATE, ESTIMATE_VAL}
+    assert set(seed.chains) == {"α=0", ESTIMATE}
     assert len(seed.chains["α=0"]) == cfg.deep.steps
     assert seed.students_grid == len(seed.grid) - 1
-    assert 0.0 <= res.fraction_within_one_cell <= 1.0
+    assert 0.0 <= res.fraction_inside <= 1.0
     numbers = deep_numbers(res)
     assert numbers["per_seed"][0]["alpha_hat"] == list(seed.alpha_hat)
     assert seed.grid_val_loss.shape == seed.grid.shape
-    assert np.isfinite(seed.cells_off)
+    low, high = seed.grid_best_interval
+    assert low <= seed.alpha_grid_best <= high and {low, high} <= set(seed.grid.tolist())
+    assert np.isfinite(seed.miss_cells) and seed.miss_cells >= 0
+    # the negative control: on the training targets the projection leaves [0, 1] upwards
+    assert seed.alpha_train > 1.0
     assert seed.chains["α=0"][0] > 0.3  # the teacher is well above chance (0.1)
     with pytest.raises(dataclasses.FrozenInstanceError):
         seed.seed = 3  # type: ignore[misc]
     again = run_deep_digits(cfg, progress=False)  # deterministic: the same table
     assert again.seeds[0].alpha_hat == seed.alpha_hat
+    assert again.seeds[0].grid_best_interval == seed.grid_best_interval
     assert torch.get_num_threads() >= 1
 
 
-def _fake_seed(alpha_hat: float, best: float) -> DeepSeedResult:
+def _fake_seed(
+    alpha_hat: float, best: float, interval: tuple[float, float], alpha_train: float = 8.0
+) -> DeepSeedResult:
     grid = np.linspace(0, 1, 11)
     return DeepSeedResult(
         seed=0,
         chains={ESTIMATE: (0.9, 0.9)},
         chain_val_loss={ESTIMATE: (0.1, 0.1)},
-        alpha_hat=(2.7 if alpha_hat == 1.0 else alpha_hat,),
-        alpha_hat_val=(alpha_hat,),
-        alpha_hat_val_free=(2.7 if alpha_hat == 1.0 else alpha_hat,),
+        alpha_hat=(alpha_hat,),
+        alpha_train=alpha_train,
         grid=grid,
         grid_val_loss=(grid - best) ** 2,
         grid_test_acc=np.full(11, 0.9),
         alpha_grid_best=best,
+        grid_best_interval=interval,
         seconds_estimate=1.0,
         seconds_grid=10.0,
     )
 
 
-def test_degenerate_boundary_agreement_is_not_shown_as_holding():
+def _kernel_results(cfg: Config) -> dict:
     from theorybook.distill import (
         run_alpha_search,
         run_convergence,
         run_exactness,
         run_sparsification,
         run_toy,
+        run_training_projection,
     )
 
-    cfg = Config.preset("smoke")
-    kernel = dict(
+    return dict(
         toy=run_toy(cfg),
         exactness=run_exactness(cfg),
         convergence=run_convergence(cfg),
         sparsification=run_sparsification(cfg),
         alpha_search=run_alpha_search(cfg),
+        training_projection=run_training_projection(cfg),
     )
-    boundary = DeepResult((_fake_seed(1.0, 1.0),) * 3, 2, "cpu", 1.0, 0.3)
-    table = chapter_claims(Results(**kernel, deep=boundary), cfg)
-    row = table["deep-alpha-hat-val"]
+
+
+def test_estimate_rows_are_challenged_and_show_their_spread():
+    cfg = Config.preset("smoke")
+    kernel = _kernel_results(cfg)
+
+    def table_of(*seeds: DeepSeedResult):
+        deep = DeepResult(seeds, 2, "cpu", 1.0, 0.3)
+        return deep, chapter_claims(Results(**kernel, deep=deep), cfg)
+
+    # wide, overlapping intervals: a constant weight lands in all of them, so an estimate that
+    # does too is not told apart from a guess
+    deep, table = table_of(
+        _fake_seed(0.42, 0.4, (0.1, 0.9)),
+        _fake_seed(0.61, 0.6, (0.2, 1.0)),
+        _fake_seed(0.3, 0.3, (0.0, 0.7)),
+    )
+    row = table["deep-alpha-hat"]
+    assert row.kind == "extension" and row.baseline_role == "null model"
+    assert row.spread is not None and row.spread.what == "range over 3 seeds"
+    assert deep.best_constant == 0.5 and deep.constant_miss_cells == 0.0
     assert row.status.label == "not separating"
-    assert "Degenerate" in row.note and "2.7" in row.note
-    # the estimate itself, 2.7 against a best of 1.0, is 17 cells off: a failure, not a pass
-    assert table["deep-alpha-hat"].status.label in {"fails", "pending"}
-    # the paper's estimator could not be read: the row is our extension, challenged by the
-    # constant guess at the nearer edge and shown with its range over the seeds
-    for cid in ("deep-alpha-hat", "deep-alpha-hat-val"):
-        assert table[cid].kind == "extension" and table[cid].baseline_role == "null model"
-        assert table[cid].spread is not None and table[cid].spread.what == "range over 3 seeds"
-    assert not table.of_kind("reproduction")
-    assert "misses" in deep_verdict(table, boundary)
-    assert "no closer than a constant guess" in deep_verdict(table, boundary)
-    interior = DeepResult((_fake_seed(0.5, 0.5),) * 3, 2, "cpu", 1.0, 0.3)
-    table = chapter_claims(Results(**kernel, deep=interior), cfg)
+    assert "cannot tell an estimate from a fixed guess" in deep_verdict(table, deep)
+    # narrow, disjoint intervals: the estimate lands in each, no constant does
+    deep, table = table_of(
+        _fake_seed(0.2, 0.2, (0.2, 0.2)),
+        _fake_seed(0.81, 0.8, (0.8, 0.8)),
+        _fake_seed(0.5, 0.5, (0.5, 0.5)),
+    )
+    assert deep.constant_miss_cells == pytest.approx(3.0)
     assert table["deep-alpha-hat"].status.label in {"holds", "pending"}
-    if table["deep-alpha-hat"].status.label == "holds":
-        assert "within one grid cell" in deep_verdict(table, interior)
-    assert "From the teacher to step 2" in chain_changes_text(interior)
+    # an estimate past 1 misses every interval inside [0, 1]: a failure, never a pass
+    deep, table = table_of(_fake_seed(2.6, 0.2, (0.1, 0.4)), _fake_seed(1.9, 0.8, (0.6, 1.0)))
+    assert deep.max_miss_cells == pytest.approx(22.0)
+    assert table["deep-alpha-hat"].status.label in {"fails", "pending"}
+    assert "misses" in deep_verdict(table, deep)
+    # the negative control holds only while the held-out projection stays below its bound
+    control = table["deep-alpha-train"]
+    assert control.kind == "extension" and control.check.describe() == "≥ 2"
+    assert control.baseline == pytest.approx(1.9) and control.status.label == "holds"
+    assert "negative control behaves" in deep_verdict(table, deep)
+    deep, table = table_of(_fake_seed(2.6, 0.2, (0.1, 0.4)), _fake_seed(2.1, 0.8, (0.6, 1.0)))
+    assert table["deep-alpha-train"].status.label == "not separating"
+    deep, table = table_of(_fake_seed(0.3, 0.2, (0.1, 0.4), 1.5), _fake_seed(0.7, 0.8, (0.6, 1.0)))
+    assert table["deep-alpha-train"].status.label == "fails"
+    assert not table.of_kind("reproduction")
+    assert "From the teacher to step 2" in chain_changes_text(deep)
+    with pytest.raises(ValueError, match="must contain"):
+        _fake_seed(0.5, 0.5, (0.6, 0.9))
 
 
 @pytest.mark.paper_preset

@@ -33,6 +33,7 @@ from theorybook.distill import (
     run_exactness,
     run_sparsification,
     run_toy,
+    run_training_projection,
 )
 
 
@@ -97,6 +98,7 @@ def _results() -> Results:
         convergence=run_convergence(cfg),
         sparsification=run_sparsification(cfg),
         alpha_search=run_alpha_search(cfg),
+        training_projection=run_training_projection(cfg),
         deep=run_deep_digits(cfg),
     )
 
@@ -113,6 +115,7 @@ def _fields(results: Results) -> dict[str, Any]:
         "convergence": results.convergence,
         "sparsification": results.sparsification,
         "alpha_search": results.alpha_search,
+        "training_projection": results.training_projection,
         "deep": results.deep,
     }
 
@@ -150,7 +153,13 @@ EXAMPLES = {
     "optimal_alpha": lambda: call(
         np.array([1.0, 2.0, 0.5]), np.array([0.0, 1.0, 1.0]), np.array([0.6, 1.5, 0.8])
     ),
-    "estimate_alpha": lambda: call(
+    "krr_training_projection": lambda: call(_K(), _y(), 0.1),
+    "grid_optimum_interval": lambda: call(
+        np.array([[0.3, 0.2, 0.4, 0.1], [0.1, 0.3, 0.2, 0.2], [0.5, 0.4, 0.3, 0.6]]),
+        np.array([0.0, 0.5, 1.0]),
+        resamples=200,
+    ),
+    "training_projection": lambda: call(
         np.array([[0.9, 0.1], [0.2, 0.8]]),
         np.array([[0.6, 0.4], [0.5, 0.5]]),
         np.array([[1.0, 0.0], [0.0, 1.0]]),
@@ -174,6 +183,7 @@ EXAMPLES = {
     "run_convergence": lambda: call(_cfg()),
     "run_sparsification": lambda: call(_cfg()),
     "run_alpha_search": lambda: call(_cfg()),
+    "run_training_projection": lambda: call(_cfg(), 0),
     "run_deep_digits": lambda: call(_cfg()),
     "run_all": lambda: call(_cfg()),
     "Results": lambda: call(**_fields(_results())),
@@ -187,6 +197,7 @@ EXAMPLES = {
     "chapter_claims": lambda: call(_results(), _cfg()),
     "toy_agreement": lambda: call(_table()),
     "deep_verdict": lambda: call(_table(), _results().deep),
+    "speed_verdict": lambda: call(_table(), _results().alpha_search),
     "chain_changes_text": lambda: call(_results().deep),
 }
 

@@ -8,16 +8,17 @@ optimal weight of the labels (:mod:`~theorybook.distill.alpha`), a small PyTorch
 digits (:mod:`~theorybook.distill.deep`, not imported by the package: it needs torch), the toy
 problem, published numbers and data splits (:mod:`~theorybook.distill.data`), the settings
 (:mod:`~theorybook.distill.config`),
+the network estimate's negative control (:mod:`~theorybook.distill.estimate`),
 the experiments (:mod:`~theorybook.distill.experiments`: :func:`run_all` returns the
 :class:`Results` of :mod:`~theorybook.distill.results`), figures
-(:mod:`~theorybook.distill.figures`) and the claims table (:func:`chapter_claims`).
+(:mod:`~theorybook.distill.figures`), the claims table (:func:`chapter_claims`) and the
+sentences glued from it (:mod:`~theorybook.distill.prose`).
 """
 
 from theorybook.distill.alpha import (
     MIN_GRID_STEP,
     AlphaSearch,
     alpha_grid,
-    estimate_alpha,
     greedy_optimal_alphas,
     grid_search_alpha,
     krr_step_alpha_search,
@@ -29,12 +30,7 @@ from theorybook.distill.checks import (
     check_kernel,
     check_targets,
 )
-from theorybook.distill.claims import (
-    chain_changes_text,
-    chapter_claims,
-    deep_verdict,
-    toy_agreement,
-)
+from theorybook.distill.claims import chapter_claims
 from theorybook.distill.config import (
     SELECTION_SEEDS,
     Config,
@@ -60,6 +56,11 @@ from theorybook.distill.data import (
     mobahi_toy,
     random_problem,
 )
+from theorybook.distill.estimate import (
+    grid_optimum_interval,
+    krr_training_projection,
+    training_projection,
+)
 from theorybook.distill.experiments import (
     run_all,
     run_alpha_search,
@@ -68,6 +69,7 @@ from theorybook.distill.experiments import (
     run_exactness,
     run_sparsification,
     run_toy,
+    run_training_projection,
 )
 from theorybook.distill.figures import (
     alpha_search_figure,
@@ -89,9 +91,14 @@ from theorybook.distill.kernel import (
     limit_weights,
     sparsification_ratios,
 )
+from theorybook.distill.prose import (
+    chain_changes_text,
+    deep_verdict,
+    speed_verdict,
+    toy_agreement,
+)
 from theorybook.distill.results import (
     ESTIMATE,
-    ESTIMATE_VAL,
     AlphaSearchResult,
     ConvergenceResult,
     DeepResult,
@@ -100,13 +107,13 @@ from theorybook.distill.results import (
     Results,
     SparsificationResult,
     ToyResult,
+    TrainingProjectionResult,
     deep_numbers,
 )
 from theorybook.distill.sweep import AlphaSweep, alpha_sweep
 
 __all__ = [
     "ESTIMATE",
-    "ESTIMATE_VAL",
     "MAX_ELEMENTS",
     "MIN_GRID_STEP",
     "PUBLISHED_TOY_ALPHA0",
@@ -138,6 +145,7 @@ __all__ = [
     "ToyProblem",
     "ToyResult",
     "Training",
+    "TrainingProjectionResult",
     "alpha_grid",
     "alpha_search_figure",
     "alpha_sweep",
@@ -155,11 +163,12 @@ __all__ = [
     "distill_fits_by_refitting",
     "distill_predict",
     "eigen_weights",
-    "estimate_alpha",
     "greedy_optimal_alphas",
+    "grid_optimum_interval",
     "grid_search_alpha",
     "kernel_eigen",
     "krr_step_alpha_search",
+    "krr_training_projection",
     "limit_fit",
     "limit_predict",
     "limit_weights",
@@ -174,8 +183,11 @@ __all__ = [
     "run_exactness",
     "run_sparsification",
     "run_toy",
+    "run_training_projection",
     "sparsification_figure",
     "sparsification_ratios",
+    "speed_verdict",
     "toy_agreement",
     "toy_figure",
+    "training_projection",
 ]

@@ -12,19 +12,21 @@ trained on the teacher only (``α = 0``). For reference values ``z`` on some poi
     α* = ⟨f_gt − f_sd, z − f_sd⟩ / ‖f_gt − f_sd‖²                     (:eq:`distill-alpha-star`)
 
 (clipped to ``[0, 1]`` when asked). For a deep network the same projection is an *estimate*
-(the network is not linear in its targets): :func:`estimate_alpha` applies it to the training
-outputs against the training targets, unconstrained (:eq:`distill-alpha-hat`).
+(the network is not linear in its targets), made on held-out outputs against held-out labels
+(:eq:`distill-alpha-hat`: :func:`optimal_alpha` with ``clip=False``); its negative control and
+the noise of the grid's optimum are in :mod:`~theorybook.distill.estimate`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from jaxtyping import Float, Float64
 from numpy.typing import NDArray
 from scipy.linalg import cho_solve
+from scipy.optimize import minimize_scalar
 
 from theorybook.boundary import (
     FiniteReal,
@@ -49,7 +51,6 @@ __all__ = [
     "MIN_GRID_STEP",
     "AlphaSearch",
     "alpha_grid",
-    "estimate_alpha",
     "greedy_optimal_alphas",
     "grid_search_alpha",
     "krr_step_alpha_search",
@@ -133,44 +134,6 @@ def _optimal_alpha(
 
 
 @checked
-def estimate_alpha(
-    teacher_outputs: Float[np.ndarray, "*shape"],
-    self_distilled_outputs: Float[np.ndarray, "*shape"],
-    targets: Float[np.ndarray, "*shape"],
-) -> float:
-    """The network estimate ``α̂⁽ᵗ⁾`` of :eq:`distill-alpha-hat`, unconstrained.
-
-    ``α̂⁽ᵗ⁾ = argmin_{α ∈ ℝ} ‖y − (α ŷ⁽¹⁾ + (1 − α) ŷ⁽ᵗ⁾_{α=0})‖²`` on the training points: the
-    projection of :eq:`distill-alpha-star` with the step-1 fit ``ŷ⁽¹⁾`` (the ``α = 1`` student)
-    and the step-``t`` student trained on its teacher only, against the training targets
-    ``y``. It is exact for kernel ridge regression (:eq:`distill-affine-alpha`) and an
-    estimate for a network; it may fall outside ``[0, 1]``, and
-    :func:`~theorybook.distill.deep.distillation_loss` accepts such an ``α``. The variant that
-    scores validation outputs and clips to ``[0, 1]`` is :func:`optimal_alpha` with
-    ``clip=True``.
-
-    Arguments are outputs of one shape on the training points (values ``(n,)`` or
-    probabilities ``(n, classes)``) and the targets (one-hot labels) of that shape.
-    Raises as :func:`optimal_alpha` does.
-
-    Arguments:
-        teacher_outputs: the step-1 fit ``ŷ⁽¹⁾`` on the training points (the ``α = 1`` student)
-        self_distilled_outputs: the step-``t`` student trained on its teacher only (``α = 0``)
-        targets: the training targets (one-hot labels), of the same shape
-
-    Returns:
-        ``α̂⁽ᵗ⁾``, a float (unconstrained).
-    """
-    return _optimal_alpha(
-        teacher_outputs,
-        self_distilled_outputs,
-        targets,
-        False,
-        ("teacher_outputs", "self_distilled_outputs"),
-    )
-
-
-@checked
 def alpha_grid(
     step: Annotated[float, Interval(low=MIN_GRID_STEP, high=1.0)] = 1e-3,
 ) -> Float[np.ndarray, " g"]:
@@ -218,12 +181,14 @@ def _grid_search_alpha(losses: Array, grid: Array) -> tuple[float, float]:
 @record
 @dataclass(frozen=True)
 class AlphaSearch:
-    """Closed-form ``α*`` against a grid search at one step of KRR self-distillation.
+    """Closed-form ``α*`` against a grid search and a scalar search at one KRR step.
 
     ``grid_losses[i]`` is the loss of a student explicitly refitted with ``grid[i]``; the
-    closed form needs two fits (``α = 0`` and ``α = 1``), the grid one fit per grid point.
+    closed form needs two fits (``α = 0`` and ``α = 1``), the grid one fit per grid point, and
+    the competitor, :func:`scipy.optimize.minimize_scalar` (bounded Brent search on ``[0, 1]``,
+    to half the grid's step), one fit per evaluation (``evaluations_scalar``).
     ``seconds_*`` are medians over ``repeats`` timed runs (:func:`theorybook.timing.best_of`),
-    ``spread_*`` their max/min.
+    ``spread_*`` their max/min, ``times_*`` the runs themselves.
     """
 
     alpha_star: FiniteReal  # unconstrained (clip=False) it may leave [0, 1]
@@ -237,11 +202,38 @@ class AlphaSearch:
     spread_closed_form: Spread = 1.0
     spread_grid: Spread = 1.0
     repeats: PositiveInt = 1
+    alpha_scalar: FiniteReal = 0.0
+    loss_scalar: NonNegativeReal = 0.0
+    evaluations_scalar: PositiveInt = 1
+    seconds_scalar: NonNegativeReal = 0.0
+    times_closed_form: tuple[NonNegativeReal, ...] = ()
+    times_grid: tuple[NonNegativeReal, ...] = ()
+    times_scalar: tuple[NonNegativeReal, ...] = ()
 
     @property
     def speedup(self) -> float:
         """How many times faster the closed form was than the grid (ratio of medians)."""
         return self.seconds_grid / self.seconds_closed_form
+
+    @property
+    def scalar_speedup(self) -> float:
+        """How many times faster the scalar search was than the grid (ratio of medians)."""
+        return self.seconds_grid / self.seconds_scalar
+
+    @staticmethod
+    def _band(slow: tuple[float, ...], fast: tuple[float, ...]) -> tuple[float, float]:
+        return min(slow) / max(fast), max(slow) / min(fast)
+
+    @property
+    def speedup_band(self) -> tuple[float, float]:
+        """The grid/closed-form ratio over the timed runs: slowest closed form against the
+        fastest grid, and the reverse (it contains :attr:`speedup`)."""
+        return self._band(self.times_grid, self.times_closed_form)
+
+    @property
+    def scalar_speedup_band(self) -> tuple[float, float]:
+        """The same for the scalar search."""
+        return self._band(self.times_grid, self.times_scalar)
 
 
 def _krr_student(
@@ -265,13 +257,16 @@ def krr_step_alpha_search(
     clip: bool = True,
     repeats: PositiveInt = 5,
 ) -> AlphaSearch:
-    """Closed-form ``α*`` (:eq:`distill-alpha-star`) and a grid search for one KRR step.
+    """Closed-form ``α*`` (:eq:`distill-alpha-star`), a grid search and a scalar search for one
+    KRR step.
 
     ``prev_fit`` is the teacher's fit ``ŷ⁽ᵗ⁻¹⁾`` at the training points; ``K_ref`` (m, n) the
     kernel between the m reference points and the training points, and ``reference`` (m,) the
     values the mean squared error compares against. Both searches refit students by a linear
     solve with one shared Cholesky factor of ``K + λI`` (computed outside the timings), so the
-    timing compares 2 solves against ``len(grid)`` solves; each is timed ``repeats`` times.
+    timing compares 2 solves against ``len(grid)`` solves; each is timed ``repeats`` times. The
+    competitor, :func:`scipy.optimize.minimize_scalar` (bounded Brent search over ``[0, 1]``, or
+    over the grid's span with ``clip=False``, to half the grid's finest step), is timed alike.
 
     ``grid`` (default :func:`alpha_grid`) holds the weights to try. With ``clip=True`` (α is a
     weight, the paper's range) every grid value must lie in ``[0, 1]`` (``ValueError`` names the
@@ -291,7 +286,7 @@ def krr_step_alpha_search(
         repeats: how many timed runs each search's median takes
 
     Returns:
-        The :class:`AlphaSearch`: both answers, their losses and timings.
+        The :class:`AlphaSearch`: the three answers, their losses and timings.
     """
     Kc = check_kernel(K, psd=True)
     n = Kc.shape[0]
@@ -319,15 +314,27 @@ def krr_step_alpha_search(
         best, loss = _grid_search_alpha(losses, gv)
         return losses, best, loss
 
+    def loss_at(a: float) -> float:
+        _, f = _krr_student(factor, Kr, yv, pv, a, Kc)
+        return float(np.mean((f - z) ** 2))
+
+    tol = float(np.min(np.diff(np.sort(gv)))) / 2 if gv.shape[0] > 1 else 1e-3
+    low, high = (0.0, 1.0) if clip else (float(gv.min()), float(gv.max()))
+
+    def scalar_search() -> Any:
+        return minimize_scalar(
+            loss_at, bounds=(low, high), method="bounded", options={"xatol": tol}
+        )
+
     a_star = closed_form()
     losses, a_best, l_best = grid_search()
-    t_cf = best_of(closed_form, repeats=repeats, warmup=0)
-    t_grid = best_of(grid_search, repeats=repeats, warmup=0)
-    _, f_star = _krr_student(factor, Kr, yv, pv, a_star, Kc)
-    loss_star = float(np.mean((f_star - z) ** 2))
+    scalar = scalar_search()
+    t_cf = best_of(closed_form, repeats=repeats, warmup=1)
+    t_grid = best_of(grid_search, repeats=repeats, warmup=1)
+    t_scalar = best_of(scalar_search, repeats=repeats, warmup=1)
     return AlphaSearch(
         a_star,
-        loss_star,
+        loss_at(a_star),
         gv,
         losses,
         a_best,
@@ -337,6 +344,13 @@ def krr_step_alpha_search(
         t_cf.spread,
         t_grid.spread,
         repeats,
+        alpha_scalar=float(scalar.x),
+        loss_scalar=float(scalar.fun),
+        evaluations_scalar=int(scalar.nfev),
+        seconds_scalar=t_scalar.median,
+        times_closed_form=t_cf.times,
+        times_grid=t_grid.times,
+        times_scalar=t_scalar.times,
     )
 
 

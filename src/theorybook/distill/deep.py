@@ -79,8 +79,8 @@ def distillation_loss(
 
     :eq:`distill-deep-loss`. MSE is the mean over samples and classes
     (``torch.nn.functional.mse_loss``). ``α`` is any finite real: the estimate of
-    :func:`~theorybook.distill.alpha.estimate_alpha` is unconstrained, and an ``α > 1`` gives the
-    teacher term a negative weight (the student extrapolates away from the teacher); the loss
+    :eq:`distill-alpha-hat` (:func:`~theorybook.distill.alpha.optimal_alpha` with
+    ``clip=False``) is unconstrained, and an ``α > 1`` gives the teacher term a negative weight (the student extrapolates away from the teacher); the loss
     stays bounded because softmax outputs are. With ``alpha = 1`` the teacher is unused and may
     be ``None``. The targets are converted to the logits' dtype and device. Raises
     ``TypeError`` for non-tensors or shapes that differ and ``ValueError`` for non-finite

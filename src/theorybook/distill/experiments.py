@@ -21,13 +21,17 @@ from sklearn.kernel_ridge import KernelRidge
 from theorybook.boundary import Seed, checked
 from theorybook.distill.alpha import (
     alpha_grid,
-    estimate_alpha,
     greedy_optimal_alphas,
     krr_step_alpha_search,
     optimal_alpha,
 )
 from theorybook.distill.config import Config
 from theorybook.distill.data import ToyProblem, mobahi_toy, random_problem
+from theorybook.distill.estimate import (
+    grid_optimum_interval,
+    krr_training_projection,
+    training_projection,
+)
 from theorybook.distill.kernel import (
     distill_fits,
     distill_fits_by_refitting,
@@ -41,7 +45,6 @@ from theorybook.distill.kernel import (
 )
 from theorybook.distill.results import (
     ESTIMATE,
-    ESTIMATE_VAL,
     AlphaSearchResult,
     ConvergenceResult,
     DeepResult,
@@ -50,6 +53,7 @@ from theorybook.distill.results import (
     Results,
     SparsificationResult,
     ToyResult,
+    TrainingProjectionResult,
 )
 from theorybook.timing import Timer
 
@@ -64,6 +68,7 @@ __all__ = [
     "run_exactness",
     "run_sparsification",
     "run_toy",
+    "run_training_projection",
 ]
 
 Array = NDArray[np.float64]
@@ -251,6 +256,50 @@ def run_alpha_search(cfg: Config, *, progress: bool = False) -> AlphaSearchResul
     return AlphaSearchResult(cfg.search.at_step, search, ac, lc, af, lf)
 
 
+#: ridges of :func:`run_training_projection`'s extra problems, and random label vectors per ridge.
+PROJECTION_RIDGES = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
+PROJECTION_LABELS = 4
+
+
+@checked
+def run_training_projection(
+    cfg: Config, seed: Seed = 0, *, progress: bool = False
+) -> TrainingProjectionResult:
+    """The step-2 projection on the training targets against its floor ``1 + 1/a₁``.
+
+    Problems: the toy (its labels and λ); the random 3-D problem of ``cfg.exactness.n_random``
+    points with its labels and λ; and on that kernel, :data:`PROJECTION_LABELS` Gaussian label
+    vectors for each ridge in :data:`PROJECTION_RIDGES`.
+
+    Arguments:
+        cfg: the chapter's configuration (``cfg.toy`` and ``cfg.exactness.n_random``)
+        seed: the seed of the random problem and of the label vectors
+        progress: accepted for the uniform signature (milliseconds: no bar)
+
+    Returns:
+        The :class:`~theorybook.distill.results.TrainingProjectionResult`.
+    """
+    prob = _toy(cfg)
+    rp = random_problem(cfg.exactness.n_random, seed=seed)
+    rng = np.random.default_rng(seed)
+    cases: list[tuple[np.ndarray, np.ndarray, float]] = [
+        (prob.K, prob.y, prob.lam),
+        (rp.K, rp.y, rp.lam),
+    ]
+    cases += [
+        (rp.K, np.asarray(rng.standard_normal(rp.K.shape[0])), lam)
+        for lam in PROJECTION_RIDGES
+        for _ in range(PROJECTION_LABELS)
+    ]
+    pairs = np.asarray([krr_training_projection(K, y, lam) for K, y, lam in cases])
+    what = (
+        f"the toy; {cfg.exactness.n_random} random 3-D points with their labels; and "
+        f"{PROJECTION_LABELS} Gaussian label vectors on that kernel for each "
+        f"λ ∈ {{{', '.join(f'{lam:g}' for lam in PROJECTION_RIDGES)}}}"
+    )
+    return TrainingProjectionResult(pairs[:, 0], pairs[:, 1], what)
+
+
 # --------------------------------------------------------------------------- digits network
 
 
@@ -259,13 +308,15 @@ def run_deep_digits(cfg: Config, *, progress: bool = False) -> DeepResult:
     """Self-distil an MLP on label-noisy digits for several α and for the estimated α̂.
 
     Per seed of ``cfg.deep.seeds``: the teacher (step 1, labels only); chains of
-    ``cfg.deep.steps`` steps for each fixed α; a chain with ``α̂`` of :eq:`distill-alpha-hat`
-    (each step: train the ``α = 0`` student from the chain's previous student, project with
-    :func:`~theorybook.distill.alpha.estimate_alpha` on the training softmax outputs against the
-    training one-hot labels, train the student at the unconstrained ``α̂``); the same chain with
-    the validation variant (projection on validation outputs against the validation labels,
-    clipped to ``[0, 1]``); and at step 2 a grid of α from the shared teacher, scored by
-    validation MSE. All students share one initialisation seed, so a student is determined by
+    ``cfg.deep.steps`` steps for each fixed α; a chain with the held-out estimate ``α̂`` of
+    :eq:`distill-alpha-hat` (each step: train the ``α = 0`` student from the chain's previous
+    student, project the validation softmax outputs of the teacher and of that student on the
+    validation one-hot labels with :func:`~theorybook.distill.alpha.optimal_alpha`, unclipped,
+    and train the student at ``α̂``); at step 2 a grid of α from the shared teacher, scored by
+    validation MSE, with the bootstrap interval of its best weight over the validation points
+    (:func:`~theorybook.distill.estimate.grid_optimum_interval`); and the step-2 projection on the
+    *training* targets (:func:`~theorybook.distill.estimate.training_projection`, the negative
+    control), which needs no extra student. All students share one initialisation seed, so a student is determined by
     its α history and the α = 1 student is the teacher itself. The configuration was chosen on
     :data:`~theorybook.distill.config.SELECTION_SEEDS`, which ``cfg.deep.seeds`` may not
     contain. Runs under the book's thread policy (:func:`theorybook.runtime.torch_threads`); a
@@ -360,8 +411,15 @@ def _deep_seed(
     grid_students = [student((float(a),)) for a in grid]
     grid_val = np.asarray([s["val_loss"] for s in grid_students])
     grid_acc = np.asarray([s["test_acc"] for s in grid_students])
+    point_losses = np.stack(
+        [np.mean((s["p_val"] - onehot_val) ** 2, axis=1) for s in grid_students]
+    )
     best = float(grid[int(np.argmin(grid_val))])
+    interval = grid_optimum_interval(point_losses, grid, seed=seed)
     seconds_grid = float(sum(seconds[key_of((float(a),))] for a in grid if a < 1.0))
+    alpha_train = training_projection(
+        teacher["p_train_np"], student((0.0,))["p_train_np"], onehot_train
+    )
     chains: dict[str, tuple[float, ...]] = {}
     losses: dict[str, tuple[float, ...]] = {}
     for a in cfg.deep.fixed_alphas:
@@ -374,45 +432,32 @@ def _deep_seed(
             vls.append(s["val_loss"])
         chains[f"α={a:g}"], losses[f"α={a:g}"] = tuple(accs), tuple(vls)
 
-    def estimate_chain(validation: bool) -> tuple[list[float], list[float], list[float], float]:
-        hist: tuple[float, ...] = ()
-        accs, vls = [teacher["test_acc"]], [teacher["val_loss"]]
-        used: list[float] = []
-        free: list[float] = []
-        step2_seconds = float("nan")
-        for step in range(2, cfg.deep.steps + 1):
-            s0 = student(hist + (0.0,))
-            if validation:
-                raw = optimal_alpha(teacher["p_val"], s0["p_val"], onehot_val, clip=False)
-                a_hat = float(np.clip(raw, 0.0, 1.0))
-            else:
-                raw = a_hat = estimate_alpha(teacher["p_train_np"], s0["p_train_np"], onehot_train)
-            free.append(float(raw))
-            used.append(a_hat)
-            hist = hist + (a_hat,)
-            s = student(hist)
-            if step == 2:
-                extra = seconds.get(key_of(hist), 0.0)
-                step2_seconds = seconds[(0.0,)] + extra
-            accs.append(s["test_acc"])
-            vls.append(s["val_loss"])
-        chains[ESTIMATE_VAL if validation else ESTIMATE] = tuple(accs)
-        losses[ESTIMATE_VAL if validation else ESTIMATE] = tuple(vls)
-        return used, free, vls, step2_seconds
-
-    a_hats, _, _, seconds_estimate = estimate_chain(validation=False)
-    a_val, a_val_free, _, _ = estimate_chain(validation=True)
+    # the held-out estimate at every step: project the validation outputs of the α = 1 student
+    # (the teacher) and of the step's α = 0 student on the validation labels, unconstrained
+    hist = ()
+    accs, vls = [teacher["test_acc"]], [teacher["val_loss"]]
+    a_hats: list[float] = []
+    for _ in range(2, cfg.deep.steps + 1):
+        s0 = student(hist + (0.0,))
+        a_hat = optimal_alpha(teacher["p_val"], s0["p_val"], onehot_val, clip=False)
+        a_hats.append(a_hat)
+        hist = hist + (a_hat,)
+        s = student(hist)
+        accs.append(s["test_acc"])
+        vls.append(s["val_loss"])
+    chains[ESTIMATE], losses[ESTIMATE] = tuple(accs), tuple(vls)
+    seconds_estimate = seconds[(0.0,)] + seconds.get(key_of((a_hats[0],)), 0.0)
     return DeepSeedResult(
         seed=seed,
         chains=chains,
         chain_val_loss=losses,
         alpha_hat=tuple(a_hats),
-        alpha_hat_val=tuple(a_val),
-        alpha_hat_val_free=tuple(a_val_free),
+        alpha_train=alpha_train,
         grid=grid,
         grid_val_loss=grid_val,
         grid_test_acc=grid_acc,
         alpha_grid_best=best,
+        grid_best_interval=interval,
         seconds_estimate=seconds_estimate,
         seconds_grid=seconds_grid,
     )
@@ -434,5 +479,6 @@ def run_all(cfg: Config, *, progress: bool = False) -> Results:
         convergence=run_convergence(cfg),
         sparsification=run_sparsification(cfg),
         alpha_search=run_alpha_search(cfg),
+        training_projection=run_training_projection(cfg),
         deep=run_deep_digits(cfg, progress=progress),
     )

@@ -15,7 +15,6 @@ from matplotlib.figure import Figure
 from theorybook.boundary import FiniteReal, Probability, checked
 from theorybook.distill.results import (
     ESTIMATE,
-    ESTIMATE_VAL,
     AlphaSearchResult,
     ConvergenceResult,
     DeepResult,
@@ -27,7 +26,6 @@ from theorybook.plotting import COLUMN_WIDTH, PALETTE, label_panels, new_figure
 __all__ = [
     "ALPHA_COLOURS",
     "ESTIMATE_COLOUR",
-    "VARIANT_COLOUR",
     "alpha_colour",
     "alpha_search_figure",
     "convergence_figure",
@@ -50,7 +48,6 @@ ALPHA_COLOURS: dict[float, str] = {
 #: The colour of the estimated weight α̂ (the deep experiment's estimate chain).
 ESTIMATE_COLOUR = PALETTE["purple"]
 #: The colour of the estimate's variant (validation targets, clipped to [0, 1]).
-VARIANT_COLOUR = PALETTE["vermillion"]
 _RATIO_COLOURS = (PALETTE["black"], PALETTE["purple"], PALETTE["sky"])
 
 
@@ -207,9 +204,7 @@ def deep_figure(deep: DeepResult) -> Figure:
     for j, label in enumerate(labels):
         acc = 100 * deep.chain(label)
         if label == ESTIMATE:
-            c, name = ESTIMATE_COLOUR, r"estimate $\hat\alpha$"
-        elif label == ESTIMATE_VAL:
-            c, name = VARIANT_COLOUR, r"variant (validation, clipped)"
+            c, name = ESTIMATE_COLOUR, r"held-out estimate $\hat\alpha$"
         else:
             a = float(label.split("=")[1])
             c, name = alpha_colour(a), rf"$\alpha = {a:g}$"
@@ -236,29 +231,39 @@ def deep_figure(deep: DeepResult) -> Figure:
             label="grid, one line per seed" if k == 0 else None,
         )
         i = int(np.argmin(sr.grid_val_loss))
-        ax2.plot(
+        low, high = sr.grid_best_interval
+        ax2.errorbar(
             sr.grid[i],
             sr.grid_val_loss[i],
+            xerr=[[sr.grid[i] - low], [high - sr.grid[i]]],
             marker="o",
             ms=6,
             mfc="none",
             color=PALETTE["black"],
+            capsize=2,
+            lw=0.8,
             ls="none",
-            label="grid's best" if k == 0 else None,
+            label="grid's best, 95 % bootstrap interval" if k == 0 else None,
         )
-        j = int(np.argmin(np.abs(sr.grid - sr.alpha_hat_val[0])))
-        ax2.plot(
-            sr.alpha_hat_val[0],
-            sr.grid_val_loss[j],
-            marker="*",
-            ms=10,
-            color=VARIANT_COLOUR,
-            ls="none",
-            label="variant (clipped)" if k == 0 else None,
-        )
+        if 0.0 <= sr.alpha_hat[0] <= 1.0:
+            j = int(np.argmin(np.abs(sr.grid - sr.alpha_hat[0])))
+            ax2.plot(
+                sr.alpha_hat[0],
+                sr.grid_val_loss[j],
+                marker="*",
+                ms=10,
+                color=ESTIMATE_COLOUR,
+                ls="none",
+                label=r"held-out $\hat\alpha$" if k == 0 else None,
+            )
     est = ", ".join(f"{s.alpha_hat[0]:.2f}" for s in deep.seeds)
+    train = ", ".join(f"{s.alpha_train:.1f}" for s in deep.seeds)
     ax2.set(xlabel=r"$\alpha$ at step 2", ylabel="validation MSE")
-    ax2.set_title(r"estimate $\hat\alpha$ per seed:" + f"\n{est}", fontsize=8, loc="right")
+    ax2.set_title(
+        r"held-out $\hat\alpha$ per seed: " + f"{est}\n" + "on training targets: " + train,
+        fontsize=8,
+        loc="right",
+    )
     _legend_below(ax2, ncols=1)
     label_panels([ax1, ax2])
     return fig

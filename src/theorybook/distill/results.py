@@ -31,7 +31,7 @@ from theorybook.distill.data import ToyProblem
 
 __all__ = [
     "ESTIMATE",
-    "ESTIMATE_VAL",
+    "HALF_CELL",
     "AlphaSearchResult",
     "ConvergenceResult",
     "DeepResult",
@@ -40,15 +40,14 @@ __all__ = [
     "Results",
     "SparsificationResult",
     "ToyResult",
+    "TrainingProjectionResult",
     "deep_numbers",
 ]
 
 Array = NDArray[np.float64]
 
-#: chain label of the estimate of :eq:`distill-alpha-hat` (training targets, unconstrained).
+#: chain label of the estimate of :eq:`distill-alpha-hat` (held-out projection, unconstrained).
 ESTIMATE = "α̂"
-#: chain label of the variant scored on validation outputs and clipped to [0, 1].
-ESTIMATE_VAL = "α̂ val"
 
 
 # --------------------------------------------------------------------------- kernel part
@@ -183,6 +182,26 @@ class AlphaSearchResult:
         return "below" if free < 0 else "inside" if free <= 1 else "above"
 
 
+@record
+@dataclass(frozen=True)
+class TrainingProjectionResult:
+    """The step-2 projection on the training targets in kernel ridge regression, per problem.
+
+    ``alphas[i]`` is the projection of :eq:`distill-alpha-train` on problem ``i`` and
+    ``floors[i]`` its floor ``1 + 1/a₁`` (:eq:`distill-alpha-train-bound`); ``problems`` says
+    what the problems were.
+    """
+
+    alphas: Float64[np.ndarray, " p"]
+    floors: Float64[np.ndarray, " p"]
+    problems: str
+
+    @property
+    def min_relative_excess(self) -> float:
+        """The smallest ``(α̃ − floor)/floor`` over the problems (``≥ 0`` when the bound holds)."""
+        return float(np.min((self.alphas - self.floors) / self.floors))
+
+
 # --------------------------------------------------------------------------- digits network
 
 
@@ -192,62 +211,59 @@ class DeepSeedResult:
     """One seed of the digits experiment.
 
     ``chains[label]`` holds test accuracy for steps 1..T (step 1 is the shared teacher); labels
-    are ``"α=0.5"`` for a fixed weight, :data:`ESTIMATE` for the chain run with ``α̂`` of
-    :eq:`distill-alpha-hat` and :data:`ESTIMATE_VAL` for the validation variant.
-    ``alpha_hat`` holds ``α̂`` at steps 2..T; ``alpha_hat_val`` the variant (clipped) and
-    ``alpha_hat_val_free`` its projection before clipping. ``grid_val_loss`` and
-    ``grid_test_acc`` score the step-2 students trained from the shared teacher with each grid
-    weight. ``seconds_estimate`` is the training time of the students the estimate needs at
-    step 2 (the ``α = 0`` student and the ``α̂`` student), ``seconds_grid`` that of the grid's
-    students (every grid weight but ``α = 1``, whose student is the teacher): like for like,
-    neither counts the shared teacher.
+    are ``"α=0.5"`` for a fixed weight and :data:`ESTIMATE` for the chain run with the held-out
+    estimate ``α̂`` of :eq:`distill-alpha-hat` (unconstrained) at every step. ``alpha_hat``
+    holds ``α̂`` at steps 2..T; ``alpha_train`` the step-2 projection on the training targets
+    (:eq:`distill-alpha-train`, the negative control). ``grid_val_loss`` and ``grid_test_acc``
+    score the step-2 students trained from the shared teacher with each grid weight, and
+    ``grid_best_interval`` is the bootstrap interval of the grid's best weight over the
+    validation points (:func:`~theorybook.distill.estimate.grid_optimum_interval`).
+    ``seconds_estimate`` is the training time of the students the estimate needs at step 2
+    (the ``α = 0`` student and the ``α̂`` student), ``seconds_grid`` that of the grid's students
+    (every grid weight but ``α = 1``, whose student is the teacher): like for like, neither
+    counts the shared teacher.
     """
 
     seed: Seed
     chains: Mapping[str, tuple[Probability, ...]]
     chain_val_loss: Mapping[str, tuple[NonNegativeReal, ...]]
     alpha_hat: tuple[FiniteReal, ...]
-    alpha_hat_val: tuple[Probability, ...]
-    alpha_hat_val_free: tuple[FiniteReal, ...]
+    alpha_train: FiniteReal
     grid: Float64[np.ndarray, " g"]
     grid_val_loss: Float64[np.ndarray, " g"]
     grid_test_acc: Float64[np.ndarray, " g"]
     alpha_grid_best: Probability
+    grid_best_interval: tuple[Probability, Probability]
     seconds_estimate: NonNegativeReal
     seconds_grid: NonNegativeReal
+
+    def __post_init__(self) -> None:
+        low, high = self.grid_best_interval
+        if not low <= self.alpha_grid_best <= high:
+            raise ValueError(
+                f"grid_best_interval {self.grid_best_interval} must contain the grid's best "
+                f"weight {self.alpha_grid_best}"
+            )
 
     @property
     def cell(self) -> float:
         """The grid step."""
         return float(self.grid[1] - self.grid[0])
 
-    @property
-    def cells_off(self) -> float:
-        """``|α̂₂ − grid-best α|`` in grid cells (step 2, from the shared teacher)."""
-        return abs(self.alpha_hat[0] - self.alpha_grid_best) / self.cell
+    def miss(self, alpha: float) -> float:
+        """How far ``alpha`` lies outside :attr:`grid_best_interval`, in grid cells (0 inside)."""
+        low, high = self.grid_best_interval
+        return max(low - alpha, alpha - high, 0.0) / self.cell
 
     @property
-    def cells_off_val(self) -> float:
-        """The same for the validation variant."""
-        return abs(self.alpha_hat_val[0] - self.alpha_grid_best) / self.cell
-
-    @property
-    def boundary_cells_off(self) -> float:
-        """Cells between the grid's best α and the nearer boundary (0 or 1): how far a constant
-        boundary guess lands, the trivial baseline of the α̂ rows."""
-        best = self.alpha_grid_best
-        return min(best, 1.0 - best) / self.cell
+    def miss_cells(self) -> float:
+        """How far the step-2 estimate ``α̂`` lies outside the grid optimum's interval (cells)."""
+        return self.miss(self.alpha_hat[0])
 
     @property
     def best_interior(self) -> bool:
         """Whether the grid's best α lies strictly inside ``(0, 1)``."""
         return 0.0 < self.alpha_grid_best < 1.0
-
-    @property
-    def on_boundary(self) -> bool:
-        """Whether the grid's best α and the (clipped) variant both sit on one boundary."""
-        a, b = self.alpha_hat_val[0], self.alpha_grid_best
-        return (a == b == 1.0) or (a == b == 0.0)
 
     @property
     def students_estimate(self) -> int:
@@ -258,6 +274,11 @@ class DeepSeedResult:
     def students_grid(self) -> int:
         """Students the grid trains beyond the teacher."""
         return int(np.sum(self.grid < 1.0))
+
+
+#: a weight rounded to the grid lands inside an interval of grid values when it lies at most
+#: half a cell outside it.
+HALF_CELL = 0.5
 
 
 @record
@@ -272,19 +293,24 @@ class DeepResult:
     noisy_fraction: Probability
 
     @property
-    def max_cells_off(self) -> float:
-        """The largest ``|α̂ − grid best|`` over seeds, in grid cells."""
-        return max(s.cells_off for s in self.seeds)
+    def max_miss_cells(self) -> float:
+        """The largest miss of ``α̂`` from the grid optimum's interval over seeds, in cells."""
+        return max(s.miss_cells for s in self.seeds)
 
     @property
-    def max_cells_off_val(self) -> float:
-        """The same for the validation variant."""
-        return max(s.cells_off_val for s in self.seeds)
+    def best_constant(self) -> float:
+        """The challenger of the estimate: the one grid weight, the same for every seed, whose
+        largest miss over seeds is smallest (an oracle: it is chosen on the seeds it is scored
+        on; ties go to the weight nearest 0.5)."""
+        grid = self.seeds[0].grid
+        worst = np.asarray([max(s.miss(float(c)) for s in self.seeds) for c in grid])
+        ties = np.flatnonzero(worst == worst.min())
+        return float(grid[ties[np.argmin(np.abs(grid[ties] - 0.5))]])
 
     @property
-    def max_boundary_cells_off(self) -> float:
-        """The same for the trivial baseline (the boundary nearer the grid's best)."""
-        return max(s.boundary_cells_off for s in self.seeds)
+    def constant_miss_cells(self) -> float:
+        """The largest miss over seeds of :attr:`best_constant`, in cells."""
+        return max(s.miss(self.best_constant) for s in self.seeds)
 
     @property
     def interior_fraction(self) -> float:
@@ -292,14 +318,10 @@ class DeepResult:
         return float(np.mean([s.best_interior for s in self.seeds]))
 
     @property
-    def all_on_boundary(self) -> bool:
-        """Whether the variant and the grid's best share a boundary for every seed."""
-        return all(s.on_boundary for s in self.seeds)
-
-    @property
-    def fraction_within_one_cell(self) -> float:
-        """Fraction of seeds whose estimate α̂ lies within one grid cell of the grid's best."""
-        return float(np.mean([s.cells_off <= 1.0 + 1e-9 for s in self.seeds]))
+    def fraction_inside(self) -> float:
+        """Fraction of seeds whose ``α̂``, rounded to the grid, lies in the grid optimum's
+        interval."""
+        return float(np.mean([s.miss_cells <= HALF_CELL + 1e-9 for s in self.seeds]))
 
     @property
     def estimate_speedup(self) -> float:
@@ -339,9 +361,9 @@ def deep_numbers(result: DeepResult) -> dict[str, Any]:
                 "test_accuracy": {k: list(v) for k, v in s.chains.items()},
                 "val_mse": {k: list(v) for k, v in s.chain_val_loss.items()},
                 "alpha_hat": list(s.alpha_hat),
-                "alpha_hat_val": list(s.alpha_hat_val),
-                "alpha_hat_val_free": list(s.alpha_hat_val_free),
+                "alpha_train": s.alpha_train,
                 "alpha_grid_best": s.alpha_grid_best,
+                "grid_best_interval": list(s.grid_best_interval),
                 "grid_val_mse": s.grid_val_loss.tolist(),
                 "grid_test_accuracy": s.grid_test_acc.tolist(),
                 "seconds_estimate": s.seconds_estimate,
@@ -369,4 +391,5 @@ class Results:
     convergence: ConvergenceResult
     sparsification: SparsificationResult
     alpha_search: AlphaSearchResult
+    training_projection: TrainingProjectionResult
     deep: DeepResult | None = None
