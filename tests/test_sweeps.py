@@ -247,3 +247,52 @@ def test_result_numbers_keep_numbers_and_small_arrays_only() -> None:
 def test_summarize_needs_records() -> None:
     with pytest.raises(ValueError, match="no records"):
         summarize([])
+
+
+def test_points_are_crossed_with_the_grid_and_a_seed_list_gets_one_seed() -> None:
+    from theorybook.sweep_studies import SELECTION_POINTS, distill_selection
+
+    sweep = distill_selection()[0]
+    cells = sweep.cells()
+    assert len(cells) == 2 * len(SELECTION_POINTS)
+    cfg = cells[1].config()
+    assert cfg.deep.seeds == (101,) and cfg.deep.selection and cfg.deep.steps == 2
+    assert dict(cells[1].settings)["deep.seeds"] == 101
+    assert cells[0].key.startswith("seed100_label_noise=0.4_epochs=40_hidden=128_reg_coef=0.0001-")
+    with pytest.raises(ValueError, match="points has repeats"):
+        Sweep(
+            "s",
+            "05",
+            experiment="run_deep_digits",
+            points=(SELECTION_POINTS[0],) * 2,
+            seed_setting="deep.seeds",
+            seeds=(100,),
+            fixed={"deep.selection": True},
+        )
+    with pytest.raises(ValueError, match="set twice"):
+        Sweep(
+            "s",
+            "05",
+            experiment="run_deep_digits",
+            points=SELECTION_POINTS[:1],
+            grid={"training.epochs": (3,)},
+            seed_setting="deep.seeds",
+            seeds=(100,),
+            fixed={"deep.selection": True},
+        )
+    # without selection=True the chapter refuses its selection seeds
+    with pytest.raises(ValueError, match="selection=True"):
+        Sweep("s", "05", experiment="run_deep_digits", seed_setting="deep.seeds", seeds=(100,))
+
+
+def test_the_selection_rows_read_the_records(tmp_path: Path) -> None:
+    from boundary_examples.distill import _selection_rows
+
+    from theorybook.distill import Config, selection_sentence
+
+    rows = _selection_rows()
+    assert len(rows) == 1 and rows[0].best_alpha == (0.3, 0.9) and rows[0].interior
+    assert rows[0].seeds == (100, 101) and rows[0].is_setting_of(Config.preset("book"))
+    assert selection_sentence(rows, Config.preset("book")).startswith(
+        "1 of the 1 settings tried kept"
+    )

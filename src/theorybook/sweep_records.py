@@ -241,7 +241,13 @@ class CellRecord:
     numbers: Mapping[str, Any]
     wall_seconds: float
     executor: str
-    commit: str
+    seed_setting: str | None
+    environment: Mapping[str, Any]
+
+    @property
+    def commit(self) -> str:
+        """The commit the cell ran at (empty when unknown)."""
+        return str(self.environment.get("commit") or "")
 
 
 @record
@@ -373,18 +379,15 @@ def load_cells(
                 numbers=data["numbers"],
                 wall_seconds=float(data["wall_seconds"]),
                 executor=data.get("executor", ""),
-                commit=str((data.get("environment") or {}).get("commit") or ""),
+                seed_setting=data.get("seed_setting"),
+                environment=data.get("environment") or {},
             )
         )
     return tuple(out)
 
 
 def _seed_free(rec: CellRecord) -> dict[str, Any]:
-    return {
-        k: v
-        for k, v in rec.settings.items()
-        if not (rec.seed is not None and k.rsplit(".", 1)[-1] == "seed" and v == rec.seed)
-    }
+    return {k: v for k, v in rec.settings.items() if k != rec.seed_setting}
 
 
 def summarize(records: tuple[CellRecord, ...] | list[CellRecord]) -> SweepSummary:

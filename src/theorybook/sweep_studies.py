@@ -8,6 +8,7 @@ any executor, and the chapters read the records back with
   ``make test-gpu`` runs).
 - ``nde-seed-study``: chapter 7, every method on every experiment over seeds, book sizes.
 - ``arnet-high-order``: chapter 6, the paper's high-order grid (orders to 1000, N = 10⁵).
+- ``distill-selection``: chapter 5, the digits settings tried on the held-out selection seeds.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from collections.abc import Callable, Sequence
 from theorybook.boundary import PositiveInt, checked
 from theorybook.sweeps import Sweep
 
-__all__ = ["STUDIES", "arnet_high_order", "nde_seed_study", "paper_chapters", "study"]
+__all__ = [
+    "SELECTION_POINTS",
+    "STUDIES",
+    "arnet_high_order",
+    "distill_selection",
+    "nde_seed_study",
+    "paper_chapters",
+    "study",
+]
 
 NDE_METHODS = ("vanilla", "ernode", "srnode", "steer", "ernode+srnode", "taynode")
 """Every PyTorch method of chapter 7."""
@@ -118,10 +127,58 @@ def arnet_high_order(
     )
 
 
+SELECTION_POINTS: tuple[dict[str, float | int], ...] = tuple(
+    {
+        "digits.label_noise": noise,
+        "training.reg_coef": reg,
+        "training.hidden": hidden,
+        "training.epochs": epochs,
+    }
+    for noise, reg, hidden, epochs in (
+        (0.4, 1e-4, 128, 40),  # the book's setting
+        (0.4, 1e-3, 128, 40),
+        (0.4, 3e-3, 128, 40),
+        (0.2, 1e-3, 128, 40),
+        (0.4, 1e-3, 128, 15),
+        (0.4, 0.0, 256, 100),
+        (0.4, 1e-4, 512, 100),
+        (0.5, 3e-4, 128, 40),
+        (0.3, 3e-4, 64, 60),
+    )
+)
+"""The digits settings chapter 5 tried on its selection seeds: label noise, the official
+penalty's coefficient, width and epochs."""
+
+
+def distill_selection() -> tuple[Sweep, ...]:
+    """Chapter 5: each digits setting of :data:`SELECTION_POINTS` on the selection seeds.
+
+    Each cell trains the teacher and the step-2 grid of students on one of
+    :data:`theorybook.distill.SELECTION_SEEDS` (``deep.selection=True``, two distillation steps,
+    one fixed-weight chain, α = 0) and records every number of the result: the grid's best weight and its
+    bootstrap interval, the estimates, the grid's validation loss and test accuracy. The book's
+    setting is one whose grid optimum lies inside (0, 1) on both seeds.
+    """
+    from theorybook.distill.config import SELECTION_SEEDS
+
+    return (
+        Sweep(
+            "selection",
+            "05",
+            experiment="run_deep_digits",
+            seeds=tuple(SELECTION_SEEDS),
+            seed_setting="deep.seeds",
+            points=SELECTION_POINTS,
+            fixed={"deep.selection": True, "deep.steps": 2, "deep.fixed_alphas": (0.0,)},
+        ),
+    )
+
+
 STUDIES: dict[str, Callable[..., tuple[Sweep, ...]]] = {
     "paper-chapters": paper_chapters,
     "nde-seed-study": nde_seed_study,
     "arnet-high-order": arnet_high_order,
+    "distill-selection": distill_selection,
 }
 """Every study, by the name ``scripts/sweep.py`` takes."""
 

@@ -99,6 +99,7 @@ class Cell:
     seed: int | None
     settings: tuple[tuple[str, Any], ...]
     varying: tuple[str, ...] = ()
+    seed_setting: str | None = None
 
     @property
     def key(self) -> str:
@@ -123,6 +124,8 @@ class Cell:
 
         base = chapter(self.chapter).config(self.scale)
         changes = {k: _settings_value(v) for k, v in self.settings}
+        if self.seed_setting is not None and isinstance(_current(base, self.seed_setting), tuple):
+            changes[self.seed_setting] = (self.seed,)  # a setting that lists seeds gets one
         return base.replace(**changes) if changes else base
 
     def as_dict(self) -> dict[str, Any]:
@@ -136,8 +139,17 @@ class Cell:
             "seed": self.seed,
             "settings": dict(self.settings),
             "varying": list(self.varying),
+            "seed_setting": self.seed_setting,
             "key": self.key,
         }
+
+
+def _current(cfg: Any, dotted: str) -> Any:
+    """The value of a dotted setting in ``cfg``."""
+    value = cfg
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def _check_name(where: str, value: str) -> str:
@@ -160,9 +172,12 @@ class Sweep:
             (execute the chapter's notebook at ``scale``; the records hold the claims it shows).
         scale: the preset the cells start from.
         seeds: the seeds; each cell sets ``seed_setting`` to one of them.
-        seed_setting: the dotted ``Config`` setting that receives the seed, or ``None`` when
-            the experiment runs its own seeds (``seeds`` must then be ``(0,)``).
+        seed_setting: the dotted ``Config`` setting that receives the seed (a setting that lists
+            seeds, such as ``deep.seeds``, receives the one-seed tuple), or ``None`` when the
+            experiment runs its own seeds (``seeds`` must then be ``(0,)``).
         grid: dotted ``Config`` settings and the values each takes (the cells are their product).
+        points: explicit combinations of settings, for a design that is not a product (each
+            point is crossed with the grid and the seeds); a point's settings vary like the grid's.
         fixed: dotted settings applied to every cell.
         measure: ``"module:function"``, called as ``measure(result, cfg)``; it returns the numbers
             recorded for the cell (a mapping of JSON values). Default: for ``run_all`` the claims
@@ -179,6 +194,7 @@ class Sweep:
     grid: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     fixed: Mapping[str, Any] = field(default_factory=dict)
     measure: str | None = None
+    points: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         from theorybook.boundary import check_fields
@@ -215,11 +231,27 @@ class Sweep:
         fixed = {str(k): v for k, v in dict(self.fixed).items()}
         for key, v in fixed.items():
             _json_value(f"Sweep.fixed[{key!r}]", v)
+        points = tuple({str(k): v for k, v in dict(p).items()} for p in self.points)
+        point_names = {k for p in points for k in p}
+        for i, point in enumerate(points):
+            if not point:
+                raise ValueError(f"Sweep.points[{i}] is empty")
+            for key, v in point.items():
+                _json_value(f"Sweep.points[{i}][{key!r}]", v)
+        if len({json.dumps(p, sort_keys=True, default=str) for p in points}) != len(points):
+            raise ValueError("Sweep.points has repeats")
+        object.__setattr__(self, "points", points)
         seed_names = {self.seed_setting} if self.seed_setting is not None else set()
-        clash = set(grid) & set(fixed) | (seed_names & (set(grid) | set(fixed)))
+        clash = (
+            set(grid) & set(fixed)
+            | point_names & (set(grid) | set(fixed))
+            | (seed_names & (set(grid) | set(fixed) | point_names))
+        )
         if clash:
             raise ValueError(f"Sweep: {sorted(clash)} set twice (grid, fixed, seed_setting)")
-        if self.experiment == NOTEBOOK and (grid or fixed or self.seed_setting is not None):
+        if self.experiment == NOTEBOOK and (
+            grid or fixed or points or self.seed_setting is not None
+        ):
             raise ValueError(
                 "Sweep: a notebook runs its scale's preset as it stands; give no grid, no fixed "
                 "settings and seed_setting=None"
@@ -248,10 +280,14 @@ class Sweep:
     def cells(self) -> tuple[Cell, ...]:
         """Every cell, seeds varying fastest."""
         names = sorted(self.grid)
+        varying = tuple(sorted(set(names) | {k for p in self.points for k in p}))
         out = []
-        for values in itertools.product(*(self.grid[n] for n in names)):
+        for point, values in itertools.product(
+            self.points or ({},), itertools.product(*(self.grid[n] for n in names))
+        ):
             for seed in self.seeds:
                 settings = dict(self.fixed)
+                settings.update(point)
                 settings.update(zip(names, values, strict=True))
                 if self.seed_setting is not None:
                     settings[self.seed_setting] = seed
@@ -265,7 +301,8 @@ class Sweep:
                         measure=self.measure_name,
                         seed=None if self.seed_setting is None else seed,
                         settings=pairs,
-                        varying=tuple(names),
+                        varying=varying,
+                        seed_setting=self.seed_setting,
                     )
                 )
         return tuple(out)

@@ -199,9 +199,44 @@ EXAMPLES = {
     "deep_verdict": lambda: call(_table(), _results().deep),
     "speed_verdict": lambda: call(_table(), _results().alpha_search),
     "chain_changes_text": lambda: call(_results().deep),
+    "load_selection": lambda: call(root=_selection_results()),
+    "selection_frame": lambda: call(_selection_rows(), Config.preset("book")),
+    "selection_sentence": lambda: call(_selection_rows(), Config.preset("book")),
 }
 
 NOT_DRIVEN: dict[str, str] = {}
+
+
+@functools.cache
+def _selection_results() -> Any:
+    """A results folder holding a two-cell selection sweep written like a real one."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from theorybook.sweep_studies import distill_selection
+    from theorybook.sweeps import cell_path
+
+    root = Path(tempfile.mkdtemp(prefix="theorybook-selection-"))
+    (root / "README.md").write_text("recorded runs\n")
+    for cell, best in zip(distill_selection()[0].cells()[:2], (0.3, 0.9), strict=True):
+        payload = {
+            **cell.as_dict(),
+            "wall_seconds": 1.0,
+            "numbers": {"seeds.0.alpha_grid_best": best, "seeds.0.seed": cell.seed},
+            "environment": {"commit": "0123456789"},
+        }
+        path = cell_path(cell, root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(payload))
+    return root
+
+
+def _selection_rows() -> Any:
+    from theorybook.distill import load_selection
+
+    return load_selection(root=_selection_results())
+
 
 #: Public callables of the subpackage's modules that the package does not re-export, keyed
 #: ``module.name`` (driven by ``tests/test_distill.py``; the network's by

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from boundary_examples.sweeps import _results
 from malformed import call
+
+from boundary_examples.sweeps import _results
 
 
 def _cells():  # type: ignore[no-untyped-def]

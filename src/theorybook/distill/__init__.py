@@ -110,6 +110,12 @@ from theorybook.distill.results import (
     TrainingProjectionResult,
     deep_numbers,
 )
+from theorybook.distill.selection import (
+    SelectionRow,
+    load_selection,
+    selection_frame,
+    selection_sentence,
+)
 from theorybook.distill.sweep import AlphaSweep, alpha_sweep
 
 __all__ = [
@@ -180,6 +186,10 @@ __all__ = [
     "run_alpha_search",
     "run_convergence",
     "run_deep_digits",
+    "load_selection",
+    "SelectionRow",
+    "selection_frame",
+    "selection_sentence",
     "run_exactness",
     "run_sparsification",
     "run_toy",

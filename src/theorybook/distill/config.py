@@ -182,13 +182,16 @@ class Deep(Settings):
     weight in ``fixed_alphas`` (plus the estimate's), and the step-2 grid of step ``grid_step``.
 
     The setting (label noise, width, epochs, penalty) was chosen on :data:`SELECTION_SEEDS`, as
-    one whose step-2 grid optimum lies inside (0, 1); ``seeds`` may not contain them.
+    one whose step-2 grid optimum lies inside (0, 1); ``seeds`` may not contain them, except in
+    a run that makes that choice (``selection=True``, whose seeds are among them: the sweep
+    ``distill-selection`` of :mod:`theorybook.sweep_studies`).
     """
 
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     steps: AtLeastTwo = 4
     fixed_alphas: tuple[float, ...] = (0.0, 0.5)
     grid_step: GridStep = 0.1
+    selection: bool = False
 
     def validate(self) -> None:
         _alphas(self, "fixed_alphas")
@@ -198,10 +201,16 @@ class Deep(Settings):
             check_seed("Deep.seeds", s)
         object.__setattr__(self, "seeds", seeds)
         tuned = sorted(set(self.seeds) & set(SELECTION_SEEDS))
-        if tuned:
+        if self.selection and len(tuned) != len(self.seeds):
+            raise ValueError(
+                f"Deep.seeds of a selection run (selection=True) must be among {SELECTION_SEEDS}, "
+                f"got {self.seeds}"
+            )
+        if not self.selection and tuned:
             raise ValueError(
                 "Deep.seeds must not contain the seeds the setting was chosen on "
-                f"{SELECTION_SEEDS}, got {tuned}"
+                f"{SELECTION_SEEDS}, got {tuned} (a run that chooses the setting says "
+                "selection=True)"
             )
 
 
