@@ -399,9 +399,7 @@ def summarize(records: tuple[CellRecord, ...] | list[CellRecord]) -> SweepSummar
     Returns:
         The :class:`SweepSummary` (settings in the order first seen, seeds sorted).
     """
-    if not isinstance(records, tuple | list) or not all(
-        isinstance(r, CellRecord) for r in records
-    ):
+    if not isinstance(records, tuple | list) or not all(isinstance(r, CellRecord) for r in records):
         raise TypeError("summarize: records must be a sequence of CellRecords (load_cells)")
     records = list(records)
     if not records:

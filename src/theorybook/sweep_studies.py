@@ -99,7 +99,9 @@ def nde_seed_study(seeds: PositiveInt = 3) -> tuple[Sweep, ...]:
 
 @checked
 def arnet_high_order(
-    orders: Sequence[PositiveInt] = (100, 300, 1000), seeds: PositiveInt = 3, n: PositiveInt = 100_000
+    orders: Sequence[PositiveInt] = (100, 300, 1000),
+    seeds: PositiveInt = 3,
+    n: PositiveInt = 100_000,
 ) -> tuple[Sweep, ...]:
     """Chapter 6: sparse AR-Net and least squares at the paper's size, one cell per order.
 
