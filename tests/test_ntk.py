@@ -204,13 +204,31 @@ def test_kernel_classifier_interpolates_and_log_domain_agrees() -> None:
     data = dirichlet_sphere_data(80, *dirichlet_setting(3), seed=1)
     X, y = data.X[:40], data.y[:40]
     Z = data.X[40:]
-    k_train, k_test = nngp_kernel(X, X, 4, "5d_opt"), nngp_kernel(X, Z, 4, "5d_opt")
+    k_train, k_test = nngp_kernel(X, X, 4, "5d_opt"), nngp_kernel(Z, X, 4, "5d_opt")
     assert np.all(kernel_classifier(k_train, y, nngp_kernel(X, X, 4, "5d_opt")) == y)
     dense = kernel_classifier(k_train, y, k_test)
     logged = kernel_classifier(
-        log_nngp_kernel(X, X, 4, "5d_opt"), y, log_nngp_kernel(X, Z, 4, "5d_opt")
+        log_nngp_kernel(X, X, 4, "5d_opt"), y, log_nngp_kernel(Z, X, 4, "5d_opt")
     )
     assert np.all(dense == logged)
+
+
+def test_kernel_classifier_takes_scikit_learns_orientation() -> None:
+    """``K_test`` is ``(m, n)``, one row per test point, as scikit-learn's precomputed kernels:
+    the scores equal ``KernelRidge(kernel="precomputed")``'s predictions without a ridge, and
+    with as many test as training points the transposed layout is not silently the same."""
+    from sklearn.kernel_ridge import KernelRidge
+
+    data = dirichlet_sphere_data(80, *dirichlet_setting(3), seed=1)
+    X, y, Z = data.X[:40], data.y[:40], data.X[40:]
+    k_train, k_test = nngp_gram(X, 6, "3d_opt"), nngp_kernel(Z, X, 6, "3d_opt")
+    assert k_test.shape == (40, 40)
+    ridge = KernelRidge(alpha=1e-12, kernel="precomputed").fit(k_train, y)
+    scores = kernel_scores(k_train, y, k_test)
+    assert np.allclose(scores, ridge.predict(k_test), rtol=1e-6, atol=1e-8)
+    assert not np.allclose(scores, kernel_scores(k_train, y, k_test.T))
+    with pytest.raises(TypeError, match="K_test"):
+        kernel_scores(k_train, y, nngp_kernel(X, Z[:30], 6, "3d_opt"))  # (n, m): refused
 
 
 def test_baselines() -> None:
@@ -306,23 +324,23 @@ BAD_CALLS = [
     (lambda: log_nngp_kernel(_sphere(3), _sphere(2), 2, "relu"), ValueError, "polynomial"),
     (lambda: kernel_sweep(_sphere(3), _sphere(2), (5, 2), "relu"), ValueError, "increasing"),
     (lambda: kernel_sweep(_sphere(3), _sphere(2), (1,), "relu", kernel="x"), ValueError, "kernel"),
-    (lambda: kernel_classifier(np.eye(3), _y(1, -1, 0), np.ones((3, 2))), ValueError, "labels"),
-    (lambda: kernel_classifier(np.eye(3), [1.0, -1.0, 1.0], np.ones((3, 2))), TypeError, "'y'"),
-    (lambda: kernel_classifier(np.eye(3), _y(1, -1), np.ones((3, 2))), TypeError, "'y'"),
+    (lambda: kernel_classifier(np.eye(3), _y(1, -1, 0), np.ones((2, 3))), ValueError, "labels"),
+    (lambda: kernel_classifier(np.eye(3), [1.0, -1.0, 1.0], np.ones((2, 3))), TypeError, "'y'"),
+    (lambda: kernel_classifier(np.eye(3), _y(1, -1), np.ones((2, 3))), TypeError, "'y'"),
     (
-        lambda: kernel_classifier(np.ones((3, 3)), _y(1, -1, 1), np.ones((3, 2))),
+        lambda: kernel_classifier(np.ones((3, 3)), _y(1, -1, 1), np.ones((2, 3))),
         ValueError,
         "singular",
     ),
     (lambda: kernel_classifier(np.eye(3), _y(1, -1, 1), np.ones((2, 2))), TypeError, "K_test"),
-    (lambda: kernel_classifier(np.ones((3, 2)), _y(1, -1, 1), np.ones((3, 2))), TypeError, "K_"),
+    (lambda: kernel_classifier(np.ones((2, 3)), _y(1, -1, 1), np.ones((2, 3))), TypeError, "K_"),
     (
-        lambda: kernel_classifier(np.eye(2), _y(1, 1), np.array([[np.nan], [1.0]])),
+        lambda: kernel_classifier(np.eye(2), _y(1, 1), np.array([[np.nan, 1.0]])),
         ValueError,
         "K_test",
     ),
     (
-        lambda: kernel_scores(np.triu(np.ones((3, 3))), _y(1, -1, 1), np.ones((3, 2))),
+        lambda: kernel_scores(np.triu(np.ones((3, 3))), _y(1, -1, 1), np.ones((2, 3))),
         ValueError,
         "symmetric",
     ),
@@ -387,7 +405,7 @@ def test_an_ill_conditioned_solve_raises_unless_allowed() -> None:
     """K_train one rounding error from singular: the solve "succeeds" with coefficients of order
     1e15, whose scores are rounding noise; that is refused unless asked for."""
     k_train = np.ones((3, 3)) + 1e-15 * np.eye(3)
-    y, k_test = _y(1, -1, 1), np.array([[1.0], [0.0], [0.0]])
+    y, k_test = _y(1, -1, 1), np.array([[1.0, 0.0, 0.0]])
     with pytest.raises(ValueError, match=r"K_train is ill-conditioned.*allow_ill_conditioned"):
         kernel_scores(k_train, y, k_test)
     with pytest.raises(ValueError, match="K_train is ill-conditioned"):
@@ -396,7 +414,7 @@ def test_an_ill_conditioned_solve_raises_unless_allowed() -> None:
     assert np.max(np.abs(scores)) > 1e12  # the noise the check refuses by default
     # a well-conditioned kernel is unaffected
     X = _sphere(20)
-    k = nngp_kernel(X, _sphere(30, seed=1), 3, "erf")
+    k = nngp_kernel(_sphere(30, seed=1), X, 3, "erf")
     assert np.all(np.isfinite(kernel_scores(nngp_gram(X, 3, "erf"), _y(*[1, -1] * 10), k)))
 
 
@@ -404,12 +422,12 @@ def test_kernel_scores_need_a_symmetric_gram_matrix() -> None:
     k = np.eye(3)
     k[0, 2] = 0.5
     with pytest.raises(ValueError, match="K_train must be a symmetric"):
-        kernel_classifier(k, _y(1, -1, 1), np.ones((3, 2)))
+        kernel_classifier(k, _y(1, -1, 1), np.ones((2, 3)))
     log = log_nngp_kernel(_sphere(4), _sphere(4, seed=1), 2, "hermite_2")
     with pytest.raises(ValueError, match="K_train must be a symmetric"):
-        kernel_classifier(log, _y(1, -1, 1, 1), np.ones((4, 2)))
+        kernel_classifier(log, _y(1, -1, 1, 1), np.ones((2, 4)))
     k[2, 0] = 0.5 * (1 + 1e-13)  # rounding-level asymmetry is accepted
-    assert kernel_classifier(k, _y(1, -1, 1), np.ones((3, 2))).shape == (2,)
+    assert kernel_classifier(k, _y(1, -1, 1), np.ones((2, 3))).shape == (2,)
 
 
 def test_distance_classifiers_at_extreme_scales_and_exponents() -> None:

@@ -48,7 +48,7 @@ def _gram_call() -> Call:
 def _classifier_call() -> Call:
     X, Z = _sphere(6), _sphere(4, seed=1)
     y = np.array([1.0, -1.0, 1.0, -1.0, 1.0, 1.0])
-    k_train, k_test = np.exp(-3.0 * (1 - X @ X.T)), np.exp(-3.0 * (1 - X @ Z.T))
+    k_train, k_test = np.exp(-3.0 * (1 - X @ X.T)), np.exp(-3.0 * (1 - Z @ X.T))  # (m, n)
     return call(k_train, y, k_test)
 
 

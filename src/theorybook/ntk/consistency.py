@@ -51,7 +51,7 @@ def run_consistency(cfg: Config, *, progress: bool = False) -> ConsistencyResult
         for n in con.ns:
             X, y = data.X[:n], data.y[:n]
             k = nngp_kernel(X, np.concatenate([X, Z]), con.depth, act)
-            pred = kernel_classifier(k[:, :n], y, k[:, n:])
+            pred = kernel_classifier(k[:, :n], y, k[:, n:].T)
             hilbert = hilbert_classifier(X, y, Z, alpha)
             rows["Bayes"].append(bayes)
             rows["1-NN"].append(float(np.mean(one_nn(X, y, Z) == yz)))
@@ -90,7 +90,7 @@ def run_settings(cfg: Config, *, progress: bool = False) -> SettingsResult:
         data = dirichlet_sphere_data(n + off.n_test, *setting, cfg.prior, cfg.seed + dim)
         X, y, Z, yz = data.split(n)
         k = nngp_kernel(X, np.concatenate([X, Z]), off.depth, name)
-        pred = kernel_classifier(k[:, :n], y, k[:, n:])
+        pred = kernel_classifier(k[:, :n], y, k[:, n:].T)
         hilbert = hilbert_classifier(X, y, Z, alpha)
         acc["Bayes"].append(float(np.mean(bayes_classifier(Z, *setting, cfg.prior) == yz)))
         acc["1-NN"].append(float(np.mean(one_nn(X, y, Z) == yz)))

@@ -48,7 +48,7 @@ def run_relu_limit(cfg: Config, *, progress: bool = False) -> LimitSweep:
         vote = majority_vote(y, len(Z))
         kernels = kernel_sweep(X, np.concatenate([X, Z]), tax.relu_depths, "relu", kernel="ntk")
         rows.append(
-            tuple(agreement(kernel_classifier(k[:, :n], y, k[:, n:]), vote) for k in kernels)
+            tuple(agreement(kernel_classifier(k[:, :n], y, k[:, n:].T), vote) for k in kernels)
         )
     return LimitSweep(
         activation="relu",
@@ -82,7 +82,7 @@ def run_hermite_limit(cfg: Config, *, progress: bool = False) -> LimitSweep:
         for depth in tax.hermite_depths:
             k = log_nngp_kernel(X, both, depth, "hermite_2")
             train = LogKernel(sign=k.sign[:, :n], log_abs=k.log_abs[:, :n])
-            test = LogKernel(sign=k.sign[:, n:], log_abs=k.log_abs[:, n:])
+            test = LogKernel(sign=k.sign[:, n:].T, log_abs=k.log_abs[:, n:].T)
             pred = kernel_classifier(train, y, test, allow_ill_conditioned=True)
             row.append(agreement(pred, nearest))
         rows.append(tuple(row))
@@ -124,7 +124,7 @@ def run_hilbert_limit(cfg: Config, *, progress: bool = False) -> HilbertLimit:
     agree, nn_agree, acc = [], [], []
     n = len(X)
     for k in progress_bar(kernels, desc="designed NNGP", disable=not progress):
-        pred = kernel_classifier(k[:, :n], y, k[:, n:], allow_ill_conditioned=True)
+        pred = kernel_classifier(k[:, :n], y, k[:, n:].T, allow_ill_conditioned=True)
         agree.append(agreement(pred, hilbert))
         nn_agree.append(agreement(pred, nearest))
         acc.append(float(np.mean(pred == yz)))
@@ -152,9 +152,9 @@ def run_exponent_scan(cfg: Config, *, progress: bool = False) -> ExponentScan:
     both = np.concatenate([X, Z])
     nngp_depth = cfg.hilbert.depths[-1]
     k = nngp_kernel(X, both, nngp_depth, act)
-    nngp_pred = kernel_classifier(k[:, :n], y, k[:, n:])
+    nngp_pred = kernel_classifier(k[:, :n], y, k[:, n:].T)
     k = ntk_kernel(X, both, cfg.hilbert.ntk_depth, act, normalized=True)
-    ntk_pred = kernel_classifier(k[:, :n], y, k[:, n:])
+    ntk_pred = kernel_classifier(k[:, :n], y, k[:, n:].T)
     nngp_agree, ntk_agree = [], []
     for p in progress_bar(EXPONENT_GRID, desc="exponents", disable=not progress):
         h = hilbert_classifier(X, y, Z, p)
