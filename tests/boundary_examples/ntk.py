@@ -95,6 +95,7 @@ EXAMPLES = {
     "empirical_nngp": lambda: call(_sphere(4), _sphere(3, seed=1), 2, "erf", width=8, seed=1),
     "hermite_coefficients": lambda: call(np.tanh, 4, nodes=20),
     "hilbert_classifier": lambda: call(*_points_call().args, 2.0),
+    "hilbert_classifiers": lambda: call(*_points_call().args, (1.0, 2.0)),
     "kernel_classifier": _classifier_call,
     "kernel_gradient_descent": lambda: call(
         *_points_call().args, "erf", steps=3, learning_rate=0.5

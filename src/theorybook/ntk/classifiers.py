@@ -40,6 +40,7 @@ __all__ = [
     "agreement",
     "bayes_classifier",
     "hilbert_classifier",
+    "hilbert_classifiers",
     "kernel_classifier",
     "kernel_scores",
     "majority_vote",
@@ -306,6 +307,41 @@ def hilbert_classifier(
     Returns:
         The predicted labels in ``{±1}``, shape ``(m,)``.
     """
+    out: NDArray[np.float64] = _singular_labels(X, y, Z, (alpha,))[0]
+    return out
+
+
+@checked
+def hilbert_classifiers(
+    X: Float[np.ndarray, "n d"],
+    y: Float[np.ndarray, " n"],
+    Z: Float[np.ndarray, "m d"],
+    alphas: Sequence[PositiveReal],
+) -> Float[np.ndarray, "k m"]:
+    """:func:`hilbert_classifier` for several exponents, the distances computed once.
+
+    Arguments:
+        X: training points, shape ``(n, D)``.
+        y: their labels in ``{±1}``, shape ``(n,)``.
+        Z: test points, shape ``(m, D)``.
+        alphas: the exponents, each ``> 0`` (``k`` of them, at least one).
+
+    Returns:
+        Row ``j`` holds the labels of the exponent ``alphas[j]``, shape ``(k, m)``.
+    """
+    from theorybook.validation import real_sequence
+
+    exponents = real_sequence("alphas", alphas, low=0.0, low_open=True, min_len=1)
+    return _singular_labels(X, y, Z, exponents)
+
+
+def _singular_labels(
+    X: NDArray[np.floating],
+    y: NDArray[np.floating],
+    Z: NDArray[np.floating],
+    alphas: Sequence[float],
+) -> NDArray[np.float64]:
+    """The labels of :func:`hilbert_classifier` for each exponent, shape ``(len(alphas), m)``."""
     from scipy.spatial.distance import cdist
 
     labels = _labels("y", y)
@@ -313,17 +349,19 @@ def hilbert_classifier(
     dist = cdist(x, z)
     zero = dist == 0.0
     coincide = np.any(zero, axis=0, keepdims=True)
+    out = np.empty((len(alphas), z.shape[0]))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         log_d = np.log(dist)
-        log_w = -alpha * log_d
-        log_w -= np.max(log_w, axis=0, keepdims=True)
-        unstable = np.any(~np.isfinite(log_w), axis=0, keepdims=True) & ~coincide
-        if np.any(unstable):  # α log d overflowed: weights relative to the nearest point
-            stable = -alpha * (log_d - np.min(log_d, axis=0, keepdims=True))
-            log_w = np.where(unstable, stable, log_w)
-        weights = np.where(coincide, zero.astype(float), np.exp(log_w))
-    scores = labels @ weights
-    return _sign(scores)
+        for row, alpha in enumerate(alphas):
+            log_w = -alpha * log_d
+            log_w -= np.max(log_w, axis=0, keepdims=True)
+            unstable = np.any(~np.isfinite(log_w), axis=0, keepdims=True) & ~coincide
+            if np.any(unstable):  # α log d overflowed: weights relative to the nearest point
+                stable = -alpha * (log_d - np.min(log_d, axis=0, keepdims=True))
+                log_w = np.where(unstable, stable, log_w)
+            weights = np.where(coincide, zero.astype(float), np.exp(log_w))
+            out[row] = _sign(labels @ weights)
+    return out
 
 
 @checked

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from theorybook.boundary import Interval, IntRange, PositiveInt, Seed
+from theorybook.boundary import Interval, IntRange, NonNegativeInt, PositiveInt, Seed
 from theorybook.ntk.data import DIRICHLET_SETTINGS, OFFICIAL_PRIOR, OFFICIAL_SEED, ClassPrior
 from theorybook.scales import ScaledConfig, Settings
 from theorybook.validation import int_sequence, one_of
@@ -63,13 +63,18 @@ class Taxonomy(Settings):
     """The deep ReLU NTK (→ majority vote) and ``hermite_2`` NNGP (→ 1-NN) limits.
 
     Few training points (``n_train``) on ``D = dim`` data, one draw per seed; ``relu_depths`` and
-    ``hermite_depths`` are the depths swept.
+    ``hermite_depths`` are the depths swept. The deep ReLU score tends to
+    ``Σ_i y_i / (n + 3)``, so the depth at which its sign settles grows like
+    ``((n + 3) / Σ_i y_i)²``: the ReLU sweep uses as many draws as ``seeds``, the first data
+    seeds from 0 up whose labels have ``|Σ_i y_i| ≥ relu_min_margin`` (a majority of at least
+    60 % of 50 labels by default).
     """
 
     dim: PositiveInt = 3
     n_train: PositiveInt = 50
     n_test: PositiveInt = 200
     seeds: tuple[Seed, ...] = (0, 1, 2)
+    relu_min_margin: NonNegativeInt = 10
     relu_depths: tuple[PositiveInt, ...] = (10, 100, 1000, 5000, 20000)
     hermite_depths: tuple[PositiveInt, ...] = (1, 2, 4, 6, 8, 10, 12, 14)
 
@@ -78,6 +83,11 @@ class Taxonomy(Settings):
         _dim(self)
         _increasing(self, "relu_depths", "hermite_depths")
         _seeds(self)
+        if self.relu_min_margin > self.n_train:
+            raise ValueError(
+                f"Taxonomy.relu_min_margin ({self.relu_min_margin}) cannot exceed n_train "
+                f"({self.n_train}): |Σ y| is at most n_train"
+            )
 
 
 @dataclass(frozen=True)
@@ -108,13 +118,18 @@ class Hilbert(Settings):
 
 @dataclass(frozen=True)
 class Consistency(Settings):
-    """Accuracy against the number of training points ``ns`` on ``D = dim`` data."""
+    """Accuracy against the number of training points ``ns`` on ``D = dim`` data.
+
+    The test set is large (``n_test``) because the gap to the Bayes accuracy is a few points and
+    its trend over ``ns`` a fraction of a point per doubling; a test point costs one row of the
+    kernel (linear in ``n_test``).
+    """
 
     dim: PositiveInt = 2
     activation: str = "2d_opt"
     depth: PositiveInt = 100
     ns: tuple[PositiveInt, ...] = (125, 250, 500, 1000, 2000)
-    n_test: PositiveInt = 2000
+    n_test: PositiveInt = 10000
     seeds: tuple[Seed, ...] = (0, 1, 2)
 
     def validate(self) -> None:
@@ -225,7 +240,7 @@ class Config(ScaledConfig):
                     hermite_depths=(1, 2, 6, 10, 14),
                 ),
                 hilbert=Hilbert(n_train=300, n_test=300, depths=(10, 60, 100)),
-                consistency=Consistency(ns=(100, 200, 400), n_test=500, seeds=(0,)),
+                consistency=Consistency(ns=(100, 200, 400), n_test=1000, seeds=(0, 1)),
                 official=OfficialSettings(dims=(3,), n=200, n_test=300),
                 width=Width(widths=(64, 256, 1024), seeds=(0, 1)),
                 training=Training(widths=(64, 1024), seeds=(0,), steps=50),
@@ -242,7 +257,7 @@ class Config(ScaledConfig):
                 hilbert=Hilbert(n_train=10000, n_test=10000, depths=(10, 30, 60, 100, 200, 900)),
                 consistency=Consistency(
                     ns=(250, 500, 1000, 2000, 5000, 10000),
-                    n_test=10000,
+                    n_test=20000,
                     seeds=(0, 1, 2, 3, 4),
                 ),
                 official=OfficialSettings(n=10000, n_test=10000),

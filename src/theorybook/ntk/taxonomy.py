@@ -17,7 +17,7 @@ from theorybook.ntk.classifiers import (
     one_nn,
 )
 from theorybook.ntk.config import Config
-from theorybook.ntk.data import dirichlet_setting, dirichlet_sphere_data
+from theorybook.ntk.data import DirichletData, dirichlet_setting, dirichlet_sphere_data
 from theorybook.ntk.dual import DESIGNED_ACTIVATIONS, resolve_activation, singular_exponent
 from theorybook.ntk.kernels import kernel_sweep, nngp_kernel, ntk_kernel
 from theorybook.ntk.logdomain import LogKernel, log_nngp_kernel
@@ -36,29 +36,55 @@ EXPONENT_GRID: tuple[float, ...] = tuple(float(p) for p in np.round(np.arange(0.
 """The exponents ``p`` of ``sign Σ y_i ‖x − x_i‖^(−p)`` that :func:`run_exponent_scan` tries."""
 
 
-def run_relu_limit(cfg: Config, *, progress: bool = False) -> LimitSweep:
-    """ReLU NTK classifiers at growing depth against majority vote (few training points)."""
+_MAX_DRAWS = 10_000
+
+
+def _relu_draws(cfg: Config) -> list[tuple[int, DirichletData]]:
+    """The ReLU sweep's ``(data seed, data)``: as many as ``taxonomy.seeds``, the first data
+    seeds from 0 up whose training labels have ``|Σ y| ≥ taxonomy.relu_min_margin``."""
     tax = cfg.taxonomy
     setting = dirichlet_setting(tax.dim)
-    rows = []
-    for s in progress_bar(tax.seeds, desc="ReLU depths", disable=not progress):
-        n = tax.n_train
-        data = dirichlet_sphere_data(n + tax.n_test, *setting, cfg.prior, cfg.seed + s)
+    draws: list[tuple[int, DirichletData]] = []
+    for s in range(_MAX_DRAWS):
+        data = dirichlet_sphere_data(tax.n_train + tax.n_test, *setting, cfg.prior, cfg.seed + s)
+        if abs(data.y[: tax.n_train].sum()) >= tax.relu_min_margin:
+            draws.append((s, data))
+            if len(draws) == len(tax.seeds):
+                return draws
+    raise ValueError(
+        f"fewer than {len(tax.seeds)} of {_MAX_DRAWS} draws have |Σ y| >= "
+        f"{tax.relu_min_margin}: lower taxonomy.relu_min_margin"
+    )
+
+
+def run_relu_limit(cfg: Config, *, progress: bool = False) -> LimitSweep:
+    """ReLU NTK classifiers at growing depth against majority vote (few training points).
+
+    Only draws with a clear majority are used (:func:`_relu_draws`): the limiting score is
+    ``Σ y / (n + 3)``, and a near-tie needs depths far beyond any preset.
+    """
+    tax = cfg.taxonomy
+    rows, seeds, sums = [], [], []
+    n = tax.n_train
+    for s, data in progress_bar(_relu_draws(cfg), desc="ReLU depths", disable=not progress):
         X, y, Z, _ = data.split(n)
         vote = majority_vote(y, len(Z))
         kernels = kernel_sweep(X, np.concatenate([X, Z]), tax.relu_depths, "relu", kernel="ntk")
         rows.append(
             tuple(agreement(kernel_classifier(k[:, :n], y, k[:, n:].T), vote) for k in kernels)
         )
+        seeds.append(s)
+        sums.append(int(y.sum()))
     return LimitSweep(
         activation="relu",
         kernel="NTK",
         limit="majority vote",
         depths=tax.relu_depths,
-        seeds=tax.seeds,
+        seeds=tuple(seeds),
         agreement=tuple(rows),
         n_train=tax.n_train,
         n_test=tax.n_test,
+        label_sums=tuple(sums),
     )
 
 
@@ -155,6 +181,7 @@ def run_exponent_scan(cfg: Config, *, progress: bool = False) -> ExponentScan:
     nngp_pred = kernel_classifier(k[:, :n], y, k[:, n:].T)
     k = ntk_kernel(X, both, cfg.hilbert.ntk_depth, act, normalized=True)
     ntk_pred = kernel_classifier(k[:, :n], y, k[:, n:].T)
+    nearest_xi = np.max(np.clip(Z @ X.T, -1.0, 1.0), axis=1)  # per test point, the largest ξ
     nngp_agree, ntk_agree = [], []
     for p in progress_bar(EXPONENT_GRID, desc="exponents", disable=not progress):
         h = hilbert_classifier(X, y, Z, p)
@@ -168,4 +195,6 @@ def run_exponent_scan(cfg: Config, *, progress: bool = False) -> ExponentScan:
         ntk_depth=cfg.hilbert.ntk_depth,
         nngp_agreement=tuple(nngp_agree),
         ntk_agreement=tuple(ntk_agree),
+        eps_min=max(1.0 - float(np.max(nearest_xi)), float(np.finfo(float).eps)),
+        eps_median=max(1.0 - float(np.median(nearest_xi)), float(np.finfo(float).eps)),
     )
