@@ -6,7 +6,10 @@ paper is shown as ``paper_value``. Activation constants, data settings and depth
 official code (``uhlerlab/inf_depth_ntks``) and are located as such; each reproduction's
 ``procedure`` names the official files that specify what it measures (only the abstract of the
 paper could be read). Rows measured over several seeds carry their range over the seeds
-(:meth:`~theorybook.claims.Spread.over_seeds`).
+(:meth:`~theorybook.claims.Spread.over_seeds`), the consistency trend a t-interval of its mean
+slope (:meth:`~theorybook.claims.Spread.mean_interval`). Every verdict row but the exact ones
+has a challenger: the shallow network, Hilbert classifiers of another exponent, 1-NN, or the
+same finite networks measured against a kernel they do not converge to.
 """
 
 from __future__ import annotations
@@ -307,7 +310,7 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             where="infinite-width limit underlying the Abstract's NTK analysis",
             measured=width.slope,
             check=between(-0.7, -0.3),
-            baseline=float(np.mean(_slopes(width.widths, width.rms_error_deeper))),
+            baseline=width.slope_against_deeper,
             baseline_name=f"the same networks against the analytic NNGP at depth {width.depth + 1}",
             baseline_role="null model",
             spread=_over_seeds(_slopes(width.widths, width.rms_error)),
@@ -337,7 +340,7 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             where="NTK training dynamics underlying the Abstract's analysis",
             measured=training.slope,
             check=between(-0.8, -0.25),
-            baseline=float(np.mean(_slopes(training.widths, training.relative_error_null))),
+            baseline=training.null_slope,
             baseline_name=f"the same networks against the {training.null_activation} NTK's "
             "dynamics",
             baseline_role="null model",

@@ -328,6 +328,13 @@ class WidthResult:
         mean = np.mean(np.asarray(self.rms_error), axis=0)
         return float(np.polyfit(np.log(self.widths), np.log(mean), 1)[0])
 
+    @property
+    def slope_against_deeper(self) -> float:
+        """:attr:`slope` with the analytic NNGP one layer deeper as the target (a null model:
+        the error levels off at the distance between the two kernels)."""
+        mean = np.mean(np.asarray(self.rms_error_deeper), axis=0)
+        return float(np.polyfit(np.log(self.widths), np.log(mean), 1)[0])
+
 
 @record
 @dataclass(frozen=True)
@@ -364,6 +371,12 @@ class TrainingResult:
     def slope(self) -> float:
         """Slope of log(mean relative error) against log(width) (−1/2 expected)."""
         mean = np.mean(np.asarray(self.relative_error), axis=0)
+        return float(np.polyfit(np.log(self.widths), np.log(mean), 1)[0])
+
+    @property
+    def null_slope(self) -> float:
+        """:attr:`slope` against the kernel dynamics of ``null_activation`` (a null model)."""
+        mean = np.mean(np.asarray(self.relative_error_null), axis=0)
         return float(np.polyfit(np.log(self.widths), np.log(mean), 1)[0])
 
     @property
