@@ -129,7 +129,7 @@ class Consistency(Settings):
     activation: str = "2d_opt"
     depth: PositiveInt = 100
     ns: tuple[PositiveInt, ...] = (125, 250, 500, 1000, 2000)
-    n_test: PositiveInt = 10000
+    n_test: PositiveInt = 5000
     seeds: tuple[Seed, ...] = (0, 1, 2)
 
     def validate(self) -> None:
