@@ -96,7 +96,8 @@ class Hilbert(Settings):
 
     ``depths``: the NNGP depths swept (the scan uses the deepest); ``deep_from``: the depth from
     which the classifier is expected to be the Hilbert classifier; ``ntk_depth``: the NTK's depth
-    in the exponent scan.
+    in the exponent scan; ``scan_seeds``: the data draws on which the scan's best exponents are
+    found (0 is the experiment's own data set, ``s`` the draw of data seed ``seed + s``).
     """
 
     activation: str = "3d_opt"
@@ -105,11 +106,13 @@ class Hilbert(Settings):
     depths: tuple[PositiveInt, ...] = (10, 30, 60, 100, 300)
     deep_from: PositiveInt = 60
     ntk_depth: PositiveInt = 50
+    scan_seeds: tuple[Seed, ...] = (0, 1, 2)
 
     def validate(self) -> None:
         """Depths increasing with at least one from ``deep_from`` on."""
         _activation(self)
         _increasing(self, "depths")
+        _seeds(self, "scan_seeds")
         if self.depths[-1] < self.deep_from:
             raise ValueError(
                 f"Hilbert.depths must reach Hilbert.deep_from = {self.deep_from}, got {self.depths}"
@@ -239,7 +242,7 @@ class Config(ScaledConfig):
                     relu_depths=(10, 100, 1000, 3000),
                     hermite_depths=(1, 2, 6, 10, 14),
                 ),
-                hilbert=Hilbert(n_train=300, n_test=300, depths=(10, 60, 100)),
+                hilbert=Hilbert(n_train=300, n_test=300, depths=(10, 60, 100), scan_seeds=(0, 1)),
                 consistency=Consistency(ns=(100, 200, 400), n_test=1000, seeds=(0, 1)),
                 official=OfficialSettings(dims=(3,), n=200, n_test=300),
                 width=Width(widths=(64, 256, 1024), seeds=(0, 1)),
@@ -254,7 +257,12 @@ class Config(ScaledConfig):
                     seeds=(0, 1, 2, 3, 4),
                     relu_depths=(10, 100, 1000, 10000, 50000),
                 ),
-                hilbert=Hilbert(n_train=10000, n_test=10000, depths=(10, 30, 60, 100, 200, 900)),
+                hilbert=Hilbert(
+                    n_train=10000,
+                    n_test=10000,
+                    depths=(10, 30, 60, 100, 200, 900),
+                    scan_seeds=(0, 1, 2, 3, 4),
+                ),
                 consistency=Consistency(
                     ns=(250, 500, 1000, 2000, 5000, 10000),
                     n_test=20000,

@@ -209,9 +209,20 @@ class ExponentScan:
     ntk_agreement: tuple[Probability, ...]  # [exponent]
     eps_min: PositiveReal  # the smallest 1 − ξ between a test and a training point
     eps_median: PositiveReal  # the median over test points of 1 − ξ to the nearest training point
+    seeds: tuple[Seed, ...]  # the data draws of the per-seed best exponents (0: the one above)
+    nngp_best_per_seed: tuple[PositiveReal, ...]  # [seed]
+    ntk_best_per_seed: tuple[PositiveReal, ...]  # [seed]
 
     def __post_init__(self) -> None:
-        _check_record(self, {"nngp_agreement": ("exponents",), "ntk_agreement": ("exponents",)})
+        _check_record(
+            self,
+            {
+                "nngp_agreement": ("exponents",),
+                "ntk_agreement": ("exponents",),
+                "nngp_best_per_seed": ("seeds",),
+                "ntk_best_per_seed": ("seeds",),
+            },
+        )
 
     @property
     def nngp_best(self) -> float:
