@@ -121,10 +121,10 @@ def ntk_classifier(n: int = 2000) -> HotPath:
     T /= np.linalg.norm(T, axis=1, keepdims=True)
     y = np.where(X[:, 0] > 0, 1.0, -1.0)
     K = ntk_gram(X, 3, "relu")
-    K_test = ntk_kernel(X, T, 3, "relu")
+    K_test = ntk_kernel(T, X, 3, "relu")  # (m, n): one row per test point
 
     def bare() -> object:
-        return np.where(np.linalg.solve(K, y) @ K_test >= 0, 1.0, -1.0)
+        return np.where(K_test @ np.linalg.solve(K, y) >= 0, 1.0, -1.0)
 
     return (
         f"ntk.kernel_classifier (n = {n} train, {n} test)",

@@ -48,7 +48,7 @@ def _gram_call() -> Call:
 def _classifier_call() -> Call:
     X, Z = _sphere(6), _sphere(4, seed=1)
     y = np.array([1.0, -1.0, 1.0, -1.0, 1.0, 1.0])
-    k_train, k_test = np.exp(-3.0 * (1 - X @ X.T)), np.exp(-3.0 * (1 - X @ Z.T))
+    k_train, k_test = np.exp(-3.0 * (1 - X @ X.T)), np.exp(-3.0 * (1 - Z @ X.T))  # (m, n)
     return call(k_train, y, k_test)
 
 
@@ -95,6 +95,7 @@ EXAMPLES = {
     "empirical_nngp": lambda: call(_sphere(4), _sphere(3, seed=1), 2, "erf", width=8, seed=1),
     "hermite_coefficients": lambda: call(np.tanh, 4, nodes=20),
     "hilbert_classifier": lambda: call(*_points_call().args, 2.0),
+    "hilbert_classifiers": lambda: call(*_points_call().args, (1.0, 2.0)),
     "kernel_classifier": _classifier_call,
     "kernel_gradient_descent": lambda: call(
         *_points_call().args, "erf", steps=3, learning_rate=0.5

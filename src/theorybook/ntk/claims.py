@@ -6,7 +6,10 @@ paper is shown as ``paper_value``. Activation constants, data settings and depth
 official code (``uhlerlab/inf_depth_ntks``) and are located as such; each reproduction's
 ``procedure`` names the official files that specify what it measures (only the abstract of the
 paper could be read). Rows measured over several seeds carry their range over the seeds
-(:meth:`~theorybook.claims.Spread.over_seeds`).
+(:meth:`~theorybook.claims.Spread.over_seeds`), the consistency trend a t-interval of its mean
+slope (:meth:`~theorybook.claims.Spread.mean_interval`). Every verdict row but the exact ones
+has a challenger: the shallow network, Hilbert classifiers of another exponent, 1-NN, or the
+same finite networks measured against a kernel they do not converge to.
 """
 
 from __future__ import annotations
@@ -68,12 +71,17 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     scan, consistency, settings = results.scan, results.consistency, results.settings
     width, training, timing = results.width, results.training, results.timing
     deep_from = cfg.hilbert.deep_from
-    kernel_gap = consistency.gap_to_bayes("kernel")[-1]
-    n_max = consistency.ns[-1]
+    deep, m = hilbert.deep_agreement, cfg.hilbert.n_test
+    hilbert_spread = (
+        None if deep is None else Spread.binomial(round(deep * m), m, unit="test points")
+    )
+    n_min, n_max = consistency.ns[0], consistency.ns[-1]
     seeds = len(consistency.seeds)
-    accuracy = {k: np.asarray(v) for k, v in consistency.accuracy.items()}
-    gap_per_seed = accuracy["kernel"][:, -1] - accuracy["Bayes"][:, -1]
-    majority_gap = consistency.gap_to_bayes("majority vote")[-1]
+    slopes = {m: consistency.gap_slopes(m) for m in ("kernel", "1-NN", "majority vote")}
+    kernel_slope = float(np.mean(slopes["kernel"]))
+    nn_slope = float(np.mean(slopes["1-NN"]))
+    nn_limit_gap = consistency.limit_one_nn - consistency.limit_bayes
+    off_names = " or ".join(f"{p:g}" for p in consistency.off_exponents)
     other_agreement, other_exponent = max(
         (a, p)
         for p, a in zip(scan.exponents, scan.nngp_agreement, strict=True)
@@ -175,26 +183,19 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             procedure=f"{_CODE}: main.py's ReLU NTK run (commented out there: depth 50,000 on "
             "N = 100 training points), models.py's ntk_kernel, solve_kr and majority_vote, on the "
             "D = 3 Dirichlet setting of main.py's comments" + _AGREEMENT,
-            expected_at="paper",
+            expected_at="book",
             pending_on=("taxonomy.relu_depths",),
-            pending_reason="convergence is slow (1 − ξ_L ~ 1/L²): the paper preset goes to "
-            f"depth 5·10⁴ with more seeds; this run stops at {relu.depths[-1]}",
+            pending_reason="the normalised NTK's off-diagonal approaches ¼ only like 1/L, and "
+            "the score's sign settles at depths of order ((n + 3)/Σy)²: the smoke run stops at "
+            f"depth {relu.depths[-1]}",
             note=f"agreement with majority vote at depth {relu.depths[-1]}, mean of "
-            f"{len(relu.seeds)} seed(s) (per seed: "
-            + ", ".join(f"{row[-1]:.3f}" for row in relu.agreement)
-            + f"), {relu.n_train} training points",
-        ),
-        Claim(
-            "relu-majority-rises",
-            "ReLU agreement with majority vote rises with depth.",
-            kind="reproduction",
-            where=_ABSTRACT,
-            measured=relu.mean_agreement[-1] - relu.mean_agreement[0],
-            check=at_least(0.2),
-            spread=_over_seeds([row[-1] - row[0] for row in relu.agreement]),
-            procedure=f"{_CODE}: the ReLU NTK classifier and majority_vote of models.py, as in "
-            "the row above, at the shallowest and the deepest depth" + _AGREEMENT,
-            note=f"mean agreement at depth {relu.depths[-1]} minus at depth {relu.depths[0]}",
+            f"{len(relu.seeds)} draws with a clear majority, |Σy| ≥ "
+            f"{cfg.taxonomy.relu_min_margin} of {relu.n_train} labels (data seeds "
+            + ", ".join(
+                f"{s} (Σy = {t:+d})" for s, t in zip(relu.seeds, relu.label_sums, strict=True)
+            )
+            + "): the limiting score is Σy/(n + 3), and near-ties need far greater depths; the "
+            "rise from the shallow network is this row's measured value against its challenger",
         ),
         Claim(
             "hermite-1nn",
@@ -220,6 +221,7 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             where=_ABSTRACT,
             measured=hilbert.deep_agreement,
             check=at_least(0.995),
+            spread=hilbert_spread,
             baseline=other_agreement,
             baseline_name=f"Hilbert classifier of exponent {other_exponent:g} in its place "
             f"(the best of |p − α| > {_EXPONENT_TOL:g}, deepest NNGP)",
@@ -232,34 +234,51 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             f"with 1-NN {hilbert.deep_nn_agreement:.3f}",
         ),
         Claim(
-            "consistency-vs-1nn",
-            f"On D = {consistency.dim} Dirichlet data the designed activation's classifier is "
-            f"within 3 points of the Bayes rule at n = {n_max}.",
+            "consistency-trend",
+            f"On $D = {consistency.dim}$ Dirichlet data the designed network's gap to the Bayes "
+            f"accuracy closes as $n$ grows from {n_min} to {n_max} (by at least 0.1 points per "
+            "doubling of $n$), faster than 1-NN's.",
             kind="reproduction",
             where=_ABSTRACT,
-            measured=kernel_gap,
-            check=at_least(-0.03),
-            baseline=consistency.gap_to_bayes("1-NN")[-1],
-            baseline_name="1-NN",
+            measured=kernel_slope,
+            check=at_least(0.001),
+            baseline=nn_slope,
+            baseline_name="1-NN (tends to accuracy "
+            f"{consistency.limit_one_nn:.3f}, {-100 * nn_limit_gap:.1f} points below Bayes)",
             baseline_role="competitor",
-            spread=_over_seeds(gap_per_seed),
+            spread=Spread.mean_interval(slopes["kernel"]) if seeds > 1 else None,
+            expected_at="book",
+            pending_on=("consistency.ns", "consistency.n_test", "consistency.seeds"),
+            pending_reason="a trend of a fraction of a point per doubling needs the book "
+            "preset's larger n, test set and seeds",
             procedure=f"{_CODE}: main.py as shipped (2-D Dirichlet data α₁ = [1, 2], "
             "α₂ = [2, 1], class prior 0.4; 2d_opt NNGP at depth 100 with solve_kr) against "
-            "models.py's dirichlet_bayes_classifier, nn_classifier and majority_vote on the same "
-            "test points; main.py uses n = 10,000",
-            note=f"accuracy minus Bayes accuracy on the same test points, mean of {seeds} seed(s); "
-            f"majority vote: {majority_gap:+.3f}",
+            "models.py's dirichlet_bayes_classifier and nn_classifier on the same test points; "
+            "main.py uses n = 10,000. The Abstract speaks of the NTK; the official code and this "
+            "row use the NNGP",
+            note="least-squares slope of (accuracy − Bayes accuracy) against log₂ n, as a "
+            f"fraction per doubling, mean of {seeds} seed(s) with {consistency.n_test} test "
+            "points each (per seed: "
+            + ", ".join(f"{100 * v:+.2f}" for v in slopes["kernel"])
+            + " points); gap at n = "
+            f"{n_max}: {100 * consistency.gap_to_bayes('kernel')[-1]:+.1f} points, against "
+            f"{100 * nn_limit_gap:+.1f} for 1-NN at any n (Bayes accuracy "
+            f"{consistency.limit_bayes:.3f}, 1-NN limit {consistency.limit_one_nn:.3f}); majority "
+            f"vote's slope {100 * float(np.mean(slopes['majority vote'])):+.2f} points",
         ),
         Claim(
             "kernel-equals-hilbert",
             f"The {consistency.activation} NNGP classifier at depth {consistency.depth} agrees "
-            "with the Hilbert-kernel estimate at every n.",
+            "with the Hilbert-kernel estimate of exponent α at every n.",
             kind="extension",
             where="extends the taxonomy of the Abstract to D = 2",
             measured=consistency.min_kernel_hilbert_agreement,
             check=at_least(0.98),
+            baseline=min(min(row) for row in consistency.kernel_off_agreement),
+            baseline_name=f"Hilbert classifier of exponent {off_names} in its place",
+            baseline_role="competitor",
             spread=_over_seeds([min(row) for row in consistency.kernel_hilbert_agreement]),
-            note="worst agreement over n; the spread is over seeds",
+            note="worst agreement over n and seeds; the spread is the per-seed worst",
         ),
         Claim(
             "designed-hilbert-dims",
@@ -269,6 +288,9 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             where="extends the taxonomy of the Abstract to the official settings (main.py)",
             measured=min(settings.kernel_hilbert_agreement),
             check=at_least(0.98),
+            baseline=min(settings.kernel_off_agreement),
+            baseline_name="Hilbert classifier of exponent D − 1 ± 0.75 in its place (the better)",
+            baseline_role="competitor",
             note=f"worst agreement over the settings, n = {settings.n}, depth {settings.depth}",
         ),
         Claim(
@@ -276,12 +298,19 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             "At moderate depth the NTK classifier matches exponent α + 2, the NNGP α.",
             kind="extension",
             where="NTK vs NNGP at finite depth (derived in this chapter)",
-            measured=scan.ntk_best,
+            measured=float(np.mean(scan.ntk_best_per_seed)),
             check=close_to(scan.alpha + 2.0, abs_tol=_EXPONENT_TOL),
-            baseline=scan.nngp_best,
+            baseline=float(np.mean(scan.nngp_best_per_seed)),
             baseline_name="NNGP best exponent",
             baseline_role="null model",
-            note=f"best-matching exponent of the NTK at depth {scan.ntk_depth}",
+            spread=_over_seeds(scan.ntk_best_per_seed),
+            note=f"best-matching exponent of the NTK at depth {scan.ntk_depth} (grid step 0.25), "
+            f"mean of {len(scan.seeds)} data draws (NNGP: "
+            + ", ".join(f"{p:g}" for p in scan.nngp_best_per_seed)
+            + "); the NTK "
+            f"reaches α only at depths ≫ 1/ε: 1/ε_min = {1 / scan.eps_min:.2g} for the closest "
+            f"test–training pair, {1 / scan.eps_median:.2g} for the median test point's nearest "
+            "training point (ε = 1 − ξ)",
         ),
         Claim(
             "width-rate",
@@ -290,6 +319,9 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             where="infinite-width limit underlying the Abstract's NTK analysis",
             measured=width.slope,
             check=between(-0.7, -0.3),
+            baseline=width.slope_against_deeper,
+            baseline_name=f"the same networks against the analytic NNGP at depth {width.depth + 1}",
+            baseline_role="null model",
             spread=_over_seeds(_slopes(width.widths, width.rms_error)),
             note=f"slope of log RMS error vs log width, {width.activation}, depth {width.depth}, "
             f"mean of {len(width.seeds)} networks; the spread is the per-network slopes",
@@ -317,6 +349,10 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             where="NTK training dynamics underlying the Abstract's analysis",
             measured=training.slope,
             check=between(-0.8, -0.25),
+            baseline=training.null_slope,
+            baseline_name=f"the same networks against the {training.null_activation} NTK's "
+            "dynamics",
+            baseline_role="null model",
             spread=_over_seeds(_slopes(training.widths, training.relative_error)),
             note="slope of log mean relative difference vs log width (−1/2 for "
             "O(w^(−1/2))); the spread is the per-seed slopes",

@@ -9,8 +9,11 @@ depth grows this classifier becomes one of three (:eq:`ntk-limits`): **majority 
 (:eq:`ntk-hilbert`). :func:`bayes_classifier` is the optimum for the Dirichlet data of
 :mod:`theorybook.ntk.data`.
 
-Kernel matrices follow the official code's layout: ``K_train`` is ``(n, n)`` and ``K_test`` is
-``(n, m)``, the kernel between the ``n`` training and the ``m`` test points.
+Kernel matrices follow scikit-learn's precomputed-kernel orientation (``SVC(kernel="precomputed")``,
+``KernelRidge``): ``K_train`` is ``(n, n)``, between the ``n`` training points, and ``K_test`` is
+``(m, n)``, one row per test point and one column per training point. (The official code passes
+the transpose, ``(n, m)``; with as many test as training points that transpose has the right
+shape and gives meaningless labels without an error, so the orientation matters.)
 
 Two degenerate limits are handled here rather than returned as noise: a ``K_train`` whose solve
 amplifies the labels by more than :data:`ILL_CONDITIONED` (the coefficients are then rounding
@@ -37,6 +40,7 @@ __all__ = [
     "agreement",
     "bayes_classifier",
     "hilbert_classifier",
+    "hilbert_classifiers",
     "kernel_classifier",
     "kernel_scores",
     "majority_vote",
@@ -111,14 +115,16 @@ def _symmetric_norm(name: str, matrix: NDArray[np.float64], tile: int = 256) -> 
 def kernel_scores(
     K_train: Float[np.ndarray, "n n"] | LogKernel,
     y: Float[np.ndarray, " n"],
-    K_test: Float[np.ndarray, "n m"] | LogKernel,
+    K_test: Float[np.ndarray, "m n"] | LogKernel,
     *,
     allow_ill_conditioned: bool = False,
 ) -> Float[np.ndarray, " m"]:
-    """``f(x) = yᵀ K_train⁻¹ K_test``, the interpolating predictor of :eq:`ntk-classifier`.
+    """``f = K_test K_train⁻¹ y``, the interpolating predictor of :eq:`ntk-classifier`.
 
+    ``K_test`` is ``(m, n)``, scikit-learn's orientation: row ``j`` holds the kernel between test
+    point ``j`` and the ``n`` training points, so ``f_j = Σ_i K_test[j, i] (K_train⁻¹ y)_i``.
     A :class:`~theorybook.ntk.logdomain.LogKernel` ``K_test`` is used without leaving the log
-    domain: each test column is rescaled by its largest entry first, which leaves the sign of the
+    domain: each test row is rescaled by its largest entry first, which leaves the sign of the
     score unchanged and avoids underflow; the scores returned are then those rescaled ones.
 
     The solve is checked: an exactly singular ``K_train`` raises, and so does one that amplifies
@@ -131,7 +137,8 @@ def kernel_scores(
         K_train: the kernel between training points, ``(n, n)`` and symmetric (dense or log
             domain).
         y: the training labels in ``{±1}``, shape ``(n,)``.
-        K_test: the kernel between training and test points, ``(n, m)``.
+        K_test: the kernel between the ``m`` test and the ``n`` training points, ``(m, n)``
+            (scikit-learn's orientation: one row per test point).
         allow_ill_conditioned: return the scores of an ill-conditioned (not singular) solve.
 
     Returns:
@@ -139,7 +146,7 @@ def kernel_scores(
 
     Raises:
         ValueError: on mismatched shapes, a non-symmetric ``K_train``, labels outside ``{±1}``,
-            a singular or (unless allowed) ill-conditioned ``K_train``, or a ``K_test`` column
+            a singular or (unless allowed) ill-conditioned ``K_train``, or a ``K_test`` row
             that is zero in the log domain.
         NonFiniteResult: if the scores overflow (kernel entries of order 1e300).
     """
@@ -152,19 +159,21 @@ def kernel_scores(
     if labels.shape[0] != n:
         raise ValueError(f"y has {labels.shape[0]} labels but K_train has {n} rows")
     if isinstance(K_test, LogKernel):
-        if K_test.shape[0] != n:
+        if K_test.shape[1] != n:
             raise ValueError(
-                f"K_test must have {n} rows (one per training point), got {K_test.shape}"
+                f"K_test must be (m, {n}): one row per test point, one column per training point "
+                f"(scikit-learn's orientation), got {K_test.shape}"
             )
-        top = np.max(K_test.log_abs, axis=0, keepdims=True)
+        top = np.max(K_test.log_abs, axis=1, keepdims=True)
         if not np.all(np.isfinite(top)):
-            raise ValueError("K_test has a test column with every entry zero")
+            raise ValueError("K_test has a test row with every entry zero")
         cross = K_test.sign * np.exp(K_test.log_abs - top)
     else:
         cross = np.asarray(K_test, dtype=np.float64)
-        if cross.shape[0] != n:
+        if cross.shape[1] != n:
             raise ValueError(
-                f"K_test must have {n} rows (one per training point), got shape {cross.shape}"
+                f"K_test must be (m, {n}): one row per test point, one column per training point "
+                f"(scikit-learn's orientation), got shape {cross.shape}"
             )
     try:
         coef = np.linalg.solve(gram, labels)
@@ -186,7 +195,7 @@ def kernel_scores(
             "would be rounding noise (near-coinciding training points, or a rank-deficient "
             "shallow kernel); pass allow_ill_conditioned=True to get them anyway"
         )
-    scores: NDArray[np.float64] = coef @ cross
+    scores: NDArray[np.float64] = cross @ coef
     return scores
 
 
@@ -194,17 +203,22 @@ def kernel_scores(
 def kernel_classifier(
     K_train: Float[np.ndarray, "n n"] | LogKernel,
     y: Float[np.ndarray, " n"],
-    K_test: Float[np.ndarray, "n m"] | LogKernel,
+    K_test: Float[np.ndarray, "m n"] | LogKernel,
     *,
     allow_ill_conditioned: bool = False,
 ) -> Float[np.ndarray, " m"]:
-    """``sign(yᵀ K_train⁻¹ K_test)`` in ``{−1, +1}`` (ties go to +1), :eq:`ntk-classifier`.
+    """``sign(K_test K_train⁻¹ y)`` in ``{−1, +1}`` (ties go to +1), :eq:`ntk-classifier`.
+
+    Shapes follow scikit-learn's precomputed kernels: ``K_train`` ``(n, n)``, ``K_test``
+    ``(m, n)`` (one row per test point), as ``SVC(kernel="precomputed").predict(K_test)``.
+    With :func:`~theorybook.ntk.kernels.nngp_kernel` that is ``nngp_kernel(Z, X, ...)``, or
+    ``nngp_kernel(X, Z, ...).T``.
 
     Arguments:
         K_train: the kernel between training points, ``(n, n)`` and symmetric (dense or log
             domain).
         y: the training labels in ``{±1}``, shape ``(n,)``.
-        K_test: the kernel between training and test points, ``(n, m)``.
+        K_test: the kernel between the ``m`` test and the ``n`` training points, ``(m, n)``.
         allow_ill_conditioned: classify even when the solve is ill-conditioned (see
             :func:`kernel_scores`).
 
@@ -293,6 +307,41 @@ def hilbert_classifier(
     Returns:
         The predicted labels in ``{±1}``, shape ``(m,)``.
     """
+    out: NDArray[np.float64] = _singular_labels(X, y, Z, (alpha,))[0]
+    return out
+
+
+@checked
+def hilbert_classifiers(
+    X: Float[np.ndarray, "n d"],
+    y: Float[np.ndarray, " n"],
+    Z: Float[np.ndarray, "m d"],
+    alphas: Sequence[PositiveReal],
+) -> Float[np.ndarray, "k m"]:
+    """:func:`hilbert_classifier` for several exponents, the distances computed once.
+
+    Arguments:
+        X: training points, shape ``(n, D)``.
+        y: their labels in ``{±1}``, shape ``(n,)``.
+        Z: test points, shape ``(m, D)``.
+        alphas: the exponents, each ``> 0`` (``k`` of them, at least one).
+
+    Returns:
+        Row ``j`` holds the labels of the exponent ``alphas[j]``, shape ``(k, m)``.
+    """
+    from theorybook.validation import real_sequence
+
+    exponents = real_sequence("alphas", alphas, low=0.0, low_open=True, min_len=1)
+    return _singular_labels(X, y, Z, exponents)
+
+
+def _singular_labels(
+    X: NDArray[np.floating],
+    y: NDArray[np.floating],
+    Z: NDArray[np.floating],
+    alphas: Sequence[float],
+) -> NDArray[np.float64]:
+    """The labels of :func:`hilbert_classifier` for each exponent, shape ``(len(alphas), m)``."""
     from scipy.spatial.distance import cdist
 
     labels = _labels("y", y)
@@ -300,17 +349,19 @@ def hilbert_classifier(
     dist = cdist(x, z)
     zero = dist == 0.0
     coincide = np.any(zero, axis=0, keepdims=True)
+    out = np.empty((len(alphas), z.shape[0]))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         log_d = np.log(dist)
-        log_w = -alpha * log_d
-        log_w -= np.max(log_w, axis=0, keepdims=True)
-        unstable = np.any(~np.isfinite(log_w), axis=0, keepdims=True) & ~coincide
-        if np.any(unstable):  # α log d overflowed: weights relative to the nearest point
-            stable = -alpha * (log_d - np.min(log_d, axis=0, keepdims=True))
-            log_w = np.where(unstable, stable, log_w)
-        weights = np.where(coincide, zero.astype(float), np.exp(log_w))
-    scores = labels @ weights
-    return _sign(scores)
+        for row, alpha in enumerate(alphas):
+            log_w = -alpha * log_d
+            log_w -= np.max(log_w, axis=0, keepdims=True)
+            unstable = np.any(~np.isfinite(log_w), axis=0, keepdims=True) & ~coincide
+            if np.any(unstable):  # α log d overflowed: weights relative to the nearest point
+                stable = -alpha * (log_d - np.min(log_d, axis=0, keepdims=True))
+                log_w = np.where(unstable, stable, log_w)
+            weights = np.where(coincide, zero.astype(float), np.exp(log_w))
+            out[row] = _sign(labels @ weights)
+    return out
 
 
 @checked

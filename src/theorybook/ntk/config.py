@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from theorybook.boundary import Interval, IntRange, PositiveInt, Seed
+from theorybook.boundary import Interval, IntRange, NonNegativeInt, PositiveInt, Seed
 from theorybook.ntk.data import DIRICHLET_SETTINGS, OFFICIAL_PRIOR, OFFICIAL_SEED, ClassPrior
 from theorybook.scales import ScaledConfig, Settings
 from theorybook.validation import int_sequence, one_of
@@ -63,13 +63,18 @@ class Taxonomy(Settings):
     """The deep ReLU NTK (→ majority vote) and ``hermite_2`` NNGP (→ 1-NN) limits.
 
     Few training points (``n_train``) on ``D = dim`` data, one draw per seed; ``relu_depths`` and
-    ``hermite_depths`` are the depths swept.
+    ``hermite_depths`` are the depths swept. The deep ReLU score tends to
+    ``Σ_i y_i / (n + 3)``, so the depth at which its sign settles grows like
+    ``((n + 3) / Σ_i y_i)²``: the ReLU sweep uses as many draws as ``seeds``, the first data
+    seeds from 0 up whose labels have ``|Σ_i y_i| ≥ relu_min_margin`` (a majority of at least
+    60 % of 50 labels by default).
     """
 
     dim: PositiveInt = 3
     n_train: PositiveInt = 50
     n_test: PositiveInt = 200
     seeds: tuple[Seed, ...] = (0, 1, 2)
+    relu_min_margin: NonNegativeInt = 10
     relu_depths: tuple[PositiveInt, ...] = (10, 100, 1000, 5000, 20000)
     hermite_depths: tuple[PositiveInt, ...] = (1, 2, 4, 6, 8, 10, 12, 14)
 
@@ -78,6 +83,11 @@ class Taxonomy(Settings):
         _dim(self)
         _increasing(self, "relu_depths", "hermite_depths")
         _seeds(self)
+        if self.relu_min_margin > self.n_train:
+            raise ValueError(
+                f"Taxonomy.relu_min_margin ({self.relu_min_margin}) cannot exceed n_train "
+                f"({self.n_train}): |Σ y| is at most n_train"
+            )
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,8 @@ class Hilbert(Settings):
 
     ``depths``: the NNGP depths swept (the scan uses the deepest); ``deep_from``: the depth from
     which the classifier is expected to be the Hilbert classifier; ``ntk_depth``: the NTK's depth
-    in the exponent scan.
+    in the exponent scan; ``scan_seeds``: the data draws on which the scan's best exponents are
+    found (0 is the experiment's own data set, ``s`` the draw of data seed ``seed + s``).
     """
 
     activation: str = "3d_opt"
@@ -95,11 +106,13 @@ class Hilbert(Settings):
     depths: tuple[PositiveInt, ...] = (10, 30, 60, 100, 300)
     deep_from: PositiveInt = 60
     ntk_depth: PositiveInt = 50
+    scan_seeds: tuple[Seed, ...] = (0, 1, 2)
 
     def validate(self) -> None:
         """Depths increasing with at least one from ``deep_from`` on."""
         _activation(self)
         _increasing(self, "depths")
+        _seeds(self, "scan_seeds")
         if self.depths[-1] < self.deep_from:
             raise ValueError(
                 f"Hilbert.depths must reach Hilbert.deep_from = {self.deep_from}, got {self.depths}"
@@ -108,13 +121,18 @@ class Hilbert(Settings):
 
 @dataclass(frozen=True)
 class Consistency(Settings):
-    """Accuracy against the number of training points ``ns`` on ``D = dim`` data."""
+    """Accuracy against the number of training points ``ns`` on ``D = dim`` data.
+
+    The test set is large (``n_test``) because the gap to the Bayes accuracy is a few points and
+    its trend over ``ns`` a fraction of a point per doubling; a test point costs one row of the
+    kernel (linear in ``n_test``).
+    """
 
     dim: PositiveInt = 2
     activation: str = "2d_opt"
     depth: PositiveInt = 100
     ns: tuple[PositiveInt, ...] = (125, 250, 500, 1000, 2000)
-    n_test: PositiveInt = 2000
+    n_test: PositiveInt = 5000
     seeds: tuple[Seed, ...] = (0, 1, 2)
 
     def validate(self) -> None:
@@ -224,8 +242,8 @@ class Config(ScaledConfig):
                     relu_depths=(10, 100, 1000, 3000),
                     hermite_depths=(1, 2, 6, 10, 14),
                 ),
-                hilbert=Hilbert(n_train=300, n_test=300, depths=(10, 60, 100)),
-                consistency=Consistency(ns=(100, 200, 400), n_test=500, seeds=(0,)),
+                hilbert=Hilbert(n_train=300, n_test=300, depths=(10, 60, 100), scan_seeds=(0, 1)),
+                consistency=Consistency(ns=(100, 200, 400), n_test=1000, seeds=(0, 1)),
                 official=OfficialSettings(dims=(3,), n=200, n_test=300),
                 width=Width(widths=(64, 256, 1024), seeds=(0, 1)),
                 training=Training(widths=(64, 1024), seeds=(0,), steps=50),
@@ -239,10 +257,15 @@ class Config(ScaledConfig):
                     seeds=(0, 1, 2, 3, 4),
                     relu_depths=(10, 100, 1000, 10000, 50000),
                 ),
-                hilbert=Hilbert(n_train=10000, n_test=10000, depths=(10, 30, 60, 100, 200, 900)),
+                hilbert=Hilbert(
+                    n_train=10000,
+                    n_test=10000,
+                    depths=(10, 30, 60, 100, 200, 900),
+                    scan_seeds=(0, 1, 2, 3, 4),
+                ),
                 consistency=Consistency(
                     ns=(250, 500, 1000, 2000, 5000, 10000),
-                    n_test=10000,
+                    n_test=20000,
                     seeds=(0, 1, 2, 3, 4),
                 ),
                 official=OfficialSettings(n=10000, n_test=10000),

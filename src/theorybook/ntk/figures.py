@@ -145,8 +145,11 @@ def exponent_figure(scan: ExponentScan) -> Figure:
 
 
 def consistency_figure(result: ConsistencyResult) -> Figure:
-    """Test accuracy against ``n`` for the Bayes rule, the baselines and the designed kernel."""
-    fig, ax = new_figure(width=6.5, height=3.2)
+    """(a) Test accuracy against ``n`` for the Bayes rule, the baselines and the designed kernel,
+    with the Bayes accuracy and the accuracy 1-NN tends to; (b) the kernel's gap to the Bayes
+    accuracy per seed, with its fitted trend and 1-NN's limiting gap."""
+    fig, axes = new_figure(1, 2, width=9.0, height=3.4)
+    ax = axes[0]
     labels = {
         "Bayes": "Bayes rule",
         "1-NN": "1-NN",
@@ -154,21 +157,44 @@ def consistency_figure(result: ConsistencyResult) -> Figure:
         "Hilbert": rf"Hilbert, $\alpha={result.alpha:.3g}$",
         "kernel": f"{result.activation} NNGP, depth {result.depth}",
     }
+    ns = np.asarray(result.ns, dtype=float)
     for method, label in labels.items():
         values = np.asarray(result.accuracy[method])
         color = METHOD_COLORS[method]
         style = "--" if method == "Bayes" else "o-"
-        ax.plot(result.ns, values.mean(axis=0), style, ms=4, color=color, label=label)
+        ax.plot(ns, values.mean(axis=0), style, ms=4, color=color, label=label)
         if values.shape[0] > 1 and method != "Bayes":
-            ax.fill_between(
-                result.ns, values.min(axis=0), values.max(axis=0), color=color, alpha=0.15
-            )
-    ax.set_xscale("log")
-    ax.set_xticks(result.ns, [str(n) for n in result.ns])
-    ax.minorticks_off()
-    ax.set_xlabel(r"training points $n$")
+            ax.fill_between(ns, values.min(axis=0), values.max(axis=0), color=color, alpha=0.15)
+    ax.axhline(
+        result.limit_one_nn, ls=":", color=METHOD_COLORS["1-NN"], label="1-NN as $n\\to\\infty$"
+    )
     ax.set_ylabel("test accuracy")
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.legend(loc="lower right", fontsize=7)
+    ax = axes[1]
+    gaps = 100 * result.gaps("kernel")
+    color = METHOD_COLORS["kernel"]
+    for row in gaps:
+        ax.plot(ns, row, "o", ms=3, color=color, alpha=0.5)
+    ax.plot(ns, gaps.mean(axis=0), "-", color=color, label=f"mean of {len(gaps)} seeds")
+    x = np.log2(ns)
+    slope = 100 * float(np.mean(result.gap_slopes("kernel")))
+    fit = gaps.mean(axis=0).mean() + slope * (x - x.mean())
+    ax.plot(ns, fit, "--", color="0.3", label=f"trend {slope:+.2f} points per doubling")
+    ax.axhline(
+        100 * (result.limit_one_nn - result.limit_bayes),
+        ls=":",
+        color=METHOD_COLORS["1-NN"],
+        label="1-NN as $n\\to\\infty$",
+    )
+    ax.axhline(0.0, color=METHOD_COLORS["Bayes"], lw=0.8)
+    ax.set_ylabel("accuracy − Bayes accuracy (points)")
+    ax.legend(loc="lower right", fontsize=7)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xticks(ns, [str(n) for n in result.ns])
+        ax.minorticks_off()
+        ax.set_xlabel(r"training points $n$")
+    label_panels(axes)
     return fig
 
 

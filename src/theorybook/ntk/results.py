@@ -132,9 +132,15 @@ class LimitSweep:
     agreement: tuple[tuple[Probability, ...], ...]  # [seed][depth]
     n_train: PositiveInt
     n_test: PositiveInt
+    label_sums: tuple[int, ...] = ()  # [seed]: Σ y of each draw (ReLU sweep), else empty
 
     def __post_init__(self) -> None:
         _check_record(self, {"agreement": ("seeds", "depths")})
+        if self.label_sums and len(self.label_sums) != len(self.seeds):
+            raise ValueError(
+                f"LimitSweep.label_sums must hold one entry per seed ({len(self.seeds)}), got "
+                f"{len(self.label_sums)}"
+            )
 
     @property
     def mean_agreement(self) -> tuple[float, ...]:
@@ -201,9 +207,22 @@ class ExponentScan:
     ntk_depth: PositiveInt
     nngp_agreement: tuple[Probability, ...]  # [exponent]
     ntk_agreement: tuple[Probability, ...]  # [exponent]
+    eps_min: PositiveReal  # the smallest 1 − ξ between a test and a training point
+    eps_median: PositiveReal  # the median over test points of 1 − ξ to the nearest training point
+    seeds: tuple[Seed, ...]  # the data draws of the per-seed best exponents (0: the one above)
+    nngp_best_per_seed: tuple[PositiveReal, ...]  # [seed]
+    ntk_best_per_seed: tuple[PositiveReal, ...]  # [seed]
 
     def __post_init__(self) -> None:
-        _check_record(self, {"nngp_agreement": ("exponents",), "ntk_agreement": ("exponents",)})
+        _check_record(
+            self,
+            {
+                "nngp_agreement": ("exponents",),
+                "ntk_agreement": ("exponents",),
+                "nngp_best_per_seed": ("seeds",),
+                "ntk_best_per_seed": ("seeds",),
+            },
+        )
 
     @property
     def nngp_best(self) -> float:
@@ -230,11 +249,31 @@ class ConsistencyResult:
     n_test: PositiveInt
     accuracy: dict[str, tuple[tuple[Probability, ...], ...]]  # method -> [seed][n]
     kernel_hilbert_agreement: tuple[tuple[Probability, ...], ...]  # [seed][n]
+    off_exponents: tuple[PositiveReal, ...]
+    kernel_off_agreement: tuple[tuple[Probability, ...], ...]  # [seed][n]
+    limit_bayes: Probability
+    limit_one_nn: Probability
 
     def __post_init__(self) -> None:
         _check_record(
-            self, {"accuracy": ("seeds", "ns"), "kernel_hilbert_agreement": ("seeds", "ns")}
+            self,
+            {
+                "accuracy": ("seeds", "ns"),
+                "kernel_hilbert_agreement": ("seeds", "ns"),
+                "kernel_off_agreement": ("seeds", "ns"),
+            },
         )
+
+    def gaps(self, method: str) -> np.ndarray:
+        """Accuracy of ``method`` minus the Bayes rule's, per seed and ``n`` (same test points)."""
+        return np.asarray(self.accuracy[method]) - np.asarray(self.accuracy["Bayes"])
+
+    def gap_slopes(self, method: str) -> tuple[float, ...]:
+        """Per seed, the least-squares slope of the gap to the Bayes accuracy against
+        ``log₂ n``: the accuracy points (as fractions) the method gains on the Bayes rule per
+        doubling of ``n`` (positive when the gap closes)."""
+        x = np.log2(np.asarray(self.ns, float))
+        return tuple(float(np.polyfit(x, row, 1)[0]) for row in self.gaps(method))
 
     def mean(self, method: str) -> tuple[float, ...]:
         """Accuracy of ``method`` per ``n``, averaged over seeds."""
@@ -263,6 +302,7 @@ class SettingsResult:
     depth: PositiveInt
     accuracy: dict[str, tuple[Probability, ...]]  # method -> [dim]
     kernel_hilbert_agreement: tuple[Probability, ...]  # [dim]
+    kernel_off_agreement: tuple[Probability, ...]  # [dim]
 
     def __post_init__(self) -> None:
         _check_record(
@@ -271,6 +311,7 @@ class SettingsResult:
                 "activations": ("dims",),
                 "accuracy": ("dims",),
                 "kernel_hilbert_agreement": ("dims",),
+                "kernel_off_agreement": ("dims",),
             },
         )
 
@@ -285,14 +326,24 @@ class WidthResult:
     widths: tuple[PositiveInt, ...]
     seeds: tuple[Seed, ...]
     rms_error: tuple[tuple[NonNegativeReal, ...], ...]  # [seed][width]
+    rms_error_deeper: tuple[tuple[NonNegativeReal, ...], ...]  # [seed][width], vs depth + 1
 
     def __post_init__(self) -> None:
-        _check_record(self, {"rms_error": ("seeds", "widths")})
+        _check_record(
+            self, {"rms_error": ("seeds", "widths"), "rms_error_deeper": ("seeds", "widths")}
+        )
 
     @property
     def slope(self) -> float:
         """Least-squares slope of log(mean error) against log(width) (−1/2 in theory)."""
         mean = np.mean(np.asarray(self.rms_error), axis=0)
+        return float(np.polyfit(np.log(self.widths), np.log(mean), 1)[0])
+
+    @property
+    def slope_against_deeper(self) -> float:
+        """:attr:`slope` with the analytic NNGP one layer deeper as the target (a null model:
+        the error levels off at the distance between the two kernels)."""
+        mean = np.mean(np.asarray(self.rms_error_deeper), axis=0)
         return float(np.polyfit(np.log(self.widths), np.log(mean), 1)[0])
 
 
@@ -308,6 +359,8 @@ class TrainingResult:
     steps: PositiveInt
     learning_rate: PositiveReal
     relative_error: tuple[tuple[NonNegativeReal, ...], ...]  # [seed][width]
+    relative_error_null: tuple[tuple[NonNegativeReal, ...], ...]  # [seed][width]
+    null_activation: str
     sign_agreement: tuple[tuple[Probability, ...], ...]  # [seed][width]
     final_loss: tuple[tuple[NonNegativeReal, ...], ...]  # [seed][width]
 
@@ -316,7 +369,12 @@ class TrainingResult:
             self,
             {
                 name: ("seeds", "widths")
-                for name in ("relative_error", "sign_agreement", "final_loss")
+                for name in (
+                    "relative_error",
+                    "relative_error_null",
+                    "sign_agreement",
+                    "final_loss",
+                )
             },
         )
 
@@ -324,6 +382,12 @@ class TrainingResult:
     def slope(self) -> float:
         """Slope of log(mean relative error) against log(width) (−1/2 expected)."""
         mean = np.mean(np.asarray(self.relative_error), axis=0)
+        return float(np.polyfit(np.log(self.widths), np.log(mean), 1)[0])
+
+    @property
+    def null_slope(self) -> float:
+        """:attr:`slope` against the kernel dynamics of ``null_activation`` (a null model)."""
+        mean = np.mean(np.asarray(self.relative_error_null), axis=0)
         return float(np.polyfit(np.log(self.widths), np.log(mean), 1)[0])
 
     @property
