@@ -132,6 +132,8 @@ class SmallDataResult:
     the three largest ``|ŵ|`` of AR-Net sit exactly at lags 1, 3, 10 (``support_ok_ls`` the same
     for least squares); ``max_off_support*`` is the largest off-support ``|ŵ|``. ``c_lambda`` is
     the setting used (a number or ``"paper"``) and ``c_lambda_used`` the value per seed.
+    ``stpe_topk``: least squares refitted on its ``round(s·p)`` largest weights, told AR-Net's
+    ``s`` (whose off-support weights are zero by construction).
     """
 
     seeds: tuple[Seed, ...]
@@ -148,6 +150,7 @@ class SmallDataResult:
     support_ok_ls: Bool[np.ndarray, " seeds"]
     max_off_support: Float64[np.ndarray, " seeds"]
     max_off_support_ls: Float64[np.ndarray, " seeds"]
+    stpe_topk: Float64[np.ndarray, " seeds"] | None = None
 
     def off_support_clean(self, tol: float = OFF_SUPPORT_TOL) -> tuple[float, float]:
         """Fractions of seeds whose every off-support ``|ŵ|`` is below ``tol``: (AR-Net, LS)."""

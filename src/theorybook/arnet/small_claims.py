@@ -105,6 +105,12 @@ def _tuning(tuned: SmallDataResult, tuning: CLambdaSweep | None) -> tuple[str, b
     return TUNED_ON, False, "c_λ tuned here"
 
 
+def _topk_note(run: SmallDataResult) -> str:
+    if run.stpe_topk is None:
+        return ""
+    return f"; {TOPK_NAME}: median {np.median(run.stpe_topk):.2f} ({_per_seed(run.stpe_topk)})"
+
+
 def _per_seed(x: NDArray[np.float64]) -> str:
     return "per seed " + ", ".join(f"{v:.1f}" for v in np.ravel(x))
 
@@ -114,6 +120,27 @@ ONE_SERIES = (
     "seeds, every seed shown"
 )
 """How the small-data rows compare with the paper's single series."""
+
+
+TOPK_NAME = "least squares refitted on its round(s·p) largest weights"
+"""The competitor told AR-Net's sparsity estimate: hard thresholding, then a refit."""
+
+
+def _stpe_challenger(run: SmallDataResult) -> tuple[float, str]:
+    """The median sTPE nearer the paper's 3.2 of least squares and of its top-``s·p`` refit: the
+    simple fit that comes closest to passing a row that asks for the paper's value."""
+    options = [(float(np.median(run.stpe_ls)), "least squares")]
+    if run.stpe_topk is not None:
+        options.append((float(np.median(run.stpe_topk)), TOPK_NAME))
+    return min(options, key=lambda o: abs(o[0] - SMALL_ARNET_STPE))
+
+
+def _support_challenger(run: SmallDataResult, clean_ls: float) -> tuple[float, str]:
+    """Least squares' fraction of clean supports, or 1 for its top-``s·p`` refit, whose
+    off-support weights are zero by construction."""
+    if run.stpe_topk is None:
+        return clean_ls, "least squares"
+    return 1.0, TOPK_NAME + " (off-support zero by construction)"
 
 
 def small_data_claims(
@@ -171,8 +198,8 @@ def small_data_claims(
             paper_value=SMALL_ARNET_STPE,
             measured=float(np.median(small.stpe_arnet)),
             check=close_to(SMALL_ARNET_STPE, abs_tol=2.0),
-            baseline=float(np.median(small.stpe_ls)),
-            baseline_name="least squares",
+            baseline=_stpe_challenger(small)[0],
+            baseline_name=_stpe_challenger(small)[1],
             baseline_role="competitor",
             spread=median_with_values(small.stpe_arnet),
             procedure=SMALL_PROCEDURE + rule + unverified,
@@ -180,6 +207,7 @@ def small_data_claims(
             note=spread_note(small.stpe_arnet)
             + f" ({_per_seed(small.stpe_arnet)}); {ONE_SERIES}"
             + f"; test MSE AR-Net {np.mean(small.mse_arnet):.3f}, LS {np.mean(small.mse_ls):.3f}"
+            + _topk_note(small)
             + n_dependence,
         ),
         Claim(
@@ -190,8 +218,8 @@ def small_data_claims(
             where="Fig. 6, p. 8 (qualitative)",
             measured=clean,
             check=at_least(0.8),
-            baseline=clean_ls,
-            baseline_name="least squares",
+            baseline=_support_challenger(small, clean_ls)[0],
+            baseline_name=_support_challenger(small, clean_ls)[1],
             baseline_role="competitor",
             spread=fraction_spread(small.max_off_support < OFF_SUPPORT_TOL),
             procedure=SMALL_PROCEDURE + rule + unverified + "; the off-support threshold is ours",
@@ -215,14 +243,15 @@ def small_data_claims(
                 paper_value=SMALL_ARNET_STPE,
                 measured=float(np.median(tuned.stpe_arnet)),
                 check=close_to(SMALL_ARNET_STPE, abs_tol=2.0),
-                baseline=float(np.median(tuned.stpe_ls)),
-                baseline_name="least squares",
+                baseline=_stpe_challenger(tuned)[0],
+                baseline_name=_stpe_challenger(tuned)[1],
                 baseline_role="competitor",
                 spread=median_with_values(tuned.stpe_arnet),
                 calibrated_on=tuned_on,
                 held_out=held_out,
                 note=spread_note(tuned.stpe_arnet)
-                + f" ({_per_seed(tuned.stpe_arnet)}); {ONE_SERIES}; measured on {seeds}",
+                + f" ({_per_seed(tuned.stpe_arnet)}); {ONE_SERIES}; measured on {seeds}"
+                + _topk_note(tuned),
             ),
             Claim(
                 "tuned-support",
@@ -232,8 +261,8 @@ def small_data_claims(
                 where=f"Fig. 6, p. 8 (qualitative); {tail}",
                 measured=t_clean,
                 check=at_least(0.8),
-                baseline=t_clean_ls,
-                baseline_name="least squares",
+                baseline=_support_challenger(tuned, t_clean_ls)[0],
+                baseline_name=_support_challenger(tuned, t_clean_ls)[1],
                 baseline_role="competitor",
                 spread=fraction_spread(tuned.max_off_support < OFF_SUPPORT_TOL),
                 calibrated_on=tuned_on,

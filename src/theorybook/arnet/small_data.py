@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from theorybook.arnet.baselines import fit_least_squares
+from theorybook.arnet.baselines import _refit_top_k, fit_least_squares
 from theorybook.arnet.config import Config, Density
 from theorybook.arnet.data import generate_ar, sparse_coef, train_test_split
 from theorybook.arnet.fit import fit_arnet
@@ -89,6 +89,7 @@ def run_small_data(
             "support_ok_ls",
             "max_off_support",
             "max_off_support_ls",
+            "stpe_topk",
         )
     }
     for s in progress_bar(seed_list, desc="small data", disable=not progress):
@@ -111,6 +112,8 @@ def run_small_data(
         cols["coef_arnet"].append(net.coef)
         cols["stpe_ls"].append(stpe(ls.coef, w))
         cols["stpe_arnet"].append(stpe(net.coef, w))
+        topk = _refit_top_k(train, ls.coef, max(1, round(s_est * p)))
+        cols["stpe_topk"].append(stpe(topk.coef, w))
         cols["mse_ls"].append(one_step_mse(test, ls.coef, ls.intercept))
         cols["mse_arnet"].append(one_step_mse(test, net.coef, net.intercept))
         cols["support_ok"].append(top_k_lags(net.coef) == (1, 3, 10))
