@@ -9,6 +9,8 @@ the sections that specify what it measures. The exact rows are built in
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -51,6 +53,8 @@ __all__ = ["CHAPTER", "chapter_claims", "sparsity_claim"]
 
 CHAPTER = "06_ar_net"
 
+Kind = Literal["exact", "reproduction", "extension"]
+
 _DENSE_PROCEDURE = (
     "§3.1 (p. 3): random AR(p) coefficients scaled to Σ|w_i| ≤ 1 with unit normal noise, the "
     "last part of each series for testing; §3.2 least squares (Classic-AR); §4.1 (p. 5): ten "
@@ -71,7 +75,7 @@ def _c_lambda_text(c_lambda: object) -> str:
     return _RULE if c_lambda == "paper" else _TUNED.format(c=float(c_lambda))  # type: ignore[arg-type]
 
 
-def _sparse_kind(c_lambda: object) -> tuple[str, str]:
+def _sparse_kind(c_lambda: object) -> tuple[Kind, str]:
     """A sparse row's kind and ``calibrated_on``: with the paper's rule the procedure is the
     paper's (a reproduction); with the tuned constant it is ours (an extension)."""
     return ("reproduction", "") if c_lambda == "paper" else ("extension", TUNED_ON)
@@ -88,7 +92,7 @@ def _median_stpe_row(
     claim_id: str,
     statement: str,
     *,
-    kind: str = "reproduction",
+    kind: Kind = "reproduction",
     where: str,
     paper_value: float,
     arnet: NDArray[np.float64],
@@ -165,7 +169,12 @@ def _challenger_note(res: SparseOrderResult, i: int) -> str:
 
 
 def _precise_row(
-    claim_id: str, res: SparseOrderResult, i: int, *, expected_at: str, origin: str = ""
+    claim_id: str,
+    res: SparseOrderResult,
+    i: int,
+    *,
+    expected_at: Literal["book", "paper"],
+    origin: str = "",
 ) -> Claim:
     """The verdict row at order ``res.orders[i]``: sparse AR-Net's median sTPE ≤ 1 (the paper's
     Fig. 4 medians stay below 0.8 up to p = 1000), against the stronger simple fit."""
@@ -195,7 +204,7 @@ def _precise_row(
         pending_reason="the paper's rule for c_λ is made for N = 1e5; on fewer samples its λ is "
         "too weak (the small-data rows)",
         note=spread_note(res.stpe_arnet[i]) + _challenger_note(res, i) + origin,
-        **({"scale": "paper"} if origin else {}),
+        **({"scale": "paper"} if origin else {}),  # type: ignore[arg-type]
     )
 
 
