@@ -11,6 +11,7 @@ from theorybook.arnet import (
     Dense,
     Regularizer,
     Results,
+    SparseOrder,
     Sweeps,
     Training,
     auto_batch_size,
@@ -18,6 +19,7 @@ from theorybook.arnet import (
     fit_arnet,
     fit_autoreg,
     fit_least_squares,
+    fit_top_k_least_squares,
     generate_ar,
     is_stationary,
     lag_matrix,
@@ -464,7 +466,8 @@ def test_presets_keep_the_chapters_values() -> None:
     assert book.sweeps.c_values == (0.005, 0.02, 0.05, 0.2)
     assert book.sweeps.lrs == (1e-3, 3e-3, 1e-2, 1e-1)
     assert smoke.sweeps.c_values == (0.01, 0.05) and smoke.sweeps.lrs == (3e-3, 1e-1)
-    assert book.sweeps.sparsities == (0.015, 0.05, 0.15, 0.5)
+    assert book.sparse.sweep_factors == (0.1, 0.3, 1.0, 3.0, 10.0)
+    assert (book.sparse.sweep_order, book.sparse.n_train) == (100, 100_000)
     assert (book.small.batch, book.sunspots.batch, book.sunspots.n_test) == (32, 32, 50)
     assert book.sunspots.sparsity == 0.25 and book.regularizer.eps == 1e-4
 
@@ -498,23 +501,29 @@ def test_claims_at_smoke_scale() -> None:
     table.assert_hold(
         ["reg-tanh", "reg-shape", "reg-train", "reg-grad", "intercept-map", "lag-matrix"]
     )
-    for cid in ("dense-agree", "dense-mse", "small-ls"):
+    for cid in ("dense-mse", "small-ls"):
         assert table[cid].passes, cid
-    # nothing simpler is measured against AR-Net's agreement with least squares
-    assert table["dense-agree"].status.label == "unchallenged"
+    # AR-Net's agreement with least squares is held to 1/√N, which the true coefficients (one
+    # estimation error away from least squares) do not meet; 5 smoke epochs do not decide it
+    assert not table["dense-agree"].baseline_passes
+    assert table["dense-agree"].status.label != "not separating"
     # least squares reaches the noise variance too: the MSE check does not separate them
     assert table["dense-mse"].baseline_passes
     assert table["dense-mse"].status.label == "not separating"
-    # least squares' own sTPE over three seeds: its t-interval is wider than the tolerance
-    assert table["small-ls"].spread is not None
-    assert table["small-ls"].status.label == "within noise"
+    # least squares' own sTPE: a median over seeds, every seed shown, and a stated reason for
+    # having no challenger
+    small_ls = table["small-ls"]
+    assert small_ls.spread is not None and len(small_ls.spread.values) == 3
+    assert small_ls.unchallenged_reason and small_ls.status.label in {"holds", "within noise"}
+    # the paper does not give the small-data run's settings: its AR-Net rows are extensions
+    assert table["small-arnet"].kind == "extension" and table["small-support"].kind == "extension"
     assert not table["small-arnet"].calibrated_on  # the paper's rule: nothing tuned
     # without the tuning sweep the tuned constant is calibrated on the data measured, never
     # held out; over three seeds the spread decides first (within noise), and nothing holds
     alone = chapter_claims(Results(dense=dense, small=tuned), cfg)
     for row in (table["tuned-stpe"], table["tuned-support"], alone["small-arnet"]):
-        assert row.passes and row.calibrated_on and not row.held_out, row.id
-        assert row.spread is not None and row.status.label == "within noise", row.id
+        assert row.calibrated_on and not row.held_out and row.spread is not None, row.id
+        assert row.status.label in {"within noise", "calibrated", "not separating"}, row.id
     # one run shown as both the paper's rule and the tuned constant is one quantity twice
     with pytest.raises(ValueError, match="one measured quantity is one row"):
         chapter_claims(Results(dense=dense, small=tuned, tuned=tuned), cfg)
@@ -531,14 +540,69 @@ def test_claims_at_smoke_scale() -> None:
     overlap = run_small_data(cfg, c_lambda=sweep.best, seeds=sweep.seeds)
     same = chapter_claims(Results(dense=dense, small=paper, tuned=overlap, sweep=sweep), cfg)
     assert not same["tuned-stpe"].held_out
-    # the support check separates AR-Net from least squares
-    assert table["tuned-support"].baseline_passes is False
+    # least squares refitted on its largest weights has a clean support by construction: the
+    # support check does not separate AR-Net from it
+    assert table["tuned-support"].baseline == 1.0 and table["tuned-support"].baseline_passes
+    assert tuned.stpe_topk is not None and table["tuned-stpe"].baseline in (
+        pytest.approx(np.median(tuned.stpe_ls)),
+        pytest.approx(np.median(tuned.stpe_topk)),
+    )
     # one row per order the paper's Fig. 2a shows, with its median in the paper column
     for p in cfg.dense.orders:
         assert table[f"dense-stpe-p{p}"].paper_value == FIG2A_MEDIANS[p]
     assert table["high-order"].measured is None  # needs the paper-scale grid
     assert table["high-order"].status.label == "pending"
     assert np.all(tuned.stpe_ls > 2 * tuned.stpe_arnet)
+
+
+def test_top_k_least_squares_keeps_the_largest_weights() -> None:
+    y = generate_ar(np.asarray((0.2, 0.3, -0.5)), 20_000, seed=0)
+    full = fit_least_squares(y, 12)
+    top = fit_top_k_least_squares(y, 12, 3)
+    assert np.flatnonzero(top.coef).tolist() == [0, 1, 2]
+    np.testing.assert_allclose(top.coef[:3], fit_least_squares(y, 3).coef[:3], atol=0.02)
+    assert stpe(top.coef, [0.2, 0.3, -0.5]) < stpe(full.coef, [0.2, 0.3, -0.5])
+    # k at least p keeps every lag: plain least squares
+    np.testing.assert_allclose(fit_top_k_least_squares(y, 12, 50).coef, full.coef, atol=1e-10)
+
+
+def test_paper_rule_from_a_fits_residual_equals_its_own_least_squares() -> None:
+    from theorybook.arnet.metrics import one_step_mse
+    from theorybook.arnet.regularizer import _paper_c_lambda
+
+    y = 3.0 + 7.0 * generate_ar(np.asarray((0.2, 0.3, -0.5)), 5_000, seed=1)
+    for p in (3, 20):
+        ls = fit_least_squares(y, p)
+        fast = _paper_c_lambda(y, p, residual_ms=one_step_mse(y, ls.coef, ls.intercept))
+        assert fast == pytest.approx(paper_c_lambda(y, p), rel=1e-10)
+
+
+def test_sparse_claims_use_the_papers_rule_and_the_stronger_least_squares() -> None:
+    from theorybook.arnet.claims import sparsity_claim
+    from theorybook.arnet.experiments import run_sparse_order, run_sparsity_sweep
+
+    cfg = SMOKE.replace(seeds=1, **{"sparse.orders": (3, 20), "sparse.n_train": 2_000})
+    sparse = run_sparse_order(cfg)
+    assert sparse.c_lambda == "paper" and sparse.stpe_topk is not None
+    dense = run_dense(cfg.replace(**{"dense.orders": (3,)}))
+    small = run_small_data(cfg, seeds=[0])
+    table = chapter_claims(Results(dense=dense, small=small, sparse=sparse), cfg)
+    row = table["sparse-order"]
+    assert row.kind == "reproduction" and not row.calibrated_on
+    assert row.baseline == pytest.approx(min(sparse.stpe_ls[1, 0], sparse.stpe_topk[1, 0]))
+    # the rule is made for N = 1e5: on 2000 samples the row waits (smoke) or fails (book)
+    assert row.status.label in {"pending", "fails"}
+    tuned = run_sparse_order(cfg, c_lambda=0.05)
+    assert (
+        chapter_claims(Results(dense=dense, small=small, sparse=tuned), cfg)["sparse-order"].kind
+        == "extension"
+    )
+    sweep = run_sparsity_sweep(cfg.replace(**{"sparse.sweep_seeds": 2}))
+    assert sweep.stpe.shape == sweep.stpe_topk.shape == (3, 2)
+    assert sweep.sparsities[sweep.true_index] == pytest.approx(3 / 60)
+    claim = sparsity_claim(sweep)
+    assert claim.measured == pytest.approx(np.median(sweep.stpe, axis=1).max())
+    assert claim.spread is not None and claim.kind == "reproduction"
 
 
 def test_lr_sweep_matches_the_small_data_run_and_the_constant_schedule_differs() -> None:
@@ -639,7 +703,9 @@ BAD_CALLS = {
     "run_small_data bad seed": lambda: run_small_data(SMOKE, seeds=[-1]),
     "run_small_data no seed": lambda: run_small_data(SMOKE, seeds=[]),
     "run_small_data bad s": lambda: run_small_data(SMOKE, sparsity=1.5),
-    "sweeps s=0": lambda: Sweeps(sparsities=(0.0,)),
+    "sparsity sweep factor 0": lambda: SparseOrder(sweep_factors=(0.0, 1.0)),
+    "sparsity sweep without the true s": lambda: SparseOrder(sweep_factors=(0.5, 2.0)),
+    "sparsity sweep s > 1": lambda: SparseOrder(sweep_order=10, sweep_factors=(1.0, 10.0)),
     "sweeps c<0": lambda: Sweeps(c_values=(-0.1,)),
     "sweeps lr<0": lambda: Sweeps(lrs=(-0.1,)),
     "sweeps no lr": lambda: Sweeps(lrs=()),
@@ -806,6 +872,7 @@ def test_arnet_records_refuse_nonsense_fields() -> None:
             mse_ls=grid,
             mse_arnet=grid,
             max_gap=np.ones((2, 4)),  # another number of seeds
+            ls_error=grid,
             example=(np.ones(3), np.ones(3), np.ones(3)),
         )
     times = np.ones(3)

@@ -12,7 +12,12 @@ Data: :func:`generate_ar`, :func:`random_stationary_coef`, :func:`sparse_coef`, 
 :mod:`theorybook.arnet.figures`.
 """
 
-from theorybook.arnet.baselines import ARFit, fit_autoreg, fit_least_squares
+from theorybook.arnet.baselines import (
+    ARFit,
+    fit_autoreg,
+    fit_least_squares,
+    fit_top_k_least_squares,
+)
 from theorybook.arnet.claims import chapter_claims
 from theorybook.arnet.config import (
     Config,
@@ -84,6 +89,7 @@ __all__ = [
     "fit_arnet",
     "fit_autoreg",
     "fit_least_squares",
+    "fit_top_k_least_squares",
     "generate_ar",
     "is_stationary",
     "lag_matrix",

@@ -25,7 +25,13 @@ from theorybook.arnet.data import (
 )
 from theorybook.boundary import NonNegativeReal, PositiveInt, checked, record
 
-__all__ = ["ARFit", "fit_autoreg", "fit_least_squares", "require_variation"]
+__all__ = [
+    "ARFit",
+    "fit_autoreg",
+    "fit_least_squares",
+    "fit_top_k_least_squares",
+    "require_variation",
+]
 
 
 @record
@@ -93,6 +99,46 @@ def _fit_least_squares(y: NDArray[np.float64], p: int) -> ARFit:
         coef=coef,
         intercept=intercept,
         method="least squares",
+        seconds=time.perf_counter() - start,
+    )
+
+
+@checked
+def fit_top_k_least_squares(series: Series, p: PositiveInt, k: PositiveInt) -> ARFit:
+    """Least squares at order ``p``, then refitted on the lags of its ``k`` largest ``|ŵ|`` only
+    (hard thresholding; the other weights are zero).
+
+    The simple competitor of sparse AR-Net when both are told how many weights are non-zero:
+    AR-Net's sparsity estimate ``s`` at order ``p`` is ``k / p``.
+
+    Arguments:
+        series: the 1-D series, at least ``2p + 1`` long.
+        p: the model order of the first fit.
+        k: how many lags to keep; ``k >= p`` keeps every lag (plain least squares).
+
+    Returns:
+        The refitted AR(p): ``coef`` zero off the kept lags, its intercept and fit time (of the
+        refit).
+    """
+    y = _series(series, p)
+    return _refit_top_k(y, _fit_least_squares(y, p).coef, k)
+
+
+def _refit_top_k(y: NDArray[np.float64], coef: NDArray[np.float64], k: int) -> ARFit:
+    """:func:`fit_top_k_least_squares` from a least-squares fit's ``coef`` (lag 1 first)."""
+    start = time.perf_counter()
+    p = coef.size
+    keep = np.sort(np.argsort(-np.abs(coef), kind="stable")[: min(k, p)])
+    design = np.empty((y.size - p, keep.size + 1))
+    design[:, 0] = 1.0
+    design[:, 1:] = _lag_matrix(y, p)[:, keep]
+    beta, *_ = np.linalg.lstsq(design, y[p:], rcond=None)
+    out = np.zeros(p)
+    out[keep] = beta[1:]
+    return ARFit(
+        coef=out,
+        intercept=float(beta[0]),
+        method=f"least squares, top {keep.size} lags refitted",
         seconds=time.perf_counter() - start,
     )
 

@@ -9,6 +9,8 @@ the sections that specify what it measures. The exact rows are built in
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -25,14 +27,16 @@ from theorybook.arnet.results import (
     Results,
     SmallDataResult,
     SparseOrderResult,
+    SparsitySweep,
     TimingResult,
 )
 from theorybook.arnet.small_claims import (
     lr_claims,
     mean_spread,
     median_spread,
+    median_with_values,
+    seed_bootstrap,
     small_data_claims,
-    sparsity_claim,
     spread_note,
 )
 from theorybook.boundary import checked
@@ -45,9 +49,11 @@ from theorybook.claims import (
     reported,
 )
 
-__all__ = ["CHAPTER", "chapter_claims"]
+__all__ = ["CHAPTER", "chapter_claims", "sparsity_claim"]
 
 CHAPTER = "06_ar_net"
+
+Kind = Literal["exact", "reproduction", "extension"]
 
 _DENSE_PROCEDURE = (
     "§3.1 (p. 3): random AR(p) coefficients scaled to Σ|w_i| ≤ 1 with unit normal noise, the "
@@ -58,10 +64,24 @@ _DENSE_PROCEDURE = (
 _SPARSE_PROCEDURE = (
     "§3.1 (p. 3): AR(3) coefficients fixed to [0.2, 0.3, −0.5], new noise per series; §3.3.1 "
     "(p. 4–5): sparse AR-Net with s = 3/p, λ(s) = c_λ(1/s − 1) and R(θ); §4.1.1 (p. 7, Fig. 4): "
-    "ten series per model order; sTPE as in §3.4 (p. 5). The paper gives no c_λ, optimiser or "
-    "epochs for this figure"
+    "ten series per model order; sTPE as in §3.4 (p. 5). The paper gives no optimiser or epochs "
+    "for this figure"
 )
-_HIGH_ORDER_SETTINGS = ("sparse.orders", "sparse.n_train")
+_RULE = "; c_λ by the paper's rule √L̂/100 (§3.3.1, p. 4)"
+_TUNED = "; c_λ = {c:g}, tuned here on the small-data problem (the paper's rule not used)"
+
+
+def _c_lambda_text(c_lambda: object) -> str:
+    return _RULE if c_lambda == "paper" else _TUNED.format(c=float(c_lambda))  # type: ignore[arg-type]
+
+
+def _sparse_kind(c_lambda: object) -> tuple[Kind, str]:
+    """A sparse row's kind and ``calibrated_on``: with the paper's rule the procedure is the
+    paper's (a reproduction); with the tuned constant it is ours (an extension)."""
+    return ("reproduction", "") if c_lambda == "paper" else ("extension", TUNED_ON)
+
+
+_HIGH_ORDER_SETTINGS = ("sparse.orders",)
 _TIMING_PROCEDURE = (
     "§4.1.2 (p. 9) and Fig. 8: fit time against the order p, AR-Net for a fixed number of "
     "epochs, several runs per order; least squares here is NumPy's lstsq"
@@ -72,6 +92,7 @@ def _median_stpe_row(
     claim_id: str,
     statement: str,
     *,
+    kind: Kind = "reproduction",
     where: str,
     paper_value: float,
     arnet: NDArray[np.float64],
@@ -86,15 +107,21 @@ def _median_stpe_row(
     return Claim(
         claim_id,
         statement,
-        kind="reproduction",
+        kind=kind,
         where=f"{where} (median read from the figure, ±0.05)",
         procedure=procedure,
         paper_value=paper_value,
         measured=float(np.median(arnet)),
         check=reported(),
+        spread=median_spread(arnet),
         note=spread_note(arnet)
         + f"; least squares median {np.median(least_squares):.2f}{ls_paper}"
-        + f"; N = {n_train} against the paper's 1e5{caveat}",
+        + (
+            f"; N = {n_train} against the paper's 1e5: scaled by √(N/1e5) the median is "
+            f"{np.median(arnet) * np.sqrt(n_train / 1e5):.2f}{caveat}"
+            if n_train != 100_000
+            else f"; N = 1e5 as in the paper{caveat}"
+        ),
     )
 
 
@@ -108,69 +135,113 @@ def _sparse_order_rows(sparse: SparseOrderResult) -> list[Claim]:
         rows.append(
             _median_stpe_row(
                 f"sparse-stpe-p{p}",
-                f"AR(3) data fitted at p = {p}: median sTPE of sparse AR-Net (s = 3/p)",
+                f"AR(3) data fitted at $p = {p}$, $N = {sparse.n_train}$: median sTPE of sparse "
+                "AR-Net ($s = 3/p$)",
+                kind=_sparse_kind(sparse.c_lambda)[0],
                 where="§4.1.1, Fig. 4, p. 7",
                 paper_value=FIG4_ARNET_MEDIANS[p],
                 arnet=sparse.stpe_arnet[i],
                 least_squares=sparse.stpe_ls[i],
                 n_train=sparse.n_train,
-                procedure=_SPARSE_PROCEDURE,
+                procedure=_SPARSE_PROCEDURE + _c_lambda_text(sparse.c_lambda),
                 ls_paper=f" (paper {ls_paper:.2f})" if ls_paper is not None else "",
             )
         )
     return rows
 
 
-def _recorded_claims(record: HighOrderRecord) -> list[Claim]:
-    """The high-order claim and one reported row per other order, from a recorded run."""
+def _challenger(res: SparseOrderResult, i: int) -> tuple[float, str]:
+    """The stronger (lower median sTPE) of least squares and least squares refitted on its three
+    largest weights at order index ``i``: the simple fits that AR-Net's row must beat."""
+    options = [(float(np.median(res.stpe_ls[i])), "least squares")]
+    if res.stpe_topk is not None and res.orders[i] > 3:
+        options.append(
+            (float(np.median(res.stpe_topk[i])), "least squares refitted on its 3 largest weights")
+        )
+    return min(options)
+
+
+def _challenger_note(res: SparseOrderResult, i: int) -> str:
+    note = f"; least squares median {np.median(res.stpe_ls[i]):.2f}"
+    if res.stpe_topk is not None:
+        note += f", refitted on its 3 largest weights {np.median(res.stpe_topk[i]):.2f}"
+    return note
+
+
+def _precise_row(
+    claim_id: str,
+    res: SparseOrderResult,
+    i: int,
+    *,
+    expected_at: Literal["book", "paper"],
+    origin: str = "",
+) -> Claim:
+    """The verdict row at order ``res.orders[i]``: sparse AR-Net's median sTPE ≤ 1 (the paper's
+    Fig. 4 medians stay below 0.8 up to p = 1000), against the stronger simple fit."""
+    p = res.orders[i]
+    kind, calibrated = _sparse_kind(res.c_lambda)
+    baseline, name = _challenger(res, i)
+    return Claim(
+        claim_id,
+        f"AR(3) data fitted at $p = {p}$ ($s = 3/p$), $N = {res.n_train}$: sparse AR-Net median "
+        "sTPE ≤ 1",
+        kind=kind,
+        where="§4.1.1, Fig. 4, p. 7 (median read from the figure, ±0.05)"
+        if p in FIG4_ARNET_MEDIANS
+        else "§4.1.1, Fig. 4, p. 7 (the figure has no box at this order)",
+        paper_value=FIG4_ARNET_MEDIANS.get(p),
+        measured=float(np.median(res.stpe_arnet[i])),
+        check=at_most(1.0),
+        baseline=baseline,
+        baseline_name=name,
+        baseline_role="competitor",
+        spread=median_with_values(res.stpe_arnet[i]),
+        procedure=_SPARSE_PROCEDURE + _c_lambda_text(res.c_lambda),
+        calibrated_on=calibrated,
+        held_out=bool(calibrated),
+        expected_at=expected_at,
+        pending_on=("sparse.n_train",) if expected_at == "book" else _HIGH_ORDER_SETTINGS,
+        pending_reason="the paper's rule for c_λ is made for N = 1e5; on fewer samples its λ is "
+        "too weak (the small-data rows)",
+        note=spread_note(res.stpe_arnet[i]) + _challenger_note(res, i) + origin,
+        **({"scale": "paper"} if origin else {}),  # type: ignore[arg-type]
+    )
+
+
+def _recorded_claims(record: HighOrderRecord, sparse: SparseOrderResult | None) -> list[Claim]:
+    """The high-order claim and one reported row per other order from a recorded run, leaving
+    out the orders this run measured at the same sample size."""
     res = record.result
     origin = (
-        f"recorded run ({record.recorded_on}, commit {record.commit[:12]}, "
+        f"; recorded run ({record.recorded_on}, commit {record.commit[:12]}, "
         f"{res.stpe_arnet.shape[1]} seeds, N = {res.n_train})"
     )
+    measured_here: set[int] = set()
+    if sparse is not None and sparse.n_train == res.n_train:
+        measured_here = set(sparse.orders)
+    kind, calibrated = _sparse_kind(res.c_lambda)
     claims = []
     for i, p in enumerate(res.orders):
-        ls_note = f"; least squares median {np.median(res.stpe_ls[i]):.2f}; {origin}"
         if p == 1000:
-            claims.append(
-                Claim(
-                    "high-order",
-                    "AR(3) data fitted at p = 1000 (s = 0.003), N = 1e5: sparse AR-Net median "
-                    "sTPE ≤ 1",
-                    kind="reproduction",
-                    where="§4.1.1, Fig. 4, p. 7 (median read from the figure, ±0.05)",
-                    paper_value=FIG4_ARNET_MEDIANS[1000],
-                    measured=float(np.median(res.stpe_arnet[i])),
-                    check=at_most(1.0),
-                    baseline=float(np.median(res.stpe_ls[i])),
-                    baseline_name="least squares",
-                    baseline_role="competitor",
-                    spread=median_spread(res.stpe_arnet[i]),
-                    procedure=_SPARSE_PROCEDURE,
-                    calibrated_on=TUNED_ON,
-                    held_out=True,
-                    expected_at="paper",
-                    pending_on=_HIGH_ORDER_SETTINGS,
-                    scale="paper",
-                    note=spread_note(res.stpe_arnet[i]) + ls_note,
-                )
-            )
-        else:
+            claims.append(_precise_row("high-order", res, i, expected_at="paper", origin=origin))
+        elif p not in measured_here:
             claims.append(
                 Claim(
                     f"recorded-p{p}",
-                    f"AR(3) data fitted at p = {p}, N = {res.n_train}: median sTPE of sparse "
+                    f"AR(3) data fitted at $p = {p}$, $N = {res.n_train}$: median sTPE of sparse "
                     "AR-Net (recorded run)",
-                    kind="reproduction",
+                    kind=kind,
                     where="§4.1.1, Fig. 4, p. 7 (median read from the figure, ±0.05)"
                     if p in FIG4_ARNET_MEDIANS
                     else "§4.1.1, Fig. 4, p. 7 (the figure has no box at this order)",
                     paper_value=FIG4_ARNET_MEDIANS.get(p),
                     measured=float(np.median(res.stpe_arnet[i])),
                     check=reported(),
-                    procedure=_SPARSE_PROCEDURE,
+                    spread=median_spread(res.stpe_arnet[i]),
+                    procedure=_SPARSE_PROCEDURE + _c_lambda_text(res.c_lambda),
+                    calibrated_on=calibrated,
                     scale="paper",
-                    note=spread_note(res.stpe_arnet[i]) + ls_note,
+                    note=spread_note(res.stpe_arnet[i]) + _challenger_note(res, i) + origin,
                 )
             )
     return claims
@@ -180,68 +251,85 @@ def _sparse_claims(
     sparse: SparseOrderResult | None, record: HighOrderRecord | None = None
 ) -> list[Claim]:
     claims: list[Claim] = []
-    high = high_ls = None
-    note = "not run"
     if sparse is not None:
         claims += _sparse_order_rows(sparse)
         last = len(sparse.orders) - 1
-        p = sparse.orders[last]
-        if p >= 1000 and sparse.n_train >= 100_000:
-            high = float(np.median(sparse.stpe_arnet[last]))
-            high_ls = float(np.median(sparse.stpe_ls[last]))
-        note = (
-            f"largest order run: p = {p}, N = {sparse.n_train}: AR-Net "
-            f"{spread_note(sparse.stpe_arnet[last])}; least squares "
-            f"median {np.median(sparse.stpe_ls[last]):.1f}"
-        )
-        claims.append(
-            Claim(
-                "sparse-order",
-                f"AR(3) data fitted at p = {p} (s = 3/p), N = {sparse.n_train}: sparse AR-Net "
-                "median sTPE ≤ 3",
-                kind="reproduction",
-                where="§4.1.1, Fig. 4, p. 7 (medians read from the figure, ±0.05)",
-                paper_value=FIG4_ARNET_MEDIANS.get(p),
-                measured=float(np.median(sparse.stpe_arnet[last])),
-                check=at_most(3.0),
-                baseline=float(np.median(sparse.stpe_ls[last])),
-                baseline_name="least squares",
-                baseline_role="competitor",
-                spread=median_spread(sparse.stpe_arnet[last]),
-                procedure=_SPARSE_PROCEDURE,
-                calibrated_on=TUNED_ON,
-                held_out=True,
-                expected_at="book",
-                pending_on=("sparse.n_train", "sparse.epochs"),
-                pending_reason="the book preset trains 10 epochs on N = 1e4 samples",
-                note=spread_note(sparse.stpe_arnet[last])
-                + "; c_λ was tuned on a different process (the small-data one)"
-                + "; the paper's value is at N = 1e5"
-                + ("" if p in FIG4_ARNET_MEDIANS else f" and is not given for p = {p}"),
-            )
-        )
+        claims.append(_precise_row("sparse-order", sparse, last, expected_at="book"))
+        if sparse.orders[last] >= 1000 and sparse.n_train >= 100_000:
+            return [*claims[:-1], _precise_row("high-order", sparse, last, expected_at="paper")]
     if record is not None and 1000 in record.result.orders and record.result.n_train >= 100_000:
-        return claims + _recorded_claims(record)
+        return claims + _recorded_claims(record, sparse)
     claims.append(
         Claim(
             "high-order",
-            "AR(3) data fitted at p = 1000 (s = 0.003), N = 1e5: sparse AR-Net median sTPE ≤ 1",
+            "AR(3) data fitted at $p = 1000$ ($s = 0.003$), $N = 100000$: sparse AR-Net median "
+            "sTPE ≤ 1",
             kind="reproduction",
             where="§4.1.1, Fig. 4, p. 7 (median read from the figure, ±0.05)",
             paper_value=FIG4_ARNET_MEDIANS[1000],
-            measured=high,
+            measured=None,
             check=at_most(1.0),
-            baseline=high_ls,
-            baseline_name="least squares" if high_ls is not None else "",
-            baseline_role="competitor",
-            procedure=_SPARSE_PROCEDURE,
+            procedure=_SPARSE_PROCEDURE + _RULE,
             expected_at="paper",
             pending_on=_HIGH_ORDER_SETTINGS,
             pending_reason="the paper preset fits p = 1000 on N = 1e5 samples",
-            note=note,
+            note="not run",
         )
     )
     return claims
+
+
+def sparsity_claim(sweep: SparsitySweep) -> Claim:
+    """The paper's insensitivity to the sparsity estimate ``s`` (§5): the worst median sTPE over
+    estimates a decade either side of the true density, against twice the median at the true
+    one; the challenger is the stronger of least squares (which has no ``s``) and least squares
+    refitted on its ``round(s·p)`` largest weights (told the same ``s``), at its worst ``s``."""
+    med = np.median(sweep.stpe, axis=1)
+    k = sweep.true_index
+    bound = 2.0 * float(med[k])
+    worst = int(np.argmax(med))
+    near = np.abs(np.log(np.asarray(sweep.sparsities) / sweep.true_sparsity)) <= np.log(3.01)
+    topk_worst = float(np.median(sweep.stpe_topk, axis=1).max())
+    ls = float(np.median(sweep.stpe_ls))
+    baseline, name = min(
+        (ls, "least squares (no s)"),
+        (topk_worst, "least squares refitted on its round(s·p) largest weights, worst s"),
+    )
+    kind, calibrated = _sparse_kind(sweep.c_lambda)
+    listed = ", ".join(f"s = {v:.3g}: {m:.2f}" for v, m in zip(sweep.sparsities, med, strict=True))
+    topk = ", ".join(f"{m:.2f}" for m in np.median(sweep.stpe_topk, axis=1))
+
+    def worst_median(idx: NDArray[np.intp]) -> float:
+        return float(np.median(sweep.stpe[:, idx], axis=1).max())
+
+    return Claim(
+        "sparsity-insensitive",
+        f"AR(3) data fitted at $p = {sweep.order}$, $N = {sweep.n_train}$, with the estimate $s$ "
+        f"off by up to 10× either way: the worst median sTPE of sparse AR-Net stays within 2× of "
+        f"its median at the true $s = {sweep.true_sparsity:.3g}$ (≤ {bound:.2f})",
+        kind=kind,
+        where="§5, p. 9 (statement: insensitive to s for estimates up to one magnitude off)",
+        procedure=_SPARSE_PROCEDURE
+        + _c_lambda_text(sweep.c_lambda)
+        + "; §5 (p. 9) states the insensitivity without a procedure: the Fig. 4 process at one "
+        "order with s from a tenth to ten times the true density; the grid and the 2× bound are "
+        "ours",
+        measured=float(med[worst]),
+        check=at_most(bound),
+        baseline=baseline,
+        baseline_name=name,
+        baseline_role="competitor",
+        spread=seed_bootstrap(worst_median, len(sweep.seeds)),
+        calibrated_on=calibrated,
+        expected_at="book",
+        pending_on=("sparse.n_train",),
+        pending_reason="the paper's rule for c_λ is made for N = 1e5",
+        note=f"median sTPE {listed} (true s = {sweep.true_sparsity:.3g}); worst at "
+        f"s = {sweep.sparsities[worst]:.3g}; within a factor of 3 of the true s the worst is "
+        f"{med[near].max():.2f}; least squares refitted on its round(s·p) largest "
+        f"weights, same s: {topk}; least squares {ls:.2f}; c_λ = {sweep.c_lambda}, "
+        f"{len(sweep.seeds)} seeds",
+    )
 
 
 def _timing_claims(timing: TimingResult) -> list[Claim]:
@@ -302,20 +390,33 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
         raise ValueError("dense result has no order <= 10 (the agreement claim is about p <= 10)")
     gaps = dense.max_gap[small_dense].max(axis=0)
     gap = float(gaps.max())
+    truth_gap = float(dense.ls_error[small_dense].max())
+    tol = float(1.0 / np.sqrt(dense.n_train))
     mse = float(dense.mse_arnet[small_dense].mean())
     claims = [
         Claim(
             "dense-agree",
-            "Dense AR(p), p ≤ 10: AR-Net coefficients equal least squares' (max |Δw|)",
+            "Dense AR(p), $p \\le 10$: AR-Net's coefficients equal least squares' to within "
+            f"$1/\\sqrt{{N}}$ = {tol:.3g}, the size of least squares' own standard error "
+            "(max $|\\Delta w|$)",
             kind="reproduction",
             where="§4.1, Fig. 2a, p. 6 (qualitative: equal sTPE)",
             procedure=_DENSE_PROCEDURE + "; the coefficient gap is our measure of Fig. 2a's "
             "equal sTPE",
             measured=gap,
-            check=at_most(0.05),
+            check=at_most(tol),
+            baseline=truth_gap,
+            baseline_name="the true coefficients (their gap from least squares is its error)",
+            baseline_role="null model",
             spread=Spread.over_seeds(gaps) if gaps.size > 1 else None,
+            expected_at="book",
+            pending_on=("dense.epochs",),
+            pending_reason="SGD reaches the least-squares minimum to within 1/√N only after "
+            "the book preset's epochs",
             note=f"max over p ∈ {[dense.orders[i] for i in small_dense]} and "
-            f"{dense.max_gap.shape[1]} seeds, N = {dense.n_train}",
+            f"{dense.max_gap.shape[1]} seeds, N = {dense.n_train}; any estimator as accurate as "
+            "least squares sits about this far from it, so a looser bound would not tell AR-Net "
+            "from any other good estimate",
         ),
         Claim(
             "dense-mse",
@@ -346,7 +447,7 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
                 least_squares=dense.stpe_ls[i],
                 n_train=dense.n_train,
                 procedure=_DENSE_PROCEDURE,
-                caveat=" (sTPE shrinks like 1/√N), and the paper does not give its coefficient "
+                caveat=" (sTPE shrinks like 1/√N); the paper does not give its coefficient "
                 "distribution",
             )
         )
@@ -354,7 +455,7 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     claims += _sparse_claims(results.sparse, results.record)
     claims += small_data_claims(small, results.tuned, tuning)
     if results.sparsity_sweep is not None:
-        claims.append(sparsity_claim(results.sparsity_sweep, tuning))
+        claims.append(sparsity_claim(results.sparsity_sweep))
     if results.lr_sweep is not None:
         claims += lr_claims(results.lr_sweep, tuning)
     if results.timing is not None:

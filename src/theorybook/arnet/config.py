@@ -32,6 +32,7 @@ from theorybook.scales import ScaledConfig, Settings
 from theorybook.validation import int_sequence, real, real_sequence
 
 __all__ = [
+    "INDEPENDENT_DEFAULTS",
     "RAMPS",
     "SCHEDULES",
     "TUNED_ON",
@@ -48,6 +49,14 @@ __all__ = [
     "Timing",
     "Training",
 ]
+
+INDEPENDENT_DEFAULTS: dict[str, str] = {
+    "run_sparse_order.c_lambda": "the unknown-order grid is a reproduction: it runs the paper's "
+    "rule, not the chapter's constant tuned on the small-data problem",
+    "run_sparsity_sweep.c_lambda": "the sparsity sweep is a reproduction at the paper's size: it "
+    "runs the paper's rule, not the chapter's constant tuned on the small-data problem",
+}
+"""Parameters that share a name with a setting but default to something else, and why."""
 
 TUNED_ON = "c_λ = 0.05 chosen on seeds 100–104 of the small-data problem"
 """What the chapter's constant ``c_lambda`` was tuned on (for ``Claim(calibrated_on=...)``)."""
@@ -125,11 +134,19 @@ class Dense(Settings):
 
 @dataclass(frozen=True)
 class SparseOrder(Settings):
-    """Sparse AR(3) fitted at unknown orders (paper §4.1.1, Fig. 4); every order is ``>= 3``."""
+    """Sparse AR(3) fitted at unknown orders (paper §4.1.1, Fig. 4); every order is ``>= 3``.
 
-    orders: Orders = (3, 10, 30, 100, 300)
-    n_train: PositiveInt = 10_000
+    The sweep of the sparsity estimate (paper §5) fits order ``sweep_order`` with
+    ``s = factor · 3/p`` for each of ``sweep_factors`` (a decade either side of the true density),
+    on the first ``sweep_seeds`` series of the same length.
+    """
+
+    orders: Orders = (3, 10, 30, 100)
+    n_train: PositiveInt = 100_000
     epochs: PositiveInt = 10
+    sweep_order: PositiveInt = 100
+    sweep_factors: tuple[PositiveReal, ...] = (0.1, 0.3, 1.0, 3.0, 10.0)
+    sweep_seeds: PositiveInt = 3
 
     def validate(self) -> None:
         orders = int_sequence("SparseOrder.orders", self.orders, low=1)
@@ -138,6 +155,19 @@ class SparseOrder(Settings):
                 f"SparseOrder.orders must be >= 3 (the true process is AR(3)), got {orders}"
             )
         object.__setattr__(self, "orders", orders)
+        factors = real_sequence(
+            "SparseOrder.sweep_factors", self.sweep_factors, low=0.0, low_open=True
+        )
+        if 1.0 not in factors:
+            raise ValueError(
+                f"SparseOrder.sweep_factors must contain 1 (the true s), got {factors}"
+            )
+        if self.sweep_order < 4 or max(factors) * 3 / self.sweep_order > 1:
+            raise ValueError(
+                f"SparseOrder.sweep_order = {self.sweep_order} leaves no room for s = "
+                f"{max(factors):g} · 3/p (need 3 < p and s <= 1)"
+            )
+        object.__setattr__(self, "sweep_factors", factors)
 
 
 @dataclass(frozen=True)
@@ -163,24 +193,18 @@ class SmallData(Settings):
 class Sweeps(Settings):
     """The sweeps on the small-data problem: ``seeds`` series each; the ``c_lambda`` sweep runs
     on the held-out seeds ``tune_seed0, tune_seed0 + 1, ...``, the others on ``0, 1, ...``.
-    ``c_values``, ``sparsities`` and ``lrs`` are the grids of :math:`c_\\lambda`, of AR-Net's
-    sparsity estimate ``s`` and of the peak learning rate."""
+    ``c_values`` and ``lrs`` are the grids of :math:`c_\\lambda` and of the peak learning
+    rate."""
 
     seeds: PositiveInt = 5
     tune_seed0: PositiveInt = 100
     c_values: tuple[NonNegativeReal, ...] = (0.005, 0.02, 0.05, 0.2)
-    sparsities: tuple[Density, ...] = (0.015, 0.05, 0.15, 0.5)
     lrs: tuple[PositiveReal, ...] = (1e-3, 3e-3, 1e-2, 1e-1)
 
     def validate(self) -> None:
         # the annotations check the tuples' types; the entries' ranges are checked here
         object.__setattr__(
             self, "c_values", real_sequence("Sweeps.c_values", self.c_values, low=0.0)
-        )
-        object.__setattr__(
-            self,
-            "sparsities",
-            real_sequence("Sweeps.sparsities", self.sparsities, low=0.0, high=1.0, low_open=True),
         )
         object.__setattr__(
             self, "lrs", real_sequence("Sweeps.lrs", self.lrs, low=0.0, low_open=True)
@@ -244,7 +268,12 @@ class Config(ScaledConfig):
                 f"0..{self.small.seeds - 1}: tuning seeds must be disjoint from them"
             )
         # every series must be long enough for a fit (train) and a one-step test (test) at its order
-        longest = max(max(self.dense.orders), max(self.sparse.orders), self.small.order)
+        longest = max(
+            max(self.dense.orders),
+            max(self.sparse.orders),
+            self.sparse.sweep_order,
+            self.small.order,
+        )
         if self.test_n < 2 * longest + 1:
             raise ValueError(
                 f"{name}.test_n = {self.test_n} is too short to test an AR({longest}) fit "
@@ -252,7 +281,7 @@ class Config(ScaledConfig):
             )
         for n_field, n, orders in (
             ("dense.n_train", self.dense.n_train, self.dense.orders),
-            ("sparse.n_train", self.sparse.n_train, self.sparse.orders),
+            ("sparse.n_train", self.sparse.n_train, (*self.sparse.orders, self.sparse.sweep_order)),
             ("small.n_train", self.small.n_train, (self.small.order,)),
             ("timing.n", self.timing.n, self.timing.orders),
         ):
@@ -269,7 +298,14 @@ class Config(ScaledConfig):
                 seeds=2,
                 test_n=10_000,
                 dense=Dense(orders=(3, 10), n_train=10_000, epochs=5),
-                sparse=SparseOrder(orders=(3, 20, 60), n_train=5_000, epochs=5),
+                sparse=SparseOrder(
+                    orders=(3, 20, 60),
+                    n_train=5_000,
+                    epochs=5,
+                    sweep_order=60,
+                    sweep_factors=(0.1, 1.0, 10.0),
+                    sweep_seeds=2,
+                ),
                 small=SmallData(seeds=3, epochs=40),
                 sweeps=Sweeps(seeds=2, c_values=(0.01, 0.05), lrs=(3e-3, 1e-1)),
                 timing=Timing(orders=(10, 30, 100), n=5_000, epochs=3, repeats=1),
@@ -281,7 +317,9 @@ class Config(ScaledConfig):
                 test_n=25_000,
                 dense=Dense(orders=(3, 5, 10, 15, 20, 25), n_train=100_000),
                 sparse=SparseOrder(
-                    orders=(3, 5, 10, 15, 20, 25, 30, 50, 100, 200, 500, 1000), n_train=100_000
+                    orders=(3, 5, 10, 15, 20, 25, 30, 50, 100, 200, 500, 1000),
+                    n_train=100_000,
+                    sweep_seeds=10,
                 ),
                 small=SmallData(seeds=20),
                 sweeps=Sweeps(seeds=10),

@@ -11,8 +11,9 @@ random dense coefficients of seed ``k`` use seed ``1000 + k``. Every ``run_*`` t
 
 from __future__ import annotations
 
+import functools
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +22,7 @@ from theorybook.arnet.baselines import (
     ARFit,
     _fit_autoreg,
     _fit_least_squares,
+    _refit_top_k,
     fit_autoreg,
     fit_least_squares,
 )
@@ -35,12 +37,17 @@ from theorybook.arnet.data import (
 from theorybook.arnet.fit import ARNetResult, fit_arnet
 from theorybook.arnet.metrics import one_step_mse, stpe
 from theorybook.arnet.recorded import load_high_order_record
-from theorybook.arnet.regularizer import regularizer_derivative, regularizer_terms
+from theorybook.arnet.regularizer import (
+    _paper_c_lambda,
+    regularizer_derivative,
+    regularizer_terms,
+)
 from theorybook.arnet.results import (
     DenseResult,
     RegularizerShape,
     Results,
     SparseOrderResult,
+    SparsitySweep,
     SunspotsResult,
     TimingResult,
 )
@@ -48,9 +55,8 @@ from theorybook.arnet.small_data import (
     run_c_lambda_sweep,
     run_lr_sweep,
     run_small_data,
-    run_sparsity_sweep,
 )
-from theorybook.boundary import IntRange, PositiveReal, checked
+from theorybook.boundary import IntRange, NonNegativeReal, PositiveReal, checked
 from theorybook.reporting import progress as progress_bar
 from theorybook.runtime import seed_everything, torch_threads
 from theorybook.timing import best_of
@@ -60,6 +66,7 @@ __all__ = [
     "run_dense",
     "run_regularizer_shape",
     "run_sparse_order",
+    "run_sparsity_sweep",
     "run_sunspots",
     "run_timing",
 ]
@@ -95,7 +102,8 @@ def run_dense(cfg: Config, *, progress: bool = False) -> DenseResult:
     """Paper §4.1: random stationary AR(p), AR-Net (dense) against least squares."""
     orders = tuple(cfg.dense.orders)
     shape = (len(orders), cfg.seeds)
-    out = {k: np.zeros(shape) for k in ("stpe_ls", "stpe_arnet", "mse_ls", "mse_arnet", "max_gap")}
+    names = ("stpe_ls", "stpe_arnet", "mse_ls", "mse_arnet", "max_gap", "ls_error")
+    out = {k: np.zeros(shape) for k in names}
     example = (np.zeros(0), np.zeros(0), np.zeros(0))
     jobs = [(i, p, s) for i, p in enumerate(orders) for s in range(cfg.seeds)]
     for i, p, s in progress_bar(jobs, desc="dense AR(p)", disable=not progress):
@@ -118,33 +126,71 @@ def run_dense(cfg: Config, *, progress: bool = False) -> DenseResult:
         out["mse_ls"][i, s] = one_step_mse(test, ls.coef, ls.intercept)
         out["mse_arnet"][i, s] = one_step_mse(test, net.coef, net.intercept)
         out["max_gap"][i, s] = float(np.max(np.abs(net.coef - ls.coef)))
+        out["ls_error"][i, s] = float(np.max(np.abs(ls.coef - w)))
         if p == max(orders) and s == 0:
             example = (w, ls.coef, net.coef)
     return DenseResult(orders=orders, n_train=cfg.dense.n_train, example=example, **out)
 
 
+@functools.lru_cache(maxsize=8)
+def _sparse_series(
+    cfg: Config, seed: int, p: int, c_lambda: float | Literal["paper"]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], ARFit, float]:
+    """Series ``seed`` of the AR(3) process (train, test; read-only), its least-squares fit at
+    order ``p`` and AR-Net's :math:`c_\\lambda` on it (the paper's rule from that fit's residual
+    when ``c_lambda == "paper"``).
+
+    Cached: :func:`run_sparsity_sweep` refits the last series of :func:`run_sparse_order` at its
+    largest order, and reuses their least-squares fits instead of factorising them again.
+    """
+    train, test = train_test_split(
+        generate_ar(np.asarray(AR3_WEIGHTS), cfg.sparse.n_train + cfg.test_n, seed=seed),
+        cfg.sparse.n_train,
+    )
+    train, test = np.array(train), np.array(test)
+    train.flags.writeable = test.flags.writeable = False
+    ls = fit_least_squares(train, p)
+    if c_lambda != "paper":
+        return train, test, ls, float(c_lambda)
+    residual = one_step_mse(train, ls.coef, ls.intercept)
+    return train, test, ls, _paper_c_lambda(train, p, residual_ms=residual)
+
+
 @torch_threads()
 @checked
-def run_sparse_order(cfg: Config, *, progress: bool = False) -> SparseOrderResult:
+def run_sparse_order(
+    cfg: Config,
+    *,
+    c_lambda: NonNegativeReal | Literal["paper"] = "paper",
+    progress: bool = False,
+) -> SparseOrderResult:
     """Paper §4.1.1: AR(3) with weights :data:`~theorybook.arnet.AR3_WEIGHTS`, unknown order
     ``p`` in ``cfg.sparse.orders``, ``cfg.seeds`` series of ``cfg.sparse.n_train`` samples.
 
     Sparse AR-Net uses ``sparsity = 3/p`` (the true density) for ``p > 3``, plain AR-Net at
-    ``p = 3``. Least squares fits the same ``p``.
+    ``p = 3``, with ``c_lambda`` (default the paper's rule :math:`\\sqrt{\\hat L}/100`). Least
+    squares fits the same ``p``; least squares refitted on its three largest weights
+    (:func:`~theorybook.arnet.fit_top_k_least_squares`) is told the same density as AR-Net.
     """
     orders = cfg.sparse.orders
-    n = cfg.sparse.n_train
     shape = (len(orders), cfg.seeds)
     out = {
         k: np.zeros(shape)
-        for k in ("stpe_ls", "stpe_arnet", "mse_ls", "mse_arnet", "seconds_ls", "seconds_arnet")
+        for k in (
+            "stpe_ls",
+            "stpe_arnet",
+            "stpe_topk",
+            "mse_ls",
+            "mse_arnet",
+            "seconds_ls",
+            "seconds_arnet",
+        )
     }
     w = np.asarray(AR3_WEIGHTS)
     jobs = [(i, p, s) for i, p in enumerate(orders) for s in range(cfg.seeds)]
     for i, p, s in progress_bar(jobs, desc="sparse AR(3), order p", disable=not progress):
         seed_everything(s)
-        train, test = train_test_split(generate_ar(w, n + cfg.test_n, seed=s), n)
-        ls = fit_least_squares(train, p)
+        train, test, ls, c_value = _sparse_series(cfg, s, p, c_lambda)
         net = fit_arnet(
             train,
             p,
@@ -152,15 +198,66 @@ def run_sparse_order(cfg: Config, *, progress: bool = False) -> SparseOrderResul
             epochs=cfg.sparse.epochs,
             seed=s,
             training=cfg.training,
-            regularizer=cfg.regularizer,
+            regularizer=cfg.regularizer.replace(c_lambda=c_value),
         )
         out["stpe_ls"][i, s] = stpe(ls.coef, w)
         out["stpe_arnet"][i, s] = stpe(net.coef, w)
+        out["stpe_topk"][i, s] = stpe(_refit_top_k(train, ls.coef, 3).coef, w)
         out["mse_ls"][i, s] = one_step_mse(test, ls.coef, ls.intercept)
         out["mse_arnet"][i, s] = one_step_mse(test, net.coef, net.intercept)
         out["seconds_ls"][i, s] = ls.seconds
         out["seconds_arnet"][i, s] = net.seconds
-    return SparseOrderResult(orders=orders, n_train=n, **out)
+    return SparseOrderResult(orders=orders, n_train=cfg.sparse.n_train, c_lambda=c_lambda, **out)
+
+
+@torch_threads()
+@checked
+def run_sparsity_sweep(
+    cfg: Config,
+    *,
+    c_lambda: NonNegativeReal | Literal["paper"] = "paper",
+    progress: bool = False,
+) -> SparsitySweep:
+    """Paper §5 ("insensitive to the estimated sparsity s for estimates up to one magnitude
+    off"): the AR(3) data of :func:`run_sparse_order` fitted at ``p = cfg.sparse.sweep_order``
+    with ``s = f · 3/p`` for ``f`` in ``cfg.sparse.sweep_factors``, on series ``0 ..
+    cfg.sparse.sweep_seeds - 1``; AR-Net with ``c_lambda`` (default the paper's rule, computed
+    once per series), least squares refitted on its ``round(s·p)`` largest weights with the same
+    ``s``, and plain least squares."""
+    p = cfg.sparse.sweep_order
+    true_s = 3 / p
+    values = tuple(f * true_s for f in cfg.sparse.sweep_factors)
+    seeds = tuple(range(cfg.sparse.sweep_seeds))
+    w = np.asarray(AR3_WEIGHTS)
+    arnet, topk = np.zeros((len(values), len(seeds))), np.zeros((len(values), len(seeds)))
+    ls_stpe = np.zeros(len(seeds))
+    for j in progress_bar(seeds, desc="sparsity sweep", disable=not progress):
+        train, _, ls, c_value = _sparse_series(cfg, j, p, c_lambda)
+        ls_stpe[j] = stpe(ls.coef, w)
+        for i, s_est in enumerate(values):
+            seed_everything(j)
+            net = fit_arnet(
+                train,
+                p,
+                sparsity=s_est,
+                epochs=cfg.sparse.epochs,
+                seed=j,
+                training=cfg.training,
+                regularizer=cfg.regularizer.replace(c_lambda=c_value),
+            )
+            arnet[i, j] = stpe(net.coef, w)
+            topk[i, j] = stpe(_refit_top_k(train, ls.coef, max(1, round(s_est * p))).coef, w)
+    return SparsitySweep(
+        order=p,
+        n_train=cfg.sparse.n_train,
+        sparsities=values,
+        true_sparsity=true_s,
+        seeds=seeds,
+        c_lambda=c_lambda,
+        stpe=arnet,
+        stpe_topk=topk,
+        stpe_ls=ls_stpe,
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -289,9 +386,10 @@ def run_all(cfg: Config, *, progress: bool = False) -> Results:
     """Every experiment of the chapter, in the notebook's order, and the recorded high-order
     grid (``None`` without a record).
 
-    The small-data problem runs with the paper's rule for :math:`c_\\lambda` (the reproduction
-    rows), then the :math:`c_\\lambda` sweep on held-out seeds picks a constant, with which the
-    tuned small-data run and the sparsity and learning-rate sweeps run.
+    The unknown-order experiment and the sweep of the sparsity estimate run with the paper's rule
+    for :math:`c_\\lambda` at the paper's sample size (the reproduction rows); the small-data
+    problem runs with the rule too, then the :math:`c_\\lambda` sweep on held-out seeds picks a
+    constant, with which the tuned small-data run and the learning-rate sweep run.
     """
     shape = run_regularizer_shape(cfg)
     dense = run_dense(cfg, progress=progress)
@@ -300,7 +398,7 @@ def run_all(cfg: Config, *, progress: bool = False) -> Results:
     small = run_small_data(cfg, c_lambda="paper", progress=progress)
     sweep = run_c_lambda_sweep(cfg, progress=progress)
     tuned = run_small_data(cfg, c_lambda=sweep.best, progress=progress)
-    sparsity_sweep = run_sparsity_sweep(cfg, c_lambda=sweep.best, progress=progress)
+    sparsity_sweep = run_sparsity_sweep(cfg, progress=progress)
     lr_sweep = run_lr_sweep(cfg, c_lambda=sweep.best, progress=progress)
     timing = run_timing(cfg, progress=progress)
     sunspots = run_sunspots(cfg, progress=progress)

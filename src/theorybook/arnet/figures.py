@@ -54,6 +54,7 @@ COLOURS: dict[str, str] = {
     "AR-Net": PALETTE["orange"],
     "AR-Net, paper's rule": PALETTE["purple"],
     "dense AR-Net": PALETTE["sky"],
+    "top-k least squares": PALETTE["green"],
     "paper": PALETTE["black"],
 }
 
@@ -164,8 +165,10 @@ def high_order_figure(record: HighOrderRecord | None) -> Figure:
 
 
 def sparse_order_figure(sparse: SparseOrderResult, *, title: str | None = None) -> Figure:
-    """(a) sTPE against the model order on AR(3) data, median and range over seeds, with the
-    paper's Fig. 4 medians for AR-Net; (b) one-step test MSE (median over seeds)."""
+    """(a) sTPE against the model order on AR(3) data, median and range over seeds, for least
+    squares, sparse AR-Net and (when measured) least squares refitted on its three largest
+    weights, with the paper's Fig. 4 medians for AR-Net; (b) one-step test MSE (median over
+    seeds)."""
     fig, axes = new_figure(1, 2, height=2.9)
     orders = np.asarray(sparse.orders, dtype=float)
     _median_range(
@@ -176,15 +179,26 @@ def sparse_order_figure(sparse: SparseOrderResult, *, title: str | None = None) 
         colour=COLOURS["least squares"],
         offset=0.95,
     )
+    rule = sparse.c_lambda == "paper"
     _median_range(
         axes[0],
         orders,
         sparse.stpe_arnet,
-        label="sparse AR-Net",
-        colour=COLOURS["AR-Net"],
+        label="sparse AR-Net, paper's rule" if rule else "sparse AR-Net",
+        colour=COLOURS["AR-Net, paper's rule" if rule else "AR-Net"],
         marker="s",
         offset=1.05,
     )
+    if sparse.stpe_topk is not None:
+        _median_range(
+            axes[0],
+            orders,
+            sparse.stpe_topk,
+            label="least squares, top 3 refitted",
+            colour=COLOURS["top-k least squares"],
+            marker="v",
+            offset=1.0,
+        )
     paper = [(p, v) for p, v in FIG4_ARNET_MEDIANS.items() if p <= max(sparse.orders)]
     px, py = zip(*paper, strict=True)
     axes[0].plot(
@@ -315,32 +329,44 @@ def c_lambda_sweep_figure(sweep: CLambdaSweep) -> Figure:
 
 
 def sparsity_sweep_figure(sweep: SparsitySweep) -> Figure:
-    """sTPE of sparse AR-Net against its sparsity estimate s on the small-data problem (median
-    and range over seeds), with the true s and the paper's 3.2."""
+    """sTPE against the sparsity estimate s at one order (median and range over seeds): sparse
+    AR-Net and least squares refitted on its ``round(s·p)`` largest weights, both told ``s``;
+    plain least squares (no ``s``) and the true ``s`` as lines."""
     fig, ax = new_figure(height=3.0)
     s = np.asarray(sweep.sparsities)
+    rule = sweep.c_lambda == "paper"
     label = (
-        "sparse AR-Net, paper's rule"
-        if sweep.c_lambda == "paper"
-        else rf"sparse AR-Net, $c_\lambda = {sweep.c_lambda}$"
+        "sparse AR-Net, paper's rule" if rule else rf"sparse AR-Net, $c_\lambda = {sweep.c_lambda}$"
     )
-    colour = COLOURS["AR-Net, paper's rule"] if sweep.c_lambda == "paper" else COLOURS["AR-Net"]
-    _median_range(ax, s, sweep.stpe, label=label, colour=colour)
-    ax.axvline(sweep.true_sparsity, ls=":", color=PALETTE["black"], label="true $s = 3/p$")
+    colour = COLOURS["AR-Net, paper's rule"] if rule else COLOURS["AR-Net"]
+    _median_range(ax, s, sweep.stpe, label=label, colour=colour, marker="s", offset=1.04)
+    _median_range(
+        ax,
+        s,
+        sweep.stpe_topk,
+        label=r"least squares, top $s\,p$ refitted",
+        colour=COLOURS["top-k least squares"],
+        marker="v",
+        offset=0.96,
+    )
     ax.axhline(
-        SMALL_ARNET_STPE, ls="--", color=COLOURS["paper"], label=f"paper: {SMALL_ARNET_STPE}"
+        float(np.median(sweep.stpe_ls)),
+        ls="-.",
+        color=COLOURS["least squares"],
+        label="least squares (no $s$)",
     )
+    ax.axvline(sweep.true_sparsity, ls=":", color=PALETTE["black"], label="true $s = 3/p$")
     ax.set(
         xscale="log",
+        yscale="log",
         xlabel="sparsity estimate $s$",
         ylabel="sTPE",
-        ylim=(0, None),
-        title=f"small data, {len(sweep.seeds)} seeds",
+        title=f"AR(3) data, $p = {sweep.order}$, $N = {sweep.n_train}$, {len(sweep.seeds)} seeds",
     )
     # ticks at the swept values (log-axis minor labels such as 2×10⁻² would crowd the axis)
     ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xticks(s, [f"{v:g}" for v in s], rotation=45)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.set_xticks(s, [f"{v:.3g}" for v in s], rotation=45)
+    ax.legend(loc="upper left", fontsize=8)
     return fig
 
 

@@ -64,9 +64,20 @@ def parse_high_order(payload: Any, *, source: str = HIGH_ORDER_FILE) -> HighOrde
         env = payload["environment"]
         arrays = {k: np.asarray(nums[k], dtype=float) for k in _ARRAYS}
         orders = int_sequence("orders", nums["orders"], low=3)
-        result = SparseOrderResult(orders=orders, n_train=int(nums["n_train"]), **arrays)
+        # a record states its c_λ setting; an older one used the config's tuned constant
+        c_lambda = nums.get("c_lambda", (payload.get("config") or {}).get("c_lambda", "paper"))
+        topk = nums.get("stpe_topk")
+        result = SparseOrderResult(
+            orders=orders,
+            n_train=int(nums["n_train"]),
+            c_lambda=c_lambda if c_lambda == "paper" else float(c_lambda),
+            stpe_topk=None if topk is None else np.asarray(topk, dtype=float),
+            **arrays,
+        )
         shape = (len(orders), len(nums["seeds"]))
-        if any(a.shape != shape for a in arrays.values()):
+        if any(a.shape != shape for a in arrays.values()) or (
+            result.stpe_topk is not None and result.stpe_topk.shape != shape
+        ):
             raise ValueError(f"arrays are not {shape}")
         return HighOrderRecord(
             result=result,

@@ -302,10 +302,18 @@ def paper_c_lambda(series: Series, p: PositiveInt) -> float:
     return _paper_c_lambda(_series(series, p), p)
 
 
-def _paper_c_lambda(y: NDArray[np.float64], p: int) -> float:
-    """:func:`paper_c_lambda` of a checked series."""
-    z, _, _ = _standardise(y)
+def _paper_c_lambda(y: NDArray[np.float64], p: int, residual_ms: float | None = None) -> float:
+    r""":func:`paper_c_lambda` of a checked series.
+
+    ``residual_ms``: the residual mean square of a least-squares AR(``p``) fit with intercept to
+    ``y`` itself (in the series' units), when the caller has one and ``p <= 100``: least squares
+    is affine-equivariant, so on the standardised series that fit's residual mean square is
+    ``residual_ms / std²``, the same :math:`\hat L` without a second factorisation.
+    """
+    z, _, std = _standardise(y)
     q = min(p, 100)
+    if residual_ms is not None and q == p:
+        return math.sqrt(residual_ms / std**2) / 100.0
     design = np.empty((z.size - q, q + 1))
     design[:, 0] = 1.0
     design[:, 1:] = _lag_matrix(z, q)

@@ -66,8 +66,9 @@ class RegularizerShape:
 class DenseResult:
     """Dense AR(p) with known ``p``; arrays are ``(len(orders), seeds)``.
 
-    ``max_gap`` is ``max_i |ŵ_i(AR-Net) − ŵ_i(LS)|``; MSEs are one-step on the test series, whose
-    noise variance is 1. ``example`` holds (truth, LS, AR-Net) coefficients at the largest order,
+    ``max_gap`` is ``max_i |ŵ_i(AR-Net) − ŵ_i(LS)|`` and ``ls_error`` least squares' own error
+    ``max_i |ŵ_i(LS) − w_i|`` (the true coefficients' gap from it); MSEs are one-step on the test
+    series, whose noise variance is 1. ``example`` holds (truth, LS, AR-Net) coefficients at the largest order,
     seed 0.
     """
 
@@ -78,6 +79,7 @@ class DenseResult:
     mse_ls: Float64[np.ndarray, "orders seeds"]
     mse_arnet: Float64[np.ndarray, "orders seeds"]
     max_gap: Float64[np.ndarray, "orders seeds"]
+    ls_error: Float64[np.ndarray, "orders seeds"]
     example: tuple[Float64[np.ndarray, " p"], Float64[np.ndarray, " p"], Float64[np.ndarray, " p"]]
 
 
@@ -85,7 +87,13 @@ class DenseResult:
 @dataclass(frozen=True)
 class SparseOrderResult:
     """AR(3) data fitted at model orders ``orders`` (density ``s = 3/p``); arrays
-    ``(orders, seeds)``."""
+    ``(orders, seeds)``.
+
+    ``c_lambda`` is AR-Net's setting (a number or ``"paper"`` for the paper's rule);
+    ``stpe_topk`` the sTPE of least squares refitted on its three largest weights
+    (:func:`~theorybook.arnet.fit_top_k_least_squares`, told the same density as AR-Net; ``None``
+    in a record made without it).
+    """
 
     orders: tuple[PositiveInt, ...]
     n_train: PositiveInt
@@ -95,6 +103,8 @@ class SparseOrderResult:
     mse_arnet: Float64[np.ndarray, "orders seeds"]
     seconds_ls: Float64[np.ndarray, "orders seeds"]
     seconds_arnet: Float64[np.ndarray, "orders seeds"]
+    c_lambda: NonNegativeReal | Literal["paper"] = "paper"
+    stpe_topk: Float64[np.ndarray, "orders seeds"] | None = None
 
 
 @record
@@ -122,6 +132,8 @@ class SmallDataResult:
     the three largest ``|ŵ|`` of AR-Net sit exactly at lags 1, 3, 10 (``support_ok_ls`` the same
     for least squares); ``max_off_support*`` is the largest off-support ``|ŵ|``. ``c_lambda`` is
     the setting used (a number or ``"paper"``) and ``c_lambda_used`` the value per seed.
+    ``stpe_topk``: least squares refitted on its ``round(s·p)`` largest weights, told AR-Net's
+    ``s`` (whose off-support weights are zero by construction).
     """
 
     seeds: tuple[Seed, ...]
@@ -138,6 +150,7 @@ class SmallDataResult:
     support_ok_ls: Bool[np.ndarray, " seeds"]
     max_off_support: Float64[np.ndarray, " seeds"]
     max_off_support_ls: Float64[np.ndarray, " seeds"]
+    stpe_topk: Float64[np.ndarray, " seeds"] | None = None
 
     def off_support_clean(self, tol: float = OFF_SUPPORT_TOL) -> tuple[float, float]:
         """Fractions of seeds whose every off-support ``|ŵ|`` is below ``tol``: (AR-Net, LS)."""
@@ -182,16 +195,29 @@ class CLambdaSweep:
 @record
 @dataclass(frozen=True)
 class SparsitySweep:
-    """The small-data problem with AR-Net's sparsity estimate ``s`` off by up to a factor of ten
-    (paper §5). ``stpe`` and ``max_off_support`` are ``(len(sparsities), len(seeds))``;
-    ``true_sparsity`` is the true density ``3/p``."""
+    """Sparse AR(3) data fitted at order ``order`` on ``n_train`` samples with AR-Net's sparsity
+    estimate ``s`` off by up to a factor of ten (paper §5).
 
+    ``stpe`` (AR-Net) and ``stpe_topk`` (least squares refitted on its ``round(s·p)`` largest
+    weights, :func:`~theorybook.arnet.fit_top_k_least_squares`, told the same ``s``) are
+    ``(len(sparsities), len(seeds))``; ``stpe_ls`` (plain least squares, which has no ``s``) has
+    one entry per seed. ``true_sparsity`` is the true density ``3/p``.
+    """
+
+    order: PositiveInt
+    n_train: PositiveInt
     sparsities: tuple[Density, ...]
     true_sparsity: Density
     seeds: tuple[Seed, ...]
     c_lambda: NonNegativeReal | Literal["paper"]
     stpe: Float64[np.ndarray, "sparsities seeds"]
-    max_off_support: Float64[np.ndarray, "sparsities seeds"]
+    stpe_topk: Float64[np.ndarray, "sparsities seeds"]
+    stpe_ls: Float64[np.ndarray, " seeds"]
+
+    @property
+    def true_index(self) -> int:
+        """The index of the true density in :attr:`sparsities`."""
+        return int(np.argmin(np.abs(np.log(np.asarray(self.sparsities) / self.true_sparsity))))
 
 
 @record

@@ -1,6 +1,6 @@
 """The claims on the small-data problem of the AR-Net chapter (chapter 6): the paper's
-small-data numbers, the support, and the sensitivity to :math:`c_\\lambda`, to the sparsity
-estimate ``s`` and to the learning rate (§4.1.1 *Small Datasets*, §5).
+small-data numbers, the support, and the sensitivity to the learning rate (§4.1.1 *Small
+Datasets*, §5).
 
 Rows with the chapter's tuned constant say what it was tuned on (``calibrated_on``), and count as
 held out when the :math:`c_\\lambda` sweep chose it on seeds disjoint from theirs. Rows measured
@@ -9,6 +9,9 @@ a median and a Wilson interval for a fraction of seeds (:class:`~theorybook.clai
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,7 +23,6 @@ from theorybook.arnet.results import (
     CLambdaSweep,
     LearningRateSweep,
     SmallDataResult,
-    SparsitySweep,
 )
 from theorybook.claims import Claim, Spread, at_least, at_most, close_to
 
@@ -31,8 +33,9 @@ __all__ = [
     "lr_claims",
     "mean_spread",
     "median_spread",
+    "median_with_values",
+    "seed_bootstrap",
     "small_data_claims",
-    "sparsity_claim",
     "spread_note",
 ]
 
@@ -69,6 +72,25 @@ def median_spread(x: NDArray[np.float64]) -> Spread | None:
     return Spread.bootstrap(x, statistic=np.median, unit="seeds") if np.size(x) > 1 else None
 
 
+def median_with_values(x: NDArray[np.float64]) -> Spread | None:
+    """:func:`median_spread` that keeps the per-seed values, to show them beside the row."""
+    band = median_spread(x)
+    return None if band is None else replace(band, values=tuple(float(v) for v in np.ravel(x)))
+
+
+def seed_bootstrap(
+    statistic: Callable[[NDArray[np.intp]], float], n_seeds: int, *, resamples: int = 2000
+) -> Spread | None:
+    """A 95% percentile bootstrap interval of ``statistic(seed_indices)``, the seeds resampled
+    with replacement jointly across every setting of a sweep (``None`` for one seed)."""
+    if n_seeds < 2:
+        return None
+    rng = np.random.default_rng(0)
+    draws = [statistic(rng.integers(0, n_seeds, n_seeds)) for _ in range(resamples)]
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return Spread(float(low), float(high), f"95% bootstrap interval over {n_seeds} seeds")
+
+
 def fraction_spread(ok: NDArray[np.bool_]) -> Spread:
     """The Wilson interval of the fraction of seeds where ``ok`` holds."""
     return Spread.binomial(int(np.sum(ok)), int(np.size(ok)), unit="seeds")
@@ -83,64 +105,135 @@ def _tuning(tuned: SmallDataResult, tuning: CLambdaSweep | None) -> tuple[str, b
     return TUNED_ON, False, "c_λ tuned here"
 
 
+def _topk_note(run: SmallDataResult) -> str:
+    if run.stpe_topk is None:
+        return ""
+    return f"; {TOPK_NAME}: median {np.median(run.stpe_topk):.2f} ({_per_seed(run.stpe_topk)})"
+
+
+def _admitted_n(stpe_ls: NDArray[np.float64], value: float, n: int = 1000) -> float:
+    """The N at which least squares' median sTPE, scaled as 1/√N from ``n``, equals ``value``."""
+    return n * (float(np.median(stpe_ls)) / value) ** 2
+
+
+def _per_seed(x: NDArray[np.float64]) -> str:
+    return "per seed " + ", ".join(f"{v:.1f}" for v in np.ravel(x))
+
+
+ONE_SERIES = (
+    "the paper's value is one series (its Fig. 6 bars give about 3.1), ours the median over "
+    "seeds, every seed shown"
+)
+"""How the small-data rows compare with the paper's single series."""
+
+
+TOPK_NAME = "least squares refitted on its round(s·p) largest weights"
+"""The competitor told AR-Net's sparsity estimate: hard thresholding, then a refit."""
+
+
+def _stpe_challenger(run: SmallDataResult) -> tuple[float, str]:
+    """The median sTPE nearer the paper's 3.2 of least squares and of its top-``s·p`` refit: the
+    simple fit that comes closest to passing a row that asks for the paper's value."""
+    options = [(float(np.median(run.stpe_ls)), "least squares")]
+    if run.stpe_topk is not None:
+        options.append((float(np.median(run.stpe_topk)), TOPK_NAME))
+    return min(options, key=lambda o: abs(o[0] - SMALL_ARNET_STPE))
+
+
+def _support_challenger(run: SmallDataResult, clean_ls: float) -> tuple[float, str]:
+    """Least squares' fraction of clean supports, or 1 for its top-``s·p`` refit, whose
+    off-support weights are zero by construction."""
+    if run.stpe_topk is None:
+        return clean_ls, "least squares"
+    return 1.0, TOPK_NAME + " (off-support zero by construction)"
+
+
 def small_data_claims(
     small: SmallDataResult, tuned: SmallDataResult | None, tuning: CLambdaSweep | None
 ) -> list[Claim]:
-    """The small-data rows: ``small`` (the paper's rule) as reproductions, ``tuned`` (the tuned
-    constant, optional) as extensions, held out when ``tuning`` chose it on other seeds."""
+    """The small-data rows: least squares (the paper's Classic-AR) as a reproduction; sparse
+    AR-Net with ``small``'s setting (the paper's rule, whose procedure the paper does not give for
+    this run) and with ``tuned``'s constant (optional; held out when ``tuning`` chose it on other
+    seeds) as extensions."""
     paper_rule = small.c_lambda == "paper"
     c_text = (
-        f"paper's rule c_λ = √L̂/100 (here {np.mean(small.c_lambda_used):.4f} on average)"
+        f"the paper's rule $c_\\lambda = \\sqrt{{\\hat L}}/100$ "
+        f"(here {np.mean(small.c_lambda_used):.4f} on average)"
         if paper_rule
-        else f"c_λ = {small.c_lambda}"
+        else f"$c_\\lambda = {small.c_lambda}$"
     )
     calibrated = "" if paper_rule else TUNED_ON
     clean, clean_ls = small.off_support_clean()
     rule = "; c_λ by the paper's rule √L̂/100 (§3.3.1, p. 4)" if paper_rule else ""
+    unverified = (
+        "; the paper does not say which c_λ, optimiser or epochs produced its small-data numbers, "
+        "so the procedure of these rows is ours"
+    )
+    n_dependence = (
+        "; the rule's c_λ does not shrink with N while the least-squares noise that the penalty "
+        "must remove from the off-support weights shrinks like 1/√N: at the paper's N = 1e5 the "
+        "rule works (rows sparse-order, sparsity-insensitive), at N = 1000 its λ is several "
+        "times too weak"
+        if paper_rule
+        else ""
+    )
     claims = [
         Claim(
             "small-ls",
-            "Small data (N = 1000, AR(20) model on the sparse process): sTPE of least squares",
+            "Small data ($N = 1000$, AR(20) model on the sparse process): median sTPE of least "
+            "squares",
             kind="reproduction",
             where=SMALL_WHERE,
             paper_value=SMALL_LS_STPE,
-            measured=float(np.mean(small.stpe_ls)),
+            measured=float(np.median(small.stpe_ls)),
             check=close_to(SMALL_LS_STPE, abs_tol=6.0),
-            spread=mean_spread(small.stpe_ls),
+            spread=median_with_values(small.stpe_ls),
             procedure=SMALL_PROCEDURE,
-            note=spread_note(small.stpe_ls),
+            unchallenged_reason="the row measures the paper's own baseline on the paper's data; "
+            "a simpler estimator that lands on the same error would be a different fit, not a "
+            "challenge to this one (the zero estimator scores 100, sparse AR-Net below)",
+            note=spread_note(small.stpe_ls)
+            + f" ({_per_seed(small.stpe_ls)}); the paper's 18.3 is one series, and the ±6 "
+            f"allows for one series' spread ({6.0 / np.std(small.stpe_ls, ddof=1):.1f} standard "
+            "deviations over our seeds); "
+            "with sTPE ∝ 1/√N the band admits the median of any N from "
+            f"{_admitted_n(small.stpe_ls, SMALL_LS_STPE + 6.0):.0f} to "
+            f"{_admitted_n(small.stpe_ls, SMALL_LS_STPE - 6.0):.0f}, so it confirms the order "
+            "of magnitude of N, not N = 1000 itself",
         ),
         Claim(
             "small-arnet",
-            f"Small data: sTPE of sparse AR-Net (s = 0.15) with the {c_text}",
-            kind="reproduction",
-            where=SMALL_WHERE,
+            f"Small data ($N = 1000$): median sTPE of sparse AR-Net ($s = 0.15$) with {c_text}",
+            kind="extension",
+            where=f"{SMALL_WHERE} (one series)",
             paper_value=SMALL_ARNET_STPE,
-            measured=float(np.mean(small.stpe_arnet)),
+            measured=float(np.median(small.stpe_arnet)),
             check=close_to(SMALL_ARNET_STPE, abs_tol=2.0),
-            baseline=float(np.mean(small.stpe_ls)),
-            baseline_name="least squares",
+            baseline=_stpe_challenger(small)[0],
+            baseline_name=_stpe_challenger(small)[1],
             baseline_role="competitor",
-            spread=mean_spread(small.stpe_arnet),
-            procedure=SMALL_PROCEDURE + rule,
+            spread=median_with_values(small.stpe_arnet),
+            procedure=SMALL_PROCEDURE + rule + unverified,
             calibrated_on=calibrated,
             note=spread_note(small.stpe_arnet)
+            + f" ({_per_seed(small.stpe_arnet)}); {ONE_SERIES}"
             + f"; test MSE AR-Net {np.mean(small.mse_arnet):.3f}, LS {np.mean(small.mse_ls):.3f}"
-            + "; the paper gives no optimiser settings, epochs or c_λ for this run",
+            + _topk_note(small)
+            + n_dependence,
         ),
         Claim(
             "small-support",
-            f"Small data: every off-support |ŵ| < {OFF_SUPPORT_TOL:g} (fraction of seeds), "
-            f"{c_text}",
-            kind="reproduction",
+            f"Small data: every off-support $|\\hat w| < {OFF_SUPPORT_TOL:g}$ (fraction of "
+            f"seeds), {c_text}",
+            kind="extension",
             where="Fig. 6, p. 8 (qualitative)",
             measured=clean,
             check=at_least(0.8),
-            baseline=clean_ls,
-            baseline_name="least squares",
+            baseline=_support_challenger(small, clean_ls)[0],
+            baseline_name=_support_challenger(small, clean_ls)[1],
             baseline_role="competitor",
             spread=fraction_spread(small.max_off_support < OFF_SUPPORT_TOL),
-            procedure=SMALL_PROCEDURE + rule + "; the off-support threshold is ours",
+            procedure=SMALL_PROCEDURE + rule + unverified + "; the off-support threshold is ours",
             calibrated_on=calibrated,
             note=f"median largest off-support |ŵ|: AR-Net {np.median(small.max_off_support):.3f}, "
             f"LS {np.median(small.max_off_support_ls):.3f}; top-3 |ŵ| at lags 1, 3, 10: "
@@ -154,30 +247,33 @@ def small_data_claims(
         claims += [
             Claim(
                 "tuned-stpe",
-                f"Small data: sTPE of sparse AR-Net with the tuned c_λ = {tuned.c_lambda:g}",
+                f"Small data: median sTPE of sparse AR-Net with the tuned "
+                f"$c_\\lambda = {tuned.c_lambda:g}$",
                 kind="extension",
-                where=f"{SMALL_WHERE}; {tail}",
+                where=f"{SMALL_WHERE} (one series); {tail}",
                 paper_value=SMALL_ARNET_STPE,
-                measured=float(np.mean(tuned.stpe_arnet)),
+                measured=float(np.median(tuned.stpe_arnet)),
                 check=close_to(SMALL_ARNET_STPE, abs_tol=2.0),
-                baseline=float(np.mean(tuned.stpe_ls)),
-                baseline_name="least squares",
+                baseline=_stpe_challenger(tuned)[0],
+                baseline_name=_stpe_challenger(tuned)[1],
                 baseline_role="competitor",
-                spread=mean_spread(tuned.stpe_arnet),
+                spread=median_with_values(tuned.stpe_arnet),
                 calibrated_on=tuned_on,
                 held_out=held_out,
-                note=spread_note(tuned.stpe_arnet) + f"; measured on {seeds}",
+                note=spread_note(tuned.stpe_arnet)
+                + f" ({_per_seed(tuned.stpe_arnet)}); {ONE_SERIES}; measured on {seeds}"
+                + _topk_note(tuned),
             ),
             Claim(
                 "tuned-support",
-                f"Small data: every off-support |ŵ| < {OFF_SUPPORT_TOL:g} with the tuned c_λ = "
-                f"{tuned.c_lambda:g} (fraction of seeds)",
+                f"Small data: every off-support $|\\hat w| < {OFF_SUPPORT_TOL:g}$ with the tuned "
+                f"$c_\\lambda = {tuned.c_lambda:g}$ (fraction of seeds)",
                 kind="extension",
                 where=f"Fig. 6, p. 8 (qualitative); {tail}",
                 measured=t_clean,
                 check=at_least(0.8),
-                baseline=t_clean_ls,
-                baseline_name="least squares",
+                baseline=_support_challenger(tuned, t_clean_ls)[0],
+                baseline_name=_support_challenger(tuned, t_clean_ls)[1],
                 baseline_role="competitor",
                 spread=fraction_spread(tuned.max_off_support < OFF_SUPPORT_TOL),
                 calibrated_on=tuned_on,
@@ -190,38 +286,21 @@ def small_data_claims(
     return claims
 
 
-def sparsity_claim(sweep: SparsitySweep, tuning: CLambdaSweep | None) -> Claim:
-    """The paper's insensitivity to the sparsity estimate ``s`` (§5), from ``sweep``."""
-    med = np.median(sweep.stpe, axis=1)
-    k = int(np.argmin(np.abs(np.asarray(sweep.sparsities) - sweep.true_sparsity)))
-    ratio = float(med.max() / med[k])
-    worst = sweep.sparsities[int(np.argmax(med))]
-    listed = ", ".join(f"s = {v:g}: {m:.1f}" for v, m in zip(sweep.sparsities, med, strict=True))
-    tuned_on, held_out = "", False
-    if sweep.c_lambda != "paper":
-        tuned_on, held_out = TUNED_ON, False
-        if tuning is not None and sweep.c_lambda == tuning.best:
-            tuned_on = tuning.describe()
-            held_out = not set(sweep.seeds) & set(tuning.seeds)
-    return Claim(
-        "sparsity-insensitive",
-        "Small data: sTPE of sparse AR-Net with s off by up to 10× stays within 2× of its value "
-        "at the true s (ratio of worst to true-s median)",
-        kind="reproduction",
-        where="§5, p. 9 (statement)",
-        procedure=SMALL_PROCEDURE + "; the estimate s varied over a decade around the true "
-        "density, as §5 (p. 9) states the insensitivity; the grid of s and the 2× bound are ours",
-        measured=ratio,
-        check=at_most(2.0),
-        calibrated_on=tuned_on,
-        held_out=held_out,
-        note=f"median sTPE {listed} (true s = {sweep.true_sparsity:g}); worst at s = {worst:g}; "
-        f"c_λ = {sweep.c_lambda}, {len(sweep.seeds)} seeds",
-    )
+def _ratio_spread(sweep: LearningRateSweep, schedule: str, low: float) -> Spread | None:
+    """The bootstrap interval of :meth:`LearningRateSweep.spread` over the sweep's seeds."""
+    keep = np.asarray(sweep.lrs) >= low
+    stpe = sweep.stpe[schedule][keep]
+
+    def ratio(idx: NDArray[np.intp]) -> float:
+        med = np.median(stpe[:, idx], axis=1)
+        return float(med.max() / med.min())
+
+    return seed_bootstrap(ratio, len(sweep.seeds))
 
 
 def lr_claims(sweep: LearningRateSweep, tuning: CLambdaSweep | None) -> list[Claim]:
-    """The learning-rate rows (§5): a constant rate is sensitive, one-cycle much less."""
+    """The learning-rate rows (§5): a constant rate is sensitive, one-cycle much less; each is
+    the other's challenger, over the same range of peak rates."""
     tuned_on, held_out = "", False
     if sweep.c_lambda != "paper":
         tuned_on = TUNED_ON
@@ -238,20 +317,25 @@ def lr_claims(sweep: LearningRateSweep, tuning: CLambdaSweep | None) -> list[Cla
     note = (
         f"median sTPE per peak lr, one-cycle {listed('one-cycle')}; constant {listed('constant')}"
         f"; diverged fits (counted as 100): one-cycle {sweep.diverged['one-cycle']}, constant "
-        f"{sweep.diverged['constant']}; c_λ = {sweep.c_lambda}, {len(sweep.seeds)} seeds"
+        f"{sweep.diverged['constant']}; c_λ = {sweep.c_lambda}, {len(sweep.seeds)} seeds; the "
+        f"range starts at {low:g} because at {lo:g} 100 epochs are too few for either schedule"
     )
+    constant = sweep.spread("constant", low=low)
+    cycle = sweep.spread("one-cycle", low=low)
+    where_tail = "; the problem, the range of rates and the 2× bound are ours"
     return [
         Claim(
             "lr-sensitive",
             f"Small data: at a constant learning rate, sparse AR-Net's median sTPE varies by "
-            f"at least 2× over peak lr {lo:g} to {hi:g} (worst / best)",
-            kind="reproduction",
-            where="§5, p. 9 (statement: sensitive to the learning rate)",
-            procedure=SMALL_PROCEDURE + "; fitted at a constant learning rate over a range of "
-            "rates (§5, p. 9 states the sensitivity, §4.1.2 that the fits run a fixed number of "
-            "epochs of SGD); the range and the 2× bound are ours",
-            measured=sweep.spread("constant"),
+            f"at least 2× over peak lr {low:g} to {hi:g} (worst / best)",
+            kind="extension",
+            where="§5, p. 9 (statement: sensitive to the learning rate)" + where_tail,
+            measured=constant,
             check=at_least(2.0),
+            baseline=cycle,
+            baseline_name="one-cycle schedule (same rates)",
+            baseline_role="null model",
+            spread=_ratio_spread(sweep, "constant", low),
             calibrated_on=tuned_on,
             held_out=held_out,
             note=note,
@@ -261,12 +345,13 @@ def lr_claims(sweep: LearningRateSweep, tuning: CLambdaSweep | None) -> list[Cla
             f"Small data: with the one-cycle schedule the median sTPE stays within 2× of its "
             f"best over peak lr {low:g} to {hi:g} (worst / best)",
             kind="extension",
-            where="§5, p. 9 (one-cycle suggested as future work)",
-            measured=sweep.spread("one-cycle", low=low),
+            where="§5, p. 9 (one-cycle suggested as future work)" + where_tail,
+            measured=cycle,
             check=at_most(2.0),
-            baseline=sweep.spread("constant", low=low),
+            baseline=constant,
             baseline_name="constant learning rate",
             baseline_role="competitor",
+            spread=_ratio_spread(sweep, "one-cycle", low),
             calibrated_on=tuned_on,
             held_out=held_out,
             note=note,

@@ -1,5 +1,5 @@
 """The small-data problem of the AR-Net chapter (chapter 6, paper §4.1.1 *Small Datasets*, §5)
-and its sweeps: :math:`c_\\lambda`, the sparsity estimate ``s`` and the learning rate.
+and its sweeps: :math:`c_\\lambda` and the learning rate.
 
 1000 training samples of the paper's sparse process (weights 0.2, 0.3, −0.5 at lags 1, 3 and 10),
 fitted at order 20 by least squares and by sparse AR-Net (``cfg.small``); the sweeps
@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from theorybook.arnet.baselines import fit_least_squares
+from theorybook.arnet.baselines import _refit_top_k, fit_least_squares
 from theorybook.arnet.config import Config, Density
 from theorybook.arnet.data import generate_ar, sparse_coef, train_test_split
 from theorybook.arnet.fit import fit_arnet
@@ -24,7 +24,6 @@ from theorybook.arnet.results import (
     CLambdaSweep,
     LearningRateSweep,
     SmallDataResult,
-    SparsitySweep,
 )
 from theorybook.boundary import NonNegativeReal, Seed, checked
 from theorybook.reporting import progress as progress_bar
@@ -32,7 +31,7 @@ from theorybook.runtime import seed_everything, torch_threads
 from theorybook.training import TrainingDiverged
 from theorybook.validation import real, seed
 
-__all__ = ["run_c_lambda_sweep", "run_lr_sweep", "run_small_data", "run_sparsity_sweep"]
+__all__ = ["run_c_lambda_sweep", "run_lr_sweep", "run_small_data"]
 
 
 def _c_lambda(value: float | str | None, cfg: Config) -> float | Literal["paper"]:
@@ -90,6 +89,7 @@ def run_small_data(
             "support_ok_ls",
             "max_off_support",
             "max_off_support_ls",
+            "stpe_topk",
         )
     }
     for s in progress_bar(seed_list, desc="small data", disable=not progress):
@@ -112,6 +112,8 @@ def run_small_data(
         cols["coef_arnet"].append(net.coef)
         cols["stpe_ls"].append(stpe(ls.coef, w))
         cols["stpe_arnet"].append(stpe(net.coef, w))
+        topk = _refit_top_k(train, ls.coef, max(1, round(s_est * p)))
+        cols["stpe_topk"].append(stpe(topk.coef, w))
         cols["mse_ls"].append(one_step_mse(test, ls.coef, ls.intercept))
         cols["mse_arnet"].append(one_step_mse(test, net.coef, net.intercept))
         cols["support_ok"].append(top_k_lags(net.coef) == (1, 3, 10))
@@ -146,32 +148,6 @@ def run_c_lambda_sweep(
         paper_rule=paper.c_lambda_used,
         stpe_paper=paper.stpe_arnet,
         stpe_ls=paper.stpe_ls,
-    )
-
-
-@checked
-def run_sparsity_sweep(
-    cfg: Config,
-    *,
-    c_lambda: NonNegativeReal | Literal["paper"] | None = None,
-    seeds: Sequence[Seed] | None = None,
-    progress: bool = False,
-) -> SparsitySweep:
-    """:func:`run_small_data` for each estimate ``s`` in ``cfg.sweeps.sparsities`` (true
-    ``s = 0.15`` at ``p = 20``), on ``seeds`` (default ``0 .. cfg.sweeps.seeds - 1``)."""
-    values = cfg.sweeps.sparsities
-    seed_list = _seed_list(seeds, range(cfg.sweeps.seeds))
-    runs = [
-        run_small_data(cfg, c_lambda=c_lambda, sparsity=v, seeds=seed_list)
-        for v in progress_bar(values, desc="sparsity sweep", disable=not progress)
-    ]
-    return SparsitySweep(
-        sparsities=values,
-        true_sparsity=3 / cfg.small.order,
-        seeds=runs[0].seeds,
-        c_lambda=runs[0].c_lambda,
-        stpe=np.array([r.stpe_arnet for r in runs]),
-        max_off_support=np.array([r.max_off_support for r in runs]),
     )
 
 
