@@ -618,30 +618,35 @@ def test_lr_sweep_matches_the_small_data_run_and_the_constant_schedule_differs()
 
 
 def test_high_order_record_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from theorybook.reporting import save_manifest
+    """The high-order sweep's records (one per order) read back as one orders × seeds grid."""
+    from theorybook.reporting import save_json
+    from theorybook.sweep_studies import arnet_high_order
+    from theorybook.sweeps import cell_path
 
+    (tmp_path / "README.md").write_text("recorded runs\n")
     assert load_high_order_record(root=tmp_path) is None
-    bad = tmp_path / "bad" / "06_ar_net" / "high_order.json"
-    bad.parent.mkdir(parents=True)
-    bad.write_text('{"numbers": {}}')
+    cells = arnet_high_order(orders=(100, 1000), seeds=3)[0].cells()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    save_json(cell_path(cells[0], bad), {**cells[0].as_dict(), "wall_seconds": 1.0, "numbers": {}})
     with pytest.raises(ValueError, match="not a high-order record"):
-        load_high_order_record(root=tmp_path / "bad")
+        load_high_order_record(root=bad)
     stpe_net = [[0.3, 0.5, 0.4], [0.6, 0.9, 0.7]]
-    numbers = {
-        "orders": [100, 1000],
-        "n_train": 100_000,
-        "seeds": [0, 1, 2],
-        **{k: [[1.0] * 3] * 2 for k in ("mse_ls", "mse_arnet", "seconds_ls", "seconds_arnet")},
-        "stpe_ls": [[20.0] * 3] * 2,
-        "stpe_arnet": stpe_net,
-    }
-    save_manifest(
-        tmp_path / "06_ar_net" / "high_order.json",
-        chapter="06_ar_net",
-        seed=0,
-        wall_seconds=1.0,
-        numbers=numbers,
-    )
+    for i, cell in enumerate(cells):
+        numbers = {
+            "orders": [(100, 1000)[i]],
+            "n_train": 100_000,
+            **{k: [1.0] * 3 for k in ("mse_ls", "mse_arnet", "seconds_ls", "seconds_arnet")},
+            "stpe_ls": [20.0] * 3,
+            "stpe_arnet": stpe_net[i],
+        }
+        payload = {
+            **cell.as_dict(),
+            "wall_seconds": 1.0,
+            "numbers": numbers,
+            "environment": {"commit": "abc", "timestamp": "2026-12-07 12:00 UTC"},
+        }
+        save_json(cell_path(cell, tmp_path), payload)
     record = load_high_order_record(root=tmp_path)
     assert record is not None and record.result.orders == (100, 1000)
     np.testing.assert_array_equal(record.result.stpe_arnet, stpe_net)

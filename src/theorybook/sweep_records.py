@@ -253,14 +253,18 @@ class CellRecord:
 @record
 @dataclass(frozen=True)
 class MetricSummary:
-    """One number over the seeds of one setting: mean, sample sd (NaN for one seed), range."""
+    """One number over the seeds of one setting: mean, sample sd (NaN for one seed), range.
+
+    ``seeds[i]`` is the seed of ``values[i]``; ``seeds`` is empty when the cells ran their own
+    seeds (a sweep without ``seed_setting``).
+    """
 
     metric: str
     mean: float
     sd: float
     low: float
     high: float
-    seeds: tuple[int | None, ...]
+    seeds: tuple[int, ...]
     values: tuple[float, ...]
 
     @property
@@ -321,7 +325,7 @@ class SweepSummary:
                         "sd": m.sd,
                         "low": m.low,
                         "high": m.high,
-                        "per seed": dict(zip(m.seeds, m.values, strict=True)),
+                        "per seed": dict(zip(m.seeds, m.values, strict=True)) if m.seeds else {},
                     }
                 )
         return out
@@ -391,7 +395,10 @@ def _seed_free(rec: CellRecord) -> dict[str, Any]:
 
 
 def summarize(records: tuple[CellRecord, ...] | list[CellRecord]) -> SweepSummary:
-    """Group cell records by setting and summarise every scalar number over the seeds.
+    """Group cell records by setting and summarise every number over the seeds.
+
+    A cell's scalar numbers are one value each; in a sweep whose cells run their own seeds
+    (no ``seed_setting``), a list of numbers holds one value per seed and is summarised too.
 
     Arguments:
         records: cells of one sweep (:func:`load_cells`).
@@ -414,11 +421,18 @@ def summarize(records: tuple[CellRecord, ...] | list[CellRecord]) -> SweepSummar
     for key, cells in groups.items():
         cells.sort(key=lambda r: -1 if r.seed is None else r.seed)
         metrics: dict[str, MetricSummary] = {}
-        numeric = sorted({k for r in cells for k, v in r.numbers.items() if _is_number(v)})
+        # scalars, one per cell; lists too when the cells ran their own seeds (one per seed)
+        own_seeds = all(r.seed is None for r in cells)
+        numeric = sorted(
+            {
+                k
+                for r in cells
+                for k, v in r.numbers.items()
+                if _is_number(v) or (own_seeds and _is_number_list(v))
+            }
+        )
         for name in numeric:
-            pairs = [
-                (r.seed, float(r.numbers[name])) for r in cells if _is_number(r.numbers.get(name))
-            ]
+            pairs = [(r.seed, float(v)) for r in cells for v in _as_values(r.numbers.get(name))]
             values = [v for _, v in pairs]
             metrics[name] = MetricSummary(
                 metric=name,
@@ -426,7 +440,7 @@ def summarize(records: tuple[CellRecord, ...] | list[CellRecord]) -> SweepSummar
                 sd=statistics.stdev(values) if len(values) > 1 else math.nan,
                 low=min(values),
                 high=max(values),
-                seeds=tuple(s for s, _ in pairs),
+                seeds=tuple(s for s, _ in pairs if s is not None),
                 values=tuple(values),
             )
         settings.append(
@@ -449,6 +463,16 @@ def summarize(records: tuple[CellRecord, ...] | list[CellRecord]) -> SweepSummar
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_number_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(_is_number(v) for v in value)
+
+
+def _as_values(value: Any) -> list[Any]:
+    if _is_number(value):
+        return [value]
+    return list(value) if _is_number_list(value) else []
 
 
 @checked

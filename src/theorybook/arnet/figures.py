@@ -156,7 +156,7 @@ def high_order_figure(record: HighOrderRecord | None) -> Figure:
     one-panel note when there is no record."""
     if record is None:
         fig, ax = new_figure(height=1.5)
-        ax.text(0.5, 0.5, "no recorded run (scripts/arnet_high_order.py)", ha="center")
+        ax.text(0.5, 0.5, "no recorded run (scripts/sweep.py run arnet-high-order)", ha="center")
         ax.set_axis_off()
         return fig
     return sparse_order_figure(

@@ -1,17 +1,20 @@
 """The recorded paper-size runs of the AR-Net chapter (chapter 6): the high-order grid and the
 timing benchmark.
 
-``scripts/arnet_high_order.py`` runs the paper's high orders (up to ``p = 1000`` on ``N = 10^5``
-samples) once and records them in ``results/06_ar_net/high_order.json``;
+The sweep ``arnet-high-order`` (:func:`theorybook.sweep_studies.arnet_high_order`, run with
+``scripts/sweep.py``) runs the paper's high orders (up to ``p = 1000`` on ``N = 10^5`` samples)
+once and records them in ``results/06_ar_net/sweeps/high-order/``, one record per order;
 ``benchmarks/bench_arnet.py`` times the fits at ``N = 10^5`` on one core and records them in
 ``results/06_ar_net/bench_n1e5.json``. The chapter shows those records, read through
-:func:`theorybook.records.load_record` (from a checkout, a wheel or a downloaded notebook).
+:func:`theorybook.sweep_records.load_cells` and :func:`theorybook.records.load_record` (from a
+checkout, a wheel or a downloaded notebook).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -23,11 +26,12 @@ from theorybook.arnet.results import (
 )
 from theorybook.boundary import checked
 from theorybook.records import load_record
+from theorybook.sweep_records import CellRecord, load_cells
 from theorybook.validation import int_sequence
 
 __all__ = [
     "CHAPTER_FOLDER",
-    "HIGH_ORDER_FILE",
+    "SWEEP",
     "TIMING_FILE",
     "load_high_order_record",
     "load_timing_record",
@@ -37,71 +41,80 @@ __all__ = [
 
 CHAPTER_FOLDER = "06_ar_net"
 """The chapter's folder under ``results/``."""
-HIGH_ORDER_FILE = "high_order.json"
-"""The record's file name in :data:`CHAPTER_FOLDER`."""
+SWEEP = "high-order"
+"""The high-order sweep's name (:func:`theorybook.sweep_studies.arnet_high_order`)."""
 TIMING_FILE = "bench_n1e5.json"
 """The timing benchmark's record in :data:`CHAPTER_FOLDER`."""
 
 _ARRAYS = ("stpe_ls", "stpe_arnet", "mse_ls", "mse_arnet", "seconds_ls", "seconds_arnet")
 
 
-def parse_high_order(payload: Any, *, source: str = HIGH_ORDER_FILE) -> HighOrderRecord:
-    """The :class:`~theorybook.arnet.results.HighOrderRecord` in a parsed manifest.
+def parse_high_order(cells: Sequence[CellRecord], *, source: str = SWEEP) -> HighOrderRecord:
+    """The :class:`~theorybook.arnet.results.HighOrderRecord` in the high-order sweep's records.
 
     Arguments:
-        payload: the manifest (``save_manifest``'s JSON, with ``numbers``, ``environment`` and
-            ``wall_seconds``).
-        source: where it came from, for the error message.
+        cells: one record per model order (:func:`theorybook.sweep_records.load_cells`), each
+            holding that order's per-seed arrays.
+        source: where they came from, for the error message.
 
     Returns:
-        The record.
+        The record: the orders × seeds arrays, the commits, dates, wall time and CPU of the runs.
 
     Raises:
-        ValueError: when ``payload`` is not such a record.
+        ValueError: when ``cells`` are not such records.
     """
     try:
-        nums = payload["numbers"]
-        env = payload["environment"]
-        arrays = {k: np.asarray(nums[k], dtype=float) for k in _ARRAYS}
-        orders = int_sequence("orders", nums["orders"], low=3)
-        # a record states its c_λ setting; an older one used the config's tuned constant
-        c_lambda = nums.get("c_lambda", (payload.get("config") or {}).get("c_lambda", "paper"))
-        topk = nums.get("stpe_topk")
+        if not cells:
+            raise ValueError("no cells")
+        ordered = sorted(cells, key=lambda c: int(c.numbers["orders"][0]))
+        nums = [c.numbers for c in ordered]
+        orders = int_sequence("orders", [n["orders"][0] for n in nums], low=3, unique=True)
+        if any(len(n["orders"]) != 1 for n in nums):
+            raise ValueError("each cell must hold one order")
+        arrays = {k: np.asarray([n[k] for n in nums], dtype=float) for k in _ARRAYS}
+        c_lambdas = {str(n.get("c_lambda", "paper")) for n in nums}
+        if len(c_lambdas) != 1:
+            raise ValueError(f"the cells used different c_λ settings: {sorted(c_lambdas)}")
+        c_text = c_lambdas.pop()
+        c_lambda: float | Literal["paper"] = "paper" if c_text == "paper" else float(c_text)
+        n_trains = {int(n["n_train"]) for n in nums}
+        if len(n_trains) != 1:
+            raise ValueError(f"the cells used different training sizes: {sorted(n_trains)}")
+        topk = [n.get("stpe_topk") for n in nums]
         result = SparseOrderResult(
             orders=orders,
-            n_train=int(nums["n_train"]),
-            c_lambda=c_lambda if c_lambda == "paper" else float(c_lambda),
-            stpe_topk=None if topk is None else np.asarray(topk, dtype=float),
+            n_train=n_trains.pop(),
+            c_lambda=c_lambda,
+            stpe_topk=None if any(t is None for t in topk) else np.asarray(topk, dtype=float),
             **arrays,
         )
-        shape = (len(orders), len(nums["seeds"]))
-        if any(a.shape != shape for a in arrays.values()) or (
-            result.stpe_topk is not None and result.stpe_topk.shape != shape
-        ):
-            raise ValueError(f"arrays are not {shape}")
+        if len({a.shape for a in arrays.values()}) != 1:
+            raise ValueError("the per-seed arrays differ in length")
+        envs = [c.environment for c in ordered]
         return HighOrderRecord(
             result=result,
-            commit=str(env.get("commit")),
-            recorded_on=str(env.get("timestamp", env.get("date", ""))),
-            wall_seconds=float(payload["wall_seconds"]),
-            cpu=str(env.get("cpu", "")),
+            commit=", ".join(sorted({str(e.get("commit")) for e in envs})),
+            recorded_on=", ".join(sorted({str(e.get("timestamp", "")) for e in envs})),
+            wall_seconds=float(sum(c.wall_seconds for c in ordered)),
+            cpu=", ".join(sorted({str(e.get("cpu", "")) for e in envs})),
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
         raise ValueError(f"{source} is not a high-order record: {err}") from None
 
 
 @checked
 def load_high_order_record(*, root: str | os.PathLike[str] | None = None) -> HighOrderRecord | None:
-    """The recorded high-order grid, ``results/06_ar_net/high_order.json``, or ``None`` when
-    there is no record (:func:`theorybook.records.load_record` finds the ``results`` folder;
-    ``root`` names it explicitly).
+    """The recorded high-order grid, the sweep ``results/06_ar_net/sweeps/high-order/``
+    (``scripts/sweep.py run arnet-high-order``), or ``None`` when nothing is recorded
+    (:func:`theorybook.records.find_results_dir` finds the ``results`` folder; ``root`` names
+    it explicitly).
 
-    Raises ``ValueError`` when the file exists but is not such a record.
+    Raises ``ValueError`` when the records are not such a record.
     """
-    payload = load_record(CHAPTER_FOLDER, HIGH_ORDER_FILE, root=root)
-    if payload is None:
+    cells = load_cells(CHAPTER_FOLDER, SWEEP, root=root)
+    if not cells:
         return None
-    return parse_high_order(payload, source=f"{CHAPTER_FOLDER}/{HIGH_ORDER_FILE}")
+    return parse_high_order(cells, source=f"{CHAPTER_FOLDER}/sweeps/{SWEEP}")
 
 
 _TIMING_ARRAYS = ("lstsq", "autoreg", "arnet_epoch", "arnet_full", "lstsq_spread", "arnet_spread")

@@ -110,7 +110,7 @@ class SparseOrderResult:
 @record
 @dataclass(frozen=True)
 class HighOrderRecord:
-    """A recorded run of the paper's high-order grid (``scripts/arnet_high_order.py``).
+    """A recorded run of the paper's high-order grid (the sweep ``arnet-high-order``).
 
     ``result`` holds the numbers as a :class:`SparseOrderResult` (arrays ``(orders, seeds)``);
     ``commit``, ``recorded_on`` and ``wall_seconds`` say what produced them, and when.

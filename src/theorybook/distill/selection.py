@@ -80,7 +80,7 @@ def load_selection(
                 reg_coef=float(s["training.reg_coef"]),
                 hidden=int(s["training.hidden"]),
                 epochs=int(s["training.epochs"]),
-                seeds=tuple(int(x) for x in best.seeds if x is not None),
+                seeds=best.seeds,
                 best_alpha=best.values,
                 commit=",".join(c[:7] for c in summary.commits),
             )
