@@ -8,6 +8,9 @@ states it; values taken from the official code say so in ``where``. Solver-level
 it measures (``experiments/mnist_node.jl``, ``latent_ode.jl``, ``sde_toy_problem.jl`` at commit
 bb252b5); thresholds and settings of our own are ``extension``. Rows over several held-out seeds
 carry their spread.
+
+Length: one table, one function: each row reads the run's values, its challenger and its spread
+next to its statement, so a reader checks a row in one place.
 """
 
 from __future__ import annotations

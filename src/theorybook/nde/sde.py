@@ -14,6 +14,10 @@ tolerance 0.3; diffrax has no adaptive Itô SRK with an error estimate, so we us
 calculus) under a PID controller at the same tolerance and a ``VirtualBrownianTree``. :class:`ErrorRegularizedSolver` accumulates
 ``R_E = Σ_j E_j h_j`` over accepted steps exactly as :class:`~theorybook.nde.solver_jax.RegularizedSolver`
 does for ODEs (the stiffness estimate is not defined for these stochastic methods).
+
+Length: one experiment, kept together: the data, the regularized SDE solver, the model and its
+trainer share the solve (:func:`_solve_sde`) and the fit (:func:`_fit`), the trainer's compiled
+steps serve every ``λ`` and seed.
 """
 
 from __future__ import annotations
