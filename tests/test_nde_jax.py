@@ -238,7 +238,7 @@ def test_claim_table_at_smoke_scale(
     table = chapter_claims(Results(checks, agreement, circles, None), cfg)
     assert table.chapter == CHAPTER == "07_nde_solver_regularization"
     exact = [c.id for c in table.claims if c.kind == "exact"]
-    assert len(exact) == 10
+    assert len(exact) == 9
     table.assert_hold(exact)
     assert table["taynode-cost"].measured is None
     for c in table.claims:

@@ -274,6 +274,7 @@ EXAMPLES = {
         dict(iters=2, n_paths=2, eval_paths=2, hidden=2, max_steps=64),
     ),
     "kept_fit_cut": lambda: call(1.5, 1.05),
+    "kept_accuracy_cut": lambda: call(1.5, 0.001),
     "make_problem": lambda: call(_cfg(), 0),
     "run_solver_checks": lambda: call(_cfg()),
     "run_circles": lambda: call(_cfg()),

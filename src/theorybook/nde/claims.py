@@ -20,7 +20,7 @@ from typing import Any
 from theorybook.boundary import checked
 from theorybook.claims import Claim, ClaimTable, Spread, at_least, at_most, is_true, reported
 from theorybook.nde.config import Config
-from theorybook.nde.results import Results, kept_fit_cut
+from theorybook.nde.results import Results, kept_accuracy_cut, kept_fit_cut
 
 __all__ = ["CHAPTER", "chapter_claims"]
 
@@ -85,6 +85,7 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     pairs = list(zip(held_v, held_e, strict=True))
     held_ratios = [_ratio(a.test_nfe, b.test_nfe) for a, b in pairs]
     held_drops = [a.test_acc - b.test_acc for a, b in pairs]
+    held_cuts = [kept_accuracy_cut(r, d) for r, d in zip(held_ratios, held_drops, strict=True)]
     mean_ratio = (
         _ratio(sum(a.test_nfe for a, _ in pairs), sum(b.test_nfe for _, b in pairs))
         if pairs
@@ -139,7 +140,10 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             where="acceptance rule of the embedded Runge–Kutta controller",
             measured=checks.max_error,
             check=at_most(1.0),
-            note="max over accepted steps of a random MLP field",
+            note="max over accepted steps of a random MLP field; it bounds our "
+            f"$R_E/(t_1 - t_0) = \\sum_j E_j |h_j| / \\sum_j |h_j|$ = {checks.r_e / checks.span:.3g} "
+            "(the official code, experiments/mnist_node.jl, averages integrator.EEst·dt over the "
+            "accepted steps instead: agg = mean)",
         ),
         Claim(
             "error-replay",
@@ -150,19 +154,6 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             check=at_most(1e-9),
             note=f"max |E_j(replay) − E_j(recorded)| over {checks.replay_steps} accepted steps, "
             "float64",
-        ),
-        Claim(
-            "re-bounded",
-            "$R_E \\le t_1 - t_0$ (ratio shown)",
-            kind="exact",
-            where="our $R_E = \\sum_j E_j |h_j|$ (equation nde-ernode) with $E_j \\le 1$ and "
-            "$\\sum_j |h_j| = t_1 - t_0$; the official code (experiments/mnist_node.jl) saves "
-            "integrator.EEst·dt at each accepted step and averages them (agg = mean), i.e. our "
-            "sum divided by the number of steps",
-            measured=checks.r_e / checks.span,
-            check=at_most(1.0),
-            note=f"$R_E/(t_1 - t_0)$; the official code's mean over the {len(checks.step_errors)} "
-            "accepted steps is this sum divided by their number",
         ),
         Claim(
             "re-gradient",
@@ -223,17 +214,20 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
         # --- reproductions --------------------------------------------------------------------
         Claim(
             "ernode-nfe",
-            f"ERNODE cuts the test NFE of the {problem} classifier ≥ 2× (vanilla/ERNODE, ratio "
-            "of mean NFEs over the held-out seeds)",
+            f"ERNODE cuts the test NFE of the {problem} classifier ≥ 2× at a kept accuracy (per "
+            "held-out seed: vanilla/ERNODE NFE where ERNODE's accuracy is at most 0.5 points "
+            "below vanilla's, else 1; mean over the held-out seeds)",
             kind="reproduction",
             where="abstract ('can halve the prediction time'; NFE is its machine-independent "
             "proxy)",
-            measured=mean_ratio,
+            measured=_mean(held_cuts),
             check=at_least(2.0),
-            baseline=None if st is None else _ratio(v.test_nfe, st.test_nfe),
-            baseline_name=f"STEER (seed {cfg.seed})",
+            baseline=None
+            if st is None
+            else kept_accuracy_cut(_ratio(v.test_nfe, st.test_nfe), v.test_acc - st.test_acc),
+            baseline_name=f"STEER (seed {cfg.seed}), the same rule",
             baseline_role="competitor",
-            spread=Spread.over_seeds(held_ratios) if several else None,
+            spread=Spread.over_seeds(held_cuts) if several else None,
             procedure=_MNIST + "the NFE of a solve recorded after training; " + _MOONS,
             calibrated_on=calibrated,
             held_out=True,
@@ -241,7 +235,12 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             pending_on=moons_on,
             pending_reason=smoke_reason,
             note=f"held-out seeds {seeds_txt}, vanilla/ERNODE: {per_seed or 'none'}; per-seed "
-            "ratios " + ", ".join(f"{r:.2f}" for r in held_ratios),
+            "NFE ratios "
+            + ", ".join(f"{r:.2f}" for r in held_ratios)
+            + "; ratio of mean NFEs "
+            + ("—" if mean_ratio is None else f"{mean_ratio:.2f}")
+            + " (an NFE-only check is passed by the untrained network, whose flow stays at the "
+            "NFE floor: the accuracy condition rules it out)",
         ),
         Claim(
             "ernode-predict",

@@ -17,6 +17,7 @@ import numpy as np
 from jaxtyping import Float32, Float64
 
 from theorybook.boundary import (
+    FiniteReal,
     NonNegativeInt,
     NonNegativeReal,
     PositiveInt,
@@ -36,6 +37,7 @@ else:  # at run time (a record checks its fields when built) they are Any: each 
     LatentRun = NodeRun = JaxNodeRun = SDEData = SDERun = Any
 
 __all__ = [
+    "ACCURACY_TOLERANCE",
     "FIT_TOLERANCE",
     "SDE_FIT_TOLERANCE",
     "AgreementResult",
@@ -45,6 +47,7 @@ __all__ = [
     "SDEResult",
     "SolverChecks",
     "TaynodeResult",
+    "kept_accuracy_cut",
     "kept_fit_cut",
 ]
 
@@ -192,6 +195,9 @@ class CirclesResult:
                     "NFE ratio": v.test_nfe / e.test_nfe,
                     "vanilla acc": v.test_acc,
                     "ERNODE acc": e.test_acc,
+                    "cut at kept accuracy": kept_accuracy_cut(
+                        v.test_nfe / e.test_nfe, v.test_acc - e.test_acc
+                    ),
                     "train ratio": e.train_seconds / v.train_seconds,
                 }
             )
@@ -209,6 +215,19 @@ def kept_fit_cut(cut: NonNegativeReal, fit_ratio: NonNegativeReal) -> float:
     run's) when ``fit_ratio`` (the run's error over vanilla's) is at most :data:`FIT_TOLERANCE`,
     else 1 (no cut: a practitioner keeps vanilla)."""
     return float(cut) if float(fit_ratio) <= FIT_TOLERANCE else 1.0
+
+
+ACCURACY_TOLERANCE = 0.005
+"""A regularized classifier *keeps the accuracy* when it is at most this far (0.5 points) below
+vanilla's on the same seed."""
+
+
+@checked
+def kept_accuracy_cut(cut: NonNegativeReal, drop: FiniteReal) -> float:
+    """The NFE cut a regularized classifier delivers at a kept accuracy: ``cut`` (vanilla's NFE
+    over the run's) when ``drop`` (vanilla's accuracy minus the run's) is at most
+    :data:`ACCURACY_TOLERANCE`, else 1 (no cut: a practitioner keeps vanilla)."""
+    return float(cut) if float(drop) <= ACCURACY_TOLERANCE else 1.0
 
 
 @record
