@@ -102,6 +102,7 @@ def test_results_of_the_boundary_only_callables_match_their_return_annotations()
         "train_node_jax": table._taynode_result()["ernode"],
         "train_neural_sde": runs["vanilla"],
         "train_neural_sde_sweep": list(runs.values()),
+        "train_neural_sde_seeds": [list(runs.values())],
         "run_backend_agreement": table._results().agreement,
         "agreement_record": table._results().agreement.as_dict(),
     }

@@ -269,6 +269,12 @@ EXAMPLES = {
     "train_neural_sde_sweep": lambda: Call(
         (_sde_data(), (0.0,)), dict(iters=2, n_paths=2, eval_paths=2, hidden=2, max_steps=64)
     ),
+    "train_neural_sde_seeds": lambda: Call(
+        (_sde_data(), (0.0,), (0, 1)),
+        dict(iters=2, n_paths=2, eval_paths=2, hidden=2, max_steps=64),
+    ),
+    "kept_fit_cut": lambda: call(1.5, 1.05),
+    "kept_accuracy_cut": lambda: call(1.5, 0.001),
     "make_problem": lambda: call(_cfg(), 0),
     "run_solver_checks": lambda: call(_cfg()),
     "run_circles": lambda: call(_cfg()),
@@ -303,6 +309,8 @@ BOUNDARY_ONLY = {
     "train_neural_sde": "compiling the SDE training step takes about 15 s; its valid run is "
     "test_nde_jax.py::test_error_regularized_solver_matches_ode_wrapper_and_trains_sde",
     "train_neural_sde_sweep": "as train_neural_sde; its valid run is "
+    "test_nde_jax.py::test_sde_sweep_shares_the_start_and_lambda_is_chosen_on_validation",
+    "train_neural_sde_seeds": "as train_neural_sde; its valid run is "
     "test_nde_jax.py::test_sde_sweep_shares_the_start_and_lambda_is_chosen_on_validation",
     "run_taynode_comparison": "compiles two JAX trainers (about 15 s); run by run_all in "
     "test_contract.py::test_run_all_builds_the_claim_table_at_smoke_scale",

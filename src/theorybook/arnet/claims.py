@@ -288,7 +288,7 @@ def sparsity_claim(sweep: SparsitySweep) -> Claim:
     k = sweep.true_index
     bound = 2.0 * float(med[k])
     worst = int(np.argmax(med))
-    near = np.abs(np.log(np.asarray(sweep.sparsities) / sweep.true_sparsity)) <= np.log(3.01)
+    near = sweep.within_factor(3.0)
     topk_worst = float(np.median(sweep.stpe_topk, axis=1).max())
     ls = float(np.median(sweep.stpe_ls))
     baseline, name = min(

@@ -82,6 +82,13 @@ class DenseResult:
     ls_error: Float64[np.ndarray, "orders seeds"]
     example: tuple[Float64[np.ndarray, " p"], Float64[np.ndarray, " p"], Float64[np.ndarray, " p"]]
 
+    def ls_error_max(self, order: int) -> float:
+        """Least squares' largest coefficient error over seeds at ``order`` (NaN when the order
+        was not run)."""
+        if order not in self.orders:
+            return float("nan")
+        return float(self.ls_error[self.orders.index(order)].max())
+
 
 @record
 @dataclass(frozen=True)
@@ -218,6 +225,16 @@ class SparsitySweep:
     def true_index(self) -> int:
         """The index of the true density in :attr:`sparsities`."""
         return int(np.argmin(np.abs(np.log(np.asarray(self.sparsities) / self.true_sparsity))))
+
+    def within_factor(self, factor: float) -> Bool[np.ndarray, " sparsities"]:
+        """Which estimates lie within ``factor`` of the true density, either way (1 % slack for
+        the grid's rounding)."""
+        ratio = np.abs(np.log(np.asarray(self.sparsities) / self.true_sparsity))
+        return ratio <= np.log(factor * 1.0034)
+
+    def worst_median_within(self, factor: float) -> float:
+        """The worst median sTPE over the estimates within ``factor`` of the true density."""
+        return float(np.median(self.stpe, axis=1)[self.within_factor(factor)].max())
 
 
 @record

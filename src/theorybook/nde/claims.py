@@ -8,6 +8,9 @@ states it; values taken from the official code say so in ``where``. Solver-level
 it measures (``experiments/mnist_node.jl``, ``latent_ode.jl``, ``sde_toy_problem.jl`` at commit
 bb252b5); thresholds and settings of our own are ``extension``. Rows over several held-out seeds
 carry their spread.
+
+Length: one table, one function: each row reads the run's values, its challenger and its spread
+next to its statement, so a reader checks a row in one place.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 from theorybook.boundary import checked
 from theorybook.claims import Claim, ClaimTable, Spread, at_least, at_most, is_true, reported
 from theorybook.nde.config import Config
-from theorybook.nde.results import Results, SDEResult
+from theorybook.nde.results import Results, kept_accuracy_cut, kept_fit_cut
 
 __all__ = ["CHAPTER", "chapter_claims"]
 
@@ -49,6 +52,16 @@ def _mean(values: list[float]) -> float | None:
     return float(sum(values) / len(values)) if values else None
 
 
+def _paired_drop(a: Any, b: Any) -> Spread | None:
+    """The 95 % bootstrap interval over test points of run ``a``'s accuracy minus run ``b``'s
+    (paired: the same test points), or ``None`` if either run is missing or kept no per-point
+    record."""
+    if a is None or b is None or a.test_correct is None or b.test_correct is None:
+        return None
+    diff = a.test_correct.astype(float) - b.test_correct.astype(float)
+    return Spread.bootstrap(diff, unit="test points (paired)")
+
+
 @checked
 def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     """The chapter's claims with the values this run measured.
@@ -72,6 +85,7 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     pairs = list(zip(held_v, held_e, strict=True))
     held_ratios = [_ratio(a.test_nfe, b.test_nfe) for a, b in pairs]
     held_drops = [a.test_acc - b.test_acc for a, b in pairs]
+    held_cuts = [kept_accuracy_cut(r, d) for r, d in zip(held_ratios, held_drops, strict=True)]
     mean_ratio = (
         _ratio(sum(a.test_nfe for a, _ in pairs), sum(b.test_nfe for _, b in pairs))
         if pairs
@@ -105,6 +119,7 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
     several = len(pairs) > 1
     tay: Any = jax_runs["taynode"] if jax_runs is not None else None
     ern: Any = jax_runs["ernode"] if jax_runs is not None else None
+    van: Any = jax_runs.get("vanilla") if jax_runs is not None else None
 
     claims = [
         # --- exact: the solver-level bookkeeping --------------------------------------------
@@ -125,7 +140,10 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             where="acceptance rule of the embedded Runge–Kutta controller",
             measured=checks.max_error,
             check=at_most(1.0),
-            note="max over accepted steps of a random MLP field",
+            note="max over accepted steps of a random MLP field; it bounds our "
+            f"$R_E/(t_1 - t_0) = \\sum_j E_j |h_j| / \\sum_j |h_j|$ = {checks.r_e / checks.span:.3g} "
+            "(the official code, experiments/mnist_node.jl, averages integrator.EEst·dt over the "
+            "accepted steps instead: agg = mean)",
         ),
         Claim(
             "error-replay",
@@ -136,14 +154,6 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             check=at_most(1e-9),
             note=f"max |E_j(replay) − E_j(recorded)| over {checks.replay_steps} accepted steps, "
             "float64",
-        ),
-        Claim(
-            "re-bounded",
-            "$R_E \\le t_1 - t_0$ (ratio shown)",
-            kind="exact",
-            where="R_E = Σ E_j·|h_j| (official repository, experiments/mnist_node.jl: EEst·dt)",
-            measured=checks.r_e / checks.span,
-            check=at_most(1.0),
         ),
         Claim(
             "re-gradient",
@@ -204,17 +214,20 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
         # --- reproductions --------------------------------------------------------------------
         Claim(
             "ernode-nfe",
-            f"ERNODE cuts the test NFE of the {problem} classifier ≥ 2× (vanilla/ERNODE, ratio "
-            "of mean NFEs over the held-out seeds)",
+            f"ERNODE cuts the test NFE of the {problem} classifier ≥ 2× at a kept accuracy (per "
+            "held-out seed: vanilla/ERNODE NFE where ERNODE's accuracy is at most 0.5 points "
+            "below vanilla's, else 1; mean over the held-out seeds)",
             kind="reproduction",
             where="abstract ('can halve the prediction time'; NFE is its machine-independent "
             "proxy)",
-            measured=mean_ratio,
+            measured=_mean(held_cuts),
             check=at_least(2.0),
-            baseline=None if st is None else _ratio(v.test_nfe, st.test_nfe),
-            baseline_name=f"STEER (seed {cfg.seed})",
+            baseline=None
+            if st is None
+            else kept_accuracy_cut(_ratio(v.test_nfe, st.test_nfe), v.test_acc - st.test_acc),
+            baseline_name=f"STEER (seed {cfg.seed}), the same rule",
             baseline_role="competitor",
-            spread=Spread.over_seeds(held_ratios) if several else None,
+            spread=Spread.over_seeds(held_cuts) if several else None,
             procedure=_MNIST + "the NFE of a solve recorded after training; " + _MOONS,
             calibrated_on=calibrated,
             held_out=True,
@@ -222,7 +235,12 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             pending_on=moons_on,
             pending_reason=smoke_reason,
             note=f"held-out seeds {seeds_txt}, vanilla/ERNODE: {per_seed or 'none'}; per-seed "
-            "ratios " + ", ".join(f"{r:.2f}" for r in held_ratios),
+            "NFE ratios "
+            + ", ".join(f"{r:.2f}" for r in held_ratios)
+            + "; ratio of mean NFEs "
+            + ("—" if mean_ratio is None else f"{mean_ratio:.2f}")
+            + " (an NFE-only check is passed by the untrained network, whose flow stays at the "
+            "NFE floor: the accuracy condition rules it out)",
         ),
         Claim(
             "ernode-predict",
@@ -279,102 +297,132 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             f"{cfg.digits.epochs} epochs; one seed",
         )
     )
-    lv: Any = latent.runs["vanilla"] if latent else None
-    le: Any = latent.main_ernode() if latent else None
-    sv: Any = sde.runs["vanilla"] if sde else None
-    se: Any = sde.main_ernode() if sde else None
-    ss: Any = sde.strongest() if sde else None
-    sde_data: Any = sde.data if sde else None
-    if ss is se:
-        ss = None
     sde_lams = ", ".join(f"{lam:g}" for lam in cfg.sde.lams)
     book_reason = "skipped at smoke scale; the book preset runs it"
     book_latent = type(cfg).preset("book").latent
     latent_reason = (
-        f"this run trains {cfg.latent.epochs} epochs on {cfg.latent.n_train} spirals, the book "
-        f"preset {book_latent.epochs} on {book_latent.n_train}"
+        f"this run trains {cfg.latent.epochs} epochs on {cfg.latent.n_train} spirals and "
+        f"{1 + len(cfg.latent.seeds)} seed(s), the book preset {book_latent.epochs} on "
+        f"{book_latent.n_train} and {1 + len(book_latent.seeds)} seeds"
     )
-    latent_on = ("latent.epochs", "latent.n_train")
+    latent_on = ("latent.epochs", "latent.n_train", "latent.seeds")
+    lat_rows = latent.seed_table() if latent else []
+    lat_cuts = [r["cut at kept error"] for r in lat_rows]
+    lat_fits = [r["MSE ratio"] for r in lat_rows]
+    lat_steer: Any = latent.runs.get("steer") if latent else None
+    lat_v: Any = latent.runs["vanilla"] if latent else None
+    lat_lam = latent.main_ernode().lam0 if latent else float("nan")
+    lat_seeds = ", ".join(str(r["seed"]) for r in lat_rows)
+    lat_per_seed = "; ".join(
+        f"seed {r['seed']}: NFE {r['vanilla NFE']} → {r['ERNODE NFE']}, MSE ratio "
+        f"{r['MSE ratio']:.2f}"
+        for r in lat_rows
+    )
+    sde_rows = sde.seed_table() if sde else []
+    sde_cuts = [r["cut at kept fit"] for r in sde_rows]
+    sde_fits = [r["MSE ratio"] for r in sde_rows]
+    sde_strong = [r["largest-λ cut at kept fit"] for r in sde_rows]
+    sde_per_seed = "; ".join(
+        f"seed {r['seed']}: λ = {r['chosen λ']:g}, steps {r['vanilla steps']:.2f} → "
+        f"{r['ERNSDE steps']:.2f}, MSE ratio {r['MSE ratio']:.2f}"
+        for r in sde_rows
+    )
+    sde_on = ("sde.iters", "sde.seeds")
+    sde_reason = (
+        "skipped at smoke scale; the book preset runs it on "
+        f"{1 + len(type(cfg).preset('book').sde.seeds)} seeds"
+    )
+    largest = f"ERNSDE λ = {max(cfg.sde.lams):g}" if sde else "—"
     claims += [
         Claim(
             "latent-nfe",
-            "Latent ODE: ERNODE reduces test NFE by ≥ 1.25× (vanilla/ERNODE)",
+            "Latent ODE: ERNODE cuts the test NFE ≥ 1.25× at a kept interpolation error (per "
+            "seed: vanilla/ERNODE NFE where ERNODE's test MSE is ≤ 1.1× vanilla's, else 1; mean "
+            "over seeds)",
             kind="reproduction",
             where="Physionet latent-ODE experiment (official repository, "
             "experiments/latent_ode.jl); synthetic spirals stand in",
-            measured=None if lv is None else _ratio(lv.test_nfe, le.test_nfe),
+            measured=_mean(lat_cuts),
             check=at_least(1.25),
+            baseline=None
+            if lat_steer is None
+            else kept_fit_cut(
+                lat_v.test_nfe / lat_steer.test_nfe, lat_steer.test_mse / lat_v.test_mse
+            ),
+            baseline_name=f"STEER (seed {cfg.seed})",
+            baseline_role="competitor",
+            spread=Spread.over_seeds(lat_cuts) if len(lat_cuts) > 1 else None,
             procedure=_LATENT,
             expected_at="book",
             pending_on=latent_on,
             pending_reason=latent_reason,
             note="not run at this scale"
-            if lv is None
-            else f"{lv.test_nfe} → {le.test_nfe} NFE at λ = {le.lam0:g}; threshold ours; one seed",
+            if not lat_rows
+            else f"λ = {lat_lam:g} fixed in advance; seeds {lat_seeds}: "
+            f"{lat_per_seed}; threshold ours",
         ),
         Claim(
             "latent-mse",
-            "… without a worse interpolation error (MSE ERNODE/vanilla ≤ 1.1)",
+            "… its interpolation error (test MSE ERNODE/vanilla, mean over seeds; the row above "
+            "requires it ≤ 1.1 seed by seed)",
             kind="reproduction",
             where="Physionet latent-ODE experiment (official repository, "
             "experiments/latent_ode.jl); synthetic spirals stand in",
-            measured=None if lv is None else _ratio(le.test_mse, lv.test_mse),
-            check=at_most(1.1),
+            measured=_mean(lat_fits),
+            check=reported(),
+            spread=Spread.over_seeds(lat_fits) if len(lat_fits) > 1 else None,
             procedure=_LATENT,
-            expected_at="book",
-            pending_on=latent_on,
-            pending_reason=latent_reason,
             note="not run at this scale"
-            if lv is None
-            else f"MSE {lv.test_mse:.3f} vs {le.test_mse:.3f}; threshold ours; one seed",
+            if not lat_rows
+            else "per seed " + ", ".join(f"{f:.2f}" for f in lat_fits) + "; the verdict is "
+            "the row above's",
         ),
         Claim(
             "sde-steps",
-            "Neural SDE: the error regularizer at the λ chosen on validation paths lowers the "
-            "adaptive solver's steps per path (vanilla/ERNSDE ≥ 1.05, test paths)",
+            "Neural SDE: the error regularizer at the λ chosen on validation paths cuts the "
+            "adaptive solver's steps per test path ≥ 1.05× at a kept fit (per seed: "
+            "vanilla/ERNSDE steps where ERNSDE's test MSE is ≤ 1.1× vanilla's, else 1; mean "
+            "over seeds)",
             kind="reproduction",
             where="toy spiral neural-SDE experiment (setting of the official repository, "
             "experiments/sde_toy_problem.jl)",
-            measured=None if sv is None else _ratio(sv.test_steps, se.test_steps),
+            measured=_mean(sde_cuts),
             check=at_least(1.05),
-            baseline=None if ss is None else _ratio(sv.test_steps, ss.test_steps),
-            baseline_name="—" if ss is None else f"ERNSDE λ = {ss.lam:g}",
+            baseline=_mean(sde_strong),
+            baseline_name=f"{largest} on every seed, the same rule",
             baseline_role="competitor",
+            spread=Spread.over_seeds(sde_cuts) if len(sde_cuts) > 1 else None,
             procedure=_SDE,
-            calibrated_on="λ, chosen on 1,000 validation Brownian paths (not the test paths)",
+            calibrated_on="λ, chosen on each seed's 1,000 validation Brownian paths (not the "
+            "test paths)",
             held_out=True,
             expected_at="book",
-            pending_on=("sde.iters",),
-            pending_reason=book_reason,
+            pending_on=sde_on,
+            pending_reason=sde_reason,
             note="not run at this scale"
-            if sv is None
-            else f"{sv.test_steps:.2f} → {se.test_steps:.2f} steps per path at λ = {se.lam:g} "
-            f"(chosen among {sde_lams} on validation paths); threshold: the size of the "
-            "reduction in the first author's thesis copy of the table (NFE 528.67 → 502.00); "
-            "one seed",
+            if not sde_rows
+            else f"λ chosen among {sde_lams} on validation paths, seed by seed: {sde_per_seed}; "
+            "threshold: the size of the reduction in the first author's thesis copy of the "
+            "table (NFE 528.67 → 502.00, MSE 0.0217 → 0.0227)",
         ),
         Claim(
             "sde-fit",
-            "… at a fit of means and variances that is not worse (test MSE ERNSDE/vanilla ≤ 1.1)",
+            "… the test fit at that λ (MSE of means and variances ERNSDE/vanilla, mean over "
+            "seeds; the row above requires it ≤ 1.1 seed by seed)",
             kind="reproduction",
             where="toy spiral neural-SDE experiment (setting of the official repository, "
             "experiments/sde_toy_problem.jl)",
-            measured=None if sv is None else _ratio(se.test_loss, sv.test_loss),
-            check=at_most(1.1),
-            baseline=None if ss is None else _ratio(ss.test_loss, sv.test_loss),
-            baseline_name="—" if ss is None else f"ERNSDE λ = {ss.lam:g}",
-            baseline_role="competitor",
+            measured=_mean(sde_fits),
+            check=reported(),
+            spread=Spread.over_seeds(sde_fits) if len(sde_fits) > 1 else None,
             procedure=_SDE,
-            calibrated_on="λ, chosen on 1,000 validation Brownian paths (not the test paths)",
-            held_out=True,
-            expected_at="book",
-            pending_on=("sde.iters",),
-            pending_reason=book_reason,
             note="not run at this scale"
-            if sv is None
-            else f"test MSE {SDEResult.mse(sv.test_loss, sde_data):.4f} (vanilla) vs "
-            f"{SDEResult.mse(se.test_loss, sde_data):.4f}; the thesis copy reports 0.0217 → 0.0227; "
-            "one seed",
+            if not sde_rows
+            else "per seed "
+            + ", ".join(f"{f:.2f}" for f in sde_fits)
+            + "; vanilla test MSE "
+            + ", ".join(f"{r['vanilla MSE']:.4f}" for r in sde_rows)
+            + "; the thesis copy reports 0.0217 → 0.0227; the verdict is the row above's",
         ),
     ]
     # --- extensions ---------------------------------------------------------------------------
@@ -407,6 +455,10 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             where=f"our λ sweep on {problem}",
             measured=strong_drop,
             check=at_least(0.02),
+            baseline=v.test_acc - e.test_acc,
+            baseline_name=f"ERNODE λ₀ = {cfg.classifier.lam_error:g} (seed {cfg.seed})",
+            baseline_role="null model",
+            spread=_paired_drop(v, strong),
             expected_at="book",
             pending_on=moons_on,
             pending_reason=smoke_reason,
@@ -421,6 +473,7 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             where="STEER baseline (Ghosh et al. 2020) as compared in the paper",
             measured=None if st is None else v.test_acc - st.test_acc,
             check=at_most(0.02),
+            spread=_paired_drop(v, st),
             baseline=strong_drop,
             baseline_name=strong_name,
             baseline_role="competitor",
@@ -433,19 +486,22 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
         ),
         Claim(
             "taynode-cost",
-            "A TayNODE training iteration costs ≥ 2× an ERNODE one (JAX, same model and solver)",
+            "A TayNODE training iteration costs more than an ERNODE one (JAX, same model and "
+            "solver; TayNODE/ERNODE median iteration time)",
             kind="extension",
             where="TayNODE baseline (Kelly et al. 2020) as compared in the paper",
             measured=None if tay is None else _ratio(tay.iter_seconds, ern.iter_seconds),
-            check=at_least(2.0),
-            expected_at="book",
-            pending_on=("jax.iters", "jax.hidden"),
-            pending_reason="the book preset runs 150 iterations of a wider model (smoke: 30), "
-            "so each median iteration time rests on five times more samples",
+            check=reported(),
+            baseline=None if van is None else _ratio(van.iter_seconds, ern.iter_seconds),
+            baseline_name="vanilla/ERNODE",
+            baseline_role="null model",
             note="not run"
             if tay is None
             else f"ratio of median jitted-iteration times over {len(tay.history['loss']) - 1} "
-            f"iterations; test NFE TayNODE {tay.test_nfe}, ERNODE {ern.test_nfe}",
+            f"iterations; test NFE TayNODE {tay.test_nfe}, ERNODE {ern.test_nfe}; wall-clock "
+            "on a shared CPU, which book runs of the same code measured from about 1 to about "
+            "6: reported, not checked; vanilla/ERNODE beside it is the part of the ratio that "
+            "ERNODE's fewer steps alone explain",
         ),
     ]
     tt: Any = circles.runs.get("taynode")
@@ -472,12 +528,13 @@ def chapter_claims(results: Results, cfg: Config) -> ClaimTable:
             where="extends the MNIST classifier experiment (our threshold)",
             measured=None if dv is None else dv.test_acc - de.test_acc,
             check=at_most(0.005),
+            spread=_paired_drop(dv, de),
             expected_at="book",
             pending_on=("digits.epochs",),
             pending_reason=book_reason,
             note="not run at this scale"
             if dv is None
-            else f"{dv.test_acc:.3f} vs {de.test_acc:.3f}; one seed",
+            else f"{dv.test_acc:.3f} vs {de.test_acc:.3f}; one seed, spread over its test images",
         )
     )
     return ClaimTable(claims, chapter=CHAPTER, config=Config)

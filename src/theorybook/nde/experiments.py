@@ -21,6 +21,7 @@ from theorybook.nde.agreement import run_backend_agreement, start_backend_agreem
 from theorybook.nde.config import Config, Regularizers
 from theorybook.nde.data import (
     ClassificationData,
+    SpiralData,
     make_circles_data,
     make_digits_data,
     make_moons_data,
@@ -38,6 +39,7 @@ from theorybook.runtime import seed_everything, torch_threads
 
 if TYPE_CHECKING:  # pragma: no cover
     from theorybook.nde.latent import LatentMethod, LatentRun
+    from theorybook.nde.sde import SDERun
     from theorybook.nde.solver_torch import SolveStats
     from theorybook.nde.train_jax import JaxMethod
     from theorybook.nde.train_torch import Method, NodeRun
@@ -308,16 +310,22 @@ def run_digits(cfg: Config, *, progress: bool = False) -> CirclesResult | None:
 @checked
 def run_latent(cfg: Config, *, progress: bool = False) -> LatentResult | None:
     """Latent ODE on spirals: vanilla, ERNODE at each ``λ`` of ``cfg.latent.lams`` and the other
-    methods of ``cfg.latent.methods`` (ERNODE + SRNODE at the first ``λ``); ``None`` if
-    ``cfg.latent.epochs == 0``."""
+    methods of ``cfg.latent.methods`` (ERNODE + SRNODE at the first ``λ``) on ``cfg.seed``, then
+    vanilla and ERNODE at the first ``λ`` again on each seed of ``cfg.latent.seeds`` (new spirals
+    and initialization); ``None`` if ``cfg.latent.epochs == 0``."""
     from theorybook.nde.latent import train_latent_ode
 
     lt, regs = cfg.latent, cfg.regularizers
     if lt.epochs == 0:
         return None
-    data = make_spirals(lt.n_train, lt.n_test, noise=lt.noise, seed=cfg.seed)
 
-    def train(method: str, lam0: float = 0.0, lam_stiff: float | None = None) -> LatentRun:
+    def train(
+        data: SpiralData,
+        method: str,
+        lam0: float = 0.0,
+        lam_stiff: float | None = None,
+        seed: int = cfg.seed,
+    ) -> LatentRun:
         return train_latent_ode(
             data,
             cast("LatentMethod", method),
@@ -330,49 +338,67 @@ def run_latent(cfg: Config, *, progress: bool = False) -> LatentResult | None:
             lr=lt.lr,
             rtol=cfg.rtol,
             atol=cfg.atol,
-            seed=cfg.seed,
+            seed=seed,
             progress=progress,
             torch_device=cfg.torch_device,
         )
 
-    runs = {"vanilla": train("vanilla")}
+    def spirals(seed: int) -> SpiralData:
+        return make_spirals(lt.n_train, lt.n_test, noise=lt.noise, seed=seed)
+
+    data = spirals(cfg.seed)
+    runs = {"vanilla": train(data, "vanilla")}
     for lam in lt.lams:
-        runs[f"ernode λ={lam:g}"] = train("ernode", lam)
+        runs[f"ernode λ={lam:g}"] = train(data, "ernode", lam)
     lam = lt.lams[0]
     if "srnode" in lt.methods:
-        runs["srnode"] = train("srnode", regs.lam_stiff)
+        runs["srnode"] = train(data, "srnode", regs.lam_stiff)
     if "steer" in lt.methods:
-        runs["steer"] = train("steer")
+        runs["steer"] = train(data, "steer")
     if "ernode+srnode" in lt.methods:
-        runs["ernode+srnode"] = train("ernode+srnode", lam, regs.lam_stiff)
+        runs["ernode+srnode"] = train(data, "ernode+srnode", lam, regs.lam_stiff)
     if "taynode" in lt.methods:
-        runs["taynode"] = train("taynode", regs.lam_taynode)
-    return LatentResult(data, runs)
+        runs["taynode"] = train(data, "taynode", regs.lam_taynode)
+    others = {}
+    for seed in lt.seeds:
+        d = spirals(seed)
+        others[seed] = {
+            "vanilla": train(d, "vanilla", seed=seed),
+            f"ernode λ={lam:g}": train(d, "ernode", lam, seed=seed),
+        }
+    return LatentResult(data, runs, others)
 
 
 @checked
 def run_sde(cfg: Config, *, progress: bool = False) -> SDEResult | None:
     """The paper's toy neural SDE (JAX, adaptive SPaRK): vanilla and ERNODE at each ``λ`` of
-    ``cfg.sde.lams``; ``None`` if ``cfg.sde.iters == 0``."""
+    ``cfg.sde.lams``, on ``cfg.seed`` and on each seed of ``cfg.sde.seeds`` (one compilation for
+    all); ``None`` if ``cfg.sde.iters == 0``."""
     if cfg.sde.iters == 0:
         return None
-    from theorybook.nde.sde import make_sde_data, train_neural_sde_sweep
+    from theorybook.nde.sde import make_sde_data, train_neural_sde_seeds
 
     data = make_sde_data(seed=cfg.seed)
     lams = (0.0, *cfg.sde.lams)
-    runs = train_neural_sde_sweep(
+    seeds = (cfg.seed, *cfg.sde.seeds)
+    per_seed = train_neural_sde_seeds(
         data,
         lams,
+        seeds,
         iters=cfg.sde.iters,
         hidden=cfg.sde.hidden,
         lr=cfg.sde.lr,
-        seed=cfg.seed,
         progress=progress,
     )
-    named = {"vanilla": runs[0]}
-    for lam, r in zip(cfg.sde.lams, runs[1:], strict=True):
-        named[f"ernode λ={lam:g}"] = r
-    return SDEResult(data, named)
+
+    def named(runs: list[SDERun]) -> dict[str, SDERun]:
+        out = {"vanilla": runs[0]}
+        for lam, r in zip(cfg.sde.lams, runs[1:], strict=True):
+            out[f"ernode λ={lam:g}"] = r
+        return out
+
+    others = {s: named(r) for s, r in zip(seeds[1:], per_seed[1:], strict=True)}
+    return SDEResult(data, named(per_seed[0]), others)
 
 
 @checked

@@ -410,19 +410,22 @@ def latent_figure(latent: LatentResult, *, index: NonNegativeInt = 0) -> Figure:
 
 @checked
 def sde_figure(sde: SDEResult, *, smooth: PositiveInt = 15) -> Figure:
-    """Neural SDE: (a) adaptive steps per sample path during training (running mean over
-    ``smooth`` iterations) and (b) test MSE against test steps per path of every run, the ``λ``
-    chosen on the validation paths circled."""
+    """Neural SDE: (a) adaptive steps per sample path during training on the first seed (running
+    mean over ``smooth`` iterations) and (b) test MSE against test steps per path of every run
+    on every seed (the first seed filled, the others hollow), the ``λ`` chosen on each seed's
+    validation paths circled."""
     fig, (ax1, ax2) = new_figure(1, 2, height=2.8)
     styles = [METHOD_COLORS["vanilla"], PALETTE["sky"], METHOD_COLORS["ernode"]]
     styles += [PALETTE["green"], METHOD_COLORS["strong"], PALETTE["purple"], PALETTE["orange"]]
-    chosen = sde.main_ernode()
     for (name, run), col in zip(sde.runs.items(), styles, strict=False):
         ax1.plot(_smooth(np.asarray(run.history["steps"]), smooth), color=col, label=name)
-        ax2.plot(run.test_steps, sde.mse(run.test_loss, sde.data), "o", color=col, ms=6)
-        if run is chosen:
-            ax2.plot(run.test_steps, sde.mse(run.test_loss, sde.data), "o", mfc="none",
-                     mec="0.3", ms=12)  # fmt: skip
+    for i, res in enumerate(sde.per_seed()):
+        chosen = res.main_ernode()
+        for run, col in zip(res.runs.values(), styles, strict=False):
+            x, y = run.test_steps, sde.mse(run.test_loss, sde.data)
+            ax2.plot(x, y, "o", color=col, ms=6, mfc=col if i == 0 else "none")
+            if run is chosen:
+                ax2.plot(x, y, "o", mfc="none", mec="0.3", ms=12)
     ax1.set(xlabel="iteration", ylabel="steps per sample path")
     ax2.set(xlabel="test steps per path", ylabel="test MSE (means, variances)", yscale="log")
     ax1.legend(loc="upper right", fontsize=7)

@@ -17,10 +17,12 @@ import numpy as np
 from jaxtyping import Float32, Float64
 
 from theorybook.boundary import (
+    FiniteReal,
     NonNegativeInt,
     NonNegativeReal,
     PositiveInt,
     PositiveReal,
+    checked,
     record,
 )
 from theorybook.nde.data import ClassificationData, SpiralData
@@ -35,6 +37,8 @@ else:  # at run time (a record checks its fields when built) they are Any: each 
     LatentRun = NodeRun = JaxNodeRun = SDEData = SDERun = Any
 
 __all__ = [
+    "ACCURACY_TOLERANCE",
+    "FIT_TOLERANCE",
     "SDE_FIT_TOLERANCE",
     "AgreementResult",
     "CirclesResult",
@@ -43,6 +47,8 @@ __all__ = [
     "SDEResult",
     "SolverChecks",
     "TaynodeResult",
+    "kept_accuracy_cut",
+    "kept_fit_cut",
 ]
 
 
@@ -189,20 +195,52 @@ class CirclesResult:
                     "NFE ratio": v.test_nfe / e.test_nfe,
                     "vanilla acc": v.test_acc,
                     "ERNODE acc": e.test_acc,
+                    "cut at kept accuracy": kept_accuracy_cut(
+                        v.test_nfe / e.test_nfe, v.test_acc - e.test_acc
+                    ),
                     "train ratio": e.train_seconds / v.train_seconds,
                 }
             )
         return rows
 
 
+FIT_TOLERANCE = 1.1
+"""A regularized run *keeps the fit* when its test error is at most this factor times vanilla's
+(the latent ODE's interpolation MSE, the neural SDE's MSE of means and variances)."""
+
+
+@checked
+def kept_fit_cut(cut: NonNegativeReal, fit_ratio: NonNegativeReal) -> float:
+    """The cost cut a regularized run delivers at a kept fit: ``cut`` (vanilla's cost over the
+    run's) when ``fit_ratio`` (the run's error over vanilla's) is at most :data:`FIT_TOLERANCE`,
+    else 1 (no cut: a practitioner keeps vanilla)."""
+    return float(cut) if float(fit_ratio) <= FIT_TOLERANCE else 1.0
+
+
+ACCURACY_TOLERANCE = 0.005
+"""A regularized classifier *keeps the accuracy* when it is at most this far (0.5 points) below
+vanilla's on the same seed."""
+
+
+@checked
+def kept_accuracy_cut(cut: NonNegativeReal, drop: FiniteReal) -> float:
+    """The NFE cut a regularized classifier delivers at a kept accuracy: ``cut`` (vanilla's NFE
+    over the run's) when ``drop`` (vanilla's accuracy minus the run's) is at most
+    :data:`ACCURACY_TOLERANCE`, else 1 (no cut: a practitioner keeps vanilla)."""
+    return float(cut) if float(drop) <= ACCURACY_TOLERANCE else 1.0
+
+
 @record
 @dataclass(frozen=True)
 class LatentResult:
-    """Latent-ODE runs on spirals: vanilla, ERNODE at each ``λ`` of ``cfg.latent_lams`` and the
-    other methods of ``cfg.latent_methods``."""
+    """Latent-ODE runs on spirals: vanilla, ERNODE at each ``λ`` of ``cfg.latent.lams`` and the
+    other methods of ``cfg.latent.methods`` on ``cfg.seed``; ``others`` maps each further seed of
+    ``cfg.latent.seeds`` to its vanilla and first-``λ`` ERNODE runs (new spirals and
+    initialization)."""
 
     data: SpiralData
     runs: dict[str, LatentRun]
+    others: dict[int, dict[str, LatentRun]] = field(default_factory=dict)
 
     def table(self) -> list[dict[str, Any]]:
         """One row per run: interpolation MSE, test NFE, wall times and ratios to vanilla."""
@@ -222,11 +260,34 @@ class LatentResult:
         ]
 
     def main_ernode(self) -> LatentRun:
-        """The ERNODE run at the first ``λ`` of ``cfg.latent_lams`` (fixed in advance)."""
+        """The ERNODE run at the first ``λ`` of ``cfg.latent.lams`` (fixed in advance)."""
         return next(r for k, r in self.runs.items() if k.startswith("ernode λ="))
 
+    def seed_table(self) -> list[dict[str, Any]]:
+        """Vanilla against ERNODE (first ``λ``) seed by seed: test NFE and MSE, their ratios, and
+        the NFE cut at a kept interpolation error (:func:`kept_fit_cut`)."""
+        pairs = [(self.runs["vanilla"], self.main_ernode())]
+        for runs in self.others.values():
+            pairs.append((runs["vanilla"], next(r for k, r in runs.items() if k != "vanilla")))
+        rows = []
+        for v, e in pairs:
+            cut, fit = v.test_nfe / e.test_nfe, e.test_mse / v.test_mse
+            rows.append(
+                {
+                    "seed": v.seed,
+                    "vanilla NFE": v.test_nfe,
+                    "ERNODE NFE": e.test_nfe,
+                    "NFE ratio": cut,
+                    "vanilla MSE": v.test_mse,
+                    "ERNODE MSE": e.test_mse,
+                    "MSE ratio": fit,
+                    "cut at kept error": kept_fit_cut(cut, fit),
+                }
+            )
+        return rows
 
-SDE_FIT_TOLERANCE = 1.1
+
+SDE_FIT_TOLERANCE = FIT_TOLERANCE
 """A swept ``λ`` qualifies when its validation loss is at most this factor times vanilla's."""
 
 
@@ -234,10 +295,44 @@ SDE_FIT_TOLERANCE = 1.1
 @dataclass(frozen=True)
 class SDEResult:
     """Neural-SDE runs keyed ``"vanilla"`` and ``"ernode λ=…"`` (one per ``λ`` of
-    ``cfg.sde_lams``), all from the same initialization and Brownian keys."""
+    ``cfg.sde.lams``), all from the same initialization and Brownian keys, on ``cfg.seed``;
+    ``others`` maps each further seed of ``cfg.sde.seeds`` to the same sweep on that seed."""
 
     data: SDEData
     runs: dict[str, SDERun]
+    others: dict[int, dict[str, SDERun]] = field(default_factory=dict)
+
+    def per_seed(self) -> list[SDEResult]:
+        """One :class:`SDEResult` per seed, ``cfg.seed`` first."""
+        return [self, *(SDEResult(self.data, runs) for runs in self.others.values())]
+
+    def seed_table(self) -> list[dict[str, Any]]:
+        """Seed by seed: the ``λ`` chosen on that seed's validation paths, vanilla's and its test
+        steps per path and MSE, their ratios, the step cut at a kept fit
+        (:func:`kept_fit_cut`), and the same cut for the largest ``λ``."""
+        rows = []
+        for res in self.per_seed():
+            v, e, s = res.runs["vanilla"], res.main_ernode(), res.strongest()
+            cut, fit = v.test_steps / e.test_steps, e.test_loss / v.test_loss
+            s_cut, s_fit = v.test_steps / s.test_steps, s.test_loss / v.test_loss
+            rows.append(
+                {
+                    "seed": v.seed,
+                    "chosen λ": e.lam,
+                    "vanilla steps": v.test_steps,
+                    "ERNSDE steps": e.test_steps,
+                    "steps ratio": cut,
+                    "vanilla MSE": self.mse(v.test_loss, self.data),
+                    "ERNSDE MSE": self.mse(e.test_loss, self.data),
+                    "MSE ratio": fit,
+                    "cut at kept fit": kept_fit_cut(cut, fit),
+                    "largest λ": s.lam,
+                    "largest-λ steps ratio": s_cut,
+                    "largest-λ MSE ratio": s_fit,
+                    "largest-λ cut at kept fit": kept_fit_cut(s_cut, s_fit),
+                }
+            )
+        return rows
 
     @staticmethod
     def mse(loss: float, data: SDEData) -> float:

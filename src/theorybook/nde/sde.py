@@ -14,6 +14,10 @@ tolerance 0.3; diffrax has no adaptive Itô SRK with an error estimate, so we us
 calculus) under a PID controller at the same tolerance and a ``VirtualBrownianTree``. :class:`ErrorRegularizedSolver` accumulates
 ``R_E = Σ_j E_j h_j`` over accepted steps exactly as :class:`~theorybook.nde.solver_jax.RegularizedSolver`
 does for ODEs (the stiffness estimate is not defined for these stochastic methods).
+
+Length: one experiment, kept together: the data, the regularized SDE solver, the model and its
+trainer share the solve (:func:`_solve_sde`) and the fit (:func:`_fit`), the trainer's compiled
+steps serve every ``λ`` and seed.
 """
 
 from __future__ import annotations
@@ -40,12 +44,13 @@ from theorybook.boundary import (
     checked,
     record,
 )
+from theorybook.declared import MAX_SEED
 from theorybook.nde.config import SDE
 from theorybook.nde.solver_jax import WrappedAdaptiveSolver, error_ratio
 from theorybook.nde.stability import SolverError
 from theorybook.timing import Timer
 from theorybook.training import TrainingDiverged, train_loop
-from theorybook.validation import real
+from theorybook.validation import int_sequence, real
 
 __all__ = [
     "SDEData",
@@ -54,6 +59,7 @@ __all__ = [
     "make_sde_data",
     "solve_sde",
     "train_neural_sde",
+    "train_neural_sde_seeds",
     "train_neural_sde_sweep",
 ]
 
@@ -274,7 +280,9 @@ class SDERun:
     """A neural-SDE training run (``history``: loss, reg, steps, wall).
 
     ``val_*`` and ``test_*`` simulate ``eval_paths`` fresh Brownian paths each, with two
-    different keys: the validation paths choose ``λ``, the test paths measure the claims.
+    different keys: the validation paths choose ``λ``, the test paths measure the claims;
+    ``predict_seconds`` is the time of the test evaluation (compiled beforehand); ``seed`` the
+    seed of the initialization and of every Brownian key.
     """
 
     lam: NonNegativeReal
@@ -287,6 +295,7 @@ class SDERun:
     params: dict[str, Any]
     val_loss: NonNegativeReal = float("nan")
     val_steps: NonNegativeReal = float("nan")
+    seed: Seed = 0
 
 
 def _init(key: jax.Array, hidden: int) -> dict[str, jax.Array]:
@@ -391,9 +400,8 @@ def train_neural_sde_sweep(
     max_steps: PositiveInt = 4096,
 ) -> list[SDERun]:
     """:func:`train_neural_sde` for each ``λ`` of ``lams`` from the same initialization and
-    Brownian keys, sharing one compiled training step (``λ`` is an argument of it).
-
-    Each optimisation step runs through :func:`theorybook.training.train_loop`.
+    Brownian keys, sharing one compiled training step (``λ`` is an argument of it): the one seed
+    of :func:`train_neural_sde_seeds`.
 
     Arguments:
         data: the true SDE's means and variances (:func:`make_sde_data`).
@@ -413,6 +421,64 @@ def train_neural_sde_sweep(
 
     Raises:
         TypeError, ValueError: for malformed arguments (``lams`` must be non-negative reals).
+        TrainingDiverged: as :func:`train_neural_sde_seeds`.
+    """
+    return train_neural_sde_seeds(
+        data,
+        lams,
+        (seed,),
+        iters=iters,
+        n_paths=n_paths,
+        eval_paths=eval_paths,
+        hidden=hidden,
+        lr=lr,
+        tol=tol,
+        progress=progress,
+        max_steps=max_steps,
+    )[0]
+
+
+@checked
+def train_neural_sde_seeds(
+    data: SDEData,
+    lams: tuple[float, ...] | list[float],
+    seeds: tuple[int, ...] | list[int],
+    *,
+    iters: AtLeastTwo = SDE.iters,
+    n_paths: AtLeastTwo = 100,
+    eval_paths: AtLeastTwo = 1000,
+    hidden: PositiveInt = SDE.hidden,
+    lr: PositiveReal = SDE.lr,
+    tol: PositiveReal = 0.3,
+    progress: bool = False,
+    max_steps: PositiveInt = 4096,
+) -> list[list[SDERun]]:
+    """The sweep over ``lams`` on each seed of ``seeds``, every run sharing one compiled training
+    step and one compiled evaluation (the seed's keys and ``λ`` are arguments of them).
+
+    On each seed every ``λ`` starts from the same initialization (``PRNGKey(seed)``) and sees the
+    same training Brownian keys; the validation and test paths are fresh keys of that seed. Each
+    optimisation step runs through :func:`theorybook.training.train_loop`.
+
+    Arguments:
+        data: the true SDE's means and variances (:func:`make_sde_data`).
+        lams: the weights ``λ ≥ 0`` of ``R_E`` (0: vanilla), one run each per seed.
+        seeds: the seeds (distinct, at least one): initialization and Brownian keys.
+        iters: optimisation steps per run (≥ 2).
+        n_paths: sample paths per step.
+        eval_paths: sample paths of the validation and of the test evaluation.
+        hidden: width of the drift.
+        lr: AdaBelief's learning rate.
+        tol: the solver's relative and absolute tolerance.
+        progress: show a progress bar.
+        max_steps: the step cap of each sample path.
+
+    Returns:
+        For each seed, one :class:`SDERun` per ``λ`` in the order of ``lams``.
+
+    Raises:
+        TypeError, ValueError: for malformed arguments (``lams`` must be non-negative reals,
+            ``seeds`` distinct seeds).
         TrainingDiverged: naming the step on a non-finite or exploding loss or a failed solve
             (more than ``max_steps`` steps on a path, a non-finite state), or naming the run
             when an evaluation solve after training fails.
@@ -420,6 +486,9 @@ def train_neural_sde_sweep(
     lams = [real(f"lams[{i}]", lam, low=0.0) for i, lam in enumerate(lams)]
     if not lams:
         raise ValueError("lams must hold at least one value")
+    seeds = int_sequence("seeds", seeds, low=0, min_len=1, unique=True)
+    if any(s > MAX_SEED for s in seeds):
+        raise ValueError(f"seeds must be <= {MAX_SEED}, got {seeds}")
     if data.y0.shape != (2,):
         raise ValueError(
             f"data must describe a two-dimensional SDE (the model's drift maps R² to R²), got "
@@ -440,18 +509,20 @@ def train_neural_sde_sweep(
         return optax.apply_updates(p, u), s, aux
 
     evaluate = jax.jit(lambda p, k: _fit(p, data, k, eval_paths, tol, max_steps))
-    keys = jax.random.split(jax.random.PRNGKey(seed + 1), iters)
-    test_key, val_key = jax.random.PRNGKey(seed + 10_000), jax.random.PRNGKey(seed + 20_000)
-    init = _init(jax.random.PRNGKey(seed), hidden)
-    # Compile once, outside the timed iterations (the result is discarded).
-    jax.block_until_ready(update(init, opt.init(init), keys[0], jnp.asarray(0.0, jnp.float32)))
+    # Compile both once, outside the timed iterations (the results are discarded).
+    init0 = _init(jax.random.PRNGKey(seeds[0]), hidden)
+    zero = jnp.asarray(0.0, jnp.float32)
+    jax.block_until_ready(update(init0, opt.init(init0), jax.random.PRNGKey(0), zero))
+    jax.block_until_ready(evaluate(init0, jax.random.PRNGKey(0)))
 
-    def fit_one(lam: float) -> SDERun:
+    def fit_one(lam: float, seed: int) -> SDERun:
+        keys = jax.random.split(jax.random.PRNGKey(seed + 1), iters)
+        test_key, val_key = jax.random.PRNGKey(seed + 10_000), jax.random.PRNGKey(seed + 20_000)
         params = _init(jax.random.PRNGKey(seed), hidden)
         state = opt.init(params)
         hist: dict[str, list[float]] = {k: [] for k in ("loss", "reg", "steps", "wall")}
         times: list[float] = []
-        where = f"neural SDE λ={lam:g}"
+        where = f"neural SDE λ={lam:g}" + (f" (seed {seed})" if len(seeds) > 1 else "")
         lam_arr = jnp.asarray(lam, jnp.float32)
 
         def step(it: int) -> jax.Array:
@@ -475,15 +546,11 @@ def train_neural_sde_sweep(
             return loss
 
         train_loop(step, iters, desc=where, progress=progress)
-        loss, steps, _, ok = jax.block_until_ready(evaluate(params, test_key))
+        with Timer() as timer:
+            loss, steps, _, ok = jax.block_until_ready(evaluate(params, test_key))
         v_loss, v_steps, _, v_ok = jax.block_until_ready(evaluate(params, val_key))
         if not (bool(ok) and bool(v_ok)):
             raise TrainingDiverged(f"{where}: the evaluation solves after training failed")
-        best = float("inf")
-        for _ in range(3):
-            with Timer() as timer:
-                jax.block_until_ready(evaluate(params, test_key))
-            best = min(best, timer.seconds)
         return SDERun(
             lam,
             hist,
@@ -491,10 +558,11 @@ def train_neural_sde_sweep(
             float(steps),
             float(np.sum(times)),
             float(np.median(times[1:])),
-            best,
+            timer.seconds,
             params,
             float(v_loss),
             float(v_steps),
+            seed,
         )
 
-    return [fit_one(lam) for lam in lams]
+    return [[fit_one(lam, seed) for lam in lams] for seed in seeds]

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Annotated, Literal, get_args
 
+import numpy as np
 import torch
 from jaxtyping import Int
 from torch import Tensor, nn
@@ -219,7 +220,8 @@ class NodeRun:
     STEER, so the columns compare like with like), ``lam``, ``train_acc``, ``nfe`` (mean forward
     NFE per training step) and ``wall`` (cumulative training seconds) to lists. ``test_nfe`` is the
     NFE of one solve over the whole test set at ``T = 1``; ``predict_seconds`` the median of timed
-    test predictions (:func:`theorybook.timing.best_of`).
+    test predictions (:func:`theorybook.timing.best_of`); ``test_correct`` whether each test point
+    is classified correctly (for intervals over test points; ``None`` if not recorded).
     """
 
     method: Method
@@ -231,6 +233,7 @@ class NodeRun:
     predict_seconds: NonNegativeReal
     model: NODEClassifier = field(repr=False)
     seed: Seed = 0
+    test_correct: np.ndarray | None = field(default=None, repr=False)
 
 
 def _features(
@@ -415,10 +418,10 @@ def train_node(
         parameters=list(model.parameters()),
     )
     try:
-        test_acc, test_nfe, pred = evaluate_node(model, xte, yte)
+        test_acc, test_nfe, pred, correct = _evaluate(model, xte, yte)
     except SolverError as err:
         raise TrainingDiverged(f"{where}: the test solve after training failed: {err}") from None
-    return NodeRun(method, lam0, hist, test_acc, test_nfe, wall, pred, model, seed)
+    return NodeRun(method, lam0, hist, test_acc, test_nfe, wall, pred, model, seed, correct)
 
 
 @checked
@@ -446,6 +449,13 @@ def evaluate_node(
         SolverError: if the test solve fails (a model that has blown up).
     """
     matches_module("x", x, model)
+    return _evaluate(model, x, y, repeats)[:3]
+
+
+def _evaluate(
+    model: NODEClassifier, x: torch.Tensor, y: torch.Tensor, repeats: int = 7
+) -> tuple[float, int, float, np.ndarray]:
+    """:func:`evaluate_node` unchecked, plus whether each point is classified correctly."""
     with torch.no_grad():
         logits, stats = model(x, 1.0, stiffness=False)
         timing = best_of(
@@ -454,5 +464,5 @@ def evaluate_node(
             warmup=0,
             cuda_sync=x.device.type == "cuda",
         )
-    acc = float((logits.argmax(-1) == y).float().mean())
-    return acc, int(stats.nfe), timing.median
+    hit = logits.argmax(-1) == y
+    return float(hit.float().mean()), int(stats.nfe), timing.median, hit.cpu().numpy()
