@@ -213,9 +213,10 @@ def _flush_denormals() -> Iterator[None]:
 
     The paper's initialisation of a ConvLPN's constrained weights, exp(N(−10, 0.1)) ≈ 4.5e−5,
     multiplied through the layers of ψ_θ and again in the double backward of a training step,
-    gives float32 gradient terms below 1.2e−38. x86 CPUs handle such subnormal numbers in
-    microcode, one to two orders of magnitude slower: they made the convolution backward passes
-    of a ConvLPN step ~10× slower than the same passes on normal numbers. Flushing them changes
+    gives float32 gradient terms below 1.2e−38 in the first steps after initialisation. x86
+    CPUs handle such subnormal numbers in microcode, one to two orders of magnitude slower: they
+    made those steps' convolution backward passes ~10× slower (a step ~3× slower; after a few
+    hundred steps the weights have grown and the effect is gone). Flushing them changes
     a sum only where every term is below 1.2e−38 (float32) or 2.2e−308 (float64); the book's
     training runs give the same losses and weights bit for bit. On other devices, and where
     the CPU cannot flush, this does nothing. Nested blocks are counted; the last one to close
