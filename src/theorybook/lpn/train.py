@@ -197,16 +197,6 @@ Sampler = Callable[[], tuple[torch.Tensor, torch.Tensor]]
 _FLUSH_DEPTH = [0]
 
 
-def _adam(params: Sequence[torch.Tensor], lr: float) -> torch.optim.Adam:
-    """``torch.optim.Adam`` with its multi-tensor (``foreach``) implementation on every device.
-
-    On a CPU torch otherwise picks the per-tensor loop, a dozen small operations per parameter
-    tensor; the update is the same element by element, and the book's training runs give the same
-    weights bit for bit. Small networks (the Laplacian toy's LPN) spend a tenth of a step there.
-    """
-    return torch.optim.Adam(params, lr=lr, foreach=True)
-
-
 @contextmanager
 def _flush_denormals() -> Iterator[None]:
     """Flush subnormal floats to zero on the CPU inside the block (``torch.set_flush_denormal``).
@@ -320,7 +310,7 @@ def train_lpn(
     if not all(isinstance(s, Stage) for s in schedule):
         raise TypeError("schedule must hold Stage objects only")
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = _adam(params, schedule[0].lr)
+    optimizer = torch.optim.Adam(params, lr=schedule[0].lr)
     projector = getattr(model, "project_", None) if project else None
     plan = [index for index, stage in enumerate(schedule) for _ in range(stage.steps)]
     if not plan:
