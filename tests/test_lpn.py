@@ -179,6 +179,50 @@ def test_training_keeps_lpn_convex_and_psd() -> None:
     assert rep.asymmetry < 1e-5 and rep.lambda_min >= 0.02 - 1e-9
 
 
+def test_flushing_subnormals_keeps_training_bit_for_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training flushes subnormal floats (the paper init makes them); the losses and weights are
+    those of the plain loop, bit for bit."""
+    import contextlib
+
+    from theorybook.lpn import train as train_module
+
+    tiny = torch.tensor([1e-40], dtype=torch.float32)
+    if not torch.set_flush_denormal(False):
+        pytest.skip("this CPU cannot flush subnormal floats")
+    with train_module._flush_denormals(), train_module._flush_denormals():
+        pass
+    assert float(tiny * 1.0) != 0.0  # the nested blocks restored the default
+    with train_module._flush_denormals():
+        assert float(tiny * 1.0) == 0.0
+
+    def train(flush: bool) -> tuple[tuple[float, ...], list[torch.Tensor]]:
+        if not flush:  # the reference: the same loop without flushing
+            monkeypatch.setattr(train_module, "_flush_denormals", contextlib.nullcontext)
+        torch.manual_seed(5)
+        model = ConvLPN(8, 1, 8)  # the paper's init: constrained weights ≈ 4.5e−5
+
+        def sampler() -> tuple[torch.Tensor, torch.Tensor]:
+            x = torch.rand(16, 1, 8, 8)
+            return x, x + 0.1 * torch.randn_like(x)
+
+        hist = train_lpn(model, sampler, [Stage(6, "l1", 1e-3), Stage(6, "pm", 1e-4, gamma=2.0)])
+        monkeypatch.undo()
+        return hist.losses, [p.detach().clone() for p in model.parameters()]
+
+    (loss_a, params_a), (loss_b, params_b) = train(True), train(False)
+    assert loss_a == loss_b
+    assert all(torch.equal(a, b) for a, b in zip(params_a, params_b, strict=True))
+
+
+def test_tuning_psnr_is_image_metrics_psnr() -> None:
+    from theorybook.lpn.pnp import _psnr_only, image_metrics
+
+    gen = torch.Generator().manual_seed(0)
+    truth = torch.rand(5, 1, 8, 8, generator=gen, dtype=torch.float64)
+    est = truth + 0.3 * torch.randn(truth.shape, generator=gen, dtype=torch.float64)
+    assert np.array_equal(_psnr_only(est, truth), image_metrics(est, truth)[0])
+
+
 def test_input_validation() -> None:
     with pytest.raises(ValueError):
         LPN(0)

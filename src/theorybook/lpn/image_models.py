@@ -20,7 +20,7 @@ from theorybook.lpn.config import Config, Denoisers
 from theorybook.lpn.data import check_images, digits_split, image_sampler, patch_split
 from theorybook.lpn.model import ConvLPN, PlainCNN
 from theorybook.lpn.results import StepTiming
-from theorybook.lpn.train import Stage, paper_schedule, train_lpn
+from theorybook.lpn.train import Stage, _flush_denormals, paper_schedule, train_lpn
 from theorybook.runtime import seed_everything, torch_threads
 from theorybook.timing import best_of
 from theorybook.training import DivergenceGuard, TrainingHistory, train_loop
@@ -161,7 +161,9 @@ def time_training_steps(cfg: Config) -> StepTiming:
     networks (widths of ``cfg.denoisers``, digits of side ``digits.pad_to``) take Adam steps at
     ``timing.lr`` on the same batch, in the same run, on the same device (CPU unless CUDA is
     present); each step is one :func:`~theorybook.training.train_loop` step, and the result is
-    the median of ``timing.repeats`` timed steps after ``timing.warmup`` (:func:`best_of`).
+    the median of ``timing.repeats`` timed steps after ``timing.warmup`` (:func:`best_of`),
+    with subnormal floats flushed to zero as in training
+    (:func:`~theorybook.lpn.train._flush_denormals`).
     """
     from theorybook.runtime import device
 
@@ -199,12 +201,13 @@ def time_training_steps(cfg: Config) -> StepTiming:
             train_loop(step, 1, desc="timing", guard=guard, start=counter[0])
             counter[0] += 1
 
-        stats[key] = best_of(
-            one_step,
-            repeats=cfg.timing.repeats,
-            warmup=cfg.timing.warmup,
-            cuda_sync=dev.type == "cuda",
-        )
+        with _flush_denormals():  # as in training (train_lpn)
+            stats[key] = best_of(
+                one_step,
+                repeats=cfg.timing.repeats,
+                warmup=cfg.timing.warmup,
+                cuda_sync=dev.type == "cuda",
+            )
     return StepTiming(
         1000 * stats["lpn"].median,
         1000 * stats["cnn"].median,

@@ -27,7 +27,7 @@ from theorybook.lpn.image_models import check_config
 from theorybook.lpn.model import ConvLPN, PlainCNN
 from theorybook.lpn.operators import GaussianBlur, RadonCT
 from theorybook.lpn.patches import BOUNDARIES, PatchLPN, jacobian_asymmetry, patch_average
-from theorybook.lpn.pnp import image_metrics, tv_denoiser
+from theorybook.lpn.pnp import _psnr_only, tv_denoiser
 from theorybook.lpn.pnp_benchmark import (
     FBP_FILTERS,
     TUNING_GRIDS,
@@ -73,7 +73,7 @@ def run_ct(cfg: Config, lpn: ConvLPN, cnn: PlainCNN | None, *, progress: bool = 
 
     def fbp_score(index: float) -> float:
         est = op.fbp(y_val, filter_name=FBP_FILTERS[int(index)])
-        return float(image_metrics(est, val)[0].mean())
+        return float(_psnr_only(est, val).mean())
 
     fbp_filter = FBP_FILTERS[int(tune(tuple(map(float, range(len(FBP_FILTERS)))), fbp_score))]
     gen = torch.Generator().manual_seed(cfg.seed + 17)
@@ -146,7 +146,7 @@ def run_patch_prox(
     noisy = test + cfg.denoisers.noise * torch.randn(test.shape, generator=gen, dtype=test.dtype)
 
     def score(weight: float) -> float:
-        return float(image_metrics(tv_denoiser(weight)(noisy_val), val)[0].mean())
+        return float(_psnr_only(tv_denoiser(weight)(noisy_val), val).mean())
 
     tv_w = tune(TUNING_GRIDS["TV weight"], score)
     with torch.no_grad():
@@ -158,7 +158,7 @@ def run_patch_prox(
         }
         if cnn is not None:
             outs["CNN"] = copy.deepcopy(cnn).float()(noisy)
-    denoise = {k: image_metrics(v, test)[0] for k, v in outs.items()}
+    denoise = {k: _psnr_only(v, test) for k, v in outs.items()}
     examples = {"truth": test[0, 0].numpy()}
     examples.update({k: v[0, 0].clamp(0, 1).numpy() for k, v in outs.items()})
     cnn32 = copy.deepcopy(cnn).float() if cnn is not None else None

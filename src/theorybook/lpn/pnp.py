@@ -166,6 +166,34 @@ def _as_numpy(value: torch.Tensor | np.ndarray) -> np.ndarray:
     return value.astype(np.float64)
 
 
+def _grey_batches(
+    x_hat: torch.Tensor | np.ndarray, x_true: torch.Tensor | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(x_hat clipped to [0, 1], x_true)`` as float64 arrays ``(n, h, w)``."""
+    a, b = _as_numpy(x_hat), _as_numpy(x_true)
+    if a.ndim not in (3, 4) or (a.ndim == 4 and a.shape[1] != 1):
+        raise ValueError(
+            f"x_hat and x_true must be batches of grey images (n, [1,] h, w), got shape {a.shape}"
+        )
+    if min(a.shape[-2:]) < 3:
+        raise ValueError(f"x_hat: images must be at least 3×3 for SSIM, got {a.shape[-2:]}")
+    a = np.clip(a, 0, 1).reshape(a.shape[0], *a.shape[-2:])
+    return a, b.reshape(a.shape)
+
+
+def _psnr_images(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-image PSNR (scikit-image, data range 1) of the clipped estimates ``a`` against ``b``."""
+    return np.array(
+        [peak_signal_noise_ratio(t, e, data_range=1.0) for t, e in zip(b, a, strict=True)]
+    )
+
+
+def _psnr_only(x_hat: torch.Tensor | np.ndarray, x_true: torch.Tensor | np.ndarray) -> np.ndarray:
+    """The PSNR half of :func:`image_metrics` (the same numbers), without the SSIM: what the
+    tuning loops score, unchecked (their arguments are the harness's own tensors)."""
+    return _psnr_images(*_grey_batches(x_hat, x_true))
+
+
 @checked(finite_result=False)
 def image_metrics(x_hat: AnyImages, x_true: AnyImages) -> tuple[np.ndarray, np.ndarray]:
     """Per-image PSNR and SSIM (scikit-image, data range 1) of ``x_hat`` clipped to [0, 1].
@@ -181,19 +209,9 @@ def image_metrics(x_hat: AnyImages, x_true: AnyImages) -> tuple[np.ndarray, np.n
     Returns:
         ``(psnr, ssim)``, one value per image.
     """
-    a, b = _as_numpy(x_hat), _as_numpy(x_true)
-    if a.ndim not in (3, 4) or (a.ndim == 4 and a.shape[1] != 1):
-        raise ValueError(
-            f"x_hat and x_true must be batches of grey images (n, [1,] h, w), got shape {a.shape}"
-        )
-    if min(a.shape[-2:]) < 3:
-        raise ValueError(f"x_hat: images must be at least 3×3 for SSIM, got {a.shape[-2:]}")
-    a = np.clip(a, 0, 1).reshape(a.shape[0], *a.shape[-2:])
-    b = b.reshape(a.shape)
+    a, b = _grey_batches(x_hat, x_true)
     win = min(7, a.shape[-1] - (1 - a.shape[-1] % 2))
-    psnr = np.array(
-        [peak_signal_noise_ratio(t, e, data_range=1.0) for t, e in zip(b, a, strict=True)]
-    )
+    psnr = _psnr_images(a, b)
     ssim = np.array(
         [
             structural_similarity(t, e, data_range=1.0, win_size=win)

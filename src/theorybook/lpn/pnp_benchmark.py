@@ -30,6 +30,7 @@ from theorybook.lpn.operators import (
 )
 from theorybook.lpn.pnp import (
     PnPResult,
+    _psnr_only,
     image_metrics,
     pnp_admm,
     pnp_pgd,
@@ -159,7 +160,7 @@ class _Tuner:
     iters: int
 
     def score(self, x_hat: torch.Tensor) -> float:
-        return float(image_metrics(x_hat, self.val)[0].mean())
+        return float(_psnr_only(x_hat, self.val).mean())
 
     def tikhonov(self, lam: float) -> float:
         return self.score(tikhonov(self.op, self.y_val, lam))
