@@ -77,12 +77,18 @@ def _plain(value: Any) -> Any:
     return None
 
 
+SKIPPED_FIELDS = frozenset({"model", "params", "data"})
+"""Result fields :func:`result_numbers` leaves out: trained models, their parameters and the
+data (large, and not measurements)."""
+
+
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
     import numpy as np
 
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):
-            _flatten(f"{prefix}{f.name}.", getattr(value, f.name), out)
+            if f.name not in SKIPPED_FIELDS:
+                _flatten(f"{prefix}{f.name}.", getattr(value, f.name), out)
         return
     key = prefix[:-1]
     if isinstance(value, Mapping):
@@ -114,8 +120,8 @@ def result_numbers(result: Any, cfg: Any = None) -> dict[str, Any]:
     """Every number of an experiment's result record, by dotted field name.
 
     Nested records and mappings give dotted keys (``runs.vanilla.test_nfe``); arrays and tensors of
-    up to :data:`MAX_LISTED` numbers become flat lists; NaN and ±inf become ``None``; anything
-    else (figures, models, large arrays) is left out. ``cfg`` is unused (the measure signature).
+    up to :data:`MAX_LISTED` numbers become flat lists; NaN and ±inf become ``None``; fields named
+    in :data:`SKIPPED_FIELDS` and anything else (figures, large arrays) are left out. ``cfg`` is unused (the measure signature).
     """
     if not (dataclasses.is_dataclass(result) or isinstance(result, Mapping)):
         raise TypeError(
@@ -381,7 +387,9 @@ def load_cells(
                 seed=data["seed"],
                 settings=data["settings"],
                 numbers=data["numbers"],
-                wall_seconds=float(data["wall_seconds"]),
+                wall_seconds=math.nan
+                if data["wall_seconds"] is None
+                else float(data["wall_seconds"]),
                 executor=data.get("executor", ""),
                 seed_setting=data.get("seed_setting"),
                 environment=data.get("environment") or {},

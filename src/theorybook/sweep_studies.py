@@ -54,11 +54,11 @@ def nde_seed_study(seeds: PositiveInt = 3) -> tuple[Sweep, ...]:
 
     The moons classifier runs seeds ``0..seeds`` (one more: it is the cheapest), the latent ODE,
     the digits classifier and the neural SDE seeds ``0..seeds-1``. The digits runs are split in
-    two sweeps, TayNODE (the slowest) apart. Every cell runs one seed (``seeds=()``: no held-out
-    seeds inside a cell) and records every number of the experiment's result.
+    two sweeps, TayNODE (the slowest) apart. Every cell runs one seed (no held-out or extra seeds
+    inside a cell) and records every number of the experiment's result.
     """
     non_tay = tuple(m for m in NDE_METHODS if m != "taynode")
-    one = {"seeds": ()}
+    one = {"seeds": (), "latent.seeds": (), "sde.seeds": ()}
     return (
         Sweep(
             "seed-study-moons",

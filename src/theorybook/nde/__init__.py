@@ -37,9 +37,17 @@ from theorybook.nde.data import (
 )
 from theorybook.nde.experiments import run_all
 from theorybook.nde.results import Results
+from theorybook.nde.seed_study import (
+    SeedStudyRow,
+    load_seed_study,
+    seed_study_frame,
+)
 from theorybook.nde.stability import SolverError, dopri5_stability_size, stability_size
 
 __all__ = [
+    "SeedStudyRow",
+    "load_seed_study",
+    "seed_study_frame",
     "ClassificationData",
     "Config",
     "Results",
