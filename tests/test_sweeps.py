@@ -296,3 +296,39 @@ def test_the_selection_rows_read_the_records(tmp_path: Path) -> None:
     assert selection_sentence(rows, Config.preset("book")).startswith(
         "1 of the 1 settings tried kept"
     )
+
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+
+@pytest.mark.parametrize("name", ["nde-seed-study", "arnet-high-order", "distill-selection"])
+def test_every_cell_of_the_recorded_studies_is_recorded_and_loads(name: str) -> None:
+    from theorybook.sweep_records import load_sweep
+    from theorybook.sweep_studies import study
+
+    for sweep in study(name)():
+        assert missing_cells(sweep.cells(), RESULTS) == (), f"{sweep.name} has unrecorded cells"
+        summary = load_sweep(sweep.chapter, sweep.name, root=RESULTS)
+        assert summary is not None and summary.cells == len(sweep.cells())
+
+
+def test_the_chapters_read_their_recorded_studies() -> None:
+    from theorybook.arnet import load_high_order_record
+    from theorybook.distill import load_selection
+    from theorybook.nde import load_seed_study
+
+    rows = load_seed_study(root=RESULTS)
+    assert rows is not None and {r.experiment for r in rows} == {
+        "moons classifier",
+        "digits classifier",
+        "latent ODE",
+        "neural SDE",
+    }
+    moons = next(r for r in rows if r.experiment == "moons classifier" and r.method == "ernode")
+    assert moons.seeds == (0, 1, 2, 3)
+    high = load_high_order_record(root=RESULTS)
+    assert high is not None and high.result.orders == (100, 300, 1000)
+    assert high.result.stpe_arnet.shape == (3, 3)
+    selection = load_selection(root=RESULTS)
+    assert selection is not None and len(selection) == 9
+    assert sum(r.interior for r in selection) >= 1

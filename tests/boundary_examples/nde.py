@@ -237,6 +237,15 @@ def _sde_train() -> Call:
     return call(_sde_data(), iters=2, n_paths=2, eval_paths=2, hidden=2, max_steps=64)
 
 
+_RESULTS = __import__("pathlib").Path(__file__).resolve().parents[2] / "results"
+
+
+def _seed_study_rows() -> Any:
+    from theorybook.nde import load_seed_study
+
+    return load_seed_study(root=_RESULTS)
+
+
 EXAMPLES = {
     # --- theorybook.nde (the generic test) ----------------------------------------------------
     "ClassificationData": _classification_data,
@@ -295,6 +304,8 @@ EXAMPLES = {
     "taynode_figure": lambda: call(_taynode_result()),
     "latent_figure": lambda: call(_latent_result()),
     "sde_figure": lambda: call(_sde_result(), smooth=1),
+    "load_seed_study": lambda: call(root=_RESULTS),
+    "seed_study_frame": lambda: call(_seed_study_rows()),
 }
 
 NOT_DRIVEN = {
