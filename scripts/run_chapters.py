@@ -80,7 +80,7 @@ def _write_manifest(
 
 def run_one(path: Path, *, scale: str, out: Path, timeout: int) -> bool:
     """Execute one chapter's notebook from a clean kernel and write its manifest."""
-    from theorybook.sweep_records import execute_notebook
+    from theorybook.sweep_measures import execute_notebook
 
     os.environ.setdefault("THEORYBOOK_PROGRESS", "off")
     run = execute_notebook(path.stem, scale, timeout=timeout)

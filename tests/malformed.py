@@ -51,6 +51,7 @@ SUBPACKAGES = (
     "theorybook.runtime",
     "theorybook.scales",
     "theorybook.sweeps",
+    "theorybook.sweep_measures",
     "theorybook.sweep_records",
     "theorybook.sweep_studies",
     "theorybook.timing",

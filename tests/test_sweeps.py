@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from theorybook.sweep_records import load_cells, load_sweep, result_numbers, summarize
+from theorybook.sweep_measures import result_numbers
+from theorybook.sweep_records import load_cells, load_sweep, summarize
 from theorybook.sweeps import Sweep, cell_path, missing_cells, run_sweeps
 
 # Chapter 7's two-dimensional classifier, shrunk to seconds: two methods, sixteen points.

@@ -274,8 +274,8 @@ class Sweep:
         if self.measure is not None:
             return self.measure
         if self.experiment in ("run_all", NOTEBOOK):
-            return "theorybook.sweep_records:claim_numbers"
-        return "theorybook.sweep_records:result_numbers"
+            return "theorybook.sweep_measures:claim_numbers"
+        return "theorybook.sweep_measures:result_numbers"
 
     def cells(self) -> tuple[Cell, ...]:
         """Every cell, seeds varying fastest."""
@@ -358,7 +358,7 @@ def _run_experiment(cell: Cell) -> tuple[dict[str, Any], dict[str, Any]]:
 
     measure = _resolve(cell.measure)
     if cell.experiment == NOTEBOOK:
-        from theorybook.sweep_records import execute_notebook
+        from theorybook.sweep_measures import execute_notebook
 
         run = execute_notebook(cell.chapter, cell.scale)
         if not run.ok:
