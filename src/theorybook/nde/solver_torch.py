@@ -213,13 +213,15 @@ class _StepRecorder:
     """Wraps the vector field: counts calls and records the quantities of each accepted step
     (a plain object: a module's ``__setattr__`` costs more than this bookkeeping)."""
 
-    def __init__(self, func: Field, *, stiffness: bool, record_states: bool = False) -> None:
+    def __init__(
+        self, func: Callable[..., Any], *, stiffness: bool, record_states: bool = False
+    ) -> None:
         self.func = func
         self.stiffness = stiffness
         self.nfe = 0
         self.armed = False
         self.ratio: torch.Tensor | None = None
-        self.last: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.last: list[tuple[State, State]] = []
         self.errors: list[torch.Tensor] = []
         self.steps: list[torch.Tensor] = []
         self.rhos: list[torch.Tensor] = []
