@@ -360,6 +360,13 @@ def regularized_odeint(
       a separate adjoint ODE backwards and never differentiates the forward solver's error
       estimates, so ``dR_E/dθ`` would be lost.
 
+    Deliberate differences, all on inputs torchdiffeq would mishandle or on failures: a failed
+    solve raises :class:`SolverError` (torchdiffeq: a bare ``AssertionError``); an unknown option
+    raises (torchdiffeq: a warning); ``func``'s output is checked at every evaluation; a
+    non-finite ``y0`` is refused; ``step_t``/``jump_t`` given as lists are made tensors, so that
+    in reverse time they are negated with ``t`` (torchdiffeq negates only a tensor, and leaves a
+    list in the wrong time coordinate).
+
     Parameters
     ----------
     func, y0, t, method, rtol, atol, options, event_fn
