@@ -12,6 +12,10 @@ derivative of the solution, by ``K − 1`` calls of ``jax.experimental.jet``.
 
 JAX is imported by this module (torch is not); it works in float32 by default (float64 only if the
 caller has enabled it with :func:`theorybook.runtime.enable_jax_x64`).
+
+Length: the chapter's whole diffrax side, each part short: the wrapped solver, its entry point
+(whose docstring states what of ``diffrax.diffeqsolve`` is supported and why the rest is not)
+and the Taylor-mode baseline it is compared with.
 """
 
 from __future__ import annotations

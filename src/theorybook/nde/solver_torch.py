@@ -19,6 +19,10 @@ records them without changing the solver:
 Tableau, error norm and step-size controller are torchdiffeq's own; written here is only the
 accumulation of equations :eq:`nde-ernode` and :eq:`nde-srnode` of the chapter (and the checks of
 the public boundary; the package's own loops call the unchecked ``_regularized_odeint``).
+
+Length: one concept, the recorder and the one entry point that wraps ``torchdiffeq.odeint`` with
+it; most of the length is that entry point's drop-in boundary (torchdiffeq's arguments, tuple
+states, tolerances and options, each checked or refused with its reason) and the replay check.
 """
 
 from __future__ import annotations
