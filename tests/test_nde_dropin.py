@@ -280,7 +280,7 @@ def test_options_and_event_fn_bit_for_bit() -> None:
     (ev_t, sol), st = regularized_odeint(ball, y0b, t0, event_fn=ground)
     assert same(plain_t, ev_t) and same(plain, sol)
     assert float(ev_t) == pytest.approx((10.0 + math.sqrt(100.0 + 2 * 9.81)) / 9.81, rel=1e-6)
-    assert st.num_accepted >= 1 and float(st.error_estimate) >= 0
+    assert st.num_accepted >= 1 and float(st.error_estimate.detach()) >= 0
 
 
 def test_regularizers_with_tuple_states() -> None:
@@ -388,7 +388,7 @@ def test_tuple_state_refusals() -> None:
     one = torch.ones(2, dtype=torch.float64)
     with pytest.raises(TypeError, match="one dtype"):
         regularized_odeint(lambda tt, y: y, (one, one.float()), t)
-    with pytest.raises(TypeError, match="float32/float64"):
+    with pytest.raises(TypeError, match="y0"):  # beartype or the body check, whichever first
         regularized_odeint(lambda tt, y: y, (one, 1.0), t)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="finite"):
         regularized_odeint(lambda tt, y: y, (one, one * math.nan), t)
