@@ -155,8 +155,8 @@ def test_wrong_adjoint_and_inputs_are_refused() -> None:
     term = diffrax.ODETerm(lambda t, y, args: -y)
     with pytest.raises(ValueError, match="BacksolveAdjoint"):
         regularized_diffeqsolve(term, jnp.ones(2), 0.0, 1.0, adjoint=diffrax.BacksolveAdjoint())
-    with pytest.raises(TypeError, match="dt0"):  # the first step is required (exact NFE)
-        regularized_diffeqsolve(term, jnp.ones(2), 0.0, 1.0, dt0=None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="dt0"):  # dt0=None is diffrax's choice; not 0
+        regularized_diffeqsolve(term, jnp.ones(2), 0.0, 1.0, dt0=0.0)
     with pytest.raises(ValueError, match="t1 > t0"):
         regularized_diffeqsolve(term, jnp.ones(2), 1.0, 0.0)
     with pytest.raises(TypeError):

@@ -75,6 +75,7 @@ def agreement_record(
         torch.tensor([0.0, t1], dtype=torch.float64),
         rtol=rtol,
         atol=atol,
+        land_on_end=True,
         options={"first_step": dt0},
     )
     re_j, re_t = float(st_j.error_estimate), float(st_t.error_estimate)

@@ -52,6 +52,10 @@ TORCH_METHODS: tuple[str, ...] = (
 """Every method the PyTorch trainers know."""
 
 INDEPENDENT_DEFAULTS: dict[str, str] = {
+    "regularized_odeint.rtol": "torchdiffeq.odeint's default (1e-7): the drop-in solves as odeint "
+    "does; the chapter's own solves pass the configured rtol explicitly",
+    "regularized_odeint.atol": "torchdiffeq.odeint's default (1e-9): the drop-in solves as odeint "
+    "does; the chapter's own solves pass the configured atol explicitly",
     "make_circles_data.noise": "the concentric circles' own noise (0.1, the solver checks' data); "
     "Classifier.noise is the noise of the classifier's problem, overlapping moons (0.3)",
 }

@@ -117,11 +117,11 @@ def run_solver_checks(cfg: Config, *, progress: bool = False) -> SolverChecks:
             method="dopri5",
             options={"step_t": t[-1:], "max_num_steps": 10_000},
         )
-    _, st = regularized_odeint(func, x, t, rtol=cfg.rtol, atol=cfg.atol)
+    _, st = regularized_odeint(func, x, t, rtol=cfg.rtol, atol=cfg.atol, land_on_end=True)
     grads = torch.autograd.grad(st.error_estimate, list(func.parameters()), allow_unused=True)
     grad = float(torch.sqrt(torch.stack([(g**2).sum() for g in grads if g is not None]).sum()))
     try:
-        regularized_odeint(func, x, t, adjoint=True)
+        regularized_odeint(func, x, t, rtol=cfg.rtol, atol=cfg.atol, adjoint=True)
         raises = False
     except ValueError:
         raises = True
@@ -132,8 +132,8 @@ def run_solver_checks(cfg: Config, *, progress: bool = False) -> SolverChecks:
 
     y_stiff = torch.tensor([[0.0, 1.0]], dtype=torch.float64)
     y_mixed = torch.tensor([[1.0, 1.0]], dtype=torch.float64)
-    _, s1 = regularized_odeint(lin, y_stiff, t, rtol=1e-6, atol=1e-6)
-    _, s2 = regularized_odeint(lin, y_mixed, t, rtol=1e-6, atol=1e-6)
+    _, s1 = regularized_odeint(lin, y_stiff, t, rtol=1e-6, atol=1e-6, land_on_end=True)
+    _, s2 = regularized_odeint(lin, y_mixed, t, rtol=1e-6, atol=1e-6, land_on_end=True)
     # Replay every accepted step of a float64 solve with an independent Dormand–Prince step.
     f64 = ODEFunc(2, 32).double()
 
@@ -143,7 +143,7 @@ def run_solver_checks(cfg: Config, *, progress: bool = False) -> SolverChecks:
     t2 = torch.tensor([0.0, 2.0], dtype=torch.float64)
     with torch.no_grad():
         _, s64 = regularized_odeint(
-            fast, 3 * x.double(), t2, rtol=1e-6, atol=1e-6, record_states=True
+            fast, 3 * x.double(), t2, rtol=1e-6, atol=1e-6, land_on_end=True, record_states=True
         )
     replayed = replay_error_ratios(fast, s64, rtol=1e-6, atol=1e-6)
     replay_diff = float((replayed - s64.step_errors).abs().max())

@@ -253,6 +253,7 @@ def trajectories(
             t,
             rtol=model.rtol,
             atol=model.atol,
+            land_on_end=True,
             options={"max_num_steps": model.max_num_steps},
         )
     return zs.cpu().double().numpy()

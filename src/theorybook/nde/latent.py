@@ -104,6 +104,7 @@ class LatentODE(nn.Module):
             t.to(torch.float64),
             rtol=self.rtol,
             atol=self.atol,
+            land_on_end=True,
             options={"max_num_steps": self.max_num_steps},
             stiffness=stiffness,
         )

@@ -12,6 +12,10 @@ derivative of the solution, by ``K − 1`` calls of ``jax.experimental.jet``.
 
 JAX is imported by this module (torch is not); it works in float32 by default (float64 only if the
 caller has enabled it with :func:`theorybook.runtime.enable_jax_x64`).
+
+Length: the chapter's whole diffrax side, each part short: the wrapped solver, its entry point
+(whose docstring states what of ``diffrax.diffeqsolve`` is supported and why the rest is not)
+and the Taylor-mode baseline it is compared with.
 """
 
 from __future__ import annotations
@@ -95,6 +99,13 @@ def _tableau_matrices(tab: Any) -> tuple[np.ndarray, np.ndarray]:
     for i, row in enumerate(tab.a_lower):
         a[i + 1, : len(row)] = row
     return a, np.asarray(tab.b_sol, dtype=np.float64)
+
+
+_DISCRETE_ADJOINTS = (
+    diffrax.RecursiveCheckpointAdjoint,
+    diffrax.DirectAdjoint,
+)
+"""Adjoints that differentiate through the solver's own steps (discretise-then-optimise)."""
 
 
 @mark_record  # a pytree built inside jit (its fields may be tracers): marked, not checked
@@ -211,7 +222,7 @@ def regularized_diffeqsolve(
     t1: FiniteReal,
     *,
     solver: diffrax.AbstractERK | None = None,
-    dt0: PositiveReal = 0.05,
+    dt0: PositiveReal | None = 0.05,
     rtol: PositiveReal = 1e-5,
     atol: PositiveReal = 1e-5,
     args: Any = None,
@@ -231,11 +242,28 @@ def regularized_diffeqsolve(
     i.e. the rule torchdiffeq uses. The steps taken are exactly those of ``diffrax.diffeqsolve``
     with the same solver and controller. NFE is computed from the step count: a FSAL method costs
     one evaluation at ``t0`` and ``stages − 1`` per attempted step (accepted or rejected: a rejected
-    step reuses the stored first stage), any other ``stages`` per attempted step; the chapter's
-    tests check this against a host-side call counter for every listed solver (exact for Tsit5,
-    Dopri5, Dopri8 and Heun; for Bosh3 diffrax makes one or two evaluations more than this count). ``dt0`` (the
-    first step) is required, so that no initial-step selection adds evaluations that the formula
-    would miss. ``R_S`` is ``None`` unless :func:`has_stiffness_estimate`.
+    step reuses the stored first stage), any other ``stages`` per attempted step (also with
+    ``dt0=None``: a host-side counter sees no further evaluation for Dopri5); the chapter's tests
+    check this against a host-side
+    call counter for every listed solver (exact for Tsit5, Dopri5, Dopri8 and Heun; for Bosh3
+    diffrax makes one or two evaluations more than this count). ``R_S`` is ``None`` unless
+    :func:`has_stiffness_estimate`.
+
+    Against ``diffrax.diffeqsolve`` with the same solver, ``dt0``, controller, ``saveat``,
+    ``adjoint`` and ``max_steps`` (tested): the same steps and the same solution, bit for bit,
+    and the same gradients of the solution. Supported: ``dt0`` a positive number or ``None``
+    (diffrax picks the first step itself); the discretise-then-optimise adjoints
+    ``RecursiveCheckpointAdjoint`` (diffrax's default) and ``DirectAdjoint``, under which ``R_E``
+    and ``R_S`` are differentiated exactly as in the paper. Out of scope, refused with
+    ``ValueError`` naming ``adjoint``: ``ForwardMode`` (jvp fails on a custom_vjp inside the
+    regularized solve), ``BacksolveAdjoint`` (optimise-then-discretise: it integrates a separate adjoint
+    ODE backwards and never differentiates the forward solver's error estimates, so the
+    regularizers' gradients would be lost) and ``ImplicitAdjoint`` (it differentiates a steady
+    state, not the path). Also out of scope: reverse time (``t1 < t0``, refused), pytree states
+    (``y0`` one array), constant step sizes (no error estimate: ``stepsize_controller`` must be a
+    ``PIDController``) and SDE terms (see :mod:`theorybook.nde.sde`). Differences from
+    ``diffeqsolve``'s defaults: ``dt0=0.05``, ``stepsize_controller=PIDController(rtol, atol)``
+    (diffrax's default constant step has no error estimate).
 
     ``max_steps`` caps the attempted steps. With ``throw=False`` (inside a jitted training step) a
     failed solve returns ``sol.result`` unsuccessful instead of raising; the trainers turn that into
@@ -247,7 +275,7 @@ def regularized_diffeqsolve(
         t0: the start time.
         t1: the end time (``> t0``).
         solver: an adaptive explicit Runge–Kutta solver (default ``Dopri5``).
-        dt0: the first step (required, > 0).
+        dt0: the first step (> 0), or ``None``: diffrax selects it.
         rtol: relative tolerance of the default controller.
         atol: absolute tolerance of the default controller.
         args: passed to the term.
@@ -265,9 +293,8 @@ def regularized_diffeqsolve(
     ------
     TypeError, ValueError
         for malformed arguments, naming them: an adjoint other than
-        ``RecursiveCheckpointAdjoint`` or ``DirectAdjoint`` (continuous adjoints such as
-        ``BacksolveAdjoint`` integrate a separate ODE backwards and never differentiate through
-        the forward solver's error estimates), a non-finite or empty ``y0``, ``max_steps < 1``,
+        ``RecursiveCheckpointAdjoint`` or ``DirectAdjoint`` (above), a
+        non-finite or empty ``y0``, ``max_steps < 1``,
         ``t1 <= t0`` (also in ``y0``'s precision), a non-positive ``dt0``/tolerance, or an
         ``ODETerm`` whose vector field does not return ``y0``'s shape and dtype (diffrax would
         broadcast a scalar into every component: a wrong solution).
@@ -276,18 +303,28 @@ def regularized_diffeqsolve(
         more than ``max_steps`` steps, or a non-finite state (the dynamics blow up). Under
         ``jit`` the same message is raised by the compiled solve (``equinox``'s runtime error).
     """
-    if adjoint is not None and not isinstance(
-        adjoint, diffrax.RecursiveCheckpointAdjoint | diffrax.DirectAdjoint
-    ):
+    if adjoint is not None and not isinstance(adjoint, _DISCRETE_ADJOINTS):
+        why = (
+            "differentiates a steady state, not the solver's path"
+            if isinstance(adjoint, diffrax.ImplicitAdjoint)
+            else "is not supported: forward-mode differentiation (jvp) fails on the custom_vjp "
+            "inside the regularized solve"
+            if isinstance(adjoint, diffrax.ForwardMode)
+            else "solves a separate adjoint ODE backwards and never differentiates the forward "
+            "solver's error estimates, so the regularizers' gradients would be lost"
+        )
         raise ValueError(
-            f"adjoint: {type(adjoint).__name__} cannot differentiate the solver's internal error "
-            "estimates; use diffrax.RecursiveCheckpointAdjoint (discretise-then-optimise) as Pal "
-            "et al. do."
+            f"adjoint: {type(adjoint).__name__} {why}; use diffrax.RecursiveCheckpointAdjoint "
+            "(discretise-then-optimise, as Pal et al. do) or DirectAdjoint"
         )
     dtype = jnp.result_type(y0)
-    low, high, step = (np.asarray(v, dtype=dtype) for v in (t0, t1, dt0))
+    low, high = (np.asarray(v, dtype=dtype) for v in (t0, t1))
+    step = np.asarray(1.0 if dt0 is None else dt0, dtype=dtype)
     if not (np.isfinite(high) and np.isfinite(low) and high > low):
-        raise ValueError(f"need t1 > t0 (in y0's precision, {dtype}), got t0={t0}, t1={t1}")
+        raise ValueError(
+            f"need t1 > t0 (in y0's precision, {dtype}), got t0={t0}, t1={t1} (reverse time is "
+            "out of scope)"
+        )
     if not (np.isfinite(step) and step > 0):
         raise ValueError(f"dt0={dt0} is not a positive finite number in y0's precision ({dtype})")
     if isinstance(terms, diffrax.ODETerm):
@@ -329,7 +366,7 @@ def _regularized_diffeqsolve(
     t1: float,
     *,
     solver: diffrax.AbstractERK | None = None,
-    dt0: float = 0.05,
+    dt0: float | None = 0.05,
     rtol: float = 1e-5,
     atol: float = 1e-5,
     args: Any = None,

@@ -189,7 +189,14 @@ class NODEClassifier(nn.Module):
         if self.first_step is not None:
             opts["first_step"] = self.first_step
         zs, stats = _regularized_odeint(  # unchecked: one solve per training step
-            self.func, x, t, rtol=self.rtol, atol=self.atol, options=opts, stiffness=stiffness
+            self.func,
+            x,
+            t,
+            rtol=self.rtol,
+            atol=self.atol,
+            land_on_end=True,
+            options=opts,
+            stiffness=stiffness,
         )
         return self.head(zs[-1]), stats
 
@@ -204,7 +211,13 @@ class NODEClassifier(nn.Module):
         state = torch.cat([x, torch.zeros_like(x[:, :1])], dim=-1)
         opts: dict[str, object] = {"max_num_steps": self.max_num_steps}
         zs, stats = _regularized_odeint(
-            _TaylorAugmentedField(self.func), state, t, rtol=self.rtol, atol=self.atol, options=opts
+            _TaylorAugmentedField(self.func),
+            state,
+            t,
+            rtol=self.rtol,
+            atol=self.atol,
+            land_on_end=True,
+            options=opts,
         )
         end = zs[-1]
         return self.head(end[:, :-1]), stats, end[:, -1].mean()
