@@ -18,6 +18,7 @@ EXAMPLES = {
     "environment_report": lambda: call(include_jax=False),
     "glue": lambda: call("a_number", 1.5, display=False),
     "progress": lambda: call(range(3), desc="items", total=3, disable=True, leave=False),
+    "save_json": lambda: call(_folder() / "record.json", {"x": 0.5, "n": 1}),
     "save_manifest": lambda: call(
         _folder() / "manifest.json",
         chapter="99_test",
