@@ -1,6 +1,6 @@
 """Every method of chapter 7 on every experiment, over several seeds, at the book preset's sizes.
 
-The book shows vanilla and ERNODE on three held-out seeds and the other methods on one seed, to
+The book shows vanilla and ERNODE on two held-out seeds and the other methods on one seed, to
 stay within its run time; the paper preset runs the rest on a GPU. This script runs, on a CPU,
 what the book leaves out: every PyTorch method (vanilla, ERNODE, SRNODE, STEER, ERNODE + SRNODE,
 TayNODE of order 2) on the moons classifier (seeds 0–3), on digits in the paper's regime and on
