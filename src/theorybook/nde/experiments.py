@@ -29,6 +29,7 @@ from theorybook.nde.data import (
 )
 from theorybook.nde.results import (
     CirclesResult,
+    DigitsNulls,
     LatentResult,
     Results,
     SDEResult,
@@ -303,7 +304,42 @@ def run_digits(cfg: Config, *, progress: bool = False) -> CirclesResult | None:
             torch_device=cfg.torch_device,
             dtype=dg.dtype,
         )
-    return CirclesResult(data, runs, [])
+    return CirclesResult(data, runs, [], nulls=_digits_nulls(cfg, data))
+
+
+def _digits_nulls(cfg: Config, data: ClassificationData) -> DigitsNulls:
+    """The untrained classifier of ``cfg.digits`` (same architecture, seed, dtype and tolerance as
+    the runs, its initialization as ``train_node`` draws it) and scikit-learn's
+    ``LogisticRegression`` on the pixels, on ``data``'s split."""
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    from theorybook.nde.train_torch import (
+        DTYPES,
+        TRAIN_MAX_NUM_STEPS,
+        NODEClassifier,
+        _evaluate,
+        _features,
+    )
+    from theorybook.runtime import device
+
+    dg = cfg.digits
+    dev, tdtype = device(cfg.torch_device), DTYPES[dg.dtype]
+    seed_everything(cfg.seed)
+    model = NODEClassifier(
+        data.dim,
+        dg.hidden,
+        max(data.n_classes, 2),
+        rtol=dg.rtol,
+        atol=dg.atol,
+        max_num_steps=TRAIN_MAX_NUM_STEPS,
+    ).to(dev, tdtype)
+    x_test = _features(data, "x_test", dev, tdtype)
+    y_test = torch.from_numpy(data.y_test).to(dev, torch.long)
+    acc, nfe, _, correct = _evaluate(model, x_test, y_test, repeats=1)
+    linear = LogisticRegression(max_iter=5000).fit(data.x_train, data.y_train)
+    hit = linear.predict(data.x_test) == data.y_test
+    return DigitsNulls(acc, nfe, correct, float(hit.mean()), hit)
 
 
 @_threads

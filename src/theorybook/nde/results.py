@@ -22,6 +22,7 @@ from theorybook.boundary import (
     NonNegativeReal,
     PositiveInt,
     PositiveReal,
+    Probability,
     checked,
     record,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "SDE_FIT_TOLERANCE",
     "AgreementResult",
     "CirclesResult",
+    "DigitsNulls",
     "LatentResult",
     "Results",
     "SDEResult",
@@ -126,18 +128,38 @@ def _spread(values: list[float]) -> tuple[float, float]:
 
 @record
 @dataclass(frozen=True)
+class DigitsNulls:
+    """The two challengers of the digits rows, measured on the same split as the runs.
+
+    ``untrained_*``: the classifier of the same architecture, seed, dtype and tolerance with no
+    training (its initialization), its test accuracy and the NFE of one test solve;
+    ``linear_*``: scikit-learn's ``LogisticRegression`` on the pixels (no ODE, no solve), its test
+    accuracy; ``*_correct`` whether each test image is classified correctly.
+    """
+
+    untrained_acc: Probability
+    untrained_nfe: PositiveInt
+    untrained_correct: np.ndarray = field(repr=False)
+    linear_acc: Probability
+    linear_correct: np.ndarray = field(repr=False)
+
+
+@record
+@dataclass(frozen=True)
 class CirclesResult:
     """Runs of the PyTorch classifier on the two-dimensional problem (moons by default) or digits.
 
     ``runs`` (seed ``cfg.seed``) keyed by method, ``sweep`` the larger-λ ERNODE runs, and
     ``held_out`` the runs on the held-out seeds ``cfg.seeds``, keyed by method (the methods of
-    ``cfg.held_out_methods``).
+    ``cfg.held_out_methods``); ``nulls`` the untrained network and logistic regression on the
+    same split (digits only, else ``None``).
     """
 
     data: ClassificationData
     runs: dict[str, NodeRun]
     sweep: list[NodeRun]
     held_out: dict[str, list[NodeRun]] = field(default_factory=dict)
+    nulls: DigitsNulls | None = None
 
     def table(self) -> list[dict[str, Any]]:
         """One row per run of the main seed: accuracy, NFE, wall times and ratios to vanilla."""
