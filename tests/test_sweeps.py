@@ -333,3 +333,18 @@ def test_the_chapters_read_their_recorded_studies() -> None:
     selection = load_selection(root=RESULTS)
     assert selection is not None and len(selection) == 9
     assert sum(r.interior for r in selection) >= 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"executor": "inprocess", "jobs": 2}, "local executor only"),
+        ({"executor": "local", "partition": "gpu"}, "slurm executor only"),
+        ({"executor": "inprocess", "array_parallelism": 4}, "slurm executor only"),
+        ({"executor": "local", "slurm_options": {"account": "x"}}, "slurm executor only"),
+        ({"executor": "inprocess", "gpus_per_job": 1}, "local and slurm executors"),
+    ],
+)
+def test_an_option_of_another_executor_is_refused(tmp_path: Path, kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        run_sweeps(_sweep(), out=_results(tmp_path), **kwargs)

@@ -335,21 +335,27 @@ def missing_cells(cells: Sequence[Cell], out: str | os.PathLike[str]) -> tuple[C
 
 
 @contextlib.contextmanager
-def _environment(scale: str, threads: int) -> Iterator[None]:
-    """The book's thread policy and the cell's scale, for the time of one cell."""
-    names = ("THEORYBOOK_SCALE", "THEORYBOOK_THREADS", "THEORYBOOK_PROGRESS")
-    saved = {n: os.environ.get(n) for n in names}
-    os.environ.update(
-        THEORYBOOK_SCALE=scale, THEORYBOOK_THREADS=str(threads), THEORYBOOK_PROGRESS="off"
-    )
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` set, for the time of the block (restored afterwards)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        for n, v in saved.items():
+        for k, v in saved.items():
             if v is None:
-                os.environ.pop(n, None)
+                os.environ.pop(k, None)
             else:
-                os.environ[n] = v
+                os.environ[k] = v
+
+
+def _cell_environment(scale: str, threads: int) -> dict[str, str]:
+    """The book's thread policy and the cell's scale, for the time of one cell."""
+    return {
+        "THEORYBOOK_SCALE": scale,
+        "THEORYBOOK_THREADS": str(threads),
+        "THEORYBOOK_PROGRESS": "off",
+    }
 
 
 def _run_experiment(cell: Cell) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -400,7 +406,7 @@ def run_cell(
     start = time.perf_counter()
     failed = target.with_suffix(".failed.json")
     try:
-        with _environment(cell.scale, threads):
+        with _environment(_cell_environment(cell.scale, threads)):
             config, numbers = _run_experiment(cell)
     except BaseException as err:  # kept for the reader; the cell stays missing, a rerun retries
         save_json(
@@ -431,14 +437,13 @@ def run_cell(
     return target
 
 
-@contextlib.contextmanager
-def _thread_environment(threads: int) -> Iterator[None]:
+def _job_environment(threads: int) -> dict[str, str]:
     """The environment a submitted job inherits: ``threads`` threads for torch, BLAS and XLA
     (the Makefile's book policy), set at submission (submitit's local jobs copy this process's
     environment; ``sbatch`` exports it by default)."""
     n = str(threads)
     xla = "--xla_cpu_multi_thread_eigen=false " if threads == 1 else ""
-    values = {
+    return {
         "THEORYBOOK_THREADS": n,
         "OMP_NUM_THREADS": n,
         "OPENBLAS_NUM_THREADS": n,
@@ -446,16 +451,6 @@ def _thread_environment(threads: int) -> Iterator[None]:
         "XLA_FLAGS": f"{xla}intra_op_parallelism_threads={n}",
         "THEORYBOOK_PROGRESS": "off",
     }
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _run_cells(cells: Sequence[Cell], out: str, threads: int, executor: str) -> list[str]:
@@ -579,6 +574,21 @@ def run_sweeps(
         raise TypeError("sweeps must be a Sweep or a non-empty sequence of Sweeps")
     if executor != "local" and jobs != 1:
         raise ValueError(f"jobs applies to the local executor only, got jobs={jobs}")
+    slurm_only = {
+        "partition": partition,
+        "array_parallelism": array_parallelism,
+        "slurm_options": slurm_options or None,
+    }
+    given = sorted(k for k, v in slurm_only.items() if v is not None)
+    if executor != "slurm" and given:
+        raise ValueError(
+            f"{', '.join(given)} apply to the slurm executor only (executor={executor!r})"
+        )
+    if executor == "inprocess" and gpus_per_job:
+        raise ValueError(
+            "gpus_per_job applies to the local and slurm executors (an in-process cell uses "
+            f"this process's devices), got gpus_per_job={gpus_per_job}"
+        )
     root = Path(out) if out is not None else find_results_dir()
     if root is None:
         raise ValueError("no results folder found: pass out=")
@@ -613,7 +623,7 @@ def run_sweeps(
         slurm_options=dict(slurm_options or {}),
     )
     if executor == "slurm":
-        with _thread_environment(threads):
+        with _environment(_job_environment(threads)):
             jobs_list = ex.map_array(
                 _run_cells,
                 [[c] for c in todo],
@@ -630,7 +640,7 @@ def run_sweeps(
             if gpus_per_job:  # the processes take the machine's GPUs in turn
                 first = (i % groups) * gpus_per_job
                 ex.update_parameters(visible_gpus=tuple(range(first, first + gpus_per_job)))
-            with _thread_environment(threads):
+            with _environment(_job_environment(threads)):
                 jobs_list.append(ex.submit(_run_cells, shard, str(root), threads, "local"))
     if on_submit is not None:
         on_submit(jobs_list)
