@@ -44,6 +44,7 @@ SUBPACKAGES = (
     "theorybook.boundary",
     "theorybook.chapters",
     "theorybook.claims",
+    "theorybook.claims_comparison",
     "theorybook.data",
     "theorybook.plotting",
     "theorybook.records",

@@ -392,6 +392,7 @@ def test_no_compatibility_layer(path: Path) -> None:
 def _public_functions() -> Iterator[tuple[str, Any]]:
     shared = ["scales", "runtime", "training", "timing", "reporting", "records", "claims"]
     shared += ["chapters", "sweeps", "sweep_measures", "sweep_records", "sweep_studies"]
+    shared += ["claims_comparison"]
     shared += ["validation", "plotting", "data"]
     modules = [importlib.import_module(f"theorybook.{m}") for m in shared]
     modules += [importlib.import_module(f"theorybook.{c}") for c in CHAPTERS]
