@@ -175,7 +175,7 @@ def test_training_in_channels_last_layout_matches_the_default_layout(make) -> No
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     np.testing.assert_allclose(hist.losses, losses, rtol=1e-5)
     for p, q in zip(net.parameters(), ref.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)
