@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -45,6 +47,35 @@ def test_training_mode_is_not_homogeneous(unet: D.BiasFreeUNet) -> None:
     finally:
         unet.eval()
     assert err > 1e-3
+
+
+@pytest.mark.parametrize(("dtype", "tol"), [(torch.float64, 1e-12), (torch.float32, 1e-5)])
+def test_batch_norm_training_step_matches_autograd_through_var(dtype, tol) -> None:
+    """The training-mode layer (one autograd node, its gradient written out) against the
+    formula it replaces, differentiated by autograd: output, both gradients, running var."""
+    torch.manual_seed(3)
+    fast = D.BiasFreeBatchNorm2d(5).to(dtype)
+    with torch.no_grad():
+        fast.gamma.copy_(0.5 + torch.rand(1, 5, 1, 1))
+    ref_gamma = fast.gamma.detach().clone().requires_grad_()
+    x = (0.3 + 0.7 * torch.randn(16, 5, 6, 6, dtype=dtype)).requires_grad_()
+    weight = torch.randn(16, 5, 6, 6, dtype=dtype)
+    out = fast.train()(x)
+    gx, gg = torch.autograd.grad((out * weight).sum(), (x, fast.gamma))
+    var = x.var(dim=(0, 2, 3), keepdim=True, unbiased=False)
+    ref = ref_gamma * x / torch.sqrt(var + fast.eps)
+    rx, rg = torch.autograd.grad((ref * weight).sum(), (x, ref_gamma))
+    running = 0.9 + 0.1 * var.detach()
+    pairs = ((out, ref), (gx, rx), (gg, rg), (fast.running_var, running))
+    for a, b in ((a.detach(), b.detach()) for a, b in pairs):
+        assert float((a - b).abs().max() / b.abs().max()) < tol
+    assert torch.autograd.gradcheck(
+        lambda x_, g_: D.denoisers._BatchScale.apply(x_, g_, 1e-5)[0],
+        (
+            x.detach()[:4, :2, :3, :3].double().requires_grad_(),
+            ref_gamma.detach()[:, :2].double().requires_grad_(),
+        ),
+    )
 
 
 def _state(model: torch.nn.Module) -> tuple[dict[str, torch.Tensor], list[bool]]:
@@ -112,6 +143,42 @@ def test_diagnostics_leave_a_model_unchanged(make, train_mode: bool) -> None:
         before = _state(model)
         diagnostic(model)  # type: ignore[operator]
         assert _same_state(model, before), f"{name} changed the model's state"
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: D.BiasFreeUNet(channels=8, levels=1), lambda: D.BiasFreeCNN(channels=8)]
+)
+def test_training_in_channels_last_layout_matches_the_default_layout(make) -> None:
+    """train_denoiser trains in the channels-last layout and puts the weights back: the same
+    losses and weights (to float32 rounding) as the same steps in the default layout."""
+    torch.manual_seed(4)
+    net = make()
+    ref = copy.deepcopy(net)
+    x = torch.rand(32, 1, 8, 8)
+    training = Training(steps=5, batch_size=8)
+    hist = D.train_denoiser(net, x, training=training, seed=2)
+    assert all(p.is_contiguous() for p in net.parameters())
+    assert not net.training
+    gen = torch.Generator().manual_seed(2)
+    opt = torch.optim.Adam(ref.parameters(), lr=training.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=training.steps)
+    ref.train()
+    losses = []
+    for _ in range(training.steps):
+        clean = x[torch.randint(len(x), (training.batch_size,), generator=gen)]
+        u = torch.rand(len(clean), generator=gen)
+        noisy = clean + (training.sigma_max * u.square())[:, None, None, None] * torch.randn(
+            clean.shape, generator=gen
+        )
+        loss = (ref(noisy) - clean).square().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+    np.testing.assert_allclose(hist.losses, losses, rtol=1e-5)
+    for p, q in zip(net.parameters(), ref.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)
 
 
 def test_unet_defaults_work_on_16_and_larger() -> None:
