@@ -173,8 +173,8 @@ class Patches(Settings):
 
     size: Annotated[int, IntRange(low=4)] = 8
     train: PositiveInt = 20000
-    steps: Annotated[int, IntRange(low=8)] = 2000  # the l1 half plus four stages
-    cnn_steps: PositiveInt = 2000
+    steps: Annotated[int, IntRange(low=8)] = 1000  # the l1 half plus four stages
+    cnn_steps: PositiveInt = 1000
     min_std: Annotated[float, Interval(low=0.0, high=0.5, high_open=True)] = 0.05
     stride: PositiveInt = 4
     crop_size: PositiveInt = 64
