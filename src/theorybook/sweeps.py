@@ -33,6 +33,8 @@ import itertools
 import json
 import os
 import re
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -453,8 +455,22 @@ def _job_environment(threads: int) -> dict[str, str]:
     }
 
 
+def _allow_interrupt() -> None:
+    """Let SIGINT interrupt this process again if it was started with SIGINT ignored.
+
+    A command started in the background of a non-interactive shell (``nohup python
+    scripts/sweep.py run ... &``) ignores SIGINT, and so do the job processes it starts; but
+    submitit cancels a local job with SIGINT, which would then be lost and the job run on.
+    """
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _run_cells(cells: Sequence[Cell], out: str, threads: int, executor: str) -> list[str]:
-    """One job's work: its cells, one after the other, skipping those recorded meanwhile."""
+    """One job's work: its cells, one after the other, skipping those recorded meanwhile (a
+    job can be cancelled: :func:`_allow_interrupt`)."""
+    _allow_interrupt()
     done = []
     for cell in cells:
         if not cell_path(cell, out).is_file():
