@@ -100,8 +100,9 @@ EXECUTION_KEY = $$( (echo "$(THEORYBOOK_SCALE)"; cat $(CONSTRAINTS) pyproject.to
 # every chapter there and only renders. Every process gets the same thread settings whatever JOBS
 # is: torch through THEORYBOOK_THREADS, BLAS through the variables below, and the XLA flags. With
 # JAX 0.10 the XLA flags do not stop XLA's CPU client from running on every core the process may
-# use, so with JOBS > 1 each job pins itself (and its kernel) to one core, chosen by its xargs slot
-# (THEORYBOOK_JOB_SLOT): two jobs, two cores.
+# use, so each job pins itself (and its kernel) to one core, chosen by its xargs slot
+# (THEORYBOOK_JOB_SLOT): two jobs, two cores; JOBS=1 pins its one job too, so a sequential build
+# computes the same numbers as a parallel one.
 BOOK_ENV = THEORYBOOK_SCALE=$(THEORYBOOK_SCALE) THEORYBOOK_PROGRESS=off THEORYBOOK_THREADS=1 \
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 THEORYBOOK_JOBS=$(JOBS) \
     XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"

@@ -17,7 +17,8 @@ of jobs (``THEORYBOOK_JOBS``) and each job's slot (``THEORYBOOK_JOB_SLOT``, from
 affinity. ``THEORYBOOK_THREADS=1`` holds torch to one thread, but XLA's CPU client (JAX 0.10)
 sizes its thread pool from the cores the process may use and ignores the one-thread ``XLA_FLAGS``;
 pinned, every thread of the kernel, JAX's and torch's included, runs on that one core, and two jobs
-run on two cores. A job run alone (``JOBS=1``) is not pinned.
+run on two cores. ``make book JOBS=1`` pins its one job too, so a sequential build computes what a
+parallel one does; the script run by hand (no ``THEORYBOOK_JOBS``) is not pinned.
 
 Exits non-zero, printing the failing cell's traceback, if the notebook raises.
 """
@@ -37,10 +38,16 @@ SLOT_ENV_VAR = "THEORYBOOK_JOB_SLOT"
 
 
 def pin_to_job_core(slot: int, jobs: int) -> int | None:
-    """With more than one job at a time, pin this process (and every process and thread it
-    starts later) to one core: the ``slot``-th of the cores it may use, counting round. Returns
-    the core, or ``None`` when nothing was pinned (one job, or no ``sched_setaffinity``)."""
-    if jobs <= 1 or not hasattr(os, "sched_setaffinity"):
+    """Within ``make book`` (``jobs`` ≥ 1, however many at a time), pin this process (and every
+    process and thread it starts later) to one core: the ``slot``-th of the cores it may use,
+    counting round. A sequential build (``JOBS=1``) is pinned too, so that XLA runs each chapter
+    on one thread whatever ``JOBS`` is and a chapter computes the same numbers, to the last bit,
+    in a parallel and a sequential build (unpinned, XLA's CPU client used every core and
+    reductions came out in another order). Returns the core, or ``None`` when nothing was pinned
+    (``jobs = 0``: the script run by hand, outside ``make book``; or no ``sched_setaffinity``)."""
+    if jobs < 0:
+        raise ValueError(f"the number of jobs must be >= 0, got {jobs}")
+    if jobs == 0 or not hasattr(os, "sched_setaffinity"):
         return None
     if slot < 0:
         raise ValueError(f"the job slot must be >= 0, got {slot}")
@@ -124,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("name a notebook, or pass --prepare")
     if not args.notebook.is_file():
         parser.error(f"no notebook at {args.notebook}")
-    core = pin_to_job_core(_env_int(SLOT_ENV_VAR, 0), _env_int(JOBS_ENV_VAR, 1))
+    core = pin_to_job_core(_env_int(SLOT_ENV_VAR, 0), _env_int(JOBS_ENV_VAR, 0))
     if core is not None:
         print(f"{args.notebook.stem}: pinned to core {core}", flush=True)
     return execute(args.notebook)

@@ -1,7 +1,7 @@
 """`make book`'s parallel chapter jobs hold JAX (and torch) to one core each.
 
-``scripts/execute_chapter.py`` pins a job to one core, chosen by its xargs slot, when more than
-one chapter runs at a time; the notebook's kernel, a subprocess, inherits the affinity. The probe
+``scripts/execute_chapter.py`` pins a job to one core, chosen by its xargs slot, however many
+chapters run at a time; the notebook's kernel, a subprocess, inherits the affinity. The probe
 below is such a job's process: pinned the same way, it runs a JAX computation (which starts XLA's
 CPU client and its thread pool) and a torch one, then reports the affinity of every thread it has.
 """
@@ -71,8 +71,18 @@ def test_a_parallel_job_runs_jax_and_torch_on_one_core() -> None:
         assert first["core"] != second["core"]  # two jobs, two cores
 
 
-def test_a_job_run_alone_is_not_pinned() -> None:
+def test_a_sequential_build_pins_its_job_too() -> None:
+    """``make book JOBS=1``: one job, still on one core, so XLA computes what it does in a
+    parallel build (on every core its reductions came out in another order)."""
+    allowed = sorted(os.sched_getaffinity(0))
     out = _probe(0, 1)
+    assert out["core"] == allowed[0] and out["affinity"] == [allowed[0]]
+    masks = out["masks"]
+    assert isinstance(masks, dict) and set(masks.values()) == {str(allowed[0])}
+
+
+def test_the_script_run_by_hand_is_not_pinned() -> None:
+    out = _probe(0, 0)
     assert out["core"] is None and out["affinity"] == sorted(os.sched_getaffinity(0))
 
 
