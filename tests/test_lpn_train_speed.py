@@ -49,10 +49,26 @@ MODELS: dict[str, Callable[[], tuple[torch.nn.Module, Sampler]]] = {
 }
 
 
-def test_training_uses_the_multi_tensor_adam() -> None:
-    """The loop's optimiser is the multi-tensor Adam that the test below compares."""
-    opt = train_module._adam([torch.zeros(2, requires_grad=True)], 1e-3)
-    assert isinstance(opt, torch.optim.Adam) and opt.defaults["foreach"] is True
+def test_training_and_its_timing_use_the_multi_tensor_adam(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Adam that ``train_lpn`` and ``time_training_steps`` make is the multi-tensor one
+    that the test below compares, so the timed step is the trained step."""
+    from theorybook.lpn import Config
+    from theorybook.lpn.image_models import time_training_steps
+
+    made: list[object] = []
+    init = torch.optim.Adam.__init__
+
+    def recording(self: torch.optim.Adam, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+        made.append(self.defaults["foreach"])
+
+    monkeypatch.setattr(torch.optim.Adam, "__init__", recording)
+    model, sampler = MODELS["LPN"]()
+    train_lpn(model, sampler, [Stage(2, "l2", 1e-3)])
+    assert made == [True]
+    cfg = Config.preset("smoke").replace(**{"timing.repeats": 1, "timing.warmup": 0})
+    time_training_steps(cfg)
+    assert made == [True, True, True]  # the ConvLPN's and the plain CNN's
 
 
 @pytest.mark.parametrize("name", list(MODELS))
