@@ -75,6 +75,18 @@ def test_manifests_and_build_records_of_one_table_line_up(tmp_path: Path) -> Non
     assert compare_claims(a, b).same_statuses
 
 
+def test_the_latest_manifest_of_a_chapter_replaces_the_earlier_runs_rows(tmp_path: Path) -> None:
+    runs = tmp_path / "out" / "09_toy"
+    runs.mkdir(parents=True)
+    older = {"claims": [_row("a", "fails", 1.0), _row("gone", "holds", 2.0)]}
+    newer = {"claims": [_row("a", "holds", 3.0)]}
+    (runs / "book-pipeline-20261201T000000Z.json").write_text(json.dumps(older))
+    (runs / "book-pipeline-20261207T000000Z.json").write_text(json.dumps(newer))
+    records = load_claim_records(tmp_path / "out")
+    assert list(records) == [("09_toy", "a")]
+    assert records[("09_toy", "a")]["status"] == "holds"
+
+
 @pytest.mark.parametrize(
     ("content", "match"),
     [

@@ -50,8 +50,8 @@ def load_claim_records(path: str | os.PathLike[str]) -> dict[tuple[str, str], di
     Returns:
         The records keyed by (chapter, claim id); a chapter's name comes from the record's
         ``chapter`` field, else from its file (the file's stem, or for a manifest its folder).
-        Where a folder holds several manifests of one chapter, the last by file name (the latest
-        run) is kept.
+        Where a folder holds several manifests of one chapter, the rows of the last by file name
+        (the latest run) are kept, and only those: a row an earlier run had is not carried over.
     """
     root = Path(path)
     if not root.exists():
@@ -59,17 +59,19 @@ def load_claim_records(path: str | os.PathLike[str]) -> dict[tuple[str, str], di
     files = sorted(root.rglob("*.json")) if root.is_dir() else [root]
     if not files:
         raise ValueError(f"{root} holds no JSON files")
-    out: dict[tuple[str, str], dict[str, Any]] = {}
+    chapters: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
     for file in files:
         try:
             data = json.loads(file.read_text())
         except json.JSONDecodeError as err:
             raise ValueError(f"{file} is not valid JSON: {err}") from None
         default = file.parent.name if isinstance(data, dict) else file.stem
+        found: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
         for row in _rows_of(data, file):
             chapter = str(row.get("chapter") or default)
-            out[(chapter, str(row["id"]))] = dict(row)
-    return out
+            found.setdefault(chapter, {})[(chapter, str(row["id"]))] = dict(row)
+        chapters.update(found)  # a later run of a chapter replaces all of its rows
+    return {key: row for rows in chapters.values() for key, row in rows.items()}
 
 
 @record
