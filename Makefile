@@ -15,6 +15,10 @@ PIP          := $(BIN)/python -m pip
 CONSTRAINTS  := constraints.txt
 # Processes for the unit tests, the smoke notebooks and the book's chapter execution: the cores.
 JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
+# A whole number >= 1: xargs -P 0 would start every chapter at once, and pytest -n 0 none in parallel.
+ifeq ($(shell echo '$(JOBS)' | grep -Ex '[1-9][0-9]*'),)
+$(error JOBS must be a whole number >= 1, got '$(JOBS)')
+endif
 THEORYBOOK_SCALE ?= book
 NOTEBOOKS    := $(wildcard chapters/*.ipynb)
 # Any Sphinx warning fails the book at the book and paper scales. The smoke preview only prints

@@ -93,3 +93,23 @@ def test_make_book_passes_the_jobs_and_each_job_its_slot() -> None:
     script = SCRIPT.read_text()
     assert 'SLOT_ENV_VAR = "THEORYBOOK_JOB_SLOT"' in script
     assert 'JOBS_ENV_VAR = "THEORYBOOK_JOBS"' in script
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two", "", "2 3"])
+def test_make_refuses_a_jobs_value_that_is_not_a_whole_number_of_at_least_one(jobs: str) -> None:
+    """``xargs -P 0`` would start every chapter at once, unpinned: JOBS is checked first."""
+    run = subprocess.run(
+        ["make", "-n", "help", f"JOBS={jobs}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode != 0 and "JOBS must be a whole number >= 1" in run.stderr
+
+
+def test_make_takes_a_whole_number_of_jobs() -> None:
+    run = subprocess.run(
+        ["make", "-n", "help", "JOBS=1"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
