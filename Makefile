@@ -20,6 +20,11 @@ ifeq ($(shell echo '$(JOBS)' | grep -Ex '[1-9][0-9]*'),)
 $(error JOBS must be a whole number >= 1, got '$(JOBS)')
 endif
 THEORYBOOK_SCALE ?= book
+# glibc malloc keeps freed memory for the next training step instead of faulting it in again
+# (theorybook.runtime.MALLOC_ENV, whose values these must equal): every process the targets
+# start, test workers and chapter kernels included, inherits them.
+export MALLOC_MMAP_THRESHOLD_ := 33554432
+export MALLOC_TRIM_THRESHOLD_ := 1073741824
 NOTEBOOKS    := $(wildcard chapters/*.ipynb)
 # Any Sphinx warning fails the book at the book and paper scales. The smoke preview only prints
 # them: its presets skip experiments (ch. 7's neural SDE), so some figure references are unresolved.

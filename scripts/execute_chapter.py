@@ -18,7 +18,8 @@ affinity. ``THEORYBOOK_THREADS=1`` holds torch to one thread, but XLA's CPU clie
 sizes its thread pool from the cores the process may use and ignores the one-thread ``XLA_FLAGS``;
 pinned, every thread of the kernel, JAX's and torch's included, runs on that one core, and two jobs
 run on two cores. ``make book JOBS=1`` pins its one job too, so a sequential build computes what a
-parallel one does; the script run by hand (no ``THEORYBOOK_JOBS``) is not pinned.
+parallel one does; the script run by hand (no ``THEORYBOOK_JOBS``) is not pinned. The kernel
+also starts under the book's ``malloc`` settings (:func:`theorybook.runtime.use_book_malloc`).
 
 Exits non-zero, printing the failing cell's traceback, if the notebook raises.
 """
@@ -131,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("name a notebook, or pass --prepare")
     if not args.notebook.is_file():
         parser.error(f"no notebook at {args.notebook}")
+    from theorybook.runtime import use_book_malloc
+
+    use_book_malloc()  # the kernel inherits the variables
     core = pin_to_job_core(_env_int(SLOT_ENV_VAR, 0), _env_int(JOBS_ENV_VAR, 0))
     if core is not None:
         print(f"{args.notebook.stem}: pinned to core {core}", flush=True)

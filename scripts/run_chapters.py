@@ -15,7 +15,8 @@ notebook and the tests take (:meth:`theorybook.chapters.Chapter.run`: ``run_all`
 Each run executes the notebook from a clean kernel (nbclient), then writes
 ``<out>/<chapter>/<scale>-<UTC time>.json`` with the environment (scale, hardware, versions,
 commit), the wall time, and the chapter's claims records (read from the displayed claims table).
-The script exits non-zero if any notebook fails, after running the others.
+The script exits non-zero if any notebook fails, after running the others. Pipelines and
+kernels run under the book's ``malloc`` settings (:func:`theorybook.runtime.use_book_malloc`).
 """
 
 from __future__ import annotations
@@ -134,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         "--require-cuda", action="store_true", help="refuse to start unless torch sees a CUDA GPU"
     )
     args = parser.parse_args(argv)
+    from theorybook.runtime import use_book_malloc
+
+    use_book_malloc()  # for the pipelines run here and the notebook kernels started from here
     if args.require_cuda:
         import torch
 

@@ -73,10 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metric", action="append", default=[], help="summary: numbers to show")
     args = parser.parse_args(argv)
 
+    from theorybook.runtime import use_book_malloc
     from theorybook.sweep_records import load_sweep
     from theorybook.sweep_studies import STUDIES, study
     from theorybook.sweeps import cell_path, missing_cells, run_sweeps
 
+    use_book_malloc()  # this process and the job processes it starts
     if args.command == "list":
         for name, fn in STUDIES.items():
             print(f"{name}: {(fn.__doc__ or '').strip().splitlines()[0]}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from dataclasses import FrozenInstanceError, dataclass
 from pathlib import Path
@@ -372,3 +373,51 @@ def test_glue_stores_numpy_scalars_as_python_numbers(monkeypatch):
     assert type(stored["f"]) is float and repr(stored["f"]) == "1.5"
     assert type(stored["i"]) is int
     assert isinstance(stored["a"], np.ndarray)
+
+
+# ----------------------------------------------------------------------------- malloc settings
+
+
+def test_makefile_exports_the_book_malloc_settings() -> None:
+    """``make`` exports exactly theorybook.runtime.MALLOC_ENV, so tests and chapters run under
+    the settings the run card reports as the book's."""
+    import re
+
+    from theorybook.runtime import MALLOC_ENV
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    exported = dict(re.findall(r"^export (MALLOC_\w+) := (\S+)$", makefile, flags=re.M))
+    assert exported == MALLOC_ENV
+
+
+def test_use_book_malloc_sets_the_variables_and_the_policy_reports_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from theorybook.runtime import MALLOC_ENV, malloc_policy, use_book_malloc
+
+    for name in MALLOC_ENV:  # set, then deleted: monkeypatch restores the variables as they were
+        monkeypatch.setenv(name, "0")
+        monkeypatch.delenv(name)
+    assert malloc_policy() == "allocator defaults"
+    applied = use_book_malloc()
+    assert all(os.environ[name] == value for name, value in MALLOC_ENV.items())
+    assert malloc_policy() == "book settings"
+    assert environment_report(include_jax=False).malloc == "book settings"
+    if sys.platform == "linux" and os.confstr("CS_GNU_LIBC_VERSION"):
+        assert applied is True  # glibc's mallopt took both parameters
+    # a value of the user's own is kept, and reported as it is
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    use_book_malloc()
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"
+    assert malloc_policy() == "MALLOC_MMAP_THRESHOLD_=33554432, MALLOC_TRIM_THRESHOLD_=65536"
+
+
+@pytest.mark.parametrize("bad", ["lots", "-1", str(2**31)])
+def test_use_book_malloc_names_a_bad_variable(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
+    from theorybook.runtime import use_book_malloc
+
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", bad)
+    with pytest.raises(ValueError, match="MALLOC_MMAP_THRESHOLD_ must be a whole number"):
+        use_book_malloc()

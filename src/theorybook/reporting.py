@@ -204,6 +204,7 @@ class EnvironmentReport:
     commit: str | None
     packages: dict[str, str]
     timestamp: str
+    malloc: str = "not recorded"
 
     def rows(self) -> list[tuple[str, str]]:
         """The report as (name, value) rows, in display order."""
@@ -214,6 +215,7 @@ class EnvironmentReport:
             ("CPU", f"{self.cpu} ({self.cpu_count} cores)"),
             ("JAX backend", self.jax_backend),
             ("python", f"{self.python} on {self.platform}"),
+            ("malloc", self.malloc),
             ("commit", self.commit or "unknown"),
             ("run at", self.timestamp),
         ]
@@ -247,7 +249,7 @@ def environment_report(*, include_jax: bool = True) -> EnvironmentReport:
     """
     import torch
 
-    from theorybook.runtime import device
+    from theorybook.runtime import device, malloc_policy
 
     dev = device()
     gpu = torch.cuda.get_device_name(dev) if dev.type == "cuda" else None
@@ -272,6 +274,7 @@ def environment_report(*, include_jax: bool = True) -> EnvironmentReport:
         commit=git_commit(),
         packages={name: _version(name) for name in _REPORTED_PACKAGES},
         timestamp=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        malloc=malloc_policy(),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 from malformed import call
 
 from theorybook.training import DivergenceGuard
@@ -13,6 +14,7 @@ def _step(t: int) -> float:
 
 
 EXAMPLES = {
+    "adam": lambda: call([torch.zeros(3, requires_grad=True)], lr=1e-3, weight_decay=0.1),
     "DivergenceGuard": lambda: call(where="toy", growth=10.0, floor=0.5),
     "check_finite_loss": lambda: call(np.float32(0.5), step=3, where="toy"),
     "check_iterates": lambda: call(np.ones(3), step=3, where="toy", limit=100.0),

@@ -19,7 +19,7 @@ from theorybook import validation as v
 from theorybook.boundary import PositiveReal, Seed, checked
 from theorybook.diffusion.config import Training
 from theorybook.diffusion.denoisers import check_denoiser_input, check_output, state_preserved
-from theorybook.training import TrainingHistory, train_loop
+from theorybook.training import TrainingHistory, adam, train_loop
 
 __all__ = ["add_noise", "image_errors", "noisy_images", "psnr", "train_denoiser"]
 
@@ -99,7 +99,7 @@ def train_denoiser(
         raise ValueError("model has no parameters to train")
     x = v.matches_module("images", images.to(param.device), model)
     gen = torch.Generator(device=param.device).manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=training.lr)
+    opt = adam(model.parameters(), lr=training.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=training.steps)
 
     def step(t: int) -> torch.Tensor:

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from theorybook.boundary import FiniteReal, IntRange, NonNegativeInt, PositiveInt, Seed, checked
 from theorybook.distill.config import Training
-from theorybook.training import DivergenceGuard, TrainingDiverged, train_loop
+from theorybook.training import DivergenceGuard, TrainingDiverged, adam, train_loop
 from theorybook.validation import matches_module
 
 __all__ = [
@@ -186,7 +186,7 @@ def train_student(
         X.shape[1], max(n_classes, 2), hidden=training.hidden, depth=training.depth
     ).to(device=X.device, dtype=X.dtype)
     onehot = F.one_hot(y.long(), num_classes=max(n_classes, 2)).to(X.dtype)
-    opt = torch.optim.Adam(model.parameters(), lr=training.lr, weight_decay=training.weight_decay)
+    opt = adam(model.parameters(), lr=training.lr, weight_decay=training.weight_decay)
     params = list(model.parameters())
     weight_limit = WEIGHT_GROWTH * max(_largest_weight(params), 1.0)
     where = f"student of distillation step {step} (α = {a:g})"

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from theorybook.boundary import NonNegativeInt, PositiveInt, PositiveReal, checked
 from theorybook.lpn._types import check_model_input
-from theorybook.training import DivergenceGuard, TrainingHistory, train_loop
+from theorybook.training import DivergenceGuard, TrainingHistory, adam, train_loop
 from theorybook.validation import real_sequence
 
 __all__ = [
@@ -196,16 +196,9 @@ Sampler = Callable[[], tuple[torch.Tensor, torch.Tensor]]
 
 
 def _adam(params: Sequence[Tensor], lr: float, *, foreach: bool = True) -> torch.optim.Adam:
-    """The training loops' Adam, by default the multi-tensor (``foreach``) implementation.
-
-    PyTorch's default on the CPU is the single-tensor loop: a dozen small kernels per parameter
-    tensor and step, which for the chapter's small networks (an LPN has 14 parameter tensors)
-    cost about 0.5 ms of a 3 ms Laplace-toy step. The multi-tensor form runs each of those
-    operations once over all tensors, with the same arithmetic in the same order, so the
-    weights and losses come out bit for bit the same (``tests/test_lpn_train_speed.py``
-    compares the two on the chapter's networks); ``foreach=False`` gives the single-tensor loop.
-    """
-    return torch.optim.Adam(params, lr=lr, foreach=foreach)
+    """The training loops' Adam: the book's multi-tensor Adam (:func:`theorybook.training.adam`),
+    bit for bit PyTorch's single-tensor loop (``foreach=False``), which the tests compare it with."""
+    return adam(params, lr=lr, foreach=foreach)
 
 
 _FLUSH_DEPTH = [0]

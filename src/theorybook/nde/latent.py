@@ -28,7 +28,7 @@ from theorybook.nde.solver_torch import SolverError, SolveStats, _regularized_od
 from theorybook.nde.train_torch import check_lam_stiff
 from theorybook.runtime import device, seed_everything
 from theorybook.timing import Timer, best_of
-from theorybook.training import TrainingDiverged, train_loop
+from theorybook.training import TrainingDiverged, adam, train_loop
 from theorybook.validation import matches_module
 
 __all__ = [
@@ -306,7 +306,7 @@ def train_latent_ode(
     model = LatentODE(
         data.x_train.shape[-1], latent, hidden, rtol, atol, max_num_steps=max_num_steps
     ).to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = adam(model.parameters(), lr=lr)
     hist: dict[str, list[float]] = {k: [] for k in ("epoch", "loss", "reg", "nfe", "wall")}
     n = x.shape[0]
     n_batches = len(range(0, n, batch_size))

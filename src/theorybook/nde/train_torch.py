@@ -40,7 +40,7 @@ from theorybook.nde.solver_torch import (
 )
 from theorybook.runtime import device, seed_everything
 from theorybook.timing import Timer, best_of
-from theorybook.training import TrainingDiverged, train_loop
+from theorybook.training import TrainingDiverged, adam, train_loop
 from theorybook.validation import finite_tensor, matches_module, real
 
 __all__ = [
@@ -362,7 +362,7 @@ def train_node(
     model = NODEClassifier(
         data.dim, hidden, max(data.n_classes, 2), rtol=rtol, atol=atol, max_num_steps=max_num_steps
     ).to(dev, tdtype)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = adam(model.parameters(), lr=lr)
     hist: dict[str, list[float]] = {
         k: [] for k in ("epoch", "loss", "reg", "lam", "train_acc", "nfe", "wall")
     }

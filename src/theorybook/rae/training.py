@@ -23,7 +23,7 @@ from theorybook.rae._limits import sigma_power
 from theorybook.rae.config import Training
 from theorybook.rae.criteria import Jacobian, _dae_loss, _rcae_loss
 from theorybook.rae.models import ReconstructionModel, check_fits
-from theorybook.training import DivergenceGuard, TrainingHistory, train_loop
+from theorybook.training import DivergenceGuard, TrainingHistory, adam, train_loop
 from theorybook.validation import real_sequence
 
 __all__ = ["train_autoencoder"]
@@ -114,7 +114,7 @@ def _stage(
     training: Training,
 ) -> Callable[[int], tuple[torch.Tensor, dict[str, float]]]:
     """One σ level's optimisation step: a fresh Adam with a cosine decay over the level."""
-    opt = torch.optim.Adam(model.parameters(), lr=training.lr)
+    opt = adam(model.parameters(), lr=training.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=training.steps)
     shape = (training.batch_size,)
 
