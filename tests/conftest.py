@@ -54,6 +54,9 @@ def smoke_chapter_run() -> Callable[[str], Any]:
     (its ``ChapterRun``), computed once per test process with ``THEORYBOOK_SCALE=smoke`` and one
     torch thread. The contract test and the chapter's own claims tests check the same run, so
     they share it instead of running the chapter twice; the results are frozen dataclasses.
+    Under ``pytest -n`` a test that uses it carries ``xdist_group("smoke-<package>")``, as the
+    contract test's run of that chapter does, so that ``--dist loadgroup`` (``make test``) sends
+    them to one worker.
     """
     from theorybook.chapters import chapter
     from theorybook.runtime import torch_threads

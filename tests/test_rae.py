@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pytest
@@ -593,21 +595,13 @@ def test_every_figure_and_the_claims_table_build(smoke_scale: str) -> None:
     assert "recollection" not in repr(table).lower()
 
 
-def test_smoke_claims_hold(smoke_scale: str) -> None:
-    cfg = Config.preset("smoke")
-    sc = ex.run_score_vs_sigma(cfg)
-    tiny = _tiny()
-    results = Results(
-        tweedie=ex.run_tweedie(cfg),
-        linear=ex.run_linear(cfg),
-        scores=sc,
-        energy=ex.run_not_an_energy(cfg, sc),
-        mh=ex.run_mh_1d(cfg, sc),
-        spiral=ex.run_spiral(tiny),
-        star=ex.run_star(tiny),
-        digits=ex.run_digits(tiny),
-    )
-    table = chapter_claims(results, cfg)
+@pytest.mark.xdist_group("smoke-rae")  # with the contract test's rae run (pytest -n, conftest.py)
+def test_smoke_claims_hold(smoke_chapter_run: Callable[[str], Any]) -> None:
+    # run_all → chapter_claims of the smoke preset at THEORYBOOK_SCALE=smoke, shared with the
+    # contract test (conftest.py): every experiment at smoke size
+    run = smoke_chapter_run("rae")
+    assert run.cfg == Config.preset("smoke") and isinstance(run.results, Results)
+    table = run.table
     table.assert_hold(
         [
             "tweedie",
