@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import diffrax
@@ -197,15 +198,20 @@ def test_claim4_torch_and_jax_agree(agreement: AgreementResult) -> None:
     assert set(rec.as_dict()) >= {"steps_jax", "r_e_rel_diff", "y1_max_diff"}
 
 
-def test_train_node_jax_taynode_runs() -> None:
+@pytest.mark.xdist_group("smoke-nde")  # with the contract test's nde run (pytest -n, conftest.py)
+def test_train_node_jax_taynode_runs(smoke_chapter_run: Callable[[str], Any]) -> None:
     from theorybook.nde import make_circles_data
     from theorybook.nde.train_jax import train_node_jax
 
-    d = make_circles_data(32, 32)
-    r = train_node_jax(d, "taynode", lam=1e-2, iters=3, hidden=4)
-    assert len(r.history["loss"]) == 3 and np.all(np.isfinite(r.history["reg"]))
+    # The smoke run's TayNODE (the contract test's run, shared: compiling a JAX trainer takes
+    # seconds), trained by train_node_jax in run_taynode_comparison.
+    run = smoke_chapter_run("nde")
+    r = run.results.taynode["taynode"]
+    iters = run.cfg.jax.iters
+    assert len(r.history["loss"]) == iters and np.all(np.isfinite(r.history["reg"]))
     assert r.history["reg"][0] > 0  # the Taylor integral is positive
     assert 0.0 <= r.test_acc <= 1.0 and r.test_nfe >= 7
+    d = make_circles_data(32, 32)
     with pytest.raises(ValueError):
         train_node_jax(d, "srnode")
     with pytest.raises(ValueError):

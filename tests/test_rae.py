@@ -559,18 +559,29 @@ def _tiny() -> Config:
     )
 
 
-def test_run_all_matches_the_experiments_one_at_a_time(smoke_scale: str) -> None:
-    cfg = _tiny()
-    results = ex.run_all(cfg)
+@pytest.fixture(scope="module")
+def tiny_run() -> tuple[Config, Results]:
+    """run_all on the tiny config at THEORYBOOK_SCALE=smoke, once for the two tests below."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("THEORYBOOK_SCALE", "smoke")
+        cfg = _tiny()
+        return cfg, ex.run_all(cfg)
+
+
+def test_run_all_matches_the_experiments_one_at_a_time(
+    tiny_run: tuple[Config, Results], smoke_scale: str
+) -> None:
+    cfg, results = tiny_run
     scores = ex.run_score_vs_sigma(cfg)
     assert results.scores.error_true == scores.error_true
     np.testing.assert_array_equal(results.spiral.field, ex.run_spiral(cfg).field)
     assert results.digits.chains["Langevin MH"].shape == (4, 2, 64)
 
 
-def test_every_figure_and_the_claims_table_build(smoke_scale: str) -> None:
-    cfg = _tiny()
-    results = ex.run_all(cfg)
+def test_every_figure_and_the_claims_table_build(
+    tiny_run: tuple[Config, Results], smoke_scale: str
+) -> None:
+    cfg, results = tiny_run
     sc, st = results.scores, results.star
     for f in (
         fg.score_figure(sc),
