@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import pytest
@@ -42,3 +43,31 @@ def _restore_torch_threads() -> Iterator[None]:
     yield
     if torch.get_num_threads() != before:
         torch.set_num_threads(before)
+
+
+_SMOKE_RUNS: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="session")
+def smoke_chapter_run() -> Callable[[str], Any]:
+    """``smoke_chapter_run("lpn")``: the chapter's ``run_all`` → ``chapter_claims`` at smoke scale
+    (its ``ChapterRun``), computed once per test process with ``THEORYBOOK_SCALE=smoke`` and one
+    torch thread. The contract test and the chapter's own claims tests check the same run, so
+    they share it instead of running the chapter twice; the results are frozen dataclasses.
+    Under ``pytest -n`` a test that uses it carries ``xdist_group("smoke-<package>")``, as the
+    contract test's run of that chapter does, so that ``--dist loadgroup`` (``make test``) sends
+    them to one worker; with pytest 9.2 and xdist 3.8 it does not (pytest-xdist issue #1386), and
+    each worker that needs the run computes it once (never more often than before the sharing).
+    """
+    from theorybook.chapters import chapter
+    from theorybook.runtime import torch_threads
+
+    def run(package: str) -> Any:
+        if package not in _SMOKE_RUNS:
+            with pytest.MonkeyPatch.context() as mp, torch_threads(1):
+                mp.setenv("THEORYBOOK_SCALE", "smoke")
+                mp.setenv("THEORYBOOK_THREADS", "1")
+                _SMOKE_RUNS[package] = chapter(package).run(scale="smoke")
+        return _SMOKE_RUNS[package]
+
+    return run

@@ -25,7 +25,7 @@ import json
 import pkgutil
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -156,12 +156,20 @@ def test_every_run_function_follows_the_contract(chapter: str) -> None:
     assert found, f"theorybook.{chapter} defines no run_* function"
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_run_all_builds_the_claim_table_at_smoke_scale(chapter: str) -> None:
+@pytest.mark.parametrize(
+    "chapter",
+    # each chapter's run goes to the worker of the chapter's tests that share it (conftest.py;
+    # `make test` distributes with --dist loadgroup)
+    [pytest.param(c, marks=pytest.mark.xdist_group(f"smoke-{c}")) for c in CHAPTERS],
+)
+def test_run_all_builds_the_claim_table_at_smoke_scale(
+    chapter: str, smoke_chapter_run: Callable[[str], Any]
+) -> None:
     """The one path the notebook, the scripts and the tests share: run_all → chapter_claims."""
     from theorybook.chapters import chapter as find
 
-    run = find(chapter).run(scale="smoke")
+    run = smoke_chapter_run(chapter)
+    assert run.chapter == find(chapter).stem and run.cfg == find(chapter).config("smoke")
     table = run.table
     assert isinstance(table, ClaimTable) and len(table) > 0
     assert all(r["chapter"] == find(chapter).stem for r in table.records())

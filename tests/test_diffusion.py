@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -588,21 +590,27 @@ def test_a_huge_sampler_step_raises_solver_diverged_naming_the_step() -> None:
 # ---------------------------------------------------------------- the chapter at smoke scale
 
 
-def test_smoke_claims(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_jacobian_view_works_on_copies(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a fresh transition (the smoke preset's, trained 3 steps): run_jacobian leaves its models'
+    # weights and train/eval modes as they were
     monkeypatch.setenv("THEORYBOOK_SCALE", "smoke")
-    cfg = Config.preset("smoke")
+    cfg = Config.preset("smoke").replace(**{"training.steps": 3})
     transition = ex.run_transition(cfg)
     before = {n: (_state(a), _state(b)) for n, (a, b) in transition.models.items()}
     jacobian = ex.run_jacobian(cfg, transition)
-    for n, (a, b) in transition.models.items():  # the Jacobian view works on copies
+    assert jacobian is not None and len(before) > 0
+    for n, (a, b) in transition.models.items():
         assert _same_state(a, before[n][0]) and _same_state(b, before[n][1])
-    results = D.Results(
-        check=ex.run_sampler_check(cfg),
-        transition=transition,
-        jacobian=jacobian,
-        calpha=D.run_calpha(cfg),
-        disks=D.run_disks(cfg),
-    )
+
+
+@pytest.mark.xdist_group("smoke-diffusion")  # with the contract test's run (pytest -n, conftest.py)
+def test_smoke_claims(smoke_chapter_run: Callable[[str], Any]) -> None:
+    # run_all → chapter_claims of the smoke preset at THEORYBOOK_SCALE=smoke (the sampler check,
+    # the transition, its Jacobian view, C^α images and disks), shared with the contract test
+    run = smoke_chapter_run("diffusion")
+    cfg, results, table = run.cfg, run.results, run.table
+    assert cfg == Config.preset("smoke") and isinstance(results, D.Results)
+    transition = results.transition
     calpha, disks = results.calpha, results.disks
     assert calpha is not None and disks is not None
     assert calpha.mse.shape == (len(cfg.calpha.alphas), len(cfg.calpha.sigmas))
@@ -611,7 +619,6 @@ def test_smoke_claims(monkeypatch: pytest.MonkeyPatch) -> None:
     np.testing.assert_allclose(
         transition.shuffled.wiener_errors, transition.shuffled.wiener_shuffled_errors, rtol=1e-6
     )
-    table = D.chapter_claims(results, cfg)
     assert table.chapter == "02_diffusion_generalization"
     table.assert_hold(
         [

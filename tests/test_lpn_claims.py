@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theorybook.lpn import Config, Results, chapter_claims, figures, pnp_claims, run_all
+from theorybook.lpn import Config, Results, chapter_claims, figures, pnp_claims
 from theorybook.lpn import experiments as ex
 from theorybook.lpn.claims import CHAPTER, STRUCTURAL_CLAIMS
 from theorybook.lpn.pnp_benchmark import FBP_FILTERS, RHO_THEORY_FACTOR
@@ -22,20 +22,22 @@ from theorybook.lpn.results import (
     PnPResults,
 )
 from theorybook.plotting import COLUMN_WIDTH
-from theorybook.runtime import torch_threads
 
 _EXTRA: dict[str, object] = {}
 """The CT and patch-prox results of the smoke run (the fixture's tuple keeps its old shape)."""
 
 
+# The module runs on the worker of the contract test's lpn run, whose run it shares (pytest -n).
+pytestmark = pytest.mark.xdist_group("smoke-lpn")
+
+
 @pytest.fixture(scope="module")
-def smoke_run():
-    with pytest.MonkeyPatch.context() as mp, torch_threads(1):
-        mp.setenv("THEORYBOOK_SCALE", "smoke")
-        mp.setenv("THEORYBOOK_THREADS", "1")
-        cfg = Config.preset("smoke")
-        results = run_all(cfg)
-        table = chapter_claims(results, cfg)
+def smoke_run(smoke_chapter_run):
+    # run_all → chapter_claims of Config.preset("smoke") at THEORYBOOK_SCALE=smoke on one torch
+    # thread, shared with the contract test (conftest.py)
+    run = smoke_chapter_run("lpn")
+    cfg, results, table = run.cfg, run.results, run.table
+    assert cfg == Config.preset("smoke") and isinstance(results, Results)
     _EXTRA.update(ct=results.ct, patch_prox=results.patch_prox, results=results)
     return cfg, results.laplacian, results.prior, results.pnp, results.patches, table
 

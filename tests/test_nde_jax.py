@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import diffrax
@@ -197,15 +198,20 @@ def test_claim4_torch_and_jax_agree(agreement: AgreementResult) -> None:
     assert set(rec.as_dict()) >= {"steps_jax", "r_e_rel_diff", "y1_max_diff"}
 
 
-def test_train_node_jax_taynode_runs() -> None:
+@pytest.mark.xdist_group("smoke-nde")  # with the contract test's nde run (pytest -n, conftest.py)
+def test_train_node_jax_taynode_runs(smoke_chapter_run: Callable[[str], Any]) -> None:
     from theorybook.nde import make_circles_data
     from theorybook.nde.train_jax import train_node_jax
 
-    d = make_circles_data(32, 32)
-    r = train_node_jax(d, "taynode", lam=1e-2, iters=3, hidden=4)
-    assert len(r.history["loss"]) == 3 and np.all(np.isfinite(r.history["reg"]))
+    # The smoke run's TayNODE (the contract test's run, shared: compiling a JAX trainer takes
+    # seconds), trained by train_node_jax in run_taynode_comparison.
+    run = smoke_chapter_run("nde")
+    r = run.results.taynode["taynode"]
+    iters = run.cfg.jax.iters
+    assert len(r.history["loss"]) == iters and np.all(np.isfinite(r.history["reg"]))
     assert r.history["reg"][0] > 0  # the Taylor integral is positive
     assert 0.0 <= r.test_acc <= 1.0 and r.test_nfe >= 7
+    d = make_circles_data(32, 32)
     with pytest.raises(ValueError):
         train_node_jax(d, "srnode")
     with pytest.raises(ValueError):
@@ -296,8 +302,8 @@ def test_diffrax_bad_inputs_are_clear() -> None:
         taylor_derivative(lambda t, x: -x, 0.0, jnp.ones((2, 2)), 2.5)  # type: ignore[arg-type]
 
 
-def test_error_regularized_solver_matches_ode_wrapper_and_trains_sde() -> None:
-    from theorybook.nde.sde import ErrorRegularizedSolver, SDEData, train_neural_sde
+def test_error_regularized_solver_matches_ode_wrapper() -> None:
+    from theorybook.nde.sde import ErrorRegularizedSolver
 
     term = diffrax.ODETerm(lambda t, y, args: jnp.array([[-0.5, 2.0], [-2.0, -0.5]]) @ y)
     _, st = regularized_diffeqsolve(
@@ -316,17 +322,7 @@ def test_error_regularized_solver_matches_ode_wrapper_and_trains_sde() -> None:
     assert float(sol.solver_state[1][0]) == pytest.approx(float(st.error_estimate), rel=1e-6)
     with pytest.raises(TypeError):
         ErrorRegularizedSolver(diffrax.ItoMilstein(), 1e-3, 1e-3)
-
-    ts = np.linspace(0.0, 1.0, 5, dtype=np.float32)
-    data = SDEData(
-        ts,
-        np.zeros((5, 2), np.float32),
-        np.full((5, 2), 0.1, np.float32),
-        np.array([2.0, 0.0], np.float32),
-    )
-    r = train_neural_sde(data, lam=1.0, iters=2, n_paths=4, hidden=4)
-    assert len(r.history["loss"]) == 2 and np.isfinite(r.test_loss) and r.test_steps >= 1
-    assert all(v >= 0 for v in r.history["reg"])
+    # The neural SDE trained with this solver (R_E ≥ 0 in its history): the next test's runs.
 
 
 def test_sde_sweep_shares_the_start_and_lambda_is_chosen_on_validation() -> None:
@@ -348,21 +344,28 @@ def test_sde_sweep_shares_the_start_and_lambda_is_chosen_on_validation() -> None
         np.array([2.0, 0.0], np.float32),
     )
     kw = dict(iters=2, n_paths=4, eval_paths=4, hidden=4)
-    runs = train_neural_sde_sweep(data, (0.0, 1.0), **kw)  # type: ignore[arg-type]
-    single = train_neural_sde(data, lam=1.0, **kw)  # type: ignore[arg-type]
-    # Same initialization and keys: the swept run equals the single one.
-    assert runs[1].history["loss"] == pytest.approx(single.history["loss"])
-    assert runs[0].history["loss"][0] == pytest.approx(runs[1].history["loss"][0])
-    assert np.isfinite(runs[1].val_loss) and runs[1].val_steps >= 1
+    # Each call compiles its training step (~15 s), so two calls check everything: the sweep
+    # over two λ on two seeds, and its last run (second seed, second λ) alone.
+    both = train_neural_sde_seeds(data, (0.0, 1.0), (0, 3), **kw)  # type: ignore[arg-type]
+    assert [[r.seed for r in runs] for runs in both] == [[0, 0], [3, 3]]
+    assert [[r.lam for r in runs] for runs in both] == [[0.0, 1.0], [0.0, 1.0]]
+    # On a seed every λ starts from the same initialization and keys.
+    for runs in both:
+        assert runs[0].history["loss"][0] == pytest.approx(runs[1].history["loss"][0])
+    assert np.isfinite(both[0][1].val_loss) and both[0][1].val_steps >= 1
+    # The seeds share the compiled steps, yet each run equals that run alone: train_neural_sde
+    # is train_neural_sde_sweep of one λ, which is train_neural_sde_seeds of one seed, so a run
+    # that carried anything over from the runs before it in the sweep (parameters, optimiser
+    # state, keys, the first seed) would differ here.
+    alone = train_neural_sde(data, lam=1.0, seed=3, **kw)  # type: ignore[arg-type]
+    assert (alone.seed, alone.lam) == (3, 1.0)
+    assert both[1][1].history["loss"] == pytest.approx(alone.history["loss"])
+    assert both[1][1].history["loss"] != pytest.approx(both[0][1].history["loss"])
+    # A trained run's record (the error-regularized solver's R_E is non-negative).
+    assert len(alone.history["loss"]) == 2 and np.isfinite(alone.test_loss)
+    assert alone.test_steps >= 1 and all(v >= 0 for v in alone.history["reg"])
     with pytest.raises(ValueError, match="lams"):
         train_neural_sde_sweep(data, (), **kw)  # type: ignore[arg-type]
-    # Several seeds share the compiled steps; each seed's runs equal that seed's own sweep.
-    both = train_neural_sde_seeds(data, (0.0, 1.0), (0, 3), **kw)  # type: ignore[arg-type]
-    assert [r.seed for r in both[1]] == [3, 3]
-    assert both[0][1].history["loss"] == pytest.approx(runs[1].history["loss"])
-    alone = train_neural_sde_sweep(data, (1.0,), seed=3, **kw)  # type: ignore[arg-type]
-    assert both[1][1].history["loss"] == pytest.approx(alone[0].history["loss"])
-    assert both[1][1].history["loss"] != pytest.approx(both[0][1].history["loss"])
     with pytest.raises(ValueError, match="seeds"):
         train_neural_sde_seeds(data, (0.0,), (1, 1), **kw)  # type: ignore[arg-type]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,7 +13,6 @@ from theorybook.ntk import (
     Config,
     agreement,
     bayes_classifier,
-    chapter_claims,
     deep_limit,
     dirichlet_setting,
     dirichlet_sphere_data,
@@ -34,7 +35,6 @@ from theorybook.ntk import (
     ntk_kernel_unrolled,
     one_nn,
     resolve_activation,
-    run_all,
     singular_exponent,
     train_network,
 )
@@ -520,13 +520,15 @@ def test_log_kernels_hold_signs_and_logs() -> None:
 
 
 @pytest.fixture(scope="module")
-def smoke_table() -> object:
-    cfg = Config.preset("smoke")
-    with pytest.MonkeyPatch.context() as patch:  # the rows record the scale they ran at
-        patch.setenv("THEORYBOOK_SCALE", "smoke")
-        return chapter_claims(run_all(cfg), cfg)
+def smoke_table(smoke_chapter_run: Callable[[str], Any]) -> object:
+    # chapter_claims(run_all(Config.preset("smoke"))) at THEORYBOOK_SCALE=smoke (the rows record
+    # the scale they ran at), shared with the contract test (conftest.py)
+    run = smoke_chapter_run("ntk")
+    assert run.cfg == Config.preset("smoke")
+    return run.table
 
 
+@pytest.mark.xdist_group("smoke-ntk")  # with the contract test's ntk run (pytest -n, conftest.py)
 def test_claims_hold_at_smoke_scale(smoke_table: object) -> None:
     from theorybook.claims import ClaimTable, Status
 

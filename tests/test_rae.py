@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pytest
@@ -557,18 +559,29 @@ def _tiny() -> Config:
     )
 
 
-def test_run_all_matches_the_experiments_one_at_a_time(smoke_scale: str) -> None:
-    cfg = _tiny()
-    results = ex.run_all(cfg)
+@pytest.fixture(scope="module")
+def tiny_run() -> tuple[Config, Results]:
+    """run_all on the tiny config at THEORYBOOK_SCALE=smoke, once for the two tests below."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("THEORYBOOK_SCALE", "smoke")
+        cfg = _tiny()
+        return cfg, ex.run_all(cfg)
+
+
+def test_run_all_matches_the_experiments_one_at_a_time(
+    tiny_run: tuple[Config, Results], smoke_scale: str
+) -> None:
+    cfg, results = tiny_run
     scores = ex.run_score_vs_sigma(cfg)
     assert results.scores.error_true == scores.error_true
     np.testing.assert_array_equal(results.spiral.field, ex.run_spiral(cfg).field)
     assert results.digits.chains["Langevin MH"].shape == (4, 2, 64)
 
 
-def test_every_figure_and_the_claims_table_build(smoke_scale: str) -> None:
-    cfg = _tiny()
-    results = ex.run_all(cfg)
+def test_every_figure_and_the_claims_table_build(
+    tiny_run: tuple[Config, Results], smoke_scale: str
+) -> None:
+    cfg, results = tiny_run
     sc, st = results.scores, results.star
     for f in (
         fg.score_figure(sc),
@@ -593,21 +606,13 @@ def test_every_figure_and_the_claims_table_build(smoke_scale: str) -> None:
     assert "recollection" not in repr(table).lower()
 
 
-def test_smoke_claims_hold(smoke_scale: str) -> None:
-    cfg = Config.preset("smoke")
-    sc = ex.run_score_vs_sigma(cfg)
-    tiny = _tiny()
-    results = Results(
-        tweedie=ex.run_tweedie(cfg),
-        linear=ex.run_linear(cfg),
-        scores=sc,
-        energy=ex.run_not_an_energy(cfg, sc),
-        mh=ex.run_mh_1d(cfg, sc),
-        spiral=ex.run_spiral(tiny),
-        star=ex.run_star(tiny),
-        digits=ex.run_digits(tiny),
-    )
-    table = chapter_claims(results, cfg)
+@pytest.mark.xdist_group("smoke-rae")  # with the contract test's rae run (pytest -n, conftest.py)
+def test_smoke_claims_hold(smoke_chapter_run: Callable[[str], Any]) -> None:
+    # run_all → chapter_claims of the smoke preset at THEORYBOOK_SCALE=smoke, shared with the
+    # contract test (conftest.py): every experiment at smoke size
+    run = smoke_chapter_run("rae")
+    assert run.cfg == Config.preset("smoke") and isinstance(run.results, Results)
+    table = run.table
     table.assert_hold(
         [
             "tweedie",

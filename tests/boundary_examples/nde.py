@@ -316,9 +316,10 @@ NOT_DRIVEN = {
 
 BOUNDARY_ONLY = {
     "train_node_jax": "compiling its training and test steps takes about 10 s; its valid runs are "
-    "test_nde_jax.py::test_train_node_jax_taynode_runs and the divergence test beside it",
+    "run_taynode_comparison's in the smoke run (checked by "
+    "test_nde_jax.py::test_train_node_jax_taynode_runs) and the divergence test's",
     "train_neural_sde": "compiling the SDE training step takes about 15 s; its valid run is "
-    "test_nde_jax.py::test_error_regularized_solver_matches_ode_wrapper_and_trains_sde",
+    "test_nde_jax.py::test_sde_sweep_shares_the_start_and_lambda_is_chosen_on_validation",
     "train_neural_sde_sweep": "as train_neural_sde; its valid run is "
     "test_nde_jax.py::test_sde_sweep_shares_the_start_and_lambda_is_chosen_on_validation",
     "train_neural_sde_seeds": "as train_neural_sde; its valid run is "
