@@ -131,9 +131,12 @@ def test_local_jobs_run_in_other_processes_and_a_killed_cell_is_all_a_rerun_runs
 ) -> None:
     """Four cells in four submitit processes; one is killed mid-run; the rerun runs only it."""
     root = _results(tmp_path)
-    sweep = _sweep(epochs=(2, 60))
+    # seed 1 at 150 epochs is the victim: about 3 s of work (at 60 epochs, 1.2 s, one run of
+    # `make test` saw the cell end before the cancel reached it); seed 0 at 150 epochs runs to the
+    # end alongside
+    sweep = _sweep(epochs=(2, 150))
     cells = sweep.cells()
-    victim = cells[3]  # seed 1, 60 epochs: a slow cell
+    victim = cells[3]
     marker = cell_path(victim, root).with_suffix(".started")
     run = run_sweeps(
         sweep,
