@@ -113,3 +113,27 @@ def test_make_takes_a_whole_number_of_jobs() -> None:
         ["make", "-n", "help", "JOBS=1"], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert run.returncode == 0, run.stderr
+
+
+def _book_order(*extra: str) -> list[str]:
+    args = ["make", "--no-print-directory", "--eval", "show-order: ; @echo $(BOOK_ORDER)"]
+    if extra:
+        args.append("NOTEBOOKS=" + " ".join(extra))
+    run = subprocess.run(
+        [*args, "show-order"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return run.stdout.split()
+
+
+def test_the_book_executes_every_chapter_once_longest_first() -> None:
+    """``make book`` hands xargs every notebook exactly once, chapter 3 (the longest) first; a
+    chapter the order does not list still runs, last."""
+    order = _book_order()
+    notebooks = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "chapters").glob("*.ipynb"))
+    assert sorted(order) == notebooks
+    assert order[0].startswith("chapters/03_")
+    assert _book_order("chapters/09_new.ipynb", "chapters/06_b.ipynb", "chapters/03_a.ipynb") == [
+        "chapters/03_a.ipynb",
+        "chapters/06_b.ipynb",
+        "chapters/09_new.ipynb",
+    ]

@@ -131,12 +131,9 @@ def test_local_jobs_run_in_other_processes_and_a_killed_cell_is_all_a_rerun_runs
 ) -> None:
     """Four cells in four submitit processes; one is killed mid-run; the rerun runs only it."""
     root = _results(tmp_path)
-    # seed 1 at 150 epochs is the victim: about 3 s of work (at 60 epochs, 1.2 s, one run of
-    # `make test` saw the cell end before the cancel reached it); seed 0 at 150 epochs runs to the
-    # end alongside
-    sweep = _sweep(epochs=(2, 150))
+    sweep = _sweep(epochs=(2, 60))
     cells = sweep.cells()
-    victim = cells[3]
+    victim = cells[3]  # seed 1, 60 epochs: a slow cell
     marker = cell_path(victim, root).with_suffix(".started")
     run = run_sweeps(
         sweep,
@@ -371,5 +368,37 @@ def test_a_job_started_with_sigint_ignored_can_be_cancelled() -> None:
         handler = signal.getsignal(signal.SIGINT)
         _allow_interrupt()  # a handler someone installed is left alone
         assert signal.getsignal(signal.SIGINT) is handler
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_local_job_controllers_take_sigint_when_this_process_ignores_it() -> None:
+    """submitit cancels a local job by sending SIGINT to its controller process: started from a
+    process that ignores SIGINT (``nohup … &``), the controller would inherit the ignore and the
+    job run on. During the submission the started processes get SIGINT's default; this process
+    keeps ignoring it."""
+    import signal
+    import subprocess
+    import sys
+
+    from theorybook.sweeps import _children_take_sigint
+
+    probe = [
+        sys.executable,
+        "-c",
+        "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)",
+    ]
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        outside = subprocess.run(probe, capture_output=True, text=True, check=True).stdout
+        with _children_take_sigint():
+            inside = subprocess.run(probe, capture_output=True, text=True, check=True).stdout
+            os.kill(os.getpid(), signal.SIGINT)  # this process does not react
+        assert (outside.strip(), inside.strip()) == ("False", "True")
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        with _children_take_sigint():  # a process that takes SIGINT is left alone
+            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     finally:
         signal.signal(signal.SIGINT, before)

@@ -459,12 +459,37 @@ def _allow_interrupt() -> None:
     """Let SIGINT interrupt this process again if it was started with SIGINT ignored.
 
     A command started in the background of a non-interactive shell (``nohup python
-    scripts/sweep.py run ... &``) ignores SIGINT, and so do the job processes it starts; but
-    submitit cancels a local job with SIGINT, which would then be lost and the job run on.
+    scripts/sweep.py run ... &``) ignores SIGINT, and so do the processes it starts; but submitit
+    cancels a local job with SIGINT, which would then be lost and the job run on. The job's
+    controller is started without the ignore (:func:`_children_take_sigint`); this guards the
+    job's own process as well.
     """
     ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     if ignored and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@contextlib.contextmanager
+def _children_take_sigint() -> Iterator[None]:
+    """While submitting local jobs, let the processes started here take SIGINT.
+
+    submitit's ``LocalJob.cancel`` sends SIGINT to the job's controller process, which then
+    interrupts and kills the job's process. A process started with SIGINT ignored (the
+    background of a non-interactive shell: ``nohup … &``) passes the ignore on to every process
+    it starts, so the controller would ignore the cancel and the job run to its end. A signal
+    with a handler is reset to its default in a started program, so for the submission SIGINT
+    gets a handler that does nothing (this process keeps not reacting to it), and the ignore is
+    restored afterwards. Only in the main thread (Python sets handlers there only).
+    """
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if not ignored or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_cells(cells: Sequence[Cell], out: str, threads: int, executor: str) -> list[str]:
@@ -656,7 +681,7 @@ def run_sweeps(
             if gpus_per_job:  # the processes take the machine's GPUs in turn
                 first = (i % groups) * gpus_per_job
                 ex.update_parameters(visible_gpus=tuple(range(first, first + gpus_per_job)))
-            with _environment(_job_environment(threads)):
+            with _environment(_job_environment(threads)), _children_take_sigint():
                 jobs_list.append(ex.submit(_run_cells, shard, str(root), threads, "local"))
     if on_submit is not None:
         on_submit(jobs_list)
