@@ -78,7 +78,7 @@ def test_multi_tensor_adam_trains_bit_for_bit(name: str, monkeypatch: pytest.Mon
     schedule = [Stage(8, "l1", 1e-3), Stage(6, "l2", 3e-4), Stage(8, "pm", 1e-4, gamma=2.0)]
 
     def train(foreach: bool) -> tuple[tuple[float, ...], list[torch.Tensor]]:
-        monkeypatch.setattr(train_module, "_adam", partial(train_module._adam, foreach=foreach))
+        monkeypatch.setattr(train_module, "adam", partial(train_module.adam, foreach=foreach))
         torch.manual_seed(3)
         model, sampler = MODELS[name]()
         hist = train_lpn(model, sampler, schedule)

@@ -67,8 +67,8 @@ A training step on a CPU allocates and frees the same buffers, from a few hundre
 few megabytes, every step. Under glibc's defaults those buffers are often fresh ``mmap`` pages,
 or heap that was handed back to the system at the end of the previous step, so each step
 faults its memory in again (the kernel zeroes every page). With these settings blocks up to
-32 MiB (glibc's largest threshold) come from the heap and up to 1 GiB of freed heap is kept for
-the next step; a process then keeps its peak memory. They change where buffers live, not what is
+32 MiB come from the heap and up to 1 GiB of freed heap is kept for the next step; a process then
+keeps its peak memory. Other C libraries (macOS, musl) ignore them. They change where buffers live, not what is
 computed. The Reproducing page gives the measured effect."""
 
 
@@ -137,11 +137,21 @@ def use_book_malloc() -> bool:
     return all(mallopt(_MALLOPT_PARAMS[name], value) == 1 for name, value in values.items())
 
 
+def _is_glibc() -> bool:
+    try:
+        return bool(os.confstr("CS_GNU_LIBC_VERSION"))
+    except (ValueError, OSError, AttributeError):  # not a confstr name here (macOS, musl)
+        return False
+
+
 @checked
 def malloc_policy() -> str:
     """Whether this process runs under the book's :data:`MALLOC_ENV`: ``"book settings"`` when
     every variable has the book's value, ``"allocator defaults"`` when none is set, otherwise the
-    variables as set (``"MALLOC_TRIM_THRESHOLD_=…"``); the chapters' run cards show it."""
+    variables as set (``"MALLOC_TRIM_THRESHOLD_=…"``); ``"not glibc (no effect)"`` where the C
+    library is not glibc. The chapters' run cards show it."""
+    if not _is_glibc():
+        return "not glibc (no effect)"
     set_here = {name: os.environ[name] for name in MALLOC_ENV if name in os.environ}
     if set_here == MALLOC_ENV:
         return "book settings"

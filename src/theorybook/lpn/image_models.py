@@ -20,10 +20,10 @@ from theorybook.lpn.config import Config, Denoisers
 from theorybook.lpn.data import check_images, digits_split, image_sampler, patch_split
 from theorybook.lpn.model import ConvLPN, PlainCNN
 from theorybook.lpn.results import StepTiming
-from theorybook.lpn.train import Stage, _adam, _flush_denormals, paper_schedule, train_lpn
+from theorybook.lpn.train import Stage, _flush_denormals, paper_schedule, train_lpn
 from theorybook.runtime import seed_everything, torch_threads
 from theorybook.timing import best_of
-from theorybook.training import DivergenceGuard, TrainingHistory, train_loop
+from theorybook.training import DivergenceGuard, TrainingHistory, adam, train_loop
 from theorybook.validation import int_in_range, positive_int
 
 __all__ = [
@@ -163,7 +163,7 @@ def time_training_steps(cfg: Config) -> StepTiming:
     present); each step is one :func:`~theorybook.training.train_loop` step, and the result is
     the median of ``timing.repeats`` timed steps after ``timing.warmup`` (:func:`best_of`),
     with subnormal floats flushed to zero and the multi-tensor Adam, as in training
-    (:func:`~theorybook.lpn.train._flush_denormals`, :func:`~theorybook.lpn.train._adam`).
+    (:func:`~theorybook.lpn.train._flush_denormals`, :func:`theorybook.training.adam`).
     """
     from theorybook.runtime import device
 
@@ -179,7 +179,7 @@ def time_training_steps(cfg: Config) -> StepTiming:
     y = x + d.noise * torch.randn_like(x)
     stats = {}
     for key, net in nets.items():
-        opt = _adam(list(net.parameters()), cfg.timing.lr)  # the optimiser training uses
+        opt = adam(list(net.parameters()), lr=cfg.timing.lr)  # the optimiser training uses
         guard = DivergenceGuard(where=f"timing ({key})")
         counter = [1]
 

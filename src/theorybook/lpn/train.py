@@ -195,12 +195,6 @@ def split_schedule(steps: PositiveInt, loss: LossName, lrs: Sequence[PositiveRea
 Sampler = Callable[[], tuple[torch.Tensor, torch.Tensor]]
 
 
-def _adam(params: Sequence[Tensor], lr: float, *, foreach: bool = True) -> torch.optim.Adam:
-    """The training loops' Adam: the book's multi-tensor Adam (:func:`theorybook.training.adam`),
-    bit for bit PyTorch's single-tensor loop (``foreach=False``), which the tests compare it with."""
-    return adam(params, lr=lr, foreach=foreach)
-
-
 _FLUSH_DEPTH = [0]
 
 
@@ -317,7 +311,7 @@ def train_lpn(
     if not all(isinstance(s, Stage) for s in schedule):
         raise TypeError("schedule must hold Stage objects only")
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = _adam(params, schedule[0].lr)
+    optimizer = adam(params, lr=schedule[0].lr)
     projector = getattr(model, "project_", None) if project else None
     plan = [index for index, stage in enumerate(schedule) for _ in range(stage.steps)]
     if not plan:
