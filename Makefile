@@ -76,12 +76,11 @@ test-lint: $(VENV)/.installed-test
 # built at full size and takes one optimisation step on the CPU.
 # Tests run $(JOBS) processes at a time, so each gets one torch thread (the book's thread policy
 # reads THEORYBOOK_THREADS); on a loaded 2-core machine two threads per process run ~2-10x slower.
-# --dist loadgroup: tests marked xdist_group("smoke-<chapter>") share one smoke run of the chapter
-# per process (tests/conftest.py), so they go to the same process. With pytest 9.2 and xdist 3.8
-# the grouping has no effect (pytest-xdist issue #1386: the group suffix no longer reaches the
-# node ids), and each process that needs a chapter's run computes it once.
+# Tests that check a chapter's smoke run share it within a process (tests/conftest.py): each
+# process that needs a chapter's run computes it once. (--dist loadgroup would send them to one
+# process, but with the pinned pytest 9.2 and xdist 3.8 it does not group: pytest-xdist #1386.)
 test-unit: $(VENV)/.installed-test
-	THEORYBOOK_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup tests
+	THEORYBOOK_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) tests
 
 test-notebooks: $(VENV)/.installed-test
 ifneq ($(strip $(NOTEBOOKS)),)

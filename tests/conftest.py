@@ -54,10 +54,8 @@ def smoke_chapter_run() -> Callable[[str], Any]:
     (its ``ChapterRun``), computed once per test process with ``THEORYBOOK_SCALE=smoke`` and one
     torch thread. The contract test and the chapter's own claims tests check the same run, so
     they share it instead of running the chapter twice; the results are frozen dataclasses.
-    Under ``pytest -n`` a test that uses it carries ``xdist_group("smoke-<package>")``, as the
-    contract test's run of that chapter does, so that ``--dist loadgroup`` (``make test``) sends
-    them to one worker; with pytest 9.2 and xdist 3.8 it does not (pytest-xdist issue #1386), and
-    each worker that needs the run computes it once (never more often than before the sharing).
+    Under ``pytest -n`` each worker that needs the run computes it once (never more often than
+    before the sharing).
     """
     from theorybook.chapters import chapter
     from theorybook.runtime import torch_threads

@@ -156,12 +156,7 @@ def test_every_run_function_follows_the_contract(chapter: str) -> None:
     assert found, f"theorybook.{chapter} defines no run_* function"
 
 
-@pytest.mark.parametrize(
-    "chapter",
-    # each chapter's run goes to the worker of the chapter's tests that share it (conftest.py;
-    # `make test` distributes with --dist loadgroup)
-    [pytest.param(c, marks=pytest.mark.xdist_group(f"smoke-{c}")) for c in CHAPTERS],
-)
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_run_all_builds_the_claim_table_at_smoke_scale(
     chapter: str, smoke_chapter_run: Callable[[str], Any]
 ) -> None:

@@ -603,7 +603,6 @@ def test_the_jacobian_view_works_on_copies(monkeypatch: pytest.MonkeyPatch) -> N
         assert _same_state(a, before[n][0]) and _same_state(b, before[n][1])
 
 
-@pytest.mark.xdist_group("smoke-diffusion")  # with the contract test's run (pytest -n, conftest.py)
 def test_smoke_claims(smoke_chapter_run: Callable[[str], Any]) -> None:
     # run_all → chapter_claims of the smoke preset at THEORYBOOK_SCALE=smoke (the sampler check,
     # the transition, its Jacobian view, C^α images and disks), shared with the contract test

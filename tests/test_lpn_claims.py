@@ -27,10 +27,6 @@ _EXTRA: dict[str, object] = {}
 """The CT and patch-prox results of the smoke run (the fixture's tuple keeps its old shape)."""
 
 
-# The module runs on the worker of the contract test's lpn run, whose run it shares (pytest -n).
-pytestmark = pytest.mark.xdist_group("smoke-lpn")
-
-
 @pytest.fixture(scope="module")
 def smoke_run(smoke_chapter_run):
     # run_all → chapter_claims of Config.preset("smoke") at THEORYBOOK_SCALE=smoke on one torch

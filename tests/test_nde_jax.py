@@ -198,7 +198,6 @@ def test_claim4_torch_and_jax_agree(agreement: AgreementResult) -> None:
     assert set(rec.as_dict()) >= {"steps_jax", "r_e_rel_diff", "y1_max_diff"}
 
 
-@pytest.mark.xdist_group("smoke-nde")  # with the contract test's nde run (pytest -n, conftest.py)
 def test_train_node_jax_taynode_runs(smoke_chapter_run: Callable[[str], Any]) -> None:
     from theorybook.nde import make_circles_data
     from theorybook.nde.train_jax import train_node_jax

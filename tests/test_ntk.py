@@ -528,7 +528,6 @@ def smoke_table(smoke_chapter_run: Callable[[str], Any]) -> object:
     return run.table
 
 
-@pytest.mark.xdist_group("smoke-ntk")  # with the contract test's ntk run (pytest -n, conftest.py)
 def test_claims_hold_at_smoke_scale(smoke_table: object) -> None:
     from theorybook.claims import ClaimTable, Status
 

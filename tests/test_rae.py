@@ -606,7 +606,6 @@ def test_every_figure_and_the_claims_table_build(
     assert "recollection" not in repr(table).lower()
 
 
-@pytest.mark.xdist_group("smoke-rae")  # with the contract test's rae run (pytest -n, conftest.py)
 def test_smoke_claims_hold(smoke_chapter_run: Callable[[str], Any]) -> None:
     # run_all → chapter_claims of the smoke preset at THEORYBOOK_SCALE=smoke, shared with the
     # contract test (conftest.py): every experiment at smoke size

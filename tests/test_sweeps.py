@@ -353,25 +353,6 @@ def test_an_option_of_another_executor_is_refused(tmp_path: Path, kwargs: dict, 
         run_sweeps(_sweep(), out=_results(tmp_path), **kwargs)
 
 
-def test_a_job_started_with_sigint_ignored_can_be_cancelled() -> None:
-    """A sweep started in the background of a non-interactive shell ignores SIGINT, which is
-    how submitit cancels a local job: the job's entry point lets SIGINT interrupt it again."""
-    import signal
-
-    from theorybook.sweeps import _allow_interrupt
-
-    before = signal.getsignal(signal.SIGINT)
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        _allow_interrupt()
-        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        handler = signal.getsignal(signal.SIGINT)
-        _allow_interrupt()  # a handler someone installed is left alone
-        assert signal.getsignal(signal.SIGINT) is handler
-    finally:
-        signal.signal(signal.SIGINT, before)
-
-
 def test_local_job_controllers_take_sigint_when_this_process_ignores_it() -> None:
     """submitit cancels a local job by sending SIGINT to its controller process: started from a
     process that ignores SIGINT (``nohup … &``), the controller would inherit the ignore and the

@@ -455,28 +455,15 @@ def _job_environment(threads: int) -> dict[str, str]:
     }
 
 
-def _allow_interrupt() -> None:
-    """Let SIGINT interrupt this process again if it was started with SIGINT ignored.
-
-    A command started in the background of a non-interactive shell (``nohup python
-    scripts/sweep.py run ... &``) ignores SIGINT, and so do the processes it starts; but submitit
-    cancels a local job with SIGINT, which would then be lost and the job run on. The job's
-    controller is started without the ignore (:func:`_children_take_sigint`); this guards the
-    job's own process as well.
-    """
-    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-    if ignored and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
 @contextlib.contextmanager
 def _children_take_sigint() -> Iterator[None]:
     """While submitting local jobs, let the processes started here take SIGINT.
 
     submitit's ``LocalJob.cancel`` sends SIGINT to the job's controller process, which then
-    interrupts and kills the job's process. A process started with SIGINT ignored (the
-    background of a non-interactive shell: ``nohup … &``) passes the ignore on to every process
-    it starts, so the controller would ignore the cancel and the job run to its end. A signal
+    interrupts the job's process (it forwards SIGINT, then SIGKILL). A process started with SIGINT
+    ignored (the background of a non-interactive shell: ``nohup … &``) passes the ignore on to
+    every process it starts, so the controller would ignore the cancel and the job run to its
+    end; started with SIGINT's default, the controller passes the default on to the job. A signal
     with a handler is reset to its default in a started program, so for the submission SIGINT
     gets a handler that does nothing (this process keeps not reacting to it), and the ignore is
     restored afterwards. Only in the main thread (Python sets handlers there only).
@@ -494,8 +481,7 @@ def _children_take_sigint() -> Iterator[None]:
 
 def _run_cells(cells: Sequence[Cell], out: str, threads: int, executor: str) -> list[str]:
     """One job's work: its cells, one after the other, skipping those recorded meanwhile (a
-    job can be cancelled: :func:`_allow_interrupt`)."""
-    _allow_interrupt()
+    job can be cancelled: :func:`_children_take_sigint`)."""
     done = []
     for cell in cells:
         if not cell_path(cell, out).is_file():
