@@ -97,3 +97,55 @@ def _fresh(name: str) -> list[torch.Tensor]:
     torch.manual_seed(3)
     model, _ = MODELS[name]()
     return [p.detach().clone() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("name", ["ConvLPN", "PlainCNN"])
+def test_channels_last_training_matches_up_to_rounding(name: str) -> None:
+    """``channels_last=True`` trains the same network to within float32 rounding over a short
+    schedule, returns it in the default memory format (so evaluation code sees ordinary
+    tensors) and keeps the parameter objects; an LPN trained so stays convex."""
+
+    def train(channels_last: bool) -> tuple[tuple[float, ...], torch.nn.Module, list[int]]:
+        torch.manual_seed(3)
+        model, sampler = MODELS[name]()
+        ids = [id(p) for p in model.parameters()]
+        seen: list[bool] = []
+        cl = torch.channels_last
+        model.register_forward_pre_hook(
+            lambda module, args: seen.append(
+                args[0].is_contiguous(memory_format=cl)
+                and all(
+                    p.is_contiguous(memory_format=cl) for p in module.parameters() if p.ndim == 4
+                )
+            )
+        )
+        schedule = [Stage(6, "l1", 1e-3), Stage(4, "pm", 1e-4, gamma=2.0)]
+        hist = train_lpn(model, sampler, schedule, channels_last=channels_last)
+        assert seen == [channels_last] * 10  # every step ran in the format asked for
+        return hist.losses, model, ids
+
+    (loss_a, model_a, ids_a), (loss_b, model_b, _) = train(True), train(False)
+    assert [id(p) for p in model_a.parameters()] == ids_a
+    for p in model_a.parameters():
+        assert p.is_contiguous()
+    for a, b in zip(model_a.parameters(), model_b.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(torch.tensor(loss_a), torch.tensor(loss_b), rtol=1e-4, atol=1e-6)
+    if isinstance(model_a, ConvLPN):
+        assert model_a.is_convex()
+
+
+def test_channels_last_gives_back_the_default_format_when_training_fails() -> None:
+    """A diverging run raises, and the model it leaves is in the default memory format."""
+    from theorybook.training import TrainingDiverged
+
+    torch.manual_seed(3)
+    model = PlainCNN(1, 8, 3)
+
+    def sample() -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.full((4, 1, 8, 8), float("nan"))
+        return x, x
+
+    with pytest.raises(TrainingDiverged, match="step 1"):
+        train_lpn(model, sample, [Stage(3, "l2", 1e-3)], channels_last=True)
+    assert all(p.is_contiguous() for p in model.parameters())

@@ -177,7 +177,7 @@ class Patches(Settings):
     cnn_steps: PositiveInt = 1000
     min_std: Annotated[float, Interval(low=0.0, high=0.5, high_open=True)] = 0.05
     stride: PositiveInt = 4
-    crop_size: PositiveInt = 64
+    crop_size: PositiveInt = 48
 
     def validate(self) -> None:
         """Check that ``stride`` divides ``size`` and ``crop_size`` is a side the patch average

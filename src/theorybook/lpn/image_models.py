@@ -20,7 +20,13 @@ from theorybook.lpn.config import Config, Denoisers
 from theorybook.lpn.data import check_images, digits_split, image_sampler, patch_split
 from theorybook.lpn.model import ConvLPN, PlainCNN
 from theorybook.lpn.results import StepTiming
-from theorybook.lpn.train import Stage, _flush_denormals, paper_schedule, train_lpn
+from theorybook.lpn.train import (
+    Stage,
+    _flush_denormals,
+    _in_memory_format,
+    paper_schedule,
+    train_lpn,
+)
 from theorybook.runtime import seed_everything, torch_threads
 from theorybook.timing import best_of
 from theorybook.training import DivergenceGuard, TrainingHistory, adam, train_loop
@@ -65,7 +71,8 @@ def train_image_models(
     schedule keeps its steps and learning rate but uses the ℓ₂ loss (the same network, data and
     budget without proximal matching). Unless ``cnn_steps`` is None, the plain CNN is then
     seeded with ``seed + 1`` and trained with the ℓ₂ loss at ``denoisers.cnn_lr``. The caller
-    seeds the LPN.
+    seeds the LPN. Both train in the channels-last memory format (``train_lpn(...,
+    channels_last=True)``: faster convolutions on a CPU) and are returned in the default one.
 
     Arguments:
         train: clean images ``(n, 1, s, s)`` in [0, 1].
@@ -99,13 +106,22 @@ def train_image_models(
         schedule = [Stage(stage.steps, "l2", stage.lr) for stage in schedule]
     elif lpn_loss != "paper":
         raise ValueError(f"lpn_loss must be 'paper' or 'l2', got {lpn_loss!r}")
-    hist = {"lpn": train_lpn(model, sampler, schedule, progress=progress, desc=f"{label} LPN")}
+    hist = {
+        "lpn": train_lpn(
+            model, sampler, schedule, channels_last=True, progress=progress, desc=f"{label} LPN"
+        )
+    }
     cnn = None
     if cnn_steps is not None:
         seed_everything(seed + 1)
         cnn = PlainCNN(1, d.hidden, d.cnn_depth)
         hist["cnn"] = train_lpn(
-            cnn, sampler, [Stage(cnn_steps, "l2", d.cnn_lr)], progress=progress, desc=f"{label} CNN"
+            cnn,
+            sampler,
+            [Stage(cnn_steps, "l2", d.cnn_lr)],
+            channels_last=True,
+            progress=progress,
+            desc=f"{label} CNN",
         )
     return model, cnn, hist
 
@@ -154,7 +170,7 @@ def train_patch_models(cfg: Config, *, progress: bool = False, with_cnn: bool = 
 
 
 @torch_threads()
-def time_training_steps(cfg: Config) -> StepTiming:
+def time_training_steps(cfg: Config, *, channels_last: bool = True) -> StepTiming:
     """Time ConvLPN training steps against the plain CNN of similar size.
 
     A ConvLPN's forward pass is a gradient, so its backward pass is a double backward. Both
@@ -163,7 +179,9 @@ def time_training_steps(cfg: Config) -> StepTiming:
     present); each step is one :func:`~theorybook.training.train_loop` step, and the result is
     the median of ``timing.repeats`` timed steps after ``timing.warmup`` (:func:`best_of`),
     with subnormal floats flushed to zero and the multi-tensor Adam, as in training
-    (:func:`~theorybook.lpn.train._flush_denormals`, :func:`theorybook.training.adam`).
+    (:func:`~theorybook.lpn.train._flush_denormals`, :func:`theorybook.training.adam`), and
+    in the channels-last memory format that training uses (``channels_last=False`` times the
+    default format, for ``benchmarks/bench_lpn.py``).
     """
     from theorybook.runtime import device
 
@@ -177,6 +195,10 @@ def time_training_steps(cfg: Config) -> StepTiming:
     }
     x = torch.rand(d.batch, 1, side, side, device=dev)
     y = x + d.noise * torch.randn_like(x)
+    if channels_last:
+        x, y = (t.contiguous(memory_format=torch.channels_last) for t in (x, y))
+        for net in nets.values():
+            _in_memory_format(net, torch.channels_last)
     stats = {}
     for key, net in nets.items():
         opt = adam(list(net.parameters()), lr=cfg.timing.lr)  # the optimiser training uses
