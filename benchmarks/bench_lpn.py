@@ -1,8 +1,9 @@
 """Cost of the exact-prox guarantee (chapter 3, learned proximal networks).
 
 Training: Adam steps of the ConvLPN (forward = ∇ψ, so backward is a double backward) against
-the plain CNN of similar size, same batch and device, in the channels-last memory format that
-training uses and again in the default one (the ratios say what the format buys). PnP: one PnP-PGD iteration with each
+the plain CNN of similar size, same batch and device, in the memory formats training uses
+(``theorybook.lpn.image_models.CHANNELS_LAST``); then each network in channels-last against
+the default format, the ratios that choose those formats. PnP: one PnP-PGD iteration with each
 denoiser on a batch of ``pnp.images`` blurred images, float64 as in the chapter, the LPN with
 and without its exact objective R_θ (one extra ψ evaluation per iterate). Both are medians of
 repeated runs in one process (:func:`theorybook.timing.best_of`) against the CNN timed in the
@@ -105,12 +106,13 @@ def main() -> None:
                 f"{t.lpn_spread:.2f}), plain CNN {t.cnn_ms:.1f} ms/step ({t.cnn_params} params, "
                 f"spread {t.cnn_spread:.2f}), ratio {t.ratio:.2f}"
             )
-            default = time_training_steps(c, channels_last=False)
+            default = time_training_steps(c, channels_last={"lpn": False, "cnn": False})
+            last = time_training_steps(c, channels_last={"lpn": True, "cnn": True})
             print(
-                f"{device()} {size}x{size} the same steps in the default (NCHW) memory format: "
-                f"ConvLPN {default.lpn_ms:.1f} ms/step (channels-last/default "
-                f"{t.lpn_ms / default.lpn_ms:.2f}), plain CNN {default.cnn_ms:.1f} ms/step "
-                f"(channels-last/default {t.cnn_ms / default.cnn_ms:.2f})"
+                f"{device()} {size}x{size} channels-last/default memory format, training step: "
+                f"ConvLPN {last.lpn_ms:.1f}/{default.lpn_ms:.1f} ms = "
+                f"{last.lpn_ms / default.lpn_ms:.2f}, plain CNN {last.cnn_ms:.1f}/"
+                f"{default.cnn_ms:.1f} ms = {last.cnn_ms / default.cnn_ms:.2f}"
             )
             ms = pnp_iteration_ms(c)
             print(

@@ -10,7 +10,8 @@ Every step runs through :func:`theorybook.training.train_loop`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
@@ -33,6 +34,7 @@ from theorybook.training import DivergenceGuard, TrainingHistory, adam, train_lo
 from theorybook.validation import int_in_range, positive_int
 
 __all__ = [
+    "CHANNELS_LAST",
     "check_config",
     "time_training_steps",
     "train_digits_models",
@@ -41,6 +43,14 @@ __all__ = [
 ]
 
 Trained = tuple[ConvLPN, PlainCNN | None, dict[str, TrainingHistory]]
+
+CHANNELS_LAST: Mapping[str, bool] = MappingProxyType({"lpn": False, "cnn": True})
+"""Which denoiser trains in the channels-last memory format (``train_lpn(channels_last=...)``).
+
+Measured by ``benchmarks/bench_lpn.py`` on one CPU core (2-core Xeon VM, batch 128, width 32):
+the plain CNN's training step takes 0.81, 0.91 and 0.66 of its default-format time on 8×8,
+16×16 and 28×28 images; the ConvLPN's double-backward step 0.98, 1.12 and 1.07, so the LPN
+keeps the default format (and its training stays bit for bit what it was)."""
 
 
 def check_config(cfg: object) -> Config:
@@ -71,8 +81,8 @@ def train_image_models(
     schedule keeps its steps and learning rate but uses the ℓ₂ loss (the same network, data and
     budget without proximal matching). Unless ``cnn_steps`` is None, the plain CNN is then
     seeded with ``seed + 1`` and trained with the ℓ₂ loss at ``denoisers.cnn_lr``. The caller
-    seeds the LPN. Both train in the channels-last memory format (``train_lpn(...,
-    channels_last=True)``: faster convolutions on a CPU) and are returned in the default one.
+    seeds the LPN. Each trains in the memory format :data:`CHANNELS_LAST` names (the CNN in
+    channels-last, faster on a CPU) and is returned in the default one.
 
     Arguments:
         train: clean images ``(n, 1, s, s)`` in [0, 1].
@@ -108,7 +118,12 @@ def train_image_models(
         raise ValueError(f"lpn_loss must be 'paper' or 'l2', got {lpn_loss!r}")
     hist = {
         "lpn": train_lpn(
-            model, sampler, schedule, channels_last=True, progress=progress, desc=f"{label} LPN"
+            model,
+            sampler,
+            schedule,
+            channels_last=CHANNELS_LAST["lpn"],
+            progress=progress,
+            desc=f"{label} LPN",
         )
     }
     cnn = None
@@ -119,7 +134,7 @@ def train_image_models(
             cnn,
             sampler,
             [Stage(cnn_steps, "l2", d.cnn_lr)],
-            channels_last=True,
+            channels_last=CHANNELS_LAST["cnn"],
             progress=progress,
             desc=f"{label} CNN",
         )
@@ -170,7 +185,9 @@ def train_patch_models(cfg: Config, *, progress: bool = False, with_cnn: bool = 
 
 
 @torch_threads()
-def time_training_steps(cfg: Config, *, channels_last: bool = True) -> StepTiming:
+def time_training_steps(
+    cfg: Config, *, channels_last: Mapping[str, bool] = CHANNELS_LAST
+) -> StepTiming:
     """Time ConvLPN training steps against the plain CNN of similar size.
 
     A ConvLPN's forward pass is a gradient, so its backward pass is a double backward. Both
@@ -180,8 +197,8 @@ def time_training_steps(cfg: Config, *, channels_last: bool = True) -> StepTimin
     the median of ``timing.repeats`` timed steps after ``timing.warmup`` (:func:`best_of`),
     with subnormal floats flushed to zero and the multi-tensor Adam, as in training
     (:func:`~theorybook.lpn.train._flush_denormals`, :func:`theorybook.training.adam`), and
-    in the channels-last memory format that training uses (``channels_last=False`` times the
-    default format, for ``benchmarks/bench_lpn.py``).
+    in the memory format training uses (:data:`CHANNELS_LAST`; ``channels_last`` maps
+    ``"lpn"`` and ``"cnn"`` to another choice, for ``benchmarks/bench_lpn.py``).
     """
     from theorybook.runtime import device
 
@@ -195,20 +212,30 @@ def time_training_steps(cfg: Config, *, channels_last: bool = True) -> StepTimin
     }
     x = torch.rand(d.batch, 1, side, side, device=dev)
     y = x + d.noise * torch.randn_like(x)
-    if channels_last:
-        x, y = (t.contiguous(memory_format=torch.channels_last) for t in (x, y))
-        for net in nets.values():
-            _in_memory_format(net, torch.channels_last)
+    if set(channels_last) != set(nets) or not all(
+        isinstance(flag, bool) for flag in channels_last.values()
+    ):
+        raise ValueError(
+            f"channels_last must map 'lpn' and 'cnn' to booleans, got {dict(channels_last)!r}"
+        )
     stats = {}
     for key, net in nets.items():
+        batch, target = y, x
+        if channels_last[key]:
+            _in_memory_format(net, torch.channels_last)
+            batch, target = (t.contiguous(memory_format=torch.channels_last) for t in (y, x))
         opt = adam(list(net.parameters()), lr=cfg.timing.lr)  # the optimiser training uses
         guard = DivergenceGuard(where=f"timing ({key})")
         counter = [1]
 
         def step(
-            t: int, net: torch.nn.Module = net, opt: torch.optim.Optimizer = opt
+            t: int,
+            net: torch.nn.Module = net,
+            opt: torch.optim.Optimizer = opt,
+            batch: torch.Tensor = batch,
+            target: torch.Tensor = target,
         ) -> torch.Tensor:
-            loss = torch.nn.functional.l1_loss(net(y), x)
+            loss = torch.nn.functional.l1_loss(net(batch), target)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -315,8 +315,8 @@ def train_lpn(
         channels_last: train an image model in PyTorch's channels-last memory format (its
             convolution weights and every batch, NHWC in memory); the model is returned in the
             default format. The arithmetic is the same up to rounding (the convolutions sum in
-            another order); on a CPU the steps of the chapter's convolutional networks are
-            faster (``benchmarks/bench_lpn.py`` prints the ratios).
+            another order). On a CPU it speeds up the plain CNN's steps and not the
+            ConvLPN's (:data:`theorybook.lpn.image_models.CHANNELS_LAST`).
         progress: show a progress bar.
         desc: the run's name, for the bar and for divergence messages.
 
