@@ -1,9 +1,9 @@
 """Cost of the exact-prox guarantee (chapter 3, learned proximal networks).
 
-Training: Adam steps of the ConvLPN (forward = ∇ψ, so backward is a double backward) against
-the plain CNN of similar size, same batch and device, in the memory formats training uses
-(``theorybook.lpn.image_models.CHANNELS_LAST``); then each network in channels-last against
-the default format, the ratios that choose those formats. PnP: one PnP-PGD iteration with each
+Training: Adam steps of the ConvLPN (forward = ∇ψ, so backward differentiates a gradient) against
+the plain CNN of similar size, same batch and device, in the channels-last memory format that
+training uses, then in the default format (the ratios say what channels-last buys); and the
+ConvLPN's and the toy LPN's steps with the gradient written out against autograd's. PnP: one PnP-PGD iteration with each
 denoiser on a batch of ``pnp.images`` blurred images, float64 as in the chapter, the LPN with
 and without its exact objective R_θ (one extra ψ evaluation per iterate). Both are medians of
 repeated runs in one process (:func:`theorybook.timing.best_of`) against the CNN timed in the
@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
+from functools import partial
 
 import torch
 
 from theorybook.lpn import (
+    LPN,
     Config,
+    ConvexPotentialNet,
     ConvLPN,
     GaussianBlur,
     PatchLPN,
@@ -35,6 +39,48 @@ from theorybook.lpn.image_models import time_training_steps
 from theorybook.runtime import THREADS_ENV_VAR, device, torch_threads
 from theorybook.scales import scale
 from theorybook.timing import best_of
+from theorybook.training import adam
+
+
+def gradient_step_ms(cfg: Config, *, repeats: int = 20) -> dict[str, float]:
+    """Median ms of one Adam step of the digits ConvLPN (batch ``denoisers.batch``) and of the
+    Laplace toy's LPN (batch ``laplace.batch``), with the gradient written out (``model(y)``)
+    and with autograd's gradient of the potential (double backward)."""
+    torch.manual_seed(cfg.seed)
+    d, side = cfg.denoisers, cfg.digits.pad_to
+    cases = {
+        "ConvLPN": (
+            ConvLPN(side, 1, d.hidden, beta=d.beta, alpha=d.alpha),
+            torch.rand(d.batch, 1, side, side),
+        ),
+        "LPN": (
+            LPN(1, cfg.laplace.hidden, cfg.laplace.layers, beta=cfg.laplace.beta),
+            torch.randn(cfg.laplace.batch, 1),
+        ),
+    }
+    out = {}
+    for name, (model, x) in cases.items():
+        y = x + d.noise * torch.randn_like(x)
+        opt = adam(list(model.parameters()), lr=1e-4)
+        paths = {
+            "written out": model,
+            "autograd": partial(ConvexPotentialNet._potential_gradient, model),
+        }
+        for path, gradient in paths.items():
+
+            def step(
+                gradient: Callable[[torch.Tensor], torch.Tensor] = gradient,
+                x: torch.Tensor = x,
+                y: torch.Tensor = y,
+                opt: torch.optim.Optimizer = opt,
+            ) -> None:
+                loss = torch.nn.functional.l1_loss(gradient(y), x)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+
+            out[f"{name} {path}"] = 1e3 * best_of(step, repeats=repeats, warmup=3).median
+    return out
 
 
 def pnp_iteration_ms(cfg: Config, *, repeats: int = 5) -> dict[str, float]:
@@ -106,8 +152,8 @@ def main() -> None:
                 f"{t.lpn_spread:.2f}), plain CNN {t.cnn_ms:.1f} ms/step ({t.cnn_params} params, "
                 f"spread {t.cnn_spread:.2f}), ratio {t.ratio:.2f}"
             )
-            default = time_training_steps(c, channels_last={"lpn": False, "cnn": False})
-            last = time_training_steps(c, channels_last={"lpn": True, "cnn": True})
+            default = time_training_steps(c, channels_last=False)
+            last = t
             print(
                 f"{device()} {size}x{size} channels-last/default memory format, training step: "
                 f"ConvLPN {last.lpn_ms:.1f}/{default.lpn_ms:.1f} ms = "
@@ -119,6 +165,13 @@ def main() -> None:
                 f"{device()} PnP-PGD iteration, {c.pnp.images} images {size}x{size}: "
                 f"CNN {ms['cnn']:.2f} ms, LPN {ms['lpn']:.2f} ms (ratio {ms['lpn'] / ms['cnn']:.2f}), "
                 f"LPN with exact R {ms['lpn+R']:.2f} ms (ratio {ms['lpn+R'] / ms['cnn']:.2f})"
+            )
+        ms = gradient_step_ms(cfg)
+        for name in ("ConvLPN", "LPN"):
+            new, old = ms[f"{name} written out"], ms[f"{name} autograd"]
+            print(
+                f"{device()} {name} training step, gradient written out {new:.2f} ms, autograd's "
+                f"double backward {old:.2f} ms (ratio {new / old:.2f})"
             )
         ms = ct_iteration_ms(cfg)
         print(

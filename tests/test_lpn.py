@@ -78,10 +78,81 @@ def test_forward_keeps_graph_and_leaves_caller_tensor_alone() -> None:
     assert not y.requires_grad  # not mutated
     assert out.requires_grad  # graph kept: parameters can be trained through f
     yg = y.clone().requires_grad_(True)
-    (g,) = torch.autograd.grad(model(yg).sum(), yg)  # double backprop through ∇ψ
+    (g,) = torch.autograd.grad(model(yg).sum(), yg)  # backprop through ∇ψ (the Hessian)
     assert torch.isfinite(g).all() and g.abs().sum() > 0
     with torch.no_grad():
         assert not model(y).requires_grad
+
+
+def _autograd_gradient(model: torch.nn.Module, y: torch.Tensor) -> torch.Tensor:
+    """∇ψ_θ(y) by ``torch.autograd.grad`` of the potential (the generic path)."""
+    y_in = y.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(model.potential(y_in).sum(), y_in, create_graph=True)
+    return grad
+
+
+WRITTEN_OUT = {
+    "LPN 1-d": (lambda: LPN(1, 50, 4, beta=10.0, alpha=0.01), (64, 1)),
+    "LPN 3-d": (lambda: LPN(3, 16, 3, alpha=0.0), (16, 3)),
+    "ConvLPN 8": (lambda: ConvLPN(8, 1, 8), (4, 1, 8, 8)),
+    "ConvLPN 16 stride-2 first": (lambda: ConvLPN(16, 1, 8, strides=(2, 1, 2)), (4, 1, 16, 16)),
+    "ConvLPN 28 three channels": (lambda: ConvLPN(28, 3, 4), (2, 3, 28, 28)),
+    "ConvLPN 7 (autograd: 7 px do not pool to 4)": (lambda: ConvLPN(7, 1, 8), (4, 1, 7, 7)),
+}
+
+
+@pytest.mark.parametrize("name", list(WRITTEN_OUT))
+def test_written_out_gradient_is_autograds_and_so_is_its_derivative(name: str) -> None:
+    """LPN and ConvLPN write ∇ψ_θ out by the chain rule: it equals autograd's gradient of the
+    potential to float64 rounding (also beyond softplus's linear threshold, where the slope is
+    exactly 1), and so do its derivatives in the parameters (training) and the input (the
+    Jacobian, which is the symmetric Hessian)."""
+    make, shape = WRITTEN_OUT[name]
+    torch.manual_seed(0)
+    model = make().double()
+    with torch.no_grad():  # weights away from the paper's tiny initialisation, still convex
+        for p in model.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    model.project_()
+    y = 2 * torch.randn(shape, dtype=torch.float64)
+    ours, reference = model(y), _autograd_gradient(model, y)
+    scale = reference.detach().abs().max()
+    assert float((ours - reference).detach().abs().max() / scale) < 1e-13
+    # some pre-activations in the linear region β·a > 20, where the slope must be exactly 1
+    with torch.no_grad():
+        pre = model._pre_activations(y)
+        layers = [*pre[0], pre[1]] if isinstance(pre, tuple) else pre
+        assert max(float((model.beta * a).max()) for a in layers) > 20
+    weights = [p for p in model.parameters()]
+    # (a bias of ψ's affine part does not reach the gradient: None in both)
+    g_ours = torch.autograd.grad((ours * ours).sum(), weights, allow_unused=True)
+    g_ref = torch.autograd.grad((reference * reference).sum(), weights, allow_unused=True)
+    assert [a is None for a in g_ours] == [b is None for b in g_ref]
+    assert sum(a is not None for a in g_ours) >= len(weights) - 1
+    for a, b in zip(g_ours, g_ref, strict=True):
+        if a is not None and b is not None:
+            assert float((a - b).abs().max()) <= 1e-12 * max(1.0, float(b.abs().max()))
+    point = y[:1].clone()
+    jac = torch.autograd.functional.jacobian(lambda v: model(v).flatten(), point)
+    jac = jac.reshape(point.numel(), point.numel())
+    assert float((jac - jac.T).abs().max() / jac.abs().max()) < 1e-13
+    with torch.no_grad():
+        detached = model(y)
+    assert not detached.requires_grad and torch.equal(detached, ours.detach())
+
+
+def test_written_out_gradient_in_float32_is_autograds_to_rounding() -> None:
+    """In float32 the slope needs no mask (σ rounds to 1 beyond β·a ≈ 16.6): the same gradient
+    to float32 rounding."""
+    torch.manual_seed(0)
+    for model, y in (
+        (LPN(1, 50, 4, beta=10.0), 3 * torch.randn(256, 1)),
+        (ConvLPN(8, 1, 32, init="default"), torch.rand(16, 1, 8, 8)),
+    ):
+        ours, reference = model(y), _autograd_gradient(model, y)
+        torch.testing.assert_close(
+            ours, reference, rtol=1e-5, atol=1e-6 * float(reference.detach().abs().max())
+        )
 
 
 @pytest.mark.parametrize("index", [0, 1, 2])

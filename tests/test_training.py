@@ -269,3 +269,24 @@ def test_validation_array_refuses_complex_and_none() -> None:
 def test_train_loop_driven_to_divergence_names_the_step_and_the_context() -> None:
     with pytest.raises(TrainingDiverged, match=r"toy \(epoch 3\) diverged at step \d+"):
         train_loop(_linear_regression_step(1e6), 100, desc="toy", start=41, context="epoch 3")
+
+
+def test_channels_last_weights_inside_the_block_and_default_after_it_even_on_error() -> None:
+    """Convolution weights are channels-last inside, contiguous after (also when the block
+    raises); the parameter objects are the same, and a dense layer's weights are untouched."""
+    from theorybook.training import channels_last_weights
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.Flatten(), torch.nn.Linear(8, 2))
+    params = list(model.parameters())
+    conv = model[0].weight
+    with channels_last_weights(model):
+        assert conv.is_contiguous(memory_format=torch.channels_last)
+        assert not conv.is_contiguous()
+    assert conv.is_contiguous()
+    with pytest.raises(RuntimeError, match="inside"), channels_last_weights(model):
+        assert not conv.is_contiguous()
+        raise RuntimeError("inside")
+    assert conv.is_contiguous()
+    assert [id(p) for p in model.parameters()] == [id(p) for p in params]
+    with pytest.raises(TypeError, match="torch.nn.Module"), channels_last_weights("not a model"):
+        pass

@@ -31,7 +31,8 @@ check their own arguments in a few microseconds.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover - imported for type hints only
 __all__ = [
     "Diverged",
     "adam",
+    "channels_last_weights",
     "DivergenceGuard",
     "SolverDiverged",
     "TrainingDiverged",
@@ -355,6 +357,34 @@ def adam(
     import torch
 
     return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=foreach)
+
+
+@contextmanager
+def channels_last_weights(model: Any) -> Iterator[None]:
+    """Inside the block, ``model``'s 4-D weights (its convolutions) are stored channels-last.
+
+    oneDNN's CPU convolutions then skip a layout reorder per call, which is what makes the
+    book's small convolutional networks train faster on a CPU; the arithmetic is the same up to
+    rounding (another summation order). On exit, also after an error, the weights go back to
+    PyTorch's default format, so everything downstream sees ordinary tensors. Only the storage
+    changes: the parameter objects (and an optimiser that holds them) are kept.
+
+    Arguments:
+        model: the ``torch.nn.Module`` to train.
+
+    Raises:
+        TypeError: if ``model`` is not a ``torch.nn.Module``.
+    """
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    # Module.to takes memory_format at run time; torch's type stubs leave it out
+    model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    try:
+        yield
+    finally:
+        model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
 
 
 def check_iterates(

@@ -19,7 +19,7 @@ from theorybook import validation as v
 from theorybook.boundary import PositiveReal, Seed, checked
 from theorybook.diffusion.config import Training
 from theorybook.diffusion.denoisers import check_denoiser_input, check_output, state_preserved
-from theorybook.training import TrainingHistory, adam, train_loop
+from theorybook.training import TrainingHistory, adam, channels_last_weights, train_loop
 
 __all__ = ["add_noise", "image_errors", "noisy_images", "psnr", "train_denoiser"]
 
@@ -114,16 +114,18 @@ def train_denoiser(
         return loss
 
     # channels-last weights: oneDNN's convolutions skip a layout reorder per call (about 10 %
-    # of a step on one CPU core); the weights are put back in the default layout afterwards,
-    # so everything downstream sees the same tensors as before
-    model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    # of a step on one CPU core); the weights are put back in the default layout afterwards
     model.train()
     try:
-        return train_loop(
-            step, training.steps, desc=desc, progress=progress, parameters=list(model.parameters())
-        )
+        with channels_last_weights(model):
+            return train_loop(
+                step,
+                training.steps,
+                desc=desc,
+                progress=progress,
+                parameters=list(model.parameters()),
+            )
     finally:
-        model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
         model.eval()
 
 

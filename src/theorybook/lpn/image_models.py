@@ -4,14 +4,14 @@
 schedule and, optionally, the plain-CNN baseline, on clean images plus Gaussian noise;
 :func:`train_digits_models` and :func:`train_patch_models` apply it to the digits and to the
 natural-image patches. :func:`time_training_steps` measures what the exact-prox guarantee costs
-per training step (the forward pass is a gradient, so the backward pass is a double backward).
+per training step (the forward pass is a gradient, so the backward pass differentiates a gradient).
 Every step runs through :func:`theorybook.training.train_loop`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from types import MappingProxyType
+from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Literal
 
 import numpy as np
@@ -21,20 +21,19 @@ from theorybook.lpn.config import Config, Denoisers
 from theorybook.lpn.data import check_images, digits_split, image_sampler, patch_split
 from theorybook.lpn.model import ConvLPN, PlainCNN
 from theorybook.lpn.results import StepTiming
-from theorybook.lpn.train import (
-    Stage,
-    _flush_denormals,
-    _in_memory_format,
-    paper_schedule,
-    train_lpn,
-)
+from theorybook.lpn.train import Stage, _flush_denormals, paper_schedule, train_lpn
 from theorybook.runtime import seed_everything, torch_threads
 from theorybook.timing import best_of
-from theorybook.training import DivergenceGuard, TrainingHistory, adam, train_loop
+from theorybook.training import (
+    DivergenceGuard,
+    TrainingHistory,
+    adam,
+    channels_last_weights,
+    train_loop,
+)
 from theorybook.validation import int_in_range, positive_int
 
 __all__ = [
-    "CHANNELS_LAST",
     "check_config",
     "time_training_steps",
     "train_digits_models",
@@ -43,14 +42,6 @@ __all__ = [
 ]
 
 Trained = tuple[ConvLPN, PlainCNN | None, dict[str, TrainingHistory]]
-
-CHANNELS_LAST: Mapping[str, bool] = MappingProxyType({"lpn": False, "cnn": True})
-"""Which denoiser trains in the channels-last memory format (``train_lpn(channels_last=...)``).
-
-Measured by ``benchmarks/bench_lpn.py`` on one CPU core (2-core Xeon VM, batch 128, width 32):
-the plain CNN's training step takes 0.81, 0.91 and 0.66 of its default-format time on 8×8,
-16×16 and 28×28 images; the ConvLPN's double-backward step 0.98, 1.12 and 1.07, so the LPN
-keeps the default format (and its training stays bit for bit what it was)."""
 
 
 def check_config(cfg: object) -> Config:
@@ -81,8 +72,9 @@ def train_image_models(
     schedule keeps its steps and learning rate but uses the ℓ₂ loss (the same network, data and
     budget without proximal matching). Unless ``cnn_steps`` is None, the plain CNN is then
     seeded with ``seed + 1`` and trained with the ℓ₂ loss at ``denoisers.cnn_lr``. The caller
-    seeds the LPN. Each trains in the memory format :data:`CHANNELS_LAST` names (the CNN in
-    channels-last, faster on a CPU) and is returned in the default one.
+    seeds the LPN. Both train in the channels-last memory format (``train_lpn(...,
+    channels_last=True)``, faster on a CPU: ``benchmarks/bench_lpn.py`` prints the ratios) and
+    are returned in the default one.
 
     Arguments:
         train: clean images ``(n, 1, s, s)`` in [0, 1].
@@ -121,7 +113,7 @@ def train_image_models(
             model,
             sampler,
             schedule,
-            channels_last=CHANNELS_LAST["lpn"],
+            channels_last=True,
             progress=progress,
             desc=f"{label} LPN",
         )
@@ -134,7 +126,7 @@ def train_image_models(
             cnn,
             sampler,
             [Stage(cnn_steps, "l2", d.cnn_lr)],
-            channels_last=CHANNELS_LAST["cnn"],
+            channels_last=True,
             progress=progress,
             desc=f"{label} CNN",
         )
@@ -185,25 +177,26 @@ def train_patch_models(cfg: Config, *, progress: bool = False, with_cnn: bool = 
 
 
 @torch_threads()
-def time_training_steps(
-    cfg: Config, *, channels_last: Mapping[str, bool] = CHANNELS_LAST
-) -> StepTiming:
+def time_training_steps(cfg: Config, *, channels_last: bool = True) -> StepTiming:
     """Time ConvLPN training steps against the plain CNN of similar size.
 
-    A ConvLPN's forward pass is a gradient, so its backward pass is a double backward. Both
+    A ConvLPN's forward pass is a gradient (the chain rule through ψ_θ's layers, written out),
+    so its backward pass runs through those layers twice over. Both
     networks (widths of ``cfg.denoisers``, digits of side ``digits.pad_to``) take Adam steps at
     ``timing.lr`` on the same batch, in the same run, on the same device (CPU unless CUDA is
     present); each step is one :func:`~theorybook.training.train_loop` step, and the result is
     the median of ``timing.repeats`` timed steps after ``timing.warmup`` (:func:`best_of`),
     with subnormal floats flushed to zero and the multi-tensor Adam, as in training
     (:func:`~theorybook.lpn.train._flush_denormals`, :func:`theorybook.training.adam`), and
-    in the memory format training uses (:data:`CHANNELS_LAST`; ``channels_last`` maps
-    ``"lpn"`` and ``"cnn"`` to another choice, for ``benchmarks/bench_lpn.py``).
+    in the channels-last memory format that training uses (``channels_last=False``: the
+    default format, for ``benchmarks/bench_lpn.py``).
     """
     from theorybook.runtime import device
 
     cfg = check_config(cfg)
     seed_everything(cfg.seed)
+    if not isinstance(channels_last, bool):
+        raise TypeError(f"channels_last must be a bool, got {type(channels_last).__name__}")
     dev = device()
     d, side = cfg.denoisers, cfg.digits.pad_to
     nets: dict[str, torch.nn.Module] = {
@@ -212,17 +205,10 @@ def time_training_steps(
     }
     x = torch.rand(d.batch, 1, side, side, device=dev)
     y = x + d.noise * torch.randn_like(x)
-    if set(channels_last) != set(nets) or not all(
-        isinstance(flag, bool) for flag in channels_last.values()
-    ):
-        raise ValueError(
-            f"channels_last must map 'lpn' and 'cnn' to booleans, got {dict(channels_last)!r}"
-        )
     stats = {}
     for key, net in nets.items():
         batch, target = y, x
-        if channels_last[key]:
-            _in_memory_format(net, torch.channels_last)
+        if channels_last:
             batch, target = (t.contiguous(memory_format=torch.channels_last) for t in (y, x))
         opt = adam(list(net.parameters()), lr=cfg.timing.lr)  # the optimiser training uses
         guard = DivergenceGuard(where=f"timing ({key})")
@@ -250,7 +236,8 @@ def time_training_steps(
             train_loop(step, 1, desc="timing", guard=guard, start=counter[0])
             counter[0] += 1
 
-        with _flush_denormals():  # as in training (train_lpn)
+        layout = channels_last_weights(net) if channels_last else nullcontext()
+        with _flush_denormals(), layout:  # as in training (train_lpn)
             stats[key] = best_of(
                 one_step,
                 repeats=cfg.timing.repeats,

@@ -15,6 +15,13 @@ Gribonval–Nikolova :math:`f_\\theta` is exactly the proximal operator of some,
 :math:`R_\\theta` (paper §3; the chapter's eq. :eq:`lpn-gn`). Its Jacobian is the Hessian
 :math:`\\nabla^2\\psi_\\theta \\succeq 2\\alpha I`: symmetric and positive semi-definite.
 
+``forward`` evaluates :math:`\\nabla\\psi_\\theta` by automatic differentiation of ``potential``,
+except in :class:`LPN` and :class:`ConvLPN`, which write the chain rule through their layers
+out (``_potential_gradient``): the same gradient up to rounding (the tests compare the two),
+made of ordinary tensor operations, so that training differentiates it with a first-order
+backward pass instead of PyTorch's generic double backward, which is slower
+(``benchmarks/bench_lpn.py`` prints the ratio).
+
 Non-negativity is enforced by **projection**: :meth:`ConvexPotentialNet.project_` clamps every
 constrained weight at zero; :func:`theorybook.lpn.train.train_lpn` calls it after each optimiser
 step and every constructor calls it once, so a fresh model is already a valid LPN.
@@ -22,6 +29,7 @@ step and every constructor calls it once, so a fresh model is already a valid LP
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import Annotated, Literal
 
@@ -53,6 +61,20 @@ def _weight(module: nn.Module) -> torch.Tensor:
     if not isinstance(weight, torch.Tensor):  # pragma: no cover - every layer here has one
         raise TypeError(f"{type(module).__name__} has no weight tensor")
     return weight
+
+
+_SOFTPLUS_THRESHOLD = 20.0
+"""``F.softplus``'s default threshold: softplus_β(a) = a exactly where β·a exceeds it."""
+
+
+def _softplus_slope(a: torch.Tensor, beta: float) -> torch.Tensor:
+    """The derivative of ``F.softplus(a, beta)``: σ(β·a), and exactly 1 where β·a > 20 (there
+    ``F.softplus`` returns ``a`` itself). In float32 and narrower types σ(t) rounds to 1 from
+    t ≈ 16.6 on, so the mask (a tenth of a training step) is needed in float64 only."""
+    scaled = a * beta
+    if torch.finfo(scaled.dtype).eps / 2 > math.exp(-_SOFTPLUS_THRESHOLD):
+        return torch.sigmoid(scaled)
+    return torch.where(scaled > _SOFTPLUS_THRESHOLD, 1.0, torch.sigmoid(scaled))
 
 
 def _abstract(method: str) -> str:
@@ -98,12 +120,18 @@ class ConvexPotentialNet(nn.Module):
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         """f_θ(y) = ∇ψ_θ(y), the learned proximal operator (chapter eq. :eq:`lpn-def`).
 
-        The graph is kept whenever gradients are enabled (``create_graph=True``), so f_θ can be
+        The gradient is autograd's (``torch.autograd.grad`` of :meth:`potential`) or, in
+        :class:`LPN` and :class:`ConvLPN`, the chain rule written out (``_potential_gradient``).
+        Either way its graph is kept whenever gradients are enabled, so f_θ can be
         differentiated again: its Jacobian, training through it, unrolled schemes. The caller's
         tensor is never modified; if it already requires grad, the result stays attached to it.
         Under ``torch.no_grad()`` the result is detached.
         """
         self._check_input(y)
+        return self._potential_gradient(y)
+
+    def _potential_gradient(self, y: torch.Tensor) -> torch.Tensor:
+        """∇ψ_θ(y) by ``torch.autograd.grad`` of :meth:`potential` (the input is checked)."""
         keep_graph = torch.is_grad_enabled()
         with torch.enable_grad():
             y_in = y if y.requires_grad else y.detach().requires_grad_(True)
@@ -157,14 +185,30 @@ class LPN(ConvexPotentialNet):
             raise TypeError(f"LPN expects a floating-point tensor, got {y.dtype}")
         matches_module("y", y, self)
 
+    def _pre_activations(self, y: torch.Tensor) -> list[torch.Tensor]:
+        """a_1 = H_1 y + b_1 and a_k = W_k g(a_{k−1}) + H_k y + b_k, k = 2..K (z_k = g(a_k))."""
+        pre = [self.skips[0](y)]
+        for w_k, h_k in zip(self.hidden_path, self.skips[1:], strict=True):
+            pre.append(w_k(F.softplus(pre[-1], beta=self.beta)) + h_k(y))
+        return pre
+
     def potential(self, y: torch.Tensor) -> torch.Tensor:
         """ψ_θ(y) of eq. :eq:`lpn-icnn`, shape ``(batch,)``."""
         self._check_input(y)
-        z = F.softplus(self.skips[0](y), beta=self.beta)
-        for w_k, h_k in zip(self.hidden_path, self.skips[1:], strict=True):
-            z = F.softplus(w_k(z) + h_k(y), beta=self.beta)
+        z = F.softplus(self._pre_activations(y)[-1], beta=self.beta)
         psi = (self.out(z) + self.out_skip(y)).squeeze(-1)
         return psi + self.alpha * (y * y).sum(dim=-1)
+
+    def _potential_gradient(self, y: torch.Tensor) -> torch.Tensor:
+        """∇ψ_θ(y) by the chain rule through eq. :eq:`lpn-icnn`, written out:
+        δ_K = w ⊙ g′(a_K), δ_{k−1} = (δ_k W_k) ⊙ g′(a_{k−1}), ∇ψ_θ = Σ_k δ_k H_k + v + 2αy."""
+        pre = self._pre_activations(y)
+        delta = _weight(self.out) * _softplus_slope(pre[-1], self.beta)
+        grad = delta @ _weight(self.skips[-1])
+        for k in range(len(pre) - 2, -1, -1):
+            delta = (delta @ _weight(self.hidden_path[k])) * _softplus_slope(pre[k], self.beta)
+            grad = grad + delta @ _weight(self.skips[k])
+        return grad + _weight(self.out_skip) + (2 * self.alpha) * y
 
 
 def _conv_out(size: int, stride: int) -> int:
@@ -243,17 +287,65 @@ class ConvLPN(ConvexPotentialNet):
             raise TypeError(f"ConvLPN expects a floating-point tensor, got {y.dtype}")
         matches_module("y", y, self)
 
+    def _pre_activations(self, y: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """The convolutions' pre-activations a_0 = conv(y), a_k = W_k g(a_{k−1}) + H_k pool(y),
+        and the dense layer's, a_d = W_d g(a_K) + H_d pool(y) (z = g(a) throughout)."""
+        pre = [self.first(y)]
+        for conv, skip, size in zip(self.convs, self.conv_skips, self.sizes[1:], strict=True):
+            y_small = F.adaptive_avg_pool2d(y, size)
+            pre.append(conv(F.softplus(pre[-1], beta=self.beta)) + skip(y_small))
+        y_last = F.adaptive_avg_pool2d(y, self.sizes[-1]).flatten(1)
+        z = F.softplus(pre[-1], beta=self.beta)
+        return pre, self.dense(z.flatten(1)) + self.dense_skip(y_last)
+
     def potential(self, y: torch.Tensor) -> torch.Tensor:
         """ψ_θ(y), shape ``(batch,)``."""
         self._check_input(y)
-        z = F.softplus(self.first(y), beta=self.beta)
-        for conv, skip, size in zip(self.convs, self.conv_skips, self.sizes[1:], strict=True):
-            y_small = F.adaptive_avg_pool2d(y, size)
-            z = F.softplus(conv(z) + skip(y_small), beta=self.beta)
-        y_last = F.adaptive_avg_pool2d(y, self.sizes[-1]).flatten(1)
-        z = F.softplus(self.dense(z.flatten(1)) + self.dense_skip(y_last), beta=self.beta)
-        psi = self.out(z).squeeze(-1)
+        _, dense = self._pre_activations(y)
+        psi = self.out(F.softplus(dense, beta=self.beta)).squeeze(-1)
         return psi + self.alpha * (y * y).flatten(1).sum(dim=1)
+
+    def _pools_exactly(self) -> bool:
+        """Whether every pooled resolution divides the image side (average pooling by whole
+        k × k blocks, whose adjoint is a k-fold nearest-neighbour upsampling divided by k²)."""
+        return all(self.image_size % size == 0 for size in self.sizes[1:])
+
+    def _unpool(self, g: torch.Tensor) -> torch.Tensor:
+        """The adjoint of ``adaptive_avg_pool2d(·, g's side)`` on this model's images."""
+        k = self.image_size // g.shape[-1]
+        return g if k == 1 else F.interpolate(g, scale_factor=k, mode="nearest") / (k * k)
+
+    @staticmethod
+    def _conv_adjoint(g: torch.Tensor, conv: nn.Module, side: int) -> torch.Tensor:
+        """The adjoint of the 3×3, padding-1 convolution ``conv`` (no bias) applied to
+        ``side``-pixel maps: a transposed convolution with the same weights."""
+        if not isinstance(conv, nn.Conv2d):  # pragma: no cover - every layer here is one
+            raise TypeError(f"expected a Conv2d layer, got {type(conv).__name__}")
+        stride = int(conv.stride[0])
+        extra = side - ((g.shape[-1] - 1) * stride + 1)
+        return F.conv_transpose2d(g, _weight(conv), stride=stride, padding=1, output_padding=extra)
+
+    def _potential_gradient(self, y: torch.Tensor) -> torch.Tensor:
+        """∇ψ_θ(y) by the chain rule through the layers, written out (back-propagation):
+        δ_d = w ⊙ g′(a_d); the convolutions' δ_k = (W_{k+1}ᵀ δ_{k+1}) ⊙ g′(a_k), W_{k+1}ᵀ a
+        transposed convolution, and ∇ψ_θ = Σ_k poolᵀ H_kᵀ δ_k + poolᵀ H_dᵀ δ_d + 2αy. For image
+        sides that the pooled resolutions do not divide, automatic differentiation instead."""
+        if not self._pools_exactly():
+            return super()._potential_gradient(y)
+        pre, dense = self._pre_activations(y)
+        n, last = y.shape[0], self.sizes[-1]
+        delta = _weight(self.out) * _softplus_slope(dense, self.beta)
+        g_z = (delta @ _weight(self.dense)).view(n, self.hidden, last, last)
+        skip = (delta @ _weight(self.dense_skip)).view(n, self.channels, last, last)
+        grad = self._unpool(skip)
+        for k in range(len(self.convs) - 1, -1, -1):
+            d = g_z * _softplus_slope(pre[k + 1], self.beta)
+            g_z = self._conv_adjoint(d, self.convs[k], self.sizes[k])
+            skip = self._conv_adjoint(d, self.conv_skips[k], self.sizes[k + 1])
+            grad = grad + self._unpool(skip)
+        d = g_z * _softplus_slope(pre[0], self.beta)
+        grad = grad + self._conv_adjoint(d, self.first, self.image_size)
+        return grad + (2 * self.alpha) * y
 
 
 @checked

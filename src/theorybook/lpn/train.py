@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,7 +26,13 @@ from torch import Tensor, nn
 
 from theorybook.boundary import NonNegativeInt, PositiveInt, PositiveReal, checked
 from theorybook.lpn._types import check_model_input
-from theorybook.training import DivergenceGuard, TrainingHistory, adam, train_loop
+from theorybook.training import (
+    DivergenceGuard,
+    TrainingHistory,
+    adam,
+    channels_last_weights,
+    train_loop,
+)
 from theorybook.validation import real_sequence
 
 __all__ = [
@@ -203,7 +209,7 @@ def _flush_denormals() -> Iterator[None]:
     """Flush subnormal floats to zero on the CPU inside the block (``torch.set_flush_denormal``).
 
     The paper's initialisation of a ConvLPN's constrained weights, exp(N(−10, 0.1)) ≈ 4.5e−5,
-    multiplied through the layers of ψ_θ and again in the double backward of a training step,
+    multiplied through the layers of ψ_θ, of its gradient and of a training step's backward pass,
     gives float32 gradient terms below 1.2e−38 in the first steps after initialisation. x86
     CPUs handle such subnormal numbers in microcode, one to two orders of magnitude slower: they
     made those steps' convolution backward passes ~10× slower (a step ~3× slower; after a few
@@ -222,12 +228,6 @@ def _flush_denormals() -> Iterator[None]:
         _FLUSH_DEPTH[0] -= 1
         if _FLUSH_DEPTH[0] == 0:
             torch.set_flush_denormal(False)
-
-
-def _in_memory_format(model: nn.Module, memory_format: torch.memory_format) -> None:
-    """Store ``model``'s 4-D weights (its convolutions) in ``memory_format``, in place."""
-    # Module.to takes memory_format at run time; torch's type stubs leave it out
-    model.to(memory_format=memory_format)  # type: ignore[call-overload]
 
 
 def _channels_last_batches(sampler: Sampler) -> Sampler:
@@ -313,10 +313,10 @@ def train_lpn(
         schedule: the :class:`Stage` s, in order (a single stage is accepted).
         project: call ``model.project_()`` after every step.
         channels_last: train an image model in PyTorch's channels-last memory format (its
-            convolution weights and every batch, NHWC in memory); the model is returned in the
-            default format. The arithmetic is the same up to rounding (the convolutions sum in
-            another order). On a CPU it speeds up the plain CNN's steps and not the
-            ConvLPN's (:data:`theorybook.lpn.image_models.CHANNELS_LAST`).
+            convolution weights, :func:`theorybook.training.channels_last_weights`, and every
+            batch, NHWC in memory); the model is returned in the default format. The arithmetic is the same up to rounding (the convolutions sum in
+            another order); on a CPU the chapter's networks take faster steps
+            (``benchmarks/bench_lpn.py`` prints the ratios).
         progress: show a progress bar.
         desc: the run's name, for the bar and for divergence messages.
 
@@ -343,7 +343,6 @@ def train_lpn(
     if not plan:
         return TrainingHistory(losses=(), records={"stage": ()})
     if channels_last:
-        _in_memory_format(model, torch.channels_last)
         sampler = _channels_last_batches(sampler)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = adam(params, lr=schedule[0].lr)
@@ -366,18 +365,14 @@ def train_lpn(
         return loss, {"stage": index}
 
     labels = [_stage_label(index, schedule[index]) for index in plan]
-    try:
-        with _flush_denormals():
-            history = train_loop(
-                step,
-                len(plan),
-                desc=desc,
-                progress=progress,
-                guard=_StageGuard(desc, labels),
-                parameters=params,
-            )
-    finally:
-        if channels_last:
-            _in_memory_format(model, torch.contiguous_format)
+    with _flush_denormals(), channels_last_weights(model) if channels_last else nullcontext():
+        history = train_loop(
+            step,
+            len(plan),
+            desc=desc,
+            progress=progress,
+            guard=_StageGuard(desc, labels),
+            parameters=params,
+        )
     model.eval()
     return history
