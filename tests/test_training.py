@@ -288,5 +288,5 @@ def test_channels_last_weights_inside_the_block_and_default_after_it_even_on_err
         raise RuntimeError("inside")
     assert conv.is_contiguous()
     assert [id(p) for p in model.parameters()] == [id(p) for p in params]
-    with pytest.raises(TypeError, match="torch.nn.Module"), channels_last_weights("not a model"):
-        pass
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        channels_last_weights("not a model")  # at the call, not only when the block is entered

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -359,9 +359,8 @@ def adam(
     return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=foreach)
 
 
-@contextmanager
-def channels_last_weights(model: Any) -> Iterator[None]:
-    """Inside the block, ``model``'s 4-D weights (its convolutions) are stored channels-last.
+def channels_last_weights(model: Any) -> AbstractContextManager[None]:
+    """A context inside which ``model``'s 4-D weights (its convolutions) are stored channels-last.
 
     oneDNN's CPU convolutions then skip a layout reorder per call, which is what makes the
     book's small convolutional networks train faster on a CPU; the arithmetic is the same up to
@@ -373,12 +372,19 @@ def channels_last_weights(model: Any) -> Iterator[None]:
         model: the ``torch.nn.Module`` to train.
 
     Raises:
-        TypeError: if ``model`` is not a ``torch.nn.Module``.
+        TypeError: if ``model`` is not a ``torch.nn.Module`` (at the call, before the block).
     """
     import torch
 
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return _channels_last_block(model)
+
+
+@contextmanager
+def _channels_last_block(model: torch.nn.Module) -> Iterator[None]:
+    import torch
+
     # Module.to takes memory_format at run time; torch's type stubs leave it out
     model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     try:

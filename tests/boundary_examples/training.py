@@ -15,6 +15,7 @@ def _step(t: int) -> float:
 
 EXAMPLES = {
     "adam": lambda: call([torch.zeros(3, requires_grad=True)], lr=1e-3, weight_decay=0.1),
+    "channels_last_weights": lambda: call(torch.nn.Conv2d(1, 2, 3)),
     "DivergenceGuard": lambda: call(where="toy", growth=10.0, floor=0.5),
     "check_finite_loss": lambda: call(np.float32(0.5), step=3, where="toy"),
     "check_iterates": lambda: call(np.ones(3), step=3, where="toy", limit=100.0),
