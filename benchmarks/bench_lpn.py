@@ -3,9 +3,10 @@
 Training: Adam steps of the ConvLPN (forward = ∇ψ, so backward differentiates a gradient) against
 the plain CNN of similar size, same batch and device, in the channels-last memory format that
 training uses, then in the default format (the ratios say what channels-last buys); and the
-ConvLPN's and the toy LPN's steps with the gradient written out against autograd's. PnP: one PnP-PGD iteration with each
-denoiser on a batch of ``pnp.images`` blurred images, float64 as in the chapter, the LPN with
-and without its exact objective R_θ (one extra ψ evaluation per iterate). Both are medians of
+ConvLPN's and the toy LPN's steps with the gradient written out against autograd's. PnP: one
+PnP-PGD iteration with each denoiser on a batch of ``pnp.images`` blurred images, float64 as in
+the chapter, the LPN with and without its exact objective R_θ (one extra ψ evaluation per
+iterate). Both are medians of
 repeated runs in one process (:func:`theorybook.timing.best_of`) against the CNN timed in the
 same run; the script prints the ratios. Sparse-view CT: one PnP-PGD iteration on ``ct.images``
 phantoms (float32, as in the chapter) with the periodic patch LPN (every stride offset, an

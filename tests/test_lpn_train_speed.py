@@ -149,3 +149,16 @@ def test_channels_last_gives_back_the_default_format_when_training_fails() -> No
     with pytest.raises(TrainingDiverged, match="step 1"):
         train_lpn(model, sample, [Stage(3, "l2", 1e-3)], channels_last=True)
     assert all(p.is_contiguous() for p in model.parameters())
+
+
+def test_step_timing_refuses_a_memory_format_that_is_not_a_bool() -> None:
+    """``time_training_steps(channels_last=...)`` takes a bool, as ``train_lpn`` does."""
+    from theorybook.lpn import Config
+    from theorybook.lpn.image_models import time_training_steps
+
+    cfg = Config.preset("smoke").replace(**{"timing.repeats": 1, "timing.warmup": 0})
+    for bad in ("no", 1, None):
+        with pytest.raises(TypeError, match="channels_last must be a bool"):
+            time_training_steps(cfg, channels_last=bad)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="channels_last"):
+        train_lpn(*MODELS["PlainCNN"](), [Stage(1, "l2", 1e-3)], channels_last="yes")  # type: ignore[arg-type]

@@ -70,7 +70,8 @@ _SOFTPLUS_THRESHOLD = 20.0
 def _softplus_slope(a: torch.Tensor, beta: float) -> torch.Tensor:
     """The derivative of ``F.softplus(a, beta)``: σ(β·a), and exactly 1 where β·a > 20 (there
     ``F.softplus`` returns ``a`` itself). In float32 and narrower types σ(t) rounds to 1 from
-    t ≈ 16.6 on, so the mask (a tenth of a training step) is needed in float64 only."""
+    t ≈ 16.6 on, so the mask (about 4 % of a ConvLPN training step in the torch profiler) is
+    needed in float64 only."""
     scaled = a * beta
     if torch.finfo(scaled.dtype).eps / 2 > math.exp(-_SOFTPLUS_THRESHOLD):
         return torch.sigmoid(scaled)
@@ -317,7 +318,7 @@ class ConvLPN(ConvexPotentialNet):
 
     @staticmethod
     def _conv_adjoint(g: torch.Tensor, conv: nn.Module, side: int) -> torch.Tensor:
-        """The adjoint of the 3×3, padding-1 convolution ``conv`` (no bias) applied to
+        """The adjoint of the linear part of the 3×3, padding-1 convolution ``conv`` applied to
         ``side``-pixel maps: a transposed convolution with the same weights."""
         if not isinstance(conv, nn.Conv2d):  # pragma: no cover - every layer here is one
             raise TypeError(f"expected a Conv2d layer, got {type(conv).__name__}")

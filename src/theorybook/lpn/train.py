@@ -314,9 +314,9 @@ def train_lpn(
         project: call ``model.project_()`` after every step.
         channels_last: train an image model in PyTorch's channels-last memory format (its
             convolution weights, :func:`theorybook.training.channels_last_weights`, and every
-            batch, NHWC in memory); the model is returned in the default format. The arithmetic is the same up to rounding (the convolutions sum in
-            another order); on a CPU the chapter's networks take faster steps
-            (``benchmarks/bench_lpn.py`` prints the ratios).
+            batch, NHWC in memory); the model is returned in the default format. The arithmetic
+            is the same up to rounding (the convolutions sum in another order); on a CPU the
+            chapter's networks take faster steps (``benchmarks/bench_lpn.py`` prints the ratios).
         progress: show a progress bar.
         desc: the run's name, for the bar and for divergence messages.
 
